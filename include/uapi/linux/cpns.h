@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * cpns: OMA CPNS Device ID/Key Assignment, profile CPNS-KA-1.
+ *
+ * The Generic Netlink family "cpns". The kernel holds every secret (Key
+ * Seeds, Device Keys, session keys) and performs every derivation, MAC and
+ * AEAD operation; userspace carries the public protocol values between
+ * hosts. Documentation/netlink.rst describes each command.
+ */
+#ifndef _UAPI_LINUX_CPNS_H
+#define _UAPI_LINUX_CPNS_H
+
+#include <linux/types.h>
+
+#define CPNS_GENL_NAME		"cpns"
+#define CPNS_GENL_VERSION	1
+
+/* Sizes of CPNS-KA-1 values, in bytes. */
+#define CPNS_SEED_LEN		32	/* Key Seed */
+#define CPNS_SEED_ID_LEN	8	/* Seed ID */
+#define CPNS_NONCE_LEN		16	/* n1, nc, ns */
+#define CPNS_CHALLENGE_LEN	16	/* ch */
+#define CPNS_DEVICE_ID_LEN	16	/* sid || KDF(seed, "CPNS device id", ch, 64) */
+#define CPNS_KEY_LEN		32	/* Device Key, seed auth key, session keys */
+#define CPNS_MAC_LEN		32	/* every MAC and verification code */
+#define CPNS_TAG_LEN		16	/* AES-256-GCM tag */
+#define CPNS_PUBKEY_LEN		32	/* X25519 public key (key transfer) */
+#define CPNS_WRAPPED_LEN	(CPNS_KEY_LEN + CPNS_TAG_LEN)
+
+/* Limits enforced by the netlink policies. */
+#define CPNS_MAX_AAD		1024	/* additional data of SEAL/OPEN */
+#define CPNS_MAX_PLAINTEXT	16384	/* plaintext of one SEAL/OPEN */
+#define CPNS_MAX_KAT_AEAD	16	/* AEAD entries in one KAT request */
+
+/**
+ * enum cpns_cmd - commands of the cpns family
+ *
+ * Each command lists its role and step of CPNS-KA-1, the attributes it
+ * takes (R: required, O: optional) and those its reply carries. Every
+ * command but %CPNS_CMD_GET_INFO needs CAP_NET_ADMIN in the user namespace
+ * that owns the caller's network namespace. Pending objects and sessions
+ * (named by %CPNS_A_HANDLE) belong to the netlink socket that created
+ * them and are freed when it closes.
+ *
+ * @CPNS_CMD_GET_INFO: R -; reply %CPNS_A_VERSION, %CPNS_A_KEYRING,
+ *	%CPNS_A_PENDING_MAX, %CPNS_A_PENDING_TIMEOUT, %CPNS_A_SESSION_MAX.
+ * @CPNS_CMD_GET_STATS: R -; reply %CPNS_A_STATS, %CPNS_A_PENDING_COUNT,
+ *	%CPNS_A_SESSION_COUNT.
+ * @CPNS_CMD_KEY_GET: dump of the namespace's seeds and Device Keys; one
+ *	message per key with %CPNS_A_KEY_SERIAL, %CPNS_A_KEY_KIND,
+ *	%CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID, %CPNS_A_ROLE, %CPNS_A_STATE and,
+ *	when set, %CPNS_A_EXPIRY.
+ * @CPNS_CMD_KEY_DEL: R %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID (exactly one);
+ *	revokes and unlinks that key.
+ * @CPNS_CMD_KAT: R %CPNS_A_KAT_KEY_SEED, %CPNS_A_SEED_ID,
+ *	%CPNS_A_REQUEST_NONCE, %CPNS_A_CHALLENGE, %CPNS_A_CLIENT_NONCE,
+ *	%CPNS_A_SERVER_NONCE; O %CPNS_A_KAT_AEAD (repeated, nested
+ *	&enum cpns_aead_attr: DIR, SEQ, AAD, DATA = plaintext). Reply:
+ *	%CPNS_A_KAT_SEED_AUTH_KEY, %CPNS_A_REQUEST_MAC, %CPNS_A_CHALLENGE_MAC,
+ *	%CPNS_A_DEVICE_ID, %CPNS_A_KAT_DEVICE_KEY, %CPNS_A_CONFIRM,
+ *	%CPNS_A_CLIENT_MAC, %CPNS_A_SERVER_MAC, %CPNS_A_KAT_SESSION_KEY_C2S,
+ *	%CPNS_A_KAT_SESSION_KEY_S2C and one %CPNS_A_KAT_AEAD per request entry
+ *	(DIR, SEQ, DATA = sealed). Inputs are test values, never stored.
+ *
+ * @CPNS_CMD_SEED_NEW: server, I-2. O %CPNS_A_TIMEOUT (key lifetime, s).
+ *	Reply %CPNS_A_SEED_ID, %CPNS_A_KEY_SERIAL.
+ * @CPNS_CMD_XFER_NEW: receiver of I-3 (GW1) or II-9 (GW2): makes an
+ *	ephemeral X25519 key pair held in the kernel. Reply %CPNS_A_HANDLE,
+ *	%CPNS_A_PUBKEY.
+ * @CPNS_CMD_SEED_EXPORT: server, I-3. R %CPNS_A_SEED_ID, %CPNS_A_PUBKEY
+ *	(receiver's). Reply %CPNS_A_PUBKEY (sender's ephemeral),
+ *	%CPNS_A_WRAPPED, %CPNS_A_XFER_CODE.
+ * @CPNS_CMD_SEED_IMPORT: GW1, I-3. R %CPNS_A_HANDLE (from XFER_NEW),
+ *	%CPNS_A_SEED_ID, %CPNS_A_PUBKEY (sender's), %CPNS_A_WRAPPED; O
+ *	%CPNS_A_TIMEOUT. Consumes the handle. Reply %CPNS_A_KEY_SERIAL,
+ *	%CPNS_A_XFER_CODE.
+ * @CPNS_CMD_ASSIGN_REQUEST: GW1, II-1. R %CPNS_A_SEED_ID. Reply
+ *	%CPNS_A_SEED_ID, %CPNS_A_REQUEST_NONCE, %CPNS_A_REQUEST_MAC.
+ * @CPNS_CMD_ASSIGN_CHALLENGE: server, II-2 and II-3. R %CPNS_A_SEED_ID,
+ *	%CPNS_A_REQUEST_NONCE, %CPNS_A_REQUEST_MAC. Reply %CPNS_A_CHALLENGE,
+ *	%CPNS_A_CHALLENGE_MAC. The challenge stays pending until II-6 or
+ *	until it expires.
+ * @CPNS_CMD_ASSIGN_DERIVE: GW1, II-3 check and II-4. R %CPNS_A_SEED_ID,
+ *	%CPNS_A_REQUEST_NONCE, %CPNS_A_CHALLENGE, %CPNS_A_CHALLENGE_MAC.
+ *	Stores the Device Key as pending. Reply %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_KEY_SERIAL.
+ * @CPNS_CMD_ASSIGN_CONFIRM: server, II-6 and II-7. R %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_REQUEST_NONCE. Consumes the challenge. Reply %CPNS_A_CONFIRM.
+ * @CPNS_CMD_ASSIGN_VERIFY: GW1, II-8. R %CPNS_A_DEVICE_ID, %CPNS_A_CONFIRM.
+ *	On a match the Device Key becomes confirmed; on a mismatch it is
+ *	destroyed. Reply %CPNS_A_KEY_SERIAL, %CPNS_A_STATE.
+ * @CPNS_CMD_DEVICE_EXPORT: GW1, II-9. R %CPNS_A_DEVICE_ID, %CPNS_A_PUBKEY
+ *	(receiver's). Reply %CPNS_A_PUBKEY, %CPNS_A_WRAPPED, %CPNS_A_XFER_CODE.
+ * @CPNS_CMD_DEVICE_IMPORT: GW2, II-9. R %CPNS_A_HANDLE, %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_PUBKEY (sender's), %CPNS_A_WRAPPED; O %CPNS_A_TIMEOUT.
+ *	Consumes the handle. Reply %CPNS_A_KEY_SERIAL, %CPNS_A_XFER_CODE.
+ *
+ * @CPNS_CMD_AUTH_BEGIN: GW2, a-0. R %CPNS_A_DEVICE_ID. Reply %CPNS_A_HANDLE,
+ *	%CPNS_A_CLIENT_NONCE.
+ * @CPNS_CMD_AUTH_CHALLENGE: server, a-0. R %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_CLIENT_NONCE. Reply %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE.
+ * @CPNS_CMD_AUTH_CLIENT: GW2, a-1. R %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE.
+ *	Reply %CPNS_A_CLIENT_MAC.
+ * @CPNS_CMD_AUTH_SERVER: server, a-2 and a-3. R %CPNS_A_HANDLE,
+ *	%CPNS_A_CLIENT_MAC. On success the handle names an established
+ *	session. Reply %CPNS_A_SERVER_MAC. A wrong code ends the flow.
+ * @CPNS_CMD_AUTH_FINISH: GW2, a-4. R %CPNS_A_HANDLE, %CPNS_A_SERVER_MAC.
+ *	On success the handle names an established session. A wrong code
+ *	ends the flow.
+ * @CPNS_CMD_SEAL: R %CPNS_A_HANDLE, %CPNS_A_DATA (plaintext); O %CPNS_A_AAD.
+ *	Reply %CPNS_A_SEQ, %CPNS_A_DATA (ciphertext || tag).
+ * @CPNS_CMD_OPEN: R %CPNS_A_HANDLE, %CPNS_A_SEQ, %CPNS_A_DATA; O
+ *	%CPNS_A_AAD. Reply %CPNS_A_DATA (plaintext). A sequence number below
+ *	the next expected one is refused with EALREADY.
+ * @CPNS_CMD_SESSION_DEL: R %CPNS_A_HANDLE; ends a pending flow or session.
+ */
+enum cpns_cmd {
+	CPNS_CMD_UNSPEC,
+	CPNS_CMD_GET_INFO,
+	CPNS_CMD_GET_STATS,
+	CPNS_CMD_KEY_GET,
+	CPNS_CMD_KEY_DEL,
+	CPNS_CMD_KAT,
+
+	CPNS_CMD_SEED_NEW,
+	CPNS_CMD_XFER_NEW,
+	CPNS_CMD_SEED_EXPORT,
+	CPNS_CMD_SEED_IMPORT,
+
+	CPNS_CMD_ASSIGN_REQUEST,
+	CPNS_CMD_ASSIGN_CHALLENGE,
+	CPNS_CMD_ASSIGN_DERIVE,
+	CPNS_CMD_ASSIGN_CONFIRM,
+	CPNS_CMD_ASSIGN_VERIFY,
+	CPNS_CMD_DEVICE_EXPORT,
+	CPNS_CMD_DEVICE_IMPORT,
+
+	CPNS_CMD_AUTH_BEGIN,
+	CPNS_CMD_AUTH_CHALLENGE,
+	CPNS_CMD_AUTH_CLIENT,
+	CPNS_CMD_AUTH_SERVER,
+	CPNS_CMD_AUTH_FINISH,
+
+	CPNS_CMD_SEAL,
+	CPNS_CMD_OPEN,
+	CPNS_CMD_SESSION_DEL,
+
+	__CPNS_CMD_MAX
+};
+#define CPNS_CMD_MAX (__CPNS_CMD_MAX - 1)
+
+enum cpns_attr {
+	CPNS_A_UNSPEC,
+	CPNS_A_PAD,
+	CPNS_A_VERSION,			/* u32 */
+	CPNS_A_KEYRING,			/* s32: serial of the namespace keyring */
+	CPNS_A_KEY_SERIAL,		/* s32 */
+	CPNS_A_KEY_KIND,		/* u8, enum cpns_key_kind */
+	CPNS_A_ROLE,			/* u8, enum cpns_role */
+	CPNS_A_STATE,			/* u8, enum cpns_state */
+	CPNS_A_EXPIRY,			/* u64: seconds since the epoch */
+	CPNS_A_TIMEOUT,			/* u32: seconds, 0 = none */
+	CPNS_A_SEED_ID,			/* binary, CPNS_SEED_ID_LEN */
+	CPNS_A_DEVICE_ID,		/* binary, CPNS_DEVICE_ID_LEN */
+	CPNS_A_REQUEST_NONCE,		/* binary, CPNS_NONCE_LEN (n1) */
+	CPNS_A_CHALLENGE,		/* binary, CPNS_CHALLENGE_LEN (ch) */
+	CPNS_A_CLIENT_NONCE,		/* binary, CPNS_NONCE_LEN (nc) */
+	CPNS_A_SERVER_NONCE,		/* binary, CPNS_NONCE_LEN (ns) */
+	CPNS_A_REQUEST_MAC,		/* binary, CPNS_MAC_LEN (II-1) */
+	CPNS_A_CHALLENGE_MAC,		/* binary, CPNS_MAC_LEN (II-3) */
+	CPNS_A_CONFIRM,			/* binary, CPNS_MAC_LEN (II-7) */
+	CPNS_A_CLIENT_MAC,		/* binary, CPNS_MAC_LEN (a-1) */
+	CPNS_A_SERVER_MAC,		/* binary, CPNS_MAC_LEN (a-3) */
+	CPNS_A_HANDLE,			/* u32, never 0 */
+	CPNS_A_SEQ,			/* u64 */
+	CPNS_A_AAD,			/* binary, at most CPNS_MAX_AAD */
+	CPNS_A_DATA,			/* binary: plaintext or ciphertext||tag */
+	CPNS_A_PUBKEY,			/* binary, CPNS_PUBKEY_LEN */
+	CPNS_A_WRAPPED,			/* binary, CPNS_WRAPPED_LEN */
+	CPNS_A_XFER_CODE,		/* u32: 6-digit comparison code */
+	CPNS_A_PENDING_MAX,		/* u32 */
+	CPNS_A_PENDING_TIMEOUT,		/* u32: seconds */
+	CPNS_A_PENDING_COUNT,		/* u32 */
+	CPNS_A_SESSION_MAX,		/* u32 */
+	CPNS_A_SESSION_COUNT,		/* u32 */
+	CPNS_A_STATS,			/* nested, enum cpns_stats_attr */
+	CPNS_A_KAT_KEY_SEED,		/* binary, CPNS_SEED_LEN (KAT only) */
+	CPNS_A_KAT_SEED_AUTH_KEY,	/* binary, CPNS_KEY_LEN (KAT only) */
+	CPNS_A_KAT_DEVICE_KEY,		/* binary, CPNS_KEY_LEN (KAT only) */
+	CPNS_A_KAT_SESSION_KEY_C2S,	/* binary, CPNS_KEY_LEN (KAT only) */
+	CPNS_A_KAT_SESSION_KEY_S2C,	/* binary, CPNS_KEY_LEN (KAT only) */
+	CPNS_A_KAT_AEAD,		/* nested, enum cpns_aead_attr */
+
+	__CPNS_A_MAX
+};
+#define CPNS_A_MAX (__CPNS_A_MAX - 1)
+
+/* Attributes nested in CPNS_A_KAT_AEAD. */
+enum cpns_aead_attr {
+	CPNS_AEAD_A_UNSPEC,
+	CPNS_AEAD_A_PAD,
+	CPNS_AEAD_A_DIR,		/* u8, enum cpns_dir */
+	CPNS_AEAD_A_SEQ,		/* u64 */
+	CPNS_AEAD_A_AAD,		/* binary, at most CPNS_MAX_AAD */
+	CPNS_AEAD_A_DATA,		/* binary, at most CPNS_MAX_PLAINTEXT */
+
+	__CPNS_AEAD_A_MAX
+};
+#define CPNS_AEAD_A_MAX (__CPNS_AEAD_A_MAX - 1)
+
+/*
+ * CPNS_A_STATS holds one CPNS_STATS_A_OP per command that has run, then
+ * one CPNS_STATS_A_FAIL per failure reason that has occurred.
+ */
+enum cpns_stats_attr {
+	CPNS_STATS_A_UNSPEC,
+	CPNS_STATS_A_PAD,
+	CPNS_STATS_A_OP,		/* nested: CMD, OK, FAILED */
+	CPNS_STATS_A_FAIL,		/* nested: REASON, COUNT */
+	CPNS_STATS_A_CMD,		/* u8, enum cpns_cmd */
+	CPNS_STATS_A_OK,		/* u64 */
+	CPNS_STATS_A_FAILED,		/* u64 */
+	CPNS_STATS_A_REASON,		/* u8, enum cpns_fail */
+	CPNS_STATS_A_COUNT,		/* u64 */
+
+	__CPNS_STATS_A_MAX
+};
+#define CPNS_STATS_A_MAX (__CPNS_STATS_A_MAX - 1)
+
+enum cpns_key_kind {
+	CPNS_KEY_SEED = 1,		/* key type "cpns_seed" */
+	CPNS_KEY_DEVICE = 2,		/* key type "cpns_device" */
+};
+
+enum cpns_role {
+	CPNS_ROLE_SERVER = 1,		/* seed made here (I-2) */
+	CPNS_ROLE_GW1 = 2,		/* seed received (I-3), Device Key derived (II-4) */
+	CPNS_ROLE_GW2 = 3,		/* Device Key received (II-9) */
+};
+
+enum cpns_state {
+	CPNS_STATE_ACTIVE = 1,		/* seed in use; Device Key held by GW2 */
+	CPNS_STATE_PENDING = 2,		/* GW1 Device Key awaiting II-8 */
+	CPNS_STATE_CONFIRMED = 3,	/* GW1 Device Key confirmed by II-8 */
+};
+
+enum cpns_dir {
+	CPNS_DIR_C2S = 0,		/* k_c2s: GW2 to server */
+	CPNS_DIR_S2C = 1,		/* k_s2c: server to GW2 */
+};
+
+/* Why an operation failed, as counted in CPNS_STATS_A_FAIL. */
+enum cpns_fail {
+	CPNS_FAIL_INVALID = 1,		/* bad or missing attribute: EINVAL */
+	CPNS_FAIL_BAD_MAC,		/* MAC or code mismatch, AEAD open: EBADMSG */
+	CPNS_FAIL_NO_KEY,		/* unknown seed or device: ENOKEY */
+	CPNS_FAIL_KEY_INVALID,		/* revoked or expired key */
+	CPNS_FAIL_NO_PENDING,		/* unknown, used or expired handle/challenge: ENOENT */
+	CPNS_FAIL_STATE,		/* wrong role or state for the step */
+	CPNS_FAIL_REPLAY,		/* sequence number already passed: EALREADY */
+	CPNS_FAIL_LIMIT,		/* too many pending objects or sessions: EBUSY */
+	CPNS_FAIL_EXISTS,		/* key already present: EEXIST */
+	CPNS_FAIL_INTERNAL,		/* memory or crypto failure */
+
+	__CPNS_FAIL_MAX
+};
+#define CPNS_FAIL_MAX (__CPNS_FAIL_MAX - 1)
+
+#endif /* _UAPI_LINUX_CPNS_H */

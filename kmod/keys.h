@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The key types "cpns_seed" and "cpns_device" and the private keyring
+ * ".cpns" that the module keeps in each network namespace.
+ *
+ * A key's description is "<hex id> <role> <state>", for instance
+ * "00010203040506076db3d4072ebbba20 gw1 pending", so that keyctl describe,
+ * keyctl show and /proc/keys all show the ID, the role and the state; the
+ * types' match_preparse matches on the hex ID alone, so both
+ * "keyctl search KEYRING cpns_device <hex id>" and the lookups below find a
+ * key whatever its state. A change of state (II-8) replaces the key by one
+ * with the new description. The payload (the secret) has no .read, the
+ * types refuse add_key() and update from userspace, and a revoked key's
+ * secret is wiped at once.
+ */
+#ifndef _CPNS_KEYS_H
+#define _CPNS_KEYS_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/key.h>
+#include <linux/cpns.h>
+
+struct net;
+
+/* The key store of one network namespace. */
+struct cpns_keys {
+	struct key *keyring;		/* ".cpns", owned by the netns owner */
+	struct mutex create_lock;	/* makes "absent, then add" atomic */
+	spinlock_t lock;		/* protects list and gen */
+	struct list_head list;		/* keys made here, for dumps */
+	unsigned int gen;		/* bumped on every change of list */
+};
+
+/* A snapshot of one key's public metadata. */
+struct cpns_key_info {
+	key_serial_t serial;
+	enum cpns_key_kind kind;
+	enum cpns_role role;
+	enum cpns_state state;
+	u8 id[CPNS_DEVICE_ID_LEN];	/* CPNS_SEED_ID_LEN bytes for a seed */
+	time64_t expiry;		/* real time in seconds; 0 = none */
+};
+
+int cpns_keys_register(void);		/* register both key types */
+void cpns_keys_unregister(void);	/* destroys every key of both types */
+
+/**
+ * cpns_keys_init() - make the namespace's keyring
+ * @keys: to initialise
+ * @net: the namespace; the keyring belongs to the owner of its user ns
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_keys_init(struct cpns_keys *keys, struct net *net);
+
+/* Revoke and release the keyring; its keys go with it. */
+void cpns_keys_exit(struct cpns_keys *keys);
+
+/**
+ * cpns_seed_new() - I-2: make a random Key Seed with a random, unused Seed ID
+ * @keys: the namespace's store
+ * @timeout: lifetime in seconds, 0 for none
+ * @sid: out, CPNS_SEED_ID_LEN bytes
+ * @serial: out, the new key's serial
+ *
+ * The key has role CPNS_ROLE_SERVER and state CPNS_STATE_ACTIVE.
+ * Return: 0 or a negative errno.
+ */
+int cpns_seed_new(struct cpns_keys *keys, u32 timeout, u8 *sid,
+		  key_serial_t *serial);
+
+/**
+ * cpns_seed_add() - store a received Key Seed (I-3), role GW1, active
+ * @keys: the namespace's store
+ * @sid: Seed ID
+ * @seed: CPNS_SEED_LEN bytes
+ * @timeout: lifetime in seconds, 0 for none
+ * @serial: out
+ *
+ * Return: 0, -EEXIST if a valid seed with @sid is present, or an errno.
+ */
+int cpns_seed_add(struct cpns_keys *keys, const u8 *sid, const u8 *seed,
+		  u32 timeout, key_serial_t *serial);
+
+/**
+ * cpns_device_add() - store a Device Key
+ * @keys: the namespace's store
+ * @role: CPNS_ROLE_GW1 (II-4, state CPNS_STATE_PENDING, @ch required) or
+ *	CPNS_ROLE_GW2 (II-9, state CPNS_STATE_ACTIVE, @ch NULL)
+ * @did: Device ID
+ * @dk: Device Key
+ * @ch: the II-3 challenge, kept for II-8, or NULL
+ * @timeout: lifetime in seconds, 0 for none
+ * @serial: out
+ *
+ * Return: 0, -EEXIST if a valid key for @did is present, or an errno.
+ */
+int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
+		    const u8 *did, const u8 *dk, const u8 *ch, u32 timeout,
+		    key_serial_t *serial);
+
+/**
+ * cpns_seed_find() / cpns_device_find() - look a key up by its ID
+ * @keys: the namespace's store
+ * @id: Seed ID or Device ID
+ *
+ * Only keys linked in @keys' keyring count: a key unlinked or revoked with
+ * keyctl is not found. Return: a reference (key_put() it), or
+ * ERR_PTR(-ENOKEY), ERR_PTR(-EKEYREVOKED), ERR_PTR(-EKEYEXPIRED).
+ */
+struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid);
+struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did);
+
+/* Fill @info from @key (a key of one of our types). */
+void cpns_key_info(const struct key *key, struct cpns_key_info *info);
+
+/**
+ * cpns_key_secret() - copy the seed or Device Key out of @key
+ * @key: a key of one of our types
+ * @secret: out, CPNS_KEY_LEN bytes; the caller wipes it after use
+ *
+ * Return: 0, or -EKEYREVOKED / -EKEYEXPIRED (and @secret zeroed).
+ */
+int cpns_key_secret(const struct key *key, u8 *secret);
+
+/**
+ * cpns_device_challenge() - the challenge a GW1 pending Device Key keeps
+ * @key: a cpns_device key
+ * @ch: out, CPNS_CHALLENGE_LEN bytes
+ *
+ * Return: 0, or -EINVAL if @key is not a pending GW1 key.
+ */
+int cpns_device_challenge(const struct key *key, u8 *ch);
+
+/**
+ * cpns_device_confirm() - II-8 success: pending GW1 key becomes confirmed
+ * @keys: the namespace's store
+ * @key: the pending key; it is replaced (revoked and unlinked) on success
+ * @serial: out, the serial of the confirmed key
+ *
+ * The confirmed key has no timeout. Return: 0, -EINVAL if @key is not
+ * pending, or an errno (then @key is unchanged).
+ */
+int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
+			key_serial_t *serial);
+
+/* Revoke @key (its secret is wiped) and unlink it from the keyring. */
+void cpns_key_destroy(struct cpns_keys *keys, struct key *key);
+
+/**
+ * cpns_keys_walk() - visit the namespace's valid keys, for a dump
+ * @keys: the namespace's store
+ * @pos: in/out cursor, 0 to start
+ * @gen: out, the list generation (for genl_dump_check_consistent())
+ * @fn: called for each key; a non-zero return stops the walk at that key
+ * @arg: passed to @fn
+ *
+ * @fn runs in atomic context. Return: 0 when the walk is complete, or what
+ * @fn returned.
+ */
+int cpns_keys_walk(struct cpns_keys *keys, unsigned long *pos,
+		   unsigned int *gen,
+		   int (*fn)(const struct cpns_key_info *info, void *arg),
+		   void *arg);
+
+#endif /* _CPNS_KEYS_H */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The primitives of CPNS-KA-1 over the kernel crypto API: MAC and KDF on
+ * hmac(sha256), SEAL and OPEN on gcm(aes).
+ */
+#ifndef _CPNS_PRIMITIVES_H
+#define _CPNS_PRIMITIVES_H
+
+#include <linux/types.h>
+#include <linux/uio.h>
+
+struct crypto_aead;
+
+/**
+ * cpns_mac() - MAC(K, label, f1, f2, ...) = HMAC(K, label || 0x00 || f1 || ...)
+ * @key: HMAC key
+ * @keylen: its length
+ * @label: ASCII label, without NUL
+ * @fields: the fixed-length fields, in order
+ * @nfields: how many
+ * @out: CPNS_MAC_LEN bytes
+ *
+ * Return: 0, or -ENOMEM or another crypto API error; @out is zeroed on error.
+ */
+int cpns_mac(const u8 *key, unsigned int keylen, const char *label,
+	     const struct kvec *fields, unsigned int nfields, u8 *out);
+
+/**
+ * cpns_kdf() - KDF(K, label, context, L) of SP 800-108r1 counter mode
+ * @key: key derivation key
+ * @keylen: its length
+ * @label: ASCII label, without NUL
+ * @context: the context fields, concatenated in order
+ * @ncontext: how many
+ * @out: output
+ * @outlen: output length in bytes; L = 8 * @outlen bits
+ *
+ * Return: 0 or a negative errno; @out is zeroed on error.
+ */
+int cpns_kdf(const u8 *key, unsigned int keylen, const char *label,
+	     const struct kvec *context, unsigned int ncontext,
+	     u8 *out, unsigned int outlen);
+
+/**
+ * cpns_aead_new() - an AES-256-GCM transform keyed with @key
+ * @key: CPNS_KEY_LEN bytes; the caller may wipe it afterwards
+ *
+ * Return: the transform or an ERR_PTR(); free with cpns_aead_free().
+ */
+struct crypto_aead *cpns_aead_new(const u8 *key);
+void cpns_aead_free(struct crypto_aead *tfm);
+
+/**
+ * cpns_seal() - SEAL(K, seq, aad, pt): nonce [0]_4 || [seq]_8
+ * @tfm: from cpns_aead_new()
+ * @seq: sequence number
+ * @aad: additional data (may be NULL if @aadlen is 0)
+ * @aadlen: its length
+ * @pt: plaintext
+ * @ptlen: its length
+ * @out: @ptlen + CPNS_TAG_LEN bytes: ciphertext || tag
+ *
+ * Safe to call concurrently on one @tfm. Return: 0 or a negative errno.
+ */
+int cpns_seal(struct crypto_aead *tfm, u64 seq, const u8 *aad,
+	      unsigned int aadlen, const u8 *pt, unsigned int ptlen, u8 *out);
+
+/**
+ * cpns_open() - OPEN: the inverse of cpns_seal()
+ * @tfm: from cpns_aead_new()
+ * @seq: sequence number
+ * @aad: additional data
+ * @aadlen: its length
+ * @ct: ciphertext || tag
+ * @ctlen: its length, at least CPNS_TAG_LEN
+ * @out: @ctlen - CPNS_TAG_LEN bytes of plaintext; zeroed on failure
+ *
+ * Return: 0, -EBADMSG when the tag does not verify, or another errno.
+ */
+int cpns_open(struct crypto_aead *tfm, u64 seq, const u8 *aad,
+	      unsigned int aadlen, const u8 *ct, unsigned int ctlen, u8 *out);
+
+#endif /* _CPNS_PRIMITIVES_H */

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Key transfer (extension CPNS-KA-1-XFER, Documentation/xfer.rst): I-3
+ * (Key Seed, server to GW1) and II-9 (Device Key, GW1 to GW2) move between
+ * kernels sealed under a key derived from an ephemeral X25519 exchange, so
+ * that the daemons carrying them only ever see public keys and ciphertext.
+ *
+ *   shared = X25519(eph_secret, peer_public)        (kpp "curve25519")
+ *   ctx    = [kind]_1 || id || sender_public || receiver_public
+ *   wk     = KDF(shared, "CPNS transfer wrap", ctx, 256)
+ *   code   = [KDF(shared, "CPNS transfer code", ctx, 32)]_4 mod 1000000
+ *   wrapped = SEAL(wk, 0, [kind]_1 || id, secret)   (48 bytes)
+ *
+ * kind is enum cpns_key_kind; id is the Seed ID (8 bytes) or Device ID (16).
+ */
+#ifndef _CPNS_XFER_H
+#define _CPNS_XFER_H
+
+#include <linux/types.h>
+#include <linux/cpns.h>
+
+/**
+ * cpns_xfer_keypair() - make an ephemeral X25519 key pair
+ * @secret: CPNS_PUBKEY_LEN bytes out (the caller wipes it)
+ * @pub: CPNS_PUBKEY_LEN bytes out
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_xfer_keypair(u8 *secret, u8 *pub);
+
+/**
+ * cpns_xfer_wrap() - sender side: seal @key for the holder of @peer_pub
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @id: Seed ID or Device ID, of the length @kind implies
+ * @eph_secret: the sender's ephemeral secret (from cpns_xfer_keypair())
+ * @peer_pub: the receiver's public key
+ * @key: the CPNS_KEY_LEN-byte secret to transfer
+ * @my_pub: out, the sender's public key
+ * @wrapped: out, CPNS_WRAPPED_LEN bytes
+ * @code: out, the comparison code (0..999999)
+ *
+ * Return: 0, -EKEYREJECTED for a low-order @peer_pub, or a negative errno.
+ */
+int cpns_xfer_wrap(enum cpns_key_kind kind, const u8 *id,
+		   const u8 *eph_secret, const u8 *peer_pub, const u8 *key,
+		   u8 *my_pub, u8 *wrapped, u32 *code);
+
+/**
+ * cpns_xfer_unwrap() - receiver side: open what cpns_xfer_wrap() sealed
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @id: Seed ID or Device ID
+ * @my_secret: the receiver's ephemeral secret
+ * @peer_pub: the sender's public key
+ * @wrapped: CPNS_WRAPPED_LEN bytes
+ * @key: out, CPNS_KEY_LEN bytes; zeroed on failure
+ * @code: out, the comparison code
+ *
+ * Return: 0, -EBADMSG if @wrapped does not open (wrong id, kind, keys or
+ * tampering), -EKEYREJECTED for a low-order @peer_pub, or a negative errno.
+ */
+int cpns_xfer_unwrap(enum cpns_key_kind kind, const u8 *id,
+		     const u8 *my_secret, const u8 *peer_pub,
+		     const u8 *wrapped, u8 *key, u32 *code);
+
+#endif /* _CPNS_XFER_H */
