@@ -1,0 +1,212 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the cpns shell tests and run_tests.sh. A shell test
+# defines functions test_NAME() and ends with "ktap_main": each function runs
+# in its own subshell with errexit on, in file order, and is one TAP result.
+# Inside a test: "skip REASON" ends it as skipped, "fail MSG" as failed, any
+# failing command as failed (the line is printed).
+
+CPNS_SELFTEST_DIR=${CPNS_SELFTEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+CPNS_ROOT=${CPNS_ROOT:-$(cd "$CPNS_SELFTEST_DIR/../.." && pwd)}
+CPNSCTL=${CPNSCTL:-$CPNS_ROOT/userspace/cpnsctl/cpnsctl}
+CPNS_VECTORS=${CPNS_VECTORS:-$CPNS_ROOT/../shared/spec/vectors.json}
+CPNS_PARAMS=/sys/module/cpns/parameters
+export CPNS_ROOT CPNSCTL CPNS_VECTORS
+
+KSFT_SKIP=4
+
+# ---- kernel log -------------------------------------------------------
+
+cpns_dmesg_lines()
+{
+	dmesg | wc -l
+}
+
+# Print the kernel log lines after line MARK that show a warning, a bug or
+# a leak; succeed only if there are none.
+cpns_dmesg_bad()
+{
+	local bad
+
+	bad=$(dmesg | tail -n +"$(($1 + 1))" |
+	      grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|kmemleak|UBSAN|KASAN|list_(add|del) corruption|cpns.*(leak|self-test failed)')
+	[ -z "$bad" ] && return 0
+	echo "$bad"
+	return 1
+}
+
+# ---- the module -------------------------------------------------------
+
+# The cpns.ko to (re)load: $CPNS_KO, else the one built in the tree.
+cpns_ko()
+{
+	local ko
+
+	for ko in "${CPNS_KO:-}" "$CPNS_ROOT/kmod/cpns.ko" "$CPNS_ROOT/cpns.ko"; do
+		[ -n "$ko" ] && [ -f "$ko" ] && { echo "$ko"; return 0; }
+	done
+	return 1
+}
+
+# Load the module with PARAMS..., unloading it first if it is loaded.
+cpns_reload()
+{
+	local ko
+
+	ko=$(cpns_ko) || { echo "no cpns.ko found" >&2; return 1; }
+	if [ -d /sys/module/cpns ]; then
+		rmmod cpns || return 1
+	fi
+	insmod "$ko" "$@"
+}
+
+# ---- network namespaces -----------------------------------------------
+
+CPNS_NETNS=()
+
+# Make a network namespace named cpnst-NAME-$$ and print its name.
+ns_new()
+{
+	local ns=cpnst-$1-$$
+
+	ip netns add "$ns" || return 1
+	CPNS_NETNS+=("$ns")
+	echo "$ns"
+}
+
+ns_cleanup()
+{
+	local ns
+
+	for ns in "${CPNS_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	CPNS_NETNS=()
+}
+
+# Run CMD... in network namespace NS.
+nsx()
+{
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ---- assertions -------------------------------------------------------
+
+fail()
+{
+	echo "FAIL: $*"
+	exit 1
+}
+
+skip()
+{
+	echo "SKIP: $*"
+	[ -n "${KTAP_SKIPFILE:-}" ] && echo "$*" >"$KTAP_SKIPFILE"
+	exit $KSFT_SKIP
+}
+
+# cleanup_add CMD...: run CMD when the current test ends (last added first).
+CPNS_CLEANUP=()
+cleanup_add()
+{
+	CPNS_CLEANUP=("$*" "${CPNS_CLEANUP[@]}")
+}
+
+cpns_test_cleanup()
+{
+	local c
+
+	for c in "${CPNS_CLEANUP[@]}"; do
+		eval "$c" || true
+	done
+	CPNS_CLEANUP=()
+	ns_cleanup
+}
+
+# expect_fail TEXT CMD...: CMD must fail and print TEXT (a strerror() text
+# or a message, matched case-insensitively) on stdout or stderr.
+expect_fail()
+{
+	local text=$1 out rc
+
+	shift
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	echo "$out" | sed 's/^/    /'
+	[ $rc -ne 0 ] || fail "'$*' succeeded, expected failure ($text)"
+	echo "$out" | grep -qi -- "$text" ||
+		fail "'$*' failed (exit $rc) but did not say '$text'"
+	echo "    ('$*' failed as expected: $text)"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq()
+{
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# Run CMD... echoing it, like WireGuard's netns.sh helpers.
+run()
+{
+	echo "+ $*"
+	"$@"
+}
+
+need_cmd()
+{
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+	done
+}
+
+need_cpnsctl()
+{
+	[ -x "$CPNSCTL" ] || skip "$CPNSCTL is not built"
+}
+
+need_module()
+{
+	[ -d /sys/module/cpns ] || fail "cpns.ko is not loaded"
+}
+
+# ---- TAP --------------------------------------------------------------
+
+ktap_main()
+{
+	local tests t rc n=0 failed=0 reason
+
+	KTAP_SKIPFILE=$(mktemp /tmp/cpns-skip.XXXXXX)
+
+	mapfile -t tests < <(grep -oE '^test_[A-Za-z0-9_]+\(\)' "$0" | tr -d '()')
+	echo "TAP version 13"
+	echo "1..${#tests[@]}"
+	for t in "${tests[@]}"; do
+		n=$((n + 1))
+		echo "#  RUN ${t#test_} ..."
+		(
+			set -eE -o pipefail
+			trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
+			trap cpns_test_cleanup EXIT
+			"$t"
+		) 2>&1 | sed 's/^/#     /'
+		rc=${PIPESTATUS[0]}
+		if declare -F ktap_after_each >/dev/null; then
+			ktap_after_each || rc=1
+		fi
+		case $rc in
+		0) echo "ok $n ${t#test_}" ;;
+		"$KSFT_SKIP")
+			reason=$(cat "$KTAP_SKIPFILE")
+			echo "ok $n ${t#test_} # SKIP ${reason:-no reason given}" ;;
+		*) echo "not ok $n ${t#test_}"; failed=1 ;;
+		esac
+	done
+	rm -f "$KTAP_SKIPFILE"
+	ns_cleanup
+	return $failed
+}
