@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libcpns: the userspace side of the cpns Generic Netlink family
+ * (include/uapi/linux/cpns.h).
+ *
+ * One struct cpns_nl is one netlink socket. Pending objects (transfer key
+ * pairs, a-flows) and sessions belong to the socket that made them, so a
+ * caller keeps one handle for the whole of a flow. A handle is not
+ * thread-safe; use one per thread.
+ *
+ * Every function that talks to the kernel returns 0 or a negative errno;
+ * cpns_last_error() then says why, in the kernel's words when the kernel
+ * gave an extended ACK message. The library never returns a secret: the
+ * kernel keeps Key Seeds, Device Keys and session keys. Only the KAT command
+ * returns derived keys, and those are test values from test inputs.
+ * Buffers that carried protocol values are wiped (explicit_bzero) before
+ * they are freed.
+ */
+#ifndef CPNS_LIB_H
+#define CPNS_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/netlink.h>
+#include <linux/cpns.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cpns_nl;		/* a netlink socket bound to the cpns family */
+struct cpns_msg;	/* a request being built */
+struct cpns_reply;	/* one parsed reply message (or one nested attribute) */
+
+/* ---------------------------------------------------------------- handle */
+
+/**
+ * cpns_open() - open a netlink socket and resolve the "cpns" family
+ *
+ * Return: a handle, or NULL with errno set: ENOENT when the family is not
+ * registered (the module is not loaded), or another errno.
+ */
+struct cpns_nl *cpns_open(void);
+
+/* Close the socket; the kernel frees the socket's pending objects/sessions. */
+void cpns_close(struct cpns_nl *nl);
+
+/* The family id the kernel gave "cpns". */
+uint16_t cpns_family(const struct cpns_nl *nl);
+
+/* The socket's file descriptor (for poll(); the library reads it itself). */
+int cpns_fd(const struct cpns_nl *nl);
+
+/* ---------------------------------------------------------------- errors */
+
+/* What went wrong in the last failed call on a handle. */
+struct cpns_error {
+	int err;		/* 0 or the negative errno returned */
+	char msg[256];		/* kernel's extack message, or library text,
+				 * or strerror(-err); never empty after error */
+	bool from_kernel;	/* msg is the kernel's extack message */
+	int32_t offset;		/* NLMSGERR_ATTR_OFFS: byte offset of the bad
+				 * attribute in the request, from its nlmsghdr;
+				 * -1 if the kernel gave none */
+	int attr_type;		/* type of the attribute at offset, -1 if none */
+	int attr_nest;		/* type of the nest holding it, 0 = top level */
+	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE: required attribute
+				 * that was missing, -1 if none */
+	int32_t miss_nest;	/* NLMSGERR_ATTR_MISS_NEST offset, -1 if none */
+};
+
+/* The last failure's message; "" if the last call succeeded. */
+const char *cpns_last_error(const struct cpns_nl *nl);
+
+/* The last failure in full (err == 0 if the last call succeeded). */
+const struct cpns_error *cpns_last(const struct cpns_nl *nl);
+
+/* ---------------------------------------------------------------- names */
+
+/* Lowercase names ("assign_request", "bad_mac", "gw1", "pending", "seed");
+ * "?" for an unknown value. */
+const char *cpns_cmd_name(unsigned int cmd);
+const char *cpns_fail_name(unsigned int reason);
+const char *cpns_role_name(unsigned int role);
+const char *cpns_state_name(unsigned int state);
+const char *cpns_kind_name(unsigned int kind);
+const char *cpns_attr_name(unsigned int type);	/* "seed_id", "handle" */
+
+/* ---------------------------------------------------------------- hex */
+
+/* Write 2 * len lowercase hex digits and a NUL to out. */
+void cpns_hex_encode(char *out, const void *in, size_t len);
+
+/* Decode exactly 2 * len hex digits (either case). 0 or -EINVAL; out is
+ * untouched on error. */
+int cpns_hex_decode(void *out, size_t len, const char *hex);
+
+/* Decode an even number of hex digits, at most 2 * cap. Return the number
+ * of bytes, -EINVAL (odd count, bad digit) or -E2BIG. */
+ssize_t cpns_hex_decode_var(void *out, size_t cap, const char *hex);
+
+/* ---------------------------------------------------------------- info */
+
+struct cpns_info {
+	uint32_t version;		/* CPNS_A_VERSION */
+	int32_t keyring;		/* serial of the namespace's ".cpns" */
+	uint32_t pending_max;
+	uint32_t pending_timeout;	/* seconds */
+	uint32_t session_max;
+};
+
+/* CPNS_CMD_GET_INFO (no privilege needed). */
+int cpns_get_info(struct cpns_nl *nl, struct cpns_info *info);
+
+struct cpns_stats {
+	struct {
+		bool seen;		/* the kernel reported this command */
+		uint64_t ok;
+		uint64_t failed;
+	} op[CPNS_CMD_MAX + 1];		/* indexed by enum cpns_cmd */
+	struct {
+		bool seen;
+		uint64_t count;
+	} fail[CPNS_FAIL_MAX + 1];	/* indexed by enum cpns_fail */
+	uint32_t pending_count;
+	uint32_t session_count;
+};
+
+/* CPNS_CMD_GET_STATS. Entries the kernel did not report stay zero. */
+int cpns_get_stats(struct cpns_nl *nl, struct cpns_stats *stats);
+
+/* ---------------------------------------------------------------- keys */
+
+struct cpns_key {
+	int32_t serial;
+	uint8_t kind;			/* enum cpns_key_kind */
+	uint8_t role;			/* enum cpns_role */
+	uint8_t state;			/* enum cpns_state */
+	uint8_t id[CPNS_DEVICE_ID_LEN];	/* Seed ID or Device ID */
+	size_t id_len;			/* CPNS_SEED_ID_LEN or CPNS_DEVICE_ID_LEN */
+	uint64_t expiry;		/* seconds since the epoch, 0 = none */
+};
+
+/*
+ * Called once per key. Return 0 to go on, non-zero to stop calling (the
+ * dump is still read to its end) and have cpns_keys_dump() return it.
+ */
+typedef int (*cpns_key_fn)(const struct cpns_key *key, void *arg);
+
+/*
+ * CPNS_CMD_KEY_GET dump. Return 0, what fn returned, -EAGAIN if the kernel
+ * marked the dump interrupted by a concurrent change (start again), or a
+ * negative errno.
+ */
+int cpns_keys_dump(struct cpns_nl *nl, cpns_key_fn fn, void *arg);
+
+/* CPNS_CMD_KEY_DEL of a seed or of a Device Key. */
+int cpns_key_del_seed(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN]);
+int cpns_key_del_device(struct cpns_nl *nl,
+			const uint8_t did[CPNS_DEVICE_ID_LEN]);
+
+/* ---------------------------------------------------------------- KAT */
+
+struct cpns_kat_aead_in {
+	uint8_t dir;			/* enum cpns_dir */
+	uint64_t seq;
+	const uint8_t *aad;
+	size_t aad_len;			/* at most CPNS_MAX_AAD */
+	const uint8_t *pt;
+	size_t pt_len;			/* at most CPNS_MAX_PLAINTEXT */
+};
+
+struct cpns_kat_input {
+	uint8_t key_seed[CPNS_SEED_LEN];
+	uint8_t seed_id[CPNS_SEED_ID_LEN];
+	uint8_t request_nonce[CPNS_NONCE_LEN];
+	uint8_t challenge[CPNS_CHALLENGE_LEN];
+	uint8_t client_nonce[CPNS_NONCE_LEN];
+	uint8_t server_nonce[CPNS_NONCE_LEN];
+	size_t naead;			/* at most CPNS_MAX_KAT_AEAD */
+	struct cpns_kat_aead_in aead[CPNS_MAX_KAT_AEAD];
+};
+
+struct cpns_kat_aead_out {
+	uint8_t dir;
+	uint64_t seq;
+	uint8_t *data;			/* sealed: ciphertext || tag (malloc) */
+	size_t len;
+};
+
+/* Field names are those of vectors.json "outputs". */
+struct cpns_kat_output {
+	uint8_t seed_auth_key[CPNS_KEY_LEN];
+	uint8_t assign_request_mac[CPNS_MAC_LEN];
+	uint8_t assign_challenge_mac[CPNS_MAC_LEN];
+	uint8_t device_id[CPNS_DEVICE_ID_LEN];
+	uint8_t device_key[CPNS_KEY_LEN];
+	uint8_t assign_confirm[CPNS_MAC_LEN];
+	uint8_t auth_client_mac[CPNS_MAC_LEN];
+	uint8_t auth_server_mac[CPNS_MAC_LEN];
+	uint8_t session_key_c2s[CPNS_KEY_LEN];
+	uint8_t session_key_s2c[CPNS_KEY_LEN];
+	size_t naead;
+	struct cpns_kat_aead_out aead[CPNS_MAX_KAT_AEAD];
+};
+
+/*
+ * CPNS_CMD_KAT: have the kernel compute every output of one vector. On
+ * success fills *out (free it with cpns_kat_output_clear()); on error *out
+ * holds nothing to free.
+ */
+int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
+	     struct cpns_kat_output *out);
+
+/* Wipe *out and free its AEAD buffers. */
+void cpns_kat_output_clear(struct cpns_kat_output *out);
+
+/*
+ * Called once per compared field, in vectors.json order: field is the JSON
+ * name ("device_id", ...), or for AEAD entries "sealed" with aead >= 0 (an
+ * entry matches when its dir, seq and sealed bytes all match), or
+ * "aead_count" if the numbers of entries differ; aead is -1 otherwise.
+ */
+typedef void (*cpns_kat_report_fn)(const char *field, int aead, bool ok,
+				   void *arg);
+
+/* Compare got with want field by field. Return the number of mismatches. */
+int cpns_kat_check(const struct cpns_kat_output *want,
+		   const struct cpns_kat_output *got,
+		   cpns_kat_report_fn report, void *arg);
+
+/* ------------------------------------------------------- vectors.json */
+
+struct cpns_vector {
+	struct cpns_kat_input in;	/* aead[].aad/pt point into the set */
+	struct cpns_kat_output want;	/* expected outputs */
+};
+
+struct cpns_vectors {
+	char *profile;			/* "CPNS-KA-1" */
+	size_t n;
+	struct cpns_vector *v;
+};
+
+/*
+ * Parse a vectors.json document strictly: every field present, no unknown
+ * field, hex of the exact length, seq a non-negative integer, sealed one
+ * tag longer than plaintext, at most CPNS_MAX_KAT_AEAD entries. On error
+ * return -EINVAL (or -ENOMEM) and write a message naming the vector and
+ * field to err, e.g. "vector 1: outputs.device_id: expected 32 hex digits
+ * (16 bytes), got 30".
+ */
+int cpns_vectors_parse(const char *text, struct cpns_vectors **out,
+		       char *err, size_t errlen);
+
+/* Same, from a file ("-" is standard input); errors name the file too. */
+int cpns_vectors_load(const char *path, struct cpns_vectors **out,
+		      char *err, size_t errlen);
+
+void cpns_vectors_free(struct cpns_vectors *vs);
+
+/* ---------------------------------------------------------- flow I */
+
+/* I-2, server: a new Key Seed. timeout in seconds, 0 = none. */
+int cpns_seed_new(struct cpns_nl *nl, uint32_t timeout,
+		  uint8_t sid[CPNS_SEED_ID_LEN], int32_t *serial);
+
+/* Receiver of I-3 or II-9: an ephemeral X25519 key pair in the kernel,
+ * bound to this socket. */
+int cpns_xfer_new(struct cpns_nl *nl, uint32_t *handle,
+		  uint8_t pub[CPNS_PUBKEY_LEN]);
+
+/* I-3, server: seal seed sid to the receiver's public key peer. code is
+ * the 6-digit comparison code both ends show. */
+int cpns_seed_export(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+		     const uint8_t peer[CPNS_PUBKEY_LEN],
+		     uint8_t pub[CPNS_PUBKEY_LEN],
+		     uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code);
+
+/* I-3, GW1: open and store the seed; consumes handle. */
+int cpns_seed_import(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t sid[CPNS_SEED_ID_LEN],
+		     const uint8_t peer[CPNS_PUBKEY_LEN],
+		     const uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t timeout,
+		     int32_t *serial, uint32_t *code);
+
+/* ---------------------------------------------------------- flow II */
+
+/* II-1, GW1. */
+int cpns_assign_request(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+			uint8_t n1[CPNS_NONCE_LEN], uint8_t mac[CPNS_MAC_LEN]);
+
+/* II-2/II-3, server. */
+int cpns_assign_challenge(struct cpns_nl *nl,
+			  const uint8_t sid[CPNS_SEED_ID_LEN],
+			  const uint8_t n1[CPNS_NONCE_LEN],
+			  const uint8_t mac[CPNS_MAC_LEN],
+			  uint8_t ch[CPNS_CHALLENGE_LEN],
+			  uint8_t ch_mac[CPNS_MAC_LEN]);
+
+/* II-3 check and II-4, GW1: the Device Key is stored pending. */
+int cpns_assign_derive(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+		       const uint8_t n1[CPNS_NONCE_LEN],
+		       const uint8_t ch[CPNS_CHALLENGE_LEN],
+		       const uint8_t ch_mac[CPNS_MAC_LEN],
+		       uint8_t did[CPNS_DEVICE_ID_LEN], int32_t *serial);
+
+/* II-6/II-7, server. */
+int cpns_assign_confirm(struct cpns_nl *nl,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			const uint8_t n1[CPNS_NONCE_LEN],
+			uint8_t code[CPNS_MAC_LEN]);
+
+/* II-8, GW1. state receives the new enum cpns_state (may be NULL). */
+int cpns_assign_verify(struct cpns_nl *nl,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN],
+		       const uint8_t code[CPNS_MAC_LEN], int32_t *serial,
+		       uint8_t *state);
+
+/* II-9, GW1: seal the Device Key to the receiver's public key peer. */
+int cpns_device_export(struct cpns_nl *nl,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN],
+		       const uint8_t peer[CPNS_PUBKEY_LEN],
+		       uint8_t pub[CPNS_PUBKEY_LEN],
+		       uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code);
+
+/* II-9, GW2: open and store it; consumes handle. */
+int cpns_device_import(struct cpns_nl *nl, uint32_t handle,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN],
+		       const uint8_t peer[CPNS_PUBKEY_LEN],
+		       const uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t timeout,
+		       int32_t *serial, uint32_t *code);
+
+/* ---------------------------------------------------------- flow a */
+
+/* a-0, GW2. */
+int cpns_auth_begin(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		    uint32_t *handle, uint8_t nc[CPNS_NONCE_LEN]);
+
+/* a-0, server. */
+int cpns_auth_challenge(struct cpns_nl *nl,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			const uint8_t nc[CPNS_NONCE_LEN], uint32_t *handle,
+			uint8_t ns[CPNS_NONCE_LEN]);
+
+/* a-1, GW2. */
+int cpns_auth_client(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t ns[CPNS_NONCE_LEN],
+		     uint8_t client_mac[CPNS_MAC_LEN]);
+
+/* a-2/a-3, server. */
+int cpns_auth_server(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t client_mac[CPNS_MAC_LEN],
+		     uint8_t server_mac[CPNS_MAC_LEN]);
+
+/* a-4, GW2. */
+int cpns_auth_finish(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t server_mac[CPNS_MAC_LEN]);
+
+/*
+ * CPNS_CMD_SEAL. *outlen: in, the size of out (len + CPNS_TAG_LEN is
+ * enough); out, the bytes written. -ENOSPC if out is too small.
+ */
+int cpns_seal(struct cpns_nl *nl, uint32_t handle, const void *aad,
+	      size_t aadlen, const void *pt, size_t len, uint64_t *seq,
+	      void *out, size_t *outlen);
+
+/* CPNS_CMD_OPEN (named unseal here: cpns_open() opens the handle). */
+int cpns_unseal(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
+		const void *aad, size_t aadlen, const void *in, size_t len,
+		void *out, size_t *outlen);
+
+/* CPNS_CMD_SESSION_DEL. */
+int cpns_session_del(struct cpns_nl *nl, uint32_t handle);
+
+/* ------------------------------------------------ generic requests */
+
+/*
+ * A request message: nlmsghdr, genlmsghdr (cmd, version
+ * CPNS_GENL_VERSION), attributes. cpns_msg_new() is pure (no socket), so
+ * tests can build and inspect messages; flags are added to
+ * NLM_F_REQUEST. The put functions return 0 or -EMSGSIZE. Nothing checks
+ * types or lengths: this is how tests send malformed requests.
+ */
+struct cpns_msg *cpns_msg_new(uint16_t family, uint8_t cmd, uint16_t flags);
+struct cpns_msg *cpns_msg_new_size(uint16_t family, uint8_t cmd,
+				   uint16_t flags, size_t size);
+void cpns_msg_free(struct cpns_msg *msg);	/* wipes the buffer */
+int cpns_msg_put(struct cpns_msg *msg, uint16_t type, const void *data,
+		 size_t len);
+int cpns_msg_put_u8(struct cpns_msg *msg, uint16_t type, uint8_t v);
+int cpns_msg_put_u32(struct cpns_msg *msg, uint16_t type, uint32_t v);
+int cpns_msg_put_s32(struct cpns_msg *msg, uint16_t type, int32_t v);
+int cpns_msg_put_u64(struct cpns_msg *msg, uint16_t type, uint64_t v);
+/* NULL if no room; close with cpns_msg_nest_end(). */
+struct nlattr *cpns_msg_nest_start(struct cpns_msg *msg, uint16_t type);
+int cpns_msg_nest_end(struct cpns_msg *msg, struct nlattr *nest);
+/* Append raw bytes (padded to 4) after the last attribute, e.g. a
+ * truncated or overlong attribute header. */
+int cpns_msg_append(struct cpns_msg *msg, const void *data, size_t len);
+/* The whole message as it will be sent (nlmsg_len bytes). */
+const void *cpns_msg_data(const struct cpns_msg *msg, size_t *len);
+
+/*
+ * Called once per reply message (a dump: once per message of the dump).
+ * Return 0 to go on, > 0 to stop calling, < 0 to fail the request with
+ * that value; the replies are read to the end either way.
+ */
+typedef int (*cpns_reply_fn)(const struct cpns_reply *reply, void *arg);
+
+/*
+ * Send msg (not freed) on nl with NLM_F_ACK, then read every reply and the
+ * ACK (or NLMSG_DONE of a dump). Replies are checked against the lengths
+ * of include/uapi/linux/cpns.h before reply() sees them; a malformed reply
+ * fails with -EBADMSG. Return 0, the callback's value (see above), -EAGAIN
+ * for an interrupted dump, or the kernel's negative errno (with its extack
+ * in cpns_last()).
+ */
+int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
+		  cpns_reply_fn reply, void *arg);
+
+typedef int (*cpns_build_fn)(struct cpns_msg *msg, void *arg);
+
+/*
+ * The escape hatch: build a request of cmd with flags (e.g. NLM_F_DUMP) on
+ * nl's family by calling build (may be NULL; a negative return aborts),
+ * and send it as cpns_msg_send() does. reply may be NULL.
+ */
+int cpns_request(struct cpns_nl *nl, uint8_t cmd, uint16_t flags,
+		 cpns_build_fn build, void *build_arg,
+		 cpns_reply_fn reply, void *reply_arg);
+
+/* ------------------------------------------------- reading replies */
+
+uint8_t cpns_reply_cmd(const struct cpns_reply *r);	/* genl cmd */
+const struct nlmsghdr *cpns_reply_nlh(const struct cpns_reply *r);
+bool cpns_reply_has(const struct cpns_reply *r, uint16_t type);
+/* The last attribute of type (NULL if absent); *len may be NULL. */
+const void *cpns_reply_get(const struct cpns_reply *r, uint16_t type,
+			   size_t *len);
+/* Fixed-size binary or integer attributes: 0 or -ENODATA if absent. */
+int cpns_reply_copy(const struct cpns_reply *r, uint16_t type, void *out,
+		    size_t len);
+int cpns_reply_u8(const struct cpns_reply *r, uint16_t type, uint8_t *v);
+int cpns_reply_u32(const struct cpns_reply *r, uint16_t type, uint32_t *v);
+int cpns_reply_s32(const struct cpns_reply *r, uint16_t type, int32_t *v);
+int cpns_reply_u64(const struct cpns_reply *r, uint16_t type, uint64_t *v);
+
+/*
+ * Call fn for every attribute of type in r, in order, with its payload
+ * parsed as a nested attribute set (CPNS_A_KAT_AEAD: enum cpns_aead_attr;
+ * CPNS_A_STATS, CPNS_STATS_A_OP, CPNS_STATS_A_FAIL: enum cpns_stats_attr).
+ * fn's non-zero return stops the walk and is returned. -EBADMSG if a nest
+ * is malformed.
+ */
+int cpns_reply_foreach(const struct cpns_reply *r, uint16_t type,
+		       cpns_reply_fn fn, void *arg);
+
+/*
+ * Parse one complete netlink message (nlmsghdr, genlmsghdr, attributes)
+ * of the cpns family, checking attribute lengths, into a reply (for tests
+ * and tools that hold raw messages). buf must outlive the reply. Return 0
+ * or -EBADMSG, with a reason in err if err is not NULL.
+ */
+int cpns_reply_parse(const void *buf, size_t len, struct cpns_reply **out,
+		     char *err, size_t errlen);
+void cpns_reply_free(struct cpns_reply *r);
+
+/*
+ * Decode an NLMSG_ERROR (or NLMSG_DONE) message answering request req
+ * (reqlen bytes, used to name the attribute at the extack offset) into e.
+ * Return the message's error (0 for an ACK, a negative errno) or -EBADMSG
+ * if the message is malformed.
+ */
+int cpns_parse_ack(const void *buf, size_t len, const void *req,
+		   size_t reqlen, struct cpns_error *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CPNS_LIB_H */
