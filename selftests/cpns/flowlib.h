@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The CPNS-KA-1 flows driven step by step through netlink between three
+ * network namespaces: the server S, the gateway GW1 on a secure WAN and the
+ * gateway GW2 on a non-secure WAN. One netlink socket per namespace, all in
+ * one process (a netlink socket belongs to the namespace it was made in).
+ * Used by flow_test (with its negative cases) and by cpns_flow (the demo).
+ * Every function returns 0 or a negative errno and, on failure, says which
+ * step failed and why on stderr.
+ */
+#ifndef _CPNS_FLOWLIB_H
+#define _CPNS_FLOWLIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cpns.h"
+
+struct fl_host {
+	const char *name;		/* "S", "GW1", "GW2" */
+	int nsfd;			/* its network namespace */
+	struct cpns_nl *nl;		/* a socket made in that namespace */
+};
+
+struct fl_ctx {
+	struct fl_host s, g1, g2;
+	bool verbose;			/* print each step (the demo) */
+
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	int32_t seed_serial_s, seed_serial_g1;
+
+	/* Flow II */
+	uint8_t n1[CPNS_NONCE_LEN];
+	uint8_t req_mac[CPNS_MAC_LEN];
+	uint8_t ch[CPNS_CHALLENGE_LEN];
+	uint8_t ch_mac[CPNS_MAC_LEN];
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	uint8_t confirm[CPNS_MAC_LEN];
+	int32_t dk_serial_g1, dk_serial_g2;
+
+	/* Flow a */
+	uint32_t hs, hg;		/* a-flow/session handles on S, GW2 */
+	uint8_t nc[CPNS_NONCE_LEN], ns[CPNS_NONCE_LEN];
+	uint8_t client_mac[CPNS_MAC_LEN], server_mac[CPNS_MAC_LEN];
+};
+
+/* Print like printf when c->verbose. */
+void fl_say(const struct fl_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Open the three hosts. ns[i] names an "ip netns" namespace or a path; a
+ * NULL array (or NULL entry) makes a fresh anonymous namespace.
+ */
+int fl_open(struct fl_ctx *c, const char *const ns[3], bool verbose);
+void fl_close(struct fl_ctx *c);
+
+/* Another socket in host h's namespace (NULL on failure, errno set). */
+struct cpns_nl *fl_socket(const struct fl_host *h);
+
+/* Report a failed library call: "STEP HOST: msg" on stderr; returns err. */
+int fl_fail(const struct fl_host *h, const char *step, int err);
+
+/* I-2: S makes a seed (c->sid). */
+int fl_seed_new(struct fl_ctx *c);
+/* I-3: the seed goes from S to GW1 (comparison codes must agree). */
+int fl_seed_xfer(struct fl_ctx *c);
+/* II-1 .. II-4: GW1 asks, S challenges, GW1 derives (c->did, pending). */
+int fl_assign_derive(struct fl_ctx *c);
+/* II-5 .. II-8: S confirms, GW1 verifies (the key becomes confirmed). */
+int fl_assign_confirm(struct fl_ctx *c);
+/* II-9: the Device Key goes from GW1 to GW2. */
+int fl_device_xfer(struct fl_ctx *c);
+/* a-0 .. a-4 between GW2 and S: c->hs and c->hg name the sessions. */
+int fl_auth(struct fl_ctx *c);
+/* One message each way, sealed by one side and opened by the other. */
+int fl_exchange(struct fl_ctx *c, const char *c2s, const char *s2c);
+
+/* I-2 .. a-4 and one exchange each way. */
+int fl_run_all(struct fl_ctx *c);
+
+/*
+ * Look up a key by ID in host h's dump. Return 1 and fill *out if found, 0
+ * if absent, or a negative errno.
+ */
+int fl_find_key(const struct fl_host *h, const uint8_t *id, size_t id_len,
+		struct cpns_key *out);
+/* Number of keys in h's dump, or a negative errno. */
+int fl_count_keys(const struct fl_host *h);
+
+/*
+ * Check that h holds the key @id with @role and @state, in the dump and in
+ * the keyring (keyctl describe shows "<hex id> <role> <state>" exactly).
+ * Return 0 or -EBADE with the difference on stderr.
+ */
+int fl_check_key(const struct fl_host *h, const uint8_t *id, size_t id_len,
+		 unsigned int role, unsigned int state);
+
+/*
+ * keyctl describe of serial: 0 and the description (after the last ';')
+ * in buf, or a negative errno (-ENOKEY, -EKEYREVOKED, ...).
+ */
+int fl_key_describe(int32_t serial, char *type, size_t typelen, char *desc,
+		    size_t desclen);
+
+/* Pending objects and sessions in h's namespace: 0 or a negative errno. */
+int fl_counts(const struct fl_host *h, uint32_t *pending, uint32_t *sessions);
+
+#endif /* _CPNS_FLOWLIB_H */
