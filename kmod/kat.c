@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Known answers: cpns_kat_run() computes one CPNS-KA-1 vector through
+ * profile.h (the KAT command uses it), and cpns_kat_selftest() checks, at
+ * module load, the first vector of the profile's vectors.json and one
+ * vector of Documentation/xfer-vectors.json (made by tools/xfer-vectors.py,
+ * an implementation independent of this module). Like crypto/kdf_sp800108.c,
+ * the module refuses to run if its crypto does not give the known answers.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <crypto/aead.h>
+#include <crypto/algapi.h>
+#include <linux/cpns.h>
+
+#include "kat.h"
+#include "primitives.h"
+#include "profile.h"
+#include "xfer.h"
+
+/* The AEAD entries of the vector: SEAL(k_c2s, seq, kat_aad, kat_pt). */
+#define KAT_PT_LEN	14
+#define KAT_SEALED_LEN	(KAT_PT_LEN + CPNS_TAG_LEN)
+
+struct cpns_kat_aead {
+	u64 seq;
+	u8 sealed[KAT_SEALED_LEN];
+};
+
+/* vectors.json, vector 0 */
+static const struct cpns_kat_in kat_in = {
+	.seed = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	},
+	.sid = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	},
+	.n1 = {
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	},
+	.ch = {
+		0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+		0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	},
+	.nc = {
+		0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+		0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+	},
+	.ns = {
+		0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44,
+		0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44, 0x44,
+	},
+};
+
+static const struct cpns_kat_out kat_out = {
+	.ska = {
+		0x21, 0x30, 0x56, 0xaa, 0xc7, 0xdc, 0x9e, 0x00,
+		0xe8, 0xe2, 0xc8, 0xa9, 0x8b, 0x79, 0x0d, 0x56,
+		0x63, 0x86, 0x65, 0xa4, 0x7c, 0xc6, 0x84, 0x92,
+		0xd6, 0x86, 0x58, 0xec, 0x49, 0x96, 0x2a, 0x75,
+	},
+	.request_mac = {
+		0xd4, 0x7d, 0xb2, 0xc8, 0xcc, 0x73, 0x24, 0x22,
+		0xab, 0x1f, 0x7a, 0xd5, 0x1f, 0xfa, 0xf2, 0x0b,
+		0xe9, 0x9f, 0xdf, 0x03, 0x29, 0x2b, 0xca, 0x8b,
+		0xdb, 0x89, 0x5f, 0x1e, 0x76, 0xdd, 0x70, 0xed,
+	},
+	.challenge_mac = {
+		0x54, 0xc5, 0xfd, 0x7b, 0x39, 0xc6, 0x4a, 0xf9,
+		0xef, 0xc9, 0x78, 0x78, 0x22, 0x6d, 0x1d, 0xb4,
+		0x8b, 0x3b, 0x4c, 0xf8, 0x90, 0xef, 0xef, 0xc3,
+		0x70, 0x28, 0xf7, 0xfa, 0x9d, 0x85, 0x80, 0x73,
+	},
+	.did = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x6d, 0xb3, 0xd4, 0x07, 0x2e, 0xbb, 0xba, 0x20,
+	},
+	.dk = {
+		0xbb, 0x09, 0xcd, 0xd6, 0x84, 0x5d, 0x20, 0xf3,
+		0xfd, 0x89, 0xf1, 0xb2, 0xf5, 0xd0, 0x61, 0xa7,
+		0x25, 0x59, 0xea, 0x0c, 0x5f, 0xce, 0x74, 0x7a,
+		0xab, 0x4e, 0xc3, 0x0f, 0xe2, 0x24, 0x8c, 0xb8,
+	},
+	.confirm = {
+		0x75, 0xf3, 0x90, 0x8f, 0x1f, 0x81, 0x82, 0x67,
+		0x57, 0xc6, 0x05, 0x65, 0xf5, 0xa8, 0x5c, 0xb4,
+		0x5e, 0x04, 0x5a, 0xb3, 0xa9, 0xb3, 0xc0, 0xbb,
+		0xac, 0xe5, 0xc5, 0xdd, 0x86, 0xc5, 0xb2, 0xa4,
+	},
+	.client_mac = {
+		0x5d, 0xb4, 0x0d, 0xbd, 0x24, 0x4c, 0x46, 0x36,
+		0xcf, 0x71, 0x3f, 0x60, 0xe6, 0x77, 0xe3, 0x53,
+		0x88, 0x86, 0x8e, 0xaf, 0x46, 0x20, 0xa7, 0xa8,
+		0x90, 0x44, 0x2e, 0xe0, 0x5a, 0xd0, 0x67, 0x7c,
+	},
+	.server_mac = {
+		0xc7, 0x2d, 0xdf, 0x85, 0x38, 0x9c, 0xdc, 0x11,
+		0x7b, 0x54, 0xe2, 0xa9, 0x22, 0xee, 0x69, 0x5a,
+		0x69, 0xa0, 0xc4, 0x9a, 0xdc, 0x2b, 0x7b, 0xb0,
+		0x05, 0xf2, 0xed, 0xca, 0x6c, 0x81, 0x5b, 0x9e,
+	},
+	.sk = {
+		.c2s = {
+			0xcc, 0x5c, 0xc4, 0xf5, 0x03, 0xb2, 0x78, 0x3e,
+			0x89, 0xfd, 0xe9, 0x24, 0x4e, 0xf8, 0x49, 0x51,
+			0xf4, 0xe3, 0xec, 0x0e, 0x0f, 0xe5, 0xa9, 0x1f,
+			0xdc, 0x88, 0x23, 0xd0, 0x51, 0xde, 0xd7, 0xe4,
+		},
+		.s2c = {
+			0x97, 0xb9, 0x1b, 0xd0, 0xad, 0x32, 0xa7, 0x72,
+			0x29, 0x77, 0x03, 0x5a, 0x8a, 0xde, 0xf1, 0xc8,
+			0x86, 0x8b, 0x42, 0xd1, 0x33, 0x34, 0xac, 0x53,
+			0x07, 0x75, 0xf6, 0xc2, 0xdc, 0x90, 0xf1, 0x54,
+		},
+	},
+};
+
+/* "cpns-signal" */
+static const u8 kat_aad[] = {
+	0x63, 0x70, 0x6e, 0x73, 0x2d, 0x73, 0x69, 0x67,
+	0x6e, 0x61, 0x6c,
+};
+
+/* "status: online" */
+static const u8 kat_pt[] = {
+	0x73, 0x74, 0x61, 0x74, 0x75, 0x73, 0x3a, 0x20,
+	0x6f, 0x6e, 0x6c, 0x69, 0x6e, 0x65,
+};
+
+static const struct cpns_kat_aead kat_aead[] = {
+	{
+		.seq = 0ULL,
+		.sealed = {
+			0xff, 0x75, 0x7c, 0x35, 0x58, 0x71, 0xe6, 0x4d,
+			0xe5, 0xe4, 0x74, 0xe7, 0x77, 0xbb, 0x5b, 0x05,
+			0x62, 0x4f, 0xde, 0x4d, 0xba, 0xf0, 0xfd, 0x1f,
+			0x53, 0x33, 0x9c, 0x71, 0xb5, 0x3d,
+		},
+	},
+	{
+		.seq = 1ULL,
+		.sealed = {
+			0xdf, 0x67, 0xa5, 0xdd, 0xde, 0xdd, 0x67, 0x48,
+			0x5f, 0xa4, 0x1c, 0x92, 0x39, 0xed, 0x47, 0xcb,
+			0x23, 0xd0, 0xfc, 0xb5, 0x2f, 0x0c, 0x82, 0x61,
+			0x82, 0x6b, 0x76, 0x50, 0x42, 0xce,
+		},
+	},
+	{
+		.seq = 4294967301ULL,
+		.sealed = {
+			0x30, 0x96, 0x16, 0xf0, 0xb2, 0xaa, 0x77, 0x32,
+			0x9c, 0x09, 0x4d, 0xfe, 0x06, 0x33, 0xf2, 0x9b,
+			0x2b, 0xb4, 0xc9, 0x02, 0xc3, 0x26, 0xd3, 0x91,
+			0x3f, 0xe6, 0x5d, 0x03, 0xb8, 0xc5,
+		},
+	},
+};
+
+/* Documentation/xfer-vectors.json, vector 3 (device) */
+#define KAT_XFER_KIND CPNS_KEY_DEVICE
+
+static const u8 kat_xfer_id[] = {
+	0x0a, 0x5d, 0xeb, 0x73, 0xd4, 0xdb, 0x55, 0xa8,
+	0x29, 0x60, 0xcc, 0x98, 0xf1, 0x3e, 0x37, 0xae,
+};
+
+static const u8 kat_xfer_sender_secret[] = {
+	0xcb, 0x0e, 0x7d, 0x2d, 0xfc, 0xc4, 0x24, 0xc2,
+	0x32, 0xfd, 0xfe, 0x99, 0xcf, 0x67, 0x65, 0x32,
+	0xf4, 0x84, 0xab, 0xbd, 0xd1, 0x1e, 0x62, 0x01,
+	0xba, 0x65, 0x49, 0x30, 0x58, 0xe7, 0xf0, 0x21,
+};
+
+static const u8 kat_xfer_receiver_secret[] = {
+	0xc3, 0xcb, 0xb1, 0x51, 0x0c, 0x18, 0xce, 0xfd,
+	0x9c, 0x5b, 0x82, 0xe9, 0x9e, 0x3a, 0x52, 0x1a,
+	0x42, 0xe8, 0x41, 0x1f, 0xd2, 0x0b, 0x7a, 0x9f,
+	0xf1, 0xc1, 0x6d, 0xb7, 0x0b, 0xfc, 0xe5, 0x54,
+};
+
+static const u8 kat_xfer_key[] = {
+	0x34, 0x35, 0xa3, 0xb6, 0x69, 0xcf, 0x37, 0x45,
+	0xcb, 0x1c, 0x5f, 0x51, 0x90, 0xc4, 0x6d, 0xe7,
+	0x20, 0x85, 0x93, 0xf0, 0x81, 0x3a, 0x3e, 0x28,
+	0x2c, 0x64, 0x5b, 0xf2, 0xc1, 0xef, 0x3c, 0x02,
+};
+
+static const u8 kat_xfer_sender_public[] = {
+	0x37, 0x30, 0x90, 0xaf, 0x37, 0xc9, 0xe1, 0x01,
+	0x27, 0xee, 0xbd, 0xe9, 0x9b, 0xdd, 0x49, 0xd3,
+	0xca, 0x58, 0x04, 0x2d, 0x4c, 0x56, 0x2f, 0x6b,
+	0x14, 0xd9, 0x5a, 0xf3, 0x38, 0x7f, 0xea, 0x0a,
+};
+
+static const u8 kat_xfer_receiver_public[] = {
+	0x77, 0xbe, 0x32, 0x9e, 0x2e, 0xd9, 0x18, 0xc2,
+	0xe7, 0xe1, 0x5b, 0x93, 0xe7, 0xaf, 0x30, 0x11,
+	0x70, 0x79, 0x13, 0xe9, 0xbb, 0x8f, 0x56, 0xcd,
+	0xda, 0xe2, 0x8a, 0x17, 0x7a, 0x8c, 0x34, 0x4e,
+};
+
+static const u8 kat_xfer_wrapped[] = {
+	0xb1, 0x56, 0x40, 0xbd, 0xfc, 0xf8, 0x9b, 0x2d,
+	0x23, 0x59, 0xfb, 0xf2, 0x31, 0xce, 0xe5, 0x74,
+	0x40, 0x95, 0x99, 0xa8, 0x1a, 0xf4, 0xd0, 0xd3,
+	0x58, 0x17, 0x9b, 0xc7, 0x3e, 0x32, 0xcb, 0xdb,
+	0x88, 0x95, 0xec, 0x4a, 0x17, 0x55, 0xc1, 0x93,
+	0xdf, 0xd0, 0x93, 0xdd, 0xdf, 0xd3, 0x39, 0x6d,
+};
+
+#define KAT_XFER_CODE 561359
+
+int cpns_kat_run(const struct cpns_kat_in *in, struct cpns_kat_out *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+
+	ret = cpns_seed_auth_key(in->seed, in->sid, out->ska);
+	if (ret)
+		goto err;
+	ret = cpns_assign_request_mac(out->ska, in->sid, in->n1,
+				      out->request_mac);
+	if (ret)
+		goto err;
+	ret = cpns_assign_challenge_mac(out->ska, in->sid, in->n1, in->ch,
+					out->challenge_mac);
+	if (ret)
+		goto err;
+	ret = cpns_device_id(in->seed, in->sid, in->ch, out->did);
+	if (ret)
+		goto err;
+	ret = cpns_device_key(in->seed, out->did, out->dk);
+	if (ret)
+		goto err;
+	ret = cpns_assign_confirm(out->dk, out->did, in->ch, out->confirm);
+	if (ret)
+		goto err;
+	ret = cpns_auth_client_mac(out->dk, out->did, in->nc, in->ns,
+				   out->client_mac);
+	if (ret)
+		goto err;
+	ret = cpns_auth_server_mac(out->dk, out->did, in->nc, in->ns,
+				   out->server_mac);
+	if (ret)
+		goto err;
+	ret = cpns_session_keys(out->dk, out->did, in->nc, in->ns, &out->sk);
+	if (ret)
+		goto err;
+	return 0;
+
+err:
+	memzero_explicit(out, sizeof(*out));
+	return ret;
+}
+
+static int kat_check(const char *what, const void *got, const void *want,
+		     size_t len)
+{
+	if (!crypto_memneq(got, want, len))
+		return 0;
+	pr_err("self-test: %s differs from the known answer\n", what);
+	return -EBADMSG;
+}
+
+#define KAT_CHECK(what, got, want)					\
+	kat_check(what, got, want, sizeof(want))
+
+static int kat_selftest_profile(struct cpns_kat_out *out)
+{
+	int ret;
+
+	ret = cpns_kat_run(&kat_in, out);
+	if (ret) {
+		pr_err("self-test: computing the profile vector: %d\n", ret);
+		return ret;
+	}
+	ret = KAT_CHECK("seed_auth_key", out->ska, kat_out.ska);
+	ret = ret ?: KAT_CHECK("assign_request_mac", out->request_mac,
+			       kat_out.request_mac);
+	ret = ret ?: KAT_CHECK("assign_challenge_mac", out->challenge_mac,
+			       kat_out.challenge_mac);
+	ret = ret ?: KAT_CHECK("device_id", out->did, kat_out.did);
+	ret = ret ?: KAT_CHECK("device_key", out->dk, kat_out.dk);
+	ret = ret ?: KAT_CHECK("assign_confirm", out->confirm,
+			       kat_out.confirm);
+	ret = ret ?: KAT_CHECK("auth_client_mac", out->client_mac,
+			       kat_out.client_mac);
+	ret = ret ?: KAT_CHECK("auth_server_mac", out->server_mac,
+			       kat_out.server_mac);
+	ret = ret ?: KAT_CHECK("session_key_c2s", out->sk.c2s,
+			       kat_out.sk.c2s);
+	ret = ret ?: KAT_CHECK("session_key_s2c", out->sk.s2c,
+			       kat_out.sk.s2c);
+	return ret;
+}
+
+/* SEAL gives the known answer, OPEN inverts it, and refuses a forgery. */
+static int kat_selftest_aead(const u8 *key)
+{
+	u8 buf[KAT_SEALED_LEN], pt[KAT_PT_LEN];
+	struct crypto_aead *tfm;
+	unsigned int i;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(kat_pt) != KAT_PT_LEN);
+
+	tfm = cpns_aead_new(key);
+	if (IS_ERR(tfm)) {
+		pr_err("self-test: gcm(aes): %ld\n", PTR_ERR(tfm));
+		return PTR_ERR(tfm);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(kat_aead); i++) {
+		const struct cpns_kat_aead *a = &kat_aead[i];
+
+		ret = cpns_seal(tfm, a->seq, kat_aad, sizeof(kat_aad),
+				kat_pt, sizeof(kat_pt), buf);
+		if (ret) {
+			pr_err("self-test: aead[%u]: seal: %d\n", i, ret);
+			goto out;
+		}
+		ret = KAT_CHECK("aead sealed", buf, a->sealed);
+		if (ret)
+			goto out;
+
+		ret = cpns_open(tfm, a->seq, kat_aad, sizeof(kat_aad),
+				a->sealed, sizeof(a->sealed), pt);
+		if (ret) {
+			pr_err("self-test: aead[%u]: open: %d\n", i, ret);
+			goto out;
+		}
+		ret = KAT_CHECK("aead opened", pt, kat_pt);
+		if (ret)
+			goto out;
+
+		/* One flipped bit, in the ciphertext then in the tag. */
+		buf[i] ^= 0x01;
+		ret = cpns_open(tfm, a->seq, kat_aad, sizeof(kat_aad),
+				buf, sizeof(buf), pt);
+		buf[i] ^= 0x01;
+		if (ret != -EBADMSG)
+			goto err_forged;
+		buf[KAT_PT_LEN + i] ^= 0x80;
+		ret = cpns_open(tfm, a->seq, kat_aad, sizeof(kat_aad),
+				buf, sizeof(buf), pt);
+		buf[KAT_PT_LEN + i] ^= 0x80;
+		if (ret != -EBADMSG)
+			goto err_forged;
+		/* The right bytes under another sequence number. */
+		ret = cpns_open(tfm, a->seq + 1, kat_aad, sizeof(kat_aad),
+				buf, sizeof(buf), pt);
+		if (ret != -EBADMSG)
+			goto err_forged;
+		if (memchr_inv(pt, 0, sizeof(pt))) {
+			pr_err("self-test: aead[%u]: failed open left output\n",
+			       i);
+			ret = -EBADMSG;
+			goto out;
+		}
+	}
+	ret = 0;
+	goto out;
+
+err_forged:
+	pr_err("self-test: aead[%u]: a forged message did not fail: %d\n",
+	       i, ret);
+	ret = -EBADMSG;
+out:
+	cpns_aead_free(tfm);
+	return ret;
+}
+
+/* The transfer vector both ways, a forgery, a low-order key, a keypair. */
+static int kat_selftest_xfer(void)
+{
+	struct {
+		u8 pub[CPNS_PUBKEY_LEN];
+		u8 wrapped[CPNS_WRAPPED_LEN];
+		u8 key[CPNS_KEY_LEN];
+		u8 a_secret[CPNS_PUBKEY_LEN];
+		u8 a_pub[CPNS_PUBKEY_LEN];
+		u8 b_secret[CPNS_PUBKEY_LEN];
+		u8 b_pub[CPNS_PUBKEY_LEN];
+	} *x;
+	u32 code, code2;
+	int ret;
+
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+
+	ret = cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, kat_xfer_sender_secret,
+			     kat_xfer_receiver_public, kat_xfer_key,
+			     x->pub, x->wrapped, &code);
+	if (ret) {
+		pr_err("self-test: xfer wrap: %d\n", ret);
+		goto out;
+	}
+	ret = KAT_CHECK("xfer sender_public", x->pub, kat_xfer_sender_public);
+	ret = ret ?: KAT_CHECK("xfer wrapped", x->wrapped, kat_xfer_wrapped);
+	if (!ret && code != KAT_XFER_CODE) {
+		pr_err("self-test: xfer wrap code %06u, known answer %06u\n",
+		       code, KAT_XFER_CODE);
+		ret = -EBADMSG;
+	}
+	if (ret)
+		goto out;
+
+	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id,
+			       kat_xfer_receiver_secret, kat_xfer_sender_public,
+			       kat_xfer_wrapped, x->key, &code);
+	if (ret) {
+		pr_err("self-test: xfer unwrap: %d\n", ret);
+		goto out;
+	}
+	ret = KAT_CHECK("xfer unwrapped key", x->key, kat_xfer_key);
+	if (!ret && code != KAT_XFER_CODE) {
+		pr_err("self-test: xfer unwrap code %06u, known answer %06u\n",
+		       code, KAT_XFER_CODE);
+		ret = -EBADMSG;
+	}
+	if (ret)
+		goto out;
+
+	x->wrapped[CPNS_WRAPPED_LEN - 1] ^= 0x01;
+	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id,
+			       kat_xfer_receiver_secret, kat_xfer_sender_public,
+			       x->wrapped, x->key, &code);
+	if (ret != -EBADMSG) {
+		pr_err("self-test: xfer: a forged blob did not fail: %d\n",
+		       ret);
+		ret = -EBADMSG;
+		goto out;
+	}
+
+	/* The all-zero public key has order 4 (RFC 7748, section 6.1). */
+	memset(x->pub, 0, sizeof(x->pub));
+	ret = cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, kat_xfer_sender_secret,
+			     x->pub, kat_xfer_key, x->a_pub, x->wrapped, &code);
+	if (ret != -EKEYREJECTED) {
+		pr_err("self-test: xfer: a low-order key was not refused: %d\n",
+		       ret);
+		ret = -EBADMSG;
+		goto out;
+	}
+
+	/* Two fresh key pairs agree with each other. */
+	ret = cpns_xfer_keypair(x->a_secret, x->a_pub);
+	ret = ret ?: cpns_xfer_keypair(x->b_secret, x->b_pub);
+	ret = ret ?: cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, x->a_secret,
+				    x->b_pub, kat_xfer_key, x->pub,
+				    x->wrapped, &code);
+	if (ret) {
+		pr_err("self-test: xfer with fresh key pairs: %d\n", ret);
+		goto out;
+	}
+	ret = KAT_CHECK("xfer fresh sender_public", x->pub, x->a_pub);
+	if (ret)
+		goto out;
+	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id, x->b_secret,
+			       x->a_pub, x->wrapped, x->key, &code2);
+	if (ret) {
+		pr_err("self-test: xfer unwrap with fresh key pairs: %d\n",
+		       ret);
+		goto out;
+	}
+	ret = KAT_CHECK("xfer fresh unwrapped key", x->key, kat_xfer_key);
+	if (!ret && code != code2) {
+		pr_err("self-test: xfer codes of the two ends differ\n");
+		ret = -EBADMSG;
+	}
+out:
+	kfree_sensitive(x);
+	return ret;
+}
+
+int cpns_kat_selftest(void)
+{
+	struct cpns_kat_out *out;
+	int ret;
+
+	out = kzalloc(sizeof(*out), GFP_KERNEL);
+	if (!out)
+		return -ENOMEM;
+
+	ret = kat_selftest_profile(out);
+	if (!ret)
+		ret = kat_selftest_aead(out->sk.c2s);
+	if (!ret)
+		ret = kat_selftest_xfer();
+
+	kfree_sensitive(out);
+	if (!ret)
+		pr_debug("self-test passed\n");
+	return ret;
+}
