@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The netlink socket: family resolution, synchronous request/reply with
+ * ACK and extended ACK, dump iteration, and the error of the last call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/genetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/socket.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+
+#include "internal.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+/* libnl's errors, as the errno they stand for. */
+static int nlerr_to_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case 0:
+		return 0;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_INVAL:
+		return -EINVAL;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_MSGSIZE:
+		return -EMSGSIZE;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_DUMP_INTR:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+void cpns__clear_error(struct cpns_nl *nl)
+{
+	memset(&nl->last, 0, sizeof(nl->last));
+	nl->last.offset = -1;
+	nl->last.attr_type = -1;
+	nl->last.miss_type = -1;
+	nl->last.miss_nest = -1;
+}
+
+int cpns__fail(struct cpns_nl *nl, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	cpns__clear_error(nl);
+	nl->last.err = err;
+	va_start(ap, fmt);
+	vsnprintf(nl->last.msg, sizeof(nl->last.msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *cpns_last_error(const struct cpns_nl *nl)
+{
+	return nl->last.msg;
+}
+
+const struct cpns_error *cpns_last(const struct cpns_nl *nl)
+{
+	return &nl->last;
+}
+
+struct cpns_nl *cpns_open(void)
+{
+	struct cpns_nl *nl;
+	int one = 1, ret, fd;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return NULL;
+	cpns__clear_error(nl);
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = genl_connect(nl->sk);
+	if (ret) {
+		ret = nlerr_to_errno(ret);
+		goto err_sock;
+	}
+	ret = genl_ctrl_resolve(nl->sk, CPNS_GENL_NAME);
+	if (ret < 0) {
+		ret = nlerr_to_errno(ret);
+		goto err_sock;
+	}
+	nl->family = (uint16_t)ret;
+	fd = nl_socket_get_fd(nl->sk);
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
+		ret = -errno;
+		goto err_sock;
+	}
+	return nl;
+
+err_sock:
+	nl_socket_free(nl->sk);
+err_free:
+	free(nl);
+	errno = -ret;
+	return NULL;
+}
+
+void cpns_close(struct cpns_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sk);
+	explicit_bzero(nl, sizeof(*nl));
+	free(nl);
+}
+
+uint16_t cpns_family(const struct cpns_nl *nl)
+{
+	return nl->family;
+}
+
+int cpns_fd(const struct cpns_nl *nl)
+{
+	return nl_socket_get_fd(nl->sk);
+}
+
+/* -------------------------------------------------------- extended ACK */
+
+/* Find the attribute at byte off of the request, descending into nests. */
+static void locate(const uint8_t *req, size_t start, size_t end, size_t off,
+		   int parent, int depth, struct cpns_error *e)
+{
+	size_t p = start;
+
+	while (p + NLA_HDRLEN <= end) {
+		const struct nlattr *nla = (const void *)(req + p);
+		size_t alen = nla->nla_len;
+		int type = nla->nla_type & NLA_TYPE_MASK;
+		bool nest;
+
+		if (alen < NLA_HDRLEN || alen > end - p)
+			return;
+		if (off == p) {
+			e->attr_type = type;
+			e->attr_nest = parent;
+			return;
+		}
+		if (off > p && off < p + alen) {
+			nest = (nla->nla_type & NLA_F_NESTED) ||
+			       (depth == 0 &&
+				cpns__nest_level(CPNS_LEVEL_TOP, type) >= 0);
+			if (nest && depth < 4)
+				locate(req, p + NLA_HDRLEN, p + alen, off, type,
+				       depth + 1, e);
+			if (e->attr_type < 0) {
+				e->attr_type = type;
+				e->attr_nest = parent;
+			}
+			return;
+		}
+		p += NLA_ALIGN(alen);
+	}
+}
+
+static void describe(struct cpns_error *e)
+{
+	size_t n = strlen(e->msg);
+	char *p = e->msg + n;
+	size_t room = sizeof(e->msg) - n;
+
+	if (e->attr_type >= 0 && e->attr_nest)
+		snprintf(p, room, " (attribute %d in %s)", e->attr_type,
+			 cpns_attr_name((unsigned int)e->attr_nest));
+	else if (e->attr_type >= 0)
+		snprintf(p, room, " (attribute %s)",
+			 cpns_attr_name((unsigned int)e->attr_type));
+	else if (e->miss_type >= 0 && e->miss_nest >= 0)
+		snprintf(p, room, " (missing nested attribute %d)",
+			 e->miss_type);
+	else if (e->miss_type >= 0)
+		snprintf(p, room, " (missing attribute %s)",
+			 cpns_attr_name((unsigned int)e->miss_type));
+}
+
+int cpns_parse_ack(const void *buf, size_t len, const void *req,
+		   size_t reqlen, struct cpns_error *e)
+{
+	const struct nlmsghdr *nlh = buf;
+	const uint8_t *p = buf;
+	size_t tlv, end;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->offset = -1;
+	e->attr_type = -1;
+	e->miss_type = -1;
+	e->miss_nest = -1;
+	if (len < NLMSG_HDRLEN || nlh->nlmsg_len > len ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN)
+		return -EBADMSG;
+	end = nlh->nlmsg_len;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *me = (const void *)(p + NLMSG_HDRLEN);
+		size_t payload = sizeof(*me);
+
+		if (end < NLMSG_HDRLEN + sizeof(*me))
+			return -EBADMSG;
+		err = me->error;
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			if (me->msg.nlmsg_len < NLMSG_HDRLEN)
+				return -EBADMSG;
+			payload += me->msg.nlmsg_len - NLMSG_HDRLEN;
+		}
+		tlv = NLMSG_HDRLEN + NLMSG_ALIGN(payload);
+	} else if (nlh->nlmsg_type == NLMSG_DONE) {
+		int derr = 0;
+
+		if (end >= NLMSG_HDRLEN + sizeof(int))
+			memcpy(&derr, p + NLMSG_HDRLEN, sizeof(derr));
+		err = derr;
+		tlv = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(int));
+	} else {
+		return -EBADMSG;
+	}
+	if (err > 0)
+		err = -err;
+	e->err = err;
+
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && tlv <= end) {
+		while (tlv + NLA_HDRLEN <= end) {
+			const struct nlattr *nla = (const void *)(p + tlv);
+			const uint8_t *data = p + tlv + NLA_HDRLEN;
+			size_t dlen = nla->nla_len - NLA_HDRLEN;
+			uint32_t u32;
+
+			if (nla->nla_len < NLA_HDRLEN ||
+			    nla->nla_len > end - tlv)
+				return -EBADMSG;
+			switch (nla->nla_type & NLA_TYPE_MASK) {
+			case NLMSGERR_ATTR_MSG:
+				if (dlen > sizeof(e->msg) - 1)
+					dlen = sizeof(e->msg) - 1;
+				memcpy(e->msg, data, dlen);
+				e->msg[dlen] = '\0';
+				e->from_kernel = e->msg[0] != '\0';
+				break;
+			case NLMSGERR_ATTR_OFFS:
+				if (dlen == 4) {
+					memcpy(&u32, data, 4);
+					e->offset = (int32_t)u32;
+				}
+				break;
+			case NLMSGERR_ATTR_MISS_TYPE:
+				if (dlen == 4) {
+					memcpy(&u32, data, 4);
+					e->miss_type = (int)u32;
+				}
+				break;
+			case NLMSGERR_ATTR_MISS_NEST:
+				if (dlen == 4) {
+					memcpy(&u32, data, 4);
+					e->miss_nest = (int32_t)u32;
+				}
+				break;
+			}
+			tlv += NLA_ALIGN(nla->nla_len);
+		}
+	}
+	if (e->offset >= 0 && req)
+		locate(req, NLMSG_HDRLEN + GENL_HDRLEN, reqlen,
+		       (size_t)e->offset, 0, 0, e);
+	if (err && !e->msg[0])
+		snprintf(e->msg, sizeof(e->msg), "%s", strerror(-err));
+	if (err)
+		describe(e);
+	return err;
+}
+
+/* ----------------------------------------------------- request/reply */
+
+struct rx {
+	struct cpns_nl *nl;
+	const struct nlmsghdr *req;
+	cpns_reply_fn fn;
+	void *arg;
+	bool done;
+	bool intr;
+	bool stop;
+	int kerr;		/* kernel's error from the ACK/DONE */
+	int bad;		/* -EBADMSG: a malformed reply */
+	int cbret;		/* callback's value */
+};
+
+static void rx_one(struct rx *rx, const struct nlmsghdr *nlh)
+{
+	struct cpns_reply r;
+	char why[160];
+	int ret;
+
+	switch (nlh->nlmsg_type) {
+	case NLMSG_NOOP:
+		return;
+	case NLMSG_OVERRUN:
+		rx->bad = cpns__fail(rx->nl, -EOVERFLOW,
+				     "netlink receive buffer overrun");
+		rx->done = true;
+		return;
+	case NLMSG_ERROR:
+	case NLMSG_DONE: {
+		struct cpns_error e;
+
+		ret = cpns_parse_ack(nlh, nlh->nlmsg_len, rx->req,
+				     rx->req->nlmsg_len, &e);
+		rx->done = true;
+		if (ret == -EBADMSG && !e.err) {
+			rx->bad = cpns__fail(rx->nl, -EBADMSG,
+					     "malformed netlink ACK");
+			return;
+		}
+		if (ret) {
+			rx->kerr = ret;
+			rx->nl->last = e;
+		}
+		return;
+	}
+	}
+	if (nlh->nlmsg_type != rx->nl->family)
+		return;
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		rx->intr = true;
+	ret = cpns__parse_msg(&r, nlh, nlh->nlmsg_len, why, sizeof(why));
+	if (ret) {
+		if (!rx->bad)
+			rx->bad = cpns__fail(rx->nl, -EBADMSG,
+					     "malformed kernel reply: %s", why);
+		return;
+	}
+	if (rx->stop || !rx->fn)
+		return;
+	ret = rx->fn(&r, rx->arg);
+	explicit_bzero(&r, sizeof(r));
+	if (ret) {
+		rx->cbret = ret;
+		rx->stop = true;
+	}
+}
+
+int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
+		  cpns_reply_fn reply, void *arg)
+{
+	struct nlmsghdr *req = nlmsg_hdr(msg->m);
+	struct rx rx = { .nl = nl, .req = req, .fn = reply, .arg = arg };
+	uint32_t port;
+	int ret;
+
+	cpns__clear_error(nl);
+	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	req->nlmsg_seq = NL_AUTO_SEQ;	/* a fresh number on every send */
+	req->nlmsg_pid = NL_AUTO_PORT;
+	nl_complete_msg(nl->sk, msg->m);
+	ret = nl_send(nl->sk, msg->m);
+	if (ret < 0) {
+		ret = nlerr_to_errno(ret);
+		return cpns__fail(nl, ret, "cannot send to the kernel: %s",
+				  strerror(-ret));
+	}
+	port = nl_socket_get_local_port(nl->sk);
+
+	while (!rx.done) {
+		struct sockaddr_nl peer;
+		unsigned char *buf = NULL;
+		struct nlmsghdr *nlh;
+		int n;
+
+		n = nl_recv(nl->sk, &peer, &buf, NULL);
+		if (n <= 0) {
+			free(buf);
+			ret = n ? nlerr_to_errno(n) : -ECONNRESET;
+			return cpns__fail(nl, ret,
+					  "cannot receive from the kernel: %s",
+					  strerror(-ret));
+		}
+		for (nlh = (void *)buf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_seq != req->nlmsg_seq ||
+			    nlh->nlmsg_pid != port)
+				continue;
+			rx_one(&rx, nlh);
+			if (rx.done)
+				break;
+		}
+		/* Replies carry protocol values: wipe before freeing. */
+		explicit_bzero(buf, (size_t)(n > 0 ? n : 0));
+		free(buf);
+	}
+
+	if (rx.kerr)
+		return rx.kerr;
+	if (rx.bad)
+		return rx.bad;
+	if (rx.intr)
+		return cpns__fail(nl, -EAGAIN,
+				  "the dump was interrupted by a concurrent change; run it again");
+	if (rx.cbret < 0 && !nl->last.err)
+		cpns__fail(nl, rx.cbret, "%s", strerror(-rx.cbret));
+	return rx.cbret;
+}
+
+int cpns_request(struct cpns_nl *nl, uint8_t cmd, uint16_t flags,
+		 cpns_build_fn build, void *build_arg,
+		 cpns_reply_fn reply, void *reply_arg)
+{
+	struct cpns_msg *msg;
+	int ret;
+
+	cpns__clear_error(nl);
+	msg = cpns_msg_new(nl->family, cmd, flags);
+	if (!msg)
+		return cpns__fail(nl, -ENOMEM, "out of memory");
+	if (build) {
+		ret = build(msg, build_arg);
+		if (ret < 0) {
+			cpns_msg_free(msg);
+			return cpns__fail(nl, ret, "cannot build the request: %s",
+					  strerror(-ret));
+		}
+	}
+	ret = cpns_msg_send(nl, msg, reply, reply_arg);
+	cpns_msg_free(msg);
+	return ret;
+}
+
+struct cpns_msg *cpns__req(struct cpns_nl *nl, uint8_t cmd, size_t size)
+{
+	return cpns_msg_new_size(nl->family, cmd, 0, size);
+}
+
+/* ------------------------------------------------ fixed-shape calls */
+
+#define STAGE_SIZE 512
+
+struct call {
+	struct cpns_nl *nl;
+	uint8_t cmd;
+	const struct cpns_want *w;
+	size_t n;
+	bool got;
+	int missing;		/* type of a wanted attribute not in the reply */
+	uint8_t stage[STAGE_SIZE];
+};
+
+static int call_reply(const struct cpns_reply *r, void *arg)
+{
+	struct call *c = arg;
+	size_t i, off = 0;
+
+	c->got = true;
+	c->missing = -1;
+	for (i = 0; i < c->n; i++) {
+		if (cpns_reply_copy(r, c->w[i].type, c->stage + off,
+				    c->w[i].len)) {
+			c->missing = c->w[i].type;
+			return 0;
+		}
+		off += c->w[i].len;
+	}
+	return 0;
+}
+
+int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
+	       size_t nputs, const struct cpns_want *wants, size_t nwants)
+{
+	struct call *c;
+	struct cpns_msg *msg;
+	size_t i, size = 256, off = 0;
+	int ret;
+
+	cpns__clear_error(nl);
+	for (i = 0; i < nputs; i++)
+		size += NLA_ALIGN(NLA_HDRLEN + puts[i].len);
+	for (i = 0; i < nwants; i++)
+		off += wants[i].len;
+	if (off > STAGE_SIZE)
+		return cpns__fail(nl, -EINVAL, "internal: reply too large");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return cpns__fail(nl, -ENOMEM, "out of memory");
+	c->nl = nl;
+	c->cmd = cmd;
+	c->w = wants;
+	c->n = nwants;
+	c->missing = -1;
+
+	msg = cpns__req(nl, cmd, size);
+	if (!msg) {
+		ret = cpns__fail(nl, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nputs; i++) {
+		if (!puts[i].data)
+			continue;
+		ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
+				   puts[i].len);
+		if (ret) {
+			cpns__fail(nl, ret, "request too large");
+			goto out_msg;
+		}
+	}
+	ret = cpns_msg_send(nl, msg, call_reply, c);
+	if (ret)
+		goto out_msg;
+	if (nwants && (!c->got || c->missing >= 0)) {
+		ret = cpns__fail(nl, -EBADMSG, "the kernel's reply to %s lacks %s",
+				 cpns_cmd_name(cmd),
+				 c->got ? cpns_attr_name((unsigned int)c->missing)
+					: "every attribute");
+		goto out_msg;
+	}
+	for (i = 0, off = 0; i < nwants; i++) {
+		memcpy(wants[i].out, c->stage + off, wants[i].len);
+		off += wants[i].len;
+	}
+out_msg:
+	cpns_msg_free(msg);
+out:
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+	return ret;
+}
