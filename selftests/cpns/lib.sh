@@ -210,3 +210,65 @@ ktap_main()
 	ns_cleanup
 	return $failed
 }
+
+# ---- a populated set of hosts -----------------------------------------
+
+CPNS_FLOW=${CPNS_FLOW:-$CPNS_SELFTEST_DIR/cpns_flow}
+
+# Make namespaces S, G1, G2 (names in $S $G1 $G2), run the whole flow in
+# them with cpns_flow, and set SID and DID. The keys stay in the keyrings.
+flow_setup()
+{
+	local out
+
+	[ -x "$CPNS_FLOW" ] || fail "$CPNS_FLOW is not built"
+	S=$(ns_new s) && G1=$(ns_new g1) && G2=$(ns_new g2) || fail "ip netns add"
+	out=$("$CPNS_FLOW" --netns "$S,$G1,$G2" --ids) || fail "cpns_flow failed"
+	SID=$(echo "$out" | sed -n 's/^sid //p')
+	DID=$(echo "$out" | sed -n 's/^did //p')
+	[ ${#SID} -eq 16 ] && [ ${#DID} -eq 32 ] || fail "cpns_flow printed no IDs"
+	echo "flow done: S=$S GW1=$G1 GW2=$G2 sid=$SID did=$DID"
+}
+
+# The .cpns keyring of namespace NS.
+keyring_of()
+{
+	nsx "$1" "$CPNSCTL" keyring
+}
+
+# Serial of the key of TYPE with hex ID in the keyring of namespace NS.
+key_serial()
+{
+	keyctl search "$(keyring_of "$1")" "$2" "$3"
+}
+
+# The description of SERIAL as keyctl rdescribe shows it (last field).
+key_desc()
+{
+	keyctl rdescribe "$1" | sed 's/^[^;]*;[^;]*;[^;]*;[^;]*;//'
+}
+
+# Start CMD... in the background with its output in a file; wait until it
+# prints "ready" (or dies). Sets HOLD_PID and HOLD_OUT.
+hold_start()
+{
+	local i
+
+	HOLD_OUT=$(mktemp /tmp/cpns-hold.XXXXXX)
+	"$@" >"$HOLD_OUT" 2>&1 &
+	HOLD_PID=$!
+	cleanup_add "kill $HOLD_PID 2>/dev/null; wait $HOLD_PID 2>/dev/null; rm -f $HOLD_OUT"
+	for i in $(seq 600); do
+		grep -q '^ready$' "$HOLD_OUT" && { sed 's/^/    hold: /' "$HOLD_OUT"; return 0; }
+		kill -0 "$HOLD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$HOLD_OUT"
+	fail "holder did not get ready"
+}
+
+hold_stop()
+{
+	kill "$HOLD_PID" 2>/dev/null || true
+	wait "$HOLD_PID" 2>/dev/null || true
+}
