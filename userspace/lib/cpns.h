@@ -226,6 +226,11 @@ void cpns_kat_output_clear(struct cpns_kat_output *out);
 typedef void (*cpns_kat_report_fn)(const char *field, int aead, bool ok,
 				   void *arg);
 
+/* The field of out named as in vectors.json ("device_id"); NULL if there
+ * is none (AEAD entries are in out->aead). */
+const uint8_t *cpns_kat_field(const struct cpns_kat_output *out,
+			      const char *name, size_t *len);
+
 /* Compare got with want field by field. Return the number of mismatches. */
 int cpns_kat_check(const struct cpns_kat_output *want,
 		   const struct cpns_kat_output *got,

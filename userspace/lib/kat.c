@@ -170,6 +170,23 @@ int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
 	return ret;
 }
 
+const uint8_t *cpns_kat_field(const struct cpns_kat_output *out,
+			      const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < cpns__kat_out_nfields; i++) {
+		const struct cpns_kat_field *f = &cpns__kat_out_fields[i];
+
+		if (!strcmp(f->name, name)) {
+			if (len)
+				*len = f->len;
+			return (const uint8_t *)out + f->off;
+		}
+	}
+	return NULL;
+}
+
 int cpns_kat_check(const struct cpns_kat_output *want,
 		   const struct cpns_kat_output *got,
 		   cpns_kat_report_fn report, void *arg)

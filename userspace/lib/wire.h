@@ -48,6 +48,7 @@
 #define CPNS_WIRE_CONNECT_TIMEOUT	10	/* TCP connect */
 #define CPNS_WIRE_FRAME_TIMEOUT		10	/* first to last byte of a frame */
 #define CPNS_WIRE_STEP_TIMEOUT		30	/* request to its answer */
+#define CPNS_WIRE_ASK_TIMEOUT		90	/* ASSIGN_ASK to DEVICE_TRANSFER */
 #define CPNS_WIRE_IDLE_TIMEOUT		300	/* no frame at all (session) */
 #define CPNS_WIRE_CLOSE_LINGER		2	/* after sending ERROR */
 

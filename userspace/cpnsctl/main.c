@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cpnsctl: inspect and drive the cpns kernel module. The command table,
+ * option parsing, help and error reporting live here; each command's work
+ * is in show.c, kat.c and flow.c. No command takes a secret: the kernel
+ * makes and keeps every one.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpnsctl.h"
+
+const char *prog = "cpnsctl";
+
+static const struct cmd seed_cmds[] = {
+	{ "new", cmd_seed_new, "server, I-2: make a Key Seed",
+	  "Makes a random Key Seed under a new random Seed ID in this\n"
+	  "namespace's keyring, role server. Prints seed_id and serial.",
+	  "[--timeout SECONDS]", OPT_JSON | OPT_TIMEOUT, 0, 0, NULL, NULL },
+	{ NULL }
+};
+
+static const struct cmd key_cmds[] = {
+	{ "del", cmd_key_del, "revoke and unlink a seed or a Device Key",
+	  "SID is 16 hex digits, DID 32. A revoked key's secret is wiped.",
+	  "(--seed SID | --device DID)", OPT_SEED | OPT_DEVICE, 0, 0, NULL,
+	  NULL },
+	{ NULL }
+};
+
+static const struct cmd assign_cmds[] = {
+	{ "request", cmd_assign_request, "GW1, II-1: start an assignment",
+	  "Makes a request nonce and its MAC under seed SID (16 hex digits).\n"
+	  "Prints seed_id, request_nonce (N1) and request_mac (MAC).",
+	  "SID", OPT_JSON, 1, 1, NULL, NULL },
+	{ "challenge", cmd_assign_challenge,
+	  "server, II-2/II-3: check the request, answer a challenge",
+	  "Checks MAC over SID and N1, makes a challenge that stays pending\n"
+	  "until \"assign confirm\" or until it expires. Prints challenge (CH)\n"
+	  "and challenge_mac (MAC).",
+	  "SID N1 MAC", OPT_JSON, 3, 3, NULL, NULL },
+	{ "derive", cmd_assign_derive,
+	  "GW1, II-3/II-4: check the challenge, derive the Device Key",
+	  "Checks MAC over SID, N1 and CH, derives the Device ID and stores\n"
+	  "the Device Key as pending. Prints device_id (DID) and serial.",
+	  "SID N1 CH MAC", OPT_JSON, 4, 4, NULL, NULL },
+	{ "confirm", cmd_assign_confirm,
+	  "server, II-6/II-7: check the Device ID, make the code",
+	  "Recomputes the Device ID from the challenge pending for N1,\n"
+	  "consumes the challenge and prints the verification code confirm\n"
+	  "(CODE).",
+	  "DID N1", OPT_JSON, 2, 2, NULL, NULL },
+	{ "verify", cmd_assign_verify,
+	  "GW1, II-8: check the code, confirm the Device Key",
+	  "A match confirms the pending Device Key DID; a mismatch destroys\n"
+	  "it. Prints device_id, serial and state.",
+	  "DID CODE", OPT_JSON, 2, 2, NULL, NULL },
+	{ NULL }
+};
+
+static int cmd_help(const struct cmd *cmd, const struct opts *o);
+
+static const struct cmd commands[] = {
+	{ "info", cmd_info, "show the version, keyring serial and limits",
+	  "Prints version, keyring, pending_max, pending_timeout (seconds)\n"
+	  "and session_max. Needs no privilege.",
+	  "", OPT_JSON, 0, 0, NULL, NULL },
+	{ "keyring", cmd_keyring, "print the serial of the .cpns keyring",
+	  "For instance: keyctl show $(cpnsctl keyring)",
+	  "", OPT_JSON, 0, 0, NULL, NULL },
+	{ "show", cmd_show, "show keys, pending objects, sessions, counters",
+	  "Lists this namespace's seeds and Device Keys with role, state,\n"
+	  "serial and expiry, then the pending and session counts and the\n"
+	  "counters of \"cpnsctl stats\".",
+	  "", OPT_JSON, 0, 0, NULL, NULL },
+	{ "stats", cmd_stats, "show per-command and per-failure counters",
+	  NULL, "", OPT_JSON, 0, 0, NULL, NULL },
+	{ "kat", cmd_kat, "run known-answer vectors through the kernel",
+	  "Runs every vector of FILE (vectors.json format; \"-\" reads standard\n"
+	  "input) through the kernel's KAT command and prints one line per\n"
+	  "vector and field: \"vector 0 device_id ok\" or \"... MISMATCH\"\n"
+	  "followed by the wanted and computed values. Exits 1 on any\n"
+	  "mismatch or error.",
+	  "FILE", OPT_JSON, 1, 1, NULL, NULL },
+	{ "seed", NULL, "Key Seeds: seed new", NULL, "", 0, 0, 0, seed_cmds,
+	  NULL },
+	{ "key", NULL, "keys: key del", NULL, "", 0, 0, 0, key_cmds, NULL },
+	{ "assign", NULL,
+	  "flow II steps: request, challenge, derive, confirm, verify",
+	  "Each step is one call; its kernel state outlives the process.\n"
+	  "Values go in and out as hex.",
+	  "", 0, 0, 0, assign_cmds, NULL },
+	{ "help", cmd_help, "show help, of a command if one is named", NULL,
+	  "[COMMAND...]", 0, 0, MAX_ARGS, NULL, NULL },
+	{ NULL }
+};
+
+/* ------------------------------------------------------------- help */
+
+static void print_opts(FILE *f, unsigned int opts)
+{
+	if (opts & OPT_TIMEOUT)
+		fprintf(f, "  --timeout SECONDS  lifetime of the key; 0 or absent: none\n");
+	if (opts & OPT_SEED)
+		fprintf(f, "  --seed SID         a Seed ID, 16 hex digits\n");
+	if (opts & OPT_DEVICE)
+		fprintf(f, "  --device DID       a Device ID, 32 hex digits\n");
+	if (opts & OPT_JSON)
+		fprintf(f, "  --json             print one JSON object\n");
+	fprintf(f, "  -h, --help         show this help\n");
+}
+
+static void cmd_usage(FILE *f, const struct cmd *c, const char *path)
+{
+	const struct cmd *s;
+
+	if (c->sub) {
+		fprintf(f, "Usage: %s %s <command> [<args>]\n\n%s.\n",
+			prog, path, c->description);
+		if (c->help)
+			fprintf(f, "%s\n", c->help);
+		fprintf(f, "\nCommands:\n");
+		for (s = c->sub; s->name; s++)
+			fprintf(f, "  %s%s%s\n      %s\n", s->name,
+				s->args[0] ? " " : "", s->args, s->description);
+		fprintf(f, "\nRun \"%s %s <command> --help\" for details.\n",
+			prog, path);
+		return;
+	}
+	fprintf(f, "Usage: %s %s%s%s%s\n\n%s.\n", prog, path,
+		c->args[0] ? " " : "", c->args,
+		c->opts & OPT_JSON ? " [--json]" : "", c->description);
+	if (c->help)
+		fprintf(f, "%s\n", c->help);
+	fprintf(f, "\nOptions:\n");
+	print_opts(f, c->opts);
+}
+
+static void main_usage(FILE *f)
+{
+	const struct cmd *c;
+
+	fprintf(f,
+		"Usage: %s <command> [<args>]\n\n"
+		"Inspect and drive the cpns kernel module (OMA CPNS Device ID/Key\n"
+		"Assignment, profile CPNS-KA-1) in this network namespace.\n\n"
+		"Commands:\n", prog);
+	for (c = commands; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->description);
+	fprintf(f,
+		"\nRun \"%s <command> --help\" for a command's arguments.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n", prog);
+}
+
+int usage_error(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", prog, cmd ? " " : "",
+		cmd ? cmd->path : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (cmd)
+		fprintf(stderr, "Run \"%s %s --help\" for usage.\n", prog,
+			cmd->path);
+	else
+		fprintf(stderr, "Run \"%s --help\" for usage.\n", prog);
+	return EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------- options */
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x > UINT32_MAX)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, or NULL if a is not it. */
+static const char *opt_value(const char *a, const char *name, int argc,
+			     char **argv, int *i, bool *missing)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int parse_opts(const struct cmd *c, int argc, char **argv,
+		      struct opts *o)
+{
+	bool dashdash = false;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			break;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			o->help = true;
+	if (o->help)
+		return 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool missing = false;
+
+		if (dashdash || a[0] != '-' || !a[1]) {
+			if (o->nargs == MAX_ARGS)
+				return usage_error(c, "too many arguments");
+			o->args[o->nargs++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			dashdash = true;
+		} else if ((c->opts & OPT_JSON) && !strcmp(a, "--json")) {
+			o->json = true;
+		} else if ((c->opts & OPT_TIMEOUT) &&
+			   ((v = opt_value(a, "--timeout", argc, argv, &i,
+					   &missing)) || missing)) {
+			if (missing || parse_u32(v, &o->timeout))
+				return usage_error(c,
+						   "--timeout needs a number of seconds (0 to %u)",
+						   UINT32_MAX);
+			o->has_timeout = true;
+		} else if ((c->opts & OPT_SEED) &&
+			   ((v = opt_value(a, "--seed", argc, argv, &i,
+					   &missing)) || missing)) {
+			if (missing)
+				return usage_error(c, "--seed needs a Seed ID");
+			o->seed = v;
+		} else if ((c->opts & OPT_DEVICE) &&
+			   ((v = opt_value(a, "--device", argc, argv, &i,
+					   &missing)) || missing)) {
+			if (missing)
+				return usage_error(c,
+						   "--device needs a Device ID");
+			o->device = v;
+		} else {
+			return usage_error(c, "unknown option \"%s\"", a);
+		}
+	}
+	if (o->nargs < c->min_args)
+		return usage_error(c, "missing argument%s: expected %s",
+				   c->min_args - o->nargs > 1 ? "s" : "",
+				   c->args);
+	if (o->nargs > c->max_args)
+		return usage_error(c, "unexpected argument \"%s\"",
+				   o->args[c->max_args]);
+	return 0;
+}
+
+int arg_hex(const struct cmd *cmd, const char *what, const char *hex,
+	    void *out, size_t len)
+{
+	if (cpns_hex_decode(out, len, hex))
+		return usage_error(cmd,
+				   "%s must be %zu hex digits (%zu bytes), got \"%s\"",
+				   what, 2 * len, len, hex);
+	return 0;
+}
+
+/* ------------------------------------------------------------- errors */
+
+struct cpns_nl *open_or_report(const struct cmd *cmd)
+{
+	struct cpns_nl *nl = cpns_open();
+
+	if (nl)
+		return nl;
+	if (errno == ENOENT)
+		fprintf(stderr,
+			"%s %s: cannot find the cpns netlink family: is the module loaded? (insmod kmod/cpns.ko)\n",
+			prog, cmd->path);
+	else
+		fprintf(stderr,
+			"%s %s: cannot open a generic netlink socket: %s\n",
+			prog, cmd->path, strerror(errno));
+	return NULL;
+}
+
+static const char *hint(int err)
+{
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		return "this command needs CAP_NET_ADMIN: run it as root";
+	case -ENOKEY:
+		return "no such seed or Device Key in this namespace: see \"cpnsctl show\"";
+	case -EKEYEXPIRED:
+		return "the key has expired";
+	case -EKEYREVOKED:
+		return "the key was revoked";
+	case -EBADMSG:
+		return "a MAC or code did not verify";
+	case -ENOENT:
+		return "unknown, already used or expired challenge or handle";
+	case -EBUSY:
+		return "too many pending objects or sessions: wait for them to expire (see \"cpnsctl info\")";
+	case -EEXIST:
+		return "that key is already present";
+	case -EALREADY:
+		return "that sequence number was already passed";
+	case -EOPNOTSUPP:
+		return "the module does not support this";
+	default:
+		return NULL;
+	}
+}
+
+int fail_report(const struct cmd *cmd, struct cpns_nl *nl, int err)
+{
+	const char *h = hint(err);
+
+	fprintf(stderr, "%s %s: %s%s%s%s\n", prog, cmd->path,
+		nl ? cpns_last_error(nl) : strerror(-err), h ? " (" : "",
+		h ? h : "", h ? ")" : "");
+	return EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+static const struct cmd *find(const struct cmd *table, const char *name)
+{
+	for (; table->name; table++)
+		if (!strcmp(table->name, name))
+			return table;
+	return NULL;
+}
+
+static bool is_help(const char *a)
+{
+	return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help");
+}
+
+static int dispatch(const struct cmd *table, const char *prefix, int argc,
+		    char **argv)
+{
+	const struct cmd *found = find(table, argv[0]);
+	char path[64];
+	struct cmd c;
+	struct opts o;
+	int ret;
+
+	if (!found) {
+		struct cmd parent = { .path = prefix };
+
+		return usage_error(prefix[0] ? &parent : NULL,
+				   "unknown command \"%s\"", argv[0]);
+	}
+	snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? " " : "",
+		 found->name);
+	c = *found;
+	c.path = path;
+	if (c.sub) {
+		if (argc < 2)
+			return usage_error(&c, "missing command");
+		if (is_help(argv[1])) {
+			cmd_usage(stdout, &c, path);
+			return EXIT_OK;
+		}
+		return dispatch(c.sub, path, argc - 1, argv + 1);
+	}
+	ret = parse_opts(&c, argc - 1, argv + 1, &o);
+	if (ret)
+		return ret;
+	if (o.help) {
+		cmd_usage(stdout, &c, path);
+		return EXIT_OK;
+	}
+	return c.fn(&c, &o);
+}
+
+static int cmd_help(const struct cmd *cmd, const struct opts *o)
+{
+	char *argv[MAX_ARGS + 1];
+	int i;
+
+	(void)cmd;
+	if (!o->nargs) {
+		main_usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < o->nargs; i++)
+		argv[i] = (char *)o->args[i];
+	argv[i] = "--help";
+	return dispatch(commands, "", o->nargs + 1, argv);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		main_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unknown option \"%s\"", argv[1]);
+	return dispatch(commands, "", argc - 1, argv + 1);
+}
