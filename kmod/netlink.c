@@ -1,0 +1,2058 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Generic Netlink family "cpns": policies, request parsing, replies and
+ * the order of each step. The values come from profile.c, the keys from
+ * keys.c, the transfer from xfer.c, pending state from pending.c and
+ * sessions from session.c. Documentation/netlink.rst is the reference.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/key.h>
+#include <linux/netlink.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <crypto/algapi.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include <linux/cpns.h>
+#include "kat.h"
+#include "keys.h"
+#include "netlink.h"
+#include "netns.h"
+#include "pending.h"
+#include "primitives.h"
+#include "profile.h"
+#include "session.h"
+#include "stats.h"
+#include "xfer.h"
+
+static struct genl_family cpns_genl_family;
+
+/* Any role will do (KEY_DEL). */
+#define CPNS_ROLE_ANY	0
+
+/* The most required attributes a command has (KAT). */
+#define CPNS_MAX_REQUIRED	6
+
+/* A request being served. */
+struct cpns_req {
+	struct genl_info *info;
+	struct cpns_net *cn;
+	enum cpns_fail fail;	/* why it failed, for the stats; 0: by errno */
+};
+
+/* Fail @req: extack message, failure reason, and the errno to return. */
+#define cpns_fail(req, reason, err, msg) ({				\
+	struct cpns_req *__req = (req);					\
+									\
+	GENL_SET_ERR_MSG(__req->info, msg);				\
+	__req->fail = (reason);						\
+	(err);								\
+})
+
+/* The same, pointing the extack at the attribute @type of the request. */
+#define cpns_fail_attr(req, type, reason, err, msg) ({			\
+	struct cpns_req *__req = (req);					\
+									\
+	NL_SET_ERR_MSG_ATTR(__req->info->extack,			\
+			    __req->info->attrs[type], msg);		\
+	__req->fail = (reason);						\
+	(err);								\
+})
+
+/* Policies. Each command accepts exactly the attributes it uses. */
+
+static const struct nla_policy cpns_none_policy[CPNS_A_MAX + 1] = {
+};
+
+static const struct nla_policy cpns_key_del_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+};
+
+static const struct nla_policy cpns_aead_policy[CPNS_AEAD_A_MAX + 1] = {
+	[CPNS_AEAD_A_DIR] = NLA_POLICY_MAX(NLA_U8, CPNS_DIR_S2C),
+	[CPNS_AEAD_A_SEQ] = { .type = NLA_U64 },
+	[CPNS_AEAD_A_AAD] = { .type = NLA_BINARY, .len = CPNS_MAX_AAD },
+	[CPNS_AEAD_A_DATA] = { .type = NLA_BINARY, .len = CPNS_MAX_PLAINTEXT },
+};
+
+static const struct nla_policy cpns_kat_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_KAT_KEY_SEED] = NLA_POLICY_EXACT_LEN(CPNS_SEED_LEN),
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_CHALLENGE] = NLA_POLICY_EXACT_LEN(CPNS_CHALLENGE_LEN),
+	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_SERVER_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_KAT_AEAD] = NLA_POLICY_NESTED(cpns_aead_policy),
+};
+
+static const struct nla_policy cpns_seed_new_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy cpns_seed_export_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+};
+
+static const struct nla_policy cpns_seed_import_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_WRAPPED] = NLA_POLICY_EXACT_LEN(CPNS_WRAPPED_LEN),
+	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy cpns_assign_request_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+};
+
+static const struct nla_policy cpns_assign_challenge_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_REQUEST_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
+static const struct nla_policy cpns_assign_derive_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_CHALLENGE] = NLA_POLICY_EXACT_LEN(CPNS_CHALLENGE_LEN),
+	[CPNS_A_CHALLENGE_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
+static const struct nla_policy cpns_assign_confirm_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+};
+
+static const struct nla_policy cpns_assign_verify_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_CONFIRM] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
+static const struct nla_policy cpns_device_export_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+};
+
+static const struct nla_policy cpns_device_import_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_WRAPPED] = NLA_POLICY_EXACT_LEN(CPNS_WRAPPED_LEN),
+	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy cpns_auth_begin_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+};
+
+static const struct nla_policy cpns_auth_challenge_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+};
+
+static const struct nla_policy cpns_auth_client_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_SERVER_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+};
+
+static const struct nla_policy cpns_auth_server_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_CLIENT_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
+static const struct nla_policy cpns_auth_finish_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_SERVER_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
+static const struct nla_policy cpns_seal_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_DATA] = { .type = NLA_BINARY, .len = CPNS_MAX_PLAINTEXT },
+	[CPNS_A_AAD] = { .type = NLA_BINARY, .len = CPNS_MAX_AAD },
+};
+
+/* U64_MAX is never sent: recv_next = seq + 1 must not wrap. */
+static struct netlink_range_validation cpns_open_seq_range = {
+	.min = 0,
+	.max = U64_MAX - 1,
+};
+
+static const struct nla_policy cpns_open_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_SEQ] = NLA_POLICY_FULL_RANGE(NLA_U64, &cpns_open_seq_range),
+	[CPNS_A_DATA] = NLA_POLICY_RANGE(NLA_BINARY, CPNS_TAG_LEN,
+					 CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN),
+	[CPNS_A_AAD] = { .type = NLA_BINARY, .len = CPNS_MAX_AAD },
+};
+
+static const struct nla_policy cpns_session_del_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* Helpers. */
+
+static void cpns_missing_msg(struct genl_info *info, int type)
+{
+	switch (type) {
+	case CPNS_A_KAT_KEY_SEED:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_KEY_SEED (test Key Seed, 32 bytes)");
+		break;
+	case CPNS_A_SEED_ID:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_SEED_ID (Seed ID, 8 bytes)");
+		break;
+	case CPNS_A_DEVICE_ID:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_DEVICE_ID (Device ID, 16 bytes)");
+		break;
+	case CPNS_A_REQUEST_NONCE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_REQUEST_NONCE (n1, 16 bytes)");
+		break;
+	case CPNS_A_CHALLENGE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_CHALLENGE (ch, 16 bytes)");
+		break;
+	case CPNS_A_CLIENT_NONCE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_CLIENT_NONCE (nc, 16 bytes)");
+		break;
+	case CPNS_A_SERVER_NONCE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_SERVER_NONCE (ns, 16 bytes)");
+		break;
+	case CPNS_A_REQUEST_MAC:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_REQUEST_MAC (II-1 MAC, 32 bytes)");
+		break;
+	case CPNS_A_CHALLENGE_MAC:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_CHALLENGE_MAC (II-3 MAC, 32 bytes)");
+		break;
+	case CPNS_A_CONFIRM:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_CONFIRM (II-7 code, 32 bytes)");
+		break;
+	case CPNS_A_CLIENT_MAC:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_CLIENT_MAC (a-1 code, 32 bytes)");
+		break;
+	case CPNS_A_SERVER_MAC:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_SERVER_MAC (a-3 code, 32 bytes)");
+		break;
+	case CPNS_A_HANDLE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_HANDLE (u32 handle)");
+		break;
+	case CPNS_A_PUBKEY:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_PUBKEY (X25519 public key, 32 bytes)");
+		break;
+	case CPNS_A_WRAPPED:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_WRAPPED (wrapped key, 48 bytes)");
+		break;
+	case CPNS_A_SEQ:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_SEQ (u64 sequence number)");
+		break;
+	case CPNS_A_DATA:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_DATA");
+		break;
+	default:
+		GENL_SET_ERR_MSG(info, "missing a required attribute");
+		break;
+	}
+}
+
+static const u8 *cpns_data(struct cpns_req *req, int type)
+{
+	return nla_data(req->info->attrs[type]);
+}
+
+static u32 cpns_timeout(struct cpns_req *req)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_TIMEOUT];
+
+	return attr ? nla_get_u32(attr) : 0;
+}
+
+static int cpns_nomem(struct cpns_req *req)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, -ENOMEM,
+			 "out of memory");
+}
+
+static int cpns_crypto_failed(struct cpns_req *req, int err)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+			 "kernel crypto API failure: see dmesg");
+}
+
+static struct sk_buff *cpns_reply_new(struct cpns_req *req, size_t size,
+				      void **hdr)
+{
+	struct sk_buff *msg;
+
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, req->info, &cpns_genl_family, 0,
+				 req->info->genlhdr->cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int cpns_reply_send(struct cpns_req *req, struct sk_buff *msg,
+			   void *hdr)
+{
+	int err;
+
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, req->info);
+	if (err)
+		return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+				 "could not queue the reply on the socket");
+	return 0;
+}
+
+/* The reply was sized for what it holds: not fitting is a bug. */
+static int cpns_reply_overflow(struct cpns_req *req, struct sk_buff *msg)
+{
+	nlmsg_free(msg);
+	WARN_ON_ONCE(1);
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, -EMSGSIZE,
+			 "reply does not fit (bug)");
+}
+
+/*
+ * The seed of Seed ID @sid, which must have @role unless CPNS_ROLE_ANY.
+ * @attr is the attribute @sid comes from (a Seed ID, or a Device ID that
+ * begins with it), or NULL.
+ */
+static struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid,
+				 const struct nlattr *attr, int role)
+{
+	struct netlink_ext_ack *extack = req->info->extack;
+	struct cpns_key_info ki;
+	struct key *key;
+
+	key = cpns_seed_find(&req->cn->keys, sid);
+	if (IS_ERR(key)) {
+		switch (PTR_ERR(key)) {
+		case -ENOKEY:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "unknown Seed ID: no seed with this ID in this network namespace");
+			break;
+		case -EKEYREVOKED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the seed with this Seed ID was revoked");
+			break;
+		case -EKEYEXPIRED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the seed with this Seed ID has expired");
+			break;
+		default:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "seed lookup failed");
+			break;
+		}
+		req->fail = cpns_stats_reason(PTR_ERR(key));
+		return key;
+	}
+
+	cpns_key_info(key, &ki);
+	if (role == CPNS_ROLE_ANY || ki.role == role)
+		return key;
+	key_put(key);
+	if (role == CPNS_ROLE_SERVER)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "this seed was received from a server (role gw1): this step is the server's");
+	else
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "this seed was made here (role server): this step is GW1's");
+	req->fail = CPNS_FAIL_STATE;
+	return ERR_PTR(-EINVAL);
+}
+
+/* The Device Key of @did; @attr as for cpns_req_seed(). */
+static struct key *cpns_req_device(struct cpns_req *req, const u8 *did,
+				   const struct nlattr *attr,
+				   struct cpns_key_info *ki)
+{
+	struct netlink_ext_ack *extack = req->info->extack;
+	struct key *key;
+
+	key = cpns_device_find(&req->cn->keys, did);
+	if (IS_ERR(key)) {
+		switch (PTR_ERR(key)) {
+		case -ENOKEY:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "unknown Device ID: no Device Key with this ID in this network namespace");
+			break;
+		case -EKEYREVOKED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the Device Key with this Device ID was revoked");
+			break;
+		case -EKEYEXPIRED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the Device Key with this Device ID has expired");
+			break;
+		default:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "Device Key lookup failed");
+			break;
+		}
+		req->fail = cpns_stats_reason(PTR_ERR(key));
+		return key;
+	}
+	cpns_key_info(key, ki);
+	return key;
+}
+
+/* Copy the secret of @key; it may have been revoked since the lookup. */
+static int cpns_req_secret(struct cpns_req *req, const struct key *key,
+			   u8 *secret)
+{
+	int err;
+
+	BUILD_BUG_ON(CPNS_SEED_LEN != CPNS_KEY_LEN);
+	err = cpns_key_secret(key, secret);
+	switch (err) {
+	case 0:
+		return 0;
+	case -EKEYREVOKED:
+		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
+				 "the key was revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
+				 "the key has expired");
+	default:
+		return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+				 "could not read the key");
+	}
+}
+
+/* Report an error of cpns_obj_take() or cpns_session_get(). */
+static int cpns_handle_error(struct cpns_req *req, int err)
+{
+	if (err == -EINVAL)
+		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
+				      -EINVAL,
+				      "handle names another kind of object (key pair, a-flow of the other side, or session)");
+	return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_NO_PENDING, -ENOENT,
+			      "unknown handle: not made by this socket, in use, used up or expired");
+}
+
+static struct cpns_obj *cpns_req_take(struct cpns_req *req,
+				      enum cpns_obj_type type)
+{
+	struct cpns_obj *obj;
+
+	obj = cpns_obj_take(&req->cn->pending,
+			    nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
+			    req->info->snd_portid, type);
+	if (IS_ERR(obj))
+		cpns_handle_error(req, PTR_ERR(obj));
+	return obj;
+}
+
+static int cpns_pending_full(struct cpns_req *req, int err)
+{
+	if (err == -EBUSY)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many pending objects in this network namespace (module parameter pending_max): finish or close some");
+	return cpns_nomem(req);
+}
+
+/* Informational and key management commands. */
+
+static int cpns_cmd_get_info(struct cpns_req *req)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = cpns_reply_new(req, 5 * nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+	if (nla_put_u32(msg, CPNS_A_VERSION, CPNS_GENL_VERSION) ||
+	    nla_put_s32(msg, CPNS_A_KEYRING,
+			key_serial(req->cn->keys.keyring)) ||
+	    nla_put_u32(msg, CPNS_A_PENDING_MAX, cpns_pending_max) ||
+	    nla_put_u32(msg, CPNS_A_PENDING_TIMEOUT, cpns_pending_timeout) ||
+	    nla_put_u32(msg, CPNS_A_SESSION_MAX, cpns_session_max))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+}
+
+static int cpns_cmd_get_stats(struct cpns_req *req)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = cpns_reply_new(req, cpns_stats_size() +
+			     2 * nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+	if (cpns_stats_fill(&req->cn->stats, msg) ||
+	    nla_put_u32(msg, CPNS_A_PENDING_COUNT, cpns_pending_count(p)) ||
+	    nla_put_u32(msg, CPNS_A_SESSION_COUNT, cpns_session_count(p)))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+}
+
+struct cpns_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+	void *first;		/* header of the first message of this batch */
+};
+
+/* Runs in atomic context (cpns_keys_walk()). */
+static int cpns_key_fill(const struct cpns_key_info *ki, void *arg)
+{
+	struct cpns_dump *d = arg;
+	struct sk_buff *skb = d->skb;
+	void *hdr;
+	int idlen;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &cpns_genl_family,
+			  NLM_F_MULTI, CPNS_CMD_KEY_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	idlen = ki->kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+					    CPNS_DEVICE_ID_LEN;
+	if (nla_put_s32(skb, CPNS_A_KEY_SERIAL, ki->serial) ||
+	    nla_put_u8(skb, CPNS_A_KEY_KIND, ki->kind) ||
+	    nla_put(skb, ki->kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID :
+						      CPNS_A_DEVICE_ID,
+		    idlen, ki->id) ||
+	    nla_put_u8(skb, CPNS_A_ROLE, ki->role) ||
+	    nla_put_u8(skb, CPNS_A_STATE, ki->state) ||
+	    (ki->expiry &&
+	     nla_put_u64_64bit(skb, CPNS_A_EXPIRY, ki->expiry, CPNS_A_PAD))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	if (!d->first)
+		d->first = hdr;
+	return 0;
+}
+
+/*
+ * cb->args[0]: cpns_keys_walk() cursor; cb->args[1]: set once the walk is
+ * complete. Each batch is checked against the key list generation, so a
+ * change between batches sets NLM_F_DUMP_INTR.
+ */
+static int cpns_nl_key_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct cpns_net *cn = cpns_net(sock_net(cb->skb->sk));
+	struct cpns_dump d = { .skb = skb, .cb = cb };
+	unsigned long pos = cb->args[0];
+	unsigned int gen;
+	int err;
+
+	if (cb->args[1])
+		return 0;
+
+	err = cpns_keys_walk(&cn->keys, &pos, &gen, cpns_key_fill, &d);
+	cb->args[0] = pos;
+	if (d.first) {
+		cb->seq = gen;
+		genl_dump_check_consistent(cb, d.first);
+	}
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	if (err) {
+		NL_SET_ERR_MSG(cb->extack, "key dump failed");
+		cpns_stats_count(&cn->stats, CPNS_CMD_KEY_GET,
+				 cpns_stats_reason(err));
+		return err;
+	}
+	cb->args[1] = 1;
+	cpns_stats_count(&cn->stats, CPNS_CMD_KEY_GET, 0);
+	return skb->len;
+}
+
+static int cpns_cmd_key_del(struct cpns_req *req)
+{
+	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
+	struct nlattr *did = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct cpns_key_info ki;
+	struct key *key;
+
+	if (!sid == !did)
+		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+				 "give exactly one of CPNS_A_SEED_ID and CPNS_A_DEVICE_ID");
+	if (sid)
+		key = cpns_req_seed(req, nla_data(sid), sid, CPNS_ROLE_ANY);
+	else
+		key = cpns_req_device(req, nla_data(did), did, &ki);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	cpns_key_destroy(&req->cn->keys, key);
+	key_put(key);
+	return 0;
+}
+
+/* KAT: the whole profile on caller-chosen inputs; nothing is stored. */
+
+struct cpns_kat_buf {
+	struct cpns_kat_in in;
+	struct cpns_kat_out out;
+};
+
+static size_t cpns_kat_reply_size(void)
+{
+	return 9 * nla_total_size(CPNS_KEY_LEN) +
+	       nla_total_size(CPNS_DEVICE_ID_LEN);
+}
+
+/* Check the CPNS_A_KAT_AEAD entries; return the reply space they need. */
+static int cpns_kat_check(struct cpns_req *req, size_t *size)
+{
+	struct genl_info *info = req->info;
+	struct nlattr *tb[CPNS_AEAD_A_MAX + 1];
+	struct nlattr *attr;
+	int n = 0, rem, err;
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != CPNS_A_KAT_AEAD)
+			continue;
+		if (++n > CPNS_MAX_KAT_AEAD) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "too many CPNS_A_KAT_AEAD entries (at most CPNS_MAX_KAT_AEAD)");
+			req->fail = CPNS_FAIL_INVALID;
+			return -EINVAL;
+		}
+		err = nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
+				       cpns_aead_policy, info->extack);
+		if (err) {
+			req->fail = CPNS_FAIL_INVALID;
+			return err;
+		}
+		if (NL_REQ_ATTR_CHECK(info->extack, attr, tb, CPNS_AEAD_A_DIR) ||
+		    NL_REQ_ATTR_CHECK(info->extack, attr, tb, CPNS_AEAD_A_SEQ) ||
+		    NL_REQ_ATTR_CHECK(info->extack, attr, tb, CPNS_AEAD_A_DATA))
+			return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+					 "CPNS_A_KAT_AEAD entry needs CPNS_AEAD_A_DIR, CPNS_AEAD_A_SEQ and CPNS_AEAD_A_DATA");
+		*size += nla_total_size(nla_total_size(sizeof(u8)) +
+					nla_total_size_64bit(sizeof(u64)) +
+					nla_total_size(nla_len(tb[CPNS_AEAD_A_DATA]) +
+						       CPNS_TAG_LEN));
+	}
+	return 0;
+}
+
+static int cpns_kat_put_aead(struct cpns_req *req, struct sk_buff *msg,
+			     const struct cpns_session_keys *sk)
+{
+	struct crypto_aead *tfm[2] = { NULL, NULL };
+	struct nlattr *tb[CPNS_AEAD_A_MAX + 1];
+	struct nlattr *attr, *nest, *out;
+	const struct nlattr *aad, *pt;
+	int rem, err = 0;
+	u64 seq;
+	u8 dir;
+
+	nlmsg_for_each_attr(attr, req->info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != CPNS_A_KAT_AEAD)
+			continue;
+		err = nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
+				       cpns_aead_policy, NULL);
+		if (err)
+			break;
+		dir = nla_get_u8(tb[CPNS_AEAD_A_DIR]);
+		seq = nla_get_u64(tb[CPNS_AEAD_A_SEQ]);
+		aad = tb[CPNS_AEAD_A_AAD];
+		pt = tb[CPNS_AEAD_A_DATA];
+
+		if (!tfm[dir]) {
+			tfm[dir] = cpns_aead_new(dir == CPNS_DIR_S2C ? sk->s2c :
+								       sk->c2s);
+			if (IS_ERR(tfm[dir])) {
+				err = PTR_ERR(tfm[dir]);
+				tfm[dir] = NULL;
+				break;
+			}
+		}
+
+		err = -EMSGSIZE;
+		nest = nla_nest_start(msg, CPNS_A_KAT_AEAD);
+		if (!nest)
+			break;
+		if (nla_put_u8(msg, CPNS_AEAD_A_DIR, dir) ||
+		    nla_put_u64_64bit(msg, CPNS_AEAD_A_SEQ, seq,
+				      CPNS_AEAD_A_PAD))
+			break;
+		out = nla_reserve(msg, CPNS_AEAD_A_DATA,
+				  nla_len(pt) + CPNS_TAG_LEN);
+		if (!out)
+			break;
+		err = cpns_seal(tfm[dir], seq, aad ? nla_data(aad) : NULL,
+				aad ? nla_len(aad) : 0, nla_data(pt),
+				nla_len(pt), nla_data(out));
+		if (err)
+			break;
+		nla_nest_end(msg, nest);
+	}
+
+	if (tfm[CPNS_DIR_C2S])
+		cpns_aead_free(tfm[CPNS_DIR_C2S]);
+	if (tfm[CPNS_DIR_S2C])
+		cpns_aead_free(tfm[CPNS_DIR_S2C]);
+	return err;
+}
+
+static int cpns_cmd_kat(struct cpns_req *req)
+{
+	struct cpns_kat_out *out;
+	struct cpns_kat_in *in;
+	struct cpns_kat_buf *kb;
+	size_t size = cpns_kat_reply_size();
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = cpns_kat_check(req, &size);
+	if (err)
+		return err;
+
+	kb = kzalloc(sizeof(*kb), GFP_KERNEL);
+	if (!kb)
+		return cpns_nomem(req);
+	in = &kb->in;
+	out = &kb->out;
+	memcpy(in->seed, cpns_data(req, CPNS_A_KAT_KEY_SEED), CPNS_SEED_LEN);
+	memcpy(in->sid, cpns_data(req, CPNS_A_SEED_ID), CPNS_SEED_ID_LEN);
+	memcpy(in->n1, cpns_data(req, CPNS_A_REQUEST_NONCE), CPNS_NONCE_LEN);
+	memcpy(in->ch, cpns_data(req, CPNS_A_CHALLENGE), CPNS_CHALLENGE_LEN);
+	memcpy(in->nc, cpns_data(req, CPNS_A_CLIENT_NONCE), CPNS_NONCE_LEN);
+	memcpy(in->ns, cpns_data(req, CPNS_A_SERVER_NONCE), CPNS_NONCE_LEN);
+
+	err = cpns_kat_run(in, out);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out_free;
+	}
+
+	msg = cpns_reply_new(req, size, &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out_free;
+	}
+	if (nla_put(msg, CPNS_A_KAT_SEED_AUTH_KEY, CPNS_KEY_LEN, out->ska) ||
+	    nla_put(msg, CPNS_A_REQUEST_MAC, CPNS_MAC_LEN, out->request_mac) ||
+	    nla_put(msg, CPNS_A_CHALLENGE_MAC, CPNS_MAC_LEN,
+		    out->challenge_mac) ||
+	    nla_put(msg, CPNS_A_DEVICE_ID, CPNS_DEVICE_ID_LEN, out->did) ||
+	    nla_put(msg, CPNS_A_KAT_DEVICE_KEY, CPNS_KEY_LEN, out->dk) ||
+	    nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, out->confirm) ||
+	    nla_put(msg, CPNS_A_CLIENT_MAC, CPNS_MAC_LEN, out->client_mac) ||
+	    nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, out->server_mac) ||
+	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_C2S, CPNS_KEY_LEN,
+		    out->sk.c2s) ||
+	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_S2C, CPNS_KEY_LEN,
+		    out->sk.s2c)) {
+		err = cpns_reply_overflow(req, msg);
+		goto out_free;
+	}
+
+	err = cpns_kat_put_aead(req, msg, &out->sk);
+	if (err == -EMSGSIZE) {
+		err = cpns_reply_overflow(req, msg);
+		goto out_free;
+	}
+	if (err) {
+		nlmsg_free(msg);
+		err = cpns_crypto_failed(req, err);
+		goto out_free;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+
+out_free:
+	kfree_sensitive(kb);
+	return err;
+}
+
+/* I-2, I-3 and II-9: seeds, key pairs, transfer. */
+
+static int cpns_cmd_seed_new(struct cpns_req *req)
+{
+	u8 sid[CPNS_SEED_ID_LEN];
+	key_serial_t serial;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_SEED_ID_LEN) +
+			     nla_total_size(sizeof(s32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+	err = cpns_seed_new(&req->cn->keys, cpns_timeout(req), sid, &serial);
+	if (err) {
+		nlmsg_free(msg);
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "could not make a Key Seed");
+	}
+	if (nla_put(msg, CPNS_A_SEED_ID, CPNS_SEED_ID_LEN, sid) ||
+	    nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+}
+
+static int cpns_cmd_xfer_new(struct cpns_req *req)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	u8 pub[CPNS_PUBKEY_LEN];
+	struct cpns_xfer *x;
+	struct sk_buff *msg;
+	u32 handle;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(sizeof(u32)) +
+			     nla_total_size(CPNS_PUBKEY_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	x = cpns_xfer_alloc(p);
+	if (IS_ERR(x)) {
+		err = cpns_pending_full(req, PTR_ERR(x));
+		goto err_msg;
+	}
+	err = cpns_xfer_keypair(x->secret, pub);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_discard;
+	}
+	err = cpns_obj_insert(p, &x->obj, req->info->snd_portid, &handle);
+	if (err) {
+		err = cpns_pending_full(req, err);
+		goto err_discard;
+	}
+
+	if (nla_put_u32(msg, CPNS_A_HANDLE, handle) ||
+	    nla_put(msg, CPNS_A_PUBKEY, CPNS_PUBKEY_LEN, pub)) {
+		cpns_obj_del(p, handle, req->info->snd_portid);
+		return cpns_reply_overflow(req, msg);
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	if (err)
+		cpns_obj_del(p, handle, req->info->snd_portid);
+	return err;
+
+err_discard:
+	cpns_obj_discard(p, &x->obj);
+err_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int cpns_xfer_error(struct cpns_req *req, int err)
+{
+	if (err == -EKEYREJECTED)
+		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID, err,
+				      "the peer's public key is not usable (low-order X25519 point): refused");
+	return cpns_crypto_failed(req, err);
+}
+
+/* SEED_EXPORT and DEVICE_EXPORT: seal @key's secret for CPNS_A_PUBKEY. */
+static int cpns_export(struct cpns_req *req, enum cpns_key_kind kind,
+		       const u8 *id, const struct key *key)
+{
+	u8 eph[CPNS_PUBKEY_LEN], eph_pub[CPNS_PUBKEY_LEN];
+	u8 wrapped[CPNS_WRAPPED_LEN];
+	u8 secret[CPNS_KEY_LEN];
+	struct sk_buff *msg;
+	void *hdr;
+	u32 code;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_PUBKEY_LEN) +
+			     nla_total_size(CPNS_WRAPPED_LEN) +
+			     nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	err = cpns_req_secret(req, key, secret);
+	if (err)
+		goto err_msg;
+	err = cpns_xfer_keypair(eph, eph_pub);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_msg;
+	}
+	err = cpns_xfer_wrap(kind, id, eph, cpns_data(req, CPNS_A_PUBKEY),
+			     secret, eph_pub, wrapped, &code);
+	if (err) {
+		err = cpns_xfer_error(req, err);
+		goto err_msg;
+	}
+	memzero_explicit(eph, sizeof(eph));
+	memzero_explicit(secret, sizeof(secret));
+
+	if (nla_put(msg, CPNS_A_PUBKEY, CPNS_PUBKEY_LEN, eph_pub) ||
+	    nla_put(msg, CPNS_A_WRAPPED, CPNS_WRAPPED_LEN, wrapped) ||
+	    nla_put_u32(msg, CPNS_A_XFER_CODE, code))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+
+err_msg:
+	memzero_explicit(eph, sizeof(eph));
+	memzero_explicit(secret, sizeof(secret));
+	nlmsg_free(msg);
+	return err;
+}
+
+static int cpns_cmd_seed_export(struct cpns_req *req)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_SEED_ID];
+	struct key *key;
+	int err;
+
+	key = cpns_req_seed(req, nla_data(attr), attr, CPNS_ROLE_SERVER);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	err = cpns_export(req, CPNS_KEY_SEED, nla_data(attr), key);
+	key_put(key);
+	return err;
+}
+
+static int cpns_cmd_device_export(struct cpns_req *req)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct cpns_key_info ki;
+	struct key *key;
+	int err;
+
+	key = cpns_req_device(req, nla_data(attr), attr, &ki);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	if (ki.role != CPNS_ROLE_GW1)
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
+				     -EINVAL,
+				     "only GW1 exports a Device Key (II-9); this one was received (role gw2)");
+	else if (ki.state != CPNS_STATE_CONFIRMED)
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
+				     -EINVAL,
+				     "the Device Key is not confirmed: finish II-8 (ASSIGN_VERIFY) first");
+	else
+		err = cpns_export(req, CPNS_KEY_DEVICE, nla_data(attr), key);
+	key_put(key);
+	return err;
+}
+
+static int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
+			    int err)
+{
+	if (err != -EEXIST)
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "could not store the key");
+	if (kind == CPNS_KEY_SEED)
+		return cpns_fail_attr(req, CPNS_A_SEED_ID, CPNS_FAIL_EXISTS, err,
+				      "a seed with this Seed ID is already present: delete it first");
+	return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_EXISTS, err,
+			      "a Device Key with this Device ID is already present: delete it first");
+}
+
+/*
+ * SEED_IMPORT and DEVICE_IMPORT. The key pair is spent once the wrapped
+ * key opens or fails to authenticate (no second guess with one key pair);
+ * a refused public key or a key already present leaves it usable.
+ */
+static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
+		       int id_type)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	const u8 *id = cpns_data(req, id_type);
+	u8 secret[CPNS_KEY_LEN];
+	key_serial_t serial;
+	struct cpns_xfer *x;
+	struct cpns_obj *obj;
+	struct sk_buff *msg;
+	void *hdr;
+	u32 code;
+	int err;
+
+	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	obj = cpns_req_take(req, CPNS_OBJ_XFER);
+	if (IS_ERR(obj)) {
+		nlmsg_free(msg);
+		return PTR_ERR(obj);
+	}
+	x = container_of(obj, struct cpns_xfer, obj);
+
+	err = cpns_xfer_unwrap(kind, id, x->secret,
+			       cpns_data(req, CPNS_A_PUBKEY),
+			       cpns_data(req, CPNS_A_WRAPPED), secret, &code);
+	if (err == -EBADMSG) {
+		cpns_obj_drop(p, obj);
+		err = cpns_fail_attr(req, CPNS_A_WRAPPED, CPNS_FAIL_BAD_MAC,
+				     err,
+				     "the wrapped key does not open (wrong ID, public key or key pair, or altered): the handle is used up");
+		goto err_msg;
+	}
+	if (err) {
+		cpns_obj_restore(p, obj);
+		err = cpns_xfer_error(req, err);
+		goto err_msg;
+	}
+
+	if (kind == CPNS_KEY_SEED)
+		err = cpns_seed_add(&req->cn->keys, id, secret,
+				    cpns_timeout(req), &serial);
+	else
+		err = cpns_device_add(&req->cn->keys, CPNS_ROLE_GW2, id,
+				      secret, NULL, cpns_timeout(req),
+				      &serial);
+	memzero_explicit(secret, sizeof(secret));
+	if (err) {
+		cpns_obj_restore(p, obj);
+		err = cpns_store_error(req, kind, err);
+		goto err_msg;
+	}
+	cpns_obj_drop(p, obj);
+
+	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
+	    nla_put_u32(msg, CPNS_A_XFER_CODE, code))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+
+err_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int cpns_cmd_seed_import(struct cpns_req *req)
+{
+	return cpns_import(req, CPNS_KEY_SEED, CPNS_A_SEED_ID);
+}
+
+static int cpns_cmd_device_import(struct cpns_req *req)
+{
+	return cpns_import(req, CPNS_KEY_DEVICE, CPNS_A_DEVICE_ID);
+}
+
+/* Flow II: Device ID/Key assignment. */
+
+/* The seed named by CPNS_A_SEED_ID, its secret and its seed auth key. */
+static struct key *cpns_assign_seed(struct cpns_req *req, int role, u8 *seed,
+				    u8 *ska)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_SEED_ID];
+	struct key *key;
+	int err;
+
+	key = cpns_req_seed(req, nla_data(attr), attr, role);
+	if (IS_ERR(key))
+		return key;
+	err = cpns_req_secret(req, key, seed);
+	if (!err) {
+		err = cpns_seed_auth_key(seed, nla_data(attr), ska);
+		if (err)
+			cpns_crypto_failed(req, err);
+	}
+	if (err) {
+		key_put(key);
+		return ERR_PTR(err);
+	}
+	return key;
+}
+
+static int cpns_cmd_assign_request(struct cpns_req *req)
+{
+	const u8 *sid = cpns_data(req, CPNS_A_SEED_ID);
+	u8 seed[CPNS_SEED_LEN], ska[CPNS_KEY_LEN];
+	u8 n1[CPNS_NONCE_LEN], mac[CPNS_MAC_LEN];
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_SEED_ID_LEN) +
+			     nla_total_size(CPNS_NONCE_LEN) +
+			     nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	key = cpns_assign_seed(req, CPNS_ROLE_GW1, seed, ska);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto out;
+	}
+	key_put(key);
+	get_random_bytes(n1, sizeof(n1));
+	err = cpns_assign_request_mac(ska, sid, n1, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (nla_put(msg, CPNS_A_SEED_ID, CPNS_SEED_ID_LEN, sid) ||
+	    nla_put(msg, CPNS_A_REQUEST_NONCE, CPNS_NONCE_LEN, n1) ||
+	    nla_put(msg, CPNS_A_REQUEST_MAC, CPNS_MAC_LEN, mac)) {
+		err = cpns_reply_overflow(req, msg);
+		msg = NULL;
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	msg = NULL;
+out:
+	memzero_explicit(seed, sizeof(seed));
+	memzero_explicit(ska, sizeof(ska));
+	nlmsg_free(msg);
+	return err;
+}
+
+static int cpns_cmd_assign_challenge(struct cpns_req *req)
+{
+	const u8 *sid = cpns_data(req, CPNS_A_SEED_ID);
+	const u8 *n1 = cpns_data(req, CPNS_A_REQUEST_NONCE);
+	u8 seed[CPNS_SEED_LEN], ska[CPNS_KEY_LEN];
+	u8 ch[CPNS_CHALLENGE_LEN], mac[CPNS_MAC_LEN];
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_CHALLENGE_LEN) +
+			     nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	key = cpns_assign_seed(req, CPNS_ROLE_SERVER, seed, ska);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto out;
+	}
+	key_put(key);
+
+	/* II-2: the request MAC first, so that a forgery stores nothing. */
+	err = cpns_assign_request_mac(ska, sid, n1, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (crypto_memneq(mac, cpns_data(req, CPNS_A_REQUEST_MAC),
+			  CPNS_MAC_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_REQUEST_MAC, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the II-1 MAC does not verify (wrong seed, or altered request)");
+		goto out;
+	}
+
+	get_random_bytes(ch, sizeof(ch));
+	err = cpns_assign_challenge_mac(ska, sid, n1, ch, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	err = cpns_challenge_add(&req->cn->pending, sid, n1, ch);
+	if (err == -EEXIST) {
+		err = cpns_fail_attr(req, CPNS_A_REQUEST_NONCE,
+				     CPNS_FAIL_EXISTS, err,
+				     "a challenge for this request nonce is already pending: send a new II-1");
+		goto out;
+	}
+	if (err) {
+		err = cpns_pending_full(req, err);
+		goto out;
+	}
+
+	if (nla_put(msg, CPNS_A_CHALLENGE, CPNS_CHALLENGE_LEN, ch) ||
+	    nla_put(msg, CPNS_A_CHALLENGE_MAC, CPNS_MAC_LEN, mac)) {
+		err = cpns_reply_overflow(req, msg);
+		msg = NULL;
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	msg = NULL;
+out:
+	memzero_explicit(seed, sizeof(seed));
+	memzero_explicit(ska, sizeof(ska));
+	nlmsg_free(msg);
+	return err;
+}
+
+static int cpns_cmd_assign_derive(struct cpns_req *req)
+{
+	const u8 *sid = cpns_data(req, CPNS_A_SEED_ID);
+	const u8 *ch = cpns_data(req, CPNS_A_CHALLENGE);
+	u8 seed[CPNS_SEED_LEN], ska[CPNS_KEY_LEN], dk[CPNS_KEY_LEN];
+	u8 mac[CPNS_MAC_LEN], did[CPNS_DEVICE_ID_LEN];
+	key_serial_t serial;
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_DEVICE_ID_LEN) +
+			     nla_total_size(sizeof(s32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	key = cpns_assign_seed(req, CPNS_ROLE_GW1, seed, ska);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto out;
+	}
+	key_put(key);
+
+	err = cpns_assign_challenge_mac(ska, sid,
+					cpns_data(req, CPNS_A_REQUEST_NONCE),
+					ch, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (crypto_memneq(mac, cpns_data(req, CPNS_A_CHALLENGE_MAC),
+			  CPNS_MAC_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_CHALLENGE_MAC,
+				     CPNS_FAIL_BAD_MAC, -EBADMSG,
+				     "the II-3 MAC does not verify (altered challenge or MAC, or another request nonce)");
+		goto out;
+	}
+
+	/* II-4 */
+	err = cpns_device_id(seed, sid, ch, did);
+	if (!err)
+		err = cpns_device_key(seed, did, dk);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	err = cpns_device_add(&req->cn->keys, CPNS_ROLE_GW1, did, dk, ch,
+			      cpns_pending_timeout, &serial);
+	if (err) {
+		err = cpns_store_error(req, CPNS_KEY_DEVICE, err);
+		goto out;
+	}
+
+	if (nla_put(msg, CPNS_A_DEVICE_ID, CPNS_DEVICE_ID_LEN, did) ||
+	    nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial)) {
+		err = cpns_reply_overflow(req, msg);
+		msg = NULL;
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	msg = NULL;
+out:
+	memzero_explicit(seed, sizeof(seed));
+	memzero_explicit(ska, sizeof(ska));
+	memzero_explicit(dk, sizeof(dk));
+	nlmsg_free(msg);
+	return err;
+}
+
+/*
+ * II-6 and II-7. A challenge is single use: once found it is consumed,
+ * also when the Device ID is then rejected, so each challenge allows one
+ * guess and GW1 starts again from II-1.
+ */
+static int cpns_cmd_assign_confirm(struct cpns_req *req)
+{
+	struct nlattr *did_attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	const u8 *did = nla_data(did_attr);
+	u8 sid[CPNS_SEED_ID_LEN], ch[CPNS_CHALLENGE_LEN];
+	u8 seed[CPNS_SEED_LEN], dk[CPNS_KEY_LEN];
+	u8 expect[CPNS_DEVICE_ID_LEN], code[CPNS_MAC_LEN];
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	err = cpns_challenge_take(&req->cn->pending,
+				  cpns_data(req, CPNS_A_REQUEST_NONCE), sid, ch);
+	if (err) {
+		err = cpns_fail_attr(req, CPNS_A_REQUEST_NONCE,
+				     CPNS_FAIL_NO_PENDING, -ENOENT,
+				     "no pending challenge for this request nonce (never made, already used or expired)");
+		goto out;
+	}
+	if (crypto_memneq(did, sid, CPNS_SEED_ID_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the Device ID is not of the challenge's seed: rejected (II-6), the challenge is used up");
+		goto out;
+	}
+
+	key = cpns_req_seed(req, sid, did_attr, CPNS_ROLE_SERVER);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto out;
+	}
+	err = cpns_req_secret(req, key, seed);
+	key_put(key);
+	if (err)
+		goto out;
+
+	err = cpns_device_id(seed, sid, ch, expect);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (crypto_memneq(expect, did, CPNS_DEVICE_ID_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the Device ID does not match the challenge: rejected (II-6), the challenge is used up");
+		goto out;
+	}
+	err = cpns_device_key(seed, did, dk);
+	if (!err)
+		err = cpns_assign_confirm(dk, did, ch, code);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+
+	if (nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, code)) {
+		err = cpns_reply_overflow(req, msg);
+		msg = NULL;
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	msg = NULL;
+out:
+	memzero_explicit(seed, sizeof(seed));
+	memzero_explicit(dk, sizeof(dk));
+	nlmsg_free(msg);
+	return err;
+}
+
+/* II-8: a wrong code destroys the pending Device Key. */
+static int cpns_cmd_assign_verify(struct cpns_req *req)
+{
+	struct nlattr *did_attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	const u8 *did = nla_data(did_attr);
+	u8 ch[CPNS_CHALLENGE_LEN], dk[CPNS_KEY_LEN], code[CPNS_MAC_LEN];
+	struct cpns_key_info ki;
+	key_serial_t serial;
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(sizeof(s32)) +
+			     nla_total_size(sizeof(u8)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	key = cpns_req_device(req, did, did_attr, &ki);
+	if (IS_ERR(key)) {
+		nlmsg_free(msg);
+		return PTR_ERR(key);
+	}
+	if (ki.role != CPNS_ROLE_GW1 || ki.state != CPNS_STATE_PENDING ||
+	    cpns_device_challenge(key, ch)) {
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
+				     -EINVAL,
+				     "this Device Key is not awaiting II-8 (not a pending GW1 key)");
+		goto out;
+	}
+	err = cpns_req_secret(req, key, dk);
+	if (err)
+		goto out;
+	err = cpns_assign_confirm(dk, did, ch, code);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (crypto_memneq(code, cpns_data(req, CPNS_A_CONFIRM), CPNS_MAC_LEN)) {
+		cpns_key_destroy(&req->cn->keys, key);
+		err = cpns_fail_attr(req, CPNS_A_CONFIRM, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the confirmation code does not match: the pending Device Key was destroyed (II-8)");
+		goto out;
+	}
+	err = cpns_device_confirm(&req->cn->keys, key, &serial);
+	if (err == -EINVAL) {
+		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
+				     err,
+				     "this Device Key is no longer pending");
+		goto out;
+	}
+	if (err) {
+		err = cpns_fail(req, cpns_stats_reason(err), err,
+				"could not store the confirmed Device Key");
+		goto out;
+	}
+
+	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
+	    nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_CONFIRMED)) {
+		err = cpns_reply_overflow(req, msg);
+		msg = NULL;
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	msg = NULL;
+out:
+	key_put(key);
+	memzero_explicit(dk, sizeof(dk));
+	nlmsg_free(msg);
+	return err;
+}
+
+/* Flow a: mutual authentication and sessions. */
+
+/* Make a pending a-flow for this socket; reply its handle and @nonce_type. */
+static int cpns_flow_start(struct cpns_req *req, enum cpns_obj_type type,
+			   const u8 *did, const u8 *nc, int nonce_type)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	u32 portid = req->info->snd_portid;
+	u8 nonce[CPNS_NONCE_LEN];
+	struct cpns_flow *f;
+	struct sk_buff *msg;
+	u32 handle;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(sizeof(u32)) +
+			     nla_total_size(CPNS_NONCE_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	f = cpns_flow_alloc(p, type);
+	if (IS_ERR(f)) {
+		nlmsg_free(msg);
+		return cpns_pending_full(req, PTR_ERR(f));
+	}
+	get_random_bytes(nonce, sizeof(nonce));
+	memcpy(f->did, did, CPNS_DEVICE_ID_LEN);
+	if (type == CPNS_OBJ_CLIENT_FLOW) {
+		memcpy(f->nc, nonce, CPNS_NONCE_LEN);
+	} else {
+		memcpy(f->nc, nc, CPNS_NONCE_LEN);
+		memcpy(f->ns, nonce, CPNS_NONCE_LEN);
+		f->has_ns = true;
+	}
+	err = cpns_obj_insert(p, &f->obj, portid, &handle);
+	if (err) {
+		cpns_obj_discard(p, &f->obj);
+		nlmsg_free(msg);
+		return cpns_pending_full(req, err);
+	}
+
+	if (nla_put_u32(msg, CPNS_A_HANDLE, handle) ||
+	    nla_put(msg, nonce_type, CPNS_NONCE_LEN, nonce)) {
+		cpns_obj_del(p, handle, portid);
+		return cpns_reply_overflow(req, msg);
+	}
+	err = cpns_reply_send(req, msg, hdr);
+	if (err)
+		cpns_obj_del(p, handle, portid);
+	return err;
+}
+
+/* a-0 on GW2: only a Device Key received by II-9 authenticates. */
+static int cpns_cmd_auth_begin(struct cpns_req *req)
+{
+	struct nlattr *did_attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct cpns_key_info ki;
+	struct key *key;
+
+	key = cpns_req_device(req, nla_data(did_attr), did_attr, &ki);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	key_put(key);
+	if (ki.role != CPNS_ROLE_GW2)
+		return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
+				      -EINVAL,
+				      "AUTH_BEGIN needs a Device Key received by II-9 (role gw2)");
+	return cpns_flow_start(req, CPNS_OBJ_CLIENT_FLOW, nla_data(did_attr),
+			       NULL, CPNS_A_CLIENT_NONCE);
+}
+
+/* a-0 on the server: the seed is found from the Device ID's first bytes. */
+static int cpns_cmd_auth_challenge(struct cpns_req *req)
+{
+	struct nlattr *did_attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct key *key;
+
+	key = cpns_req_seed(req, nla_data(did_attr), did_attr,
+			    CPNS_ROLE_SERVER);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	key_put(key);
+	return cpns_flow_start(req, CPNS_OBJ_SERVER_FLOW, nla_data(did_attr),
+			       cpns_data(req, CPNS_A_CLIENT_NONCE),
+			       CPNS_A_SERVER_NONCE);
+}
+
+/* The Device Key of a GW2 flow, as bytes. */
+static int cpns_flow_device_key(struct cpns_req *req,
+				const struct cpns_flow *f, u8 *dk)
+{
+	struct cpns_key_info ki;
+	struct key *key;
+	int err;
+
+	key = cpns_req_device(req, f->did, NULL, &ki);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	if (ki.role != CPNS_ROLE_GW2)
+		err = cpns_fail(req, CPNS_FAIL_STATE, -EINVAL,
+				"the flow's Device Key is no longer a GW2 key");
+	else
+		err = cpns_req_secret(req, key, dk);
+	key_put(key);
+	return err;
+}
+
+/* a-1 on GW2; the flow stays pending for a-4. */
+static int cpns_cmd_auth_client(struct cpns_req *req)
+{
+	const u8 *ns = cpns_data(req, CPNS_A_SERVER_NONCE);
+	struct cpns_pending *p = &req->cn->pending;
+	u8 dk[CPNS_KEY_LEN], mac[CPNS_MAC_LEN];
+	struct cpns_flow *f;
+	struct cpns_obj *obj;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	obj = cpns_req_take(req, CPNS_OBJ_CLIENT_FLOW);
+	if (IS_ERR(obj)) {
+		nlmsg_free(msg);
+		return PTR_ERR(obj);
+	}
+	f = container_of(obj, struct cpns_flow, obj);
+	if (f->has_ns) {
+		err = cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
+				     -EINVAL,
+				     "a-1 was already computed for this flow: finish it (AUTH_FINISH) or start another");
+		goto err_restore;
+	}
+	err = cpns_flow_device_key(req, f, dk);
+	if (err)
+		goto err_restore;
+	err = cpns_auth_client_mac(dk, f->did, f->nc, ns, mac);
+	memzero_explicit(dk, sizeof(dk));
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_restore;
+	}
+	if (nla_put(msg, CPNS_A_CLIENT_MAC, CPNS_MAC_LEN, mac)) {
+		cpns_obj_restore(p, obj);
+		return cpns_reply_overflow(req, msg);
+	}
+	memcpy(f->ns, ns, CPNS_NONCE_LEN);
+	f->has_ns = true;
+	cpns_obj_restore(p, obj);
+	return cpns_reply_send(req, msg, hdr);
+
+err_restore:
+	cpns_obj_restore(p, obj);
+	nlmsg_free(msg);
+	return err;
+}
+
+/* Turn the taken flow @obj into a session; wipes @sk. */
+static int cpns_flow_establish(struct cpns_req *req, struct cpns_obj *obj,
+			       enum cpns_role role,
+			       struct cpns_session_keys *sk)
+{
+	struct cpns_flow *f = container_of(obj, struct cpns_flow, obj);
+	struct cpns_session *s;
+
+	s = cpns_session_new(role, f->did, sk);
+	if (IS_ERR(s))
+		return cpns_crypto_failed(req, PTR_ERR(s));
+	cpns_obj_replace(&req->cn->pending, obj, &s->obj);
+	return 0;
+}
+
+/*
+ * a-2 and a-3 on the server. The flow is spent whatever the code: a wrong
+ * a-1 ends it. On success its handle names the session.
+ */
+static int cpns_cmd_auth_server(struct cpns_req *req)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	u8 seed[CPNS_SEED_LEN], dk[CPNS_KEY_LEN], mac[CPNS_MAC_LEN];
+	struct cpns_session_keys sk;
+	struct cpns_flow *f;
+	struct cpns_obj *obj;
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	/* Room for the session first: a full table leaves the flow alone. */
+	err = cpns_session_reserve(p);
+	if (err) {
+		nlmsg_free(msg);
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many sessions in this network namespace (module parameter session_max)");
+	}
+	obj = cpns_req_take(req, CPNS_OBJ_SERVER_FLOW);
+	if (IS_ERR(obj)) {
+		cpns_session_unreserve(p);
+		nlmsg_free(msg);
+		return PTR_ERR(obj);
+	}
+	f = container_of(obj, struct cpns_flow, obj);
+
+	key = cpns_req_seed(req, f->did, NULL, CPNS_ROLE_SERVER);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto err_drop;
+	}
+	err = cpns_req_secret(req, key, seed);
+	key_put(key);
+	if (err)
+		goto err_drop;
+	err = cpns_device_key(seed, f->did, dk);
+	memzero_explicit(seed, sizeof(seed));
+	if (!err)
+		err = cpns_auth_client_mac(dk, f->did, f->nc, f->ns, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_drop;
+	}
+	if (crypto_memneq(mac, cpns_data(req, CPNS_A_CLIENT_MAC),
+			  CPNS_MAC_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_CLIENT_MAC, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the a-1 code does not verify: the flow is ended");
+		goto err_drop;
+	}
+	err = cpns_auth_server_mac(dk, f->did, f->nc, f->ns, mac);
+	if (!err)
+		err = cpns_session_keys(dk, f->did, f->nc, f->ns, &sk);
+	memzero_explicit(dk, sizeof(dk));
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_drop;
+	}
+	if (nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, mac)) {
+		memzero_explicit(&sk, sizeof(sk));
+		cpns_obj_drop(p, obj);
+		cpns_session_unreserve(p);
+		return cpns_reply_overflow(req, msg);
+	}
+	err = cpns_flow_establish(req, obj, CPNS_ROLE_SERVER, &sk);
+	if (err)
+		goto err_drop;
+	return cpns_reply_send(req, msg, hdr);
+
+err_drop:
+	memzero_explicit(dk, sizeof(dk));
+	cpns_obj_drop(p, obj);
+	cpns_session_unreserve(p);
+	nlmsg_free(msg);
+	return err;
+}
+
+/* a-4 on GW2: as AUTH_SERVER, a wrong a-3 ends the flow. */
+static int cpns_cmd_auth_finish(struct cpns_req *req)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	u8 dk[CPNS_KEY_LEN], mac[CPNS_MAC_LEN];
+	struct cpns_session_keys sk;
+	struct cpns_flow *f;
+	struct cpns_obj *obj;
+	int err;
+
+	err = cpns_session_reserve(p);
+	if (err)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many sessions in this network namespace (module parameter session_max)");
+	obj = cpns_req_take(req, CPNS_OBJ_CLIENT_FLOW);
+	if (IS_ERR(obj)) {
+		cpns_session_unreserve(p);
+		return PTR_ERR(obj);
+	}
+	f = container_of(obj, struct cpns_flow, obj);
+	if (!f->has_ns) {
+		cpns_obj_restore(p, obj);
+		cpns_session_unreserve(p);
+		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
+				      -EINVAL,
+				      "a-1 is not computed yet: run AUTH_CLIENT first");
+	}
+
+	err = cpns_flow_device_key(req, f, dk);
+	if (err)
+		goto err_drop;
+	err = cpns_auth_server_mac(dk, f->did, f->nc, f->ns, mac);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_drop;
+	}
+	if (crypto_memneq(mac, cpns_data(req, CPNS_A_SERVER_MAC),
+			  CPNS_MAC_LEN)) {
+		err = cpns_fail_attr(req, CPNS_A_SERVER_MAC, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "the a-3 code does not verify: the flow is ended");
+		goto err_drop;
+	}
+	err = cpns_session_keys(dk, f->did, f->nc, f->ns, &sk);
+	memzero_explicit(dk, sizeof(dk));
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_drop;
+	}
+	err = cpns_flow_establish(req, obj, CPNS_ROLE_GW2, &sk);
+	if (err)
+		goto err_drop;
+	return 0;
+
+err_drop:
+	memzero_explicit(dk, sizeof(dk));
+	cpns_obj_drop(p, obj);
+	cpns_session_unreserve(p);
+	return err;
+}
+
+static struct cpns_session *cpns_req_session(struct cpns_req *req)
+{
+	struct cpns_session *s;
+
+	s = cpns_session_get(&req->cn->pending,
+			     nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
+			     req->info->snd_portid);
+	if (IS_ERR(s))
+		cpns_handle_error(req, PTR_ERR(s));
+	return s;
+}
+
+static int cpns_cmd_seal(struct cpns_req *req)
+{
+	struct nlattr *aad = req->info->attrs[CPNS_A_AAD];
+	struct nlattr *pt = req->info->attrs[CPNS_A_DATA];
+	struct cpns_session *s;
+	struct nlattr *out;
+	struct sk_buff *msg;
+	void *hdr;
+	u64 seq;
+	int err;
+
+	s = cpns_req_session(req);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+
+	msg = cpns_reply_new(req, nla_total_size_64bit(sizeof(u64)) +
+			     nla_total_size(nla_len(pt) + CPNS_TAG_LEN), &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	out = nla_reserve(msg, CPNS_A_DATA, nla_len(pt) + CPNS_TAG_LEN);
+	if (!out) {
+		err = cpns_reply_overflow(req, msg);
+		goto out;
+	}
+	err = cpns_session_seal(s, aad ? nla_data(aad) : NULL,
+				aad ? nla_len(aad) : 0, nla_data(pt),
+				nla_len(pt), nla_data(out), &seq);
+	if (err == -EOVERFLOW) {
+		nlmsg_free(msg);
+		err = cpns_fail(req, CPNS_FAIL_STATE, -EINVAL,
+				"send sequence numbers are exhausted: end this session and authenticate again");
+		goto out;
+	}
+	if (err) {
+		nlmsg_free(msg);
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (nla_put_u64_64bit(msg, CPNS_A_SEQ, seq, CPNS_A_PAD)) {
+		err = cpns_reply_overflow(req, msg);
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+out:
+	cpns_session_put(s);
+	return err;
+}
+
+static int cpns_cmd_open(struct cpns_req *req)
+{
+	struct nlattr *aad = req->info->attrs[CPNS_A_AAD];
+	struct nlattr *ct = req->info->attrs[CPNS_A_DATA];
+	unsigned int ptlen = nla_len(ct) - CPNS_TAG_LEN;
+	struct cpns_session *s;
+	struct nlattr *out;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	s = cpns_req_session(req);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+
+	msg = cpns_reply_new(req, nla_total_size(ptlen), &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	out = nla_reserve(msg, CPNS_A_DATA, ptlen);
+	if (!out) {
+		err = cpns_reply_overflow(req, msg);
+		goto out;
+	}
+	err = cpns_session_open(s, nla_get_u64(req->info->attrs[CPNS_A_SEQ]),
+				aad ? nla_data(aad) : NULL,
+				aad ? nla_len(aad) : 0, nla_data(ct),
+				nla_len(ct), nla_data(out));
+	if (err) {
+		nlmsg_free(msg);
+		switch (err) {
+		case -EALREADY:
+			err = cpns_fail_attr(req, CPNS_A_SEQ, CPNS_FAIL_REPLAY,
+					     err,
+					     "sequence number already passed: replayed or reordered message refused");
+			break;
+		case -EBADMSG:
+			err = cpns_fail_attr(req, CPNS_A_DATA,
+					     CPNS_FAIL_BAD_MAC, err,
+					     "the message does not authenticate (wrong session, sequence number or additional data, or altered)");
+			break;
+		case -EINVAL:
+			err = cpns_fail_attr(req, CPNS_A_SEQ,
+					     CPNS_FAIL_INVALID, err,
+					     "sequence number out of range");
+			break;
+		default:
+			err = cpns_crypto_failed(req, err);
+			break;
+		}
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+out:
+	cpns_session_put(s);
+	return err;
+}
+
+static int cpns_cmd_session_del(struct cpns_req *req)
+{
+	int err;
+
+	err = cpns_obj_del(&req->cn->pending,
+			   nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
+			   req->info->snd_portid);
+	if (err)
+		return cpns_handle_error(req, err);
+	return 0;
+}
+
+/* Dispatch. */
+
+struct cpns_handler {
+	int (*doit)(struct cpns_req *req);
+	u8 required[CPNS_MAX_REQUIRED];		/* ends at 0 */
+};
+
+static const struct cpns_handler cpns_handlers[__CPNS_CMD_MAX] = {
+	[CPNS_CMD_GET_INFO] = { cpns_cmd_get_info },
+	[CPNS_CMD_GET_STATS] = { cpns_cmd_get_stats },
+	[CPNS_CMD_KEY_DEL] = { cpns_cmd_key_del },
+	[CPNS_CMD_KAT] = { cpns_cmd_kat, {
+		CPNS_A_KAT_KEY_SEED, CPNS_A_SEED_ID, CPNS_A_REQUEST_NONCE,
+		CPNS_A_CHALLENGE, CPNS_A_CLIENT_NONCE, CPNS_A_SERVER_NONCE } },
+	[CPNS_CMD_SEED_NEW] = { cpns_cmd_seed_new },
+	[CPNS_CMD_XFER_NEW] = { cpns_cmd_xfer_new },
+	[CPNS_CMD_SEED_EXPORT] = { cpns_cmd_seed_export, {
+		CPNS_A_SEED_ID, CPNS_A_PUBKEY } },
+	[CPNS_CMD_SEED_IMPORT] = { cpns_cmd_seed_import, {
+		CPNS_A_HANDLE, CPNS_A_SEED_ID, CPNS_A_PUBKEY,
+		CPNS_A_WRAPPED } },
+	[CPNS_CMD_ASSIGN_REQUEST] = { cpns_cmd_assign_request, {
+		CPNS_A_SEED_ID } },
+	[CPNS_CMD_ASSIGN_CHALLENGE] = { cpns_cmd_assign_challenge, {
+		CPNS_A_SEED_ID, CPNS_A_REQUEST_NONCE, CPNS_A_REQUEST_MAC } },
+	[CPNS_CMD_ASSIGN_DERIVE] = { cpns_cmd_assign_derive, {
+		CPNS_A_SEED_ID, CPNS_A_REQUEST_NONCE, CPNS_A_CHALLENGE,
+		CPNS_A_CHALLENGE_MAC } },
+	[CPNS_CMD_ASSIGN_CONFIRM] = { cpns_cmd_assign_confirm, {
+		CPNS_A_DEVICE_ID, CPNS_A_REQUEST_NONCE } },
+	[CPNS_CMD_ASSIGN_VERIFY] = { cpns_cmd_assign_verify, {
+		CPNS_A_DEVICE_ID, CPNS_A_CONFIRM } },
+	[CPNS_CMD_DEVICE_EXPORT] = { cpns_cmd_device_export, {
+		CPNS_A_DEVICE_ID, CPNS_A_PUBKEY } },
+	[CPNS_CMD_DEVICE_IMPORT] = { cpns_cmd_device_import, {
+		CPNS_A_HANDLE, CPNS_A_DEVICE_ID, CPNS_A_PUBKEY,
+		CPNS_A_WRAPPED } },
+	[CPNS_CMD_AUTH_BEGIN] = { cpns_cmd_auth_begin, {
+		CPNS_A_DEVICE_ID } },
+	[CPNS_CMD_AUTH_CHALLENGE] = { cpns_cmd_auth_challenge, {
+		CPNS_A_DEVICE_ID, CPNS_A_CLIENT_NONCE } },
+	[CPNS_CMD_AUTH_CLIENT] = { cpns_cmd_auth_client, {
+		CPNS_A_HANDLE, CPNS_A_SERVER_NONCE } },
+	[CPNS_CMD_AUTH_SERVER] = { cpns_cmd_auth_server, {
+		CPNS_A_HANDLE, CPNS_A_CLIENT_MAC } },
+	[CPNS_CMD_AUTH_FINISH] = { cpns_cmd_auth_finish, {
+		CPNS_A_HANDLE, CPNS_A_SERVER_MAC } },
+	[CPNS_CMD_SEAL] = { cpns_cmd_seal, {
+		CPNS_A_HANDLE, CPNS_A_DATA } },
+	[CPNS_CMD_OPEN] = { cpns_cmd_open, {
+		CPNS_A_HANDLE, CPNS_A_SEQ, CPNS_A_DATA } },
+	[CPNS_CMD_SESSION_DEL] = { cpns_cmd_session_del, {
+		CPNS_A_HANDLE } },
+};
+
+static void cpns_wipe_attr(const struct nlattr *attr)
+{
+	if (attr)
+		memzero_explicit(nla_data(attr), nla_len(attr));
+}
+
+/* Secrets that came in a request do not outlive it. */
+static void cpns_wipe_request(struct genl_info *info)
+{
+	struct nlattr *tb[CPNS_AEAD_A_MAX + 1];
+	struct nlattr *attr;
+	int rem;
+
+	switch (info->genlhdr->cmd) {
+	case CPNS_CMD_SEAL:
+		cpns_wipe_attr(info->attrs[CPNS_A_DATA]);
+		break;
+	case CPNS_CMD_KAT:
+		cpns_wipe_attr(info->attrs[CPNS_A_KAT_KEY_SEED]);
+		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+			if (nla_type(attr) != CPNS_A_KAT_AEAD ||
+			    nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
+					     cpns_aead_policy, NULL))
+				continue;
+			cpns_wipe_attr(tb[CPNS_AEAD_A_DATA]);
+		}
+		break;
+	}
+}
+
+static int cpns_nl_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 cmd = info->genlhdr->cmd;
+	const struct cpns_handler *h = &cpns_handlers[cmd];
+	struct cpns_req req = {
+		.info = info,
+		.cn = cpns_net(genl_info_net(info)),
+	};
+	int err = 0, i;
+
+	for (i = 0; i < CPNS_MAX_REQUIRED && h->required[i]; i++) {
+		if (GENL_REQ_ATTR_CHECK(info, h->required[i])) {
+			cpns_missing_msg(info, h->required[i]);
+			req.fail = CPNS_FAIL_INVALID;
+			err = -EINVAL;
+			break;
+		}
+	}
+	if (!err)
+		err = h->doit(&req);
+
+	cpns_wipe_request(info);
+	if (err && !req.fail)
+		req.fail = cpns_stats_reason(err);
+	cpns_stats_count(&req.cn->stats, cmd, err ? req.fail : 0);
+	return err;
+}
+
+#define CPNS_OP(_cmd, _policy) {					\
+	.cmd = (_cmd),							\
+	.doit = cpns_nl_doit,						\
+	.policy = (_policy),						\
+	.maxattr = CPNS_A_MAX,						\
+	.flags = GENL_UNS_ADMIN_PERM,					\
+}
+
+static const struct genl_ops cpns_genl_ops[] = {
+	{
+		/* The one command that needs no privilege. */
+		.cmd = CPNS_CMD_GET_INFO,
+		.doit = cpns_nl_doit,
+		.policy = cpns_none_policy,
+		.maxattr = CPNS_A_MAX,
+	},
+	CPNS_OP(CPNS_CMD_GET_STATS, cpns_none_policy),
+	{
+		.cmd = CPNS_CMD_KEY_GET,
+		.dumpit = cpns_nl_key_get_dumpit,
+		.policy = cpns_none_policy,
+		.maxattr = CPNS_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	CPNS_OP(CPNS_CMD_KEY_DEL, cpns_key_del_policy),
+	CPNS_OP(CPNS_CMD_KAT, cpns_kat_policy),
+	CPNS_OP(CPNS_CMD_SEED_NEW, cpns_seed_new_policy),
+	CPNS_OP(CPNS_CMD_XFER_NEW, cpns_none_policy),
+	CPNS_OP(CPNS_CMD_SEED_EXPORT, cpns_seed_export_policy),
+	CPNS_OP(CPNS_CMD_SEED_IMPORT, cpns_seed_import_policy),
+	CPNS_OP(CPNS_CMD_ASSIGN_REQUEST, cpns_assign_request_policy),
+	CPNS_OP(CPNS_CMD_ASSIGN_CHALLENGE, cpns_assign_challenge_policy),
+	CPNS_OP(CPNS_CMD_ASSIGN_DERIVE, cpns_assign_derive_policy),
+	CPNS_OP(CPNS_CMD_ASSIGN_CONFIRM, cpns_assign_confirm_policy),
+	CPNS_OP(CPNS_CMD_ASSIGN_VERIFY, cpns_assign_verify_policy),
+	CPNS_OP(CPNS_CMD_DEVICE_EXPORT, cpns_device_export_policy),
+	CPNS_OP(CPNS_CMD_DEVICE_IMPORT, cpns_device_import_policy),
+	CPNS_OP(CPNS_CMD_AUTH_BEGIN, cpns_auth_begin_policy),
+	CPNS_OP(CPNS_CMD_AUTH_CHALLENGE, cpns_auth_challenge_policy),
+	CPNS_OP(CPNS_CMD_AUTH_CLIENT, cpns_auth_client_policy),
+	CPNS_OP(CPNS_CMD_AUTH_SERVER, cpns_auth_server_policy),
+	CPNS_OP(CPNS_CMD_AUTH_FINISH, cpns_auth_finish_policy),
+	CPNS_OP(CPNS_CMD_SEAL, cpns_seal_policy),
+	CPNS_OP(CPNS_CMD_OPEN, cpns_open_policy),
+	CPNS_OP(CPNS_CMD_SESSION_DEL, cpns_session_del_policy),
+};
+
+/*
+ * resv_start_op stays 0: every command, from the first, gets the strict
+ * treatment of new families (reserved header fields and unknown
+ * nlmsg_flags refused, attributes validated strictly, none accepted
+ * without a policy).
+ */
+static struct genl_family cpns_genl_family __ro_after_init = {
+	.name = CPNS_GENL_NAME,
+	.version = CPNS_GENL_VERSION,
+	.netnsok = true,
+	.parallel_ops = true,
+	.resv_start_op = 0,
+	.ops = cpns_genl_ops,
+	.n_ops = ARRAY_SIZE(cpns_genl_ops),
+	.module = THIS_MODULE,
+};
+
+int __init cpns_genl_register(void)
+{
+	BUILD_BUG_ON(ARRAY_SIZE(cpns_genl_ops) != CPNS_CMD_MAX);
+	return genl_register_family(&cpns_genl_family);
+}
+
+void cpns_genl_unregister(void)
+{
+	genl_unregister_family(&cpns_genl_family);
+}
+
+static int cpns_netlink_notify(struct notifier_block *nb, unsigned long state,
+			       void *data)
+{
+	struct netlink_notify *n = data;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !n->portid)
+		return NOTIFY_DONE;
+	cpns_pending_release(&cpns_net(n->net)->pending, n->portid);
+	return NOTIFY_DONE;
+}
+
+struct notifier_block cpns_netlink_notifier = {
+	.notifier_call = cpns_netlink_notify,
+};

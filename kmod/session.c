@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Established sessions: SEAL and OPEN with sequence numbers (session.h).
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "primitives.h"
+#include "session.h"
+
+struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
+				      struct cpns_session_keys *sk)
+{
+	const u8 *seal_key, *open_key;
+	struct cpns_session *s;
+	int err;
+
+	/* GW2 sends with k_c2s and the server with k_s2c. */
+	if (role == CPNS_ROLE_SERVER) {
+		seal_key = sk->s2c;
+		open_key = sk->c2s;
+	} else {
+		seal_key = sk->c2s;
+		open_key = sk->s2c;
+	}
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s) {
+		err = -ENOMEM;
+		goto err_wipe;
+	}
+	s->obj.type = CPNS_OBJ_SESSION;
+	refcount_set(&s->ref, 1);
+	s->role = role;
+	memcpy(s->did, did, CPNS_DEVICE_ID_LEN);
+	spin_lock_init(&s->lock);
+
+	s->seal = cpns_aead_new(seal_key);
+	if (IS_ERR(s->seal)) {
+		err = PTR_ERR(s->seal);
+		goto err_free;
+	}
+	s->open = cpns_aead_new(open_key);
+	if (IS_ERR(s->open)) {
+		err = PTR_ERR(s->open);
+		goto err_seal;
+	}
+	memzero_explicit(sk, sizeof(*sk));
+	return s;
+
+err_seal:
+	cpns_aead_free(s->seal);
+err_free:
+	kfree_sensitive(s);
+err_wipe:
+	memzero_explicit(sk, sizeof(*sk));
+	return ERR_PTR(err);
+}
+
+struct cpns_session *cpns_session_get(struct cpns_pending *p, u32 handle,
+				      u32 portid)
+{
+	struct cpns_session *s = ERR_PTR(-ENOENT);
+	struct cpns_obj *obj;
+
+	/* The table's reference keeps whatever is found under the lock. */
+	xa_lock(&p->objs);
+	obj = xa_load(&p->objs, handle);
+	if (obj && obj->portid == portid) {
+		if (obj->type == CPNS_OBJ_SESSION) {
+			s = container_of(obj, struct cpns_session, obj);
+			refcount_inc(&s->ref);
+		} else {
+			s = ERR_PTR(-EINVAL);
+		}
+	}
+	xa_unlock(&p->objs);
+	return s;
+}
+
+void cpns_session_put(struct cpns_session *s)
+{
+	if (!refcount_dec_and_test(&s->ref))
+		return;
+	cpns_aead_free(s->open);
+	cpns_aead_free(s->seal);
+	kfree_sensitive(s);
+}
+
+int cpns_session_seal(struct cpns_session *s, const u8 *aad,
+		      unsigned int aadlen, const u8 *pt, unsigned int ptlen,
+		      u8 *out, u64 *seq)
+{
+	u64 n;
+
+	spin_lock(&s->lock);
+	n = s->send_seq;
+	if (n != U64_MAX)
+		s->send_seq++;
+	spin_unlock(&s->lock);
+	if (n == U64_MAX)
+		return -EOVERFLOW;
+
+	*seq = n;
+	return cpns_seal(s->seal, n, aad, aadlen, pt, ptlen, out);
+}
+
+int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
+		      unsigned int aadlen, const u8 *ct, unsigned int ctlen,
+		      u8 *out)
+{
+	bool stale;
+	int err;
+
+	/* recv_next = seq + 1 must not wrap; no sender ever uses U64_MAX. */
+	if (seq == U64_MAX)
+		return -EINVAL;
+
+	spin_lock(&s->lock);
+	stale = seq < s->recv_next;
+	spin_unlock(&s->lock);
+	if (stale)
+		return -EALREADY;
+
+	err = cpns_open(s->open, seq, aad, aadlen, ct, ctlen, out);
+	if (err)
+		return err;
+
+	/* Another OPEN may have passed @seq meanwhile: check again. */
+	spin_lock(&s->lock);
+	stale = seq < s->recv_next;
+	if (!stale)
+		s->recv_next = seq + 1;
+	spin_unlock(&s->lock);
+	if (stale) {
+		memzero_explicit(out, ctlen - CPNS_TAG_LEN);
+		return -EALREADY;
+	}
+	return 0;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Established sessions (after a-4): the two direction keys as gcm(aes)
+ * transforms and the sequence numbers. A session lives in the namespace's
+ * handle table (pending.h) under the handle of the a-flow it came from;
+ * requests hold a reference while they use it, so SEAL and OPEN on one
+ * session run in parallel and only the sequence state is locked.
+ */
+#ifndef _CPNS_SESSION_H
+#define _CPNS_SESSION_H
+
+#include <linux/types.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/cpns.h>
+#include "pending.h"
+#include "profile.h"
+
+struct crypto_aead;
+
+/**
+ * struct cpns_session - one end of an established session
+ * @obj: its entry in the handle table
+ * @ref: the table's reference plus one per request using it
+ * @role: CPNS_ROLE_GW2 (client) or CPNS_ROLE_SERVER
+ * @did: the Device ID it authenticated
+ * @seal: the key this end sends with (k_c2s on GW2, k_s2c on the server)
+ * @open: the key this end receives with
+ * @lock: protects @send_seq and @recv_next
+ * @send_seq: the next sequence number to send; starts at 0, only goes up
+ * @recv_next: the lowest sequence number still accepted
+ */
+struct cpns_session {
+	struct cpns_obj obj;
+	refcount_t ref;
+	enum cpns_role role;
+	u8 did[CPNS_DEVICE_ID_LEN];
+	struct crypto_aead *seal;
+	struct crypto_aead *open;
+	spinlock_t lock;		/* protects send_seq and recv_next */
+	u64 send_seq;
+	u64 recv_next;
+};
+
+/**
+ * cpns_session_new() - a session keyed with the a-flow's session keys
+ * @role: CPNS_ROLE_GW2 or CPNS_ROLE_SERVER
+ * @did: Device ID
+ * @sk: the session keys; wiped here whatever the outcome
+ *
+ * Return: the session with one reference (give it to cpns_obj_replace(),
+ * or drop it with cpns_session_put()), or an ERR_PTR().
+ */
+struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
+				      struct cpns_session_keys *sk);
+
+/**
+ * cpns_session_get() - the session @handle of socket @portid, referenced
+ * @p: the namespace's table
+ * @handle: its handle
+ * @portid: the requesting socket
+ *
+ * Return: the session (cpns_session_put() it), ERR_PTR(-ENOENT) if there
+ * is no such handle for @portid, or ERR_PTR(-EINVAL) if @handle names a
+ * pending object rather than a session.
+ */
+struct cpns_session *cpns_session_get(struct cpns_pending *p, u32 handle,
+				      u32 portid);
+
+void cpns_session_put(struct cpns_session *s);
+
+/**
+ * cpns_session_seal() - SEAL with the next send sequence number
+ * @s: the session
+ * @aad: additional data
+ * @aadlen: its length
+ * @pt: plaintext
+ * @ptlen: its length
+ * @out: @ptlen + CPNS_TAG_LEN bytes
+ * @seq: out, the sequence number used
+ *
+ * A sequence number is used once even if the encryption then fails.
+ * Return: 0, -EOVERFLOW once every sequence number below U64_MAX is used,
+ * or an errno of cpns_seal().
+ */
+int cpns_session_seal(struct cpns_session *s, const u8 *aad,
+		      unsigned int aadlen, const u8 *pt, unsigned int ptlen,
+		      u8 *out, u64 *seq);
+
+/**
+ * cpns_session_open() - OPEN a message with sequence number @seq
+ * @s: the session
+ * @seq: its sequence number, below U64_MAX
+ * @aad: additional data
+ * @aadlen: its length
+ * @ct: ciphertext || tag
+ * @ctlen: its length, at least CPNS_TAG_LEN
+ * @out: @ctlen - CPNS_TAG_LEN bytes; zeroed on failure
+ *
+ * On success, sequence numbers up to @seq are refused from then on; a
+ * failure changes nothing.
+ * Return: 0, -EALREADY if @seq is below the next one expected, -EBADMSG if
+ * the message does not authenticate, -EINVAL for @seq U64_MAX, or an errno.
+ */
+int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
+		      unsigned int aadlen, const u8 *ct, unsigned int ctlen,
+		      u8 *out);
+
+#endif /* _CPNS_SESSION_H */
