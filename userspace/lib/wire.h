@@ -87,6 +87,7 @@ enum cpns_wire_health {
 	CPNS_WIRE_HEALTH_DEGRADED	= 2,
 	CPNS_WIRE_HEALTH_FAILING	= 3,
 };
+
 #define CPNS_WIRE_HEALTH_MAX		CPNS_WIRE_HEALTH_FAILING
 
 /**
@@ -111,6 +112,7 @@ enum cpns_wire_code {
 	CPNS_WIRE_ERR_TIMEOUT		= 13,	/* a step took too long */
 	CPNS_WIRE_ERR_INTERNAL		= 14,	/* local failure */
 };
+
 #define CPNS_WIRE_ERR_MAX	CPNS_WIRE_ERR_INTERNAL
 
 /**

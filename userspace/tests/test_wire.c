@@ -22,6 +22,8 @@
 
 #include "wire.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* ------------------------------------------------------------ oracle */
 
 enum tkind { T_FIX, T_U8, T_U64, T_RSV, T_CODE, T_HEALTH, T_NAME, T_TEXT,
@@ -103,7 +105,8 @@ static const struct tmsg msgs[] = {
 	{ "STATUS_ACK", 0x02, true, 1, {
 		{ "seq", T_U64, 8, 0, IO(status_ack.seq), 0 } } },
 };
-#define NMSGS	(sizeof(msgs) / sizeof(msgs[0]))
+
+#define NMSGS	ARRAY_SIZE(msgs)
 
 static const char sample_name[] = "gw-1.example";
 static const char sample_text[] = "status ok: caf\xc3\xa9 \xe2\x82\xac 5";
@@ -337,7 +340,7 @@ static void add(test_fn fn, const struct tmsg *m, size_t fi,
 {
 	va_list ap;
 
-	if (ntests == sizeof(tests) / sizeof(tests[0])) {
+	if (ntests == ARRAY_SIZE(tests)) {
 		fprintf(stderr, "too many tests\n");
 		exit(2);
 	}
@@ -1033,7 +1036,7 @@ static void t_field_text(const struct tmsg *m, size_t fi)
 	size_t i;
 	char what[64];
 
-	for (i = 0; i < sizeof(utf8_cases) / sizeof(utf8_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(utf8_cases); i++) {
 		snprintf(what, sizeof(what), "UTF-8 case %zu", i);
 		string_case(m, fi, (const uint8_t *)utf8_cases[i].s,
 			    strlen(utf8_cases[i].s),
@@ -1066,21 +1069,21 @@ static void t_unknown_types(const struct tmsg *m, size_t fi)
 	(void)m;
 	(void)fi;
 	for (t = 0; t < 256; t++) {
-		bool ko = find_tmsg((uint8_t)t, false) != NULL;
-		bool ki = find_tmsg((uint8_t)t, true) != NULL;
+		bool ko = !!find_tmsg((uint8_t)t, false);
+		bool ki = !!find_tmsg((uint8_t)t, true);
 
 		b[1] = (uint8_t)t;
 		EXPECT_ERR(cpns_wire_frame(b, 2, &need),
 			   ko ? CPNS_WIRE_E_INCOMPLETE : CPNS_WIRE_E_TYPE,
 			   "type 0x%02x", t);
-		EXPECT((cpns_wire_type_name(t) != NULL) == ko,
+		EXPECT(!!cpns_wire_type_name(t) == ko,
 		       "type name of 0x%02x", t);
 		in[0] = (uint8_t)t;
 		if (!ki)
 			EXPECT_ERR(cpns_wire_inner_decode(in, sizeof(in),
 							  &d.in),
 				   CPNS_WIRE_E_TYPE, "inner type 0x%02x", t);
-		EXPECT((cpns_wire_inner_type_name(t) != NULL) == ki,
+		EXPECT(!!cpns_wire_inner_type_name(t) == ki,
 		       "inner type name of 0x%02x", t);
 		known += ko;
 	}
@@ -1104,27 +1107,35 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static void expect_hex(const struct cpns_wire_msg *msg, const char *want)
+/* Encode msg; expect the header hex_hdr, then body[0..n). */
+static void expect_frame(const struct cpns_wire_msg *msg, const char *hex_hdr,
+			 const uint8_t *body, size_t n)
 {
 	uint8_t b[2048];
-	char h[4200];
-	size_t n = 0;
+	char h[20];
+	size_t len = 0;
 	int ret;
 
-	ret = cpns_wire_encode(msg, b, sizeof(b), &n);
-	EXPECT_ERR(ret, CPNS_WIRE_OK, "%s", want);
+	ret = cpns_wire_encode(msg, b, sizeof(b), &len);
+	EXPECT_ERR(ret, CPNS_WIRE_OK, "%s", hex_hdr);
 	if (ret)
 		return;
-	hex(b, n, h);
-	EXPECT(!strcmp(h, want), "got  %s\n# want %s", h, want);
+	hex(b, 8, h);
+	EXPECT(!strcmp(h, hex_hdr), "header %s, want %s", h, hex_hdr);
+	EXPECT(len == 8 + n && !memcmp(b + 8, body, n),
+	       "body after %s differs", hex_hdr);
 }
 
 /* Byte layouts written out by hand from the specification. */
 static void t_known_bytes(const struct tmsg *m, size_t fi)
 {
+	static const uint8_t err_body[] = {
+		0x00, 0x05, 0x10, 0x00, 0x00, 0x07,
+		'b', 'a', 'd', ' ', 'M', 'A', 'C',
+	};
 	struct cpns_wire_msg msg;
 	struct cpns_wire_inner in;
-	uint8_t b[64];
+	uint8_t b[64], body[64];
 	char h[200];
 	size_t n = 0, i;
 
@@ -1136,7 +1147,7 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 	msg.error.ref_type = CPNS_WIRE_ASSIGN_REQUEST;
 	EXPECT(!cpns_wire_text_set(&msg.error.text, "bad MAC",
 				   CPNS_WIRE_ERRMSG_MAX), "text_set");
-	expect_hex(&msg, "017f00000000000d000510000007626164204d4143");
+	expect_frame(&msg, "017f00000000000d", err_body, sizeof(err_body));
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = CPNS_WIRE_ASSIGN_DEVICE_ID;
@@ -1144,25 +1155,27 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 		msg.assign_device_id.did[i] = (uint8_t)i;
 		msg.assign_device_id.n1[i] = (uint8_t)(0x10 + i);
 	}
-	expect_hex(&msg, "0112000000000020"
-		   "000102030405060708090a0b0c0d0e0f"
-		   "101112131415161718191a1b1c1d1e1f");
+	for (i = 0; i < 32; i++)
+		body[i] = (uint8_t)i;
+	expect_frame(&msg, "0112000000000020", body, 32);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = CPNS_WIRE_SEED_REQUEST;
 	memset(msg.seed_request.pubkey, 0x09, 32);
 	EXPECT(!cpns_wire_name_set(&msg.seed_request.name, "gw1"), "name_set");
-	expect_hex(&msg, "0101000000000024"
-		   "0909090909090909090909090909090909090909090909090909090909090909"
-		   "03677731");
+	memset(body, 0x09, 32);
+	memcpy(body + 32, "\x03gw1", 4);
+	expect_frame(&msg, "0101000000000024", body, 36);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = CPNS_WIRE_SEALED;
 	msg.sealed.seq = 0x0102030405060708ULL;
 	msg.sealed.ct_len = 26;
 	memset(msg.sealed.ct, 0xcc, 26);
-	expect_hex(&msg, "0130000000000022" "0102030405060708"
-		   "cccccccccccccccccccccccccccccccccccccccccccccccccccc");
+	for (i = 0; i < 8; i++)
+		body[i] = (uint8_t)(i + 1);
+	memset(body + 8, 0xcc, 26);
+	expect_frame(&msg, "0130000000000022", body, 34);
 
 	memset(&in, 0, sizeof(in));
 	in.type = CPNS_WIRE_STATUS_REPORT;
@@ -1260,7 +1273,7 @@ static void t_errors(const struct tmsg *m, size_t fi)
 
 	(void)m;
 	(void)fi;
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
 		EXPECT(cpns_wire_err_code(map[i].err) == map[i].code,
 		       "err %d maps to %u, want %u", map[i].err,
 		       cpns_wire_err_code(map[i].err), map[i].code);
@@ -1277,7 +1290,7 @@ static void t_errors(const struct tmsg *m, size_t fi)
 	for (c = 0; c < 20; c++) {
 		const char *s = cpns_wire_code_name(c);
 
-		EXPECT(s != NULL, "code %u", c);
+		EXPECT(s, "code %u", c);
 		EXPECT(!strcmp(s, "unknown error code") == (c == 0 || c > 14),
 		       "code %u is %s", c, s);
 	}
