@@ -333,7 +333,8 @@ static const char *hint(int err)
 
 int fail_report(const struct cmd *cmd, struct cpns_nl *nl, int err)
 {
-	const char *h = hint(err);
+	/* The kernel's own words say enough; a bare errno gets a hint. */
+	const char *h = nl && cpns_last(nl)->from_kernel ? NULL : hint(err);
 
 	fprintf(stderr, "%s %s: %s%s%s%s\n", prog, cmd->path,
 		nl ? cpns_last_error(nl) : strerror(-err), h ? " (" : "",
