@@ -2,8 +2,9 @@
 /*
  * libFuzzer target of the wire protocol parser (userspace/lib/wire.c).
  *
- * Input: a byte stream as a daemon would read it from a socket, or, when
- * the first byte is 0xff, the plaintext of a SEALED message after it.
+ * Input: a byte stream as a daemon would read it from a socket; when the
+ * first byte is 0xff, the plaintext of a SEALED message after it; when it
+ * is 0xfe, a string for cpns_wire_error_set() after it.
  * Properties, each checked with abort():
  *   - the framer and the decoder agree: a header the framer refuses is
  *     refused by the decoder with the same error, a whole frame is at
@@ -11,6 +12,8 @@
  *     truncated and bytes after a frame as trailing;
  *   - whatever decodes re-encodes to exactly the same bytes, and the
  *     encoder refuses every smaller output buffer;
+ *   - cpns_wire_error_set() makes an ERROR that encodes and decodes back
+ *     from any string;
  *   - decoded strings are NUL-terminated at their length, lengths are
  *     within their bounds, and a SEALED frame's header is its AAD.
  * The sanitizers (address, undefined) catch any read out of bounds.
@@ -143,10 +146,34 @@ static void inner(const uint8_t *data, size_t size)
 	      CPNS_WIRE_E_NOSPACE);
 }
 
+static void error_text(const uint8_t *data, size_t size)
+{
+	static struct cpns_wire_msg msg, back;
+	static uint8_t out[CPNS_WIRE_MAX_FRAME];
+	static char str[2048];
+	size_t n = 0;
+
+	if (size >= sizeof(str))
+		size = sizeof(str) - 1;
+	memcpy(str, data, size);
+	str[size] = '\0';
+	CHECK(cpns_wire_error_set(&msg, CPNS_WIRE_ERR_INTERNAL, 0, str) ==
+	      CPNS_WIRE_OK);
+	check_text(&msg.error.text, CPNS_WIRE_ERRMSG_MAX);
+	CHECK(msg.error.text.len <= strlen(str));
+	CHECK(cpns_wire_encode(&msg, out, sizeof(out), &n) == CPNS_WIRE_OK);
+	CHECK(cpns_wire_decode(out, n, &back) == CPNS_WIRE_OK);
+	CHECK(back.error.text.len == msg.error.text.len &&
+	      !memcmp(back.error.text.s, msg.error.text.s,
+		      msg.error.text.len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size && data[0] == 0xff)
 		inner(data + 1, size - 1);
+	else if (size && data[0] == 0xfe)
+		error_text(data + 1, size - 1);
 	else
 		stream(data, size);
 	return 0;

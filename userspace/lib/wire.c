@@ -290,52 +290,58 @@ static int name_check(const uint8_t *s, size_t n)
 }
 
 /*
- * Well-formed UTF-8 (Unicode 15, table 3-7: no overlong forms, no
- * surrogates, nothing above U+10FFFF) without C0 controls, DEL or C1
- * controls, so that text can be logged as it is.
+ * The length of the character at s[0..n) if it is well-formed UTF-8
+ * (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above
+ * U+10FFFF) and not a C0 control, DEL or C1 control, so that text can be
+ * logged as it is; 0 otherwise.
  */
+static size_t utf8_char(const uint8_t *s, size_t n)
+{
+	uint32_t cp, min;
+	uint8_t c = s[0];
+	size_t k, j;
+
+	if (c < 0x80)
+		return (c < 0x20 || c == 0x7f) ? 0 : 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		k = 1;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		k = 2;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 3;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n - 1 < k)
+		return 0;
+	for (j = 1; j <= k; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[j] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp <= 0x9f)
+		return 0;
+	return k + 1;
+}
+
 static int text_check(const uint8_t *s, size_t n, size_t max)
 {
-	size_t i = 0, k, j;
-	uint32_t cp, min;
+	size_t i = 0, k;
 
 	if (n > max)
 		return CPNS_WIRE_E_OVERSIZED;
 	while (i < n) {
-		uint8_t c = s[i];
-
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return CPNS_WIRE_E_STRING;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
+		k = utf8_char(s + i, n - i);
+		if (!k)
 			return CPNS_WIRE_E_STRING;
-		}
-		if (n - i - 1 < k)
-			return CPNS_WIRE_E_STRING;
-		for (j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return CPNS_WIRE_E_STRING;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
-			return CPNS_WIRE_E_STRING;
-		i += k + 1;
+		i += k;
 	}
 	return CPNS_WIRE_OK;
 }
@@ -814,5 +820,38 @@ int cpns_wire_text_set(struct cpns_wire_text *text, const char *s, size_t max)
 	memcpy(text->s, s, n);
 	text->s[n] = '\0';
 	text->len = (uint16_t)n;
+	return CPNS_WIRE_OK;
+}
+
+int cpns_wire_error_set(struct cpns_wire_msg *msg, unsigned int code,
+			unsigned int ref_type, const char *text)
+{
+	struct cpns_wire_text *tx = &msg->error.text;
+	const uint8_t *s = (const uint8_t *)(text ? text : "");
+	size_t k;
+
+	if (code == 0 || code > CPNS_WIRE_ERR_MAX || ref_type > 0xff)
+		return CPNS_WIRE_E_VALUE;
+	memset(msg, 0, sizeof(*msg));
+	msg->type = CPNS_WIRE_ERROR;
+	msg->error.code = (uint16_t)code;
+	msg->error.ref_type = (uint8_t)ref_type;
+	for (; *s; s += k) {
+		size_t n = 1;
+
+		while (n < 4 && s[n])
+			n++;
+		k = utf8_char(s, n);
+		if (tx->len + (k ? k : 1) > CPNS_WIRE_ERRMSG_MAX)
+			break;
+		if (k) {
+			memcpy(tx->s + tx->len, s, k);
+			tx->len = (uint16_t)(tx->len + k);
+		} else {
+			tx->s[tx->len++] = '?';
+			k = 1;
+		}
+	}
+	tx->s[tx->len] = '\0';
 	return CPNS_WIRE_OK;
 }

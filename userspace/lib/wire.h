@@ -410,4 +410,20 @@ int cpns_wire_name_set(struct cpns_wire_name *name, const char *s);
  */
 int cpns_wire_text_set(struct cpns_wire_text *text, const char *s, size_t max);
 
+/**
+ * cpns_wire_error_set() - fill an ERROR message, sanitizing its text
+ * @msg: out, zeroed first
+ * @code: enum cpns_wire_code
+ * @ref_type: type of the refused message, 0 if none
+ * @text: a C string or NULL; each byte that is not part of an allowed
+ *	UTF-8 character becomes '?', and it is cut, at a character boundary,
+ *	to CPNS_WIRE_ERRMSG_MAX bytes, so any string (an errno text, a kernel
+ *	extended ACK) can be sent
+ *
+ * Return: CPNS_WIRE_OK, or CPNS_WIRE_E_VALUE for a code outside
+ * 1..CPNS_WIRE_ERR_MAX or a @ref_type above 255 (@msg untouched).
+ */
+int cpns_wire_error_set(struct cpns_wire_msg *msg, unsigned int code,
+			unsigned int ref_type, const char *text);
+
 #endif /* CPNS_WIRE_H */

@@ -1337,6 +1337,61 @@ static void t_setters(const struct tmsg *m, size_t fi)
 	       tx.len == 5, "%s", "caf\xc3\xa9");
 }
 
+/* cpns_wire_error_set() always gives an ERROR that encodes. */
+static void t_error_set(const struct tmsg *m, size_t fi)
+{
+	struct cpns_wire_msg msg;
+	uint8_t b[2048];
+	char in[1200];
+	size_t n, i;
+
+	(void)m;
+	(void)fi;
+	EXPECT_ERR(cpns_wire_error_set(&msg, 0, 0, "x"), CPNS_WIRE_E_VALUE,
+		   "%s", "code 0");
+	EXPECT_ERR(cpns_wire_error_set(&msg, 15, 0, "x"), CPNS_WIRE_E_VALUE,
+		   "%s", "code 15");
+	EXPECT_ERR(cpns_wire_error_set(&msg, 3, 256, "x"), CPNS_WIRE_E_VALUE,
+		   "%s", "ref_type 256");
+	EXPECT(cpns_wire_error_set(&msg, 14, 0x7f, NULL) == 0 &&
+	       msg.type == 0x7f && msg.error.code == 14 &&
+	       msg.error.ref_type == 0x7f && msg.error.text.len == 0,
+	       "%s", "NULL text");
+	/* controls and broken UTF-8 become '?' */
+	EXPECT(!cpns_wire_error_set(&msg, 3, 0, "a\tb\x1b[\xc3(\xe2\x82\xac"),
+	       "%s", "sanitize");
+	EXPECT(!strcmp(msg.error.text.s, "a?b?[?(\xe2\x82\xac") &&
+	       msg.error.text.len == 10, "sanitized to \"%s\"",
+	       msg.error.text.s);
+	/* cut at a character boundary: 'a' and 200 two-byte characters */
+	in[0] = 'a';
+	for (i = 0; i < 200; i++)
+		memcpy(in + 1 + 2 * i, "\xc3\xa9", 2);
+	in[401] = '\0';
+	EXPECT(!cpns_wire_error_set(&msg, 8, 0, in), "%s", "long");
+	EXPECT(msg.error.text.len == 255 && msg.error.text.s[255] == '\0',
+	       "cut to %u bytes, want 255", msg.error.text.len);
+	EXPECT(cpns_wire_encode(&msg, b, sizeof(b), &n) == 0 && n == 8 + 261,
+	       "%s", "encodes");
+	/* every single byte value */
+	for (i = 1; i < 256; i++) {
+		in[0] = (char)i;
+		in[1] = '\0';
+		EXPECT(!cpns_wire_error_set(&msg, 3, 0, in) &&
+		       msg.error.text.len == 1 &&
+		       msg.error.text.s[0] == (i >= 0x20 && i < 0x7f ?
+					       (char)i : '?') &&
+		       !cpns_wire_encode(&msg, b, sizeof(b), &n),
+		       "byte 0x%02zx", i);
+	}
+	/* a long string of bad bytes still fits */
+	memset(in, 0xff, 1000);
+	in[1000] = '\0';
+	EXPECT(!cpns_wire_error_set(&msg, 3, 0, in) &&
+	       msg.error.text.len == 256 &&
+	       !cpns_wire_encode(&msg, b, sizeof(b), &n), "%s", "0xff x 1000");
+}
+
 /* ------------------------------------------------------------ corpus */
 
 static int write_corpus(const char *dir)
@@ -1389,6 +1444,7 @@ int main(int argc, char **argv)
 	add(t_limits, NULL, 0, "limits match the specification");
 	add(t_errors, NULL, 0, "error mapping and descriptions");
 	add(t_setters, NULL, 0, "name and text setters");
+	add(t_error_set, NULL, 0, "ERROR builder sanitizes its text");
 	for (i = 0; i < NMSGS; i++) {
 		const struct tmsg *m = &msgs[i];
 
