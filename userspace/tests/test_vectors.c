@@ -308,9 +308,10 @@ void test_vectors(void)
 	bad_mut("short output", "vectors/0/outputs/device_id",
 		json_object_new_string("00010203"),
 		"vector 0: outputs.device_id: expected 32 hex digits (16 bytes), got 8");
-	s = repeat('0', 63);
+	s = repeat('0', 64);
+	s[63] = 'g';
 	bad_mut("bad hex digit", "vectors/0/inputs/key_seed",
-		json_object_new_string(strcat(s, "g")),
+		json_object_new_string(s),
 		"vector 0: inputs.key_seed: character 64 is not a hex digit");
 	free(s);
 	bad_mut("hex as a number", "vectors/0/inputs/seed_id",
