@@ -20,7 +20,7 @@ static const struct cmd seed_cmds[] = {
 	  "Makes a random Key Seed under a new random Seed ID in this\n"
 	  "namespace's keyring, role server. Prints seed_id and serial.",
 	  "[--timeout SECONDS]", OPT_JSON | OPT_TIMEOUT, 0, 0, NULL, NULL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct cmd key_cmds[] = {
@@ -28,7 +28,7 @@ static const struct cmd key_cmds[] = {
 	  "SID is 16 hex digits, DID 32. A revoked key's secret is wiped.",
 	  "(--seed SID | --device DID)", OPT_SEED | OPT_DEVICE, 0, 0, NULL,
 	  NULL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static const struct cmd assign_cmds[] = {
@@ -58,7 +58,7 @@ static const struct cmd assign_cmds[] = {
 	  "A match confirms the pending Device Key DID; a mismatch destroys\n"
 	  "it. Prints device_id, serial and state.",
 	  "DID CODE", OPT_JSON, 2, 2, NULL, NULL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 static int cmd_help(const struct cmd *cmd, const struct opts *o);
@@ -95,7 +95,7 @@ static const struct cmd commands[] = {
 	  "", 0, 0, 0, assign_cmds, NULL },
 	{ "help", cmd_help, "show help, of a command if one is named", NULL,
 	  "[COMMAND...]", 0, 0, MAX_ARGS, NULL, NULL },
-	{ NULL }
+	{ .name = NULL }
 };
 
 /* ------------------------------------------------------------- help */
