@@ -9,6 +9,8 @@
 #   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
 #   make check      everything: deps, build, lint, host tests, VM suite
 #   make demo       the assignment flow, step by step, in the VM
+#   make check-debug  the VM suite under a KASAN/UBSAN/lockdep/kmemleak
+#                   kernel (tools/debug-kernel/check; builds it once, slow)
 #   make clean
 #
 # KVER is the installed Debian kernel (tools/install-deps --kver) unless
@@ -27,7 +29,7 @@ CHECK_DIR := $(TOP)/build/check
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: all module userspace selftests lint check demo clean help
+.PHONY: all module userspace selftests lint check check-debug demo clean help
 
 all: module userspace selftests
 
@@ -85,6 +87,9 @@ demo:
 	$(MAKE) --no-print-directory all
 	$(TOP)/tools/vm-run --no-build selftests/cpns/demo.sh
 
+check-debug:
+	$(TOP)/tools/debug-kernel/check
+
 clean:
 	@if [ -n "$(KVER)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(TOP) clean; fi
@@ -93,7 +98,7 @@ clean:
 	rm -rf $(TOP)/build
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' $(TOP)/Makefile
+	@sed -n '3,17s/^# \{0,1\}//p' $(TOP)/Makefile
 
 .ONESHELL:
 
