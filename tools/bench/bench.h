@@ -20,6 +20,7 @@
 #include "cpns.h"
 #include "ref.h"
 
+#define BENCH_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define BENCH_MAX_ROUNDS	16
 #define BENCH_MAX_OPS		32
 
@@ -97,6 +98,7 @@ struct bench {
 	unsigned int rounds;		/* slices, sides alternating */
 	bool verbose;
 	bool user_only;			/* no kernel: the baseline alone */
+	double clock_ns;		/* what reading the clock costs */
 
 	struct cpns_vectors *vs;	/* known answers */
 	const struct cpns_vector *kat;	/* the vector the KAT op runs */
@@ -111,8 +113,10 @@ struct bench {
 	uint8_t ubuf[CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN];	/* baseline's */
 };
 
-/* kside.c: three namespaces S, GW1, GW2 and flows I, II and a between
- * them, so that every command has the keys it needs. */
+/*
+ * kside.c: three namespaces S, GW1, GW2 and flows I, II and a between
+ * them, so that every command has the keys it needs.
+ */
 int kside_open(struct bench *b);
 void kside_close(struct bench *b);
 /* Report a failed library call on host h: 'STEP on HOST: why'. */
@@ -173,12 +177,15 @@ struct bench_env {
 	long cpus;
 	bool vm;			/* inside tools/vm-run (CPNS_VM=1) */
 	const char *openssl;
+	char cpu_flags[64];		/* the crypto ones of /proc/cpuinfo */
+	char kernel_gcm[96];		/* the drivers cpns.ko's transforms */
+	char kernel_hmac[96];		/* get (from /proc/crypto) */
 	double clock_ns;
 };
 
 enum bench_format { BENCH_TABLE, BENCH_JSON, BENCH_RST };
 
-void bench_env_get(struct bench_env *env);
+void bench_env_get(const struct bench *b, struct bench_env *env);
 int bench_report(const struct bench *b, const struct bench_env *env,
 		 const struct bench_check *chk,
 		 const struct bench_result *res, size_t nres,

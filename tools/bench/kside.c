@@ -203,7 +203,7 @@ void kside_close(struct bench *b)
 	struct bench_host *h[] = { &b->k.s, &b->k.g1, &b->k.g2 };
 	size_t i;
 
-	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+	for (i = 0; i < BENCH_ARRAY_SIZE(h); i++) {
 		if (h[i]->nl)
 			cpns_close(h[i]->nl);
 		h[i]->nl = NULL;

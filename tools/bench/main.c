@@ -201,6 +201,7 @@ int main(int argc, char **argv)
 		goto out_vectors;
 	}
 	b->kat = &b->vs->v[0];
+	b->clock_ns = bench_clock_cost();
 	if (ref_random(b->pt, sizeof(b->pt)))
 		goto out_vectors;
 
@@ -230,7 +231,7 @@ int main(int argc, char **argv)
 		if (bench_measure(b, sel[i], &res[i]))
 			goto out_uside;
 
-	bench_env_get(&env);
+	bench_env_get(b, &env);
 	ret = bench_report(b, &env, &chk, res, nsel, fmt) ? 1 : 0;
 
 out_uside:

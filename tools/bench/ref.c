@@ -51,7 +51,7 @@ int ref_init(void)
 
 err:
 	ref_fini();
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 void ref_fini(void)

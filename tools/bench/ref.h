@@ -17,7 +17,7 @@
 
 /* ------------------------------------------------------- primitives */
 
-/* Fetch HMAC-SHA256 and AES-256-GCM once. 0 or -ENOSYS. */
+/* Fetch HMAC-SHA256 and AES-256-GCM once. 0 or -EOPNOTSUPP. */
 int ref_init(void);
 void ref_fini(void);
 

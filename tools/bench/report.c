@@ -40,7 +40,78 @@ static void read_line(const char *path, const char *key, char *out,
 	fclose(f);
 }
 
-void bench_env_get(struct bench_env *env)
+/* The crypto features of the CPU that the two sides may use. */
+static void cpu_flags(char *out, size_t len)
+{
+	static const char *const want[] = {
+		"aes", "pclmulqdq", "avx", "avx2", "sha_ni", "vaes",
+		"vpclmulqdq", "avx512f",
+	};
+	char line[4096], *tok, *save;
+	size_t i, used = 0;
+	FILE *f;
+
+	snprintf(out, len, "unknown");
+	f = fopen("/proc/cpuinfo", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "flags", 5))
+			continue;
+		out[0] = '\0';
+		for (tok = strtok_r(strchr(line, ':') ? strchr(line, ':') + 1 :
+				    line, " \n", &save);
+		     tok; tok = strtok_r(NULL, " \n", &save))
+			for (i = 0; i < BENCH_ARRAY_SIZE(want); i++)
+				if (!strcmp(tok, want[i]) && used + 1 < len)
+					used += snprintf(out + used, len - used,
+							 "%s%s", used ? " " : "",
+							 tok);
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * The driver a new transform of @name gets: the highest priority one in
+ * /proc/crypto that is neither internal nor asynchronous (cpns.ko asks
+ * for synchronous AEADs; hashes are synchronous). /proc/crypto lists what
+ * has been instantiated, so this is read after the measurement.
+ */
+static void crypto_driver(const char *name, char *out, size_t len)
+{
+	char line[256], bname[128] = "", bdriver[128] = "";
+	long prio = -1, best = -1;
+	bool usable = true, end;
+	FILE *f;
+
+	snprintf(out, len, "unknown");
+	f = fopen("/proc/crypto", "re");
+	if (!f)
+		return;
+	do {
+		end = !fgets(line, sizeof(line), f);
+		if (end || line[0] == '\n') {
+			if (!strcmp(bname, name) && usable && prio > best) {
+				best = prio;
+				snprintf(out, len, "%s", bdriver);
+			}
+			bname[0] = '\0';
+			prio = -1;
+			usable = true;
+			continue;
+		}
+		if (sscanf(line, "name : %127s", bname) == 1 ||
+		    sscanf(line, "driver : %127s", bdriver) == 1 ||
+		    sscanf(line, "priority : %ld", &prio) == 1)
+			continue;
+		if (!strncmp(line, "internal", 8) || !strncmp(line, "async", 5))
+			usable = usable && strstr(line, ": no");
+	} while (!end);
+	fclose(f);
+}
+
+void bench_env_get(const struct bench *b, struct bench_env *env)
 {
 	const char *vm = getenv("CPNS_VM");
 	struct utsname u;
@@ -60,7 +131,14 @@ void bench_env_get(struct bench_env *env)
 	env->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	env->vm = vm && !strcmp(vm, "1");
 	env->openssl = ref_version();
-	env->clock_ns = bench_clock_cost();
+	env->clock_ns = b->clock_ns;
+	cpu_flags(env->cpu_flags, sizeof(env->cpu_flags));
+	if (!b->user_only) {
+		crypto_driver("gcm(aes)", env->kernel_gcm,
+			      sizeof(env->kernel_gcm));
+		crypto_driver("hmac(sha256)", env->kernel_hmac,
+			      sizeof(env->kernel_hmac));
+	}
 }
 
 static double ratio(const struct bench_sample *k, const struct bench_sample *u)
@@ -103,13 +181,18 @@ static void print_header(const struct bench *b, const struct bench_env *env,
 	       prefix, env->date, env->kernel, env->machine, env->cpus,
 	       env->cpu, env->clocksource,
 	       env->vm ? ", in the tools/vm-run VM" : "");
-	printf("%s%s; %.2f s per side and operation in %u rounds, after %.2f s of warm-up; one clock reading %.0f ns\n",
-	       prefix, env->openssl, b->seconds, b->rounds, b->warmup,
-	       env->clock_ns);
+	printf("%sCPU crypto flags: %s; one clock reading %.0f ns\n", prefix,
+	       env->cpu_flags, env->clock_ns);
+	if (!b->user_only)
+		printf("%skernel drivers: %s, %s\n", prefix, env->kernel_hmac,
+		       env->kernel_gcm);
+	printf("%sbaseline: %s\n", prefix, env->openssl);
+	printf("%s%.2f s per side and operation in %u rounds, after %.2f s of warm-up\n",
+	       prefix, b->seconds, b->rounds, b->warmup);
 	printf("%sknown answers: %u vectors, %u values compared, %s\n", prefix,
 	       chk->vectors, chk->compared,
-	       chk->failed ? "SOME DIFFER" :
-	       b->user_only ? "all equal (baseline KAT, baseline steps; no kernel)" :
+	       chk->failed ? "SOME DIFFER" : b->user_only ?
+	       "all equal (baseline KAT, baseline steps; no kernel)" :
 	       "all equal (kernel KAT, baseline KAT, baseline steps)");
 }
 
@@ -214,6 +297,12 @@ static int report_json(const struct bench *b, const struct bench_env *env,
 			       json_object_new_string(env->openssl));
 	json_object_object_add(o, "clock_ns",
 			       json_object_new_double(env->clock_ns));
+	json_object_object_add(o, "cpu_flags",
+			       json_object_new_string(env->cpu_flags));
+	json_object_object_add(o, "kernel_hmac_sha256", b->user_only ? NULL :
+			       json_object_new_string(env->kernel_hmac));
+	json_object_object_add(o, "kernel_gcm_aes", b->user_only ? NULL :
+			       json_object_new_string(env->kernel_gcm));
 	json_object_object_add(root, "environment", o);
 
 	o = json_object_new_object();
