@@ -37,7 +37,7 @@ test_nothing_added_to_cpns_keyring()
 
 	need_cpnsctl
 	need_module
-	ns=$(ns_new add)
+	ns_new ns add
 	kr=$(keyring_of "$ns")
 	before=$(keyctl show "$kr" | wc -l)
 	expect_fail "not permitted" keyctl add cpns_seed 0001020304050607 "$SEED32" "$kr"

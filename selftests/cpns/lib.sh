@@ -7,6 +7,10 @@
 # Inside a test: "skip REASON" ends it as skipped, "fail MSG" as failed, any
 # failing command as failed (the line is printed).
 
+# The VM runs commands with a minimal environment; the tools used here
+# live in sbin too.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+
 CPNS_SELFTEST_DIR=${CPNS_SELFTEST_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 CPNS_ROOT=${CPNS_ROOT:-$(cd "$CPNS_SELFTEST_DIR/../.." && pwd)}
 CPNSCTL=${CPNSCTL:-$CPNS_ROOT/userspace/cpnsctl/cpnsctl}
@@ -64,15 +68,19 @@ cpns_reload()
 # ---- network namespaces -----------------------------------------------
 
 CPNS_NETNS=()
+CPNS_NETNS_SEQ=0
 
-# Make a network namespace named cpnst-NAME-$$ and print its name.
+# ns_new VAR NAME: make a network namespace cpnst-NAME-PID-N, remove it
+# when the test ends, and store its name in VAR. (Not in $(...): the
+# cleanup list must be this shell's.)
 ns_new()
 {
-	local ns=cpnst-$1-$$
+	local ns=cpnst-$2-$BASHPID-$CPNS_NETNS_SEQ
 
+	CPNS_NETNS_SEQ=$((CPNS_NETNS_SEQ + 1))
 	ip netns add "$ns" || return 1
 	CPNS_NETNS+=("$ns")
-	echo "$ns"
+	printf -v "$1" '%s' "$ns"
 }
 
 ns_cleanup()
@@ -142,6 +150,46 @@ expect_fail()
 	echo "    ('$*' failed as expected: $text)"
 }
 
+# The count of failure REASON (a cpns_fail name) in namespace NS ("-" for
+# this one), from cpnsctl stats.
+fail_count()
+{
+	local ns=$1 reason=$2 out
+
+	if [ "$ns" = - ]; then
+		out=$("$CPNSCTL" stats) || return 1
+	else
+		out=$(nsx "$ns" "$CPNSCTL" stats) || return 1
+	fi
+	echo "$out" | awk -v r="$reason" '
+		/^failures:/ { f = 1; next }
+		/^[^ ]/ { f = 0 }
+		f && $1 == r { n = $2 }
+		END { print n + 0 }'
+}
+
+# expect_fail_reason NS REASON[|REASON...] CMD...: CMD must fail, and the
+# kernel must count it as a failure of one of the REASONs in NS (so the
+# test knows the errno class whatever words the CLI uses).
+expect_fail_reason()
+{
+	local ns=$1 reasons=$2 r out rc sum0=0 sum1=0
+
+	shift 2
+	for r in ${reasons//|/ }; do
+		sum0=$((sum0 + $(fail_count "$ns" "$r")))
+	done
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	echo "$out" | sed 's/^/    /'
+	[ $rc -ne 0 ] || fail "'$*' succeeded, expected failure ($reasons)"
+	for r in ${reasons//|/ }; do
+		sum1=$((sum1 + $(fail_count "$ns" "$r")))
+	done
+	[ $sum1 -eq $((sum0 + 1)) ] ||
+		fail "'$*' failed, but not as $reasons (count $sum0 -> $sum1)"
+	echo "    ('$*' failed as expected: $reasons)"
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq()
 {
@@ -182,7 +230,8 @@ ktap_main()
 
 	KTAP_SKIPFILE=$(mktemp /tmp/cpns-skip.XXXXXX)
 
-	mapfile -t tests < <(grep -oE '^test_[A-Za-z0-9_]+\(\)' "$0" | tr -d '()')
+	# (No process substitution: the VM has no /dev/fd.)
+	tests=($(grep -oE '^test_[A-Za-z0-9_]+\(\)' "$0" | tr -d '()'))
 	echo "TAP version 13"
 	echo "1..${#tests[@]}"
 	for t in "${tests[@]}"; do
@@ -222,7 +271,7 @@ flow_setup()
 	local out
 
 	[ -x "$CPNS_FLOW" ] || fail "$CPNS_FLOW is not built"
-	S=$(ns_new s) && G1=$(ns_new g1) && G2=$(ns_new g2) || fail "ip netns add"
+	ns_new S s && ns_new G1 g1 && ns_new G2 g2 || fail "ip netns add"
 	out=$("$CPNS_FLOW" --netns "$S,$G1,$G2" --ids) || fail "cpns_flow failed"
 	SID=$(echo "$out" | sed -n 's/^sid //p')
 	DID=$(echo "$out" | sed -n 's/^did //p')

@@ -16,7 +16,7 @@ test_unload_with_keys_and_sessions()
 	need_cpnsctl
 	need_module
 	mark=$(cpns_dmesg_lines)
-	S=$(ns_new s) && G1=$(ns_new g1) && G2=$(ns_new g2)
+	ns_new S s && ns_new G1 g1 && ns_new G2 g2
 	hold_start "$CPNS_FLOW" --netns "$S,$G1,$G2" --hold --ids
 	SID=$(sed -n 's/^sid //p' "$HOLD_OUT")
 	DID=$(sed -n 's/^did //p' "$HOLD_OUT")
@@ -51,7 +51,7 @@ test_unload_with_keys_and_sessions()
 			fail "keys survived the reload in $ns"
 	done
 	# The old seed is unknown to the new instance.
-	expect_fail "not available" nsx "$S" "$CPNSCTL" key del --seed "$SID"
+	expect_fail_reason "$S" no_key nsx "$S" "$CPNSCTL" key del --seed "$SID"
 	cpns_dmesg_bad "$mark" || fail "kernel log"
 }
 
@@ -63,7 +63,7 @@ test_reload_cycles()
 	need_module
 	mark=$(cpns_dmesg_lines)
 	for i in 1 2 3; do
-		S=$(ns_new "c$i")
+		ns_new S "c$i"
 		nsx "$S" "$CPNSCTL" seed new
 		cpns_reload || fail "reload $i"
 		"$CPNSCTL" info >/dev/null || fail "family does not answer after reload $i"

@@ -10,8 +10,8 @@ setup()
 {
 	need_cpnsctl
 	need_module
-	A=$(ns_new a)
-	B=$(ns_new b)
+	ns_new A a
+	ns_new B b
 	SID=$(nsx "$A" "$CPNSCTL" seed new | sed -n 's/^seed_id: //p')
 	[ ${#SID} -eq 16 ] || fail "seed new printed no seed_id"
 	echo "seed $SID in $A"
@@ -23,11 +23,11 @@ test_seed_unknown_in_other_netns()
 	local mac=0000000000000000000000000000000000000000000000000000000000000000
 
 	setup
-	expect_fail "bad message" nsx "$A" "$CPNSCTL" assign challenge "$SID" $n1 $mac
-	expect_fail "not available" nsx "$B" "$CPNSCTL" assign challenge "$SID" $n1 $mac
-	expect_fail "not available" nsx "$B" "$CPNSCTL" key del --seed "$SID"
+	expect_fail_reason "$A" bad_mac nsx "$A" "$CPNSCTL" assign challenge "$SID" $n1 $mac
+	expect_fail_reason "$B" no_key nsx "$B" "$CPNSCTL" assign challenge "$SID" $n1 $mac
+	expect_fail_reason "$B" no_key nsx "$B" "$CPNSCTL" key del --seed "$SID"
 	# ... nor in the initial namespace.
-	expect_fail "not available" "$CPNSCTL" key del --seed "$SID"
+	expect_fail_reason - no_key "$CPNSCTL" key del --seed "$SID"
 	# A still has it.
 	nsx "$A" "$CPNSCTL" show | grep -q "$SID" || fail "seed gone from A"
 }

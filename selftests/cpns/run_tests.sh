@@ -99,6 +99,7 @@ for u in "${UNITS[@]}"; do
 	sed 's/^/# /' "$log"
 	echo "# ---- $name: exit $rc after $(( $(date +%s) - t0 ))s"
 
+	grep -E '^(#  RUN |ok [0-9]|not ok [0-9])' "$log" >"$log.tap"
 	# Flatten the unit's own TAP into ours. The harness prints
 	# "ok N # SKIP reason" without a name, so remember the last "RUN".
 	got=0 cur= fail0=$fail
@@ -129,8 +130,8 @@ for u in "${UNITS[@]}"; do
 			emit "$st" "$name.$tname" "$reason"
 			got=$((got + 1)) ;;
 		esac
-	done < <(grep -E '^(#  RUN |ok [0-9]|not ok [0-9])' "$log")
-	rm -f "$log"
+	done <"$log.tap"
+	rm -f "$log" "$log.tap"
 
 	while [ "$got" -lt "$want" ]; do
 		got=$((got + 1))

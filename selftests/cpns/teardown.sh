@@ -43,7 +43,7 @@ test_netns_del_while_holding_state()
 	need_cpnsctl
 	need_module
 	mark=$(cpns_dmesg_lines)
-	S=$(ns_new s) && G1=$(ns_new g1) && G2=$(ns_new g2)
+	ns_new S s && ns_new G1 g1 && ns_new G2 g2
 	krs="$(keyring_of "$S") $(keyring_of "$G1") $(keyring_of "$G2")"
 	hold_start "$CPNS_FLOW" --netns "$S,$G1,$G2" --hold
 	grep -qE '^S pending [1-9][0-9]* sessions 1$' "$HOLD_OUT" || fail "S holds no state"
@@ -92,7 +92,7 @@ test_socket_close_frees_state()
 
 	need_cpnsctl
 	need_module
-	S=$(ns_new s) && G1=$(ns_new g1) && G2=$(ns_new g2)
+	ns_new S s && ns_new G1 g1 && ns_new G2 g2
 	hold_start "$CPNS_FLOW" --netns "$S,$G1,$G2" --hold
 	hold_stop
 	# The holder's II-2 challenge is not socket-bound: it stays, until
