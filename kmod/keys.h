@@ -45,7 +45,12 @@ struct cpns_key_info {
 };
 
 int cpns_keys_register(void);		/* register both key types */
-void cpns_keys_unregister(void);	/* destroys every key of both types */
+/*
+ * Unregister both types: every remaining key of them is destroyed and its
+ * secret wiped (waits for the RCU frees). Call after every store's
+ * cpns_keys_exit().
+ */
+void cpns_keys_unregister(void);
 
 /**
  * cpns_keys_init() - make the namespace's keyring
@@ -56,7 +61,11 @@ void cpns_keys_unregister(void);	/* destroys every key of both types */
  */
 int cpns_keys_init(struct cpns_keys *keys, struct net *net);
 
-/* Revoke and release the keyring; its keys go with it. */
+/*
+ * Revoke every key made in @keys (even one linked elsewhere), then revoke
+ * and release the keyring. Must not run concurrently with any other call
+ * on @keys (pernet exit guarantees it).
+ */
 void cpns_keys_exit(struct cpns_keys *keys);
 
 /**
@@ -107,9 +116,12 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
  * @keys: the namespace's store
  * @id: Seed ID or Device ID
  *
- * Only keys linked in @keys' keyring count: a key unlinked or revoked with
- * keyctl is not found. Return: a reference (key_put() it), or
- * ERR_PTR(-ENOKEY), ERR_PTR(-EKEYREVOKED), ERR_PTR(-EKEYEXPIRED).
+ * Only valid keys linked in @keys' keyring count: a key unlinked, revoked,
+ * invalidated or timed out with keyctl is not found. Process context.
+ * Return: a reference (key_put() it), or ERR_PTR(-ENOKEY) (none),
+ * ERR_PTR(-EKEYREVOKED) / ERR_PTR(-EKEYEXPIRED) (only a revoked or an
+ * expired one), or ERR_PTR(-EACCES) if the administrator took the Search
+ * permission away.
  */
 struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid);
 struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did);
@@ -122,7 +134,8 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info);
  * @key: a key of one of our types
  * @secret: out, CPNS_KEY_LEN bytes; the caller wipes it after use
  *
- * Return: 0, or -EKEYREVOKED / -EKEYEXPIRED (and @secret zeroed).
+ * Any context. Return: 0, or -EKEYREVOKED / -EKEYEXPIRED / -ENOKEY
+ * (invalidated) / -EINVAL (not our type), and then @secret is zeroed.
  */
 int cpns_key_secret(const struct key *key, u8 *secret);
 
@@ -141,25 +154,33 @@ int cpns_device_challenge(const struct key *key, u8 *ch);
  * @key: the pending key; it is replaced (revoked and unlinked) on success
  * @serial: out, the serial of the confirmed key
  *
- * The confirmed key has no timeout. Return: 0, -EINVAL if @key is not
- * pending, or an errno (then @key is unchanged).
+ * The confirmed key has no timeout. Return: 0, -EINVAL if @key is not a
+ * pending GW1 key, -EKEYREVOKED / -EKEYEXPIRED if it is no longer valid,
+ * -ENOKEY if it is no longer linked in the store's keyring, or another
+ * errno (in every error case @key is unchanged).
  */
 int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 			key_serial_t *serial);
 
-/* Revoke @key (its secret is wiped) and unlink it from the keyring. */
+/*
+ * Revoke @key (its secret is wiped) and unlink it from the keyring; the
+ * caller still holds its reference. Process context.
+ */
 void cpns_key_destroy(struct cpns_keys *keys, struct key *key);
 
 /**
  * cpns_keys_walk() - visit the namespace's valid keys, for a dump
  * @keys: the namespace's store
- * @pos: in/out cursor, 0 to start
+ * @pos: in/out cursor, 0 to start (the serial of the last key visited)
  * @gen: out, the list generation (for genl_dump_check_consistent())
- * @fn: called for each key; a non-zero return stops the walk at that key
+ * @fn: called for each key; a non-zero return stops the walk at that key,
+ *	and the next call with the same @pos visits it again
  * @arg: passed to @fn
  *
- * @fn runs in atomic context. Return: 0 when the walk is complete, or what
- * @fn returned.
+ * Keys come in increasing serial order; revoked, invalidated, expired and
+ * unlinked keys are skipped. @fn is called in process context with no
+ * lock held, on a snapshot of the key's metadata. Return: 0 when the walk
+ * is complete, or what @fn returned.
  */
 int cpns_keys_walk(struct cpns_keys *keys, unsigned long *pos,
 		   unsigned int *gen,

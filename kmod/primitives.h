@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The primitives of CPNS-KA-1 over the kernel crypto API: MAC and KDF on
- * hmac(sha256), SEAL and OPEN on gcm(aes).
+ * hmac(sha256), SEAL and OPEN on gcm(aes). Every function may sleep (it
+ * allocates crypto transforms and buffers): process context only.
  */
 #ifndef _CPNS_PRIMITIVES_H
 #define _CPNS_PRIMITIVES_H
@@ -75,7 +76,8 @@ int cpns_seal(struct crypto_aead *tfm, u64 seq, const u8 *aad,
  * @ctlen: its length, at least CPNS_TAG_LEN
  * @out: @ctlen - CPNS_TAG_LEN bytes of plaintext; zeroed on failure
  *
- * Return: 0, -EBADMSG when the tag does not verify, or another errno.
+ * Return: 0, -EBADMSG when the tag does not verify, -EINVAL if @ctlen is
+ * below CPNS_TAG_LEN, or another errno.
  */
 int cpns_open(struct crypto_aead *tfm, u64 seq, const u8 *aad,
 	      unsigned int aadlen, const u8 *ct, unsigned int ctlen, u8 *out);

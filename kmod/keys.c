@@ -1,0 +1,952 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The key types "cpns_seed" and "cpns_device" and the per-namespace
+ * keyring ".cpns" (the design is in keys.h; Documentation/keys.rst shows
+ * what an administrator sees).
+ *
+ * A key's payload has two parts. data[0] (RCU) points at the secret; it is
+ * swapped for NULL and wiped after a grace period the moment the key is
+ * revoked. data[1] points at the key's entry: its immutable public
+ * metadata and its node in the namespace's list, which dumps walk. An
+ * entry is on the list from instantiation until the key is destroyed, or
+ * until its namespace goes away first (cpns_keys_exit() detaches every
+ * entry under cpns_owner_lock, so that a key that outlives its namespace,
+ * linked into some other keyring, never touches the freed store).
+ *
+ * Only the module makes keys: cpns_key_preparse() refuses any caller but
+ * the task that cpns_key_create() registered around its own
+ * key_instantiate_and_link(), so add_key(2) and keyctl instantiate of
+ * these types fail with EPERM.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/key-type.h>
+#include <linux/key.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
+#include <net/net_namespace.h>
+#include <crypto/algapi.h>
+#include <linux/cpns.h>
+
+#include "keys.h"
+
+#define CPNS_KEYRING_DESC	".cpns"
+#define CPNS_SEED_HEX_LEN	(2 * CPNS_SEED_ID_LEN)
+#define CPNS_DEVICE_HEX_LEN	(2 * CPNS_DEVICE_ID_LEN)
+/* "<32 hex digits> server confirmed" and a NUL fit with room to spare. */
+#define CPNS_DESC_MAX		64
+/* Tries to draw a Seed ID that no valid seed has. */
+#define CPNS_SID_TRIES		8
+
+#define CPNS_KEYRING_PERM	(KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ | \
+				 KEY_USR_WRITE | KEY_USR_SEARCH)
+#define CPNS_KEY_PERM		(KEY_POS_VIEW | KEY_POS_SEARCH | KEY_POS_LINK | \
+				 KEY_POS_SETATTR | KEY_USR_VIEW | \
+				 KEY_USR_SEARCH | KEY_USR_LINK | \
+				 KEY_USR_SETATTR | KEY_USR_WRITE)
+
+/* What cpns_key_create() hands to the key type through preparse. */
+struct cpns_key_params {
+	struct cpns_keys *keys;
+	enum cpns_key_kind kind;
+	enum cpns_role role;
+	enum cpns_state state;
+	const u8 *id;
+	const u8 *secret;
+	const u8 *ch;			/* GW1 pending Device Key only */
+	time64_t expiry;		/* TIME64_MAX for none */
+};
+
+/* key->payload.rcu_data0 */
+struct cpns_key_secret {
+	struct rcu_head rcu;
+	u8 secret[CPNS_KEY_LEN];
+};
+
+/* key->payload.data[1]; everything but node and owner is immutable. */
+struct cpns_key_entry {
+	struct list_head node;		/* in owner->list, by serial */
+	struct cpns_keys *owner;	/* NULL once detached */
+	struct key *key;
+	struct key *keyring;		/* the ".cpns" it was made for */
+	key_serial_t serial;
+	enum cpns_key_kind kind;
+	enum cpns_role role;
+	enum cpns_state state;
+	bool has_ch;
+	u8 id[CPNS_DEVICE_ID_LEN];
+	u8 ch[CPNS_CHALLENGE_LEN];
+};
+
+static struct key_type cpns_seed_type;
+static struct key_type cpns_device_type;
+
+/*
+ * The task inside cpns_key_create()'s key_instantiate_and_link(), or NULL.
+ * cpns_creator_lock serialises creators, so preparse can trust that a
+ * caller equal to it is that very call.
+ */
+static DEFINE_MUTEX(cpns_creator_lock);
+static struct task_struct *cpns_key_creator;
+
+/*
+ * Protects every entry's owner pointer; taken before the owner's lock. It
+ * lets .revoke and .destroy reach a store that cpns_keys_exit() may be
+ * tearing down at the same time.
+ */
+static DEFINE_SPINLOCK(cpns_owner_lock);
+
+static const char * const cpns_role_names[] = {
+	[CPNS_ROLE_SERVER] = "server",
+	[CPNS_ROLE_GW1] = "gw1",
+	[CPNS_ROLE_GW2] = "gw2",
+};
+
+static const char * const cpns_state_names[] = {
+	[CPNS_STATE_ACTIVE] = "active",
+	[CPNS_STATE_PENDING] = "pending",
+	[CPNS_STATE_CONFIRMED] = "confirmed",
+};
+
+static unsigned int cpns_kind_id_len(enum cpns_key_kind kind)
+{
+	return kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN;
+}
+
+static struct key_type *cpns_kind_type(enum cpns_key_kind kind)
+{
+	return kind == CPNS_KEY_SEED ? &cpns_seed_type : &cpns_device_type;
+}
+
+static bool cpns_is_our_type(const struct key_type *type)
+{
+	return type == &cpns_seed_type || type == &cpns_device_type;
+}
+
+static bool cpns_role_valid(enum cpns_role role)
+{
+	return role > 0 && role < ARRAY_SIZE(cpns_role_names) &&
+	       cpns_role_names[role];
+}
+
+static bool cpns_state_valid(enum cpns_state state)
+{
+	return state > 0 && state < ARRAY_SIZE(cpns_state_names) &&
+	       cpns_state_names[state];
+}
+
+/* "<hex id>", NUL-terminated; @buf holds 2 * @len + 1 bytes. */
+static void cpns_hex_id(char *buf, const u8 *id, unsigned int len)
+{
+	*bin2hex(buf, id, len) = '\0';
+}
+
+/* "<hex id> <role> <state>" */
+static void cpns_description(char *buf, enum cpns_key_kind kind,
+			     const u8 *id, enum cpns_role role,
+			     enum cpns_state state)
+{
+	char hex[CPNS_DEVICE_HEX_LEN + 1];
+
+	cpns_hex_id(hex, id, cpns_kind_id_len(kind));
+	snprintf(buf, CPNS_DESC_MAX, "%s %s %s", hex, cpns_role_names[role],
+		 cpns_state_names[state]);
+}
+
+/* ---- The store's list ---------------------------------------------- */
+
+static void cpns_entry_link(struct cpns_keys *keys, struct cpns_key_entry *e)
+{
+	struct cpns_key_entry *pos;
+
+	spin_lock(&keys->lock);
+	/* Sorted by serial, so that a dump's cursor is the last serial. */
+	list_for_each_entry_reverse(pos, &keys->list, node) {
+		if (pos->serial < e->serial) {
+			list_add(&e->node, &pos->node);
+			goto out;
+		}
+	}
+	list_add(&e->node, &keys->list);
+out:
+	keys->gen++;
+	spin_unlock(&keys->lock);
+}
+
+/* A change a dump in progress should notice; @detach also unlinks @e. */
+static void cpns_entry_changed(struct cpns_key_entry *e, bool detach)
+{
+	struct cpns_keys *keys;
+
+	spin_lock(&cpns_owner_lock);
+	keys = e->owner;
+	if (keys) {
+		spin_lock(&keys->lock);
+		if (detach) {
+			list_del_init(&e->node);
+			e->owner = NULL;
+		}
+		keys->gen++;
+		spin_unlock(&keys->lock);
+	}
+	spin_unlock(&cpns_owner_lock);
+}
+
+/* ---- The key types --------------------------------------------------- */
+
+static void cpns_secret_free_rcu(struct rcu_head *rcu)
+{
+	kfree_sensitive(container_of(rcu, struct cpns_key_secret, rcu));
+}
+
+static int cpns_key_preparse(struct key_preparsed_payload *prep)
+{
+	const struct cpns_key_params *p = prep->data;
+	struct cpns_key_secret *s;
+	struct cpns_key_entry *e;
+
+	/* Keys come from the module only, never from add_key(2). */
+	if (READ_ONCE(cpns_key_creator) != current)
+		return -EPERM;
+	if (prep->datalen != sizeof(*p))
+		return -EINVAL;
+	if ((p->kind != CPNS_KEY_SEED && p->kind != CPNS_KEY_DEVICE) ||
+	    !cpns_role_valid(p->role) || !cpns_state_valid(p->state))
+		return -EINVAL;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e) {
+		kfree(s);
+		return -ENOMEM;
+	}
+
+	memcpy(s->secret, p->secret, CPNS_KEY_LEN);
+	INIT_LIST_HEAD(&e->node);
+	e->owner = p->keys;
+	e->keyring = p->keys->keyring;
+	e->kind = p->kind;
+	e->role = p->role;
+	e->state = p->state;
+	memcpy(e->id, p->id, cpns_kind_id_len(p->kind));
+	if (p->ch) {
+		e->has_ch = true;
+		memcpy(e->ch, p->ch, CPNS_CHALLENGE_LEN);
+	}
+
+	prep->payload.data[0] = s;
+	prep->payload.data[1] = e;
+	prep->quotalen = sizeof(s->secret);
+	prep->expiry = p->expiry;
+	return 0;
+}
+
+static void cpns_key_free_preparse(struct key_preparsed_payload *prep)
+{
+	kfree_sensitive(prep->payload.data[0]);
+	kfree(prep->payload.data[1]);
+}
+
+static int cpns_key_instantiate(struct key *key,
+				struct key_preparsed_payload *prep)
+{
+	struct cpns_key_secret *s = prep->payload.data[0];
+	struct cpns_key_entry *e = prep->payload.data[1];
+
+	if (key->type != cpns_kind_type(e->kind))
+		return -EINVAL;
+
+	e->key = key;
+	e->serial = key->serial;
+	key->payload.data[1] = e;
+	rcu_assign_keypointer(key, s);
+	prep->payload.data[0] = NULL;
+	prep->payload.data[1] = NULL;
+
+	/* The store is alive: its owner is inside cpns_key_create(). */
+	cpns_entry_link(e->owner, e);
+	return 0;
+}
+
+/* key_revoke() holds key->sem for writing. */
+static void cpns_key_revoke(struct key *key)
+{
+	struct cpns_key_secret *s = dereference_key_locked(key);
+
+	rcu_assign_keypointer(key, NULL);
+	if (s)
+		call_rcu(&s->rcu, cpns_secret_free_rcu);
+	if (key->payload.data[1])
+		cpns_entry_changed(key->payload.data[1], false);
+}
+
+/*
+ * Called when the key is freed, or when its type goes away while it still
+ * has references (then under key->sem; readers may still be inside an RCU
+ * read section, hence call_rcu(), and cpns_keys_unregister()'s
+ * rcu_barrier()).
+ */
+static void cpns_key_destroy_payload(struct key *key)
+{
+	struct cpns_key_secret *s = rcu_access_pointer(key->payload.rcu_data0);
+	struct cpns_key_entry *e = key->payload.data[1];
+
+	RCU_INIT_POINTER(key->payload.rcu_data0, NULL);
+	if (s)
+		call_rcu(&s->rcu, cpns_secret_free_rcu);
+	if (e) {
+		key->payload.data[1] = NULL;
+		cpns_entry_changed(e, true);
+		kfree(e);
+	}
+}
+
+/* keyctl describe, keyctl show and /proc/keys: public metadata only. */
+static void cpns_key_describe(const struct key *key, struct seq_file *m)
+{
+	seq_puts(m, key->description);
+}
+
+static bool cpns_hex_ok(const char *s, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Is @tail " <role> <state>" for some role and state? */
+static bool cpns_desc_tail_ok(const char *tail)
+{
+	char buf[CPNS_DESC_MAX];
+	unsigned int r, s;
+
+	for (r = 0; r < ARRAY_SIZE(cpns_role_names); r++) {
+		if (!cpns_role_names[r])
+			continue;
+		for (s = 0; s < ARRAY_SIZE(cpns_state_names); s++) {
+			if (!cpns_state_names[s])
+				continue;
+			snprintf(buf, sizeof(buf), " %s %s",
+				 cpns_role_names[r], cpns_state_names[s]);
+			if (!strcmp(tail, buf))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A hex ID matches the key with that ID whatever its role and state; a
+ * full description matches exactly. IDs are compared in constant time.
+ */
+static bool cpns_key_cmp(const struct key *key,
+			 const struct key_match_data *match_data)
+{
+	const char *raw = match_data->raw_data;
+	unsigned int hexlen = key->type == &cpns_seed_type ?
+			      CPNS_SEED_HEX_LEN : CPNS_DEVICE_HEX_LEN;
+
+	if (strlen(raw) != hexlen)
+		return !strcmp(key->description, raw);
+	return key->index_key.desc_len > hexlen &&
+	       key->description[hexlen] == ' ' &&
+	       !crypto_memneq(key->description, raw, hexlen);
+}
+
+static int cpns_match_preparse(struct key_match_data *match_data,
+			       unsigned int hexlen)
+{
+	const char *raw = match_data->raw_data;
+	size_t len = strnlen(raw, CPNS_DESC_MAX);
+
+	if (len < hexlen || len == CPNS_DESC_MAX || !cpns_hex_ok(raw, hexlen))
+		return -EINVAL;
+	if (len > hexlen && !cpns_desc_tail_ok(raw + hexlen))
+		return -EINVAL;
+
+	match_data->cmp = cpns_key_cmp;
+	/* Search every key: the hash of a description cannot find an ID. */
+	match_data->lookup_type = KEYRING_SEARCH_LOOKUP_ITERATE;
+	return 0;
+}
+
+static int cpns_seed_match_preparse(struct key_match_data *match_data)
+{
+	return cpns_match_preparse(match_data, CPNS_SEED_HEX_LEN);
+}
+
+static int cpns_device_match_preparse(struct key_match_data *match_data)
+{
+	return cpns_match_preparse(match_data, CPNS_DEVICE_HEX_LEN);
+}
+
+/* No .read (the secret never leaves the kernel) and no .update. */
+static struct key_type cpns_seed_type = {
+	.name			= "cpns_seed",
+	.flags			= KEY_TYPE_NET_DOMAIN,
+	.def_datalen		= CPNS_SEED_LEN,
+	.preparse		= cpns_key_preparse,
+	.free_preparse		= cpns_key_free_preparse,
+	.instantiate		= cpns_key_instantiate,
+	.match_preparse		= cpns_seed_match_preparse,
+	.revoke			= cpns_key_revoke,
+	.destroy		= cpns_key_destroy_payload,
+	.describe		= cpns_key_describe,
+};
+
+static struct key_type cpns_device_type = {
+	.name			= "cpns_device",
+	.flags			= KEY_TYPE_NET_DOMAIN,
+	.def_datalen		= CPNS_KEY_LEN,
+	.preparse		= cpns_key_preparse,
+	.free_preparse		= cpns_key_free_preparse,
+	.instantiate		= cpns_key_instantiate,
+	.match_preparse		= cpns_device_match_preparse,
+	.revoke			= cpns_key_revoke,
+	.destroy		= cpns_key_destroy_payload,
+	.describe		= cpns_key_describe,
+};
+
+/*
+ * The restriction of ".cpns": only keys of our types, made for this very
+ * keyring, may be linked into it (keyctl link of a key from another
+ * namespace's store fails with EPERM). Its keytype is cpns_seed_type so
+ * that unregistering that type swaps this check for restrict_link_reject
+ * on any ".cpns" that outlives the module.
+ */
+static int cpns_keyring_restrict(struct key *keyring,
+				 const struct key_type *type,
+				 const union key_payload *payload,
+				 struct key *restriction_key)
+{
+	const struct cpns_key_entry *e;
+
+	if (!cpns_is_our_type(type))
+		return -EPERM;
+	e = payload->data[1];
+	if (!e || e->keyring != keyring)
+		return -EPERM;
+	return 0;
+}
+
+int cpns_keys_register(void)
+{
+	int ret;
+
+	ret = register_key_type(&cpns_seed_type);
+	if (ret)
+		return ret;
+	ret = register_key_type(&cpns_device_type);
+	if (ret)
+		goto err_seed;
+	return 0;
+
+err_seed:
+	unregister_key_type(&cpns_seed_type);
+	rcu_barrier();
+	return ret;
+}
+
+void cpns_keys_unregister(void)
+{
+	unregister_key_type(&cpns_device_type);
+	unregister_key_type(&cpns_seed_type);
+	/* Wait for the secrets that .revoke and .destroy queued. */
+	rcu_barrier();
+}
+
+/* ---- The store ----------------------------------------------------- */
+
+int cpns_keys_init(struct cpns_keys *keys, struct net *net)
+{
+	struct key_restriction *restriction;
+	kuid_t uid = net->user_ns->owner;
+	kgid_t gid = net->user_ns->group;
+	struct key *keyring;
+
+	mutex_init(&keys->create_lock);
+	spin_lock_init(&keys->lock);
+	INIT_LIST_HEAD(&keys->list);
+	keys->gen = 0;
+	keys->keyring = NULL;
+
+	if (!uid_valid(uid))
+		uid = GLOBAL_ROOT_UID;
+	if (!gid_valid(gid))
+		gid = GLOBAL_ROOT_GID;
+
+	/* keyring_destroy() kfree()s it with the keyring. */
+	restriction = kzalloc(sizeof(*restriction), GFP_KERNEL);
+	if (!restriction)
+		return -ENOMEM;
+	restriction->check = cpns_keyring_restrict;
+	restriction->keytype = &cpns_seed_type;
+
+	keyring = keyring_alloc(CPNS_KEYRING_DESC, uid, gid, current_cred(),
+				CPNS_KEYRING_PERM, KEY_ALLOC_NOT_IN_QUOTA,
+				restriction, NULL);
+	if (IS_ERR(keyring)) {
+		kfree(restriction);
+		return PTR_ERR(keyring);
+	}
+	keys->keyring = keyring;
+	return 0;
+}
+
+void cpns_keys_exit(struct cpns_keys *keys)
+{
+	struct cpns_key_entry *e;
+	struct key *key;
+
+	/*
+	 * Detach every entry, then revoke its key: a key linked elsewhere
+	 * outlives the store, but not with its secret.
+	 */
+	for (;;) {
+		key = NULL;
+		spin_lock(&cpns_owner_lock);
+		spin_lock(&keys->lock);
+		e = list_first_entry_or_null(&keys->list, struct cpns_key_entry,
+					     node);
+		if (e) {
+			list_del_init(&e->node);
+			e->owner = NULL;
+			keys->gen++;
+			/* At zero references the key is on its way out. */
+			if (refcount_inc_not_zero(&e->key->usage))
+				key = e->key;
+		}
+		spin_unlock(&keys->lock);
+		spin_unlock(&cpns_owner_lock);
+		if (!e)
+			break;
+		if (key) {
+			key_revoke(key);
+			key_put(key);
+		}
+	}
+
+	/* Revoking a keyring also clears it. */
+	key_revoke(keys->keyring);
+	key_put(keys->keyring);
+	keys->keyring = NULL;
+}
+
+/* The valid key of @type that @desc (hex ID or description) names. */
+static struct key *cpns_key_search(struct cpns_keys *keys,
+				   struct key_type *type, const char *desc)
+{
+	key_ref_t ref;
+
+	ref = keyring_search(make_key_ref(keys->keyring, true), type, desc,
+			     false);
+	if (IS_ERR(ref)) {
+		/* -EAGAIN is keyring_search()'s "no such key". */
+		if (PTR_ERR(ref) == -EAGAIN)
+			return ERR_PTR(-ENOKEY);
+		return ERR_CAST(ref);
+	}
+	return key_ref_to_ptr(ref);
+}
+
+struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid)
+{
+	char hex[CPNS_SEED_HEX_LEN + 1];
+
+	cpns_hex_id(hex, sid, CPNS_SEED_ID_LEN);
+	return cpns_key_search(keys, &cpns_seed_type, hex);
+}
+
+struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did)
+{
+	char hex[CPNS_DEVICE_HEX_LEN + 1];
+
+	cpns_hex_id(hex, did, CPNS_DEVICE_ID_LEN);
+	return cpns_key_search(keys, &cpns_device_type, hex);
+}
+
+/* Is there a valid key with this ID? 1, 0 or a negative errno. */
+static int cpns_id_present(struct cpns_keys *keys, enum cpns_key_kind kind,
+			   const u8 *id)
+{
+	struct key *key;
+
+	key = kind == CPNS_KEY_SEED ? cpns_seed_find(keys, id) :
+				      cpns_device_find(keys, id);
+	if (!IS_ERR(key)) {
+		key_put(key);
+		return 1;
+	}
+	switch (PTR_ERR(key)) {
+	case -ENOKEY:
+	case -EKEYREVOKED:
+	case -EKEYEXPIRED:
+		return 0;
+	}
+	return PTR_ERR(key);
+}
+
+static time64_t cpns_expiry(u32 timeout)
+{
+	return timeout ? ktime_get_real_seconds() + timeout : TIME64_MAX;
+}
+
+/* Make, instantiate and link one key; the caller holds create_lock. */
+static struct key *cpns_key_create(struct cpns_keys *keys,
+				   const struct cpns_key_params *p)
+{
+	char desc[CPNS_DESC_MAX];
+	struct key *key;
+	int ret;
+
+	lockdep_assert_held(&keys->create_lock);
+
+	cpns_description(desc, p->kind, p->id, p->role, p->state);
+	key = key_alloc(cpns_kind_type(p->kind), desc, keys->keyring->uid,
+			keys->keyring->gid, current_cred(), CPNS_KEY_PERM,
+			KEY_ALLOC_NOT_IN_QUOTA, NULL);
+	if (IS_ERR(key))
+		return key;
+
+	mutex_lock(&cpns_creator_lock);
+	WRITE_ONCE(cpns_key_creator, current);
+	ret = key_instantiate_and_link(key, p, sizeof(*p), keys->keyring,
+				       NULL);
+	WRITE_ONCE(cpns_key_creator, NULL);
+	mutex_unlock(&cpns_creator_lock);
+	if (ret) {
+		key_put(key);
+		return ERR_PTR(ret);
+	}
+	return key;
+}
+
+/* Store a key unless a valid one with its ID exists. */
+static int cpns_key_add(struct cpns_keys *keys,
+			const struct cpns_key_params *p, key_serial_t *serial)
+{
+	struct key *key;
+	int ret;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_id_present(keys, p->kind, p->id);
+	if (ret) {
+		if (ret > 0)
+			ret = -EEXIST;
+		goto out;
+	}
+	key = cpns_key_create(keys, p);
+	if (IS_ERR(key)) {
+		ret = PTR_ERR(key);
+		goto out;
+	}
+	*serial = key_serial(key);
+	key_put(key);
+out:
+	mutex_unlock(&keys->create_lock);
+	return ret;
+}
+
+int cpns_seed_new(struct cpns_keys *keys, u32 timeout, u8 *sid,
+		  key_serial_t *serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = CPNS_KEY_SEED,
+		.role = CPNS_ROLE_SERVER,
+		.state = CPNS_STATE_ACTIVE,
+		.id = sid,
+		.expiry = cpns_expiry(timeout),
+	};
+	u8 seed[CPNS_SEED_LEN];
+	struct key *key;
+	int tries, ret;
+
+	get_random_bytes(seed, sizeof(seed));
+	p.secret = seed;
+
+	mutex_lock(&keys->create_lock);
+	/* A Seed ID names one seed: draw again on the rare collision. */
+	for (tries = 0; tries < CPNS_SID_TRIES; tries++) {
+		get_random_bytes(sid, CPNS_SEED_ID_LEN);
+		ret = cpns_id_present(keys, CPNS_KEY_SEED, sid);
+		if (ret <= 0)
+			break;
+	}
+	if (ret) {
+		if (ret > 0)
+			ret = -EEXIST;
+		goto out;
+	}
+
+	key = cpns_key_create(keys, &p);
+	if (IS_ERR(key)) {
+		ret = PTR_ERR(key);
+		goto out;
+	}
+	*serial = key_serial(key);
+	key_put(key);
+out:
+	mutex_unlock(&keys->create_lock);
+	memzero_explicit(seed, sizeof(seed));
+	return ret;
+}
+
+int cpns_seed_add(struct cpns_keys *keys, const u8 *sid, const u8 *seed,
+		  u32 timeout, key_serial_t *serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = CPNS_KEY_SEED,
+		.role = CPNS_ROLE_GW1,
+		.state = CPNS_STATE_ACTIVE,
+		.id = sid,
+		.secret = seed,
+		.expiry = cpns_expiry(timeout),
+	};
+
+	return cpns_key_add(keys, &p, serial);
+}
+
+int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
+		    const u8 *did, const u8 *dk, const u8 *ch, u32 timeout,
+		    key_serial_t *serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = CPNS_KEY_DEVICE,
+		.role = role,
+		.id = did,
+		.secret = dk,
+		.ch = ch,
+		.expiry = cpns_expiry(timeout),
+	};
+
+	switch (role) {
+	case CPNS_ROLE_GW1:
+		if (!ch)
+			return -EINVAL;
+		p.state = CPNS_STATE_PENDING;
+		break;
+	case CPNS_ROLE_GW2:
+		if (ch)
+			return -EINVAL;
+		p.state = CPNS_STATE_ACTIVE;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return cpns_key_add(keys, &p, serial);
+}
+
+static const struct cpns_key_entry *cpns_key_entry(const struct key *key)
+{
+	if (!cpns_is_our_type(key->type))
+		return NULL;
+	return key->payload.data[1];
+}
+
+void cpns_key_info(const struct key *key, struct cpns_key_info *info)
+{
+	const struct cpns_key_entry *e = cpns_key_entry(key);
+	time64_t expiry = READ_ONCE(key->expiry);
+
+	memset(info, 0, sizeof(*info));
+	info->serial = key->serial;
+	if (!e)
+		return;
+	info->kind = e->kind;
+	info->role = e->role;
+	info->state = e->state;
+	memcpy(info->id, e->id, cpns_kind_id_len(e->kind));
+	info->expiry = expiry == TIME64_MAX ? 0 : expiry;
+}
+
+int cpns_key_secret(const struct key *key, u8 *secret)
+{
+	const struct cpns_key_secret *s;
+	int ret;
+
+	if (!cpns_is_our_type(key->type)) {
+		ret = -EINVAL;
+		goto err;
+	}
+
+	rcu_read_lock();
+	ret = key_validate(key);
+	if (!ret) {
+		s = dereference_key_rcu(key);
+		if (s)
+			memcpy(secret, s->secret, CPNS_KEY_LEN);
+		else
+			ret = -EKEYREVOKED;
+	}
+	rcu_read_unlock();
+	if (!ret)
+		return 0;
+err:
+	memzero_explicit(secret, CPNS_KEY_LEN);
+	return ret;
+}
+
+static bool cpns_is_pending_gw1(const struct key *key)
+{
+	const struct cpns_key_entry *e = cpns_key_entry(key);
+
+	return e && key->type == &cpns_device_type &&
+	       e->role == CPNS_ROLE_GW1 && e->state == CPNS_STATE_PENDING &&
+	       e->has_ch;
+}
+
+int cpns_device_challenge(const struct key *key, u8 *ch)
+{
+	if (!cpns_is_pending_gw1(key))
+		return -EINVAL;
+	memcpy(ch, cpns_key_entry(key)->ch, CPNS_CHALLENGE_LEN);
+	return 0;
+}
+
+int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
+			key_serial_t *serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = CPNS_KEY_DEVICE,
+		.role = CPNS_ROLE_GW1,
+		.state = CPNS_STATE_CONFIRMED,
+		.expiry = TIME64_MAX,
+	};
+	u8 dk[CPNS_KEY_LEN];
+	struct key *found, *confirmed;
+	int ret;
+
+	if (!cpns_is_pending_gw1(key))
+		return -EINVAL;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_key_secret(key, dk);
+	if (ret)
+		goto out;
+
+	/* Still the valid key of this store under that description? */
+	found = cpns_key_search(keys, &cpns_device_type, key->description);
+	if (IS_ERR(found)) {
+		ret = PTR_ERR(found);
+		goto out;
+	}
+	key_put(found);
+	if (found != key) {
+		ret = -ENOKEY;
+		goto out;
+	}
+
+	p.id = cpns_key_entry(key)->id;
+	p.secret = dk;
+	confirmed = cpns_key_create(keys, &p);
+	if (IS_ERR(confirmed)) {
+		ret = PTR_ERR(confirmed);
+		goto out;
+	}
+	*serial = key_serial(confirmed);
+	key_put(confirmed);
+	cpns_key_destroy(keys, key);
+out:
+	mutex_unlock(&keys->create_lock);
+	memzero_explicit(dk, sizeof(dk));
+	return ret;
+}
+
+void cpns_key_destroy(struct cpns_keys *keys, struct key *key)
+{
+	key_revoke(key);
+	/* -ENOENT when keyctl unlink came first: nothing left to do. */
+	key_unlink(keys->keyring, key);
+}
+
+/* Valid, and still linked in the store's keyring? */
+static bool cpns_key_listed(struct cpns_keys *keys, struct key *key)
+{
+	struct key *found;
+
+	if (key_validate(key))
+		return false;
+	found = cpns_key_search(keys, key->type, key->description);
+	if (IS_ERR(found))
+		return false;
+	key_put(found);
+	return found == key;
+}
+
+/*
+ * The first key after serial @after that still has references, with a
+ * reference taken, and its metadata; NULL at the end.
+ */
+static struct key *cpns_keys_next(struct cpns_keys *keys, unsigned long after,
+				  struct cpns_key_info *info)
+{
+	struct cpns_key_entry *e;
+	struct key *key = NULL;
+
+	spin_lock(&keys->lock);
+	list_for_each_entry(e, &keys->list, node) {
+		if ((unsigned long)e->serial <= after)
+			continue;
+		/*
+		 * The entry is listed, so .destroy has not run and the key's
+		 * memory is still there; at zero references it is dying.
+		 */
+		if (refcount_inc_not_zero(&e->key->usage)) {
+			key = e->key;
+			cpns_key_info(key, info);
+			break;
+		}
+	}
+	spin_unlock(&keys->lock);
+	return key;
+}
+
+int cpns_keys_walk(struct cpns_keys *keys, unsigned long *pos,
+		   unsigned int *gen,
+		   int (*fn)(const struct cpns_key_info *info, void *arg),
+		   void *arg)
+{
+	struct cpns_key_info info;
+	struct key *key;
+	bool listed;
+	int ret;
+
+	spin_lock(&keys->lock);
+	*gen = keys->gen;
+	spin_unlock(&keys->lock);
+
+	while ((key = cpns_keys_next(keys, *pos, &info))) {
+		listed = cpns_key_listed(keys, key);
+		key_put(key);
+		if (listed) {
+			ret = fn(&info, arg);
+			if (ret)
+				return ret;
+		}
+		*pos = (unsigned long)info.serial;
+	}
+	return 0;
+}
