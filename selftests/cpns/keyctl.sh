@@ -4,71 +4,65 @@
 # The keys as keyctl sees them: keyctl describe/show and /proc/keys show
 # "<hex id> <role> <state>" and nothing else; keyctl read/print/pipe and
 # update are refused; revoke and unlink are honoured (a revoked or
-# unlinked seed is no longer usable through netlink).
+# unlinked key is no longer usable through netlink). One flow made the
+# keys (ktap_setup); the tests that change keys come last, each on its own.
 
 . "$(dirname "$0")/lib.sh"
 
-setup()
+N1=00000000000000000000000000000000
+MAC=0000000000000000000000000000000000000000000000000000000000000000
+
+ktap_setup()
 {
 	need_cpnsctl
 	need_module
-	need_cmd keyctl python3
-	flow_setup
+	need_cmd keyctl
+	flow_setup_shared
 }
 
 test_describe_shows_id_role_state()
 {
-	local ser
-
-	setup
-	ser=$(key_serial "$S" cpns_seed "$SID")
-	expect_eq "S seed" "$(key_desc "$ser")" "$SID server active"
-	expect_eq "S seed type" "$(keyctl rdescribe "$ser" | cut -d';' -f1)" cpns_seed
-	ser=$(key_serial "$G1" cpns_seed "$SID")
-	expect_eq "GW1 seed" "$(key_desc "$ser")" "$SID gw1 active"
-	ser=$(key_serial "$G1" cpns_device "$DID")
-	expect_eq "GW1 device" "$(key_desc "$ser")" "$DID gw1 confirmed"
-	expect_eq "GW1 device type" "$(keyctl rdescribe "$ser" | cut -d';' -f1)" cpns_device
-	ser=$(key_serial "$G2" cpns_device "$DID")
-	expect_eq "GW2 device" "$(key_desc "$ser")" "$DID gw2 active"
-	keyctl describe "$ser"
-	keyctl describe "$ser" | grep -qE " cpns_device: $DID gw2 active\$" ||
+	expect_eq "S seed" "$(key_desc "$SER_S_SEED")" "$SID server active"
+	expect_eq "S seed type" "$(keyctl rdescribe "$SER_S_SEED" | cut -d';' -f1)" cpns_seed
+	expect_eq "GW1 seed" "$(key_desc "$SER_G1_SEED")" "$SID gw1 active"
+	expect_eq "GW1 device" "$(key_desc "$SER_G1_DEV")" "$DID gw1 confirmed"
+	expect_eq "GW1 device type" "$(keyctl rdescribe "$SER_G1_DEV" | cut -d';' -f1)" cpns_device
+	expect_eq "GW2 device" "$(key_desc "$SER_G2_DEV")" "$DID gw2 active"
+	keyctl describe "$SER_G2_DEV"
+	keyctl describe "$SER_G2_DEV" | grep -qE " cpns_device: $DID gw2 active\$" ||
 		fail "keyctl describe does not end in the description"
 }
 
 test_keyctl_show_lists_keys()
 {
-	local kr out
+	local out
 
-	setup
-	for ns in "$S" "$G1" "$G2"; do
-		kr=$(keyring_of "$ns")
-		out=$(keyctl show "$kr")
-		echo "$out"
-		echo "$out" | grep -q "keyring: .cpns" || fail "no .cpns keyring in keyctl show"
-	done
-	keyctl show "$(keyring_of "$S")" | grep -qE "cpns_seed: $SID server active\$" || fail "S"
-	out=$(keyctl show "$(keyring_of "$G1")")
+	out=$(keyctl show "$KR_S")
+	echo "$out"
+	echo "$out" | grep -q "keyring: .cpns" || fail "no .cpns keyring in keyctl show"
+	echo "$out" | grep -qE "cpns_seed: $SID server active\$" || fail "S"
+	expect_eq "S keys" "$(echo "$out" | grep -c 'cpns_')" 1
+	out=$(keyctl show "$KR_G1")
+	echo "$out"
 	echo "$out" | grep -qE "cpns_seed: $SID gw1 active\$" || fail "GW1 seed"
 	echo "$out" | grep -qE "cpns_device: $DID gw1 confirmed\$" || fail "GW1 device"
-	keyctl show "$(keyring_of "$G2")" | grep -qE "cpns_device: $DID gw2 active\$" || fail "GW2"
-	# Exactly the keys of the dump: S one, GW1 two, GW2 one.
-	expect_eq "S keys" "$(keyctl show "$(keyring_of "$S")" | grep -c 'cpns_')" 1
-	expect_eq "GW1 keys" "$(keyctl show "$(keyring_of "$G1")" | grep -c 'cpns_')" 2
-	expect_eq "GW2 keys" "$(keyctl show "$(keyring_of "$G2")" | grep -c 'cpns_')" 1
+	expect_eq "GW1 keys" "$(echo "$out" | grep -c 'cpns_')" 2
+	out=$(keyctl show "$KR_G2")
+	echo "$out"
+	echo "$out" | grep -qE "cpns_device: $DID gw2 active\$" || fail "GW2"
+	expect_eq "GW2 keys" "$(echo "$out" | grep -c 'cpns_')" 1
 }
 
 test_proc_keys_shows_description_only()
 {
-	local ser line
+	local spec ser line
 
-	setup
-	for spec in "$S cpns_seed $SID server active" \
-		    "$G1 cpns_seed $SID gw1 active" \
-		    "$G1 cpns_device $DID gw1 confirmed" \
-		    "$G2 cpns_device $DID gw2 active"; do
+	for spec in "$SER_S_SEED cpns_seed $SID server active" \
+		    "$SER_G1_SEED cpns_seed $SID gw1 active" \
+		    "$SER_G1_DEV cpns_device $DID gw1 confirmed" \
+		    "$SER_G2_DEV cpns_device $DID gw2 active"; do
 		set -- $spec
-		ser=$(key_serial "$1" "$2" "$3")
+		ser=$1
 		line=$(grep "^$(printf '%08x' "$ser") " /proc/keys) ||
 			fail "key $ser is not in /proc/keys"
 		echo "$line"
@@ -81,13 +75,9 @@ test_proc_keys_shows_description_only()
 
 test_read_print_pipe_refused()
 {
-	local ser
+	local ser op
 
-	setup
-	for ser in "$(key_serial "$S" cpns_seed "$SID")" \
-		   "$(key_serial "$G1" cpns_seed "$SID")" \
-		   "$(key_serial "$G1" cpns_device "$DID")" \
-		   "$(key_serial "$G2" cpns_device "$DID")"; do
+	for ser in "$SER_S_SEED" "$SER_G1_SEED" "$SER_G1_DEV" "$SER_G2_DEV"; do
 		for op in read print pipe; do
 			expect_fail "not supported\|denied\|not permitted" keyctl "$op" "$ser"
 		done
@@ -98,62 +88,45 @@ test_update_refused()
 {
 	local ser desc
 
-	setup
-	for ser in "$(key_serial "$S" cpns_seed "$SID")" \
-		   "$(key_serial "$G2" cpns_device "$DID")"; do
+	for ser in "$SER_S_SEED" "$SER_G2_DEV"; do
 		desc=$(key_desc "$ser")
-		expect_fail "not supported\|denied\|not permitted" keyctl update "$ser" 0123456789abcdef0123456789abcdef
+		expect_fail "not supported\|denied\|not permitted" \
+			keyctl update "$ser" 0123456789abcdef0123456789abcdef
 		expect_fail "not supported\|denied\|not permitted" \
 			sh -c "head -c 32 /dev/zero | keyctl pupdate $ser"
 		expect_eq "after update" "$(key_desc "$ser")" "$desc"
 	done
-	# The seed still works: the server still answers II-2 (with a
-	# MAC error for this made-up request, not a key error).
-	expect_fail_reason "$S" bad_mac nsx "$S" "$CPNSCTL" assign challenge "$SID" \
-		00000000000000000000000000000000 \
-		0000000000000000000000000000000000000000000000000000000000000000
+	# The seed still works: the server still answers II-2 (with a MAC
+	# error for this made-up request, not a key error).
+	expect_fail_reason "$S" bad_mac nsx "$S" "$CPNSCTL" assign challenge "$SID" $N1 $MAC
 }
 
 test_revoke_honoured()
 {
-	local ser
-
-	setup
-	ser=$(key_serial "$G1" cpns_seed "$SID")
 	nsx "$G1" "$CPNSCTL" assign request "$SID" >/dev/null
-	run keyctl revoke "$ser"
+	run keyctl revoke "$SER_G1_SEED"
 	expect_fail_reason "$G1" "key_invalid|no_key" nsx "$G1" "$CPNSCTL" assign request "$SID"
 	nsx "$G1" "$CPNSCTL" show
-	! nsx "$G1" "$CPNSCTL" show | grep -q "$SID" || fail "revoked seed still dumped"
+	! nsx "$G1" "$CPNSCTL" show | grep -qE "^ +$SID " || fail "revoked seed still dumped"
 	# GW1's Device Key is untouched.
-	nsx "$G1" "$CPNSCTL" show | grep -q "$DID" || fail "device key lost"
+	nsx "$G1" "$CPNSCTL" show | grep -qE "^ +$DID " || fail "device key lost"
 }
 
 test_unlink_honoured()
 {
-	local ser kr n1=00000000000000000000000000000000
-	local mac=0000000000000000000000000000000000000000000000000000000000000000
-
-	setup
-	kr=$(keyring_of "$S")
-	ser=$(key_serial "$S" cpns_seed "$SID")
 	# Before: the seed is found (the made-up MAC is what fails).
-	expect_fail_reason "$S" bad_mac nsx "$S" "$CPNSCTL" assign challenge "$SID" $n1 $mac
-	run keyctl unlink "$ser" "$kr"
-	expect_fail_reason "$S" no_key nsx "$S" "$CPNSCTL" assign challenge "$SID" $n1 $mac
-	! nsx "$S" "$CPNSCTL" show | grep -q "$SID" || fail "unlinked seed still dumped"
+	expect_fail_reason "$S" bad_mac nsx "$S" "$CPNSCTL" assign challenge "$SID" $N1 $MAC
+	run keyctl unlink "$SER_S_SEED" "$KR_S"
+	expect_fail_reason "$S" no_key nsx "$S" "$CPNSCTL" assign challenge "$SID" $N1 $MAC
+	! nsx "$S" "$CPNSCTL" show | grep -qE "^ +$SID " || fail "unlinked seed still dumped"
 	expect_fail_reason "$S" no_key nsx "$S" "$CPNSCTL" key del --seed "$SID"
 }
 
 test_revoked_device_key_unusable()
 {
-	local ser
-
-	setup
-	ser=$(key_serial "$G2" cpns_device "$DID")
-	run keyctl revoke "$ser"
+	run keyctl revoke "$SER_G2_DEV"
 	expect_fail_reason "$G2" "key_invalid|no_key" nsx "$G2" "$CPNSCTL" key del --device "$DID"
-	! nsx "$G2" "$CPNSCTL" show | grep -q "$DID" || fail "revoked key still dumped"
+	! nsx "$G2" "$CPNSCTL" show | grep -qE "^ +$DID " || fail "revoked key still dumped"
 }
 
 ktap_main

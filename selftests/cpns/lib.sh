@@ -229,15 +229,28 @@ ktap_main()
 	local tests t rc n=0 failed=0 reason
 
 	KTAP_SKIPFILE=$(mktemp /tmp/cpns-skip.XXXXXX)
+	KTAP_SETUP_VARS=$(mktemp /tmp/cpns-setup.XXXXXX)
 
 	# (No process substitution: the VM has no /dev/fd.)
 	tests=($(grep -oE '^test_[A-Za-z0-9_]+\(\)' "$0" | tr -d '()'))
 	echo "TAP version 13"
 	echo "1..${#tests[@]}"
+	# State shared by the tests of a file (made once: every process
+	# start is slow in the VM), by its optional ktap_setup.
+	KTAP_SETUP_OK=1
+	if declare -F ktap_setup >/dev/null; then
+		echo "# setup"
+		ktap_setup 2>&1 | sed 's/^/#     /'
+		[ "${PIPESTATUS[0]}" -eq 0 ] || KTAP_SETUP_OK=0
+		[ -f "$KTAP_SETUP_VARS" ] && . "$KTAP_SETUP_VARS"
+	fi
 	for t in "${tests[@]}"; do
 		n=$((n + 1))
 		echo "#  RUN ${t#test_} ..."
 		(
+			# Clean up only what this test makes.
+			CPNS_NETNS=()
+			[ $KTAP_SETUP_OK = 1 ] || { echo "FAIL: setup failed"; exit 1; }
 			set -eE -o pipefail
 			trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 			trap cpns_test_cleanup EXIT
@@ -255,7 +268,10 @@ ktap_main()
 		*) echo "not ok $n ${t#test_}"; failed=1 ;;
 		esac
 	done
-	rm -f "$KTAP_SKIPFILE"
+	rm -f "$KTAP_SKIPFILE" "$KTAP_SETUP_VARS"
+	for t in ${KTAP_SETUP_NETNS:-}; do
+		ip netns del "$t" 2>/dev/null
+	done
 	ns_cleanup
 	return $failed
 }
@@ -277,6 +293,30 @@ flow_setup()
 	DID=$(echo "$out" | sed -n 's/^did //p')
 	[ ${#SID} -eq 16 ] && [ ${#DID} -eq 32 ] || fail "cpns_flow printed no IDs"
 	echo "flow done: S=$S GW1=$G1 GW2=$G2 sid=$SID did=$DID"
+}
+
+# For ktap_setup: like flow_setup, and also the keyrings and key serials
+# (KR_S KR_G1 KR_G2; SER_S_SEED SER_G1_SEED SER_G1_DEV SER_G2_DEV), all
+# saved for the tests; the namespaces are removed after the last test.
+flow_setup_shared()
+{
+	(
+		set -eE -o pipefail
+		trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
+		trap 'echo "KTAP_SETUP_NETNS=\"${CPNS_NETNS[*]}\"" >>"$KTAP_SETUP_VARS"' EXIT
+		flow_setup
+		KR_S=$(keyring_of "$S")
+		KR_G1=$(keyring_of "$G1")
+		KR_G2=$(keyring_of "$G2")
+		SER_S_SEED=$(keyctl search "$KR_S" cpns_seed "$SID")
+		SER_G1_SEED=$(keyctl search "$KR_G1" cpns_seed "$SID")
+		SER_G1_DEV=$(keyctl search "$KR_G1" cpns_device "$DID")
+		SER_G2_DEV=$(keyctl search "$KR_G2" cpns_device "$DID")
+		for v in S G1 G2 SID DID KR_S KR_G1 KR_G2 SER_S_SEED \
+			 SER_G1_SEED SER_G1_DEV SER_G2_DEV; do
+			echo "$v=${!v}"
+		done >>"$KTAP_SETUP_VARS"
+	)
 }
 
 # The .cpns keyring of namespace NS.
