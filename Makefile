@@ -25,6 +25,9 @@ TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 KVER ?= $(shell $(TOP)/tools/install-deps --kver 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 CHECK_DIR := $(TOP)/build/check
+# The VM suite's time limit (tools/vm-run --timeout): TCG on two shared
+# cores is slow, and a hung VM still fails, just later.
+VM_TIMEOUT ?= 2400
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -76,7 +79,7 @@ check:
 	logs+=($(CHECK_DIR)/lint.log)
 	if ((built)); then
 		stage host-tests $(MAKE) --no-print-directory -C userspace test || true
-		stage vm-tests tools/vm-run --no-build || true
+		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/vm-tests.log)
 	fi
 	echo "==== summary (logs in $(CHECK_DIR))"
@@ -85,7 +88,7 @@ check:
 demo:
 	@$(TOP)/tools/install-deps
 	$(MAKE) --no-print-directory all
-	$(TOP)/tools/vm-run --no-build selftests/cpns/demo.sh
+	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) selftests/cpns/demo.sh
 
 check-debug:
 	$(TOP)/tools/debug-kernel/check
