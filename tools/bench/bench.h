@@ -21,7 +21,7 @@
 #include "ref.h"
 
 #define BENCH_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define BENCH_MAX_ROUNDS	16
+#define BENCH_MAX_ROUNDS	64
 #define BENCH_MAX_OPS		32
 
 /* The additional data of every SEAL and OPEN (as in vectors.json). */

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		"  -t, --time S        measure each side of each operation for S\n"
 		"                      seconds (default 1)\n"
 		"  -w, --warmup S      run each side S seconds untimed first (0.2)\n"
-		"  -r, --rounds N      in N slices, alternating the sides (3, 1-%d)\n"
+		"  -r, --rounds N      in N slices, alternating the sides (5, 1-%d)\n"
 		"  -j, --json          print JSON\n"
 		"      --rst           print a reStructuredText table\n"
 		"  -V, --vectors FILE  known-answer vectors (default $CPNS_VECTORS,\n"
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 	}
 	b->seconds = 1;
 	b->warmup = 0.2;
-	b->rounds = 3;
+	b->rounds = 5;
 	if (!vectors || !*vectors)
 		vectors = CPNS_BENCH_VECTORS;
 

@@ -148,20 +148,27 @@ static double ratio(const struct bench_sample *k, const struct bench_sample *u)
 	return ur > 0 ? bench_rate(k) / ur : 0;
 }
 
-/* The lowest and highest per-round ratio. */
-static void ratio_range(const struct bench_result *r, double *lo, double *hi)
+/* The lowest, median and highest of the per-round ratios. */
+static void ratio_range(const struct bench_result *r, double *lo, double *med,
+			double *hi)
 {
-	unsigned int i;
-	double x;
+	double x[BENCH_MAX_ROUNDS], t;
+	unsigned int i, j, n = r->rounds;
 
-	*lo = *hi = ratio(&r->k[0], &r->u[0]);
-	for (i = 1; i < r->rounds; i++) {
-		x = ratio(&r->k[i], &r->u[i]);
-		if (x < *lo)
-			*lo = x;
-		if (x > *hi)
-			*hi = x;
+	*lo = *med = *hi = 0;
+	if (!n || n > BENCH_MAX_ROUNDS)
+		return;
+	for (i = 0; i < n; i++) {
+		x[i] = ratio(&r->k[i], &r->u[i]);
+		for (j = i; j > 0 && x[j - 1] > x[j]; j--) {
+			t = x[j];
+			x[j] = x[j - 1];
+			x[j - 1] = t;
+		}
 	}
+	*lo = x[0];
+	*hi = x[n - 1];
+	*med = n & 1 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
 }
 
 /* A figure, or "-" for a side that was not measured. */
@@ -201,17 +208,17 @@ static void report_table(const struct bench *b, const struct bench_env *env,
 			 const struct bench_result *res, size_t nres)
 {
 	char f1[32], f2[32], f3[32];
-	double lo, hi;
+	double lo, med, hi;
 	bool k;
 	size_t i;
 
 	print_header(b, env, chk, "");
 	printf("\n%-17s %13s %13s %12s  %s\n", "operation", "kernel ops/s",
-	       "user ops/s", "kernel/user", "range over rounds");
+	       "user ops/s", "kernel/user", "rounds: min median max");
 	for (i = 0; i < nres; i++) {
 		k = res[i].ktot.ns;
-		ratio_range(&res[i], &lo, &hi);
-		snprintf(f3, sizeof(f3), "%.4f-%.4f", lo, hi);
+		ratio_range(&res[i], &lo, &med, &hi);
+		snprintf(f3, sizeof(f3), "%.4f %.4f %.4f", lo, med, hi);
 		printf("%-17s %13s %13.1f %12s  %s\n", res[i].op->name,
 		       fig(f1, sizeof(f1), "%.1f", bench_rate(&res[i].ktot), k),
 		       bench_rate(&res[i].utot),
@@ -230,20 +237,20 @@ static void report_rst(const struct bench *b, const struct bench_env *env,
 		       const struct bench_result *res, size_t nres)
 {
 	static const char rule[] =
-		"================  ============  ============  ===========  ===============";
+		"================  ============  ============  ===========  ======================";
 	char f1[32], f2[32], f3[32];
-	double lo, hi;
+	double lo, med, hi;
 	bool k;
 	size_t i;
 
 	print_header(b, env, chk, ".. ");
 	printf("\n%s\n%-16s  %12s  %12s  %11s  %s\n%s\n", rule, "operation",
-	       "kernel ops/s", "user ops/s", "kernel/user", "range (rounds)",
+	       "kernel ops/s", "user ops/s", "kernel/user", "min, median, max",
 	       rule);
 	for (i = 0; i < nres; i++) {
 		k = res[i].ktot.ns;
-		ratio_range(&res[i], &lo, &hi);
-		snprintf(f3, sizeof(f3), "%.4f-%.4f", lo, hi);
+		ratio_range(&res[i], &lo, &med, &hi);
+		snprintf(f3, sizeof(f3), "%.4f %.4f %.4f", lo, med, hi);
 		printf("%-16s  %12s  %12.0f  %11s  %s\n", res[i].op->name,
 		       fig(f1, sizeof(f1), "%.0f", bench_rate(&res[i].ktot), k),
 		       bench_rate(&res[i].utot),
@@ -276,7 +283,7 @@ static int report_json(const struct bench *b, const struct bench_env *env,
 		       const struct bench_result *res, size_t nres)
 {
 	json_object *root, *o, *ops, *rounds, *r;
-	double lo, hi;
+	double lo, med, hi;
 	unsigned int j;
 	size_t i;
 	bool k;
@@ -330,12 +337,14 @@ static int report_json(const struct bench *b, const struct bench_env *env,
 		json_object_object_add(o, "kernel", json_sample(&res[i].ktot));
 		json_object_object_add(o, "user", json_sample(&res[i].utot));
 		k = res[i].ktot.ns;
-		ratio_range(&res[i], &lo, &hi);
+		ratio_range(&res[i], &lo, &med, &hi);
 		json_object_object_add(o, "ratio", !k ? NULL :
 				       json_object_new_double(ratio(&res[i].ktot,
 								    &res[i].utot)));
 		json_object_object_add(o, "ratio_min",
 				       k ? json_object_new_double(lo) : NULL);
+		json_object_object_add(o, "ratio_median",
+				       k ? json_object_new_double(med) : NULL);
 		json_object_object_add(o, "ratio_max",
 				       k ? json_object_new_double(hi) : NULL);
 		rounds = json_object_new_array();
