@@ -17,7 +17,7 @@
 DAEMON_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 DAEMON_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-DAEMON_LIB_SRC := $(wildcard $(addprefix $(DAEMON_DIR)/lib/, log.c conf.c conn.c loop.c))
+DAEMON_LIB_SRC := $(addprefix $(DAEMON_DIR)/lib/, log.c conf.c conn.c loop.c)
 DAEMON_LIB_OBJ := $(DAEMON_LIB_SRC:.c=.o)
 DAEMON_LIB_HDR := $(DAEMON_DIR)/lib/daemon.h $(DAEMON_DIR)/lib/wire.h \
 		  $(DAEMON_DIR)/../include/uapi/linux/cpns.h

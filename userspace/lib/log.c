@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Logging for the daemons: one line per event, to stderr or syslog. Lines
+ * are built whole and written with one write() so that lines of several
+ * processes sharing a terminal or a test log do not mix.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpns.h"
+#include "daemon.h"
+
+static const char *log_ident = "cpns";
+static enum cpns_log_target log_target = CPNS_LOG_STDERR;
+static int log_level = CPNS_LOG_INFO;
+static bool log_syslog_open;
+
+static const char *const level_names[] = {
+	[CPNS_LOG_ERR] = "err",
+	[CPNS_LOG_WARNING] = "warning",
+	[CPNS_LOG_NOTICE] = "notice",
+	[CPNS_LOG_INFO] = "info",
+	[CPNS_LOG_DEBUG] = "debug",
+};
+
+void cpns_log_open(const char *ident, enum cpns_log_target target, int level)
+{
+	if (log_syslog_open && (target != CPNS_LOG_SYSLOG ||
+				strcmp(ident, log_ident))) {
+		closelog();
+		log_syslog_open = false;
+	}
+	log_ident = ident;
+	log_target = target;
+	log_level = level;
+	if (target == CPNS_LOG_SYSLOG && !log_syslog_open) {
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog_open = true;
+	}
+}
+
+void cpns_log_close(void)
+{
+	if (log_syslog_open)
+		closelog();
+	log_syslog_open = false;
+	log_target = CPNS_LOG_STDERR;
+}
+
+bool cpns_log_enabled(int level)
+{
+	return level <= log_level;
+}
+
+const char *cpns_log_level_name(int level)
+{
+	if (level < CPNS_LOG_ERR || level > CPNS_LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+int cpns_log_level_parse(const char *s, int *level)
+{
+	int i;
+
+	for (i = CPNS_LOG_ERR; i <= CPNS_LOG_DEBUG; i++) {
+		if (!strcmp(s, level_names[i])) {
+			*level = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int cpns_log_target_parse(const char *s, enum cpns_log_target *target)
+{
+	if (!strcmp(s, "stderr"))
+		*target = CPNS_LOG_STDERR;
+	else if (!strcmp(s, "syslog"))
+		*target = CPNS_LOG_SYSLOG;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Control characters (a peer's name never has any, but an errno text or a
+ * path could) would let one log line pose as two. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+void cpns_vlog(int level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	struct timespec ts;
+	struct tm tm;
+	size_t n = 0;
+	int saved = errno;
+	ssize_t w;
+	int ret;
+
+	if (!cpns_log_enabled(level))
+		return;
+
+	if (log_target == CPNS_LOG_STDERR) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
+		ret = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s%s",
+			       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
+			       level <= CPNS_LOG_WARNING ?
+			       cpns_log_level_name(level) : "",
+			       level <= CPNS_LOG_WARNING ? ": " : "");
+		if (ret > 0)
+			n += (size_t)ret < sizeof(line) - n ?
+			     (size_t)ret : sizeof(line) - n - 1;
+	}
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	sanitize(line + n);
+
+	if (log_target == CPNS_LOG_SYSLOG) {
+		syslog(level, "%s", line);
+	} else {
+		n = strlen(line);
+		if (n > sizeof(line) - 2)
+			n = sizeof(line) - 2;
+		line[n++] = '\n';
+		/* One write per line; nowhere to report its failure. */
+		w = write(STDERR_FILENO, line, n);
+		(void)w;
+	}
+	errno = saved;
+}
+
+void cpns_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cpns_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+const char *cpns_log_hex(const void *p, size_t len)
+{
+	static char slots[CPNS_LOG_HEX_SLOTS][2 * CPNS_LOG_HEX_MAX + 4];
+	static unsigned int next;
+	char *out = slots[next++ % CPNS_LOG_HEX_SLOTS];
+	bool cut = len > CPNS_LOG_HEX_MAX;
+
+	if (cut)
+		len = CPNS_LOG_HEX_MAX;
+	cpns_hex_encode(out, p, len);
+	if (cut)
+		strcpy(out + 2 * len, "...");
+	return out;
+}
