@@ -67,6 +67,13 @@ enum cpns_log_target {
 void cpns_log_open(const char *ident, enum cpns_log_target target, int level);
 void cpns_log_close(void);
 
+/*
+ * With syslog as the target, also write each line to stderr (on by
+ * default from cpns_daemon_start() to cpns_daemon_ready(), so that
+ * start-up errors of a detaching daemon reach the terminal).
+ */
+void cpns_log_echo(bool on);
+
 /* Is a message of this level written? (to skip building costly ones) */
 bool cpns_log_enabled(int level);
 

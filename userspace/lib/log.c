@@ -17,6 +17,7 @@ static const char *log_ident = "cpns";
 static enum cpns_log_target log_target = CPNS_LOG_STDERR;
 static int log_level = CPNS_LOG_INFO;
 static bool log_syslog_open;
+static bool log_echo;
 
 static const char *const level_names[] = {
 	[CPNS_LOG_ERR] = "err",
@@ -48,6 +49,11 @@ void cpns_log_close(void)
 		closelog();
 	log_syslog_open = false;
 	log_target = CPNS_LOG_STDERR;
+}
+
+void cpns_log_echo(bool on)
+{
+	log_echo = on;
 }
 
 bool cpns_log_enabled(int level)
@@ -95,46 +101,49 @@ static void sanitize(char *s)
 			*s = '?';
 }
 
-void cpns_vlog(int level, const char *fmt, va_list ap)
+/* Write one line to stderr with a time, ident, pid and level prefix. */
+static void stderr_line(int level, const char *msg)
 {
-	char line[1024];
+	char line[1100];
 	struct timespec ts;
 	struct tm tm;
-	size_t n = 0;
-	int saved = errno;
+	size_t n;
 	ssize_t w;
 	int ret;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
+	ret = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s%s%s\n",
+		       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
+		       level <= CPNS_LOG_WARNING ?
+		       cpns_log_level_name(level) : "",
+		       level <= CPNS_LOG_WARNING ? ": " : "", msg);
+	if (ret < 0)
+		return;
+	n += (size_t)ret;
+	if (n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* One write per line; nowhere to report its failure. */
+	w = write(STDERR_FILENO, line, n);
+	(void)w;
+}
+
+void cpns_vlog(int level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int saved = errno;
+
 	if (!cpns_log_enabled(level))
 		return;
-
-	if (log_target == CPNS_LOG_STDERR) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
-		ret = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s%s",
-			       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
-			       level <= CPNS_LOG_WARNING ?
-			       cpns_log_level_name(level) : "",
-			       level <= CPNS_LOG_WARNING ? ": " : "");
-		if (ret > 0)
-			n += (size_t)ret < sizeof(line) - n ?
-			     (size_t)ret : sizeof(line) - n - 1;
-	}
-	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	sanitize(line + n);
-
-	if (log_target == CPNS_LOG_SYSLOG) {
-		syslog(level, "%s", line);
-	} else {
-		n = strlen(line);
-		if (n > sizeof(line) - 2)
-			n = sizeof(line) - 2;
-		line[n++] = '\n';
-		/* One write per line; nowhere to report its failure. */
-		w = write(STDERR_FILENO, line, n);
-		(void)w;
-	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sanitize(msg);
+	if (log_target == CPNS_LOG_SYSLOG)
+		syslog(level, "%s", msg);
+	if (log_target == CPNS_LOG_STDERR || log_echo)
+		stderr_line(level, msg);
 	errno = saved;
 }
 

@@ -423,6 +423,7 @@ int cpns_daemon_start(void)
 	}
 	close(pfd[0]);
 	ready_fd = pfd[1];
+	cpns_log_echo(true);
 	if (setsid() < 0)
 		return -errno;
 	umask(022);
@@ -443,6 +444,7 @@ void cpns_daemon_ready(void)
 
 	if (ready_fd < 0)
 		return;
+	cpns_log_echo(false);
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDERR_FILENO);

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cpns-serverd: the CPNS Server daemon. Options, the configuration file,
+ * start-up (log, netlink handle, listening sockets, optionally detaching
+ * from the terminal) and a clean shutdown on SIGTERM or SIGINT that ends
+ * every a-flow and session in the kernel. The protocol work is in
+ * server.c and the per-flow files.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "serverd.h"
+
+#define DEFAULT_CONF	"/etc/cpns/cpns-serverd.conf"
+
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+static const char *const log_levels[] = {
+	"err", "warning", "notice", "info", "debug", NULL
+};
+
+#define KEY(n, t, d, lo, hi, h) \
+	{ .name = n, .type = t, .def = d, .min = lo, .max = hi, .help = h }
+
+/* Documentation/cpns.conf.rst, section "cpns-serverd". */
+static const struct cpns_conf_key schema[] = {
+	{ .name = "listen", .type = CPNS_CONF_ADDR, .repeat = true,
+	  .required = true,
+	  .help = "ADDR:PORT or [IPv6]:PORT to accept gateways on" },
+	KEY("max_connections", CPNS_CONF_UINT, "512", 1, 65536,
+	    "connections open at once; more are refused with ERROR busy"),
+	KEY("max_pending", CPNS_CONF_UINT, "64", 1, 65536,
+	    "a-flows between a-0 and a-3 at once; more: ERROR busy"),
+	KEY("idle_timeout", CPNS_CONF_UINT, "300", 1, 86400,
+	    "seconds without a frame before a connection is closed"),
+	KEY("step_timeout", CPNS_CONF_UINT, "30", 1, 3600,
+	    "seconds to wait for AUTH_CLIENT after AUTH_CHALLENGE"),
+	KEY("frame_timeout", CPNS_CONF_UINT, "10", 1, 3600,
+	    "seconds from a frame's first byte to its last"),
+	KEY("seed_lifetime", CPNS_CONF_UINT, "0", 0, UINT32_MAX,
+	    "lifetime of a new Key Seed in seconds, 0 for none"),
+	{ .name = "seed_allow", .type = CPNS_CONF_NAME, .repeat = true,
+	  .help = "gateway name that may receive a seed (default: any)" },
+	{ .name = "log", .type = CPNS_CONF_ENUM, .choices = log_targets,
+	  .def = "stderr", .help = "where to log: stderr or syslog" },
+	{ .name = "log_level", .type = CPNS_CONF_ENUM, .choices = log_levels,
+	  .def = "info", .help = "least important messages logged" },
+	{ .name = NULL }
+};
+
+static void usage(FILE *f)
+{
+	const struct cpns_conf_key *k;
+
+	fprintf(f,
+		"Usage: %s [-f] [-c FILE]\n"
+		"       %s --check [-c FILE]\n"
+		"The CPNS Server: serves flows I, II and a of OMA CPNS Device ID/Key\n"
+		"Assignment (CPNS-KA-1) to gateways over TCP, with the cpns kernel\n"
+		"module holding every secret.\n\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -f, --foreground   do not detach; log where the file says\n"
+		"  -n, --check        check the configuration and exit\n"
+		"  -h, --help         this help\n"
+		"  -V, --version      version\n\n"
+		"Configuration keys (Documentation/cpns.conf.rst):\n",
+		SERVERD_NAME, SERVERD_NAME, DEFAULT_CONF);
+	for (k = schema; k->name; k++)
+		fprintf(f, "  %-16s %s%s%s%s\n", k->name, k->help,
+			k->def ? " [" : "", k->def ? k->def : "",
+			k->def ? "]" : "");
+}
+
+/* The checked configuration into *sc (pointers into conf). */
+static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
+		     const char *path)
+{
+	static const char *allow[SERVERD_MAX_ALLOW + 1];
+	const struct cpns_conf_value *v;
+	size_t i, n;
+
+	memset(sc, 0, sizeof(*sc));
+	n = cpns_conf_count(conf, NULL, "listen");
+	if (n > SERVERD_MAX_LISTEN) {
+		v = cpns_conf_get(conf, NULL, "listen", SERVERD_MAX_LISTEN);
+		fprintf(stderr, "%s:%u: listen: at most %d addresses\n", path,
+			v->line, SERVERD_MAX_LISTEN);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		v = cpns_conf_get(conf, NULL, "listen", i);
+		sc->listen[i] = v->addr;
+		sc->listen_len[i] = v->addrlen;
+	}
+	sc->nlisten = n;
+	sc->max_connections = (unsigned int)cpns_conf_uint(conf, NULL,
+							   "max_connections");
+	sc->max_pending = (unsigned int)cpns_conf_uint(conf, NULL,
+						       "max_pending");
+	sc->idle_timeout = (unsigned int)cpns_conf_uint(conf, NULL,
+							"idle_timeout");
+	sc->step_timeout = (unsigned int)cpns_conf_uint(conf, NULL,
+							"step_timeout");
+	sc->frame_timeout = (unsigned int)cpns_conf_uint(conf, NULL,
+							 "frame_timeout");
+	sc->seed_lifetime = (unsigned int)cpns_conf_uint(conf, NULL,
+							 "seed_lifetime");
+	n = cpns_conf_count(conf, NULL, "seed_allow");
+	if (n >= sizeof(allow) / sizeof(allow[0])) {
+		v = cpns_conf_get(conf, NULL, "seed_allow", n - 1);
+		fprintf(stderr, "%s:%u: seed_allow: at most %zu names\n", path,
+			v->line, sizeof(allow) / sizeof(allow[0]) - 1);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		allow[i] = cpns_conf_get(conf, NULL, "seed_allow", i)->text;
+	allow[n] = NULL;
+	sc->seed_allow = allow;
+	sc->nseed_allow = n;
+	return 0;
+}
+
+/* Room for max_connections sockets, the listeners and a few more. */
+static void raise_fd_limit(unsigned int conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)conns + SERVERD_MAX_LISTEN + 32;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < want)
+		cpns_warn("descriptor limit %llu is below max_connections %u: accepting will pause when it is reached",
+			  (unsigned long long)rl.rlim_cur, conns);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = DEFAULT_CONF;
+	bool foreground = false, check = false;
+	enum cpns_log_target target;
+	struct server_conf sconf;
+	struct cpns_conf *conf;
+	struct cpns_loop *loop;
+	struct cpns_info info;
+	struct cpns_nl *nl;
+	struct server srv;
+	char err[512];
+	int c, level, ret, status = 1;
+
+	while ((c = getopt_long(argc, argv, "c:fnhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("%s %s (wire protocol %d, netlink family %s %d)\n",
+			       SERVERD_NAME, SERVERD_VERSION, CPNS_WIRE_VERSION,
+			       CPNS_GENL_NAME, CPNS_GENL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
+			SERVERD_NAME, argv[optind]);
+		return 1;
+	}
+
+	if (cpns_conf_load(path, schema, &conf, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", SERVERD_NAME, err);
+		return 1;
+	}
+	if (conf_read(conf, &sconf, path))
+		goto out_conf;
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		status = 0;
+		goto out_conf;
+	}
+
+	target = cpns_conf_enum(conf, NULL, "log") == 1 ? CPNS_LOG_SYSLOG :
+							   CPNS_LOG_STDERR;
+	cpns_log_level_parse(cpns_conf_str(conf, NULL, "log_level"), &level);
+	if (!foreground && target == CPNS_LOG_STDERR) {
+		/* Detached, stderr goes nowhere. */
+		target = CPNS_LOG_SYSLOG;
+	}
+	cpns_log_open(SERVERD_NAME, target, level);
+	if (!foreground) {
+		ret = cpns_daemon_start();
+		if (ret) {
+			cpns_err("cannot detach: %s", strerror(-ret));
+			goto out_conf;
+		}
+	}
+	raise_fd_limit(sconf.max_connections);
+
+	nl = cpns_open();
+	if (!nl) {
+		cpns_err("cannot open the cpns netlink family: %s%s",
+			 strerror(errno),
+			 errno == ENOENT ? " (is cpns.ko loaded?)" : "");
+		goto out_conf;
+	}
+	if (cpns_get_info(nl, &info)) {
+		cpns_err("cpns get_info: %s", cpns_last_error(nl));
+		goto out_nl;
+	}
+	if (info.pending_timeout < sconf.step_timeout)
+		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): challenges of flow II may expire before GW1 answers",
+			  info.pending_timeout, sconf.step_timeout);
+
+	loop = cpns_loop_new();
+	if (!loop) {
+		cpns_err("event loop: %s", strerror(errno));
+		goto out_nl;
+	}
+	if (server_start(&srv, &sconf, loop, nl))
+		goto out_loop;
+
+	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
+		    SERVERD_VERSION, CPNS_WIRE_VERSION, info.version,
+		    info.pending_max, info.pending_timeout, info.session_max);
+	cpns_daemon_ready();
+
+	ret = cpns_loop_run(loop);
+	if (ret)
+		cpns_err("event loop: %s", strerror(-ret));
+	else
+		status = 0;
+	server_stop(&srv);
+	cpns_notice("stopped%s%s", cpns_loop_stop_signal(loop) ? " by " : "",
+		    cpns_loop_stop_signal(loop) ?
+		    strsignal(cpns_loop_stop_signal(loop)) : "");
+out_loop:
+	cpns_loop_free(loop);
+out_nl:
+	cpns_close(nl);
+out_conf:
+	cpns_conf_free(conf);
+	cpns_log_close();
+	return status;
+}

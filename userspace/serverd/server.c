@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cpns-serverd's connections: listening sockets, accepting within the
+ * configured bound, reading frames and dispatching them through the state
+ * table of Documentation/protocol.rst 9.1, deadlines, ERROR and close, and
+ * the mapping of kernel errors to wire codes (7.2).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "serverd.h"
+
+/* Messages one connection may have handled per wake-up, so that a busy
+ * peer cannot starve the others (the loop is level-triggered). */
+#define SCONN_BURST		16
+/* How long accepting pauses when the process is out of descriptors. */
+#define ACCEPT_PAUSE_MS		1000
+
+static const char *const state_names[] = {
+	[SC_START] = "START",
+	[SC_LINK] = "LINK",
+	[SC_AUTH_WAIT] = "AUTH_WAIT",
+	[SC_SESSION] = "SESSION",
+};
+
+static const char *type_name(unsigned int type)
+{
+	const char *name = cpns_wire_type_name(type);
+
+	return name ? name : "unknown message";
+}
+
+/* ------------------------------------------------------- error mapping */
+
+unsigned int server_wire_code(int err, bool by_device)
+{
+	switch (err) {
+	case -EBADMSG:
+		return CPNS_WIRE_ERR_BAD_MAC;
+	case -ENOKEY:
+		return by_device ? CPNS_WIRE_ERR_UNKNOWN_DEVICE :
+				   CPNS_WIRE_ERR_UNKNOWN_SEED;
+	case -EKEYREVOKED:
+	case -EKEYEXPIRED:
+	case -ENOENT:
+		return CPNS_WIRE_ERR_EXPIRED;
+	case -EINVAL:
+		/*
+		 * The daemon only sends values of the exact sizes, so the
+		 * kernel's EINVAL is its STATE failure (e.g. a seed of the
+		 * wrong role).
+		 */
+		return CPNS_WIRE_ERR_UNEXPECTED;
+	case -EALREADY:
+		return CPNS_WIRE_ERR_REPLAY;
+	case -EBUSY:
+		return CPNS_WIRE_ERR_BUSY;
+	case -EEXIST:
+		return CPNS_WIRE_ERR_EXISTS;
+	case -EKEYREJECTED:
+		return CPNS_WIRE_ERR_MALFORMED;
+	default:
+		return CPNS_WIRE_ERR_INTERNAL;
+	}
+}
+
+void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
+		  const char *fmt, ...)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
+		cpns_wire_code_name(code), ref_type ? " refusing " : "",
+		ref_type ? type_name(ref_type) : "", text);
+	/* The flow is abandoned: free its kernel object now, not at close. */
+	auth_end(sc);
+	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
+		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
+		cpns_conn_close(&sc->c);
+	}
+}
+
+void sconn_kernel_error(struct sconn *sc, const char *step, int err,
+			bool by_device, unsigned int ref_type)
+{
+	unsigned int code = server_wire_code(err, by_device);
+	const char *why = cpns_last_error(sc->srv->nl);
+
+	if (code == CPNS_WIRE_ERR_INTERNAL)
+		sc_err(sc, "%s: kernel failure: %s", step, why);
+	sconn_refuse(sc, code, ref_type, "%s: %s", step, why);
+}
+
+int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg)
+{
+	int ret = cpns_conn_send(&sc->c, msg);
+
+	if (!ret)
+		return 0;
+	if (ret == -ENOBUFS)
+		sc_warn(sc, "peer does not read: %s not sent, closing",
+			type_name(msg->type));
+	else if (sc->c.state == CPNS_CONN_DEAD)
+		sc_info(sc, "write failed: %s", strerror(sc->c.sys_err));
+	else
+		sc_err(sc, "%s does not encode: %s", type_name(msg->type),
+		       cpns_wire_strerror(ret));
+	cpns_conn_close(&sc->c);
+	return -1;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+void sconn_arm(struct sconn *sc)
+{
+	uint64_t when = cpns_conn_next_deadline(&sc->c);
+
+	if (!when)
+		cpns_timer_disarm(sc->srv->loop, &sc->t);
+	else if (cpns_timer_arm(sc->srv->loop, &sc->t, when))
+		cpns_conn_close(&sc->c);	/* no memory for the heap */
+}
+
+static void sconn_free(struct sconn *sc)
+{
+	struct server *srv = sc->srv;
+
+	auth_end(sc);
+	cpns_timer_disarm(srv->loop, &sc->t);
+	cpns_watch_del(srv->loop, &sc->w);
+	cpns_conn_close(&sc->c);
+	if (sc->prev)
+		sc->prev->next = sc->next;
+	else
+		srv->conns = sc->next;
+	if (sc->next)
+		sc->next->prev = sc->prev;
+	srv->nconns--;
+	sc_debug(sc, "closed (%llu frames in, %llu out, %llu reports)",
+		 (unsigned long long)sc->c.frames_in,
+		 (unsigned long long)sc->c.frames_out,
+		 (unsigned long long)sc->reports);
+	free(sc);
+}
+
+/*
+ * The end of every event on sc: free it if it is finished, else give the
+ * loop its events and its timer. A peer that does not read what we wrote
+ * is not read either until it does.
+ */
+static void sconn_update(struct sconn *sc)
+{
+	uint32_t events;
+
+	if (sc->c.state == CPNS_CONN_DEAD) {
+		sconn_free(sc);
+		return;
+	}
+	events = cpns_conn_events(&sc->c);
+	if (sc->c.state == CPNS_CONN_OPEN && cpns_conn_want_write(&sc->c))
+		events = EPOLLOUT;
+	if (cpns_watch_mod(sc->srv->loop, &sc->w, events)) {
+		cpns_conn_close(&sc->c);
+		sconn_free(sc);
+		return;
+	}
+	sconn_arm(sc);
+	if (sc->c.state == CPNS_CONN_DEAD)
+		sconn_free(sc);
+}
+
+/* ----------------------------------------------------------- dispatch */
+
+/* Section 9.1: which message each state accepts, and what it runs. */
+static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
+{
+	const struct server_conf *conf = sc->srv->conf;
+	int state = sc->state;
+
+	sc_debug(sc, "received %s in %s", type_name(msg->type),
+		 state_names[state]);
+
+	if (msg->type == CPNS_WIRE_ERROR) {
+		/* 7.3: log it and close, never answer it. */
+		sc_warn(sc, "peer sent ERROR %u (%s)%s%s: %s",
+			msg->error.code, cpns_wire_code_name(msg->error.code),
+			msg->error.ref_type ? " about " : "",
+			msg->error.ref_type ?
+			type_name(msg->error.ref_type) : "",
+			msg->error.text.s);
+		cpns_conn_close(&sc->c);
+		return;
+	}
+
+	switch (msg->type) {
+	case CPNS_WIRE_SEED_REQUEST:
+		if (state != SC_START && state != SC_LINK)
+			break;
+		seed_request(sc, &msg->seed_request);
+		goto link;
+	case CPNS_WIRE_ASSIGN_REQUEST:
+		if (state != SC_START && state != SC_LINK)
+			break;
+		assign_request(sc, &msg->assign_request);
+		goto link;
+	case CPNS_WIRE_ASSIGN_DEVICE_ID:
+		if (state != SC_START && state != SC_LINK)
+			break;
+		assign_device_id(sc, &msg->assign_device_id);
+		goto link;
+	case CPNS_WIRE_AUTH_HELLO:
+		if (state != SC_START)
+			break;
+		auth_hello(sc, &msg->auth_hello);
+		return;
+	case CPNS_WIRE_AUTH_CLIENT:
+		if (state != SC_AUTH_WAIT)
+			break;
+		auth_client(sc, &msg->auth_client);
+		goto idle;
+	case CPNS_WIRE_SEALED:
+		if (state != SC_SESSION)
+			break;
+		session_sealed(sc, &msg->sealed);
+		goto idle;
+	default:
+		break;
+	}
+	sconn_refuse(sc, CPNS_WIRE_ERR_UNEXPECTED, msg->type,
+		     "%s is not accepted in state %s", type_name(msg->type),
+		     state_names[state]);
+	return;
+
+link:
+	if (sc->c.state == CPNS_CONN_OPEN)
+		sc->state = SC_LINK;
+idle:
+	if (sc->c.state == CPNS_CONN_OPEN)
+		cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
+				       conf->idle_timeout * 1000);
+}
+
+static void sconn_read(struct sconn *sc)
+{
+	struct cpns_wire_msg msg;
+	int i, ret;
+
+	for (i = 0; i < SCONN_BURST; i++) {
+		if (sc->c.state == CPNS_CONN_OPEN &&
+		    cpns_conn_want_write(&sc->c))
+			return;		/* answer out first */
+		ret = cpns_conn_recv(&sc->c, &msg);
+		switch (ret) {
+		case CPNS_CONN_MSG:
+			sconn_dispatch(sc, &msg);
+			if (sc->c.state != CPNS_CONN_OPEN)
+				return;
+			continue;
+		case CPNS_CONN_AGAIN:
+			return;
+		case CPNS_CONN_CLOSED:
+			if (sc->c.state == CPNS_CONN_DEAD)
+				sc_debug(sc, "peer closed after ERROR");
+			else if (sc->c.rlen)
+				sc_warn(sc, "peer closed in the middle of a frame (%zu bytes)",
+					sc->c.rlen);
+			else if (sc->state == SC_AUTH_WAIT)
+				sc_warn(sc, "peer closed in the middle of flow a (after a-0)");
+			else if (sc->state == SC_SESSION)
+				sc_info(sc, "session with device id %s closed by the peer",
+					HEX(sc->did));
+			else
+				sc_debug(sc, "closed by the peer");
+			cpns_conn_close(&sc->c);
+			return;
+		case CPNS_CONN_IOERR:
+			sc_info(sc, "read failed: %s", strerror(sc->c.sys_err));
+			cpns_conn_close(&sc->c);
+			return;
+		default:
+			/* Framing or decoding (sections 3.3, 3.4). */
+			sconn_refuse(sc, cpns_wire_err_code(ret),
+				     sc->c.bad_type, "%s",
+				     cpns_wire_strerror(ret));
+			return;
+		}
+	}
+}
+
+static void sconn_event(struct cpns_loop *loop, struct cpns_watch *w,
+			uint32_t events)
+{
+	struct sconn *sc = w->arg;
+	int ret;
+
+	(void)loop;
+	if (events & EPOLLOUT && cpns_conn_want_write(&sc->c)) {
+		ret = cpns_conn_flush(&sc->c);
+		if (ret < 0) {
+			sc_info(sc, "write failed: %s", strerror(-ret));
+			cpns_conn_close(&sc->c);
+		}
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		sconn_read(sc);
+	sconn_update(sc);
+}
+
+static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	struct sconn *sc = t->arg;
+	const struct server_conf *conf = sc->srv->conf;
+	int kind = cpns_conn_expired(&sc->c, cpns_now_ms());
+
+	(void)loop;
+	switch (kind) {
+	case CPNS_DL_FRAME:
+		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT,
+			     sc->c.rlen >= 2 ? sc->c.rbuf[1] : 0,
+			     "frame not complete within %u s (%zu bytes received)",
+			     conf->frame_timeout, sc->c.rlen);
+		break;
+	case CPNS_DL_STEP:
+		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT, 0,
+			     "no AUTH_CLIENT within %u s of AUTH_CHALLENGE",
+			     conf->step_timeout);
+		break;
+	case CPNS_DL_IDLE:
+		if (sc->state == SC_SESSION)
+			sc_info(sc, "session with device id %s idle for %u s: closing",
+				HEX(sc->did), conf->idle_timeout);
+		else
+			sc_info(sc, "idle for %u s: closing",
+				conf->idle_timeout);
+		cpns_conn_close(&sc->c);
+		break;
+	case CPNS_DL_LINGER:
+		sc_debug(sc, "closing after ERROR");
+		cpns_conn_close(&sc->c);
+		break;
+	default:
+		break;
+	}
+	sconn_update(sc);
+}
+
+/* ---------------------------------------------------------- accepting */
+
+
+static void accept_resume(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	struct server *srv = t->arg;
+	size_t i;
+
+	for (i = 0; i < srv->nls; i++)
+		cpns_watch_mod(loop, &srv->ls[i].w, EPOLLIN);
+}
+
+static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
+			   uint32_t events)
+{
+	struct listener *l = w->arg;
+	struct server *srv = l->srv;
+	char peer[CPNS_ADDR_STRLEN];
+	struct sconn *sc;
+	int fd, ret;
+
+	(void)events;
+	for (;;) {
+		fd = cpns_accept(l->fd, peer, sizeof(peer));
+		if (fd == -EAGAIN)
+			return;
+		if (fd < 0) {
+			cpns_warn("accept on %s: %s", l->addr, strerror(-fd));
+			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+			    fd == -ENOMEM) {
+				/* Level-triggered: pause, or spin. */
+				size_t i;
+
+				for (i = 0; i < srv->nls; i++)
+					cpns_watch_mod(loop, &srv->ls[i].w, 0);
+				cpns_timer_arm(loop, &srv->accept_pause,
+					       cpns_now_ms() + ACCEPT_PAUSE_MS);
+			}
+			return;
+		}
+		srv->accepted++;
+		if (srv->nconns >= srv->conf->max_connections) {
+			struct cpns_conn tmp;
+
+			srv->refused_busy++;
+			cpns_warn("%s: refused: %u connections already (max_connections)",
+				  peer, srv->nconns);
+			cpns_conn_init(&tmp, fd, false, peer);
+			cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
+					     "too many connections");
+			cpns_conn_close(&tmp);
+			continue;
+		}
+		sc = calloc(1, sizeof(*sc));
+		if (!sc) {
+			cpns_err("%s: out of memory", peer);
+			close(fd);
+			continue;
+		}
+		sc->srv = srv;
+		sc->id = ++srv->next_id;
+		sc->state = SC_START;
+		cpns_conn_init(&sc->c, fd, false, peer);
+		sc->c.frame_timeout = srv->conf->frame_timeout * 1000ULL;
+		cpns_timer_init(&sc->t, sconn_timeout, sc);
+		ret = cpns_watch_add(loop, &sc->w, fd, EPOLLIN, sconn_event,
+				     sc);
+		if (ret) {
+			cpns_err("%s: epoll: %s", peer, strerror(-ret));
+			cpns_conn_close(&sc->c);
+			free(sc);
+			continue;
+		}
+		sc->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = sc;
+		srv->conns = sc;
+		srv->nconns++;
+		sc_debug(sc, "connected on %s (%u open)", l->addr,
+			 srv->nconns);
+		cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
+				       srv->conf->idle_timeout * 1000);
+		sconn_update(sc);
+	}
+}
+
+int server_start(struct server *srv, const struct server_conf *conf,
+		 struct cpns_loop *loop, struct cpns_nl *nl)
+{
+	size_t i;
+	int fd, ret;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->conf = conf;
+	srv->loop = loop;
+	srv->nl = nl;
+	cpns_timer_init(&srv->accept_pause, accept_resume, srv);
+	for (i = 0; i < conf->nlisten; i++) {
+		struct listener *l = &srv->ls[i];
+
+		cpns_addr_str((const struct sockaddr *)&conf->listen[i],
+			      conf->listen_len[i], l->addr, sizeof(l->addr));
+		fd = cpns_listen((const struct sockaddr *)&conf->listen[i],
+				 conf->listen_len[i], 128);
+		if (fd < 0) {
+			cpns_err("cannot listen on %s: %s", l->addr,
+				 strerror(-fd));
+			ret = fd;
+			goto err_close;
+		}
+		l->fd = fd;
+		l->srv = srv;
+		ret = cpns_watch_add(loop, &l->w, fd, EPOLLIN, listener_event,
+				     l);
+		if (ret) {
+			close(fd);
+			goto err_close;
+		}
+		srv->nls++;
+		cpns_notice("listening on %s", l->addr);
+	}
+	return 0;
+
+err_close:
+	server_stop(srv);
+	return ret;
+}
+
+void server_stop(struct server *srv)
+{
+	unsigned int sessions = 0, conns = srv->nconns;
+	size_t i;
+
+	while (srv->conns) {
+		if (srv->conns->handle)
+			sessions++;
+		sconn_free(srv->conns);
+	}
+	cpns_timer_disarm(srv->loop, &srv->accept_pause);
+	for (i = 0; i < srv->nls; i++) {
+		cpns_watch_del(srv->loop, &srv->ls[i].w);
+		close(srv->ls[i].fd);
+	}
+	srv->nls = 0;
+	if (conns)
+		cpns_notice("closed %u connections, ended %u a-flows and sessions",
+			    conns, sessions);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * cpns-serverd: the CPNS Server of Documentation/protocol.rst (role S).
+ *
+ *   main.c     options, configuration, start-up and shutdown
+ *   server.c   listening sockets, connections (events, deadlines, limits),
+ *              the state table of section 9.1, kernel errors to wire codes
+ *   seed.c     flow I: SEED_REQUEST -> SEED_NEW, SEED_EXPORT -> SEED_RESPONSE
+ *   assign.c   flow II: ASSIGN_REQUEST -> ASSIGN_CHALLENGE,
+ *              ASSIGN_DEVICE_ID -> ASSIGN_CONFIRM
+ *   auth.c     flow a: AUTH_HELLO -> AUTH_CHALLENGE, AUTH_CLIENT ->
+ *              AUTH_SERVER
+ *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
+ *
+ * The daemon keeps no per-device state: the kernel finds the seed from the
+ * Seed ID or Device ID of each request, challenges of flow II are kept by
+ * the kernel (by n1), and an a-flow or session lives only as long as its
+ * connection. One libcpns handle serves every connection.
+ */
+#ifndef CPNS_SERVERD_H
+#define CPNS_SERVERD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpns.h"
+#include "daemon.h"
+#include "wire.h"
+
+#define SERVERD_NAME		"cpns-serverd"
+#define SERVERD_VERSION		"1.0"
+#define SERVERD_MAX_LISTEN	16
+#define SERVERD_MAX_ALLOW	256
+
+/* Section 9.1 of Documentation/protocol.rst. */
+enum sconn_state {
+	SC_START,	/* nothing received yet */
+	SC_LINK,	/* a GW1 link: flows I and II */
+	SC_AUTH_WAIT,	/* a-0 answered, waiting for a-1 */
+	SC_SESSION,	/* a-3 sent: sealed signalling */
+};
+
+struct server;
+
+/**
+ * struct sconn - one accepted connection
+ * @srv: the server
+ * @c: the framed TCP connection
+ * @w: its watch in the loop
+ * @t: its timer, armed at the connection's next deadline
+ * @prev: list of connections
+ * @next: list of connections
+ * @id: number for logs ("conn 12")
+ * @state: enum sconn_state
+ * @handle: the a-flow (SC_AUTH_WAIT) or session (SC_SESSION), 0 if none
+ * @did: the Device ID of the a-flow or session, for logs
+ * @pending: counted in server.pending (an a-flow between a-0 and a-3)
+ * @reports: STATUS_REPORTs acknowledged
+ */
+struct sconn {
+	struct server *srv;
+	struct cpns_conn c;
+	struct cpns_watch w;
+	struct cpns_timer t;
+	struct sconn *prev;
+	struct sconn *next;
+	uint64_t id;
+	int state;
+	uint32_t handle;
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	bool pending;
+	uint64_t reports;
+};
+
+struct listener {
+	int fd;
+	char addr[CPNS_ADDR_STRLEN];
+	struct cpns_watch w;
+	struct server *srv;
+};
+
+/* The configuration, checked (main.c). Timeouts in seconds. */
+struct server_conf {
+	struct sockaddr_storage listen[SERVERD_MAX_LISTEN];
+	socklen_t listen_len[SERVERD_MAX_LISTEN];
+	size_t nlisten;
+	unsigned int max_connections;
+	unsigned int max_pending;
+	unsigned int idle_timeout;
+	unsigned int step_timeout;
+	unsigned int frame_timeout;
+	unsigned int seed_lifetime;
+	const char *const *seed_allow;	/* NULL-terminated; NULL: anyone */
+	size_t nseed_allow;
+};
+
+struct server {
+	const struct server_conf *conf;
+	struct cpns_loop *loop;
+	struct cpns_nl *nl;
+	struct listener ls[SERVERD_MAX_LISTEN];
+	size_t nls;
+	struct cpns_timer accept_pause;	/* out of descriptors: wait */
+	struct sconn *conns;		/* list head */
+	unsigned int nconns;
+	unsigned int pending;		/* a-flows between a-0 and a-3 */
+	uint64_t next_id;
+	uint64_t accepted;
+	uint64_t refused_busy;
+};
+
+/* A log line about a connection: "conn 12 [::1]:4711: ..." */
+#define sc_log(sc, level, fmt, ...) \
+	cpns_log(level, "conn %llu %s: " fmt, \
+		 (unsigned long long)(sc)->id, (sc)->c.peer, ##__VA_ARGS__)
+#define sc_err(sc, ...)		sc_log(sc, CPNS_LOG_ERR, __VA_ARGS__)
+#define sc_warn(sc, ...)	sc_log(sc, CPNS_LOG_WARNING, __VA_ARGS__)
+#define sc_notice(sc, ...)	sc_log(sc, CPNS_LOG_NOTICE, __VA_ARGS__)
+#define sc_info(sc, ...)	sc_log(sc, CPNS_LOG_INFO, __VA_ARGS__)
+#define sc_debug(sc, ...)	sc_log(sc, CPNS_LOG_DEBUG, __VA_ARGS__)
+
+/* Shorthand for the hex of a public value in a log line. */
+#define HEX(v)			cpns_log_hex(v, sizeof(v))
+
+/* server.c */
+int server_start(struct server *srv, const struct server_conf *conf,
+		 struct cpns_loop *loop, struct cpns_nl *nl);
+void server_stop(struct server *srv);
+
+/*
+ * Send ERROR code (ref_type: the message refused) with a reason and log
+ * it; the connection lingers and closes.
+ */
+void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
+		  const char *fmt, ...) CPNS_PRINTF(4, 5);
+
+/*
+ * A kernel command of step failed with err (negative errno): log the
+ * kernel's message and send the ERROR that protocol.rst 7.2 maps it to.
+ * by_device: the command was named by a Device ID (ENOKEY is then
+ * "unknown device", else "unknown seed").
+ */
+void sconn_kernel_error(struct sconn *sc, const char *step, int err,
+			bool by_device, unsigned int ref_type);
+
+/* Queue msg; on failure log and close. Return 0 or -1. */
+int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg);
+
+/* Set the connection's timer to its next deadline. */
+void sconn_arm(struct sconn *sc);
+
+/* The wire code for a kernel errno (protocol.rst 7.2). */
+unsigned int server_wire_code(int err, bool by_device);
+
+/* Per-flow handlers, one per accepted message (section 9.1). */
+void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m);
+void assign_request(struct sconn *sc,
+		    const struct cpns_wire_assign_request *m);
+void assign_device_id(struct sconn *sc,
+		      const struct cpns_wire_assign_device_id *m);
+void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m);
+void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
+void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
+
+/* End the a-flow or session of sc in the kernel (SESSION_DEL). */
+void auth_end(struct sconn *sc);
+
+#endif /* CPNS_SERVERD_H */
