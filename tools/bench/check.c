@@ -46,6 +46,15 @@ static void expect(struct chk *c, const char *field, int err,
 	report(field, -1, !err && !memcmp(got, want, len), c);
 }
 
+/* A step that only checks must accept the vector's values. */
+static void expect_ok(struct chk *c, const char *what, int err)
+{
+	if (err)
+		fprintf(stderr, "cpns-bench: vector %zu: %s: %s failed: %s\n",
+			c->vector, c->what, what, strerror(-err));
+	report(what, -1, !err, c);
+}
+
 /* A step given one wrong value must fail with -EBADMSG. */
 static void expect_refused(struct chk *c, const char *what, int err)
 {
@@ -193,11 +202,9 @@ static void check_steps(struct chk *c, const struct cpns_vector *v)
 		       ref_cmd_assign_confirm(in->key_seed, in->seed_id,
 					      in->challenge, bad_did, mac));
 
-	expect(c, "assign_verify", ref_cmd_assign_verify(w->device_key,
-							 w->device_id,
-							 in->challenge,
-							 w->assign_confirm),
-	       "", "", 0);
+	expect_ok(c, "verify of the code",
+		  ref_cmd_assign_verify(w->device_key, w->device_id,
+					in->challenge, w->assign_confirm));
 	flip(bad, w->assign_confirm, CPNS_MAC_LEN);
 	expect_refused(c, "verify of a wrong code",
 		       ref_cmd_assign_verify(w->device_key, w->device_id,
