@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The configuration file of cpns-gwd (Documentation/cpns.conf.rst, section
+ * "cpns-gwd"): the schema that lib/conf.c checks the file against, then the
+ * checks that depend on the role (a key of the other role is an error),
+ * into struct gwd_conf.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gwd.h"
+
+static const char *const role_choices[] = { "secure", "nonsecure", NULL };
+static const char *const target_choices[] = { "stderr", "syslog", NULL };
+static const char *const level_choices[] = {
+	"err", "warning", "notice", "info", "debug", NULL
+};
+
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
+static const struct cpns_conf_key schema[] = {
+	{ NULL, "role", CPNS_CONF_ENUM, .required = true,
+	  .choices = role_choices,
+	  .help = "secure (GW1, on a secure WAN) or nonsecure (GW2)" },
+	{ NULL, "name", CPNS_CONF_NAME, .required = true,
+	  .help = "this gateway's name, sent to its peers" },
+	{ NULL, "server", CPNS_CONF_ADDR, .required = true,
+	  .help = "the CPNS Server, ADDR:PORT" },
+	{ NULL, "log", CPNS_CONF_ENUM, .choices = target_choices,
+	  .def = "stderr", .help = "where to log: stderr or syslog" },
+	{ NULL, "log_level", CPNS_CONF_ENUM, .choices = level_choices,
+	  .def = "info", .help = "least important messages logged" },
+	{ NULL, "connect_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = XSTR(CPNS_WIRE_CONNECT_TIMEOUT),
+	  .help = "seconds a TCP connect may take" },
+	{ NULL, "step_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = XSTR(CPNS_WIRE_STEP_TIMEOUT),
+	  .help = "seconds from a request to its answer" },
+	{ NULL, "reconnect_min", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = "1", .help = "seconds before the first retry after a failure" },
+	{ NULL, "reconnect_max", CPNS_CONF_UINT, .min = 1, .max = 86400,
+	  .def = "60", .help = "largest retry delay, seconds" },
+
+	/* role = secure */
+	{ NULL, "listen", CPNS_CONF_ADDR, .repeat = true,
+	  .help = "secure: PN link address for GW2s, ADDR:PORT (repeatable)" },
+	{ NULL, "max_clients", CPNS_CONF_UINT, .min = 1, .max = 65536,
+	  .def = "256", .help = "secure: GW2 connections served at once" },
+	{ NULL, "idle_timeout", CPNS_CONF_UINT, .min = 1, .max = 86400,
+	  .def = XSTR(CPNS_WIRE_IDLE_TIMEOUT),
+	  .help = "secure: seconds a GW2 may stay connected without asking" },
+	{ NULL, "seed_timeout", CPNS_CONF_UINT, .min = 0, .max = 0,
+	  .def = "0",
+	  .help = "secure: lifetime of a received Key Seed, seconds (0: none)" },
+	{ NULL, "allow", CPNS_CONF_STRING, .repeat = true,
+	  .help = "secure: GW2 names served, shell patterns (repeatable; none: all)" },
+
+	/* role = nonsecure */
+	{ NULL, "gw1", CPNS_CONF_ADDR,
+	  .help = "nonsecure: the secure gateway that assigns, ADDR:PORT" },
+	{ NULL, "device_id_file", CPNS_CONF_PATH,
+	  .help = "nonsecure: where this gateway keeps its Device ID" },
+	{ NULL, "key_timeout", CPNS_CONF_UINT, .min = 0, .max = 0,
+	  .def = "0",
+	  .help = "nonsecure: lifetime of the received Device Key, seconds (0: none)" },
+	{ NULL, "ask_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = XSTR(CPNS_WIRE_ASK_TIMEOUT),
+	  .help = "nonsecure: seconds to wait for GW1's DEVICE_TRANSFER" },
+	{ NULL, "report_interval", CPNS_CONF_UINT, .min = 1,
+	  .max = CPNS_WIRE_IDLE_TIMEOUT / 2, .def = "60",
+	  .help = "nonsecure: seconds between status reports" },
+	{ NULL, "status_text", CPNS_CONF_STRING,
+	  .help = "nonsecure: text of the reports (default: name, uptime)" },
+	{ .name = NULL }
+};
+
+/* The keys that belong to one role only. */
+static const struct {
+	const char *name;
+	int role;
+} role_keys[] = {
+	{ "listen", GWD_SECURE },
+	{ "max_clients", GWD_SECURE },
+	{ "idle_timeout", GWD_SECURE },
+	{ "seed_timeout", GWD_SECURE },
+	{ "allow", GWD_SECURE },
+	{ "gw1", GWD_NONSECURE },
+	{ "device_id_file", GWD_NONSECURE },
+	{ "key_timeout", GWD_NONSECURE },
+	{ "ask_timeout", GWD_NONSECURE },
+	{ "report_interval", GWD_NONSECURE },
+	{ "status_text", GWD_NONSECURE },
+};
+
+/*
+ * A key of the other role is a mistake, not something to ignore: it would
+ * silently do nothing. Defaults have line 0 and do not count.
+ */
+static int conf_roles(const struct gwd_conf *conf, const struct cpns_conf *cf,
+		      char *err, size_t errlen)
+{
+	const struct cpns_conf_value *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(role_keys) / sizeof(role_keys[0]); i++) {
+		if (role_keys[i].role == conf->role)
+			continue;
+		v = cpns_conf_get(cf, NULL, role_keys[i].name, 0);
+		if (v && v->line) {
+			snprintf(err, errlen,
+				 "%s:%u: %s is for role = %s, not %s",
+				 conf->path, v->line, role_keys[i].name,
+				 role_choices[role_keys[i].role],
+				 role_choices[conf->role]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int conf_addr(const struct cpns_conf *cf, const char *key, size_t i,
+		     struct gwd_addr *a)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, key, i);
+
+	if (!v || !v->addrlen)
+		return -ENOENT;
+	memcpy(&a->ss, &v->addr, sizeof(a->ss));
+	a->len = v->addrlen;
+	cpns_addr_str((const struct sockaddr *)&a->ss, a->len, a->str,
+		      sizeof(a->str));
+	return 0;
+}
+
+static unsigned int conf_ms(const struct cpns_conf *cf, const char *key)
+{
+	return (unsigned int)cpns_conf_uint(cf, NULL, key) * 1000u;
+}
+
+static char *conf_strdup(const struct cpns_conf *cf, const char *key,
+			 size_t i, bool *nomem)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, key, i);
+	char *s;
+
+	if (!v || !v->text)
+		return NULL;
+	s = strdup(v->text);
+	if (!s)
+		*nomem = true;
+	return s;
+}
+
+/* The keys of role = secure, into conf; err names what is wrong. */
+static int conf_secure(struct gwd_conf *conf, const struct cpns_conf *cf,
+		       char *err, size_t errlen)
+{
+	const struct cpns_conf_value *v;
+	bool nomem = false;
+	size_t i, n;
+
+	n = cpns_conf_count(cf, NULL, "listen");
+	if (!n) {
+		snprintf(err, errlen,
+			 "%s: role = secure needs listen = ADDR:PORT (the PN link)",
+			 conf->path);
+		return -EINVAL;
+	}
+	if (n > GWD_LISTEN_MAX) {
+		v = cpns_conf_get(cf, NULL, "listen", GWD_LISTEN_MAX);
+		snprintf(err, errlen, "%s:%u: listen: at most %d addresses",
+			 conf->path, v->line, GWD_LISTEN_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		conf_addr(cf, "listen", i, &conf->listen[i]);
+	conf->nlisten = n;
+	conf->max_clients = (unsigned int)cpns_conf_uint(cf, NULL,
+							 "max_clients");
+	conf->idle_ms = conf_ms(cf, "idle_timeout");
+	conf->seed_timeout = (unsigned int)cpns_conf_uint(cf, NULL,
+							  "seed_timeout");
+	n = cpns_conf_count(cf, NULL, "allow");
+	if (n > GWD_ALLOW_MAX) {
+		v = cpns_conf_get(cf, NULL, "allow", GWD_ALLOW_MAX);
+		snprintf(err, errlen, "%s:%u: allow: at most %d patterns",
+			 conf->path, v->line, GWD_ALLOW_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++)
+		conf->allow[i] = conf_strdup(cf, "allow", i, &nomem);
+	conf->nallow = n;
+	return nomem ? -ENOMEM : 0;
+}
+
+/* The keys of role = nonsecure. */
+static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
+			  char *err, size_t errlen)
+{
+	const struct cpns_conf_value *v;
+	struct cpns_wire_text text;
+	bool nomem = false;
+
+	if (conf_addr(cf, "gw1", 0, &conf->gw1)) {
+		snprintf(err, errlen,
+			 "%s: role = nonsecure needs gw1 = ADDR:PORT",
+			 conf->path);
+		return -EINVAL;
+	}
+	v = cpns_conf_get(cf, NULL, "status_text", 0);
+	if (v && v->text &&
+	    cpns_wire_text_set(&text, v->text, CPNS_WIRE_TEXT_MAX)) {
+		snprintf(err, errlen,
+			 "%s:%u: status_text: at most %d bytes of UTF-8",
+			 conf->path, v->line, CPNS_WIRE_TEXT_MAX);
+		return -EINVAL;
+	}
+	conf->device_id_file = conf_strdup(cf, "device_id_file", 0, &nomem);
+	conf->status_text = conf_strdup(cf, "status_text", 0, &nomem);
+	conf->key_timeout = (unsigned int)cpns_conf_uint(cf, NULL,
+							 "key_timeout");
+	conf->ask_ms = conf_ms(cf, "ask_timeout");
+	conf->report_interval_ms = conf_ms(cf, "report_interval");
+	return nomem ? -ENOMEM : 0;
+}
+
+/**
+ * gwd_conf_load() - read and check the configuration file
+ * @conf: out (free with gwd_conf_free(), also after a failure)
+ * @path: the file
+ * @err: why it failed ("FILE:LINE: what")
+ * @errlen: size of @err
+ *
+ * Return: 0, -EINVAL, -ENOMEM or the -errno of reading the file.
+ */
+int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
+		  size_t errlen)
+{
+	struct cpns_conf *cf;
+	int ret;
+
+	memset(conf, 0, sizeof(*conf));
+	conf->path = path;
+	ret = cpns_conf_load(path, schema, &cf, err, errlen);
+	if (ret)
+		return ret;
+
+	conf->role = cpns_conf_enum(cf, NULL, "role");
+	snprintf(conf->name, sizeof(conf->name), "%s",
+		 cpns_conf_str(cf, NULL, "name"));
+	conf_addr(cf, "server", 0, &conf->server);
+	if (cpns_log_target_parse(cpns_conf_str(cf, NULL, "log"),
+				  &conf->log_target) ||
+	    cpns_log_level_parse(cpns_conf_str(cf, NULL, "log_level"),
+				 &conf->log_level)) {
+		snprintf(err, errlen, "%s: bad log or log_level", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	conf->connect_ms = conf_ms(cf, "connect_timeout");
+	conf->step_ms = conf_ms(cf, "step_timeout");
+	conf->reconnect_min_ms = conf_ms(cf, "reconnect_min");
+	conf->reconnect_max_ms = conf_ms(cf, "reconnect_max");
+	if (conf->reconnect_min_ms > conf->reconnect_max_ms) {
+		snprintf(err, errlen,
+			 "%s: reconnect_min is above reconnect_max", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = conf_roles(conf, cf, err, errlen);
+	if (ret)
+		goto out;
+	if (conf->role == GWD_SECURE)
+		ret = conf_secure(conf, cf, err, errlen);
+	else
+		ret = conf_nonsecure(conf, cf, err, errlen);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+out:
+	cpns_conf_free(cf);
+	return ret;
+}
+
+void gwd_conf_free(struct gwd_conf *conf)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nallow; i++)
+		free(conf->allow[i]);
+	conf->nallow = 0;
+	free(conf->device_id_file);
+	free(conf->status_text);
+	conf->device_id_file = NULL;
+	conf->status_text = NULL;
+}
+
+/* For --help: every key with its meaning and default. */
+void gwd_conf_print_keys(void)
+{
+	const struct cpns_conf_key *k;
+
+	for (k = schema; k->name; k++)
+		printf("  %-16s %s%s%s%s\n", k->name, k->help,
+		       k->def ? " [" : "", k->def ? k->def : "",
+		       k->def ? "]" : "");
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * cpns-gwd: a PN gateway daemon, in the role "secure" (GW1: gets a Key
+ * Seed from the CPNS Server and assigns Device IDs and Keys to the
+ * gateways that ask it, flows I and II) or "nonsecure" (GW2: asks GW1 for
+ * a Device ID and Key, then authenticates with the server and sends its
+ * signalling sealed, flow a). Documentation/cpns-gwd.rst is the manual.
+ *
+ *   main.c       options, start-up, the event loop, exit
+ *   config.c     the configuration file: schema and checked values
+ *   link.c       one wire connection inside the event loop
+ *   kernel.c     the keys this namespace holds, kernel failures as codes
+ *   backoff.c    bounded, jittered exponential retry delays
+ *   secure.c     the secure role (GW1)
+ *   nonsecure.c  the nonsecure role (GW2)
+ *
+ * The daemon holds no secret: it carries public values between its kernel
+ * and its peers, and the kernel does every derivation, MAC and AEAD.
+ */
+#ifndef CPNS_GWD_H
+#define CPNS_GWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cpns.h"
+#include "daemon.h"
+#include "wire.h"
+
+#define GWD_PROG		"cpns-gwd"
+#define GWD_VERSION		"1.0"
+#define GWD_DEFAULT_CONF	"/etc/cpns/cpns-gwd.conf"
+
+#define GWD_LISTEN_MAX		8	/* listen addresses of the secure role */
+#define GWD_ALLOW_MAX		64	/* name patterns of the secure role */
+
+enum gwd_role {
+	GWD_SECURE = 0,			/* index in the "role" choices */
+	GWD_NONSECURE = 1,
+};
+
+/* A checked socket address from the configuration. */
+struct gwd_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char str[CPNS_ADDR_STRLEN];
+};
+
+/**
+ * struct gwd_conf - the configuration, checked (config.c)
+ *
+ * Times are milliseconds. Fields of the other role are zero.
+ */
+struct gwd_conf {
+	const char *path;
+	int role;				/* enum gwd_role */
+	char name[CPNS_WIRE_NAME_MAX + 1];
+	enum cpns_log_target log_target;
+	int log_level;
+	unsigned int connect_ms;
+	unsigned int step_ms;
+	unsigned int reconnect_min_ms;
+	unsigned int reconnect_max_ms;
+
+	/* secure */
+	struct gwd_addr server;			/* also nonsecure */
+	struct gwd_addr listen[GWD_LISTEN_MAX];
+	size_t nlisten;
+	unsigned int max_clients;
+	unsigned int idle_ms;
+	unsigned int seed_timeout;		/* s, SEED_IMPORT; 0 = none */
+	char *allow[GWD_ALLOW_MAX];		/* fnmatch() patterns */
+	size_t nallow;
+
+	/* nonsecure */
+	struct gwd_addr gw1;
+	char *device_id_file;			/* NULL: none */
+	unsigned int key_timeout;		/* s, DEVICE_IMPORT; 0 = none */
+	unsigned int ask_ms;
+	unsigned int report_interval_ms;
+	char *status_text;			/* NULL: generated */
+};
+
+/* config.c */
+int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
+		  size_t errlen);
+void gwd_conf_free(struct gwd_conf *conf);
+void gwd_conf_print_keys(void);
+
+/**
+ * struct gwd - the daemon
+ * @conf: its configuration
+ * @loop: the event loop
+ * @nl: the one netlink socket: pending objects and sessions belong to it,
+ *	so it lives as long as the daemon
+ * @once: --once: run one cycle of the role and exit
+ * @once_reports: --once, nonsecure: reports to exchange
+ * @status: exit status (0 or 1), set by a role in --once mode or on a
+ *	fatal error
+ * @done: gwd_exit() was called (perhaps before the loop runs)
+ * @role: the role's state
+ */
+struct gwd {
+	struct gwd_conf conf;
+	struct cpns_loop *loop;
+	struct cpns_nl *nl;
+	bool once;
+	unsigned int once_reports;
+	int status;
+	bool done;
+	void *role;
+};
+
+/* Stop the loop with an exit status (the first status set wins a 1). */
+void gwd_exit(struct gwd *g, int status);
+
+/* ============================================================ link.c */
+
+struct gwd_link;
+
+/* Why a link ended without its owner closing it. */
+enum gwd_end_kind {
+	GWD_END_CLOSED = 1,	/* the peer closed the connection */
+	GWD_END_IOERR,		/* read or write failed (err) */
+	GWD_END_CONNECT,	/* connect failed (err; ETIMEDOUT: timeout) */
+	GWD_END_PEER_ERROR,	/* the peer sent ERROR (code, text) */
+	GWD_END_REFUSED,	/* the peer sent an invalid frame (err, a
+				 * negative enum cpns_wire_err; ERROR sent) */
+	GWD_END_TIMEOUT,	/* a deadline passed (deadline; ERROR 13 sent
+				 * unless it was the idle deadline) */
+};
+
+struct gwd_end {
+	int kind;		/* enum gwd_end_kind */
+	int err;
+	int deadline;		/* enum cpns_conn_deadline */
+	uint16_t code;		/* GWD_END_PEER_ERROR */
+	uint8_t ref_type;
+	const char *text;	/* GWD_END_PEER_ERROR: the peer's message */
+};
+
+/**
+ * struct gwd_link_ops - what a link tells its owner
+ * @connected: an outgoing connection is established
+ * @msg: a valid message other than ERROR arrived
+ * @end: the link ended by the peer's doing or a deadline; it is detached
+ *	from its owner, which must forget it
+ *
+ * The owner may call any gwd_link_*() function from these callbacks, and
+ * free itself from @end.
+ */
+struct gwd_link_ops {
+	void (*connected)(struct gwd_link *l, void *owner);
+	void (*msg)(struct gwd_link *l, void *owner,
+		    const struct cpns_wire_msg *m);
+	void (*end)(struct gwd_link *l, void *owner,
+		    const struct gwd_end *why);
+};
+
+/* An accepted connection (fd is owned from now on). NULL on failure. */
+struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
+				 const struct gwd_link_ops *ops, void *owner);
+/* Start connecting to a; NULL with errno set if that fails at once. */
+struct gwd_link *gwd_link_connect(struct gwd *g, const struct gwd_addr *a,
+				  const struct gwd_link_ops *ops, void *owner);
+/* Encode and send m; 0 or negative (enum cpns_wire_err or -errno). */
+int gwd_link_send(struct gwd_link *l, const struct cpns_wire_msg *m);
+/* Set the caller's deadline (CPNS_DL_STEP, _IDLE; CPNS_DL_NONE clears). */
+void gwd_link_deadline(struct gwd_link *l, int kind, unsigned int ms);
+/* Send ERROR and detach; the link lingers and closes by itself. */
+void gwd_link_fail(struct gwd_link *l, unsigned int code,
+		   unsigned int ref_type, const char *fmt, ...)
+	CPNS_PRINTF(4, 5);
+/* Detach; what is queued is written, then the connection closes. */
+void gwd_link_close(struct gwd_link *l);
+/* The peer's address, for logs. */
+const char *gwd_link_peer(const struct gwd_link *l);
+/* Describe why a link ended, for a log line. */
+const char *gwd_end_str(const struct gwd_end *why, char *buf, size_t len);
+/* The ERROR code that passes the failure on (GW1 to GW2). */
+unsigned int gwd_end_code(const struct gwd_end *why);
+/* Free every link (at exit). */
+void gwd_links_free(struct gwd *g);
+
+/* ============================================================ kernel.c */
+
+/* The ERROR code for a failed kernel command (protocol section 7.2);
+ * by_device: the command names a Device ID (ENOKEY: unknown device). */
+unsigned int gwd_kernel_code(int err, bool by_device);
+/* Does this failure say that the key the command named is gone
+ * (unknown, revoked or expired)? */
+bool gwd_kernel_key_gone(int err);
+
+/* Find a usable seed of role gw1: 1 found (the newest), 0 none, <0. */
+int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN]);
+/* Is there a usable gw2 Device Key did? 1, 0 or <0. */
+int gwd_has_device(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN]);
+/* The gw2 Device Keys: *count of them, the first in did; 0 or <0. */
+int gwd_find_devices(struct cpns_nl *nl, uint8_t did[CPNS_DEVICE_ID_LEN],
+		     unsigned int *count);
+
+/* Read a Device ID file (32 hex digits, a newline): 1, 0 if absent, <0
+ * (err says why). */
+int gwd_did_read(const char *path, uint8_t did[CPNS_DEVICE_ID_LEN],
+		 char *err, size_t errlen);
+/* Write it atomically; 0 or -errno. */
+int gwd_did_write(const char *path, const uint8_t did[CPNS_DEVICE_ID_LEN]);
+
+/* ============================================================ backoff.c */
+
+struct gwd_backoff {
+	unsigned int min_ms;
+	unsigned int max_ms;
+	unsigned int attempts;	/* failures since the last success */
+};
+
+void gwd_backoff_init(struct gwd_backoff *b, unsigned int min_ms,
+		      unsigned int max_ms);
+/* The delay before the next attempt (and count this failure). */
+unsigned int gwd_backoff_next(struct gwd_backoff *b);
+void gwd_backoff_reset(struct gwd_backoff *b);
+
+/* ============================================================ roles */
+
+int gwd_secure_start(struct gwd *g);
+void gwd_secure_stop(struct gwd *g);
+int gwd_nonsecure_start(struct gwd *g);
+void gwd_nonsecure_stop(struct gwd *g);
+
+#endif /* CPNS_GWD_H */

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * What the daemon asks of its kernel besides the protocol steps: which
+ * seed or Device Key of this network namespace to use (the key dump), the
+ * public Device ID file of the nonsecure role, and the wire protocol's
+ * ERROR code for a failed kernel command (Documentation/protocol.rst 7.2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gwd.h"
+
+/* A key that expires sooner than this is not worth starting a flow with. */
+#define GWD_EXPIRY_MARGIN	60
+
+#define DUMP_RETRIES		5
+
+unsigned int gwd_kernel_code(int err, bool by_device)
+{
+	switch (err) {
+	case -EBADMSG:
+		return CPNS_WIRE_ERR_BAD_MAC;
+	case -ENOKEY:
+		return by_device ? CPNS_WIRE_ERR_UNKNOWN_DEVICE :
+				   CPNS_WIRE_ERR_UNKNOWN_SEED;
+	case -EKEYREVOKED:
+	case -EKEYEXPIRED:
+	case -ENOENT:
+		return CPNS_WIRE_ERR_EXPIRED;
+	case -EINVAL:
+		/* The daemon sends well-formed requests: an EINVAL is the
+		 * kernel's CPNS_FAIL_STATE, a key of the wrong role or state
+		 * for the step. */
+		return CPNS_WIRE_ERR_UNEXPECTED;
+	case -EALREADY:
+		return CPNS_WIRE_ERR_REPLAY;
+	case -EBUSY:
+		return CPNS_WIRE_ERR_BUSY;
+	case -EEXIST:
+		return CPNS_WIRE_ERR_EXISTS;
+	case -EKEYREJECTED:
+		return CPNS_WIRE_ERR_MALFORMED;
+	default:
+		return CPNS_WIRE_ERR_INTERNAL;
+	}
+}
+
+bool gwd_kernel_key_gone(int err)
+{
+	return err == -ENOKEY || err == -EKEYREVOKED || err == -EKEYEXPIRED;
+}
+
+static bool key_usable(const struct cpns_key *k)
+{
+	return !k->expiry ||
+	       k->expiry > (uint64_t)time(NULL) + GWD_EXPIRY_MARGIN;
+}
+
+/* Dump again while a concurrent change interrupts it. */
+static int keys_dump(struct cpns_nl *nl, cpns_key_fn fn, void *arg,
+		     void (*reset)(void *arg))
+{
+	int i, ret = -EAGAIN;
+
+	for (i = 0; i < DUMP_RETRIES && ret == -EAGAIN; i++) {
+		reset(arg);
+		ret = cpns_keys_dump(nl, fn, arg);
+	}
+	return ret;
+}
+
+struct seed_find {
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	int32_t serial;
+	bool found;
+};
+
+static void seed_reset(void *arg)
+{
+	memset(arg, 0, sizeof(struct seed_find));
+}
+
+static int seed_key(const struct cpns_key *k, void *arg)
+{
+	struct seed_find *f = arg;
+
+	if (k->kind != CPNS_KEY_SEED || k->role != CPNS_ROLE_GW1 ||
+	    k->state != CPNS_STATE_ACTIVE || !key_usable(k))
+		return 0;
+	/* Serials only grow: the largest is the seed received last. */
+	if (!f->found || k->serial > f->serial) {
+		memcpy(f->sid, k->id, CPNS_SEED_ID_LEN);
+		f->serial = k->serial;
+		f->found = true;
+	}
+	return 0;
+}
+
+/**
+ * gwd_find_seed() - the Key Seed GW1 works with
+ * @nl: the netlink socket
+ * @sid: out, its Seed ID
+ *
+ * The newest active seed of role gw1 that does not expire within a minute.
+ *
+ * Return: 1 found, 0 none, or a negative errno of the dump.
+ */
+int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN])
+{
+	struct seed_find f;
+	int ret;
+
+	ret = keys_dump(nl, seed_key, &f, seed_reset);
+	if (ret)
+		return ret;
+	if (!f.found)
+		return 0;
+	memcpy(sid, f.sid, CPNS_SEED_ID_LEN);
+	return 1;
+}
+
+struct device_find {
+	const uint8_t *want;		/* NULL: any */
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	unsigned int count;
+};
+
+static void device_reset(void *arg)
+{
+	struct device_find *f = arg;
+
+	f->count = 0;
+}
+
+static int device_key(const struct cpns_key *k, void *arg)
+{
+	struct device_find *f = arg;
+
+	if (k->kind != CPNS_KEY_DEVICE || k->role != CPNS_ROLE_GW2 ||
+	    k->state != CPNS_STATE_ACTIVE || !key_usable(k))
+		return 0;
+	if (f->want && memcmp(f->want, k->id, CPNS_DEVICE_ID_LEN))
+		return 0;
+	if (!f->count++)
+		memcpy(f->did, k->id, CPNS_DEVICE_ID_LEN);
+	return 0;
+}
+
+/**
+ * gwd_has_device() - does this namespace hold Device Key @did for GW2?
+ * @nl: the netlink socket
+ * @did: the Device ID
+ *
+ * Return: 1 yes (active, not about to expire), 0 no, or a negative errno.
+ */
+int gwd_has_device(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN])
+{
+	struct device_find f = { .want = did };
+	int ret;
+
+	ret = keys_dump(nl, device_key, &f, device_reset);
+	return ret ? ret : f.count > 0;
+}
+
+/**
+ * gwd_find_devices() - the Device Keys of role gw2 in this namespace
+ * @nl: the netlink socket
+ * @did: out, the first one's Device ID (when @count is not 0)
+ * @count: out, how many there are
+ *
+ * Return: 0 or a negative errno.
+ */
+int gwd_find_devices(struct cpns_nl *nl, uint8_t did[CPNS_DEVICE_ID_LEN],
+		     unsigned int *count)
+{
+	struct device_find f = { .want = NULL };
+	int ret;
+
+	ret = keys_dump(nl, device_key, &f, device_reset);
+	if (ret)
+		return ret;
+	*count = f.count;
+	if (f.count)
+		memcpy(did, f.did, CPNS_DEVICE_ID_LEN);
+	return 0;
+}
+
+/**
+ * gwd_did_read() - read the Device ID file
+ * @path: the file: 32 hex digits and a newline
+ * @did: out
+ * @err: why it is invalid
+ * @errlen: size of @err
+ *
+ * Return: 1 read, 0 the file does not exist, -EINVAL malformed, or the
+ * -errno of reading it.
+ */
+int gwd_did_read(const char *path, uint8_t did[CPNS_DEVICE_ID_LEN],
+		 char *err, size_t errlen)
+{
+	char buf[2 * CPNS_DEVICE_ID_LEN + 3];
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	buf[n] = '\0';
+	if (n == 2 * CPNS_DEVICE_ID_LEN + 1 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n != 2 * CPNS_DEVICE_ID_LEN ||
+	    cpns_hex_decode(did, CPNS_DEVICE_ID_LEN, buf)) {
+		snprintf(err, errlen,
+			 "%s: expected a Device ID of %d hex digits and a newline",
+			 path, 2 * CPNS_DEVICE_ID_LEN);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/**
+ * gwd_did_write() - store the Device ID file
+ * @path: the file
+ * @did: the Device ID (public: the key stays in the kernel)
+ *
+ * Written to PATH.tmp, synced, then renamed over @path, so a reader sees
+ * the old or the new contents and never a part.
+ *
+ * Return: 0 or -errno.
+ */
+int gwd_did_write(const char *path, const uint8_t did[CPNS_DEVICE_ID_LEN])
+{
+	char hex[2 * CPNS_DEVICE_ID_LEN + 2];
+	size_t len = strlen(path) + 5;
+	char *tmp = malloc(len);
+	ssize_t n;
+	int fd, e = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	snprintf(tmp, len, "%s.tmp", path);
+	cpns_hex_encode(hex, did, CPNS_DEVICE_ID_LEN);
+	strcat(hex, "\n");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = errno;
+		goto out;
+	}
+	n = write(fd, hex, strlen(hex));
+	if (n != (ssize_t)strlen(hex))
+		e = n < 0 ? errno : EIO;
+	if (!e && fsync(fd))
+		e = errno;
+	if (close(fd) && !e)
+		e = errno;
+	if (!e && rename(tmp, path))
+		e = errno;
+	if (e)
+		unlink(tmp);
+out:
+	free(tmp);
+	return -e;
+}

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The secure role (GW1, on a secure WAN; Documentation/protocol.rst 9.2 and
+ * 9.3).
+ *
+ * At start, GW1 uses the newest Key Seed of role gw1 in its namespace's
+ * keyring, or runs flow I with the server to get one (I-1 SEED_REQUEST to
+ * the public key of a kernel-held X25519 pair, I-3 SEED_IMPORT). It then
+ * listens on the PN link. Each GW2 that connects and sends ASSIGN_ASK gets
+ * an assignment of its own: a new connection to the server for flow II
+ * (II-1 .. II-8), then II-9, the confirmed Device Key sealed by GW1's
+ * kernel to the GW2's public key (DEVICE_EXPORT) and sent as
+ * DEVICE_TRANSFER. Assignments run concurrently, each a small state
+ * machine driven by its two links.
+ *
+ * Once the Device Key is handed over GW1 deletes its own copy (KEY_DEL):
+ * GW1 has no further use for it (only GW2 and the server, which re-derives
+ * it from the seed, authenticate with it), and a GW1 that kept every
+ * Device Key it ever assigned could impersonate every one of those
+ * gateways to the server. A flow that fails after II-4 deletes the Device
+ * Key it left (pending or confirmed) for the same reason.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "gwd.h"
+
+#define GW1_BACKLOG		128
+#define GW1_ACCEPT_PAUSE_MS	1000	/* after accept() fails (EMFILE) */
+
+enum asg_state {
+	ASG_ASK,		/* connected; ASSIGN_ASK expected */
+	ASG_SEED,		/* asked; waiting for a Key Seed (flow I) */
+	ASG_CONNECT,		/* connecting to the server for flow II */
+	ASG_CHALLENGE,		/* II-1 sent; ASSIGN_CHALLENGE expected */
+	ASG_CONFIRM,		/* II-5 sent; ASSIGN_CONFIRM expected */
+	ASG_DONE,		/* II-9 sent; GW2 closes */
+};
+
+struct gw1;
+
+/* One GW2's assignment. */
+struct asg {
+	struct gw1 *gw1;
+	struct gwd_link *gw2;		/* PN link; NULL once gone */
+	struct gwd_link *srv;		/* flow II with the server, or NULL */
+	int state;			/* enum asg_state */
+	char who[CPNS_WIRE_NAME_MAX + CPNS_ADDR_STRLEN + 8];
+	uint8_t pub[CPNS_PUBKEY_LEN];	/* GW2's ephemeral public key */
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	uint8_t n1[CPNS_NONCE_LEN];
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	bool key_held;			/* did's Device Key is in GW1's keyring */
+	struct asg *prev, *next;
+};
+
+struct gw1 {
+	struct gwd *g;
+	int lfd[GWD_LISTEN_MAX];
+	struct cpns_watch lw[GWD_LISTEN_MAX];
+	size_t nlfd;
+	bool accepting;
+	bool stopping;
+	struct cpns_timer accept_timer;	/* resume after an accept() error */
+
+	bool have_seed;
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	struct gwd_link *seed_link;	/* flow I in progress */
+	uint32_t xfer;			/* its transfer key pair */
+	bool xfer_live;
+	struct cpns_timer seed_timer;	/* next flow I attempt */
+	struct gwd_backoff seed_bo;
+
+	struct asg *asgs;
+	unsigned int nasg;
+	uint64_t assigned;
+};
+
+static void seed_fetch(struct gw1 *gw1);
+static void asg_start(struct asg *a);
+
+static const char *hex(const void *p, size_t len)
+{
+	return cpns_log_hex(p, len);
+}
+
+/* ------------------------------------------------------------ accepting */
+
+static void listen_io(struct cpns_loop *loop, struct cpns_watch *w,
+		      uint32_t events);
+
+static void accept_set(struct gw1 *gw1, bool on)
+{
+	struct gwd *g = gw1->g;
+	size_t i;
+	int ret;
+
+	if (gw1->accepting == on)
+		return;
+	for (i = 0; i < gw1->nlfd; i++) {
+		if (!on) {
+			cpns_watch_del(g->loop, &gw1->lw[i]);
+			continue;
+		}
+		ret = cpns_watch_add(g->loop, &gw1->lw[i], gw1->lfd[i],
+				     EPOLLIN, listen_io, gw1);
+		if (ret)
+			cpns_err("cannot watch %s: %s",
+				 g->conf.listen[i].str, strerror(-ret));
+	}
+	gw1->accepting = on;
+}
+
+static void accept_resume(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	struct gw1 *gw1 = t->arg;
+
+	(void)loop;
+	if (gw1->nasg < gw1->g->conf.max_clients)
+		accept_set(gw1, true);
+}
+
+/* ------------------------------------------------------------ assignments */
+
+static void asg_drop_key(struct asg *a)
+{
+	struct cpns_nl *nl = a->gw1->g->nl;
+	int ret;
+
+	if (!a->key_held)
+		return;
+	a->key_held = false;
+	ret = cpns_key_del_device(nl, a->did);
+	if (!ret)
+		cpns_info("%s: deleted GW1's copy of the Device Key %s",
+			  a->who, hex(a->did, sizeof(a->did)));
+	else if (!gwd_kernel_key_gone(ret))
+		cpns_err("%s: cannot delete the Device Key %s: %s", a->who,
+			 hex(a->did, sizeof(a->did)), cpns_last_error(nl));
+}
+
+static void asg_free(struct asg *a)
+{
+	struct gw1 *gw1 = a->gw1;
+
+	if (a->srv)
+		gwd_link_close(a->srv);
+	if (a->gw2)
+		gwd_link_close(a->gw2);
+	asg_drop_key(a);
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		gw1->asgs = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	gw1->nasg--;
+	free(a);
+	if (!gw1->accepting && gw1->nasg < gw1->g->conf.max_clients &&
+	    !cpns_timer_armed(&gw1->accept_timer) && !gw1->stopping &&
+	    gw1->nlfd)
+		accept_set(gw1, true);
+}
+
+/* The assignment failed: log why, tell GW2 (ERROR code), free it. */
+static void asg_abort(struct asg *a, unsigned int code, const char *fmt, ...)
+	CPNS_PRINTF(3, 4);
+static void asg_abort(struct asg *a, unsigned int code, const char *fmt, ...)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (a->gw2) {
+		cpns_warn("%s: assignment failed: %s; sent ERROR %u (%s)",
+			  a->who, text, code, cpns_wire_code_name(code));
+		gwd_link_fail(a->gw2, code, CPNS_WIRE_ASSIGN_ASK, "%s", text);
+		a->gw2 = NULL;
+	} else {
+		cpns_warn("%s: assignment failed: %s", a->who, text);
+	}
+	asg_free(a);
+}
+
+/* Refuse a message of the server (ERROR to it), then abort. */
+static void asg_refuse(struct asg *a, unsigned int ref_type,
+		       unsigned int code, const char *fmt, ...)
+	CPNS_PRINTF(4, 5);
+static void asg_refuse(struct asg *a, unsigned int ref_type,
+		       unsigned int code, const char *fmt, ...)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (a->srv) {
+		gwd_link_fail(a->srv, code, ref_type, "%s", text);
+		a->srv = NULL;
+	}
+	asg_abort(a, code, "%s", text);
+}
+
+/* II-1: the connection to the server is up. */
+static void srv_connected(struct gwd_link *l, void *owner)
+{
+	struct asg *a = owner;
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+	struct cpns_wire_msg m = { .type = CPNS_WIRE_ASSIGN_REQUEST };
+	struct cpns_wire_assign_request *r = &m.assign_request;
+	int ret;
+
+	ret = cpns_assign_request(g->nl, a->sid, a->n1, r->mac);
+	if (ret && gwd_kernel_key_gone(ret) && gw1->have_seed &&
+	    !memcmp(gw1->sid, a->sid, sizeof(a->sid))) {
+		/* The seed expired or was deleted: get a new one, then
+		 * start again. */
+		cpns_warn("%s: II-1: Key Seed %s is gone (%s); asking the server for a new one",
+			  a->who, hex(a->sid, sizeof(a->sid)),
+			  cpns_last_error(g->nl));
+		gw1->have_seed = false;
+		gwd_link_close(l);
+		a->srv = NULL;
+		a->state = ASG_SEED;
+		seed_fetch(gw1);
+		return;
+	}
+	if (ret) {
+		asg_refuse(a, 0, gwd_kernel_code(ret, false),
+			   "II-1 (ASSIGN_REQUEST): %s", cpns_last_error(g->nl));
+		return;
+	}
+	memcpy(r->sid, a->sid, sizeof(r->sid));
+	memcpy(r->n1, a->n1, sizeof(r->n1));
+	ret = gwd_link_send(l, &m);
+	if (ret) {
+		asg_refuse(a, 0, CPNS_WIRE_ERR_INTERNAL,
+			   "cannot send ASSIGN_REQUEST to the server");
+		return;
+	}
+	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.step_ms);
+	a->state = ASG_CHALLENGE;
+	cpns_info("%s: II-1 sent assign request to %s: seed %s, n1 %s",
+		  a->who, gwd_link_peer(l), hex(a->sid, sizeof(a->sid)),
+		  hex(a->n1, sizeof(a->n1)));
+}
+
+/* II-3 in, II-4, II-5 out. */
+static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
+{
+	const struct cpns_wire_assign_challenge *c = &m->assign_challenge;
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_ASSIGN_DEVICE_ID };
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+	int32_t serial;
+	int ret;
+
+	if (memcmp(c->n1, a->n1, sizeof(a->n1))) {
+		asg_refuse(a, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "II-3: ASSIGN_CHALLENGE answers n1 %s, not ours",
+			   hex(c->n1, sizeof(c->n1)));
+		return;
+	}
+	cpns_info("%s: II-3 received challenge %s", a->who,
+		  hex(c->ch, sizeof(c->ch)));
+	ret = cpns_assign_derive(g->nl, a->sid, a->n1, c->ch, c->mac, a->did,
+				 &serial);
+	if (ret) {
+		if (gwd_kernel_key_gone(ret))
+			gw1->have_seed = false;
+		asg_refuse(a, m->type, gwd_kernel_code(ret, false),
+			   "II-3 challenge refused (ASSIGN_DERIVE): %s",
+			   cpns_last_error(g->nl));
+		return;
+	}
+	a->key_held = true;
+	cpns_info("%s: II-4 derived device id %s (Device Key pending, serial %d)",
+		  a->who, hex(a->did, sizeof(a->did)), serial);
+	memcpy(out.assign_device_id.did, a->did, sizeof(a->did));
+	memcpy(out.assign_device_id.n1, a->n1, sizeof(a->n1));
+	if (gwd_link_send(a->srv, &out)) {
+		asg_refuse(a, 0, CPNS_WIRE_ERR_INTERNAL,
+			   "cannot send ASSIGN_DEVICE_ID to the server");
+		return;
+	}
+	gwd_link_deadline(a->srv, CPNS_DL_STEP, g->conf.step_ms);
+	a->state = ASG_CONFIRM;
+	cpns_info("%s: II-5 sent device id %s", a->who,
+		  hex(a->did, sizeof(a->did)));
+}
+
+/* II-9: seal the confirmed Device Key to GW2 and hand it over. */
+static void asg_transfer(struct asg *a)
+{
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_DEVICE_TRANSFER };
+	struct cpns_wire_device_transfer *t = &out.device_transfer;
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+	uint32_t code;
+	int ret;
+
+	ret = cpns_device_export(g->nl, a->did, a->pub, t->pubkey, t->wrapped,
+				 &code);
+	if (ret) {
+		asg_abort(a, gwd_kernel_code(ret, true),
+			  "II-9 (DEVICE_EXPORT): %s", cpns_last_error(g->nl));
+		return;
+	}
+	memcpy(t->did, a->did, sizeof(a->did));
+	ret = gwd_link_send(a->gw2, &out);
+	explicit_bzero(t->wrapped, sizeof(t->wrapped));
+	if (ret) {
+		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
+			  "cannot send DEVICE_TRANSFER");
+		return;
+	}
+	gw1->assigned++;
+	cpns_notice("%s: II-9 sent device id %s; transfer code %06u (compare with GW2's)",
+		    a->who, hex(a->did, sizeof(a->did)), code);
+	asg_drop_key(a);
+	a->state = ASG_DONE;
+	/* GW2 imports and closes; give it a step to do so. */
+	gwd_link_deadline(a->gw2, CPNS_DL_STEP, g->conf.step_ms);
+}
+
+/* II-7 in, II-8. */
+static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
+{
+	const struct cpns_wire_assign_confirm *c = &m->assign_confirm;
+	struct gwd *g = a->gw1->g;
+	int32_t serial;
+	uint8_t state;
+	int ret;
+
+	if (memcmp(c->did, a->did, sizeof(a->did))) {
+		asg_refuse(a, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "II-7: ASSIGN_CONFIRM is for device id %s, not %s",
+			   hex(c->did, sizeof(c->did)),
+			   hex(a->did, sizeof(a->did)));
+		return;
+	}
+	cpns_info("%s: II-7 received verification code", a->who);
+	ret = cpns_assign_verify(g->nl, a->did, c->code, &serial, &state);
+	if (ret == -EBADMSG) {
+		/* The kernel destroyed the Device Key. */
+		a->key_held = false;
+		asg_refuse(a, m->type, CPNS_WIRE_ERR_BAD_MAC,
+			   "II-8: the server's verification code for device id %s does not match; Device Key destroyed",
+			   hex(a->did, sizeof(a->did)));
+		return;
+	}
+	if (ret) {
+		asg_refuse(a, m->type, gwd_kernel_code(ret, true),
+			   "II-8 (ASSIGN_VERIFY): %s", cpns_last_error(g->nl));
+		return;
+	}
+	cpns_info("%s: II-8 verification code matches: Device Key %s confirmed",
+		  a->who, hex(a->did, sizeof(a->did)));
+	gwd_link_close(a->srv);
+	a->srv = NULL;
+	asg_transfer(a);
+}
+
+static void srv_msg(struct gwd_link *l, void *owner,
+		    const struct cpns_wire_msg *m)
+{
+	struct asg *a = owner;
+
+	(void)l;
+	if (a->state == ASG_CHALLENGE && m->type == CPNS_WIRE_ASSIGN_CHALLENGE)
+		srv_challenge(a, m);
+	else if (a->state == ASG_CONFIRM &&
+		 m->type == CPNS_WIRE_ASSIGN_CONFIRM)
+		srv_confirm(a, m);
+	else
+		asg_refuse(a, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "the server sent %s, unexpected in flow II",
+			   cpns_wire_type_name(m->type));
+}
+
+static void srv_end(struct gwd_link *l, void *owner,
+		    const struct gwd_end *why)
+{
+	struct asg *a = owner;
+	char buf[CPNS_WIRE_ERRMSG_MAX + 64];
+
+	a->srv = NULL;
+	asg_abort(a, gwd_end_code(why), "flow II with the server %s: %s",
+		  gwd_link_peer(l), gwd_end_str(why, buf, sizeof(buf)));
+}
+
+static const struct gwd_link_ops srv_ops = {
+	.connected = srv_connected,
+	.msg = srv_msg,
+	.end = srv_end,
+};
+
+/* Flow II for a, now that there is a seed. */
+static void asg_start(struct asg *a)
+{
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+
+	memcpy(a->sid, gw1->sid, sizeof(a->sid));
+	a->state = ASG_CONNECT;
+	a->srv = gwd_link_connect(g, &g->conf.server, &srv_ops, a);
+	if (!a->srv)
+		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
+			  "cannot connect to the server %s: %s",
+			  g->conf.server.str, strerror(errno));
+}
+
+static bool name_allowed(const struct gwd_conf *conf, const char *name)
+{
+	size_t i;
+
+	if (!conf->nallow)
+		return true;
+	for (i = 0; i < conf->nallow; i++)
+		if (!fnmatch(conf->allow[i], name, 0))
+			return true;
+	return false;
+}
+
+static void gw2_msg(struct gwd_link *l, void *owner,
+		    const struct cpns_wire_msg *m)
+{
+	struct asg *a = owner;
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+	const struct cpns_wire_key_request *ask = &m->assign_ask;
+
+	if (a->state != ASG_ASK || m->type != CPNS_WIRE_ASSIGN_ASK) {
+		cpns_warn("%s: sent %s, unexpected on the PN link now; sent ERROR 4 (unexpected)",
+			  a->who, cpns_wire_type_name(m->type));
+		gwd_link_fail(l, CPNS_WIRE_ERR_UNEXPECTED, m->type,
+			      "%s is unexpected here",
+			      cpns_wire_type_name(m->type));
+		a->gw2 = NULL;
+		asg_free(a);
+		return;
+	}
+	snprintf(a->who, sizeof(a->who), "GW2 %s (%s)", ask->name.s,
+		 gwd_link_peer(l));
+	if (!name_allowed(&g->conf, ask->name.s)) {
+		cpns_warn("%s: II-9 name not allowed by this gateway's policy; sent ERROR 12 (denied)",
+			  a->who);
+		gwd_link_fail(l, CPNS_WIRE_ERR_DENIED, m->type,
+			      "name %s is not served here", ask->name.s);
+		a->gw2 = NULL;
+		asg_free(a);
+		return;
+	}
+	memcpy(a->pub, ask->pubkey, sizeof(a->pub));
+	cpns_info("%s: II-9 asks for a Device ID and Key (public key %s)",
+		  a->who, hex(a->pub, sizeof(a->pub)));
+	/* GW2 waits ASK_TIMEOUT for the answer; do not hold it longer. */
+	gwd_link_deadline(l, CPNS_DL_STEP, CPNS_WIRE_ASK_TIMEOUT * 1000);
+	if (!gw1->have_seed) {
+		a->state = ASG_SEED;
+		cpns_info("%s: waiting for a Key Seed from the server", a->who);
+		seed_fetch(gw1);
+		return;
+	}
+	asg_start(a);
+}
+
+static void gw2_end(struct gwd_link *l, void *owner,
+		    const struct gwd_end *why)
+{
+	struct asg *a = owner;
+	char buf[CPNS_WIRE_ERRMSG_MAX + 64];
+
+	(void)l;
+	a->gw2 = NULL;
+	gwd_end_str(why, buf, sizeof(buf));
+	if (a->state == ASG_DONE && why->kind == GWD_END_CLOSED)
+		cpns_debug("%s: PN link closed after II-9", a->who);
+	else if (a->state == ASG_DONE)
+		cpns_warn("%s: after II-9: %s", a->who, buf);
+	else if (a->state == ASG_ASK && why->kind == GWD_END_CLOSED)
+		cpns_debug("%s: closed without asking", a->who);
+	else
+		cpns_warn("%s: PN link: %s; assignment abandoned", a->who, buf);
+	asg_free(a);
+}
+
+static const struct gwd_link_ops gw2_ops = {
+	.msg = gw2_msg,
+	.end = gw2_end,
+};
+
+static void asg_new(struct gw1 *gw1, int fd, const char *peer)
+{
+	struct gwd *g = gw1->g;
+	struct asg *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		cpns_err("GW2 %s: out of memory; closing", peer);
+		close(fd);
+		return;
+	}
+	a->gw1 = gw1;
+	a->state = ASG_ASK;
+	snprintf(a->who, sizeof(a->who), "GW2 %s", peer);
+	a->gw2 = gwd_link_accept(g, fd, peer, &gw2_ops, a);
+	if (!a->gw2) {
+		cpns_err("GW2 %s: %s; closing", peer, strerror(errno));
+		free(a);
+		return;
+	}
+	gwd_link_deadline(a->gw2, CPNS_DL_IDLE, g->conf.idle_ms);
+	a->next = gw1->asgs;
+	if (gw1->asgs)
+		gw1->asgs->prev = a;
+	gw1->asgs = a;
+	gw1->nasg++;
+	cpns_debug("GW2 %s: connected to the PN link", peer);
+}
+
+static void listen_io(struct cpns_loop *loop, struct cpns_watch *w,
+		      uint32_t events)
+{
+	struct gw1 *gw1 = w->arg;
+	struct gwd *g = gw1->g;
+	char peer[CPNS_ADDR_STRLEN];
+	int fd;
+
+	(void)loop;
+	(void)events;
+	while (gw1->accepting) {
+		if (gw1->nasg >= g->conf.max_clients) {
+			cpns_warn("max_clients (%u) GW2s connected; accepting no more for now",
+				  g->conf.max_clients);
+			accept_set(gw1, false);
+			return;
+		}
+		fd = cpns_accept(w->fd, peer, sizeof(peer));
+		if (fd == -EAGAIN)
+			return;
+		if (fd == -ECONNABORTED || fd == -EINTR)
+			continue;
+		if (fd < 0) {
+			cpns_err("accept on the PN link: %s; pausing",
+				 strerror(-fd));
+			accept_set(gw1, false);
+			if (cpns_timer_arm(g->loop, &gw1->accept_timer,
+					   cpns_now_ms() + GW1_ACCEPT_PAUSE_MS))
+				accept_set(gw1, true);
+			return;
+		}
+		asg_new(gw1, fd, peer);
+	}
+}
+
+/* ------------------------------------------------------------ flow I */
+
+static void seed_ready(struct gw1 *gw1)
+{
+	struct asg *a, *next;
+
+	for (a = gw1->asgs; a; a = next) {
+		next = a->next;		/* asg_start() may free a */
+		if (a->state == ASG_SEED)
+			asg_start(a);
+	}
+}
+
+static void seed_xfer_free(struct gw1 *gw1)
+{
+	if (!gw1->xfer_live)
+		return;
+	gw1->xfer_live = false;
+	/* Gone already if the kernel consumed or expired it. */
+	cpns_session_del(gw1->g->nl, gw1->xfer);
+}
+
+/* Flow I failed: try again later (or give up with --once). */
+static void seed_retry(struct gw1 *gw1, const char *fmt, ...)
+	CPNS_PRINTF(2, 3);
+static void seed_retry(struct gw1 *gw1, const char *fmt, ...)
+{
+	struct gwd *g = gw1->g;
+	char text[CPNS_WIRE_ERRMSG_MAX + 64];
+	unsigned int ms;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	seed_xfer_free(gw1);
+	gw1->seed_link = NULL;
+	if (g->once) {
+		cpns_err("flow I failed: %s", text);
+		gwd_exit(g, 1);
+		return;
+	}
+	ms = gwd_backoff_next(&gw1->seed_bo);
+	cpns_warn("flow I failed: %s; retrying in %u.%03u s", text,
+		  ms / 1000, ms % 1000);
+	if (cpns_timer_arm(g->loop, &gw1->seed_timer, cpns_now_ms() + ms)) {
+		cpns_err("out of memory for a timer");
+		gwd_exit(g, 1);
+	}
+}
+
+static void seed_connected(struct gwd_link *l, void *owner)
+{
+	struct gw1 *gw1 = owner;
+	struct gwd *g = gw1->g;
+	struct cpns_wire_msg m = { .type = CPNS_WIRE_SEED_REQUEST };
+	int ret;
+
+	ret = cpns_xfer_new(g->nl, &gw1->xfer, m.seed_request.pubkey);
+	if (ret) {
+		gwd_link_close(l);
+		seed_retry(gw1, "I-1 (XFER_NEW): %s", cpns_last_error(g->nl));
+		return;
+	}
+	gw1->xfer_live = true;
+	cpns_wire_name_set(&m.seed_request.name, g->conf.name);
+	if (gwd_link_send(l, &m)) {
+		gwd_link_close(l);
+		seed_retry(gw1, "cannot send SEED_REQUEST");
+		return;
+	}
+	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.step_ms);
+	cpns_info("I-1 sent seed request to %s as %s (public key %s)",
+		  gwd_link_peer(l), g->conf.name,
+		  hex(m.seed_request.pubkey, CPNS_PUBKEY_LEN));
+}
+
+static void seed_msg(struct gwd_link *l, void *owner,
+		     const struct cpns_wire_msg *m)
+{
+	struct gw1 *gw1 = owner;
+	struct gwd *g = gw1->g;
+	const struct cpns_wire_seed_response *r = &m->seed_response;
+	uint32_t code;
+	int32_t serial;
+	unsigned int ecode;
+	int ret;
+
+	if (m->type != CPNS_WIRE_SEED_RESPONSE) {
+		gwd_link_fail(l, CPNS_WIRE_ERR_UNEXPECTED, m->type,
+			      "%s is unexpected in flow I",
+			      cpns_wire_type_name(m->type));
+		seed_retry(gw1, "the server sent %s; sent ERROR 4 (unexpected)",
+			   cpns_wire_type_name(m->type));
+		return;
+	}
+	cpns_info("I-3 received Key Seed %s (sealed) from %s",
+		  hex(r->sid, sizeof(r->sid)), gwd_link_peer(l));
+	ret = cpns_seed_import(g->nl, gw1->xfer, r->sid, r->pubkey, r->wrapped,
+			       g->conf.seed_timeout, &serial, &code);
+	if (ret) {
+		ecode = gwd_kernel_code(ret, false);
+		gwd_link_fail(l, ecode, m->type, "SEED_IMPORT: %s",
+			      cpns_last_error(g->nl));
+		seed_retry(gw1, "I-3 (SEED_IMPORT): %s; sent ERROR %u (%s)",
+			   cpns_last_error(g->nl), ecode,
+			   cpns_wire_code_name(ecode));
+		return;
+	}
+	gw1->xfer_live = false;		/* consumed */
+	gwd_link_close(l);
+	gw1->seed_link = NULL;
+	memcpy(gw1->sid, r->sid, sizeof(gw1->sid));
+	gw1->have_seed = true;
+	gwd_backoff_reset(&gw1->seed_bo);
+	cpns_notice("I-3 stored Key Seed %s (serial %d); transfer code %06u (compare with the server's)",
+		    hex(r->sid, sizeof(r->sid)), serial, code);
+	if (g->once) {
+		gwd_exit(g, 0);
+		return;
+	}
+	seed_ready(gw1);
+}
+
+static void seed_end(struct gwd_link *l, void *owner,
+		     const struct gwd_end *why)
+{
+	struct gw1 *gw1 = owner;
+	char buf[CPNS_WIRE_ERRMSG_MAX + 64];
+
+	seed_retry(gw1, "server %s: %s", gwd_link_peer(l),
+		   gwd_end_str(why, buf, sizeof(buf)));
+}
+
+static const struct gwd_link_ops seed_ops = {
+	.connected = seed_connected,
+	.msg = seed_msg,
+	.end = seed_end,
+};
+
+/* Start flow I unless it is running or waiting to retry. */
+static void seed_fetch(struct gw1 *gw1)
+{
+	struct gwd *g = gw1->g;
+
+	if (gw1->seed_link || cpns_timer_armed(&gw1->seed_timer))
+		return;
+	cpns_info("I-1 connecting to the server %s for a Key Seed",
+		  g->conf.server.str);
+	gw1->seed_link = gwd_link_connect(g, &g->conf.server, &seed_ops, gw1);
+	if (!gw1->seed_link)
+		seed_retry(gw1, "cannot connect to %s: %s", g->conf.server.str,
+			   strerror(errno));
+}
+
+static void seed_timer(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)loop;
+	seed_fetch(t->arg);
+}
+
+/* ------------------------------------------------------------ start, stop */
+
+int gwd_secure_start(struct gwd *g)
+{
+	struct gwd_conf *conf = &g->conf;
+	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
+	size_t i;
+	int ret;
+
+	if (!gw1)
+		return -ENOMEM;
+	g->role = gw1;
+	gw1->g = g;
+	cpns_timer_init(&gw1->seed_timer, seed_timer, gw1);
+	cpns_timer_init(&gw1->accept_timer, accept_resume, gw1);
+	gwd_backoff_init(&gw1->seed_bo, conf->reconnect_min_ms,
+			 conf->reconnect_max_ms);
+
+	ret = gwd_find_seed(g->nl, gw1->sid);
+	if (ret < 0) {
+		cpns_err("cannot list the keys of this namespace: %s",
+			 cpns_last_error(g->nl));
+		return ret;
+	}
+	gw1->have_seed = ret;
+	if (gw1->have_seed)
+		cpns_notice("using Key Seed %s from this namespace's keyring",
+			    hex(gw1->sid, sizeof(gw1->sid)));
+	else
+		cpns_notice("no Key Seed of role gw1 in this namespace's keyring");
+
+	if (g->once) {
+		if (gw1->have_seed)
+			gwd_exit(g, 0);
+		else
+			seed_fetch(gw1);
+		return 0;
+	}
+
+	for (i = 0; i < conf->nlisten; i++) {
+		ret = cpns_listen((const struct sockaddr *)&conf->listen[i].ss,
+				  conf->listen[i].len, GW1_BACKLOG);
+		if (ret < 0) {
+			cpns_err("cannot listen on %s: %s", conf->listen[i].str,
+				 strerror(-ret));
+			return ret;
+		}
+		gw1->lfd[gw1->nlfd++] = ret;
+		cpns_notice("listening for GW2s on %s", conf->listen[i].str);
+	}
+	accept_set(gw1, true);
+	if (!gw1->have_seed)
+		seed_fetch(gw1);
+	return 0;
+}
+
+void gwd_secure_stop(struct gwd *g)
+{
+	struct gw1 *gw1 = g->role;
+	size_t i;
+
+	if (!gw1)
+		return;
+	gw1->stopping = true;
+	while (gw1->asgs)
+		asg_free(gw1->asgs);
+	accept_set(gw1, false);
+	for (i = 0; i < gw1->nlfd; i++)
+		close(gw1->lfd[i]);
+	cpns_timer_disarm(g->loop, &gw1->accept_timer);
+	cpns_timer_disarm(g->loop, &gw1->seed_timer);
+	if (gw1->seed_link)
+		gwd_link_close(gw1->seed_link);
+	seed_xfer_free(gw1);
+	cpns_notice("stopped; %llu Device IDs assigned in this run",
+		    (unsigned long long)gw1->assigned);
+	free(gw1);
+	g->role = NULL;
+}
