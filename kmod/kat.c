@@ -444,7 +444,7 @@ static int kat_selftest_xfer(void)
 		goto out;
 	}
 
-	/* The all-zero public key has order 4 (RFC 7748, section 6.1). */
+	/* u = 0 is a point of small order (RFC 7748, section 6.1). */
 	memset(x->pub, 0, sizeof(x->pub));
 	ret = cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, kat_xfer_sender_secret,
 			     x->pub, kat_xfer_key, x->a_pub, x->wrapped, &code);
