@@ -33,12 +33,12 @@ test_add_device_refused()
 
 test_nothing_added_to_cpns_keyring()
 {
-	local ns kr before
+	local NSA kr before
 
 	need_cpnsctl
 	need_module
-	ns_new ns add
-	kr=$(keyring_of "$ns")
+	ns_new NSA add
+	kr=$(keyring_of "$NSA")
 	before=$(keyctl show "$kr" | wc -l)
 	expect_fail "not permitted" keyctl add cpns_seed 0001020304050607 "$SEED32" "$kr"
 	expect_fail "not permitted" sh -c "head -c 32 /dev/urandom | keyctl padd cpns_device 00010203040506076db3d4072ebbba20 $kr"
@@ -46,7 +46,7 @@ test_nothing_added_to_cpns_keyring()
 	expect_fail "denied\|not permitted" keyctl add user cpns-test x "$kr"
 	expect_fail "denied\|not permitted" keyctl link @s "$kr"
 	expect_eq "keyring lines" "$(keyctl show "$kr" | wc -l)" "$before"
-	expect_eq "dumped keys" "$(keys_of "$ns")" 0
+	expect_eq "dumped keys" "$(keys_of "$NSA")" 0
 }
 
 ktap_main

@@ -364,6 +364,14 @@ static struct want inval(int type)
 	return w;
 }
 
+/* A wrong length: the policy engine says EINVAL or ERANGE. */
+static struct want badlen(int type)
+{
+	struct want w = { { EINVAL, ERANGE }, type, 0, true };
+
+	return w;
+}
+
 static void drop(struct req *r, int i)
 {
 	memmove(&r->a[i], &r->a[i + 1], (r->n - i - 1) * sizeof(r->a[0]));
@@ -427,7 +435,7 @@ static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
 
 		if (a->kind == NEST)
 			continue;
-		w = inval(a->type);
+		w = badlen(a->type);
 		/* Too short (fixed sizes), too long (all). */
 		if (a->kind != VAR) {
 			valid(self, cs, &r);
@@ -451,6 +459,7 @@ static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
 		snprintf(what, sizeof(what), "%s long", name);
 		check(self, h, &r, &w, what);
 		if (a->required) {
+			w = inval(a->type);
 			valid(self, cs, &r);
 			drop(&r, j);
 			snprintf(what, sizeof(what), "%s missing", name);
@@ -562,7 +571,7 @@ TEST_F(attr, key_del)
 	r.a[0].type = CPNS_A_DEVICE_ID;
 	r.a[0].data = self->val[CPNS_A_DEVICE_ID];
 	r.a[0].len = CPNS_DEVICE_ID_LEN - 1;
-	w = inval(CPNS_A_DEVICE_ID);
+	w = badlen(CPNS_A_DEVICE_ID);
 	check(self, &self->c.g1, &r, &w, "device_id short");
 	r.a[0].len = CPNS_DEVICE_ID_LEN + 1;
 	check(self, &self->c.g1, &r, &w, "device_id long");
@@ -603,26 +612,29 @@ TEST_F(attr, kat)
 	AEAD_VALID();
 	in[0].data = &dir2;
 	check(self, &self->c.s, &r, &w, "aead dir 2");
-	w.err[1] = 0;
 	AEAD_VALID();
 	in[0].len = 4;
 	in[0].data = self->big;
 	check(self, &self->c.s, &r, &w, "aead dir long");
+	w.err[1] = 0;
 	AEAD_VALID();
 	in[0] = in[--n];
 	r.a[r.n - 1].ninner = n;
 	check(self, &self->c.s, &r, &w, "aead dir missing");
 
 	w.type = CPNS_AEAD_A_SEQ;
+	w.err[1] = ERANGE;
 	AEAD_VALID();
 	in[1].len = 4;
 	check(self, &self->c.s, &r, &w, "aead seq short");
+	w.err[1] = 0;
 	AEAD_VALID();
 	in[1] = in[--n];
 	r.a[r.n - 1].ninner = n;
 	check(self, &self->c.s, &r, &w, "aead seq missing");
 
 	w.type = CPNS_AEAD_A_AAD;
+	w.err[1] = ERANGE;
 	AEAD_VALID();
 	in[2].len = CPNS_MAX_AAD + 1;
 	check(self, &self->c.s, &r, &w, "aead aad long");
@@ -631,6 +643,7 @@ TEST_F(attr, kat)
 	AEAD_VALID();
 	in[3].len = CPNS_MAX_PLAINTEXT + 1;
 	check(self, &self->c.s, &r, &w, "aead data long");
+	w.err[1] = 0;
 	AEAD_VALID();
 	n--;
 	r.a[r.n - 1].ninner = n;
@@ -761,7 +774,7 @@ TEST_F(attr, seal)
 TEST_F(attr, open)
 {
 	const struct cspec *cs = spec_of(CPNS_CMD_OPEN);
-	struct want w = inval(CPNS_A_DATA);
+	struct want w = badlen(CPNS_A_DATA);
 	struct req r;
 
 	run_cmd(self, CPNS_CMD_OPEN);

@@ -307,21 +307,35 @@ TEST_F(flow, seed_xfer_refusals)
 
 	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
 					&code));
-	/* Tampered wrap, wrong Seed ID, handle of another socket. */
+	/* The handle of another socket is unknown. */
+	NL_ERR(c->s.nl, ENOENT, cpns_seed_import(c->s.nl, h, c->sid, spub,
+						 wrapped, 0, &serial, &code2));
+	/* A tampered wrap does not open, and spends the key pair (no
+	 * second guess with one key pair): nothing is stored.
+	 */
 	memcpy(bad, wrapped, sizeof(bad));
 	flip(bad, 3);
 	NL_ERR(c->g1.nl, EBADMSG, cpns_seed_import(c->g1.nl, h, c->sid, spub,
 						   bad, 0, &serial, &code2));
 	ASSERT_EQ(0, fl_count_keys(&c->g1));
-	/* A refused import leaves the handle for the genuine one. */
+	ASSERT_EQ(0, pending(_metadata, &c->g1));
+	NL_ERR(c->g1.nl, ENOENT, cpns_seed_import(c->g1.nl, h, c->sid, spub,
+						  wrapped, 0, &serial,
+						  &code2));
+	/* Under another Seed ID it does not open either. */
+	NL_OK(c->g1.nl, cpns_xfer_new(c->g1.nl, &h, rpub));
+	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
+					&code));
 	NL_ERR(c->g1.nl, EBADMSG, cpns_seed_import(c->g1.nl, h, sid, spub,
 						   wrapped, 0, &serial,
 						   &code2));
 	ASSERT_EQ(0, fl_count_keys(&c->g1));
-	NL_ERR(c->s.nl, ENOENT, cpns_seed_import(c->s.nl, h, c->sid, spub,
-						 wrapped, 0, &serial, &code2));
-	ASSERT_EQ(0, fl_count_keys(&c->s) - 1);
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 
+	/* A fresh key pair and export go through. */
+	NL_OK(c->g1.nl, cpns_xfer_new(c->g1.nl, &h, rpub));
+	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
+					&code));
 	NL_OK(c->g1.nl, cpns_seed_import(c->g1.nl, h, c->sid, spub, wrapped,
 					 0, &serial, &code2));
 	ASSERT_EQ(code, code2);
@@ -546,16 +560,27 @@ TEST_F(flow, device_xfer_refusals)
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
 	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
 					   &xc));
-	/* Presented under another Device ID, or tampered. */
+	/* Presented under another Device ID, or tampered: refused, the
+	 * key pair spent, nothing stored.
+	 */
 	memcpy(did, c->did, DL);
 	flip(did, DL - 1);
 	NL_ERR(c->g2.nl, EBADMSG, cpns_device_import(c->g2.nl, h, did, spub,
 						     w, 0, &serial, &xc2));
+	NL_ERR(c->g2.nl, ENOENT, cpns_device_import(c->g2.nl, h, c->did, spub,
+						    w, 0, &serial, &xc2));
+	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
+	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+					   &xc));
 	flip(w, CPNS_WRAPPED_LEN - 1);
 	NL_ERR(c->g2.nl, EBADMSG, cpns_device_import(c->g2.nl, h, c->did, spub,
 						     w, 0, &serial, &xc2));
-	flip(w, CPNS_WRAPPED_LEN - 1);
 	ASSERT_EQ(0, fl_count_keys(&c->g2));
+	ASSERT_EQ(0, pending(_metadata, &c->g2));
+
+	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
+	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+					   &xc));
 	NL_OK(c->g2.nl, cpns_device_import(c->g2.nl, h, c->did, spub, w, 0,
 					   &serial, &xc2));
 	ASSERT_EQ(xc, xc2);

@@ -75,12 +75,12 @@ CPNS_NETNS_SEQ=0
 # cleanup list must be this shell's.)
 ns_new()
 {
-	local ns=cpnst-$2-$BASHPID-$CPNS_NETNS_SEQ
+	local __ns=cpnst-$2-$BASHPID-$CPNS_NETNS_SEQ
 
 	CPNS_NETNS_SEQ=$((CPNS_NETNS_SEQ + 1))
-	ip netns add "$ns" || return 1
-	CPNS_NETNS+=("$ns")
-	printf -v "$1" '%s' "$ns"
+	ip netns add "$__ns" || return 1
+	CPNS_NETNS+=("$__ns")
+	printf -v "$1" '%s' "$__ns"
 }
 
 ns_cleanup()
@@ -88,7 +88,7 @@ ns_cleanup()
 	local ns
 
 	for ns in "${CPNS_NETNS[@]}"; do
-		ip netns del "$ns" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	CPNS_NETNS=()
 }
