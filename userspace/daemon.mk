@@ -36,9 +36,13 @@ DAEMON_TEST_OBJ := $(DAEMON_DIR)/tests/test_daemon.o \
 		   $(DAEMON_DIR)/tests/tap.o
 DAEMON_TEST_HDR := $(DAEMON_DIR)/tests/tap.h $(DAEMON_DIR)/tests/test_daemon.h
 
+# cpns-serverd's protocol probe, run in the VM by serverd/test/run.sh.
+DAEMON_PROBE := $(if $(wildcard $(DAEMON_DIR)/serverd/test/probe.c), \
+	$(DAEMON_DIR)/serverd/test/cpns-serverd-probe)
+
 .PHONY: daemons daemon-check daemon-clean
 
-daemons: $(DAEMON_PROGS)
+daemons: $(DAEMON_PROGS) $(DAEMON_PROBE)
 
 $(DAEMON_LIB_OBJ): %.o: %.c $(DAEMON_LIB_HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -61,12 +65,21 @@ $(DAEMON_DIR)/tests/test_conn.o: %.o: %.c $(DAEMON_TEST_HDR) $(DAEMON_LIB_HDR)
 $(DAEMON_TEST): $(DAEMON_TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_TEST_OBJ) $(LIB) $(LDLIBS)
 
+$(DAEMON_DIR)/serverd/test/probe.o: $(DAEMON_DIR)/serverd/test/probe.c \
+		$(DAEMON_LIB_HDR) $(LIB_HDR) $(DAEMON_DIR)/tests/tap.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(DAEMON_DIR)/serverd/test/cpns-serverd-probe: \
+		$(DAEMON_DIR)/serverd/test/probe.o $(DAEMON_DIR)/tests/tap.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
 daemon-check: $(DAEMON_TEST)
 	$(DAEMON_TEST)
 
 daemon-clean:
 	rm -f $(DAEMON_LIB_OBJ) $(DAEMON_PROG_OBJ) $(DAEMON_PROGS) \
-		$(DAEMON_TEST_OBJ) $(DAEMON_TEST)
+		$(DAEMON_TEST_OBJ) $(DAEMON_TEST) $(DAEMON_PROBE) \
+		$(DAEMON_DIR)/serverd/test/probe.o
 
 # Leave the includer's default goal alone.
 .DEFAULT_GOAL := $(DAEMON_SAVED_GOAL)
