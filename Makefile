@@ -98,7 +98,7 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(TOP) clean; fi
 	$(MAKE) -C $(TOP)/userspace clean
 	$(MAKE) -C $(TOP)/selftests/cpns clean
-	rm -rf $(TOP)/build
+	rm -rf $(TOP)/build $(TOP)/.checkpatch-camelcase.*
 
 help:
 	@sed -n '3,17s/^# \{0,1\}//p' $(TOP)/Makefile
