@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Three hosts for cpns-gwd tests, each a network namespace joined by veth:
+#
+#   S   (server)  10.77.1.1 --- secure WAN ---  10.77.1.2  GW1
+#                 10.77.3.1 -- non-secure WAN - 10.77.3.2  GW2
+#   GW1           10.77.2.1 ---- PN link -----  10.77.2.2  GW2
+#
+# cpns-serverd listens on 0.0.0.0:7000 in S, GW1's cpns-gwd on
+# 10.77.2.1:7001. Every daemon logs to $WORK/<name>.log.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+
+GWD_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$GWD_TEST_DIR/../../.." && pwd)
+GWD=${GWD:-$ROOT/userspace/gwd/cpns-gwd}
+SERVERD=${SERVERD:-$ROOT/userspace/serverd/cpns-serverd}
+CPNSCTL=${CPNSCTL:-$ROOT/userspace/cpnsctl/cpnsctl}
+WORK=${WORK:-$(mktemp -d /tmp/cpns-gwd-test.XXXXXX)}
+NS_S=cpnsg-s-$$
+NS_1=cpnsg-gw1-$$
+NS_2=cpnsg-gw2-$$
+PIDS=()
+
+S_ADDR=10.77.1.1:7000
+S_ADDR2=10.77.3.1:7000
+GW1_ADDR=10.77.2.1:7001
+
+fail()
+{
+	echo "FAIL: $*"
+	exit 1
+}
+
+# (Daemons started with & use "ip netns exec" itself, which execs the
+# program, so that $! is the daemon's pid and not a subshell's.)
+n_s() { ip netns exec "$NS_S" "$@"; }
+n_1() { ip netns exec "$NS_1" "$@"; }
+n_2() { ip netns exec "$NS_2" "$@"; }
+
+veth()	# veth NS_A ADDR_A NS_B ADDR_B
+{
+	local a=v$RANDOM b=v$RANDOM
+
+	ip link add "$a" netns "$1" type veth peer name "$b" netns "$3"
+	ip -n "$1" addr add "$2/24" dev "$a"
+	ip -n "$3" addr add "$4/24" dev "$b"
+	ip -n "$1" link set "$a" up
+	ip -n "$3" link set "$b" up
+}
+
+hosts_up()
+{
+	local ns
+
+	for ns in "$NS_S" "$NS_1" "$NS_2"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	veth "$NS_S" 10.77.1.1 "$NS_1" 10.77.1.2
+	veth "$NS_1" 10.77.2.1 "$NS_2" 10.77.2.2
+	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2
+}
+
+cleanup()
+{
+	local p ns
+
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	for ns in "$NS_S" "$NS_1" "$NS_2"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+
+# wait_log FILE TEXT [SECONDS]: until FILE has a line with TEXT.
+wait_log()
+{
+	local i
+
+	for ((i = 0; i < ${3:-60} * 10; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "--- $1"
+	tail -n 30 "$1"
+	fail "no '$2' in $1 after ${3:-60} s"
+}
+
+# count_log FILE TEXT
+count_log()
+{
+	grep -c -- "$2" "$1" 2>/dev/null || true
+}
+
+server_conf()
+{
+	cat >"$WORK/server.conf" <<-END
+	listen = *:7000
+	max_pending = 256
+	log_level = ${LOG_LEVEL:-info}
+	END
+}
+
+# server_start: cpns-serverd in S; its pid in SERVER_PID.
+server_start()
+{
+	[ -f "$WORK/server.conf" ] || server_conf
+	ip netns exec "$NS_S" "$SERVERD" -f -c "$WORK/server.conf" >>"$WORK/server.log" 2>&1 &
+	SERVER_PID=$!
+	PIDS+=("$SERVER_PID")
+	wait_log "$WORK/server.log" "listening" 30
+}
+
+# stop_daemon PID NAME LOG: SIGTERM, which must end it with status 0.
+stop_daemon()
+{
+	local rc=0
+
+	kill "$1"
+	wait "$1" || rc=$?
+	[ $rc -eq 0 ] || { tail -n 20 "$3"; fail "$2 exited $rc on SIGTERM"; }
+}
+
+server_stop()
+{
+	stop_daemon "$SERVER_PID" cpns-serverd "$WORK/server.log"
+}
+
+gw1_stop()
+{
+	stop_daemon "$GW1_PID" "cpns-gwd (GW1)" "$WORK/gw1.log"
+}
+
+gw1_conf()
+{
+	cat >"$WORK/gw1.conf" <<-END
+	role = secure
+	name = gw1
+	server = $S_ADDR
+	listen = $GW1_ADDR
+	log_level = ${LOG_LEVEL:-info}
+	${GW1_EXTRA:-}
+	END
+}
+
+gw1_start()
+{
+	[ -f "$WORK/gw1.conf" ] || gw1_conf
+	ip netns exec "$NS_1" "$GWD" -f -c "$WORK/gw1.conf" >>"$WORK/gw1.log" 2>&1 &
+	GW1_PID=$!
+	PIDS+=("$GW1_PID")
+	wait_log "$WORK/gw1.log" "listening for GW2s" 30
+}
+
+# gw2_conf NAME [EXTRA]: $WORK/NAME.conf
+gw2_conf()
+{
+	cat >"$WORK/$1.conf" <<-END
+	role = nonsecure
+	name = $1
+	server = $S_ADDR2
+	gw1 = $GW1_ADDR
+	device_id_file = $WORK/$1.did
+	reconnect_min = 1
+	reconnect_max = 4
+	log_level = ${LOG_LEVEL:-info}
+	${2:-}
+	END
+}
