@@ -352,7 +352,12 @@ static void valid(FIXTURE_DATA(attr) *self, const struct cspec *cs,
 		case U8: x->len = 1; break;
 		case U32: x->len = 4; break;
 		case U64: x->len = 8; break;
-		case VAR: x->len = 5; break;
+		case VAR:
+			/* OPEN's data is ciphertext || tag. */
+			x->len = 5;
+			if (cs->cmd == CPNS_CMD_OPEN && a->type == CPNS_A_DATA)
+				x->len += CPNS_TAG_LEN;
+			break;
 		}
 	}
 }
@@ -514,6 +519,8 @@ static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
 static void done(struct __test_metadata *_metadata, FIXTURE_DATA(attr) *self)
 {
 	ksft_print_msg("%d cases, %d failed\n", self->cases, self->failed);
+	/* A failed assertion ends the test without flushing stdio. */
+	fflush(stdout);
 	ASSERT_EQ(0, self->failed);
 }
 
