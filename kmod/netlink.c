@@ -35,6 +35,9 @@ static struct genl_family cpns_genl_family;
 /* Any role will do (KEY_DEL). */
 #define CPNS_ROLE_ANY	0
 
+/* Wrong Device IDs an II-2 challenge allows; the last one consumes it. */
+#define CPNS_CHALLENGE_TRIES	3
+
 /* The most required attributes a command has (KAT). */
 #define CPNS_MAX_REQUIRED	6
 
@@ -1248,19 +1251,22 @@ out:
 }
 
 /*
- * II-6 and II-7. A challenge is single use: once found it is consumed,
- * also when the Device ID is then rejected, so each challenge allows one
- * guess and GW1 starts again from II-1.
+ * II-6 and II-7. The challenge is consumed when the Device ID matches. A
+ * wrong Device ID is rejected and leaves the challenge pending, but only
+ * CPNS_CHALLENGE_TRIES times: the last wrong try consumes it, so guesses
+ * are bounded (and the timeout bounds them in time too).
  */
 static int cpns_cmd_assign_confirm(struct cpns_req *req)
 {
 	struct nlattr *did_attr = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct cpns_pending *p = &req->cn->pending;
 	const u8 *did = nla_data(did_attr);
-	u8 sid[CPNS_SEED_ID_LEN], ch[CPNS_CHALLENGE_LEN];
 	u8 seed[CPNS_SEED_LEN], dk[CPNS_KEY_LEN];
 	u8 expect[CPNS_DEVICE_ID_LEN], code[CPNS_MAC_LEN];
+	struct cpns_challenge *c;
 	struct sk_buff *msg;
 	struct key *key;
+	bool match;
 	void *hdr;
 	int err;
 
@@ -1268,22 +1274,8 @@ static int cpns_cmd_assign_confirm(struct cpns_req *req)
 	if (!msg)
 		return cpns_nomem(req);
 
-	err = cpns_challenge_take(&req->cn->pending,
-				  cpns_data(req, CPNS_A_REQUEST_NONCE), sid, ch);
-	if (err) {
-		err = cpns_fail_attr(req, CPNS_A_REQUEST_NONCE,
-				     CPNS_FAIL_NO_PENDING, -ENOENT,
-				     "no pending challenge for this request nonce (never made, already used or expired)");
-		goto out;
-	}
-	if (crypto_memneq(did, sid, CPNS_SEED_ID_LEN)) {
-		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_BAD_MAC,
-				     -EBADMSG,
-				     "the Device ID is not of the challenge's seed: rejected (II-6), the challenge is used up");
-		goto out;
-	}
-
-	key = cpns_req_seed(req, sid, did_attr, CPNS_ROLE_SERVER);
+	/* The seed first: a Device ID of an unknown seed changes nothing. */
+	key = cpns_req_seed(req, did, did_attr, CPNS_ROLE_SERVER);
 	if (IS_ERR(key)) {
 		err = PTR_ERR(key);
 		goto out;
@@ -1293,24 +1285,47 @@ static int cpns_cmd_assign_confirm(struct cpns_req *req)
 	if (err)
 		goto out;
 
-	err = cpns_device_id(seed, sid, ch, expect);
-	if (err) {
-		err = cpns_crypto_failed(req, err);
+	c = cpns_challenge_take(p, cpns_data(req, CPNS_A_REQUEST_NONCE));
+	if (IS_ERR(c)) {
+		err = cpns_fail_attr(req, CPNS_A_REQUEST_NONCE,
+				     CPNS_FAIL_NO_PENDING, -ENOENT,
+				     "no pending challenge for this request nonce (never made, already used or expired)");
 		goto out;
 	}
-	if (crypto_memneq(expect, did, CPNS_DEVICE_ID_LEN)) {
-		err = cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_BAD_MAC,
-				     -EBADMSG,
-				     "the Device ID does not match the challenge: rejected (II-6), the challenge is used up");
+	match = !crypto_memneq(did, c->sid, CPNS_SEED_ID_LEN);
+	if (match) {
+		err = cpns_device_id(seed, c->sid, c->ch, expect);
+		if (err) {
+			cpns_challenge_restore(p, c);
+			err = cpns_crypto_failed(req, err);
+			goto out;
+		}
+		match = !crypto_memneq(expect, did, CPNS_DEVICE_ID_LEN);
+	}
+	if (!match) {
+		if (++c->failures < CPNS_CHALLENGE_TRIES) {
+			cpns_challenge_restore(p, c);
+			err = cpns_fail_attr(req, CPNS_A_DEVICE_ID,
+					     CPNS_FAIL_BAD_MAC, -EBADMSG,
+					     "the Device ID does not match the challenge: rejected (II-6)");
+		} else {
+			cpns_challenge_consume(p, c);
+			err = cpns_fail_attr(req, CPNS_A_DEVICE_ID,
+					     CPNS_FAIL_BAD_MAC, -EBADMSG,
+					     "the Device ID does not match the challenge: rejected (II-6), and that was the last try: the challenge is used up");
+		}
 		goto out;
 	}
+
 	err = cpns_device_key(seed, did, dk);
 	if (!err)
-		err = cpns_assign_confirm(dk, did, ch, code);
+		err = cpns_assign_confirm(dk, did, c->ch, code);
 	if (err) {
+		cpns_challenge_restore(p, c);
 		err = cpns_crypto_failed(req, err);
 		goto out;
 	}
+	cpns_challenge_consume(p, c);
 
 	if (nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, code)) {
 		err = cpns_reply_overflow(req, msg);

@@ -5,6 +5,8 @@
  * everything is drained when it goes away (or when the module unloads).
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include "netns.h"
 

@@ -15,14 +15,6 @@
 #include "pending.h"
 #include "session.h"
 
-struct cpns_challenge {
-	struct hlist_node node;
-	unsigned long expires;
-	u8 sid[CPNS_SEED_ID_LEN];
-	u8 n1[CPNS_NONCE_LEN];
-	u8 ch[CPNS_CHALLENGE_LEN];
-};
-
 static const char *const cpns_obj_names[] = {
 	[CPNS_OBJ_XFER] = "xfer",
 	[CPNS_OBJ_CLIENT_FLOW] = "client flow",
@@ -284,7 +276,8 @@ struct cpns_obj *cpns_obj_take(struct cpns_pending *p, u32 handle, u32 portid,
 		cpns_obj_free(p, obj);
 		return ERR_PTR(-ENOENT);
 	} else if (obj->type != type) {
-		obj = ERR_PTR(-EINVAL);
+		/* To a flow step, a flow that became a session is used up. */
+		obj = ERR_PTR(obj->type == CPNS_OBJ_SESSION ? -ENOENT : -EINVAL);
 	} else {
 		/* Storing NULL in an allocating xarray keeps the index busy. */
 		__xa_store(&p->objs, handle, NULL, 0);
@@ -413,12 +406,11 @@ int cpns_challenge_add(struct cpns_pending *p, const u8 *sid, const u8 *n1,
 	return 0;
 }
 
-int cpns_challenge_take(struct cpns_pending *p, const u8 *n1, u8 *sid,
-			u8 *ch)
+struct cpns_challenge *cpns_challenge_take(struct cpns_pending *p,
+					   const u8 *n1)
 {
 	u32 hash = cpns_challenge_hash(p, n1);
 	struct cpns_challenge *c;
-	bool expired;
 
 	spin_lock(&p->ch_lock);
 	c = cpns_challenge_find(p, n1, hash);
@@ -426,13 +418,36 @@ int cpns_challenge_take(struct cpns_pending *p, const u8 *n1, u8 *sid,
 		hash_del(&c->node);
 	spin_unlock(&p->ch_lock);
 	if (!c)
-		return -ENOENT;
+		return ERR_PTR(-ENOENT);
 
-	expired = cpns_expired(c->expires);
-	if (!expired) {
-		memcpy(sid, c->sid, CPNS_SEED_ID_LEN);
-		memcpy(ch, c->ch, CPNS_CHALLENGE_LEN);
+	if (cpns_expired(c->expires)) {
+		cpns_challenge_free(p, c);
+		return ERR_PTR(-ENOENT);
 	}
+	return c;
+}
+
+void cpns_challenge_restore(struct cpns_pending *p, struct cpns_challenge *c)
+{
+	u32 hash = cpns_challenge_hash(p, c->n1);
+	unsigned long expires = c->expires, now = jiffies;
+	struct cpns_challenge *old;
+
+	spin_lock(&p->ch_lock);
+	/* A new II-2 with the same n1 may have come meanwhile: it wins. */
+	old = cpns_challenge_find(p, c->n1, hash);
+	if (!old)
+		hash_add(p->challenges, &c->node, hash);
+	spin_unlock(&p->ch_lock);
+
+	if (old) {
+		cpns_challenge_free(p, c);
+		return;
+	}
+	cpns_reaper_arm(p, time_after(expires, now) ? expires - now : 0);
+}
+
+void cpns_challenge_consume(struct cpns_pending *p, struct cpns_challenge *c)
+{
 	cpns_challenge_free(p, c);
-	return expired ? -ENOENT : 0;
 }

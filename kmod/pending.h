@@ -75,6 +75,24 @@ struct cpns_flow {
 	u8 ns[CPNS_NONCE_LEN];
 };
 
+/**
+ * struct cpns_challenge - an II-2 challenge awaiting II-6
+ * @node: in the namespace's hash, by @n1
+ * @expires: in jiffies
+ * @failures: wrong Device IDs presented for it so far
+ * @sid: Seed ID
+ * @n1: request nonce
+ * @ch: the challenge
+ */
+struct cpns_challenge {
+	struct hlist_node node;
+	unsigned long expires;
+	unsigned int failures;
+	u8 sid[CPNS_SEED_ID_LEN];
+	u8 n1[CPNS_NONCE_LEN];
+	u8 ch[CPNS_CHALLENGE_LEN];
+};
+
 #define CPNS_CHALLENGE_HASH_BITS	8
 
 /**
@@ -157,8 +175,9 @@ void cpns_obj_discard(struct cpns_pending *p, struct cpns_obj *obj);
  *
  * Return: the object, now out of view with its handle reserved; or
  * ERR_PTR(-ENOENT) if @handle is unknown, belongs to another socket, is in
- * use or has expired (an expired object is freed), or ERR_PTR(-EINVAL) if
- * it names an object of another type (which stays as it was).
+ * use or has expired (an expired object is freed) or names the session a
+ * flow became (a used flow), or ERR_PTR(-EINVAL) if it names a pending
+ * object of another type (which stays as it was).
  */
 struct cpns_obj *cpns_obj_take(struct cpns_pending *p, u32 handle, u32 portid,
 			       enum cpns_obj_type type);
@@ -207,17 +226,22 @@ int cpns_challenge_add(struct cpns_pending *p, const u8 *sid, const u8 *n1,
 		       const u8 *ch);
 
 /**
- * cpns_challenge_take() - II-6: find and consume the challenge of @n1
+ * cpns_challenge_take() - II-6: get exclusive use of the challenge of @n1
  * @p: the namespace's table
  * @n1: request nonce
- * @sid: out, its Seed ID
- * @ch: out, the challenge
  *
- * Return: 0, or -ENOENT if none is pending for @n1 (never made, already
- * used or expired).
+ * Return: the challenge, out of view until cpns_challenge_restore() or
+ * cpns_challenge_consume(); or ERR_PTR(-ENOENT) if none is pending for
+ * @n1 (never made, already used or expired).
  */
-int cpns_challenge_take(struct cpns_pending *p, const u8 *n1, u8 *sid,
-			u8 *ch);
+struct cpns_challenge *cpns_challenge_take(struct cpns_pending *p,
+					   const u8 *n1);
+
+/* Put a taken challenge back (same timeout). */
+void cpns_challenge_restore(struct cpns_pending *p, struct cpns_challenge *c);
+
+/* Free a taken challenge: it is used up. */
+void cpns_challenge_consume(struct cpns_pending *p, struct cpns_challenge *c);
 
 static inline unsigned int cpns_pending_count(struct cpns_pending *p)
 {
