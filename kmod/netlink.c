@@ -438,7 +438,7 @@ static int cpns_handle_error(struct cpns_req *req, int err)
 	if (err == -EINVAL)
 		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
 				      -EINVAL,
-				      "handle names another kind of object (key pair, a-flow of the other side, or session)");
+				      "handle names another kind of pending object (a key pair, or an a-flow of the other side)");
 	return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_NO_PENDING, -ENOENT,
 			      "unknown handle: not made by this socket, in use, used up or expired");
 }
@@ -1026,6 +1026,7 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 	return cpns_reply_send(req, msg, hdr);
 
 err_msg:
+	memzero_explicit(secret, sizeof(secret));
 	nlmsg_free(msg);
 	return err;
 }
@@ -1568,6 +1569,7 @@ static int cpns_cmd_auth_client(struct cpns_req *req)
 	return cpns_reply_send(req, msg, hdr);
 
 err_restore:
+	memzero_explicit(dk, sizeof(dk));
 	cpns_obj_restore(p, obj);
 	nlmsg_free(msg);
 	return err;
@@ -1742,7 +1744,10 @@ static struct cpns_session *cpns_req_session(struct cpns_req *req)
 	s = cpns_session_get(&req->cn->pending,
 			     nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
 			     req->info->snd_portid);
-	if (IS_ERR(s))
+	if (IS_ERR(s) && PTR_ERR(s) == -EINVAL)
+		cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE, -EINVAL,
+			       "handle names a pending object, not a session: finish the a-flow first");
+	else if (IS_ERR(s))
 		cpns_handle_error(req, PTR_ERR(s));
 	return s;
 }
