@@ -33,6 +33,7 @@ DAEMON_TEST := $(if $(wildcard $(DAEMON_DIR)/tests/test_daemon.c),$(DAEMON_DIR)/
 DAEMON_TEST_OBJ := $(DAEMON_DIR)/tests/test_daemon.o \
 		   $(DAEMON_DIR)/tests/test_conf.o \
 		   $(DAEMON_DIR)/tests/test_conn.o \
+		   $(DAEMON_DIR)/tests/test_loop.o \
 		   $(DAEMON_DIR)/tests/tap.o
 DAEMON_TEST_HDR := $(DAEMON_DIR)/tests/tap.h $(DAEMON_DIR)/tests/test_daemon.h
 
@@ -58,8 +59,8 @@ $(1)/cpns-$(notdir $(1)): $(patsubst %.c,%.o,$(wildcard $(1)/*.c)) $(LIB)
 endef
 $(foreach d,$(DAEMON_PROG_DIRS),$(eval $(call DAEMON_PROG_RULES,$(d))))
 
-$(DAEMON_DIR)/tests/test_daemon.o $(DAEMON_DIR)/tests/test_conf.o \
-$(DAEMON_DIR)/tests/test_conn.o: %.o: %.c $(DAEMON_TEST_HDR) $(DAEMON_LIB_HDR)
+$(filter-out %/tap.o,$(DAEMON_TEST_OBJ)): %.o: %.c $(DAEMON_TEST_HDR) \
+		$(DAEMON_LIB_HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(DAEMON_TEST): $(DAEMON_TEST_OBJ) $(LIB)

@@ -227,6 +227,7 @@ static int parse_value(const struct cpns_conf_key *k, const char *text,
 	static const char *const no[] = { "no", "false", "off", "0", NULL };
 	struct cpns_wire_name name;
 	uint64_t max, u = 0;
+	bool over = false;
 	const char *p;
 	size_t i;
 
@@ -248,18 +249,19 @@ static int parse_value(const struct cpns_conf_key *k, const char *text,
 	case CPNS_CONF_UINT:
 		max = k->max ? k->max : UINT32_MAX;
 		for (p = text; *p; p++) {
+			unsigned int d = (unsigned int)(*p - '0');
+
 			if (*p < '0' || *p > '9') {
 				seterr(err, errlen,
 				       "'%s' is not a decimal number", text);
 				return -EINVAL;
 			}
-			if (u > (UINT64_MAX - 9) / 10) {
-				u = UINT64_MAX;
-				break;
-			}
-			u = u * 10 + (uint64_t)(*p - '0');
+			if (u > (UINT64_MAX - d) / 10)
+				over = true;
+			else
+				u = u * 10 + d;
 		}
-		if (u < k->min || u > max) {
+		if (over || u < k->min || u > max) {
 			seterr(err, errlen, "%s is out of range %llu..%llu",
 			       text, (unsigned long long)k->min,
 			       (unsigned long long)max);
