@@ -233,5 +233,8 @@ grep -E " (err|warning): " "$DIR/serverd.log" |
 	sed -E 's/[0-9a-f]{16,}/HEX/g' | sort | uniq -c | sort -rn |
 	sed 's/^/#   /'
 
+# SERVERD_TEST_DUMP=1: the whole log, for the documentation's examples.
+[[ ${SERVERD_TEST_DUMP:-} ]] && sed 's/^/#LOG /' "$DIR/serverd.log"
+
 echo "1..$n"
 ((failed == 0))
