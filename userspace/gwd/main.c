@@ -50,6 +50,25 @@ void gwd_exit(struct gwd *g, int status)
 	cpns_loop_stop(g->loop);
 }
 
+/*
+ * A transfer key pair (XFER_NEW) lives the kernel's pending_timeout: a
+ * SEED_RESPONSE or DEVICE_TRANSFER that comes later cannot be opened, so
+ * waiting longer for it is pointless.
+ */
+static void check_pending_timeout(struct gwd_conf *conf, unsigned int pt)
+{
+	unsigned int pt_ms = pt * 1000u;
+
+	if (conf->role == GWD_NONSECURE && conf->ask_ms > pt_ms) {
+		cpns_warn("the kernel's pending_timeout (%u s) is below ask_timeout (%u s): waiting %u s for DEVICE_TRANSFER",
+			  pt, conf->ask_ms / 1000, pt);
+		conf->ask_ms = pt_ms;
+	}
+	if (conf->role == GWD_SECURE && conf->step_ms > pt_ms)
+		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): a slow SEED_RESPONSE will not open",
+			  pt, conf->step_ms / 1000);
+}
+
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
 		      unsigned int *out)
 {
@@ -81,6 +100,7 @@ int main(int argc, char **argv)
 	const char *path = GWD_DEFAULT_CONF;
 	bool foreground = false, test = false, reports_set = false;
 	struct gwd g = { .once_reports = 1 };
+	struct cpns_info info;
 	char err[512];
 	int c, ret, sig;
 
@@ -151,27 +171,32 @@ int main(int argc, char **argv)
 	if (g.once)
 		foreground = true;
 
+	/* Detached, stderr goes nowhere: log to syslog (start-up errors
+	 * are echoed to the terminal until cpns_daemon_ready()). */
+	if (!foreground)
+		g.conf.log_target = CPNS_LOG_SYSLOG;
+	g.status = 1;
+	cpns_log_open(GWD_PROG, g.conf.log_target, g.conf.log_level);
 	if (!foreground) {
 		ret = cpns_daemon_start();
 		if (ret) {
-			fprintf(stderr, "%s: cannot become a daemon: %s\n",
-				GWD_PROG, strerror(-ret));
-			gwd_conf_free(&g.conf);
-			return 1;
+			cpns_err("cannot detach: %s", strerror(-ret));
+			goto out;
 		}
 	}
-	cpns_log_open(GWD_PROG, g.conf.log_target, g.conf.log_level);
 
-	g.status = 1;
 	g.nl = cpns_open();
 	if (!g.nl) {
-		if (errno == ENOENT)
-			cpns_err("the cpns netlink family is not registered: is the cpns module loaded?");
-		else
-			cpns_err("cannot open the cpns netlink socket: %s",
-				 strerror(errno));
+		cpns_err("cannot open the cpns netlink family: %s%s",
+			 strerror(errno),
+			 errno == ENOENT ? " (is cpns.ko loaded?)" : "");
 		goto out;
 	}
+	if (cpns_get_info(g.nl, &info)) {
+		cpns_err("cpns get_info: %s", cpns_last_error(g.nl));
+		goto out;
+	}
+	check_pending_timeout(&g.conf, info.pending_timeout);
 	g.loop = cpns_loop_new();
 	if (!g.loop) {
 		cpns_err("cannot make the event loop: %s", strerror(errno));
@@ -197,13 +222,11 @@ int main(int argc, char **argv)
 		cpns_err("event loop: %s", strerror(-ret));
 		g.status = 1;
 	}
+	/* The loop logged the signal. --once was interrupted before it
+	 * finished: that is a failure. */
 	sig = cpns_loop_stop_signal(g.loop);
-	if (sig) {
-		cpns_notice("%s: stopping", strsignal(sig));
-		/* --once was interrupted before it finished. */
-		if (g.once)
-			g.status = 1;
-	}
+	if (sig && g.once)
+		g.status = 1;
 out_role:
 	if (g.conf.role == GWD_SECURE)
 		gwd_secure_stop(&g);
