@@ -237,7 +237,10 @@ int cpns_conn_recv(struct cpns_conn *c, struct cpns_wire_msg *msg)
 			return CPNS_CONN_MSG;
 		}
 		if (ret != CPNS_WIRE_E_INCOMPLETE) {
-			c->bad_type = c->rlen >= 2 ? c->rbuf[1] : 0;
+			/* Of another version only the version byte means
+			 * anything (protocol.rst 3.3). */
+			c->bad_type = c->rlen >= 2 && ret != CPNS_WIRE_E_VERSION ?
+				      c->rbuf[1] : 0;
 			c->frames_in++;
 			return ret;
 		}

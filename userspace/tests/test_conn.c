@@ -124,6 +124,8 @@ static void test_bad(void)
 	static const struct bad_case cases[] = {
 		{ "bad version, at its first byte", { 2 }, 1,
 		  CPNS_WIRE_E_VERSION, 0 },
+		{ "bad version with a whole header: no ref_type",
+		  { 2, 0x12, 0, 0, 0, 0, 0, 32 }, 8, CPNS_WIRE_E_VERSION, 0 },
 		{ "unknown type, at its second byte", { 1, 0x55 }, 2,
 		  CPNS_WIRE_E_TYPE, 0x55 },
 		{ "flags set", { 1, 0x12, 0, 1 }, 4, CPNS_WIRE_E_RESERVED,
