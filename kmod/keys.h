@@ -44,11 +44,18 @@ struct cpns_key_info {
 	time64_t expiry;		/* real time in seconds; 0 = none */
 };
 
-int cpns_keys_register(void);		/* register both key types */
-/*
- * Unregister both types: every remaining key of them is destroyed and its
- * secret wiped (waits for the RCU frees). Call after every store's
- * cpns_keys_exit().
+/**
+ * cpns_keys_register() - register the key types cpns_seed and cpns_device
+ *
+ * Return: 0 or the errno of register_key_type() (-EEXIST).
+ */
+int cpns_keys_register(void);
+
+/**
+ * cpns_keys_unregister() - unregister both key types
+ *
+ * Every remaining key of them is destroyed and its secret wiped; waits for
+ * the RCU frees. Call after every store's cpns_keys_exit().
  */
 void cpns_keys_unregister(void);
 
@@ -61,7 +68,10 @@ void cpns_keys_unregister(void);
  */
 int cpns_keys_init(struct cpns_keys *keys, struct net *net);
 
-/*
+/**
+ * cpns_keys_exit() - tear a store down
+ * @keys: the store, from cpns_keys_init()
+ *
  * Revoke every key made in @keys (even one linked elsewhere), then revoke
  * and release the keyring. Must not run concurrently with any other call
  * on @keys (pernet exit guarantees it).
@@ -112,21 +122,38 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
 		    key_serial_t *serial);
 
 /**
- * cpns_seed_find() / cpns_device_find() - look a key up by its ID
+ * cpns_seed_find() - look a Key Seed up by its Seed ID
  * @keys: the namespace's store
- * @id: Seed ID or Device ID
+ * @sid: Seed ID, CPNS_SEED_ID_LEN bytes
  *
  * Only valid keys linked in @keys' keyring count: a key unlinked, revoked,
  * invalidated or timed out with keyctl is not found. Process context.
+ *
  * Return: a reference (key_put() it), or ERR_PTR(-ENOKEY) (none),
  * ERR_PTR(-EKEYREVOKED) / ERR_PTR(-EKEYEXPIRED) (only a revoked or an
  * expired one), or ERR_PTR(-EACCES) if the administrator took the Search
  * permission away.
  */
 struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid);
+
+/**
+ * cpns_device_find() - look a Device Key up by its Device ID
+ * @keys: the namespace's store
+ * @did: Device ID, CPNS_DEVICE_ID_LEN bytes
+ *
+ * As cpns_seed_find().
+ *
+ * Return: a reference or an ERR_PTR(), as cpns_seed_find().
+ */
 struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did);
 
-/* Fill @info from @key (a key of one of our types). */
+/**
+ * cpns_key_info() - a snapshot of a key's public metadata
+ * @key: a key of one of our types (else only @info->serial is set)
+ * @info: out
+ *
+ * Any context; takes no lock.
+ */
 void cpns_key_info(const struct key *key, struct cpns_key_info *info);
 
 /**
@@ -162,9 +189,13 @@ int cpns_device_challenge(const struct key *key, u8 *ch);
 int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 			key_serial_t *serial);
 
-/*
- * Revoke @key (its secret is wiped) and unlink it from the keyring; the
- * caller still holds its reference. Process context.
+/**
+ * cpns_key_destroy() - revoke a key and unlink it from the store's keyring
+ * @keys: the namespace's store
+ * @key: the key; its secret is wiped; the caller still holds (and later
+ *	puts) its reference
+ *
+ * Process context.
  */
 void cpns_key_destroy(struct cpns_keys *keys, struct key *key);
 

@@ -49,6 +49,13 @@ int cpns_kdf(const u8 *key, unsigned int keylen, const char *label,
  * Return: the transform or an ERR_PTR(); free with cpns_aead_free().
  */
 struct crypto_aead *cpns_aead_new(const u8 *key);
+
+/**
+ * cpns_aead_free() - free a transform from cpns_aead_new()
+ * @tfm: the transform, or NULL or an ERR_PTR() (then nothing happens)
+ *
+ * The key schedule is wiped with the transform.
+ */
 void cpns_aead_free(struct crypto_aead *tfm);
 
 /**
