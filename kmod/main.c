@@ -37,7 +37,7 @@ static int __init cpns_params_check(void)
 {
 	if (cpns_pending_timeout < 1 ||
 	    cpns_pending_timeout > CPNS_PENDING_TIMEOUT_MAX) {
-		pr_err("pending_timeout must be 1 to %u seconds\n",
+		pr_err("pending_timeout must be 1 to %d seconds\n",
 		       CPNS_PENDING_TIMEOUT_MAX);
 		return -EINVAL;
 	}
