@@ -12,7 +12,11 @@
  */
 int cpns_genl_register(void);
 
-/* Unregister it; returns once no request of the family is running. */
+/**
+ * cpns_genl_unregister() - unregister the family
+ *
+ * Returns once no request of the family is running any more.
+ */
 void cpns_genl_unregister(void);
 
 /*

@@ -117,6 +117,10 @@ struct cpns_pending {
 	struct delayed_work reaper;
 };
 
+/**
+ * cpns_pending_init() - set up an empty table
+ * @p: the namespace's table
+ */
 void cpns_pending_init(struct cpns_pending *p);
 
 /**
@@ -135,9 +139,8 @@ void cpns_pending_exit(struct cpns_pending *p);
 void cpns_pending_release(struct cpns_pending *p, u32 portid);
 
 /**
- * cpns_xfer_alloc() / cpns_flow_alloc() - a new pending object
+ * cpns_xfer_alloc() - a new pending transfer key pair object
  * @p: the namespace's table
- * @type: CPNS_OBJ_CLIENT_FLOW or CPNS_OBJ_SERVER_FLOW (flows only)
  *
  * The object counts against cpns_pending_max from here on; either
  * cpns_obj_insert() it or cpns_obj_discard() it.
@@ -145,6 +148,16 @@ void cpns_pending_release(struct cpns_pending *p, u32 portid);
  * ERR_PTR(-ENOMEM).
  */
 struct cpns_xfer *cpns_xfer_alloc(struct cpns_pending *p);
+
+/**
+ * cpns_flow_alloc() - a new pending a-flow object
+ * @p: the namespace's table
+ * @type: CPNS_OBJ_CLIENT_FLOW or CPNS_OBJ_SERVER_FLOW
+ *
+ * As cpns_xfer_alloc().
+ * Return: the zeroed object, ERR_PTR(-EBUSY) at the cap, or
+ * ERR_PTR(-ENOMEM).
+ */
 struct cpns_flow *cpns_flow_alloc(struct cpns_pending *p,
 				  enum cpns_obj_type type);
 
@@ -163,7 +176,11 @@ struct cpns_flow *cpns_flow_alloc(struct cpns_pending *p,
 int cpns_obj_insert(struct cpns_pending *p, struct cpns_obj *obj, u32 portid,
 		    u32 *handle);
 
-/* Free a pending object that was never inserted. */
+/**
+ * cpns_obj_discard() - free a pending object that was never inserted
+ * @p: the namespace's table
+ * @obj: from cpns_xfer_alloc() or cpns_flow_alloc(); wiped and freed
+ */
 void cpns_obj_discard(struct cpns_pending *p, struct cpns_obj *obj);
 
 /**
@@ -182,10 +199,20 @@ void cpns_obj_discard(struct cpns_pending *p, struct cpns_obj *obj);
 struct cpns_obj *cpns_obj_take(struct cpns_pending *p, u32 handle, u32 portid,
 			       enum cpns_obj_type type);
 
-/* Put a taken object back under its handle (same timeout); see insert. */
+/**
+ * cpns_obj_restore() - put a taken object back under its handle
+ * @p: the namespace's table
+ * @obj: from cpns_obj_take(); keeps its timeout
+ *
+ * As after cpns_obj_insert(), the caller must not touch @obj any more.
+ */
 void cpns_obj_restore(struct cpns_pending *p, struct cpns_obj *obj);
 
-/* Free a taken object and its handle (single use spent, or failure). */
+/**
+ * cpns_obj_drop() - free a taken object and its handle (spent or failed)
+ * @p: the namespace's table
+ * @obj: from cpns_obj_take(); wiped and freed
+ */
 void cpns_obj_drop(struct cpns_pending *p, struct cpns_obj *obj);
 
 /**
@@ -208,8 +235,20 @@ void cpns_obj_replace(struct cpns_pending *p, struct cpns_obj *obj,
  */
 int cpns_obj_del(struct cpns_pending *p, u32 handle, u32 portid);
 
-/* Count one more session; -EBUSY at cpns_session_max. */
+/**
+ * cpns_session_reserve() - count a session about to be made
+ * @p: the namespace's table
+ *
+ * The count passes to the session with cpns_obj_replace(), or is given
+ * back with cpns_session_unreserve().
+ * Return: 0, or -EBUSY at cpns_session_max.
+ */
 int cpns_session_reserve(struct cpns_pending *p);
+
+/**
+ * cpns_session_unreserve() - give back a cpns_session_reserve() count
+ * @p: the namespace's table
+ */
 void cpns_session_unreserve(struct cpns_pending *p);
 
 /**
@@ -237,10 +276,21 @@ int cpns_challenge_add(struct cpns_pending *p, const u8 *sid, const u8 *n1,
 struct cpns_challenge *cpns_challenge_take(struct cpns_pending *p,
 					   const u8 *n1);
 
-/* Put a taken challenge back (same timeout). */
+/**
+ * cpns_challenge_restore() - put a taken challenge back
+ * @p: the namespace's table
+ * @c: from cpns_challenge_take(); keeps its timeout and failure count
+ *
+ * If a new challenge for the same n1 was stored meanwhile, @c is freed
+ * instead. The caller must not touch @c any more.
+ */
 void cpns_challenge_restore(struct cpns_pending *p, struct cpns_challenge *c);
 
-/* Free a taken challenge: it is used up. */
+/**
+ * cpns_challenge_consume() - free a taken challenge: it is used up
+ * @p: the namespace's table
+ * @c: from cpns_challenge_take(); wiped and freed
+ */
 void cpns_challenge_consume(struct cpns_pending *p, struct cpns_challenge *c);
 
 static inline unsigned int cpns_pending_count(struct cpns_pending *p)

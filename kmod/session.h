@@ -67,6 +67,13 @@ struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
 struct cpns_session *cpns_session_get(struct cpns_pending *p, u32 handle,
 				      u32 portid);
 
+/**
+ * cpns_session_put() - drop a reference; the last one frees the session
+ * @s: the session
+ *
+ * Frees the transforms (and with them the keys) and wipes the session.
+ * Process context.
+ */
 void cpns_session_put(struct cpns_session *s);
 
 /**

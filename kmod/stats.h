@@ -21,6 +21,10 @@ struct cpns_stats {
 	atomic64_t reason[__CPNS_FAIL_MAX];
 };
 
+/**
+ * cpns_stats_init() - zero the counters
+ * @st: the namespace's counters
+ */
 void cpns_stats_init(struct cpns_stats *st);
 
 /**
@@ -37,6 +41,7 @@ void cpns_stats_count(struct cpns_stats *st, u8 cmd, enum cpns_fail reason);
  *
  * For the errnos with one meaning; -EINVAL counts as CPNS_FAIL_INVALID
  * unless the caller knows better (a wrong role or state).
+ * Return: the reason; CPNS_FAIL_INTERNAL for any other errno.
  */
 enum cpns_fail cpns_stats_reason(int err);
 
@@ -51,7 +56,11 @@ enum cpns_fail cpns_stats_reason(int err);
  */
 int cpns_stats_fill(struct cpns_stats *st, struct sk_buff *skb);
 
-/* Reply space cpns_stats_fill() may need. */
+/**
+ * cpns_stats_size() - reply space cpns_stats_fill() may need
+ *
+ * Return: a size in bytes, for genlmsg_new().
+ */
 size_t cpns_stats_size(void);
 
 #endif /* _CPNS_STATS_H */
