@@ -14,6 +14,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <crypto/algapi.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -624,7 +625,8 @@ static int cpns_kat_check(struct cpns_req *req, size_t *size)
 			continue;
 		if (++n > CPNS_MAX_KAT_AEAD) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "too many CPNS_A_KAT_AEAD entries (at most CPNS_MAX_KAT_AEAD)");
+					    "too many CPNS_A_KAT_AEAD entries (at most "
+					    __stringify(CPNS_MAX_KAT_AEAD) ")");
 			req->fail = CPNS_FAIL_INVALID;
 			return -EINVAL;
 		}
