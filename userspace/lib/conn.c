@@ -187,8 +187,11 @@ void cpns_conn_close(struct cpns_conn *c)
 	c->fd = -1;
 	c->state = CPNS_CONN_DEAD;
 	c->rlen = 0;
-	c->woff = c->wlen = 0;
-	c->frame_deadline = c->deadline = c->linger_deadline = 0;
+	c->woff = 0;
+	c->wlen = 0;
+	c->frame_deadline = 0;
+	c->deadline = 0;
+	c->linger_deadline = 0;
 }
 
 /* In CPNS_CONN_LINGER: read and drop until the peer closes or would block. */
@@ -238,7 +241,8 @@ int cpns_conn_recv(struct cpns_conn *c, struct cpns_wire_msg *msg)
 		}
 		if (ret != CPNS_WIRE_E_INCOMPLETE) {
 			/* Of another version only the version byte means
-			 * anything (protocol.rst 3.3). */
+			 * anything (protocol.rst 3.3).
+			 */
 			c->bad_type = c->rlen >= 2 && ret != CPNS_WIRE_E_VERSION ?
 				      c->rbuf[1] : 0;
 			c->frames_in++;
@@ -288,7 +292,8 @@ int cpns_conn_flush(struct cpns_conn *c)
 		}
 		c->woff += (size_t)n;
 	}
-	c->woff = c->wlen = 0;
+	c->woff = 0;
+	c->wlen = 0;
 	/* ERROR is out: tell the peer nothing more comes (7.3). */
 	if (c->state == CPNS_CONN_LINGER)
 		shutdown(c->fd, SHUT_WR);

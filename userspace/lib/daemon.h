@@ -40,10 +40,10 @@ extern "C" {
 /* ================================================================ log.c */
 
 /* Levels are syslog priorities; a message is written if level <= the
- * configured level. */
+ * configured level.
+ */
 enum cpns_log_level {
-	CPNS_LOG_ERR = LOG_ERR,		/* the daemon cannot go on, or a peer
-					 * or step failed */
+	CPNS_LOG_ERR = LOG_ERR,		/* cannot go on; a step failed */
 	CPNS_LOG_WARNING = LOG_WARNING,	/* refused input, timeouts, retries */
 	CPNS_LOG_NOTICE = LOG_NOTICE,	/* start, stop, comparison codes */
 	CPNS_LOG_INFO = LOG_INFO,	/* one line per protocol step */
@@ -78,7 +78,8 @@ void cpns_log_echo(bool on);
 bool cpns_log_enabled(int level);
 
 /* One line (a trailing newline is not needed; control characters in the
- * formatted text are written as '?'). */
+ * formatted text are written as '?').
+ */
 void cpns_log(int level, const char *fmt, ...) CPNS_PRINTF(2, 3);
 void cpns_vlog(int level, const char *fmt, va_list ap) CPNS_PRINTF(2, 0);
 
@@ -89,7 +90,8 @@ void cpns_vlog(int level, const char *fmt, va_list ap) CPNS_PRINTF(2, 0);
 #define cpns_debug(...)		cpns_log(CPNS_LOG_DEBUG, __VA_ARGS__)
 
 /* Names and parsing of the configuration values "stderr", "syslog" and
- * "err", "warning", "notice", "info", "debug". 0 or -EINVAL. */
+ * "err", "warning", "notice", "info", "debug". 0 or -EINVAL.
+ */
 int cpns_log_target_parse(const char *s, enum cpns_log_target *target);
 int cpns_log_level_parse(const char *s, int *level);
 const char *cpns_log_level_name(int level);
@@ -199,7 +201,8 @@ const struct cpns_conf_value *cpns_conf_get(const struct cpns_conf *conf,
 					    const char *section,
 					    const char *name, size_t i);
 /* The first value (the last one is the same for non-repeatable keys);
- * NULL / 0 / false when the key has neither value nor default. */
+ * NULL / 0 / false when the key has neither value nor default.
+ */
 const char *cpns_conf_str(const struct cpns_conf *conf, const char *section,
 			  const char *name);
 uint64_t cpns_conf_uint(const struct cpns_conf *conf, const char *section,
@@ -308,7 +311,8 @@ void cpns_watch_del(struct cpns_loop *loop, struct cpns_watch *w);
 
 void cpns_timer_init(struct cpns_timer *t, cpns_timer_fn fn, void *arg);
 /* Arm (or re-arm) to fire once at when (cpns_now_ms() scale); 0 or
- * -ENOMEM. */
+ * -ENOMEM.
+ */
 int cpns_timer_arm(struct cpns_loop *loop, struct cpns_timer *t,
 		   uint64_t when);
 void cpns_timer_disarm(struct cpns_loop *loop, struct cpns_timer *t);
@@ -328,12 +332,12 @@ void cpns_daemon_ready(void);
 /* ================================================================ conn.c */
 
 /* Results of cpns_conn_recv() besides CPNS_CONN_MSG and negative enum
- * cpns_wire_err values. */
+ * cpns_wire_err values.
+ */
 enum cpns_conn_status {
 	CPNS_CONN_MSG = 1,		/* a message was decoded */
 	CPNS_CONN_AGAIN = 0,		/* nothing more to read for now */
-	CPNS_CONN_CLOSED = -100,	/* the peer closed (c->rlen: bytes of
-					 * an unfinished frame it left) */
+	CPNS_CONN_CLOSED = -100,	/* peer closed; c->rlen bytes left */
 	CPNS_CONN_IOERR = -101,		/* read() failed: c->sys_err */
 };
 
@@ -350,8 +354,7 @@ enum cpns_conn_deadline {
 enum cpns_conn_state {
 	CPNS_CONN_CONNECTING = 1,	/* connect() in progress */
 	CPNS_CONN_OPEN,			/* frames flow both ways */
-	CPNS_CONN_LINGER,		/* ERROR queued or sent, write side
-					 * shut after it, input discarded */
+	CPNS_CONN_LINGER,		/* ERROR out; input discarded */
 	CPNS_CONN_DEAD,			/* nothing left to do: close it */
 };
 
@@ -493,7 +496,8 @@ int cpns_conn_send_error(struct cpns_conn *c, unsigned int code,
 	CPNS_PRINTF(4, 5);
 
 /* Answer a negative enum cpns_wire_err from cpns_conn_recv(): ERROR with
- * cpns_wire_err_code(err), ref_type c->bad_type, cpns_wire_strerror(err). */
+ * cpns_wire_err_code(err), ref_type c->bad_type, cpns_wire_strerror(err).
+ */
 int cpns_conn_refuse(struct cpns_conn *c, int err);
 
 /*
@@ -507,7 +511,8 @@ int cpns_conn_flush(struct cpns_conn *c);
 bool cpns_conn_want_write(const struct cpns_conn *c);
 
 /* The epoll events the connection needs now (EPOLLIN and maybe EPOLLOUT;
- * EPOLLOUT alone while connecting; 0 when CPNS_CONN_DEAD). */
+ * EPOLLOUT alone while connecting; 0 when CPNS_CONN_DEAD).
+ */
 uint32_t cpns_conn_events(const struct cpns_conn *c);
 
 /*
@@ -522,7 +527,8 @@ void cpns_conn_set_deadline(struct cpns_conn *c, int kind,
 uint64_t cpns_conn_next_deadline(const struct cpns_conn *c);
 
 /* Which deadline has passed at now (the earliest), CPNS_DL_NONE if none.
- * CPNS_DL_LINGER: close without more ado. */
+ * CPNS_DL_LINGER: close without more ado.
+ */
 int cpns_conn_expired(const struct cpns_conn *c, uint64_t now);
 
 /* Human names: "frame", "step", "idle", "connect", "linger". */

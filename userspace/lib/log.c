@@ -93,7 +93,8 @@ int cpns_log_target_parse(const char *s, enum cpns_log_target *target)
 }
 
 /* Control characters (a peer's name never has any, but an errno text or a
- * path could) would let one log line pose as two. */
+ * path could) would let one log line pose as two.
+ */
 static void sanitize(char *s)
 {
 	for (; *s; s++)

@@ -174,7 +174,8 @@ void cpns_timer_disarm(struct cpns_loop *l, struct cpns_timer *t)
 }
 
 /* Fire every timer due, earliest first; each is disarmed before its call,
- * and a call may arm or disarm any timer. */
+ * and a call may arm or disarm any timer.
+ */
 static void timers_run(struct cpns_loop *l)
 {
 	uint64_t now = cpns_now_ms();
@@ -271,7 +272,8 @@ void cpns_watch_del(struct cpns_loop *l, struct cpns_watch *w)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->added = false;
 	/* Its events later in this batch must not be delivered: the
-	 * caller may free w as soon as we return. */
+	 * caller may free w as soon as we return.
+	 */
 	for (i = l->cur + 1; i < l->nev; i++)
 		if (l->ev[i].data.ptr == w)
 			l->ev[i].data.ptr = NULL;
@@ -289,7 +291,9 @@ struct cpns_loop *cpns_loop_new(void)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
-	l->epfd = l->sigfd = l->timerfd = -1;
+	l->epfd = -1;
+	l->sigfd = -1;
+	l->timerfd = -1;
 	l->cur = -1;
 
 	memset(&sa, 0, sizeof(sa));

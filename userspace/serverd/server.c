@@ -16,7 +16,8 @@
 #include "serverd.h"
 
 /* Messages one connection may have handled per wake-up, so that a busy
- * peer cannot starve the others (the loop is level-triggered). */
+ * peer cannot starve the others (the loop is level-triggered).
+ */
 #define SCONN_BURST		16
 /* How long accepting pauses when the process is out of descriptors. */
 #define ACCEPT_PAUSE_MS		1000
@@ -354,7 +355,6 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 }
 
 /* ---------------------------------------------------------- accepting */
-
 
 static void accept_resume(struct cpns_loop *loop, struct cpns_timer *t)
 {

@@ -60,7 +60,8 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 	int ret;
 
 	/* The header of the frame received, rebuilt: the decoder checked
-	 * that it was exactly this. */
+	 * that it was exactly this.
+	 */
 	ret = cpns_wire_sealed_aad(m->ct_len, aad);
 	if (ret) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_MALFORMED, CPNS_WIRE_SEALED,

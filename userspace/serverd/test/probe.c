@@ -186,7 +186,8 @@ static size_t pencode(const struct cpns_wire_msg *m, uint8_t *buf)
 }
 
 /* 1: a message; 0: nothing within ms; -1: closed; -2: read error;
- * -3: the server sent an invalid frame. */
+ * -3: the server sent an invalid frame.
+ */
 static int precv(struct cpns_conn *c, struct cpns_wire_msg *m, int ms)
 {
 	uint64_t end = cpns_now_ms() + (uint64_t)ms;
@@ -876,7 +877,8 @@ static void test_flow_a_attacks(void)
 	tap_ok(ok, "a recorded session");
 	if (ok) {
 		/* The server's a-3 code sent back as a-1 on the same
-		 * connection: not accepted in SESSION. */
+		 * connection: not accepted in SESSION.
+		 */
 		put_mac(&m, CPNS_WIRE_AUTH_CLIENT, old.smac);
 		tap_ok(!psend(&c, &m) &&
 		       expect_error(&c, CPNS_WIRE_ERR_UNEXPECTED,
@@ -1036,8 +1038,7 @@ static void test_garbage(void)
 		rand_bytes(junk, sizeof(junk));
 		junk[0] = 1;
 		junk[1] = CPNS_WIRE_AUTH_HELLO;
-		junk[2] = junk[3] = 0;
-		junk[4] = junk[5] = junk[6] = 0;
+		memset(junk + 2, 0, 5);
 		junk[7] = 32;
 		praw(&c, junk, 8 + 32);
 		tap_ok(expect_error(&c, CPNS_WIRE_ERR_UNKNOWN_DEVICE,
