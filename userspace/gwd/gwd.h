@@ -193,8 +193,10 @@ unsigned int gwd_kernel_code(int err, bool by_device);
  * (unknown, revoked or expired)? */
 bool gwd_kernel_key_gone(int err);
 
-/* Find a usable seed of role gw1: 1 found (the newest), 0 none, <0. */
-int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN]);
+/* Find a usable seed of role gw1: 1 found (the longest-lived of count),
+ * 0 none, <0. */
+int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN],
+		  unsigned int *count);
 /* Is there a usable gw2 Device Key did? 1, 0 or <0. */
 int gwd_has_device(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 /* The gw2 Device Keys: *count of them, the first in did; 0 or <0. */

@@ -76,13 +76,30 @@ static int keys_dump(struct cpns_nl *nl, cpns_key_fn fn, void *arg,
 
 struct seed_find {
 	uint8_t sid[CPNS_SEED_ID_LEN];
-	int32_t serial;
-	bool found;
+	uint64_t expiry;
+	unsigned int count;
 };
 
 static void seed_reset(void *arg)
 {
 	memset(arg, 0, sizeof(struct seed_find));
+}
+
+/* Does seed k last longer than the one found so far (0: forever)? Key
+ * serials are random, so they cannot tell which seed is newer; ties go to
+ * the lower Seed ID, so that the choice does not depend on dump order. */
+static bool seed_better(const struct seed_find *f, const struct cpns_key *k)
+{
+	if (!f->count)
+		return true;
+	if (k->expiry != f->expiry) {
+		if (!k->expiry)
+			return true;
+		if (!f->expiry)
+			return false;
+		return k->expiry > f->expiry;
+	}
+	return memcmp(k->id, f->sid, CPNS_SEED_ID_LEN) < 0;
 }
 
 static int seed_key(const struct cpns_key *k, void *arg)
@@ -92,12 +109,11 @@ static int seed_key(const struct cpns_key *k, void *arg)
 	if (k->kind != CPNS_KEY_SEED || k->role != CPNS_ROLE_GW1 ||
 	    k->state != CPNS_STATE_ACTIVE || !key_usable(k))
 		return 0;
-	/* Serials only grow: the largest is the seed received last. */
-	if (!f->found || k->serial > f->serial) {
+	if (seed_better(f, k)) {
 		memcpy(f->sid, k->id, CPNS_SEED_ID_LEN);
-		f->serial = k->serial;
-		f->found = true;
+		f->expiry = k->expiry;
 	}
+	f->count++;
 	return 0;
 }
 
@@ -105,12 +121,15 @@ static int seed_key(const struct cpns_key *k, void *arg)
  * gwd_find_seed() - the Key Seed GW1 works with
  * @nl: the netlink socket
  * @sid: out, its Seed ID
+ * @count: out, how many usable seeds there are
  *
- * The newest active seed of role gw1 that does not expire within a minute.
+ * Of the active seeds of role gw1 that do not expire within a minute, the
+ * one that lasts longest.
  *
  * Return: 1 found, 0 none, or a negative errno of the dump.
  */
-int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN])
+int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN],
+		  unsigned int *count)
 {
 	struct seed_find f;
 	int ret;
@@ -118,7 +137,8 @@ int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN])
 	ret = keys_dump(nl, seed_key, &f, seed_reset);
 	if (ret)
 		return ret;
-	if (!f.found)
+	*count = f.count;
+	if (!f.count)
 		return 0;
 	memcpy(sid, f.sid, CPNS_SEED_ID_LEN);
 	return 1;

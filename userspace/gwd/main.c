@@ -60,8 +60,8 @@ static void check_pending_timeout(struct gwd_conf *conf, unsigned int pt)
 	unsigned int pt_ms = pt * 1000u;
 
 	if (conf->role == GWD_NONSECURE && conf->ask_ms > pt_ms) {
-		cpns_warn("the kernel's pending_timeout (%u s) is below ask_timeout (%u s): waiting %u s for DEVICE_TRANSFER",
-			  pt, conf->ask_ms / 1000, pt);
+		cpns_info("waiting at most %u s for DEVICE_TRANSFER, the kernel's pending_timeout (ask_timeout is %u s)",
+			  pt, conf->ask_ms / 1000);
 		conf->ask_ms = pt_ms;
 	}
 	if (conf->role == GWD_SECURE && conf->step_ms > pt_ms)

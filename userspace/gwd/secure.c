@@ -221,16 +221,19 @@ static void srv_connected(struct gwd_link *l, void *owner)
 	int ret;
 
 	ret = cpns_assign_request(g->nl, a->sid, a->n1, r->mac);
-	if (ret && gwd_kernel_key_gone(ret) && gw1->have_seed &&
-	    !memcmp(gw1->sid, a->sid, sizeof(a->sid))) {
-		/* The seed expired or was deleted: get a new one, then
-		 * start again. */
-		cpns_warn("%s: II-1: Key Seed %s is gone (%s); asking the server for a new one",
-			  a->who, hex(a->sid, sizeof(a->sid)),
-			  cpns_last_error(g->nl));
-		gw1->have_seed = false;
+	if (ret && gwd_kernel_key_gone(ret)) {
+		/* The seed expired or was deleted: get a new one (unless
+		 * another assignment already did), then start again. */
+		cpns_warn("%s: II-1: Key Seed %s is gone (%s)", a->who,
+			  hex(a->sid, sizeof(a->sid)), cpns_last_error(g->nl));
+		if (!memcmp(gw1->sid, a->sid, sizeof(a->sid)))
+			gw1->have_seed = false;
 		gwd_link_close(l);
 		a->srv = NULL;
+		if (gw1->have_seed) {
+			asg_start(a);
+			return;
+		}
 		a->state = ASG_SEED;
 		seed_fetch(gw1);
 		return;
@@ -276,7 +279,8 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 	ret = cpns_assign_derive(g->nl, a->sid, a->n1, c->ch, c->mac, a->did,
 				 &serial);
 	if (ret) {
-		if (gwd_kernel_key_gone(ret))
+		if (gwd_kernel_key_gone(ret) &&
+		    !memcmp(gw1->sid, a->sid, sizeof(a->sid)))
 			gw1->have_seed = false;
 		asg_refuse(a, m->type, gwd_kernel_code(ret, false),
 			   "II-3 challenge refused (ASSIGN_DERIVE): %s",
@@ -730,6 +734,7 @@ int gwd_secure_start(struct gwd *g)
 {
 	struct gwd_conf *conf = &g->conf;
 	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
+	unsigned int nseeds;
 	size_t i;
 	int ret;
 
@@ -742,7 +747,7 @@ int gwd_secure_start(struct gwd *g)
 	gwd_backoff_init(&gw1->seed_bo, conf->reconnect_min_ms,
 			 conf->reconnect_max_ms);
 
-	ret = gwd_find_seed(g->nl, gw1->sid);
+	ret = gwd_find_seed(g->nl, gw1->sid, &nseeds);
 	if (ret < 0) {
 		cpns_err("cannot list the keys of this namespace: %s",
 			 cpns_last_error(g->nl));
@@ -750,8 +755,9 @@ int gwd_secure_start(struct gwd *g)
 	}
 	gw1->have_seed = ret;
 	if (gw1->have_seed)
-		cpns_notice("using Key Seed %s from this namespace's keyring",
-			    hex(gw1->sid, sizeof(gw1->sid)));
+		cpns_notice("using Key Seed %s from this namespace's keyring%s",
+			    hex(gw1->sid, sizeof(gw1->sid)),
+			    nseeds > 1 ? " (the longest-lived of several)" : "");
 	else
 		cpns_notice("no Key Seed of role gw1 in this namespace's keyring");
 

@@ -248,12 +248,25 @@ echo "ok - server restart: GW2 recovered by itself"
 
 # GW1 restarted: it keeps using its seed.
 gw1_stop
+from=$(log_lines "$WORK/gw1.log")
 gw1_start
-grep -q "using Key Seed" "$WORK/gw1.log" || fail "GW1 did not reuse its seed"
+tail -n +"$((from + 1))" "$WORK/gw1.log" | grep -q "using Key Seed" ||
+	fail "GW1 did not reuse its seed"
 gw2_conf_proxied after
 gw2_once after || fail "a GW2 after the GW1 restart failed"
 echo "ok - GW1 restart keeps its Key Seed"
 
+# GW1's seed deleted under it: the next assignment gets a new one first.
+sid=$(n_1 "$CPNSCTL" show | awk '$2 == "gw1" { print $1; exit }')
+n_1 "$CPNSCTL" key del --seed "$sid"
+gw2_conf_proxied reseed
+gw2_once reseed || fail "a GW2 after the seed was deleted failed"
+grep -q "II-1: Key Seed $sid is gone" "$WORK/gw1.log" || fail "GW1 did not notice"
+[ "$(count_log "$WORK/gw1.log" "I-3 stored Key Seed")" -eq 2 ] ||
+	fail "GW1 did not get a second seed"
+echo "ok - a deleted seed is replaced by flow I"
+
 gw1_stop
 server_stop
+no_sanitizer_reports
 echo "PASS: attacks"

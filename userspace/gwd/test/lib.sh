@@ -79,18 +79,38 @@ cleanup()
 }
 trap cleanup EXIT
 
-# wait_log FILE TEXT [SECONDS]: until FILE has a line with TEXT.
+# wait_log FILE TEXT [SECONDS [FROM]]: until FILE has a line with TEXT
+# (after its first FROM lines).
 wait_log()
 {
 	local i
 
 	for ((i = 0; i < ${3:-60} * 10; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		tail -n +"$((${4:-0} + 1))" "$1" 2>/dev/null | grep -q -- "$2" &&
+			return 0
 		sleep 0.1
 	done
 	echo "--- $1"
 	tail -n 30 "$1"
 	fail "no '$2' in $1 after ${3:-60} s"
+}
+
+# Lines in FILE so far (0 if none), for wait_log ... FROM.
+log_lines()
+{
+	cat "$1" 2>/dev/null | wc -l
+}
+
+# no_sanitizer_reports: no log of this test holds an ASan/UBSan report
+# (GWD may be a -fsanitize build).
+no_sanitizer_reports()
+{
+	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		"$WORK"/*.log 2>/dev/null; then
+		grep -h -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"$WORK"/*.log
+		fail "sanitizer reports"
+	fi
 }
 
 # count_log FILE TEXT
@@ -111,11 +131,14 @@ server_conf()
 # server_start: cpns-serverd in S; its pid in SERVER_PID.
 server_start()
 {
+	local from
+
 	[ -f "$WORK/server.conf" ] || server_conf
+	from=$(log_lines "$WORK/server.log")
 	ip netns exec "$NS_S" "$SERVERD" -f -c "$WORK/server.conf" >>"$WORK/server.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
-	wait_log "$WORK/server.log" "listening" 30
+	wait_log "$WORK/server.log" "listening" 30 "$from"
 }
 
 # stop_daemon PID NAME LOG: SIGTERM, which must end it with status 0.
@@ -152,11 +175,14 @@ gw1_conf()
 
 gw1_start()
 {
+	local from
+
 	[ -f "$WORK/gw1.conf" ] || gw1_conf
+	from=$(log_lines "$WORK/gw1.log")
 	ip netns exec "$NS_1" "$GWD" -f -c "$WORK/gw1.conf" >>"$WORK/gw1.log" 2>&1 &
 	GW1_PID=$!
 	PIDS+=("$GW1_PID")
-	wait_log "$WORK/gw1.log" "listening for GW2s" 30
+	wait_log "$WORK/gw1.log" "listening for GW2s" 30 "$from"
 }
 
 # gw2_conf NAME [EXTRA]: $WORK/NAME.conf

@@ -44,4 +44,5 @@ grep -E 'cpns-gwd.*(warning|err)' "$WORK/gw1.log" && fail "GW1 logged problems"
 gw1_stop
 grep -q "stopped; $N Device IDs assigned" "$WORK/gw1.log" || fail "GW1 stop line"
 server_stop
+no_sanitizer_reports
 echo "PASS: many ($N GW2s)"
