@@ -12,7 +12,8 @@
 #include "gwd.h"
 
 /* Jitter needs no secrecy, only gateways that differ: random(3), seeded
- * once from the kernel. */
+ * once from the kernel.
+ */
 static void jitter_seed(void)
 {
 	static bool seeded;

@@ -105,7 +105,7 @@ static int conf_roles(const struct gwd_conf *conf, const struct cpns_conf *cf,
 	const struct cpns_conf_value *v;
 	size_t i;
 
-	for (i = 0; i < sizeof(role_keys) / sizeof(role_keys[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(role_keys); i++) {
 		if (role_keys[i].role == conf->role)
 			continue;
 		v = cpns_conf_get(cf, NULL, role_keys[i].name, 0);

@@ -36,6 +36,8 @@
 #define GWD_LISTEN_MAX		8	/* listen addresses of the secure role */
 #define GWD_ALLOW_MAX		64	/* name patterns of the secure role */
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
 enum gwd_role {
 	GWD_SECURE = 0,			/* index in the "role" choices */
 	GWD_NONSECURE = 1,
@@ -126,10 +128,12 @@ enum gwd_end_kind {
 	GWD_END_IOERR,		/* read or write failed (err) */
 	GWD_END_CONNECT,	/* connect failed (err; ETIMEDOUT: timeout) */
 	GWD_END_PEER_ERROR,	/* the peer sent ERROR (code, text) */
-	GWD_END_REFUSED,	/* the peer sent an invalid frame (err, a
-				 * negative enum cpns_wire_err; ERROR sent) */
-	GWD_END_TIMEOUT,	/* a deadline passed (deadline; ERROR 13 sent
-				 * unless it was the idle deadline) */
+	GWD_END_REFUSED,	/* the peer sent an invalid frame; err is the
+				 * enum cpns_wire_err, ERROR sent
+				 */
+	GWD_END_TIMEOUT,	/* a deadline passed (deadline); ERROR 13 sent
+				 * unless it was the idle deadline
+				 */
 };
 
 struct gwd_end {
@@ -187,14 +191,17 @@ void gwd_links_free(struct gwd *g);
 /* ============================================================ kernel.c */
 
 /* The ERROR code for a failed kernel command (protocol section 7.2);
- * by_device: the command names a Device ID (ENOKEY: unknown device). */
+ * by_device: the command names a Device ID (ENOKEY: unknown device).
+ */
 unsigned int gwd_kernel_code(int err, bool by_device);
 /* Does this failure say that the key the command named is gone
- * (unknown, revoked or expired)? */
+ * (unknown, revoked or expired)?
+ */
 bool gwd_kernel_key_gone(int err);
 
 /* Find a usable seed of role gw1: 1 found (the longest-lived of count),
- * 0 none, <0. */
+ * 0 none, <0.
+ */
 int gwd_find_seed(struct cpns_nl *nl, uint8_t sid[CPNS_SEED_ID_LEN],
 		  unsigned int *count);
 /* Is there a usable gw2 Device Key did? 1, 0 or <0. */
@@ -204,7 +211,8 @@ int gwd_find_devices(struct cpns_nl *nl, uint8_t did[CPNS_DEVICE_ID_LEN],
 		     unsigned int *count);
 
 /* Read a Device ID file (32 hex digits, a newline): 1, 0 if absent, <0
- * (err says why). */
+ * (err says why).
+ */
 int gwd_did_read(const char *path, uint8_t did[CPNS_DEVICE_ID_LEN],
 		 char *err, size_t errlen);
 /* Write it atomically; 0 or -errno. */

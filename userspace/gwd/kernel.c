@@ -35,7 +35,8 @@ unsigned int gwd_kernel_code(int err, bool by_device)
 	case -EINVAL:
 		/* The daemon sends well-formed requests: an EINVAL is the
 		 * kernel's CPNS_FAIL_STATE, a key of the wrong role or state
-		 * for the step. */
+		 * for the step.
+		 */
 		return CPNS_WIRE_ERR_UNEXPECTED;
 	case -EALREADY:
 		return CPNS_WIRE_ERR_REPLAY;
@@ -87,7 +88,8 @@ static void seed_reset(void *arg)
 
 /* Does seed k last longer than the one found so far (0: forever)? Key
  * serials are random, so they cannot tell which seed is newer; ties go to
- * the lower Seed ID, so that the choice does not depend on dump order. */
+ * the lower Seed ID, so that the choice does not depend on dump order.
+ */
 static bool seed_better(const struct seed_find *f, const struct cpns_key *k)
 {
 	if (!f->count)

@@ -62,7 +62,8 @@ static void link_free(struct gwd_link *l)
 }
 
 /* Bring the loop's view (events, timer) in line with the connection, or
- * free a finished link. */
+ * free a finished link.
+ */
 static void link_end_kind(struct gwd_link *l, int kind, int err, int dl);
 
 /* The loop failed us (epoll_ctl, no memory for a timer): end the link. */
@@ -76,7 +77,8 @@ static void link_broken(struct gwd_link *l, const char *what, int err)
 }
 
 /* Bring the loop's view (events, timer) in line with the connection, or
- * free a finished link. */
+ * free a finished link.
+ */
 static void link_sync(struct gwd_link *l)
 {
 	uint64_t dl;
@@ -109,7 +111,8 @@ static void link_sync(struct gwd_link *l)
 	cpns_timer_disarm(l->g->loop, &l->t);
 	/* An attached link stays until its owner lets go (a failed
 	 * gwd_link_send() is followed by gwd_link_fail() or
-	 * gwd_link_close()), so the owner's pointer stays valid. */
+	 * gwd_link_close()), so the owner's pointer stays valid.
+	 */
 	if (!l->owner) {
 		cpns_debug("%s: connection closed", l->c.peer);
 		link_free(l);

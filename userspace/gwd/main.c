@@ -172,7 +172,8 @@ int main(int argc, char **argv)
 		foreground = true;
 
 	/* Detached, stderr goes nowhere: log to syslog (start-up errors
-	 * are echoed to the terminal until cpns_daemon_ready()). */
+	 * are echoed to the terminal until cpns_daemon_ready()).
+	 */
 	if (!foreground)
 		g.conf.log_target = CPNS_LOG_SYSLOG;
 	g.status = 1;
@@ -223,7 +224,8 @@ int main(int argc, char **argv)
 		g.status = 1;
 	}
 	/* The loop logged the signal. --once was interrupted before it
-	 * finished: that is a failure. */
+	 * finished: that is a failure.
+	 */
 	sig = cpns_loop_stop_signal(g.loop);
 	if (sig && g.once)
 		g.status = 1;

@@ -223,7 +223,8 @@ static void srv_connected(struct gwd_link *l, void *owner)
 	ret = cpns_assign_request(g->nl, a->sid, a->n1, r->mac);
 	if (ret && gwd_kernel_key_gone(ret)) {
 		/* The seed expired or was deleted: get a new one (unless
-		 * another assignment already did), then start again. */
+		 * another assignment already did), then start again.
+		 */
 		cpns_warn("%s: II-1: Key Seed %s is gone (%s)", a->who,
 			  hex(a->sid, sizeof(a->sid)), cpns_last_error(g->nl));
 		if (!memcmp(gw1->sid, a->sid, sizeof(a->sid)))
