@@ -4,7 +4,7 @@
 #
 #   make            module, userspace and selftests (= make all)
 #   make module     kmod/cpns.ko against /lib/modules/$(KVER)/build, W=1
-#   make userspace  userspace/ (libcpns, cpnsctl, daemons, host unit tests)
+#   make userspace  userspace/ (libcpns, cpnsctl, host unit tests)
 #   make selftests  selftests/cpns/ (run in the VM by tools/vm-run)
 #   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
 #   make check      everything: deps, build, lint, host tests, VM suite
