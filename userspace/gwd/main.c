@@ -186,6 +186,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	cpns_notice("starting: role %s, name %s%s",
+		    g.conf.role == GWD_SECURE ? "secure (GW1)" :
+		    "nonsecure (GW2)", g.conf.name, g.once ? ", once" : "");
 	g.nl = cpns_open();
 	if (!g.nl) {
 		cpns_err("cannot open the cpns netlink family: %s%s",
@@ -204,9 +207,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	g.status = 0;
-	cpns_notice("starting: role %s, name %s%s",
-		    g.conf.role == GWD_SECURE ? "secure (GW1)" :
-		    "nonsecure (GW2)", g.conf.name, g.once ? ", once" : "");
 	if (g.conf.role == GWD_SECURE)
 		ret = gwd_secure_start(&g);
 	else

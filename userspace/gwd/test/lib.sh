@@ -7,8 +7,10 @@
 #                 10.77.3.1 -- non-secure WAN - 10.77.3.2  GW2
 #   GW1           10.77.2.1 ---- PN link -----  10.77.2.2  GW2
 #
-# cpns-serverd listens on 0.0.0.0:7000 in S, GW1's cpns-gwd on
-# 10.77.2.1:7001. Every daemon logs to $WORK/<name>.log.
+# and the same over IPv6 (fd77:N::1 and fd77:N::2 for 10.77.N.1 and .2).
+# cpns-serverd listens on *:7000 and [::]:7000 in S, GW1's cpns-gwd on
+# 10.77.2.1:7001 and [fd77:2::1]:7001. Every daemon logs to
+# $WORK/<name>.log.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 
@@ -25,7 +27,9 @@ PIDS=()
 
 S_ADDR=10.77.1.1:7000
 S_ADDR2=10.77.3.1:7000
+S_ADDR2_6=[fd77:3::1]:7000
 GW1_ADDR=10.77.2.1:7001
+GW1_ADDR_6=[fd77:2::1]:7001
 
 fail()
 {
@@ -39,13 +43,15 @@ n_s() { ip netns exec "$NS_S" "$@"; }
 n_1() { ip netns exec "$NS_1" "$@"; }
 n_2() { ip netns exec "$NS_2" "$@"; }
 
-veth()	# veth NS_A ADDR_A NS_B ADDR_B
+veth()	# veth NS_A ADDR_A NS_B ADDR_B ADDR6_A ADDR6_B
 {
 	local a=v$RANDOM b=v$RANDOM
 
 	ip link add "$a" netns "$1" type veth peer name "$b" netns "$3"
 	ip -n "$1" addr add "$2/24" dev "$a"
 	ip -n "$3" addr add "$4/24" dev "$b"
+	ip -n "$1" addr add "$5/64" dev "$a" nodad
+	ip -n "$3" addr add "$6/64" dev "$b" nodad
 	ip -n "$1" link set "$a" up
 	ip -n "$3" link set "$b" up
 }
@@ -58,9 +64,9 @@ hosts_up()
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
 	done
-	veth "$NS_S" 10.77.1.1 "$NS_1" 10.77.1.2
-	veth "$NS_1" 10.77.2.1 "$NS_2" 10.77.2.2
-	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2
+	veth "$NS_S" 10.77.1.1 "$NS_1" 10.77.1.2 fd77:1::1 fd77:1::2
+	veth "$NS_1" 10.77.2.1 "$NS_2" 10.77.2.2 fd77:2::1 fd77:2::2
+	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2 fd77:3::1 fd77:3::2
 }
 
 cleanup()
@@ -123,6 +129,7 @@ server_conf()
 {
 	cat >"$WORK/server.conf" <<-END
 	listen = *:7000
+	listen = [::]:7000
 	max_pending = 256
 	log_level = ${LOG_LEVEL:-info}
 	END
@@ -168,6 +175,7 @@ gw1_conf()
 	name = gw1
 	server = $S_ADDR
 	listen = $GW1_ADDR
+	listen = $GW1_ADDR_6
 	log_level = ${LOG_LEVEL:-info}
 	${GW1_EXTRA:-}
 	END

@@ -4,7 +4,8 @@
 # The whole story between three hosts: GW1 gets a Key Seed (flow I),
 # assigns GW2 a Device ID and Key (flow II, II-9), GW2 authenticates with
 # the server (flow a) and exchanges sealed status reports; both ends log
-# the same transfer codes; GW1 keeps no Device Key.
+# the same transfer codes; GW1 keeps no Device Key. Then the same GW2 again
+# (flow a only), another over IPv6, and a clean stop of both daemons.
 set -e
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +36,19 @@ n_2 "$GWD" --once -c "$WORK/gw2-a.conf" >"$WORK/gw2-a2.log" 2>&1 ||
 ! grep -q "II-9" "$WORK/gw2-a2.log" || fail "second run asked GW1 again"
 grep -q "using device id $did" "$WORK/gw2-a2.log" || fail "second run did not use $did"
 
+# Another GW2, over IPv6 to GW1 and to the server.
+gw2_conf gw2-b
+sed -i "s/^server = .*/server = $S_ADDR2_6/; s/^gw1 = .*/gw1 = $GW1_ADDR_6/" \
+	"$WORK/gw2-b.conf"
+n_2 "$GWD" --once -c "$WORK/gw2-b.conf" >"$WORK/gw2-b.log" 2>&1 ||
+	{ cat "$WORK/gw2-b.log"; fail "GW2 over IPv6 failed"; }
+cat "$WORK/gw2-b.log"
+grep -q "session established with \[fd77:3::1\]:7000" "$WORK/gw2-b.log" ||
+	fail "GW2 over IPv6: no session with [fd77:3::1]:7000"
+
 echo "--- gw1.log"; cat "$WORK/gw1.log"
 echo "--- server.log"; cat "$WORK/server.log"
+gw1_stop
+server_stop
 no_sanitizer_reports
 echo "PASS: story"
