@@ -16,7 +16,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+
 
 GWD_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$GWD_TEST_DIR/../../.." && pwd)
-GWD=${GWD:-$ROOT/userspace/gwd/cpns-gwd}
+GWD=${GWD:-$ROOT/userspace/gwd/cpns-gwd}	# GW1_GWD: another for GW1 only
 SERVERD=${SERVERD:-$ROOT/userspace/serverd/cpns-serverd}
 CPNSCTL=${CPNSCTL:-$ROOT/userspace/cpnsctl/cpnsctl}
 WORK=${WORK:-$(mktemp -d /tmp/cpns-gwd-test.XXXXXX)}
@@ -187,7 +187,7 @@ gw1_start()
 
 	[ -f "$WORK/gw1.conf" ] || gw1_conf
 	from=$(log_lines "$WORK/gw1.log")
-	ip netns exec "$NS_1" "$GWD" -f -c "$WORK/gw1.conf" >>"$WORK/gw1.log" 2>&1 &
+	ip netns exec "$NS_1" "${GW1_GWD:-$GWD}" -f -c "$WORK/gw1.conf" >>"$WORK/gw1.log" 2>&1 &
 	GW1_PID=$!
 	PIDS+=("$GW1_PID")
 	wait_log "$WORK/gw1.log" "listening for GW2s" 30 "$from"
