@@ -147,6 +147,7 @@ enum cpns_cmd {
 
 	__CPNS_CMD_MAX
 };
+
 #define CPNS_CMD_MAX (__CPNS_CMD_MAX - 1)
 
 enum cpns_attr {
@@ -193,6 +194,7 @@ enum cpns_attr {
 
 	__CPNS_A_MAX
 };
+
 #define CPNS_A_MAX (__CPNS_A_MAX - 1)
 
 /* Attributes nested in CPNS_A_KAT_AEAD. */
@@ -206,6 +208,7 @@ enum cpns_aead_attr {
 
 	__CPNS_AEAD_A_MAX
 };
+
 #define CPNS_AEAD_A_MAX (__CPNS_AEAD_A_MAX - 1)
 
 /*
@@ -225,6 +228,7 @@ enum cpns_stats_attr {
 
 	__CPNS_STATS_A_MAX
 };
+
 #define CPNS_STATS_A_MAX (__CPNS_STATS_A_MAX - 1)
 
 enum cpns_key_kind {
@@ -264,6 +268,7 @@ enum cpns_fail {
 
 	__CPNS_FAIL_MAX
 };
+
 #define CPNS_FAIL_MAX (__CPNS_FAIL_MAX - 1)
 
 #endif /* _UAPI_LINUX_CPNS_H */
