@@ -79,8 +79,14 @@ check:
 	logs+=($(CHECK_DIR)/lint.log)
 	if ((built)); then
 		stage host-tests $(MAKE) --no-print-directory -C userspace test || true
+		stage xfer-vectors tools/xfer-vectors.py --check || true
+		stage wire-fuzz $(MAKE) --no-print-directory -C userspace fuzz || true
 		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
-		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/vm-tests.log)
+		stage daemon-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
+			userspace/test/run_vm_tests.sh || true
+		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
+		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
+		logs+=($(CHECK_DIR)/daemon-tests.log)
 	fi
 	echo "==== summary (logs in $(CHECK_DIR))"
 	tools/tap-summary "$${logs[@]}"
