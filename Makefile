@@ -4,10 +4,10 @@
 #
 #   make            module, userspace and selftests (= make all)
 #   make module     kmod/cpns.ko against /lib/modules/$(KVER)/build, W=1
-#   make userspace  userspace/ (libcpns, cpnsctl, host unit tests)
+#   make userspace  userspace/ (libcpns, cpnsctl, the daemons, host tests)
 #   make selftests  selftests/cpns/ (run in the VM by tools/vm-run)
 #   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
-#   make check      everything: deps, build, lint, host tests, VM suite
+#   make check      everything: deps, build, lint, host tests, VM suites
 #   make demo       the assignment flow, step by step, in the VM
 #   make check-debug  the VM suite under a KASAN/UBSAN/lockdep/kmemleak
 #                   kernel (tools/debug-kernel/check; builds it once, slow)
