@@ -193,7 +193,6 @@ void gwd_links_free(struct gwd *g);
 /* The ERROR code for a failed kernel command (protocol section 7.2);
  * by_device: the command names a Device ID (ENOKEY: unknown device).
  */
-unsigned int gwd_kernel_code(int err, bool by_device);
 /* Does this failure say that the key the command named is gone
  * (unknown, revoked or expired)?
  */

@@ -20,37 +20,6 @@
 
 #define DUMP_RETRIES		5
 
-unsigned int gwd_kernel_code(int err, bool by_device)
-{
-	switch (err) {
-	case -EBADMSG:
-		return CPNS_WIRE_ERR_BAD_MAC;
-	case -ENOKEY:
-		return by_device ? CPNS_WIRE_ERR_UNKNOWN_DEVICE :
-				   CPNS_WIRE_ERR_UNKNOWN_SEED;
-	case -EKEYREVOKED:
-	case -EKEYEXPIRED:
-	case -ENOENT:
-		return CPNS_WIRE_ERR_EXPIRED;
-	case -EINVAL:
-		/* The daemon sends well-formed requests: an EINVAL is the
-		 * kernel's CPNS_FAIL_STATE, a key of the wrong role or state
-		 * for the step.
-		 */
-		return CPNS_WIRE_ERR_UNEXPECTED;
-	case -EALREADY:
-		return CPNS_WIRE_ERR_REPLAY;
-	case -EBUSY:
-		return CPNS_WIRE_ERR_BUSY;
-	case -EEXIST:
-		return CPNS_WIRE_ERR_EXISTS;
-	case -EKEYREJECTED:
-		return CPNS_WIRE_ERR_MALFORMED;
-	default:
-		return CPNS_WIRE_ERR_INTERNAL;
-	}
-}
-
 bool gwd_kernel_key_gone(int err)
 {
 	return err == -ENOKEY || err == -EKEYREVOKED || err == -EKEYEXPIRED;

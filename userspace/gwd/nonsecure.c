@@ -169,7 +169,7 @@ static void ask_connected(struct gwd_link *l, void *owner)
 
 	ret = cpns_xfer_new(g->nl, &gw2->xfer, m.assign_ask.pubkey);
 	if (ret) {
-		gw2_refuse(gw2, 0, gwd_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
 			   "II-9 (XFER_NEW): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -209,7 +209,7 @@ static void ask_msg(struct gwd_link *l, void *owner,
 				 t->wrapped, g->conf.key_timeout, &serial,
 				 &code);
 	if (ret) {
-		gw2_refuse(gw2, m->type, gwd_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
 			   "II-9 transfer refused (DEVICE_IMPORT): %s",
 			   cpns_last_error(g->nl));
 		return;
@@ -313,7 +313,7 @@ static void report_send(struct gw2 *gw2)
 			m.sealed.ct, &ctlen);
 	explicit_bzero(pt, sizeof(pt));
 	if (ret) {
-		gw2_refuse(gw2, 0, gwd_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
 			   "SEAL: %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -397,7 +397,7 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, gwd_kernel_code(ret, false),
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, false),
 			   "OPEN: %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -466,7 +466,7 @@ static void auth_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, 0, gwd_kernel_code(ret, true),
+		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, true),
 			   "a-0 (AUTH_BEGIN): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -495,7 +495,7 @@ static void auth_challenge(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	cpns_info("a-0 received server nonce %s", hex(ns, CPNS_NONCE_LEN));
 	ret = cpns_auth_client(g->nl, gw2->handle, ns, out.auth_client.mac);
 	if (ret) {
-		gw2_refuse(gw2, m->type, gwd_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
 			   "a-1 (AUTH_CLIENT): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -524,7 +524,7 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, gwd_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
 			   "a-4 (AUTH_FINISH): %s", cpns_last_error(g->nl));
 		return;
 	}

@@ -7,6 +7,7 @@
  * reserved bytes, strings, bounds) live in one place. The framer derives
  * each type's smallest and largest body from the same tables.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -854,4 +855,31 @@ int cpns_wire_error_set(struct cpns_wire_msg *msg, unsigned int code,
 	}
 	tx->s[tx->len] = '\0';
 	return CPNS_WIRE_OK;
+}
+
+uint16_t cpns_wire_kernel_code(int err, bool by_device)
+{
+	switch (err) {
+	case -EBADMSG:
+		return CPNS_WIRE_ERR_BAD_MAC;
+	case -ENOKEY:
+		return by_device ? CPNS_WIRE_ERR_UNKNOWN_DEVICE :
+				   CPNS_WIRE_ERR_UNKNOWN_SEED;
+	case -EKEYREVOKED:
+	case -EKEYEXPIRED:
+	case -ENOENT:
+		return CPNS_WIRE_ERR_EXPIRED;
+	case -EINVAL:
+		return CPNS_WIRE_ERR_UNEXPECTED;
+	case -EALREADY:
+		return CPNS_WIRE_ERR_REPLAY;
+	case -EBUSY:
+		return CPNS_WIRE_ERR_BUSY;
+	case -EEXIST:
+		return CPNS_WIRE_ERR_EXISTS;
+	case -EKEYREJECTED:
+		return CPNS_WIRE_ERR_MALFORMED;
+	default:
+		return CPNS_WIRE_ERR_INTERNAL;
+	}
 }

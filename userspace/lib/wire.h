@@ -12,6 +12,7 @@
 #ifndef CPNS_WIRE_H
 #define CPNS_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/cpns.h>
@@ -357,6 +358,20 @@ int cpns_wire_sealed_aad(size_t ct_len, uint8_t aad[CPNS_WIRE_HDR_LEN]);
  * _INTERNAL for an error that is not about received bytes.
  */
 uint16_t cpns_wire_err_code(int err);
+
+/**
+ * cpns_wire_kernel_code() - the ERROR code to send for a failed cpns command
+ * @err: the negative errno the cpns family answered with
+ * @by_device: the step named a Device ID (ENOKEY is then UNKNOWN_DEVICE,
+ *	else UNKNOWN_SEED)
+ *
+ * The daemons only send values of the exact sizes, so a kernel EINVAL is
+ * its STATE failure (a key of the wrong role or state for the step) and
+ * maps to UNEXPECTED; EKEYREJECTED (a bad public key) to MALFORMED.
+ *
+ * Return: a CPNS_WIRE_ERR_* code; _INTERNAL for an errno not listed.
+ */
+uint16_t cpns_wire_kernel_code(int err, bool by_device);
 
 /**
  * cpns_wire_strerror() - describe an enum cpns_wire_err

@@ -38,38 +38,6 @@ static const char *type_name(unsigned int type)
 
 /* ------------------------------------------------------- error mapping */
 
-unsigned int server_wire_code(int err, bool by_device)
-{
-	switch (err) {
-	case -EBADMSG:
-		return CPNS_WIRE_ERR_BAD_MAC;
-	case -ENOKEY:
-		return by_device ? CPNS_WIRE_ERR_UNKNOWN_DEVICE :
-				   CPNS_WIRE_ERR_UNKNOWN_SEED;
-	case -EKEYREVOKED:
-	case -EKEYEXPIRED:
-	case -ENOENT:
-		return CPNS_WIRE_ERR_EXPIRED;
-	case -EINVAL:
-		/*
-		 * The daemon only sends values of the exact sizes, so the
-		 * kernel's EINVAL is its STATE failure (e.g. a seed of the
-		 * wrong role).
-		 */
-		return CPNS_WIRE_ERR_UNEXPECTED;
-	case -EALREADY:
-		return CPNS_WIRE_ERR_REPLAY;
-	case -EBUSY:
-		return CPNS_WIRE_ERR_BUSY;
-	case -EEXIST:
-		return CPNS_WIRE_ERR_EXISTS;
-	case -EKEYREJECTED:
-		return CPNS_WIRE_ERR_MALFORMED;
-	default:
-		return CPNS_WIRE_ERR_INTERNAL;
-	}
-}
-
 void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
 		  const char *fmt, ...)
 {
@@ -93,7 +61,7 @@ void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
 void sconn_kernel_error(struct sconn *sc, const char *step, int err,
 			bool by_device, unsigned int ref_type)
 {
-	unsigned int code = server_wire_code(err, by_device);
+	unsigned int code = cpns_wire_kernel_code(err, by_device);
 	const char *why = cpns_last_error(sc->srv->nl);
 
 	if (code == CPNS_WIRE_ERR_INTERNAL)

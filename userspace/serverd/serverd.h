@@ -150,7 +150,6 @@ int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg);
 void sconn_arm(struct sconn *sc);
 
 /* The wire code for a kernel errno (protocol.rst 7.2). */
-unsigned int server_wire_code(int err, bool by_device);
 
 /* Per-flow handlers, one per accepted message (section 9.1). */
 void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m);

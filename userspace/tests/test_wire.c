@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1392,6 +1393,38 @@ static void t_error_set(const struct tmsg *m, size_t fi)
 	       !cpns_wire_encode(&msg, b, sizeof(b), &n), "%s", "0xff x 1000");
 }
 
+/* A failed cpns command's errno, as the daemons report it on the wire. */
+static void t_kernel_codes(const struct tmsg *m, size_t fi)
+{
+	static const struct {
+		int err;
+		bool by_device;
+		uint16_t code;
+	} map[] = {
+		{ -EBADMSG, false, CPNS_WIRE_ERR_BAD_MAC },
+		{ -ENOKEY, false, CPNS_WIRE_ERR_UNKNOWN_SEED },
+		{ -ENOKEY, true, CPNS_WIRE_ERR_UNKNOWN_DEVICE },
+		{ -EKEYREVOKED, true, CPNS_WIRE_ERR_EXPIRED },
+		{ -EKEYEXPIRED, false, CPNS_WIRE_ERR_EXPIRED },
+		{ -ENOENT, false, CPNS_WIRE_ERR_EXPIRED },
+		{ -EINVAL, true, CPNS_WIRE_ERR_UNEXPECTED },
+		{ -EALREADY, true, CPNS_WIRE_ERR_REPLAY },
+		{ -EBUSY, false, CPNS_WIRE_ERR_BUSY },
+		{ -EEXIST, true, CPNS_WIRE_ERR_EXISTS },
+		{ -EKEYREJECTED, false, CPNS_WIRE_ERR_MALFORMED },
+		{ -ENOMEM, false, CPNS_WIRE_ERR_INTERNAL },
+		{ -EPERM, true, CPNS_WIRE_ERR_INTERNAL },
+	};
+	size_t i;
+
+	(void)m;
+	(void)fi;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		EXPECT(cpns_wire_kernel_code(map[i].err, map[i].by_device) ==
+		       map[i].code, "errno %d by_device %d", -map[i].err,
+		       map[i].by_device);
+}
+
 /* ------------------------------------------------------------ corpus */
 
 static int write_corpus(const char *dir)
@@ -1443,6 +1476,7 @@ int main(int argc, char **argv)
 	add(t_sealed_aad, NULL, 0, "SEALED additional data is its header");
 	add(t_limits, NULL, 0, "limits match the specification");
 	add(t_errors, NULL, 0, "error mapping and descriptions");
+	add(t_kernel_codes, NULL, 0, "kernel errno to ERROR code");
 	add(t_setters, NULL, 0, "name and text setters");
 	add(t_error_set, NULL, 0, "ERROR builder sanitizes its text");
 	for (i = 0; i < NMSGS; i++) {
