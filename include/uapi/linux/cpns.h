@@ -31,6 +31,9 @@
 #define CPNS_MAX_AAD		1024	/* additional data of SEAL/OPEN */
 #define CPNS_MAX_PLAINTEXT	16384	/* plaintext of one SEAL/OPEN */
 #define CPNS_MAX_KAT_AEAD	16	/* AEAD entries in one KAT request */
+#define CPNS_MAX_BLOB		128	/* a key wrapped for storage (KEY_WRAP) */
+#define CPNS_MAX_LABEL		64	/* caller's metadata bound into a blob */
+#define CPNS_MAX_KEYREF		256	/* type or description of a named key */
 
 /**
  * enum cpns_cmd - commands of the cpns family
@@ -96,23 +99,63 @@
  *	Consumes the handle. Reply %CPNS_A_KEY_SERIAL, %CPNS_A_XFER_CODE.
  *
  * @CPNS_CMD_AUTH_BEGIN: GW2, a-0. R %CPNS_A_DEVICE_ID. Reply %CPNS_A_HANDLE,
- *	%CPNS_A_CLIENT_NONCE.
+ *	%CPNS_A_CLIENT_NONCE, %CPNS_A_GENERATION (of the Device Key used) and,
+ *	when that generation is 0, %CPNS_A_PUBKEY (the client's ephemeral
+ *	X25519 key for the re-key, Documentation/rekey.rst).
  * @CPNS_CMD_AUTH_CHALLENGE: server, a-0. R %CPNS_A_DEVICE_ID,
- *	%CPNS_A_CLIENT_NONCE. Reply %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE.
- * @CPNS_CMD_AUTH_CLIENT: GW2, a-1. R %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE.
- *	Reply %CPNS_A_CLIENT_MAC.
+ *	%CPNS_A_CLIENT_NONCE; O %CPNS_A_GENERATION (default 0),
+ *	%CPNS_A_PUBKEY (client's; required to re-key a generation 0 key).
+ *	Reply %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE and, when the flow re-keys,
+ *	%CPNS_A_PUBKEY (server's ephemeral).
+ * @CPNS_CMD_AUTH_CLIENT: GW2, a-1. R %CPNS_A_HANDLE, %CPNS_A_SERVER_NONCE;
+ *	O %CPNS_A_PUBKEY (server's; required when the flow re-keys). Reply
+ *	%CPNS_A_CLIENT_MAC.
  * @CPNS_CMD_AUTH_SERVER: server, a-2 and a-3. R %CPNS_A_HANDLE,
  *	%CPNS_A_CLIENT_MAC. On success the handle names an established
- *	session. Reply %CPNS_A_SERVER_MAC. A wrong code ends the flow.
+ *	session. Reply %CPNS_A_SERVER_MAC and, when the flow re-keyed, the
+ *	new record's %CPNS_A_KEY_SERIAL and %CPNS_A_GENERATION (to be stored
+ *	before a-3 is sent). A wrong code ends the flow.
  * @CPNS_CMD_AUTH_FINISH: GW2, a-4. R %CPNS_A_HANDLE, %CPNS_A_SERVER_MAC.
- *	On success the handle names an established session. A wrong code
- *	ends the flow.
+ *	On success the handle names an established session; when the flow
+ *	re-keyed, the Device Key has been replaced and the reply carries its
+ *	%CPNS_A_KEY_SERIAL and %CPNS_A_GENERATION. A wrong code ends the flow.
  * @CPNS_CMD_SEAL: R %CPNS_A_HANDLE, %CPNS_A_DATA (plaintext); O %CPNS_A_AAD.
  *	Reply %CPNS_A_SEQ, %CPNS_A_DATA (ciphertext || tag).
  * @CPNS_CMD_OPEN: R %CPNS_A_HANDLE, %CPNS_A_SEQ, %CPNS_A_DATA; O
- *	%CPNS_A_AAD. Reply %CPNS_A_DATA (plaintext). A sequence number below
+ *	%CPNS_A_AAD. Reply %CPNS_A_DATA (plaintext) and, on a server, when
+ *	this record was the first one under a re-keyed Device Key,
+ *	%CPNS_A_STATE (%CPNS_STATE_ACTIVE: the record is confirmed). A sequence number below
  *	the next expected one is refused with EALREADY.
  * @CPNS_CMD_SESSION_DEL: R %CPNS_A_HANDLE; ends a pending flow or session.
+ *
+ * Key lifecycle (Documentation/store.rst, Documentation/rekey.rst):
+ *
+ * @CPNS_CMD_KEY_WRAP: R %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_KEYREF_TYPE and %CPNS_A_KEYREF_DESC (the key-encryption key:
+ *	a "user", "logon", "encrypted" or "trusted" key the caller can
+ *	search for); O %CPNS_A_LABEL. Reply %CPNS_A_BLOB: the key, its
+ *	identity and metadata, sealed under the KEK for storage.
+ * @CPNS_CMD_KEY_UNWRAP: R %CPNS_A_BLOB, %CPNS_A_KEYREF_TYPE,
+ *	%CPNS_A_KEYREF_DESC; O %CPNS_A_LABEL (as given to KEY_WRAP). Opens the
+ *	blob and stores the key with its metadata. Reply %CPNS_A_KEY_SERIAL,
+ *	%CPNS_A_KEY_KIND, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_GENERATION.
+ * @CPNS_CMD_KEY_REVOKE: R %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID. Marks the key
+ *	(on a server, for a Device ID it does not hold: a record of the
+ *	revocation) %CPNS_STATE_REVOKED and closes the namespace's sessions
+ *	of that device (of every device of that seed). Reply
+ *	%CPNS_A_KEY_SERIAL, %CPNS_A_SESSION_COUNT (sessions closed).
+ * @CPNS_CMD_XFER_CODE: receiver of I-3/II-9, before the import. R
+ *	%CPNS_A_HANDLE, %CPNS_A_KEY_KIND, %CPNS_A_SEED_ID or
+ *	%CPNS_A_DEVICE_ID, %CPNS_A_PUBKEY (sender's). Reply %CPNS_A_XFER_CODE.
+ *	Does not consume the handle.
+ * @CPNS_CMD_XFER_PAIR: either end of II-9 with a pre-shared pairing key. R
+ *	%CPNS_A_KEYREF_TYPE, %CPNS_A_KEYREF_DESC (the pairing key),
+ *	%CPNS_A_KEY_KIND, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_PUBKEY (sender's), %CPNS_A_PEER_PUBKEY (receiver's); O
+ *	%CPNS_A_PAIR_MAC. Without %CPNS_A_PAIR_MAC the reply carries it;
+ *	with it, the kernel compares (constant time) and fails with EBADMSG
+ *	on a mismatch.
  */
 enum cpns_cmd {
 	CPNS_CMD_UNSPEC,
@@ -144,6 +187,10 @@ enum cpns_cmd {
 	CPNS_CMD_SEAL,
 	CPNS_CMD_OPEN,
 	CPNS_CMD_SESSION_DEL,
+
+	/* To come, in this order: KEY_WRAP, KEY_UNWRAP, KEY_REVOKE,
+	 * XFER_CODE, XFER_PAIR (documented above).
+	 */
 
 	__CPNS_CMD_MAX
 };
@@ -191,6 +238,13 @@ enum cpns_attr {
 	CPNS_A_KAT_SESSION_KEY_C2S,	/* binary, CPNS_KEY_LEN (KAT only) */
 	CPNS_A_KAT_SESSION_KEY_S2C,	/* binary, CPNS_KEY_LEN (KAT only) */
 	CPNS_A_KAT_AEAD,		/* nested, enum cpns_aead_attr */
+	CPNS_A_KEYREF_TYPE,		/* string, at most CPNS_MAX_KEYREF */
+	CPNS_A_KEYREF_DESC,		/* string, at most CPNS_MAX_KEYREF */
+	CPNS_A_BLOB,			/* binary, at most CPNS_MAX_BLOB */
+	CPNS_A_LABEL,			/* binary, at most CPNS_MAX_LABEL */
+	CPNS_A_GENERATION,		/* u32: 0 = as assigned, +1 per re-key */
+	CPNS_A_PEER_PUBKEY,		/* binary, CPNS_PUBKEY_LEN */
+	CPNS_A_PAIR_MAC,		/* binary, CPNS_MAC_LEN */
 
 	__CPNS_A_MAX
 };
@@ -246,6 +300,8 @@ enum cpns_state {
 	CPNS_STATE_ACTIVE = 1,		/* seed in use; Device Key held by GW2 */
 	CPNS_STATE_PENDING = 2,		/* GW1 Device Key awaiting II-8 */
 	CPNS_STATE_CONFIRMED = 3,	/* GW1 Device Key confirmed by II-8 */
+	CPNS_STATE_REVOKED = 4,		/* revoked by the operator: refused */
+	CPNS_STATE_UNCONFIRMED = 5,	/* server: re-keyed, not yet used by G2 */
 };
 
 enum cpns_dir {
