@@ -101,7 +101,7 @@ out_buf:
  * @shared = X25519(secret, peer). A low-order @peer gives an all-zero
  * shared secret (RFC 7748, section 6.1), which is refused.
  */
-static int cpns_x25519(const u8 *secret, const u8 *peer, u8 *pub, u8 *shared)
+int cpns_x25519(const u8 *secret, const u8 *peer, u8 *pub, u8 *shared)
 {
 	struct crypto_kpp *tfm;
 	int ret;

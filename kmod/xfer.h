@@ -29,6 +29,19 @@
 int cpns_xfer_keypair(u8 *secret, u8 *pub);
 
 /**
+ * cpns_x25519() - X25519 with an ephemeral secret (kpp "curve25519")
+ * @secret: CPNS_PUBKEY_LEN bytes (clamped by the implementation)
+ * @peer: the peer's public key, or NULL for @pub alone
+ * @pub: out, X25519(secret, 9)
+ * @shared: out, X25519(secret, peer) when @peer is given (zeroed on error)
+ *
+ * Also used by the re-key of the a-flow (rekey.c). Process context.
+ * Return: 0, -EKEYREJECTED for a low-order @peer (all-zero shared
+ * secret), or a negative errno.
+ */
+int cpns_x25519(const u8 *secret, const u8 *peer, u8 *pub, u8 *shared);
+
+/**
  * cpns_xfer_wrap() - sender side: seal @key for the holder of @peer_pub
  * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
  * @id: Seed ID or Device ID, of the length @kind implies
