@@ -20,7 +20,7 @@ enum field_kind {
 	F_U64,		/* any u64, big-endian */
 	F_ZERO,		/* reserved u8, must be 0, not stored */
 	F_CODE,		/* u16, 1..CPNS_WIRE_ERR_MAX */
-	F_HEALTH,	/* u8, 1..CPNS_WIRE_HEALTH_MAX */
+	F_RANGE,	/* u8, 1..len (an enumeration: health, mode) */
 	F_NAME,		/* u8 length, host name (struct cpns_wire_name) */
 	F_TEXT,		/* u16 length, UTF-8 text (struct cpns_wire_text) */
 	F_REST,		/* the rest of the body, min..len bytes */
@@ -29,7 +29,8 @@ enum field_kind {
 /*
  * @off: offset of the value in the decoded struct (struct cpns_wire_msg or
  *	struct cpns_wire_inner)
- * @len: F_BYTES: the size; F_TEXT: the bound; F_REST: the largest size
+ * @len: F_BYTES: the size; F_TEXT: the bound; F_REST: the largest size;
+ *	F_RANGE: the largest value
  * @min: F_REST: the smallest size
  * @len_off: F_REST: offset of its uint16_t length
  */
@@ -98,6 +99,18 @@ static const struct field device_transfer_fields[] = {
 	BYTES(M(device_transfer.wrapped), CPNS_WRAPPED_LEN),
 };
 
+static const struct field device_offer_fields[] = {
+	BYTES(M(device_offer.did), CPNS_DEVICE_ID_LEN),
+	BYTES(M(device_offer.pubkey), CPNS_PUBKEY_LEN),
+	{ .kind = F_RANGE, .off = M(device_offer.mode),
+	  .len = CPNS_WIRE_CONFIRM_MAX },
+	{ .kind = F_ZERO },
+};
+
+static const struct field device_pair_fields[] = {
+	BYTES(M(device_pair.mac), CPNS_MAC_LEN),
+};
+
 static const struct field auth_hello_fields[] = {
 	BYTES(M(auth_hello.did), CPNS_DEVICE_ID_LEN),
 	BYTES(M(auth_hello.nc), CPNS_NONCE_LEN),
@@ -142,6 +155,8 @@ static const struct layout outer[] = {
 	LAYOUT(CPNS_WIRE_ASSIGN_ASK, "ASSIGN_ASK", assign_ask_fields),
 	LAYOUT(CPNS_WIRE_DEVICE_TRANSFER, "DEVICE_TRANSFER",
 	       device_transfer_fields),
+	LAYOUT(CPNS_WIRE_DEVICE_OFFER, "DEVICE_OFFER", device_offer_fields),
+	LAYOUT(CPNS_WIRE_DEVICE_PAIR, "DEVICE_PAIR", device_pair_fields),
 	LAYOUT(CPNS_WIRE_AUTH_HELLO, "AUTH_HELLO", auth_hello_fields),
 	LAYOUT(CPNS_WIRE_AUTH_CHALLENGE, "AUTH_CHALLENGE",
 	       auth_challenge_fields),
@@ -152,7 +167,8 @@ static const struct layout outer[] = {
 };
 
 static const struct field status_report_fields[] = {
-	{ .kind = F_HEALTH, .off = I(status_report.health) },
+	{ .kind = F_RANGE, .off = I(status_report.health),
+	  .len = CPNS_WIRE_HEALTH_MAX },
 	{ .kind = F_ZERO },
 	{ .kind = F_U64, .off = I(status_report.time) },
 	{ .kind = F_TEXT, .off = I(status_report.text),
@@ -197,7 +213,7 @@ static size_t field_min(const struct field *f)
 		return 2;
 	case F_REST:
 		return f->min;
-	default:	/* F_U8, F_ZERO, F_HEALTH */
+	default:	/* F_U8, F_ZERO, F_RANGE */
 		return 1;
 	}
 }
@@ -378,8 +394,8 @@ static int decode_fields(const struct layout *l, const uint8_t *body,
 			if (body[pos++])
 				return CPNS_WIRE_E_RESERVED;
 			break;
-		case F_HEALTH:
-			if (body[pos] == 0 || body[pos] > CPNS_WIRE_HEALTH_MAX)
+		case F_RANGE:
+			if (body[pos] == 0 || body[pos] > f->len)
 				return CPNS_WIRE_E_VALUE;
 			base[f->off] = body[pos++];
 			break;
@@ -457,8 +473,8 @@ static int field_check(const struct field *f, const unsigned char *base,
 	uint16_t v16;
 
 	switch (f->kind) {
-	case F_HEALTH:
-		if (base[f->off] == 0 || base[f->off] > CPNS_WIRE_HEALTH_MAX)
+	case F_RANGE:
+		if (base[f->off] == 0 || base[f->off] > f->len)
 			return CPNS_WIRE_E_VALUE;
 		break;
 	case F_CODE:
@@ -521,7 +537,7 @@ static int encode_fields(const struct layout *l, const unsigned char *base,
 			memcpy(out + pos, base + f->off, len);
 			break;
 		case F_U8:
-		case F_HEALTH:
+		case F_RANGE:
 			out[pos] = base[f->off];
 			break;
 		case F_ZERO:

@@ -50,6 +50,7 @@
 #define CPNS_WIRE_FRAME_TIMEOUT		10	/* first to last byte of a frame */
 #define CPNS_WIRE_STEP_TIMEOUT		30	/* request to its answer */
 #define CPNS_WIRE_ASK_TIMEOUT		90	/* ASSIGN_ASK to DEVICE_TRANSFER */
+#define CPNS_WIRE_CONFIRM_TIMEOUT	60	/* DEVICE_OFFER to the confirmation */
 #define CPNS_WIRE_IDLE_TIMEOUT		300	/* no frame at all (session) */
 #define CPNS_WIRE_CLOSE_LINGER		2	/* after sending ERROR */
 
@@ -68,6 +69,8 @@ enum cpns_wire_type {
 	CPNS_WIRE_ASSIGN_CONFIRM	= 0x13,	/* II-7  S -> GW1   */
 	CPNS_WIRE_ASSIGN_ASK		= 0x18,	/* II-9  GW2 -> GW1 */
 	CPNS_WIRE_DEVICE_TRANSFER	= 0x19,	/* II-9  GW1 -> GW2 */
+	CPNS_WIRE_DEVICE_OFFER		= 0x1a,	/* II-9  GW1 -> GW2 */
+	CPNS_WIRE_DEVICE_PAIR		= 0x1b,	/* II-9  GW2 -> GW1 */
 	CPNS_WIRE_AUTH_HELLO		= 0x20,	/* a-0   GW2 -> S   */
 	CPNS_WIRE_AUTH_CHALLENGE	= 0x21,	/* a-0   S -> GW2   */
 	CPNS_WIRE_AUTH_CLIENT		= 0x22,	/* a-1   GW2 -> S   */
@@ -90,6 +93,19 @@ enum cpns_wire_health {
 };
 
 #define CPNS_WIRE_HEALTH_MAX		CPNS_WIRE_HEALTH_FAILING
+
+/**
+ * enum cpns_wire_confirm - how GW1 commits II-9 (DEVICE_OFFER)
+ * @CPNS_WIRE_CONFIRM_OPERATOR: an operator types GW2's code on GW1
+ * @CPNS_WIRE_CONFIRM_PAIRING: GW2 proves the pre-shared pairing key
+ *	(DEVICE_PAIR)
+ */
+enum cpns_wire_confirm {
+	CPNS_WIRE_CONFIRM_OPERATOR	= 1,
+	CPNS_WIRE_CONFIRM_PAIRING	= 2,
+};
+
+#define CPNS_WIRE_CONFIRM_MAX		CPNS_WIRE_CONFIRM_PAIRING
 
 /**
  * enum cpns_wire_code - the code of an ERROR message (u16 on the wire)
@@ -195,6 +211,18 @@ struct cpns_wire_device_transfer {
 	uint8_t wrapped[CPNS_WRAPPED_LEN];
 };
 
+/* II-9 DEVICE_OFFER: GW1's half of the exchange, before the key. */
+struct cpns_wire_device_offer {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	uint8_t pubkey[CPNS_PUBKEY_LEN];
+	uint8_t mode;		/* enum cpns_wire_confirm */
+};
+
+/* II-9 DEVICE_PAIR: MAC(pairing key, "CPNS transfer pair", ...). */
+struct cpns_wire_device_pair {
+	uint8_t mac[CPNS_MAC_LEN];
+};
+
 /* a-0 AUTH_HELLO. */
 struct cpns_wire_auth_hello {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
@@ -240,6 +268,8 @@ struct cpns_wire_msg {
 		struct cpns_wire_assign_confirm assign_confirm;
 		struct cpns_wire_key_request assign_ask;
 		struct cpns_wire_device_transfer device_transfer;
+		struct cpns_wire_device_offer device_offer;
+		struct cpns_wire_device_pair device_pair;
 		struct cpns_wire_auth_hello auth_hello;
 		struct cpns_wire_auth_challenge auth_challenge;
 		struct cpns_wire_auth_mac auth_client;

@@ -27,8 +27,8 @@
 
 /* ------------------------------------------------------------ oracle */
 
-enum tkind { T_FIX, T_U8, T_U64, T_RSV, T_CODE, T_HEALTH, T_NAME, T_TEXT,
-	     T_REST };
+enum tkind { T_FIX, T_U8, T_U64, T_RSV, T_CODE, T_HEALTH, T_MODE, T_NAME,
+	     T_TEXT, T_REST };
 
 struct tfield {
 	const char *name;
@@ -80,6 +80,13 @@ static const struct tmsg msgs[] = {
 		FIX("did", 16, device_transfer.did),
 		FIX("pubkey", 32, device_transfer.pubkey),
 		FIX("wrapped", 48, device_transfer.wrapped) } },
+	{ "DEVICE_OFFER", 0x1a, false, 4, {
+		FIX("did", 16, device_offer.did),
+		FIX("pubkey", 32, device_offer.pubkey),
+		{ "mode", T_MODE, 1, 0, MO(device_offer.mode), 0 },
+		{ "reserved", T_RSV, 1, 0, 0, 0 } } },
+	{ "DEVICE_PAIR", 0x1b, false, 1, {
+		FIX("mac", 32, device_pair.mac) } },
 	{ "AUTH_HELLO", 0x20, false, 2, {
 		FIX("did", 16, auth_hello.did),
 		FIX("nc", 16, auth_hello.nc) } },
@@ -240,6 +247,10 @@ static void build(const struct tmsg *m, struct frame *fr)
 			p[0] = 2;
 			n = 1;
 			break;
+		case T_MODE:
+			p[0] = 2;
+			n = 1;
+			break;
 		case T_U64:
 			put_be(p, sample_u64(i), 8);
 			n = 8;
@@ -372,6 +383,7 @@ static bool field_matches(const struct tmsg *m, size_t fi,
 		return !memcmp(base + f->off, w, f->size);
 	case T_U8:
 	case T_HEALTH:
+	case T_MODE:
 		return base[f->off] == w[0];
 	case T_RSV:
 		return true;
@@ -845,7 +857,8 @@ static void t_field_value(const struct tmsg *m, size_t fi)
 		start = 1;
 	if (f->kind == T_TEXT)
 		start = 2;
-	if (f->kind == T_RSV || f->kind == T_CODE || f->kind == T_HEALTH)
+	if (f->kind == T_RSV || f->kind == T_CODE || f->kind == T_HEALTH ||
+	    f->kind == T_MODE)
 		return;	/* checked by the value sweeps */
 	for (j = start; j < fr.flen[fi]; j++) {
 		v = fr;
@@ -872,7 +885,7 @@ static void t_field_reserved(const struct tmsg *m, size_t fi)
 	}
 }
 
-/* ERROR code and STATUS_REPORT health: every value. */
+/* ERROR code, STATUS_REPORT health, DEVICE_OFFER mode: every value. */
 static void t_field_range(const struct tmsg *m, size_t fi)
 {
 	const struct tfield *f = &m->f[fi];
@@ -880,7 +893,7 @@ static void t_field_range(const struct tmsg *m, size_t fi)
 	union decoded d;
 	uint8_t out[2048];
 	unsigned int v, max = f->kind == T_CODE ? 0xffff : 0xff;
-	unsigned int hi = f->kind == T_CODE ? 14 : 3;
+	unsigned int hi = f->kind == T_CODE ? 14 : f->kind == T_MODE ? 2 : 3;
 	size_t n;
 
 	build(m, &fr);
@@ -1088,7 +1101,7 @@ static void t_unknown_types(const struct tmsg *m, size_t fi)
 		       "inner type name of 0x%02x", t);
 		known += ko;
 	}
-	EXPECT(known == 14, "%d outer types known, want 14", known);
+	EXPECT(known == 16, "%d outer types known, want 16", known);
 	for (t = 0; t < NMSGS; t++) {
 		const char *n = msgs[t].inner ?
 			cpns_wire_inner_type_name(msgs[t].type) :
@@ -1508,7 +1521,8 @@ int main(int argc, char **argv)
 			if (f->kind == T_RSV)
 				add(t_field_reserved, m, j,
 				    "%s.%s: non-zero", m->name, f->name);
-			if (f->kind == T_CODE || f->kind == T_HEALTH)
+			if (f->kind == T_CODE || f->kind == T_HEALTH ||
+			    f->kind == T_MODE)
 				add(t_field_range, m, j,
 				    "%s.%s: every value", m->name, f->name);
 			if (f->kind == T_NAME)
