@@ -8,5 +8,6 @@ int main(void)
 	test_vectors();
 	test_msg();
 	test_cli();
+	test_store();
 	return tap_done();
 }

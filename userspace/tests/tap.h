@@ -20,5 +20,6 @@ void test_hex(void);
 void test_vectors(void);
 void test_msg(void);
 void test_cli(void);
+void test_store(void);
 
 #endif /* CPNS_TAP_H */

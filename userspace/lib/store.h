@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libcpns: the server's persistent store (Documentation/cpns-serverd.rst,
+ * section STORE). One SQLite database (WAL, synchronous=FULL, one
+ * transaction per change) with a table of Key Seeds and a table of device
+ * records, each holding a blob that the kernel sealed under the operator's
+ * key-encryption key (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
+ * store holds public metadata and wrapped blobs only, and this file never
+ * talks to the kernel. cpns-serverd and cpnsctl share it.
+ *
+ * Every function returns 0 or a negative errno: -EBADMSG for a store that
+ * is torn, corrupted or not ours, -ENOENT for a row that is not there,
+ * -EEXIST for one that already is, -EIO (or the errno SQLite saw) for the
+ * rest; cpns_store_error() then says what happened in one line.
+ */
+#ifndef CPNS_STORE_H
+#define CPNS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/cpns.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The schema this library writes; PRAGMA user_version of the database. */
+#define CPNS_STORE_VERSION	1
+/* PRAGMA application_id of a cpns store: "CPNS". */
+#define CPNS_STORE_APP_ID	0x43504e53
+#define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
+#define CPNS_STORE_ADDR_MAX	64	/* its address as the daemon saw it */
+#define CPNS_STORE_LABEL_LEN	32	/* CPNS_A_LABEL of a stored blob */
+
+struct cpns_store;
+
+/* cpns_store_open() flags. */
+#define CPNS_STORE_CREATE	(1u << 0)	/* make a new store if PATH is absent */
+#define CPNS_STORE_RDONLY	(1u << 1)	/* inspect only (cpnsctl store) */
+#define CPNS_STORE_FULL_CHECK	(1u << 2)	/* integrity_check, not quick_check */
+
+/* A Key Seed made here (I-2) and sent to a GW1 (I-3). */
+struct cpns_store_seed {
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	char owner[CPNS_STORE_OWNER_MAX + 1];	/* GW1's name from I-1 */
+	char owner_addr[CPNS_STORE_ADDR_MAX + 1]; /* "10.1.0.2:58566" */
+	int64_t created;			/* seconds since the epoch */
+	uint8_t state;				/* ACTIVE or REVOKED */
+	uint64_t expiry;			/* seconds since the epoch, 0: none */
+	uint8_t blob[CPNS_MAX_BLOB];
+	size_t blob_len;
+};
+
+/*
+ * A device record: a re-keyed Device Key (generation >= 1, state
+ * UNCONFIRMED, ACTIVE or REVOKED) or a pure revocation record (blob_len 0,
+ * state REVOKED) of a Device ID the server derives from its seed.
+ */
+struct cpns_store_device {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	uint8_t sid[CPNS_SEED_ID_LEN];		/* the first 8 bytes of did */
+	uint32_t generation;
+	uint8_t state;				/* enum cpns_state */
+	int64_t created;
+	uint64_t expiry;
+	uint8_t blob[CPNS_MAX_BLOB];
+	size_t blob_len;			/* 0: revocation record */
+};
+
+/*
+ * Open the store at path. Without CPNS_STORE_CREATE the file must exist;
+ * with it, a missing file becomes a new, empty store (an existing empty
+ * file is refused: it is a truncated store, not a new one). An existing
+ * store must be a SQLite database with our application_id, a known schema
+ * version (an older one is upgraded in one transaction; a newer one is
+ * refused) and pass PRAGMA quick_check (integrity_check with
+ * CPNS_STORE_FULL_CHECK) and the row checks of cpns_store_check_rows().
+ * On failure *out is NULL and err holds the reason.
+ */
+int cpns_store_open(const char *path, unsigned int flags,
+		    struct cpns_store **out, char *err, size_t errlen);
+void cpns_store_close(struct cpns_store *st);
+
+/* The reason for the last failure on st (never NULL). */
+const char *cpns_store_error(const struct cpns_store *st);
+const char *cpns_store_path(const struct cpns_store *st);
+
+/*
+ * Check every row's columns: IDs of the right length in hex, a Device ID
+ * whose first eight bytes are its seed_id, known states, a blob of at most
+ * CPNS_MAX_BLOB bytes where one is needed. Done by cpns_store_open().
+ */
+int cpns_store_check_rows(struct cpns_store *st);
+
+/*
+ * The CPNS_A_LABEL bound into a row's blob: SHA-256 over the table name,
+ * the ID and the metadata that the kernel's blob header does not hold
+ * (for a seed: owner, owner_addr and created; for a device: seed_id and
+ * created), so that a row whose columns were edited does not unwrap.
+ */
+void cpns_store_seed_label(const struct cpns_store_seed *s,
+			   uint8_t label[CPNS_STORE_LABEL_LEN]);
+void cpns_store_device_label(const struct cpns_store_device *d,
+			     uint8_t label[CPNS_STORE_LABEL_LEN]);
+
+/* Add a seed (one transaction). -EEXIST if its Seed ID is stored. */
+int cpns_store_seed_add(struct cpns_store *st,
+			const struct cpns_store_seed *s);
+/* Delete a seed and its device records (one transaction). */
+int cpns_store_seed_del(struct cpns_store *st,
+			const uint8_t sid[CPNS_SEED_ID_LEN]);
+int cpns_store_seed_get(struct cpns_store *st,
+			const uint8_t sid[CPNS_SEED_ID_LEN],
+			struct cpns_store_seed *s);
+/*
+ * Mark a seed REVOKED (one transaction). Sets *was_revoked. -ENOENT if
+ * the seed is not stored.
+ */
+int cpns_store_seed_revoke(struct cpns_store *st,
+			   const uint8_t sid[CPNS_SEED_ID_LEN],
+			   bool *was_revoked);
+
+/* Create or replace a device record (one transaction). Its seed must be
+ * stored (-ENOENT otherwise). */
+int cpns_store_device_put(struct cpns_store *st,
+			  const struct cpns_store_device *d);
+int cpns_store_device_get(struct cpns_store *st,
+			  const uint8_t did[CPNS_DEVICE_ID_LEN],
+			  struct cpns_store_device *d);
+int cpns_store_device_del(struct cpns_store *st,
+			  const uint8_t did[CPNS_DEVICE_ID_LEN]);
+/*
+ * Revoke a Device ID (one transaction): its record becomes REVOKED (its
+ * blob is kept) or, without one, a revocation record is added with
+ * created = now. The seed must be stored (-ENOENT). Sets *was_revoked.
+ */
+int cpns_store_device_revoke(struct cpns_store *st,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     int64_t now, bool *was_revoked);
+
+/*
+ * Delete the seeds (with their device records) and device records whose
+ * expiry is set and at or before now, in one transaction; fn (may be
+ * NULL) is called for each row deleted, before the commit.
+ */
+typedef void (*cpns_store_expired_fn)(bool is_seed, const uint8_t *id,
+				      uint64_t expiry, void *arg);
+int cpns_store_expire(struct cpns_store *st, int64_t now,
+		      cpns_store_expired_fn fn, void *arg);
+
+/*
+ * Every seed, then every device record, in ID order. A callback's
+ * non-zero return stops the walk and is returned.
+ */
+typedef int (*cpns_store_seed_fn)(const struct cpns_store_seed *s, void *arg);
+typedef int (*cpns_store_device_fn)(const struct cpns_store_device *d,
+				    void *arg);
+int cpns_store_seeds(struct cpns_store *st, cpns_store_seed_fn fn, void *arg);
+int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
+		       void *arg);
+
+struct cpns_store_counts {
+	unsigned int seeds;
+	unsigned int seeds_revoked;
+	unsigned int devices;		/* device records with a key */
+	unsigned int devices_revoked;	/* of all device records */
+	unsigned int revocations;	/* revocation records (no key) */
+};
+
+int cpns_store_count(struct cpns_store *st, struct cpns_store_counts *c);
+
+/* "active", "revoked", "unconfirmed" <-> enum cpns_state; 0 if unknown. */
+const char *cpns_store_state_name(uint8_t state);
+uint8_t cpns_store_state_parse(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CPNS_STORE_H */
