@@ -20,6 +20,7 @@
 #define OPT_TIMEOUT	(1u << 1)
 #define OPT_SEED	(1u << 2)
 #define OPT_DEVICE	(1u << 3)
+#define OPT_CONTROL	(1u << 4)
 
 #define MAX_ARGS	8
 
@@ -30,6 +31,7 @@ struct opts {
 	uint32_t timeout;
 	const char *seed;
 	const char *device;
+	const char *control;		/* --control: a cpns-gwd socket */
 	int nargs;
 	const char *args[MAX_ARGS];
 };
@@ -92,5 +94,10 @@ int cmd_assign_challenge(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_derive(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_confirm(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_verify(const struct cmd *cmd, const struct opts *o);
+
+/* pair.c */
+int cmd_pair_list(const struct cmd *cmd, const struct opts *o);
+int cmd_pair_confirm(const struct cmd *cmd, const struct opts *o);
+int cmd_pair_reject(const struct cmd *cmd, const struct opts *o);
 
 #endif /* CPNSCTL_H */

@@ -61,6 +61,23 @@ static const struct cmd assign_cmds[] = {
 	{ .name = NULL }
 };
 
+static const struct cmd pair_cmds[] = {
+	{ "list", cmd_pair_list, "II-9 transfers waiting for a confirmation",
+	  "Asks a cpns-gwd (its control socket) for the transfers that wait.\n"
+	  "On GW2: the six-digit code to type on GW1. On GW1: the ID to\n"
+	  "confirm (GW1 does not show its own code: read GW2's).",
+	  "[--control PATH]", OPT_JSON | OPT_CONTROL, 0, 0, NULL, NULL },
+	{ "confirm", cmd_pair_confirm,
+	  "GW1, II-9: send the Device Key if CODE is GW1's code",
+	  "CODE is the code GW2 shows. GW1 compares it with its own; a\n"
+	  "match sends the sealed Device Key, a mismatch aborts the transfer\n"
+	  "(a man in the middle, or a typing error: GW2 asks again).",
+	  "ID CODE [--control PATH]", OPT_CONTROL, 2, 2, NULL, NULL },
+	{ "reject", cmd_pair_reject, "GW1, II-9: refuse a transfer",
+	  NULL, "ID [--control PATH]", OPT_CONTROL, 1, 1, NULL, NULL },
+	{ .name = NULL }
+};
+
 static int cmd_help(const struct cmd *cmd, const struct opts *o);
 
 static const struct cmd commands[] = {
@@ -93,6 +110,10 @@ static const struct cmd commands[] = {
 	  "Each step is one call; its kernel state outlives the process.\n"
 	  "Values go in and out as hex.",
 	  "", 0, 0, 0, assign_cmds, NULL },
+	{ "pair", NULL, "II-9 confirmation: pair list, confirm, reject",
+	  "Talks to a running cpns-gwd over its control socket (the\n"
+	  "configuration key control; default /run/cpns-gwd.ctl).",
+	  "", 0, 0, 0, pair_cmds, NULL },
 	{ "help", cmd_help, "show help, of a command if one is named", NULL,
 	  "[COMMAND...]", 0, 0, MAX_ARGS, NULL, NULL },
 	{ .name = NULL }
@@ -108,6 +129,8 @@ static void print_opts(FILE *f, unsigned int opts)
 		fprintf(f, "  --seed SID         a Seed ID, 16 hex digits\n");
 	if (opts & OPT_DEVICE)
 		fprintf(f, "  --device DID       a Device ID, 32 hex digits\n");
+	if (opts & OPT_CONTROL)
+		fprintf(f, "  --control PATH     cpns-gwd's control socket (default /run/cpns-gwd.ctl)\n");
 	if (opts & OPT_JSON)
 		fprintf(f, "  --json             print one JSON object\n");
 	fprintf(f, "  -h, --help         show this help\n");
@@ -259,6 +282,13 @@ static int parse_opts(const struct cmd *c, int argc, char **argv,
 				return usage_error(c,
 						   "--device needs a Device ID");
 			o->device = v;
+		} else if ((c->opts & OPT_CONTROL) &&
+			   ((v = opt_value(a, "--control", argc, argv, &i,
+					   &missing)) || missing)) {
+			if (missing)
+				return usage_error(c,
+						   "--control needs a socket path");
+			o->control = v;
 		} else {
 			return usage_error(c, "unknown option \"%s\"", a);
 		}
