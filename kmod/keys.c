@@ -47,7 +47,7 @@
 #define CPNS_KEYRING_DESC	".cpns"
 #define CPNS_SEED_HEX_LEN	(2 * CPNS_SEED_ID_LEN)
 #define CPNS_DEVICE_HEX_LEN	(2 * CPNS_DEVICE_ID_LEN)
-/* "<32 hex digits> server confirmed" and a NUL fit with room to spare. */
+/* "<32 hex digits> server unconfirmed" and a NUL fit with room to spare. */
 #define CPNS_DESC_MAX		64
 /* Tries to draw a Seed ID that no valid seed has. */
 #define CPNS_SID_TRIES		8
@@ -65,8 +65,9 @@ struct cpns_key_params {
 	enum cpns_key_kind kind;
 	enum cpns_role role;
 	enum cpns_state state;
+	u32 generation;
 	const u8 *id;
-	const u8 *secret;
+	const u8 *secret;		/* NULL: none (revocation record) */
 	const u8 *ch;			/* GW1 pending Device Key only */
 	time64_t expiry;		/* TIME64_MAX for none */
 };
@@ -87,6 +88,7 @@ struct cpns_key_entry {
 	enum cpns_key_kind kind;
 	enum cpns_role role;
 	enum cpns_state state;
+	u32 generation;
 	bool has_ch;
 	u8 id[CPNS_DEVICE_ID_LEN];
 	u8 ch[CPNS_CHALLENGE_LEN];
@@ -120,6 +122,8 @@ static const char * const cpns_state_names[] = {
 	[CPNS_STATE_ACTIVE] = "active",
 	[CPNS_STATE_PENDING] = "pending",
 	[CPNS_STATE_CONFIRMED] = "confirmed",
+	[CPNS_STATE_REVOKED] = "revoked",
+	[CPNS_STATE_UNCONFIRMED] = "unconfirmed",
 };
 
 static unsigned int cpns_kind_id_len(enum cpns_key_kind kind)
@@ -227,6 +231,8 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 	if ((p->kind != CPNS_KEY_SEED && p->kind != CPNS_KEY_DEVICE) ||
 	    !cpns_role_valid(p->role) || !cpns_state_valid(p->state))
 		return -EINVAL;
+	if (!p->secret && p->state != CPNS_STATE_REVOKED)
+		return -EINVAL;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
@@ -237,13 +243,16 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 		return -ENOMEM;
 	}
 
-	memcpy(s->secret, p->secret, CPNS_KEY_LEN);
+	/* A revocation record keeps no secret: all zero, never used. */
+	if (p->secret)
+		memcpy(s->secret, p->secret, CPNS_KEY_LEN);
 	INIT_LIST_HEAD(&e->node);
 	e->owner = p->keys;
 	e->keyring = p->keys->keyring;
 	e->kind = p->kind;
 	e->role = p->role;
 	e->state = p->state;
+	e->generation = p->generation;
 	memcpy(e->id, p->id, cpns_kind_id_len(p->kind));
 	if (p->ch) {
 		e->has_ch = true;
@@ -568,30 +577,70 @@ static struct key *cpns_key_search(struct cpns_keys *keys,
 	return key_ref_to_ptr(ref);
 }
 
+static const struct cpns_key_entry *cpns_key_entry(const struct key *key)
+{
+	if (!cpns_is_our_type(key->type))
+		return NULL;
+	return key->payload.data[1];
+}
+
+/* The valid key with this ID, whatever its state. */
+static struct key *cpns_key_search_id(struct cpns_keys *keys,
+				      enum cpns_key_kind kind, const u8 *id)
+{
+	char hex[CPNS_DEVICE_HEX_LEN + 1];
+
+	cpns_hex_id(hex, id, cpns_kind_id_len(kind));
+	return cpns_key_search(keys, cpns_kind_type(kind), hex);
+}
+
+/* The valid key with this ID, unless it is a revocation record. */
+static struct key *cpns_key_find_usable(struct cpns_keys *keys,
+					enum cpns_key_kind kind, const u8 *id)
+{
+	struct key *key = cpns_key_search_id(keys, kind, id);
+
+	if (!IS_ERR(key) &&
+	    cpns_key_entry(key)->state == CPNS_STATE_REVOKED) {
+		key_put(key);
+		return ERR_PTR(-EKEYREVOKED);
+	}
+	return key;
+}
+
 struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid)
 {
-	char hex[CPNS_SEED_HEX_LEN + 1];
-
-	cpns_hex_id(hex, sid, CPNS_SEED_ID_LEN);
-	return cpns_key_search(keys, &cpns_seed_type, hex);
+	return cpns_key_find_usable(keys, CPNS_KEY_SEED, sid);
 }
 
 struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did)
 {
-	char hex[CPNS_DEVICE_HEX_LEN + 1];
-
-	cpns_hex_id(hex, did, CPNS_DEVICE_ID_LEN);
-	return cpns_key_search(keys, &cpns_device_type, hex);
+	return cpns_key_find_usable(keys, CPNS_KEY_DEVICE, did);
 }
 
-/* Is there a valid key with this ID? 1, 0 or a negative errno. */
+struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
+			    const u8 *id, struct cpns_key_info *info)
+{
+	struct key *key;
+
+	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
+		return ERR_PTR(-EINVAL);
+	key = cpns_key_search_id(keys, kind, id);
+	if (!IS_ERR(key) && info)
+		cpns_key_info(key, info);
+	return key;
+}
+
+/*
+ * Is there a valid key with this ID (a revocation record counts)? 1, 0 or
+ * a negative errno.
+ */
 static int cpns_id_present(struct cpns_keys *keys, enum cpns_key_kind kind,
 			   const u8 *id)
 {
 	struct key *key;
 
-	key = kind == CPNS_KEY_SEED ? cpns_seed_find(keys, id) :
-				      cpns_device_find(keys, id);
+	key = cpns_key_search_id(keys, kind, id);
 	if (!IS_ERR(key)) {
 		key_put(key);
 		return 1;
@@ -758,11 +807,172 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
 	return cpns_key_add(keys, &p, serial);
 }
 
-static const struct cpns_key_entry *cpns_key_entry(const struct key *key)
+/*
+ * Retire @old now that @new holds its ID; the caller holds create_lock.
+ * With the same description, linking @new has already displaced @old from
+ * the keyring, and key_unlink(), which goes by description, would unlink
+ * @new instead.
+ */
+static void cpns_key_retire(struct cpns_keys *keys, struct key *old,
+			    const struct key *new)
 {
-	if (!cpns_is_our_type(key->type))
-		return NULL;
-	return key->payload.data[1];
+	lockdep_assert_held(&keys->create_lock);
+
+	key_revoke(old);
+	if (strcmp(old->description, new->description))
+		key_unlink(keys->keyring, old);
+}
+
+static bool cpns_meta_valid(const struct cpns_key_info *meta)
+{
+	if (!cpns_role_valid(meta->role) || !cpns_state_valid(meta->state) ||
+	    meta->state == CPNS_STATE_PENDING)
+		return false;
+	switch (meta->kind) {
+	case CPNS_KEY_SEED:
+		return meta->role != CPNS_ROLE_GW2;
+	case CPNS_KEY_DEVICE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
+		   const u8 *secret, bool replace, key_serial_t *serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = meta->kind,
+		.role = meta->role,
+		.state = meta->state,
+		.generation = meta->generation,
+		.id = meta->id,
+		.secret = secret,
+		.expiry = meta->expiry ? meta->expiry : TIME64_MAX,
+	};
+	struct key *old, *key;
+	int ret;
+
+	if (!cpns_meta_valid(meta) ||
+	    (!secret && meta->state != CPNS_STATE_REVOKED))
+		return -EINVAL;
+	if (meta->expiry && meta->expiry <= ktime_get_real_seconds())
+		return -EKEYEXPIRED;
+
+	mutex_lock(&keys->create_lock);
+	old = cpns_key_search_id(keys, meta->kind, meta->id);
+	if (IS_ERR(old)) {
+		ret = PTR_ERR(old);
+		old = NULL;
+		/* Only an invalid key, or none: nothing to replace. */
+		if (ret != -ENOKEY && ret != -EKEYREVOKED &&
+		    ret != -EKEYEXPIRED)
+			goto out;
+	} else if (!replace) {
+		ret = -EEXIST;
+		goto out;
+	} else if (cpns_key_entry(old)->state == CPNS_STATE_REVOKED &&
+		   meta->state != CPNS_STATE_REVOKED) {
+		ret = -EKEYREVOKED;
+		goto out;
+	}
+
+	key = cpns_key_create(keys, &p);
+	if (IS_ERR(key)) {
+		ret = PTR_ERR(key);
+		goto out;
+	}
+	*serial = key_serial(key);
+	if (old)
+		cpns_key_retire(keys, old, key);
+	key_put(key);
+	ret = 0;
+out:
+	mutex_unlock(&keys->create_lock);
+	key_put(old);
+	return ret;
+}
+
+int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
+		      enum cpns_state state, u32 generation, const u8 *did,
+		      const u8 *dk, time64_t expiry, key_serial_t *serial)
+{
+	struct cpns_key_info meta = {
+		.kind = CPNS_KEY_DEVICE,
+		.role = role,
+		.state = state,
+		.generation = generation,
+		.expiry = expiry,
+	};
+
+	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
+	return cpns_key_store(keys, &meta, dk, true, serial);
+}
+
+int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
+		       enum cpns_state state, key_serial_t *serial)
+{
+	const struct cpns_key_entry *e = cpns_key_entry(key);
+	struct cpns_key_params p = {
+		.keys = keys,
+		.state = state,
+	};
+	u8 secret[CPNS_KEY_LEN];
+	struct key *found, *new;
+	int ret;
+
+	if (!e)
+		return -EINVAL;
+	if (state == e->state) {
+		*serial = key_serial(key);
+		return key_validate(key);
+	}
+	if (e->state == CPNS_STATE_REVOKED)
+		return -EKEYREVOKED;
+	if (state != CPNS_STATE_REVOKED &&
+	    !(state == CPNS_STATE_ACTIVE && e->state == CPNS_STATE_UNCONFIRMED))
+		return -EINVAL;
+
+	mutex_lock(&keys->create_lock);
+	if (state == CPNS_STATE_REVOKED) {
+		ret = key_validate(key);
+	} else {
+		ret = cpns_key_secret(key, secret);
+		p.secret = secret;
+	}
+	if (ret)
+		goto out;
+
+	/* Still the valid key of this store under that description? */
+	found = cpns_key_search(keys, key->type, key->description);
+	if (IS_ERR(found)) {
+		ret = PTR_ERR(found);
+		goto out;
+	}
+	key_put(found);
+	if (found != key) {
+		ret = -ENOKEY;
+		goto out;
+	}
+
+	p.kind = e->kind;
+	p.role = e->role;
+	p.generation = e->generation;
+	p.id = e->id;
+	p.expiry = READ_ONCE(key->expiry);
+	new = cpns_key_create(keys, &p);
+	if (IS_ERR(new)) {
+		ret = PTR_ERR(new);
+		goto out;
+	}
+	*serial = key_serial(new);
+	cpns_key_retire(keys, key, new);
+	key_put(new);
+out:
+	mutex_unlock(&keys->create_lock);
+	memzero_explicit(secret, sizeof(secret));
+	return ret;
 }
 
 void cpns_key_info(const struct key *key, struct cpns_key_info *info)
@@ -777,6 +987,7 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info)
 	info->kind = e->kind;
 	info->role = e->role;
 	info->state = e->state;
+	info->generation = e->generation;
 	memcpy(info->id, e->id, cpns_kind_id_len(e->kind));
 	info->expiry = expiry == TIME64_MAX ? 0 : expiry;
 }
@@ -788,6 +999,11 @@ int cpns_key_secret(const struct key *key, u8 *secret)
 
 	if (!cpns_is_our_type(key->type)) {
 		ret = -EINVAL;
+		goto err;
+	}
+
+	if (cpns_key_entry(key)->state == CPNS_STATE_REVOKED) {
+		ret = -EKEYREVOKED;
 		goto err;
 	}
 

@@ -40,6 +40,7 @@ struct cpns_key_info {
 	enum cpns_key_kind kind;
 	enum cpns_role role;
 	enum cpns_state state;
+	u32 generation;			/* 0 = as assigned; +1 per re-key */
 	u8 id[CPNS_DEVICE_ID_LEN];	/* CPNS_SEED_ID_LEN bytes for a seed */
 	time64_t expiry;		/* real time in seconds; 0 = none */
 };
@@ -127,12 +128,13 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
  * @sid: Seed ID, CPNS_SEED_ID_LEN bytes
  *
  * Only valid keys linked in @keys' keyring count: a key unlinked, revoked,
- * invalidated or timed out with keyctl is not found. Process context.
+ * invalidated or timed out with keyctl is not found, and a record in state
+ * CPNS_STATE_REVOKED (KEY_REVOKE) is refused. Process context.
  *
  * Return: a reference (key_put() it), or ERR_PTR(-ENOKEY) (none),
  * ERR_PTR(-EKEYREVOKED) / ERR_PTR(-EKEYEXPIRED) (only a revoked or an
- * expired one), or ERR_PTR(-EACCES) if the administrator took the Search
- * permission away.
+ * expired one, or a revocation record), or ERR_PTR(-EACCES) if the
+ * administrator took the Search permission away.
  */
 struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid);
 
@@ -148,6 +150,85 @@ struct key *cpns_seed_find(struct cpns_keys *keys, const u8 *sid);
 struct key *cpns_device_find(struct cpns_keys *keys, const u8 *did);
 
 /**
+ * cpns_key_lookup() - look a key up whatever its state
+ * @keys: the namespace's store
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @id: Seed ID or Device ID
+ * @info: out, the key's metadata (state, generation, ...), or NULL
+ *
+ * As cpns_seed_find() and cpns_device_find(), but a record in state
+ * CPNS_STATE_REVOKED is found too: check @info->state. Process context.
+ *
+ * Return: a reference (key_put() it) or an ERR_PTR() as cpns_seed_find().
+ */
+struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
+			    const u8 *id, struct cpns_key_info *info);
+
+/**
+ * cpns_key_store() - store a key with the given metadata
+ * @keys: the namespace's store
+ * @meta: kind, role, state (not CPNS_STATE_PENDING), generation, id and
+ *	expiry (real time in seconds, 0 for none); serial is ignored
+ * @secret: CPNS_KEY_LEN bytes, or NULL (state CPNS_STATE_REVOKED only: a
+ *	record of a revocation, with no usable secret)
+ * @replace: if a valid key with the same ID is present, replace it: the
+ *	new key is linked first, then the old one is revoked and unlinked,
+ *	so that a concurrent lookup finds one or the other, never none.
+ *	Without @replace such a key makes the call fail with -EEXIST.
+ * @serial: out, the new key's serial
+ *
+ * A record in state CPNS_STATE_REVOKED is only ever replaced by another
+ * revocation record: a revocation persists. Process context.
+ *
+ * Return: 0; -EEXIST (see @replace); -EKEYREVOKED (the present key is a
+ * revocation record); -EKEYEXPIRED (@meta->expiry has passed); -EINVAL
+ * (bad metadata); or another negative errno. On error nothing changed.
+ */
+int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
+		   const u8 *secret, bool replace, key_serial_t *serial);
+
+/**
+ * cpns_device_store() - create or atomically replace a Device Key record
+ * @keys: the namespace's store
+ * @role: CPNS_ROLE_SERVER (a server's record of a re-keyed or revoked
+ *	device), CPNS_ROLE_GW1 or CPNS_ROLE_GW2
+ * @state: CPNS_STATE_ACTIVE, CPNS_STATE_CONFIRMED, CPNS_STATE_UNCONFIRMED
+ *	or CPNS_STATE_REVOKED
+ * @generation: 0 as assigned, +1 per re-key
+ * @did: Device ID, CPNS_DEVICE_ID_LEN bytes
+ * @dk: Device Key, CPNS_KEY_LEN bytes (NULL only for CPNS_STATE_REVOKED)
+ * @expiry: real time in seconds, 0 for none
+ * @serial: out
+ *
+ * cpns_key_store() with @replace set. Return: as cpns_key_store().
+ */
+int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
+		      enum cpns_state state, u32 generation, const u8 *did,
+		      const u8 *dk, time64_t expiry, key_serial_t *serial);
+
+/**
+ * cpns_key_set_state() - change the state of a stored key
+ * @keys: the namespace's store
+ * @key: a key of @keys (any state), as found by a lookup
+ * @state: the new state: CPNS_STATE_ACTIVE from CPNS_STATE_UNCONFIRMED,
+ *	or CPNS_STATE_REVOKED from any state
+ * @serial: out, the serial of the key now holding the state
+ *
+ * The description carries the state, so the key is replaced by one with
+ * the same ID, role, generation, expiry and secret (none for
+ * CPNS_STATE_REVOKED: the secret is dropped and wiped) and @key is
+ * revoked; a lookup finds the old or the new key, never none. Setting the
+ * state a key already has changes nothing. Process context.
+ *
+ * Return: 0; -EINVAL (a transition not listed above); -EKEYREVOKED
+ * (@key is a revocation record, or was revoked with keyctl);
+ * -EKEYEXPIRED; -ENOKEY (@key is no longer the one stored for its ID);
+ * or another negative errno. On error nothing changed.
+ */
+int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
+		       enum cpns_state state, key_serial_t *serial);
+
+/**
  * cpns_key_info() - a snapshot of a key's public metadata
  * @key: a key of one of our types (else only @info->serial is set)
  * @info: out
@@ -161,7 +242,8 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info);
  * @key: a key of one of our types
  * @secret: out, CPNS_KEY_LEN bytes; the caller wipes it after use
  *
- * Any context. Return: 0, or -EKEYREVOKED / -EKEYEXPIRED / -ENOKEY
+ * Any context. Return: 0, or -EKEYREVOKED (revoked with keyctl, or a
+ * record in state CPNS_STATE_REVOKED) / -EKEYEXPIRED / -ENOKEY
  * (invalidated) / -EINVAL (not our type), and then @secret is zeroed.
  */
 int cpns_key_secret(const struct key *key, u8 *secret);
