@@ -8,7 +8,7 @@
 #   make selftests  selftests/cpns/ (run in the VM by tools/vm-run)
 #   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
 #   make check      everything: deps, build, lint, host tests, VM suites
-#   make demo       the assignment flow, step by step, in the VM
+#   make demo       the daemons run the assignment flow in the VM, step by step
 #   make check-debug  the VM suite under a KASAN/UBSAN/lockdep/kmemleak
 #                   kernel (tools/debug-kernel/check; builds it once, slow)
 #   make clean
@@ -32,7 +32,7 @@ VM_TIMEOUT ?= 2400
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: all module userspace selftests lint check check-debug demo clean help
+.PHONY: all module userspace selftests lint check check-debug demo demo-netlink clean help
 
 all: module userspace selftests
 
@@ -91,7 +91,14 @@ check:
 	echo "==== summary (logs in $(CHECK_DIR))"
 	tools/tap-summary "$${logs[@]}"
 
+# The daemons tell the story (tools/demo); demo-netlink: the same flows
+# one netlink command at a time (selftests/cpns/demo.sh).
 demo:
+	@$(TOP)/tools/install-deps
+	$(MAKE) --no-print-directory all
+	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) tools/demo
+
+demo-netlink:
 	@$(TOP)/tools/install-deps
 	$(MAKE) --no-print-directory all
 	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) selftests/cpns/demo.sh
