@@ -12,6 +12,7 @@ struct data_ctx {
 	size_t cap;
 	size_t len;
 	uint64_t *seq;		/* SEAL: the sequence number used */
+	int32_t confirmed;	/* OPEN: the device record it confirmed */
 	bool got;
 };
 
@@ -32,6 +33,8 @@ static int data_reply(const struct cpns_reply *r, void *arg)
 				  c->cap, len);
 	if (c->seq)
 		cpns_reply_u64(r, CPNS_A_SEQ, c->seq);
+	if (cpns_reply_has(r, CPNS_A_STATE))
+		cpns_reply_s32(r, CPNS_A_KEY_SERIAL, &c->confirmed);
 	memcpy(c->out, data, len);
 	c->len = len;
 	c->got = true;
@@ -92,6 +95,14 @@ int cpns_unseal(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		const void *aad, size_t aadlen, const void *in, size_t len,
 		void *out, size_t *outlen)
 {
+	return cpns_unseal_rk(nl, handle, seq, aad, aadlen, in, len, out,
+			      outlen, NULL);
+}
+
+int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
+		   const void *aad, size_t aadlen, const void *in, size_t len,
+		   void *out, size_t *outlen, int32_t *confirmed)
+{
 	struct data_ctx c = {
 		.nl = nl, .cmd = CPNS_CMD_OPEN, .out = out, .cap = *outlen,
 	};
@@ -103,5 +114,7 @@ int cpns_unseal(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		return ret;
 	}
 	*outlen = c.len;
+	if (confirmed)
+		*confirmed = c.confirmed;
 	return 0;
 }

@@ -340,27 +340,91 @@ int cpns_device_import(struct cpns_nl *nl, uint32_t handle,
 
 /* ---------------------------------------------------------- flow a */
 
-/* a-0, GW2. */
+/*
+ * The re-key values of one a-flow (CPNS-KA-1-REKEY, Documentation/rekey.rst).
+ * A Device Key of generation 0 (as assigned) is replaced at its first
+ * authentication: GW2's a-0 message carries did, nc, generation and
+ * client_pub; the server's answer carries ns and server_pub; GW2 passes
+ * server_pub to AUTH_CLIENT. A flow with a key of generation 1 or more
+ * carries did, nc and generation only. Every field is public.
+ */
+struct cpns_rekey {
+	/* a-0: set by cpns_auth_begin_rk(), given to cpns_auth_challenge_rk() */
+	uint32_t generation;	/* of the Device Key the flow authenticates */
+	bool rekey;		/* the flow re-keys: client_pub (and, after
+				 * a-0, server_pub) are set */
+	uint8_t client_pub[CPNS_PUBKEY_LEN];	/* Pc */
+	/* a-0: set by cpns_auth_challenge_rk(), given to cpns_auth_client_rk() */
+	uint8_t server_pub[CPNS_PUBKEY_LEN];	/* Ps */
+	/* Set by cpns_auth_server_rk() (server) or cpns_auth_finish_rk() (GW2): */
+	uint32_t new_generation;	/* of the key the session comes from */
+	int32_t serial;		/* the key stored or confirmed; 0 if none */
+	uint8_t state;		/* its state: server CPNS_STATE_UNCONFIRMED
+				 * (re-keyed: persist it before sending a-3)
+				 * or CPNS_STATE_ACTIVE (confirmed); GW2
+				 * CPNS_STATE_ACTIVE (persist it before the
+				 * first sealed message); 0 if none */
+};
+
+/*
+ * a-0, GW2. With rk (may be NULL: then the key must be of generation 1 or
+ * more), rk->generation, rk->rekey and rk->client_pub are set.
+ */
+int cpns_auth_begin_rk(struct cpns_nl *nl,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN], uint32_t *handle,
+		       uint8_t nc[CPNS_NONCE_LEN], struct cpns_rekey *rk);
+
+/*
+ * a-0, server. rk (may be NULL: generation 0, no re-key) gives what GW2
+ * sent: generation, rekey and client_pub; when the flow re-keys,
+ * rk->server_pub is set, to be sent to GW2 with ns.
+ */
+int cpns_auth_challenge_rk(struct cpns_nl *nl,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   const uint8_t nc[CPNS_NONCE_LEN],
+			   struct cpns_rekey *rk, uint32_t *handle,
+			   uint8_t ns[CPNS_NONCE_LEN]);
+
+/* a-1, GW2: rk->server_pub is sent when rk->rekey (rk may be NULL). */
+int cpns_auth_client_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t ns[CPNS_NONCE_LEN],
+			const struct cpns_rekey *rk,
+			uint8_t client_mac[CPNS_MAC_LEN]);
+
+/*
+ * a-2/a-3, server. rk (may be NULL) gets new_generation and, when the flow
+ * stored a re-keyed record or confirmed one, its serial and state.
+ */
+int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t client_mac[CPNS_MAC_LEN],
+			uint8_t server_mac[CPNS_MAC_LEN],
+			struct cpns_rekey *rk);
+
+/*
+ * a-4, GW2. rk (may be NULL) gets new_generation and, when the Device Key
+ * was replaced, its serial and state CPNS_STATE_ACTIVE.
+ */
+int cpns_auth_finish_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t server_mac[CPNS_MAC_LEN],
+			struct cpns_rekey *rk);
+
+/*
+ * The same with rk NULL, for existing callers. Without the re-key values
+ * the server takes generation 0, which must re-key: the kernel refuses
+ * such a flow (EINVAL, "CPNS_A_PUBKEY ... is required").
+ */
 int cpns_auth_begin(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN],
 		    uint32_t *handle, uint8_t nc[CPNS_NONCE_LEN]);
-
-/* a-0, server. */
 int cpns_auth_challenge(struct cpns_nl *nl,
 			const uint8_t did[CPNS_DEVICE_ID_LEN],
 			const uint8_t nc[CPNS_NONCE_LEN], uint32_t *handle,
 			uint8_t ns[CPNS_NONCE_LEN]);
-
-/* a-1, GW2. */
 int cpns_auth_client(struct cpns_nl *nl, uint32_t handle,
 		     const uint8_t ns[CPNS_NONCE_LEN],
 		     uint8_t client_mac[CPNS_MAC_LEN]);
-
-/* a-2/a-3, server. */
 int cpns_auth_server(struct cpns_nl *nl, uint32_t handle,
 		     const uint8_t client_mac[CPNS_MAC_LEN],
 		     uint8_t server_mac[CPNS_MAC_LEN]);
-
-/* a-4, GW2. */
 int cpns_auth_finish(struct cpns_nl *nl, uint32_t handle,
 		     const uint8_t server_mac[CPNS_MAC_LEN]);
 
@@ -376,6 +440,16 @@ int cpns_seal(struct cpns_nl *nl, uint32_t handle, const void *aad,
 int cpns_unseal(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		const void *aad, size_t aadlen, const void *in, size_t len,
 		void *out, size_t *outlen);
+
+/*
+ * The same; on a server, *confirmed (may be NULL) is the serial of the
+ * re-keyed device record this message confirmed (now CPNS_STATE_ACTIVE:
+ * persist that), or 0. Only the first message of a re-keyed session
+ * confirms (Documentation/rekey.rst).
+ */
+int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
+		   const void *aad, size_t aadlen, const void *in, size_t len,
+		   void *out, size_t *outlen, int32_t *confirmed);
 
 /* CPNS_CMD_SESSION_DEL. */
 int cpns_session_del(struct cpns_nl *nl, uint32_t handle);

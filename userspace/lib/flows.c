@@ -213,44 +213,163 @@ int cpns_assign_verify(struct cpns_nl *nl,
 
 /* ---------------------------------------------------------- flow a */
 
-int cpns_auth_begin(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN],
-		    uint32_t *handle, uint8_t nc[CPNS_NONCE_LEN])
+/*
+ * The a-flow's replies carry some attributes only when the flow re-keys:
+ * a request whose wanted attributes are required or optional.
+ */
+struct opt_want {
+	uint16_t type;
+	void *out;		/* copied on success only; NULL: not wanted */
+	size_t len;
+	bool required;
+	bool *present;		/* optional: set on success; may be NULL */
+};
+
+#define OPT_MAX		4
+#define OPT_STAGE	(OPT_MAX * CPNS_PUBKEY_LEN)
+
+struct opt_call {
+	const struct opt_want *w;
+	size_t n;
+	bool got;
+	int missing;
+	bool have[OPT_MAX];
+	uint8_t stage[OPT_STAGE];
+};
+
+static int opt_reply(const struct cpns_reply *r, void *arg)
 {
+	struct opt_call *c = arg;
+	size_t i, off = 0;
+
+	c->got = true;
+	c->missing = -1;
+	for (i = 0; i < c->n; i++) {
+		c->have[i] = c->w[i].out &&
+			     !cpns_reply_copy(r, c->w[i].type, c->stage + off,
+					      c->w[i].len);
+		if (c->w[i].out && c->w[i].required && !c->have[i] &&
+		    c->missing < 0)
+			c->missing = c->w[i].type;
+		off += c->w[i].len;
+	}
+	return 0;
+}
+
+static int opt_call(struct cpns_nl *nl, uint8_t cmd,
+		    const struct cpns_put *puts, size_t nputs,
+		    const struct opt_want *wants, size_t nwants)
+{
+	struct opt_call c = { .w = wants, .n = nwants, .missing = -1 };
+	struct cpns_msg *msg;
+	size_t i, size = 256, off = 0;
+	int ret;
+
+	cpns__clear_error(nl);
+	for (i = 0; i < nwants; i++)
+		off += wants[i].len;
+	if (nwants > OPT_MAX || off > OPT_STAGE)
+		return cpns__fail(nl, -EINVAL, "internal: reply too large");
+	for (i = 0; i < nputs; i++)
+		size += NLA_ALIGN(NLA_HDRLEN + puts[i].len);
+	msg = cpns__req(nl, cmd, size);
+	if (!msg)
+		return cpns__fail(nl, -ENOMEM, "out of memory");
+	for (i = 0, ret = 0; i < nputs && !ret; i++)
+		if (puts[i].data)
+			ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
+					   puts[i].len);
+	if (ret) {
+		cpns_msg_free(msg);
+		return cpns__fail(nl, ret, "request too large");
+	}
+	ret = cpns_msg_send(nl, msg, opt_reply, &c);
+	cpns_msg_free(msg);
+	if (!ret && (!c.got || c.missing >= 0))
+		ret = cpns__fail(nl, -EBADMSG,
+				 "the kernel's reply to %s lacks %s",
+				 cpns_cmd_name(cmd),
+				 c.got ? cpns_attr_name((unsigned int)c.missing)
+				       : "every attribute");
+	for (i = 0, off = 0; !ret && i < nwants; i++) {
+		if (c.have[i])
+			memcpy(wants[i].out, c.stage + off, wants[i].len);
+		if (wants[i].present)
+			*wants[i].present = c.have[i];
+		off += wants[i].len;
+	}
+	explicit_bzero(&c, sizeof(c));
+	return ret;
+}
+
+#define REQ(type, out, len) { type, out, len, true, NULL }
+#define OPT(type, out, len, present) { type, out, len, false, present }
+#define OCALL(nl, cmd, p, w) \
+	opt_call(nl, cmd, p, CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w))
+
+int cpns_auth_begin_rk(struct cpns_nl *nl,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN], uint32_t *handle,
+		       uint8_t nc[CPNS_NONCE_LEN], struct cpns_rekey *rk)
+{
+	struct cpns_rekey r = { 0 };
 	const struct cpns_put p[] = {
 		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
 	};
-	const struct cpns_want w[] = {
-		{ CPNS_A_HANDLE, handle, 4 },
-		{ CPNS_A_CLIENT_NONCE, nc, CPNS_NONCE_LEN },
+	const struct opt_want w[] = {
+		REQ(CPNS_A_HANDLE, handle, 4),
+		REQ(CPNS_A_CLIENT_NONCE, nc, CPNS_NONCE_LEN),
+		REQ(CPNS_A_GENERATION, rk ? &r.generation : NULL, 4),
+		OPT(CPNS_A_PUBKEY, rk ? r.client_pub : NULL, CPNS_PUBKEY_LEN,
+		    &r.rekey),
 	};
+	int ret = OCALL(nl, CPNS_CMD_AUTH_BEGIN, p, w);
 
-	return CALL(nl, CPNS_CMD_AUTH_BEGIN, p, w);
+	if (!ret && rk)
+		*rk = r;
+	explicit_bzero(&r, sizeof(r));
+	return ret;
 }
 
-int cpns_auth_challenge(struct cpns_nl *nl,
-			const uint8_t did[CPNS_DEVICE_ID_LEN],
-			const uint8_t nc[CPNS_NONCE_LEN], uint32_t *handle,
-			uint8_t ns[CPNS_NONCE_LEN])
+int cpns_auth_challenge_rk(struct cpns_nl *nl,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   const uint8_t nc[CPNS_NONCE_LEN],
+			   struct cpns_rekey *rk, uint32_t *handle,
+			   uint8_t ns[CPNS_NONCE_LEN])
 {
+	uint8_t ps[CPNS_PUBKEY_LEN];
+	bool has_ps = false;
 	const struct cpns_put p[] = {
 		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
 		{ CPNS_A_CLIENT_NONCE, nc, CPNS_NONCE_LEN },
+		{ CPNS_A_GENERATION, rk ? &rk->generation : NULL, 4 },
+		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->client_pub : NULL,
+		  CPNS_PUBKEY_LEN },
 	};
-	const struct cpns_want w[] = {
-		{ CPNS_A_HANDLE, handle, 4 },
-		{ CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN },
+	const struct opt_want w[] = {
+		REQ(CPNS_A_HANDLE, handle, 4),
+		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
+		OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, &has_ps),
 	};
+	int ret = OCALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
 
-	return CALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
+	if (!ret && rk && rk->rekey && !has_ps)
+		ret = cpns__fail(nl, -EBADMSG,
+				 "the kernel's reply to a re-keying AUTH_CHALLENGE lacks the server's public key");
+	if (!ret && rk && rk->rekey)
+		memcpy(rk->server_pub, ps, CPNS_PUBKEY_LEN);
+	return ret;
 }
 
-int cpns_auth_client(struct cpns_nl *nl, uint32_t handle,
-		     const uint8_t ns[CPNS_NONCE_LEN],
-		     uint8_t client_mac[CPNS_MAC_LEN])
+int cpns_auth_client_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t ns[CPNS_NONCE_LEN],
+			const struct cpns_rekey *rk,
+			uint8_t client_mac[CPNS_MAC_LEN])
 {
 	const struct cpns_put p[] = {
 		{ CPNS_A_HANDLE, &handle, 4 },
 		{ CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN },
+		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->server_pub : NULL,
+		  CPNS_PUBKEY_LEN },
 	};
 	const struct cpns_want w[] = {
 		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
@@ -259,31 +378,92 @@ int cpns_auth_client(struct cpns_nl *nl, uint32_t handle,
 	return CALL(nl, CPNS_CMD_AUTH_CLIENT, p, w);
 }
 
-int cpns_auth_server(struct cpns_nl *nl, uint32_t handle,
-		     const uint8_t client_mac[CPNS_MAC_LEN],
-		     uint8_t server_mac[CPNS_MAC_LEN])
+int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t client_mac[CPNS_MAC_LEN],
+			uint8_t server_mac[CPNS_MAC_LEN],
+			struct cpns_rekey *rk)
 {
+	uint32_t gen = 0;
+	int32_t serial = 0;
+	uint8_t state = 0;
+	bool has_serial = false, has_state = false;
 	const struct cpns_put p[] = {
 		{ CPNS_A_HANDLE, &handle, 4 },
 		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
 	};
-	const struct cpns_want w[] = {
+	const struct opt_want w[] = {
+		REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),
+		REQ(CPNS_A_GENERATION, rk ? &gen : NULL, 4),
+		OPT(CPNS_A_KEY_SERIAL, &serial, 4, &has_serial),
+		OPT(CPNS_A_STATE, &state, 1, &has_state),
+	};
+	int ret = OCALL(nl, CPNS_CMD_AUTH_SERVER, p, w);
+
+	if (ret || !rk)
+		return ret;
+	rk->new_generation = gen;
+	rk->serial = has_serial ? serial : 0;
+	rk->state = has_serial && has_state ? state : 0;
+	return 0;
+}
+
+int cpns_auth_finish_rk(struct cpns_nl *nl, uint32_t handle,
+			const uint8_t server_mac[CPNS_MAC_LEN],
+			struct cpns_rekey *rk)
+{
+	uint32_t gen = 0;
+	int32_t serial = 0;
+	bool has_serial = false;
+	const struct cpns_put p[] = {
+		{ CPNS_A_HANDLE, &handle, 4 },
 		{ CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN },
 	};
+	const struct opt_want w[] = {
+		REQ(CPNS_A_GENERATION, rk ? &gen : NULL, 4),
+		OPT(CPNS_A_KEY_SERIAL, &serial, 4, &has_serial),
+	};
+	int ret = OCALL(nl, CPNS_CMD_AUTH_FINISH, p, w);
 
-	return CALL(nl, CPNS_CMD_AUTH_SERVER, p, w);
+	if (ret || !rk)
+		return ret;
+	rk->new_generation = gen;
+	rk->serial = has_serial ? serial : 0;
+	rk->state = has_serial ? CPNS_STATE_ACTIVE : 0;
+	return 0;
+}
+
+int cpns_auth_begin(struct cpns_nl *nl, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		    uint32_t *handle, uint8_t nc[CPNS_NONCE_LEN])
+{
+	return cpns_auth_begin_rk(nl, did, handle, nc, NULL);
+}
+
+int cpns_auth_challenge(struct cpns_nl *nl,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			const uint8_t nc[CPNS_NONCE_LEN], uint32_t *handle,
+			uint8_t ns[CPNS_NONCE_LEN])
+{
+	return cpns_auth_challenge_rk(nl, did, nc, NULL, handle, ns);
+}
+
+int cpns_auth_client(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t ns[CPNS_NONCE_LEN],
+		     uint8_t client_mac[CPNS_MAC_LEN])
+{
+	return cpns_auth_client_rk(nl, handle, ns, NULL, client_mac);
+}
+
+int cpns_auth_server(struct cpns_nl *nl, uint32_t handle,
+		     const uint8_t client_mac[CPNS_MAC_LEN],
+		     uint8_t server_mac[CPNS_MAC_LEN])
+{
+	return cpns_auth_server_rk(nl, handle, client_mac, server_mac, NULL);
 }
 
 int cpns_auth_finish(struct cpns_nl *nl, uint32_t handle,
 		     const uint8_t server_mac[CPNS_MAC_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_HANDLE, &handle, 4 },
-		{ CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN },
-	};
-
-	return cpns__call(nl, CPNS_CMD_AUTH_FINISH, p, CPNS_ARRAY_SIZE(p),
-			  NULL, 0);
+	return cpns_auth_finish_rk(nl, handle, server_mac, NULL);
 }
 
 int cpns_session_del(struct cpns_nl *nl, uint32_t handle)
