@@ -263,11 +263,14 @@ static int opt_call(struct cpns_nl *nl, uint8_t cmd,
 	struct opt_call c = { .w = wants, .n = nwants, .missing = -1 };
 	struct cpns_msg *msg;
 	size_t i, size = 256, off = 0;
+	bool need = false;
 	int ret;
 
 	cpns__clear_error(nl);
-	for (i = 0; i < nwants; i++)
+	for (i = 0; i < nwants; i++) {
 		off += wants[i].len;
+		need |= wants[i].out && wants[i].required;
+	}
 	if (nwants > OPT_MAX || off > OPT_STAGE)
 		return cpns__fail(nl, -EINVAL, "internal: reply too large");
 	for (i = 0; i < nputs; i++)
@@ -285,7 +288,7 @@ static int opt_call(struct cpns_nl *nl, uint8_t cmd,
 	}
 	ret = cpns_msg_send(nl, msg, opt_reply, &c);
 	cpns_msg_free(msg);
-	if (!ret && (!c.got || c.missing >= 0))
+	if (!ret && ((need && !c.got) || c.missing >= 0))
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel's reply to %s lacks %s",
 				 cpns_cmd_name(cmd),
