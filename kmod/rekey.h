@@ -82,7 +82,7 @@ int cpns_rekey_server_mac(const u8 *dk, const u8 *did, const u8 *nc,
  * @pc: the client's ephemeral public key
  * @ps: the server's ephemeral public key
  * @shared: from cpns_rekey_shared()
- * @dk_new: out, CPNS_KEY_LEN bytes; the caller wipes it
+ * @dk_new: out, CPNS_KEY_LEN bytes (may be @dk); the caller wipes it
  *
  * Process context. Return: 0 or a negative errno (@dk_new zeroed).
  */

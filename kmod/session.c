@@ -141,3 +141,14 @@ int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 	}
 	return 0;
 }
+
+key_serial_t cpns_session_take_confirm(struct cpns_session *s)
+{
+	key_serial_t serial;
+
+	spin_lock(&s->lock);
+	serial = s->confirm;
+	s->confirm = 0;
+	spin_unlock(&s->lock);
+	return serial;
+}

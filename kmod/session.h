@@ -10,6 +10,7 @@
 #define _CPNS_SESSION_H
 
 #include <linux/types.h>
+#include <linux/key.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/cpns.h>
@@ -24,9 +25,13 @@ struct crypto_aead;
  * @ref: the table's reference plus one per request using it
  * @role: CPNS_ROLE_GW2 (client) or CPNS_ROLE_SERVER
  * @did: the Device ID it authenticated
+ * @generation: the generation of the Device Key its keys come from
+ * @confirm: server, re-keyed: the serial of the device record (state
+ *	unconfirmed) that the first message opened here confirms; 0 once
+ *	done or if there is none (protected by @lock)
  * @seal: the key this end sends with (k_c2s on GW2, k_s2c on the server)
  * @open: the key this end receives with
- * @lock: protects @send_seq and @recv_next
+ * @lock: protects @send_seq, @recv_next and @confirm
  * @send_seq: the next sequence number to send; starts at 0, only goes up
  * @recv_next: the lowest sequence number still accepted
  */
@@ -35,9 +40,11 @@ struct cpns_session {
 	refcount_t ref;
 	enum cpns_role role;
 	u8 did[CPNS_DEVICE_ID_LEN];
+	u32 generation;
+	key_serial_t confirm;
 	struct crypto_aead *seal;
 	struct crypto_aead *open;
-	spinlock_t lock;		/* protects send_seq and recv_next */
+	spinlock_t lock;		/* send_seq, recv_next, confirm */
 	u64 send_seq;
 	u64 recv_next;
 };
@@ -112,5 +119,16 @@ int cpns_session_seal(struct cpns_session *s, const u8 *aad,
 int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 		      unsigned int aadlen, const u8 *ct, unsigned int ctlen,
 		      u8 *out);
+
+/**
+ * cpns_session_take_confirm() - the record serial the session confirms
+ * @s: the session
+ *
+ * Called after a message opened successfully: returns the serial of the
+ * re-keyed device record that this proves GW2 holds, once (later calls
+ * return 0).
+ * Return: the serial, or 0.
+ */
+key_serial_t cpns_session_take_confirm(struct cpns_session *s);
 
 #endif /* _CPNS_SESSION_H */
