@@ -226,28 +226,45 @@ int fl_device_xfer(struct fl_ctx *c)
 
 int fl_auth(struct fl_ctx *c)
 {
+	struct cpns_rekey *rk = &c->rk;
 	int err;
 
-	err = cpns_auth_begin(c->g2.nl, c->did, &c->hg, c->nc);
+	err = cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc, rk);
 	if (err)
 		return fl_fail(&c->g2, "a-0 AUTH_BEGIN", err);
-	fl_say(c, "a-0   GW2 -> S     did=%s nc=%s\n", HX(c->did), HX(c->nc));
-	err = cpns_auth_challenge(c->s.nl, c->did, c->nc, &c->hs, c->ns);
+	fl_say(c, "a-0   GW2 -> S     did=%s nc=%s generation=%u\n",
+	       HX(c->did), HX(c->nc), rk->generation);
+	if (rk->rekey)
+		fl_say(c, "a-0   GW2 -> S     Pc=%s (re-key)\n",
+		       HX(rk->client_pub));
+	err = cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, rk, &c->hs,
+				     c->ns);
 	if (err)
 		return fl_fail(&c->s, "a-0 AUTH_CHALLENGE", err);
 	fl_say(c, "a-0   S -> GW2     ns=%s\n", HX(c->ns));
-	err = cpns_auth_client(c->g2.nl, c->hg, c->ns, c->client_mac);
+	if (rk->rekey)
+		fl_say(c, "a-0   S -> GW2     Ps=%s\n", HX(rk->server_pub));
+	err = cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, rk, c->client_mac);
 	if (err)
 		return fl_fail(&c->g2, "a-1 AUTH_CLIENT", err);
 	fl_say(c, "a-1   GW2 -> S     mac=%s\n", HX(c->client_mac));
-	err = cpns_auth_server(c->s.nl, c->hs, c->client_mac, c->server_mac);
+	c->rk_s = *rk;
+	err = cpns_auth_server_rk(c->s.nl, c->hs, c->client_mac, c->server_mac,
+				  &c->rk_s);
 	if (err)
 		return fl_fail(&c->s, "a-2 AUTH_SERVER", err);
-	fl_say(c, "a-2   S            Device Key derived from did and seed; client code ok\n");
+	fl_say(c, "a-2   S            client code ok\n");
+	if (c->rk_s.serial)
+		fl_say(c, "a-2   S            device record generation %u %s (key %d)\n",
+		       c->rk_s.new_generation,
+		       cpns_state_name(c->rk_s.state), c->rk_s.serial);
 	fl_say(c, "a-3   S -> GW2     mac=%s\n", HX(c->server_mac));
-	err = cpns_auth_finish(c->g2.nl, c->hg, c->server_mac);
+	err = cpns_auth_finish_rk(c->g2.nl, c->hg, c->server_mac, rk);
 	if (err)
 		return fl_fail(&c->g2, "a-4 AUTH_FINISH", err);
+	if (rk->serial)
+		fl_say(c, "a-4   GW2          Device Key replaced: generation %u (key %d)\n",
+		       rk->new_generation, rk->serial);
 	fl_say(c, "a-4   GW2          server code ok; sessions established (S handle %u, GW2 handle %u)\n",
 	       c->hs, c->hg);
 	return 0;

@@ -41,6 +41,10 @@ struct fl_ctx {
 	uint32_t hs, hg;		/* a-flow/session handles on S, GW2 */
 	uint8_t nc[CPNS_NONCE_LEN], ns[CPNS_NONCE_LEN];
 	uint8_t client_mac[CPNS_MAC_LEN], server_mac[CPNS_MAC_LEN];
+	/* The re-key values (Documentation/rekey.rst): rk from GW2's side
+	 * (what AUTH_FINISH did), rk_s from the server's (AUTH_SERVER).
+	 */
+	struct cpns_rekey rk, rk_s;
 };
 
 /* Print like printf when c->verbose. */
@@ -70,7 +74,10 @@ int fl_assign_derive(struct fl_ctx *c);
 int fl_assign_confirm(struct fl_ctx *c);
 /* II-9: the Device Key goes from GW1 to GW2. */
 int fl_device_xfer(struct fl_ctx *c);
-/* a-0 .. a-4 between GW2 and S: c->hs and c->hg name the sessions. */
+/*
+ * a-0 .. a-4 between GW2 and S: c->hs and c->hg name the sessions. A
+ * Device Key of generation 0 is re-keyed (c->rk, c->rk_s say how).
+ */
 int fl_auth(struct fl_ctx *c);
 /* One message each way, sealed by one side and opened by the other. */
 int fl_exchange(struct fl_ctx *c, const char *c2s, const char *s2c);
