@@ -141,6 +141,7 @@ struct cpns_key {
 	uint8_t id[CPNS_DEVICE_ID_LEN];	/* Seed ID or Device ID */
 	size_t id_len;			/* CPNS_SEED_ID_LEN or CPNS_DEVICE_ID_LEN */
 	uint64_t expiry;		/* seconds since the epoch, 0 = none */
+	uint32_t generation;		/* 0 = as assigned, +1 per re-key */
 };
 
 /*

@@ -135,6 +135,8 @@ static int key_reply(const struct cpns_reply *r, void *arg)
 				  k.serial);
 	if (cpns_reply_has(r, CPNS_A_EXPIRY))
 		cpns_reply_u64(r, CPNS_A_EXPIRY, &k.expiry);
+	if (cpns_reply_has(r, CPNS_A_GENERATION))
+		cpns_reply_u32(r, CPNS_A_GENERATION, &k.generation);
 	return c->fn ? c->fn(&k, c->arg) : 0;
 }
 
