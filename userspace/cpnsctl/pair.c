@@ -20,7 +20,7 @@
 #include "cpnsctl.h"
 
 #define PAIR_DEFAULT_CONTROL	"/run/cpns-gwd.ctl"
-#define PAIR_REPLY_MAX		(1 << 20)
+#define PAIR_REPLY_MAX		1048576
 #define PAIR_TIMEOUT_S		10
 #define PAIR_FIELDS		10
 
@@ -199,8 +199,10 @@ static int decide(const struct cmd *cmd, const struct opts *o,
 	for (p = o->args[0]; *p; p++)
 		if (*p < '0' || *p > '9')
 			break;
-	if (*p || !*o->args[0] || strlen(o->args[0]) > 9 ||
-	    !(id = (uint32_t)strtoul(o->args[0], NULL, 10)))
+	id = 0;
+	if (!*p && *o->args[0] && strlen(o->args[0]) <= 9)
+		id = (uint32_t)strtoul(o->args[0], NULL, 10);
+	if (!id)
 		return usage_error(cmd, "ID must be the number \"cpnsctl pair list\" shows, got \"%s\"",
 				   o->args[0]);
 	if (code) {
