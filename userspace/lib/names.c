@@ -54,6 +54,8 @@ static const char *const state_names[] = {
 	[CPNS_STATE_ACTIVE] = "active",
 	[CPNS_STATE_PENDING] = "pending",
 	[CPNS_STATE_CONFIRMED] = "confirmed",
+	[CPNS_STATE_REVOKED] = "revoked",
+	[CPNS_STATE_UNCONFIRMED] = "unconfirmed",
 };
 
 static const char *const kind_names[] = {
