@@ -25,6 +25,8 @@ UNITS=(
 	netns:sh:netns.sh
 	attr:c:attr_test.c
 	flow:c:flow_test.c
+	store:c:store_test.c
+	rekey:c:rekey_test.c
 	demo:sh:demo_test.sh
 	teardown:sh:teardown.sh
 	expiry:sh:expiry.sh
