@@ -46,6 +46,7 @@ userspace:
 # The selftests link userspace/lib/libcpns.a: build it first, not twice.
 selftests: userspace
 	$(MAKE) -C $(TOP)/selftests/cpns KSRC=$$($(TOP)/tools/kernel-source)
+	$(MAKE) -C $(TOP)/tools/nlfuzz
 
 lint:
 	$(TOP)/tools/lint
