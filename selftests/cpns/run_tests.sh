@@ -28,6 +28,7 @@ UNITS=(
 	store:c:store_test.c
 	rekey:c:rekey_test.c
 	demo:sh:demo_test.sh
+	nlfuzz:sh:nlfuzz.sh
 	teardown:sh:teardown.sh
 	expiry:sh:expiry.sh
 	module:sh:module.sh
