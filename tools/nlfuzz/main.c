@@ -350,8 +350,10 @@ static void *worker_main(void *arg)
 			worker_sockets(w);
 		}
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		nf_sock_close(&w->sock[i]);
+		free(w->sock[i].rbuf);
+	}
 	nf_buf_free(&r.b);
 	return NULL;
 }
@@ -559,13 +561,16 @@ static void usage(FILE *f)
 "      --hang S       a request taking S seconds is a hang (60)\n"
 "  -v, --verbose      list every distinct extack message\n"
 "      --json         the report as JSON\n"
+"      --oracle-selftest  show that the state oracle catches a change\n"
+"                     (an accepted SEED_NEW judged as refused) and passes\n"
+"                     a refusal, then exit\n"
 "  -h, --help         this help\n");
 }
 
 static int parse_opts(int argc, char **argv)
 {
 	enum { O_NOCHECK = 256, O_NOCHURN, O_NOREVOKE, O_CHURNMS, O_HANG,
-	       O_JSON };
+	       O_JSON, O_SELFTEST };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
@@ -579,6 +584,7 @@ static int parse_opts(int argc, char **argv)
 		{ "hang", required_argument, NULL, O_HANG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "oracle-selftest", no_argument, NULL, O_SELFTEST },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -640,6 +646,9 @@ static int parse_opts(int argc, char **argv)
 		case O_JSON:
 			nf_opt.json = true;
 			break;
+		case O_SELFTEST:
+			nf_opt.oracle_selftest = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -681,20 +690,30 @@ static void shared_stats(void)
 
 /* Key-encryption and pairing keys the lifecycle commands can be pointed at
  * (CPNS_A_KEYREF_TYPE/DESC from the pool: "user"/"logon", "nlfuzz:..."). */
+static key_serial_t own_keys[3];
+
 static void add_keys(struct nf_rng *rng)
 {
 	uint8_t secret[32];
 
 	nf_fill(rng, secret, sizeof(secret));
-	if (add_key("user", "nlfuzz:kek", secret, sizeof(secret),
-		    KEY_SPEC_SESSION_KEYRING) < 0 ||
-	    add_key("logon", "nlfuzz:kek", secret, sizeof(secret),
-		    KEY_SPEC_SESSION_KEYRING) < 0 ||
-	    add_key("user", "nlfuzz:pair", secret, 16,
-		    KEY_SPEC_SESSION_KEYRING) < 0)
+	own_keys[0] = add_key("user", "nlfuzz:kek", secret, sizeof(secret),
+			      KEY_SPEC_SESSION_KEYRING);
+	own_keys[1] = add_key("logon", "nlfuzz:kek", secret, sizeof(secret),
+			      KEY_SPEC_SESSION_KEYRING);
+	own_keys[2] = add_key("user", "nlfuzz:pair", secret, 16,
+			      KEY_SPEC_SESSION_KEYRING);
+	if (own_keys[0] < 0 || own_keys[1] < 0 || own_keys[2] < 0)
 		fprintf(stderr, "nlfuzz: add_key: %s (the lifecycle commands "
 			"will not find a KEK)\n", strerror(errno));
 	explicit_bzero(secret, sizeof(secret));
+}
+
+static void del_keys(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (own_keys[i] > 0)
+			keyctl_unlink(own_keys[i], KEY_SPEC_SESSION_KEYRING);
 }
 
 int main(int argc, char **argv)
@@ -724,6 +743,8 @@ int main(int argc, char **argv)
 	nf_sock_close(&s);
 	free(s.rbuf);
 	nf_pool_init();
+	if (nf_opt.oracle_selftest)
+		return nf_oracle_selftest();
 	add_keys(&rng);
 
 	nf_ns.n = nf_opt.netns;
@@ -804,6 +825,7 @@ int main(int argc, char **argv)
 	}
 	if (nunpriv)
 		nf_unpriv_finish();
+	del_keys();
 	secs = (nf_now_ms() - t0) / 1000.0;
 	report(secs);
 	if (nf_st->failures)

@@ -248,7 +248,7 @@ int nf_sock_open(struct nf_sock *s, bool force_bufs)
 			   sizeof(sndsize));
 	s->seq = 1;
 	if (!s->rbuf) {
-		s->rcap = 128 * 1024;
+		s->rcap = 512 * 1024;	/* a reply is at most a request's size */
 		s->rbuf = malloc(s->rcap);
 		if (!s->rbuf) {
 			close(s->fd);
@@ -638,7 +638,7 @@ int nf_family_load(int fd)
 	struct nf_answer a;
 	int err;
 
-	s.rcap = 128 * 1024;
+	s.rcap = 512 * 1024;
 	s.rbuf = malloc(s.rcap);
 	s.seq = 1000;
 	if (!s.rbuf)

@@ -240,6 +240,7 @@ struct nf_opts {
 	int hang;
 	int verbose;
 	bool json;
+	bool oracle_selftest;
 };
 
 extern struct nf_opts nf_opt;
@@ -313,6 +314,8 @@ void *nf_churn_main(void *arg);
 int nf_unpriv_start(struct nf_rng *rng, pid_t *pids, int n);
 /* After they exited: did their namespace stay as it was? */
 int nf_unpriv_finish(void);
+/* Show that the state oracle catches a change and passes a refusal. */
+int nf_oracle_selftest(void);
 /* True if errno err is one the family documents for a privileged caller. */
 bool nf_errno_expected(int err);
 
