@@ -142,8 +142,9 @@ FIXTURE_SETUP(attr)
 	/* Leave pending objects on every host as well. */
 	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, pub));
 	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, pub));
-	ASSERT_EQ(0, cpns_auth_begin(c->g2.nl, c->did, &h, nc));
-	ASSERT_EQ(0, cpns_auth_challenge(c->s.nl, c->did, nc, &h, ns));
+	ASSERT_EQ(0, cpns_auth_begin_rk(c->g2.nl, c->did, &h, nc, &c->rk));
+	ASSERT_EQ(0, cpns_auth_challenge_rk(c->s.nl, c->did, nc, &c->rk, &h,
+					    ns));
 
 	for (i = 0; i <= CPNS_A_MAX + 1; i++)
 		for (j = 0; j < 64; j++)
