@@ -503,9 +503,9 @@ static void report(double secs)
 	       (unsigned long long)st->flow_ok,
 	       (unsigned long long)st->sessions,
 	       (unsigned long long)st->flows_done);
-	printf("oracle: %llu state checks of refused messages (%llu with an "
-	       "expiry allowance, %llu skipped), %llu unprivileged messages "
-	       "(%llu EPERM)\n",
+	printf("oracle: %llu state checks of refused messages (%llu where "
+	       "pending objects expired meanwhile, %llu skipped), %llu "
+	       "unprivileged messages (%llu EPERM)\n",
 	       (unsigned long long)st->oracle_checks,
 	       (unsigned long long)st->oracle_relaxed,
 	       (unsigned long long)st->oracle_skipped,

@@ -404,7 +404,8 @@ static void checked_send(struct nf_checker *c, int role, struct nf_req *r,
 	al.cmd = r->cmd;
 	al.expiry = true;
 	al.pending_drop = track_due(&c->track[role]);
-	if (al.pending_drop)
+	/* counted when the allowance was needed: something did go */
+	if (al.pending_drop && after->pending < before->pending)
 		NF_INC(oracle_relaxed);
 	al.pending_drop += refusal_drops(r, a.err);
 	if (r->cmd == CPNS_CMD_ASSIGN_VERIFY &&
