@@ -5,7 +5,8 @@
  * module load, the first vector of the profile's vectors.json and one
  * vector of Documentation/xfer-vectors.json (made by tools/xfer-vectors.py,
  * an implementation independent of this module) and one of
- * Documentation/rekey-vectors.json (tools/rekey-vectors.py). Like crypto/kdf_sp800108.c,
+ * Documentation/rekey-vectors.json (tools/rekey-vectors.py), and (wrap.c)
+ * one of Documentation/store-vectors.json. Like crypto/kdf_sp800108.c,
  * the module refuses to run if its crypto does not give the known answers.
  */
 
@@ -23,6 +24,7 @@
 #include "primitives.h"
 #include "profile.h"
 #include "rekey.h"
+#include "wrap.h"
 #include "xfer.h"
 
 /* The AEAD entries of the vector: SEAL(k_c2s, seq, kat_aad, kat_pt). */
@@ -668,6 +670,8 @@ int cpns_kat_selftest(void)
 		ret = kat_selftest_xfer();
 	if (!ret)
 		ret = kat_selftest_rekey();
+	if (!ret)
+		ret = cpns_wrap_selftest();
 
 	kfree_sensitive(out);
 	if (!ret)

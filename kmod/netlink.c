@@ -30,6 +30,7 @@
 #include "rekey.h"
 #include "session.h"
 #include "stats.h"
+#include "wrap.h"
 #include "xfer.h"
 
 static struct genl_family cpns_genl_family;
@@ -204,6 +205,25 @@ static const struct nla_policy cpns_session_del_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+/* A named kernel key: type and description, NUL-terminated. */
+#define CPNS_POLICY_KEYREF \
+	{ .type = NLA_NUL_STRING, .len = CPNS_MAX_KEYREF - 1 }
+
+static const struct nla_policy cpns_key_wrap_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_KEYREF_TYPE] = CPNS_POLICY_KEYREF,
+	[CPNS_A_KEYREF_DESC] = CPNS_POLICY_KEYREF,
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL },
+};
+
+static const struct nla_policy cpns_key_unwrap_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_BLOB] = NLA_POLICY_RANGE(NLA_BINARY, 1, CPNS_MAX_BLOB),
+	[CPNS_A_KEYREF_TYPE] = CPNS_POLICY_KEYREF,
+	[CPNS_A_KEYREF_DESC] = CPNS_POLICY_KEYREF,
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL },
+};
+
 /* Helpers. */
 
 static void cpns_missing_msg(struct genl_info *info, int type)
@@ -259,6 +279,21 @@ static void cpns_missing_msg(struct genl_info *info, int type)
 		break;
 	case CPNS_A_DATA:
 		GENL_SET_ERR_MSG(info, "missing CPNS_A_DATA");
+		break;
+	case CPNS_A_KEYREF_TYPE:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KEYREF_TYPE (user, logon, ...)");
+		break;
+	case CPNS_A_KEYREF_DESC:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KEYREF_DESC (key description)");
+		break;
+	case CPNS_A_BLOB:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_BLOB (wrapped key from KEY_WRAP)");
+		break;
+	case CPNS_A_KEY_KIND:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KEY_KIND (1 seed, 2 device)");
+		break;
+	case CPNS_A_PEER_PUBKEY:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_PEER_PUBKEY (receiver's key, 32 bytes)");
 		break;
 	default:
 		GENL_SET_ERR_MSG(info, "missing a required attribute");
@@ -638,6 +673,218 @@ static int cpns_cmd_key_del(struct cpns_req *req)
 	cpns_key_destroy(&req->cn->keys, key);
 	key_put(key);
 	return 0;
+}
+
+/* Key lifecycle: storage under a KEK (Documentation/store.rst). */
+
+/*
+ * Copy the payload of the kernel key named by CPNS_A_KEYREF_TYPE and
+ * CPNS_A_KEYREF_DESC (a KEK or a pairing key) into *@buf (kmalloc()ed;
+ * the caller kfree_sensitive()s it).
+ */
+static int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len)
+{
+	const char *tname = nla_data(req->info->attrs[CPNS_A_KEYREF_TYPE]);
+	const char *desc = nla_data(req->info->attrs[CPNS_A_KEYREF_DESC]);
+	struct key_type *type;
+	int err;
+
+	*buf = NULL;
+	type = cpns_keyref_type(tname);
+	if (!type)
+		return cpns_fail_attr(req, CPNS_A_KEYREF_TYPE, CPNS_FAIL_INVALID,
+				      -EINVAL,
+				      "unsupported key type: the KEK or pairing key must be a user, logon, encrypted or trusted key (as built into this kernel)");
+	if (!*desc)
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      -EINVAL, "empty key description");
+
+	err = cpns_keyref_read(type, desc, buf, len);
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOKEY:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_NO_KEY,
+				      err,
+				      "no key of this type and description found in the caller's keyrings");
+	case -EKEYREVOKED:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      CPNS_FAIL_KEY_INVALID, err,
+				      "the named key (KEK or pairing key) was revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      CPNS_FAIL_KEY_INVALID, err,
+				      "the named key (KEK or pairing key) has expired");
+	case -EACCES:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      err,
+				      "the caller may not search for the named key (no Search permission)");
+	case -EINVAL:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      err,
+				      "the named key's payload is shorter than 32 bytes: too weak for a KEK or pairing key");
+	case -ENOMEM:
+		return cpns_nomem(req);
+	default:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      cpns_stats_reason(err), err,
+				      "could not read the named key");
+	}
+}
+
+static const u8 *cpns_label(struct cpns_req *req, unsigned int *len)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_LABEL];
+
+	*len = attr ? nla_len(attr) : 0;
+	return attr ? nla_data(attr) : NULL;
+}
+
+static int cpns_cmd_key_wrap(struct cpns_req *req)
+{
+	u8 salt[CPNS_BLOB_SALT_LEN], blob[CPNS_MAX_BLOB];
+	unsigned int keklen, labellen, bloblen;
+	u8 secret[CPNS_KEY_LEN];
+	struct cpns_key_info ki;
+	struct sk_buff *msg;
+	struct key *key;
+	const u8 *label;
+	u8 *kek = NULL;
+	void *hdr;
+	int err;
+
+	key = cpns_req_key(req, &ki);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+
+	memset(secret, 0, sizeof(secret));
+	if (ki.state == CPNS_STATE_PENDING) {
+		err = cpns_fail(req, CPNS_FAIL_STATE, -EINVAL,
+				"a pending Device Key (awaiting II-8) is not stored: finish ASSIGN_VERIFY first");
+		goto out;
+	}
+	/* A revocation record is stored, with no secret: it persists. */
+	if (ki.state != CPNS_STATE_REVOKED) {
+		err = cpns_req_secret(req, key, secret);
+		if (err)
+			goto out;
+	}
+	err = cpns_req_keyref(req, &kek, &keklen);
+	if (err)
+		goto out;
+
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAX_BLOB), &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	get_random_bytes(salt, sizeof(salt));
+	label = cpns_label(req, &labellen);
+	err = cpns_blob_wrap(kek, keklen, &ki, secret, ktime_get_real_seconds(),
+			     salt, label, labellen, blob, &bloblen);
+	if (err) {
+		nlmsg_free(msg);
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	if (nla_put(msg, CPNS_A_BLOB, bloblen, blob))
+		err = cpns_reply_overflow(req, msg);
+	else
+		err = cpns_reply_send(req, msg, hdr);
+out:
+	kfree_sensitive(kek);
+	memzero_explicit(secret, sizeof(secret));
+	key_put(key);
+	return err;
+}
+
+static int cpns_unwrap_store_error(struct cpns_req *req, int err)
+{
+	switch (err) {
+	case -EEXIST:
+		return cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_EXISTS, err,
+				      "a key with the blob's ID is already present: nothing changed (delete it first)");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_KEY_INVALID,
+				      err,
+				      "the blob's key has expired: not stored");
+	case -EINVAL:
+		return cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_INVALID, err,
+				      "the blob's metadata cannot be stored (pending state, or a role or state this module does not know)");
+	default:
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "could not store the key");
+	}
+}
+
+static int cpns_cmd_key_unwrap(struct cpns_req *req)
+{
+	struct nlattr *battr = req->info->attrs[CPNS_A_BLOB];
+	unsigned int keklen, labellen, idlen;
+	u8 secret[CPNS_KEY_LEN];
+	struct cpns_key_info meta;
+	key_serial_t serial;
+	struct sk_buff *msg;
+	const u8 *label;
+	time64_t created;
+	u8 *kek;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, nla_total_size(sizeof(s32)) +
+			     nla_total_size(sizeof(u8)) +
+			     nla_total_size(CPNS_DEVICE_ID_LEN) +
+			     nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	err = cpns_req_keyref(req, &kek, &keklen);
+	if (err)
+		goto err_msg;
+	label = cpns_label(req, &labellen);
+	err = cpns_blob_unwrap(kek, keklen, nla_data(battr), nla_len(battr),
+			       label, labellen, &meta, secret, &created);
+	kfree_sensitive(kek);
+	switch (err) {
+	case 0:
+		break;
+	case -EBADMSG:
+		err = cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_BAD_MAC, err,
+				     "the blob does not open: another KEK or label, or altered");
+		goto err_msg;
+	case -EINVAL:
+		err = cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_INVALID, err,
+				     "not a blob of KEY_WRAP: unknown version or kind, or wrong length");
+		goto err_msg;
+	default:
+		err = cpns_crypto_failed(req, err);
+		goto err_msg;
+	}
+
+	err = cpns_key_store(&req->cn->keys, &meta,
+			     meta.state == CPNS_STATE_REVOKED ? NULL : secret,
+			     false, &serial);
+	memzero_explicit(secret, sizeof(secret));
+	if (err) {
+		err = cpns_unwrap_store_error(req, err);
+		goto err_msg;
+	}
+
+	idlen = meta.kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+					     CPNS_DEVICE_ID_LEN;
+	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
+	    nla_put_u8(msg, CPNS_A_KEY_KIND, meta.kind) ||
+	    nla_put(msg, meta.kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID :
+						      CPNS_A_DEVICE_ID,
+		    idlen, meta.id) ||
+	    nla_put_u32(msg, CPNS_A_GENERATION, meta.generation))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+
+err_msg:
+	memzero_explicit(secret, sizeof(secret));
+	nlmsg_free(msg);
+	return err;
 }
 
 /* KAT: the whole profile on caller-chosen inputs; nothing is stored. */
@@ -2403,6 +2650,10 @@ static const struct cpns_handler cpns_handlers[__CPNS_CMD_MAX] = {
 		CPNS_A_HANDLE, CPNS_A_SEQ, CPNS_A_DATA } },
 	[CPNS_CMD_SESSION_DEL] = { cpns_cmd_session_del, {
 		CPNS_A_HANDLE } },
+	[CPNS_CMD_KEY_WRAP] = { cpns_cmd_key_wrap, {
+		CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC } },
+	[CPNS_CMD_KEY_UNWRAP] = { cpns_cmd_key_unwrap, {
+		CPNS_A_BLOB, CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC } },
 };
 
 static void cpns_wipe_attr(const struct nlattr *attr)
@@ -2508,6 +2759,8 @@ static const struct genl_ops cpns_genl_ops[] = {
 	CPNS_OP(CPNS_CMD_SEAL, cpns_seal_policy),
 	CPNS_OP(CPNS_CMD_OPEN, cpns_open_policy),
 	CPNS_OP(CPNS_CMD_SESSION_DEL, cpns_session_del_policy),
+	CPNS_OP(CPNS_CMD_KEY_WRAP, cpns_key_wrap_policy),
+	CPNS_OP(CPNS_CMD_KEY_UNWRAP, cpns_key_unwrap_policy),
 };
 
 /*

@@ -188,8 +188,10 @@ enum cpns_cmd {
 	CPNS_CMD_OPEN,
 	CPNS_CMD_SESSION_DEL,
 
-	/* To come, in this order: KEY_WRAP, KEY_UNWRAP, KEY_REVOKE,
-	 * XFER_CODE, XFER_PAIR (documented above).
+	CPNS_CMD_KEY_WRAP,
+	CPNS_CMD_KEY_UNWRAP,
+	/* To come, in this order: KEY_REVOKE, XFER_CODE, XFER_PAIR
+	 * (documented above).
 	 */
 
 	__CPNS_CMD_MAX

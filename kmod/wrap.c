@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keys wrapped for storage, extension CPNS-KA-1-STORE
+ * (Documentation/store.rst), and the lookup of the named kernel keys
+ * (KEK, pairing key) that key them, after dm-crypt's
+ * crypt_set_keyring_key().
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/key.h>
+#include <linux/key-type.h>
+#include <linux/kernel.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uio.h>
+#include <asm/unaligned.h>
+#include <crypto/aead.h>
+#include <crypto/algapi.h>
+#include <keys/encrypted-type.h>
+#include <keys/trusted-type.h>
+#include <keys/user-type.h>
+#include <linux/cpns.h>
+
+#include "primitives.h"
+#include "wrap.h"
+
+#define CPNS_LABEL_STORE_WRAP	"CPNS store wrap"
+
+/* Offsets in the header. */
+#define CPNS_BLOB_OFF_VERSION	0
+#define CPNS_BLOB_OFF_KIND	1
+#define CPNS_BLOB_OFF_ROLE	2
+#define CPNS_BLOB_OFF_STATE	3
+#define CPNS_BLOB_OFF_GEN	4
+#define CPNS_BLOB_OFF_CREATED	8
+#define CPNS_BLOB_OFF_EXPIRY	16
+#define CPNS_BLOB_OFF_ID	CPNS_BLOB_FIXED_LEN
+
+#define CPNS_BLOB_HDR_MAX	CPNS_BLOB_HDR_LEN(CPNS_DEVICE_ID_LEN)
+
+static_assert(CPNS_BLOB_LEN(CPNS_DEVICE_ID_LEN) <= CPNS_MAX_BLOB);
+
+/* ---- Named keys ------------------------------------------------------ */
+
+struct key_type *cpns_keyref_type(const char *name)
+{
+	if (!strcmp(name, "user"))
+		return &key_type_user;
+	if (!strcmp(name, "logon"))
+		return &key_type_logon;
+	if (IS_ENABLED(CONFIG_ENCRYPTED_KEYS) && !strcmp(name, "encrypted"))
+		return &key_type_encrypted;
+	if (IS_ENABLED(CONFIG_TRUSTED_KEYS) && !strcmp(name, "trusted"))
+		return &key_type_trusted;
+	return NULL;
+}
+
+/* The payload of @key; the caller holds key->sem. */
+static int cpns_keyref_payload(struct key *key, const u8 **data,
+			       unsigned int *len)
+{
+	if (key->type == &key_type_user || key->type == &key_type_logon) {
+		const struct user_key_payload *ukp;
+
+		ukp = user_key_payload_locked(key);
+		if (!ukp)
+			return -EKEYREVOKED;
+		*data = ukp->data;
+		*len = ukp->datalen;
+		return 0;
+	}
+	if (IS_ENABLED(CONFIG_ENCRYPTED_KEYS) &&
+	    key->type == &key_type_encrypted) {
+		const struct encrypted_key_payload *ekp = key->payload.data[0];
+
+		if (!ekp)
+			return -EKEYREVOKED;
+		*data = ekp->decrypted_data;
+		*len = ekp->decrypted_datalen;
+		return 0;
+	}
+	if (IS_ENABLED(CONFIG_TRUSTED_KEYS) && key->type == &key_type_trusted) {
+		const struct trusted_key_payload *tkp = key->payload.data[0];
+
+		if (!tkp)
+			return -EKEYREVOKED;
+		*data = tkp->key;
+		*len = tkp->key_len;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cpns_keyref_read(struct key_type *type, const char *desc, u8 **buf,
+		     unsigned int *len)
+{
+	const u8 *data;
+	struct key *key;
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+
+	/* No callout: a key that is not there is not made up on demand. */
+	key = request_key(type, desc, NULL);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+
+	down_read(&key->sem);
+	ret = key_validate(key);
+	if (!ret)
+		ret = cpns_keyref_payload(key, &data, len);
+	if (!ret && *len < CPNS_KEYREF_MIN_LEN)
+		ret = -EINVAL;
+	if (!ret) {
+		*buf = kmemdup(data, *len, GFP_KERNEL);
+		if (!*buf)
+			ret = -ENOMEM;
+	}
+	up_read(&key->sem);
+	key_put(key);
+	if (ret)
+		*len = 0;
+	return ret;
+}
+
+/* ---- Blobs ----------------------------------------------------------- */
+
+static unsigned int cpns_blob_id_len(u8 kind)
+{
+	switch (kind) {
+	case CPNS_KEY_SEED:
+		return CPNS_SEED_ID_LEN;
+	case CPNS_KEY_DEVICE:
+		return CPNS_DEVICE_ID_LEN;
+	}
+	return 0;
+}
+
+/*
+ * wk = KDF(kek, "CPNS store wrap", header, 256), then SEAL or OPEN with
+ * seq 0 and aad = header || label.
+ */
+static int cpns_blob_crypt(bool seal, const u8 *kek, unsigned int keklen,
+			   const u8 *hdr, unsigned int hdrlen,
+			   const u8 *label, unsigned int labellen,
+			   const u8 *in, u8 *out)
+{
+	const struct kvec ctx = {
+		.iov_base = (void *)hdr,
+		.iov_len = hdrlen,
+	};
+	u8 aad[CPNS_BLOB_HDR_MAX + CPNS_MAX_LABEL];
+	struct crypto_aead *tfm;
+	u8 wk[CPNS_KEY_LEN];
+	int ret;
+
+	if (labellen > CPNS_MAX_LABEL)
+		return -EINVAL;
+	memcpy(aad, hdr, hdrlen);
+	if (labellen)
+		memcpy(aad + hdrlen, label, labellen);
+
+	ret = cpns_kdf(kek, keklen, CPNS_LABEL_STORE_WRAP, &ctx, 1, wk,
+		       sizeof(wk));
+	if (ret)
+		return ret;
+	tfm = cpns_aead_new(wk);
+	memzero_explicit(wk, sizeof(wk));
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	if (seal)
+		ret = cpns_seal(tfm, 0, aad, hdrlen + labellen, in,
+				CPNS_KEY_LEN, out);
+	else
+		ret = cpns_open(tfm, 0, aad, hdrlen + labellen, in,
+				CPNS_KEY_LEN + CPNS_TAG_LEN, out);
+	cpns_aead_free(tfm);
+	return ret;
+}
+
+int cpns_blob_wrap(const u8 *kek, unsigned int keklen,
+		   const struct cpns_key_info *meta, const u8 *secret,
+		   time64_t created, const u8 *salt, const u8 *label,
+		   unsigned int labellen, u8 *blob, unsigned int *bloblen)
+{
+	unsigned int idlen = cpns_blob_id_len(meta->kind);
+	unsigned int hdrlen = CPNS_BLOB_HDR_LEN(idlen);
+	int ret;
+
+	*bloblen = 0;
+	if (!idlen || meta->role > U8_MAX || meta->state > U8_MAX ||
+	    created < 0 || meta->expiry < 0)
+		return -EINVAL;
+
+	blob[CPNS_BLOB_OFF_VERSION] = CPNS_BLOB_VERSION;
+	blob[CPNS_BLOB_OFF_KIND] = meta->kind;
+	blob[CPNS_BLOB_OFF_ROLE] = meta->role;
+	blob[CPNS_BLOB_OFF_STATE] = meta->state;
+	put_unaligned_be32(meta->generation, blob + CPNS_BLOB_OFF_GEN);
+	put_unaligned_be64(created, blob + CPNS_BLOB_OFF_CREATED);
+	put_unaligned_be64(meta->expiry, blob + CPNS_BLOB_OFF_EXPIRY);
+	memcpy(blob + CPNS_BLOB_OFF_ID, meta->id, idlen);
+	memcpy(blob + CPNS_BLOB_OFF_ID + idlen, salt, CPNS_BLOB_SALT_LEN);
+
+	ret = cpns_blob_crypt(true, kek, keklen, blob, hdrlen, label, labellen,
+			      secret, blob + hdrlen);
+	if (ret) {
+		memzero_explicit(blob, CPNS_BLOB_LEN(idlen));
+		return ret;
+	}
+	*bloblen = CPNS_BLOB_LEN(idlen);
+	return 0;
+}
+
+int cpns_blob_unwrap(const u8 *kek, unsigned int keklen, const u8 *blob,
+		     unsigned int bloblen, const u8 *label,
+		     unsigned int labellen, struct cpns_key_info *meta,
+		     u8 *secret, time64_t *created)
+{
+	unsigned int idlen, hdrlen;
+	u64 expiry, made;
+	int ret;
+
+	memset(meta, 0, sizeof(*meta));
+	*created = 0;
+	ret = -EINVAL;
+	if (bloblen < CPNS_BLOB_FIXED_LEN ||
+	    blob[CPNS_BLOB_OFF_VERSION] != CPNS_BLOB_VERSION)
+		goto err;
+	idlen = cpns_blob_id_len(blob[CPNS_BLOB_OFF_KIND]);
+	if (!idlen || bloblen != CPNS_BLOB_LEN(idlen))
+		goto err;
+	hdrlen = CPNS_BLOB_HDR_LEN(idlen);
+
+	ret = cpns_blob_crypt(false, kek, keklen, blob, hdrlen, label,
+			      labellen, blob + hdrlen, secret);
+	if (ret)
+		goto err;
+
+	/* Authentic from here on: made by a KEY_WRAP under this KEK. */
+	expiry = get_unaligned_be64(blob + CPNS_BLOB_OFF_EXPIRY);
+	made = get_unaligned_be64(blob + CPNS_BLOB_OFF_CREATED);
+	if (expiry > TIME64_MAX || made > TIME64_MAX) {
+		ret = -EINVAL;
+		goto err;
+	}
+	meta->kind = blob[CPNS_BLOB_OFF_KIND];
+	meta->role = blob[CPNS_BLOB_OFF_ROLE];
+	meta->state = blob[CPNS_BLOB_OFF_STATE];
+	meta->generation = get_unaligned_be32(blob + CPNS_BLOB_OFF_GEN);
+	meta->expiry = expiry;
+	memcpy(meta->id, blob + CPNS_BLOB_OFF_ID, idlen);
+	*created = made;
+	return 0;
+
+err:
+	memset(meta, 0, sizeof(*meta));
+	memzero_explicit(secret, CPNS_KEY_LEN);
+	return ret;
+}
+
+/* ---- Known answer ---------------------------------------------------- */
+
+/* Documentation/store-vectors.json, vector 1 (seed, gw1, active) */
+#define KAT_STORE_KIND	CPNS_KEY_SEED
+#define KAT_STORE_ROLE	CPNS_ROLE_GW1
+#define KAT_STORE_STATE	CPNS_STATE_ACTIVE
+#define KAT_STORE_GEN	0
+#define KAT_STORE_CREATED	1798761600
+#define KAT_STORE_EXPIRY	4102444800
+
+static const u8 kat_store_kek[] = {
+	0x14, 0x4c, 0xb9, 0xf0, 0x01, 0x17, 0xa1, 0xff,
+	0xd6, 0x8c, 0xd9, 0x00, 0xaa, 0x8f, 0x33, 0xf6,
+	0x7d, 0x51, 0xc3, 0x28, 0x24, 0x76, 0x4a, 0x30,
+	0x93, 0x1b, 0xb5, 0x91, 0x71, 0x4a, 0xfc, 0x84,
+	0xbc, 0x28, 0xf8, 0x8a, 0x65, 0x56, 0x4b, 0x00,
+	0x21, 0x5e, 0xaa, 0x0b, 0x8f, 0x25, 0x87, 0x24,
+};
+
+static const u8 kat_store_id[] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+};
+
+static const u8 kat_store_salt[] = {
+	0xf0, 0xda, 0xe2, 0x0d, 0x66, 0x43, 0xde, 0xa3,
+	0x4b, 0x68, 0xf7, 0x0f, 0xb4, 0x88, 0x36, 0x47,
+};
+
+static const u8 kat_store_label[] = {
+	0x67, 0x77, 0x64, 0x20, 0x73, 0x65, 0x65, 0x64,
+	0x20, 0x72, 0x6f, 0x77, 0x20, 0x37,
+};
+
+static const u8 kat_store_key[] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+	0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+};
+
+static const u8 kat_store_blob[] = {
+	0x01, 0x01, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x6b, 0x36, 0xec, 0x80,
+	0x00, 0x00, 0x00, 0x00, 0xf4, 0x86, 0x57, 0x00,
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0xf0, 0xda, 0xe2, 0x0d, 0x66, 0x43, 0xde, 0xa3,
+	0x4b, 0x68, 0xf7, 0x0f, 0xb4, 0x88, 0x36, 0x47,
+	0x6d, 0x9a, 0xcd, 0x6b, 0x27, 0x3d, 0x5e, 0x5b,
+	0x20, 0x4b, 0x5a, 0xd5, 0x1c, 0xa5, 0xb6, 0xe1,
+	0x35, 0x36, 0xd4, 0x9d, 0x78, 0x52, 0x27, 0x0d,
+	0x7a, 0x46, 0x48, 0x13, 0x5d, 0x70, 0x4f, 0xac,
+	0xcc, 0x01, 0x61, 0x3c, 0x4d, 0xca, 0x2d, 0x11,
+	0xa6, 0xb3, 0x11, 0x1e, 0x80, 0x9e, 0x5f, 0x74,
+};
+
+static int kat_store_check(const char *what, bool ok)
+{
+	if (ok)
+		return 0;
+	pr_err("store-vectors.json vector 1: %s: wrong answer\n", what);
+	return -EBADMSG;
+}
+
+int cpns_wrap_selftest(void)
+{
+	struct cpns_key_info meta = {
+		.kind = KAT_STORE_KIND,
+		.role = KAT_STORE_ROLE,
+		.state = KAT_STORE_STATE,
+		.generation = KAT_STORE_GEN,
+		.expiry = KAT_STORE_EXPIRY,
+	};
+	struct cpns_key_info got;
+	u8 blob[CPNS_MAX_BLOB];
+	u8 key[CPNS_KEY_LEN];
+	unsigned int len;
+	time64_t created;
+	int ret;
+
+	memcpy(meta.id, kat_store_id, sizeof(kat_store_id));
+	ret = cpns_blob_wrap(kat_store_kek, sizeof(kat_store_kek), &meta,
+			     kat_store_key, KAT_STORE_CREATED, kat_store_salt,
+			     kat_store_label, sizeof(kat_store_label), blob,
+			     &len);
+	if (ret)
+		goto out;
+	ret = kat_store_check("blob", len == sizeof(kat_store_blob) &&
+			      !memcmp(blob, kat_store_blob, len));
+	if (ret)
+		goto out;
+
+	ret = cpns_blob_unwrap(kat_store_kek, sizeof(kat_store_kek),
+			       kat_store_blob, sizeof(kat_store_blob),
+			       kat_store_label, sizeof(kat_store_label), &got,
+			       key, &created);
+	if (ret)
+		goto out;
+	ret = kat_store_check("unwrap",
+			      !crypto_memneq(key, kat_store_key, sizeof(key)) &&
+			      got.kind == meta.kind && got.role == meta.role &&
+			      got.state == meta.state &&
+			      got.generation == meta.generation &&
+			      got.expiry == meta.expiry &&
+			      created == KAT_STORE_CREATED &&
+			      !memcmp(got.id, kat_store_id,
+				      sizeof(kat_store_id)));
+	if (ret)
+		goto out;
+
+	/* Another label, or one bit of the metadata changed: refused. */
+	ret = cpns_blob_unwrap(kat_store_kek, sizeof(kat_store_kek),
+			       kat_store_blob, sizeof(kat_store_blob),
+			       kat_store_label, sizeof(kat_store_label) - 1,
+			       &got, key, &created);
+	ret = kat_store_check("other label opened", ret == -EBADMSG);
+	if (ret)
+		goto out;
+	memcpy(blob, kat_store_blob, sizeof(kat_store_blob));
+	blob[4] ^= 0x01;	/* generation */
+	ret = cpns_blob_unwrap(kat_store_kek, sizeof(kat_store_kek), blob,
+			       sizeof(kat_store_blob), kat_store_label,
+			       sizeof(kat_store_label), &got, key, &created);
+	ret = kat_store_check("altered blob opened", ret == -EBADMSG);
+out:
+	memzero_explicit(key, sizeof(key));
+	return ret;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The key lifecycle commands: KEY_WRAP, KEY_UNWRAP, KEY_REVOKE, XFER_CODE
+ * and XFER_PAIR (keyops.h). Only names, IDs, public keys and blobs pass
+ * through here.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "keyops.h"
+
+/* The ID attribute and length of a key kind; 0 for an unknown kind. */
+static size_t id_attr(unsigned int kind, uint16_t *type)
+{
+	switch (kind) {
+	case CPNS_KEY_SEED:
+		*type = CPNS_A_SEED_ID;
+		return CPNS_SEED_ID_LEN;
+	case CPNS_KEY_DEVICE:
+		*type = CPNS_A_DEVICE_ID;
+		return CPNS_DEVICE_ID_LEN;
+	}
+	return 0;
+}
+
+static int check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
+{
+	if (!ref || !ref->type || !ref->desc || !*ref->type || !*ref->desc)
+		return cpns__fail(nl, -EINVAL,
+				  "a key type and description are required");
+	if (strlen(ref->type) >= CPNS_MAX_KEYREF ||
+	    strlen(ref->desc) >= CPNS_MAX_KEYREF)
+		return cpns__fail(nl, -EINVAL,
+				  "key type or description longer than %d bytes",
+				  CPNS_MAX_KEYREF - 1);
+	return 0;
+}
+
+static int bad_kind(struct cpns_nl *nl, unsigned int kind)
+{
+	return cpns__fail(nl, -EINVAL, "unknown key kind %u (1 seed, 2 device)",
+			  kind);
+}
+
+/* Build a request: the puts with non-NULL data, in order. */
+static struct cpns_msg *build(struct cpns_nl *nl, uint8_t cmd,
+			      const struct cpns_put *p, size_t n)
+{
+	struct cpns_msg *msg;
+	size_t i, size = 256;
+
+	for (i = 0; i < n; i++)
+		size += NLA_ALIGN(NLA_HDRLEN + p[i].len);
+	msg = cpns__req(nl, cmd, size);
+	if (!msg) {
+		cpns__fail(nl, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i].data && cpns_msg_put(msg, p[i].type, p[i].data,
+					      p[i].len)) {
+			cpns_msg_free(msg);
+			cpns__fail(nl, -EMSGSIZE, "request too large");
+			return NULL;
+		}
+	}
+	return msg;
+}
+
+static int send_req(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *p,
+		    size_t n, cpns_reply_fn fn, void *arg)
+{
+	struct cpns_msg *msg;
+	int ret;
+
+	cpns__clear_error(nl);
+	msg = build(nl, cmd, p, n);
+	if (!msg)
+		return cpns_last(nl)->err ? cpns_last(nl)->err : -ENOMEM;
+	ret = cpns_msg_send(nl, msg, fn, arg);
+	cpns_msg_free(msg);
+	return ret;
+}
+
+struct blob_out {
+	uint8_t *blob;
+	size_t len;
+	bool got;
+};
+
+static int wrap_reply(const struct cpns_reply *r, void *arg)
+{
+	struct blob_out *b = arg;
+	const void *data;
+	size_t len;
+
+	data = cpns_reply_get(r, CPNS_A_BLOB, &len);
+	if (!data || len > CPNS_MAX_BLOB)
+		return -EBADMSG;
+	memcpy(b->blob, data, len);
+	b->len = len;
+	b->got = true;
+	return 0;
+}
+
+int cpns_key_wrap(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
+		  const struct cpns_keyref *kek, const void *label,
+		  size_t label_len, uint8_t blob[CPNS_MAX_BLOB],
+		  size_t *blob_len)
+{
+	struct blob_out b = { .blob = blob };
+	uint16_t idtype;
+	size_t idlen = id_attr(kind, &idtype);
+	int ret;
+
+	if (!idlen)
+		return bad_kind(nl, kind);
+	ret = check_keyref(nl, kek);
+	if (ret)
+		return ret;
+	if (label_len > CPNS_MAX_LABEL)
+		return cpns__fail(nl, -EINVAL, "label longer than %d bytes",
+				  CPNS_MAX_LABEL);
+	{
+		const struct cpns_put p[] = {
+			{ idtype, id, idlen },
+			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
+			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+		};
+
+		ret = send_req(nl, CPNS_CMD_KEY_WRAP, p, CPNS_ARRAY_SIZE(p),
+			       wrap_reply, &b);
+	}
+	if (ret)
+		return ret;
+	if (!b.got)
+		return cpns__fail(nl, -EBADMSG,
+				  "the kernel's reply to KEY_WRAP lacks the blob");
+	*blob_len = b.len;
+	return 0;
+}
+
+struct unwrap_out {
+	struct cpns_unwrapped u;
+	bool got;
+};
+
+static int unwrap_reply(const struct cpns_reply *r, void *arg)
+{
+	struct unwrap_out *o = arg;
+	uint16_t idtype;
+
+	if (cpns_reply_s32(r, CPNS_A_KEY_SERIAL, &o->u.serial) ||
+	    cpns_reply_u8(r, CPNS_A_KEY_KIND, &o->u.kind) ||
+	    cpns_reply_u32(r, CPNS_A_GENERATION, &o->u.generation))
+		return -EBADMSG;
+	o->u.id_len = id_attr(o->u.kind, &idtype);
+	if (!o->u.id_len ||
+	    cpns_reply_copy(r, idtype, o->u.id, o->u.id_len))
+		return -EBADMSG;
+	o->got = true;
+	return 0;
+}
+
+int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
+		    const struct cpns_keyref *kek, const void *label,
+		    size_t label_len, struct cpns_unwrapped *out)
+{
+	struct unwrap_out o = { .got = false };
+	int ret;
+
+	ret = check_keyref(nl, kek);
+	if (ret)
+		return ret;
+	if (!blob_len || blob_len > CPNS_MAX_BLOB || label_len > CPNS_MAX_LABEL)
+		return cpns__fail(nl, -EINVAL,
+				  "blob of %zu bytes (1..%d) or label of %zu (at most %d)",
+				  blob_len, CPNS_MAX_BLOB, label_len,
+				  CPNS_MAX_LABEL);
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_BLOB, blob, blob_len },
+			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
+			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+		};
+
+		ret = send_req(nl, CPNS_CMD_KEY_UNWRAP, p, CPNS_ARRAY_SIZE(p),
+			       unwrap_reply, &o);
+	}
+	if (ret)
+		return ret;
+	if (!o.got)
+		return cpns__fail(nl, -EBADMSG,
+				  "the kernel's reply to KEY_UNWRAP is incomplete");
+	if (out)
+		*out = o.u;
+	return 0;
+}

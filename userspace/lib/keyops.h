@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libcpns: the key lifecycle commands of cpns.ko (include/uapi/linux/cpns.h,
+ * Documentation/store.rst, Documentation/xfer.rst): a key wrapped for
+ * storage under a key-encryption key (KEK) named in the kernel's key
+ * retention service, unwrapped back into the kernel, revoked; and the
+ * receiver's comparison code and the pairing MAC of a transfer. Every
+ * secret stays in the kernel: these carry names, IDs, public keys and
+ * opaque blobs. Each function returns 0 or a negative errno, with the
+ * kernel's extack message in cpns_last_error().
+ */
+#ifndef CPNS_KEYOPS_H
+#define CPNS_KEYOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cpns.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A kernel key named by type and description: a KEK or a pairing key.
+ * type is "user", "logon", "encrypted" or "trusted". */
+struct cpns_keyref {
+	const char *type;
+	const char *desc;
+};
+
+/*
+ * CPNS_CMD_KEY_WRAP: the seed (kind CPNS_KEY_SEED, id = Seed ID) or
+ * Device Key (CPNS_KEY_DEVICE, id = Device ID) with its metadata, sealed
+ * under kek. label (may be NULL, at most CPNS_MAX_LABEL bytes) is bound
+ * into the blob: KEY_UNWRAP must be given the same. blob has room for
+ * CPNS_MAX_BLOB bytes; *blob_len is set to its length.
+ */
+int cpns_key_wrap(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
+		  const struct cpns_keyref *kek, const void *label,
+		  size_t label_len, uint8_t blob[CPNS_MAX_BLOB],
+		  size_t *blob_len);
+
+/* What KEY_UNWRAP stored. */
+struct cpns_unwrapped {
+	int32_t serial;
+	uint8_t kind;				/* enum cpns_key_kind */
+	uint8_t id[CPNS_DEVICE_ID_LEN];		/* id_len bytes */
+	size_t id_len;
+	uint32_t generation;
+};
+
+/*
+ * CPNS_CMD_KEY_UNWRAP: open blob under kek and label and store the key
+ * with its metadata. -EBADMSG: another KEK or label, or an altered blob;
+ * -EEXIST: a key with that ID is present (nothing changed);
+ * -EKEYEXPIRED: the key's expiry has passed. out may be NULL.
+ */
+int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
+		    const struct cpns_keyref *kek, const void *label,
+		    size_t label_len, struct cpns_unwrapped *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CPNS_KEYOPS_H */
