@@ -162,8 +162,10 @@ TEST_F(flow, full_flow_key_states)
 		ASSERT_EQ(0, pending(_metadata, h));
 		ASSERT_EQ(0, sessions(_metadata, h));
 	}
-	/* The keys outlive the sockets. */
-	ASSERT_EQ(1, fl_count_keys(&c->s));
+	/* The keys outlive the sockets; S keeps the device's re-keyed
+	 * record (Documentation/rekey.rst) beside the seed.
+	 */
+	ASSERT_EQ(2, fl_count_keys(&c->s));
 	ASSERT_EQ(2, fl_count_keys(&c->g1));
 	ASSERT_EQ(1, fl_count_keys(&c->g2));
 }
@@ -598,11 +600,13 @@ TEST_F(flow, wrong_key_at_a1)
 	uint8_t mac[CPNS_MAC_LEN], smac[CPNS_MAC_LEN];
 
 	to_gw2(_metadata, c);
-	NL_OK(c->g2.nl, cpns_auth_begin(c->g2.nl, c->did, &c->hg, c->nc));
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, c->did, c->nc, &c->hs,
-					   c->ns));
+	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
+					   &c->rk));
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+					      &c->hs, c->ns));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
-	NL_OK(c->g2.nl, cpns_auth_client(c->g2.nl, c->hg, c->ns, mac));
+	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
+					    mac));
 	flip(mac, 9);
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, c->hs, mac, smac));
 	/* A wrong code ends the server's flow. */
@@ -628,9 +632,10 @@ TEST_F(flow, other_device_key_at_a1)
 	ASSERT_NE(0, memcmp(did1, c->did, DL));
 
 	/* GW2 answers with device 2's key where S expects device 1. */
-	NL_OK(c->g2.nl, cpns_auth_begin(c->g2.nl, c->did, &hg, nc));
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, did1, nc, &hs, ns));
-	NL_OK(c->g2.nl, cpns_auth_client(c->g2.nl, hg, ns, mac));
+	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &hg, nc, &c->rk));
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, did1, nc, &c->rk, &hs,
+					      ns));
+	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, hg, ns, &c->rk, mac));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs, mac, smac));
 	ASSERT_EQ(0, sessions(_metadata, &c->s));
 }
@@ -643,10 +648,12 @@ TEST_F(flow, reflected_codes)
 
 	to_gw2(_metadata, c);
 	/* GW2's own a-1 code reflected back to it as the a-3 code. */
-	NL_OK(c->g2.nl, cpns_auth_begin(c->g2.nl, c->did, &c->hg, c->nc));
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, c->did, c->nc, &c->hs,
-					   c->ns));
-	NL_OK(c->g2.nl, cpns_auth_client(c->g2.nl, c->hg, c->ns, mac));
+	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
+					   &c->rk));
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+					      &c->hs, c->ns));
+	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
+					    mac));
 	NL_ERR(c->g2.nl, EBADMSG, cpns_auth_finish(c->g2.nl, c->hg, mac));
 	ASSERT_EQ(0, sessions(_metadata, &c->g2));
 	ASSERT_EQ(0, pending(_metadata, &c->g2));
@@ -655,7 +662,8 @@ TEST_F(flow, reflected_codes)
 	 * with the same client nonce.
 	 */
 	NL_OK(c->s.nl, cpns_auth_server(c->s.nl, c->hs, mac, smac));
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, c->did, c->nc, &hs2, ns2));
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+					      &hs2, ns2));
 	ASSERT_NE(0, memcmp(ns2, c->ns, sizeof(ns2)));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, smac, mac));
 	ASSERT_EQ(1, sessions(_metadata, &c->s));
@@ -669,8 +677,11 @@ TEST_F(flow, replayed_a1)
 
 	to_gw2(_metadata, c);
 	ASSERT_EQ(0, fl_auth(c));
-	/* a-1 of the finished flow, replayed into a new one (same nc). */
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, c->did, c->nc, &hs2, ns2));
+	/* a-1 of the finished flow, replayed into a new one (same nc and
+	 * Pc; the record is not confirmed yet, so S re-keys again).
+	 */
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+					      &hs2, ns2));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, c->client_mac,
 						  smac));
 	/* ... or into the established session's handle. */
@@ -680,7 +691,10 @@ TEST_F(flow, replayed_a1)
 	ASSERT_NE(0, cpns_auth_finish(c->g2.nl, c->hg, c->server_mac));
 	/* The established sessions are untouched. */
 	ASSERT_EQ(0, fl_exchange(c, "after", "replay"));
-	NL_OK(c->s.nl, cpns_auth_challenge(c->s.nl, c->did, c->nc, &hs3, ns2));
+	c->rk.generation = 1;
+	c->rk.rekey = false;
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+					      &hs3, ns2));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
 	ASSERT_EQ(1, sessions(_metadata, &c->s));
 }
@@ -705,8 +719,10 @@ TEST_F(flow, socket_close_frees_its_objects)
 
 	for (i = 0; i < 3; i++) {
 		NL_OK(g22.nl, cpns_xfer_new(g22.nl, &h, pub));
-		NL_OK(g22.nl, cpns_auth_begin(g22.nl, c->did, &h, nc));
-		NL_OK(s2.nl, cpns_auth_challenge(s2.nl, c->did, nc, &h, ns));
+		NL_OK(g22.nl, cpns_auth_begin_rk(g22.nl, c->did, &h, nc,
+						 &c->rk));
+		NL_OK(s2.nl, cpns_auth_challenge_rk(s2.nl, c->did, nc, &c->rk,
+						    &h, ns));
 	}
 	/* One complete session on the extra sockets. */
 	{
