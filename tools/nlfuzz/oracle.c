@@ -510,39 +510,46 @@ static int proc_keys(int32_t *out, int max)
 
 void *nf_revoker_main(void *arg)
 {
+	static int32_t found[1024], cand[1024], cand_kr[1024];
 	struct nf_rng rng;
-	int32_t found[1024];
 
 	(void)arg;
 	nf_rng_seed(&rng, nf_opt.seed, 5000);
 	while (!atomic_load(&nf_stop)) {
-		int n = proc_keys(found, 1024), slot;
-		int32_t kr, key;
-		void *buf = NULL;
-		long len;
-		bool mine = false;
+		int n, nc = 0, k;
 
 		usleep(20000 + nf_below(&rng, 80000));
-		if (!n)
-			continue;
-		key = found[nf_below(&rng, (uint32_t)n)];
+		n = proc_keys(found, 1024);
 		/* only keys of a shared namespace: the checker's and the
 		 * unprivileged processes' namespaces are theirs */
-		slot = (int)nf_below(&rng, (uint32_t)nf_ns.n);
-		pthread_mutex_lock(&nf_ns.lock);
-		kr = nf_ns.keyring[slot];
-		pthread_mutex_unlock(&nf_ns.lock);
-		len = keyctl_read_alloc(kr, &buf);
-		for (long i = 0; buf && i + 4 <= len; i += 4)
-			if (((int32_t *)buf)[i / 4] == key)
-				mine = true;
-		free(buf);
-		if (!mine)
+		for (int slot = 0; slot < nf_ns.n && n; slot++) {
+			void *buf = NULL;
+			int32_t kr;
+			long len;
+
+			pthread_mutex_lock(&nf_ns.lock);
+			kr = nf_ns.keyring[slot];
+			pthread_mutex_unlock(&nf_ns.lock);
+			len = keyctl_read_alloc(kr, &buf);
+			for (long i = 0; buf && i + 4 <= len && nc < 1024; i += 4) {
+				int32_t key = ((int32_t *)buf)[i / 4];
+
+				for (int j = 0; j < n; j++)
+					if (found[j] == key) {
+						cand[nc] = key;
+						cand_kr[nc++] = kr;
+						break;
+					}
+			}
+			free(buf);
+		}
+		if (!nc)
 			continue;
+		k = (int)nf_below(&rng, (uint32_t)nc);
 		if (nf_pct(&rng, 60)) {
-			if (!keyctl_revoke(key))
+			if (!keyctl_revoke(cand[k]))
 				NF_INC(revoked);
-		} else if (!keyctl_unlink(key, kr)) {
+		} else if (!keyctl_unlink(cand[k], cand_kr[k])) {
 			NF_INC(unlinked);
 		}
 	}
