@@ -560,9 +560,9 @@ void nf_mutate(struct nf_rng *rng, struct nf_req *r, int n)
 				nh->nlmsg_len = (uint32_t)l;
 				honest = false;
 				nf_buf_put(&r->b, r->b.p, l);
-				if (nf_pct(rng, 50))
+				if (l > HDRS && nf_pct(rng, 50))
 					r->b.p[l + HDRS + nf_below(rng,
-						(uint32_t)(l - HDRS + 1)) % l] ^= 0x5a;
+						(uint32_t)(l - HDRS))] ^= 0x5a;
 			}
 			n = 0;
 			break;

@@ -815,13 +815,26 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < nunpriv; i++) {
+		uint64_t limit = nf_now_ms() + (uint64_t)nf_opt.hang * 1000;
 		int status = 0;
+		pid_t p;
 
-		if (waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) ||
-		    WEXITSTATUS(status) > 1)
+		/* they stop at the same deadline; one that does not is hung */
+		while ((p = waitpid(pids[i], &status, WNOHANG)) == 0 &&
+		       nf_now_ms() < limit)
+			usleep(50 * 1000);
+		if (p == 0) {
+			nf_failure(-(i + 1), NULL,
+				   "unprivileged worker hung for %d s",
+				   nf_opt.hang);
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &status, 0);
+		} else if (p < 0 || !WIFEXITED(status) ||
+			   WEXITSTATUS(status) > 1) {
 			nf_failure(-(i + 1), NULL,
 				   "unprivileged worker died (status 0x%x)",
 				   status);
+		}
 	}
 	if (nunpriv)
 		nf_unpriv_finish();
