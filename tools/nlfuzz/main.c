@@ -212,6 +212,7 @@ int nf_send(struct nf_worker *w, int role, struct nf_req *r,
 	atomic_store(&w->busy_since, nf_now_ms());
 	err = nf_xfer(s, r, a, fn, arg);
 	atomic_store(&w->busy_since, 0);
+	w->sent++;
 	if (err) {
 		/* the socket refused the send (size): not the family's doing */
 		pthread_mutex_lock(&nf_st->lock);
@@ -325,7 +326,8 @@ static void *worker_main(void *arg)
 	struct nf_answer a;
 
 	worker_sockets(w);
-	while (!atomic_load(&nf_stop)) {
+	while (!atomic_load(&nf_stop) &&
+	       (!nf_opt.messages || w->sent < nf_opt.messages)) {
 		uint32_t dice = nf_below(&w->rng, 1000);
 
 		if (dice < 350) {
@@ -355,6 +357,7 @@ static void *worker_main(void *arg)
 		free(w->sock[i].rbuf);
 	}
 	nf_buf_free(&r.b);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
@@ -559,6 +562,8 @@ static void usage(FILE *f)
 "      --no-revoke    do not revoke or unlink keys with keyctl\n"
 "      --churn-ms MS  replace a shared namespace every MS ms (500)\n"
 "      --hang S       a request taking S seconds is a hang (60)\n"
+"      --messages N   each random worker stops after N messages (the run\n"
+"                     ends when all have, or at --duration)\n"
 "  -v, --verbose      list every distinct extack message\n"
 "      --json         the report as JSON\n"
 "      --oracle-selftest  show that the state oracle catches a change\n"
@@ -570,7 +575,7 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv)
 {
 	enum { O_NOCHECK = 256, O_NOCHURN, O_NOREVOKE, O_CHURNMS, O_HANG,
-	       O_JSON, O_SELFTEST };
+	       O_JSON, O_SELFTEST, O_MESSAGES };
 	static const struct option longopts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
@@ -582,6 +587,7 @@ static int parse_opts(int argc, char **argv)
 		{ "no-revoke", no_argument, NULL, O_NOREVOKE },
 		{ "churn-ms", required_argument, NULL, O_CHURNMS },
 		{ "hang", required_argument, NULL, O_HANG },
+		{ "messages", required_argument, NULL, O_MESSAGES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "oracle-selftest", no_argument, NULL, O_SELFTEST },
@@ -639,6 +645,9 @@ static int parse_opts(int argc, char **argv)
 			break;
 		case O_HANG:
 			nf_opt.hang = (int)(v ? v : 1);
+			break;
+		case O_MESSAGES:
+			nf_opt.messages = (uint64_t)v;
 			break;
 		case 'v':
 			nf_opt.verbose++;
@@ -791,6 +800,13 @@ int main(int argc, char **argv)
 	/* The watchdog: the run's time, and no request hung. */
 	while (nf_now_ms() < tend) {
 		uint64_t now;
+		int busy = 0;
+
+		/* --messages: the run ends when every random worker is done */
+		for (int i = 0; i < nf_opt.threads; i++)
+			busy += !atomic_load(&workers[i].done);
+		if (nf_opt.messages && nf_opt.threads && !busy)
+			break;
 
 		usleep(100 * 1000);
 		for (int i = 0; i < nworkers; i++) {

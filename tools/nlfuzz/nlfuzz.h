@@ -238,6 +238,7 @@ struct nf_opts {
 	bool checker, churn, revoke;
 	int churn_ms;
 	int hang;
+	uint64_t messages;	/* per worker, 0: no limit */
 	int verbose;
 	bool json;
 	bool oracle_selftest;
@@ -280,6 +281,8 @@ struct nf_worker {
 	struct nf_flow *flow[2];
 	atomic_uint_fast64_t busy_since;	/* ms, 0 when idle */
 	atomic_int busy_cmd;
+	uint64_t sent;
+	atomic_bool done;
 	bool checker;
 };
 
