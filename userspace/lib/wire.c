@@ -17,6 +17,7 @@
 enum field_kind {
 	F_BYTES,	/* fixed-size opaque value: len bytes */
 	F_U8,		/* any u8 */
+	F_U32,		/* any u32, big-endian */
 	F_U64,		/* any u64, big-endian */
 	F_ZERO,		/* reserved u8, must be 0, not stored */
 	F_CODE,		/* u16, 1..CPNS_WIRE_ERR_MAX */
@@ -24,15 +25,19 @@ enum field_kind {
 	F_NAME,		/* u8 length, host name (struct cpns_wire_name) */
 	F_TEXT,		/* u16 length, UTF-8 text (struct cpns_wire_text) */
 	F_REST,		/* the rest of the body, min..len bytes */
+	F_FLAGS,	/* u8 of flags: the bits outside len are reserved (0) */
+	F_OPT,		/* len opaque bytes iff the u8 at len_off has a bit
+			 * of min set (a flag decoded before), else none */
 };
 
 /*
  * @off: offset of the value in the decoded struct (struct cpns_wire_msg or
  *	struct cpns_wire_inner)
- * @len: F_BYTES: the size; F_TEXT: the bound; F_REST: the largest size;
- *	F_RANGE: the largest value
- * @min: F_REST: the smallest size
- * @len_off: F_REST: offset of its uint16_t length
+ * @len: F_BYTES, F_OPT: the size; F_TEXT: the bound; F_REST: the largest
+ *	size; F_RANGE: the largest value; F_FLAGS: the bits defined
+ * @min: F_REST: the smallest size; F_OPT: the flag that makes it present
+ * @len_off: F_REST: offset of its uint16_t length; F_OPT: offset of the
+ *	flags that say whether it is present
  */
 struct field {
 	uint8_t kind;
@@ -114,10 +119,20 @@ static const struct field device_pair_fields[] = {
 static const struct field auth_hello_fields[] = {
 	BYTES(M(auth_hello.did), CPNS_DEVICE_ID_LEN),
 	BYTES(M(auth_hello.nc), CPNS_NONCE_LEN),
+	{ .kind = F_U32, .off = M(auth_hello.generation) },
+	{ .kind = F_FLAGS, .off = M(auth_hello.flags),
+	  .len = CPNS_WIRE_AUTH_FLAGS },
+	{ .kind = F_OPT, .off = M(auth_hello.pubkey), .len = CPNS_PUBKEY_LEN,
+	  .min = CPNS_WIRE_AUTH_REKEY, .len_off = M(auth_hello.flags) },
 };
 
 static const struct field auth_challenge_fields[] = {
 	BYTES(M(auth_challenge.ns), CPNS_NONCE_LEN),
+	{ .kind = F_FLAGS, .off = M(auth_challenge.flags),
+	  .len = CPNS_WIRE_AUTH_FLAGS },
+	{ .kind = F_OPT, .off = M(auth_challenge.pubkey),
+	  .len = CPNS_PUBKEY_LEN, .min = CPNS_WIRE_AUTH_REKEY,
+	  .len_off = M(auth_challenge.flags) },
 };
 
 static const struct field auth_client_fields[] = {
@@ -203,6 +218,8 @@ static size_t field_min(const struct field *f)
 	switch (f->kind) {
 	case F_BYTES:
 		return f->len;
+	case F_U32:
+		return 4;
 	case F_U64:
 		return 8;
 	case F_CODE:
@@ -213,7 +230,9 @@ static size_t field_min(const struct field *f)
 		return 2;
 	case F_REST:
 		return f->min;
-	default:	/* F_U8, F_ZERO, F_RANGE */
+	case F_OPT:
+		return 0;
+	default:	/* F_U8, F_ZERO, F_RANGE, F_FLAGS */
 		return 1;
 	}
 }
@@ -226,6 +245,7 @@ static size_t field_max(const struct field *f)
 	case F_TEXT:
 		return 2 + (size_t)f->len;
 	case F_REST:
+	case F_OPT:
 		return f->len;
 	default:
 		return field_min(f);
@@ -373,6 +393,7 @@ static int decode_fields(const struct layout *l, const uint8_t *body,
 {
 	size_t i, pos = 0, len;
 	uint16_t v16;
+	uint32_t v32;
 	uint64_t v64;
 	int ret;
 
@@ -398,6 +419,24 @@ static int decode_fields(const struct layout *l, const uint8_t *body,
 			if (body[pos] == 0 || body[pos] > f->len)
 				return CPNS_WIRE_E_VALUE;
 			base[f->off] = body[pos++];
+			break;
+		case F_FLAGS:
+			if (body[pos] & ~f->len)
+				return CPNS_WIRE_E_RESERVED;
+			base[f->off] = body[pos++];
+			break;
+		case F_OPT:
+			if (!(base[f->len_off] & f->min))
+				break;
+			if (left < f->len)
+				return CPNS_WIRE_E_TRUNCATED;
+			memcpy(base + f->off, body + pos, f->len);
+			pos += f->len;
+			break;
+		case F_U32:
+			v32 = get32(body + pos);
+			memcpy(base + f->off, &v32, sizeof(v32));
+			pos += 4;
 			break;
 		case F_U64:
 			v64 = get64(body + pos);
@@ -482,6 +521,13 @@ static int field_check(const struct field *f, const unsigned char *base,
 		if (v16 == 0 || v16 > CPNS_WIRE_ERR_MAX)
 			return CPNS_WIRE_E_VALUE;
 		break;
+	case F_FLAGS:
+		if (base[f->off] & ~f->len)
+			return CPNS_WIRE_E_RESERVED;
+		break;
+	case F_OPT:
+		*len = (base[f->len_off] & f->min) ? f->len : 0;
+		return CPNS_WIRE_OK;
 	case F_NAME:
 		*len = 1 + (size_t)nm->len;
 		return name_check((const uint8_t *)nm->s, nm->len);
@@ -513,6 +559,7 @@ static int encode_fields(const struct layout *l, const unsigned char *base,
 {
 	size_t i, pos = 0, len, total = 0;
 	uint16_t v16;
+	uint32_t v32;
 	uint64_t v64;
 	int ret;
 
@@ -534,11 +581,17 @@ static int encode_fields(const struct layout *l, const unsigned char *base,
 		switch (f->kind) {
 		case F_BYTES:
 		case F_REST:
+		case F_OPT:
 			memcpy(out + pos, base + f->off, len);
 			break;
 		case F_U8:
 		case F_RANGE:
+		case F_FLAGS:
 			out[pos] = base[f->off];
+			break;
+		case F_U32:
+			memcpy(&v32, base + f->off, sizeof(v32));
+			put32(out + pos, v32);
 			break;
 		case F_ZERO:
 			out[pos] = 0;

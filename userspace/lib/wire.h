@@ -223,15 +223,33 @@ struct cpns_wire_device_pair {
 	uint8_t mac[CPNS_MAC_LEN];
 };
 
-/* a-0 AUTH_HELLO. */
+/*
+ * The flags of AUTH_HELLO and AUTH_CHALLENGE: CPNS_WIRE_AUTH_REKEY says the
+ * a-flow re-keys the Device Key (CPNS-KA-1-REKEY, Documentation/rekey.rst)
+ * and that the sender's ephemeral X25519 public key follows. Every other
+ * bit is reserved (0).
+ */
+#define CPNS_WIRE_AUTH_REKEY		0x01
+#define CPNS_WIRE_AUTH_FLAGS		CPNS_WIRE_AUTH_REKEY
+
+/*
+ * a-0 AUTH_HELLO. @pubkey (Pc) is on the wire iff @flags has
+ * CPNS_WIRE_AUTH_REKEY; the decoder leaves it zero otherwise and the
+ * encoder does not send it.
+ */
 struct cpns_wire_auth_hello {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	uint8_t nc[CPNS_NONCE_LEN];
+	uint32_t generation;	/* of GW2's Device Key, 0: as assigned */
+	uint8_t flags;		/* CPNS_WIRE_AUTH_REKEY or 0 */
+	uint8_t pubkey[CPNS_PUBKEY_LEN];
 };
 
-/* a-0 AUTH_CHALLENGE. */
+/* a-0 AUTH_CHALLENGE. @pubkey (Ps): as in AUTH_HELLO. */
 struct cpns_wire_auth_challenge {
 	uint8_t ns[CPNS_NONCE_LEN];
+	uint8_t flags;		/* CPNS_WIRE_AUTH_REKEY or 0 */
+	uint8_t pubkey[CPNS_PUBKEY_LEN];
 };
 
 /* a-1 AUTH_CLIENT and a-3 AUTH_SERVER. */

@@ -28,13 +28,15 @@
 /* ------------------------------------------------------------ oracle */
 
 enum tkind { T_FIX, T_U8, T_U64, T_RSV, T_CODE, T_HEALTH, T_MODE, T_NAME,
-	     T_TEXT, T_REST };
+	     T_TEXT, T_REST, T_U32, T_FLAGS, T_OPT };
 
 struct tfield {
 	const char *name;
 	enum tkind kind;
-	size_t size;	/* T_FIX: bytes; T_NAME/T_TEXT: bound; T_REST: max */
-	size_t min;	/* T_REST: smallest */
+	size_t size;	/* T_FIX/T_OPT: bytes; T_NAME/T_TEXT: bound; T_REST:
+			 * max; T_FLAGS: the bits defined */
+	size_t min;	/* T_REST: smallest; T_OPT: the flag that makes it
+			 * present (in the T_FLAGS field just before it) */
 	size_t off;	/* offset of the value in the decoded struct */
 	size_t len_off;	/* T_REST: offset of its uint16_t length */
 };
@@ -44,7 +46,7 @@ struct tmsg {
 	uint8_t type;
 	bool inner;
 	size_t nf;
-	struct tfield f[4];
+	struct tfield f[5];
 };
 
 #define MO(m)	offsetof(struct cpns_wire_msg, m)
@@ -87,11 +89,16 @@ static const struct tmsg msgs[] = {
 		{ "reserved", T_RSV, 1, 0, 0, 0 } } },
 	{ "DEVICE_PAIR", 0x1b, false, 1, {
 		FIX("mac", 32, device_pair.mac) } },
-	{ "AUTH_HELLO", 0x20, false, 2, {
+	{ "AUTH_HELLO", 0x20, false, 5, {
 		FIX("did", 16, auth_hello.did),
-		FIX("nc", 16, auth_hello.nc) } },
-	{ "AUTH_CHALLENGE", 0x21, false, 1, {
-		FIX("ns", 16, auth_challenge.ns) } },
+		FIX("nc", 16, auth_hello.nc),
+		{ "generation", T_U32, 4, 0, MO(auth_hello.generation), 0 },
+		{ "flags", T_FLAGS, 0x01, 0, MO(auth_hello.flags), 0 },
+		{ "pubkey", T_OPT, 32, 0x01, MO(auth_hello.pubkey), 0 } } },
+	{ "AUTH_CHALLENGE", 0x21, false, 3, {
+		FIX("ns", 16, auth_challenge.ns),
+		{ "flags", T_FLAGS, 0x01, 0, MO(auth_challenge.flags), 0 },
+		{ "pubkey", T_OPT, 32, 0x01, MO(auth_challenge.pubkey), 0 } } },
 	{ "AUTH_CLIENT", 0x22, false, 1, {
 		FIX("mac", 32, auth_client.mac) } },
 	{ "AUTH_SERVER", 0x23, false, 1, {
@@ -125,6 +132,8 @@ static size_t tfield_min(const struct tfield *f)
 	switch (f->kind) {
 	case T_FIX:
 		return f->size;
+	case T_U32:
+		return 4;
 	case T_U64:
 		return 8;
 	case T_CODE:
@@ -135,6 +144,8 @@ static size_t tfield_min(const struct tfield *f)
 		return 2;
 	case T_REST:
 		return f->min;
+	case T_OPT:
+		return 0;
 	default:
 		return 1;
 	}
@@ -148,6 +159,7 @@ static size_t tfield_max(const struct tfield *f)
 	case T_TEXT:
 		return 2 + f->size;
 	case T_REST:
+	case T_OPT:
 		return f->size;
 	default:
 		return tfield_min(f);
@@ -186,8 +198,8 @@ static size_t hdr_len(const struct tmsg *m)
 struct frame {
 	uint8_t b[2048];
 	size_t len;
-	size_t foff[4];
-	size_t flen[4];
+	size_t foff[5];
+	size_t flen[5];
 };
 
 static uint8_t pat(size_t field, size_t j)
@@ -250,6 +262,19 @@ static void build(const struct tmsg *m, struct frame *fr)
 		case T_MODE:
 			p[0] = 2;
 			n = 1;
+			break;
+		case T_FLAGS:
+			p[0] = (uint8_t)f->size;	/* all set: T_OPT present */
+			n = 1;
+			break;
+		case T_OPT:
+			for (j = 0; j < f->size; j++)
+				p[j] = pat(i, j);
+			n = f->size;
+			break;
+		case T_U32:
+			put_be(p, sample_u64(i), 4);
+			n = 4;
 			break;
 		case T_U64:
 			put_be(p, sample_u64(i), 8);
@@ -375,6 +400,7 @@ static bool field_matches(const struct tmsg *m, size_t fi,
 	const unsigned char *base = (const unsigned char *)d;
 	const uint8_t *w = fr->b + fr->foff[fi];
 	uint64_t v64, e64 = 0;
+	uint32_t v32;
 	uint16_t v16;
 	size_t j;
 
@@ -384,7 +410,21 @@ static bool field_matches(const struct tmsg *m, size_t fi,
 	case T_U8:
 	case T_HEALTH:
 	case T_MODE:
+	case T_FLAGS:
 		return base[f->off] == w[0];
+	case T_U32:
+		for (j = 0; j < 4; j++)
+			e64 = e64 << 8 | w[j];
+		memcpy(&v32, base + f->off, 4);
+		return v32 == e64;
+	case T_OPT:
+		if (!fr->flen[fi]) {
+			for (j = 0; j < f->size; j++)
+				if (base[f->off + j])
+					return false;
+			return true;
+		}
+		return !memcmp(base + f->off, w, f->size);
 	case T_RSV:
 		return true;
 	case T_U64:
@@ -858,7 +898,7 @@ static void t_field_value(const struct tmsg *m, size_t fi)
 	if (f->kind == T_TEXT)
 		start = 2;
 	if (f->kind == T_RSV || f->kind == T_CODE || f->kind == T_HEALTH ||
-	    f->kind == T_MODE)
+	    f->kind == T_MODE || f->kind == T_FLAGS)
 		return;	/* checked by the value sweeps */
 	for (j = start; j < fr.flen[fi]; j++) {
 		v = fr;
@@ -916,6 +956,71 @@ static void t_field_range(const struct tmsg *m, size_t fi)
 		}
 		EXPECT_ERR(enc(m, &d, out, sizeof(out), &n), CPNS_WIRE_E_VALUE,
 			   "encoder, value %u", v);
+	}
+}
+
+/*
+ * The flags of AUTH_HELLO and AUTH_CHALLENGE, every value: reserved bits
+ * refused (decoder and encoder); with the flag clear, the optional field
+ * after it is absent (its bytes would be trailing; without them the frame
+ * round-trips, and the encoder does not send a value left in the struct);
+ * with the flag set and the field missing, truncated.
+ */
+static void t_field_flags(const struct tmsg *m, size_t fi)
+{
+	const struct tfield *f = &m->f[fi];
+	const struct tfield *o = &m->f[fi + 1];
+	struct frame fr, v;
+	union decoded d;
+	uint8_t out[2048];
+	size_t n, end;
+	unsigned int val;
+
+	if (fi + 1 >= m->nf || o->kind != T_OPT) {
+		diag("%s.%s: no optional field follows", m->name, f->name);
+		return;
+	}
+	build(m, &fr);
+	end = fr.foff[fi + 1] + fr.flen[fi + 1];
+	for (val = 0; val < 256; val++) {
+		v = fr;
+		v.b[fr.foff[fi]] = (uint8_t)val;
+		if (val & ~f->size) {
+			expect_refused(m, &v, CPNS_WIRE_E_RESERVED, "flags");
+			dec(m, fr.b, fr.len, &d);
+			((unsigned char *)&d)[f->off] = (uint8_t)val;
+			EXPECT_ERR(enc(m, &d, out, sizeof(out), &n),
+				   CPNS_WIRE_E_RESERVED, "encoder, flags 0x%02x",
+				   val);
+			continue;
+		}
+		if (val & o->min) {
+			expect_roundtrip(m, &v, "flag set, field present");
+			/* the same without the field's bytes */
+			memmove(v.b + fr.foff[fi + 1], fr.b + end,
+				fr.len - end);
+			v.len = fr.len - fr.flen[fi + 1];
+			set_body_len(m, &v, v.len - hdr_len(m));
+			expect_refused(m, &v, CPNS_WIRE_E_TRUNCATED,
+				       "flag set, field absent");
+			continue;
+		}
+		expect_refused(m, &v, CPNS_WIRE_E_TRAILING,
+			       "flag clear, field present");
+		memmove(v.b + fr.foff[fi + 1], fr.b + end, fr.len - end);
+		v.flen[fi + 1] = 0;
+		v.len = fr.len - fr.flen[fi + 1];
+		set_body_len(m, &v, v.len - hdr_len(m));
+		expect_roundtrip(m, &v, "flag clear, field absent");
+		/* a value left in the struct is not sent */
+		if (dec(m, v.b, v.len, &d)) {
+			diag("flag clear does not decode");
+			continue;
+		}
+		memset((unsigned char *)&d + o->off, 0x5a, o->size);
+		EXPECT(!enc(m, &d, out, sizeof(out), &n) && n == v.len &&
+		       !memcmp(out, v.b, n), "%s",
+		       "flag clear: the optional field was encoded");
 	}
 }
 
@@ -1149,7 +1254,7 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 	};
 	struct cpns_wire_msg msg;
 	struct cpns_wire_inner in;
-	uint8_t b[64], body[64];
+	uint8_t b[64], body[96];
 	char h[200];
 	size_t n = 0, i;
 
@@ -1190,6 +1295,39 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 		body[i] = (uint8_t)(i + 1);
 	memset(body + 8, 0xcc, 26);
 	expect_frame(&msg, "0130000000000022", body, 34);
+
+	/* AUTH_HELLO, generation 0 (re-key, Pc = 32 x 0x09), and 1 */
+	memset(&msg, 0, sizeof(msg));
+	msg.type = CPNS_WIRE_AUTH_HELLO;
+	for (i = 0; i < 16; i++) {
+		msg.auth_hello.did[i] = (uint8_t)i;
+		msg.auth_hello.nc[i] = (uint8_t)(0x10 + i);
+	}
+	msg.auth_hello.flags = CPNS_WIRE_AUTH_REKEY;
+	memset(msg.auth_hello.pubkey, 0x09, 32);
+	for (i = 0; i < 32; i++)
+		body[i] = (uint8_t)i;
+	memcpy(body + 32, "\x00\x00\x00\x00\x01", 5);
+	memset(body + 37, 0x09, 32);
+	expect_frame(&msg, "0120000000000045", body, 69);
+	msg.auth_hello.generation = 1;
+	msg.auth_hello.flags = 0;
+	memcpy(body + 32, "\x00\x00\x00\x01\x00", 5);
+	expect_frame(&msg, "0120000000000025", body, 37);
+
+	/* AUTH_CHALLENGE with and without Ps */
+	memset(&msg, 0, sizeof(msg));
+	msg.type = CPNS_WIRE_AUTH_CHALLENGE;
+	memset(msg.auth_challenge.ns, 0x20, 16);
+	msg.auth_challenge.flags = CPNS_WIRE_AUTH_REKEY;
+	memset(msg.auth_challenge.pubkey, 0x0a, 32);
+	memset(body, 0x20, 16);
+	body[16] = 0x01;
+	memset(body + 17, 0x0a, 32);
+	expect_frame(&msg, "0121000000000031", body, 49);
+	msg.auth_challenge.flags = 0;
+	body[16] = 0x00;
+	expect_frame(&msg, "0121000000000011", body, 17);
 
 	memset(&in, 0, sizeof(in));
 	in.type = CPNS_WIRE_STATUS_REPORT;
@@ -1531,6 +1669,9 @@ int main(int argc, char **argv)
 			if (f->kind == T_TEXT)
 				add(t_field_text, m, j, "%s.%s: contents",
 				    m->name, f->name);
+			if (f->kind == T_FLAGS)
+				add(t_field_flags, m, j,
+				    "%s.%s: every value", m->name, f->name);
 		}
 	}
 
