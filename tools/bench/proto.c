@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cpns-proto-bench: see usage(), proto.h and Documentation/performance.rst.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <json-c/json.h>
+
+#include "proto.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cpns-proto-bench -s ADDR:PORT --gw1-netns NAME --server-netns NAME\n"
+		"                        [OPTIONS]\n"
+		"\n"
+		"Flows per second against a running cpns-serverd from N concurrent\n"
+		"clients, next to the same flows' kernel commands run alone:\n"
+		"  auth    a-0 .. a-4, one sealed STATUS_REPORT and its sealed STATUS_ACK,\n"
+		"          on a new connection, as a GW2 (cpns-gwd nonsecure) does;\n"
+		"  assign  II-1 .. II-8 on a new connection, then KEY_DEL of GW1's copy\n"
+		"          of the Device Key, as a GW1 (cpns-gwd secure) does.\n"
+		"Runs in GW2's network namespace as root, with cpns.ko loaded: use\n"
+		"tools/bench/proto, which boots the VM and starts the server.\n"
+		"\n"
+		"Options:\n"
+		"  -s, --server ADDR:PORT   the server (IPv4 A.B.C.D:PORT or [IPv6]:PORT)\n"
+		"      --gw1-netns NAME     GW1's namespace (/run/netns/NAME): its cpns\n"
+		"                           socket makes and confirms the Device Keys\n"
+		"      --server-netns NAME  the server's namespace: its counters, and\n"
+		"                           the server's commands of the kernel-only runs\n"
+		"      --server-pid PID     cpns-serverd's pid, for its CPU time\n"
+		"  -c, --clients LIST       concurrent clients, comma-separated\n"
+		"                           (default 1,4,16,64; each 1-%d)\n"
+		"  -t, --time S             seconds each run is measured (default 5)\n"
+		"  -f, --flow FLOW          auth, assign or both (default both)\n"
+		"  -j, --json               print JSON\n"
+		"  -v, --verbose            say on stderr what runs\n"
+		"  -h, --help               print this help\n"
+		"\n"
+		"Exit status: 0; 1 if a flow failed or the server's counters disagree\n"
+		"with the flows counted; 2 for a usage error.\n",
+		PB_MAX_CLIENTS);
+}
+
+/* Open a cpns socket in the network namespace /run/netns/NAME. */
+static struct cpns_nl *open_in(const char *name)
+{
+	char path[256];
+	struct cpns_nl *nl = NULL;
+	int self, fd, err = 0;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || fd < 0) {
+		fprintf(stderr, "cpns-proto-bench: %s: %s\n",
+			self < 0 ? "/proc/self/ns/net" : path, strerror(errno));
+		goto out;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "cpns-proto-bench: setns %s: %s\n", path,
+			strerror(errno));
+		goto out;
+	}
+	nl = cpns_open();
+	err = errno;
+	if (setns(self, CLONE_NEWNET)) {
+		fprintf(stderr, "cpns-proto-bench: setns back: %s\n",
+			strerror(errno));
+		cpns_close(nl);
+		nl = NULL;
+		goto out;
+	}
+	if (!nl)
+		fprintf(stderr, "cpns-proto-bench: cpns in %s: %s\n", name,
+			strerror(err));
+out:
+	if (self >= 0)
+		close(self);
+	if (fd >= 0)
+		close(fd);
+	return nl;
+}
+
+static int parse_clients(struct pb *pb, const char *s)
+{
+	char *copy = strdup(s), *tok, *save = NULL, *end;
+	unsigned long v;
+
+	if (!copy)
+		return -1;
+	pb->nruns = 0;
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (errno || end == tok || *end || v < 1 || v > PB_MAX_CLIENTS ||
+		    pb->nruns == PB_MAX_RUNS) {
+			free(copy);
+			return -1;
+		}
+		pb->nclients[pb->nruns++] = (unsigned int)v;
+	}
+	free(copy);
+	return pb->nruns ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ report */
+
+struct env {
+	char date[32], kernel[160], cpu[128], load[64];
+	long cpus;
+	bool vm;
+	const char *host_load, *server_log_level;
+};
+
+static void env_get(struct env *e)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
+	char line[256];
+	FILE *f;
+
+	memset(e, 0, sizeof(*e));
+	gmtime_r(&now, &tm);
+	strftime(e->date, sizeof(e->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!uname(&u))
+		snprintf(e->kernel, sizeof(e->kernel), "%s %s", u.release,
+			 u.machine);
+	e->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(e->cpu, sizeof(e->cpu), "%s",
+				 strchr(line, ':') + 2);
+			e->cpu[strcspn(e->cpu, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fgets(e->load, sizeof(e->load), f))
+			e->load[strcspn(e->load, "\n")] = '\0';
+		fclose(f);
+	}
+	e->vm = getenv("CPNS_VM") && !strcmp(getenv("CPNS_VM"), "1");
+	e->host_load = getenv("CPNS_BENCH_HOST_LOAD");
+	e->server_log_level = getenv("CPNS_BENCH_SERVER_LOG_LEVEL");
+}
+
+static double rate(const struct pb_run *r)
+{
+	return r->seconds > 0 ? r->ops / r->seconds : 0;
+}
+
+static double krate(const struct pb_run *r)
+{
+	return r->k_seconds > 0 ? r->k_ops / r->k_seconds : 0;
+}
+
+/* CPU milliseconds per flow; -1 when unknown. */
+static double cpu_ms(double sec, uint64_t ops)
+{
+	return sec >= 0 && ops ? sec * 1e3 / ops : -1;
+}
+
+static double ratio(double a, double b)
+{
+	return a >= 0 && b > 0 ? a / b : -1;
+}
+
+static void table(const struct env *e, const struct pb *pb,
+		  const struct pb_run *runs, size_t n)
+{
+	size_t i;
+
+	printf("# cpns-proto-bench %s: kernel %s, %ld CPUs (%s)%s\n", e->date,
+	       e->kernel, e->cpus, e->cpu, e->vm ? ", in the tools/vm-run VM" : "");
+	printf("# load average in the VM at the end: %s%s%s\n", e->load,
+	       e->host_load ? "; on the host at the start: " : "",
+	       e->host_load ?: "");
+	printf("# server %s (cpns-serverd, log_level %s); %.1f s per run, a new TCP connection per flow;\n"
+	       "# kernel alone: the same commands from one thread, %.1f s before and after each run\n",
+	       pb->server_str, e->server_log_level ?: "?", pb->seconds,
+	       pb->seconds / 2);
+	printf("# cpu: CPU ms per flow of the clients' process and cpns-serverd (srv: the server alone)\n");
+	printf("# ratio: flows/s of the protocol / of the kernel alone; cpu x: CPU per flow, protocol / kernel alone\n");
+	printf("%-6s %7s %8s %8s %8s %7s %7s %9s %7s %6s %6s %6s %6s\n",
+	       "flow", "clients", "flows/s", "p50 ms", "p99 ms", "cpu", "srv",
+	       "kernel/s", "k cpu", "ratio", "cpu x", "flows", "failed");
+	for (i = 0; i < n; i++) {
+		const struct pb_run *r = &runs[i];
+		double ms = cpu_ms(r->cpu, r->ops);
+		double sms = cpu_ms(r->server_cpu, r->ops);
+		double kms = cpu_ms(r->k_cpu, r->k_ops);
+		double x = ratio(ms, kms);
+		char srv[16], cpux[16];
+
+		snprintf(srv, sizeof(srv), sms >= 0 ? "%.2f" : "-", sms);
+		snprintf(cpux, sizeof(cpux), x >= 0 ? "%.2f" : "-", x);
+		printf("%-6s %7u %8.1f %8.1f %8.1f %7.2f %7s %9.1f %7.2f %6.3f %6s %6llu %6llu\n",
+		       pb_kind_name(r->kind), r->clients, rate(r), r->lat_p50,
+		       r->lat_p99, ms, srv, krate(r), kms,
+		       ratio(rate(r), krate(r)), cpux,
+		       (unsigned long long)r->ops,
+		       (unsigned long long)r->failed);
+	}
+}
+
+static json_object *jnum(double v)
+{
+	return v >= 0 ? json_object_new_double(v) : NULL;
+}
+
+static void json(const struct env *e, const struct pb *pb,
+		 const struct pb_run *runs, size_t n)
+{
+	json_object *o = json_object_new_object();
+	json_object *env = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(env, "date", json_object_new_string(e->date));
+	json_object_object_add(env, "kernel", json_object_new_string(e->kernel));
+	json_object_object_add(env, "cpus", json_object_new_int64(e->cpus));
+	json_object_object_add(env, "cpu", json_object_new_string(e->cpu));
+	json_object_object_add(env, "vm", json_object_new_boolean(e->vm));
+	json_object_object_add(env, "loadavg", json_object_new_string(e->load));
+	json_object_object_add(env, "host_load", e->host_load ?
+			       json_object_new_string(e->host_load) : NULL);
+	json_object_object_add(env, "server", json_object_new_string(pb->server_str));
+	json_object_object_add(env, "server_log_level", e->server_log_level ?
+			       json_object_new_string(e->server_log_level) : NULL);
+	json_object_object_add(env, "seconds", json_object_new_double(pb->seconds));
+	json_object_object_add(o, "env", env);
+	for (i = 0; i < n; i++) {
+		const struct pb_run *r = &runs[i];
+		json_object *j = json_object_new_object();
+		json_object *k = json_object_new_object();
+		json_object *s = json_object_new_object();
+
+		json_object_object_add(j, "flow",
+				       json_object_new_string(pb_kind_name(r->kind)));
+		json_object_object_add(j, "clients", json_object_new_int(r->clients));
+		json_object_object_add(j, "seconds", json_object_new_double(r->seconds));
+		json_object_object_add(j, "flows", json_object_new_uint64(r->ops));
+		json_object_object_add(j, "failed", json_object_new_uint64(r->failed));
+		json_object_object_add(j, "drained", json_object_new_uint64(r->drained));
+		json_object_object_add(j, "flows_per_s", json_object_new_double(rate(r)));
+		json_object_object_add(j, "latency_p50_ms", json_object_new_double(r->lat_p50));
+		json_object_object_add(j, "latency_p99_ms", json_object_new_double(r->lat_p99));
+		json_object_object_add(j, "cpu_s", jnum(r->cpu));
+		json_object_object_add(j, "server_cpu_s", jnum(r->server_cpu));
+		json_object_object_add(k, "flows", json_object_new_uint64(r->k_ops));
+		json_object_object_add(k, "seconds", json_object_new_double(r->k_seconds));
+		json_object_object_add(k, "cpu_s", jnum(r->k_cpu));
+		json_object_object_add(k, "flows_per_s", json_object_new_double(krate(r)));
+		json_object_object_add(j, "kernel_only", k);
+		json_object_object_add(j, "ratio", jnum(ratio(rate(r), krate(r))));
+		json_object_object_add(j, "cpu_ratio",
+				       jnum(ratio(cpu_ms(r->cpu, r->ops),
+						  cpu_ms(r->k_cpu, r->k_ops))));
+		json_object_object_add(s, "confirmed", json_object_new_uint64(r->s_key_ok));
+		json_object_object_add(s, "commands_ok", json_object_new_uint64(r->s_cmds_ok));
+		json_object_object_add(s, "commands_failed",
+				       json_object_new_uint64(r->s_cmds_failed));
+		json_object_object_add(s, "pending_after", json_object_new_uint64(r->s_pending));
+		json_object_object_add(s, "sessions_after", json_object_new_uint64(r->s_sessions));
+		json_object_object_add(j, "server_kernel", s);
+		json_object_array_add(arr, j);
+	}
+	json_object_object_add(o, "runs", arr);
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+			JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* ------------------------------------------------------------ runs */
+
+/*
+ * Does the server kernel agree? Every flow we counted (and drained) made
+ * it confirm one II-6 or a-2, none of its commands failed, and it holds
+ * no pending object or session afterwards.
+ */
+static int verify(const struct pb_run *r)
+{
+	int bad = 0;
+
+	if (r->failed) {
+		fprintf(stderr, "cpns-proto-bench: %s with %u clients: %llu flows failed\n",
+			pb_kind_name(r->kind), r->clients,
+			(unsigned long long)r->failed);
+		bad = 1;
+	}
+	if (r->s_key_ok < r->ops + r->drained) {
+		fprintf(stderr, "cpns-proto-bench: %s: the server kernel confirmed %llu flows, we counted %llu\n",
+			pb_kind_name(r->kind), (unsigned long long)r->s_key_ok,
+			(unsigned long long)(r->ops + r->drained));
+		bad = 1;
+	}
+	if (r->s_cmds_failed) {
+		fprintf(stderr, "cpns-proto-bench: %s: %llu commands failed in the server's kernel\n",
+			pb_kind_name(r->kind),
+			(unsigned long long)r->s_cmds_failed);
+		bad = 1;
+	}
+	if (r->s_pending || r->s_sessions) {
+		fprintf(stderr, "cpns-proto-bench: %s: the server's kernel still holds %u pending objects and %u sessions\n",
+			pb_kind_name(r->kind), r->s_pending, r->s_sessions);
+		bad = 1;
+	}
+	return bad;
+}
+
+static void say(const struct pb *pb, const char *fmt, ...) CPNS_PRINTF(2, 3);
+
+static void say(const struct pb *pb, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pb->verbose)
+		return;
+	fprintf(stderr, "cpns-proto-bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Flow I, then a Device Key in GW2 for each client, each used once. */
+static int setup(struct pb *pb, unsigned int maxn)
+{
+	struct pb_run r;
+	int ret;
+
+	say(pb, "flow I with %s", pb->server_str);
+	ret = pb_run_proto(pb, PB_SEED, 1, true, &r);
+	if (ret || r.failed || !pb->have_seed) {
+		fprintf(stderr, "cpns-proto-bench: flow I failed\n");
+		return -1;
+	}
+	if (!pb->do_auth)
+		return 0;
+	say(pb, "%u Device Keys for GW2 (II-1 .. II-9)", maxn);
+	pb->dids = calloc(maxn, sizeof(*pb->dids));
+	if (!pb->dids)
+		return -1;
+	pb->export = true;
+	ret = pb_run_proto(pb, PB_ASSIGN, maxn, true, &r);
+	pb->export = false;
+	if (ret || r.failed || pb->ndids != maxn) {
+		fprintf(stderr, "cpns-proto-bench: %zu of %u Device Keys assigned\n",
+			pb->ndids, maxn);
+		return -1;
+	}
+	say(pb, "one untimed authentication with each");
+	ret = pb_run_proto(pb, PB_AUTH, maxn, true, &r);
+	if (ret || r.failed || r.ops != maxn) {
+		fprintf(stderr, "cpns-proto-bench: the first authentications failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Kernel alone for half a window, into r's k_ fields. */
+static int kernel_half(struct pb *pb, enum pb_kind kind, struct pb_run *r)
+{
+	struct pb_run k;
+	int ret;
+
+	say(pb, "%s: kernel commands alone", pb_kind_name(kind));
+	ret = pb_run_kernel(pb, kind, pb->seconds / 2, &k);
+	r->k_ops += k.ops;
+	r->k_seconds += k.seconds;
+	r->k_cpu += k.cpu;
+	return ret;
+}
+
+static int series(struct pb *pb, enum pb_kind kind, struct pb_run *runs,
+		  size_t *n)
+{
+	struct pb_run before = { 0 };
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < pb->nruns; i++) {
+		struct pb_run *r = &runs[*n];
+
+		memset(&before, 0, sizeof(before));
+		bad |= kernel_half(pb, kind, &before) != 0;
+		say(pb, "%s: %u clients", pb_kind_name(kind), pb->nclients[i]);
+		if (pb_run_proto(pb, kind, pb->nclients[i], false, r))
+			return -1;
+		bad |= verify(r);
+		r->k_ops = before.k_ops;
+		r->k_seconds = before.k_seconds;
+		r->k_cpu = before.k_cpu;
+		bad |= kernel_half(pb, kind, r) != 0;
+		(*n)++;
+	}
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "gw1-netns", required_argument, NULL, '1' },
+		{ "server-netns", required_argument, NULL, '0' },
+		{ "server-pid", required_argument, NULL, 'p' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "time", required_argument, NULL, 't' },
+		{ "flow", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb pb = { .seconds = 5, .do_auth = true, .do_assign = true,
+			 .nclients = { 1, 4, 16, 64 }, .nruns = 4 };
+	struct pb_run runs[2 * PB_MAX_RUNS];
+	const char *g1 = NULL, *s = NULL;
+	unsigned int maxn = 0;
+	char err[128], *end;
+	struct env e;
+	size_t i, n = 0;
+	int c, bad = 0;
+
+	while ((c = getopt_long(argc, argv, "s:c:t:f:jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (cpns_addr_parse(optarg, &pb.addr, &pb.addrlen, err,
+					    sizeof(err))) {
+				fprintf(stderr, "cpns-proto-bench: --server: %s\n", err);
+				return 2;
+			}
+			pb.server_str = optarg;
+			break;
+		case '1':
+			g1 = optarg;
+			break;
+		case '0':
+			s = optarg;
+			break;
+		case 'p':
+			pb.server_pid = (int)strtol(optarg, &end, 10);
+			if (*end || pb.server_pid <= 0) {
+				fprintf(stderr, "cpns-proto-bench: --server-pid: not a pid: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (parse_clients(&pb, optarg)) {
+				fprintf(stderr, "cpns-proto-bench: --clients: a comma-separated list of 1 to %d numbers of 1 to %d: %s\n",
+					PB_MAX_RUNS, PB_MAX_CLIENTS, optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			pb.seconds = strtod(optarg, &end);
+			if (*end || !(pb.seconds >= 0.1) || pb.seconds > 3600) {
+				fprintf(stderr, "cpns-proto-bench: --time: 0.1 to 3600 seconds: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'f':
+			pb.do_auth = !strcmp(optarg, "auth") || !strcmp(optarg, "both");
+			pb.do_assign = !strcmp(optarg, "assign") ||
+				       !strcmp(optarg, "both");
+			if (!pb.do_auth && !pb.do_assign) {
+				fprintf(stderr, "cpns-proto-bench: --flow: auth, assign or both: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			pb.json = true;
+			break;
+		case 'v':
+			pb.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !pb.server_str || !g1 || !s) {
+		fprintf(stderr, "cpns-proto-bench: %s\n", optind < argc ?
+			"unexpected arguments" :
+			"--server, --gw1-netns and --server-netns are required");
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < pb.nruns; i++)
+		if (pb.nclients[i] > maxn)
+			maxn = pb.nclients[i];
+
+	pb.g2 = cpns_open();
+	if (!pb.g2) {
+		fprintf(stderr, "cpns-proto-bench: cannot open the cpns family: %s%s\n",
+			strerror(errno), errno == ENOENT ?
+			" (is cpns.ko loaded? run tools/bench/proto)" : "");
+		return 1;
+	}
+	pb.g1 = open_in(g1);
+	pb.s = open_in(s);
+	pb.loop = cpns_loop_new();
+	if (!pb.g1 || !pb.s || !pb.loop) {
+		bad = 1;
+		goto out;
+	}
+	if (setup(&pb, maxn)) {
+		bad = 1;
+		goto out;
+	}
+	if (pb.do_auth)
+		bad |= series(&pb, PB_AUTH, runs, &n) != 0;
+	if (pb.do_assign)
+		bad |= series(&pb, PB_ASSIGN, runs, &n) != 0;
+	env_get(&e);
+	if (pb.json)
+		json(&e, &pb, runs, n);
+	else
+		table(&e, &pb, runs, n);
+out:
+	for (i = 0; i < pb.ndids; i++)
+		cpns_key_del_device(pb.g2, pb.dids[i]);
+	if (pb.have_seed)
+		cpns_key_del_seed(pb.g1, pb.sid);
+	if (pb.loop)
+		cpns_loop_free(pb.loop);
+	cpns_close(pb.s);
+	cpns_close(pb.g1);
+	cpns_close(pb.g2);
+	free(pb.dids);
+	free(pb.lat);
+	return bad;
+}
