@@ -1166,3 +1166,38 @@ int cpns_keys_walk(struct cpns_keys *keys, unsigned long *pos,
 	}
 	return 0;
 }
+
+int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid)
+{
+	struct cpns_key_info info;
+	unsigned long pos = 0;
+	key_serial_t serial;
+	int ret, count = 0;
+	struct key *key;
+
+	/*
+	 * A revocation record replaces each key with one of a new serial,
+	 * possibly higher: the walk meets it, revoked, and passes it by.
+	 */
+	while ((key = cpns_keys_next(keys, pos, &info))) {
+		pos = (unsigned long)info.serial;
+		if (info.kind != CPNS_KEY_DEVICE ||
+		    info.state == CPNS_STATE_REVOKED ||
+		    memcmp(info.id, sid, CPNS_SEED_ID_LEN) ||
+		    !cpns_key_listed(keys, key)) {
+			key_put(key);
+			continue;
+		}
+		ret = cpns_key_set_state(keys, key, CPNS_STATE_REVOKED,
+					 &serial);
+		key_put(key);
+		/* -ENOKEY, -EKEYREVOKED, -EKEYEXPIRED: gone meanwhile. */
+		if (ret == -ENOKEY || ret == -EKEYREVOKED ||
+		    ret == -EKEYEXPIRED)
+			continue;
+		if (ret)
+			return ret;
+		count++;
+	}
+	return count;
+}

@@ -229,6 +229,18 @@ int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
 		       enum cpns_state state, key_serial_t *serial);
 
 /**
+ * cpns_keys_revoke_devices() - revoke every Device Key of a seed
+ * @keys: the namespace's store
+ * @sid: the Seed ID: every Device ID begins with it
+ *
+ * Each valid cpns_device key of @keys whose Device ID begins with @sid
+ * and that is not yet a revocation record becomes one
+ * (cpns_key_set_state()). Process context.
+ * Return: how many were revoked, or the first negative errno.
+ */
+int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid);
+
+/**
  * cpns_key_info() - a snapshot of a key's public metadata
  * @key: a key of one of our types (else only @info->serial is set)
  * @info: out

@@ -224,6 +224,32 @@ static const struct nla_policy cpns_key_unwrap_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL },
 };
 
+static const struct nla_policy cpns_key_revoke_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+};
+
+static const struct nla_policy cpns_xfer_code_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, CPNS_KEY_SEED,
+					     CPNS_KEY_DEVICE),
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+};
+
+static const struct nla_policy cpns_xfer_pair_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_KEYREF_TYPE] = CPNS_POLICY_KEYREF,
+	[CPNS_A_KEYREF_DESC] = CPNS_POLICY_KEYREF,
+	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, CPNS_KEY_SEED,
+					     CPNS_KEY_DEVICE),
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_PEER_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_PAIR_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+};
+
 /* Helpers. */
 
 static void cpns_missing_msg(struct genl_info *info, int type)
@@ -618,30 +644,13 @@ static int cpns_nl_key_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/*
- * The key named by CPNS_A_SEED_ID or CPNS_A_DEVICE_ID (exactly one),
- * whatever its state (a revocation record too), and its metadata.
- */
-static struct key *cpns_req_key(struct cpns_req *req,
-				struct cpns_key_info *ki)
+/* Report why cpns_key_lookup() of the ID in @attr failed with @err. */
+static void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr,
+			      int err)
 {
-	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
-	struct nlattr *did = req->info->attrs[CPNS_A_DEVICE_ID];
 	struct netlink_ext_ack *extack = req->info->extack;
-	struct nlattr *attr = sid ?: did;
-	struct key *key;
 
-	if (!sid == !did) {
-		cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
-			  "give exactly one of CPNS_A_SEED_ID and CPNS_A_DEVICE_ID");
-		return ERR_PTR(-EINVAL);
-	}
-	key = cpns_key_lookup(&req->cn->keys,
-			      sid ? CPNS_KEY_SEED : CPNS_KEY_DEVICE,
-			      nla_data(attr), ki);
-	if (!IS_ERR(key))
-		return key;
-	switch (PTR_ERR(key)) {
+	switch (err) {
 	case -ENOKEY:
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "unknown ID: no key with this ID in this network namespace");
@@ -658,7 +667,31 @@ static struct key *cpns_req_key(struct cpns_req *req,
 		NL_SET_ERR_MSG_ATTR(extack, attr, "key lookup failed");
 		break;
 	}
-	req->fail = cpns_stats_reason(PTR_ERR(key));
+	req->fail = cpns_stats_reason(err);
+}
+
+/*
+ * The key named by CPNS_A_SEED_ID or CPNS_A_DEVICE_ID (exactly one),
+ * whatever its state (a revocation record too), and its metadata.
+ */
+static struct key *cpns_req_key(struct cpns_req *req,
+				struct cpns_key_info *ki)
+{
+	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
+	struct nlattr *did = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct nlattr *attr = sid ?: did;
+	struct key *key;
+
+	if (!sid == !did) {
+		cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+			  "give exactly one of CPNS_A_SEED_ID and CPNS_A_DEVICE_ID");
+		return ERR_PTR(-EINVAL);
+	}
+	key = cpns_key_lookup(&req->cn->keys,
+			      sid ? CPNS_KEY_SEED : CPNS_KEY_DEVICE,
+			      nla_data(attr), ki);
+	if (IS_ERR(key))
+		cpns_lookup_error(req, attr, PTR_ERR(key));
 	return key;
 }
 
@@ -1329,6 +1362,216 @@ static int cpns_cmd_seed_import(struct cpns_req *req)
 static int cpns_cmd_device_import(struct cpns_req *req)
 {
 	return cpns_import(req, CPNS_KEY_DEVICE, CPNS_A_DEVICE_ID);
+}
+
+/* Key lifecycle: revocation (Documentation/keys.rst). */
+
+/*
+ * A server's record of the revocation of a Device ID it holds no record
+ * for: only for a device of one of its own seeds.
+ */
+static int cpns_revoke_unrecorded(struct cpns_req *req, const u8 *did,
+				  key_serial_t *serial)
+{
+	struct cpns_key_info meta = {
+		.kind = CPNS_KEY_DEVICE,
+		.role = CPNS_ROLE_SERVER,
+		.state = CPNS_STATE_REVOKED,
+	};
+	struct cpns_key_info si;
+	struct key *seed;
+	int err;
+
+	seed = cpns_key_lookup(&req->cn->keys, CPNS_KEY_SEED, did, &si);
+	if (IS_ERR(seed) || si.role != CPNS_ROLE_SERVER) {
+		if (!IS_ERR(seed))
+			key_put(seed);
+		return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_NO_KEY,
+				      -ENOKEY,
+				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
+	}
+	key_put(seed);
+
+	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
+	err = cpns_key_store(&req->cn->keys, &meta, NULL, false, serial);
+	if (err)
+		return cpns_fail_attr(req, CPNS_A_DEVICE_ID,
+				      cpns_stats_reason(err), err,
+				      "could not record the revocation");
+	return 0;
+}
+
+static int cpns_cmd_key_revoke(struct cpns_req *req)
+{
+	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
+	struct nlattr *did = req->info->attrs[CPNS_A_DEVICE_ID];
+	struct nlattr *attr = sid ?: did;
+	enum cpns_key_kind kind = sid ? CPNS_KEY_SEED : CPNS_KEY_DEVICE;
+	struct cpns_keys *keys = &req->cn->keys;
+	struct cpns_key_info ki;
+	key_serial_t serial;
+	unsigned int closed;
+	struct sk_buff *msg;
+	struct key *key;
+	void *hdr;
+	int err;
+
+	if (!sid == !did)
+		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+				 "give exactly one of CPNS_A_SEED_ID and CPNS_A_DEVICE_ID");
+	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	key = cpns_key_lookup(keys, kind, nla_data(attr), &ki);
+	if (IS_ERR(key) && kind == CPNS_KEY_DEVICE &&
+	    PTR_ERR(key) != -EACCES) {
+		err = cpns_revoke_unrecorded(req, nla_data(attr), &serial);
+		if (err)
+			goto err_msg;
+	} else if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		cpns_lookup_error(req, attr, err);
+		goto err_msg;
+	} else {
+		err = cpns_key_set_state(keys, key, CPNS_STATE_REVOKED,
+					 &serial);
+		key_put(key);
+		if (err) {
+			err = cpns_fail_attr(req, sid ? CPNS_A_SEED_ID :
+						  CPNS_A_DEVICE_ID,
+					     cpns_stats_reason(err), err,
+					     "could not revoke the key (changed or removed meanwhile)");
+			goto err_msg;
+		}
+	}
+
+	/* Every device of a revoked seed goes with it. */
+	if (kind == CPNS_KEY_SEED) {
+		err = cpns_keys_revoke_devices(keys, nla_data(attr));
+		if (err < 0) {
+			err = cpns_fail(req, cpns_stats_reason(err), err,
+					"the seed is revoked, but revoking its Device Keys failed: try again");
+			goto err_msg;
+		}
+	}
+	closed = cpns_pending_revoke(&req->cn->pending, nla_data(attr),
+				     nla_len(attr));
+
+	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
+	    nla_put_u32(msg, CPNS_A_SESSION_COUNT, closed))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+
+err_msg:
+	nlmsg_free(msg);
+	return err;
+}
+
+/* Confirming a transfer (Documentation/xfer.rst). */
+
+/* The ID attribute that CPNS_A_KEY_KIND calls for, checked present. */
+static const u8 *cpns_req_kind_id(struct cpns_req *req,
+				  enum cpns_key_kind *kind)
+{
+	int type;
+
+	*kind = nla_get_u8(req->info->attrs[CPNS_A_KEY_KIND]);
+	type = *kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID : CPNS_A_DEVICE_ID;
+	if (!req->info->attrs[type]) {
+		cpns_missing_msg(req->info, type);
+		req->fail = CPNS_FAIL_INVALID;
+		return NULL;
+	}
+	return nla_data(req->info->attrs[type]);
+}
+
+static int cpns_cmd_xfer_code(struct cpns_req *req)
+{
+	struct cpns_pending *p = &req->cn->pending;
+	enum cpns_key_kind kind;
+	struct cpns_xfer *x;
+	struct cpns_obj *obj;
+	struct sk_buff *msg;
+	const u8 *id;
+	void *hdr;
+	u32 code;
+	int err;
+
+	id = cpns_req_kind_id(req, &kind);
+	if (!id)
+		return -EINVAL;
+	msg = cpns_reply_new(req, nla_total_size(sizeof(u32)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	obj = cpns_req_take(req, CPNS_OBJ_XFER);
+	if (IS_ERR(obj)) {
+		nlmsg_free(msg);
+		return PTR_ERR(obj);
+	}
+	x = container_of(obj, struct cpns_xfer, obj);
+	err = cpns_xfer_code(kind, id, x->secret,
+			     cpns_data(req, CPNS_A_PUBKEY), &code);
+	/* The key pair stays for the import. */
+	cpns_obj_restore(p, obj);
+	if (err) {
+		nlmsg_free(msg);
+		return cpns_xfer_error(req, err);
+	}
+	if (nla_put_u32(msg, CPNS_A_XFER_CODE, code))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
+}
+
+static int cpns_cmd_xfer_pair(struct cpns_req *req)
+{
+	struct nlattr *want = req->info->attrs[CPNS_A_PAIR_MAC];
+	u8 mac[CPNS_MAC_LEN];
+	enum cpns_key_kind kind;
+	struct sk_buff *msg;
+	unsigned int pklen;
+	const u8 *id;
+	u8 *pk;
+	void *hdr;
+	int err;
+
+	id = cpns_req_kind_id(req, &kind);
+	if (!id)
+		return -EINVAL;
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+
+	err = cpns_req_keyref(req, &pk, &pklen);
+	if (err)
+		goto err_msg;
+	err = cpns_xfer_pair_mac(pk, pklen, kind, id,
+				 cpns_data(req, CPNS_A_PUBKEY),
+				 cpns_data(req, CPNS_A_PEER_PUBKEY), mac);
+	kfree_sensitive(pk);
+	if (err) {
+		err = cpns_crypto_failed(req, err);
+		goto err_msg;
+	}
+	if (want) {
+		if (crypto_memneq(mac, nla_data(want), CPNS_MAC_LEN)) {
+			err = cpns_fail_attr(req, CPNS_A_PAIR_MAC,
+					     CPNS_FAIL_BAD_MAC, -EBADMSG,
+					     "pairing MAC mismatch: another pairing key, or the public keys or ID were changed");
+			goto err_msg;
+		}
+	} else if (nla_put(msg, CPNS_A_PAIR_MAC, CPNS_MAC_LEN, mac)) {
+		memzero_explicit(mac, sizeof(mac));
+		return cpns_reply_overflow(req, msg);
+	}
+	memzero_explicit(mac, sizeof(mac));
+	return cpns_reply_send(req, msg, hdr);
+
+err_msg:
+	memzero_explicit(mac, sizeof(mac));
+	nlmsg_free(msg);
+	return err;
 }
 
 /* Flow II: Device ID/Key assignment. */
@@ -2654,6 +2897,12 @@ static const struct cpns_handler cpns_handlers[__CPNS_CMD_MAX] = {
 		CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC } },
 	[CPNS_CMD_KEY_UNWRAP] = { cpns_cmd_key_unwrap, {
 		CPNS_A_BLOB, CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC } },
+	[CPNS_CMD_KEY_REVOKE] = { cpns_cmd_key_revoke },
+	[CPNS_CMD_XFER_CODE] = { cpns_cmd_xfer_code, {
+		CPNS_A_HANDLE, CPNS_A_KEY_KIND, CPNS_A_PUBKEY } },
+	[CPNS_CMD_XFER_PAIR] = { cpns_cmd_xfer_pair, {
+		CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC, CPNS_A_KEY_KIND,
+		CPNS_A_PUBKEY, CPNS_A_PEER_PUBKEY } },
 };
 
 static void cpns_wipe_attr(const struct nlattr *attr)
@@ -2761,6 +3010,9 @@ static const struct genl_ops cpns_genl_ops[] = {
 	CPNS_OP(CPNS_CMD_SESSION_DEL, cpns_session_del_policy),
 	CPNS_OP(CPNS_CMD_KEY_WRAP, cpns_key_wrap_policy),
 	CPNS_OP(CPNS_CMD_KEY_UNWRAP, cpns_key_unwrap_policy),
+	CPNS_OP(CPNS_CMD_KEY_REVOKE, cpns_key_revoke_policy),
+	CPNS_OP(CPNS_CMD_XFER_CODE, cpns_xfer_code_policy),
+	CPNS_OP(CPNS_CMD_XFER_PAIR, cpns_xfer_pair_policy),
 };
 
 /*

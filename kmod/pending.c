@@ -195,6 +195,60 @@ void cpns_pending_release(struct cpns_pending *p, u32 portid)
 	cpns_obj_free_list(p, &dead);
 }
 
+/* The Device ID of an a-flow or session, else NULL. */
+static const u8 *cpns_obj_did(struct cpns_obj *obj)
+{
+	switch (obj->type) {
+	case CPNS_OBJ_SESSION:
+		return container_of(obj, struct cpns_session, obj)->did;
+	case CPNS_OBJ_CLIENT_FLOW:
+	case CPNS_OBJ_SERVER_FLOW:
+		return container_of(obj, struct cpns_flow, obj)->did;
+	default:
+		return NULL;
+	}
+}
+
+unsigned int cpns_pending_revoke(struct cpns_pending *p, const u8 *id,
+				 unsigned int idlen)
+{
+	struct cpns_challenge *c;
+	unsigned int closed = 0;
+	struct hlist_node *tmp;
+	struct cpns_obj *obj;
+	unsigned long index;
+	const u8 *did;
+	LIST_HEAD(dead);
+	int bkt;
+
+	/* IDs are public: no need for a constant-time comparison. */
+	xa_lock(&p->objs);
+	xa_for_each(&p->objs, index, obj) {
+		did = cpns_obj_did(obj);
+		if (!did || memcmp(did, id, idlen))
+			continue;
+		if (obj->type == CPNS_OBJ_SESSION)
+			closed++;
+		__xa_erase(&p->objs, index);
+		list_add(&obj->gc, &dead);
+	}
+	xa_unlock(&p->objs);
+
+	if (idlen == CPNS_SEED_ID_LEN) {
+		spin_lock(&p->ch_lock);
+		hash_for_each_safe(p->challenges, bkt, tmp, c, node) {
+			if (memcmp(c->sid, id, idlen))
+				continue;
+			hash_del(&c->node);
+			cpns_challenge_free(p, c);
+		}
+		spin_unlock(&p->ch_lock);
+	}
+
+	cpns_obj_free_list(p, &dead);
+	return closed;
+}
+
 static void *cpns_obj_alloc(struct cpns_pending *p, enum cpns_obj_type type,
 			    size_t size)
 {

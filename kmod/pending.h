@@ -170,6 +170,22 @@ void cpns_pending_exit(struct cpns_pending *p);
 void cpns_pending_release(struct cpns_pending *p, u32 portid);
 
 /**
+ * cpns_pending_revoke() - end what a revoked key was used for
+ * @p: the namespace's table
+ * @id: a Device ID, or a Seed ID (then every device of that seed)
+ * @idlen: CPNS_DEVICE_ID_LEN or CPNS_SEED_ID_LEN
+ *
+ * Frees, whatever socket owns them, the a-flows and sessions of the
+ * device(s), and for a Seed ID the II-2 challenges of that seed. An
+ * object a request is using right now is not in view and stays; its
+ * next step finds the key revoked. Sessions still in use by a running
+ * request go when it drops them.
+ * Return: the number of sessions closed.
+ */
+unsigned int cpns_pending_revoke(struct cpns_pending *p, const u8 *id,
+				 unsigned int idlen);
+
+/**
  * cpns_xfer_alloc() - a new pending transfer key pair object
  * @p: the namespace's table
  *

@@ -26,6 +26,7 @@
 #define CPNS_X25519_LEN		CPNS_PUBKEY_LEN
 #define CPNS_LABEL_XFER_WRAP	"CPNS transfer wrap"
 #define CPNS_LABEL_XFER_CODE	"CPNS transfer code"
+#define CPNS_LABEL_XFER_PAIR	"CPNS transfer pair"
 #define CPNS_XFER_CODE_MOD	1000000
 
 /* What one end of a transfer knows after the exchange. */
@@ -276,4 +277,47 @@ out:
 err_key:
 	memzero_explicit(key, CPNS_KEY_LEN);
 	return ret;
+}
+
+int cpns_xfer_code(enum cpns_key_kind kind, const u8 *id,
+		   const u8 *my_secret, const u8 *peer_pub, u32 *code)
+{
+	unsigned int idlen = cpns_xfer_id_len(kind);
+	struct cpns_xfer_ctx *x;
+	int ret;
+
+	*code = 0;
+	if (!idlen)
+		return -EINVAL;
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	ret = cpns_x25519(my_secret, peer_pub, x->my_pub, x->shared);
+	if (!ret)
+		ret = cpns_xfer_derive(kind, id, idlen, peer_pub, x->my_pub, x);
+	if (!ret)
+		*code = x->code;
+	kfree_sensitive(x);
+	return ret;
+}
+
+int cpns_xfer_pair_mac(const u8 *pk, unsigned int pklen,
+		       enum cpns_key_kind kind, const u8 *id,
+		       const u8 *sender_pub, const u8 *receiver_pub, u8 *mac)
+{
+	unsigned int idlen = cpns_xfer_id_len(kind);
+	u8 k = kind;
+	const struct kvec fields[] = {
+		{ .iov_base = &k, .iov_len = 1 },
+		{ .iov_base = (void *)id, .iov_len = idlen },
+		{ .iov_base = (void *)sender_pub, .iov_len = CPNS_X25519_LEN },
+		{ .iov_base = (void *)receiver_pub, .iov_len = CPNS_X25519_LEN },
+	};
+
+	if (!idlen) {
+		memset(mac, 0, CPNS_MAC_LEN);
+		return -EINVAL;
+	}
+	return cpns_mac(pk, pklen, CPNS_LABEL_XFER_PAIR, fields,
+			ARRAY_SIZE(fields), mac);
 }

@@ -12,6 +12,13 @@
  *   wrapped = SEAL(wk, 0, [kind]_1 || id, secret)   (48 bytes)
  *
  * kind is enum cpns_key_kind; id is the Seed ID (8 bytes) or Device ID (16).
+ *
+ * Confirming the transfer (XFER_CODE, XFER_PAIR): the receiver computes
+ * the code before it imports anything, and both ends may prove knowledge
+ * of a pre-shared pairing key pk over the exchange:
+ *
+ *   pair   = MAC(pk, "CPNS transfer pair", [kind]_1, id, sender_public,
+ *                receiver_public)
  */
 #ifndef _CPNS_XFER_H
 #define _CPNS_XFER_H
@@ -74,5 +81,35 @@ int cpns_xfer_wrap(enum cpns_key_kind kind, const u8 *id,
 int cpns_xfer_unwrap(enum cpns_key_kind kind, const u8 *id,
 		     const u8 *my_secret, const u8 *peer_pub,
 		     const u8 *wrapped, u8 *key, u32 *code);
+
+/**
+ * cpns_xfer_code() - receiver side: the comparison code, before the import
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @id: Seed ID or Device ID
+ * @my_secret: the receiver's ephemeral secret
+ * @peer_pub: the sender's public key
+ * @code: out, the code cpns_xfer_unwrap() would give
+ *
+ * Return: 0, -EKEYREJECTED for a low-order @peer_pub, -EINVAL for an
+ * unknown @kind, or a negative errno.
+ */
+int cpns_xfer_code(enum cpns_key_kind kind, const u8 *id,
+		   const u8 *my_secret, const u8 *peer_pub, u32 *code);
+
+/**
+ * cpns_xfer_pair_mac() - the pairing MAC of a transfer
+ * @pk: the pre-shared pairing key
+ * @pklen: its length
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @id: Seed ID or Device ID
+ * @sender_pub: the sender's public key E
+ * @receiver_pub: the receiver's public key R
+ * @mac: out, CPNS_MAC_LEN bytes
+ *
+ * Return: 0, -EINVAL for an unknown @kind, or a negative errno.
+ */
+int cpns_xfer_pair_mac(const u8 *pk, unsigned int pklen,
+		       enum cpns_key_kind kind, const u8 *id,
+		       const u8 *sender_pub, const u8 *receiver_pub, u8 *mac);
 
 #endif /* _CPNS_XFER_H */

@@ -185,6 +185,12 @@ def xfer_unwrap(kind, ident, receiver_secret, sender_public, wrapped):
     return open_(wk, 0, bytes([kind]) + ident, wrapped), code
 
 
+def pair_mac(pair_key, kind, ident, sender_public, receiver_public):
+    """XFER_PAIR: MAC(pk, "CPNS transfer pair", [kind]_1, id, E, R)."""
+    return mac(pair_key, 'CPNS transfer pair', bytes([kind]), ident,
+               sender_public, receiver_public)
+
+
 def det(label, n):
     """Deterministic test bytes: SHA-256 of a label, cut to n bytes."""
     out = b''
@@ -226,6 +232,8 @@ def xfer_vectors():
         spub, wrapped, code, shared, wk = xfer_wrap(kind, ident, ss, rpub, key)
         back, code2 = xfer_unwrap(kind, ident, rs, spub, wrapped)
         assert back == key and code2 == code
+        pk = det(name + ' pair key', 32)
+        pmac = pair_mac(pk, kind, ident, spub, rpub)
         vectors.append({
             'inputs': {
                 'kind': KIND_NAMES[kind],
@@ -233,12 +241,14 @@ def xfer_vectors():
                 'sender_secret': ss.hex(),
                 'receiver_secret': rs.hex(),
                 'key': key.hex(),
+                'pair_key': pk.hex(),
             },
             'outputs': {
                 'sender_public': spub.hex(),
                 'receiver_public': rpub.hex(),
                 'wrapped': wrapped.hex(),
                 'code': code,
+                'pair_mac': pmac.hex(),
             },
             'intermediate': {
                 'shared': shared.hex(),
@@ -273,6 +283,17 @@ def self_check_xfer(doc):
             bad += 1
         except Exception:
             pass
+    pk = bytes.fromhex(v['inputs']['pair_key'])
+    rpub = bytes.fromhex(v['outputs']['receiver_public'])
+    want = v['outputs']['pair_mac']
+    for what, args in (
+            ('swapped keys', (pk, kind, ident, rpub, spub)),
+            ('other kind', (pk, 3 - kind, ident, spub, rpub)),
+            ('other pairing key', (bytes([pk[0] ^ 1]) + pk[1:], kind, ident,
+                                   spub, rpub))):
+        if pair_mac(*args).hex() == want:
+            log(f'xfer: pair MAC unchanged with {what}')
+            bad += 1
     try:
         x25519(rs, bytes(32))
         log('xfer: low-order public key accepted')

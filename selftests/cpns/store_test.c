@@ -7,7 +7,11 @@
  * unsupported type, an ID already present, an expired key) fails and adds
  * no key; and every vector of Documentation/store-vectors.json (made by
  * tools/store-vectors.py, independent of the module) unwraps into a key
- * that gives the profile's known answers.
+ * that gives the profile's known answers. KEY_REVOKE: a revoked key (and
+ * every device of a revoked seed) is refused at every step, its sessions
+ * close, and the revocation survives storage; an expired key is refused.
+ * XFER_CODE gives the import's code before the import; XFER_PAIR's MAC
+ * matches between ends and Documentation/xfer-vectors.json.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -524,6 +528,321 @@ TEST_F(vectors, unwrap_each)
 	unwrap_vector(_metadata, &d->g1, &self->v[4], 4);
 	ASSERT_EQ(0, cpns_key_del_device(d->g1.nl, self->v[4].id));
 	unwrap_vector(_metadata, &d->g1, &self->v[5], 5);
+}
+
+/* ---- KEY_REVOKE --------------------------------------------------------- */
+
+FIXTURE(revoke) {
+	struct fl_ctx c;
+};
+
+FIXTURE_SETUP(revoke)
+{
+	ASSERT_EQ(0, fl_open(&self->c, NULL, false));
+	ASSERT_LT(0, add_random_key("user", KEK_DESC, 32));
+}
+
+FIXTURE_TEARDOWN(revoke)
+{
+	fl_close(&self->c);
+}
+
+static uint64_t key_invalid_count(struct __test_metadata *_metadata,
+				  const struct fl_host *h)
+{
+	struct cpns_stats st;
+
+	EXPECT_EQ(0, cpns_get_stats(h->nl, &st));
+	return st.fail[CPNS_FAIL_KEY_INVALID].count;
+}
+
+/* GW2 revokes its Device Key: its session closes, a-0 is refused, and the
+ * revocation survives a wrap/unwrap round trip.
+ */
+TEST_F(revoke, device_on_gw2)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t blob[CPNS_MAX_BLOB], out[64], nc[CPNS_NONCE_LEN];
+	uint32_t closed = 0, h;
+	int32_t serial;
+	uint64_t seq, fails;
+	size_t len, outlen = sizeof(out);
+
+	ASSERT_EQ(0, fl_run_all(c));
+	fails = key_invalid_count(_metadata, &c->g2);
+	ASSERT_EQ(0, cpns_key_revoke(c->g2.nl, CPNS_KEY_DEVICE, c->did,
+				     &serial, &closed))
+		TH_LOG("%s", cpns_last_error(c->g2.nl));
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(0, fl_check_key(&c->g2, c->did, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_GW2, CPNS_STATE_REVOKED));
+	EXPECT_EQ(-ENOENT, cpns_seal(c->g2.nl, c->hg, NULL, 0, "x", 1, &seq,
+				     out, &outlen));
+	EXPECT_EQ(-EKEYREVOKED, cpns_auth_begin(c->g2.nl, c->did, &h, nc))
+		TH_LOG("%s", cpns_last_error(c->g2.nl));
+	EXPECT_LT(fails, key_invalid_count(_metadata, &c->g2));
+	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
+	/* Revoking again changes nothing. */
+	EXPECT_EQ(0, cpns_key_revoke(c->g2.nl, CPNS_KEY_DEVICE, c->did, NULL,
+				     &closed));
+	EXPECT_EQ(0, closed);
+
+	ASSERT_EQ(0, cpns_key_wrap(c->g2.nl, CPNS_KEY_DEVICE, c->did, &kek,
+				   NULL, 0, blob, &len))
+		TH_LOG("%s", cpns_last_error(c->g2.nl));
+	ASSERT_EQ(0, cpns_key_del_device(c->g2.nl, c->did));
+	ASSERT_EQ(0, cpns_key_unwrap(c->g2.nl, blob, len, &kek, NULL, 0, NULL))
+		TH_LOG("%s", cpns_last_error(c->g2.nl));
+	EXPECT_EQ(0, fl_check_key(&c->g2, c->did, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_GW2, CPNS_STATE_REVOKED));
+	EXPECT_EQ(-EKEYREVOKED, cpns_auth_begin(c->g2.nl, c->did, &h, nc));
+}
+
+/* The server revokes a device: its session closes and a-0 is refused. */
+TEST_F(revoke, device_on_server)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t out[64], other[CPNS_DEVICE_ID_LEN];
+	uint8_t unknown[CPNS_DEVICE_ID_LEN] = { 0xee };
+	size_t outlen = sizeof(out);
+	uint32_t closed = 0;
+	int32_t serial;
+	uint64_t seq;
+
+	ASSERT_EQ(0, fl_run_all(c));
+	ASSERT_EQ(0, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, c->did,
+				     &serial, &closed))
+		TH_LOG("%s", cpns_last_error(c->s.nl));
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(-ENOENT, cpns_seal(c->s.nl, c->hs, NULL, 0, "x", 1, &seq,
+				     out, &outlen));
+	EXPECT_EQ(0, fl_check_key(&c->s, c->did, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
+
+	/* A device of this server's seed it holds no record of. */
+	memcpy(other, c->did, CPNS_DEVICE_ID_LEN);
+	other[CPNS_DEVICE_ID_LEN - 1] ^= 0x5a;
+	ASSERT_EQ(0, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, other, &serial,
+				     &closed))
+		TH_LOG("%s", cpns_last_error(c->s.nl));
+	EXPECT_EQ(0, fl_check_key(&c->s, other, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	/* Not of any seed here: refused, nothing recorded. */
+	EXPECT_EQ(-ENOKEY, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, unknown,
+					   NULL, NULL));
+	EXPECT_EQ(0, fl_find_key(&c->s, unknown, CPNS_DEVICE_ID_LEN, NULL));
+}
+
+/* Revoking a server's seed revokes its devices and stops every step. */
+TEST_F(revoke, seed_on_server)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t pub[CPNS_PUBKEY_LEN] = { 9 }, spub[CPNS_PUBKEY_LEN];
+	uint8_t w[CPNS_WRAPPED_LEN], out[64];
+	size_t outlen = sizeof(out);
+	uint32_t closed = 0, code;
+	uint64_t seq;
+
+	ASSERT_EQ(0, fl_run_all(c));
+	ASSERT_EQ(0, cpns_key_revoke(c->s.nl, CPNS_KEY_SEED, c->sid, NULL,
+				     &closed))
+		TH_LOG("%s", cpns_last_error(c->s.nl));
+	EXPECT_EQ(1, closed);
+	EXPECT_EQ(-ENOENT, cpns_seal(c->s.nl, c->hs, NULL, 0, "x", 1, &seq,
+				     out, &outlen));
+	EXPECT_EQ(0, fl_check_key(&c->s, c->sid, CPNS_SEED_ID_LEN,
+				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	/* The re-keyed device record went with it. */
+	EXPECT_EQ(0, fl_check_key(&c->s, c->did, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
+	EXPECT_EQ(-EKEYREVOKED, fl_assign_derive(c));
+	EXPECT_EQ(-EKEYREVOKED, cpns_seed_export(c->s.nl, c->sid, pub, spub, w,
+						 &code));
+}
+
+/* On GW1: the seed and its Device Keys, II-1 and II-9 refused. */
+TEST_F(revoke, seed_on_gw1)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t n1[CPNS_NONCE_LEN], mac[CPNS_MAC_LEN];
+
+	ASSERT_EQ(0, fl_seed_new(c));
+	ASSERT_EQ(0, fl_seed_xfer(c));
+	ASSERT_EQ(0, fl_assign_derive(c));
+	ASSERT_EQ(0, fl_assign_confirm(c));
+	ASSERT_EQ(0, cpns_key_revoke(c->g1.nl, CPNS_KEY_SEED, c->sid, NULL,
+				     NULL))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(0, fl_check_key(&c->g1, c->did, CPNS_DEVICE_ID_LEN,
+				  CPNS_ROLE_GW1, CPNS_STATE_REVOKED));
+	EXPECT_EQ(-EKEYREVOKED, cpns_assign_request(c->g1.nl, c->sid, n1, mac))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(-EKEYREVOKED, fl_device_xfer(c));
+	/* The server's seed is untouched. */
+	EXPECT_EQ(0, fl_check_key(&c->s, c->sid, CPNS_SEED_ID_LEN,
+				  CPNS_ROLE_SERVER, CPNS_STATE_ACTIVE));
+}
+
+/* A Device Key that reached its lifetime is refused, then reaped. */
+TEST_F(revoke, expired_device_key)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t rpub[CPNS_PUBKEY_LEN], spub[CPNS_PUBKEY_LEN];
+	uint8_t w[CPNS_WRAPPED_LEN], nc[CPNS_NONCE_LEN];
+	uint32_t h, code, code2;
+	int32_t serial;
+	int e;
+
+	ASSERT_EQ(0, fl_seed_new(c));
+	ASSERT_EQ(0, fl_seed_xfer(c));
+	ASSERT_EQ(0, fl_assign_derive(c));
+	ASSERT_EQ(0, fl_assign_confirm(c));
+	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, rpub));
+	ASSERT_EQ(0, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+					&code));
+	ASSERT_EQ(0, cpns_device_import(c->g2.nl, h, c->did, spub, w, 2,
+					&serial, &code2));
+	sleep(3);
+	e = cpns_auth_begin(c->g2.nl, c->did, &h, nc);
+	/* EKEYEXPIRED until the keyring GC unlinks it, then ENOKEY. */
+	EXPECT_TRUE(e == -EKEYEXPIRED || e == -ENOKEY)
+		TH_LOG("AUTH_BEGIN: %d %s", e, cpns_last_error(c->g2.nl));
+}
+
+/* ---- XFER_CODE, XFER_PAIR ----------------------------------------------- */
+
+FIXTURE(confirm) {
+	struct fl_ctx c;
+};
+
+FIXTURE_SETUP(confirm)
+{
+	ASSERT_EQ(0, fl_open(&self->c, NULL, false));
+}
+
+FIXTURE_TEARDOWN(confirm)
+{
+	fl_close(&self->c);
+}
+
+/* The receiver's code before the import is the code the import gives. */
+TEST_F(confirm, code_before_import)
+{
+	struct fl_ctx *c = &self->c;
+	uint8_t rpub[CPNS_PUBKEY_LEN], spub[CPNS_PUBKEY_LEN];
+	uint8_t other[CPNS_PUBKEY_LEN], w[CPNS_WRAPPED_LEN];
+	uint32_t h, code_s, code_pre, code_imp, code_other;
+	uint8_t zero[CPNS_PUBKEY_LEN] = { 0 };
+	int32_t serial;
+
+	ASSERT_EQ(0, fl_seed_new(c));
+	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, rpub));
+	ASSERT_EQ(0, cpns_seed_export(c->s.nl, c->sid, rpub, spub, w,
+				      &code_s));
+	ASSERT_EQ(0, cpns_xfer_code(c->g1.nl, h, CPNS_KEY_SEED, c->sid, spub,
+				    &code_pre))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(code_s, code_pre);
+	/* Another sender key gives another code; a low-order one none. */
+	memcpy(other, spub, sizeof(other));
+	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &code_other, other));
+	ASSERT_EQ(0, cpns_xfer_code(c->g1.nl, h, CPNS_KEY_SEED, c->sid, other,
+				    &code_other));
+	EXPECT_NE(code_s, code_other);
+	EXPECT_EQ(-EKEYREJECTED, cpns_xfer_code(c->g1.nl, h, CPNS_KEY_SEED,
+						c->sid, zero, &code_other));
+	/* The handle was not consumed. */
+	ASSERT_EQ(0, cpns_seed_import(c->g1.nl, h, c->sid, spub, w, 0, &serial,
+				      &code_imp))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(code_s, code_imp);
+	/* Now it is. */
+	EXPECT_EQ(-ENOENT, cpns_xfer_code(c->g1.nl, h, CPNS_KEY_SEED, c->sid,
+					  spub, &code_pre));
+}
+
+/* Both ends compute the same pairing MAC; another key or value fails. */
+TEST_F(confirm, pair)
+{
+	struct fl_ctx *c = &self->c;
+	const struct cpns_keyref pk = { "user", "cpns-test:pair" };
+	const struct cpns_keyref other = { "user", "cpns-test:pair2" };
+	const struct cpns_keyref missing = { "user", "cpns-test:nopair" };
+	uint8_t e[CPNS_PUBKEY_LEN], r[CPNS_PUBKEY_LEN], mac[CPNS_MAC_LEN];
+	uint8_t did[CPNS_DEVICE_ID_LEN] = { 1, 2, 3 };
+	uint32_t h;
+
+	ASSERT_LT(0, add_random_key("user", "cpns-test:pair", 32));
+	ASSERT_LT(0, add_random_key("user", "cpns-test:pair2", 32));
+	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, e));
+	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, r));
+
+	ASSERT_EQ(0, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
+				    NULL, mac))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(0, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
+				    mac, NULL))
+		TH_LOG("%s", cpns_last_error(c->g2.nl));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &other, CPNS_KEY_DEVICE,
+					   did, e, r, mac, NULL));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE,
+					   did, r, e, mac, NULL));
+	did[15] ^= 1;
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE,
+					   did, e, r, mac, NULL));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_SEED, did,
+					   e, r, mac, NULL));
+	EXPECT_EQ(-ENOKEY, cpns_xfer_pair(c->g2.nl, &missing, CPNS_KEY_DEVICE,
+					  did, e, r, mac, NULL));
+}
+
+/* xfer-vectors.json: pair_mac and code of each vector, in the kernel. */
+TEST_F(confirm, vectors)
+{
+	const char *dir = getenv("CPNS_SELFTEST_DIR");
+	const struct cpns_keyref pk = { "user", "cpns-test:pairvec" };
+	json_object *doc, *arr;
+	char path[4096];
+	int i, n;
+
+	snprintf(path, sizeof(path), "%s/../../Documentation/xfer-vectors.json",
+		 dir ? dir : ".");
+	doc = json_object_from_file(path);
+	ASSERT_NE(NULL, doc);
+	ASSERT_TRUE(json_object_object_get_ex(doc, "vectors", &arr));
+	n = json_object_array_length(arr);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i), *in, *out;
+		uint8_t key[32], id[CPNS_DEVICE_ID_LEN], e[32], r[32];
+		uint8_t want[CPNS_MAC_LEN], got[CPNS_MAC_LEN];
+		unsigned int kind;
+		ssize_t idlen;
+
+		ASSERT_TRUE(json_object_object_get_ex(v, "inputs", &in));
+		ASSERT_TRUE(json_object_object_get_ex(v, "outputs", &out));
+		kind = strcmp(jstr(in, "kind"), "seed") ? CPNS_KEY_DEVICE :
+							  CPNS_KEY_SEED;
+		ASSERT_EQ(0, tu_unhex(jstr(in, "pair_key"), key, sizeof(key)));
+		idlen = cpns_hex_decode_var(id, sizeof(id), jstr(in, "id"));
+		ASSERT_LT(0, idlen);
+		ASSERT_EQ(0, tu_unhex(jstr(out, "sender_public"), e, 32));
+		ASSERT_EQ(0, tu_unhex(jstr(out, "receiver_public"), r, 32));
+		ASSERT_EQ(0, tu_unhex(jstr(out, "pair_mac"), want,
+				      sizeof(want)));
+		ASSERT_LT(0, add_key("user", "cpns-test:pairvec", key,
+				     sizeof(key)));
+		ASSERT_EQ(0, cpns_xfer_pair(self->c.g1.nl, &pk, kind, id, e, r,
+					    NULL, got))
+			TH_LOG("%s", cpns_last_error(self->c.g1.nl));
+		EXPECT_EQ(0, memcmp(want, got, sizeof(want)))
+			TH_LOG("vector %d: pair_mac differs", i);
+		EXPECT_EQ(0, cpns_xfer_pair(self->c.g2.nl, &pk, kind, id, e, r,
+					    want, NULL));
+	}
+	json_object_put(doc);
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,9 @@
 #include "internal.h"
 #include "keyops.h"
 
+#define CALL(nl, cmd, p, w) \
+	cpns__call(nl, cmd, p, CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w))
+
 /* The ID attribute and length of a key kind; 0 for an unknown kind. */
 static size_t id_attr(unsigned int kind, uint16_t *type)
 {
@@ -197,5 +200,119 @@ int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
 				  "the kernel's reply to KEY_UNWRAP is incomplete");
 	if (out)
 		*out = o.u;
+	return 0;
+}
+
+int cpns_key_revoke(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
+		    int32_t *serial, uint32_t *closed)
+{
+	int32_t s;
+	uint32_t c;
+	uint16_t idtype;
+	size_t idlen = id_attr(kind, &idtype);
+	int ret;
+
+	if (!idlen)
+		return bad_kind(nl, kind);
+	{
+		const struct cpns_put p[] = { { idtype, id, idlen } };
+		const struct cpns_want w[] = {
+			{ CPNS_A_KEY_SERIAL, &s, 4 },
+			{ CPNS_A_SESSION_COUNT, &c, 4 },
+		};
+
+		ret = CALL(nl, CPNS_CMD_KEY_REVOKE, p, w);
+	}
+	if (ret)
+		return ret;
+	if (serial)
+		*serial = s;
+	if (closed)
+		*closed = c;
+	return 0;
+}
+
+int cpns_xfer_code(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
+		   const uint8_t *id, const uint8_t sender_pub[CPNS_PUBKEY_LEN],
+		   uint32_t *code)
+{
+	uint8_t k = (uint8_t)kind;
+	uint16_t idtype;
+	size_t idlen = id_attr(kind, &idtype);
+
+	if (!idlen)
+		return bad_kind(nl, kind);
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_HANDLE, &handle, 4 },
+			{ CPNS_A_KEY_KIND, &k, 1 },
+			{ idtype, id, idlen },
+			{ CPNS_A_PUBKEY, sender_pub, CPNS_PUBKEY_LEN },
+		};
+		const struct cpns_want w[] = {
+			{ CPNS_A_XFER_CODE, code, 4 },
+		};
+
+		return CALL(nl, CPNS_CMD_XFER_CODE, p, w);
+	}
+}
+
+struct pair_out {
+	uint8_t *mac;
+	bool got;
+};
+
+static int pair_reply(const struct cpns_reply *r, void *arg)
+{
+	struct pair_out *o = arg;
+
+	if (!o->mac)
+		return 0;
+	if (cpns_reply_copy(r, CPNS_A_PAIR_MAC, o->mac, CPNS_MAC_LEN))
+		return -EBADMSG;
+	o->got = true;
+	return 0;
+}
+
+int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
+		   unsigned int kind, const uint8_t *id,
+		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t *mac_in, uint8_t *mac_out)
+{
+	struct pair_out o = { .mac = mac_in ? NULL : mac_out };
+	uint8_t k = (uint8_t)kind;
+	uint16_t idtype;
+	size_t idlen = id_attr(kind, &idtype);
+	int ret;
+
+	if (!idlen)
+		return bad_kind(nl, kind);
+	if (!mac_in && !mac_out)
+		return cpns__fail(nl, -EINVAL, "no MAC to check and none wanted");
+	ret = check_keyref(nl, pair_key);
+	if (ret)
+		return ret;
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_KEYREF_TYPE, pair_key->type,
+			  strlen(pair_key->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, pair_key->desc,
+			  strlen(pair_key->desc) + 1 },
+			{ CPNS_A_KEY_KIND, &k, 1 },
+			{ idtype, id, idlen },
+			{ CPNS_A_PUBKEY, sender_pub, CPNS_PUBKEY_LEN },
+			{ CPNS_A_PEER_PUBKEY, receiver_pub, CPNS_PUBKEY_LEN },
+			{ CPNS_A_PAIR_MAC, mac_in, CPNS_MAC_LEN },
+		};
+
+		ret = send_req(nl, CPNS_CMD_XFER_PAIR, p, CPNS_ARRAY_SIZE(p),
+			       pair_reply, &o);
+	}
+	if (ret)
+		return ret;
+	if (o.mac && !o.got)
+		return cpns__fail(nl, -EBADMSG,
+				  "the kernel's reply to XFER_PAIR lacks the MAC");
 	return 0;
 }

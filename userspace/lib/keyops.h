@@ -58,6 +58,38 @@ int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
 		    const struct cpns_keyref *kek, const void *label,
 		    size_t label_len, struct cpns_unwrapped *out);
 
+/*
+ * CPNS_CMD_KEY_REVOKE: mark the seed or Device Key revoked (on a server,
+ * record the revocation of a Device ID it holds no record for; revoking
+ * a server's seed revokes every device of it) and close the namespace's
+ * sessions of the device(s). *serial: the revocation record's key;
+ * *closed: sessions closed. Either may be NULL.
+ */
+int cpns_key_revoke(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
+		    int32_t *serial, uint32_t *closed);
+
+/*
+ * CPNS_CMD_XFER_CODE: the receiver's six-digit comparison code for the
+ * sender's public key sender_pub, computed with the key pair of handle
+ * (from XFER_NEW, not consumed) before anything is imported.
+ */
+int cpns_xfer_code(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
+		   const uint8_t *id, const uint8_t sender_pub[CPNS_PUBKEY_LEN],
+		   uint32_t *code);
+
+/*
+ * CPNS_CMD_XFER_PAIR: MAC(pairing key, "CPNS transfer pair",
+ * [kind]_1 || id || sender_pub || receiver_pub), keyed by the pre-shared
+ * key pair_key. With mac_in NULL, the MAC is computed into mac_out; with
+ * mac_in, the kernel compares it (constant time) and fails with -EBADMSG
+ * on a mismatch (mac_out may then be NULL).
+ */
+int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
+		   unsigned int kind, const uint8_t *id,
+		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t *mac_in, uint8_t *mac_out);
+
 #ifdef __cplusplus
 }
 #endif

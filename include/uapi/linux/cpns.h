@@ -112,20 +112,25 @@
  *	%CPNS_A_CLIENT_MAC.
  * @CPNS_CMD_AUTH_SERVER: server, a-2 and a-3. R %CPNS_A_HANDLE,
  *	%CPNS_A_CLIENT_MAC. On success the handle names an established
- *	session. Reply %CPNS_A_SERVER_MAC and, when the flow re-keyed, the
- *	new record's %CPNS_A_KEY_SERIAL and %CPNS_A_GENERATION (to be stored
- *	before a-3 is sent). A wrong code ends the flow.
+ *	session. Reply %CPNS_A_SERVER_MAC, %CPNS_A_GENERATION (of the key
+ *	the session comes from) and, when the flow re-keyed (record stored,
+ *	%CPNS_STATE_UNCONFIRMED: to be persisted before a-3 is sent) or
+ *	confirmed an unconfirmed record (%CPNS_STATE_ACTIVE), the record's
+ *	%CPNS_A_KEY_SERIAL and %CPNS_A_STATE. A wrong code ends the flow.
  * @CPNS_CMD_AUTH_FINISH: GW2, a-4. R %CPNS_A_HANDLE, %CPNS_A_SERVER_MAC.
- *	On success the handle names an established session; when the flow
- *	re-keyed, the Device Key has been replaced and the reply carries its
- *	%CPNS_A_KEY_SERIAL and %CPNS_A_GENERATION. A wrong code ends the flow.
+ *	On success the handle names an established session. Reply
+ *	%CPNS_A_GENERATION (of the Device Key now held) and, when the flow
+ *	re-keyed, the %CPNS_A_KEY_SERIAL of the new Device Key that replaced
+ *	the old one (to be persisted before the first SEAL). A wrong code
+ *	ends the flow.
  * @CPNS_CMD_SEAL: R %CPNS_A_HANDLE, %CPNS_A_DATA (plaintext); O %CPNS_A_AAD.
  *	Reply %CPNS_A_SEQ, %CPNS_A_DATA (ciphertext || tag).
  * @CPNS_CMD_OPEN: R %CPNS_A_HANDLE, %CPNS_A_SEQ, %CPNS_A_DATA; O
  *	%CPNS_A_AAD. Reply %CPNS_A_DATA (plaintext) and, on a server, when
- *	this record was the first one under a re-keyed Device Key,
- *	%CPNS_A_STATE (%CPNS_STATE_ACTIVE: the record is confirmed). A sequence number below
- *	the next expected one is refused with EALREADY.
+ *	this message was the first one under a re-keyed Device Key,
+ *	%CPNS_A_KEY_SERIAL and %CPNS_A_STATE (%CPNS_STATE_ACTIVE: the
+ *	device record is confirmed). A sequence number below the next
+ *	expected one is refused with EALREADY.
  * @CPNS_CMD_SESSION_DEL: R %CPNS_A_HANDLE; ends a pending flow or session.
  *
  * Key lifecycle (Documentation/store.rst, Documentation/rekey.rst):
@@ -190,9 +195,9 @@ enum cpns_cmd {
 
 	CPNS_CMD_KEY_WRAP,
 	CPNS_CMD_KEY_UNWRAP,
-	/* To come, in this order: KEY_REVOKE, XFER_CODE, XFER_PAIR
-	 * (documented above).
-	 */
+	CPNS_CMD_KEY_REVOKE,
+	CPNS_CMD_XFER_CODE,
+	CPNS_CMD_XFER_PAIR,
 
 	__CPNS_CMD_MAX
 };
