@@ -443,7 +443,7 @@ void nf_mutate(struct nf_rng *rng, struct nf_req *r, int n)
 		case 8:	/* random nesting: wrap one in a nest */
 			if (nla) {
 				uint16_t l = nla->nla_len;
-				uint8_t *copy = malloc(l);
+				uint8_t *copy = calloc(1, NLA_ALIGN(l));
 				size_t o;
 
 				if (!copy)

@@ -357,6 +357,8 @@ static void *worker_main(void *arg)
 		free(w->sock[i].rbuf);
 	}
 	nf_buf_free(&r.b);
+	nf_flow_free(w->flow[0]);
+	nf_flow_free(w->flow[1]);
 	atomic_store(&w->done, true);
 	return NULL;
 }

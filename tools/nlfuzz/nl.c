@@ -120,10 +120,12 @@ size_t nf_nest_start(struct nf_buf *b, uint16_t type)
 
 void nf_nest_end(struct nf_buf *b, size_t off)
 {
-	struct nlattr *nla = (struct nlattr *)(b->p + off);
+	/* after a mutation's odd bytes the nest may be unaligned */
+	uint16_t len = (uint16_t)(b->len - off);
 
 	if (off + NLA_HDRLEN <= b->len)
-		nla->nla_len = (uint16_t)(b->len - off);
+		memcpy(b->p + off + offsetof(struct nlattr, nla_len), &len,
+		       sizeof(len));
 }
 
 void nf_req_begin(struct nf_req *r, uint16_t family, uint8_t cmd,

@@ -55,8 +55,12 @@ static uint64_t u64_of(const struct nf_attr *a)
 
 	if (a && a->len == 8)
 		memcpy(&v, a->data, 8);
-	else if (a && a->len == 4)
-		v = *(const uint32_t *)(const void *)a->data;
+	else if (a && a->len == 4) {
+		uint32_t v32;
+
+		memcpy(&v32, a->data, 4);
+		v = v32;
+	}
 	else if (a && a->len == 1)
 		v = a->data[0];
 	return v;
@@ -476,8 +480,12 @@ out:
 		free(c->obs[i].rbuf);
 	}
 	nf_buf_free(&c->req.b);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		free(c->last[i]);
+		free(w->sock[i].rbuf);
+	}
+	nf_flow_free(w->flow[0]);
+	nf_flow_free(w->flow[1]);
 	free(c->next);
 	free(c);
 	return NULL;
