@@ -29,6 +29,11 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_SEAL] = "seal",
 	[CPNS_CMD_OPEN] = "open",
 	[CPNS_CMD_SESSION_DEL] = "session_del",
+	[CPNS_CMD_KEY_WRAP] = "key_wrap",
+	[CPNS_CMD_KEY_UNWRAP] = "key_unwrap",
+	[CPNS_CMD_KEY_REVOKE] = "key_revoke",
+	[CPNS_CMD_XFER_CODE] = "xfer_code",
+	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 };
 
 static const char *const fail_names[] = {
@@ -103,6 +108,13 @@ static const char *const attr_names[] = {
 	[CPNS_A_KAT_SESSION_KEY_C2S] = "kat_session_key_c2s",
 	[CPNS_A_KAT_SESSION_KEY_S2C] = "kat_session_key_s2c",
 	[CPNS_A_KAT_AEAD] = "kat_aead",
+	[CPNS_A_KEYREF_TYPE] = "keyref_type",
+	[CPNS_A_KEYREF_DESC] = "keyref_desc",
+	[CPNS_A_BLOB] = "blob",
+	[CPNS_A_LABEL] = "label",
+	[CPNS_A_GENERATION] = "generation",
+	[CPNS_A_PEER_PUBKEY] = "peer_pubkey",
+	[CPNS_A_PAIR_MAC] = "pair_mac",
 };
 
 const char *cpns_cmd_name(unsigned int cmd)
