@@ -20,6 +20,7 @@
 #define OPT_TIMEOUT	(1u << 1)
 #define OPT_SEED	(1u << 2)
 #define OPT_DEVICE	(1u << 3)
+#define OPT_STORE	(1u << 5)
 #define OPT_CONTROL	(1u << 4)
 
 #define MAX_ARGS	8
@@ -31,6 +32,7 @@ struct opts {
 	uint32_t timeout;
 	const char *seed;
 	const char *device;
+	const char *store;
 	const char *control;		/* --control: a cpns-gwd socket */
 	int nargs;
 	const char *args[MAX_ARGS];
@@ -94,6 +96,12 @@ int cmd_assign_challenge(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_derive(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_confirm(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_verify(const struct cmd *cmd, const struct opts *o);
+
+/* store.c */
+int cmd_revoke_device(const struct cmd *cmd, const struct opts *o);
+int cmd_revoke_seed(const struct cmd *cmd, const struct opts *o);
+int cmd_store_show(const struct cmd *cmd, const struct opts *o);
+int cmd_store_check(const struct cmd *cmd, const struct opts *o);
 
 /* pair.c */
 int cmd_pair_list(const struct cmd *cmd, const struct opts *o);

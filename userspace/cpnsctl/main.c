@@ -78,6 +78,40 @@ static const struct cmd pair_cmds[] = {
 	{ .name = NULL }
 };
 
+static const struct cmd revoke_cmds[] = {
+	{ "device", cmd_revoke_device,
+	  "server: revoke a Device ID, in the store and the kernel",
+	  "Commits the revocation of DID (32 hex digits) to the server's store\n"
+	  "PATH, then revokes it in this namespace's kernel (KEY_REVOKE), which\n"
+	  "closes its live sessions; its next a-flow is refused. Prints\n"
+	  "device_id, store (\"revoked\" or \"already revoked\"), serial and\n"
+	  "sessions_closed. Revoking again is harmless.",
+	  "DID --store PATH", OPT_JSON | OPT_STORE, 1, 1, NULL, NULL },
+	{ "seed", cmd_revoke_seed,
+	  "server: revoke a Seed ID and every device of it",
+	  "Commits the revocation of seed SID (16 hex digits) to the store\n"
+	  "PATH, then revokes it in the kernel: every Device ID of that seed is\n"
+	  "refused and their sessions closed. Prints seed_id, store, serial and\n"
+	  "sessions_closed.",
+	  "SID --store PATH", OPT_JSON | OPT_STORE, 1, 1, NULL, NULL },
+	{ .name = NULL }
+};
+
+static const struct cmd store_cmds[] = {
+	{ "show", cmd_store_show, "list a server store's rows (no blobs)",
+	  "Lists the seeds (seed id, state, owner, created, expiry) and the\n"
+	  "device records (device id, state, generation, created, expiry) of\n"
+	  "the store PATH, read-only. Blobs are shown by their length only.",
+	  "PATH", OPT_JSON, 1, 1, NULL, NULL },
+	{ "check", cmd_store_check, "check a server store",
+	  "Opens PATH read-only and runs PRAGMA integrity_check, the schema\n"
+	  "version and every row's columns. Prints the row counts; exits 1\n"
+	  "with the reason if the store is torn or corrupted. The blobs are\n"
+	  "checked when cpns-serverd unwraps them.",
+	  "PATH", OPT_JSON, 1, 1, NULL, NULL },
+	{ .name = NULL }
+};
+
 static int cmd_help(const struct cmd *cmd, const struct opts *o);
 
 static const struct cmd commands[] = {
@@ -105,6 +139,10 @@ static const struct cmd commands[] = {
 	{ "seed", NULL, "Key Seeds: seed new", NULL, "", 0, 0, 0, seed_cmds,
 	  NULL },
 	{ "key", NULL, "keys: key del", NULL, "", 0, 0, 0, key_cmds, NULL },
+	{ "revoke", NULL, "server: revoke a device or a seed, persistently",
+	  NULL, "", 0, 0, 0, revoke_cmds, NULL },
+	{ "store", NULL, "the server's store: store show, store check", NULL,
+	  "", 0, 0, 0, store_cmds, NULL },
 	{ "assign", NULL,
 	  "flow II steps: request, challenge, derive, confirm, verify",
 	  "Each step is one call; its kernel state outlives the process.\n"
@@ -131,6 +169,8 @@ static void print_opts(FILE *f, unsigned int opts)
 		fprintf(f, "  --device DID       a Device ID, 32 hex digits\n");
 	if (opts & OPT_CONTROL)
 		fprintf(f, "  --control PATH     cpns-gwd's control socket (default /run/cpns-gwd.ctl)\n");
+	if (opts & OPT_STORE)
+		fprintf(f, "  --store PATH       the server's store (cpns-serverd.conf: store)\n");
 	if (opts & OPT_JSON)
 		fprintf(f, "  --json             print one JSON object\n");
 	fprintf(f, "  -h, --help         show this help\n");
@@ -289,6 +329,12 @@ static int parse_opts(const struct cmd *c, int argc, char **argv,
 				return usage_error(c,
 						   "--control needs a socket path");
 			o->control = v;
+		} else if ((c->opts & OPT_STORE) &&
+			   ((v = opt_value(a, "--store", argc, argv, &i,
+					   &missing)) || missing)) {
+			if (missing)
+				return usage_error(c, "--store needs a path");
+			o->store = v;
 		} else {
 			return usage_error(c, "unknown option \"%s\"", a);
 		}

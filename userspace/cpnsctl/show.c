@@ -124,8 +124,13 @@ static json_object *key_json(const struct cpns_key *k)
 			       json_object_new_string(cpns_role_name(k->role)));
 	json_object_object_add(o, "state",
 			       json_object_new_string(cpns_state_name(k->state)));
+	json_object_object_add(o, "generation",
+			       json_object_new_uint64(k->generation));
 	json_object_object_add(o, "expiry", k->expiry ?
 			       json_object_new_uint64(k->expiry) : NULL);
+	json_object_object_add(o, "expired",
+			       json_object_new_boolean(k->expiry &&
+						       k->expiry <= (uint64_t)time(NULL)));
 	return o;
 }
 
@@ -145,9 +150,10 @@ static void keys_text(const struct keylist *l, uint8_t kind,
 			printf("\n");
 		cpns_hex_encode(hex, k->id, k->id_len);
 		format_expiry(exp, sizeof(exp), k->expiry);
-		printf("  %-32s  %-6s  %-9s  serial %" PRId32 "  expires %s\n",
+		printf("  %-32s  %-6s  %-11s  gen %" PRIu32 "  serial %" PRId32 "  expires %s\n",
 		       hex, cpns_role_name(k->role),
-		       cpns_state_name(k->state), k->serial, exp);
+		       cpns_state_name(k->state), k->generation, k->serial,
+		       exp);
 	}
 	if (!n)
 		printf(" none\n");

@@ -44,6 +44,10 @@ static const struct cpns_conf_key schema[] = {
 	    "lifetime of a new Key Seed in seconds, 0 for none"),
 	{ .name = "seed_allow", .type = CPNS_CONF_NAME, .repeat = true,
 	  .help = "gateway name that may receive a seed (default: any)" },
+	{ .name = "store", .type = CPNS_CONF_PATH,
+	  .help = "SQLite store of the wrapped seeds (default: none, nothing survives the module)" },
+	{ .name = "kek", .type = CPNS_CONF_STRING,
+	  .help = "TYPE:DESCRIPTION of the key-encryption key (needed with store)" },
 	{ .name = "log", .type = CPNS_CONF_ENUM, .choices = log_targets,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ .name = "log_level", .type = CPNS_CONF_ENUM, .choices = log_levels,
@@ -72,6 +76,47 @@ static void usage(FILE *f)
 		fprintf(f, "  %-16s %s%s%s%s\n", k->name, k->help,
 			k->def ? " [" : "", k->def ? k->def : "",
 			k->def ? "]" : "");
+}
+
+/* store and kek: both or neither; kek is TYPE:DESCRIPTION. */
+static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
+		      const char *path)
+{
+	static const char *const types[] = {
+		"user", "logon", "encrypted", "trusted", NULL
+	};
+	const struct cpns_conf_value *store, *kek;
+	const char *colon;
+	size_t i, tlen;
+
+	store = cpns_conf_get(conf, NULL, "store", 0);
+	kek = cpns_conf_get(conf, NULL, "kek", 0);
+	if (!store && !kek)
+		return 0;
+	if (!kek || !store) {
+		fprintf(stderr, "%s:%u: %s needs %s too (a store holds seeds wrapped under the KEK)\n",
+			path, store ? store->line : kek->line,
+			store ? "store" : "kek", store ? "kek" : "store");
+		return -1;
+	}
+	colon = strchr(kek->text, ':');
+	tlen = colon ? (size_t)(colon - kek->text) : 0;
+	for (i = 0; types[i]; i++)
+		if (tlen == strlen(types[i]) &&
+		    !strncmp(kek->text, types[i], tlen))
+			break;
+	if (!colon || !types[i] || !colon[1] ||
+	    strlen(colon + 1) >= sizeof(sc->kek_desc)) {
+		fprintf(stderr, "%s:%u: kek: '%s' is not TYPE:DESCRIPTION with TYPE user, logon, encrypted or trusted and a description of 1 to %zu characters\n",
+			path, kek->line, kek->text, sizeof(sc->kek_desc) - 1);
+		return -1;
+	}
+	snprintf(sc->kek_type, sizeof(sc->kek_type), "%s", types[i]);
+	snprintf(sc->kek_desc, sizeof(sc->kek_desc), "%s", colon + 1);
+	sc->kek.type = sc->kek_type;
+	sc->kek.desc = sc->kek_desc;
+	sc->store_path = store->text;
+	return 0;
 }
 
 /* The checked configuration into *sc (pointers into conf). */
@@ -120,7 +165,7 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 	allow[n] = NULL;
 	sc->seed_allow = allow;
 	sc->nseed_allow = n;
-	return 0;
+	return conf_store(conf, sc, path);
 }
 
 /* Room for max_connections sockets, the listeners and a few more. */
@@ -153,6 +198,7 @@ int main(int argc, char **argv)
 	bool foreground = false, check = false;
 	enum cpns_log_target target;
 	struct server_conf sconf;
+	struct cpns_store *store;
 	struct cpns_conf *conf;
 	struct cpns_loop *loop;
 	struct cpns_info info;
@@ -240,8 +286,19 @@ int main(int argc, char **argv)
 		cpns_err("event loop: %s", strerror(errno));
 		goto out_nl;
 	}
-	if (server_start(&srv, &sconf, loop, nl))
+	/* The store is loaded, all of it, before anything listens. */
+	memset(&srv, 0, sizeof(srv));
+	srv.conf = &sconf;
+	srv.nl = nl;
+	if (sconf.store_path && keystore_open(&srv))
 		goto out_loop;
+	store = srv.store;
+	if (server_start(&srv, &sconf, loop, nl)) {
+		srv.store = store;
+		keystore_close(&srv);
+		goto out_loop;
+	}
+	srv.store = store;
 
 	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
 		    SERVERD_VERSION, CPNS_WIRE_VERSION, info.version,
@@ -254,6 +311,7 @@ int main(int argc, char **argv)
 	else
 		status = 0;
 	server_stop(&srv);
+	keystore_close(&srv);
 	cpns_notice("stopped%s%s", cpns_loop_stop_signal(loop) ? " by " : "",
 		    cpns_loop_stop_signal(loop) ?
 		    strsignal(cpns_loop_stop_signal(loop)) : "");

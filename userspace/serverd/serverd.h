@@ -11,11 +11,17 @@
  *   auth.c     flow a: AUTH_HELLO -> AUTH_CHALLENGE, AUTH_CLIENT ->
  *              AUTH_SERVER
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
+ *   keystore.c the persistent store (lib/store.h): every row unwrapped into
+ *              the kernel at start, each new seed wrapped and committed
+ *              before I-3 is sent
  *
- * The daemon keeps no per-device state: the kernel finds the seed from the
- * Seed ID or Device ID of each request, challenges of flow II are kept by
- * the kernel (by n1), and an a-flow or session lives only as long as its
- * connection. One libcpns handle serves every connection.
+ * The daemon keeps no per-device state in memory: the kernel finds the
+ * seed from the Seed ID or Device ID of each request, challenges of flow
+ * II are kept by the kernel (by n1), and an a-flow or session lives only
+ * as long as its connection. With a store, the seeds (and device records)
+ * survive a restart of the daemon, a module reload and a reboot, wrapped
+ * under the operator's key-encryption key. One libcpns handle serves
+ * every connection.
  */
 #ifndef CPNS_SERVERD_H
 #define CPNS_SERVERD_H
@@ -25,6 +31,8 @@
 
 #include "cpns.h"
 #include "daemon.h"
+#include "keyops.h"
+#include "store.h"
 #include "wire.h"
 
 #define SERVERD_NAME		"cpns-serverd"
@@ -92,6 +100,10 @@ struct server_conf {
 	unsigned int seed_lifetime;
 	const char *const *seed_allow;	/* NULL-terminated; NULL: anyone */
 	size_t nseed_allow;
+	const char *store_path;		/* NULL: no store */
+	struct cpns_keyref kek;		/* with store_path: into kek_* */
+	char kek_type[CPNS_MAX_KEYREF];	/* "logon", ... */
+	char kek_desc[CPNS_MAX_KEYREF];
 };
 
 struct server {
@@ -107,6 +119,7 @@ struct server {
 	uint64_t next_id;
 	uint64_t accepted;
 	uint64_t refused_busy;
+	struct cpns_store *store;	/* NULL: none configured */
 };
 
 /* A log line about a connection: "conn 12 [::1]:4711: ..." */
@@ -163,5 +176,31 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
 
 /* End the a-flow or session of sc in the kernel (SESSION_DEL). */
 void auth_end(struct sconn *sc);
+
+/*
+ * Persist the device record of sc->did as the kernel holds it now (a
+ * re-keyed record, or its confirmation; what names it in the logs): wrap
+ * it under the KEK and replace its row in the store. 0 (also when no
+ * store is configured) or a negative errno, logged.
+ */
+int auth_record_save(struct sconn *sc, const char *what);
+
+/*
+ * keystore.c. keystore_open(): open (or create) conf->store_path and
+ * load every row into the kernel, all or nothing; 0 or a negative errno,
+ * logged. keystore_seed_save(): wrap a new seed and commit its row.
+ * keystore_seed_forget(): delete the row of a seed that was never sent.
+ * keystore_expire(): delete expired rows, logging each.
+ * keystore_kernel_key(): the kernel's key of kind and ID (-ENOKEY: none).
+ */
+int keystore_open(struct server *srv);
+void keystore_close(struct server *srv);
+int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
+		       const char *owner, const char *owner_addr);
+void keystore_seed_forget(struct server *srv,
+			  const uint8_t sid[CPNS_SEED_ID_LEN]);
+int keystore_expire(struct server *srv);
+int keystore_kernel_key(struct cpns_nl *nl, uint8_t kind, const uint8_t *id,
+			struct cpns_key *out);
 
 #endif /* CPNS_SERVERD_H */

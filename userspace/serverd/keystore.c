@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * cpns-serverd's persistent store (lib/store.h) and the kernel. At start,
+ * every row is unwrapped into the namespace keyring (KEY_UNWRAP under the
+ * configured KEK, with the row's label), all or nothing: a row that does
+ * not unwrap, or whose columns disagree with the key it unwraps to, stops
+ * the start and every key loaded so far is deleted again. At I-2, the new
+ * seed is wrapped (KEY_WRAP) and committed before I-3 is sent (the device
+ * records of the a-flow's re-key: auth.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keyops.h"
+#include "serverd.h"
+
+/* ------------------------------------------------------------- kernel */
+
+struct find {
+	uint8_t kind;
+	const uint8_t *id;
+	size_t id_len;
+	struct cpns_key *out;
+	bool found;
+};
+
+static int find_cb(const struct cpns_key *k, void *arg)
+{
+	struct find *f = arg;
+
+	if (k->kind != f->kind || k->id_len != f->id_len ||
+	    memcmp(k->id, f->id, f->id_len))
+		return 0;
+	*f->out = *k;
+	f->found = true;
+	return 1;
+}
+
+/*
+ * The kernel's key of kind and id: 0 and *out, -ENOKEY if there is none,
+ * or a negative errno.
+ */
+int keystore_kernel_key(struct cpns_nl *nl, uint8_t kind, const uint8_t *id,
+			struct cpns_key *out)
+{
+	struct find f = {
+		.kind = kind, .id = id, .out = out,
+		.id_len = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+						  CPNS_DEVICE_ID_LEN,
+	};
+	int tries, ret = -EAGAIN;
+
+	for (tries = 0; tries < 5 && ret == -EAGAIN; tries++) {
+		f.found = false;
+		ret = cpns_keys_dump(nl, find_cb, &f);
+	}
+	if (ret < 0)
+		return ret;
+	return f.found ? 0 : -ENOKEY;
+}
+
+static const char *kek_name(const struct server_conf *conf)
+{
+	static char buf[2 * CPNS_MAX_KEYREF + 2];
+
+	snprintf(buf, sizeof(buf), "%s:%s", conf->kek_type, conf->kek_desc);
+	return buf;
+}
+
+/* ------------------------------------------------------------- saving */
+
+int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
+		       const char *owner, const char *owner_addr)
+{
+	const struct server_conf *conf = srv->conf;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_store_seed row;
+	struct cpns_key key;
+	int ret;
+
+	memset(&row, 0, sizeof(row));
+	memcpy(row.sid, sid, sizeof(row.sid));
+	snprintf(row.owner, sizeof(row.owner), "%s", owner);
+	snprintf(row.owner_addr, sizeof(row.owner_addr), "%s", owner_addr);
+	row.created = time(NULL);
+	row.state = CPNS_STATE_ACTIVE;
+	/* The expiry as the kernel set it: the blob holds the same. */
+	ret = keystore_kernel_key(srv->nl, CPNS_KEY_SEED, sid, &key);
+	if (ret) {
+		cpns_err("store: seed id %s not found in the kernel: %s",
+			 HEX(row.sid), strerror(-ret));
+		return ret;
+	}
+	row.expiry = key.expiry;
+	cpns_store_seed_label(&row, label);
+	ret = cpns_key_wrap(srv->nl, CPNS_KEY_SEED, sid, &conf->kek, label,
+			    sizeof(label), row.blob, &row.blob_len);
+	if (ret) {
+		cpns_err("store: cannot wrap seed id %s under %s: %s",
+			 HEX(row.sid), kek_name(conf),
+			 cpns_last_error(srv->nl));
+		return ret;
+	}
+	ret = cpns_store_seed_add(srv->store, &row);
+	if (ret) {
+		cpns_err("store: %s", cpns_store_error(srv->store));
+		return ret;
+	}
+	cpns_info("store: seed id %s of '%s' (%s) committed, %zu-byte blob%s",
+		  HEX(row.sid), row.owner, row.owner_addr, row.blob_len,
+		  row.expiry ? ", with its expiry" : "");
+	return 0;
+}
+
+void keystore_seed_forget(struct server *srv,
+			  const uint8_t sid[CPNS_SEED_ID_LEN])
+{
+	if (cpns_store_seed_del(srv->store, sid))
+		cpns_err("store: seed id %s unsent but still stored: %s",
+			 cpns_log_hex(sid, CPNS_SEED_ID_LEN),
+			 cpns_store_error(srv->store));
+	else
+		cpns_info("store: unsent seed id %s deleted",
+			  cpns_log_hex(sid, CPNS_SEED_ID_LEN));
+}
+
+static void expired_log(bool is_seed, const uint8_t *id, uint64_t expiry,
+			void *arg)
+{
+	(void)arg;
+	cpns_notice("store: %s %s expired at %llu: deleted",
+		    is_seed ? "seed id" : "device record",
+		    cpns_log_hex(id, is_seed ? CPNS_SEED_ID_LEN :
+				 CPNS_DEVICE_ID_LEN),
+		    (unsigned long long)expiry);
+}
+
+int keystore_expire(struct server *srv)
+{
+	int ret = cpns_store_expire(srv->store, time(NULL), expired_log, NULL);
+
+	if (ret)
+		cpns_err("store: deleting expired rows: %s",
+			 cpns_store_error(srv->store));
+	return ret;
+}
+
+/* ------------------------------------------------------------- loading */
+
+struct idlist {
+	struct {
+		uint8_t kind;
+		uint8_t id[CPNS_DEVICE_ID_LEN];
+	} *v;
+	size_t n, cap;
+};
+
+struct load {
+	struct cpns_nl *nl;
+	const struct server_conf *conf;
+	struct cpns_store *store;
+	struct idlist added;	/* put in the kernel now: undone on failure */
+	struct idlist expired;	/* refused by the kernel as expired */
+	unsigned int seeds, devices, present, revoked;
+	bool failed;		/* a callback logged why */
+};
+
+static int note_id(struct idlist *l, uint8_t kind, const uint8_t *id,
+		   size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n].kind = kind;
+	memcpy(l->v[l->n].id, id, len);
+	l->n++;
+	return 0;
+}
+
+static int note_added(struct load *l, uint8_t kind, const uint8_t *id,
+		      size_t len)
+{
+	return note_id(&l->added, kind, id, len);
+}
+
+static void undo(struct load *l)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < l->added.n; i++) {
+		uint8_t kind = l->added.v[i].kind;
+		const uint8_t *id = l->added.v[i].id;
+
+		ret = kind == CPNS_KEY_SEED ? cpns_key_del_seed(l->nl, id) :
+					      cpns_key_del_device(l->nl, id);
+		if (ret)
+			cpns_err("store: could not remove %s again: %s",
+				 cpns_log_hex(id, kind == CPNS_KEY_SEED ?
+					      CPNS_SEED_ID_LEN :
+					      CPNS_DEVICE_ID_LEN),
+				 cpns_last_error(l->nl));
+	}
+	if (l->added.n)
+		cpns_notice("store: the %zu keys loaded before the failure were removed from the kernel",
+			    l->added.n);
+}
+
+/*
+ * The kernel's key for a row: its state must be the row's (a row revoked
+ * while the kernel's key is not is a revocation that did not reach the
+ * kernel: finish it) and its expiry the row's.
+ */
+static int compare(struct load *l, const char *what, const uint8_t *id,
+		   uint8_t kind, uint8_t state, uint32_t generation,
+		   uint64_t expiry, const struct cpns_key *k)
+{
+	size_t len = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+					     CPNS_DEVICE_ID_LEN;
+	int32_t serial;
+	uint32_t sessions;
+	int ret;
+
+	if (k->role != CPNS_ROLE_SERVER || k->expiry != expiry ||
+	    k->generation != generation ||
+	    (k->state != state && state != CPNS_STATE_REVOKED)) {
+		cpns_err("store: %s %s: the kernel's key (role %s, state %s, generation %u, expiry %llu) disagrees with the store (role server, state %s, generation %u, expiry %llu): refusing to start",
+			 what, cpns_log_hex(id, len), cpns_role_name(k->role),
+			 cpns_state_name(k->state), k->generation,
+			 (unsigned long long)k->expiry,
+			 cpns_store_state_name(state), generation,
+			 (unsigned long long)expiry);
+		return -EBADMSG;
+	}
+	if (k->state == state)
+		return 0;
+	ret = cpns_key_revoke(l->nl, kind, id, &serial, &sessions);
+	if (ret) {
+		cpns_err("store: %s %s is revoked in the store but the kernel refused to revoke it: %s",
+			 what, cpns_log_hex(id, len), cpns_last_error(l->nl));
+		return ret;
+	}
+	cpns_notice("store: %s %s is revoked in the store: revoked in the kernel too (key %d, %u sessions closed)",
+		    what, cpns_log_hex(id, len), serial, sessions);
+	l->revoked++;
+	return 0;
+}
+
+/* KEY_UNWRAP of one row; 0, 1 if the row had expired (deleted), or < 0. */
+static int unwrap_row(struct load *l, const char *what, uint8_t kind,
+		      const uint8_t *id, uint32_t generation,
+		      const uint8_t *blob, size_t blob_len,
+		      const uint8_t label[CPNS_STORE_LABEL_LEN])
+{
+	size_t len = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+					     CPNS_DEVICE_ID_LEN;
+	struct cpns_unwrapped u;
+	int ret;
+
+	memset(&u, 0, sizeof(u));
+	ret = cpns_key_unwrap(l->nl, blob, blob_len, &l->conf->kek, label,
+			      CPNS_STORE_LABEL_LEN, &u);
+	if (ret == -EKEYEXPIRED) {
+		/* Deleted after the walk, which must not see it change. */
+		cpns_notice("store: %s %s has expired (the kernel refused it): deleting it",
+			    what, cpns_log_hex(id, len));
+		ret = note_id(&l->expired, kind, id, len);
+		return ret ? ret : 1;
+	}
+	if (ret) {
+		cpns_err("store: %s %s does not unwrap under %s: %s%s",
+			 what, cpns_log_hex(id, len), kek_name(l->conf),
+			 cpns_last_error(l->nl),
+			 ret == -EBADMSG ?
+			 " (a wrong KEK, or the row or its blob was altered)" :
+			 ret == -ENOKEY ?
+			 " (load the KEK into the daemon's keyring first: Documentation/cpns-serverd.rst, KEY-ENCRYPTION KEY)" :
+			 "");
+		return ret;
+	}
+	if (u.kind != kind || memcmp(u.id, id, len) ||
+	    u.generation != generation) {
+		cpns_err("store: %s %s unwrapped to another key (%s %s generation %u, the row says generation %u): the store is corrupted",
+			 what, cpns_log_hex(id, len), cpns_kind_name(u.kind),
+			 cpns_log_hex(u.id, u.kind == CPNS_KEY_SEED ?
+				      CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN),
+			 u.generation, generation);
+		/* Remove what the kernel stored under its own ID. */
+		if (u.kind == CPNS_KEY_SEED)
+			cpns_key_del_seed(l->nl, u.id);
+		else
+			cpns_key_del_device(l->nl, u.id);
+		return -EBADMSG;
+	}
+	return note_added(l, kind, id, len);
+}
+
+/* The kernel's key after a load step; logs a failure. */
+static int kernel_key(struct load *l, const char *what, uint8_t kind,
+		      const uint8_t *id, struct cpns_key *k)
+{
+	size_t len = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+					     CPNS_DEVICE_ID_LEN;
+	int ret = keystore_kernel_key(l->nl, kind, id, k);
+
+	if (ret && ret != -ENOKEY)
+		cpns_err("store: %s %s: listing the kernel's keys: %s", what,
+			 cpns_log_hex(id, len), cpns_last_error(l->nl));
+	return ret;
+}
+
+static int load_seed(const struct cpns_store_seed *s, void *arg)
+{
+	struct load *l = arg;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_key k;
+	int ret;
+
+	ret = kernel_key(l, "seed id", CPNS_KEY_SEED, s->sid, &k);
+	if (!ret) {
+		l->present++;
+	} else if (ret == -ENOKEY) {
+		cpns_store_seed_label(s, label);
+		ret = unwrap_row(l, "seed id", CPNS_KEY_SEED, s->sid, 0,
+				 s->blob, s->blob_len, label);
+		if (ret > 0)
+			return 0;	/* expired and deleted */
+		if (!ret)
+			ret = kernel_key(l, "seed id", CPNS_KEY_SEED, s->sid,
+					 &k);
+		if (ret == -ENOKEY)
+			cpns_err("store: seed id %s: unwrapped, but not in the kernel's keyring",
+				 HEX(s->sid));
+	}
+	if (ret) {
+		l->failed = true;
+		return ret;
+	}
+	ret = compare(l, "seed id", s->sid, CPNS_KEY_SEED, s->state, 0,
+		      s->expiry, &k);
+	if (ret)
+		l->failed = true;
+	else
+		l->seeds++;
+	return ret;
+}
+
+static int load_device(const struct cpns_store_device *d, void *arg)
+{
+	struct load *l = arg;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_key k;
+	uint32_t sessions;
+	int32_t serial;
+	int ret;
+
+	ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did, &k);
+	if (!ret) {
+		l->present++;
+	} else if (ret == -ENOKEY && !d->blob_len) {
+		/* A revocation record: the kernel makes one from the ID. */
+		ret = cpns_key_revoke(l->nl, CPNS_KEY_DEVICE, d->did, &serial,
+				      &sessions);
+		if (ret)
+			cpns_err("store: device id %s: cannot record its revocation in the kernel: %s",
+				 HEX(d->did), cpns_last_error(l->nl));
+		else
+			ret = note_added(l, CPNS_KEY_DEVICE, d->did,
+					 sizeof(d->did));
+		if (!ret)
+			ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did,
+					 &k);
+	} else if (ret == -ENOKEY) {
+		cpns_store_device_label(d, label);
+		ret = unwrap_row(l, "device record", CPNS_KEY_DEVICE, d->did,
+				 d->generation, d->blob, d->blob_len, label);
+		if (ret > 0)
+			return 0;	/* expired and deleted */
+		if (!ret)
+			ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did,
+					 &k);
+	}
+	if (ret == -ENOKEY)
+		cpns_err("store: device id %s: loaded, but not in the kernel's keyring",
+			 HEX(d->did));
+	if (ret) {
+		l->failed = true;
+		return ret;
+	}
+	ret = compare(l, "device record", d->did, CPNS_KEY_DEVICE, d->state,
+		      d->generation, d->expiry, &k);
+	if (ret)
+		l->failed = true;
+	else
+		l->devices++;
+	return ret;
+}
+
+/* Count the kernel's server seeds that the store does not hold. */
+struct strays {
+	struct cpns_store *store;
+	unsigned int n;
+};
+
+static int stray_cb(const struct cpns_key *k, void *arg)
+{
+	struct strays *s = arg;
+	struct cpns_store_seed row;
+
+	if (k->kind == CPNS_KEY_SEED && k->role == CPNS_ROLE_SERVER &&
+	    cpns_store_seed_get(s->store, k->id, &row) == -ENOENT) {
+		cpns_warn("store: seed id %s is in the kernel but not in the store: it will not survive a reboot",
+			  cpns_log_hex(k->id, k->id_len));
+		s->n++;
+	}
+	return 0;
+}
+
+/* Delete the rows whose keys the kernel refused as expired. */
+static int delete_expired(struct load *l)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < l->expired.n && !ret; i++)
+		ret = l->expired.v[i].kind == CPNS_KEY_SEED ?
+		      cpns_store_seed_del(l->store, l->expired.v[i].id) :
+		      cpns_store_device_del(l->store, l->expired.v[i].id);
+	if (ret)
+		cpns_err("store: %s", cpns_store_error(l->store));
+	return ret;
+}
+
+int keystore_open(struct server *srv)
+{
+	const struct server_conf *conf = srv->conf;
+	struct cpns_store_counts c;
+	struct strays strays;
+	struct load l = {
+		.nl = srv->nl, .conf = conf,
+	};
+	char err[512];
+	int ret;
+
+	ret = cpns_store_open(conf->store_path, CPNS_STORE_CREATE, &l.store,
+			      err, sizeof(err));
+	if (ret) {
+		cpns_err("store: %s: refusing to start", err);
+		return ret;
+	}
+	srv->store = l.store;
+	ret = keystore_expire(srv);
+	if (ret)
+		goto fail;
+	ret = cpns_store_seeds(l.store, load_seed, &l);
+	if (!ret)
+		ret = cpns_store_devices(l.store, load_device, &l);
+	if (ret) {
+		if (!l.failed)
+			cpns_err("store: %s", cpns_store_error(l.store));
+		cpns_err("store: %s not loaded: refusing to start",
+			 conf->store_path);
+		undo(&l);
+		goto fail;
+	}
+	ret = delete_expired(&l);
+	if (!ret)
+		ret = cpns_store_count(l.store, &c);
+	if (ret) {
+		undo(&l);
+		goto fail;
+	}
+	strays.store = l.store;
+	strays.n = 0;
+	cpns_keys_dump(srv->nl, stray_cb, &strays);
+	cpns_notice("store %s: %u seeds (%u revoked), %u device records (%u revocations) under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations completed",
+		    conf->store_path, c.seeds, c.seeds_revoked,
+		    c.devices + c.revocations, c.revocations, kek_name(conf),
+		    l.added.n, l.present, l.revoked);
+	free(l.added.v);
+	free(l.expired.v);
+	return 0;
+fail:
+	free(l.added.v);
+	free(l.expired.v);
+	cpns_store_close(srv->store);
+	srv->store = NULL;
+	return ret;
+}
+
+void keystore_close(struct server *srv)
+{
+	cpns_store_close(srv->store);
+	srv->store = NULL;
+}
