@@ -51,8 +51,8 @@
  *	%CPNS_A_SESSION_COUNT.
  * @CPNS_CMD_KEY_GET: dump of the namespace's seeds and Device Keys; one
  *	message per key with %CPNS_A_KEY_SERIAL, %CPNS_A_KEY_KIND,
- *	%CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID, %CPNS_A_ROLE, %CPNS_A_STATE and,
- *	when set, %CPNS_A_EXPIRY.
+ *	%CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID, %CPNS_A_ROLE, %CPNS_A_STATE,
+ *	%CPNS_A_GENERATION and, when set, %CPNS_A_EXPIRY.
  * @CPNS_CMD_KEY_DEL: R %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID (exactly one);
  *	revokes and unlinks that key.
  * @CPNS_CMD_KAT: R %CPNS_A_KAT_KEY_SEED, %CPNS_A_SEED_ID,
