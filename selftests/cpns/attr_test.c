@@ -47,6 +47,8 @@ struct cspec {
 #define PUB R(PUBKEY, BIN, CPNS_PUBKEY_LEN)
 #define HANDLE R(HANDLE, U32, 4)
 #define TIMEOUT O(TIMEOUT, U32, 4)
+/* A NUL-terminated key type or description (its valid value: "user"). */
+#define KEYREF(t) R(KEYREF_##t, VAR, CPNS_MAX_KEYREF - 1)
 
 static const struct cspec cmds[] = {
 	{ CPNS_CMD_GET_INFO, 's', false, { } },
@@ -86,6 +88,22 @@ static const struct cspec cmds[] = {
 		R(DATA, VAR, CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN),
 		O(AAD, VAR, CPNS_MAX_AAD) } },
 	{ CPNS_CMD_SESSION_DEL, 's', false, { HANDLE } },
+	{ CPNS_CMD_KEY_WRAP, 's', false, {
+		O(SEED_ID, BIN, CPNS_SEED_ID_LEN), KEYREF(TYPE), KEYREF(DESC),
+		O(LABEL, VAR, CPNS_MAX_LABEL) } },
+	{ CPNS_CMD_KEY_UNWRAP, 's', false, {
+		R(BLOB, VAR, CPNS_MAX_BLOB), KEYREF(TYPE), KEYREF(DESC),
+		O(LABEL, VAR, CPNS_MAX_LABEL) } },
+	{ CPNS_CMD_KEY_REVOKE, 's', false, {
+		O(SEED_ID, BIN, CPNS_SEED_ID_LEN) } },
+	{ CPNS_CMD_XFER_CODE, '1', false, {
+		HANDLE, R(KEY_KIND, U8, 1), O(SEED_ID, BIN, CPNS_SEED_ID_LEN),
+		PUB } },
+	{ CPNS_CMD_XFER_PAIR, '1', false, {
+		KEYREF(TYPE), KEYREF(DESC), R(KEY_KIND, U8, 1),
+		O(SEED_ID, BIN, CPNS_SEED_ID_LEN), PUB,
+		R(PEER_PUBKEY, BIN, CPNS_PUBKEY_LEN),
+		O(PAIR_MAC, BIN, CPNS_MAC_LEN) } },
 };
 
 /* One attribute of a request being built; inner != NULL makes a nest. */
@@ -159,6 +177,11 @@ FIXTURE_SETUP(attr)
 	memcpy(self->val[CPNS_A_SEQ], &u64, 8);
 	u32 = CPNS_GENL_VERSION;
 	memcpy(self->val[CPNS_A_VERSION], &u32, 4);
+	/* VAR attributes are sent 5 bytes long: "user" and its NUL. */
+	memcpy(self->val[CPNS_A_KEYREF_TYPE], "user", 5);
+	memcpy(self->val[CPNS_A_KEYREF_DESC], "user", 5);
+	self->val[CPNS_A_KEY_KIND][0] = CPNS_KEY_SEED;
+	memcpy(self->val[CPNS_A_PEER_PUBKEY], pub, sizeof(pub));
 	memset(self->big, 0x42, sizeof(self->big));
 }
 
@@ -796,6 +819,90 @@ TEST_F(attr, open)
 TEST_F(attr, session_del)
 {
 	run_cmd(self, CPNS_CMD_SESSION_DEL);
+	done(_metadata, self);
+}
+
+TEST_F(attr, key_wrap)
+{
+	run_cmd(self, CPNS_CMD_KEY_WRAP);
+	done(_metadata, self);
+}
+
+TEST_F(attr, key_unwrap)
+{
+	const struct cspec *cs = spec_of(CPNS_CMD_KEY_UNWRAP);
+	struct want w = badlen(CPNS_A_BLOB);
+	struct req r;
+
+	run_cmd(self, CPNS_CMD_KEY_UNWRAP);
+	valid(self, cs, &r);
+	r.a[0].len = 0;
+	check(self, &self->c.s, &r, &w, "empty blob");
+	/* A key type or description without its NUL. */
+	valid(self, cs, &r);
+	r.a[1].len = 4;
+	w = badlen(CPNS_A_KEYREF_TYPE);
+	check(self, &self->c.s, &r, &w, "keyref_type without NUL");
+	done(_metadata, self);
+}
+
+TEST_F(attr, key_revoke)
+{
+	const struct cspec *cs = spec_of(CPNS_CMD_KEY_REVOKE);
+	struct want w = inval(-1);
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	struct req r;
+
+	run_cmd(self, CPNS_CMD_KEY_REVOKE);
+	valid(self, cs, &r);
+	r.n = 0;
+	check(self, &self->c.s, &r, &w, "neither seed_id nor device_id");
+	valid(self, cs, &r);
+	memcpy(did, self->c.did, sizeof(did));
+	add(&r, CPNS_A_DEVICE_ID, did, sizeof(did));
+	check(self, &self->c.s, &r, &w, "both seed_id and device_id");
+	valid(self, cs, &r);
+	r.a[0].type = CPNS_A_DEVICE_ID;
+	r.a[0].len = CPNS_DEVICE_ID_LEN - 1;
+	w = badlen(CPNS_A_DEVICE_ID);
+	check(self, &self->c.s, &r, &w, "device_id short");
+	done(_metadata, self);
+}
+
+/* KEY_KIND outside 1..2, and the ID it calls for missing. */
+static void kind_cases(FIXTURE_DATA(attr) *self, uint8_t cmd)
+{
+	static const uint8_t kind0, kind3 = 3, kind2 = CPNS_KEY_DEVICE;
+	const struct cspec *cs = spec_of(cmd);
+	struct want w = badlen(CPNS_A_KEY_KIND);
+	struct req r;
+	int i, k = -1;
+
+	for (i = 0; cs->a[i].type; i++)
+		if (cs->a[i].type == CPNS_A_KEY_KIND)
+			k = i;
+	valid(self, cs, &r);
+	r.a[k].data = &kind0;
+	check(self, &self->c.g1, &r, &w, "key_kind 0");
+	r.a[k].data = &kind3;
+	check(self, &self->c.g1, &r, &w, "key_kind 3");
+	/* Kind 2 wants a Device ID; only a Seed ID is there. */
+	r.a[k].data = &kind2;
+	w = inval(CPNS_A_DEVICE_ID);
+	check(self, &self->c.g1, &r, &w, "device kind without device_id");
+}
+
+TEST_F(attr, xfer_code)
+{
+	run_cmd(self, CPNS_CMD_XFER_CODE);
+	kind_cases(self, CPNS_CMD_XFER_CODE);
+	done(_metadata, self);
+}
+
+TEST_F(attr, xfer_pair)
+{
+	run_cmd(self, CPNS_CMD_XFER_PAIR);
+	kind_cases(self, CPNS_CMD_XFER_PAIR);
 	done(_metadata, self);
 }
 

@@ -13,6 +13,7 @@
 
 #include "kselftest_harness.h"
 #include "flowlib.h"
+#include "keyops.h"
 #include "tutil.h"
 
 static int count_key(const struct cpns_key *key, void *arg)
@@ -83,6 +84,23 @@ static int all_eperm(struct cpns_nl *nl, const struct fl_ctx *c)
 	EXPECT_EPERM(cpns_seal(nl, h, NULL, 0, "x", 1, &seq, out, &len));
 	EXPECT_EPERM(cpns_unseal(nl, h, 0, NULL, 0, buf, 17, out, &len));
 	EXPECT_EPERM(cpns_session_del(nl, h));
+	{
+		const struct cpns_keyref kr = { "user", "cpns-test:perm" };
+		uint8_t blob[CPNS_MAX_BLOB] = { 1 };
+		size_t blen;
+
+		EXPECT_EPERM(cpns_key_wrap(nl, CPNS_KEY_SEED, sid, &kr, NULL, 0,
+					   blob, &blen));
+		EXPECT_EPERM(cpns_key_unwrap(nl, blob, 96, &kr, NULL, 0, NULL));
+		EXPECT_EPERM(cpns_key_revoke(nl, CPNS_KEY_SEED, sid, NULL,
+					     NULL));
+		EXPECT_EPERM(cpns_key_revoke(nl, CPNS_KEY_DEVICE, did, NULL,
+					     NULL));
+		EXPECT_EPERM(cpns_xfer_code(nl, h, CPNS_KEY_SEED, sid, pub,
+					    &code));
+		EXPECT_EPERM(cpns_xfer_pair(nl, &kr, CPNS_KEY_DEVICE, did, pub,
+					    pub, NULL, out));
+	}
 	/* KAT with a well-formed request through the raw API too. */
 	for (cmd = CPNS_CMD_GET_STATS; cmd <= CPNS_CMD_MAX; cmd++)
 		EXPECT_EPERM(cpns_request(nl, cmd,
