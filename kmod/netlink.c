@@ -2408,9 +2408,9 @@ static int cpns_cmd_auth_server(struct cpns_req *req)
 	struct cpns_pending *p = &req->cn->pending;
 	u8 dk[CPNS_KEY_LEN], mac[CPNS_MAC_LEN];
 	struct cpns_flow_result res = { };
+	struct cpns_key_info ri = { };
 	struct cpns_session_keys sk;
 	struct cpns_session *s;
-	struct cpns_key_info ri;
 	struct key *rec = NULL;
 	struct cpns_flow *f;
 	struct cpns_obj *obj;
