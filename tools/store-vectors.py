@@ -344,7 +344,9 @@ def main():
         if args.cmd == 'open':
             return cmd_open(args)
     except Exception as e:      # a clear one-line error, exit 1
-        log(f'store-vectors.py {args.cmd}: {type(e).__name__}: {e}')
+        why = str(e) or 'the blob does not open (another KEK or label, ' \
+                        'or altered)'
+        log(f'store-vectors.py {args.cmd}: {type(e).__name__}: {why}')
         return 1
 
     bad = X.check_profile(X.DEFAULT_SPEC)
