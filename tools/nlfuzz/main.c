@@ -346,6 +346,18 @@ static void *worker_main(void *arg)
 			nf_gen(&w->rng, &r, nf_pick_cmd(&w->rng), m);
 			nf_send(w, (int)nf_below(&w->rng, 3), &r, &a,
 				nf_pool_harvest, NULL);
+		} else if (dice < 997) {
+			/* a burst of key pairs: the pending_max cap (EBUSY) */
+			int role = (int)nf_below(&w->rng, 3);
+
+			for (int i = 0; i < 80 && !atomic_load(&nf_stop); i++) {
+				nf_req_begin(&r, nf_fam.id, CPNS_CMD_XFER_NEW,
+					     NLM_F_REQUEST | NLM_F_ACK);
+				nf_req_end(&r);
+				if (nf_send(w, role, &r, &a, nf_pool_harvest,
+					    NULL) || a.error)
+					break;
+			}
 		} else {
 			/* hop: other namespaces, new sockets (the old ones'
 			 * pending objects and sessions go with them) */
@@ -516,6 +528,12 @@ static void report(double secs)
 	       (unsigned long long)st->oracle_skipped,
 	       (unsigned long long)st->unpriv_sent,
 	       (unsigned long long)st->unpriv_eperm);
+	printf("oracle checks by errno:");
+	for (int e = 0; e < NF_MAX_ERRNO; e++)
+		if (st->oracle_errno[e])
+			printf(" %s %llu", errno_name(e),
+			       (unsigned long long)st->oracle_errno[e]);
+	printf("\n");
 	printf("keyctl: %llu revoked, %llu unlinked (shared netns), %llu by "
 	       "the checker in its own\n", (unsigned long long)st->revoked,
 	       (unsigned long long)st->unlinked,

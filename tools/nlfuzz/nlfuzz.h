@@ -210,6 +210,7 @@ struct nf_stats {
 	uint64_t no_extack;		/* refused without a message */
 	uint64_t flow_steps, flow_ok, sessions, flows_done;
 	uint64_t oracle_checks, oracle_relaxed, oracle_skipped;
+	uint64_t oracle_errno[NF_MAX_ERRNO];	/* checks by the refusal's errno */
 	uint64_t unpriv_sent, unpriv_eperm;
 	uint64_t netns_made, revoked, unlinked, own_revoked;
 	uint64_t failures;

@@ -418,6 +418,7 @@ static void checked_send(struct nf_checker *c, int role, struct nf_req *r,
 		memcpy(al.did, r->device_id, sizeof(al.did));
 	}
 	NF_INC(oracle_checks);
+	NF_INC(oracle_errno[a.err < NF_MAX_ERRNO ? a.err : 0]);
 	if (compare(before, after, &al, why, sizeof(why)))
 		nf_failure(w->tid, r,
 			   "refused (%s, \"%s\") but the state changed: %s",
