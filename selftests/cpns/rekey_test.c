@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "flowlib.h"
@@ -163,6 +164,8 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	int32_t confirmed = -1;
 	struct cpns_rekey rk1;
 	struct cpns_key ks, kg;
+	struct fl_host x;
+	struct fl_ctx d;
 	int err;
 	char type[64], desc[256];
 
@@ -216,40 +219,54 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	exchange(_metadata, c, &confirmed);
 	ASSERT_EQ(0, confirmed);
 
-	/* GW1 plays GW2 with the original key: refused at a-0. */
-	NL_OK(c->s.nl, cpns_session_del(c->s.nl, c->hs));
-	NL_OK(c->g2.nl, cpns_session_del(c->g2.nl, c->hg));
-	gw2_gets_dk0(_metadata, c);
+	/* GW1 plays GW2: it hands its dk0 (II-9 again) to a box of its
+	 * own, a fourth namespace X, which runs the a-flow: refused at a-0.
+	 */
+	x.name = "X";
+	x.nsfd = tu_netns_new();
+	ASSERT_LE(0, x.nsfd);
+	x.nl = fl_socket(&x);
+	ASSERT_NE(NULL, x.nl);
+	d = *c;
+	d.g2 = x;
+	ASSERT_EQ(0, fl_device_xfer(&d));
 	snap_take(_metadata, &c->s, &s_before);
-	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
-					   &c->rk));
-	ASSERT_TRUE(c->rk.rekey);
+	NL_OK(x.nl, cpns_auth_begin_rk(x.nl, c->did, &d.hg, d.nc, &d.rk));
+	ASSERT_TRUE(d.rk.rekey);
+	ASSERT_EQ(0u, d.rk.generation);
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk, &c->hs,
-				      c->ns));
+	       cpns_auth_challenge_rk(c->s.nl, c->did, d.nc, &d.rk, &d.hs,
+				      d.ns));
 	NL_MSG(c->s.nl, "device re-keyed: generation 0 refused");
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
 	snap_same(_metadata, &c->s, &s_before);
 
 	/* Claiming generation 1 does not help: S then checks a-1 with
-	 * dk', and a code made with dk0 fails a-2. (GW2's kernel makes
-	 * only re-keying codes for a generation 0 key; Ps is made up.)
+	 * dk1, and a code made with dk0 fails a-2. (X's kernel makes only
+	 * re-keying codes for a generation 0 key; its Ps is made up.)
 	 */
-	NL_OK(c->g2.nl, cpns_session_del(c->g2.nl, c->hg));
-	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
-					   &c->rk));
-	rk1 = c->rk;
+	rk1 = d.rk;
 	rk1.generation = 1;
 	rk1.rekey = false;
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &rk1,
-					      &c->hs, c->ns));
-	memset(c->rk.server_pub, 0x55, PL);
-	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
-					    c->client_mac));
-	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server_rk(c->s.nl, c->hs,
-						     c->client_mac,
-						     c->server_mac, &c->rk_s));
+	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, d.nc, &rk1,
+					      &d.hs, d.ns));
+	memset(d.rk.server_pub, 0x55, PL);
+	NL_OK(x.nl, cpns_auth_client_rk(x.nl, d.hg, d.ns, &d.rk,
+					d.client_mac));
+	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server_rk(c->s.nl, d.hs,
+						     d.client_mac,
+						     d.server_mac, &d.rk_s));
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
+	snap_same(_metadata, &c->s, &s_before);
+	cpns_close(x.nl);
+	close(x.nsfd);
+
+	/* GW2 itself goes on with dk1. */
+	ASSERT_EQ(0, fl_auth(c));
+	ASSERT_FALSE(c->rk.rekey);
+	ASSERT_EQ(1u, c->rk.generation);
+	exchange(_metadata, c, &confirmed);
+	ASSERT_EQ(0, confirmed);
 	snap_same(_metadata, &c->s, &s_before);
 }
 
