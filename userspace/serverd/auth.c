@@ -7,10 +7,67 @@
  * whose keys SEAL and OPEN use. The daemon bounds a-flows waiting between
  * a-0 and a-2 (max_pending) and ends the flow or session when the
  * connection goes.
+ *
+ * Re-key (CPNS-KA-1-REKEY, Documentation/rekey.rst): a-0 of a generation 0
+ * key carries GW2's ephemeral public key Pc and the answer the kernel's
+ * Ps. AUTH_SERVER then reports the re-keyed device record the kernel
+ * stored (unconfirmed), which is persisted before a-3 leaves; the first
+ * sealed message GW2 sends under the session confirms it (session.c), and
+ * that is persisted too. GW1's copy of the original key is refused from
+ * then on.
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "serverd.h"
+
+int auth_record_save(struct sconn *sc, const char *what)
+{
+	struct server *srv = sc->srv;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_store_device row, old;
+	struct cpns_key key;
+	int ret;
+
+	if (!srv->store)
+		return 0;
+	memset(&row, 0, sizeof(row));
+	memcpy(row.did, sc->did, sizeof(row.did));
+	memcpy(row.sid, sc->did, sizeof(row.sid));
+	ret = keystore_kernel_key(srv->nl, CPNS_KEY_DEVICE, row.did, &key);
+	if (ret) {
+		sc_err(sc, "store: the %s record of device id %s is not in the kernel: %s",
+		       what, HEX(row.did), strerror(-ret));
+		return ret;
+	}
+	row.generation = key.generation;
+	row.state = key.state;
+	row.expiry = key.expiry;
+	row.created = time(NULL);
+	/* The same record, confirmed: it keeps its creation time. */
+	if (!cpns_store_device_get(srv->store, row.did, &old) &&
+	    old.generation == row.generation && old.blob_len)
+		row.created = old.created;
+	cpns_store_device_label(&row, label);
+	ret = cpns_key_wrap(srv->nl, CPNS_KEY_DEVICE, row.did, &srv->conf->kek,
+			    label, sizeof(label), row.blob, &row.blob_len);
+	if (ret) {
+		sc_err(sc, "store: cannot wrap the %s record of device id %s under %s:%s: %s",
+		       what, HEX(row.did), srv->conf->kek_type,
+		       srv->conf->kek_desc, cpns_last_error(srv->nl));
+		return ret;
+	}
+	ret = cpns_store_device_put(srv->store, &row);
+	if (ret) {
+		sc_err(sc, "store: %s", cpns_store_error(srv->store));
+		return ret;
+	}
+	sc_info(sc, "store: device id %s generation %u (%s) committed, %zu-byte blob",
+		HEX(row.did), row.generation, cpns_store_state_name(row.state),
+		row.blob_len);
+	return 0;
+}
 
 void auth_end(struct sconn *sc)
 {
@@ -35,11 +92,13 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 {
 	struct server *srv = sc->srv;
 	struct cpns_wire_msg out;
+	struct cpns_rekey rk;
 	uint32_t handle;
 	int ret;
 
-	sc_info(sc, "a-0 received hello from device id %s, nc %s",
-		HEX(m->did), HEX(m->nc));
+	sc_info(sc, "a-0 received hello from device id %s, nc %s, generation %u%s",
+		HEX(m->did), HEX(m->nc), m->generation,
+		(m->flags & CPNS_WIRE_AUTH_REKEY) ? ", re-key" : "");
 	if (srv->pending >= srv->conf->max_pending) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_BUSY, CPNS_WIRE_AUTH_HELLO,
 			     "too many authentications in progress (%u)",
@@ -48,11 +107,32 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	}
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_AUTH_CHALLENGE;
-	ret = cpns_auth_challenge(srv->nl, m->did, m->nc, &handle,
-				  out.auth_challenge.ns);
+	memset(&rk, 0, sizeof(rk));
+	rk.generation = m->generation;
+	rk.rekey = m->flags & CPNS_WIRE_AUTH_REKEY;
+	if (rk.rekey)
+		memcpy(rk.client_pub, m->pubkey, sizeof(rk.client_pub));
+	ret = cpns_auth_challenge_rk(srv->nl, m->did, m->nc, &rk, &handle,
+				     out.auth_challenge.ns);
+	if (ret == -EKEYREJECTED &&
+	    cpns_last(srv->nl)->attr_type != CPNS_A_PUBKEY) {
+		/* Not a bad Pc: a generation this device no longer has
+		 * (GW1's copy of a re-keyed key) or never had.
+		 */
+		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: device id %s generation %u refused: %s",
+			     HEX(m->did), m->generation,
+			     cpns_last_error(srv->nl));
+		return;
+	}
 	if (ret) {
 		sconn_kernel_error(sc, "a-0", ret, true, CPNS_WIRE_AUTH_HELLO);
 		return;
+	}
+	if (rk.rekey) {
+		out.auth_challenge.flags = CPNS_WIRE_AUTH_REKEY;
+		memcpy(out.auth_challenge.pubkey, rk.server_pub,
+		       sizeof(out.auth_challenge.pubkey));
 	}
 	sc->handle = handle;
 	sc->pending = true;
@@ -63,21 +143,24 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	sc->state = SC_AUTH_WAIT;
 	cpns_conn_set_deadline(&sc->c, CPNS_DL_STEP,
 			       srv->conf->step_timeout * 1000);
-	sc_info(sc, "a-0 sent challenge ns %s", HEX(out.auth_challenge.ns));
+	sc_info(sc, "a-0 sent challenge ns %s%s", HEX(out.auth_challenge.ns),
+		rk.rekey ? " and the server's re-key public key" : "");
 }
 
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 {
 	struct server *srv = sc->srv;
 	struct cpns_wire_msg out;
+	struct cpns_rekey rk;
 	int ret;
 
 	sc_info(sc, "a-1 received client code from device id %s",
 		HEX(sc->did));
 	memset(&out, 0, sizeof(out));
+	memset(&rk, 0, sizeof(rk));
 	out.type = CPNS_WIRE_AUTH_SERVER;
-	ret = cpns_auth_server(srv->nl, sc->handle, m->mac,
-			       out.auth_server.mac);
+	ret = cpns_auth_server_rk(srv->nl, sc->handle, m->mac,
+				  out.auth_server.mac, &rk);
 	if (ret) {
 		/* A wrong code ends the flow in the kernel. */
 		sconn_kernel_error(sc, "a-2", ret, true, CPNS_WIRE_AUTH_CLIENT);
@@ -85,9 +168,22 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 	}
 	sc->pending = false;
 	srv->pending--;
+	if (rk.serial && rk.state == CPNS_STATE_UNCONFIRMED)
+		sc_notice(sc, "a-2 device %s re-keyed to generation %u (record %d, unconfirmed)",
+			  HEX(sc->did), rk.new_generation, rk.serial);
+	else if (rk.serial)
+		sc_notice(sc, "a-2 device %s generation %u: record confirmed",
+			  HEX(sc->did), rk.new_generation);
+	/* The record first: a-3 lets GW2 replace its key (Documentation/rekey.rst). */
+	if (rk.serial && auth_record_save(sc, rk.state == CPNS_STATE_UNCONFIRMED ?
+					  "re-keyed" : "confirmed")) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_CLIENT,
+			     "a-2: the device record could not be stored; a-3 not sent");
+		return;
+	}
 	if (sconn_send(sc, &out))
 		return;
 	sc->state = SC_SESSION;
-	sc_notice(sc, "a-2 device id %s authenticated; a-3 sent server code; session %u established",
-		  HEX(sc->did), sc->handle);
+	sc_notice(sc, "a-2 device id %s authenticated (generation %u); a-3 sent server code; session %u established",
+		  HEX(sc->did), rk.new_generation, sc->handle);
 }

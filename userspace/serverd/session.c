@@ -57,6 +57,7 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 	struct cpns_wire_inner in, ack;
 	const struct cpns_wire_status_report *rep;
 	size_t ptlen = sizeof(pt);
+	int32_t confirmed = 0;
 	int ret;
 
 	/* The header of the frame received, rebuilt: the decoder checked
@@ -68,11 +69,17 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 			     "%s", cpns_wire_strerror(ret));
 		return;
 	}
-	ret = cpns_unseal(srv->nl, sc->handle, m->seq, aad, sizeof(aad),
-			  m->ct, m->ct_len, pt, &ptlen);
+	ret = cpns_unseal_rk(srv->nl, sc->handle, m->seq, aad, sizeof(aad),
+			     m->ct, m->ct_len, pt, &ptlen, &confirmed);
 	if (ret) {
 		sconn_kernel_error(sc, "open", ret, true, CPNS_WIRE_SEALED);
 		return;
+	}
+	if (confirmed) {
+		/* GW2 holds the re-keyed key: its original is refused now. */
+		sc_notice(sc, "device %s: re-keyed record %d confirmed by the first sealed message",
+			  HEX(sc->did), confirmed);
+		auth_record_save(sc, "confirmed");
 	}
 	ret = cpns_wire_inner_decode(pt, ptlen, &in);
 	if (ret) {

@@ -63,7 +63,11 @@ struct authrec {
 	uint8_t ns[CPNS_NONCE_LEN];
 	uint8_t cmac[CPNS_MAC_LEN];
 	uint8_t smac[CPNS_MAC_LEN];
+	struct cpns_rekey rk;		/* generation, Pc, Ps (rekey.rst) */
 };
+
+/* The generation of the_did's key after the last complete a-flow. */
+static uint32_t the_gen;
 
 static void say(const char *fmt, ...) CPNS_PRINTF(1, 2);
 
@@ -527,6 +531,7 @@ static void put_hello(struct cpns_wire_msg *m, const uint8_t *did,
 	m_init(m, CPNS_WIRE_AUTH_HELLO);
 	memcpy(m->auth_hello.did, did, CPNS_DEVICE_ID_LEN);
 	memcpy(m->auth_hello.nc, nc, CPNS_NONCE_LEN);
+	m->auth_hello.generation = the_gen;
 }
 
 static void put_mac(struct cpns_wire_msg *m, uint8_t type, const uint8_t *mac)
@@ -542,13 +547,24 @@ static int gw2_hello(struct cpns_conn *c, const uint8_t *did,
 	struct cpns_wire_msg m;
 
 	memcpy(r->did, did, CPNS_DEVICE_ID_LEN);
-	if (cpns_auth_begin(G2.nl, did, &r->handle, r->nc)) {
+	if (cpns_auth_begin_rk(G2.nl, did, &r->handle, r->nc, &r->rk)) {
 		tap_diag("auth_begin: %s", cpns_last_error(G2.nl));
 		return -1;
 	}
 	put_hello(&m, did, r->nc);
+	m.auth_hello.generation = r->rk.generation;
+	if (r->rk.rekey) {
+		m.auth_hello.flags = CPNS_WIRE_AUTH_REKEY;
+		memcpy(m.auth_hello.pubkey, r->rk.client_pub, CPNS_PUBKEY_LEN);
+	}
 	if (psend(c, &m) || expect(c, CPNS_WIRE_AUTH_CHALLENGE, &m))
 		return -1;
+	if (!(m.auth_challenge.flags & CPNS_WIRE_AUTH_REKEY) != !r->rk.rekey) {
+		tap_diag("AUTH_CHALLENGE: re-key flag %u for a flow of generation %u",
+			 m.auth_challenge.flags, r->rk.generation);
+		return -1;
+	}
+	memcpy(r->rk.server_pub, m.auth_challenge.pubkey, CPNS_PUBKEY_LEN);
 	memcpy(r->ns, m.auth_challenge.ns, CPNS_NONCE_LEN);
 	return 0;
 }
@@ -558,7 +574,7 @@ static int gw2_finish(struct cpns_conn *c, struct authrec *r)
 {
 	struct cpns_wire_msg m;
 
-	if (cpns_auth_client(G2.nl, r->handle, r->ns, r->cmac)) {
+	if (cpns_auth_client_rk(G2.nl, r->handle, r->ns, &r->rk, r->cmac)) {
 		tap_diag("auth_client: %s", cpns_last_error(G2.nl));
 		return -1;
 	}
@@ -566,10 +582,12 @@ static int gw2_finish(struct cpns_conn *c, struct authrec *r)
 	if (psend(c, &m) || expect(c, CPNS_WIRE_AUTH_SERVER, &m))
 		return -1;
 	memcpy(r->smac, m.auth_server.mac, CPNS_MAC_LEN);
-	if (cpns_auth_finish(G2.nl, r->handle, r->smac)) {
+	if (cpns_auth_finish_rk(G2.nl, r->handle, r->smac, &r->rk)) {
 		tap_diag("auth_finish: %s", cpns_last_error(G2.nl));
 		return -1;
 	}
+	if (!memcmp(r->did, the_did, CPNS_DEVICE_ID_LEN))
+		the_gen = r->rk.new_generation;
 	return 0;
 }
 
@@ -858,7 +876,8 @@ static void test_flow_a_attacks(void)
 
 	/* A GW2 whose code does not verify (the wrong key). */
 	if (!pconnect(&G2, &c) && !gw2_hello(&c, the_did, &r)) {
-		if (!cpns_auth_client(G2.nl, r.handle, r.ns, r.cmac)) {
+		if (!cpns_auth_client_rk(G2.nl, r.handle, r.ns, &r.rk,
+					 r.cmac)) {
 			r.cmac[7] ^= 0x02;
 			put_mac(&m, CPNS_WIRE_AUTH_CLIENT, r.cmac);
 		}
@@ -1039,8 +1058,9 @@ static void test_garbage(void)
 		junk[0] = 1;
 		junk[1] = CPNS_WIRE_AUTH_HELLO;
 		memset(junk + 2, 0, 5);
-		junk[7] = 32;
-		praw(&c, junk, 8 + 32);
+		junk[7] = 37;
+		junk[8 + 36] = 0;	/* flags: no re-key */
+		praw(&c, junk, 8 + 37);
 		tap_ok(expect_error(&c, CPNS_WIRE_ERR_UNKNOWN_DEVICE,
 				    CPNS_WIRE_AUTH_HELLO),
 		       "random a-0 values: ERROR unknown device");
