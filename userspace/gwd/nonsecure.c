@@ -4,8 +4,12 @@
  * 9.4 and 9.5).
  *
  * Without a Device Key, GW2 asks GW1: XFER_NEW makes an X25519 pair in the
- * kernel, ASSIGN_ASK carries its public key, and DEVICE_IMPORT opens the
- * DEVICE_TRANSFER into the keyring (II-9). With one, it authenticates with
+ * kernel, ASSIGN_ASK carries its public key; GW1 answers DEVICE_OFFER with
+ * its own, from which XFER_CODE gives the comparison code that GW2 shows
+ * for the operator to type on GW1 (or, with a pairing key, XFER_PAIR the
+ * MAC that GW2 sends as DEVICE_PAIR); once confirmed, DEVICE_IMPORT opens
+ * the DEVICE_TRANSFER into the keyring (II-9), and with a store the key is
+ * wrapped and stored before anything else. With one, it authenticates with
  * the server (a-0 AUTH_BEGIN, a-1 AUTH_CLIENT, a-4 AUTH_FINISH) and then
  * sends a STATUS_REPORT every report_interval, SEALed under k_c2s, and
  * checks that each STATUS_ACK opens under k_s2c, is new, and names its
@@ -32,7 +36,8 @@
 enum gw2_state {
 	GW2_WAIT,		/* retry timer armed */
 	GW2_ASK_CONNECT,	/* II-9: connecting to GW1 */
-	GW2_ASK,		/* ASSIGN_ASK sent; DEVICE_TRANSFER expected */
+	GW2_ASK,		/* ASSIGN_ASK sent; DEVICE_OFFER expected */
+	GW2_TRANSFER,		/* code shown; DEVICE_TRANSFER expected */
 	GW2_AUTH_CONNECT,	/* a-0: connecting to the server */
 	GW2_AUTH_CHALLENGE,	/* AUTH_HELLO sent; AUTH_CHALLENGE expected */
 	GW2_AUTH_SERVER,	/* AUTH_CLIENT sent; AUTH_SERVER expected */
@@ -48,9 +53,18 @@ struct gw2 {
 	struct gwd_link *link;		/* to GW1 or to the server */
 	uint32_t xfer;			/* II-9 key pair */
 	bool xfer_live;
+	uint8_t xfer_pub[CPNS_PUBKEY_LEN];	/* its public key */
+	/* II-9: GW1's DEVICE_OFFER */
+	uint8_t offer_did[CPNS_DEVICE_ID_LEN];
+	uint8_t offer_pub[CPNS_PUBKEY_LEN];
+	int offer_mode;
+	uint32_t offer_code;
+	uint64_t offer_ms;
 	uint32_t handle;		/* a-flow, then session */
 	bool handle_live;
 	uint8_t nc[CPNS_NONCE_LEN];
+	struct cpns_rekey rk;		/* a-flow re-key values (public) */
+	int64_t stored_gen;		/* generation in the store, -1: none */
 	struct cpns_timer retry_timer;
 	struct cpns_timer report_timer;
 	struct gwd_backoff bo;
@@ -147,6 +161,9 @@ static void gw2_end(struct gwd_link *l, void *owner,
 	case GW2_ASK:
 		what = "II-9 with GW1";
 		break;
+	case GW2_TRANSFER:
+		what = "II-9 with GW1 (nothing imported)";
+		break;
 	case GW2_SESSION:
 		what = "session with the server";
 		break;
@@ -174,6 +191,7 @@ static void ask_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	gw2->xfer_live = true;
+	memcpy(gw2->xfer_pub, m.assign_ask.pubkey, sizeof(gw2->xfer_pub));
 	cpns_wire_name_set(&m.assign_ask.name, g->conf.name);
 	if (gwd_link_send(l, &m)) {
 		gw2_refuse(gw2, 0, CPNS_WIRE_ERR_INTERNAL,
@@ -187,20 +205,72 @@ static void ask_connected(struct gwd_link *l, void *owner)
 		  hex(m.assign_ask.pubkey, CPNS_PUBKEY_LEN));
 }
 
-static void ask_msg(struct gwd_link *l, void *owner,
-		    const struct cpns_wire_msg *m)
+/* II-9: GW1's public key. Show the code; with a pairing key, prove it. */
+static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 {
-	struct gw2 *gw2 = owner;
+	struct gwd *g = gw2->g;
+	const struct cpns_wire_device_offer *o = &m->device_offer;
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_DEVICE_PAIR };
+	char code[GWD_CODE_DIGITS + 1];
+	int ret;
+
+	if (o->mode == CPNS_WIRE_CONFIRM_PAIRING && !g->conf.pairing.set) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_DENIED,
+			   "II-9: GW1 confirms by a pairing key, and this gateway has no pairing_key");
+		return;
+	}
+	ret = gwd_xfer_code(g->nl, gw2->xfer, o->did, o->pubkey,
+			    &gw2->offer_code);
+	if (ret) {
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+			   "II-9 (XFER_CODE): %s", cpns_last_error(g->nl));
+		return;
+	}
+	memcpy(gw2->offer_did, o->did, sizeof(gw2->offer_did));
+	memcpy(gw2->offer_pub, o->pubkey, sizeof(gw2->offer_pub));
+	gw2->offer_mode = o->mode;
+	gw2->offer_ms = cpns_now_ms();
+	gwd_code_str(gw2->offer_code, code);
+	if (o->mode == CPNS_WIRE_CONFIRM_OPERATOR) {
+		gw2->state = GW2_TRANSFER;
+		cpns_notice("II-9 transfer code %s for device id %s: confirm it on GW1 (cpnsctl pair confirm ID %s)",
+			    code, hex(o->did, CPNS_DEVICE_ID_LEN), code);
+		return;
+	}
+	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, o->did, o->pubkey,
+			    gw2->xfer_pub, out.device_pair.mac, false);
+	if (ret) {
+		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+			   "II-9 (XFER_PAIR with pairing_key %s:%s): %s",
+			   g->conf.pairing.type, g->conf.pairing.desc,
+			   cpns_last_error(g->nl));
+		return;
+	}
+	if (gwd_link_send(gw2->link, &out)) {
+		gw2_refuse(gw2, 0, CPNS_WIRE_ERR_INTERNAL,
+			   "cannot send DEVICE_PAIR");
+		return;
+	}
+	gw2->state = GW2_TRANSFER;
+	cpns_notice("II-9 transfer code %s for device id %s; sent the pairing MAC",
+		    code, hex(o->did, CPNS_DEVICE_ID_LEN));
+}
+
+/* II-9, confirmed: open the Device Key, store it, then flow a. */
+static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
+{
 	struct gwd *g = gw2->g;
 	const struct cpns_wire_device_transfer *t = &m->device_transfer;
+	char c1[GWD_CODE_DIGITS + 1], c2[GWD_CODE_DIGITS + 1];
+	struct gwd_link *l = gw2->link;
 	uint32_t code;
 	int32_t serial;
 	int ret;
 
-	if (gw2->state != GW2_ASK || m->type != CPNS_WIRE_DEVICE_TRANSFER) {
+	if (memcmp(t->did, gw2->offer_did, sizeof(t->did)) ||
+	    memcmp(t->pubkey, gw2->offer_pub, sizeof(t->pubkey))) {
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
-			   "GW1 sent %s, unexpected in II-9",
-			   cpns_wire_type_name(m->type));
+			   "II-9: DEVICE_TRANSFER is not for the device id and public key GW1 offered");
 		return;
 	}
 	cpns_info("II-9 received device id %s and its sealed Device Key from GW1 %s",
@@ -215,10 +285,29 @@ static void ask_msg(struct gwd_link *l, void *owner,
 		return;
 	}
 	gw2->xfer_live = false;		/* consumed */
+	if (code != gw2->offer_code) {
+		/* Cannot happen with an honest kernel: the code is a function
+		 * of the same exchange. Do not keep a key we cannot vouch for.
+		 */
+		cpns_key_del_device(g->nl, t->did);
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_BAD_MAC,
+			   "II-9: the imported key's code %s is not the code %s shown; key deleted",
+			   gwd_code_str(code, c1),
+			   gwd_code_str(gw2->offer_code, c2));
+		return;
+	}
 	memcpy(gw2->did, t->did, sizeof(gw2->did));
 	gw2->have_device = true;
-	cpns_notice("II-9 stored the Device Key of device id %s (serial %d); transfer code %06u (compare with GW1's)",
-		    hex(gw2->did, sizeof(gw2->did)), serial, code);
+	cpns_notice("II-9 stored the Device Key of device id %s (serial %d); transfer code %s (compare with GW1's)",
+		    hex(gw2->did, sizeof(gw2->did)), serial,
+		    gwd_code_str(code, c1));
+	/* The store first: a key the next start cannot find is lost. */
+	gw2->stored_gen = -1;
+	if (g->conf.store && gwd_store_save(g, gw2->did, 0))
+		cpns_err("the Device Key of device id %s is in the kernel but not in %s: a restart after a reboot will not have it",
+			 hex(gw2->did, sizeof(gw2->did)), g->conf.store);
+	else if (g->conf.store)
+		gw2->stored_gen = 0;
 	gwd_link_close(l);
 	gw2->link = NULL;
 	if (g->conf.device_id_file) {
@@ -229,6 +318,39 @@ static void ask_msg(struct gwd_link *l, void *owner,
 	}
 	gwd_backoff_reset(&gw2->bo);
 	auth_start(gw2);
+}
+
+static void ask_msg(struct gwd_link *l, void *owner,
+		    const struct cpns_wire_msg *m)
+{
+	struct gw2 *gw2 = owner;
+
+	(void)l;
+	if (gw2->state == GW2_ASK && m->type == CPNS_WIRE_DEVICE_OFFER)
+		ask_offer(gw2, m);
+	else if (gw2->state == GW2_TRANSFER &&
+		 m->type == CPNS_WIRE_DEVICE_TRANSFER)
+		ask_transfer(gw2, m);
+	else
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "GW1 sent %s, unexpected in II-9 now",
+			   cpns_wire_type_name(m->type));
+}
+
+/* cpnsctl pair list on GW2: the code to type on GW1. */
+void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	struct gw2 *gw2 = g->role;
+	char code[GWD_CODE_DIGITS + 1];
+	uint64_t now = cpns_now_ms();
+
+	if (!gw2 || gw2->state != GW2_TRANSFER)
+		return;
+	gwd_ctl_pair(r, "-", gw2->offer_mode == CPNS_WIRE_CONFIRM_PAIRING ?
+		     "pair-mac-sent" : "showing-code", g->conf.name,
+		     gw2->link ? gwd_link_peer(gw2->link) : "-",
+		     gw2->offer_did, gw2->offer_mode,
+		     gwd_code_str(gw2->offer_code, code), now - gw2->offer_ms, 0);
 }
 
 static const struct gwd_link_ops ask_ops = {
@@ -454,7 +576,8 @@ static void auth_connected(struct gwd_link *l, void *owner)
 	struct cpns_wire_msg m = { .type = CPNS_WIRE_AUTH_HELLO };
 	int ret;
 
-	ret = cpns_auth_begin(g->nl, gw2->did, &gw2->handle, gw2->nc);
+	ret = cpns_auth_begin_rk(g->nl, gw2->did, &gw2->handle, gw2->nc,
+				 &gw2->rk);
 	if (ret && gwd_kernel_key_gone(ret)) {
 		cpns_warn("a-0: the Device Key of device id %s is gone (%s); asking GW1 for a new one",
 			  hex(gw2->did, sizeof(gw2->did)),
@@ -473,6 +596,12 @@ static void auth_connected(struct gwd_link *l, void *owner)
 	gw2->handle_live = true;
 	memcpy(m.auth_hello.did, gw2->did, sizeof(gw2->did));
 	memcpy(m.auth_hello.nc, gw2->nc, sizeof(gw2->nc));
+	m.auth_hello.generation = gw2->rk.generation;
+	if (gw2->rk.rekey) {
+		m.auth_hello.flags = CPNS_WIRE_AUTH_REKEY;
+		memcpy(m.auth_hello.pubkey, gw2->rk.client_pub,
+		       sizeof(m.auth_hello.pubkey));
+	}
 	if (gwd_link_send(l, &m)) {
 		gw2_refuse(gw2, 0, CPNS_WIRE_ERR_INTERNAL,
 			   "cannot send AUTH_HELLO");
@@ -480,9 +609,10 @@ static void auth_connected(struct gwd_link *l, void *owner)
 	}
 	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.step_ms);
 	gw2->state = GW2_AUTH_CHALLENGE;
-	cpns_info("a-0 sent hello to the server %s: device id %s, nc %s",
+	cpns_info("a-0 sent hello to the server %s: device id %s, nc %s, generation %u%s",
 		  gwd_link_peer(l), hex(gw2->did, sizeof(gw2->did)),
-		  hex(gw2->nc, sizeof(gw2->nc)));
+		  hex(gw2->nc, sizeof(gw2->nc)), gw2->rk.generation,
+		  gw2->rk.rekey ? ", re-key" : "");
 }
 
 static void auth_challenge(struct gw2 *gw2, const struct cpns_wire_msg *m)
@@ -490,10 +620,24 @@ static void auth_challenge(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	struct gwd *g = gw2->g;
 	struct cpns_wire_msg out = { .type = CPNS_WIRE_AUTH_CLIENT };
 	const uint8_t *ns = m->auth_challenge.ns;
+	bool rekey = m->auth_challenge.flags & CPNS_WIRE_AUTH_REKEY;
 	int ret;
 
-	cpns_info("a-0 received server nonce %s", hex(ns, CPNS_NONCE_LEN));
-	ret = cpns_auth_client(g->nl, gw2->handle, ns, out.auth_client.mac);
+	cpns_info("a-0 received server nonce %s%s", hex(ns, CPNS_NONCE_LEN),
+		  rekey ? " and the server's re-key public key" : "");
+	if (rekey != gw2->rk.rekey) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "a-0: AUTH_CHALLENGE %s the server's public key, but this flow %s",
+			   rekey ? "carries" : "lacks",
+			   gw2->rk.rekey ? "re-keys (generation 0)" :
+			   "does not re-key");
+		return;
+	}
+	if (rekey)
+		memcpy(gw2->rk.server_pub, m->auth_challenge.pubkey,
+		       sizeof(gw2->rk.server_pub));
+	ret = cpns_auth_client_rk(g->nl, gw2->handle, ns, &gw2->rk,
+				  out.auth_client.mac);
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
 			   "a-1 (AUTH_CLIENT): %s", cpns_last_error(g->nl));
@@ -515,7 +659,8 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	int ret;
 
 	cpns_info("a-3 received server verification code");
-	ret = cpns_auth_finish(g->nl, gw2->handle, m->auth_server.mac);
+	ret = cpns_auth_finish_rk(g->nl, gw2->handle, m->auth_server.mac,
+				  &gw2->rk);
 	if (ret == -EBADMSG) {
 		/* The kernel ended the flow: the handle is gone. */
 		gw2->handle_live = false;
@@ -528,8 +673,26 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 			   "a-4 (AUTH_FINISH): %s", cpns_last_error(g->nl));
 		return;
 	}
-	cpns_notice("a-4 server verified; session established with %s for device id %s",
-		    gwd_link_peer(gw2->link), hex(gw2->did, sizeof(gw2->did)));
+	if (gw2->rk.serial)
+		cpns_notice("a-4 the Device Key of device id %s re-keyed to generation %u (serial %d): GW1's copy no longer authenticates",
+			    hex(gw2->did, sizeof(gw2->did)),
+			    gw2->rk.new_generation, gw2->rk.serial);
+	/*
+	 * The new key is stored before the first sealed message, which
+	 * makes the server refuse the old one (Documentation/rekey.rst).
+	 */
+	if (g->conf.store && gw2->stored_gen != gw2->rk.new_generation) {
+		if (gwd_store_save(g, gw2->did, gw2->rk.new_generation)) {
+			gw2_refuse(gw2, 0, CPNS_WIRE_ERR_INTERNAL,
+				   "a-4: the Device Key of generation %u could not be stored in %s; no sealed message sent",
+				   gw2->rk.new_generation, g->conf.store);
+			return;
+		}
+		gw2->stored_gen = gw2->rk.new_generation;
+	}
+	cpns_notice("a-4 server verified; session established with %s for device id %s (generation %u)",
+		    gwd_link_peer(gw2->link), hex(gw2->did, sizeof(gw2->did)),
+		    gw2->rk.new_generation);
 	session_start(gw2);
 }
 
@@ -593,6 +756,20 @@ static int find_device(struct gw2 *gw2)
 	unsigned int n;
 	int ret;
 
+	if (g->conf.store) {
+		uint32_t gen;
+
+		ret = gwd_store_load(g, gw2->did, &gen);
+		if (ret < 0)
+			return ret;
+		gw2->have_device = ret;
+		if (ret)
+			gw2->stored_gen = gen;
+		if (!ret)
+			cpns_notice("no Device Key yet (%s does not exist)",
+				    g->conf.store);
+		return 0;
+	}
 	if (file) {
 		ret = gwd_did_read(file, gw2->did, err, sizeof(err));
 		if (ret < 0) {
@@ -642,6 +819,7 @@ int gwd_nonsecure_start(struct gwd *g)
 		return -ENOMEM;
 	g->role = gw2;
 	gw2->g = g;
+	gw2->stored_gen = -1;
 	gw2->started_ms = cpns_now_ms();
 	cpns_timer_init(&gw2->retry_timer, retry_timer, gw2);
 	cpns_timer_init(&gw2->report_timer, report_timer, gw2);
