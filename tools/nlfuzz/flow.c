@@ -98,7 +98,6 @@ void nf_flow_reset(struct nf_flow *f)
 static void put(struct nf_req *r, uint16_t type, const void *v, size_t len)
 {
 	nf_put_attr(&r->b, type, v, len, -1);
-	nf_req_note(r, type, v, len);
 }
 
 static void put_u32(struct nf_req *r, uint16_t type, uint32_t v)

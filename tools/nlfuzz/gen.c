@@ -211,7 +211,7 @@ static void gen_policy(struct nf_rng *rng, struct nf_req *r, int pol,
 		       int depth, bool sloppy, bool top);
 
 static void gen_attr(struct nf_rng *rng, struct nf_req *r, int pol,
-		     uint16_t t, int depth, bool sloppy, bool top)
+		     uint16_t t, int depth, bool sloppy)
 {
 	const struct nf_pattr *pa = &nf_fam.pol[pol].a[t];
 	static __thread uint8_t val[NF_POOL_MAXLEN + 64];
@@ -235,8 +235,6 @@ static void gen_attr(struct nf_rng *rng, struct nf_req *r, int pol,
 		else
 			gen_policy(rng, r, pa->nested, depth + 1, sloppy, false);
 		nf_nest_end(&r->b, off);
-		if (top)
-			nf_req_note(r, t, NULL, 0);
 		return;
 	}
 	len = gen_value(rng, t, pa, val, sizeof(val) - 64, sloppy);
@@ -245,8 +243,6 @@ static void gen_attr(struct nf_rng *rng, struct nf_req *r, int pol,
 	nf_put_attr(&r->b, (uint16_t)(t | (sloppy && nf_pct(rng, 3) ?
 					     NLA_F_NESTED : 0)),
 		    val, len, -1);
-	if (top)
-		nf_req_note(r, t, val, len);
 }
 
 static void gen_policy(struct nf_rng *rng, struct nf_req *r, int pol,
@@ -279,7 +275,7 @@ static void gen_policy(struct nf_rng *rng, struct nf_req *r, int pol,
 		order[j] = x;
 	}
 	for (int i = 0; i < n; i++)
-		gen_attr(rng, r, pol, order[i], depth, sloppy, top);
+		gen_attr(rng, r, pol, order[i], depth, sloppy);
 }
 
 uint8_t nf_pick_cmd(struct nf_rng *rng)

@@ -147,9 +147,6 @@ void nf_req_begin(struct nf_req *r, uint16_t family, uint8_t cmd,
 	r->dump = (flags & NLM_F_DUMP) == NLM_F_DUMP;
 	r->ack = flags & NLM_F_ACK;
 	r->header_ok = true;
-	r->nattr = 0;
-	r->handle = 0;
-	r->has_device_id = false;
 	nf_buf_put(&r->b, &nh, sizeof(nh));
 	nf_buf_put(&r->b, &gh, sizeof(gh));
 }
@@ -159,20 +156,6 @@ void nf_req_end(struct nf_req *r)
 	struct nlmsghdr *nh = (struct nlmsghdr *)r->b.p;
 
 	nh->nlmsg_len = (uint32_t)r->b.len;
-}
-
-/* Remember what the request carries, for the oracle. */
-void nf_req_note(struct nf_req *r, uint16_t type, const void *data,
-		 size_t len)
-{
-	if (r->nattr < (int)(sizeof(r->attr_types) / sizeof(r->attr_types[0])))
-		r->attr_types[r->nattr++] = type;
-	if (type == CPNS_A_HANDLE && len == 4)
-		memcpy(&r->handle, data, 4);
-	if (type == CPNS_A_DEVICE_ID && len == CPNS_DEVICE_ID_LEN) {
-		memcpy(r->device_id, data, len);
-		r->has_device_id = true;
-	}
 }
 
 /* ------------------------------------------------------------ parser */

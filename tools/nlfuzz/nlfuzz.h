@@ -106,19 +106,11 @@ struct nf_req {
 	bool dump;
 	bool header_ok;		/* length, type, flags, genl header sane */
 	bool ack;		/* NLM_F_ACK set */
-	int nattr;		/* attributes at the top level */
-	uint16_t attr_types[64];
-	/* Values the oracle needs to name what a refusal may remove. */
-	uint32_t handle;
-	uint8_t device_id[CPNS_DEVICE_ID_LEN];
-	bool has_device_id;
 };
 
 void nf_req_begin(struct nf_req *r, uint16_t family, uint8_t cmd,
 		  uint16_t flags);
 void nf_req_end(struct nf_req *r);	/* sets nlmsg_len */
-void nf_req_note(struct nf_req *r, uint16_t type, const void *data,
-		 size_t len);
 
 /* A parsed attribute. */
 struct nf_attr {

@@ -361,6 +361,33 @@ static void checker_keyctl(struct nf_checker *c, int role)
 	c->valid[role] = false;
 }
 
+/* The value of the last top-level attribute type of r as sent (the one
+ * the kernel's parser keeps), if it has exactly len bytes. */
+static bool last_attr(const struct nf_req *r, uint16_t type, void *out,
+		      size_t len)
+{
+	const struct nlmsghdr *nh = (const void *)r->b.p;
+	const uint8_t *p;
+	struct nf_attr at;
+	size_t left;
+	bool found = false;
+
+	if (r->b.len < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    nh->nlmsg_len > r->b.len ||
+	    nh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return false;
+	p = r->b.p + NLMSG_HDRLEN + GENL_HDRLEN;
+	left = nh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	while (nf_attr_next(&p, &left, &at)) {
+		if (at.type == type) {
+			found = at.len == len;
+			if (found)
+				memcpy(out, at.data, len);
+		}
+	}
+	return found;
+}
+
 /* Send r on role's socket and check what it did to that namespace. */
 static void checked_send(struct nf_checker *c, int role, struct nf_req *r,
 			 struct nf_flow *f)
@@ -412,11 +439,9 @@ static void checked_send(struct nf_checker *c, int role, struct nf_req *r,
 	if (al.pending_drop && after->pending < before->pending)
 		NF_INC(oracle_relaxed);
 	al.pending_drop += refusal_drops(r, a.err);
-	if (r->cmd == CPNS_CMD_ASSIGN_VERIFY &&
-	    a.err == EBADMSG && r->has_device_id) {
+	if (r->cmd == CPNS_CMD_ASSIGN_VERIFY && a.err == EBADMSG &&
+	    last_attr(r, CPNS_A_DEVICE_ID, al.did, sizeof(al.did)))
 		al.verify_drop = true;
-		memcpy(al.did, r->device_id, sizeof(al.did));
-	}
 	NF_INC(oracle_checks);
 	NF_INC(oracle_errno[a.err < NF_MAX_ERRNO ? a.err : 0]);
 	if (compare(before, after, &al, why, sizeof(why)))
