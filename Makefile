@@ -85,9 +85,11 @@ check:
 		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
 		stage daemon-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
 			userspace/test/run_vm_tests.sh || true
+		stage store-reboot env VM_TIMEOUT=$(VM_TIMEOUT) \
+			userspace/serverd/test/store_reboot.sh || true
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
 		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
-		logs+=($(CHECK_DIR)/daemon-tests.log)
+		logs+=($(CHECK_DIR)/daemon-tests.log $(CHECK_DIR)/store-reboot.log)
 	fi
 	echo "==== summary (logs in $(CHECK_DIR))"
 	tools/tap-summary "$${logs[@]}"
