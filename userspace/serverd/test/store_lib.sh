@@ -15,6 +15,15 @@
 # ("revoked"); each test prints an AFLOW-SKIP line when a GW2 session it
 # wanted could not be made, which run_vm_tests.sh reports as a skip.
 
+# The KEK lives in the session keyring the daemons inherit: without one of
+# our own (tools/vm-run starts CMD without a session keyring), a key added
+# to @s would land in a keyring of keyctl's own and be lost.
+case $(keyctl rdescribe @s 2>/dev/null) in
+*";_uid_ses."* | "")
+	exec keyctl session - bash "$0" "$@"
+	;;
+esac
+
 # shellcheck source=../../gwd/test/lib.sh
 . "${GWD_TEST_LIB:-$(dirname "${BASH_SOURCE[0]}")/../../gwd/test/lib.sh}"
 
