@@ -10,7 +10,6 @@
 # Prints one TAP stream; exits 1 if anything failed.
 
 set -u
-cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 # The tests keep pairing keys and KEKs in the session keyring the daemons
 # inherit: give the run one (tools/vm-run starts CMD without, and keyctl
@@ -18,6 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 case $(keyctl rdescribe @s 2>/dev/null) in
 *";_uid_ses."* | "") exec keyctl session - bash "$0" "$@" ;;
 esac
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 n=0
 failed=0
