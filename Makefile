@@ -99,7 +99,8 @@ check:
 demo:
 	@$(TOP)/tools/install-deps
 	$(MAKE) --no-print-directory all
-	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) tools/demo
+	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
+		--module-args pending_timeout=120 tools/demo
 
 demo-netlink:
 	@$(TOP)/tools/install-deps
