@@ -269,6 +269,9 @@ static void json(const struct env *e, const struct pb *pb,
 		json_object_object_add(k, "seconds", json_object_new_double(r->k_seconds));
 		json_object_object_add(k, "cpu_s", jnum(r->k_cpu));
 		json_object_object_add(k, "flows_per_s", json_object_new_double(krate(r)));
+		/* What the run's flows would take through the kernel alone. */
+		json_object_object_add(k, "seconds_for_the_run_flows",
+				       jnum(krate(r) > 0 ? r->ops / krate(r) : -1));
 		json_object_object_add(j, "kernel_only", k);
 		json_object_object_add(j, "ratio", jnum(ratio(rate(r), krate(r))));
 		json_object_object_add(j, "cpu_ratio",
