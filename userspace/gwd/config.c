@@ -43,6 +43,10 @@ static const struct cpns_conf_key schema[] = {
 	  .def = "1", .help = "seconds before the first retry after a failure" },
 	{ NULL, "reconnect_max", CPNS_CONF_UINT, .min = 1, .max = 86400,
 	  .def = "60", .help = "largest retry delay, seconds" },
+	{ NULL, "control", CPNS_CONF_PATH,
+	  .help = "the control socket for cpnsctl pair (mode 0600)" },
+	{ NULL, "pairing_key", CPNS_CONF_STRING,
+	  .help = "TYPE:DESC of the kernel key both gateways share to confirm II-9" },
 
 	/* role = secure */
 	{ NULL, "listen", CPNS_CONF_ADDR, .repeat = true,
@@ -57,12 +61,19 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure: lifetime of a received Key Seed, seconds (0: none)" },
 	{ NULL, "allow", CPNS_CONF_STRING, .repeat = true,
 	  .help = "secure: GW2 names served, shell patterns (repeatable; none: all)" },
+	{ NULL, "confirm_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = XSTR(CPNS_WIRE_CONFIRM_TIMEOUT),
+	  .help = "secure: seconds to wait for the confirmation of II-9" },
 
 	/* role = nonsecure */
 	{ NULL, "gw1", CPNS_CONF_ADDR,
 	  .help = "nonsecure: the secure gateway that assigns, ADDR:PORT" },
 	{ NULL, "device_id_file", CPNS_CONF_PATH,
 	  .help = "nonsecure: where this gateway keeps its Device ID" },
+	{ NULL, "store", CPNS_CONF_PATH,
+	  .help = "nonsecure: the file of the Device Key, wrapped under kek" },
+	{ NULL, "kek", CPNS_CONF_STRING,
+	  .help = "nonsecure: TYPE:DESC of the key-encryption key of store" },
 	{ NULL, "key_timeout", CPNS_CONF_UINT, .min = 0, .max = 0,
 	  .def = "0",
 	  .help = "nonsecure: lifetime of the received Device Key, seconds (0: none)" },
@@ -87,8 +98,11 @@ static const struct {
 	{ "idle_timeout", GWD_SECURE },
 	{ "seed_timeout", GWD_SECURE },
 	{ "allow", GWD_SECURE },
+	{ "confirm_timeout", GWD_SECURE },
 	{ "gw1", GWD_NONSECURE },
 	{ "device_id_file", GWD_NONSECURE },
+	{ "store", GWD_NONSECURE },
+	{ "kek", GWD_NONSECURE },
 	{ "key_timeout", GWD_NONSECURE },
 	{ "ask_timeout", GWD_NONSECURE },
 	{ "report_interval", GWD_NONSECURE },
@@ -154,6 +168,38 @@ static char *conf_strdup(const struct cpns_conf *cf, const char *key,
 	return s;
 }
 
+/*
+ * A kernel key named TYPE:DESC (kek, pairing_key): both parts non-empty,
+ * at most CPNS_MAX_KEYREF - 1 bytes each. 0 if absent, 1 if set, or
+ * -EINVAL with err set.
+ */
+static int conf_keyref(const struct gwd_conf *conf, const struct cpns_conf *cf,
+		       const char *key, struct gwd_keyref *ref, char *err,
+		       size_t errlen)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, key, 0);
+	const char *colon;
+	size_t tlen, dlen;
+
+	if (!v || !v->text)
+		return 0;
+	colon = strchr(v->text, ':');
+	tlen = colon ? (size_t)(colon - v->text) : 0;
+	dlen = colon ? strlen(colon + 1) : 0;
+	if (!tlen || !dlen || tlen >= sizeof(ref->type) ||
+	    dlen >= sizeof(ref->desc)) {
+		snprintf(err, errlen,
+			 "%s:%u: %s: expected TYPE:DESCRIPTION of a kernel key (e.g. logon:cpns:key), each part 1 to %d bytes",
+			 conf->path, v->line, key, CPNS_MAX_KEYREF - 1);
+		return -EINVAL;
+	}
+	memcpy(ref->type, v->text, tlen);
+	ref->type[tlen] = '\0';
+	memcpy(ref->desc, colon + 1, dlen + 1);
+	ref->set = true;
+	return 1;
+}
+
 /* The keys of role = secure, into conf; err names what is wrong. */
 static int conf_secure(struct gwd_conf *conf, const struct cpns_conf *cf,
 		       char *err, size_t errlen)
@@ -193,6 +239,13 @@ static int conf_secure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	for (i = 0; i < n; i++)
 		conf->allow[i] = conf_strdup(cf, "allow", i, &nomem);
 	conf->nallow = n;
+	conf->confirm_ms = conf_ms(cf, "confirm_timeout");
+	if (!conf->pairing.set && !conf->control) {
+		snprintf(err, errlen,
+			 "%s: role = secure needs control = PATH (an operator confirms each II-9 transfer with cpnsctl pair) or pairing_key = TYPE:DESC (a key shared with the GW2s)",
+			 conf->path);
+		return -EINVAL;
+	}
 	return nomem ? -ENOMEM : 0;
 }
 
@@ -203,6 +256,7 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	const struct cpns_conf_value *v;
 	struct cpns_wire_text text;
 	bool nomem = false;
+	int ret;
 
 	if (conf_addr(cf, "gw1", 0, &conf->gw1)) {
 		snprintf(err, errlen,
@@ -216,6 +270,17 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 		snprintf(err, errlen,
 			 "%s:%u: status_text: at most %d bytes of UTF-8",
 			 conf->path, v->line, CPNS_WIRE_TEXT_MAX);
+		return -EINVAL;
+	}
+	ret = conf_keyref(conf, cf, "kek", &conf->kek, err, errlen);
+	if (ret < 0)
+		return ret;
+	conf->store = conf_strdup(cf, "store", 0, &nomem);
+	if (!conf->kek.set != !conf->store && !nomem) {
+		snprintf(err, errlen, "%s: store and kek go together%s",
+			 conf->path,
+			 conf->store ? ": the Device Key is kept wrapped under kek" :
+			 ": kek names the key that wraps the store");
 		return -EINVAL;
 	}
 	conf->device_id_file = conf_strdup(cf, "device_id_file", 0, &nomem);
@@ -240,6 +305,7 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 		  size_t errlen)
 {
 	struct cpns_conf *cf;
+	bool nomem = false;
 	int ret;
 
 	memset(conf, 0, sizeof(*conf));
@@ -273,6 +339,16 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 	ret = conf_roles(conf, cf, err, errlen);
 	if (ret)
 		goto out;
+	ret = conf_keyref(conf, cf, "pairing_key", &conf->pairing, err,
+			  errlen);
+	if (ret < 0)
+		goto out;
+	conf->control = conf_strdup(cf, "control", 0, &nomem);
+	if (nomem) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
 	if (conf->role == GWD_SECURE)
 		ret = conf_secure(conf, cf, err, errlen);
 	else
@@ -293,8 +369,12 @@ void gwd_conf_free(struct gwd_conf *conf)
 	conf->nallow = 0;
 	free(conf->device_id_file);
 	free(conf->status_text);
+	free(conf->control);
+	free(conf->store);
 	conf->device_id_file = NULL;
 	conf->status_text = NULL;
+	conf->control = NULL;
+	conf->store = NULL;
 }
 
 /* For --help: every key with its meaning and default. */

@@ -11,6 +11,8 @@
  *   link.c       one wire connection inside the event loop
  *   kernel.c     the keys this namespace holds, kernel failures as codes
  *   backoff.c    bounded, jittered exponential retry delays
+ *   control.c    the control socket (cpnsctl pair)
+ *   store.c      GW2's store: its Device Key wrapped under a KEK
  *   secure.c     the secure role (GW1)
  *   nonsecure.c  the nonsecure role (GW2)
  *
@@ -50,6 +52,13 @@ struct gwd_addr {
 	char str[CPNS_ADDR_STRLEN];
 };
 
+/* A kernel key named by TYPE:DESC (kek, pairing_key). */
+struct gwd_keyref {
+	bool set;
+	char type[CPNS_MAX_KEYREF];
+	char desc[CPNS_MAX_KEYREF];
+};
+
 /**
  * struct gwd_conf - the configuration, checked (config.c)
  *
@@ -65,6 +74,8 @@ struct gwd_conf {
 	unsigned int step_ms;
 	unsigned int reconnect_min_ms;
 	unsigned int reconnect_max_ms;
+	char *control;				/* control socket; NULL: none */
+	struct gwd_keyref pairing;		/* II-9 pairing key */
 
 	/* secure */
 	struct gwd_addr server;			/* also nonsecure */
@@ -75,10 +86,13 @@ struct gwd_conf {
 	unsigned int seed_timeout;		/* s, SEED_IMPORT; 0 = none */
 	char *allow[GWD_ALLOW_MAX];		/* fnmatch() patterns */
 	size_t nallow;
+	unsigned int confirm_ms;
 
 	/* nonsecure */
 	struct gwd_addr gw1;
 	char *device_id_file;			/* NULL: none */
+	char *store;				/* NULL: none */
+	struct gwd_keyref kek;			/* set iff store */
 	unsigned int key_timeout;		/* s, DEVICE_IMPORT; 0 = none */
 	unsigned int ask_ms;
 	unsigned int report_interval_ms;
@@ -97,6 +111,7 @@ void gwd_conf_print_keys(void);
  * @loop: the event loop
  * @nl: the one netlink socket: pending objects and sessions belong to it,
  *	so it lives as long as the daemon
+ * @ctl: the control socket, or NULL
  * @once: --once: run one cycle of the role and exit
  * @once_reports: --once, nonsecure: reports to exchange
  * @status: exit status (0 or 1), set by a role in --once mode or on a
@@ -104,10 +119,13 @@ void gwd_conf_print_keys(void);
  * @done: gwd_exit() was called (perhaps before the loop runs)
  * @role: the role's state
  */
+struct gwd_ctl;
+
 struct gwd {
 	struct gwd_conf conf;
 	struct cpns_loop *loop;
 	struct cpns_nl *nl;
+	struct gwd_ctl *ctl;
 	bool once;
 	unsigned int once_reports;
 	int status;
@@ -217,6 +235,84 @@ int gwd_did_read(const char *path, uint8_t did[CPNS_DEVICE_ID_LEN],
 /* Write it atomically; 0 or -errno. */
 int gwd_did_write(const char *path, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 
+/* The comparison code of II-9 as shown and typed: six decimal digits. */
+#define GWD_CODE_DIGITS		6
+
+/* Format a code as GWD_CODE_DIGITS digits (buf of at least 7 bytes). */
+const char *gwd_code_str(uint32_t code, char *buf);
+/*
+ * Does the text an operator typed name this code? Exactly six digits,
+ * compared in constant time (every digit, whatever the first mismatch).
+ */
+bool gwd_code_matches(const char *typed, uint32_t code);
+
+/* The key operations of the lifecycle (keyops.h), logged on failure by the
+ * caller with cpns_last_error().
+ */
+int gwd_xfer_code(struct cpns_nl *nl, uint32_t handle,
+		  const uint8_t did[CPNS_DEVICE_ID_LEN],
+		  const uint8_t sender_pub[CPNS_PUBKEY_LEN], uint32_t *code);
+/* MAC of the pairing key over II-9: made (mac out) or checked (mac in,
+ * -EBADMSG on a mismatch).
+ */
+int gwd_xfer_pair(struct cpns_nl *nl, const struct gwd_keyref *key,
+		  const uint8_t did[CPNS_DEVICE_ID_LEN],
+		  const uint8_t sender_pub[CPNS_PUBKEY_LEN],
+		  const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		  uint8_t mac[CPNS_MAC_LEN], bool check);
+
+/* KEY_WRAP of Device Key did under kek, label bound; blob of *len (in:
+ * its size) bytes.
+ */
+int gwd_key_wrap(struct cpns_nl *nl, const struct gwd_keyref *kek,
+		 const char *label, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		 uint8_t *blob, size_t *len);
+/* KEY_UNWRAP: the key goes into the keyring; its Device ID, generation
+ * and serial come back. -EEXIST: a key with that ID is there already.
+ */
+int gwd_key_unwrap(struct cpns_nl *nl, const struct gwd_keyref *kek,
+		   const char *label, const uint8_t *blob, size_t len,
+		   uint8_t did[CPNS_DEVICE_ID_LEN], uint32_t *generation,
+		   int32_t *serial);
+
+/* ============================================================ store.c */
+
+/*
+ * GW2's store (configuration keys store and kek): one small file with the
+ * Device ID, the key's generation and its KEY_WRAP blob, replaced
+ * atomically. gwd_store_load(): 1 and the key is in the kernel (unwrapped,
+ * or found there already), 0 no file, <0 refused (logged: corrupted,
+ * wrong KEK, ...). gwd_store_save(): wrap the Device Key did and replace
+ * the file; 0 or <0 (logged).
+ */
+int gwd_store_load(struct gwd *g, uint8_t did[CPNS_DEVICE_ID_LEN],
+		   uint32_t *generation);
+int gwd_store_save(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		   uint32_t generation);
+
+/* ============================================================ control.c */
+
+#define GWD_CTL_LINE_MAX	128	/* one request line, without '\n' */
+
+/* A reply being built; failed: out of memory, nothing is sent. */
+struct gwd_ctl_reply {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+int gwd_control_start(struct gwd *g);
+void gwd_control_stop(struct gwd *g);
+void gwd_ctl_printf(struct gwd_ctl_reply *r, const char *fmt, ...)
+	CPNS_PRINTF(2, 3);
+/* One "pair" line: id, state, name, peer, did, mode, code, seconds
+ * waited, seconds left.
+ */
+void gwd_ctl_pair(struct gwd_ctl_reply *r, const char *id, const char *state,
+		  const char *name, const char *peer,
+		  const uint8_t did[CPNS_DEVICE_ID_LEN], int mode,
+		  const char *code, uint64_t waited_ms, uint64_t left_ms);
+
 /* ============================================================ backoff.c */
 
 struct gwd_backoff {
@@ -237,5 +333,13 @@ int gwd_secure_start(struct gwd *g);
 void gwd_secure_stop(struct gwd *g);
 int gwd_nonsecure_start(struct gwd *g);
 void gwd_nonsecure_stop(struct gwd *g);
+
+/* The control socket's requests, answered into r ("pair" lines, or the
+ * last line "ok ..." / "error ..." for a decision). code NULL: reject.
+ */
+void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
+void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
+			   struct gwd_ctl_reply *r);
+void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
 
 #endif /* CPNS_GWD_H */

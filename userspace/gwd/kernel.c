@@ -269,3 +269,44 @@ out:
 	free(tmp);
 	return -e;
 }
+
+/**
+ * gwd_code_str() - a transfer code as shown to an operator
+ * @code: 0..999999
+ * @buf: out, GWD_CODE_DIGITS + 1 bytes
+ *
+ * Return: @buf.
+ */
+const char *gwd_code_str(uint32_t code, char *buf)
+{
+	snprintf(buf, GWD_CODE_DIGITS + 1, "%06u", code % 1000000u);
+	return buf;
+}
+
+/**
+ * gwd_code_matches() - is @typed the code @code?
+ * @typed: what the operator typed
+ * @code: GW1's own code
+ *
+ * @typed must be exactly six decimal digits. Every digit is compared,
+ * whatever the first mismatch, so the time taken says nothing about how
+ * much of a guess was right.
+ *
+ * Return: true on a match.
+ */
+bool gwd_code_matches(const char *typed, uint32_t code)
+{
+	char mine[GWD_CODE_DIGITS + 1];
+	unsigned int diff = 0;
+	size_t i;
+
+	if (strlen(typed) != GWD_CODE_DIGITS)
+		return false;
+	for (i = 0; i < GWD_CODE_DIGITS; i++)
+		if (typed[i] < '0' || typed[i] > '9')
+			return false;
+	gwd_code_str(code, mine);
+	for (i = 0; i < GWD_CODE_DIGITS; i++)
+		diff |= (unsigned char)(typed[i] ^ mine[i]);
+	return diff == 0;
+}

@@ -211,6 +211,8 @@ int main(int argc, char **argv)
 		ret = gwd_secure_start(&g);
 	else
 		ret = gwd_nonsecure_start(&g);
+	if (!ret)
+		ret = gwd_control_start(&g);
 	if (ret) {
 		g.status = 1;
 		goto out_role;
@@ -230,6 +232,7 @@ int main(int argc, char **argv)
 	if (sig && g.once)
 		g.status = 1;
 out_role:
+	gwd_control_stop(&g);
 	if (g.conf.role == GWD_SECURE)
 		gwd_secure_stop(&g);
 	else

@@ -9,9 +9,15 @@
  * listens on the PN link. Each GW2 that connects and sends ASSIGN_ASK gets
  * an assignment of its own: a new connection to the server for flow II
  * (II-1 .. II-8), then II-9, the confirmed Device Key sealed by GW1's
- * kernel to the GW2's public key (DEVICE_EXPORT) and sent as
- * DEVICE_TRANSFER. Assignments run concurrently, each a small state
- * machine driven by its two links.
+ * kernel to the GW2's public key (DEVICE_EXPORT). GW1 sends its public
+ * key first (DEVICE_OFFER) and holds the sealed key back until the
+ * transfer is confirmed: by an operator who types, on the control socket,
+ * the code that GW2 shows (compared in constant time with GW1's own), or,
+ * with a pairing key, by GW2's DEVICE_PAIR MAC, which GW1's kernel checks
+ * (XFER_PAIR). Only then does DEVICE_TRANSFER carry the sealed key. A
+ * wrong code or MAC, a rejection or confirm_timeout ends the assignment
+ * with an ERROR and nothing sent. Assignments run concurrently, each a
+ * small state machine driven by its two links.
  *
  * Once the Device Key is handed over GW1 deletes its own copy (KEY_DEL):
  * GW1 has no further use for it (only GW2 and the server, which re-derives
@@ -40,6 +46,7 @@ enum asg_state {
 	ASG_CONNECT,		/* connecting to the server for flow II */
 	ASG_CHALLENGE,		/* II-1 sent; ASSIGN_CHALLENGE expected */
 	ASG_CONFIRM,		/* II-5 sent; ASSIGN_CONFIRM expected */
+	ASG_PAIRING,		/* DEVICE_OFFER sent; confirmation expected */
 	ASG_DONE,		/* II-9 sent; GW2 closes */
 };
 
@@ -57,6 +64,13 @@ struct asg {
 	uint8_t n1[CPNS_NONCE_LEN];
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	bool key_held;			/* did's Device Key is in GW1's keyring */
+	/* II-9, from DEVICE_EXPORT until the confirmation */
+	uint8_t epub[CPNS_PUBKEY_LEN];	/* GW1's ephemeral public key */
+	uint8_t wrapped[CPNS_WRAPPED_LEN];
+	uint32_t code;
+	uint32_t pair_id;		/* for cpnsctl pair; 0: none yet */
+	int mode;			/* enum cpns_wire_confirm */
+	uint64_t offered_ms;
 	struct asg *prev, *next;
 };
 
@@ -80,6 +94,7 @@ struct gw1 {
 	struct asg *asgs;
 	unsigned int nasg;
 	uint64_t assigned;
+	uint32_t last_pair_id;
 };
 
 static void seed_fetch(struct gw1 *gw1);
@@ -154,6 +169,7 @@ static void asg_free(struct asg *a)
 	if (a->gw2)
 		gwd_link_close(a->gw2);
 	asg_drop_key(a);
+	explicit_bzero(a->wrapped, sizeof(a->wrapped));
 	if (a->prev)
 		a->prev->next = a->next;
 	else
@@ -304,38 +320,110 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 		  hex(a->did, sizeof(a->did)));
 }
 
-/* II-9: seal the confirmed Device Key to GW2 and hand it over. */
-static void asg_transfer(struct asg *a)
+/*
+ * II-9, confirmed: hand the sealed Device Key over, delete GW1's copy.
+ * Return: 0, or -EIO if it could not be sent (a is freed then).
+ */
+static int asg_transfer(struct asg *a, const char *how)
 {
 	struct cpns_wire_msg out = { .type = CPNS_WIRE_DEVICE_TRANSFER };
 	struct cpns_wire_device_transfer *t = &out.device_transfer;
 	struct gw1 *gw1 = a->gw1;
 	struct gwd *g = gw1->g;
-	uint32_t code;
+	char code[GWD_CODE_DIGITS + 1];
 	int ret;
 
-	ret = cpns_device_export(g->nl, a->did, a->pub, t->pubkey, t->wrapped,
-				 &code);
+	memcpy(t->did, a->did, sizeof(a->did));
+	memcpy(t->pubkey, a->epub, sizeof(a->epub));
+	memcpy(t->wrapped, a->wrapped, sizeof(a->wrapped));
+	ret = gwd_link_send(a->gw2, &out);
+	explicit_bzero(t->wrapped, sizeof(t->wrapped));
+	explicit_bzero(a->wrapped, sizeof(a->wrapped));
+	if (ret) {
+		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
+			  "cannot send DEVICE_TRANSFER");
+		return -EIO;
+	}
+	gw1->assigned++;
+	cpns_notice("%s: II-9 sent device id %s; transfer code %s %s",
+		    a->who, hex(a->did, sizeof(a->did)),
+		    gwd_code_str(a->code, code), how);
+	asg_drop_key(a);
+	a->state = ASG_DONE;
+	/* GW2 imports and closes; give it a step to do so. */
+	gwd_link_deadline(a->gw2, CPNS_DL_STEP, g->conf.step_ms);
+	return 0;
+}
+
+/*
+ * II-9: seal the confirmed Device Key to GW2's public key, keep the sealed
+ * key, and send GW1's half of the exchange: the transfer waits for its
+ * confirmation (the operator, or GW2's pairing MAC).
+ */
+static void asg_offer(struct asg *a)
+{
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_DEVICE_OFFER };
+	struct cpns_wire_device_offer *o = &out.device_offer;
+	struct gw1 *gw1 = a->gw1;
+	struct gwd *g = gw1->g;
+	int ret;
+
+	ret = cpns_device_export(g->nl, a->did, a->pub, a->epub, a->wrapped,
+				 &a->code);
 	if (ret) {
 		asg_abort(a, cpns_wire_kernel_code(ret, true),
 			  "II-9 (DEVICE_EXPORT): %s", cpns_last_error(g->nl));
 		return;
 	}
-	memcpy(t->did, a->did, sizeof(a->did));
-	ret = gwd_link_send(a->gw2, &out);
-	explicit_bzero(t->wrapped, sizeof(t->wrapped));
-	if (ret) {
+	a->mode = g->conf.pairing.set ? CPNS_WIRE_CONFIRM_PAIRING :
+		  CPNS_WIRE_CONFIRM_OPERATOR;
+	memcpy(o->did, a->did, sizeof(a->did));
+	memcpy(o->pubkey, a->epub, sizeof(a->epub));
+	o->mode = (uint8_t)a->mode;
+	if (gwd_link_send(a->gw2, &out)) {
 		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
-			  "cannot send DEVICE_TRANSFER");
+			  "cannot send DEVICE_OFFER");
 		return;
 	}
-	gw1->assigned++;
-	cpns_notice("%s: II-9 sent device id %s; transfer code %06u (compare with GW2's)",
-		    a->who, hex(a->did, sizeof(a->did)), code);
-	asg_drop_key(a);
-	a->state = ASG_DONE;
-	/* GW2 imports and closes; give it a step to do so. */
-	gwd_link_deadline(a->gw2, CPNS_DL_STEP, g->conf.step_ms);
+	a->state = ASG_PAIRING;
+	a->offered_ms = cpns_now_ms();
+	gwd_link_deadline(a->gw2, CPNS_DL_STEP, g->conf.confirm_ms);
+	if (a->mode == CPNS_WIRE_CONFIRM_PAIRING) {
+		cpns_info("%s: II-9 offered device id %s (public key %s); waiting for GW2's pairing MAC",
+			  a->who, hex(a->did, sizeof(a->did)),
+			  hex(a->epub, sizeof(a->epub)));
+		return;
+	}
+	a->pair_id = ++gw1->last_pair_id;
+	if (!a->pair_id)
+		a->pair_id = ++gw1->last_pair_id;
+	cpns_notice("%s: II-9 offered device id %s (public key %s); waiting for the operator: cpnsctl pair confirm %u CODE, with the code GW2 shows (within %u s)",
+		    a->who, hex(a->did, sizeof(a->did)),
+		    hex(a->epub, sizeof(a->epub)), a->pair_id,
+		    g->conf.confirm_ms / 1000);
+}
+
+/* II-9 with a pairing key: GW2's MAC over the exchange. */
+static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
+{
+	struct gwd *g = a->gw1->g;
+	uint8_t mac[CPNS_MAC_LEN];
+	int ret;
+
+	memcpy(mac, m->device_pair.mac, sizeof(mac));
+	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, a->did, a->epub, a->pub,
+			    mac, true);
+	if (ret == -EBADMSG) {
+		asg_abort(a, CPNS_WIRE_ERR_BAD_MAC,
+			  "II-9 pairing MAC does not verify: GW2 holds another pairing key, or the exchange was altered on the PN link (a man in the middle?); Device Key not sent");
+		return;
+	}
+	if (ret) {
+		asg_abort(a, cpns_wire_kernel_code(ret, true),
+			  "II-9 (XFER_PAIR): %s", cpns_last_error(g->nl));
+		return;
+	}
+	asg_transfer(a, "confirmed by the pairing key");
 }
 
 /* II-7 in, II-8. */
@@ -373,7 +461,7 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 		  a->who, hex(a->did, sizeof(a->did)));
 	gwd_link_close(a->srv);
 	a->srv = NULL;
-	asg_transfer(a);
+	asg_offer(a);
 }
 
 static void srv_msg(struct gwd_link *l, void *owner,
@@ -445,6 +533,11 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 	struct gwd *g = gw1->g;
 	const struct cpns_wire_key_request *ask = &m->assign_ask;
 
+	if (a->state == ASG_PAIRING && m->type == CPNS_WIRE_DEVICE_PAIR &&
+	    a->mode == CPNS_WIRE_CONFIRM_PAIRING) {
+		gw2_pair(a, m);
+		return;
+	}
 	if (a->state != ASG_ASK || m->type != CPNS_WIRE_ASSIGN_ASK) {
 		cpns_warn("%s: sent %s, unexpected on the PN link now; sent ERROR 4 (unexpected)",
 			  a->who, cpns_wire_type_name(m->type));
@@ -495,6 +588,12 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		cpns_warn("%s: after II-9: %s", a->who, buf);
 	else if (a->state == ASG_ASK && why->kind == GWD_END_CLOSED)
 		cpns_debug("%s: closed without asking", a->who);
+	else if (a->state == ASG_PAIRING && why->kind == GWD_END_TIMEOUT)
+		cpns_warn("%s: II-9 not confirmed within confirm_timeout (%u s): transfer abandoned, Device Key not sent; sent ERROR 13 (timeout)",
+			  a->who, a->gw1->g->conf.confirm_ms / 1000);
+	else if (a->state == ASG_PAIRING)
+		cpns_warn("%s: PN link before the confirmation: %s; transfer abandoned, Device Key not sent",
+			  a->who, buf);
 	else
 		cpns_warn("%s: PN link: %s; assignment abandoned", a->who, buf);
 	asg_free(a);
@@ -566,6 +665,89 @@ static void listen_io(struct cpns_loop *loop, struct cpns_watch *w,
 		}
 		asg_new(gw1, fd, peer);
 	}
+}
+
+/* ------------------------------------------------------------ control */
+
+static const char *asg_state_name(const struct asg *a)
+{
+	switch (a->state) {
+	case ASG_ASK:
+		return "asked";
+	case ASG_SEED:
+		return "waiting-seed";
+	case ASG_CONNECT:
+	case ASG_CHALLENGE:
+	case ASG_CONFIRM:
+		return "flow-II";
+	case ASG_PAIRING:
+		return a->mode == CPNS_WIRE_CONFIRM_PAIRING ?
+		       "waiting-pair-mac" : "waiting-operator";
+	default:
+		return "sent";
+	}
+}
+
+/* cpnsctl pair list: the assignments in II-9 (GW1's code is not shown: the
+ * operator must read GW2's).
+ */
+void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	struct gw1 *gw1 = g->role;
+	uint64_t now = cpns_now_ms(), end;
+	struct asg *a;
+	char id[16];
+
+	for (a = gw1->asgs; a; a = a->next) {
+		if (a->state != ASG_PAIRING)
+			continue;
+		snprintf(id, sizeof(id), "%u", a->pair_id);
+		end = a->offered_ms + g->conf.confirm_ms;
+		gwd_ctl_pair(r, a->pair_id ? id : "-", asg_state_name(a),
+			     a->who, gwd_link_peer(a->gw2), a->did, a->mode,
+			     "-", now - a->offered_ms, end > now ? end - now : 0);
+	}
+}
+
+/* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
+void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
+			   struct gwd_ctl_reply *r)
+{
+	struct gw1 *gw1 = g->role;
+	char mine[GWD_CODE_DIGITS + 1];
+	struct asg *a;
+
+	for (a = gw1->asgs; a; a = a->next)
+		if (a->state == ASG_PAIRING && a->pair_id == id &&
+		    a->mode == CPNS_WIRE_CONFIRM_OPERATOR)
+			break;
+	if (!a) {
+		gwd_ctl_printf(r, "error no transfer %u waits for the operator (cpnsctl pair list)\n",
+			       id);
+		return;
+	}
+	if (!code) {
+		gwd_ctl_printf(r, "ok transfer %u rejected; GW2 told, nothing sent\n",
+			       id);
+		asg_abort(a, CPNS_WIRE_ERR_DENIED,
+			  "II-9 transfer %u rejected by the operator; Device Key not sent",
+			  id);
+		return;
+	}
+	if (!gwd_code_matches(code, a->code)) {
+		gwd_ctl_printf(r, "error transfer %u: the code differs from GW1's: transfer aborted, nothing sent (a man in the middle on the PN link, or a typing error: ask again)\n",
+			       id);
+		asg_abort(a, CPNS_WIRE_ERR_BAD_MAC,
+			  "II-9 transfer codes differ: the operator typed a code that is not GW1's (a man in the middle on the PN link?); Device Key not sent");
+		return;
+	}
+	gwd_code_str(a->code, mine);
+	if (asg_transfer(a, "confirmed by the operator"))
+		gwd_ctl_printf(r, "error transfer %u confirmed, but DEVICE_TRANSFER could not be sent (see the log)\n",
+			       id);
+	else
+		gwd_ctl_printf(r, "ok transfer %u confirmed: code %s; Device Key sent\n",
+			       id, mine);
 }
 
 /* ------------------------------------------------------------ flow I */

@@ -14,57 +14,6 @@
 set -e
 . "$(dirname "$0")/lib.sh"
 
-MITM="python3 $GWD_TEST_DIR/mitm.py"
-declare -A PROXY_PID
-
-# proxy NAME NS LISTEN UPSTREAM [RULE...]: (re)start proxy NAME.
-proxy()
-{
-	local name=$1 ns=$2 listen=$3 up=$4
-
-	shift 4
-	proxy_stop "$name"
-	: >"$WORK/proxy-$name.log"
-	ip netns exec "$ns" $MITM proxy "$listen" "$up" "$@" \
-		2>>"$WORK/proxy-$name.log" &
-	PROXY_PID[$name]=$!
-	PIDS+=($!)
-	wait_log "$WORK/proxy-$name.log" "mitm: proxy" 20
-}
-
-proxy_stop()
-{
-	if [ -n "${PROXY_PID[$1]:-}" ]; then
-		kill "${PROXY_PID[$1]}" 2>/dev/null || true
-		wait "${PROXY_PID[$1]}" 2>/dev/null || true
-		PROXY_PID[$1]=
-	fi
-}
-
-# The keys of a namespace (and, for GW1, its pending objects and sessions).
-keys()
-{
-	ip netns exec "$1" "$CPNSCTL" show |
-		grep -E 'serial|^pending|^sessions' | sed 's/ (in [0-9]* s)//'
-}
-
-snapshot()
-{
-	keys "$NS_1" >"$WORK/keys1.before"
-	keys "$NS_2" >"$WORK/keys2.before"
-}
-
-# unchanged WHAT: both gateways' keyrings are as snapshot saw them.
-unchanged()
-{
-	keys "$NS_1" >"$WORK/keys1.after"
-	keys "$NS_2" >"$WORK/keys2.after"
-	diff -u "$WORK/keys1.before" "$WORK/keys1.after" ||
-		fail "$1: GW1's keys changed"
-	diff -u "$WORK/keys2.before" "$WORK/keys2.after" ||
-		fail "$1: GW2's keys changed"
-}
-
 # gw2_once NAME: run GW2 NAME --once (config made by gw2_conf); its status.
 gw2_once()
 {

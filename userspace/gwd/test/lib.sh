@@ -11,6 +11,11 @@
 # cpns-serverd listens on *:7000 and [::]:7000 in S, GW1's cpns-gwd on
 # 10.77.2.1:7001 and [fd77:2::1]:7001. Every daemon logs to
 # $WORK/<name>.log.
+#
+# II-9 is confirmed by a pairing key that GW1 and the GW2s share by
+# default (user key $PAIR_KEY in the session keyring, made by hosts_up);
+# GW1_CONFIRM=operator gives GW1 a control socket ($WORK/gw1.ctl) instead,
+# for an operator (cpnsctl pair) to confirm each transfer.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 
@@ -30,10 +35,21 @@ S_ADDR2=10.77.3.1:7000
 S_ADDR2_6=[fd77:3::1]:7000
 GW1_ADDR=10.77.2.1:7001
 GW1_ADDR_6=[fd77:2::1]:7001
+PAIR_KEY=cpns-test-pair-$$
+KEYS_ADDED=()
 
+# FAIL_LOGS=1: fail also shows the end of every log of the test.
 fail()
 {
+	local f
+
 	echo "FAIL: $*"
+	if [ -n "${FAIL_LOGS:-}" ]; then
+		for f in "$WORK"/*.log; do
+			echo "--- $f"
+			tail -n 15 "$f"
+		done
+	fi
 	exit 1
 }
 
@@ -67,6 +83,19 @@ hosts_up()
 	veth "$NS_S" 10.77.1.1 "$NS_1" 10.77.1.2 fd77:1::1 fd77:1::2
 	veth "$NS_1" 10.77.2.1 "$NS_2" 10.77.2.2 fd77:2::1 fd77:2::2
 	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2 fd77:3::1 fd77:3::2
+	user_key "$PAIR_KEY" >/dev/null
+}
+
+# user_key DESC [HEX]: a "user" key of 32 bytes (HEX, or random) in the
+# session keyring, where the daemons the tests start find it; prints HEX.
+user_key()
+{
+	local hex=${2:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
+
+	printf '%s' "$hex" | xxd -r -p | keyctl padd user "$1" @s >/dev/null ||
+		fail "cannot add user key $1"
+	KEYS_ADDED+=("$1")
+	echo "$hex"
 }
 
 cleanup()
@@ -81,6 +110,9 @@ cleanup()
 	done
 	for ns in "$NS_S" "$NS_1" "$NS_2"; do
 		ip netns del "$ns" 2>/dev/null || true
+	done
+	for p in "${KEYS_ADDED[@]}"; do
+		keyctl purge user "$p" >/dev/null 2>&1 || true
 	done
 }
 trap cleanup EXIT
@@ -177,6 +209,11 @@ gw1_conf()
 	listen = $GW1_ADDR
 	listen = $GW1_ADDR_6
 	log_level = ${LOG_LEVEL:-info}
+	$(if [ "${GW1_CONFIRM:-pairing}" = operator ]; then
+		echo "control = $WORK/gw1.ctl"
+	else
+		echo "pairing_key = user:$PAIR_KEY"
+	fi)
 	${GW1_EXTRA:-}
 	END
 }
@@ -193,7 +230,8 @@ gw1_start()
 	wait_log "$WORK/gw1.log" "listening for GW2s" 30 "$from"
 }
 
-# gw2_conf NAME [EXTRA]: $WORK/NAME.conf
+# gw2_conf NAME [EXTRA]: $WORK/NAME.conf (GW2_PAIR_KEY: another pairing
+# key's description, or none)
 gw2_conf()
 {
 	cat >"$WORK/$1.conf" <<-END
@@ -205,6 +243,61 @@ gw2_conf()
 	reconnect_min = 1
 	reconnect_max = 4
 	log_level = ${LOG_LEVEL:-info}
+	$([ "${GW2_PAIR_KEY:-}" = none ] ||
+		echo "pairing_key = user:${GW2_PAIR_KEY:-$PAIR_KEY}")
 	${2:-}
 	END
+}
+
+# ---- proxies (mitm.py) and keyring snapshots, for the attack tests
+
+MITM="python3 $GWD_TEST_DIR/mitm.py"
+declare -A PROXY_PID
+
+# proxy NAME NS LISTEN UPSTREAM [RULE...]: (re)start proxy NAME.
+proxy()
+{
+	local name=$1 ns=$2 listen=$3 up=$4
+
+	shift 4
+	proxy_stop "$name"
+	: >"$WORK/proxy-$name.log"
+	ip netns exec "$ns" $MITM proxy "$listen" "$up" "$@" \
+		2>>"$WORK/proxy-$name.log" &
+	PROXY_PID[$name]=$!
+	PIDS+=($!)
+	wait_log "$WORK/proxy-$name.log" "mitm: proxy" 20
+}
+
+proxy_stop()
+{
+	if [ -n "${PROXY_PID[$1]:-}" ]; then
+		kill "${PROXY_PID[$1]}" 2>/dev/null || true
+		wait "${PROXY_PID[$1]}" 2>/dev/null || true
+		PROXY_PID[$1]=
+	fi
+}
+
+# The keys of a namespace (and, for GW1, its pending objects and sessions).
+keys()
+{
+	ip netns exec "$1" "$CPNSCTL" show |
+		grep -E 'serial|^pending|^sessions' | sed 's/ (in [0-9]* s)//'
+}
+
+snapshot()
+{
+	keys "$NS_1" >"$WORK/keys1.before"
+	keys "$NS_2" >"$WORK/keys2.before"
+}
+
+# unchanged WHAT: both gateways' keyrings are as snapshot saw them.
+unchanged()
+{
+	keys "$NS_1" >"$WORK/keys1.after"
+	keys "$NS_2" >"$WORK/keys2.after"
+	diff -u "$WORK/keys1.before" "$WORK/keys1.after" ||
+		fail "$1: GW1's keys changed"
+	diff -u "$WORK/keys2.before" "$WORK/keys2.after" ||
+		fail "$1: GW2's keys changed"
 }

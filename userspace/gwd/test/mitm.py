@@ -12,14 +12,22 @@ raw peer, for the cpns-gwd tests (Documentation/protocol.rst).
         dup        send the frame twice
         close      close both connections instead of forwarding it
         cut        forward it, then close both connections
-      Prints "mitm: ..." lines to stderr for each action.
+        swapkey:OFF  replace the 32-byte X25519 public key at body byte OFF
+                   by one of the proxy's own (a fresh key pair each time):
+                   the man in the middle of an unauthenticated exchange.
+                   A later DEVICE_TRANSFER sealed to a swapped key is
+                   opened with the proxy's secret ("mitm: OPENED ...")
+      Prints "mitm: ..." lines to stderr for each action, and one
+      "mitm: DIR TYPE #N forwarded" line per frame forwarded.
 
   mitm.py send ADDR HEX
       Connect, send the bytes, print the first frame received back as
       "TYPE CODE" (ERROR: its code) or "closed", then close.
 
-ADDR is HOST:PORT (IPv4). Used by attacks.sh in the VM.
+ADDR is HOST:PORT (IPv4). Used by attacks.sh and pairing.sh in the VM.
 """
+import importlib.util
+import os
 import socket
 import sys
 import threading
@@ -29,12 +37,65 @@ TYPES = {
     "ASSIGN_REQUEST": 0x10, "ASSIGN_CHALLENGE": 0x11,
     "ASSIGN_DEVICE_ID": 0x12, "ASSIGN_CONFIRM": 0x13,
     "ASSIGN_ASK": 0x18, "DEVICE_TRANSFER": 0x19,
+    "DEVICE_OFFER": 0x1A, "DEVICE_PAIR": 0x1B,
     "AUTH_HELLO": 0x20, "AUTH_CHALLENGE": 0x21, "AUTH_CLIENT": 0x22,
     "AUTH_SERVER": 0x23, "SEALED": 0x30, "ERROR": 0x7F,
 }
 NAMES = {v: k for k, v in TYPES.items()}
 HDR = 8
 MAX_BODY = 550
+
+
+_XFER = None
+
+
+def xfer():
+    """tools/xfer-vectors.py: the profile's X25519, KDF and SEAL."""
+    global _XFER
+    if _XFER is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "..", "tools", "xfer-vectors.py")
+        spec = importlib.util.spec_from_file_location("xfer_vectors", path)
+        _XFER = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_XFER)
+    return _XFER
+
+
+# The proxy's X25519 secrets, by the public key it put in their place.
+SWAPPED = {}
+SWAPPED_LOCK = threading.Lock()
+
+
+def swap_key(frame, off, direction, name, n):
+    x = xfer()
+    secret = os.urandom(32)
+    public = x.x25519_public(secret)
+    start = HDR + off
+    theirs = frame[start:start + 32]
+    with SWAPPED_LOCK:
+        SWAPPED[public] = secret
+    log(f"{direction} {name} #{n}: swapped public key {theirs.hex()} "
+        f"for ours {public.hex()}")
+    return frame[:start] + public + frame[start + 32:]
+
+
+def try_open_transfer(frame):
+    """A DEVICE_TRANSFER sealed to a key we swapped in: open it."""
+    x = xfer()
+    body = frame[HDR:]
+    if len(body) != 96:
+        return
+    did, sender, wrapped = body[:16], body[16:48], body[48:]
+    with SWAPPED_LOCK:
+        keys = list(SWAPPED.items())
+    for public, secret in keys:
+        try:
+            key, _ = x.xfer_unwrap(x.KIND_DEVICE, did, secret, sender,
+                                   wrapped)
+        except Exception:
+            continue
+        log(f"OPENED the Device Key of device id {did.hex()}: {key.hex()}")
+        return
 
 
 def log(msg):
@@ -116,10 +177,15 @@ def pump(src, dst, direction, rules, both):
         elif action == "close":
             log(f"{direction} {name} #{n}: closing both connections")
             break
+        elif action == "swapkey":
+            frame = swap_key(frame, int(arg), direction, name, n)
+        if ftype == TYPES["DEVICE_TRANSFER"] and SWAPPED:
+            try_open_transfer(frame)
         try:
             dst.sendall(frame)
         except OSError:
             break
+        log(f"{direction} {name} #{n} forwarded")
         if action == "cut":
             log(f"{direction} {name} #{n}: forwarded, closing both")
             break
