@@ -75,7 +75,7 @@ script() {
 	rm -f "$log"
 }
 
-for t in story many attacks rekey; do
+for t in story many attacks rekey pairing store nosecret; do
 	script "gwd: $t" "gwd/test/$t.sh"
 done
 
