@@ -91,6 +91,10 @@ int cmd_kat(const struct cmd *cmd, const struct opts *o);
 /* flow.c */
 int cmd_seed_new(const struct cmd *cmd, const struct opts *o);
 int cmd_key_del(const struct cmd *cmd, const struct opts *o);
+
+/* keyblob.c */
+int cmd_key_wrap(const struct cmd *cmd, const struct opts *o);
+int cmd_key_unwrap(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_request(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_challenge(const struct cmd *cmd, const struct opts *o);
 int cmd_assign_derive(const struct cmd *cmd, const struct opts *o);

@@ -28,6 +28,17 @@ static const struct cmd key_cmds[] = {
 	  "SID is 16 hex digits, DID 32. A revoked key's secret is wiped.",
 	  "(--seed SID | --device DID)", OPT_SEED | OPT_DEVICE, 0, 0, NULL,
 	  NULL },
+	{ "wrap", cmd_key_wrap, "seal a seed or Device Key for storage",
+	  "KEY_WRAP: the key and its metadata sealed by the kernel under the\n"
+	  "key-encryption key KEK (TYPE:DESCRIPTION of a user, logon,\n"
+	  "encrypted or trusted key), LABEL (hex) bound in. Prints blob.",
+	  "(--seed SID | --device DID) KEK [LABEL]",
+	  OPT_JSON | OPT_SEED | OPT_DEVICE, 1, 2, NULL, NULL },
+	{ "unwrap", cmd_key_unwrap, "put a wrapped key back into the kernel",
+	  "KEY_UNWRAP: opens BLOB (hex, from \"key wrap\" or a store) under\n"
+	  "KEK and LABEL and stores the key with its metadata. Prints kind,\n"
+	  "the Seed or Device ID, serial and generation.",
+	  "KEK BLOB [LABEL]", OPT_JSON, 2, 3, NULL, NULL },
 	{ .name = NULL }
 };
 
