@@ -19,6 +19,14 @@
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 
+# The pairing keys and KEKs the tests make live in the session keyring
+# the daemons inherit: run the test in a session keyring of its own
+# (tools/vm-run starts CMD without one, and keyctl would then put a key
+# added to @s in a keyring of its own, lost at once).
+case $(keyctl rdescribe @s 2>/dev/null) in
+*";_uid_ses."* | "") exec keyctl session - bash "$0" "$@" ;;
+esac
+
 GWD_TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$GWD_TEST_DIR/../../.." && pwd)
 GWD=${GWD:-$ROOT/userspace/gwd/cpns-gwd}	# GW1_GWD: another for GW1 only
