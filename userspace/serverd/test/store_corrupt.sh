@@ -31,7 +31,8 @@ try()
 	local name=$1 want=$2 db=${3:-$WORK/$1.db} kek=${4:-logon:$KEK_DESC}
 	local ns log=$WORK/$1.log rc=0
 
-	ns=$(fresh_ns)
+	fresh_ns
+	ns=$FRESH_NS
 	sed "s|^store = .*|store = $db|; s|^kek = .*|kek = $kek|" \
 		"$WORK/server.conf" >"$WORK/$name.conf"
 	timeout 60 ip netns exec "$ns" "$SERVERD" -f -c "$WORK/$name.conf" \
@@ -92,16 +93,17 @@ grep -q "the 1 keys loaded before the failure were removed" "$WORK/second.log" |
 
 # Wrong KEK: another key under another name.
 (umask 077 && head -c 32 /dev/urandom >"$WORK/kek2")
-keyctl padd logon cpns:other-kek @u <"$WORK/kek2" >/dev/null
+keyctl padd logon cpns:other-kek @s <"$WORK/kek2" >/dev/null
 copy wrong-kek
-try wrong-kek "does not unwrap under logon:cpns:other-kek" "" logon:cpns:other-kek
+try wrong-kek "does not unwrap under logon:cpns:other-kek: .*another KEK" "" logon:cpns:other-kek
 keyctl purge logon cpns:other-kek >/dev/null
 
 copy no-kek
-try no-kek "does not unwrap under logon:cpns:nowhere" "" logon:cpns:nowhere
+try no-kek "does not unwrap under logon:cpns:nowhere: no key" "" logon:cpns:nowhere
 
 # The undamaged store still loads, in a new namespace.
-ns=$(fresh_ns)
+fresh_ns
+ns=$FRESH_NS
 ip netns exec "$ns" "$SERVERD" -f -c "$WORK/server.conf" >"$WORK/good.log" 2>&1 &
 good=$!
 PIDS+=("$good")

@@ -95,15 +95,14 @@ s_renew()
 	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2 fd77:3::1 fd77:3::2
 }
 
-# fresh_ns: print the name of a new, empty namespace (lo up).
+# fresh_ns: a new, empty namespace (lo up), named in $FRESH_NS (not a
+# command substitution: the name must reach EXTRA_NS for the clean-up).
 fresh_ns()
 {
-	local ns=cpnsx-$$-${#EXTRA_NS[@]}
-
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	EXTRA_NS+=("$ns")
-	echo "$ns"
+	FRESH_NS=cpnsx-$$-${#EXTRA_NS[@]}
+	ip netns add "$FRESH_NS" || fail "cannot make namespace $FRESH_NS"
+	ip -n "$FRESH_NS" link set lo up
+	EXTRA_NS+=("$FRESH_NS")
 }
 
 # keys_in NS: the number of seeds and Device Keys in NS's keyring.
