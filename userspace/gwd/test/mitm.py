@@ -198,6 +198,8 @@ def pump(src, dst, direction, rules, both):
 
 def proxy(listen, upstream, specs):
     rules = Rules(specs)
+    if any(r[3] == "swapkey" for r in rules.rules):
+        xfer()      # load the crypto now: a slow first frame times out
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(addr(listen))
