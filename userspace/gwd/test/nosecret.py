@@ -10,9 +10,11 @@ the daemons read and wrote.
 
   nosecret.py secrets SEEDHEX SIDHEX LOG...
       Print, one per line as "NAME HEX", every secret of the run that the
-      test can know: the Key Seed, its seed auth key, and for each Device
-      ID and (nc, ns) pair that the GW2 logs show, the Device Key and both
-      session keys (CPNS-KA-1, computed by tools/xfer-vectors.py).
+      test can know: the Key Seed, its seed auth key, the Device Key
+      (generation 0) of each Device ID the logs show, and both session
+      keys of each a-flow under such a key that did not re-key (CPNS-KA-1,
+      computed by tools/xfer-vectors.py; a re-keyed key comes from an
+      X25519 exchange that the test cannot know).
 
   nosecret.py search SECRETS TRACE...
       SECRETS holds "NAME HEX" lines. Decode every string of every strace
@@ -67,7 +69,12 @@ def cmd_secrets(seedhex, sidhex, logs):
                     dids.add(m.group(1))
                 m = HELLO.search(line)
                 if m:
-                    hello = m.groups()
+                    # The session keys of a flow that re-keys, or that
+                    # runs under a re-keyed Device Key, come from an
+                    # X25519 exchange: not ours to know.
+                    rekeyed = "re-key" in line or (
+                        "generation" in line and "generation 0" not in line)
+                    hello = None if rekeyed else m.groups()
                     continue
                 m = NONCE.search(line)
                 if m and hello:
