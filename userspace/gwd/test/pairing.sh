@@ -78,6 +78,15 @@ waiting_id()
 	fail "GW1 holds no transfer for the operator"
 }
 
+# logged_id NAME: the ID GW1 logs for GW2 NAME's transfer (quicker than
+# asking it: GW2's key pair lives 30 s, flow II included).
+logged_id()
+{
+	wait_log "$WORK/gw1.log" "GW2 $1 (.*waiting for the operator: cpnsctl pair confirm [0-9]" 30
+	sed -n "s/.*GW2 $1 (.*waiting for the operator: cpnsctl pair confirm \([0-9]*\) .*/\1/p" \
+		"$WORK/gw1.log" | tail -n 1
+}
+
 # no_transfer_through PROXY: the proxy never forwarded the sealed key.
 no_transfer_through()
 {
@@ -98,7 +107,7 @@ hosts_up
 server_start
 
 # ---------------------------------------------------------------- operator
-GW1_CONFIRM=operator GW1_EXTRA="confirm_timeout = 20" gw1_conf
+GW1_CONFIRM=operator GW1_EXTRA="confirm_timeout = 25" gw1_conf
 gw1_start
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 30
 proxy B "$NS_2" 127.0.0.1:7101 "$GW1_ADDR" \
@@ -131,7 +140,7 @@ GW2_PAIR_KEY=none gw2_conf m1
 sed -i "s/^gw1 = .*/gw1 = 127.0.0.1:7101/" "$WORK/m1.conf"
 gw2_bg m1
 code=$(shown_code m1)
-id=$(waiting_id)
+id=$(logged_id m1)
 rc=0
 pair1 confirm "$id" "$code" >"$WORK/m1.confirm" 2>&1 || rc=$?
 cat "$WORK/m1.confirm"
@@ -153,7 +162,7 @@ snapshot
 GW2_PAIR_KEY=none gw2_conf r1
 gw2_bg r1
 shown_code r1 >/dev/null
-id=$(waiting_id)
+id=$(logged_id r1)
 pair1 reject "$id"
 if gw2_wait; then fail "reject: GW2 succeeded"; fi
 grep -q "ERROR 12 (denied).*rejected by the operator" "$WORK/r1.log" ||
@@ -170,7 +179,7 @@ shown_code t1 >/dev/null
 if gw2_wait; then fail "timeout: GW2 succeeded"; fi
 grep -q "ERROR 13 (timeout)" "$WORK/t1.log" ||
 	{ cat "$WORK/t1.log"; fail "timeout: GW2 was not told"; }
-wait_log "$WORK/gw1.log" "not confirmed within confirm_timeout (20 s)" 10
+wait_log "$WORK/gw1.log" "not confirmed within confirm_timeout (25 s)" 10
 stored_nothing t1
 unchanged "unconfirmed transfer"
 echo "ok - an unconfirmed transfer times out and stores nothing"
