@@ -81,6 +81,8 @@ check:
 	if ((built)); then
 		stage host-tests $(MAKE) --no-print-directory -C userspace test || true
 		stage xfer-vectors tools/xfer-vectors.py --check || true
+		stage store-vectors tools/store-vectors.py --check || true
+		stage rekey-vectors tools/rekey-vectors.py --check || true
 		stage wire-fuzz $(MAKE) --no-print-directory -C userspace fuzz || true
 		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
 		stage daemon-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
@@ -88,6 +90,7 @@ check:
 		stage store-reboot env VM_TIMEOUT=$(VM_TIMEOUT) \
 			userspace/serverd/test/store_reboot.sh || true
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
+		logs+=($(CHECK_DIR)/store-vectors.log $(CHECK_DIR)/rekey-vectors.log)
 		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
 		logs+=($(CHECK_DIR)/daemon-tests.log $(CHECK_DIR)/store-reboot.log)
 	fi
