@@ -94,7 +94,8 @@ void pb_latency(struct pb *pb, struct pb_run *run)
 {
 	size_t n = pb->nlat;
 
-	run->lat_p50 = run->lat_p99 = 0;
+	run->lat_p50 = 0;
+	run->lat_p99 = 0;
 	if (!n)
 		return;
 	qsort(pb->lat, n, sizeof(*pb->lat), cmp_u64);
@@ -134,7 +135,8 @@ int pb_stats_end(struct pb *pb, const struct cpns_stats *before,
 			break;
 		usleep(100000);
 	}
-	run->s_cmds_ok = run->s_cmds_failed = 0;
+	run->s_cmds_ok = 0;
+	run->s_cmds_failed = 0;
 	for (i = 0; i <= CPNS_CMD_MAX; i++) {
 		if (i == CPNS_CMD_GET_STATS)
 			continue;
@@ -156,13 +158,13 @@ struct kflow {
 	struct cpns_nl *on;	/* on which socket */
 };
 
-#define KCALL(k, nl, cmd, call) do {			\
-	if (call) {					\
-		(k)->failed = cmd;			\
-		(k)->on = nl;				\
-		return -1;				\
-	}						\
-} while (0)
+/* Note which command failed, and on which host's socket. */
+static int kfail(struct kflow *k, struct cpns_nl *nl, const char *cmd)
+{
+	k->failed = cmd;
+	k->on = nl;
+	return -1;
+}
 
 /* II-1 .. II-8 and KEY_DEL, as an assign client and the server run them. */
 static int kassign(struct kflow *k)
@@ -173,22 +175,20 @@ static int kassign(struct kflow *k)
 	struct pb *pb = k->pb;
 	int32_t serial;
 
-	KCALL(k, pb->g1, "ASSIGN_REQUEST",
-	      cpns_assign_request(pb->g1, pb->sid, n1, mac));
-	KCALL(k, pb->s, "ASSIGN_CHALLENGE",
-	      cpns_assign_challenge(pb->s, pb->sid, n1, mac, ch, chmac));
-	KCALL(k, pb->g1, "ASSIGN_DERIVE",
-	      cpns_assign_derive(pb->g1, pb->sid, n1, ch, chmac, did, &serial));
-	KCALL(k, pb->s, "ASSIGN_CONFIRM",
-	      cpns_assign_confirm(pb->s, did, n1, code));
-	KCALL(k, pb->g1, "ASSIGN_VERIFY",
-	      cpns_assign_verify(pb->g1, did, code, &serial, &state));
-	if (state != CPNS_STATE_CONFIRMED) {
-		k->failed = "ASSIGN_VERIFY (state)";
-		k->on = NULL;
-		return -1;
-	}
-	KCALL(k, pb->g1, "KEY_DEL", cpns_key_del_device(pb->g1, did));
+	if (cpns_assign_request(pb->g1, pb->sid, n1, mac))
+		return kfail(k, pb->g1, "ASSIGN_REQUEST");
+	if (cpns_assign_challenge(pb->s, pb->sid, n1, mac, ch, chmac))
+		return kfail(k, pb->s, "ASSIGN_CHALLENGE");
+	if (cpns_assign_derive(pb->g1, pb->sid, n1, ch, chmac, did, &serial))
+		return kfail(k, pb->g1, "ASSIGN_DERIVE");
+	if (cpns_assign_confirm(pb->s, did, n1, code))
+		return kfail(k, pb->s, "ASSIGN_CONFIRM");
+	if (cpns_assign_verify(pb->g1, did, code, &serial, &state))
+		return kfail(k, pb->g1, "ASSIGN_VERIFY");
+	if (state != CPNS_STATE_CONFIRMED)
+		return kfail(k, NULL, "ASSIGN_VERIFY (state)");
+	if (cpns_key_del_device(pb->g1, did))
+		return kfail(k, pb->g1, "KEY_DEL");
 	return 0;
 }
 
@@ -204,60 +204,47 @@ static int kauth(struct kflow *k, const uint8_t *did, const uint8_t *rep,
 	uint8_t cmac[CPNS_MAC_LEN], smac[CPNS_MAC_LEN];
 	uint8_t ct[CPNS_WIRE_SEALED_MAX], pt[CPNS_WIRE_SEALED_MAX];
 	uint8_t aad_r[CPNS_WIRE_HDR_LEN], aad_a[CPNS_WIRE_HDR_LEN];
-	size_t ctlen, ptlen;
+	size_t ctlen = sizeof(ct), ptlen = sizeof(pt);
 	struct cpns_rekey rk = { 0 };
 	struct pb *pb = k->pb;
 	uint32_t hg, hs;
 	uint64_t seq;
-	int ret = -1;
+	int ret = 0;
 
 	cpns_wire_sealed_aad(replen + CPNS_TAG_LEN, aad_r);
 	cpns_wire_sealed_aad(acklen + CPNS_TAG_LEN, aad_a);
-	KCALL(k, pb->g2, "AUTH_BEGIN",
-	      cpns_auth_begin_rk(pb->g2, did, &hg, nc, &rk));
+	if (cpns_auth_begin_rk(pb->g2, did, &hg, nc, &rk))
+		return kfail(k, pb->g2, "AUTH_BEGIN");
 	if (cpns_auth_challenge_rk(pb->s, did, nc, &rk, &hs, ns)) {
-		k->failed = "AUTH_CHALLENGE";
-		k->on = pb->s;
 		cpns_session_del(pb->g2, hg);
-		return -1;
+		return kfail(k, pb->s, "AUTH_CHALLENGE");
 	}
-#define STEP(nl, cmd, call) do {			\
-	if (call) {					\
-		k->failed = cmd;			\
-		k->on = nl;				\
-		goto out;				\
-	}						\
-} while (0)
-	STEP(pb->g2, "AUTH_CLIENT",
-	     cpns_auth_client_rk(pb->g2, hg, ns, &rk, cmac));
-	STEP(pb->s, "AUTH_SERVER",
-	     cpns_auth_server_rk(pb->s, hs, cmac, smac, &rk));
-	STEP(pb->g2, "AUTH_FINISH", cpns_auth_finish_rk(pb->g2, hg, smac, &rk));
-	ctlen = sizeof(ct);
-	STEP(pb->g2, "SEAL", cpns_seal(pb->g2, hg, aad_r, sizeof(aad_r), rep,
-				       replen, &seq, ct, &ctlen));
-	ptlen = sizeof(pt);
-	STEP(pb->s, "OPEN", cpns_unseal(pb->s, hs, seq, aad_r, sizeof(aad_r),
-					ct, ctlen, pt, &ptlen));
-	ctlen = sizeof(ct);
-	STEP(pb->s, "SEAL", cpns_seal(pb->s, hs, aad_a, sizeof(aad_a), ack,
-				      acklen, &seq, ct, &ctlen));
-	ptlen = sizeof(pt);
-	STEP(pb->g2, "OPEN", cpns_unseal(pb->g2, hg, seq, aad_a, sizeof(aad_a),
-					 ct, ctlen, pt, &ptlen));
-#undef STEP
-	ret = 0;
-out:
-	if (cpns_session_del(pb->g2, hg) && !ret) {
-		k->failed = "SESSION_DEL";
-		k->on = pb->g2;
-		ret = -1;
+	if (cpns_auth_client_rk(pb->g2, hg, ns, &rk, cmac))
+		ret = kfail(k, pb->g2, "AUTH_CLIENT");
+	else if (cpns_auth_server_rk(pb->s, hs, cmac, smac, &rk))
+		ret = kfail(k, pb->s, "AUTH_SERVER");
+	else if (cpns_auth_finish_rk(pb->g2, hg, smac, &rk))
+		ret = kfail(k, pb->g2, "AUTH_FINISH");
+	else if (cpns_seal(pb->g2, hg, aad_r, sizeof(aad_r), rep, replen, &seq,
+			   ct, &ctlen))
+		ret = kfail(k, pb->g2, "SEAL");
+	else if (cpns_unseal(pb->s, hs, seq, aad_r, sizeof(aad_r), ct, ctlen,
+			     pt, &ptlen))
+		ret = kfail(k, pb->s, "OPEN");
+	if (!ret) {
+		ctlen = sizeof(ct);
+		ptlen = sizeof(pt);
+		if (cpns_seal(pb->s, hs, aad_a, sizeof(aad_a), ack, acklen,
+			      &seq, ct, &ctlen))
+			ret = kfail(k, pb->s, "SEAL");
+		else if (cpns_unseal(pb->g2, hg, seq, aad_a, sizeof(aad_a), ct,
+				     ctlen, pt, &ptlen))
+			ret = kfail(k, pb->g2, "OPEN");
 	}
-	if (cpns_session_del(pb->s, hs) && !ret) {
-		k->failed = "SESSION_DEL";
-		k->on = pb->s;
-		ret = -1;
-	}
+	if (cpns_session_del(pb->g2, hg) && !ret)
+		ret = kfail(k, pb->g2, "SESSION_DEL");
+	if (cpns_session_del(pb->s, hs) && !ret)
+		ret = kfail(k, pb->s, "SESSION_DEL");
 	return ret;
 }
 

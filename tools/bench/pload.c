@@ -586,7 +586,9 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 	pb->nclient = n;
 	pb->once = once;
 	pb->stopping = false;
-	pb->ops = pb->failed = pb->drained = 0;
+	pb->ops = 0;
+	pb->failed = 0;
+	pb->drained = 0;
 	pb->nlat = 0;
 	pb->nlive = 0;
 	pb->reported = 0;
