@@ -9,6 +9,8 @@
 #   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
 #   make check      everything: deps, build, lint, host tests, VM suites
 #   make demo       the daemons run the assignment flow in the VM, step by step
+#   make bench      tools/bench/run (kernel ops vs OpenSSL) then tools/bench/proto
+#                   (the daemons' flows per second vs the kernel alone)
 #   make check-debug  the VM suite under a KASAN/UBSAN/lockdep/kmemleak
 #                   kernel (tools/debug-kernel/check; builds it once, slow)
 #   make clean
@@ -32,7 +34,7 @@ VM_TIMEOUT ?= 2400
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: all module userspace selftests lint check check-debug demo demo-netlink clean help
+.PHONY: all module userspace selftests lint check check-debug demo demo-netlink bench clean help
 
 all: module userspace selftests
 
@@ -105,6 +107,10 @@ demo:
 	$(TOP)/tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
 		--module-args pending_timeout=120 tools/demo
 
+bench:
+	$(TOP)/tools/bench/run
+	$(TOP)/tools/bench/proto
+
 demo-netlink:
 	@$(TOP)/tools/install-deps
 	$(MAKE) --no-print-directory all
@@ -121,7 +127,7 @@ clean:
 	rm -rf $(TOP)/build $(TOP)/.checkpatch-camelcase.*
 
 help:
-	@sed -n '3,17s/^# \{0,1\}//p' $(TOP)/Makefile
+	@sed -n '3,19s/^# \{0,1\}//p' $(TOP)/Makefile
 
 .ONESHELL:
 
