@@ -133,7 +133,7 @@ echo "    garbage (bad ASSIGN_ASK length): $out"
 out=$(n_2 $MITM send "$GW1_ADDR" 02aa)
 echo "    garbage (version 2): $out"
 [ "$out" = "ERROR 1" ] || fail "garbage: GW1 answered '$out', want ERROR 1"
-out=$(n_2 $MITM send "$GW1_ADDR" 0120000000000020$(printf '%064d' 0))
+out=$(n_2 $MITM send "$GW1_ADDR" 0120000000000025$(printf '%074d' 0))
 echo "    AUTH_HELLO on the PN link: $out"
 [ "$out" = "ERROR 4" ] || fail "AUTH_HELLO: GW1 answered '$out', want ERROR 4"
 unchanged "garbage on the PN link"
