@@ -68,7 +68,7 @@ gw2_kek_load()
 {
 	[ -f "$GW2_KEK_FILE" ] || (umask 077 && head -c 32 /dev/urandom >"$GW2_KEK_FILE")
 	keyctl purge logon "$GW2_KEK_DESC" >/dev/null 2>&1 || true
-	keyctl padd logon "$GW2_KEK_DESC" @u <"$GW2_KEK_FILE" >/dev/null
+	keyctl padd logon "$GW2_KEK_DESC" @s <"$GW2_KEK_FILE" >/dev/null
 }
 
 hosts_up
