@@ -161,6 +161,27 @@
  *	%CPNS_A_PAIR_MAC. Without %CPNS_A_PAIR_MAC the reply carries it;
  *	with it, the kernel compares (constant time) and fails with EBADMSG
  *	on a mismatch.
+ *
+ * Rotation and re-assignment (Documentation/keys.rst, "Rotation"):
+ *
+ * @CPNS_CMD_KEY_RETIRE: server or GW1, seed rotation. R %CPNS_A_SEED_ID;
+ *	O %CPNS_A_TIMEOUT (the overlap, seconds; 0 or absent = now). Sets the
+ *	expiry of that seed, and of every Device Key or device record of that
+ *	seed in the namespace, to now + overlap (an earlier expiry is kept).
+ *	Until then they keep working; from then on they are refused with
+ *	EKEYEXPIRED and the keyring's garbage collector removes them. Reply
+ *	%CPNS_A_KEY_SERIAL, %CPNS_A_EXPIRY, %CPNS_A_KEY_COUNT (keys whose
+ *	expiry was set, the seed included).
+ *
+ * %CPNS_A_REPLACES names the Device ID an assignment replaces (GW1
+ * re-assigning a GW2). It is optional on %CPNS_CMD_ASSIGN_CONFIRM (server),
+ * %CPNS_CMD_ASSIGN_VERIFY (GW1) and %CPNS_CMD_DEVICE_IMPORT (GW2). The
+ * replaced Device ID must be present in the namespace, not revoked, and
+ * must differ from the new one; otherwise the command fails and changes
+ * nothing. When the command succeeds, the new key or record is stored and
+ * the replaced one revoked (%CPNS_STATE_REVOKED, its sessions and a-flows
+ * closed) in one step under the keyring's lock: no caller ever sees both
+ * valid or neither. The reply then carries %CPNS_A_REPLACES back.
  */
 enum cpns_cmd {
 	CPNS_CMD_UNSPEC,
@@ -252,6 +273,8 @@ enum cpns_attr {
 	CPNS_A_GENERATION,		/* u32: 0 = as assigned, +1 per re-key */
 	CPNS_A_PEER_PUBKEY,		/* binary, CPNS_PUBKEY_LEN */
 	CPNS_A_PAIR_MAC,		/* binary, CPNS_MAC_LEN */
+	CPNS_A_REPLACES,		/* binary, CPNS_DEVICE_ID_LEN */
+	CPNS_A_KEY_COUNT,		/* u32 */
 
 	__CPNS_A_MAX
 };
