@@ -174,8 +174,10 @@
  *	expiry was set, the seed included).
  *
  * %CPNS_A_REPLACES names the Device ID an assignment replaces (GW1
- * re-assigning a GW2). It is optional on %CPNS_CMD_ASSIGN_CONFIRM (server),
- * %CPNS_CMD_ASSIGN_VERIFY (GW1) and %CPNS_CMD_DEVICE_IMPORT (GW2). The
+ * re-assigning a GW2). It is optional on %CPNS_CMD_ASSIGN_CONFIRM (server:
+ * the new device record replaces the old one's) and %CPNS_CMD_DEVICE_IMPORT
+ * (GW2: the new Device Key replaces its old one; GW1 keeps no copy of a key
+ * it handed over, so it has nothing to replace). The
  * replaced Device ID must be present in the namespace, not revoked, and
  * must differ from the new one; otherwise the command fails and changes
  * nothing. When the command succeeds, the new key or record is stored and
