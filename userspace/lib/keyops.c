@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The key lifecycle commands: KEY_WRAP, KEY_UNWRAP, KEY_REVOKE, XFER_CODE
- * and XFER_PAIR (keyops.h). Only names, IDs, public keys and blobs pass
+ * The key lifecycle commands: KEY_WRAP, KEY_UNWRAP, KEY_REVOKE, XFER_CODE,
+ * XFER_PAIR and KEY_RETIRE, and ASSIGN_CONFIRM and DEVICE_IMPORT with
+ * CPNS_A_REPLACES (keyops.h). Only names, IDs, public keys and blobs pass
  * through here.
  */
 #include <errno.h>
@@ -315,4 +316,74 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		return cpns__fail(nl, -EBADMSG,
 				  "the kernel's reply to XFER_PAIR lacks the MAC");
 	return 0;
+}
+
+/* ------------------------------------- rotation and re-assignment */
+
+/* A reply to a request with CPNS_A_REPLACES must name the same device. */
+static int check_replaces(struct cpns_nl *nl, const char *cmd,
+			  const uint8_t *replaces, const uint8_t *got)
+{
+	if (replaces && memcmp(replaces, got, CPNS_DEVICE_ID_LEN))
+		return cpns__fail(nl, -EBADMSG,
+				  "the kernel's reply to %s names another replaced Device ID",
+				  cmd);
+	return 0;
+}
+
+int cpns_assign_confirm_replacing(struct cpns_nl *nl,
+				  const uint8_t did[CPNS_DEVICE_ID_LEN],
+				  const uint8_t n1[CPNS_NONCE_LEN],
+				  const uint8_t *replaces,
+				  uint8_t code[CPNS_MAC_LEN])
+{
+	uint8_t got[CPNS_DEVICE_ID_LEN];
+	const struct cpns_put p[] = {
+		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
+		{ CPNS_A_REPLACES, replaces, CPNS_DEVICE_ID_LEN },
+	};
+	/* CPNS_A_REPLACES comes back only when it was sent. */
+	const struct cpns_want w[] = {
+		{ CPNS_A_CONFIRM, code, CPNS_MAC_LEN },
+		{ CPNS_A_REPLACES, got, CPNS_DEVICE_ID_LEN },
+	};
+	int ret;
+
+	ret = cpns__call(nl, CPNS_CMD_ASSIGN_CONFIRM, p, CPNS_ARRAY_SIZE(p),
+			 w, replaces ? 2 : 1);
+	if (ret)
+		return ret;
+	return check_replaces(nl, "ASSIGN_CONFIRM", replaces, got);
+}
+
+int cpns_device_import_replacing(struct cpns_nl *nl, uint32_t handle,
+				 const uint8_t did[CPNS_DEVICE_ID_LEN],
+				 const uint8_t peer[CPNS_PUBKEY_LEN],
+				 const uint8_t wrapped[CPNS_WRAPPED_LEN],
+				 uint32_t timeout, const uint8_t *replaces,
+				 int32_t *serial, uint32_t *code)
+{
+	uint8_t got[CPNS_DEVICE_ID_LEN];
+	const struct cpns_put p[] = {
+		{ CPNS_A_HANDLE, &handle, 4 },
+		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+		{ CPNS_A_PUBKEY, peer, CPNS_PUBKEY_LEN },
+		{ CPNS_A_WRAPPED, wrapped, CPNS_WRAPPED_LEN },
+		/* 0 is no timeout, as if absent. */
+		{ CPNS_A_TIMEOUT, timeout ? &timeout : NULL, 4 },
+		{ CPNS_A_REPLACES, replaces, CPNS_DEVICE_ID_LEN },
+	};
+	const struct cpns_want w[] = {
+		{ CPNS_A_KEY_SERIAL, serial, 4 },
+		{ CPNS_A_XFER_CODE, code, 4 },
+		{ CPNS_A_REPLACES, got, CPNS_DEVICE_ID_LEN },
+	};
+	int ret;
+
+	ret = cpns__call(nl, CPNS_CMD_DEVICE_IMPORT, p, CPNS_ARRAY_SIZE(p),
+			 w, replaces ? 3 : 2);
+	if (ret)
+		return ret;
+	return check_replaces(nl, "DEVICE_IMPORT", replaces, got);
 }

@@ -4,7 +4,8 @@
  * Documentation/store.rst, Documentation/xfer.rst): a key wrapped for
  * storage under a key-encryption key (KEK) named in the kernel's key
  * retention service, unwrapped back into the kernel, revoked; and the
- * receiver's comparison code and the pairing MAC of a transfer. Every
+ * receiver's comparison code and the pairing MAC of a transfer; seed
+ * rotation (KEY_RETIRE) and re-assignment (CPNS_A_REPLACES). Every
  * secret stays in the kernel: these carry names, IDs, public keys and
  * opaque blobs. Each function returns 0 or a negative errno, with the
  * kernel's extack message in cpns_last_error().
@@ -89,6 +90,53 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
 		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
 		   const uint8_t *mac_in, uint8_t *mac_out);
+
+/* ------------------------------------- rotation and re-assignment */
+
+/*
+ * CPNS_CMD_KEY_RETIRE (server or GW1): seed rotation. The seed sid and
+ * every Device Key or device record of it in the namespace expire at
+ * now + overlap seconds (overlap 0: at once); an earlier expiry is kept.
+ * Until then they keep working; from then on the kernel refuses them
+ * with -EKEYEXPIRED and its key garbage collector removes them.
+ * *serial: the seed's key; *expiry: the seed's expiry (seconds since the
+ * epoch); *count: the keys that now expire by then, the seed included.
+ * Any of the three may be NULL. -ENOKEY: no such seed.
+ */
+int cpns_key_retire(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+		    uint32_t overlap, int32_t *serial, uint64_t *expiry,
+		    uint32_t *count);
+
+/*
+ * II-6/II-7 on the server, as cpns_assign_confirm(), re-assigning a
+ * device: replaces (NULL: none, the same as cpns_assign_confirm()) is
+ * the Device ID this assignment replaces. It must be present (a record,
+ * or a device of one of this server's seeds), not revoked, and differ
+ * from did; else the call fails (-ENOKEY, -EKEYREVOKED, -EKEYEXPIRED,
+ * -EINVAL) and nothing changes, the challenge stays pending. On success
+ * the old device is revoked (its sessions and a-flows closed) in the
+ * same step as the II-7 code is made.
+ */
+int cpns_assign_confirm_replacing(struct cpns_nl *nl,
+				  const uint8_t did[CPNS_DEVICE_ID_LEN],
+				  const uint8_t n1[CPNS_NONCE_LEN],
+				  const uint8_t *replaces,
+				  uint8_t code[CPNS_MAC_LEN]);
+
+/*
+ * II-9 on GW2, as cpns_device_import(), re-assigned: replaces (NULL:
+ * none) is the Device ID of GW2's current Device Key. It must be held
+ * here, not revoked, and differ from did; else the call fails as above
+ * and nothing changes, the handle stays usable. On success the new key is
+ * stored and the old one revoked (its sessions and a-flows closed) in one
+ * step: no lookup ever finds both usable, or neither.
+ */
+int cpns_device_import_replacing(struct cpns_nl *nl, uint32_t handle,
+				 const uint8_t did[CPNS_DEVICE_ID_LEN],
+				 const uint8_t peer[CPNS_PUBKEY_LEN],
+				 const uint8_t wrapped[CPNS_WRAPPED_LEN],
+				 uint32_t timeout, const uint8_t *replaces,
+				 int32_t *serial, uint32_t *code);
 
 #ifdef __cplusplus
 }

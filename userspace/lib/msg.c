@@ -75,6 +75,8 @@ static const struct rule top_rules[] = {
 	[CPNS_A_KAT_SESSION_KEY_C2S] = EXACT(CPNS_KEY_LEN),
 	[CPNS_A_KAT_SESSION_KEY_S2C] = EXACT(CPNS_KEY_LEN),
 	[CPNS_A_KAT_AEAD] = NEST(CPNS_LEVEL_AEAD),
+	[CPNS_A_REPLACES] = EXACT(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_KEY_COUNT] = EXACT(4),
 };
 
 static const struct rule aead_rules[] = {

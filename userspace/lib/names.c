@@ -115,6 +115,8 @@ static const char *const attr_names[] = {
 	[CPNS_A_GENERATION] = "generation",
 	[CPNS_A_PEER_PUBKEY] = "peer_pubkey",
 	[CPNS_A_PAIR_MAC] = "pair_mac",
+	[CPNS_A_REPLACES] = "replaces",
+	[CPNS_A_KEY_COUNT] = "key_count",
 };
 
 const char *cpns_cmd_name(unsigned int cmd)
