@@ -69,6 +69,8 @@ static const struct field seed_response_fields[] = {
 	BYTES(M(seed_response.sid), CPNS_SEED_ID_LEN),
 	BYTES(M(seed_response.pubkey), CPNS_PUBKEY_LEN),
 	BYTES(M(seed_response.wrapped), CPNS_WRAPPED_LEN),
+	BYTES(M(seed_response.retired_sid), CPNS_SEED_ID_LEN),
+	{ .kind = F_U64, .off = M(seed_response.retire_at) },
 };
 
 static const struct field assign_request_fields[] = {
@@ -86,6 +88,11 @@ static const struct field assign_challenge_fields[] = {
 static const struct field assign_device_id_fields[] = {
 	BYTES(M(assign_device_id.did), CPNS_DEVICE_ID_LEN),
 	BYTES(M(assign_device_id.n1), CPNS_NONCE_LEN),
+	{ .kind = F_FLAGS, .off = M(assign_device_id.flags),
+	  .len = CPNS_WIRE_ASSIGN_FLAGS },
+	{ .kind = F_OPT, .off = M(assign_device_id.replaces),
+	  .len = CPNS_DEVICE_ID_LEN, .min = CPNS_WIRE_ASSIGN_REPLACES,
+	  .len_off = M(assign_device_id.flags) },
 };
 
 static const struct field assign_confirm_fields[] = {
@@ -96,6 +103,11 @@ static const struct field assign_confirm_fields[] = {
 static const struct field assign_ask_fields[] = {
 	BYTES(M(assign_ask.pubkey), CPNS_PUBKEY_LEN),
 	{ .kind = F_NAME, .off = M(assign_ask.name) },
+	{ .kind = F_FLAGS, .off = M(assign_ask.flags),
+	  .len = CPNS_WIRE_ASSIGN_FLAGS },
+	{ .kind = F_OPT, .off = M(assign_ask.replaces),
+	  .len = CPNS_DEVICE_ID_LEN, .min = CPNS_WIRE_ASSIGN_REPLACES,
+	  .len_off = M(assign_ask.flags) },
 };
 
 static const struct field device_transfer_fields[] = {

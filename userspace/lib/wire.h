@@ -165,17 +165,38 @@ struct cpns_wire_text {
 	char s[CPNS_WIRE_STR_MAX + 1];	/* NUL-terminated by the decoder */
 };
 
-/* I-1; also II-9 ASSIGN_ASK (the requester's name and ephemeral key). */
+/*
+ * The flags of ASSIGN_ASK and ASSIGN_DEVICE_ID: CPNS_WIRE_ASSIGN_REPLACES
+ * says the assignment replaces the Device ID that follows (GW1 re-assigning
+ * a GW2, protocol.rst section 6.5). Every other bit is reserved (0).
+ */
+#define CPNS_WIRE_ASSIGN_REPLACES	0x01
+#define CPNS_WIRE_ASSIGN_FLAGS		CPNS_WIRE_ASSIGN_REPLACES
+
+/*
+ * I-1; also II-9 ASSIGN_ASK (the requester's name and ephemeral key).
+ * @flags and @replaces are ASSIGN_ASK's only (SEED_REQUEST has neither):
+ * @replaces is on the wire iff @flags has CPNS_WIRE_ASSIGN_REPLACES.
+ */
 struct cpns_wire_key_request {
 	uint8_t pubkey[CPNS_PUBKEY_LEN];
+	uint8_t flags;		/* ASSIGN_ASK: CPNS_WIRE_ASSIGN_REPLACES or 0 */
+	uint8_t replaces[CPNS_DEVICE_ID_LEN];
 	struct cpns_wire_name name;
 };
 
-/* I-3 SEED_RESPONSE. */
+/*
+ * I-3 SEED_RESPONSE. When the new seed rotates an older one of the same
+ * GW1, @retired_sid names it and @retire_at is the time (seconds since the
+ * epoch) from which the server refuses it and its devices; both zero when
+ * nothing was retired.
+ */
 struct cpns_wire_seed_response {
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	uint8_t pubkey[CPNS_PUBKEY_LEN];
 	uint8_t wrapped[CPNS_WRAPPED_LEN];
+	uint8_t retired_sid[CPNS_SEED_ID_LEN];
+	uint64_t retire_at;
 };
 
 /* II-1 ASSIGN_REQUEST. */
@@ -192,10 +213,12 @@ struct cpns_wire_assign_challenge {
 	uint8_t mac[CPNS_MAC_LEN];
 };
 
-/* II-5 ASSIGN_DEVICE_ID. */
+/* II-5 ASSIGN_DEVICE_ID. @replaces: as in ASSIGN_ASK. */
 struct cpns_wire_assign_device_id {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	uint8_t n1[CPNS_NONCE_LEN];
+	uint8_t flags;		/* CPNS_WIRE_ASSIGN_REPLACES or 0 */
+	uint8_t replaces[CPNS_DEVICE_ID_LEN];
 };
 
 /* II-7 ASSIGN_CONFIRM. */

@@ -57,10 +57,12 @@ static const struct tmsg msgs[] = {
 	{ "SEED_REQUEST", 0x01, false, 2, {
 		FIX("pubkey", 32, seed_request.pubkey),
 		{ "name", T_NAME, 64, 0, MO(seed_request.name), 0 } } },
-	{ "SEED_RESPONSE", 0x02, false, 3, {
+	{ "SEED_RESPONSE", 0x02, false, 5, {
 		FIX("sid", 8, seed_response.sid),
 		FIX("pubkey", 32, seed_response.pubkey),
-		FIX("wrapped", 48, seed_response.wrapped) } },
+		FIX("wrapped", 48, seed_response.wrapped),
+		FIX("retired_sid", 8, seed_response.retired_sid),
+		{ "retire_at", T_U64, 8, 0, MO(seed_response.retire_at), 0 } } },
 	{ "ASSIGN_REQUEST", 0x10, false, 3, {
 		FIX("sid", 8, assign_request.sid),
 		FIX("n1", 16, assign_request.n1),
@@ -69,15 +71,20 @@ static const struct tmsg msgs[] = {
 		FIX("n1", 16, assign_challenge.n1),
 		FIX("ch", 16, assign_challenge.ch),
 		FIX("mac", 32, assign_challenge.mac) } },
-	{ "ASSIGN_DEVICE_ID", 0x12, false, 2, {
+	{ "ASSIGN_DEVICE_ID", 0x12, false, 4, {
 		FIX("did", 16, assign_device_id.did),
-		FIX("n1", 16, assign_device_id.n1) } },
+		FIX("n1", 16, assign_device_id.n1),
+		{ "flags", T_FLAGS, 0x01, 0, MO(assign_device_id.flags), 0 },
+		{ "replaces", T_OPT, 16, 0x01, MO(assign_device_id.replaces),
+		  0 } } },
 	{ "ASSIGN_CONFIRM", 0x13, false, 2, {
 		FIX("did", 16, assign_confirm.did),
 		FIX("code", 32, assign_confirm.code) } },
-	{ "ASSIGN_ASK", 0x18, false, 2, {
+	{ "ASSIGN_ASK", 0x18, false, 4, {
 		FIX("pubkey", 32, assign_ask.pubkey),
-		{ "name", T_NAME, 64, 0, MO(assign_ask.name), 0 } } },
+		{ "name", T_NAME, 64, 0, MO(assign_ask.name), 0 },
+		{ "flags", T_FLAGS, 0x01, 0, MO(assign_ask.flags), 0 },
+		{ "replaces", T_OPT, 16, 0x01, MO(assign_ask.replaces), 0 } } },
 	{ "DEVICE_TRANSFER", 0x19, false, 3, {
 		FIX("did", 16, device_transfer.did),
 		FIX("pubkey", 32, device_transfer.pubkey),
@@ -218,6 +225,19 @@ static void put_be(uint8_t *p, uint64_t v, size_t n)
 static uint64_t sample_u64(size_t i)
 {
 	return 0x0102030405060708ULL ^ (0x1111111111111111ULL * (i + 1));
+}
+
+/*
+ * Field fi of v (a copy of fr) changed its length to v->flen[fi]: the
+ * fields after it moved by the difference.
+ */
+static void moved_after(const struct tmsg *m, struct frame *v,
+			const struct frame *fr, size_t fi)
+{
+	size_t k;
+
+	for (k = fi + 1; k < m->nf; k++)
+		v->foff[k] = fr->foff[k] + v->flen[fi] - fr->flen[fi];
 }
 
 static void set_body_len(const struct tmsg *m, struct frame *fr, size_t body)
@@ -525,6 +545,7 @@ static void t_roundtrip(const struct tmsg *m, size_t fi)
 						  j * 29 : 'a' + j % 26);
 			put_be(v.b + fr.foff[i], n, pfx);
 			v.flen[i] = pfx + n;
+			moved_after(m, &v, &fr, i);
 			v.len = fr.len - fr.flen[i] + v.flen[i];
 			set_body_len(m, &v, v.len - hdr_len(m));
 			expect_roundtrip(m, &v, "length sweep");
@@ -542,6 +563,7 @@ static void t_roundtrip(const struct tmsg *m, size_t fi)
 			memset(v.b + fr.foff[i] + pfx, 'z', n);
 			put_be(v.b + fr.foff[i], n, pfx);
 			v.flen[i] = pfx + n;
+			moved_after(m, &v, &fr, i);
 			v.len = fr.len - fr.flen[i] + v.flen[i];
 			set_body_len(m, &v, v.len - hdr_len(m));
 			expect_roundtrip(m, &v, "at the bound");
@@ -1042,6 +1064,7 @@ static void string_case(const struct tmsg *m, size_t fi, const uint8_t *s,
 	memcpy(v.b + fr.foff[fi] + pfx, s, n);
 	put_be(v.b + fr.foff[fi], n, pfx);
 	v.flen[fi] = pfx + n;
+	moved_after(m, &v, &fr, fi);
 	v.len = fr.len - fr.flen[fi] + v.flen[fi];
 	set_body_len(m, &v, v.len - hdr_len(m));
 	if (want == CPNS_WIRE_OK) {
@@ -1254,7 +1277,7 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 	};
 	struct cpns_wire_msg msg;
 	struct cpns_wire_inner in;
-	uint8_t b[64], body[96];
+	uint8_t b[64], body[128];
 	char h[200];
 	size_t n = 0, i;
 
@@ -1276,7 +1299,47 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 	}
 	for (i = 0; i < 32; i++)
 		body[i] = (uint8_t)i;
-	expect_frame(&msg, "0112000000000020", body, 32);
+	body[32] = 0;	/* flags: no REPLACES */
+	expect_frame(&msg, "0112000000000021", body, 33);
+
+	/* the same, re-assigning Device ID 0xa0..0xaf */
+	msg.assign_device_id.flags = CPNS_WIRE_ASSIGN_REPLACES;
+	for (i = 0; i < 16; i++) {
+		msg.assign_device_id.replaces[i] = (uint8_t)(0xa0 + i);
+		body[33 + i] = (uint8_t)(0xa0 + i);
+	}
+	body[32] = 0x01;
+	expect_frame(&msg, "0112000000000031", body, 49);
+
+	/* ASSIGN_ASK "gw2" replacing 0xa0..0xaf */
+	memset(&msg, 0, sizeof(msg));
+	msg.type = CPNS_WIRE_ASSIGN_ASK;
+	memset(msg.assign_ask.pubkey, 0x07, 32);
+	EXPECT(!cpns_wire_name_set(&msg.assign_ask.name, "gw2"), "name_set");
+	msg.assign_ask.flags = CPNS_WIRE_ASSIGN_REPLACES;
+	memset(body, 0x07, 32);
+	memcpy(body + 32, "\x03gw2\x01", 5);
+	for (i = 0; i < 16; i++) {
+		msg.assign_ask.replaces[i] = (uint8_t)(0xa0 + i);
+		body[37 + i] = (uint8_t)(0xa0 + i);
+	}
+	expect_frame(&msg, "0118000000000035", body, 53);
+
+	/* SEED_RESPONSE retiring seed 0x11.. at 0x0102030405060708 */
+	memset(&msg, 0, sizeof(msg));
+	msg.type = CPNS_WIRE_SEED_RESPONSE;
+	memset(msg.seed_response.sid, 0x22, 8);
+	memset(msg.seed_response.pubkey, 0x33, 32);
+	memset(msg.seed_response.wrapped, 0x44, 48);
+	memset(msg.seed_response.retired_sid, 0x11, 8);
+	msg.seed_response.retire_at = 0x0102030405060708ULL;
+	memset(body, 0x22, 8);
+	memset(body + 8, 0x33, 32);
+	memset(body + 40, 0x44, 48);
+	memset(body + 88, 0x11, 8);
+	for (i = 0; i < 8; i++)
+		body[96 + i] = (uint8_t)(i + 1);
+	expect_frame(&msg, "0102000000000068", body, 104);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = CPNS_WIRE_SEED_REQUEST;
