@@ -745,6 +745,19 @@ void cpns_store_close(struct cpns_store *st)
 
 /* ---------------------------------------------------------- changes */
 
+/* Bind the seed row r to the INSERT of SEED_COLS prepared in s. */
+static void bind_seed(sqlite3_stmt *s, const struct cpns_store_seed *r)
+{
+	bind_hex(s, 1, r->sid, sizeof(r->sid));
+	sqlite3_bind_text(s, 2, r->owner, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, r->owner_addr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, r->created);
+	sqlite3_bind_text(s, 5, cpns_store_state_name(r->state), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (int64_t)r->expiry);
+	sqlite3_bind_blob(s, 7, r->blob, (int)r->blob_len, SQLITE_TRANSIENT);
+}
+
 int cpns_store_seed_add(struct cpns_store *st, const struct cpns_store_seed *r)
 {
 	sqlite3_stmt *s;
@@ -763,20 +776,80 @@ int cpns_store_seed_add(struct cpns_store *st, const struct cpns_store_seed *r)
 		rollback(st);
 		return sql_errno(sqlite3_extended_errcode(st->db));
 	}
-	bind_hex(s, 1, r->sid, sizeof(r->sid));
-	sqlite3_bind_text(s, 2, r->owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, r->owner_addr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, r->created);
-	sqlite3_bind_text(s, 5, cpns_store_state_name(r->state), -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, (int64_t)r->expiry);
-	sqlite3_bind_blob(s, 7, r->blob, (int)r->blob_len, SQLITE_TRANSIENT);
+	bind_seed(s, r);
 	ret = step_done(st, s, "adding a seed");
 	if (ret) {
 		rollback(st);
 		return ret;
 	}
 	return commit(st);
+}
+
+int cpns_store_seed_rotate(struct cpns_store *st,
+			   const struct cpns_store_seed *r,
+			   const uint8_t (*old)[CPNS_SEED_ID_LEN], size_t nold,
+			   uint64_t retire_at)
+{
+	static const char *const sql[] = {
+		"UPDATE seeds SET expiry = ?2 WHERE seed_id = ?1 AND state = 'active' AND (expiry = 0 OR expiry > ?2)",
+		"UPDATE devices SET expiry = ?2 WHERE seed_id = ?1 AND (expiry = 0 OR expiry > ?2)",
+	};
+	sqlite3_stmt *s;
+	size_t i, j;
+	int ret;
+
+	if (!cpns_store_state_name(r->state) ||
+	    r->state == CPNS_STATE_UNCONFIRMED || !r->blob_len ||
+	    r->blob_len > CPNS_MAX_BLOB || r->expiry > INT64_MAX ||
+	    !retire_at || retire_at > INT64_MAX)
+		return fail(st, -EINVAL, "%s: invalid seed row or retirement",
+			    st->path);
+	for (i = 0; i < nold; i++)
+		if (!memcmp(old[i], r->sid, sizeof(r->sid)))
+			return fail(st, -EINVAL,
+				    "%s: a new seed cannot retire itself",
+				    st->path);
+	ret = begin(st);
+	if (ret)
+		return ret;
+	s = prepare(st, "INSERT INTO seeds (" SEED_COLS
+		    ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (!s) {
+		rollback(st);
+		return sql_errno(sqlite3_extended_errcode(st->db));
+	}
+	bind_seed(s, r);
+	ret = step_done(st, s, "adding a seed");
+	for (i = 0; i < nold && !ret; i++) {
+		for (j = 0; j < 2 && !ret; j++) {
+			s = prepare(st, sql[j]);
+			if (!s) {
+				ret = sql_errno(sqlite3_extended_errcode(st->db));
+				break;
+			}
+			bind_hex(s, 1, old[i], CPNS_SEED_ID_LEN);
+			sqlite3_bind_int64(s, 2, (int64_t)retire_at);
+			ret = step_done(st, s, "retiring a seed");
+		}
+	}
+	if (ret) {
+		rollback(st);
+		return ret;
+	}
+	return commit(st);
+}
+
+int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when)
+{
+	int64_t v;
+	int ret;
+
+	ret = pragma_int(st,
+			 "SELECT coalesce(min(e), 0) FROM (SELECT min(expiry) AS e FROM seeds WHERE expiry > 0 UNION ALL SELECT min(expiry) FROM devices WHERE expiry > 0)",
+			 &v);
+	if (!ret)
+		*when = v > 0 ? (uint64_t)v : 0;
+	return ret;
 }
 
 /* One statement on one ID in its own transaction; *changes if not NULL. */

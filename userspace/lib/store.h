@@ -107,6 +107,18 @@ void cpns_store_device_label(const struct cpns_store_device *d,
 /* Add a seed (one transaction). -EEXIST if its Seed ID is stored. */
 int cpns_store_seed_add(struct cpns_store *st,
 			const struct cpns_store_seed *s);
+/*
+ * Seed rotation (one transaction): add the new seed r, and retire each of
+ * the nold seeds old[]: an active one, and every device record of it, gets
+ * the expiry retire_at unless it has an earlier one. A Seed ID of old[]
+ * that is not stored changes nothing. -EEXIST if r's Seed ID is stored.
+ */
+int cpns_store_seed_rotate(struct cpns_store *st,
+			   const struct cpns_store_seed *r,
+			   const uint8_t (*old)[CPNS_SEED_ID_LEN], size_t nold,
+			   uint64_t retire_at);
+/* The earliest expiry of any row, 0 if none has one. */
+int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN]);

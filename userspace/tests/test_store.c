@@ -338,6 +338,86 @@ static void test_refusals(void)
 	cpns_store_close(st);
 }
 
+/* Seed rotation: one transaction, the old seed and its records retire. */
+static void test_rotate(void)
+{
+	uint8_t old[2][CPNS_SEED_ID_LEN];
+	struct cpns_store_seed s, g;
+	struct cpns_store_device d;
+	struct cpns_store *st;
+	char path[256], err[512];
+	uint64_t when = 1;
+	int ret;
+
+	path_of(path, sizeof(path), "rotate.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "rotate: created (%s)", ret ? err : "ok"))
+		return;
+	tap_ok(!cpns_store_next_expiry(st, &when) && when == 0,
+	       "rotate: an empty store has no next expiry");
+	seed_fill(&s, 1);			/* no expiry */
+	cpns_store_seed_add(st, &s);
+	seed_fill(&s, 2);
+	s.expiry = 1700000500;			/* expires before the overlap */
+	cpns_store_seed_add(st, &s);
+	memset(&d, 0, sizeof(d));
+	memset(d.did, 1, 8);
+	memset(d.did + 8, 0x55, 8);
+	memcpy(d.sid, d.did, 8);
+	d.generation = 1;
+	d.state = CPNS_STATE_ACTIVE;
+	d.created = 1700000100;
+	d.blob_len = 80;
+	memset(d.blob, 0x77, d.blob_len);
+	cpns_store_device_put(st, &d);
+	ret = cpns_store_next_expiry(st, &when);
+	tap_ok(!ret && when == 1700000500,
+	       "rotate: next expiry is the earliest (%llu)",
+	       (unsigned long long)when);
+
+	memset(old[0], 1, CPNS_SEED_ID_LEN);
+	memset(old[1], 2, CPNS_SEED_ID_LEN);
+	seed_fill(&s, 3);
+	ret = cpns_store_seed_rotate(st, &s, old, 2, 1700000900);
+	tap_ok(!ret, "rotate: new seed added, two retired (%s)",
+	       ret ? cpns_store_error(st) : "ok");
+	tap_ok(!cpns_store_seed_get(st, old[0], &g) &&
+	       g.expiry == 1700000900 && g.state == CPNS_STATE_ACTIVE,
+	       "rotate: the old seed expires at the retirement");
+	tap_ok(!cpns_store_device_get(st, d.did, &d) &&
+	       d.expiry == 1700000900,
+	       "rotate: its device record too");
+	tap_ok(!cpns_store_seed_get(st, old[1], &g) &&
+	       g.expiry == 1700000500,
+	       "rotate: an earlier expiry is kept");
+	tap_ok(!cpns_store_seed_get(st, s.sid, &g) && g.expiry == 0,
+	       "rotate: the new seed is stored as given");
+
+	/* Refused: all or nothing. */
+	memset(old[0], 4, CPNS_SEED_ID_LEN);
+	seed_fill(&s, 3);
+	ret = cpns_store_seed_rotate(st, &s, old, 1, 1700000100);
+	tap_ok(ret == -EEXIST && !cpns_store_seed_get(st, old[1], &g) &&
+	       g.expiry == 1700000500,
+	       "rotate: a Seed ID already stored: -EEXIST, nothing retired");
+	seed_fill(&s, 4);
+	ret = cpns_store_seed_rotate(st, &s, old, 1, 1700000100);
+	tap_ok(ret == -EINVAL && cpns_store_seed_get(st, s.sid, &g) == -ENOENT,
+	       "rotate: a seed cannot retire itself: -EINVAL, nothing added");
+	ret = cpns_store_seed_rotate(st, &s, old + 1, 1, 0);
+	tap_ok(ret == -EINVAL, "rotate: retirement time 0: -EINVAL");
+
+	tap_ok(!cpns_store_expire(st, 1700000900, NULL, NULL) &&
+	       cpns_store_seed_get(st, old[1], &g) == -ENOENT &&
+	       cpns_store_device_get(st, d.did, &d) == -ENOENT &&
+	       !cpns_store_next_expiry(st, &when) && when == 0,
+	       "rotate: at the retirement, the sweep deletes seed and record");
+	seed_fill(&s, 3);
+	tap_ok(!cpns_store_seed_get(st, s.sid, &g),
+	       "rotate: the new seed stays");
+	cpns_store_close(st);
+}
+
 void test_store(void)
 {
 	char cmd[128];
@@ -348,6 +428,7 @@ void test_store(void)
 	}
 	test_basic();
 	test_refusals();
+	test_rotate();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		tap_diag("could not remove %s", dir);
