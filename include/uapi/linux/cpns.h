@@ -34,6 +34,7 @@
 #define CPNS_MAX_BLOB		128	/* a key wrapped for storage (KEY_WRAP) */
 #define CPNS_MAX_LABEL		64	/* caller's metadata bound into a blob */
 #define CPNS_MAX_KEYREF		256	/* type or description of a named key */
+#define CPNS_MAX_KAT_KEK	512	/* KEK or pairing key of one KAT_EXT */
 
 /**
  * enum cpns_cmd - commands of the cpns family
@@ -64,6 +65,33 @@
  *	%CPNS_A_CLIENT_MAC, %CPNS_A_SERVER_MAC, %CPNS_A_KAT_SESSION_KEY_C2S,
  *	%CPNS_A_KAT_SESSION_KEY_S2C and one %CPNS_A_KAT_AEAD per request entry
  *	(DIR, SEQ, DATA = sealed). Inputs are test values, never stored.
+ * @CPNS_CMD_KAT_EXT: one vector of an extension of the profile
+ *	(Documentation/{xfer,rekey,store}-vectors.json) through the functions
+ *	the protocol commands use; inputs are test values, never stored.
+ *	R %CPNS_A_KAT_KIND (&enum cpns_kat_kind), then by kind:
+ *	%CPNS_KAT_XFER: R %CPNS_A_KEY_KIND, %CPNS_A_SEED_ID or
+ *	%CPNS_A_DEVICE_ID, %CPNS_A_KAT_SECRET (sender's X25519 secret),
+ *	%CPNS_A_KAT_PEER_SECRET (receiver's), %CPNS_A_KAT_KEY (the key sent),
+ *	%CPNS_A_KAT_KEK (the pairing key). Reply %CPNS_A_PUBKEY (sender's),
+ *	%CPNS_A_PEER_PUBKEY (receiver's), %CPNS_A_WRAPPED, %CPNS_A_XFER_CODE
+ *	(sender's), %CPNS_A_KAT_PEER_CODE (receiver's), %CPNS_A_KAT_KEY (as
+ *	the receiver unwrapped it), %CPNS_A_PAIR_MAC.
+ *	%CPNS_KAT_REKEY: R %CPNS_A_DEVICE_ID, %CPNS_A_KAT_KEY (Device Key),
+ *	%CPNS_A_GENERATION, %CPNS_A_CLIENT_NONCE, %CPNS_A_SERVER_NONCE,
+ *	%CPNS_A_KAT_SECRET (client's X25519 secret), %CPNS_A_KAT_PEER_SECRET
+ *	(server's); O %CPNS_A_KAT_AEAD as for KAT. Reply %CPNS_A_PUBKEY
+ *	(client's), %CPNS_A_PEER_PUBKEY (server's), %CPNS_A_CLIENT_MAC,
+ *	%CPNS_A_SERVER_MAC, %CPNS_A_GENERATION (new), %CPNS_A_KAT_DEVICE_KEY
+ *	(new), %CPNS_A_KAT_SESSION_KEY_C2S, %CPNS_A_KAT_SESSION_KEY_S2C, one
+ *	%CPNS_A_KAT_AEAD per request entry.
+ *	%CPNS_KAT_STORE: R %CPNS_A_KAT_KEK, %CPNS_A_KEY_KIND, %CPNS_A_ROLE,
+ *	%CPNS_A_STATE, %CPNS_A_GENERATION, %CPNS_A_KAT_CREATED,
+ *	%CPNS_A_EXPIRY, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_KAT_SALT, %CPNS_A_KAT_KEY; O %CPNS_A_LABEL. Reply %CPNS_A_BLOB
+ *	and what unwrapping it gives: %CPNS_A_KEY_KIND, %CPNS_A_ROLE,
+ *	%CPNS_A_STATE, %CPNS_A_GENERATION, %CPNS_A_EXPIRY,
+ *	%CPNS_A_KAT_CREATED, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
+ *	%CPNS_A_KAT_KEY.
  *
  * @CPNS_CMD_SEED_NEW: server, I-2. O %CPNS_A_TIMEOUT (key lifetime, s).
  *	Reply %CPNS_A_SEED_ID, %CPNS_A_KEY_SERIAL.
@@ -221,6 +249,7 @@ enum cpns_cmd {
 	CPNS_CMD_KEY_REVOKE,
 	CPNS_CMD_XFER_CODE,
 	CPNS_CMD_XFER_PAIR,
+	CPNS_CMD_KAT_EXT,
 
 	__CPNS_CMD_MAX
 };
@@ -277,6 +306,14 @@ enum cpns_attr {
 	CPNS_A_PAIR_MAC,		/* binary, CPNS_MAC_LEN */
 	CPNS_A_REPLACES,		/* binary, CPNS_DEVICE_ID_LEN */
 	CPNS_A_KEY_COUNT,		/* u32 */
+	CPNS_A_KAT_KIND,		/* u8, enum cpns_kat_kind (KAT_EXT) */
+	CPNS_A_KAT_SECRET,		/* binary, CPNS_PUBKEY_LEN (KAT_EXT) */
+	CPNS_A_KAT_PEER_SECRET,		/* binary, CPNS_PUBKEY_LEN (KAT_EXT) */
+	CPNS_A_KAT_KEY,			/* binary, CPNS_KEY_LEN (KAT_EXT) */
+	CPNS_A_KAT_KEK,			/* binary, 32..CPNS_MAX_KAT_KEK (KAT_EXT) */
+	CPNS_A_KAT_SALT,		/* binary, 16 (KAT_EXT) */
+	CPNS_A_KAT_CREATED,		/* u64: seconds since the epoch (KAT_EXT) */
+	CPNS_A_KAT_PEER_CODE,		/* u32: receiver's code (KAT_EXT) */
 
 	__CPNS_A_MAX
 };
@@ -339,6 +376,13 @@ enum cpns_state {
 enum cpns_dir {
 	CPNS_DIR_C2S = 0,		/* k_c2s: GW2 to server */
 	CPNS_DIR_S2C = 1,		/* k_s2c: server to GW2 */
+};
+
+/* The extension whose vector CPNS_CMD_KAT_EXT computes. */
+enum cpns_kat_kind {
+	CPNS_KAT_XFER = 1,		/* CPNS-KA-1-XFER, Documentation/xfer.rst */
+	CPNS_KAT_REKEY = 2,		/* CPNS-KA-1-REKEY, Documentation/rekey.rst */
+	CPNS_KAT_STORE = 3,		/* CPNS-KA-1-STORE, Documentation/store.rst */
 };
 
 /* Why an operation failed, as counted in CPNS_STATS_A_FAIL. */
