@@ -8,6 +8,11 @@
  * Documentation/rekey-vectors.json (tools/rekey-vectors.py), and (wrap.c)
  * one of Documentation/store-vectors.json. Like crypto/kdf_sp800108.c,
  * the module refuses to run if its crypto does not give the known answers.
+ *
+ * cpns_kat_xfer(), cpns_kat_rekey() and cpns_kat_store() run one vector of
+ * each extension's file through the functions the protocol commands call
+ * (the KAT_EXT command uses them): every vector of those files, compared
+ * in userspace by cpnsctl kat.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -354,6 +359,78 @@ int cpns_kat_run(const struct cpns_kat_in *in, struct cpns_kat_out *out)
 err:
 	memzero_explicit(out, sizeof(*out));
 	return ret;
+}
+
+int cpns_kat_xfer(struct cpns_kat_xfer *x)
+{
+	u32 import_code;
+	int ret;
+
+	/* XFER_NEW's public key, from the vector's secret. */
+	ret = cpns_x25519(x->receiver_secret, NULL, x->receiver_pub, NULL);
+	if (ret)
+		return ret;
+	ret = cpns_xfer_wrap(x->kind, x->id, x->sender_secret,
+			     x->receiver_pub, x->key, x->sender_pub,
+			     x->wrapped, &x->code);
+	if (ret)
+		return ret;
+	ret = cpns_xfer_code(x->kind, x->id, x->receiver_secret,
+			     x->sender_pub, &x->receiver_code);
+	if (ret)
+		return ret;
+	ret = cpns_xfer_unwrap(x->kind, x->id, x->receiver_secret,
+			       x->sender_pub, x->wrapped, x->unwrapped,
+			       &import_code);
+	if (ret)
+		return ret;
+	if (import_code != x->receiver_code)
+		return -EBADMSG;
+	return cpns_xfer_pair_mac(x->pair_key, x->pair_keylen, x->kind, x->id,
+				  x->sender_pub, x->receiver_pub, x->pair_mac);
+}
+
+int cpns_kat_rekey(struct cpns_kat_rekey *r)
+{
+	int ret;
+
+	if (r->gen == U32_MAX)
+		return -EOVERFLOW;
+	r->new_gen = r->gen + 1;
+
+	/* The key pairs AUTH_BEGIN and AUTH_CHALLENGE would have made. */
+	ret = cpns_x25519(r->client_secret, NULL, r->pc, NULL);
+	ret = ret ?: cpns_x25519(r->server_secret, NULL, r->ps, NULL);
+	/* The server's end (AUTH_CHALLENGE), then the client's (AUTH_CLIENT). */
+	ret = ret ?: cpns_rekey_shared(r->server_secret, r->pc, r->shared_s);
+	ret = ret ?: cpns_rekey_shared(r->client_secret, r->ps, r->shared_c);
+	ret = ret ?: cpns_rekey_client_mac(r->dk, r->did, r->nc, r->ns, r->pc,
+					   r->ps, r->client_mac);
+	ret = ret ?: cpns_rekey_server_mac(r->dk, r->did, r->nc, r->ns, r->pc,
+					   r->ps, r->server_mac);
+	ret = ret ?: cpns_rekey_derive(r->dk, r->did, r->new_gen, r->nc, r->ns,
+				       r->pc, r->ps, r->shared_s, r->new_dk);
+	ret = ret ?: cpns_rekey_derive(r->dk, r->did, r->new_gen, r->nc, r->ns,
+				       r->pc, r->ps, r->shared_c, r->client_dk);
+	if (ret)
+		return ret;
+	if (crypto_memneq(r->new_dk, r->client_dk, CPNS_KEY_LEN))
+		return -EBADMSG;
+	return cpns_session_keys(r->new_dk, r->did, r->nc, r->ns, &r->sk);
+}
+
+int cpns_kat_store(struct cpns_kat_store *s)
+{
+	int ret;
+
+	ret = cpns_blob_wrap(s->kek, s->keklen, &s->meta, s->key, s->created,
+			     s->salt, s->label, s->labellen, s->blob,
+			     &s->bloblen);
+	if (ret)
+		return ret;
+	return cpns_blob_unwrap(s->kek, s->keklen, s->blob, s->bloblen,
+				s->label, s->labellen, &s->got, s->got_key,
+				&s->got_created);
 }
 
 static int kat_check(const char *what, const void *got, const void *want,

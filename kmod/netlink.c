@@ -97,6 +97,39 @@ static const struct nla_policy cpns_kat_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_KAT_AEAD] = NLA_POLICY_NESTED(cpns_aead_policy),
 };
 
+/* Times of KAT_EXT's storage vectors: what a time64_t holds. */
+static struct netlink_range_validation cpns_kat_time_range = {
+	.min = 0,
+	.max = TIME64_MAX,
+};
+
+static const struct nla_policy cpns_kat_ext_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_KAT_KIND] = NLA_POLICY_RANGE(NLA_U8, CPNS_KAT_XFER,
+					     CPNS_KAT_STORE),
+	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, CPNS_KEY_SEED,
+					     CPNS_KEY_DEVICE),
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_KAT_SECRET] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_KAT_PEER_SECRET] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+	[CPNS_A_KAT_KEY] = NLA_POLICY_EXACT_LEN(CPNS_KEY_LEN),
+	[CPNS_A_KAT_KEK] = NLA_POLICY_RANGE(NLA_BINARY, CPNS_KEYREF_MIN_LEN,
+					    CPNS_MAX_KAT_KEK),
+	[CPNS_A_GENERATION] = { .type = NLA_U32 },
+	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_SERVER_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_KAT_AEAD] = NLA_POLICY_NESTED(cpns_aead_policy),
+	[CPNS_A_ROLE] = NLA_POLICY_RANGE(NLA_U8, CPNS_ROLE_SERVER,
+					 CPNS_ROLE_GW2),
+	[CPNS_A_STATE] = NLA_POLICY_RANGE(NLA_U8, CPNS_STATE_ACTIVE,
+					  CPNS_STATE_UNCONFIRMED),
+	[CPNS_A_KAT_CREATED] = NLA_POLICY_FULL_RANGE(NLA_U64,
+						     &cpns_kat_time_range),
+	[CPNS_A_EXPIRY] = NLA_POLICY_FULL_RANGE(NLA_U64, &cpns_kat_time_range),
+	[CPNS_A_KAT_SALT] = NLA_POLICY_EXACT_LEN(CPNS_BLOB_SALT_LEN),
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL },
+};
+
 static const struct nla_policy cpns_seed_new_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
 };
@@ -320,6 +353,27 @@ static void cpns_missing_msg(struct genl_info *info, int type)
 		break;
 	case CPNS_A_PEER_PUBKEY:
 		GENL_SET_ERR_MSG(info, "missing CPNS_A_PEER_PUBKEY (receiver's key, 32 bytes)");
+		break;
+	case CPNS_A_KAT_KIND:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_KIND (1 xfer, 2 rekey, 3 store)");
+		break;
+	case CPNS_A_KAT_SECRET:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_SECRET (X25519 secret, 32 bytes)");
+		break;
+	case CPNS_A_KAT_PEER_SECRET:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_PEER_SECRET (X25519 secret, 32 bytes)");
+		break;
+	case CPNS_A_KAT_KEY:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_KEY (test key, 32 bytes)");
+		break;
+	case CPNS_A_KAT_KEK:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_KEK (KEK or pairing key)");
+		break;
+	case CPNS_A_KAT_SALT:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_SALT (16 bytes)");
+		break;
+	case CPNS_A_KAT_CREATED:
+		GENL_SET_ERR_MSG(info, "missing CPNS_A_KAT_CREATED (u64 seconds)");
 		break;
 	default:
 		GENL_SET_ERR_MSG(info, "missing a required attribute");
@@ -2840,6 +2894,276 @@ static int cpns_cmd_session_del(struct cpns_req *req)
 	return 0;
 }
 
+/*
+ * KAT_EXT: one vector of an extension of the profile (transfer, re-key,
+ * storage) on caller-chosen inputs, through the functions the protocol
+ * commands call (kat.c); nothing is stored.
+ */
+
+static const u8 *cpns_kat_ext_need(struct cpns_req *req, int type)
+{
+	if (GENL_REQ_ATTR_CHECK(req->info, type)) {
+		cpns_missing_msg(req->info, type);
+		req->fail = CPNS_FAIL_INVALID;
+		return NULL;
+	}
+	return cpns_data(req, type);
+}
+
+static int cpns_kat_ext_error(struct cpns_req *req, int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:
+		return cpns_fail(req, CPNS_FAIL_INVALID, err,
+				 "a public key of the vector is of low order");
+	case -EBADMSG:
+		return cpns_fail(req, CPNS_FAIL_BAD_MAC, err,
+				 "the two ends of the vector disagree (their codes or keys differ)");
+	case -EINVAL:
+		return cpns_fail(req, CPNS_FAIL_INVALID, err,
+				 "the vector's metadata is refused");
+	case -EOVERFLOW:
+		return cpns_fail_attr(req, CPNS_A_GENERATION, CPNS_FAIL_INVALID,
+				      -EINVAL, "the generation has no successor");
+	}
+	return cpns_crypto_failed(req, err);
+}
+
+static int cpns_kat_ext_xfer(struct cpns_req *req)
+{
+	struct nlattr **attrs = req->info->attrs;
+	enum cpns_key_kind kind;
+	struct cpns_kat_xfer *x;
+	struct sk_buff *msg;
+	const u8 *id;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(req->info, CPNS_A_KEY_KIND)) {
+		cpns_missing_msg(req->info, CPNS_A_KEY_KIND);
+		req->fail = CPNS_FAIL_INVALID;
+		return -EINVAL;
+	}
+	id = cpns_req_kind_id(req, &kind);
+	if (!id || !cpns_kat_ext_need(req, CPNS_A_KAT_SECRET) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_PEER_SECRET) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_KEY) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_KEK))
+		return -EINVAL;
+
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return cpns_nomem(req);
+	x->kind = kind;
+	memcpy(x->id, id, kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
+						  CPNS_DEVICE_ID_LEN);
+	memcpy(x->sender_secret, cpns_data(req, CPNS_A_KAT_SECRET),
+	       CPNS_PUBKEY_LEN);
+	memcpy(x->receiver_secret, cpns_data(req, CPNS_A_KAT_PEER_SECRET),
+	       CPNS_PUBKEY_LEN);
+	memcpy(x->key, cpns_data(req, CPNS_A_KAT_KEY), CPNS_KEY_LEN);
+	x->pair_key = nla_data(attrs[CPNS_A_KAT_KEK]);
+	x->pair_keylen = nla_len(attrs[CPNS_A_KAT_KEK]);
+
+	err = cpns_kat_xfer(x);
+	if (err) {
+		err = cpns_kat_ext_error(req, err);
+		goto out;
+	}
+	msg = cpns_reply_new(req, 2 * nla_total_size(CPNS_PUBKEY_LEN) +
+			     nla_total_size(CPNS_WRAPPED_LEN) +
+			     2 * nla_total_size(sizeof(u32)) +
+			     nla_total_size(CPNS_KEY_LEN) +
+			     nla_total_size(CPNS_MAC_LEN), &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	if (nla_put(msg, CPNS_A_PUBKEY, CPNS_PUBKEY_LEN, x->sender_pub) ||
+	    nla_put(msg, CPNS_A_PEER_PUBKEY, CPNS_PUBKEY_LEN,
+		    x->receiver_pub) ||
+	    nla_put(msg, CPNS_A_WRAPPED, CPNS_WRAPPED_LEN, x->wrapped) ||
+	    nla_put_u32(msg, CPNS_A_XFER_CODE, x->code) ||
+	    nla_put_u32(msg, CPNS_A_KAT_PEER_CODE, x->receiver_code) ||
+	    nla_put(msg, CPNS_A_KAT_KEY, CPNS_KEY_LEN, x->unwrapped) ||
+	    nla_put(msg, CPNS_A_PAIR_MAC, CPNS_MAC_LEN, x->pair_mac))
+		err = cpns_reply_overflow(req, msg);
+	else
+		err = cpns_reply_send(req, msg, hdr);
+out:
+	kfree_sensitive(x);
+	return err;
+}
+
+static int cpns_kat_ext_rekey(struct cpns_req *req)
+{
+	size_t size = 2 * nla_total_size(CPNS_PUBKEY_LEN) +
+		      2 * nla_total_size(CPNS_MAC_LEN) +
+		      nla_total_size(sizeof(u32)) +
+		      3 * nla_total_size(CPNS_KEY_LEN);
+	struct cpns_kat_rekey *r;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (!cpns_kat_ext_need(req, CPNS_A_DEVICE_ID) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_KEY) ||
+	    !cpns_kat_ext_need(req, CPNS_A_GENERATION) ||
+	    !cpns_kat_ext_need(req, CPNS_A_CLIENT_NONCE) ||
+	    !cpns_kat_ext_need(req, CPNS_A_SERVER_NONCE) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_SECRET) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_PEER_SECRET))
+		return -EINVAL;
+	err = cpns_kat_check(req, &size);
+	if (err)
+		return err;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return cpns_nomem(req);
+	memcpy(r->did, cpns_data(req, CPNS_A_DEVICE_ID), CPNS_DEVICE_ID_LEN);
+	memcpy(r->dk, cpns_data(req, CPNS_A_KAT_KEY), CPNS_KEY_LEN);
+	r->gen = nla_get_u32(req->info->attrs[CPNS_A_GENERATION]);
+	memcpy(r->nc, cpns_data(req, CPNS_A_CLIENT_NONCE), CPNS_NONCE_LEN);
+	memcpy(r->ns, cpns_data(req, CPNS_A_SERVER_NONCE), CPNS_NONCE_LEN);
+	memcpy(r->client_secret, cpns_data(req, CPNS_A_KAT_SECRET),
+	       CPNS_PUBKEY_LEN);
+	memcpy(r->server_secret, cpns_data(req, CPNS_A_KAT_PEER_SECRET),
+	       CPNS_PUBKEY_LEN);
+
+	err = cpns_kat_rekey(r);
+	if (err) {
+		err = cpns_kat_ext_error(req, err);
+		goto out;
+	}
+	msg = cpns_reply_new(req, size, &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	if (nla_put(msg, CPNS_A_PUBKEY, CPNS_PUBKEY_LEN, r->pc) ||
+	    nla_put(msg, CPNS_A_PEER_PUBKEY, CPNS_PUBKEY_LEN, r->ps) ||
+	    nla_put(msg, CPNS_A_CLIENT_MAC, CPNS_MAC_LEN, r->client_mac) ||
+	    nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, r->server_mac) ||
+	    nla_put_u32(msg, CPNS_A_GENERATION, r->new_gen) ||
+	    nla_put(msg, CPNS_A_KAT_DEVICE_KEY, CPNS_KEY_LEN, r->new_dk) ||
+	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_C2S, CPNS_KEY_LEN,
+		    r->sk.c2s) ||
+	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_S2C, CPNS_KEY_LEN,
+		    r->sk.s2c)) {
+		err = cpns_reply_overflow(req, msg);
+		goto out;
+	}
+	err = cpns_kat_put_aead(req, msg, &r->sk);
+	if (err == -EMSGSIZE) {
+		err = cpns_reply_overflow(req, msg);
+		goto out;
+	}
+	if (err) {
+		nlmsg_free(msg);
+		err = cpns_crypto_failed(req, err);
+		goto out;
+	}
+	err = cpns_reply_send(req, msg, hdr);
+out:
+	kfree_sensitive(r);
+	return err;
+}
+
+static int cpns_kat_ext_store(struct cpns_req *req)
+{
+	struct nlattr **attrs = req->info->attrs;
+	struct cpns_kat_store *s;
+	enum cpns_key_kind kind;
+	struct sk_buff *msg;
+	unsigned int idlen;
+	const u8 *id;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(req->info, CPNS_A_KEY_KIND)) {
+		cpns_missing_msg(req->info, CPNS_A_KEY_KIND);
+		req->fail = CPNS_FAIL_INVALID;
+		return -EINVAL;
+	}
+	id = cpns_req_kind_id(req, &kind);
+	if (!id || !cpns_kat_ext_need(req, CPNS_A_KAT_KEK) ||
+	    !cpns_kat_ext_need(req, CPNS_A_ROLE) ||
+	    !cpns_kat_ext_need(req, CPNS_A_STATE) ||
+	    !cpns_kat_ext_need(req, CPNS_A_GENERATION) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_CREATED) ||
+	    !cpns_kat_ext_need(req, CPNS_A_EXPIRY) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_SALT) ||
+	    !cpns_kat_ext_need(req, CPNS_A_KAT_KEY))
+		return -EINVAL;
+	idlen = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return cpns_nomem(req);
+	s->kek = nla_data(attrs[CPNS_A_KAT_KEK]);
+	s->keklen = nla_len(attrs[CPNS_A_KAT_KEK]);
+	s->meta.kind = kind;
+	s->meta.role = nla_get_u8(attrs[CPNS_A_ROLE]);
+	s->meta.state = nla_get_u8(attrs[CPNS_A_STATE]);
+	s->meta.generation = nla_get_u32(attrs[CPNS_A_GENERATION]);
+	s->meta.expiry = (time64_t)nla_get_u64(attrs[CPNS_A_EXPIRY]);
+	memcpy(s->meta.id, id, idlen);
+	s->created = (time64_t)nla_get_u64(attrs[CPNS_A_KAT_CREATED]);
+	memcpy(s->salt, cpns_data(req, CPNS_A_KAT_SALT), CPNS_BLOB_SALT_LEN);
+	s->label = cpns_label(req, &s->labellen);
+	memcpy(s->key, cpns_data(req, CPNS_A_KAT_KEY), CPNS_KEY_LEN);
+
+	err = cpns_kat_store(s);
+	if (err) {
+		err = cpns_kat_ext_error(req, err);
+		goto out;
+	}
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAX_BLOB) +
+			     3 * nla_total_size(sizeof(u8)) +
+			     nla_total_size(sizeof(u32)) +
+			     2 * nla_total_size_64bit(sizeof(u64)) +
+			     nla_total_size(CPNS_DEVICE_ID_LEN) +
+			     nla_total_size(CPNS_KEY_LEN), &hdr);
+	if (!msg) {
+		err = cpns_nomem(req);
+		goto out;
+	}
+	if (nla_put(msg, CPNS_A_BLOB, s->bloblen, s->blob) ||
+	    nla_put_u8(msg, CPNS_A_KEY_KIND, s->got.kind) ||
+	    nla_put_u8(msg, CPNS_A_ROLE, s->got.role) ||
+	    nla_put_u8(msg, CPNS_A_STATE, s->got.state) ||
+	    nla_put_u32(msg, CPNS_A_GENERATION, s->got.generation) ||
+	    nla_put_u64_64bit(msg, CPNS_A_EXPIRY, s->got.expiry, CPNS_A_PAD) ||
+	    nla_put_u64_64bit(msg, CPNS_A_KAT_CREATED, s->got_created,
+			      CPNS_A_PAD) ||
+	    nla_put(msg, s->got.kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID :
+							CPNS_A_DEVICE_ID,
+		    idlen, s->got.id) ||
+	    nla_put(msg, CPNS_A_KAT_KEY, CPNS_KEY_LEN, s->got_key))
+		err = cpns_reply_overflow(req, msg);
+	else
+		err = cpns_reply_send(req, msg, hdr);
+out:
+	kfree_sensitive(s);
+	return err;
+}
+
+static int cpns_cmd_kat_ext(struct cpns_req *req)
+{
+	switch (nla_get_u8(req->info->attrs[CPNS_A_KAT_KIND])) {
+	case CPNS_KAT_XFER:
+		return cpns_kat_ext_xfer(req);
+	case CPNS_KAT_REKEY:
+		return cpns_kat_ext_rekey(req);
+	case CPNS_KAT_STORE:
+		return cpns_kat_ext_store(req);
+	}
+	/* The policy admits no other kind. */
+	return cpns_fail_attr(req, CPNS_A_KAT_KIND, CPNS_FAIL_INVALID, -EINVAL,
+			      "unknown CPNS_A_KAT_KIND");
+}
+
 /* Dispatch. */
 
 struct cpns_handler {
@@ -2903,6 +3227,7 @@ static const struct cpns_handler cpns_handlers[__CPNS_CMD_MAX] = {
 	[CPNS_CMD_XFER_PAIR] = { cpns_cmd_xfer_pair, {
 		CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC, CPNS_A_KEY_KIND,
 		CPNS_A_PUBKEY, CPNS_A_PEER_PUBKEY } },
+	[CPNS_CMD_KAT_EXT] = { cpns_cmd_kat_ext, { CPNS_A_KAT_KIND } },
 };
 
 static void cpns_wipe_attr(const struct nlattr *attr)
@@ -2923,7 +3248,12 @@ static void cpns_wipe_request(struct genl_info *info)
 		cpns_wipe_attr(info->attrs[CPNS_A_DATA]);
 		break;
 	case CPNS_CMD_KAT:
+	case CPNS_CMD_KAT_EXT:
 		cpns_wipe_attr(info->attrs[CPNS_A_KAT_KEY_SEED]);
+		cpns_wipe_attr(info->attrs[CPNS_A_KAT_SECRET]);
+		cpns_wipe_attr(info->attrs[CPNS_A_KAT_PEER_SECRET]);
+		cpns_wipe_attr(info->attrs[CPNS_A_KAT_KEY]);
+		cpns_wipe_attr(info->attrs[CPNS_A_KAT_KEK]);
 		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 			if (nla_type(attr) != CPNS_A_KAT_AEAD ||
 			    nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
@@ -3013,6 +3343,7 @@ static const struct genl_ops cpns_genl_ops[] = {
 	CPNS_OP(CPNS_CMD_KEY_REVOKE, cpns_key_revoke_policy),
 	CPNS_OP(CPNS_CMD_XFER_CODE, cpns_xfer_code_policy),
 	CPNS_OP(CPNS_CMD_XFER_PAIR, cpns_xfer_pair_policy),
+	CPNS_OP(CPNS_CMD_KAT_EXT, cpns_kat_ext_policy),
 };
 
 /*
