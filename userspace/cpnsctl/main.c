@@ -20,6 +20,13 @@ static const struct cmd seed_cmds[] = {
 	  "Makes a random Key Seed under a new random Seed ID in this\n"
 	  "namespace's keyring, role server. Prints seed_id and serial.",
 	  "[--timeout SECONDS]", OPT_JSON | OPT_TIMEOUT, 0, 0, NULL, NULL },
+	{ "rotate", cmd_seed_rotate, "GW1: ask the server for a new Key Seed now",
+	  "Asks a cpns-gwd of role secure (its control socket) to run flow I\n"
+	  "now. The server retires GW1's older seed and its devices after\n"
+	  "its seed_overlap and says when; GW1 retires its copy too and\n"
+	  "assigns under the new seed (Documentation/protocol.rst, \"Seed\n"
+	  "rotation\"). The result is in the daemon's log.",
+	  "[--control PATH]", OPT_CONTROL, 0, 0, NULL, NULL },
 	{ .name = NULL }
 };
 
@@ -147,7 +154,7 @@ static const struct cmd commands[] = {
 	  "followed by the wanted and computed values. Exits 1 on any\n"
 	  "mismatch or error.",
 	  "FILE", OPT_JSON, 1, 1, NULL, NULL },
-	{ "seed", NULL, "Key Seeds: seed new", NULL, "", 0, 0, 0, seed_cmds,
+	{ "seed", NULL, "Key Seeds: seed new, seed rotate", NULL, "", 0, 0, 0, seed_cmds,
 	  NULL },
 	{ "key", NULL, "keys: key del", NULL, "", 0, 0, 0, key_cmds, NULL },
 	{ "revoke", NULL, "server: revoke a device or a seed, persistently",

@@ -6,7 +6,8 @@
  * code to type on GW1; on GW1, "confirm ID CODE" sends the Device Key if
  * CODE is GW1's own code (compared by the daemon in constant time), and
  * "reject ID" refuses the transfer. Nothing here is a secret: the codes
- * are public, and the keys stay in the kernels.
+ * are public, and the keys stay in the kernels. "cpnsctl seed rotate"
+ * asks a GW1's daemon, through the same socket, for a new Key Seed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -236,4 +237,28 @@ int cmd_pair_confirm(const struct cmd *cmd, const struct opts *o)
 int cmd_pair_reject(const struct cmd *cmd, const struct opts *o)
 {
 	return decide(cmd, o, NULL);
+}
+
+/* One request line without arguments; the daemon's last line decides. */
+static int ctl_simple(const struct cmd *cmd, const struct opts *o,
+		      const char *line)
+{
+	char *reply, *last, *nl;
+	int ret;
+
+	reply = ctl_request(cmd, control_path(o), line);
+	if (!reply)
+		return EXIT_FAIL;
+	while ((nl = strrchr(reply, '\n')) && !nl[1])
+		*nl = '\0';
+	last = strrchr(reply, '\n');
+	last = last ? last + 1 : reply;
+	ret = ctl_status(cmd, last, false);
+	free(reply);
+	return ret;
+}
+
+int cmd_seed_rotate(const struct cmd *cmd, const struct opts *o)
+{
+	return ctl_simple(cmd, o, "rotate\n");
 }
