@@ -659,16 +659,42 @@ static time64_t cpns_expiry(u32 timeout)
 	return timeout ? ktime_get_real_seconds() + timeout : TIME64_MAX;
 }
 
+/*
+ * A Device Key or record lives no longer than its seed, where this store
+ * holds the seed (a server, GW1): @expiry is lowered to the seed's. A
+ * seed that has expired refuses new keys of its devices (-EKEYEXPIRED).
+ */
+static int cpns_seed_cap(struct cpns_keys *keys, const u8 *did,
+			 time64_t *expiry)
+{
+	struct key *seed;
+
+	seed = cpns_key_search_id(keys, CPNS_KEY_SEED, did);
+	if (IS_ERR(seed))
+		return PTR_ERR(seed) == -EKEYEXPIRED ? -EKEYEXPIRED : 0;
+	*expiry = min(*expiry, READ_ONCE(seed->expiry));
+	key_put(seed);
+	return 0;
+}
+
 /* Make, instantiate and link one key; the caller holds create_lock. */
 static struct key *cpns_key_create(struct cpns_keys *keys,
 				   const struct cpns_key_params *p)
 {
+	struct cpns_key_params capped;
 	char desc[CPNS_DESC_MAX];
 	struct key *key;
 	int ret;
 
 	lockdep_assert_held(&keys->create_lock);
 
+	if (p->kind == CPNS_KEY_DEVICE) {
+		capped = *p;
+		ret = cpns_seed_cap(keys, p->id, &capped.expiry);
+		if (ret)
+			return ERR_PTR(ret);
+		p = &capped;
+	}
 	cpns_description(desc, p->kind, p->id, p->role, p->state);
 	key = key_alloc(cpns_kind_type(p->kind), desc, keys->keyring->uid,
 			keys->keyring->gid, current_cred(), CPNS_KEY_PERM,
@@ -689,28 +715,68 @@ static struct key *cpns_key_create(struct cpns_keys *keys,
 	return key;
 }
 
-/* Store a key unless a valid one with its ID exists. */
+/*
+ * Retire @old now that @new holds its ID; the caller holds create_lock.
+ * With the same description, linking @new has already displaced @old from
+ * the keyring, and key_unlink(), which goes by description, would unlink
+ * @new instead.
+ */
+static void cpns_key_supersede(struct cpns_keys *keys, struct key *old,
+			       const struct key *new)
+{
+	lockdep_assert_held(&keys->create_lock);
+
+	key_revoke(old);
+	if (strcmp(old->description, new->description))
+		key_unlink(keys->keyring, old);
+}
+
+/*
+ * Make a key, report its serial and let it take the place of @old (may be
+ * NULL); the caller holds create_lock. With @made, the new key is handed
+ * back referenced instead of put. Return: 0 or a negative errno.
+ */
+static int cpns_key_make(struct cpns_keys *keys,
+			 const struct cpns_key_params *p, struct key *old,
+			 key_serial_t *serial, struct key **made)
+{
+	struct key *key;
+
+	key = cpns_key_create(keys, p);
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	*serial = key_serial(key);
+	if (old)
+		cpns_key_supersede(keys, old, key);
+	if (made)
+		*made = key;
+	else
+		key_put(key);
+	return 0;
+}
+
+/* Store a key unless a valid one with its ID exists; under create_lock. */
+static int cpns_key_add_locked(struct cpns_keys *keys,
+			       const struct cpns_key_params *p,
+			       key_serial_t *serial, struct key **made)
+{
+	int ret;
+
+	lockdep_assert_held(&keys->create_lock);
+
+	ret = cpns_id_present(keys, p->kind, p->id);
+	if (ret)
+		return ret > 0 ? -EEXIST : ret;
+	return cpns_key_make(keys, p, NULL, serial, made);
+}
+
 static int cpns_key_add(struct cpns_keys *keys,
 			const struct cpns_key_params *p, key_serial_t *serial)
 {
-	struct key *key;
 	int ret;
 
 	mutex_lock(&keys->create_lock);
-	ret = cpns_id_present(keys, p->kind, p->id);
-	if (ret) {
-		if (ret > 0)
-			ret = -EEXIST;
-		goto out;
-	}
-	key = cpns_key_create(keys, p);
-	if (IS_ERR(key)) {
-		ret = PTR_ERR(key);
-		goto out;
-	}
-	*serial = key_serial(key);
-	key_put(key);
-out:
+	ret = cpns_key_add_locked(keys, p, serial, NULL);
 	mutex_unlock(&keys->create_lock);
 	return ret;
 }
@@ -727,7 +793,6 @@ int cpns_seed_new(struct cpns_keys *keys, u32 timeout, u8 *sid,
 		.expiry = cpns_expiry(timeout),
 	};
 	u8 seed[CPNS_SEED_LEN];
-	struct key *key;
 	int tries, ret;
 
 	get_random_bytes(seed, sizeof(seed));
@@ -741,20 +806,10 @@ int cpns_seed_new(struct cpns_keys *keys, u32 timeout, u8 *sid,
 		if (ret <= 0)
 			break;
 	}
-	if (ret) {
-		if (ret > 0)
-			ret = -EEXIST;
-		goto out;
-	}
-
-	key = cpns_key_create(keys, &p);
-	if (IS_ERR(key)) {
-		ret = PTR_ERR(key);
-		goto out;
-	}
-	*serial = key_serial(key);
-	key_put(key);
-out:
+	if (ret > 0)
+		ret = -EEXIST;
+	if (!ret)
+		ret = cpns_key_make(keys, &p, NULL, serial, NULL);
 	mutex_unlock(&keys->create_lock);
 	memzero_explicit(seed, sizeof(seed));
 	return ret;
@@ -807,22 +862,6 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
 	return cpns_key_add(keys, &p, serial);
 }
 
-/*
- * Retire @old now that @new holds its ID; the caller holds create_lock.
- * With the same description, linking @new has already displaced @old from
- * the keyring, and key_unlink(), which goes by description, would unlink
- * @new instead.
- */
-static void cpns_key_retire(struct cpns_keys *keys, struct key *old,
-			    const struct key *new)
-{
-	lockdep_assert_held(&keys->create_lock);
-
-	key_revoke(old);
-	if (strcmp(old->description, new->description))
-		key_unlink(keys->keyring, old);
-}
-
 static bool cpns_meta_valid(const struct cpns_key_info *meta)
 {
 	if (!cpns_role_valid(meta->role) || !cpns_state_valid(meta->state) ||
@@ -838,8 +877,10 @@ static bool cpns_meta_valid(const struct cpns_key_info *meta)
 	}
 }
 
-int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
-		   const u8 *secret, bool replace, key_serial_t *serial)
+static int cpns_key_store_locked(struct cpns_keys *keys,
+				 const struct cpns_key_info *meta,
+				 const u8 *secret, bool replace,
+				 key_serial_t *serial)
 {
 	struct cpns_key_params p = {
 		.keys = keys,
@@ -851,8 +892,10 @@ int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
 		.secret = secret,
 		.expiry = meta->expiry ? meta->expiry : TIME64_MAX,
 	};
-	struct key *old, *key;
+	struct key *old;
 	int ret;
+
+	lockdep_assert_held(&keys->create_lock);
 
 	if (!cpns_meta_valid(meta) ||
 	    (!secret && meta->state != CPNS_STATE_REVOKED))
@@ -860,37 +903,34 @@ int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
 	if (meta->expiry && meta->expiry <= ktime_get_real_seconds())
 		return -EKEYEXPIRED;
 
-	mutex_lock(&keys->create_lock);
 	old = cpns_key_search_id(keys, meta->kind, meta->id);
 	if (IS_ERR(old)) {
 		ret = PTR_ERR(old);
-		old = NULL;
 		/* Only an invalid key, or none: nothing to replace. */
 		if (ret != -ENOKEY && ret != -EKEYREVOKED &&
 		    ret != -EKEYEXPIRED)
-			goto out;
-	} else if (!replace) {
+			return ret;
+		old = NULL;
+	}
+	if (old && !replace)
 		ret = -EEXIST;
-		goto out;
-	} else if (cpns_key_entry(old)->state == CPNS_STATE_REVOKED &&
-		   meta->state != CPNS_STATE_REVOKED) {
+	else if (old && cpns_key_entry(old)->state == CPNS_STATE_REVOKED &&
+		 meta->state != CPNS_STATE_REVOKED)
 		ret = -EKEYREVOKED;
-		goto out;
-	}
-
-	key = cpns_key_create(keys, &p);
-	if (IS_ERR(key)) {
-		ret = PTR_ERR(key);
-		goto out;
-	}
-	*serial = key_serial(key);
-	if (old)
-		cpns_key_retire(keys, old, key);
-	key_put(key);
-	ret = 0;
-out:
-	mutex_unlock(&keys->create_lock);
+	else
+		ret = cpns_key_make(keys, &p, old, serial, NULL);
 	key_put(old);
+	return ret;
+}
+
+int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
+		   const u8 *secret, bool replace, key_serial_t *serial)
+{
+	int ret;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_key_store_locked(keys, meta, secret, replace, serial);
+	mutex_unlock(&keys->create_lock);
 	return ret;
 }
 
@@ -910,8 +950,21 @@ int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
 	return cpns_key_store(keys, &meta, dk, true, serial);
 }
 
-int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
-		       enum cpns_state state, key_serial_t *serial)
+/* Is @key still the valid key of @keys under its description? */
+static int cpns_key_current(struct cpns_keys *keys, struct key *key)
+{
+	struct key *found;
+
+	found = cpns_key_search(keys, key->type, key->description);
+	if (IS_ERR(found))
+		return PTR_ERR(found);
+	key_put(found);
+	return found == key ? 0 : -ENOKEY;
+}
+
+static int cpns_key_set_state_locked(struct cpns_keys *keys, struct key *key,
+				     enum cpns_state state,
+				     key_serial_t *serial)
 {
 	const struct cpns_key_entry *e = cpns_key_entry(key);
 	struct cpns_key_params p = {
@@ -919,8 +972,9 @@ int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
 		.state = state,
 	};
 	u8 secret[CPNS_KEY_LEN];
-	struct key *found, *new;
 	int ret;
+
+	lockdep_assert_held(&keys->create_lock);
 
 	if (!e)
 		return -EINVAL;
@@ -934,44 +988,34 @@ int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
 	    !(state == CPNS_STATE_ACTIVE && e->state == CPNS_STATE_UNCONFIRMED))
 		return -EINVAL;
 
-	mutex_lock(&keys->create_lock);
 	if (state == CPNS_STATE_REVOKED) {
 		ret = key_validate(key);
 	} else {
 		ret = cpns_key_secret(key, secret);
 		p.secret = secret;
 	}
-	if (ret)
-		goto out;
-
-	/* Still the valid key of this store under that description? */
-	found = cpns_key_search(keys, key->type, key->description);
-	if (IS_ERR(found)) {
-		ret = PTR_ERR(found);
-		goto out;
+	if (!ret)
+		ret = cpns_key_current(keys, key);
+	if (!ret) {
+		p.kind = e->kind;
+		p.role = e->role;
+		p.generation = e->generation;
+		p.id = e->id;
+		p.expiry = READ_ONCE(key->expiry);
+		ret = cpns_key_make(keys, &p, key, serial, NULL);
 	}
-	key_put(found);
-	if (found != key) {
-		ret = -ENOKEY;
-		goto out;
-	}
-
-	p.kind = e->kind;
-	p.role = e->role;
-	p.generation = e->generation;
-	p.id = e->id;
-	p.expiry = READ_ONCE(key->expiry);
-	new = cpns_key_create(keys, &p);
-	if (IS_ERR(new)) {
-		ret = PTR_ERR(new);
-		goto out;
-	}
-	*serial = key_serial(new);
-	cpns_key_retire(keys, key, new);
-	key_put(new);
-out:
-	mutex_unlock(&keys->create_lock);
 	memzero_explicit(secret, sizeof(secret));
+	return ret;
+}
+
+int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
+		       enum cpns_state state, key_serial_t *serial)
+{
+	int ret;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_key_set_state_locked(keys, key, state, serial);
+	mutex_unlock(&keys->create_lock);
 	return ret;
 }
 
@@ -1052,7 +1096,6 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 		.expiry = TIME64_MAX,
 	};
 	u8 dk[CPNS_KEY_LEN];
-	struct key *found, *confirmed;
 	int ret;
 
 	if (!cpns_is_pending_gw1(key))
@@ -1060,32 +1103,14 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 
 	mutex_lock(&keys->create_lock);
 	ret = cpns_key_secret(key, dk);
-	if (ret)
-		goto out;
-
-	/* Still the valid key of this store under that description? */
-	found = cpns_key_search(keys, &cpns_device_type, key->description);
-	if (IS_ERR(found)) {
-		ret = PTR_ERR(found);
-		goto out;
+	if (!ret)
+		ret = cpns_key_current(keys, key);
+	if (!ret) {
+		p.id = cpns_key_entry(key)->id;
+		p.secret = dk;
+		/* Another description: the pending key is also unlinked. */
+		ret = cpns_key_make(keys, &p, key, serial, NULL);
 	}
-	key_put(found);
-	if (found != key) {
-		ret = -ENOKEY;
-		goto out;
-	}
-
-	p.id = cpns_key_entry(key)->id;
-	p.secret = dk;
-	confirmed = cpns_key_create(keys, &p);
-	if (IS_ERR(confirmed)) {
-		ret = PTR_ERR(confirmed);
-		goto out;
-	}
-	*serial = key_serial(confirmed);
-	key_put(confirmed);
-	cpns_key_destroy(keys, key);
-out:
 	mutex_unlock(&keys->create_lock);
 	memzero_explicit(dk, sizeof(dk));
 	return ret;
@@ -1101,15 +1126,7 @@ void cpns_key_destroy(struct cpns_keys *keys, struct key *key)
 /* Valid, and still linked in the store's keyring? */
 static bool cpns_key_listed(struct cpns_keys *keys, struct key *key)
 {
-	struct key *found;
-
-	if (key_validate(key))
-		return false;
-	found = cpns_key_search(keys, key->type, key->description);
-	if (IS_ERR(found))
-		return false;
-	key_put(found);
-	return found == key;
+	return !key_validate(key) && !cpns_key_current(keys, key);
 }
 
 /*
@@ -1200,4 +1217,177 @@ int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid)
 		count++;
 	}
 	return count;
+}
+
+/* ---- Revocation, re-assignment and rotation -------------------------- */
+
+/*
+ * What revoking the device @did takes, under create_lock: *@key is its
+ * Device Key or record (referenced), or NULL when the revocation is to be
+ * recorded afresh (a server's device it holds no record of: only one of
+ * its own seeds). With @strict (re-assignment), a device that is already
+ * revoked is refused with -EKEYREVOKED; without, *@key is that record.
+ * Return: 0, -ENOKEY (not present), -EKEYREVOKED, -EKEYEXPIRED, -EACCES.
+ */
+static int cpns_device_revocable(struct cpns_keys *keys, const u8 *did,
+				 bool strict, struct key **key)
+{
+	struct key *k, *seed;
+	int ret;
+
+	lockdep_assert_held(&keys->create_lock);
+
+	*key = NULL;
+	k = cpns_key_search_id(keys, CPNS_KEY_DEVICE, did);
+	if (!IS_ERR(k)) {
+		if (strict &&
+		    cpns_key_entry(k)->state == CPNS_STATE_REVOKED) {
+			key_put(k);
+			return -EKEYREVOKED;
+		}
+		*key = k;
+		return 0;
+	}
+	ret = PTR_ERR(k);
+	if (ret == -EACCES || (strict && ret != -ENOKEY))
+		return ret;
+
+	seed = cpns_key_search_id(keys, CPNS_KEY_SEED, did);
+	if (IS_ERR(seed))
+		return strict ? PTR_ERR(seed) : -ENOKEY;
+	if (cpns_key_entry(seed)->role != CPNS_ROLE_SERVER)
+		ret = -ENOKEY;
+	else if (strict && cpns_key_entry(seed)->state == CPNS_STATE_REVOKED)
+		ret = -EKEYREVOKED;
+	else
+		ret = 0;
+	key_put(seed);
+	return ret;
+}
+
+/* Revoke what cpns_device_revocable() found; under create_lock. */
+static int cpns_device_revoke_locked(struct cpns_keys *keys, const u8 *did,
+				     struct key *key, key_serial_t *serial)
+{
+	struct cpns_key_info meta = {
+		.kind = CPNS_KEY_DEVICE,
+		.role = CPNS_ROLE_SERVER,
+		.state = CPNS_STATE_REVOKED,
+	};
+
+	if (key)
+		return cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED,
+						 serial);
+	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
+	return cpns_key_store_locked(keys, &meta, NULL, false, serial);
+}
+
+int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
+		       key_serial_t *serial)
+{
+	struct key *key;
+	int ret;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_device_revocable(keys, did, false, &key);
+	if (!ret)
+		ret = cpns_device_revoke_locked(keys, did, key, serial);
+	mutex_unlock(&keys->create_lock);
+	key_put(key);
+	return ret;
+}
+
+int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
+			u32 timeout, const u8 *old, key_serial_t *serial,
+			key_serial_t *old_serial)
+{
+	struct cpns_key_params p = {
+		.keys = keys,
+		.kind = CPNS_KEY_DEVICE,
+		.role = CPNS_ROLE_GW2,
+		.state = CPNS_STATE_ACTIVE,
+		.id = did,
+		.secret = dk,
+		.expiry = cpns_expiry(timeout),
+	};
+	struct key *key, *made = NULL;
+	int ret;
+
+	if (did && !crypto_memneq(did, old, CPNS_DEVICE_ID_LEN))
+		return -EINVAL;
+
+	mutex_lock(&keys->create_lock);
+	ret = cpns_device_revocable(keys, old, true, &key);
+	if (ret)
+		goto out;
+	if (did) {
+		ret = cpns_key_add_locked(keys, &p, serial, &made);
+		if (ret)
+			goto out;
+	}
+	ret = cpns_device_revoke_locked(keys, old, key, old_serial);
+	/* Neither or both: the new key goes if the old one stays. */
+	if (ret && made)
+		cpns_key_destroy(keys, made);
+out:
+	mutex_unlock(&keys->create_lock);
+	key_put(made);
+	key_put(key);
+	return ret;
+}
+
+/*
+ * Let @key expire at @t at the latest. key_set_timeout() counts from its
+ * own reading of the clock: try again if a second passed in between.
+ */
+static void cpns_key_expire_by(struct key *key, time64_t t)
+{
+	time64_t left;
+
+	while (READ_ONCE(key->expiry) > t) {
+		left = t - ktime_get_real_seconds();
+		key_set_timeout(key, left > 0 ? left : 1);
+		if (left <= 0)
+			break;
+	}
+}
+
+int cpns_seed_retire(struct cpns_keys *keys, const u8 *sid, u32 overlap,
+		     struct cpns_key_info *info, unsigned int *count)
+{
+	struct cpns_key_info ki;
+	unsigned long pos = 0;
+	struct key *seed, *key;
+	time64_t t;
+
+	mutex_lock(&keys->create_lock);
+	seed = cpns_key_search_id(keys, CPNS_KEY_SEED, sid);
+	if (IS_ERR(seed)) {
+		mutex_unlock(&keys->create_lock);
+		return PTR_ERR(seed);
+	}
+	t = ktime_get_real_seconds() + max_t(u32, overlap, 1);
+	cpns_key_expire_by(seed, t);
+	cpns_key_info(seed, info);
+	/* The seed's expiry, if it was earlier, bounds its devices too. */
+	t = READ_ONCE(seed->expiry);
+	*count = 1;
+
+	/*
+	 * Under create_lock no key of this seed is made meanwhile: one made
+	 * later takes the seed's expiry (cpns_seed_cap()).
+	 */
+	while ((key = cpns_keys_next(keys, pos, &ki))) {
+		pos = (unsigned long)ki.serial;
+		if (ki.kind == CPNS_KEY_DEVICE &&
+		    !memcmp(ki.id, sid, CPNS_SEED_ID_LEN) &&
+		    cpns_key_listed(keys, key)) {
+			cpns_key_expire_by(key, t);
+			(*count)++;
+		}
+		key_put(key);
+	}
+	mutex_unlock(&keys->create_lock);
+	key_put(seed);
+	return 0;
 }

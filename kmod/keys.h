@@ -178,10 +178,13 @@ struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
  * @serial: out, the new key's serial
  *
  * A record in state CPNS_STATE_REVOKED is only ever replaced by another
- * revocation record: a revocation persists. Process context.
+ * revocation record: a revocation persists. A Device Key or record never
+ * outlives its seed where @keys holds the seed: its expiry is lowered to
+ * the seed's. Process context.
  *
  * Return: 0; -EEXIST (see @replace); -EKEYREVOKED (the present key is a
- * revocation record); -EKEYEXPIRED (@meta->expiry has passed); -EINVAL
+ * revocation record); -EKEYEXPIRED (@meta->expiry or its seed's expiry
+ * has passed); -EINVAL
  * (bad metadata); or another negative errno. On error nothing changed.
  */
 int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
@@ -239,6 +242,73 @@ int cpns_key_set_state(struct cpns_keys *keys, struct key *key,
  * Return: how many were revoked, or the first negative errno.
  */
 int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid);
+
+/**
+ * cpns_device_revoke() - make the device @did a revocation record
+ * @keys: the namespace's store
+ * @did: Device ID
+ * @serial: out, the serial of the revocation record
+ *
+ * The Device Key or record of @did becomes a revocation record
+ * (cpns_key_set_state()); with none held, a server records the revocation
+ * of a device of one of its own seeds. Revoking a revoked device changes
+ * nothing. The caller closes the device's sessions (cpns_pending_revoke()).
+ * Process context.
+ *
+ * Return: 0; -ENOKEY (no key, and no seed of this server it belongs to);
+ * -EACCES; or another negative errno. On error nothing changed.
+ */
+int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
+		       key_serial_t *serial);
+
+/**
+ * cpns_device_replace() - re-assignment: store a device, revoke another
+ * @keys: the namespace's store
+ * @did: the new Device ID (GW2, II-9), or NULL: nothing to store (a
+ *	server: the new device's key comes from its seed)
+ * @dk: the new Device Key, stored with role CPNS_ROLE_GW2, active
+ * @timeout: its lifetime in seconds, 0 for none
+ * @old: the Device ID it replaces: it must be present (a key or record,
+ *	or a device of one of this server's seeds), not revoked, and not @did
+ * @serial: out, the new key's serial (with @did)
+ * @old_serial: out, the serial of @old's revocation record
+ *
+ * Under the lock that every store and revocation takes, the new key is
+ * stored and @old revoked as cpns_device_revoke() does: a lookup finds
+ * either the old device usable and the new one absent, or the new one
+ * and the old revoked. The caller closes @old's sessions. Process context.
+ *
+ * Return: 0; -EINVAL (@old is @did); -ENOKEY, -EKEYREVOKED, -EKEYEXPIRED
+ * (@old is absent, revoked or expired); -EEXIST (@did is present); or
+ * another negative errno. On error nothing changed.
+ */
+int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
+			u32 timeout, const u8 *old, key_serial_t *serial,
+			key_serial_t *old_serial);
+
+/**
+ * cpns_seed_retire() - seed rotation: let a seed and its devices expire
+ * @keys: the namespace's store
+ * @sid: Seed ID
+ * @overlap: seconds from now (0: one second, the least key_set_timeout()
+ *	sets)
+ * @info: out, the seed's metadata, with its new expiry
+ * @count: out, the keys of the seed that now expire by then (the seed,
+ *	its Device Keys and device records)
+ *
+ * The seed, and every valid Device Key or record whose Device ID begins
+ * with @sid, expires at now + @overlap, or earlier if it already did (the
+ * devices at the seed's expiry). The keys API then refuses them
+ * (-EKEYEXPIRED) and its garbage collector removes them
+ * (/proc/sys/kernel/keys/gc_delay later). A device key made later takes
+ * at most the seed's expiry (every key of a device does, where the store
+ * holds its seed). Process context.
+ *
+ * Return: 0; -ENOKEY, -EKEYEXPIRED, -EKEYREVOKED (no usable seed with
+ * @sid); or -EACCES.
+ */
+int cpns_seed_retire(struct cpns_keys *keys, const u8 *sid, u32 overlap,
+		     struct cpns_key_info *info, unsigned int *count);
 
 /**
  * cpns_key_info() - a snapshot of a key's public metadata

@@ -167,6 +167,7 @@ static const struct nla_policy cpns_assign_derive_policy[CPNS_A_MAX + 1] = {
 static const struct nla_policy cpns_assign_confirm_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
 	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
+	[CPNS_A_REPLACES] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
 };
 
 static const struct nla_policy cpns_assign_verify_policy[CPNS_A_MAX + 1] = {
@@ -185,6 +186,7 @@ static const struct nla_policy cpns_device_import_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
 	[CPNS_A_WRAPPED] = NLA_POLICY_EXACT_LEN(CPNS_WRAPPED_LEN),
 	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
+	[CPNS_A_REPLACES] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
 };
 
 static const struct nla_policy cpns_auth_begin_policy[CPNS_A_MAX + 1] = {
@@ -260,6 +262,11 @@ static const struct nla_policy cpns_key_unwrap_policy[CPNS_A_MAX + 1] = {
 static const struct nla_policy cpns_key_revoke_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+};
+
+static const struct nla_policy cpns_key_retire_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
+	[CPNS_A_TIMEOUT] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy cpns_xfer_code_policy[CPNS_A_MAX + 1] = {
@@ -1323,6 +1330,48 @@ static int cpns_cmd_device_export(struct cpns_req *req)
 	return err;
 }
 
+/*
+ * Report why revoking the device named by attribute @type failed: KEY_REVOKE
+ * (CPNS_A_DEVICE_ID) or a re-assignment (CPNS_A_REPLACES).
+ */
+static int cpns_revoke_error(struct cpns_req *req, int type, int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return cpns_fail_attr(req, type, CPNS_FAIL_NO_KEY, err,
+				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
+	case -EKEYREVOKED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) is revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) has expired");
+	case -EACCES:
+		return cpns_fail_attr(req, type, CPNS_FAIL_INTERNAL, err,
+				      "key lookup failed: the keyring's Search permission was taken away");
+	}
+	return cpns_fail_attr(req, type, cpns_stats_reason(err), err,
+			      "could not revoke the key (changed or removed meanwhile)");
+}
+
+/*
+ * CPNS_A_REPLACES of a re-assignment, checked against the new Device ID
+ * @did: NULL if absent; ERR_PTR(-EINVAL) if it names @did itself.
+ */
+static const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_REPLACES];
+
+	if (!attr)
+		return NULL;
+	if (!memcmp(nla_data(attr), did, CPNS_DEVICE_ID_LEN)) {
+		cpns_fail_attr(req, CPNS_A_REPLACES, CPNS_FAIL_INVALID, -EINVAL,
+			       "CPNS_A_REPLACES names the new Device ID itself: a device cannot replace itself");
+		return ERR_PTR(-EINVAL);
+	}
+	return nla_data(attr);
+}
+
 static int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
 			    int err)
 {
@@ -1346,16 +1395,22 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 {
 	struct cpns_pending *p = &req->cn->pending;
 	const u8 *id = cpns_data(req, id_type);
+	key_serial_t serial, revoked;
 	u8 secret[CPNS_KEY_LEN];
-	key_serial_t serial;
 	struct cpns_xfer *x;
 	struct cpns_obj *obj;
 	struct sk_buff *msg;
+	const u8 *replaces;
 	void *hdr;
 	u32 code;
 	int err;
 
-	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)), &hdr);
+	/* Only DEVICE_IMPORT's policy lets CPNS_A_REPLACES in. */
+	replaces = cpns_req_replaces(req, id);
+	if (IS_ERR(replaces))
+		return PTR_ERR(replaces);
+	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)) +
+			     nla_total_size(CPNS_DEVICE_ID_LEN), &hdr);
 	if (!msg)
 		return cpns_nomem(req);
 
@@ -1385,6 +1440,10 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 	if (kind == CPNS_KEY_SEED)
 		err = cpns_seed_add(&req->cn->keys, id, secret,
 				    cpns_timeout(req), &serial);
+	else if (replaces)
+		err = cpns_device_replace(&req->cn->keys, id, secret,
+					  cpns_timeout(req), replaces, &serial,
+					  &revoked);
 	else
 		err = cpns_device_add(&req->cn->keys, CPNS_ROLE_GW2, id,
 				      secret, NULL, cpns_timeout(req),
@@ -1392,13 +1451,20 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 	memzero_explicit(secret, sizeof(secret));
 	if (err) {
 		cpns_obj_restore(p, obj);
-		err = cpns_store_error(req, kind, err);
+		if (replaces && err != -EEXIST)
+			err = cpns_revoke_error(req, CPNS_A_REPLACES, err);
+		else
+			err = cpns_store_error(req, kind, err);
 		goto err_msg;
 	}
 	cpns_obj_drop(p, obj);
+	if (replaces)
+		cpns_pending_revoke(p, replaces, CPNS_DEVICE_ID_LEN);
 
 	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
-	    nla_put_u32(msg, CPNS_A_XFER_CODE, code))
+	    nla_put_u32(msg, CPNS_A_XFER_CODE, code) ||
+	    (replaces &&
+	     nla_put(msg, CPNS_A_REPLACES, CPNS_DEVICE_ID_LEN, replaces)))
 		return cpns_reply_overflow(req, msg);
 	return cpns_reply_send(req, msg, hdr);
 
@@ -1420,38 +1486,31 @@ static int cpns_cmd_device_import(struct cpns_req *req)
 
 /* Key lifecycle: revocation (Documentation/keys.rst). */
 
-/*
- * A server's record of the revocation of a Device ID it holds no record
- * for: only for a device of one of its own seeds.
- */
-static int cpns_revoke_unrecorded(struct cpns_req *req, const u8 *did,
-				  key_serial_t *serial)
+/* A seed and every device of it become revocation records. */
+static int cpns_revoke_seed(struct cpns_req *req, struct nlattr *attr,
+			    key_serial_t *serial)
 {
-	struct cpns_key_info meta = {
-		.kind = CPNS_KEY_DEVICE,
-		.role = CPNS_ROLE_SERVER,
-		.state = CPNS_STATE_REVOKED,
-	};
-	struct cpns_key_info si;
-	struct key *seed;
+	struct cpns_keys *keys = &req->cn->keys;
+	struct cpns_key_info ki;
+	struct key *key;
 	int err;
 
-	seed = cpns_key_lookup(&req->cn->keys, CPNS_KEY_SEED, did, &si);
-	if (IS_ERR(seed) || si.role != CPNS_ROLE_SERVER) {
-		if (!IS_ERR(seed))
-			key_put(seed);
-		return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_NO_KEY,
-				      -ENOKEY,
-				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
+	key = cpns_key_lookup(keys, CPNS_KEY_SEED, nla_data(attr), &ki);
+	if (IS_ERR(key)) {
+		cpns_lookup_error(req, attr, PTR_ERR(key));
+		return PTR_ERR(key);
 	}
-	key_put(seed);
-
-	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
-	err = cpns_key_store(&req->cn->keys, &meta, NULL, false, serial);
+	err = cpns_key_set_state(keys, key, CPNS_STATE_REVOKED, serial);
+	key_put(key);
 	if (err)
-		return cpns_fail_attr(req, CPNS_A_DEVICE_ID,
+		return cpns_fail_attr(req, CPNS_A_SEED_ID,
 				      cpns_stats_reason(err), err,
-				      "could not record the revocation");
+				      "could not revoke the key (changed or removed meanwhile)");
+
+	err = cpns_keys_revoke_devices(keys, nla_data(attr));
+	if (err < 0)
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "the seed is revoked, but revoking its Device Keys failed: try again");
 	return 0;
 }
 
@@ -1460,13 +1519,9 @@ static int cpns_cmd_key_revoke(struct cpns_req *req)
 	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
 	struct nlattr *did = req->info->attrs[CPNS_A_DEVICE_ID];
 	struct nlattr *attr = sid ?: did;
-	enum cpns_key_kind kind = sid ? CPNS_KEY_SEED : CPNS_KEY_DEVICE;
-	struct cpns_keys *keys = &req->cn->keys;
-	struct cpns_key_info ki;
 	key_serial_t serial;
 	unsigned int closed;
 	struct sk_buff *msg;
-	struct key *key;
 	void *hdr;
 	int err;
 
@@ -1477,38 +1532,19 @@ static int cpns_cmd_key_revoke(struct cpns_req *req)
 	if (!msg)
 		return cpns_nomem(req);
 
-	key = cpns_key_lookup(keys, kind, nla_data(attr), &ki);
-	if (IS_ERR(key) && kind == CPNS_KEY_DEVICE &&
-	    PTR_ERR(key) != -EACCES) {
-		err = cpns_revoke_unrecorded(req, nla_data(attr), &serial);
-		if (err)
-			goto err_msg;
-	} else if (IS_ERR(key)) {
-		err = PTR_ERR(key);
-		cpns_lookup_error(req, attr, err);
-		goto err_msg;
+	if (sid) {
+		err = cpns_revoke_seed(req, sid, &serial);
 	} else {
-		err = cpns_key_set_state(keys, key, CPNS_STATE_REVOKED,
+		err = cpns_device_revoke(&req->cn->keys, nla_data(did),
 					 &serial);
-		key_put(key);
-		if (err) {
-			err = cpns_fail_attr(req, sid ? CPNS_A_SEED_ID :
-						  CPNS_A_DEVICE_ID,
-					     cpns_stats_reason(err), err,
-					     "could not revoke the key (changed or removed meanwhile)");
-			goto err_msg;
-		}
+		if (err)
+			err = cpns_revoke_error(req, CPNS_A_DEVICE_ID, err);
 	}
-
-	/* Every device of a revoked seed goes with it. */
-	if (kind == CPNS_KEY_SEED) {
-		err = cpns_keys_revoke_devices(keys, nla_data(attr));
-		if (err < 0) {
-			err = cpns_fail(req, cpns_stats_reason(err), err,
-					"the seed is revoked, but revoking its Device Keys failed: try again");
-			goto err_msg;
-		}
+	if (err) {
+		nlmsg_free(msg);
+		return err;
 	}
+	/* Its a-flows and sessions (of every device of a seed) end. */
 	closed = cpns_pending_revoke(&req->cn->pending, nla_data(attr),
 				     nla_len(attr));
 
@@ -1516,10 +1552,37 @@ static int cpns_cmd_key_revoke(struct cpns_req *req)
 	    nla_put_u32(msg, CPNS_A_SESSION_COUNT, closed))
 		return cpns_reply_overflow(req, msg);
 	return cpns_reply_send(req, msg, hdr);
+}
 
-err_msg:
-	nlmsg_free(msg);
-	return err;
+/*
+ * KEY_RETIRE: seed rotation. The seed and its devices expire after the
+ * overlap; until then their flows and sessions go on.
+ */
+static int cpns_cmd_key_retire(struct cpns_req *req)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_SEED_ID];
+	struct cpns_key_info ki;
+	unsigned int count;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)) +
+			     nla_total_size_64bit(sizeof(u64)), &hdr);
+	if (!msg)
+		return cpns_nomem(req);
+	err = cpns_seed_retire(&req->cn->keys, nla_data(attr),
+			       cpns_timeout(req), &ki, &count);
+	if (err) {
+		nlmsg_free(msg);
+		cpns_lookup_error(req, attr, err);
+		return err;
+	}
+	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, ki.serial) ||
+	    nla_put_u64_64bit(msg, CPNS_A_EXPIRY, ki.expiry, CPNS_A_PAD) ||
+	    nla_put_u32(msg, CPNS_A_KEY_COUNT, count))
+		return cpns_reply_overflow(req, msg);
+	return cpns_reply_send(req, msg, hdr);
 }
 
 /* Confirming a transfer (Documentation/xfer.rst). */
@@ -1852,13 +1915,19 @@ static int cpns_cmd_assign_confirm(struct cpns_req *req)
 	u8 seed[CPNS_SEED_LEN], dk[CPNS_KEY_LEN];
 	u8 expect[CPNS_DEVICE_ID_LEN], code[CPNS_MAC_LEN];
 	struct cpns_challenge *c;
+	key_serial_t revoked;
 	struct sk_buff *msg;
+	const u8 *replaces;
 	struct key *key;
 	bool match;
 	void *hdr;
 	int err;
 
-	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
+	replaces = cpns_req_replaces(req, did);
+	if (IS_ERR(replaces))
+		return PTR_ERR(replaces);
+	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN) +
+			     nla_total_size(CPNS_DEVICE_ID_LEN), &hdr);
 	if (!msg)
 		return cpns_nomem(req);
 
@@ -1913,9 +1982,26 @@ static int cpns_cmd_assign_confirm(struct cpns_req *req)
 		err = cpns_crypto_failed(req, err);
 		goto out;
 	}
+	/*
+	 * Re-assignment: the new device needs no record (its key comes from
+	 * the seed); the old one is revoked now, or nothing happens and the
+	 * challenge stays pending.
+	 */
+	if (replaces) {
+		err = cpns_device_replace(&req->cn->keys, NULL, NULL, 0,
+					  replaces, NULL, &revoked);
+		if (err) {
+			cpns_challenge_restore(p, c);
+			err = cpns_revoke_error(req, CPNS_A_REPLACES, err);
+			goto out;
+		}
+		cpns_pending_revoke(p, replaces, CPNS_DEVICE_ID_LEN);
+	}
 	cpns_challenge_consume(p, c);
 
-	if (nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, code)) {
+	if (nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, code) ||
+	    (replaces &&
+	     nla_put(msg, CPNS_A_REPLACES, CPNS_DEVICE_ID_LEN, replaces))) {
 		err = cpns_reply_overflow(req, msg);
 		msg = NULL;
 		goto out;
@@ -3228,6 +3314,7 @@ static const struct cpns_handler cpns_handlers[__CPNS_CMD_MAX] = {
 		CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC, CPNS_A_KEY_KIND,
 		CPNS_A_PUBKEY, CPNS_A_PEER_PUBKEY } },
 	[CPNS_CMD_KAT_EXT] = { cpns_cmd_kat_ext, { CPNS_A_KAT_KIND } },
+	[CPNS_CMD_KEY_RETIRE] = { cpns_cmd_key_retire, { CPNS_A_SEED_ID } },
 };
 
 static void cpns_wipe_attr(const struct nlattr *attr)
@@ -3344,6 +3431,7 @@ static const struct genl_ops cpns_genl_ops[] = {
 	CPNS_OP(CPNS_CMD_XFER_CODE, cpns_xfer_code_policy),
 	CPNS_OP(CPNS_CMD_XFER_PAIR, cpns_xfer_pair_policy),
 	CPNS_OP(CPNS_CMD_KAT_EXT, cpns_kat_ext_policy),
+	CPNS_OP(CPNS_CMD_KEY_RETIRE, cpns_key_retire_policy),
 };
 
 /*

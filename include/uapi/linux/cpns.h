@@ -193,23 +193,31 @@
  * Rotation and re-assignment (Documentation/keys.rst, "Rotation"):
  *
  * @CPNS_CMD_KEY_RETIRE: server or GW1, seed rotation. R %CPNS_A_SEED_ID;
- *	O %CPNS_A_TIMEOUT (the overlap, seconds; 0 or absent = now). Sets the
+ *	O %CPNS_A_TIMEOUT (the overlap, seconds; 0 or absent = now, that is
+ *	within a second: the keys API counts whole seconds). Sets the
  *	expiry of that seed, and of every Device Key or device record of that
  *	seed in the namespace, to now + overlap (an earlier expiry is kept).
  *	Until then they keep working; from then on they are refused with
- *	EKEYEXPIRED and the keyring's garbage collector removes them. Reply
- *	%CPNS_A_KEY_SERIAL, %CPNS_A_EXPIRY, %CPNS_A_KEY_COUNT (keys whose
- *	expiry was set, the seed included).
+ *	EKEYEXPIRED and the keyring's garbage collector removes them
+ *	(/proc/sys/kernel/keys/gc_delay seconds later). A Device Key or
+ *	record stored later under that seed gets at most its expiry. Reply
+ *	%CPNS_A_KEY_SERIAL, %CPNS_A_EXPIRY (the seed's), %CPNS_A_KEY_COUNT
+ *	(keys that now expire by then, the seed included). ENOKEY: no such
+ *	seed.
  *
  * %CPNS_A_REPLACES names the Device ID an assignment replaces (GW1
  * re-assigning a GW2). It is optional on %CPNS_CMD_ASSIGN_CONFIRM (server:
  * the new device record replaces the old one's) and %CPNS_CMD_DEVICE_IMPORT
  * (GW2: the new Device Key replaces its old one; GW1 keeps no copy of a key
  * it handed over, so it has nothing to replace). The
- * replaced Device ID must be present in the namespace, not revoked, and
- * must differ from the new one; otherwise the command fails and changes
- * nothing. When the command succeeds, the new key or record is stored and
- * the replaced one revoked (%CPNS_STATE_REVOKED, its sessions and a-flows
+ * replaced Device ID must be present in the namespace (on a server: its
+ * record, or a seed of this server it belongs to), not revoked or expired,
+ * and must differ from the new one; otherwise the command fails (EINVAL,
+ * ENOKEY, EKEYREVOKED, EKEYEXPIRED) and changes nothing: the challenge
+ * stays pending, the handle usable. When the command succeeds, the new key
+ * is stored (a server needs no record of the new device: its key comes
+ * from the seed) and the replaced one revoked (%CPNS_STATE_REVOKED, a
+ * revocation record where there was none; its sessions and a-flows
  * closed) in one step under the keyring's lock: no caller ever sees both
  * valid or neither. The reply then carries %CPNS_A_REPLACES back.
  */
@@ -250,6 +258,7 @@ enum cpns_cmd {
 	CPNS_CMD_XFER_CODE,
 	CPNS_CMD_XFER_PAIR,
 	CPNS_CMD_KAT_EXT,
+	CPNS_CMD_KEY_RETIRE,
 
 	__CPNS_CMD_MAX
 };
