@@ -320,6 +320,35 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 
 /* ------------------------------------- rotation and re-assignment */
 
+int cpns_key_retire(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+		    uint32_t overlap, int32_t *serial, uint64_t *expiry,
+		    uint32_t *count)
+{
+	int32_t s;
+	uint64_t e;
+	uint32_t c;
+	const struct cpns_put p[] = {
+		{ CPNS_A_SEED_ID, sid, CPNS_SEED_ID_LEN },
+		{ CPNS_A_TIMEOUT, overlap ? &overlap : NULL, 4 },
+	};
+	const struct cpns_want w[] = {
+		{ CPNS_A_KEY_SERIAL, &s, 4 },
+		{ CPNS_A_EXPIRY, &e, 8 },
+		{ CPNS_A_KEY_COUNT, &c, 4 },
+	};
+	int ret = CALL(nl, CPNS_CMD_KEY_RETIRE, p, w);
+
+	if (ret)
+		return ret;
+	if (serial)
+		*serial = s;
+	if (expiry)
+		*expiry = e;
+	if (count)
+		*count = c;
+	return 0;
+}
+
 /* A reply to a request with CPNS_A_REPLACES must name the same device. */
 static int check_replaces(struct cpns_nl *nl, const char *cmd,
 			  const uint8_t *replaces, const uint8_t *got)

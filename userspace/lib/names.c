@@ -34,6 +34,7 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_KEY_REVOKE] = "key_revoke",
 	[CPNS_CMD_XFER_CODE] = "xfer_code",
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
+	[CPNS_CMD_KEY_RETIRE] = "key_retire",
 };
 
 static const char *const fail_names[] = {
