@@ -465,3 +465,58 @@ int fl_counts(const struct fl_host *h, uint32_t *pending, uint32_t *sessions)
 		*sessions = st.session_count;
 	return 0;
 }
+
+static int snap_add(const struct cpns_key *k, void *arg)
+{
+	struct fl_snap *s = arg;
+
+	if (s->n == FL_SNAP_MAX)
+		return -E2BIG;
+	s->k[s->n++] = *k;
+	return 0;
+}
+
+int fl_snap_take(const struct fl_host *h, struct fl_snap *s)
+{
+	int err, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		memset(s, 0, sizeof(*s));
+		err = cpns_keys_dump(h->nl, snap_add, s);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (err)
+		return fl_fail(h, "KEY_GET dump", err);
+	return 0;
+}
+
+int fl_snap_same(const struct fl_host *h, const struct fl_snap *before)
+{
+	struct fl_snap now;
+	const struct cpns_key *a, *b;
+	int err, i;
+
+	err = fl_snap_take(h, &now);
+	if (err)
+		return err;
+	if (now.n != before->n) {
+		fprintf(stderr, "%s: %d keys, before %d\n", h->name, now.n,
+			before->n);
+		return -EBADE;
+	}
+	for (i = 0; i < now.n; i++) {
+		a = &before->k[i];
+		b = &now.k[i];
+		if (a->serial != b->serial || a->state != b->state ||
+		    a->generation != b->generation || a->expiry != b->expiry) {
+			fprintf(stderr, "%s: key %d was %d %s gen %u expiry %llu, is %d %s gen %u expiry %llu\n",
+				h->name, i, a->serial, cpns_state_name(a->state),
+				a->generation, (unsigned long long)a->expiry,
+				b->serial, cpns_state_name(b->state),
+				b->generation, (unsigned long long)b->expiry);
+			return -EBADE;
+		}
+	}
+	return 0;
+}

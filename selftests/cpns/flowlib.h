@@ -112,4 +112,21 @@ int fl_key_describe(int32_t serial, char *type, size_t typelen, char *desc,
 /* Pending objects and sessions in h's namespace: 0 or a negative errno. */
 int fl_counts(const struct fl_host *h, uint32_t *pending, uint32_t *sessions);
 
+/* Every key of a host as KEY_GET dumps it (serial order). */
+#define FL_SNAP_MAX 32
+
+struct fl_snap {
+	int n;
+	struct cpns_key k[FL_SNAP_MAX];
+};
+
+/* Take h's dump: 0, -E2BIG (more than FL_SNAP_MAX keys) or an errno. */
+int fl_snap_take(const struct fl_host *h, struct fl_snap *s);
+
+/*
+ * Are h's keys exactly those of before (serials, states, generations and
+ * expiries)? 0, or -EBADE with the first difference on stderr.
+ */
+int fl_snap_same(const struct fl_host *h, const struct fl_snap *before);
+
 #endif /* _CPNS_FLOWLIB_H */
