@@ -27,6 +27,7 @@ UNITS=(
 	flow:c:flow_test.c
 	store:c:store_test.c
 	rekey:c:rekey_test.c
+	rotate:c:rotate_test.c
 	demo:sh:demo_test.sh
 	nlfuzz:sh:nlfuzz.sh
 	teardown:sh:teardown.sh
