@@ -19,6 +19,7 @@ export CPNS_SELFTEST_DIR=$DIR
 UNITS=(
 	info:c:info_test.c
 	kat:sh:kat.sh
+	katext:c:katext_test.c
 	keyctl:sh:keyctl.sh
 	addkey:sh:addkey.sh
 	perm:c:perm_test.c
