@@ -2,12 +2,14 @@
 /*
  * The control socket (configuration key "control"): a unix stream socket,
  * mode 0600, on which "cpnsctl pair" asks the daemon about the II-9
- * transfers that wait for a confirmation and gives the operator's answer
+ * transfers that wait for a confirmation and gives the operator's answer,
+ * "cpnsctl seed rotate" asks GW1 for flow I now (a seed rotation) and
+ * "cpnsctl device reassign" GW2 for a new Device ID replacing its own
  * (Documentation/cpns-gwd.rst, "CONTROL SOCKET").
  *
  * One request per connection: one line of at most GWD_CTL_LINE_MAX bytes,
  *
- *   list | confirm ID CODE | reject ID
+ *   list | confirm ID CODE | reject ID | rotate | reassign
  *
  * answered by zero or more "pair" lines (tab-separated fields, see
  * gwd_ctl_pair()) and a last line "ok[ TEXT]" or "error TEXT", after which
@@ -197,8 +199,18 @@ static void client_request(struct ctl_client *c)
 			gwd_ctl_printf(r, "error this is GW2: confirm or reject the transfer on GW1, with the code shown here\n");
 		else
 			gwd_secure_ctl_decide(g, id, confirm ? w[2] : NULL, r);
+	} else if (n == 1 && !strcmp(w[0], "rotate")) {
+		if (g->conf.role != GWD_SECURE)
+			gwd_ctl_printf(r, "error this is GW2: a Key Seed is GW1's (rotate it there)\n");
+		else
+			gwd_secure_ctl_rotate(g, r);
+	} else if (n == 1 && !strcmp(w[0], "reassign")) {
+		if (g->conf.role == GWD_SECURE)
+			gwd_ctl_printf(r, "error this is GW1: ask on the GW2 whose Device ID is to be replaced\n");
+		else
+			gwd_nonsecure_ctl_reassign(g, r);
 	} else {
-		gwd_ctl_printf(r, "error unknown request: list, confirm ID CODE or reject ID\n");
+		gwd_ctl_printf(r, "error unknown request: list, confirm ID CODE, reject ID, rotate or reassign\n");
 	}
 	if (r->failed) {
 		cpns_err("control: out of memory for a reply");

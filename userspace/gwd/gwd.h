@@ -338,8 +338,10 @@ void gwd_nonsecure_stop(struct gwd *g);
  * last line "ok ..." / "error ..." for a decision). code NULL: reject.
  */
 void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
+void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r);
 void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			   struct gwd_ctl_reply *r);
 void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
+void gwd_nonsecure_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r);
 
 #endif /* CPNS_GWD_H */

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "gwd.h"
+#include "keyops.h"
 
 #define GW2_UNACKED_MAX		64
 
@@ -50,6 +51,7 @@ struct gw2 {
 	int state;			/* enum gw2_state */
 	bool have_device;
 	uint8_t did[CPNS_DEVICE_ID_LEN];
+	bool reassign;			/* II-9 replaces @did (the operator) */
 	struct gwd_link *link;		/* to GW1 or to the server */
 	uint32_t xfer;			/* II-9 key pair */
 	bool xfer_live;
@@ -116,6 +118,11 @@ static void gw2_retry(struct gw2 *gw2, const char *fmt, ...)
 	va_end(ap);
 	gw2->link = NULL;
 	gw2_release(gw2);
+	if (gw2->reassign && gw2->have_device) {
+		cpns_warn("re-assignment of device id %s failed: it stays in use (cpnsctl device reassign asks again)",
+			  hex(gw2->did, sizeof(gw2->did)));
+		gw2->reassign = false;
+	}
 	gw2->state = GW2_WAIT;
 	if (g->once) {
 		cpns_err("%s", text);
@@ -193,6 +200,10 @@ static void ask_connected(struct gwd_link *l, void *owner)
 	gw2->xfer_live = true;
 	memcpy(gw2->xfer_pub, m.assign_ask.pubkey, sizeof(gw2->xfer_pub));
 	cpns_wire_name_set(&m.assign_ask.name, g->conf.name);
+	if (gw2->reassign) {
+		m.assign_ask.flags = CPNS_WIRE_ASSIGN_REPLACES;
+		memcpy(m.assign_ask.replaces, gw2->did, sizeof(gw2->did));
+	}
 	if (gwd_link_send(l, &m)) {
 		gw2_refuse(gw2, 0, CPNS_WIRE_ERR_INTERNAL,
 			   "cannot send ASSIGN_ASK");
@@ -200,9 +211,11 @@ static void ask_connected(struct gwd_link *l, void *owner)
 	}
 	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.ask_ms);
 	gw2->state = GW2_ASK;
-	cpns_info("II-9 sent assign ask to GW1 %s as %s (public key %s)",
+	cpns_info("II-9 sent assign ask to GW1 %s as %s (public key %s)%s%s",
 		  gwd_link_peer(l), g->conf.name,
-		  hex(m.assign_ask.pubkey, CPNS_PUBKEY_LEN));
+		  hex(m.assign_ask.pubkey, CPNS_PUBKEY_LEN),
+		  gw2->reassign ? ", replacing device id " : "",
+		  gw2->reassign ? hex(gw2->did, sizeof(gw2->did)) : "");
 }
 
 /* II-9: GW1's public key. Show the code; with a pairing key, prove it. */
@@ -275,9 +288,11 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	}
 	cpns_info("II-9 received device id %s and its sealed Device Key from GW1 %s",
 		  hex(t->did, sizeof(t->did)), gwd_link_peer(l));
-	ret = cpns_device_import(g->nl, gw2->xfer, t->did, t->pubkey,
-				 t->wrapped, g->conf.key_timeout, &serial,
-				 &code);
+	ret = cpns_device_import_replacing(g->nl, gw2->xfer, t->did,
+					   t->pubkey, t->wrapped,
+					   g->conf.key_timeout,
+					   gw2->reassign ? gw2->did : NULL,
+					   &serial, &code);
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
 			   "II-9 transfer refused (DEVICE_IMPORT): %s",
@@ -296,6 +311,11 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 			   gwd_code_str(gw2->offer_code, c2));
 		return;
 	}
+	if (gw2->reassign)
+		cpns_notice("II-9 re-assigned: device id %s replaces device id %s, whose key is revoked in this keyring",
+			    hex(t->did, sizeof(t->did)),
+			    hex(gw2->did, sizeof(gw2->did)));
+	gw2->reassign = false;
 	memcpy(gw2->did, t->did, sizeof(gw2->did));
 	gw2->have_device = true;
 	cpns_notice("II-9 stored the Device Key of device id %s (serial %d); transfer code %s (compare with GW1's)",
@@ -351,6 +371,40 @@ void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 		     gw2->link ? gwd_link_peer(gw2->link) : "-",
 		     gw2->offer_did, gw2->offer_mode,
 		     gwd_code_str(gw2->offer_code, code), now - gw2->offer_ms, 0);
+}
+
+/*
+ * cpnsctl device reassign on GW2: ask GW1 now for a new Device ID and Key
+ * that replace this one (protocol.rst, "Re-assignment"). The current flow
+ * ends; until the new key is imported the old one stays in use.
+ */
+void gwd_nonsecure_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	struct gw2 *gw2 = g->role;
+
+	if (!gw2->have_device) {
+		gwd_ctl_printf(r, "error no Device Key yet: GW2 is asking GW1 for one already\n");
+		return;
+	}
+	if (gw2->reassign) {
+		gwd_ctl_printf(r, "error a re-assignment is running already\n");
+		return;
+	}
+	cpns_notice("the operator asks GW1 to re-assign device id %s",
+		    hex(gw2->did, sizeof(gw2->did)));
+	if (gw2->link)
+		gwd_link_close(gw2->link);
+	gw2->link = NULL;
+	gw2_release(gw2);
+	cpns_timer_disarm(g->loop, &gw2->retry_timer);
+	gwd_backoff_reset(&gw2->bo);
+	gw2->reassign = true;
+	ask_start(gw2);
+	if (gw2->link)
+		gwd_ctl_printf(r, "ok II-9 started with GW1 %s, replacing device id %s\n",
+			       g->conf.gw1.str, hex(gw2->did, sizeof(gw2->did)));
+	else
+		gwd_ctl_printf(r, "error cannot reach GW1 (see the log)\n");
 }
 
 static const struct gwd_link_ops ask_ops = {

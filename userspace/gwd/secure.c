@@ -32,10 +32,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 
 #include "gwd.h"
+#include "keyops.h"
 
 #define GW1_BACKLOG		128
 #define GW1_ACCEPT_PAUSE_MS	1000	/* after accept() fails (EMFILE) */
@@ -63,6 +65,8 @@ struct asg {
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	uint8_t n1[CPNS_NONCE_LEN];
 	uint8_t did[CPNS_DEVICE_ID_LEN];
+	bool replacing;			/* GW2 asked to replace @replaces */
+	uint8_t replaces[CPNS_DEVICE_ID_LEN];
 	bool key_held;			/* did's Device Key is in GW1's keyring */
 	/* II-9, from DEVICE_EXPORT until the confirmation */
 	uint8_t epub[CPNS_PUBKEY_LEN];	/* GW1's ephemeral public key */
@@ -309,6 +313,11 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 		  a->who, hex(a->did, sizeof(a->did)), serial);
 	memcpy(out.assign_device_id.did, a->did, sizeof(a->did));
 	memcpy(out.assign_device_id.n1, a->n1, sizeof(a->n1));
+	if (a->replacing) {
+		out.assign_device_id.flags = CPNS_WIRE_ASSIGN_REPLACES;
+		memcpy(out.assign_device_id.replaces, a->replaces,
+		       sizeof(a->replaces));
+	}
 	if (gwd_link_send(a->srv, &out)) {
 		asg_refuse(a, 0, CPNS_WIRE_ERR_INTERNAL,
 			   "cannot send ASSIGN_DEVICE_ID to the server");
@@ -316,8 +325,13 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 	}
 	gwd_link_deadline(a->srv, CPNS_DL_STEP, g->conf.step_ms);
 	a->state = ASG_CONFIRM;
-	cpns_info("%s: II-5 sent device id %s", a->who,
-		  hex(a->did, sizeof(a->did)));
+	if (a->replacing)
+		cpns_notice("%s: II-5 sent device id %s, replacing device id %s",
+			    a->who, hex(a->did, sizeof(a->did)),
+			    hex(a->replaces, sizeof(a->replaces)));
+	else
+		cpns_info("%s: II-5 sent device id %s", a->who,
+			  hex(a->did, sizeof(a->did)));
 }
 
 /*
@@ -560,8 +574,16 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 		return;
 	}
 	memcpy(a->pub, ask->pubkey, sizeof(a->pub));
-	cpns_info("%s: II-9 asks for a Device ID and Key (public key %s)",
-		  a->who, hex(a->pub, sizeof(a->pub)));
+	if (ask->flags & CPNS_WIRE_ASSIGN_REPLACES) {
+		a->replacing = true;
+		memcpy(a->replaces, ask->replaces, sizeof(a->replaces));
+		cpns_notice("%s: II-9 asks for a new Device ID and Key replacing device id %s (public key %s)",
+			    a->who, hex(a->replaces, sizeof(a->replaces)),
+			    hex(a->pub, sizeof(a->pub)));
+	} else {
+		cpns_info("%s: II-9 asks for a Device ID and Key (public key %s)",
+			  a->who, hex(a->pub, sizeof(a->pub)));
+	}
 	/* GW2 waits ASK_TIMEOUT for the answer; do not hold it longer. */
 	gwd_link_deadline(l, CPNS_DL_STEP, CPNS_WIRE_ASK_TIMEOUT * 1000);
 	if (!gw1->have_seed) {
@@ -709,6 +731,31 @@ void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 	}
 }
 
+/*
+ * cpnsctl seed rotate: flow I now, though GW1 has a seed; the server
+ * retires the old one (protocol.rst, "Seed rotation").
+ */
+void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	struct gw1 *gw1 = g->role;
+
+	if (gw1->seed_link) {
+		gwd_ctl_printf(r, "error flow I is running already\n");
+		return;
+	}
+	cpns_notice("the operator asks for a new Key Seed (rotation)%s%s",
+		    gw1->have_seed ? "; current " : "",
+		    gw1->have_seed ? hex(gw1->sid, CPNS_SEED_ID_LEN) : "");
+	cpns_timer_disarm(g->loop, &gw1->seed_timer);
+	gwd_backoff_reset(&gw1->seed_bo);
+	seed_fetch(gw1);
+	if (gw1->seed_link)
+		gwd_ctl_printf(r, "ok flow I started with %s\n",
+			       g->conf.server.str);
+	else
+		gwd_ctl_printf(r, "error cannot start flow I (see the log)\n");
+}
+
 /* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
 void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			   struct gwd_ctl_reply *r)
@@ -801,6 +848,45 @@ static void seed_retry(struct gw1 *gw1, const char *fmt, ...)
 	}
 }
 
+/*
+ * Rotation: the server retired seed sid (and its devices) from time at.
+ * GW1 retires its copy with the same end (KEY_RETIRE) and assigns under
+ * the new seed from now on.
+ */
+static void seed_retire(struct gw1 *gw1, const uint8_t sid[CPNS_SEED_ID_LEN],
+			uint64_t at)
+{
+	struct gwd *g = gw1->g;
+	uint64_t now = (uint64_t)time(NULL), expiry;
+	uint32_t count;
+	int32_t serial;
+	int ret;
+
+	if (!memcmp(sid, gw1->sid, CPNS_SEED_ID_LEN)) {
+		cpns_warn("I-3 the server retires the seed it just sent (%s): ignored",
+			  hex(sid, CPNS_SEED_ID_LEN));
+		return;
+	}
+	ret = cpns_key_retire(g->nl, sid, at > now ? (uint32_t)(at - now) : 0,
+			      &serial, &expiry, &count);
+	if (ret == -ENOKEY) {
+		cpns_notice("I-3 the server retires Key Seed %s at %llu; it is not in this keyring",
+			    hex(sid, CPNS_SEED_ID_LEN),
+			    (unsigned long long)at);
+		return;
+	}
+	if (ret) {
+		cpns_err("I-3 the server retires Key Seed %s at %llu, but KEY_RETIRE failed here: %s",
+			 hex(sid, CPNS_SEED_ID_LEN), (unsigned long long)at,
+			 cpns_last_error(g->nl));
+		return;
+	}
+	cpns_notice("I-3 rotation: Key Seed %s (serial %d) retires at %llu (%u keys); new assignments use %s",
+		    hex(sid, CPNS_SEED_ID_LEN), serial,
+		    (unsigned long long)expiry, count,
+		    hex(gw1->sid, CPNS_SEED_ID_LEN));
+}
+
 static void seed_connected(struct gwd_link *l, void *owner)
 {
 	struct gw1 *gw1 = owner;
@@ -867,6 +953,8 @@ static void seed_msg(struct gwd_link *l, void *owner,
 	gwd_backoff_reset(&gw1->seed_bo);
 	cpns_notice("I-3 stored Key Seed %s (serial %d); transfer code %06u (compare with the server's)",
 		    hex(r->sid, sizeof(r->sid)), serial, code);
+	if (r->retire_at)
+		seed_retire(gw1, r->retired_sid, r->retire_at);
 	if (g->once) {
 		gwd_exit(g, 0);
 		return;

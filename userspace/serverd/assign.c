@@ -6,8 +6,16 @@
  * or another), checks the Device ID GW1 derived and consumes the challenge
  * in exchange for the verification code. The daemon keeps nothing between
  * the two: a server restart in between loses no state it held.
+ *
+ * Re-assignment (protocol.rst, "Re-assignment"): II-5 may name a Device ID
+ * that the new one replaces. The store must show both under seeds of the
+ * same GW1; ASSIGN_CONFIRM with CPNS_A_REPLACES then revokes the old one
+ * in the same step in the kernel, and the store records the revocation
+ * before II-7 is sent.
  */
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "serverd.h"
 
@@ -36,22 +44,113 @@ void assign_request(struct sconn *sc,
 		HEX(r->ch), HEX(m->n1));
 }
 
+/*
+ * Re-assignment (II-5 with REPLACES): the replaced Device ID must be a
+ * device of a seed that the store holds for the same GW1 as the seed of
+ * the new one, and not revoked there. 0, or the refusal was sent.
+ */
+static int replaces_check(struct sconn *sc,
+			  const struct cpns_wire_assign_device_id *m)
+{
+	struct server *srv = sc->srv;
+	struct cpns_store_seed mine, theirs;
+	struct cpns_store_device rec;
+	int ret;
+
+	if (!srv->store) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_DENIED,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: re-assigning device id %s needs the server's store (it knows which GW1 owns a seed)",
+			     HEX(m->replaces));
+		return -1;
+	}
+	if (!memcmp(m->did, m->replaces, sizeof(m->did))) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_MALFORMED,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: device id %s cannot replace itself",
+			     HEX(m->did));
+		return -1;
+	}
+	ret = cpns_store_seed_get(srv->store, m->did, &mine);
+	if (!ret)
+		ret = cpns_store_seed_get(srv->store, m->replaces, &theirs);
+	if (ret == -ENOENT) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_UNKNOWN_DEVICE,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: device id %s to be replaced is of no seed this server has stored",
+			     HEX(m->replaces));
+		return -1;
+	}
+	if (ret) {
+		sc_err(sc, "store: %s", cpns_store_error(srv->store));
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: the store could not be read");
+		return -1;
+	}
+	if (strcmp(mine.owner, theirs.owner)) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_DENIED,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: device id %s belongs to another GW1 ('%s', not '%s'): not re-assigned",
+			     HEX(m->replaces), theirs.owner, mine.owner);
+		return -1;
+	}
+	ret = cpns_store_device_get(srv->store, m->replaces, &rec);
+	if ((!ret && rec.state == CPNS_STATE_REVOKED) ||
+	    theirs.state == CPNS_STATE_REVOKED) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: device id %s is revoked already: not re-assigned",
+			     HEX(m->replaces));
+		return -1;
+	}
+	return 0;
+}
+
 void assign_device_id(struct sconn *sc,
 		      const struct cpns_wire_assign_device_id *m)
 {
+	struct server *srv = sc->srv;
+	bool replacing = m->flags & CPNS_WIRE_ASSIGN_REPLACES;
 	struct cpns_wire_msg out;
 	struct cpns_wire_assign_confirm *r = &out.assign_confirm;
+	bool was;
 	int ret;
 
-	sc_info(sc, "II-5 received device id %s for n1 %s", HEX(m->did),
-		HEX(m->n1));
+	if (replacing)
+		sc_info(sc, "II-5 received device id %s for n1 %s, replacing device id %s",
+			HEX(m->did), HEX(m->n1), HEX(m->replaces));
+	else
+		sc_info(sc, "II-5 received device id %s for n1 %s",
+			HEX(m->did), HEX(m->n1));
+	if (replacing && replaces_check(sc, m))
+		return;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_ASSIGN_CONFIRM;
-	ret = cpns_assign_confirm(sc->srv->nl, m->did, m->n1, r->code);
+	ret = cpns_assign_confirm_replacing(srv->nl, m->did, m->n1,
+					    replacing ? m->replaces : NULL,
+					    r->code);
 	if (ret) {
-		sconn_kernel_error(sc, "II-6", ret, true,
+		sconn_kernel_error(sc, replacing ? "II-6 (re-assignment)" :
+				   "II-6", ret, true,
 				   CPNS_WIRE_ASSIGN_DEVICE_ID);
 		return;
+	}
+	if (replacing) {
+		/* The kernel revoked it; the store too, before II-7. */
+		ret = cpns_store_device_revoke(srv->store, m->replaces,
+					       time(NULL), &was);
+		if (ret) {
+			sc_err(sc, "store: the revocation of device id %s (replaced by %s) is in the kernel but not in the store: %s",
+			       HEX(m->replaces), HEX(m->did),
+			       cpns_store_error(srv->store));
+			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+				     CPNS_WIRE_ASSIGN_DEVICE_ID,
+				     "II-6: the re-assignment could not be stored");
+			return;
+		}
+		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one is revoked in the kernel and the store",
+			  HEX(m->did), HEX(m->replaces));
 	}
 	memcpy(r->did, m->did, sizeof(r->did));
 	if (sconn_send(sc, &out))

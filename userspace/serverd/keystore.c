@@ -73,7 +73,8 @@ static const char *kek_name(const struct server_conf *conf)
 /* ------------------------------------------------------------- saving */
 
 int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
-		       const char *owner, const char *owner_addr)
+		       const char *owner, const char *owner_addr,
+		       const struct keystore_retire *rt)
 {
 	const struct server_conf *conf = srv->conf;
 	uint8_t label[CPNS_STORE_LABEL_LEN];
@@ -104,7 +105,11 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 			 cpns_last_error(srv->nl));
 		return ret;
 	}
-	ret = cpns_store_seed_add(srv->store, &row);
+	if (rt && rt->n)
+		ret = cpns_store_seed_rotate(srv->store, &row, rt->sid, rt->n,
+					     rt->at);
+	else
+		ret = cpns_store_seed_add(srv->store, &row);
 	if (ret) {
 		cpns_err("store: %s", cpns_store_error(srv->store));
 		return ret;
@@ -112,7 +117,61 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 	cpns_info("store: seed id %s of '%s' (%s) committed, %zu-byte blob%s",
 		  HEX(row.sid), row.owner, row.owner_addr, row.blob_len,
 		  row.expiry ? ", with its expiry" : "");
+	if (rt && rt->n)
+		cpns_notice("store: %zu older seed%s of '%s' retire%s at %llu (seed_overlap %u s), in the same transaction",
+			    rt->n, rt->n > 1 ? "s" : "", owner,
+			    rt->n > 1 ? "" : "s", (unsigned long long)rt->at,
+			    conf->seed_overlap);
+	keystore_sweep_arm(srv);
 	return 0;
+}
+
+/* The active seeds of owner that have not expired: they retire. */
+struct owned {
+	const char *owner;
+	int64_t now;
+	struct keystore_retire *rt;
+	int64_t newest;
+};
+
+static int owned_cb(const struct cpns_store_seed *s, void *arg)
+{
+	struct owned *o = arg;
+	struct keystore_retire *rt = o->rt;
+
+	if (strcmp(s->owner, o->owner) || s->state != CPNS_STATE_ACTIVE ||
+	    (s->expiry && (int64_t)s->expiry <= o->now))
+		return 0;
+	if (rt->n == KEYSTORE_RETIRE_MAX) {
+		cpns_warn("store: '%s' owns more than %d active seeds: seed id %s is not retired now",
+			  o->owner, KEYSTORE_RETIRE_MAX, HEX(s->sid));
+		return 0;
+	}
+	memcpy(rt->sid[rt->n++], s->sid, CPNS_SEED_ID_LEN);
+	/* I-3 names the newest; its retirement is the earlier of the two. */
+	if (s->created >= o->newest) {
+		o->newest = s->created;
+		memcpy(rt->last, s->sid, CPNS_SEED_ID_LEN);
+		rt->last_at = s->expiry && s->expiry < rt->at ? s->expiry :
+							       rt->at;
+	}
+	return 0;
+}
+
+int keystore_owned_seeds(struct server *srv, const char *owner,
+			 struct keystore_retire *rt)
+{
+	struct owned o = { .owner = owner, .now = time(NULL), .rt = rt,
+			   .newest = INT64_MIN };
+	int ret;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->at = (uint64_t)o.now + srv->conf->seed_overlap;
+	ret = cpns_store_seeds(srv->store, owned_cb, &o);
+	if (ret)
+		cpns_err("store: listing the seeds of '%s': %s", owner,
+			 cpns_store_error(srv->store));
+	return ret;
 }
 
 void keystore_seed_forget(struct server *srv,
@@ -130,7 +189,9 @@ void keystore_seed_forget(struct server *srv,
 static void expired_log(bool is_seed, const uint8_t *id, uint64_t expiry,
 			void *arg)
 {
-	(void)arg;
+	unsigned int *n = arg;
+
+	(*n)++;
 	cpns_notice("store: %s %s expired at %llu: deleted",
 		    is_seed ? "seed id" : "device record",
 		    cpns_log_hex(id, is_seed ? CPNS_SEED_ID_LEN :
@@ -140,12 +201,55 @@ static void expired_log(bool is_seed, const uint8_t *id, uint64_t expiry,
 
 int keystore_expire(struct server *srv)
 {
-	int ret = cpns_store_expire(srv->store, time(NULL), expired_log, NULL);
+	unsigned int n = 0;
+	int ret = cpns_store_expire(srv->store, time(NULL), expired_log, &n);
 
-	if (ret)
+	if (ret) {
 		cpns_err("store: deleting expired rows: %s",
 			 cpns_store_error(srv->store));
-	return ret;
+		return ret;
+	}
+	srv->swept += n;
+	if (n)
+		cpns_notice("store: sweep: %u expired rows deleted (%llu since start)",
+			    n, (unsigned long long)srv->swept);
+	return 0;
+}
+
+/*
+ * The sweep: at the store's next expiry (at least every
+ * KEYSTORE_SWEEP_MAX seconds), delete the expired rows. The kernel
+ * refuses expired keys by itself and its key gc removes them.
+ */
+static void sweep_timer(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	struct server *srv = t->arg;
+
+	(void)loop;
+	keystore_expire(srv);
+	keystore_sweep_arm(srv);
+}
+
+void keystore_sweep_arm(struct server *srv)
+{
+	uint64_t next = 0, delay = KEYSTORE_SWEEP_MAX;
+	int64_t now = time(NULL);
+
+	if (!srv->store || !srv->loop)
+		return;
+	if (!srv->sweep.fn)
+		cpns_timer_init(&srv->sweep, sweep_timer, srv);
+	if (cpns_store_next_expiry(srv->store, &next))
+		cpns_err("store: the next expiry: %s",
+			 cpns_store_error(srv->store));
+	else if (next)
+		delay = (int64_t)next <= now ? 0 :
+			next - (uint64_t)now < delay ? next - (uint64_t)now :
+						       delay;
+	/* A row is expired at its expiry: sweep just after that second. */
+	if (cpns_timer_arm(srv->loop, &srv->sweep,
+			   cpns_now_ms() + delay * 1000 + 500))
+		cpns_err("store: cannot arm the sweep timer");
 }
 
 /* ------------------------------------------------------------- loading */
@@ -164,7 +268,8 @@ struct load {
 	struct cpns_store *store;
 	struct idlist added;	/* put in the kernel now: undone on failure */
 	struct idlist expired;	/* refused by the kernel as expired */
-	unsigned int seeds, devices, present, revoked;
+	struct idlist retire;	/* a retirement to finish in the kernel */
+	unsigned int seeds, devices, present, revoked, retired;
 	bool failed;		/* a callback logged why */
 };
 
@@ -226,11 +331,28 @@ static int compare(struct load *l, const char *what, const uint8_t *id,
 {
 	size_t len = kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
 					     CPNS_DEVICE_ID_LEN;
+	bool same_expiry = k->expiry == expiry;
 	int32_t serial;
 	uint32_t sessions;
 	int ret;
 
-	if (k->role != CPNS_ROLE_SERVER || k->expiry != expiry ||
+	/*
+	 * A rotation commits the retirement (an earlier expiry) before
+	 * KEY_RETIRE, and the blob keeps the expiry it was wrapped with:
+	 * the kernel's key may outlive the row; KEY_RETIRE of its seed then
+	 * finishes it (retire_all()). A device record the kernel made under
+	 * a retiring seed may expire before its row says.
+	 */
+	if (!same_expiry && expiry && (!k->expiry || k->expiry > expiry)) {
+		ret = note_id(&l->retire, CPNS_KEY_SEED, id, CPNS_SEED_ID_LEN);
+		if (ret)
+			return ret;
+		same_expiry = true;
+	} else if (!same_expiry && kind == CPNS_KEY_DEVICE && k->expiry &&
+		   (!expiry || expiry > k->expiry)) {
+		same_expiry = true;
+	}
+	if (k->role != CPNS_ROLE_SERVER || !same_expiry ||
 	    k->generation != generation ||
 	    (k->state != state && state != CPNS_STATE_REVOKED)) {
 		cpns_err("store: %s %s: the kernel's key (role %s, state %s, generation %u, expiry %llu) disagrees with the store (role server, state %s, generation %u, expiry %llu): refusing to start",
@@ -252,6 +374,58 @@ static int compare(struct load *l, const char *what, const uint8_t *id,
 	cpns_notice("store: %s %s is revoked in the store: revoked in the kernel too (key %d, %u sessions closed)",
 		    what, cpns_log_hex(id, len), serial, sessions);
 	l->revoked++;
+	return 0;
+}
+
+/*
+ * Finish the retirements the store holds and the kernel did not (see
+ * compare()): KEY_RETIRE of each seed with the time its row has left.
+ * The seed's row has the retirement (cpns_store_seed_rotate() sets the
+ * seed's and its records' expiry together).
+ */
+static int retire_all(struct load *l)
+{
+	struct cpns_store_seed row;
+	uint64_t expiry, now;
+	uint32_t count;
+	int32_t serial;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < l->retire.n; i++) {
+		const uint8_t *sid = l->retire.v[i].id;
+
+		for (j = 0; j < i; j++)
+			if (!memcmp(l->retire.v[j].id, sid, CPNS_SEED_ID_LEN))
+				break;
+		if (j < i)
+			continue;	/* done already */
+		ret = cpns_store_seed_get(l->store, sid, &row);
+		if (ret) {
+			cpns_err("store: seed id %s: %s",
+				 cpns_log_hex(sid, CPNS_SEED_ID_LEN),
+				 cpns_store_error(l->store));
+			return ret;
+		}
+		now = (uint64_t)time(NULL);
+		if (!row.expiry)
+			continue;	/* only a record of it retires */
+		ret = cpns_key_retire(l->nl, sid,
+				      row.expiry > now ?
+				      (uint32_t)(row.expiry - now) : 0,
+				      &serial, &expiry, &count);
+		if (ret) {
+			cpns_err("store: seed id %s retires at %llu in the store, but KEY_RETIRE failed: %s",
+				 cpns_log_hex(sid, CPNS_SEED_ID_LEN),
+				 (unsigned long long)row.expiry,
+				 cpns_last_error(l->nl));
+			return ret;
+		}
+		cpns_notice("store: seed id %s retires at %llu (the store's retirement, finished in the kernel: %u keys)",
+			    cpns_log_hex(sid, CPNS_SEED_ID_LEN),
+			    (unsigned long long)expiry, count);
+		l->retired++;
+	}
 	return 0;
 }
 
@@ -474,6 +648,8 @@ int keystore_open(struct server *srv)
 	}
 	ret = delete_expired(&l);
 	if (!ret)
+		ret = retire_all(&l);
+	if (!ret)
 		ret = cpns_store_count(l.store, &c);
 	if (ret) {
 		undo(&l);
@@ -482,16 +658,18 @@ int keystore_open(struct server *srv)
 	strays.store = l.store;
 	strays.n = 0;
 	cpns_keys_dump(srv->nl, stray_cb, &strays);
-	cpns_notice("store %s: %u seeds (%u revoked), %u device records (%u revocations) under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations completed",
+	cpns_notice("store %s: %u seeds (%u revoked), %u device records (%u revocations) under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
 		    conf->store_path, c.seeds, c.seeds_revoked,
 		    c.devices + c.revocations, c.revocations, kek_name(conf),
-		    l.added.n, l.present, l.revoked);
+		    l.added.n, l.present, l.revoked, l.retired);
 	free(l.added.v);
 	free(l.expired.v);
+	free(l.retire.v);
 	return 0;
 fail:
 	free(l.added.v);
 	free(l.expired.v);
+	free(l.retire.v);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 	return ret;
@@ -499,6 +677,8 @@ fail:
 
 void keystore_close(struct server *srv)
 {
+	if (srv->loop && srv->sweep.fn)
+		cpns_timer_disarm(srv->loop, &srv->sweep);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 }

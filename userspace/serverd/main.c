@@ -42,6 +42,8 @@ static const struct cpns_conf_key schema[] = {
 	    "seconds from a frame's first byte to its last"),
 	KEY("seed_lifetime", CPNS_CONF_UINT, "0", 0, UINT32_MAX,
 	    "lifetime of a new Key Seed in seconds, 0 for none"),
+	KEY("seed_overlap", CPNS_CONF_UINT, "604800", 1, UINT32_MAX,
+	    "seconds an older seed of a GW1 (and its devices) stays valid after a new one is made for it"),
 	{ .name = "seed_allow", .type = CPNS_CONF_NAME, .repeat = true,
 	  .help = "gateway name that may receive a seed (default: any)" },
 	{ .name = "store", .type = CPNS_CONF_PATH,
@@ -153,6 +155,8 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 							 "frame_timeout");
 	sc->seed_lifetime = (unsigned int)cpns_conf_uint(conf, NULL,
 							 "seed_lifetime");
+	sc->seed_overlap = (unsigned int)cpns_conf_uint(conf, NULL,
+							"seed_overlap");
 	n = cpns_conf_count(conf, NULL, "seed_allow");
 	if (n >= sizeof(allow) / sizeof(allow[0])) {
 		v = cpns_conf_get(conf, NULL, "seed_allow", n - 1);
@@ -299,6 +303,7 @@ int main(int argc, char **argv)
 		goto out_loop;
 	}
 	srv.store = store;
+	keystore_sweep_arm(&srv);
 
 	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
 		    SERVERD_VERSION, CPNS_WIRE_VERSION, info.version,

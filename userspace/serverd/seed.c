@@ -6,8 +6,15 @@
  * GW1's kernel shows too, for the operator to compare. With a store, the
  * seed is wrapped under the KEK and committed before I-3 is sent, so that
  * a seed GW1 holds survives whatever happens to the server afterwards.
+ *
+ * Rotation (protocol.rst, "Seed rotation"): a GW1 that asks while the
+ * store holds active seeds of its name gets a new seed, and those retire
+ * at now + seed_overlap: the new row and their expiry are one transaction,
+ * then KEY_RETIRE in the kernel, then I-3, which names the retired seed
+ * and the time, so that GW1 retires its copy too.
  */
 #include <string.h>
+#include <time.h>
 
 #include "serverd.h"
 
@@ -38,11 +45,46 @@ static void unsent_seed(struct sconn *sc, const uint8_t sid[CPNS_SEED_ID_LEN],
 		       cpns_last_error(srv->nl));
 }
 
+/*
+ * Rotation: the seeds of rt (committed as retiring already) expire in the
+ * kernel too, now + seed_overlap. A failure is logged: the store holds the
+ * retirement, and the next start finishes it (keystore.c).
+ */
+static void retire_seeds(struct sconn *sc, const struct keystore_retire *rt)
+{
+	struct server *srv = sc->srv;
+	uint64_t expiry, now;
+	uint32_t count;
+	int32_t serial;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < rt->n; i++) {
+		/* Relative to the kernel's clock: at the store's time. */
+		now = (uint64_t)time(NULL);
+		ret = cpns_key_retire(srv->nl, rt->sid[i],
+				      rt->at > now ? (uint32_t)(rt->at - now) :
+						     0,
+				      &serial, &expiry, &count);
+		if (ret) {
+			sc_err(sc, "I-2 rotation: KEY_RETIRE of seed id %s: %s (the store holds its retirement; a restart completes it)",
+			       cpns_log_hex(rt->sid[i], CPNS_SEED_ID_LEN),
+			       cpns_last_error(srv->nl));
+			continue;
+		}
+		srv->rotated++;
+		sc_notice(sc, "I-2 rotation: seed id %s (key %d) retires at %llu with its devices (%u keys)",
+			  cpns_log_hex(rt->sid[i], CPNS_SEED_ID_LEN), serial,
+			  (unsigned long long)expiry, count);
+	}
+}
+
 void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 {
 	struct server *srv = sc->srv;
 	struct cpns_wire_msg out;
 	struct cpns_wire_seed_response *r = &out.seed_response;
+	struct keystore_retire rt;
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	uint32_t code;
 	int32_t serial;
@@ -57,25 +99,36 @@ void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 		return;
 	}
 
+	/* The seeds this GW1 holds now retire (rotation): the store knows. */
+	memset(&rt, 0, sizeof(rt));
+	if (srv->store) {
+		keystore_expire(srv);
+		if (keystore_owned_seeds(srv, m->name.s, &rt)) {
+			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+				     CPNS_WIRE_SEED_REQUEST,
+				     "I-2: the store could not be read");
+			return;
+		}
+	}
+
 	ret = cpns_seed_new(srv->nl, srv->conf->seed_lifetime, sid, &serial);
 	if (ret) {
 		sconn_kernel_error(sc, "I-2 seed_new", ret, false,
 				   CPNS_WIRE_SEED_REQUEST);
 		return;
 	}
-	sc_info(sc, "I-2 made seed id %s (key %d)", HEX(sid), serial);
+	sc_info(sc, "I-2 made seed id %s (key %d)%s", HEX(sid), serial,
+		rt.n ? ", a rotation" : "");
 
-	/* Durable before GW1 can rely on it. */
-	if (srv->store) {
-		keystore_expire(srv);
-		if (keystore_seed_save(srv, sid, m->name.s, sc->c.peer)) {
-			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
-				     CPNS_WIRE_SEED_REQUEST,
-				     "I-2: the seed could not be stored");
-			unsent_seed(sc, sid, false);
-			return;
-		}
+	/* Durable, with the retirement, before GW1 can rely on it. */
+	if (srv->store &&
+	    keystore_seed_save(srv, sid, m->name.s, sc->c.peer, &rt)) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_SEED_REQUEST,
+			     "I-2: the seed could not be stored");
+		unsent_seed(sc, sid, false);
+		return;
 	}
+	retire_seeds(sc, &rt);
 
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_SEED_RESPONSE;
@@ -89,10 +142,18 @@ void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 		return;
 	}
 	memcpy(r->sid, sid, sizeof(sid));
+	if (rt.n) {
+		memcpy(r->retired_sid, rt.last, sizeof(r->retired_sid));
+		r->retire_at = rt.last_at;
+	}
 	if (sconn_send(sc, &out)) {
 		unsent_seed(sc, sid, true);
 		return;
 	}
 	sc_notice(sc, "I-3 sent seed id %s to '%s', sealed to its key; transfer code %06u",
 		  HEX(sid), m->name.s, code);
+	if (rt.n)
+		sc_notice(sc, "I-3 told '%s' that seed id %s retires at %llu",
+			  m->name.s, HEX(rt.last),
+			  (unsigned long long)rt.last_at);
 }

@@ -98,6 +98,7 @@ struct server_conf {
 	unsigned int step_timeout;
 	unsigned int frame_timeout;
 	unsigned int seed_lifetime;
+	unsigned int seed_overlap;	/* a rotated seed's remaining life */
 	const char *const *seed_allow;	/* NULL-terminated; NULL: anyone */
 	size_t nseed_allow;
 	const char *store_path;		/* NULL: no store */
@@ -120,6 +121,9 @@ struct server {
 	uint64_t accepted;
 	uint64_t refused_busy;
 	struct cpns_store *store;	/* NULL: none configured */
+	struct cpns_timer sweep;	/* the store's next expiry */
+	uint64_t swept;			/* expired rows deleted */
+	uint64_t rotated;		/* seeds retired by a rotation */
 };
 
 /* A log line about a connection: "conn 12 [::1]:4711: ..." */
@@ -185,21 +189,50 @@ void auth_end(struct sconn *sc);
  */
 int auth_record_save(struct sconn *sc, const char *what);
 
+/* At most this many seeds of one GW1 retire in one rotation. */
+#define KEYSTORE_RETIRE_MAX	16
+/* The sweep runs at the store's next expiry, and at least this often. */
+#define KEYSTORE_SWEEP_MAX	3600
+
+/**
+ * struct keystore_retire - the seeds a rotation retires
+ * @sid: the active, unexpired seeds of the requesting GW1
+ * @n: how many
+ * @at: their retirement, now + seed_overlap (an earlier expiry is kept)
+ * @last: of them, the newest: the one I-3 names
+ * @last_at: its retirement (the earlier of @at and its own expiry)
+ */
+struct keystore_retire {
+	uint8_t sid[KEYSTORE_RETIRE_MAX][CPNS_SEED_ID_LEN];
+	size_t n;
+	uint64_t at;
+	uint8_t last[CPNS_SEED_ID_LEN];
+	uint64_t last_at;
+};
+
 /*
  * keystore.c. keystore_open(): open (or create) conf->store_path and
- * load every row into the kernel, all or nothing; 0 or a negative errno,
- * logged. keystore_seed_save(): wrap a new seed and commit its row.
+ * load every row into the kernel, all or nothing (a retirement the store
+ * holds and the kernel does not is finished); 0 or a negative errno,
+ * logged. keystore_owned_seeds(): the seeds a new seed for owner retires.
+ * keystore_seed_save(): wrap a new seed and commit its row, with the
+ * retirement of rt (may be NULL) in the same transaction.
  * keystore_seed_forget(): delete the row of a seed that was never sent.
- * keystore_expire(): delete expired rows, logging each.
+ * keystore_expire(): delete expired rows, logging each and the count.
+ * keystore_sweep_arm(): (re-)arm the sweep at the store's next expiry.
  * keystore_kernel_key(): the kernel's key of kind and ID (-ENOKEY: none).
  */
 int keystore_open(struct server *srv);
 void keystore_close(struct server *srv);
+int keystore_owned_seeds(struct server *srv, const char *owner,
+			 struct keystore_retire *rt);
 int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
-		       const char *owner, const char *owner_addr);
+		       const char *owner, const char *owner_addr,
+		       const struct keystore_retire *rt);
 void keystore_seed_forget(struct server *srv,
 			  const uint8_t sid[CPNS_SEED_ID_LEN]);
 int keystore_expire(struct server *srv);
+void keystore_sweep_arm(struct server *srv);
 int keystore_kernel_key(struct cpns_nl *nl, uint8_t kind, const uint8_t *id,
 			struct cpns_key *out);
 
