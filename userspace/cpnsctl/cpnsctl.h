@@ -112,5 +112,6 @@ int cmd_pair_list(const struct cmd *cmd, const struct opts *o);
 int cmd_pair_confirm(const struct cmd *cmd, const struct opts *o);
 int cmd_pair_reject(const struct cmd *cmd, const struct opts *o);
 int cmd_seed_rotate(const struct cmd *cmd, const struct opts *o);
+int cmd_device_reassign(const struct cmd *cmd, const struct opts *o);
 
 #endif /* CPNSCTL_H */

@@ -96,6 +96,19 @@ static const struct cmd pair_cmds[] = {
 	{ .name = NULL }
 };
 
+static const struct cmd device_cmds[] = {
+	{ "reassign", cmd_device_reassign,
+	  "GW2: ask GW1 for a new Device ID and Key replacing this one",
+	  "Asks a cpns-gwd of role nonsecure (its control socket) to run II-9\n"
+	  "now with REPLACES = its current Device ID. GW1 runs flow II with\n"
+	  "the server, which revokes the old Device ID as it confirms the new\n"
+	  "one; GW2 imports the new key, which revokes its old one, stores it\n"
+	  "and authenticates under the new ID (Documentation/protocol.rst,\n"
+	  "\"Re-assignment\"). The result is in the daemons' logs.",
+	  "[--control PATH]", OPT_CONTROL, 0, 0, NULL, NULL },
+	{ .name = NULL }
+};
+
 static const struct cmd revoke_cmds[] = {
 	{ "device", cmd_revoke_device,
 	  "server: revoke a Device ID, in the store and the kernel",
@@ -157,6 +170,8 @@ static const struct cmd commands[] = {
 	{ "seed", NULL, "Key Seeds: seed new, seed rotate", NULL, "", 0, 0, 0, seed_cmds,
 	  NULL },
 	{ "key", NULL, "keys: key del", NULL, "", 0, 0, 0, key_cmds, NULL },
+	{ "device", NULL, "GW2's Device ID: device reassign", NULL, "", 0, 0, 0,
+	  device_cmds, NULL },
 	{ "revoke", NULL, "server: revoke a device or a seed, persistently",
 	  NULL, "", 0, 0, 0, revoke_cmds, NULL },
 	{ "store", NULL, "the server's store: store show, store check", NULL,

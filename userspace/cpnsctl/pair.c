@@ -7,7 +7,8 @@
  * CODE is GW1's own code (compared by the daemon in constant time), and
  * "reject ID" refuses the transfer. Nothing here is a secret: the codes
  * are public, and the keys stay in the kernels. "cpnsctl seed rotate"
- * asks a GW1's daemon, through the same socket, for a new Key Seed.
+ * asks a GW1's daemon, through the same socket, for a new Key Seed, and
+ * "cpnsctl device reassign" a GW2's for a Device ID replacing its own.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -261,4 +262,9 @@ static int ctl_simple(const struct cmd *cmd, const struct opts *o,
 int cmd_seed_rotate(const struct cmd *cmd, const struct opts *o)
 {
 	return ctl_simple(cmd, o, "rotate\n");
+}
+
+int cmd_device_reassign(const struct cmd *cmd, const struct opts *o)
+{
+	return ctl_simple(cmd, o, "reassign\n");
 }
