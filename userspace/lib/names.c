@@ -35,6 +35,7 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_XFER_CODE] = "xfer_code",
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 	[CPNS_CMD_KEY_RETIRE] = "key_retire",
+	[CPNS_CMD_KAT_EXT] = "kat_ext",
 };
 
 static const char *const fail_names[] = {
@@ -118,6 +119,14 @@ static const char *const attr_names[] = {
 	[CPNS_A_PAIR_MAC] = "pair_mac",
 	[CPNS_A_REPLACES] = "replaces",
 	[CPNS_A_KEY_COUNT] = "key_count",
+	[CPNS_A_KAT_KIND] = "kat_kind",
+	[CPNS_A_KAT_SECRET] = "kat_secret",
+	[CPNS_A_KAT_PEER_SECRET] = "kat_peer_secret",
+	[CPNS_A_KAT_KEY] = "kat_key",
+	[CPNS_A_KAT_KEK] = "kat_kek",
+	[CPNS_A_KAT_SALT] = "kat_salt",
+	[CPNS_A_KAT_CREATED] = "kat_created",
+	[CPNS_A_KAT_PEER_CODE] = "kat_peer_code",
 };
 
 const char *cpns_cmd_name(unsigned int cmd)
