@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* The vectors.json parser: a good document, then each malformed case. */
+/*
+ * The vectors.json parser: a good document, then each malformed case; then
+ * the extensions' files (vectors.h): each parses, its comparison finds a
+ * changed field, and malformed copies are refused naming the field.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +12,7 @@
 
 #include "cpns.h"
 #include "tap.h"
+#include "vectors.h"
 
 /* Vector 0 of shared/spec/vectors.json. */
 static const char good[] =
@@ -293,6 +298,259 @@ static void test_shared_file(void)
 	       "vectors: a missing file is named in the error");
 }
 
+/* ---- The extensions' files ---------------------------------------- */
+
+static char *ext_path(const char *name)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s/../Documentation/%s", CPNS_SRCDIR,
+		 name);
+	return buf;
+}
+
+struct ext_notes {
+	int calls, bad;
+	char last_bad[64];
+	char last_want[128];
+};
+
+static void ext_note(const char *field, int aead, bool ok, const char *want,
+		     const char *got, void *arg)
+{
+	struct ext_notes *n = arg;
+
+	(void)got;
+	n->calls++;
+	if (!ok) {
+		n->bad++;
+		snprintf(n->last_bad, sizeof(n->last_bad), "%s%s%d", field,
+			 aead >= 0 ? "#" : "", aead >= 0 ? aead : 0);
+		snprintf(n->last_want, sizeof(n->last_want), "%s",
+			 want ? want : "");
+	}
+}
+
+/* Copy want into got as a kernel reply would be (AEAD buffers too). */
+static void ext_copy(struct cpns_katx_out *got,
+		     const struct cpns_katx_out *want)
+{
+	size_t i;
+
+	*got = *want;
+	if (want->kind != CPNS_VEC_REKEY)
+		return;
+	for (i = 0; i < want->u.rekey.naead; i++) {
+		const struct cpns_kat_aead_out *a = &want->u.rekey.aead[i];
+
+		got->u.rekey.aead[i].data = malloc(a->len);
+		memcpy(got->u.rekey.aead[i].data, a->data, a->len);
+	}
+}
+
+static void ext_file(const char *name, enum cpns_vec_kind kind,
+		     int per_vector)
+{
+	struct cpns_vecfile *vf = NULL;
+	struct cpns_katx_out got;
+	struct ext_notes n = { 0 };
+	char err[256] = "";
+	int ret, want_calls;
+
+	ret = cpns_vecfile_load(ext_path(name), &vf, err, sizeof(err));
+	if (!tap_ok(!ret && vf->kind == kind && vf->n >= 1,
+		    "vectors: %s parses as %s", name, cpns_vec_profile(kind))) {
+		tap_diag("returned %d: %s", ret, err);
+		if (!ret)
+			cpns_vecfile_free(vf);
+		return;
+	}
+	want_calls = per_vector;
+	if (kind == CPNS_VEC_REKEY)
+		want_calls += (int)vf->v[0].want.u.rekey.naead;
+	ext_copy(&got, &vf->v[0].want);
+	ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+	tap_ok(ret == 0 && n.calls == want_calls && !n.bad,
+	       "vectors: %s: a copy of vector 0 matches, %d fields compared",
+	       name, want_calls);
+
+	/* One changed byte, in the field the kind is most about. */
+	memset(&n, 0, sizeof(n));
+	switch (kind) {
+	case CPNS_VEC_XFER:
+		got.u.xfer.wrapped[47] ^= 1;
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		tap_ok(ret == 1 && !strcmp(n.last_bad, "wrapped0"),
+		       "vectors: %s: a changed wrapped key is a mismatch", name);
+		got.u.xfer.wrapped[47] ^= 1;
+		got.u.xfer.receiver_code++;
+		memset(&n, 0, sizeof(n));
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		tap_ok(ret == 1 && !strcmp(n.last_bad, "receiver.code0"),
+		       "vectors: %s: the receiver's code is compared with code",
+		       name);
+		break;
+	case CPNS_VEC_REKEY:
+		got.u.rekey.aead[0].data[0] ^= 1;
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		tap_ok(ret == 1 && !strcmp(n.last_bad, "sealed#0"),
+		       "vectors: %s: a changed sealed record is a mismatch",
+		       name);
+		got.u.rekey.aead[0].data[0] ^= 1;
+		got.u.rekey.naead = 0;
+		memset(&n, 0, sizeof(n));
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		got.u.rekey.naead = vf->v[0].want.u.rekey.naead;
+		tap_ok(ret == 2 && !strcmp(n.last_bad, "aead_count0"),
+		       "vectors: %s: a missing AEAD entry is a mismatch", name);
+		break;
+	case CPNS_VEC_STORE:
+		got.u.store.blob_len--;
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		tap_ok(ret == 1 && !strcmp(n.last_bad, "blob0"),
+		       "vectors: %s: a shorter blob is a mismatch", name);
+		got.u.store.blob_len++;
+		got.u.store.unwrapped.state++;
+		memset(&n, 0, sizeof(n));
+		ret = cpns_katx_check(&vf->v[0].want, &got, ext_note, &n);
+		tap_ok(ret == 1 && !strcmp(n.last_bad, "unwrapped.state0") &&
+		       n.last_want[0] >= '1' && n.last_want[0] <= '5',
+		       "vectors: %s: unwrapped metadata is compared (as numbers)",
+		       name);
+		break;
+	case CPNS_VEC_PROFILE:
+		break;
+	}
+	cpns_katx_out_clear(&got);
+	cpns_vecfile_free(vf);
+}
+
+/* The file name, with path in its JSON set to value (NULL: deleted). */
+static char *ext_mutate(const char *name, const char *path,
+			json_object *value)
+{
+	json_object *doc = json_object_from_file(ext_path(name)), *p;
+	const char *key;
+	char *s;
+
+	if (!doc)
+		return strdup("");
+	p = parent(doc, path, &key);
+	if (!p)
+		s = strdup("");
+	else {
+		if (json_object_is_type(p, json_type_array))
+			json_object_array_put_idx(p, (size_t)atoi(key), value);
+		else if (value)
+			json_object_object_add(p, key, value);
+		else
+			json_object_object_del(p, key);
+		s = strdup(json_object_to_json_string(doc));
+	}
+	json_object_put(doc);
+	return s;
+}
+
+static void ext_bad(const char *name, const char *path, json_object *value,
+		    const char *want)
+{
+	struct cpns_vecfile *vf = NULL;
+	char *text = ext_mutate(name, path, value);
+	char err[256] = "";
+	int ret = cpns_vecfile_parse(text, &vf, err, sizeof(err));
+
+	if (!tap_ok(ret == -EINVAL && strstr(err, want),
+		    "vectors: %s with %s changed is refused naming \"%s\"",
+		    name, path, want))
+		tap_diag("returned %d, error \"%s\"", ret, err);
+	if (!ret)
+		cpns_vecfile_free(vf);
+	free(text);
+}
+
+static void test_ext(void)
+{
+	struct cpns_vecfile *vf = NULL;
+	char err[256] = "";
+	int ret;
+
+	ext_file("xfer-vectors.json", CPNS_VEC_XFER, 7);
+	ext_file("rekey-vectors.json", CPNS_VEC_REKEY, 8);
+	ext_file("store-vectors.json", CPNS_VEC_STORE, 9);
+
+	/* A profile document through the same loader. */
+	ret = cpns_vecfile_parse(good, &vf, err, sizeof(err));
+	tap_ok(!ret && vf->kind == CPNS_VEC_PROFILE && vf->n == 1 &&
+	       vf->profile && vf->profile->v[0].in.naead == 3,
+	       "vectors: the loader of every kind takes a profile document");
+	if (!ret)
+		cpns_vecfile_free(vf);
+
+	/* The values the module's self-test knows (xfer vector 3, device). */
+	ret = cpns_vecfile_load(ext_path("xfer-vectors.json"), &vf, err,
+				sizeof(err));
+	if (!ret && vf->n >= 4) {
+		tap_ok(vf->v[3].in.u.xfer.key_kind == CPNS_KEY_DEVICE &&
+		       vf->v[3].in.u.xfer.id_len == CPNS_DEVICE_ID_LEN &&
+		       vf->v[3].want.u.xfer.code == 561359 &&
+		       vf->v[3].want.u.xfer.receiver_code == 561359 &&
+		       !memcmp(vf->v[3].want.u.xfer.receiver_key,
+			       vf->v[3].in.u.xfer.key, CPNS_KEY_LEN),
+		       "vectors: xfer vector 3 is the module's self-test vector");
+	} else {
+		tap_ok(false, "vectors: xfer vector 3 is the module's self-test vector");
+	}
+	if (!ret)
+		cpns_vecfile_free(vf);
+
+	ext_bad("xfer-vectors.json", "vectors/0/inputs/kind",
+		json_object_new_string("seedling"),
+		"vector 0: inputs.kind: unknown value \"seedling\"");
+	ext_bad("xfer-vectors.json", "vectors/1/outputs/code",
+		json_object_new_int(1000000),
+		"vector 1: outputs.code: out of range");
+	ext_bad("xfer-vectors.json", "vectors/0/inputs/id",
+		json_object_new_string("00010203040506070001020304050607"),
+		"vector 0: inputs.id: expected 16 hex digits (8 bytes)");
+	ext_bad("xfer-vectors.json", "vectors/0/inputs/pair_key",
+		json_object_new_string("0011"),
+		"vector 0: inputs.pair_key: 2 bytes, at least 32 needed");
+	ext_bad("xfer-vectors.json", "vectors/0/outputs/pair_mac", NULL,
+		"vector 0: outputs.pair_mac: missing");
+	ext_bad("rekey-vectors.json", "vectors/1/outputs/aead/0/key",
+		json_object_new_string("device_key"),
+		"vector 1: outputs.aead[0].key");
+	ext_bad("rekey-vectors.json", "vectors/0/inputs/generation",
+		json_object_new_int(-1),
+		"vector 0: inputs.generation: out of range");
+	ext_bad("rekey-vectors.json", "vectors/0/outputs/new_generation",
+		json_object_new_string("1"),
+		"vector 0: outputs.new_generation: expected an integer");
+	ext_bad("rekey-vectors.json", "vectors/0/outputs/shared",
+		json_object_new_string("00"),
+		"vector 0: outputs: unknown field \"shared\"");
+	ext_bad("store-vectors.json", "vectors/2/inputs/state",
+		json_object_new_string("lost"),
+		"vector 2: inputs.state: unknown value \"lost\"");
+	ext_bad("store-vectors.json", "vectors/0/inputs/label",
+		json_object_new_string("00000000000000000000000000000000"
+				       "00000000000000000000000000000000"
+				       "00000000000000000000000000000000"
+				       "0000000000000000000000000000000000"),
+		"vector 0: inputs.label: 65 bytes, at most 64");
+	ext_bad("store-vectors.json", "vectors/0/inputs/expiry",
+		json_object_new_string("never"),
+		"vector 0: inputs.expiry: expected an integer");
+	ext_bad("store-vectors.json", "vectors/0/extra",
+		json_object_new_string("x"),
+		"vector 0: vector: unknown field \"extra\"");
+	ext_bad("store-vectors.json", "profile",
+		json_object_new_string("CPNS-KA-1-STOR"),
+		"profile: \"CPNS-KA-1-STOR\" is none of");
+	ext_bad("store-vectors.json", "vectors", json_object_new_array(),
+		"vectors: empty list");
+}
+
 void test_vectors(void)
 {
 	json_object *list;
@@ -302,6 +560,7 @@ void test_vectors(void)
 	test_good();
 	test_check();
 	test_shared_file();
+	test_ext();
 
 	bad_mut("missing input", "vectors/0/inputs/challenge", NULL,
 		"vector 0: inputs.challenge: missing");
