@@ -4,9 +4,9 @@
 
 An implementation independent of cpns.ko: it uses only the Python
 `cryptography` package (Debian's python3-cryptography) through the
-primitives of tools/xfer-vectors.py (HMAC-SHA256, the profile's MAC and
+primitives of tools/cpnsvec.py (HMAC-SHA256, the profile's MAC and
 SP 800-108 KDF, AES-256-GCM SEAL, X25519), and builds the re-key as
-Documentation/rekey.rst defines it.
+Documentation/rekey.rst defines it. The command line is cpnsvec.main()'s.
 
   rekey-vectors.py                check vectors.json, then (re)write
                                   Documentation/rekey-vectors.json
@@ -18,36 +18,25 @@ Documentation/rekey.rst defines it.
 Exit status 0 when every check passes, 1 otherwise.
 """
 
-import argparse
-import importlib.util
 import json
 import os
 import sys
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(TOP, 'Documentation', 'rekey-vectors.json')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpnsvec as xv  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _load_xfer():
-    path = os.path.join(TOP, 'tools', 'xfer-vectors.py')
-    spec = importlib.util.spec_from_file_location('xfer_vectors', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-xv = _load_xfer()
 log = xv.log
 kdf, mac, seal, open_ = xv.kdf, xv.mac, xv.seal, xv.open_
 x25519, x25519_public, clamp = xv.x25519, xv.x25519_public, xv.clamp
 
 KEY_LEN = xv.KEY_LEN
+DEFAULT_OUT = os.path.join(xv.TOP, 'Documentation', 'rekey-vectors.json')
 AEAD_AAD = b'cpns rekey vector'
 AEAD_PT = b'first record under the new key'
 
 
 def det(label, n):
-    """Deterministic test bytes, as xfer-vectors.py makes them."""
+    """Deterministic test bytes of this file (cpnsvec.det)."""
     return xv.det('rekey ' + label, n)
 
 
@@ -188,10 +177,6 @@ def self_check(doc, spec_path):
     return bad
 
 
-def c_array(name, data):
-    return xv.c_array(name, data)
-
-
 def print_c(doc, n):
     v = doc['vectors'][n]
     i, o = v['inputs'], v['outputs']
@@ -209,48 +194,12 @@ def print_c(doc, n):
                      ('kat_rekey_new_dk', o['new_device_key']),
                      ('kat_rekey_c2s', o['session_key_c2s']),
                      ('kat_rekey_s2c', o['session_key_s2c'])):
-        print(c_array(name, bytes.fromhex(hx)) + '\n')
+        print(xv.c_array(name, bytes.fromhex(hx)) + '\n')
     print(f'#define KAT_REKEY_GENERATION {i["generation"]}')
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--spec', default=xv.DEFAULT_SPEC,
-                    help='CPNS-KA-1 vectors.json to check and build on')
-    ap.add_argument('--out', default=DEFAULT_OUT,
-                    help='the re-key vectors file')
-    ap.add_argument('--check', action='store_true',
-                    help='do not write; fail if --out differs')
-    ap.add_argument('--c', type=int, nargs='?', const=0, metavar='N',
-                    help='print re-key vector N as C constants')
-    args = ap.parse_args()
-
-    bad = xv.check_profile(args.spec)
-    doc = rekey_vectors(args.spec)
-    bad += self_check(doc, args.spec)
-    text = json.dumps(doc, indent=2) + '\n'
-
-    if args.c is not None:
-        print_c(doc, args.c)
-    elif args.check:
-        try:
-            with open(args.out) as f:
-                disk = f.read()
-        except OSError as e:
-            log(f'{args.out}: {e.strerror}')
-            disk = None
-        if disk != text:
-            log(f'{args.out}: differs from what this script makes')
-            bad += 1
-        else:
-            log(f'{args.out}: {len(doc["vectors"])} vectors, up to date')
-    else:
-        with open(args.out, 'w') as f:
-            f.write(text)
-        log(f'{args.out}: wrote {len(doc["vectors"])} vectors')
-    if bad:
-        log(f'rekey-vectors: {bad} failures')
-    return 1 if bad else 0
+    return xv.main(__doc__, DEFAULT_OUT, rekey_vectors, self_check, print_c)
 
 
 if __name__ == '__main__':

@@ -3,13 +3,15 @@
 """Known answers for CPNS-KA-1-STORE: keys wrapped for storage under a KEK.
 
 An implementation of Documentation/store.rst independent of cpns.ko: the
-profile's KDF and SEAL come from tools/xfer-vectors.py (Python
-`cryptography`: HMAC-SHA256, AES-256-GCM), which checks them against the
-profile's vectors.json first.
+profile's KDF and SEAL come from tools/cpnsvec.py (Python `cryptography`:
+HMAC-SHA256, AES-256-GCM), checked against the profile's vectors.json
+first. The command line is cpnsvec.main()'s, and two commands more:
 
-  store-vectors.py                 (re)write Documentation/store-vectors.json
-  store-vectors.py --check         fail if the file on disk differs from
-                                   what this script makes
+  store-vectors.py                 check vectors.json, then (re)write
+                                   Documentation/store-vectors.json
+  store-vectors.py --check         check vectors.json and fail if the file
+                                   on disk differs from what this script
+                                   makes
   store-vectors.py --c [N]         print vector N (default 1) as the C
                                    constants of kmod/wrap.c
   store-vectors.py build ...       build one blob (see build --help), e.g.
@@ -22,26 +24,15 @@ profile's vectors.json first.
 Exit status 0 when every check passes, 1 otherwise.
 """
 
-import argparse
-import importlib.util
 import json
 import os
 import sys
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(TOP, 'Documentation', 'store-vectors.json')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpnsvec as X  # noqa: E402  pylint: disable=wrong-import-position
 
-
-def _load_xfer():
-    path = os.path.join(TOP, 'tools', 'xfer-vectors.py')
-    spec = importlib.util.spec_from_file_location('xfer_vectors', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-X = _load_xfer()
 kdf, seal, open_, det, log = X.kdf, X.seal, X.open_, X.det, X.log
+DEFAULT_OUT = os.path.join(X.TOP, 'Documentation', 'store-vectors.json')
 
 VERSION = 1
 SALT_LEN = 16
@@ -113,8 +104,8 @@ def unwrap(kek, blob, label):
 
 
 
-def _profile_vector0():
-    with open(X.DEFAULT_SPEC) as f:
+def _profile_vector0(spec):
+    with open(spec) as f:
         return json.load(f)['vectors'][0]
 
 
@@ -139,19 +130,19 @@ CASES = [
 CREATED = 1798761600    # 2027-01-01T00:00:00Z
 
 
-def profile_key(kind):
-    v = _profile_vector0()
+def profile_key(kind, spec=X.DEFAULT_SPEC):
+    v = _profile_vector0(spec)
     i, o = v['inputs'], X.profile(v['inputs'])
     if kind == 'seed':
         return bytes.fromhex(i['seed_id']), bytes.fromhex(i['key_seed'])
     return o['device_id'], o['device_key']
 
 
-def vectors():
+def vectors(spec=X.DEFAULT_SPEC):
     out = []
     for name, kind, role, state, gen, expiry, keklen, label in CASES:
         k = KINDS[kind]
-        ident, key = profile_key(kind)
+        ident, key = profile_key(kind, spec)
         if state == 'revoked':
             key = bytes(KEY_LEN)    # a revocation record keeps no secret
         kek = det(f'store {name} kek', keklen)
@@ -190,8 +181,9 @@ def vectors():
     }
 
 
-def self_check(doc):
+def self_check(doc, spec=None):
     """Checks that must fail if the construction were wrong."""
+    del spec
     bad = 0
     for n, v in enumerate(doc['vectors']):
         i = v['inputs']
@@ -215,15 +207,6 @@ def self_check(doc):
     return bad
 
 
-def c_array(name, data):
-    lines = [f'static const u8 {name}[] = {{']
-    for i in range(0, len(data), 8):
-        chunk = ', '.join(f'0x{b:02x}' for b in data[i:i + 8])
-        lines.append(f'\t{chunk},')
-    lines.append('};')
-    return '\n'.join(lines)
-
-
 def print_c(doc, n):
     v = doc['vectors'][n]
     i = v['inputs']
@@ -241,7 +224,7 @@ def print_c(doc, n):
                      ('kat_store_label', i['label']),
                      ('kat_store_key', i['key']),
                      ('kat_store_blob', v['outputs']['blob'])):
-        print(c_array(name, bytes.fromhex(hx)) + '\n')
+        print(X.c_array(name, bytes.fromhex(hx)) + '\n')
 
 
 def read_secret(path, length=None):
@@ -294,17 +277,7 @@ def cmd_open(args):
     return 0
 
 
-def main():
-    ap = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.split('\n')[2:]))
-    ap.add_argument('--out', default=DEFAULT_OUT,
-                    help='the store vectors file')
-    ap.add_argument('--check', action='store_true',
-                    help='do not write; fail if --out differs')
-    ap.add_argument('--c', type=int, nargs='?', const=1, metavar='N',
-                    help='print vector N as C constants')
+def setup(ap):
     sub = ap.add_subparsers(dest='cmd')
 
     b = sub.add_parser('build', help='build one blob')
@@ -333,12 +306,15 @@ def main():
     o.add_argument('--label', default='', help='label, hex')
     o.add_argument('--show-key', action='store_true',
                    help='print the key too (tests only)')
-    args = ap.parse_args()
 
+
+def dispatch(args):
+    """build and open; None for the vector file's commands."""
     try:
         if args.cmd == 'build':
             if args.state != 'revoked' and not args.key_file:
-                ap.error('build: --key-file is required')
+                log('store-vectors.py build: --key-file is required')
+                return 2
             args.out = args.blob_out
             return cmd_build(args)
         if args.cmd == 'open':
@@ -348,30 +324,12 @@ def main():
                         'or altered)'
         log(f'store-vectors.py {args.cmd}: {type(e).__name__}: {why}')
         return 1
+    return None
 
-    bad = X.check_profile(X.DEFAULT_SPEC)
-    doc = vectors()
-    bad += self_check(doc)
-    text = json.dumps(doc, indent=2) + '\n'
-    if args.c is not None:
-        print_c(doc, args.c)
-    elif args.check:
-        try:
-            with open(args.out) as f:
-                disk = f.read()
-        except OSError as e:
-            log(f'{args.out}: {e.strerror}')
-            disk = None
-        if disk != text:
-            log(f'{args.out}: differs from what this script makes')
-            bad += 1
-        else:
-            log(f'{args.out}: {len(doc["vectors"])} vectors, up to date')
-    else:
-        with open(args.out, 'w') as f:
-            f.write(text)
-        log(f'{args.out}: wrote {len(doc["vectors"])} vectors')
-    return 1 if bad else 0
+
+def main():
+    return X.main(__doc__, DEFAULT_OUT, vectors, self_check, print_c,
+                  c_default=1, setup=setup, dispatch=dispatch)
 
 
 if __name__ == '__main__':
