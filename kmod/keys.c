@@ -78,10 +78,14 @@ struct cpns_key_secret {
 	u8 secret[CPNS_KEY_LEN];
 };
 
-/* key->payload.data[1]; everything but node and owner is immutable. */
+/*
+ * key->payload.data[1]; everything but node, owner and retired is
+ * immutable.
+ */
 struct cpns_key_entry {
 	struct list_head node;		/* in owner->list, by serial */
 	struct cpns_keys *owner;	/* NULL once detached */
+	bool retired;			/* replaced or deleted by the module */
 	struct key *key;
 	struct key *keyring;		/* the ".cpns" it was made for */
 	key_serial_t serial;
@@ -584,14 +588,58 @@ static const struct cpns_key_entry *cpns_key_entry(const struct key *key)
 	return key->payload.data[1];
 }
 
+/* The module is done with @key (replaced or deleted): see below. */
+static void cpns_key_retired(struct key *key)
+{
+	struct cpns_key_entry *e = key->payload.data[1];
+
+	if (cpns_is_our_type(key->type) && e)
+		WRITE_ONCE(e->retired, true);
+}
+
+/*
+ * keyring_search() checks a key's state before it matches the key, so a
+ * search that finds no valid key fails with -EKEYEXPIRED or -EKEYREVOKED
+ * if any key of the type in the keyring is expired or revoked, whatever
+ * its ID. Which error is this ID's own? That of an invalid key of ours
+ * with this ID that the module has not replaced or deleted (an expired
+ * key until the garbage collector takes it, or one revoked with keyctl),
+ * else -ENOKEY.
+ */
+static int cpns_key_invalid_id(struct cpns_keys *keys,
+			       enum cpns_key_kind kind, const u8 *id)
+{
+	struct cpns_key_entry *e;
+	int ret = -ENOKEY, err;
+
+	spin_lock(&keys->lock);
+	list_for_each_entry(e, &keys->list, node) {
+		if (e->kind != kind || READ_ONCE(e->retired) ||
+		    crypto_memneq(e->id, id, cpns_kind_id_len(kind)))
+			continue;
+		/* Listed: .destroy has not run, the key is still there. */
+		err = key_validate(e->key);
+		if (err) {
+			ret = err;
+			break;
+		}
+	}
+	spin_unlock(&keys->lock);
+	return ret;
+}
+
 /* The valid key with this ID, whatever its state. */
 static struct key *cpns_key_search_id(struct cpns_keys *keys,
 				      enum cpns_key_kind kind, const u8 *id)
 {
 	char hex[CPNS_DEVICE_HEX_LEN + 1];
+	struct key *key;
 
 	cpns_hex_id(hex, id, cpns_kind_id_len(kind));
-	return cpns_key_search(keys, cpns_kind_type(kind), hex);
+	key = cpns_key_search(keys, cpns_kind_type(kind), hex);
+	if (key == ERR_PTR(-EKEYEXPIRED) || key == ERR_PTR(-EKEYREVOKED))
+		key = ERR_PTR(cpns_key_invalid_id(keys, kind, id));
+	return key;
 }
 
 /* The valid key with this ID, unless it is a revocation record. */
@@ -726,6 +774,7 @@ static void cpns_key_supersede(struct cpns_keys *keys, struct key *old,
 {
 	lockdep_assert_held(&keys->create_lock);
 
+	cpns_key_retired(old);
 	key_revoke(old);
 	if (strcmp(old->description, new->description))
 		key_unlink(keys->keyring, old);
@@ -1118,6 +1167,7 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 
 void cpns_key_destroy(struct cpns_keys *keys, struct key *key)
 {
+	cpns_key_retired(key);
 	key_revoke(key);
 	/* -ENOENT when keyctl unlink came first: nothing left to do. */
 	key_unlink(keys->keyring, key);
