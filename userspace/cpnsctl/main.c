@@ -161,11 +161,12 @@ static const struct cmd commands[] = {
 	{ "stats", cmd_stats, "show per-command and per-failure counters",
 	  NULL, "", OPT_JSON, 0, 0, NULL, NULL },
 	{ "kat", cmd_kat, "run known-answer vectors through the kernel",
-	  "Runs every vector of FILE (vectors.json format; \"-\" reads standard\n"
-	  "input) through the kernel's KAT command and prints one line per\n"
-	  "vector and field: \"vector 0 device_id ok\" or \"... MISMATCH\"\n"
-	  "followed by the wanted and computed values. Exits 1 on any\n"
-	  "mismatch or error.",
+	  "Runs every vector of FILE (\"-\" reads standard input) through the\n"
+	  "kernel and prints one line per vector and field: \"vector 0\n"
+	  "device_id ok\" or \"... MISMATCH\" followed by the wanted and\n"
+	  "computed values. FILE is the profile's vectors.json (KAT command)\n"
+	  "or Documentation/{xfer,rekey,store}-vectors.json (KAT_EXT), as its\n"
+	  "\"profile\" field says. Exits 1 on any mismatch or error.",
 	  "FILE", OPT_JSON, 1, 1, NULL, NULL },
 	{ "seed", NULL, "Key Seeds: seed new, seed rotate", NULL, "", 0, 0, 0, seed_cmds,
 	  NULL },
