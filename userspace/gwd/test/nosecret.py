@@ -1,30 +1,57 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR MIT
-"""Helpers of nosecret.sh: plant known secrets, then look for them in what
-the daemons read and wrote.
+"""Helpers of nosecret.sh: work out the secrets of a run, dump a daemon's
+memory, and look for the secrets in what the daemons read, wrote and held.
 
-  nosecret.py blob KIND ROLE ID KEYHEX KEKHEX
-      Print the hex of a CPNS-KA-1-STORE blob (Documentation/store.rst)
-      sealing key KEYHEX for ID under KEKHEX, state active, generation 0,
-      no label: tools/store-vectors.py's independent implementation.
+  nosecret.py dump PID OUT [PID OUT...]
+      Copy every readable mapping of process PID that can hold data made
+      at run time (writable ones, anonymous ones, heap and stack; not the
+      read-only pages of the program and its libraries, nor [vvar],
+      [vdso], [vsyscall]) from /proc/PID/mem to OUT, one after another.
+      OUT.maps lists them (offset in OUT, then the line of maps).
 
-  nosecret.py secrets SEEDHEX SIDHEX LOG...
+  nosecret.py secrets KEKHEX PAIRHEX SERVER_DB GW2_STORE LOG... -- TRACE...
       Print, one per line as "NAME HEX", every secret of the run that the
-      test can know: the Key Seed, its seed auth key, the Device Key
-      (generation 0) of each Device ID the logs show, and both session
-      keys of each a-flow under such a key that did not re-key (CPNS-KA-1,
-      computed by tools/xfer-vectors.py; a re-keyed key comes from an
-      X25519 exchange that the test cannot know).
+      test can know from the two keys it planted (the KEK and the pairing
+      key), and check that it knows them right:
+        - the KEK and the pairing key;
+        - the Key Seed of every row of the server's store (SERVER_DB), its
+          blob opened under the KEK and the row's label (tools/store-
+          vectors.py, independent of the module), and its seed auth key;
+        - the Device Key of generation 0 of every Device ID in the LOGs
+          under such a seed (KDF), each checked against the blob that GW2
+          wrote to its store after II-9 (found in the TRACEs, opened under
+          the KEK): the seed the server's store gave is the one in use;
+        - the re-keyed Device Key (generation 1) from the server's device
+          record and from GW2's store file (GW2_STORE), which must agree;
+        - the session keys k_c2s and k_s2c of every a-flow in the LOGs
+          (its hello and server nonce), from the key of the generation it
+          ran under (a re-keying flow's session keys come from dk', the
+          key of generation 1); each must open at least one SEALED frame
+          found in the TRACEs, in its direction;
+        - the store wrap key wk of every blob seen.
+      Exit 1 (with the reason on stderr) when a check fails.
 
-  nosecret.py search SECRETS TRACE...
-      SECRETS holds "NAME HEX" lines. Decode every string of every strace
-      output (strace -xx: each byte as \\xHH) and look for every 8-byte
-      window of every secret. Print each hit and exit 1 if there is one;
-      print the bytes captured per file (0 captured is an error, exit 2).
+  nosecret.py search SECRETS FILE...
+      SECRETS holds "NAME HEX" lines. A FILE ending in .trace is strace
+      output (-xx: every string as \\xHH), whose strings are decoded; any
+      other FILE is raw bytes (a dump). Look for every 8-byte window of
+      every secret at every offset. Print each hit and exit 1 if there is
+      one; print the bytes looked at per file (0 bytes is an error, exit 2).
+
+  nosecret.py present PUBLIC FILE...
+      The other way round, for the test's own checks: exit 0 if every FILE
+      holds a window of a value of PUBLIC (public values that the capture
+      or dump must show), else 1.
 """
+import array
+import bisect
+import hashlib
 import importlib.util
 import os
 import re
+import sqlite3
+import struct
 import sys
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
@@ -39,92 +66,149 @@ def load(name, file):
     return mod
 
 
-def cmd_blob(kind, role, ident, keyhex, kekhex):
-    sv = load("store_vectors", "store-vectors.py")
-    import time
-    blob, _ = sv.wrap(bytes.fromhex(kekhex), sv.KINDS[kind], sv.ROLES[role],
-                      sv.STATES["active"], 0, int(time.time()), 0,
-                      bytes.fromhex(ident), os.urandom(sv.SALT_LEN), b"",
-                      bytes.fromhex(keyhex))
-    print(blob.hex())
-    return 0
+# ---------------------------------------------------------------- dump
+
+SKIP = ("[vvar]", "[vdso]", "[vsyscall]")
 
 
-HELLO = re.compile(r"a-0 sent hello .*device id ([0-9a-f]{32}), nc ([0-9a-f]{32})")
-NONCE = re.compile(r"a-0 received server nonce ([0-9a-f]{32})")
-DID = re.compile(r"device id ([0-9a-f]{32})")
+def cmd_dump(pid, out):
+    regions = []
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            parts = line.split(None, 5)
+            addr, perms = parts[0], parts[1]
+            path = parts[5].strip() if len(parts) > 5 else ""
+            if perms[0] != "r" or path in SKIP:
+                continue
+            # Read-only pages of a file are the file's bytes: nothing
+            # made at run time is there.
+            if perms[1] != "w" and path and not path.startswith("["):
+                continue
+            start, end = (int(x, 16) for x in addr.split("-"))
+            regions.append((start, end, line.rstrip("\n")))
+    total = 0
+    failed = 0
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem, \
+            open(out, "wb") as o, open(out + ".maps", "w") as idx:
+        for start, end, line in regions:
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                failed += 1
+                continue
+            idx.write(f"{total} {line}\n")
+            o.write(data)
+            total += len(data)
+    print(f"pid {pid}: {len(regions) - failed} mappings, {total} bytes"
+          + (f" ({failed} unreadable)" if failed else ""))
+    return 0 if total else 2
 
 
-def cmd_secrets(seedhex, sidhex, logs):
-    x = load("xfer_vectors", "xfer-vectors.py")
-    seed, sid = bytes.fromhex(seedhex), bytes.fromhex(sidhex)
-    out = {"key_seed": seed,
-           "seed_auth_key": x.kdf(seed, "CPNS seed auth", sid, 256)}
-    dids = set()
-    for path in logs:
-        hello = None
-        with open(path, errors="replace") as f:
-            for line in f:
-                for m in DID.finditer(line):
-                    dids.add(m.group(1))
-                m = HELLO.search(line)
-                if m:
-                    # The session keys of a flow that re-keys, or that
-                    # runs under a re-keyed Device Key, come from an
-                    # X25519 exchange: not ours to know.
-                    rekeyed = "re-key" in line or (
-                        "generation" in line and "generation 0" not in line)
-                    hello = None if rekeyed else m.groups()
-                    continue
-                m = NONCE.search(line)
-                if m and hello:
-                    did, nc = (bytes.fromhex(v) for v in hello)
-                    ns = bytes.fromhex(m.group(1))
-                    dk = x.kdf(seed, "CPNS device key", did, 256)
-                    sk = x.kdf(dk, "CPNS session keys", did + nc + ns, 512)
-                    tag = f"{hello[0][:8]}/{hello[1][:8]}"
-                    out["k_c2s " + tag] = sk[:32]
-                    out["k_s2c " + tag] = sk[32:]
-                    hello = None
-    for d in sorted(dids):
-        if d.startswith(sidhex):
-            out["device_key " + d] = x.kdf(seed, "CPNS device key",
-                                           bytes.fromhex(d), 256)
-    for name, value in out.items():
-        print(name.replace(" ", "_"), value.hex())
-    return 0
+# ------------------------------------------------------------- search
+
+def windows_of(secrets):
+    """Every 8-byte window of every secret, as a native-order u64."""
+    w = {}
+    for name, value in secrets:
+        for i in range(len(value) - 7):
+            w.setdefault(struct.unpack("=Q", value[i:i + 8])[0], name)
+    return w
+
+
+def find(data, windows):
+    """Offsets and names of every window of a secret in data."""
+    hits = []
+    keys = windows.keys()
+    for k in range(8):
+        n = (len(data) - k) // 8
+        if n <= 0:
+            break
+        vals = array.array("Q")
+        vals.frombytes(data[k:k + 8 * n])
+        if keys.isdisjoint(vals):
+            continue
+        for v in set(vals) & keys:
+            piece = struct.pack("=Q", v)
+            pos = data.find(piece)
+            while pos >= 0:
+                if pos % 8 == k:
+                    hits.append((pos, windows[v]))
+                pos = data.find(piece, pos + 1)
+    return sorted(hits)
 
 
 STRING = re.compile(r'"((?:\\x[0-9a-f]{2})+)"')
 
 
-def cmd_search(secrets_path, traces):
+def trace_strings(path):
+    """Yield (line number, bytes) for every string of an strace -xx file."""
+    with open(path, errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            for m in STRING.finditer(line):
+                yield lineno, bytes.fromhex(m.group(1).replace("\\x", ""))
+
+
+def load_file(path):
+    """The bytes to search in path, and a function from offset to place."""
+    if not path.endswith(".trace"):
+        with open(path, "rb") as f:
+            data = f.read()
+        return data, len(data), lambda off: f"offset {off:#x}"
+    chunks, starts, lines = [], [], []
+    total = captured = 0
+    for lineno, data in trace_strings(path):
+        starts.append(total)
+        lines.append(lineno)
+        chunks.append(data)
+        # Eight bytes that no secret's window matches (one zero byte in
+        # each window): no false hit across two strings.
+        chunks.append(b"\0" * 8)
+        total += len(data) + 8
+        captured += len(data)
+    return b"".join(chunks), captured, \
+        lambda off: f"line {lines[bisect.bisect_right(starts, off) - 1]}"
+
+
+def read_secrets(path):
     secrets = []
-    with open(secrets_path) as f:
+    with open(path) as f:
         for line in f:
             name, hx = line.split()
             secrets.append((name, bytes.fromhex(hx)))
-    windows = {}
-    for name, value in secrets:
-        for i in range(len(value) - 7):
-            windows.setdefault(value[i:i + 8], name)
+    return secrets
+
+
+def cmd_present(secrets_path, files):
+    windows = windows_of(read_secrets(secrets_path))
+    status = 0
+    for path in files:
+        data, size, _ = load_file(path)
+        n = len(find(data, windows))
+        print(f"{path}: {size} bytes, {n} windows of the public values")
+        if not n:
+            status = 1
+    return status
+
+
+def cmd_search(secrets_path, files):
+    secrets = read_secrets(secrets_path)
+    windows = windows_of(secrets)
     hits = 0
     status = 0
-    for path in traces:
-        captured = 0
-        with open(path, errors="replace") as f:
-            for lineno, line in enumerate(f, 1):
-                for m in STRING.finditer(line):
-                    data = bytes.fromhex(m.group(1).replace("\\x", ""))
-                    captured += len(data)
-                    for i in range(len(data) - 7):
-                        name = windows.get(data[i:i + 8])
-                        if name:
-                            hits += 1
-                            print(f"{path}:{lineno}: bytes of {name}")
-                            break
-        print(f"{path}: {captured} bytes captured")
-        if not captured:
+    for path in files:
+        data, size, where = load_file(path)
+        last = {}
+        for off, name in find(data, windows):
+            # One line per run of overlapping windows.
+            if off - last.get(name, -64) < 32:
+                last[name] = off
+                continue
+            last[name] = off
+            hits += 1
+            print(f"{path}: {where(off)}: bytes of {name}")
+        print(f"{path}: {size} bytes searched")
+        if not size:
             status = 2
     print(f"{len(secrets)} secrets, {hits} hits")
     if status:
@@ -132,12 +216,184 @@ def cmd_search(secrets_path, traces):
     return 1 if hits else 0
 
 
+# ------------------------------------------------------------ secrets
+
+GWD_LABEL = b"cpns-gwd nonsecure store v1"
+HELLO = re.compile(r"a-0 sent hello .*device id ([0-9a-f]{32}), nc ([0-9a-f]{32}), generation (\d+)")
+NONCE = re.compile(r"a-0 received server nonce ([0-9a-f]{32})")
+DID = re.compile(r"device id ([0-9a-f]{32})")
+
+
+class Bad(Exception):
+    pass
+
+
+def label(table, fields):
+    h = hashlib.sha256()
+    for s in ["cpns-serverd store 1", table] + fields:
+        h.update(s.encode() + b"\0")
+    return h.digest()
+
+
+def gw2_store_blob(data):
+    """(generation, Device ID, blob) of a GW2 store file's bytes."""
+    if len(data) < 44 or data[:8] != b"CPNSGW2S":
+        raise Bad("not a GW2 store file")
+    gen = struct.unpack(">I", data[16:20])[0]
+    n = struct.unpack(">H", data[36:38])[0]
+    return gen, data[20:36], data[40:40 + n]
+
+
+def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
+    sv = load("store_vectors", "store-vectors.py")
+    x = sv.X
+    kek = bytes.fromhex(kekhex)
+    out = {"kek": kek, "pairing_key": bytes.fromhex(pairhex)}
+    seeds, dk1 = {}, {}
+
+    def wk(blob):
+        hlen = 24 + sv.ID_LEN[blob[1]] + sv.SALT_LEN
+        out["wk " + blob[24:hlen].hex()[-12:]] = x.kdf(
+            kek, "CPNS store wrap", blob[:hlen], 256)
+
+    # The server's store, opened like the daemon has it closed.
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    for sid, owner, addr, created, blob in con.execute(
+            "SELECT seed_id, owner, owner_addr, created, blob FROM seeds"):
+        k = sv.unwrap(kek, blob, label("seeds", [sid, owner, addr,
+                                                 str(created)]))
+        if k["kind"] != "seed" or k["id"] != sid:
+            raise Bad(f"store seed row {sid}: blob of {k['kind']} {k['id']}")
+        seeds[sid] = bytes.fromhex(k["key"])
+        wk(blob)
+    for did, sid, gen, created, blob in con.execute(
+            "SELECT device_id, seed_id, generation, created, blob"
+            " FROM devices WHERE blob IS NOT NULL"):
+        k = sv.unwrap(kek, blob, label("devices", [did, sid, str(created)]))
+        if k["id"] != did or k["generation"] != gen:
+            raise Bad(f"store device row {did}: blob of {k['id']}")
+        dk1[(did, gen)] = bytes.fromhex(k["key"])
+        wk(blob)
+    con.close()
+    if not seeds:
+        raise Bad(f"no seed in {db}")
+
+    # GW2's store file: the re-keyed key, the same as the server's record.
+    with open(store, "rb") as f:
+        gen, did, blob = gw2_store_blob(f.read())
+    k = sv.unwrap(kek, blob, GWD_LABEL)
+    if dk1.get((did.hex(), gen)) != bytes.fromhex(k["key"]):
+        raise Bad(f"{store}: the Device Key of {did.hex()} generation {gen}"
+                  " differs from the server's record (or it has none)")
+    wk(blob)
+
+    # Every Device ID of the logs under a known seed, generation 0.
+    dids = set()
+    flows = []
+    for path in logs:
+        hello = None
+        with open(path, errors="replace") as f:
+            for line in f:
+                dids.update(DID.findall(line))
+                m = HELLO.search(line)
+                if m:
+                    hello = (m.group(1), m.group(2), int(m.group(3)),
+                             "re-key" in line)
+                    continue
+                m = NONCE.search(line)
+                if m and hello:
+                    flows.append(hello + (m.group(1),))
+                    hello = None
+    dk0 = {}
+    for sid, seed in sorted(seeds.items()):
+        out["key_seed " + sid] = seed
+        out["seed_auth_key " + sid] = x.kdf(seed, "CPNS seed auth",
+                                            bytes.fromhex(sid), 256)
+        for d in sorted(dids):
+            if d.startswith(sid):
+                dk0[d] = x.kdf(seed, "CPNS device key", bytes.fromhex(d),
+                               256)
+                out["device_key_g0 " + d] = dk0[d]
+    for (d, g), key in sorted(dk1.items()):
+        out[f"device_key_g{g} {d}"] = key
+
+    # What GW2 wrote to its store: the first blob is the Device Key as
+    # assigned, which must be the one the server's seed derives.
+    checked = 0
+    for path in traces:
+        for _, data in trace_strings(path):
+            if not data.startswith(b"CPNSGW2S"):
+                continue
+            gen, did, blob = gw2_store_blob(data)
+            k = sv.unwrap(kek, blob, GWD_LABEL)
+            wk(blob)
+            if gen == 0:
+                if dk0.get(did.hex()) != bytes.fromhex(k["key"]):
+                    raise Bad(f"{path}: GW2 stored another Device Key of "
+                              f"generation 0 for {did.hex()} than the "
+                              "server's seed derives")
+                checked += 1
+    if not checked:
+        raise Bad("no store file of generation 0 in GW2's writes")
+
+    # The session keys, each shown right by a SEALED frame it opens.
+    frames = []
+    for path in traces:
+        for _, data in trace_strings(path):
+            pos = data.find(b"\x01\x30\x00\x00")
+            while pos >= 0:
+                n = struct.unpack(">I", data[pos + 4:pos + 8])[0] \
+                    if pos + 8 <= len(data) else 0
+                body = data[pos + 8:pos + 8 + n]
+                if 34 <= n == len(body):
+                    frames.append((data[pos:pos + 8], body))
+                pos = data.find(b"\x01\x30\x00\x00", pos + 1)
+    for did, nc, gen, rekey, ns in flows:
+        key = dk1.get((did, 1)) if rekey or gen == 1 else dk0.get(did)
+        if key is None:
+            raise Bad(f"a-flow of {did}: no Device Key of its generation")
+        sk = x.kdf(key, "CPNS session keys",
+                   bytes.fromhex(did + nc + ns), 512)
+        tag = f"{did[:8]}/{nc[:8]}"
+        for name, k in (("k_c2s", sk[:32]), ("k_s2c", sk[32:])):
+            opened = 0
+            for aad, body in frames:
+                seq = struct.unpack(">Q", body[:8])[0]
+                try:
+                    x.open_(k, seq, aad, body[8:])
+                    opened += 1
+                except Exception:
+                    pass
+            if not opened:
+                raise Bad(f"{name} of the a-flow {tag} opens no SEALED frame"
+                          " of the captures: not the session's key")
+            out[f"{name} {tag}"] = k
+            print(f"# {name} {tag} opens {opened} SEALED frames",
+                  file=sys.stderr)
+    if not flows:
+        raise Bad("no a-flow in the logs")
+    for name, value in out.items():
+        print(name.replace(" ", "_"), value.hex())
+    return 0
+
+
 def main():
     a = sys.argv[1:]
-    if len(a) == 6 and a[0] == "blob":
-        return cmd_blob(*a[1:])
-    if len(a) >= 3 and a[0] == "secrets":
-        return cmd_secrets(a[1], a[2], a[3:])
+    if len(a) >= 3 and len(a) % 2 and a[0] == "dump":
+        status = 0
+        for i in range(1, len(a), 2):
+            status = max(status, cmd_dump(int(a[i]), a[i + 1]))
+        return status
+    if len(a) >= 6 and a[0] == "secrets" and "--" in a:
+        i = a.index("--")
+        try:
+            return cmd_secrets(a[1], a[2], a[3], a[4], a[5:i], a[i + 1:])
+        except Exception as e:  # Bad, a blob that does not open, ...
+            print(f"nosecret.py secrets: {type(e).__name__}: {e}",
+                  file=sys.stderr)
+            return 1
+    if len(a) >= 3 and a[0] == "present":
+        return cmd_present(a[1], a[2:])
     if len(a) >= 3 and a[0] == "search":
         return cmd_search(a[1], a[2:])
     print(__doc__, file=sys.stderr)
