@@ -21,6 +21,25 @@
 
 #include "kselftest_harness.h"
 
+/*
+ * Each test runs cpnsctl up to a dozen times: seconds each in a loaded TCG
+ * VM, more than the harness's default 30 s per test.
+ */
+#define KATEXT_TIMEOUT	300
+
+FIXTURE(katext) {
+	int unused;
+};
+
+FIXTURE_SETUP(katext)
+{
+	self->unused = 0;
+}
+
+FIXTURE_TEARDOWN(katext)
+{
+}
+
 struct run {
 	int status;		/* exit status, or -1 */
 	char *out;		/* stdout */
@@ -164,23 +183,23 @@ static void all_ok(struct __test_metadata *_metadata, const char *file,
 	run_free(&r);
 }
 
-TEST(profile_all_ok)
+TEST_F_TIMEOUT(katext, profile_all_ok, KATEXT_TIMEOUT)
 {
 	all_ok(_metadata, profile_file(), "CPNS-KA-1");
 }
 
-TEST(xfer_all_ok)
+TEST_F_TIMEOUT(katext, xfer_all_ok, KATEXT_TIMEOUT)
 {
 	all_ok(_metadata, "Documentation/xfer-vectors.json", "CPNS-KA-1-XFER");
 }
 
-TEST(rekey_all_ok)
+TEST_F_TIMEOUT(katext, rekey_all_ok, KATEXT_TIMEOUT)
 {
 	all_ok(_metadata, "Documentation/rekey-vectors.json",
 	       "CPNS-KA-1-REKEY");
 }
 
-TEST(store_all_ok)
+TEST_F_TIMEOUT(katext, store_all_ok, KATEXT_TIMEOUT)
 {
 	all_ok(_metadata, "Documentation/store-vectors.json",
 	       "CPNS-KA-1-STORE");
@@ -321,7 +340,11 @@ static void mismatches(struct __test_metadata *_metadata, const char *file,
 		}
 		run_free(&r);
 
-		/* Text: the first field's line, then want and got. */
+		/* Text, once per file: the first field's line, then want
+		 * and got.
+		 */
+		if (k)
+			continue;
 		ASSERT_EQ(0, run_kat(path, false, &r));
 		EXPECT_EQ(1, r.status);
 		if (!strncmp(c->mismatch[0], "aead.", 5))
@@ -339,7 +362,7 @@ static void mismatches(struct __test_metadata *_metadata, const char *file,
 	unlink(path);
 }
 
-TEST(profile_mismatch)
+TEST_F_TIMEOUT(katext, profile_mismatch, KATEXT_TIMEOUT)
 {
 	static const struct corruption cs[] = {
 		{ 0, "device_id", { "device_id" } },
@@ -350,7 +373,7 @@ TEST(profile_mismatch)
 	mismatches(_metadata, profile_file(), cs, ARRAY_SIZE(cs));
 }
 
-TEST(xfer_mismatch)
+TEST_F_TIMEOUT(katext, xfer_mismatch, KATEXT_TIMEOUT)
 {
 	static const struct corruption cs[] = {
 		{ 0, "sender_public", { "sender_public" } },
@@ -365,7 +388,7 @@ TEST(xfer_mismatch)
 		   ARRAY_SIZE(cs));
 }
 
-TEST(rekey_mismatch)
+TEST_F_TIMEOUT(katext, rekey_mismatch, KATEXT_TIMEOUT)
 {
 	static const struct corruption cs[] = {
 		{ 0, "client_public", { "client_public" } },
@@ -383,7 +406,7 @@ TEST(rekey_mismatch)
 		   ARRAY_SIZE(cs));
 }
 
-TEST(store_mismatch)
+TEST_F_TIMEOUT(katext, store_mismatch, KATEXT_TIMEOUT)
 {
 	static const struct corruption cs[] = {
 		{ 0, "blob", { "blob" } },
@@ -395,7 +418,7 @@ TEST(store_mismatch)
 }
 
 /* A file of no known profile: refused before anything runs. */
-TEST(unknown_profile_refused)
+TEST_F_TIMEOUT(katext, unknown_profile_refused, KATEXT_TIMEOUT)
 {
 	char path[] = "/tmp/cpns-katext.XXXXXX";
 	struct run r;
