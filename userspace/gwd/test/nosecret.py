@@ -32,17 +32,14 @@ memory, and look for the secrets in what the daemons read, wrote and held.
         - the store wrap key wk of every blob seen.
       Exit 1 (with the reason on stderr) when a check fails.
 
-  nosecret.py search SECRETS FILE...
+  nosecret.py search SECRETS [--public PUBLIC] FILE...
       SECRETS holds "NAME HEX" lines. A FILE ending in .trace is strace
       output (-xx: every string as \\xHH), whose strings are decoded; any
       other FILE is raw bytes (a dump). Look for every 8-byte window of
       every secret at every offset. Print each hit and exit 1 if there is
-      one; print the bytes looked at per file (0 bytes is an error, exit 2).
-
-  nosecret.py present PUBLIC FILE...
-      The other way round, for the test's own checks: exit 0 if every FILE
-      holds a window of a value of PUBLIC (public values that the capture
-      or dump must show), else 1.
+      one; print the bytes looked at per file. Exit 2 if a FILE has no
+      byte, or (with PUBLIC, "NAME HEX" lines of public values) holds no
+      window of a public value: then it missed the flows.
 """
 import array
 import bisect
@@ -179,25 +176,18 @@ def read_secrets(path):
     return secrets
 
 
-def cmd_present(secrets_path, files):
-    windows = windows_of(read_secrets(secrets_path))
-    status = 0
-    for path in files:
-        data, size, _ = load_file(path)
-        n = len(find(data, windows))
-        print(f"{path}: {size} bytes, {n} windows of the public values")
-        if not n:
-            status = 1
-    return status
-
-
-def cmd_search(secrets_path, files):
+def cmd_search(secrets_path, files, public_path=None):
     secrets = read_secrets(secrets_path)
     windows = windows_of(secrets)
+    public = windows_of(read_secrets(public_path)) if public_path else None
     hits = 0
     status = 0
     for path in files:
         data, size, where = load_file(path)
+        if public and not find(data, public):
+            print(f"{path}: no public value of {public_path}: the capture"
+                  " missed the flows")
+            status = 2
         last = {}
         for off, name in find(data, windows):
             # One line per run of overlapping windows.
@@ -317,37 +307,38 @@ def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
     for (d, g), key in sorted(dk1.items()):
         out[f"device_key_g{g} {d}"] = key
 
+    strings = [(path, data) for path in traces
+               for _, data in trace_strings(path)]
+
     # What GW2 wrote to its store: the first blob is the Device Key as
     # assigned, which must be the one the server's seed derives.
     checked = 0
-    for path in traces:
-        for _, data in trace_strings(path):
-            if not data.startswith(b"CPNSGW2S"):
-                continue
-            gen, did, blob = gw2_store_blob(data)
-            k = sv.unwrap(kek, blob, GWD_LABEL)
-            wk(blob)
-            if gen == 0:
-                if dk0.get(did.hex()) != bytes.fromhex(k["key"]):
-                    raise Bad(f"{path}: GW2 stored another Device Key of "
-                              f"generation 0 for {did.hex()} than the "
-                              "server's seed derives")
-                checked += 1
+    for path, data in strings:
+        if not data.startswith(b"CPNSGW2S"):
+            continue
+        gen, did, blob = gw2_store_blob(data)
+        k = sv.unwrap(kek, blob, GWD_LABEL)
+        wk(blob)
+        if gen == 0:
+            if dk0.get(did.hex()) != bytes.fromhex(k["key"]):
+                raise Bad(f"{path}: GW2 stored another Device Key of "
+                          f"generation 0 for {did.hex()} than the "
+                          "server's seed derives")
+            checked += 1
     if not checked:
         raise Bad("no store file of generation 0 in GW2's writes")
 
     # The session keys, each shown right by a SEALED frame it opens.
     frames = []
-    for path in traces:
-        for _, data in trace_strings(path):
-            pos = data.find(b"\x01\x30\x00\x00")
-            while pos >= 0:
-                n = struct.unpack(">I", data[pos + 4:pos + 8])[0] \
-                    if pos + 8 <= len(data) else 0
-                body = data[pos + 8:pos + 8 + n]
-                if 34 <= n == len(body):
-                    frames.append((data[pos:pos + 8], body))
-                pos = data.find(b"\x01\x30\x00\x00", pos + 1)
+    for _, data in strings:
+        pos = data.find(b"\x01\x30\x00\x00")
+        while pos >= 0:
+            n = struct.unpack(">I", data[pos + 4:pos + 8])[0] \
+                if pos + 8 <= len(data) else 0
+            body = data[pos + 8:pos + 8 + n]
+            if 34 <= n == len(body):
+                frames.append((data[pos:pos + 8], body))
+            pos = data.find(b"\x01\x30\x00\x00", pos + 1)
     for did, nc, gen, rekey, ns in flows:
         key = dk1.get((did, 1)) if rekey or gen == 1 else dk0.get(did)
         if key is None:
@@ -355,15 +346,18 @@ def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
         sk = x.kdf(key, "CPNS session keys",
                    bytes.fromhex(did + nc + ns), 512)
         tag = f"{did[:8]}/{nc[:8]}"
-        for name, k in (("k_c2s", sk[:32]), ("k_s2c", sk[32:])):
+        for name, k, inner in (("k_c2s", sk[:32], 1), ("k_s2c", sk[32:], 2)):
             opened = 0
             for aad, body in frames:
                 seq = struct.unpack(">Q", body[:8])[0]
                 try:
-                    x.open_(k, seq, aad, body[8:])
-                    opened += 1
-                except Exception:
-                    pass
+                    pt = x.open_(k, seq, aad, body[8:])
+                except Exception:  # InvalidTag: another key's frame
+                    continue
+                if pt[0] != inner:
+                    raise Bad(f"{name} of the a-flow {tag} opens a SEALED "
+                              f"frame of inner type {pt[0]}")
+                opened += 1
             if not opened:
                 raise Bad(f"{name} of the a-flow {tag} opens no SEALED frame"
                           " of the captures: not the session's key")
@@ -392,8 +386,8 @@ def main():
             print(f"nosecret.py secrets: {type(e).__name__}: {e}",
                   file=sys.stderr)
             return 1
-    if len(a) >= 3 and a[0] == "present":
-        return cmd_present(a[1], a[2:])
+    if len(a) >= 5 and a[0] == "search" and a[2] == "--public":
+        return cmd_search(a[1], a[4:], a[3])
     if len(a) >= 3 and a[0] == "search":
         return cmd_search(a[1], a[2:])
     print(__doc__, file=sys.stderr)
