@@ -43,9 +43,11 @@
 # every trace and every dump must hold the run's Seed ID (a public value),
 # or it missed the flows.
 #
-# Speed: strace --seccomp-bpf stops a daemon only at the traced system
-# calls (not at every epoll_wait, timerfd or clock call), and the daemons
-# are stopped by SIGTERM to the daemon itself, never to strace.
+# Speed: with --seccomp-bpf the kernel stops a daemon only at the traced
+# system calls (without it, ptrace stops it at every call, epoll_wait,
+# timerfd and clock calls included, and strace filters afterwards); the
+# daemons are stopped by a SIGTERM to the daemon itself, not to strace
+# (which then has to detach from a tracee that handles the signal late).
 set -e
 . "$(dirname "$0")/lib.sh"
 
@@ -90,7 +92,7 @@ stop()
 	local st pid rc=0
 
 	eval "st=\$${1//-/_}_ST pid=\$${1//-/_}_PID"
-	kill "$pid"
+	kill "$pid" || fail "$1 (pid $pid) is no longer running"
 	wait "$st" || rc=$?
 	[ $rc -eq 0 ] || { tail -n 20 "$WORK/$1.log"; fail "$1 exited $rc"; }
 }
