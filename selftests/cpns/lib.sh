@@ -207,15 +207,6 @@ run()
 	"$@"
 }
 
-need_cmd()
-{
-	local c
-
-	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
-	done
-}
-
 need_cpnsctl()
 {
 	[ -x "$CPNSCTL" ] || skip "$CPNSCTL is not built"
@@ -228,140 +219,63 @@ need_module()
 
 # ---- TAP --------------------------------------------------------------
 
+# Standard input, each line indented as a TAP comment. A bash loop: under
+# the debug kernel every program started (sed, grep, mktemp...) costs
+# seconds, so the TAP plumbing starts none.
+ktap_indent()
+{
+	local line
+
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '#     %s\n' "$line"
+	done
+}
+
 ktap_main()
 {
-	local tests t rc n=0 failed=0 reason
+	local tests=() t rc n=0 failed=0 reason line
 
-	KTAP_SKIPFILE=$(mktemp /tmp/cpns-skip.XXXXXX)
-	KTAP_SETUP_VARS=$(mktemp /tmp/cpns-setup.XXXXXX)
-
-	# (No process substitution: the VM has no /dev/fd.)
-	tests=($(grep -oE '^test_[A-Za-z0-9_]+\(\)' "$0" | tr -d '()'))
+	KTAP_SKIPFILE=/tmp/cpns-skip.$$
+	while IFS= read -r line || [ -n "$line" ]; do
+		[[ $line =~ ^(test_[A-Za-z0-9_]+)\(\) ]] &&
+			tests+=("${BASH_REMATCH[1]}")
+	done <"$0"
 	echo "TAP version 13"
 	echo "1..${#tests[@]}"
-	# State shared by the tests of a file (made once: every process
-	# start is slow in the VM), by its optional ktap_setup.
-	KTAP_SETUP_OK=1
-	if declare -F ktap_setup >/dev/null; then
-		echo "# setup"
-		ktap_setup 2>&1 | sed 's/^/#     /'
-		[ "${PIPESTATUS[0]}" -eq 0 ] || KTAP_SETUP_OK=0
-		[ -f "$KTAP_SETUP_VARS" ] && . "$KTAP_SETUP_VARS"
-	fi
 	for t in "${tests[@]}"; do
 		n=$((n + 1))
+		: >"$KTAP_SKIPFILE"
 		echo "#  RUN ${t#test_} ..."
 		(
 			# Clean up only what this test makes.
 			CPNS_NETNS=()
-			[ $KTAP_SETUP_OK = 1 ] || { echo "FAIL: setup failed"; exit 1; }
 			set -eE -o pipefail
 			trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
 			trap cpns_test_cleanup EXIT
 			"$t"
-		) 2>&1 | sed 's/^/#     /'
+		) 2>&1 | ktap_indent
 		rc=${PIPESTATUS[0]}
-		if declare -F ktap_after_each >/dev/null; then
-			ktap_after_each || rc=1
-		fi
 		case $rc in
 		0) echo "ok $n ${t#test_}" ;;
 		"$KSFT_SKIP")
-			reason=$(cat "$KTAP_SKIPFILE")
+			reason=
+			read -r reason <"$KTAP_SKIPFILE" || true
 			echo "ok $n ${t#test_} # SKIP ${reason:-no reason given}" ;;
 		*) echo "not ok $n ${t#test_}"; failed=1 ;;
 		esac
 	done
-	rm -f "$KTAP_SKIPFILE" "$KTAP_SETUP_VARS"
-	for t in ${KTAP_SETUP_NETNS:-}; do
-		ip netns del "$t" 2>/dev/null
-	done
+	rm -f "$KTAP_SKIPFILE"
 	ns_cleanup
 	return $failed
 }
 
-# ---- a populated set of hosts -----------------------------------------
+# ---- hosts --------------------------------------------------------------
 
+# The flow program (demo.sh).
 CPNS_FLOW=${CPNS_FLOW:-$CPNS_SELFTEST_DIR/cpns_flow}
-
-# Make namespaces S, G1, G2 (names in $S $G1 $G2), run the whole flow in
-# them with cpns_flow, and set SID and DID. The keys stay in the keyrings.
-flow_setup()
-{
-	local out
-
-	[ -x "$CPNS_FLOW" ] || fail "$CPNS_FLOW is not built"
-	ns_new S s && ns_new G1 g1 && ns_new G2 g2 || fail "ip netns add"
-	out=$("$CPNS_FLOW" --netns "$S,$G1,$G2" --ids) || fail "cpns_flow failed"
-	SID=$(echo "$out" | sed -n 's/^sid //p')
-	DID=$(echo "$out" | sed -n 's/^did //p')
-	[ ${#SID} -eq 16 ] && [ ${#DID} -eq 32 ] || fail "cpns_flow printed no IDs"
-	echo "flow done: S=$S GW1=$G1 GW2=$G2 sid=$SID did=$DID"
-}
-
-# For ktap_setup: like flow_setup, and also the keyrings and key serials
-# (KR_S KR_G1 KR_G2; SER_S_SEED SER_G1_SEED SER_G1_DEV SER_G2_DEV), all
-# saved for the tests; the namespaces are removed after the last test.
-flow_setup_shared()
-{
-	(
-		set -eE -o pipefail
-		trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)"' ERR
-		trap 'echo "KTAP_SETUP_NETNS=\"${CPNS_NETNS[*]}\"" >>"$KTAP_SETUP_VARS"' EXIT
-		flow_setup
-		KR_S=$(keyring_of "$S")
-		KR_G1=$(keyring_of "$G1")
-		KR_G2=$(keyring_of "$G2")
-		SER_S_SEED=$(keyctl search "$KR_S" cpns_seed "$SID")
-		SER_G1_SEED=$(keyctl search "$KR_G1" cpns_seed "$SID")
-		SER_G1_DEV=$(keyctl search "$KR_G1" cpns_device "$DID")
-		SER_G2_DEV=$(keyctl search "$KR_G2" cpns_device "$DID")
-		for v in S G1 G2 SID DID KR_S KR_G1 KR_G2 SER_S_SEED \
-			 SER_G1_SEED SER_G1_DEV SER_G2_DEV; do
-			echo "$v=${!v}"
-		done >>"$KTAP_SETUP_VARS"
-	)
-}
 
 # The .cpns keyring of namespace NS.
 keyring_of()
 {
 	nsx "$1" "$CPNSCTL" keyring
-}
-
-# Serial of the key of TYPE with hex ID in the keyring of namespace NS.
-key_serial()
-{
-	keyctl search "$(keyring_of "$1")" "$2" "$3"
-}
-
-# The description of SERIAL as keyctl rdescribe shows it (last field).
-key_desc()
-{
-	keyctl rdescribe "$1" | sed 's/^[^;]*;[^;]*;[^;]*;[^;]*;//'
-}
-
-# Start CMD... in the background with its output in a file; wait until it
-# prints "ready" (or dies). Sets HOLD_PID and HOLD_OUT.
-hold_start()
-{
-	local i
-
-	HOLD_OUT=$(mktemp /tmp/cpns-hold.XXXXXX)
-	"$@" >"$HOLD_OUT" 2>&1 &
-	HOLD_PID=$!
-	cleanup_add "kill $HOLD_PID 2>/dev/null; wait $HOLD_PID 2>/dev/null; rm -f $HOLD_OUT"
-	for i in $(seq 600); do
-		grep -q '^ready$' "$HOLD_OUT" && { sed 's/^/    hold: /' "$HOLD_OUT"; return 0; }
-		kill -0 "$HOLD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$HOLD_OUT"
-	fail "holder did not get ready"
-}
-
-hold_stop()
-{
-	kill "$HOLD_PID" 2>/dev/null || true
-	wait "$HOLD_PID" 2>/dev/null || true
 }
