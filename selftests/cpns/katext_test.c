@@ -9,7 +9,8 @@
  *
  * cpnsctl is run as a program (CPNSCTL, or userspace/cpnsctl/cpnsctl from
  * the repository root, where run_tests.sh starts units) and its --json
- * output read with json-c.
+ * output read with json-c. The last tests send KAT_EXT requests through
+ * libcpns that the kernel must refuse, each with its extack message.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include <json-c/json.h>
 
 #include "kselftest_harness.h"
+#include "cpns.h"
+#include "vectors.h"
 
 /*
  * Each test runs cpnsctl up to a dozen times: seconds each in a loaded TCG
@@ -434,6 +437,106 @@ TEST_F_TIMEOUT(katext, unknown_profile_refused, KATEXT_TIMEOUT)
 	EXPECT_NE(NULL, strstr(r.out, "CPNS-KA-2")) TH_LOG("%s", r.out);
 	EXPECT_EQ(NULL, strstr(r.out, "vector 0")) TH_LOG("%s", r.out);
 	run_free(&r);
+}
+
+/* KAT_EXT with only the attributes build puts: the kernel's verdict. */
+static int kat_ext_raw(struct cpns_nl *nl, cpns_build_fn build, void *arg)
+{
+	return cpns_request(nl, CPNS_CMD_KAT_EXT, 0, build, arg, NULL, NULL);
+}
+
+static int put_kind(struct cpns_msg *msg, void *arg)
+{
+	return cpns_msg_put_u8(msg, CPNS_A_KAT_KIND, *(uint8_t *)arg);
+}
+
+static int put_xfer_no_secret(struct cpns_msg *msg, void *arg)
+{
+	static const uint8_t sid[CPNS_SEED_ID_LEN];
+
+	(void)arg;
+	return cpns_msg_put_u8(msg, CPNS_A_KAT_KIND, CPNS_KAT_XFER) ?:
+	       cpns_msg_put_u8(msg, CPNS_A_KEY_KIND, CPNS_KEY_SEED) ?:
+	       cpns_msg_put(msg, CPNS_A_SEED_ID, sid, sizeof(sid));
+}
+
+static int put_short_kek(struct cpns_msg *msg, void *arg)
+{
+	static const uint8_t kek[31];
+
+	(void)arg;
+	return cpns_msg_put_u8(msg, CPNS_A_KAT_KIND, CPNS_KAT_STORE) ?:
+	       cpns_msg_put(msg, CPNS_A_KAT_KEK, kek, sizeof(kek));
+}
+
+/* Requests the kernel refuses: nothing computed, an extack message. */
+TEST_F_TIMEOUT(katext, kernel_refusals, KATEXT_TIMEOUT)
+{
+	struct cpns_vecfile *vf = NULL;
+	struct cpns_katx_out got;
+	struct cpns_katx_in in;
+	struct cpns_nl *nl;
+	char err[256];
+	uint8_t kind;
+
+	nl = cpns_open();
+	ASSERT_NE(NULL, nl) TH_LOG("is the module loaded?");
+
+	/* No kind; kinds out of the policy's range. */
+	EXPECT_EQ(-EINVAL, kat_ext_raw(nl, NULL, NULL));
+	EXPECT_NE(NULL, strstr(cpns_last_error(nl), "CPNS_A_KAT_KIND"))
+		TH_LOG("%s", cpns_last_error(nl));
+	kind = CPNS_KAT_STORE + 1;
+	EXPECT_EQ(-ERANGE, kat_ext_raw(nl, put_kind, &kind));
+	kind = 0;
+	EXPECT_EQ(-ERANGE, kat_ext_raw(nl, put_kind, &kind));
+
+	/* A transfer without its secrets: the first missing one named. */
+	EXPECT_EQ(-EINVAL, kat_ext_raw(nl, put_xfer_no_secret, NULL));
+	EXPECT_NE(NULL, strstr(cpns_last_error(nl), "CPNS_A_KAT_SECRET"))
+		TH_LOG("%s", cpns_last_error(nl));
+
+	/* A KEK shorter than a named key's payload may be: the policy. */
+	EXPECT_EQ(-ERANGE, kat_ext_raw(nl, put_short_kek, NULL));
+
+	/* A profile vector is not KAT_EXT's. */
+	memset(&in, 0, sizeof(in));
+	in.kind = CPNS_VEC_PROFILE;
+	EXPECT_EQ(-EINVAL, cpns_kat_ext(nl, &in, &got));
+
+	/* A re-key of a generation with no successor. */
+	if (!cpns_vecfile_load("Documentation/rekey-vectors.json", &vf, err,
+			       sizeof(err))) {
+		in = vf->v[0].in;
+		in.u.rekey.generation = UINT32_MAX;
+		EXPECT_EQ(-EINVAL, cpns_kat_ext(nl, &in, &got));
+		EXPECT_NE(NULL, strstr(cpns_last_error(nl), "successor"))
+			TH_LOG("%s", cpns_last_error(nl));
+		/* The vector itself still runs on this socket. */
+		EXPECT_EQ(0, cpns_kat_ext(nl, &vf->v[0].in, &got))
+			TH_LOG("%s", cpns_last_error(nl));
+		EXPECT_EQ(0, cpns_katx_check(&vf->v[0].want, &got, NULL,
+					     NULL));
+		cpns_katx_out_clear(&got);
+		cpns_vecfile_free(vf);
+	} else {
+		TH_LOG("%s", err);
+		EXPECT_TRUE(false);
+	}
+
+	/* A storage vector whose expiry a time64_t cannot hold. */
+	if (!cpns_vecfile_load("Documentation/store-vectors.json", &vf, err,
+			       sizeof(err))) {
+		in = vf->v[0].in;
+		in.u.store.meta.expiry = (uint64_t)INT64_MAX + 1;
+		EXPECT_EQ(-ERANGE, cpns_kat_ext(nl, &in, &got))
+			TH_LOG("%s", cpns_last_error(nl));
+		cpns_vecfile_free(vf);
+	} else {
+		TH_LOG("%s", err);
+		EXPECT_TRUE(false);
+	}
+	cpns_close(nl);
 }
 
 TEST_HARNESS_MAIN
