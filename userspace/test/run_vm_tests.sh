@@ -77,8 +77,10 @@ script() {
 
 # nosecret.sh: the daemons under strace (--seccomp-bpf, the calls that
 # move bytes only) and their memory, searched for every secret of one
-# flow of each kind (Documentation/testing.rst).
-gwd_tests=(story many attacks rekey pairing store nosecret)
+# flow of each kind (Documentation/testing.rst). rotate.sh: seed rotation
+# with overlap, restart, refusal and sweep; reassign.sh: GW1 re-assigns
+# a GW2.
+gwd_tests=(story many attacks rekey pairing store nosecret rotate reassign)
 for t in "${gwd_tests[@]}"; do
 	script "gwd: $t" "gwd/test/$t.sh"
 done
