@@ -134,8 +134,12 @@ pid_t hold_fork(const char *const ns[3], struct hold *out)
 	}
 	*out = m.h;
 	/* the child's sockets and namespace fds mean nothing here */
-	out->c.s.nl = out->c.g1.nl = out->c.g2.nl = NULL;
-	out->c.s.nsfd = out->c.g1.nsfd = out->c.g2.nsfd = -1;
+	out->c.s.nl = NULL;
+	out->c.g1.nl = NULL;
+	out->c.g2.nl = NULL;
+	out->c.s.nsfd = -1;
+	out->c.g1.nsfd = -1;
+	out->c.g2.nsfd = -1;
 	return pid;
 }
 

@@ -23,13 +23,17 @@
 #include "cpns.h"
 #include "tutil.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* The ten fixed outputs of a vector, in vectors.json order. */
 static const char *const fields[] = {
 	"seed_auth_key", "assign_request_mac", "assign_challenge_mac",
 	"device_id", "device_key", "assign_confirm", "auth_client_mac",
 	"auth_server_mac", "session_key_c2s", "session_key_s2c",
 };
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+#define NFIELDS ARRAY_SIZE(fields)
 
 #define MAX_REPORTS 64
 
@@ -193,17 +197,18 @@ static struct cpns_vectors *mutate_output(const char *text, size_t v,
 	doc = json_tokener_parse(text);
 	if (!doc)
 		return NULL;
-	if (!json_object_object_get_ex(doc, "vectors", &vecs) ||
-	    !(tgt = json_object_array_get_idx(vecs, v)) ||
-	    !json_object_object_get_ex(tgt, "outputs", &out))
+	if (!json_object_object_get_ex(doc, "vectors", &vecs))
+		goto out;
+	tgt = json_object_array_get_idx(vecs, v);
+	if (!tgt || !json_object_object_get_ex(tgt, "outputs", &out))
 		goto out;
 	tgt = out;
 	if (aead >= 0) {
-		if (!json_object_object_get_ex(out, "aead", &tgt) ||
-		    !(tgt = json_object_array_get_idx(tgt, aead)))
+		if (!json_object_object_get_ex(out, "aead", &tgt))
 			goto out;
+		tgt = json_object_array_get_idx(tgt, aead);
 	}
-	if (!json_object_object_get_ex(tgt, key, &s))
+	if (!tgt || !json_object_object_get_ex(tgt, key, &s))
 		goto out;
 	n = cpns_hex_decode_var(buf, sizeof(buf), json_object_get_string(s));
 	if (n <= 0)

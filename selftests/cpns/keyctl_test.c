@@ -52,6 +52,10 @@
 
 #define F(r)		(1u << (r))
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* The shared flow (main() makes it). */
 static struct {
 	int err;			/* 0 once made */
@@ -341,7 +345,7 @@ TEST(read_refused)
 	size_t i;
 
 	need_flow(_metadata);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		memset(buf, 0xa5, sizeof(buf));
 		/* keyctl read/print/pipe: no Read permission */
 		EXPECT_EQ(-EACCES, tu_keyctl(KEYCTL_READ, keys[i],
@@ -364,7 +368,7 @@ TEST(update_refused)
 	size_t i;
 
 	need_flow(_metadata);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		ASSERT_EQ(0, tu_key_describe(keys[i], &before));
 		/* keyctl update (16 bytes), keyctl pupdate (32) */
 		EXPECT_EQ(-EOPNOTSUPP,
@@ -438,8 +442,9 @@ TEST(setperm_cannot_make_a_key_readable)
 
 TEST(link_elsewhere_but_not_into_another_cpns)
 {
+	int32_t kr, ids[4];
 	struct fl_host g1;
-	int32_t kr;
+	char buf[64];
 
 	need_flow(_metadata);
 	/* a keyring of this process: the linked key becomes possessed */
@@ -447,16 +452,16 @@ TEST(link_elsewhere_but_not_into_another_cpns)
 			KEY_SPEC_PROCESS_KEYRING);
 	ASSERT_LT(0, kr) TH_LOG("add_key keyring: %s", strerror(-kr));
 	ASSERT_EQ(0, tu_keyctl(KEYCTL_LINK, fl.g1_dev, kr, 0, 0));
-	EXPECT_EQ(1, tu_keyring_list(kr, (int32_t[4]){ 0 }, 4));
+	EXPECT_EQ(1, tu_keyring_list(kr, ids, 4));
 	/* possessed, still no read method */
 	EXPECT_EQ(-EOPNOTSUPP, tu_keyctl(KEYCTL_READ, fl.g1_dev,
-					 (unsigned long)(char[64]){ 0 }, 64,
+					 (unsigned long)buf, sizeof(buf),
 					 0));
 	/* .cpns takes only keys made for it */
 	EXPECT_EQ(-EPERM, tu_keyctl(KEYCTL_LINK, fl.g1_dev, fl.kr_s, 0, 0));
 	EXPECT_EQ(-EPERM, tu_keyctl(KEYCTL_LINK, fl.g2_dev, fl.kr_g1, 0, 0));
-	EXPECT_EQ(2, tu_keyring_list(fl.kr_s, (int32_t[4]){ 0 }, 4));
-	EXPECT_EQ(2, tu_keyring_list(fl.kr_g1, (int32_t[4]){ 0 }, 4));
+	EXPECT_EQ(2, tu_keyring_list(fl.kr_s, ids, 4));
+	EXPECT_EQ(2, tu_keyring_list(fl.kr_g1, ids, 4));
 	EXPECT_EQ(0, tu_keyctl(KEYCTL_UNLINK, fl.g1_dev, kr, 0, 0));
 	/* GW1's key is where it was and works as before */
 	g1 = host(_metadata, &fl.c.g1);
@@ -479,6 +484,7 @@ static int dumped(const struct fl_host *h, const uint8_t *id, size_t len)
 TEST(revoke_honoured)
 {
 	uint8_t n1[CPNS_NONCE_LEN], mac[CPNS_MAC_LEN];
+	struct tu_keydesc d;
 	struct fl_host g1;
 
 	need_flow(_metadata);
@@ -490,7 +496,7 @@ TEST(revoke_honoured)
 	EXPECT_FAIL_AS(g1.nl, F(CPNS_FAIL_KEY_INVALID) | F(CPNS_FAIL_NO_KEY),
 		       cpns_assign_request(g1.nl, fl.c.sid, n1, mac));
 	EXPECT_EQ(-EKEYREVOKED, tu_key_describe(fl.g1_seed,
-						&(struct tu_keydesc){}));
+						&d));
 	check_proc_keys(_metadata, fl.g1_seed, "cpns_seed", NULL, NULL, 'R');
 	EXPECT_EQ(0, dumped(&g1, fl.c.sid, CPNS_SEED_ID_LEN));
 	/* GW1's Device Key is untouched */
@@ -541,6 +547,7 @@ TEST(revoked_device_key_unusable)
 TEST(timeout_honoured)
 {
 	uint8_t sid[CPNS_SEED_ID_LEN];
+	struct tu_keydesc d;
 	struct fl_host s;
 	int32_t k;
 	int i, ret = 0;
@@ -552,7 +559,7 @@ TEST(timeout_honoured)
 	/* keyctl timeout: Setattr is granted */
 	ASSERT_EQ(0, tu_keyctl(KEYCTL_SET_TIMEOUT, k, 1, 0, 0));
 	for (i = 0; i < 100; i++) {
-		ret = tu_key_describe(k, &(struct tu_keydesc){});
+		ret = tu_key_describe(k, &d);
 		if (ret)
 			break;
 		usleep(100 * 1000);
@@ -568,6 +575,7 @@ TEST(timeout_honoured)
 TEST(invalidate_honoured)
 {
 	uint8_t sid[CPNS_SEED_ID_LEN];
+	struct tu_keydesc d;
 	struct fl_host s;
 	int32_t k;
 
@@ -575,7 +583,7 @@ TEST(invalidate_honoured)
 	k = own_seed(_metadata, &s, sid);
 	ASSERT_LT(0, k);
 	ASSERT_EQ(0, tu_keyctl(KEYCTL_INVALIDATE, k, 0, 0, 0));
-	EXPECT_EQ(-ENOKEY, tu_key_describe(k, &(struct tu_keydesc){}));
+	EXPECT_EQ(-ENOKEY, tu_key_describe(k, &d));
 	EXPECT_EQ(0, dumped(&s, sid, sizeof(sid)));
 	EXPECT_FAIL_AS(s.nl, F(CPNS_FAIL_KEY_INVALID) | F(CPNS_FAIL_NO_KEY),
 		       cpns_key_del_seed(s.nl, sid));

@@ -70,6 +70,7 @@ TEST_F_TIMEOUT(module, unload_with_keys_and_sessions, 600)
 {
 	struct fl_host *hosts[3];
 	struct cpns_stats st;
+	struct tu_keydesc d;
 	struct cpns_info i;
 	struct hold h;
 	int32_t keys[4];
@@ -87,7 +88,8 @@ TEST_F_TIMEOUT(module, unload_with_keys_and_sessions, 600)
 	EXPECT_LE(1, h.g2_pending);
 	EXPECT_EQ(1, h.g2_sessions);
 	keys[0] = h.c.seed_serial_s;
-	keys[1] = tu_keyctl(KEYCTL_SEARCH, h.keyring[1], (unsigned long)"cpns_seed",
+	keys[1] = tu_keyctl(KEYCTL_SEARCH, h.keyring[1],
+			    (unsigned long)"cpns_seed",
 			    (unsigned long)tu_hex(h.c.sid, sizeof(h.c.sid)), 0);
 	keys[2] = tu_keyctl(KEYCTL_SEARCH, h.keyring[1],
 			    (unsigned long)"cpns_device",
@@ -96,8 +98,6 @@ TEST_F_TIMEOUT(module, unload_with_keys_and_sessions, 600)
 			    (unsigned long)"cpns_device",
 			    (unsigned long)tu_hex(h.c.did, sizeof(h.c.did)), 0);
 	for (k = 0; k < 4; k++) {
-		struct tu_keydesc d;
-
 		ASSERT_EQ(0, tu_key_describe(keys[k], &d)) TH_LOG("key %d",
 								 keys[k]);
 		TH_LOG("%d %s: %s", keys[k], d.type, d.desc);
@@ -110,16 +110,13 @@ TEST_F_TIMEOUT(module, unload_with_keys_and_sessions, 600)
 	EXPECT_GT(0, cpns_get_info(h.c.s.nl, &i)) TH_LOG("old socket answered");
 	/* The keys of the old instance are dead: their type is gone. */
 	for (k = 0; k < 4; k++) {
-		struct tu_keydesc d;
-
 		EXPECT_GT(0, tu_key_describe(keys[k], &d))
 			TH_LOG("key %d of the unloaded module: %s: %s", keys[k],
 			       d.type, d.desc);
 		EXPECT_GT(0, tu_keyctl(KEYCTL_READ, keys[k], 0, 0, 0));
 	}
 	for (n = 0; n < 3; n++)
-		EXPECT_GT(0, tu_key_describe(h.keyring[n],
-					     &(struct tu_keydesc){}))
+		EXPECT_GT(0, tu_key_describe(h.keyring[n], &d))
 			TH_LOG("keyring %d outlived the module", h.keyring[n]);
 
 	ASSERT_EQ(0, tu_module_load(NULL));

@@ -67,6 +67,7 @@ static void check_held(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(teardown, netns_del_while_holding_state, 600)
 {
+	static const char *const role[3] = { "s", "g1", "g2" };
 	char names[3][64];
 	const char *ns[3];
 	struct hold h;
@@ -74,7 +75,7 @@ TEST_F_TIMEOUT(teardown, netns_del_while_holding_state, 600)
 
 	for (n = 0; n < 3; n++) {
 		snprintf(names[n], sizeof(names[n]), "cpnst-%s-%d",
-			 (const char *[]){ "s", "g1", "g2" }[n], getpid());
+			 role[n], getpid());
 		ns[n] = names[n];
 		err = tu_netns_add(ns[n]);
 		ASSERT_EQ(0, err) TH_LOG("ip netns add %s: %s", ns[n],
