@@ -168,7 +168,7 @@ struct cpns_wire_text {
 /*
  * The flags of ASSIGN_ASK and ASSIGN_DEVICE_ID: CPNS_WIRE_ASSIGN_REPLACES
  * says the assignment replaces the Device ID that follows (GW1 re-assigning
- * a GW2, protocol.rst section 6.5). Every other bit is reserved (0).
+ * a GW2, protocol.rst section 9.7). Every other bit is reserved (0).
  */
 #define CPNS_WIRE_ASSIGN_REPLACES	0x01
 #define CPNS_WIRE_ASSIGN_FLAGS		CPNS_WIRE_ASSIGN_REPLACES
