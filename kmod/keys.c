@@ -70,6 +70,7 @@ struct cpns_key_params {
 	const u8 *secret;		/* NULL: none (revocation record) */
 	const u8 *ch;			/* GW1 pending Device Key only */
 	time64_t expiry;		/* TIME64_MAX for none */
+	bool seed_cap;			/* no later than its seed: new key */
 };
 
 /* key->payload.rcu_data0 */
@@ -708,9 +709,11 @@ static time64_t cpns_expiry(u32 timeout)
 }
 
 /*
- * A Device Key or record lives no longer than its seed, where this store
- * holds the seed (a server, GW1): @expiry is lowered to the seed's. A
- * seed that has expired refuses new keys of its devices (-EKEYEXPIRED).
+ * A new Device Key or record lives no longer than its seed, where this
+ * store holds the seed (a server, GW1): @expiry is lowered to the seed's,
+ * and a seed that has expired refuses new keys of its devices
+ * (-EKEYEXPIRED). Not for a key restored as it was (KEY_UNWRAP): its
+ * blob says its expiry.
  */
 static int cpns_seed_cap(struct cpns_keys *keys, const u8 *did,
 			 time64_t *expiry)
@@ -736,7 +739,7 @@ static struct key *cpns_key_create(struct cpns_keys *keys,
 
 	lockdep_assert_held(&keys->create_lock);
 
-	if (p->kind == CPNS_KEY_DEVICE) {
+	if (p->kind == CPNS_KEY_DEVICE && p->seed_cap) {
 		capped = *p;
 		ret = cpns_seed_cap(keys, p->id, &capped.expiry);
 		if (ret)
@@ -892,6 +895,7 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
 		.secret = dk,
 		.ch = ch,
 		.expiry = cpns_expiry(timeout),
+		.seed_cap = true,
 	};
 
 	switch (role) {
@@ -928,7 +932,7 @@ static bool cpns_meta_valid(const struct cpns_key_info *meta)
 
 static int cpns_key_store_locked(struct cpns_keys *keys,
 				 const struct cpns_key_info *meta,
-				 const u8 *secret, bool replace,
+				 const u8 *secret, bool replace, bool seed_cap,
 				 key_serial_t *serial)
 {
 	struct cpns_key_params p = {
@@ -940,6 +944,7 @@ static int cpns_key_store_locked(struct cpns_keys *keys,
 		.id = meta->id,
 		.secret = secret,
 		.expiry = meta->expiry ? meta->expiry : TIME64_MAX,
+		.seed_cap = seed_cap,
 	};
 	struct key *old;
 	int ret;
@@ -978,7 +983,8 @@ int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
 	int ret;
 
 	mutex_lock(&keys->create_lock);
-	ret = cpns_key_store_locked(keys, meta, secret, replace, serial);
+	ret = cpns_key_store_locked(keys, meta, secret, replace, false,
+				    serial);
 	mutex_unlock(&keys->create_lock);
 	return ret;
 }
@@ -994,9 +1000,13 @@ int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
 		.generation = generation,
 		.expiry = expiry,
 	};
+	int ret;
 
 	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
-	return cpns_key_store(keys, &meta, dk, true, serial);
+	mutex_lock(&keys->create_lock);
+	ret = cpns_key_store_locked(keys, &meta, dk, true, true, serial);
+	mutex_unlock(&keys->create_lock);
+	return ret;
 }
 
 /* Is @key still the valid key of @keys under its description? */
@@ -1143,6 +1153,7 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
 		.role = CPNS_ROLE_GW1,
 		.state = CPNS_STATE_CONFIRMED,
 		.expiry = TIME64_MAX,
+		.seed_cap = true,
 	};
 	u8 dk[CPNS_KEY_LEN];
 	int ret;
@@ -1329,7 +1340,7 @@ static int cpns_device_revoke_locked(struct cpns_keys *keys, const u8 *did,
 		return cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED,
 						 serial);
 	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
-	return cpns_key_store_locked(keys, &meta, NULL, false, serial);
+	return cpns_key_store_locked(keys, &meta, NULL, false, true, serial);
 }
 
 int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
@@ -1359,6 +1370,7 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 		.id = did,
 		.secret = dk,
 		.expiry = cpns_expiry(timeout),
+		.seed_cap = true,
 	};
 	struct key *key, *made = NULL;
 	int ret;

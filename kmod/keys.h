@@ -178,13 +178,16 @@ struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
  * @serial: out, the new key's serial
  *
  * A record in state CPNS_STATE_REVOKED is only ever replaced by another
- * revocation record: a revocation persists. A Device Key or record never
- * outlives its seed where @keys holds the seed: its expiry is lowered to
- * the seed's. Process context.
+ * revocation record: a revocation persists. The key is stored with
+ * @meta->expiry as it is (KEY_UNWRAP restores what was wrapped); the
+ * functions below that make a new Device Key or record (cpns_device_add(),
+ * cpns_device_store(), cpns_device_confirm(), cpns_device_revoke(),
+ * cpns_device_replace()) lower its expiry to its seed's where @keys holds
+ * the seed, and fail with -EKEYEXPIRED if that seed has expired. Process
+ * context.
  *
  * Return: 0; -EEXIST (see @replace); -EKEYREVOKED (the present key is a
- * revocation record); -EKEYEXPIRED (@meta->expiry or its seed's expiry
- * has passed); -EINVAL
+ * revocation record); -EKEYEXPIRED (@meta->expiry has passed); -EINVAL
  * (bad metadata); or another negative errno. On error nothing changed.
  */
 int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
@@ -300,9 +303,9 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
  * with @sid, expires at now + @overlap, or earlier if it already did (the
  * devices at the seed's expiry). The keys API then refuses them
  * (-EKEYEXPIRED) and its garbage collector removes them
- * (/proc/sys/kernel/keys/gc_delay later). A device key made later takes
- * at most the seed's expiry (every key of a device does, where the store
- * holds its seed). Process context.
+ * (/proc/sys/kernel/keys/gc_delay later). A Device Key or record made
+ * later takes at most the seed's expiry (see cpns_key_store()). Process
+ * context.
  *
  * Return: 0; -ENOKEY, -EKEYEXPIRED, -EKEYREVOKED (no usable seed with
  * @sid); or -EACCES.

@@ -28,9 +28,12 @@
 
 /* Long enough for the flows run during it under a loaded TCG guest. */
 #define OVERLAP		15
-/* The key garbage collector's delay after an expiry, for this test. */
+/*
+ * The key garbage collector's delay after an expiry, for this test: long
+ * enough for the checks of expired keys to run before it takes them.
+ */
 #define GC_DELAY_PATH	"/proc/sys/kernel/keys/gc_delay"
-#define GC_DELAY	"1"
+#define GC_DELAY	"10"
 /* How long the collector may take to remove the expired keys. */
 #define GC_WAIT		60
 
@@ -216,7 +219,7 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	char timo[16];
 	time_t now, until;
 
-	/* The collector removes expired keys a second after they expire. */
+	/* The collector removes expired keys GC_DELAY s after they expire. */
 	ASSERT_EQ(0, file_read(GC_DELAY_PATH, self->gc_delay,
 			       sizeof(self->gc_delay)));
 	ASSERT_EQ(0, file_write(GC_DELAY_PATH, GC_DELAY));
@@ -284,7 +287,7 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 			      FL_SNAP_MAX);
 	ASSERT_EQ(6, ngone);
 
-	/* Past the retirement. */
+	/* Past the retirement (the collector waits GC_DELAY more). */
 	until = (time_t)(expiry_s > expiry_g1 ? expiry_s : expiry_g1);
 	while (time(NULL) <= until)
 		sleep(1);
