@@ -120,7 +120,10 @@ static void print_bad(struct __test_metadata *_metadata, const struct tally *t)
 		TH_LOG("vector %zu %s MISMATCH", t->bad_vec[i], t->bad_field[i]);
 }
 
-/* The file's text, and a parsed copy of it. */
+/*
+ * The file's text, and a parsed copy of it. (Each test may take 300 s, not
+ * the harness's 30: the debug kernel under TCG on a loaded machine is slow.)
+ */
 FIXTURE(kat) {
 	char *text;
 	struct cpns_vectors *vs;
@@ -251,7 +254,7 @@ static void one_mismatch(struct __test_metadata *_metadata,
 	ASSERT_STREQ(what, t.bad_field[0]);
 }
 
-TEST_F(kat, all_vectors_ok)
+TEST_F_TIMEOUT(kat, all_vectors_ok, 300)
 {
 	struct tally t;
 	int checks = 0;
@@ -273,7 +276,7 @@ TEST_F(kat, all_vectors_ok)
 	       t.bad);
 }
 
-TEST_F(kat, mismatch_each_output_field)
+TEST_F_TIMEOUT(kat, mismatch_each_output_field, 300)
 {
 	size_t f;
 
@@ -283,7 +286,7 @@ TEST_F(kat, mismatch_each_output_field)
 		     -1);
 }
 
-TEST_F(kat, mismatch_sealed)
+TEST_F_TIMEOUT(kat, mismatch_sealed, 300)
 {
 	size_t last = self->vs->n - 1;
 
@@ -332,7 +335,7 @@ static void changed_input(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(kat, changed_input_changes_its_outputs)
+TEST_F_TIMEOUT(kat, changed_input_changes_its_outputs, 300)
 {
 	struct cpns_kat_input *in = &self->vs->v[0].in;
 	static const char *const by_seed[] = {
@@ -381,7 +384,7 @@ static void refused(struct __test_metadata *_metadata, const char *text,
 	EXPECT_NE(NULL, strstr(err, named)) TH_LOG("want \"%s\" named", named);
 }
 
-TEST_F(kat, malformed_vectors_file)
+TEST_F_TIMEOUT(kat, malformed_vectors_file, 300)
 {
 	json_object *doc, *v0, *out, *s;
 	char *copy;
@@ -417,7 +420,7 @@ TEST_F(kat, malformed_vectors_file)
 		"JSON");
 }
 
-TEST_F(kat, kat_needs_cap_net_admin)
+TEST_F_TIMEOUT(kat, kat_needs_cap_net_admin, 300)
 {
 	struct cpns_kat_output got;
 	struct cpns_nl *nl;

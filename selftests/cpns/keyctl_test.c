@@ -188,7 +188,24 @@ static void check_key(struct __test_metadata *_metadata, int32_t serial,
 	EXPECT_EQ(0, d.perm & ANY_READ);
 }
 
-TEST(describe_shows_id_role_state)
+/*
+ * No per-test state (the flow is main()'s): the fixture is there for
+ * TEST_F_TIMEOUT, 300 s, not the harness's 30, for the debug kernel under
+ * TCG on a loaded machine.
+ */
+FIXTURE(keyctl) {
+	int unused;
+};
+
+FIXTURE_SETUP(keyctl)
+{
+}
+
+FIXTURE_TEARDOWN(keyctl)
+{
+}
+
+TEST_F_TIMEOUT(keyctl, describe_shows_id_role_state, 300)
 {
 	struct tu_keydesc d;
 
@@ -242,7 +259,7 @@ static void check_keyring(struct __test_metadata *_metadata, int32_t kr,
 	EXPECT_EQ(nwant, found);
 }
 
-TEST(keyring_lists_keys)
+TEST_F_TIMEOUT(keyctl, keyring_lists_keys, 300)
 {
 	char s1[340], s2[340], g1a[340], g1b[340], g2[340];
 	struct tu_keydesc d;
@@ -298,7 +315,7 @@ static void check_proc_keys(struct __test_metadata *_metadata, int32_t serial,
 		EXPECT_STREQ(timeout, tmo);
 }
 
-TEST(proc_keys_shows_description_only)
+TEST_F_TIMEOUT(keyctl, proc_keys_shows_description_only, 300)
 {
 	char d[200];
 
@@ -313,7 +330,7 @@ TEST(proc_keys_shows_description_only)
 	check_proc_keys(_metadata, fl.g2_dev, "cpns_device", d, "perm", 0);
 }
 
-TEST(search_by_id_or_description)
+TEST_F_TIMEOUT(keyctl, search_by_id_or_description, 300)
 {
 	char d[200];
 
@@ -337,7 +354,7 @@ TEST(search_by_id_or_description)
 	EXPECT_EQ(-ENOKEY, search(fl.kr_s, "cpns_device", d));
 }
 
-TEST(read_refused)
+TEST_F_TIMEOUT(keyctl, read_refused, 300)
 {
 	const int32_t keys[] = { fl.s_seed, fl.g1_seed, fl.g1_dev, fl.g2_dev,
 				 fl.s_dev };
@@ -357,7 +374,7 @@ TEST(read_refused)
 	}
 }
 
-TEST(update_refused)
+TEST_F_TIMEOUT(keyctl, update_refused, 300)
 {
 	const int32_t keys[] = { fl.s_seed, fl.g2_dev };
 	uint8_t payload[32] = { 0 };
@@ -412,7 +429,7 @@ static int32_t own_seed(struct __test_metadata *_metadata, struct fl_host *s,
 	return serial;
 }
 
-TEST(setperm_cannot_make_a_key_readable)
+TEST_F_TIMEOUT(keyctl, setperm_cannot_make_a_key_readable, 300)
 {
 	uint8_t sid[CPNS_SEED_ID_LEN], buf[64];
 	struct tu_keydesc d;
@@ -440,7 +457,7 @@ TEST(setperm_cannot_make_a_key_readable)
 	cpns_close(s.nl);
 }
 
-TEST(link_elsewhere_but_not_into_another_cpns)
+TEST_F_TIMEOUT(keyctl, link_elsewhere_but_not_into_another_cpns, 300)
 {
 	int32_t kr, ids[4];
 	struct fl_host g1;
@@ -481,7 +498,7 @@ static int dumped(const struct fl_host *h, const uint8_t *id, size_t len)
 	return fl_find_key(h, id, len, &k);
 }
 
-TEST(revoke_honoured)
+TEST_F_TIMEOUT(keyctl, revoke_honoured, 300)
 {
 	uint8_t n1[CPNS_NONCE_LEN], mac[CPNS_MAC_LEN];
 	struct tu_keydesc d;
@@ -504,7 +521,7 @@ TEST(revoke_honoured)
 	cpns_close(g1.nl);
 }
 
-TEST(unlink_honoured)
+TEST_F_TIMEOUT(keyctl, unlink_honoured, 300)
 {
 	uint8_t n1[CPNS_NONCE_LEN] = { 0 }, mac[CPNS_MAC_LEN] = { 0 };
 	uint8_t ch[CPNS_CHALLENGE_LEN], chmac[CPNS_MAC_LEN];
@@ -528,7 +545,7 @@ TEST(unlink_honoured)
 	cpns_close(s.nl);
 }
 
-TEST(revoked_device_key_unusable)
+TEST_F_TIMEOUT(keyctl, revoked_device_key_unusable, 300)
 {
 	struct fl_host g2;
 
@@ -544,7 +561,7 @@ TEST(revoked_device_key_unusable)
 	cpns_close(g2.nl);
 }
 
-TEST(timeout_honoured)
+TEST_F_TIMEOUT(keyctl, timeout_honoured, 300)
 {
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	struct tu_keydesc d;
@@ -572,7 +589,7 @@ TEST(timeout_honoured)
 	cpns_close(s.nl);
 }
 
-TEST(invalidate_honoured)
+TEST_F_TIMEOUT(keyctl, invalidate_honoured, 300)
 {
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	struct tu_keydesc d;
