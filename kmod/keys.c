@@ -883,11 +883,13 @@ int cpns_seed_add(struct cpns_keys *keys, const u8 *sid, const u8 *seed,
 	return cpns_key_add(keys, &p, serial);
 }
 
-int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
-		    const u8 *did, const u8 *dk, const u8 *ch, u32 timeout,
-		    key_serial_t *serial)
+/* A new gateway Device Key: GW1 pending (with @ch) or GW2 active. */
+static int cpns_device_params(struct cpns_key_params *p,
+			      struct cpns_keys *keys, enum cpns_role role,
+			      const u8 *did, const u8 *dk, const u8 *ch,
+			      u32 timeout)
 {
-	struct cpns_key_params p = {
+	*p = (struct cpns_key_params) {
 		.keys = keys,
 		.kind = CPNS_KEY_DEVICE,
 		.role = role,
@@ -902,17 +904,29 @@ int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
 	case CPNS_ROLE_GW1:
 		if (!ch)
 			return -EINVAL;
-		p.state = CPNS_STATE_PENDING;
-		break;
+		p->state = CPNS_STATE_PENDING;
+		return 0;
 	case CPNS_ROLE_GW2:
 		if (ch)
 			return -EINVAL;
-		p.state = CPNS_STATE_ACTIVE;
-		break;
+		p->state = CPNS_STATE_ACTIVE;
+		return 0;
 	default:
 		return -EINVAL;
 	}
-	return cpns_key_add(keys, &p, serial);
+}
+
+int cpns_device_add(struct cpns_keys *keys, enum cpns_role role,
+		    const u8 *did, const u8 *dk, const u8 *ch, u32 timeout,
+		    key_serial_t *serial)
+{
+	struct cpns_key_params p;
+	int ret;
+
+	ret = cpns_device_params(&p, keys, role, did, dk, ch, timeout);
+	if (!ret)
+		ret = cpns_key_add(keys, &p, serial);
+	return ret;
 }
 
 static bool cpns_meta_valid(const struct cpns_key_info *meta)
@@ -1362,21 +1376,13 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 			u32 timeout, const u8 *old, key_serial_t *serial,
 			key_serial_t *old_serial)
 {
-	struct cpns_key_params p = {
-		.keys = keys,
-		.kind = CPNS_KEY_DEVICE,
-		.role = CPNS_ROLE_GW2,
-		.state = CPNS_STATE_ACTIVE,
-		.id = did,
-		.secret = dk,
-		.expiry = cpns_expiry(timeout),
-		.seed_cap = true,
-	};
 	struct key *key, *made = NULL;
+	struct cpns_key_params p;
 	int ret;
 
 	if (did && !crypto_memneq(did, old, CPNS_DEVICE_ID_LEN))
 		return -EINVAL;
+	cpns_device_params(&p, keys, CPNS_ROLE_GW2, did, dk, NULL, timeout);
 
 	mutex_lock(&keys->create_lock);
 	ret = cpns_device_revocable(keys, old, true, &key);

@@ -1236,11 +1236,12 @@ err_msg:
 	return err;
 }
 
+/* An X25519 step failed: a peer key CPNS_A_PUBKEY of small order, or else. */
 static int cpns_xfer_error(struct cpns_req *req, int err)
 {
 	if (err == -EKEYREJECTED)
 		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID, err,
-				      "the peer's public key is not usable (low-order X25519 point): refused");
+				      "the peer's public key has small order (low-order X25519 point: the shared secret would be zero): refused");
 	return cpns_crypto_failed(req, err);
 }
 
@@ -2265,6 +2266,26 @@ static int cpns_flow_choose(struct cpns_req *req, struct cpns_flow *f)
 }
 
 /*
+ * CPNS_A_PUBKEY (the other side's ephemeral X25519 key of the re-key) is
+ * required at a-0 (server) and a-1 (GW2) when the flow @f re-keys, and
+ * refused when it does not.
+ */
+static int cpns_flow_pubkey_check(struct cpns_req *req,
+				  const struct cpns_flow *f)
+{
+	bool have = req->info->attrs[CPNS_A_PUBKEY];
+
+	if (f->rekey && !have)
+		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+				 "generation 0: the flow re-keys, so CPNS_A_PUBKEY (the other side's ephemeral X25519 key) is required");
+	if (!f->rekey && have)
+		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID,
+				      -EINVAL,
+				      "only a generation 0 key is re-keyed: omit CPNS_A_PUBKEY");
+	return 0;
+}
+
+/*
  * a-0 on the server: the seed is found from the Device ID's first bytes;
  * the generation GW2 offers selects the key (cpns_flow_choose()). A
  * re-keying flow makes (s, Ps) and computes the shared secret at once, so
@@ -2295,19 +2316,10 @@ static int cpns_cmd_auth_challenge(struct cpns_req *req)
 	f->gen = gen_attr ? nla_get_u32(gen_attr) : 0;
 
 	err = cpns_flow_choose(req, f);
+	if (!err)
+		err = cpns_flow_pubkey_check(req, f);
 	if (err)
 		goto err_discard;
-	if (f->rekey && !pc_attr) {
-		err = cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
-				"generation 0: the flow must re-key, so CPNS_A_PUBKEY (the client's ephemeral X25519 key) is required");
-		goto err_discard;
-	}
-	if (!f->rekey && pc_attr) {
-		err = cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID,
-				     -EINVAL,
-				     "only a generation 0 key is re-keyed: omit CPNS_A_PUBKEY");
-		goto err_discard;
-	}
 	if (f->rekey) {
 		memcpy(f->pc, nla_data(pc_attr), CPNS_PUBKEY_LEN);
 		err = cpns_rekey_keypair(f->secret, f->ps);
@@ -2315,14 +2327,8 @@ static int cpns_cmd_auth_challenge(struct cpns_req *req)
 			err = cpns_rekey_shared(f->secret, f->pc, f->shared);
 		/* s is used once: only the shared secret is kept. */
 		memzero_explicit(f->secret, sizeof(f->secret));
-		if (err == -EKEYREJECTED) {
-			err = cpns_fail_attr(req, CPNS_A_PUBKEY,
-					     CPNS_FAIL_INVALID, err,
-					     "the client's public key has small order (the shared secret would be zero): refused");
-			goto err_discard;
-		}
 		if (err) {
-			err = cpns_crypto_failed(req, err);
+			err = cpns_xfer_error(req, err);
 			goto err_discard;
 		}
 		f->has_shared = true;
@@ -2392,27 +2398,13 @@ static int cpns_cmd_auth_client(struct cpns_req *req)
 				     "a-1 was already computed for this flow: finish it (AUTH_FINISH) or start another");
 		goto err_restore;
 	}
-	if (f->rekey && !ps_attr) {
-		err = cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
-				"this flow re-keys (generation 0): CPNS_A_PUBKEY (the server's ephemeral X25519 key from a-0) is required");
+	err = cpns_flow_pubkey_check(req, f);
+	if (err)
 		goto err_restore;
-	}
-	if (!f->rekey && ps_attr) {
-		err = cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID,
-				     -EINVAL,
-				     "this flow does not re-key (generation above 0): omit CPNS_A_PUBKEY");
-		goto err_restore;
-	}
 	if (f->rekey) {
 		err = cpns_rekey_shared(f->secret, nla_data(ps_attr), shared);
-		if (err == -EKEYREJECTED) {
-			err = cpns_fail_attr(req, CPNS_A_PUBKEY,
-					     CPNS_FAIL_INVALID, err,
-					     "the server's public key has small order (the shared secret would be zero): refused");
-			goto err_restore;
-		}
 		if (err) {
-			err = cpns_crypto_failed(req, err);
+			err = cpns_xfer_error(req, err);
 			goto err_restore;
 		}
 	}
