@@ -227,6 +227,20 @@ static const u8 kat_xfer_wrapped[] = {
 	0xdf, 0xd0, 0x93, 0xdd, 0xdf, 0xd3, 0x39, 0x6d,
 };
 
+static const u8 kat_xfer_pair_key[] = {
+	0x37, 0xe7, 0x18, 0xfe, 0x77, 0xed, 0xeb, 0x30,
+	0x02, 0xb1, 0xea, 0xee, 0x96, 0x82, 0x58, 0x2e,
+	0x80, 0x55, 0x2c, 0x32, 0xaa, 0x65, 0x6f, 0xf6,
+	0xb6, 0x06, 0xc9, 0xc6, 0x08, 0xe7, 0x09, 0x90,
+};
+
+static const u8 kat_xfer_pair_mac[] = {
+	0x61, 0xe4, 0x2a, 0xd4, 0xe8, 0x24, 0xa7, 0xca,
+	0x5c, 0xed, 0xb2, 0x9e, 0xc3, 0xd9, 0xf7, 0xb7,
+	0x1f, 0x4d, 0xfb, 0xd0, 0xa5, 0x8f, 0xe9, 0x75,
+	0x5c, 0x2c, 0x22, 0x62, 0x5b, 0x9e, 0x27, 0x0f,
+};
+
 #define KAT_XFER_CODE 561359
 
 /* Documentation/rekey-vectors.json, vector 1 (made-up-1) */
@@ -550,10 +564,15 @@ out:
 	return ret;
 }
 
-/* The transfer vector both ways, a forgery, a low-order key, a keypair. */
+/*
+ * The transfer vector through cpns_kat_xfer() (both ends and the pairing
+ * MAC, as KAT_EXT runs it), its wrapped key opened, a forgery, a low-order
+ * key, a keypair.
+ */
 static int kat_selftest_xfer(void)
 {
 	struct {
+		struct cpns_kat_xfer k;
 		u8 pub[CPNS_PUBKEY_LEN];
 		u8 wrapped[CPNS_WRAPPED_LEN];
 		u8 key[CPNS_KEY_LEN];
@@ -565,26 +584,42 @@ static int kat_selftest_xfer(void)
 	u32 code, code2;
 	int ret;
 
+	BUILD_BUG_ON(sizeof(kat_xfer_id) != CPNS_DEVICE_ID_LEN);
 	x = kzalloc(sizeof(*x), GFP_KERNEL);
 	if (!x)
 		return -ENOMEM;
 
-	ret = cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, kat_xfer_sender_secret,
-			     kat_xfer_receiver_public, kat_xfer_key,
-			     x->pub, x->wrapped, &code);
+	x->k.kind = KAT_XFER_KIND;
+	memcpy(x->k.id, kat_xfer_id, sizeof(kat_xfer_id));
+	memcpy(x->k.sender_secret, kat_xfer_sender_secret, CPNS_PUBKEY_LEN);
+	memcpy(x->k.receiver_secret, kat_xfer_receiver_secret,
+	       CPNS_PUBKEY_LEN);
+	memcpy(x->k.key, kat_xfer_key, CPNS_KEY_LEN);
+	x->k.pair_key = kat_xfer_pair_key;
+	x->k.pair_keylen = sizeof(kat_xfer_pair_key);
+	ret = cpns_kat_xfer(&x->k);
 	if (ret) {
-		pr_err("self-test: xfer wrap: %d\n", ret);
+		pr_err("self-test: xfer: %d\n", ret);
 		goto out;
 	}
-	ret = KAT_CHECK("xfer sender_public", x->pub, kat_xfer_sender_public);
-	ret = ret ?: KAT_CHECK("xfer wrapped", x->wrapped, kat_xfer_wrapped);
-	if (!ret && code != KAT_XFER_CODE) {
-		pr_err("self-test: xfer wrap code %06u, known answer %06u\n",
-		       code, KAT_XFER_CODE);
+	ret = KAT_CHECK("xfer sender_public", x->k.sender_pub,
+			kat_xfer_sender_public);
+	ret = ret ?: KAT_CHECK("xfer receiver_public", x->k.receiver_pub,
+			       kat_xfer_receiver_public);
+	ret = ret ?: KAT_CHECK("xfer wrapped", x->k.wrapped, kat_xfer_wrapped);
+	ret = ret ?: KAT_CHECK("xfer receiver's key", x->k.unwrapped,
+			       kat_xfer_key);
+	ret = ret ?: KAT_CHECK("xfer pair_mac", x->k.pair_mac,
+			       kat_xfer_pair_mac);
+	if (!ret && (x->k.code != KAT_XFER_CODE ||
+		     x->k.receiver_code != KAT_XFER_CODE)) {
+		pr_err("self-test: xfer codes %06u and %06u, known answer %06u\n",
+		       x->k.code, x->k.receiver_code, KAT_XFER_CODE);
 		ret = -EBADMSG;
 	}
 	if (ret)
 		goto out;
+	memcpy(x->wrapped, x->k.wrapped, CPNS_WRAPPED_LEN);
 
 	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id,
 			       kat_xfer_receiver_secret, kat_xfer_sender_public,
@@ -655,70 +690,55 @@ out:
 }
 
 /*
- * The re-key vector from both ends: public keys, the re-keying a-1 and a-3
- * codes, one shared secret both ways, the new Device Key and the session
- * keys derived from it; and a low-order peer key refused.
+ * The re-key vector through cpns_kat_rekey() (both ends, as KAT_EXT runs
+ * it): public keys, the re-keying a-1 and a-3 codes, the new Device Key
+ * (the same at both ends) and the session keys derived from it; and a
+ * low-order peer key refused.
  */
 static int kat_selftest_rekey(void)
 {
-	struct {
-		u8 pc[CPNS_PUBKEY_LEN];
-		u8 ps[CPNS_PUBKEY_LEN];
-		u8 shared_c[CPNS_PUBKEY_LEN];
-		u8 shared_s[CPNS_PUBKEY_LEN];
-		u8 mac[CPNS_MAC_LEN];
-		u8 dk[CPNS_KEY_LEN];
-		struct cpns_session_keys sk;
-	} *x;
+	struct cpns_kat_rekey *r;
 	int ret;
 
-	x = kzalloc(sizeof(*x), GFP_KERNEL);
-	if (!x)
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
 		return -ENOMEM;
 
-	ret = cpns_x25519(kat_rekey_client_secret, kat_rekey_server_public,
-			  x->pc, x->shared_c);
-	ret = ret ?: cpns_x25519(kat_rekey_server_secret,
-				 kat_rekey_client_public, x->ps, x->shared_s);
+	memcpy(r->did, kat_rekey_did, CPNS_DEVICE_ID_LEN);
+	memcpy(r->dk, kat_rekey_dk, CPNS_KEY_LEN);
+	r->gen = KAT_REKEY_GENERATION;
+	memcpy(r->nc, kat_rekey_nc, CPNS_NONCE_LEN);
+	memcpy(r->ns, kat_rekey_ns, CPNS_NONCE_LEN);
+	memcpy(r->client_secret, kat_rekey_client_secret, CPNS_PUBKEY_LEN);
+	memcpy(r->server_secret, kat_rekey_server_secret, CPNS_PUBKEY_LEN);
+	ret = cpns_kat_rekey(r);
 	if (ret) {
-		pr_err("self-test: rekey X25519: %d\n", ret);
+		pr_err("self-test: rekey: %d\n", ret);
 		goto out;
 	}
-	ret = KAT_CHECK("rekey client_public", x->pc, kat_rekey_client_public);
-	ret = ret ?: KAT_CHECK("rekey server_public", x->ps,
+	ret = KAT_CHECK("rekey client_public", r->pc, kat_rekey_client_public);
+	ret = ret ?: KAT_CHECK("rekey server_public", r->ps,
 			       kat_rekey_server_public);
-	ret = ret ?: kat_check("rekey shared", x->shared_c, x->shared_s,
-			       sizeof(x->shared_s));
-	if (ret)
-		goto out;
-
-	ret = cpns_rekey_client_mac(kat_rekey_dk, kat_rekey_did, kat_rekey_nc,
-				    kat_rekey_ns, x->pc, x->ps, x->mac);
-	ret = ret ?: KAT_CHECK("rekey auth_client_mac", x->mac,
+	ret = ret ?: KAT_CHECK("rekey auth_client_mac", r->client_mac,
 			       kat_rekey_client_mac);
-	ret = ret ?: cpns_rekey_server_mac(kat_rekey_dk, kat_rekey_did,
-					   kat_rekey_nc, kat_rekey_ns, x->pc,
-					   x->ps, x->mac);
-	ret = ret ?: KAT_CHECK("rekey auth_server_mac", x->mac,
+	ret = ret ?: KAT_CHECK("rekey auth_server_mac", r->server_mac,
 			       kat_rekey_server_mac);
-	ret = ret ?: cpns_rekey_derive(kat_rekey_dk, kat_rekey_did,
-				       KAT_REKEY_GENERATION + 1, kat_rekey_nc,
-				       kat_rekey_ns, x->pc, x->ps, x->shared_c,
-				       x->dk);
-	ret = ret ?: KAT_CHECK("rekey new_device_key", x->dk,
+	ret = ret ?: KAT_CHECK("rekey new_device_key", r->new_dk,
 			       kat_rekey_new_dk);
-	ret = ret ?: cpns_session_keys(x->dk, kat_rekey_did, kat_rekey_nc,
-				       kat_rekey_ns, &x->sk);
-	ret = ret ?: KAT_CHECK("rekey session_key_c2s", x->sk.c2s,
+	ret = ret ?: KAT_CHECK("rekey session_key_c2s", r->sk.c2s,
 			       kat_rekey_c2s);
-	ret = ret ?: KAT_CHECK("rekey session_key_s2c", x->sk.s2c,
+	ret = ret ?: KAT_CHECK("rekey session_key_s2c", r->sk.s2c,
 			       kat_rekey_s2c);
+	if (!ret && r->new_gen != KAT_REKEY_GENERATION + 1) {
+		pr_err("self-test: rekey: new generation %u\n", r->new_gen);
+		ret = -EBADMSG;
+	}
 	if (ret)
 		goto out;
 
 	/* u = 0 is a point of small order (RFC 7748, section 6.1). */
-	memset(x->pc, 0, sizeof(x->pc));
-	ret = cpns_rekey_shared(kat_rekey_server_secret, x->pc, x->shared_s);
+	memset(r->pc, 0, sizeof(r->pc));
+	ret = cpns_rekey_shared(kat_rekey_server_secret, r->pc, r->shared_s);
 	if (ret != -EKEYREJECTED) {
 		pr_err("self-test: rekey: a low-order key was not refused: %d\n",
 		       ret);
@@ -727,7 +747,7 @@ static int kat_selftest_rekey(void)
 	}
 	ret = 0;
 out:
-	kfree_sensitive(x);
+	kfree_sensitive(r);
 	return ret;
 }
 

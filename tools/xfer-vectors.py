@@ -172,7 +172,9 @@ def print_c(doc, n):
                      ('kat_xfer_key', i['key']),
                      ('kat_xfer_sender_public', o['sender_public']),
                      ('kat_xfer_receiver_public', o['receiver_public']),
-                     ('kat_xfer_wrapped', o['wrapped'])):
+                     ('kat_xfer_wrapped', o['wrapped']),
+                     ('kat_xfer_pair_key', i['pair_key']),
+                     ('kat_xfer_pair_mac', o['pair_mac'])):
         print(c_array(name, bytes.fromhex(hx)) + '\n')
     print(f'#define KAT_XFER_CODE {o["code"]}')
 
