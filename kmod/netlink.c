@@ -1557,7 +1557,8 @@ static int cpns_cmd_key_revoke(struct cpns_req *req)
 
 /*
  * KEY_RETIRE: seed rotation. The seed and its devices expire after the
- * overlap; until then their flows and sessions go on.
+ * overlap, and the sessions of its devices with them; until then their
+ * flows and sessions go on.
  */
 static int cpns_cmd_key_retire(struct cpns_req *req)
 {
@@ -1579,6 +1580,8 @@ static int cpns_cmd_key_retire(struct cpns_req *req)
 		cpns_lookup_error(req, attr, err);
 		return err;
 	}
+	/* Live sessions of its devices end with it too. */
+	cpns_sessions_retire(&req->cn->pending, nla_data(attr), ki.expiry);
 	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, ki.serial) ||
 	    nla_put_u64_64bit(msg, CPNS_A_EXPIRY, ki.expiry, CPNS_A_PAD) ||
 	    nla_put_u32(msg, CPNS_A_KEY_COUNT, count))
@@ -2447,7 +2450,37 @@ err_restore:
 	return err;
 }
 
-/* A session from @sk (wiped here) for the flow @f. */
+/*
+ * The earliest expiry (0: none) of the keys of @did held here: its seed
+ * (a server) and its Device Key or record.
+ */
+static time64_t cpns_did_expiry(struct cpns_req *req, const u8 *did)
+{
+	static const enum cpns_key_kind kinds[] = {
+		CPNS_KEY_SEED, CPNS_KEY_DEVICE,
+	};
+	struct cpns_key_info ki;
+	time64_t expiry = 0;
+	struct key *key;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		key = cpns_key_lookup(&req->cn->keys, kinds[i], did, &ki);
+		if (IS_ERR(key))
+			continue;
+		key_put(key);
+		if (ki.expiry && (!expiry || ki.expiry < expiry))
+			expiry = ki.expiry;
+	}
+	return expiry;
+}
+
+/*
+ * A session from @sk (wiped here) for the flow @f. It expires with the
+ * keys it comes from; a KEY_RETIRE between this and the session's
+ * insertion does not reach it (a flow a retirement meets still ends at
+ * the expiry of the keys it began with, the other keys having expired).
+ */
 static struct cpns_session *cpns_flow_session(struct cpns_req *req,
 					      const struct cpns_flow *f,
 					      enum cpns_role role, u32 gen,
@@ -2461,6 +2494,7 @@ static struct cpns_session *cpns_flow_session(struct cpns_req *req,
 		return s;
 	}
 	s->generation = gen;
+	s->expiry = cpns_did_expiry(req, f->did);
 	return s;
 }
 
@@ -2807,11 +2841,18 @@ static struct cpns_session *cpns_req_session(struct cpns_req *req)
 	s = cpns_session_get(&req->cn->pending,
 			     nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
 			     req->info->snd_portid);
-	if (IS_ERR(s) && PTR_ERR(s) == -EINVAL)
+	if (IS_ERR(s) && PTR_ERR(s) == -EINVAL) {
 		cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE, -EINVAL,
 			       "handle names a pending object, not a session: finish the a-flow first");
-	else if (IS_ERR(s))
+	} else if (IS_ERR(s)) {
 		cpns_handle_error(req, PTR_ERR(s));
+	} else if (cpns_session_expired(s)) {
+		cpns_session_put(s);
+		s = ERR_PTR(-EKEYEXPIRED);
+		cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_KEY_INVALID,
+			       -EKEYEXPIRED,
+			       "the keys this session comes from have expired (seed retired or key lifetime over): end it and authenticate again");
+	}
 	return s;
 }
 

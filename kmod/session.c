@@ -8,6 +8,7 @@
 #include <linux/err.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include "primitives.h"
 #include "session.h"
 
@@ -140,6 +141,38 @@ int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 		return -EALREADY;
 	}
 	return 0;
+}
+
+bool cpns_session_expired(const struct cpns_session *s)
+{
+	time64_t expiry = READ_ONCE(s->expiry);
+
+	return expiry && ktime_get_real_seconds() >= expiry;
+}
+
+unsigned int cpns_sessions_retire(struct cpns_pending *p, const u8 *sid,
+				  time64_t expiry)
+{
+	struct cpns_session *s;
+	unsigned int n = 0;
+	struct cpns_obj *obj;
+	unsigned long index;
+
+	/* The table's lock keeps every session it holds alive. */
+	xa_lock(&p->objs);
+	xa_for_each(&p->objs, index, obj) {
+		if (obj->type != CPNS_OBJ_SESSION)
+			continue;
+		s = container_of(obj, struct cpns_session, obj);
+		/* IDs are public: no need for a constant-time comparison. */
+		if (memcmp(s->did, sid, CPNS_SEED_ID_LEN))
+			continue;
+		if (!READ_ONCE(s->expiry) || READ_ONCE(s->expiry) > expiry)
+			WRITE_ONCE(s->expiry, expiry);
+		n++;
+	}
+	xa_unlock(&p->objs);
+	return n;
 }
 
 key_serial_t cpns_session_take_confirm(struct cpns_session *s)

@@ -26,6 +26,10 @@ struct crypto_aead;
  * @role: CPNS_ROLE_GW2 (client) or CPNS_ROLE_SERVER
  * @did: the Device ID it authenticated
  * @generation: the generation of the Device Key its keys come from
+ * @expiry: real time in seconds from which SEAL and OPEN refuse it: the
+ *	earliest expiry of the keys it comes from (the seed and the Device
+ *	Key or record), lowered by KEY_RETIRE (cpns_sessions_retire()); 0 for
+ *	none. READ_ONCE()/WRITE_ONCE().
  * @confirm: server, re-keyed: the serial of the device record (state
  *	unconfirmed) that the first message opened here confirms; 0 once
  *	done or if there is none (protected by @lock)
@@ -41,6 +45,7 @@ struct cpns_session {
 	enum cpns_role role;
 	u8 did[CPNS_DEVICE_ID_LEN];
 	u32 generation;
+	time64_t expiry;
 	key_serial_t confirm;
 	struct crypto_aead *seal;
 	struct crypto_aead *open;
@@ -119,6 +124,26 @@ int cpns_session_seal(struct cpns_session *s, const u8 *aad,
 int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 		      unsigned int aadlen, const u8 *ct, unsigned int ctlen,
 		      u8 *out);
+
+/**
+ * cpns_session_expired() - has a key the session comes from expired?
+ * @s: the session
+ *
+ * Return: true from @s->expiry on.
+ */
+bool cpns_session_expired(const struct cpns_session *s);
+
+/**
+ * cpns_sessions_retire() - a seed retires: so do its devices' sessions
+ * @p: the namespace's table
+ * @sid: the Seed ID: every Device ID of it begins with it
+ * @expiry: the seed's expiry (real time in seconds)
+ *
+ * Every session of a device of @sid expires at @expiry at the latest.
+ * Return: the number of sessions concerned.
+ */
+unsigned int cpns_sessions_retire(struct cpns_pending *p, const u8 *sid,
+				  time64_t expiry);
 
 /**
  * cpns_session_take_confirm() - the record serial the session confirms

@@ -174,16 +174,30 @@ static void auth_refused(struct __test_metadata *_metadata, struct fl_ctx *c,
 	NL_RET(c->g2.nl, 0, cpns_session_del(c->g2.nl, hg));
 }
 
-/* SEAL on a session that a revocation closed. */
-static void session_closed(struct __test_metadata *_metadata,
-			   const struct fl_host *h, uint32_t handle)
+/* SEAL on session handle of host h fails with want. */
+static void seal_refused(struct __test_metadata *_metadata,
+			 const struct fl_host *h, uint32_t handle, int want)
 {
 	uint8_t out[8 + CPNS_TAG_LEN];
 	size_t len = sizeof(out);
 	uint64_t seq;
 
-	NL_RET(h->nl, -ENOENT, cpns_seal(h->nl, handle, NULL, 0, "x", 1,
-					 &seq, out, &len));
+	NL_RET(h->nl, want, cpns_seal(h->nl, handle, NULL, 0, "x", 1, &seq,
+				      out, &len));
+}
+
+/* GW2 still seals on its session; S refuses to open it with want. */
+static void open_refused(struct __test_metadata *_metadata, struct fl_ctx *c,
+			 int want)
+{
+	uint8_t buf[8 + CPNS_TAG_LEN], out[8];
+	size_t blen = sizeof(buf), olen = sizeof(out);
+	uint64_t seq;
+
+	NL_RET(c->g2.nl, 0, cpns_seal(c->g2.nl, c->hg, NULL, 0, "x", 1, &seq,
+				      buf, &blen));
+	NL_RET(c->s.nl, want, cpns_unseal(c->s.nl, c->hs, seq, NULL, 0, buf,
+					  blen, out, &olen));
 }
 
 FIXTURE(rotate) {
@@ -212,7 +226,7 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	uint64_t expiry_s, expiry_g1, again, invalid;
 	int32_t serial, gone[2 * FL_SNAP_MAX];
 	int i, j, ngone, listed;
-	uint32_t count, h;
+	uint32_t count, h, hs0;
 	uint8_t rpub[PL], spub[PL], wrapped[CPNS_WRAPPED_LEN];
 	uint32_t code;
 	struct cpns_key k;
@@ -266,6 +280,7 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 
 	/* During the overlap the old seed's device and seed still work. */
 	ASSERT_EQ(0, fl_exchange(c, "still here", "still served"));
+	hs0 = c->hs;
 	ASSERT_EQ(0, fl_auth(c));
 	ASSERT_FALSE(c->rk.rekey);
 	ASSERT_EQ(0, fl_exchange(c, "again", "served"));
@@ -318,8 +333,15 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	ASSERT_EQ(0, fl_find_key(&c->s, c->sid, SL, &k));
 	ASSERT_EQ(0, fl_find_key(&c->s, c->did, DL, &k));
 	ASSERT_EQ(0, fl_find_key(&c->g1, c->sid, SL, &k));
+	/* The live sessions of its devices end on S (GW2 knows no seed). */
+	open_refused(_metadata, c, -EKEYEXPIRED);
+	NL_MSG(c->s.nl, "have expired");
+	seal_refused(_metadata, &c->s, c->hs, -EKEYEXPIRED);
+	seal_refused(_metadata, &c->s, hs0, -EKEYEXPIRED);
+	seal_refused(_metadata, &o.s, o.hs, -EKEYEXPIRED);
 
-	/* The new seed works throughout. */
+	/* The new seed works throughout: its session of before goes on. */
+	ASSERT_EQ(0, fl_exchange(&n, "new seed, old session", "served"));
 	ASSERT_EQ(0, fl_auth(&n));
 	ASSERT_EQ(0, fl_exchange(&n, "new seed", "served"));
 	new_device(_metadata, &m, &n);
@@ -421,7 +443,7 @@ TEST_F(rotate, reassign_replaces_old_device)
 				  CPNS_STATE_REVOKED));
 	ASSERT_EQ(pend - 1, count_of(_metadata, &c->s, false));
 	ASSERT_EQ(sess - 1, count_of(_metadata, &c->s, true));
-	session_closed(_metadata, &c->s, c->hs);
+	seal_refused(_metadata, &c->s, c->hs, -ENOENT);
 	auth_refused(_metadata, c, -EKEYREVOKED, "revoked");
 	NL_RET(c->g1.nl, 0, cpns_assign_verify(c->g1.nl, d.did, d.confirm,
 					       &serial, NULL));
@@ -461,7 +483,7 @@ TEST_F(rotate, reassign_replaces_old_device)
 				  CPNS_STATE_REVOKED));
 	ASSERT_EQ(pend - 1, count_of(_metadata, &c->g2, false));
 	ASSERT_EQ(sess - 1, count_of(_metadata, &c->g2, true));
-	session_closed(_metadata, &c->g2, c->hg);
+	seal_refused(_metadata, &c->g2, c->hg, -ENOENT);
 	NL_RET(c->g2.nl, -EKEYREVOKED,
 	       cpns_auth_begin_rk(c->g2.nl, c->did, &h, d.nc, &d.rk));
 
