@@ -24,49 +24,9 @@
 
 int auth_record_save(struct sconn *sc, const char *what)
 {
-	struct server *srv = sc->srv;
-	uint8_t label[CPNS_STORE_LABEL_LEN];
-	struct cpns_store_device row, old;
-	struct cpns_key key;
-	int ret;
-
-	if (!srv->store)
+	if (!sc->srv->store)
 		return 0;
-	memset(&row, 0, sizeof(row));
-	memcpy(row.did, sc->did, sizeof(row.did));
-	memcpy(row.sid, sc->did, sizeof(row.sid));
-	ret = keystore_kernel_key(srv->nl, CPNS_KEY_DEVICE, row.did, &key);
-	if (ret) {
-		sc_err(sc, "store: the %s record of device id %s is not in the kernel: %s",
-		       what, HEX(row.did), strerror(-ret));
-		return ret;
-	}
-	row.generation = key.generation;
-	row.state = key.state;
-	row.expiry = key.expiry;
-	row.created = time(NULL);
-	/* The same record, confirmed: it keeps its creation time. */
-	if (!cpns_store_device_get(srv->store, row.did, &old) &&
-	    old.generation == row.generation && old.blob_len)
-		row.created = old.created;
-	cpns_store_device_label(&row, label);
-	ret = cpns_key_wrap(srv->nl, CPNS_KEY_DEVICE, row.did, &srv->conf->kek,
-			    label, sizeof(label), row.blob, &row.blob_len);
-	if (ret) {
-		sc_err(sc, "store: cannot wrap the %s record of device id %s under %s:%s: %s",
-		       what, HEX(row.did), srv->conf->kek_type,
-		       srv->conf->kek_desc, cpns_last_error(srv->nl));
-		return ret;
-	}
-	ret = cpns_store_device_put(srv->store, &row);
-	if (ret) {
-		sc_err(sc, "store: %s", cpns_store_error(srv->store));
-		return ret;
-	}
-	sc_info(sc, "store: device id %s generation %u (%s) committed, %zu-byte blob",
-		HEX(row.did), row.generation, cpns_store_state_name(row.state),
-		row.blob_len);
-	return 0;
+	return keystore_device_save(sc->srv, sc->did, what);
 }
 
 void auth_end(struct sconn *sc)

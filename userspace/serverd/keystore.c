@@ -126,6 +126,51 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 	return 0;
 }
 
+int keystore_device_save(struct server *srv,
+			 const uint8_t did[CPNS_DEVICE_ID_LEN], const char *what)
+{
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_store_device row, old;
+	struct cpns_key key;
+	int ret;
+
+	memset(&row, 0, sizeof(row));
+	memcpy(row.did, did, sizeof(row.did));
+	memcpy(row.sid, did, sizeof(row.sid));
+	ret = keystore_kernel_key(srv->nl, CPNS_KEY_DEVICE, row.did, &key);
+	if (ret) {
+		cpns_err("store: the %s record of device id %s is not in the kernel: %s",
+			 what, HEX(row.did), strerror(-ret));
+		return ret;
+	}
+	row.generation = key.generation;
+	row.state = key.state;
+	row.expiry = key.expiry;
+	row.created = time(NULL);
+	/* The same record, confirmed: it keeps its creation time. */
+	if (!cpns_store_device_get(srv->store, row.did, &old) &&
+	    old.generation == row.generation && old.blob_len)
+		row.created = old.created;
+	cpns_store_device_label(&row, label);
+	ret = cpns_key_wrap(srv->nl, CPNS_KEY_DEVICE, row.did, &srv->conf->kek,
+			    label, sizeof(label), row.blob, &row.blob_len);
+	if (ret) {
+		cpns_err("store: cannot wrap the %s record of device id %s under %s: %s",
+			 what, HEX(row.did), kek_name(srv->conf),
+			 cpns_last_error(srv->nl));
+		return ret;
+	}
+	ret = cpns_store_device_put(srv->store, &row);
+	if (ret) {
+		cpns_err("store: %s", cpns_store_error(srv->store));
+		return ret;
+	}
+	cpns_info("store: device id %s generation %u (%s) committed, %zu-byte blob",
+		  HEX(row.did), row.generation, cpns_store_state_name(row.state),
+		  row.blob_len);
+	return 0;
+}
+
 /* The active seeds of owner that have not expired: they retire. */
 struct owned {
 	const char *owner;
@@ -263,12 +308,14 @@ struct idlist {
 };
 
 struct load {
+	struct server *srv;
 	struct cpns_nl *nl;
 	const struct server_conf *conf;
 	struct cpns_store *store;
 	struct idlist added;	/* put in the kernel now: undone on failure */
 	struct idlist expired;	/* refused by the kernel as expired */
 	struct idlist retire;	/* a retirement to finish in the kernel */
+	struct idlist confirm;	/* a confirmation to finish in the store */
 	unsigned int seeds, devices, present, revoked, retired;
 	bool failed;		/* a callback logged why */
 };
@@ -351,6 +398,18 @@ static int compare(struct load *l, const char *what, const uint8_t *id,
 	} else if (!same_expiry && kind == CPNS_KEY_DEVICE && k->expiry &&
 		   (!expiry || expiry > k->expiry)) {
 		same_expiry = true;
+	}
+	/*
+	 * A re-keyed record that the kernel confirmed (its first sealed
+	 * message) while the daemon died before the store's commit: the
+	 * kernel is right; the row is written again after the load.
+	 */
+	if (kind == CPNS_KEY_DEVICE && state == CPNS_STATE_UNCONFIRMED &&
+	    k->state == CPNS_STATE_ACTIVE && k->generation == generation &&
+	    k->role == CPNS_ROLE_SERVER && same_expiry) {
+		cpns_notice("store: device record %s is unconfirmed in the store and confirmed in the kernel: the store is brought up to date",
+			    cpns_log_hex(id, len));
+		return note_id(&l->confirm, kind, id, len);
 	}
 	if (k->role != CPNS_ROLE_SERVER || !same_expiry ||
 	    k->generation != generation ||
@@ -620,8 +679,9 @@ int keystore_open(struct server *srv)
 	struct cpns_store_counts c;
 	struct strays strays;
 	struct load l = {
-		.nl = srv->nl, .conf = conf,
+		.srv = srv, .nl = srv->nl, .conf = conf,
 	};
+	size_t i;
 	char err[512];
 	int ret;
 
@@ -649,6 +709,9 @@ int keystore_open(struct server *srv)
 	ret = delete_expired(&l);
 	if (!ret)
 		ret = retire_all(&l);
+	for (i = 0; i < l.confirm.n && !ret; i++)
+		ret = keystore_device_save(srv, l.confirm.v[i].id,
+					   "confirmed (at start)");
 	if (!ret)
 		ret = cpns_store_count(l.store, &c);
 	if (ret) {
@@ -665,11 +728,13 @@ int keystore_open(struct server *srv)
 	free(l.added.v);
 	free(l.expired.v);
 	free(l.retire.v);
+	free(l.confirm.v);
 	return 0;
 fail:
 	free(l.added.v);
 	free(l.expired.v);
 	free(l.retire.v);
+	free(l.confirm.v);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 	return ret;

@@ -229,6 +229,12 @@ int keystore_owned_seeds(struct server *srv, const char *owner,
 int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 		       const char *owner, const char *owner_addr,
 		       const struct keystore_retire *rt);
+/*
+ * Wrap the device record did as the kernel holds it now and replace its
+ * row (what names it in the logs); 0 or a negative errno, logged.
+ */
+int keystore_device_save(struct server *srv,
+			 const uint8_t did[CPNS_DEVICE_ID_LEN], const char *what);
 void keystore_seed_forget(struct server *srv,
 			  const uint8_t sid[CPNS_SEED_ID_LEN]);
 int keystore_expire(struct server *srv);
