@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the family file (netlink.c) and the handlers (nl_*.c) share: the
+ * request being served, how it fails, its replies, and the handlers.
+ */
+#ifndef _CPNS_NL_H
+#define _CPNS_NL_H
+
+#include <linux/key.h>
+#include <linux/types.h>
+#include <net/genetlink.h>
+#include <linux/cpns.h>
+#include "keys.h"
+#include "netns.h"
+#include "pending.h"
+
+/* Any role will do (KEY_DEL). */
+#define CPNS_ROLE_ANY	0
+
+/* A request being served. */
+struct cpns_req {
+	struct genl_info *info;
+	struct cpns_net *cn;
+	enum cpns_fail fail;	/* why it failed, for the stats; 0: by errno */
+};
+
+/* Fail @req: extack message, failure reason, and the errno to return. */
+#define cpns_fail(req, reason, err, msg) ({				\
+	struct cpns_req *__req = (req);					\
+									\
+	GENL_SET_ERR_MSG(__req->info, msg);				\
+	__req->fail = (reason);						\
+	(err);								\
+})
+
+/* The same, pointing the extack at the attribute @type of the request. */
+#define cpns_fail_attr(req, type, reason, err, msg) ({			\
+	struct cpns_req *__req = (req);					\
+									\
+	NL_SET_ERR_MSG_ATTR(__req->info->extack,			\
+			    __req->info->attrs[type], msg);		\
+	__req->fail = (reason);						\
+	(err);								\
+})
+
+extern struct genl_family cpns_genl_family;
+extern const struct nla_policy cpns_aead_policy[CPNS_AEAD_A_MAX + 1];
+void cpns_missing_msg(struct genl_info *info, int type);
+
+/* nl_req.c: the request's attributes. */
+const u8 *cpns_data(struct cpns_req *req, int type);
+u32 cpns_timeout(struct cpns_req *req);
+const u8 *cpns_label(struct cpns_req *req, unsigned int *len);
+const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did);
+int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len);
+const u8 *cpns_req_kind_id(struct cpns_req *req, enum cpns_key_kind *kind);
+
+/* nl_req.c: replies. */
+struct sk_buff *cpns_reply_new(struct cpns_req *req, size_t size, void **hdr);
+int cpns_reply_send(struct cpns_req *req, struct sk_buff *msg, void *hdr);
+int cpns_reply_overflow(struct cpns_req *req, struct sk_buff *msg);
+
+/* nl_req.c: keys and pending objects named by the request. */
+struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid,
+			  const struct nlattr *attr, int role);
+struct key *cpns_req_device(struct cpns_req *req, const u8 *did,
+			    const struct nlattr *attr,
+			    struct cpns_key_info *ki);
+int cpns_req_secret(struct cpns_req *req, const struct key *key, u8 *secret);
+struct cpns_obj *cpns_req_take(struct cpns_req *req, enum cpns_obj_type type);
+
+/* nl_req.c: failures shared by several commands; each returns the errno. */
+int cpns_nomem(struct cpns_req *req);
+int cpns_crypto_failed(struct cpns_req *req, int err);
+int cpns_handle_error(struct cpns_req *req, int err);
+int cpns_pending_full(struct cpns_req *req, int err);
+void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr, int err);
+int cpns_xfer_error(struct cpns_req *req, int err);
+int cpns_revoke_error(struct cpns_req *req, int type, int err);
+int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind, int err);
+
+/* The handlers, bound by cpns_handlers[] and the ops (netlink.c). */
+int cpns_cmd_get_info(struct cpns_req *req);
+int cpns_cmd_get_stats(struct cpns_req *req);
+int cpns_nl_key_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int cpns_cmd_key_del(struct cpns_req *req);
+int cpns_cmd_key_wrap(struct cpns_req *req);
+int cpns_cmd_key_unwrap(struct cpns_req *req);
+int cpns_cmd_key_revoke(struct cpns_req *req);
+int cpns_cmd_key_retire(struct cpns_req *req);
+int cpns_cmd_seed_new(struct cpns_req *req);
+int cpns_cmd_xfer_new(struct cpns_req *req);
+int cpns_cmd_xfer_code(struct cpns_req *req);
+int cpns_cmd_xfer_pair(struct cpns_req *req);
+int cpns_cmd_seed_export(struct cpns_req *req);
+int cpns_cmd_seed_import(struct cpns_req *req);
+int cpns_cmd_device_export(struct cpns_req *req);
+int cpns_cmd_device_import(struct cpns_req *req);
+int cpns_cmd_assign_request(struct cpns_req *req);
+int cpns_cmd_assign_challenge(struct cpns_req *req);
+int cpns_cmd_assign_derive(struct cpns_req *req);
+int cpns_cmd_assign_confirm(struct cpns_req *req);
+int cpns_cmd_assign_verify(struct cpns_req *req);
+int cpns_cmd_auth_begin(struct cpns_req *req);
+int cpns_cmd_auth_challenge(struct cpns_req *req);
+int cpns_cmd_auth_client(struct cpns_req *req);
+int cpns_cmd_auth_server(struct cpns_req *req);
+int cpns_cmd_auth_finish(struct cpns_req *req);
+int cpns_cmd_seal(struct cpns_req *req);
+int cpns_cmd_open(struct cpns_req *req);
+int cpns_cmd_session_del(struct cpns_req *req);
+int cpns_cmd_kat(struct cpns_req *req);
+int cpns_cmd_kat_ext(struct cpns_req *req);
+
+#endif /* _CPNS_NL_H */

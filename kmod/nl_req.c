@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What every handler of the family shares: failing a request with an
+ * extack message and a stats reason, replies, and the lookups a request
+ * names by attribute.
+ */
+
+#include <linux/kernel.h>
+#include <linux/key.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <crypto/algapi.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <linux/cpns.h>
+#include "keys.h"
+#include "netns.h"
+#include "nl.h"
+#include "pending.h"
+#include "primitives.h"
+#include "profile.h"
+#include "rekey.h"
+#include "session.h"
+#include "stats.h"
+#include "wrap.h"
+#include "xfer.h"
+
+const u8 *cpns_data(struct cpns_req *req, int type)
+{
+	return nla_data(req->info->attrs[type]);
+}
+
+u32 cpns_timeout(struct cpns_req *req)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_TIMEOUT];
+
+	return attr ? nla_get_u32(attr) : 0;
+}
+
+int cpns_nomem(struct cpns_req *req)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, -ENOMEM,
+			 "out of memory");
+}
+
+int cpns_crypto_failed(struct cpns_req *req, int err)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+			 "kernel crypto API failure: see dmesg");
+}
+
+struct sk_buff *cpns_reply_new(struct cpns_req *req, size_t size,
+			       void **hdr)
+{
+	struct sk_buff *msg;
+
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, req->info, &cpns_genl_family, 0,
+				 req->info->genlhdr->cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int cpns_reply_send(struct cpns_req *req, struct sk_buff *msg,
+		    void *hdr)
+{
+	int err;
+
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, req->info);
+	if (err)
+		return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+				 "could not queue the reply on the socket");
+	return 0;
+}
+
+/* The reply was sized for what it holds: not fitting is a bug. */
+int cpns_reply_overflow(struct cpns_req *req, struct sk_buff *msg)
+{
+	nlmsg_free(msg);
+	WARN_ON_ONCE(1);
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, -EMSGSIZE,
+			 "reply does not fit (bug)");
+}
+
+/*
+ * The seed of Seed ID @sid, which must have @role unless CPNS_ROLE_ANY.
+ * @attr is the attribute @sid comes from (a Seed ID, or a Device ID that
+ * begins with it), or NULL.
+ */
+struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid,
+			  const struct nlattr *attr, int role)
+{
+	struct netlink_ext_ack *extack = req->info->extack;
+	struct cpns_key_info ki;
+	struct key *key;
+
+	key = cpns_seed_find(&req->cn->keys, sid);
+	if (IS_ERR(key)) {
+		switch (PTR_ERR(key)) {
+		case -ENOKEY:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "unknown Seed ID: no seed with this ID in this network namespace");
+			break;
+		case -EKEYREVOKED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the seed with this Seed ID was revoked");
+			break;
+		case -EKEYEXPIRED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the seed with this Seed ID has expired");
+			break;
+		default:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "seed lookup failed");
+			break;
+		}
+		req->fail = cpns_stats_reason(PTR_ERR(key));
+		return key;
+	}
+
+	cpns_key_info(key, &ki);
+	if (role == CPNS_ROLE_ANY || ki.role == role)
+		return key;
+	key_put(key);
+	if (role == CPNS_ROLE_SERVER)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "this seed was received from a server (role gw1): this step is the server's");
+	else
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "this seed was made here (role server): this step is GW1's");
+	req->fail = CPNS_FAIL_STATE;
+	return ERR_PTR(-EINVAL);
+}
+
+/* The Device Key of @did; @attr as for cpns_req_seed(). */
+struct key *cpns_req_device(struct cpns_req *req, const u8 *did,
+			    const struct nlattr *attr,
+			    struct cpns_key_info *ki)
+{
+	struct netlink_ext_ack *extack = req->info->extack;
+	struct key *key;
+
+	key = cpns_device_find(&req->cn->keys, did);
+	if (IS_ERR(key)) {
+		switch (PTR_ERR(key)) {
+		case -ENOKEY:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "unknown Device ID: no Device Key with this ID in this network namespace");
+			break;
+		case -EKEYREVOKED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the Device Key with this Device ID was revoked");
+			break;
+		case -EKEYEXPIRED:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "the Device Key with this Device ID has expired");
+			break;
+		default:
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "Device Key lookup failed");
+			break;
+		}
+		req->fail = cpns_stats_reason(PTR_ERR(key));
+		return key;
+	}
+	cpns_key_info(key, ki);
+	return key;
+}
+
+/* Copy the secret of @key; it may have been revoked since the lookup. */
+int cpns_req_secret(struct cpns_req *req, const struct key *key,
+		    u8 *secret)
+{
+	int err;
+
+	BUILD_BUG_ON(CPNS_SEED_LEN != CPNS_KEY_LEN);
+	err = cpns_key_secret(key, secret);
+	switch (err) {
+	case 0:
+		return 0;
+	case -EKEYREVOKED:
+		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
+				 "the key was revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
+				 "the key has expired");
+	default:
+		return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+				 "could not read the key");
+	}
+}
+
+/* Report an error of cpns_obj_take() or cpns_session_get(). */
+int cpns_handle_error(struct cpns_req *req, int err)
+{
+	if (err == -EINVAL)
+		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
+				      -EINVAL,
+				      "handle names another kind of pending object (a key pair, or an a-flow of the other side)");
+	return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_NO_PENDING, -ENOENT,
+			      "unknown handle: not made by this socket, in use, used up or expired");
+}
+
+struct cpns_obj *cpns_req_take(struct cpns_req *req,
+			       enum cpns_obj_type type)
+{
+	struct cpns_obj *obj;
+
+	obj = cpns_obj_take(&req->cn->pending,
+			    nla_get_u32(req->info->attrs[CPNS_A_HANDLE]),
+			    req->info->snd_portid, type);
+	if (IS_ERR(obj))
+		cpns_handle_error(req, PTR_ERR(obj));
+	return obj;
+}
+
+int cpns_pending_full(struct cpns_req *req, int err)
+{
+	if (err == -EBUSY)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many pending objects in this network namespace (module parameter pending_max): finish or close some");
+	return cpns_nomem(req);
+}
+
+/* Report why cpns_key_lookup() of the ID in @attr failed with @err. */
+void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr,
+		       int err)
+{
+	struct netlink_ext_ack *extack = req->info->extack;
+
+	switch (err) {
+	case -ENOKEY:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "unknown ID: no key with this ID in this network namespace");
+		break;
+	case -EKEYREVOKED:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the key with this ID was revoked with keyctl");
+		break;
+	case -EKEYEXPIRED:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the key with this ID has expired");
+		break;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, attr, "key lookup failed");
+		break;
+	}
+	req->fail = cpns_stats_reason(err);
+}
+
+/*
+ * Copy the payload of the kernel key named by CPNS_A_KEYREF_TYPE and
+ * CPNS_A_KEYREF_DESC (a KEK or a pairing key) into *@buf (kmalloc()ed;
+ * the caller kfree_sensitive()s it).
+ */
+int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len)
+{
+	const char *tname = nla_data(req->info->attrs[CPNS_A_KEYREF_TYPE]);
+	const char *desc = nla_data(req->info->attrs[CPNS_A_KEYREF_DESC]);
+	struct key_type *type;
+	int err;
+
+	*buf = NULL;
+	type = cpns_keyref_type(tname);
+	if (!type)
+		return cpns_fail_attr(req, CPNS_A_KEYREF_TYPE, CPNS_FAIL_INVALID,
+				      -EINVAL,
+				      "unsupported key type: the KEK or pairing key must be a user, logon, encrypted or trusted key (as built into this kernel)");
+	if (!*desc)
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      -EINVAL, "empty key description");
+
+	err = cpns_keyref_read(type, desc, buf, len);
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOKEY:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_NO_KEY,
+				      err,
+				      "no key of this type and description found in the caller's keyrings");
+	case -EKEYREVOKED:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      CPNS_FAIL_KEY_INVALID, err,
+				      "the named key (KEK or pairing key) was revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      CPNS_FAIL_KEY_INVALID, err,
+				      "the named key (KEK or pairing key) has expired");
+	case -EACCES:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      err,
+				      "the caller may not search for the named key (no Search permission)");
+	case -EINVAL:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+				      err,
+				      "the named key's payload is shorter than 32 bytes: too weak for a KEK or pairing key");
+	case -ENOMEM:
+		return cpns_nomem(req);
+	default:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC,
+				      cpns_stats_reason(err), err,
+				      "could not read the named key");
+	}
+}
+
+const u8 *cpns_label(struct cpns_req *req, unsigned int *len)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_LABEL];
+
+	*len = attr ? nla_len(attr) : 0;
+	return attr ? nla_data(attr) : NULL;
+}
+
+/* An X25519 step failed: a peer key CPNS_A_PUBKEY of small order, or else. */
+int cpns_xfer_error(struct cpns_req *req, int err)
+{
+	if (err == -EKEYREJECTED)
+		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID, err,
+				      "the peer's public key has small order (low-order X25519 point: the shared secret would be zero): refused");
+	return cpns_crypto_failed(req, err);
+}
+
+/*
+ * Report why revoking the device named by attribute @type failed: KEY_REVOKE
+ * (CPNS_A_DEVICE_ID) or a re-assignment (CPNS_A_REPLACES).
+ */
+int cpns_revoke_error(struct cpns_req *req, int type, int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return cpns_fail_attr(req, type, CPNS_FAIL_NO_KEY, err,
+				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
+	case -EKEYREVOKED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) is revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) has expired");
+	case -EACCES:
+		return cpns_fail_attr(req, type, CPNS_FAIL_INTERNAL, err,
+				      "key lookup failed: the keyring's Search permission was taken away");
+	}
+	return cpns_fail_attr(req, type, cpns_stats_reason(err), err,
+			      "could not revoke the key (changed or removed meanwhile)");
+}
+
+/*
+ * CPNS_A_REPLACES of a re-assignment, checked against the new Device ID
+ * @did: NULL if absent; ERR_PTR(-EINVAL) if it names @did itself.
+ */
+const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did)
+{
+	struct nlattr *attr = req->info->attrs[CPNS_A_REPLACES];
+
+	if (!attr)
+		return NULL;
+	if (!memcmp(nla_data(attr), did, CPNS_DEVICE_ID_LEN)) {
+		cpns_fail_attr(req, CPNS_A_REPLACES, CPNS_FAIL_INVALID, -EINVAL,
+			       "CPNS_A_REPLACES names the new Device ID itself: a device cannot replace itself");
+		return ERR_PTR(-EINVAL);
+	}
+	return nla_data(attr);
+}
+
+int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
+		     int err)
+{
+	if (err != -EEXIST)
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "could not store the key");
+	if (kind == CPNS_KEY_SEED)
+		return cpns_fail_attr(req, CPNS_A_SEED_ID, CPNS_FAIL_EXISTS, err,
+				      "a seed with this Seed ID is already present: delete it first");
+	return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_EXISTS, err,
+			      "a Device Key with this Device ID is already present: delete it first");
+}
+
+/* The ID attribute that CPNS_A_KEY_KIND calls for, checked present. */
+const u8 *cpns_req_kind_id(struct cpns_req *req,
+			   enum cpns_key_kind *kind)
+{
+	int type;
+
+	*kind = nla_get_u8(req->info->attrs[CPNS_A_KEY_KIND]);
+	type = *kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID : CPNS_A_DEVICE_ID;
+	if (!req->info->attrs[type]) {
+		cpns_missing_msg(req->info, type);
+		req->fail = CPNS_FAIL_INVALID;
+		return NULL;
+	}
+	return nla_data(req->info->attrs[type]);
+}
