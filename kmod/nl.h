@@ -13,9 +13,7 @@
 #include "keys.h"
 #include "netns.h"
 #include "pending.h"
-
-/* Any role will do (KEY_DEL). */
-#define CPNS_ROLE_ANY	0
+#include "step.h"
 
 /* A request being served. */
 struct cpns_req {
@@ -61,10 +59,9 @@ int cpns_reply_send(struct cpns_req *req, struct sk_buff *msg, void *hdr);
 int cpns_reply_overflow(struct cpns_req *req, struct sk_buff *msg);
 
 /* nl_req.c: keys and pending objects named by the request. */
-struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid,
-			  const struct nlattr *attr, int role);
-struct key *cpns_req_device(struct cpns_req *req, const u8 *did,
-			    const struct nlattr *attr,
+struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid, int type,
+			  int role);
+struct key *cpns_req_device(struct cpns_req *req, const u8 *did, int type,
 			    struct cpns_key_info *ki);
 int cpns_req_secret(struct cpns_req *req, const struct key *key, u8 *secret);
 struct cpns_obj *cpns_req_take(struct cpns_req *req, enum cpns_obj_type type);
@@ -78,6 +75,13 @@ void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr, int err);
 int cpns_xfer_error(struct cpns_req *req, int err);
 int cpns_revoke_error(struct cpns_req *req, int type, int err);
 int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind, int err);
+
+/*
+ * nl_reason.c: fail @req for the reason @why of a step that returned @err;
+ * @id is the attribute of the ID the step was given, or 0. Return: the
+ * errno.
+ */
+int cpns_req_why(struct cpns_req *req, int err, enum cpns_reason why, int id);
 
 /* The handlers, bound by cpns_handlers[] and the ops (netlink.c). */
 int cpns_cmd_get_info(struct cpns_req *req);

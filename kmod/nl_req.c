@@ -91,110 +91,44 @@ int cpns_reply_overflow(struct cpns_req *req, struct sk_buff *msg)
 
 /*
  * The seed of Seed ID @sid, which must have @role unless CPNS_ROLE_ANY.
- * @attr is the attribute @sid comes from (a Seed ID, or a Device ID that
- * begins with it), or NULL.
+ * @type is the attribute @sid comes from (a Seed ID, or a Device ID that
+ * begins with it).
  */
-struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid,
-			  const struct nlattr *attr, int role)
+struct key *cpns_req_seed(struct cpns_req *req, const u8 *sid, int type,
+			  int role)
 {
-	struct netlink_ext_ack *extack = req->info->extack;
-	struct cpns_key_info ki;
+	enum cpns_reason why;
 	struct key *key;
 
-	key = cpns_seed_find(&req->cn->keys, sid);
-	if (IS_ERR(key)) {
-		switch (PTR_ERR(key)) {
-		case -ENOKEY:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "unknown Seed ID: no seed with this ID in this network namespace");
-			break;
-		case -EKEYREVOKED:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "the seed with this Seed ID was revoked");
-			break;
-		case -EKEYEXPIRED:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "the seed with this Seed ID has expired");
-			break;
-		default:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "seed lookup failed");
-			break;
-		}
-		req->fail = cpns_stats_reason(PTR_ERR(key));
-		return key;
-	}
-
-	cpns_key_info(key, &ki);
-	if (role == CPNS_ROLE_ANY || ki.role == role)
-		return key;
-	key_put(key);
-	if (role == CPNS_ROLE_SERVER)
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "this seed was received from a server (role gw1): this step is the server's");
-	else
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "this seed was made here (role server): this step is GW1's");
-	req->fail = CPNS_FAIL_STATE;
-	return ERR_PTR(-EINVAL);
+	key = cpns_step_seed(&req->cn->keys, sid, role, &why);
+	if (IS_ERR(key))
+		cpns_req_why(req, PTR_ERR(key), why, type);
+	return key;
 }
 
-/* The Device Key of @did; @attr as for cpns_req_seed(). */
-struct key *cpns_req_device(struct cpns_req *req, const u8 *did,
-			    const struct nlattr *attr,
+/* The Device Key of @did; @type as for cpns_req_seed(). */
+struct key *cpns_req_device(struct cpns_req *req, const u8 *did, int type,
 			    struct cpns_key_info *ki)
 {
-	struct netlink_ext_ack *extack = req->info->extack;
+	enum cpns_reason why;
 	struct key *key;
 
-	key = cpns_device_find(&req->cn->keys, did);
-	if (IS_ERR(key)) {
-		switch (PTR_ERR(key)) {
-		case -ENOKEY:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "unknown Device ID: no Device Key with this ID in this network namespace");
-			break;
-		case -EKEYREVOKED:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "the Device Key with this Device ID was revoked");
-			break;
-		case -EKEYEXPIRED:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "the Device Key with this Device ID has expired");
-			break;
-		default:
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "Device Key lookup failed");
-			break;
-		}
-		req->fail = cpns_stats_reason(PTR_ERR(key));
-		return key;
-	}
-	cpns_key_info(key, ki);
+	key = cpns_step_device(&req->cn->keys, did, ki, &why);
+	if (IS_ERR(key))
+		cpns_req_why(req, PTR_ERR(key), why, type);
 	return key;
 }
 
 /* Copy the secret of @key; it may have been revoked since the lookup. */
-int cpns_req_secret(struct cpns_req *req, const struct key *key,
-		    u8 *secret)
+int cpns_req_secret(struct cpns_req *req, const struct key *key, u8 *secret)
 {
+	enum cpns_reason why;
 	int err;
 
-	BUILD_BUG_ON(CPNS_SEED_LEN != CPNS_KEY_LEN);
-	err = cpns_key_secret(key, secret);
-	switch (err) {
-	case 0:
-		return 0;
-	case -EKEYREVOKED:
-		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
-				 "the key was revoked");
-	case -EKEYEXPIRED:
-		return cpns_fail(req, CPNS_FAIL_KEY_INVALID, err,
-				 "the key has expired");
-	default:
-		return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
-				 "could not read the key");
-	}
+	err = cpns_step_secret(key, secret, &why);
+	if (err)
+		return cpns_req_why(req, err, why, 0);
+	return 0;
 }
 
 /* Report an error of cpns_obj_take() or cpns_session_get(). */

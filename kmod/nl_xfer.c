@@ -127,7 +127,8 @@ int cpns_cmd_seed_export(struct cpns_req *req)
 	struct key *key;
 	int err;
 
-	key = cpns_req_seed(req, nla_data(attr), attr, CPNS_ROLE_SERVER);
+	key = cpns_req_seed(req, nla_data(attr), CPNS_A_SEED_ID,
+			    CPNS_ROLE_SERVER);
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 	err = cpns_export(req, CPNS_KEY_SEED, nla_data(attr), key);
@@ -142,7 +143,7 @@ int cpns_cmd_device_export(struct cpns_req *req)
 	struct key *key;
 	int err;
 
-	key = cpns_req_device(req, nla_data(attr), attr, &ki);
+	key = cpns_req_device(req, nla_data(attr), CPNS_A_DEVICE_ID, &ki);
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 	if (ki.role != CPNS_ROLE_GW1)

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <crypto/algapi.h>
+#include "auth.h"
 #include "netns.h"
 #include "pending.h"
 #include "session.h"

@@ -66,45 +66,7 @@ struct cpns_xfer {
 	u8 secret[CPNS_PUBKEY_LEN];
 };
 
-/* How a server flow finds the Device Key it authenticates (rekey.rst). */
-enum cpns_flow_key {
-	CPNS_FLOW_KEY_SEED = 1,	/* dk from the seed (generation 0), re-key */
-	CPNS_FLOW_KEY_RECORD,	/* the device record of generation @gen */
-};
-
-/**
- * struct cpns_flow - an a-flow, on GW2 (client) or on the server
- * @obj: its entry in the handle table
- * @has_ns: @ns is known (server: from a-0; client: from a-1)
- * @rekey: the flow replaces the Device Key (CPNS-KA-1-REKEY)
- * @has_shared: @shared is computed (server: at a-0; client: at a-1)
- * @key: server: where the Device Key comes from
- * @gen: the generation of the Device Key the flow authenticates with
- * @did: Device ID
- * @nc: client nonce
- * @ns: server nonce
- * @secret: client, re-key: the ephemeral X25519 secret c until a-1
- * @pc: re-key: the client's ephemeral public key Pc
- * @ps: re-key: the server's ephemeral public key Ps
- * @shared: re-key: X25519(s, Pc) = X25519(c, Ps)
- *
- * The object is wiped when freed (kfree_sensitive()).
- */
-struct cpns_flow {
-	struct cpns_obj obj;
-	bool has_ns;
-	bool rekey;
-	bool has_shared;
-	enum cpns_flow_key key;
-	u32 gen;
-	u8 did[CPNS_DEVICE_ID_LEN];
-	u8 nc[CPNS_NONCE_LEN];
-	u8 ns[CPNS_NONCE_LEN];
-	u8 secret[CPNS_PUBKEY_LEN];
-	u8 pc[CPNS_PUBKEY_LEN];
-	u8 ps[CPNS_PUBKEY_LEN];
-	u8 shared[CPNS_PUBKEY_LEN];
-};
+struct cpns_flow;			/* auth.h */
 
 /**
  * struct cpns_challenge - an II-2 challenge awaiting II-6
