@@ -131,11 +131,6 @@ static const char * const cpns_state_names[] = {
 	[CPNS_STATE_UNCONFIRMED] = "unconfirmed",
 };
 
-static unsigned int cpns_kind_id_len(enum cpns_key_kind kind)
-{
-	return kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN;
-}
-
 static struct key_type *cpns_kind_type(enum cpns_key_kind kind)
 {
 	return kind == CPNS_KEY_SEED ? &cpns_seed_type : &cpns_device_type;
@@ -171,7 +166,7 @@ static void cpns_description(char *buf, enum cpns_key_kind kind,
 {
 	char hex[CPNS_DEVICE_HEX_LEN + 1];
 
-	cpns_hex_id(hex, id, cpns_kind_id_len(kind));
+	cpns_hex_id(hex, id, cpns_id_len(kind));
 	snprintf(buf, CPNS_DESC_MAX, "%s %s %s", hex, cpns_role_names[role],
 		 cpns_state_names[state]);
 }
@@ -258,7 +253,7 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 	e->role = p->role;
 	e->state = p->state;
 	e->generation = p->generation;
-	memcpy(e->id, p->id, cpns_kind_id_len(p->kind));
+	memcpy(e->id, p->id, cpns_id_len(p->kind));
 	if (p->ch) {
 		e->has_ch = true;
 		memcpy(e->ch, p->ch, CPNS_CHALLENGE_LEN);
@@ -616,7 +611,7 @@ static int cpns_key_invalid_id(struct cpns_keys *keys,
 	spin_lock(&keys->lock);
 	list_for_each_entry(e, &keys->list, node) {
 		if (e->kind != kind || READ_ONCE(e->retired) ||
-		    crypto_memneq(e->id, id, cpns_kind_id_len(kind)))
+		    crypto_memneq(e->id, id, cpns_id_len(kind)))
 			continue;
 		/* Listed: .destroy has not run, the key is still there. */
 		err = key_validate(e->key);
@@ -636,7 +631,7 @@ static struct key *cpns_key_search_id(struct cpns_keys *keys,
 	char hex[CPNS_DEVICE_HEX_LEN + 1];
 	struct key *key;
 
-	cpns_hex_id(hex, id, cpns_kind_id_len(kind));
+	cpns_hex_id(hex, id, cpns_id_len(kind));
 	key = cpns_key_search(keys, cpns_kind_type(kind), hex);
 	if (key == ERR_PTR(-EKEYEXPIRED) || key == ERR_PTR(-EKEYREVOKED))
 		key = ERR_PTR(cpns_key_invalid_id(keys, kind, id));
@@ -1105,7 +1100,7 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info)
 	info->role = e->role;
 	info->state = e->state;
 	info->generation = e->generation;
-	memcpy(info->id, e->id, cpns_kind_id_len(e->kind));
+	memcpy(info->id, e->id, cpns_id_len(e->kind));
 	info->expiry = expiry == TIME64_MAX ? 0 : expiry;
 }
 

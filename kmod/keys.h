@@ -45,6 +45,18 @@ struct cpns_key_info {
 	time64_t expiry;		/* real time in seconds; 0 = none */
 };
 
+/* The length of the ID of a key of @kind; 0 for a kind this module lacks. */
+static inline unsigned int cpns_id_len(unsigned int kind)
+{
+	switch (kind) {
+	case CPNS_KEY_SEED:
+		return CPNS_SEED_ID_LEN;
+	case CPNS_KEY_DEVICE:
+		return CPNS_DEVICE_ID_LEN;
+	}
+	return 0;
+}
+
 /**
  * cpns_keys_register() - register the key types cpns_seed and cpns_device
  *

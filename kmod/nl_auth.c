@@ -139,31 +139,49 @@ int cpns_cmd_auth_client(struct cpns_req *req)
 	return cpns_reply_send(req, msg, hdr);
 }
 
-int cpns_cmd_auth_server(struct cpns_req *req)
+/* The reply of AUTH_SERVER (@server) or AUTH_FINISH. */
+static int cpns_auth_put(struct sk_buff *msg, const struct cpns_auth_end *end,
+			 bool server)
 {
+	return (server &&
+		nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, end->mac)) ||
+	       nla_put_u32(msg, CPNS_A_GENERATION, end->gen) ||
+	       (end->serial &&
+		nla_put_s32(msg, CPNS_A_KEY_SERIAL, end->serial)) ||
+	       (server && end->serial &&
+		nla_put_u8(msg, CPNS_A_STATE, end->state));
+}
+
+/* AUTH_SERVER (@server) or AUTH_FINISH: the last step of a flow. */
+static int cpns_auth_last(struct cpns_req *req, bool server)
+{
+	size_t size = 2 * nla_total_size(sizeof(u32));
+	u32 portid = req->info->snd_portid;
 	struct cpns_auth_end end = { };
 	enum cpns_reason why;
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 
-	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN) +
-			     2 * nla_total_size(sizeof(u32)) +
-			     nla_total_size(sizeof(u8)), &hdr);
+	if (server)
+		size += nla_total_size(CPNS_MAC_LEN) +
+			nla_total_size(sizeof(u8));
+	msg = cpns_reply_new(req, size, &hdr);
 	if (!msg)
 		return cpns_nomem(req);
-	err = cpns_auth_server(req->cn, cpns_handle(req),
-			       req->info->snd_portid,
-			       cpns_data(req, CPNS_A_CLIENT_MAC), &end, &why);
+	if (server)
+		err = cpns_auth_server(req->cn, cpns_handle(req), portid,
+				       cpns_data(req, CPNS_A_CLIENT_MAC), &end,
+				       &why);
+	else
+		err = cpns_auth_finish(req->cn, cpns_handle(req), portid,
+				       cpns_data(req, CPNS_A_SERVER_MAC), &end,
+				       &why);
 	if (err) {
 		nlmsg_free(msg);
 		return cpns_req_why(req, err, why, 0);
 	}
-	if (nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, end.mac) ||
-	    nla_put_u32(msg, CPNS_A_GENERATION, end.gen) ||
-	    (end.serial &&
-	     (nla_put_s32(msg, CPNS_A_KEY_SERIAL, end.serial) ||
-	      nla_put_u8(msg, CPNS_A_STATE, end.state)))) {
+	if (cpns_auth_put(msg, &end, server)) {
 		cpns_auth_abort(&req->cn->pending, &end);
 		return cpns_reply_overflow(req, msg);
 	}
@@ -171,31 +189,14 @@ int cpns_cmd_auth_server(struct cpns_req *req)
 	return cpns_reply_send(req, msg, hdr);
 }
 
+int cpns_cmd_auth_server(struct cpns_req *req)
+{
+	return cpns_auth_last(req, true);
+}
+
 int cpns_cmd_auth_finish(struct cpns_req *req)
 {
-	struct cpns_auth_end end = { };
-	enum cpns_reason why;
-	struct sk_buff *msg;
-	void *hdr;
-	int err;
-
-	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)), &hdr);
-	if (!msg)
-		return cpns_nomem(req);
-	err = cpns_auth_finish(req->cn, cpns_handle(req),
-			       req->info->snd_portid,
-			       cpns_data(req, CPNS_A_SERVER_MAC), &end, &why);
-	if (err) {
-		nlmsg_free(msg);
-		return cpns_req_why(req, err, why, 0);
-	}
-	if (nla_put_u32(msg, CPNS_A_GENERATION, end.gen) ||
-	    (end.serial && nla_put_s32(msg, CPNS_A_KEY_SERIAL, end.serial))) {
-		cpns_auth_abort(&req->cn->pending, &end);
-		return cpns_reply_overflow(req, msg);
-	}
-	cpns_auth_commit(&req->cn->pending, &end);
-	return cpns_reply_send(req, msg, hdr);
+	return cpns_auth_last(req, false);
 }
 
 static struct cpns_session *cpns_req_session(struct cpns_req *req)

@@ -83,8 +83,7 @@ static int cpns_key_fill(const struct cpns_key_info *ki, void *arg)
 	if (!hdr)
 		return -EMSGSIZE;
 
-	idlen = ki->kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
-					    CPNS_DEVICE_ID_LEN;
+	idlen = cpns_id_len(ki->kind);
 	if (nla_put_s32(skb, CPNS_A_KEY_SERIAL, ki->serial) ||
 	    nla_put_u8(skb, CPNS_A_KEY_KIND, ki->kind) ||
 	    nla_put(skb, ki->kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID :
@@ -310,8 +309,7 @@ int cpns_cmd_key_unwrap(struct cpns_req *req)
 		goto err_msg;
 	}
 
-	idlen = meta.kind == CPNS_KEY_SEED ? CPNS_SEED_ID_LEN :
-					     CPNS_DEVICE_ID_LEN;
+	idlen = cpns_id_len(meta.kind);
 	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
 	    nla_put_u8(msg, CPNS_A_KEY_KIND, meta.kind) ||
 	    nla_put(msg, meta.kind == CPNS_KEY_SEED ? CPNS_A_SEED_ID :

@@ -161,6 +161,34 @@ int cpns_cmd_device_export(struct cpns_req *req)
 }
 
 /*
+ * Store the imported key @secret of @id: a seed, a Device Key, or a Device
+ * Key that replaces @replaces (revoked with it).
+ */
+static int cpns_import_store(struct cpns_req *req, enum cpns_key_kind kind,
+			     const u8 *id, const u8 *secret,
+			     const u8 *replaces, key_serial_t *serial)
+{
+	struct cpns_keys *keys = &req->cn->keys;
+	key_serial_t revoked;
+	int err;
+
+	if (kind == CPNS_KEY_SEED)
+		err = cpns_seed_add(keys, id, secret, cpns_timeout(req),
+				    serial);
+	else if (replaces)
+		err = cpns_device_replace(keys, id, secret, cpns_timeout(req),
+					  replaces, serial, &revoked);
+	else
+		err = cpns_device_add(keys, CPNS_ROLE_GW2, id, secret, NULL,
+				      cpns_timeout(req), serial);
+	if (!err)
+		return 0;
+	if (replaces && err != -EEXIST)
+		return cpns_revoke_error(req, CPNS_A_REPLACES, err);
+	return cpns_store_error(req, kind, err);
+}
+
+/*
  * SEED_IMPORT and DEVICE_IMPORT. The key pair is spent once the wrapped
  * key opens or fails to authenticate (no second guess with one key pair);
  * a refused public key or a key already present leaves it usable.
@@ -170,8 +198,8 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 {
 	struct cpns_pending *p = &req->cn->pending;
 	const u8 *id = cpns_data(req, id_type);
-	key_serial_t serial, revoked;
 	u8 secret[CPNS_KEY_LEN];
+	key_serial_t serial;
 	struct cpns_xfer *x;
 	struct cpns_obj *obj;
 	struct sk_buff *msg;
@@ -212,24 +240,10 @@ static int cpns_import(struct cpns_req *req, enum cpns_key_kind kind,
 		goto err_msg;
 	}
 
-	if (kind == CPNS_KEY_SEED)
-		err = cpns_seed_add(&req->cn->keys, id, secret,
-				    cpns_timeout(req), &serial);
-	else if (replaces)
-		err = cpns_device_replace(&req->cn->keys, id, secret,
-					  cpns_timeout(req), replaces, &serial,
-					  &revoked);
-	else
-		err = cpns_device_add(&req->cn->keys, CPNS_ROLE_GW2, id,
-				      secret, NULL, cpns_timeout(req),
-				      &serial);
+	err = cpns_import_store(req, kind, id, secret, replaces, &serial);
 	memzero_explicit(secret, sizeof(secret));
 	if (err) {
 		cpns_obj_restore(p, obj);
-		if (replaces && err != -EEXIST)
-			err = cpns_revoke_error(req, CPNS_A_REPLACES, err);
-		else
-			err = cpns_store_error(req, kind, err);
 		goto err_msg;
 	}
 	cpns_obj_drop(p, obj);

@@ -10,6 +10,25 @@
 #include "keys.h"
 #include "step.h"
 
+/*
+ * Why a lookup failed with @err: @unknown, or the reason after it for a
+ * revoked key, the second after it for an expired one, the third for any
+ * other error (enum cpns_reason keeps them in this order).
+ */
+static enum cpns_reason cpns_step_lookup(int err, enum cpns_reason unknown)
+{
+	switch (err) {
+	case -ENOKEY:
+		return unknown;
+	case -EKEYREVOKED:
+		return unknown + 1;
+	case -EKEYEXPIRED:
+		return unknown + 2;
+	default:
+		return unknown + 3;
+	}
+}
+
 struct key *cpns_step_seed(struct cpns_keys *keys, const u8 *sid, int role,
 			   enum cpns_reason *why)
 {
@@ -18,20 +37,7 @@ struct key *cpns_step_seed(struct cpns_keys *keys, const u8 *sid, int role,
 
 	key = cpns_seed_find(keys, sid);
 	if (IS_ERR(key)) {
-		switch (PTR_ERR(key)) {
-		case -ENOKEY:
-			*why = CPNS_R_SEED_UNKNOWN;
-			break;
-		case -EKEYREVOKED:
-			*why = CPNS_R_SEED_REVOKED;
-			break;
-		case -EKEYEXPIRED:
-			*why = CPNS_R_SEED_EXPIRED;
-			break;
-		default:
-			*why = CPNS_R_SEED_LOOKUP;
-			break;
-		}
+		*why = cpns_step_lookup(PTR_ERR(key), CPNS_R_SEED_UNKNOWN);
 		return key;
 	}
 
@@ -51,20 +57,7 @@ struct key *cpns_step_device(struct cpns_keys *keys, const u8 *did,
 
 	key = cpns_device_find(keys, did);
 	if (IS_ERR(key)) {
-		switch (PTR_ERR(key)) {
-		case -ENOKEY:
-			*why = CPNS_R_DEVICE_UNKNOWN;
-			break;
-		case -EKEYREVOKED:
-			*why = CPNS_R_DEVICE_REVOKED;
-			break;
-		case -EKEYEXPIRED:
-			*why = CPNS_R_DEVICE_EXPIRED;
-			break;
-		default:
-			*why = CPNS_R_DEVICE_LOOKUP;
-			break;
-		}
+		*why = cpns_step_lookup(PTR_ERR(key), CPNS_R_DEVICE_UNKNOWN);
 		return key;
 	}
 	cpns_key_info(key, ki);

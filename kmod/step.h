@@ -21,14 +21,14 @@
  */
 enum cpns_reason {
 	CPNS_R_NONE,
-	/* The seed of the ID. */
+	/* The seed of the ID; the first four in this order (step.c). */
 	CPNS_R_SEED_UNKNOWN,
 	CPNS_R_SEED_REVOKED,
 	CPNS_R_SEED_EXPIRED,
 	CPNS_R_SEED_LOOKUP,
 	CPNS_R_SEED_NOT_SERVER,		/* a seed received by GW1 */
 	CPNS_R_SEED_NOT_GW1,		/* a seed made here, by the server */
-	/* The Device Key of the ID. */
+	/* The Device Key of the ID; in the same order. */
 	CPNS_R_DEVICE_UNKNOWN,
 	CPNS_R_DEVICE_REVOKED,
 	CPNS_R_DEVICE_EXPIRED,

@@ -129,17 +129,6 @@ int cpns_keyref_read(struct key_type *type, const char *desc, u8 **buf,
 
 /* ---- Blobs ----------------------------------------------------------- */
 
-static unsigned int cpns_blob_id_len(u8 kind)
-{
-	switch (kind) {
-	case CPNS_KEY_SEED:
-		return CPNS_SEED_ID_LEN;
-	case CPNS_KEY_DEVICE:
-		return CPNS_DEVICE_ID_LEN;
-	}
-	return 0;
-}
-
 /*
  * wk = KDF(kek, "CPNS store wrap", header, 256), then SEAL or OPEN with
  * seq 0 and aad = header || label.
@@ -187,7 +176,7 @@ int cpns_blob_wrap(const u8 *kek, unsigned int keklen,
 		   time64_t created, const u8 *salt, const u8 *label,
 		   unsigned int labellen, u8 *blob, unsigned int *bloblen)
 {
-	unsigned int idlen = cpns_blob_id_len(meta->kind);
+	unsigned int idlen = cpns_id_len(meta->kind);
 	unsigned int hdrlen = CPNS_BLOB_HDR_LEN(idlen);
 	int ret;
 
@@ -231,7 +220,7 @@ int cpns_blob_unwrap(const u8 *kek, unsigned int keklen, const u8 *blob,
 	if (bloblen < CPNS_BLOB_FIXED_LEN ||
 	    blob[CPNS_BLOB_OFF_VERSION] != CPNS_BLOB_VERSION)
 		goto err;
-	idlen = cpns_blob_id_len(blob[CPNS_BLOB_OFF_KIND]);
+	idlen = cpns_id_len(blob[CPNS_BLOB_OFF_KIND]);
 	if (!idlen || bloblen != CPNS_BLOB_LEN(idlen))
 		goto err;
 	hdrlen = CPNS_BLOB_HDR_LEN(idlen);

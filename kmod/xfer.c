@@ -19,6 +19,7 @@
 #include <crypto/kpp.h>
 #include <linux/cpns.h>
 
+#include "keys.h"
 #include "primitives.h"
 #include "xfer.h"
 
@@ -38,17 +39,6 @@ struct cpns_xfer_ctx {
 };
 
 static const u8 cpns_x25519_zero[CPNS_X25519_LEN];
-
-static unsigned int cpns_xfer_id_len(enum cpns_key_kind kind)
-{
-	switch (kind) {
-	case CPNS_KEY_SEED:
-		return CPNS_SEED_ID_LEN;
-	case CPNS_KEY_DEVICE:
-		return CPNS_DEVICE_ID_LEN;
-	}
-	return 0;
-}
 
 /*
  * One kpp operation on @tfm: the public key of its secret when @peer is
@@ -209,7 +199,7 @@ int cpns_xfer_wrap(enum cpns_key_kind kind, const u8 *id,
 		   const u8 *eph_secret, const u8 *peer_pub, const u8 *key,
 		   u8 *my_pub, u8 *wrapped, u32 *code)
 {
-	unsigned int idlen = cpns_xfer_id_len(kind);
+	unsigned int idlen = cpns_id_len(kind);
 	struct cpns_xfer_ctx *x;
 	int ret;
 
@@ -242,7 +232,7 @@ int cpns_xfer_unwrap(enum cpns_key_kind kind, const u8 *id,
 		     const u8 *my_secret, const u8 *peer_pub,
 		     const u8 *wrapped, u8 *key, u32 *code)
 {
-	unsigned int idlen = cpns_xfer_id_len(kind);
+	unsigned int idlen = cpns_id_len(kind);
 	struct cpns_xfer_ctx *x;
 	int ret;
 
@@ -282,7 +272,7 @@ err_key:
 int cpns_xfer_code(enum cpns_key_kind kind, const u8 *id,
 		   const u8 *my_secret, const u8 *peer_pub, u32 *code)
 {
-	unsigned int idlen = cpns_xfer_id_len(kind);
+	unsigned int idlen = cpns_id_len(kind);
 	struct cpns_xfer_ctx *x;
 	int ret;
 
@@ -305,7 +295,7 @@ int cpns_xfer_pair_mac(const u8 *pk, unsigned int pklen,
 		       enum cpns_key_kind kind, const u8 *id,
 		       const u8 *sender_pub, const u8 *receiver_pub, u8 *mac)
 {
-	unsigned int idlen = cpns_xfer_id_len(kind);
+	unsigned int idlen = cpns_id_len(kind);
 	u8 k = kind;
 	const struct kvec fields[] = {
 		{ .iov_base = &k, .iov_len = 1 },
