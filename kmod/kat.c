@@ -569,25 +569,22 @@ out:
  * MAC, as KAT_EXT runs it), its wrapped key opened, a forgery, a low-order
  * key, a keypair.
  */
-static int kat_selftest_xfer(void)
-{
-	struct {
-		struct cpns_kat_xfer k;
-		u8 pub[CPNS_PUBKEY_LEN];
-		u8 wrapped[CPNS_WRAPPED_LEN];
-		u8 key[CPNS_KEY_LEN];
-		u8 a_secret[CPNS_PUBKEY_LEN];
-		u8 a_pub[CPNS_PUBKEY_LEN];
-		u8 b_secret[CPNS_PUBKEY_LEN];
-		u8 b_pub[CPNS_PUBKEY_LEN];
-	} *x;
-	u32 code, code2;
-	int ret;
+/* Buffers of the transfer self-test. */
+struct kat_xfer_buf {
+	struct cpns_kat_xfer k;
+	u8 pub[CPNS_PUBKEY_LEN];
+	u8 wrapped[CPNS_WRAPPED_LEN];
+	u8 key[CPNS_KEY_LEN];
+	u8 a_secret[CPNS_PUBKEY_LEN];
+	u8 a_pub[CPNS_PUBKEY_LEN];
+	u8 b_secret[CPNS_PUBKEY_LEN];
+	u8 b_pub[CPNS_PUBKEY_LEN];
+};
 
-	BUILD_BUG_ON(sizeof(kat_xfer_id) != CPNS_DEVICE_ID_LEN);
-	x = kzalloc(sizeof(*x), GFP_KERNEL);
-	if (!x)
-		return -ENOMEM;
+/* The transfer vector through cpns_kat_xfer(). */
+static int kat_selftest_xfer_vector(struct kat_xfer_buf *x)
+{
+	int ret;
 
 	x->k.kind = KAT_XFER_KIND;
 	memcpy(x->k.id, kat_xfer_id, sizeof(kat_xfer_id));
@@ -600,7 +597,7 @@ static int kat_selftest_xfer(void)
 	ret = cpns_kat_xfer(&x->k);
 	if (ret) {
 		pr_err("self-test: xfer: %d\n", ret);
-		goto out;
+		return ret;
 	}
 	ret = KAT_CHECK("xfer sender_public", x->k.sender_pub,
 			kat_xfer_sender_public);
@@ -617,16 +614,25 @@ static int kat_selftest_xfer(void)
 		       x->k.code, x->k.receiver_code, KAT_XFER_CODE);
 		ret = -EBADMSG;
 	}
-	if (ret)
-		goto out;
-	memcpy(x->wrapped, x->k.wrapped, CPNS_WRAPPED_LEN);
+	return ret;
+}
 
+/*
+ * cpns_xfer_unwrap() on the vector's wrapped key, then on a forged one;
+ * cpns_xfer_wrap() refuses a key of small order.
+ */
+static int kat_selftest_xfer_refusals(struct kat_xfer_buf *x)
+{
+	u32 code;
+	int ret;
+
+	memcpy(x->wrapped, x->k.wrapped, CPNS_WRAPPED_LEN);
 	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id,
 			       kat_xfer_receiver_secret, kat_xfer_sender_public,
 			       kat_xfer_wrapped, x->key, &code);
 	if (ret) {
 		pr_err("self-test: xfer unwrap: %d\n", ret);
-		goto out;
+		return ret;
 	}
 	ret = KAT_CHECK("xfer unwrapped key", x->key, kat_xfer_key);
 	if (!ret && code != KAT_XFER_CODE) {
@@ -635,7 +641,7 @@ static int kat_selftest_xfer(void)
 		ret = -EBADMSG;
 	}
 	if (ret)
-		goto out;
+		return ret;
 
 	x->wrapped[CPNS_WRAPPED_LEN - 1] ^= 0x01;
 	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id,
@@ -644,8 +650,7 @@ static int kat_selftest_xfer(void)
 	if (ret != -EBADMSG) {
 		pr_err("self-test: xfer: a forged blob did not fail: %d\n",
 		       ret);
-		ret = -EBADMSG;
-		goto out;
+		return -EBADMSG;
 	}
 
 	/* u = 0 is a point of small order (RFC 7748, section 6.1). */
@@ -655,11 +660,17 @@ static int kat_selftest_xfer(void)
 	if (ret != -EKEYREJECTED) {
 		pr_err("self-test: xfer: a low-order key was not refused: %d\n",
 		       ret);
-		ret = -EBADMSG;
-		goto out;
+		return -EBADMSG;
 	}
+	return 0;
+}
 
-	/* Two fresh key pairs agree with each other. */
+/* Two fresh key pairs agree with each other. */
+static int kat_selftest_xfer_fresh(struct kat_xfer_buf *x)
+{
+	u32 code, code2;
+	int ret;
+
 	ret = cpns_xfer_keypair(x->a_secret, x->a_pub);
 	ret = ret ?: cpns_xfer_keypair(x->b_secret, x->b_pub);
 	ret = ret ?: cpns_xfer_wrap(KAT_XFER_KIND, kat_xfer_id, x->a_secret,
@@ -667,24 +678,38 @@ static int kat_selftest_xfer(void)
 				    x->wrapped, &code);
 	if (ret) {
 		pr_err("self-test: xfer with fresh key pairs: %d\n", ret);
-		goto out;
+		return ret;
 	}
 	ret = KAT_CHECK("xfer fresh sender_public", x->pub, x->a_pub);
 	if (ret)
-		goto out;
+		return ret;
 	ret = cpns_xfer_unwrap(KAT_XFER_KIND, kat_xfer_id, x->b_secret,
 			       x->a_pub, x->wrapped, x->key, &code2);
 	if (ret) {
 		pr_err("self-test: xfer unwrap with fresh key pairs: %d\n",
 		       ret);
-		goto out;
+		return ret;
 	}
 	ret = KAT_CHECK("xfer fresh unwrapped key", x->key, kat_xfer_key);
 	if (!ret && code != code2) {
 		pr_err("self-test: xfer codes of the two ends differ\n");
 		ret = -EBADMSG;
 	}
-out:
+	return ret;
+}
+
+static int kat_selftest_xfer(void)
+{
+	struct kat_xfer_buf *x;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(kat_xfer_id) != CPNS_DEVICE_ID_LEN);
+	x = kzalloc(sizeof(*x), GFP_KERNEL);
+	if (!x)
+		return -ENOMEM;
+	ret = kat_selftest_xfer_vector(x);
+	ret = ret ?: kat_selftest_xfer_refusals(x);
+	ret = ret ?: kat_selftest_xfer_fresh(x);
 	kfree_sensitive(x);
 	return ret;
 }

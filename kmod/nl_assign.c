@@ -4,6 +4,7 @@
  * The steps are in assign.c.
  */
 
+#include <linux/err.h>
 #include <linux/key.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>

@@ -15,17 +15,8 @@
 #include <net/netlink.h>
 #include <linux/cpns.h>
 #include "auth.h"
-#include "keys.h"
-#include "netns.h"
 #include "nl.h"
-#include "pending.h"
-#include "primitives.h"
-#include "profile.h"
-#include "rekey.h"
 #include "session.h"
-#include "stats.h"
-#include "wrap.h"
-#include "xfer.h"
 
 /*
  * Give the new flow @f (a-0 of cpns_auth_begin() or cpns_auth_challenge())

@@ -14,19 +14,12 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 #include <linux/cpns.h>
-#include "keys.h"
-#include "netns.h"
 #include "nl.h"
-#include "pending.h"
-#include "primitives.h"
-#include "profile.h"
-#include "rekey.h"
-#include "session.h"
 #include "stats.h"
+#include "session.h"
 #include "wrap.h"
-#include "xfer.h"
 
-/* Informational and key management commands. */
+/* Information. */
 
 int cpns_cmd_get_info(struct cpns_req *req)
 {
@@ -325,7 +318,7 @@ err_msg:
 	return err;
 }
 
-/* I-2, I-3 and II-9: seeds, key pairs, transfer. */
+/* I-2: a new Key Seed. */
 
 int cpns_cmd_seed_new(struct cpns_req *req)
 {

@@ -14,17 +14,9 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <linux/cpns.h>
-#include "keys.h"
-#include "netns.h"
 #include "nl.h"
-#include "pending.h"
-#include "primitives.h"
-#include "profile.h"
-#include "rekey.h"
-#include "session.h"
 #include "stats.h"
 #include "wrap.h"
-#include "xfer.h"
 
 const u8 *cpns_data(struct cpns_req *req, int type)
 {

@@ -13,16 +13,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <linux/cpns.h>
-#include "keys.h"
-#include "netns.h"
 #include "nl.h"
-#include "pending.h"
-#include "primitives.h"
-#include "profile.h"
-#include "rekey.h"
-#include "session.h"
-#include "stats.h"
-#include "wrap.h"
 #include "xfer.h"
 
 int cpns_cmd_xfer_new(struct cpns_req *req)
@@ -273,7 +264,7 @@ int cpns_cmd_device_import(struct cpns_req *req)
 	return cpns_import(req, CPNS_KEY_DEVICE, CPNS_A_DEVICE_ID);
 }
 
-/* Confirming a transfer (Documentation/xfer.rst). */
+/* Confirming a transfer. */
 
 int cpns_cmd_xfer_code(struct cpns_req *req)
 {
