@@ -257,8 +257,7 @@ static const struct nla_policy cpns_xfer_pair_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_PAIR_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
 };
 
-/* Helpers. */
-
+/* The extack of a missing required attribute. */
 void cpns_missing_msg(struct genl_info *info, int type)
 {
 	switch (type) {
