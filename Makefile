@@ -6,7 +6,11 @@
 #   make module     kmod/cpns.ko against /lib/modules/$(KVER)/build, W=1
 #   make userspace  userspace/ (libcpns, cpnsctl, the daemons, host tests)
 #   make selftests  selftests/cpns/ (run in the VM by tools/vm-run)
-#   make lint       tools/lint: checkpatch --strict and a W=1 C=2 build
+#   make lint       tools/lint: checkpatch --strict, a W=1 C=2 build and the
+#                   generated files checked against the YNL spec
+#   make ynl        tools/ynl-regen: regenerate from the family's YNL spec
+#                   Documentation/netlink/specs/cpns.yaml the uapi header,
+#                   kmod/nl_gen.[ch] and Documentation/netlink/cpns.rst
 #   make check      everything: deps, build, lint, host tests, VM suites
 #   make demo       the daemons run the assignment flow in the VM, step by step
 #   make bench      tools/bench/run (kernel ops vs OpenSSL) then tools/bench/proto
@@ -34,7 +38,7 @@ VM_TIMEOUT ?= 2400
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: all module userspace selftests lint check check-debug demo demo-netlink bench clean help
+.PHONY: all module userspace selftests lint ynl check check-debug demo demo-netlink bench clean help
 
 all: module userspace selftests
 
@@ -52,6 +56,9 @@ selftests: userspace
 
 lint:
 	$(TOP)/tools/lint
+
+ynl:
+	$(TOP)/tools/ynl-regen
 
 # Each stage's output goes to the terminal and to build/check/STAGE.log,
 # its exit status to STAGE.status; tools/tap-summary counts them and prints
@@ -127,7 +134,7 @@ clean:
 	rm -rf $(TOP)/build $(TOP)/.checkpatch-camelcase.*
 
 help:
-	@sed -n '3,19s/^# \{0,1\}//p' $(TOP)/Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' $(TOP)/Makefile
 
 .ONESHELL:
 

@@ -42,7 +42,6 @@ struct cpns_req {
 })
 
 extern struct genl_family cpns_genl_family;
-extern const struct nla_policy cpns_aead_policy[CPNS_AEAD_A_MAX + 1];
 void cpns_missing_msg(struct genl_info *info, int type);
 
 /* nl_req.c: the request's attributes. */

@@ -17,6 +17,8 @@
 #include "keys.h"
 #include "netns.h"
 #include "nl.h"
+#include "compat.h"
+#include "nl_gen.h"
 #include "pending.h"
 #include "primitives.h"
 #include "profile.h"
@@ -58,7 +60,7 @@ static int cpns_kat_check(struct cpns_req *req, size_t *size)
 			return -EINVAL;
 		}
 		err = nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
-				       cpns_aead_policy, info->extack);
+				       cpns_aead_nl_policy, info->extack);
 		if (err) {
 			req->fail = CPNS_FAIL_INVALID;
 			return err;
@@ -91,7 +93,7 @@ static int cpns_kat_put_aead(struct cpns_req *req, struct sk_buff *msg,
 		if (nla_type(attr) != CPNS_A_KAT_AEAD)
 			continue;
 		err = nla_parse_nested(tb, CPNS_AEAD_A_MAX, attr,
-				       cpns_aead_policy, NULL);
+				       cpns_aead_nl_policy, NULL);
 		if (err)
 			break;
 		dir = nla_get_u8(tb[CPNS_AEAD_A_DIR]);

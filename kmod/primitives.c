@@ -12,12 +12,12 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/hash.h>
 #include <crypto/kdf_sp800108.h>
 #include <linux/cpns.h>
 
+#include "compat.h"
 #include "primitives.h"
 
 #define CPNS_HMAC_ALG	"hmac(sha256)"

@@ -8,9 +8,9 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/uio.h>
-#include <asm/unaligned.h>
 #include <linux/cpns.h>
 
+#include "compat.h"
 #include "primitives.h"
 #include "rekey.h"
 #include "xfer.h"

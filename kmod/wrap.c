@@ -16,7 +16,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
-#include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/algapi.h>
 #include <keys/encrypted-type.h>
@@ -24,6 +23,7 @@
 #include <keys/user-type.h>
 #include <linux/cpns.h>
 
+#include "compat.h"
 #include "primitives.h"
 #include "wrap.h"
 

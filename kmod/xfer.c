@@ -13,12 +13,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
-#include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/algapi.h>
 #include <crypto/kpp.h>
 #include <linux/cpns.h>
 
+#include "compat.h"
 #include "keys.h"
 #include "primitives.h"
 #include "xfer.h"
