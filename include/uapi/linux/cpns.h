@@ -30,11 +30,9 @@
 /* Limits enforced by the netlink policies. */
 #define CPNS_MAX_AAD		1024	/* additional data of SEAL/OPEN */
 #define CPNS_MAX_PLAINTEXT	16384	/* plaintext of one SEAL/OPEN */
-#define CPNS_MAX_KAT_AEAD	16	/* AEAD entries in one KAT request */
 #define CPNS_MAX_BLOB		128	/* a key wrapped for storage (KEY_WRAP) */
 #define CPNS_MAX_LABEL		64	/* caller's metadata bound into a blob */
 #define CPNS_MAX_KEYREF		256	/* type or description of a named key */
-#define CPNS_MAX_KAT_KEK	512	/* KEK or pairing key of one KAT_EXT */
 
 /**
  * enum cpns_cmd - commands of the cpns family
@@ -56,43 +54,6 @@
  *	%CPNS_A_GENERATION and, when set, %CPNS_A_EXPIRY.
  * @CPNS_CMD_KEY_DEL: R %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID (exactly one);
  *	revokes and unlinks that key.
- * @CPNS_CMD_KAT: R %CPNS_A_KAT_KEY_SEED, %CPNS_A_SEED_ID,
- *	%CPNS_A_REQUEST_NONCE, %CPNS_A_CHALLENGE, %CPNS_A_CLIENT_NONCE,
- *	%CPNS_A_SERVER_NONCE; O %CPNS_A_KAT_AEAD (repeated, nested
- *	&enum cpns_aead_attr: DIR, SEQ, AAD, DATA = plaintext). Reply:
- *	%CPNS_A_KAT_SEED_AUTH_KEY, %CPNS_A_REQUEST_MAC, %CPNS_A_CHALLENGE_MAC,
- *	%CPNS_A_DEVICE_ID, %CPNS_A_KAT_DEVICE_KEY, %CPNS_A_CONFIRM,
- *	%CPNS_A_CLIENT_MAC, %CPNS_A_SERVER_MAC, %CPNS_A_KAT_SESSION_KEY_C2S,
- *	%CPNS_A_KAT_SESSION_KEY_S2C and one %CPNS_A_KAT_AEAD per request entry
- *	(DIR, SEQ, DATA = sealed). Inputs are test values, never stored.
- * @CPNS_CMD_KAT_EXT: one vector of an extension of the profile
- *	(Documentation/{xfer,rekey,store}-vectors.json) through the functions
- *	the protocol commands use; inputs are test values, never stored.
- *	R %CPNS_A_KAT_KIND (&enum cpns_kat_kind), then by kind:
- *	%CPNS_KAT_XFER: R %CPNS_A_KEY_KIND, %CPNS_A_SEED_ID or
- *	%CPNS_A_DEVICE_ID, %CPNS_A_KAT_SECRET (sender's X25519 secret),
- *	%CPNS_A_KAT_PEER_SECRET (receiver's), %CPNS_A_KAT_KEY (the key sent),
- *	%CPNS_A_KAT_KEK (the pairing key). Reply %CPNS_A_PUBKEY (sender's),
- *	%CPNS_A_PEER_PUBKEY (receiver's), %CPNS_A_WRAPPED, %CPNS_A_XFER_CODE
- *	(sender's), %CPNS_A_KAT_PEER_CODE (receiver's), %CPNS_A_KAT_KEY (as
- *	the receiver unwrapped it), %CPNS_A_PAIR_MAC.
- *	%CPNS_KAT_REKEY: R %CPNS_A_DEVICE_ID, %CPNS_A_KAT_KEY (Device Key),
- *	%CPNS_A_GENERATION, %CPNS_A_CLIENT_NONCE, %CPNS_A_SERVER_NONCE,
- *	%CPNS_A_KAT_SECRET (client's X25519 secret), %CPNS_A_KAT_PEER_SECRET
- *	(server's); O %CPNS_A_KAT_AEAD as for KAT. Reply %CPNS_A_PUBKEY
- *	(client's), %CPNS_A_PEER_PUBKEY (server's), %CPNS_A_CLIENT_MAC,
- *	%CPNS_A_SERVER_MAC, %CPNS_A_GENERATION (new), %CPNS_A_KAT_DEVICE_KEY
- *	(new), %CPNS_A_KAT_SESSION_KEY_C2S, %CPNS_A_KAT_SESSION_KEY_S2C, one
- *	%CPNS_A_KAT_AEAD per request entry.
- *	%CPNS_KAT_STORE: R %CPNS_A_KAT_KEK, %CPNS_A_KEY_KIND, %CPNS_A_ROLE,
- *	%CPNS_A_STATE, %CPNS_A_GENERATION, %CPNS_A_KAT_CREATED,
- *	%CPNS_A_EXPIRY, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
- *	%CPNS_A_KAT_SALT, %CPNS_A_KAT_KEY; O %CPNS_A_LABEL. Reply %CPNS_A_BLOB
- *	and what unwrapping it gives: %CPNS_A_KEY_KIND, %CPNS_A_ROLE,
- *	%CPNS_A_STATE, %CPNS_A_GENERATION, %CPNS_A_EXPIRY,
- *	%CPNS_A_KAT_CREATED, %CPNS_A_SEED_ID or %CPNS_A_DEVICE_ID,
- *	%CPNS_A_KAT_KEY.
- *
  * @CPNS_CMD_SEED_NEW: server, I-2. O %CPNS_A_TIMEOUT (key lifetime, s).
  *	Reply %CPNS_A_SEED_ID, %CPNS_A_KEY_SERIAL.
  * @CPNS_CMD_XFER_NEW: receiver of I-3 (GW1) or II-9 (GW2): makes an
@@ -227,9 +188,9 @@ enum cpns_cmd {
 	CPNS_CMD_GET_STATS,
 	CPNS_CMD_KEY_GET,
 	CPNS_CMD_KEY_DEL,
-	CPNS_CMD_KAT,
+	/* 5 is not used: known answers are the cpns_kat test family's */
 
-	CPNS_CMD_SEED_NEW,
+	CPNS_CMD_SEED_NEW = 6,
 	CPNS_CMD_XFER_NEW,
 	CPNS_CMD_SEED_EXPORT,
 	CPNS_CMD_SEED_IMPORT,
@@ -257,8 +218,8 @@ enum cpns_cmd {
 	CPNS_CMD_KEY_REVOKE,
 	CPNS_CMD_XFER_CODE,
 	CPNS_CMD_XFER_PAIR,
-	CPNS_CMD_KAT_EXT,
-	CPNS_CMD_KEY_RETIRE,
+	/* 30 is not used (as 5) */
+	CPNS_CMD_KEY_RETIRE = 31,
 
 	__CPNS_CMD_MAX
 };
@@ -300,13 +261,8 @@ enum cpns_attr {
 	CPNS_A_SESSION_MAX,		/* u32 */
 	CPNS_A_SESSION_COUNT,		/* u32 */
 	CPNS_A_STATS,			/* nested, enum cpns_stats_attr */
-	CPNS_A_KAT_KEY_SEED,		/* binary, CPNS_SEED_LEN (KAT only) */
-	CPNS_A_KAT_SEED_AUTH_KEY,	/* binary, CPNS_KEY_LEN (KAT only) */
-	CPNS_A_KAT_DEVICE_KEY,		/* binary, CPNS_KEY_LEN (KAT only) */
-	CPNS_A_KAT_SESSION_KEY_C2S,	/* binary, CPNS_KEY_LEN (KAT only) */
-	CPNS_A_KAT_SESSION_KEY_S2C,	/* binary, CPNS_KEY_LEN (KAT only) */
-	CPNS_A_KAT_AEAD,		/* nested, enum cpns_aead_attr */
-	CPNS_A_KEYREF_TYPE,		/* string, at most CPNS_MAX_KEYREF */
+	/* 34 to 39 are not used (as command 5) */
+	CPNS_A_KEYREF_TYPE = 40,		/* string, at most CPNS_MAX_KEYREF */
 	CPNS_A_KEYREF_DESC,		/* string, at most CPNS_MAX_KEYREF */
 	CPNS_A_BLOB,			/* binary, at most CPNS_MAX_BLOB */
 	CPNS_A_LABEL,			/* binary, at most CPNS_MAX_LABEL */
@@ -315,33 +271,11 @@ enum cpns_attr {
 	CPNS_A_PAIR_MAC,		/* binary, CPNS_MAC_LEN */
 	CPNS_A_REPLACES,		/* binary, CPNS_DEVICE_ID_LEN */
 	CPNS_A_KEY_COUNT,		/* u32 */
-	CPNS_A_KAT_KIND,		/* u8, enum cpns_kat_kind (KAT_EXT) */
-	CPNS_A_KAT_SECRET,		/* binary, CPNS_PUBKEY_LEN (KAT_EXT) */
-	CPNS_A_KAT_PEER_SECRET,		/* binary, CPNS_PUBKEY_LEN (KAT_EXT) */
-	CPNS_A_KAT_KEY,			/* binary, CPNS_KEY_LEN (KAT_EXT) */
-	CPNS_A_KAT_KEK,			/* binary, 32..CPNS_MAX_KAT_KEK (KAT_EXT) */
-	CPNS_A_KAT_SALT,		/* binary, 16 (KAT_EXT) */
-	CPNS_A_KAT_CREATED,		/* u64: seconds since the epoch (KAT_EXT) */
-	CPNS_A_KAT_PEER_CODE,		/* u32: receiver's code (KAT_EXT) */
 
 	__CPNS_A_MAX
 };
 
 #define CPNS_A_MAX (__CPNS_A_MAX - 1)
-
-/* Attributes nested in CPNS_A_KAT_AEAD. */
-enum cpns_aead_attr {
-	CPNS_AEAD_A_UNSPEC,
-	CPNS_AEAD_A_PAD,
-	CPNS_AEAD_A_DIR,		/* u8, enum cpns_dir */
-	CPNS_AEAD_A_SEQ,		/* u64 */
-	CPNS_AEAD_A_AAD,		/* binary, at most CPNS_MAX_AAD */
-	CPNS_AEAD_A_DATA,		/* binary, at most CPNS_MAX_PLAINTEXT */
-
-	__CPNS_AEAD_A_MAX
-};
-
-#define CPNS_AEAD_A_MAX (__CPNS_AEAD_A_MAX - 1)
 
 /*
  * CPNS_A_STATS holds one CPNS_STATS_A_OP per command that has run, then
@@ -380,18 +314,6 @@ enum cpns_state {
 	CPNS_STATE_CONFIRMED = 3,	/* GW1 Device Key confirmed by II-8 */
 	CPNS_STATE_REVOKED = 4,		/* revoked by the operator: refused */
 	CPNS_STATE_UNCONFIRMED = 5,	/* server: re-keyed, not yet used by G2 */
-};
-
-enum cpns_dir {
-	CPNS_DIR_C2S = 0,		/* k_c2s: GW2 to server */
-	CPNS_DIR_S2C = 1,		/* k_s2c: server to GW2 */
-};
-
-/* The extension whose vector CPNS_CMD_KAT_EXT computes. */
-enum cpns_kat_kind {
-	CPNS_KAT_XFER = 1,		/* CPNS-KA-1-XFER, Documentation/xfer.rst */
-	CPNS_KAT_REKEY = 2,		/* CPNS-KA-1-REKEY, Documentation/rekey.rst */
-	CPNS_KAT_STORE = 3,		/* CPNS-KA-1-STORE, Documentation/store.rst */
 };
 
 /* Why an operation failed, as counted in CPNS_STATS_A_FAIL. */
