@@ -300,6 +300,16 @@ static int cpns_kat_put_aead(struct genl_info *info, struct sk_buff *msg,
 	return cpns_kat_reply_send(info, msg, hdr);
 }
 
+/* The session keys and the sealed AEAD entries end @msg; send it. */
+static int cpns_kat_put_session(struct genl_info *info, struct sk_buff *msg,
+				void *hdr, const struct cpns_session_keys *sk)
+{
+	if (nla_put(msg, CPNS_A_KAT_SESSION_KEY_C2S, CPNS_KEY_LEN, sk->c2s) ||
+	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_S2C, CPNS_KEY_LEN, sk->s2c))
+		return cpns_kat_overflow(info, msg);
+	return cpns_kat_put_aead(info, msg, hdr, sk);
+}
+
 /* CPNS_KAT_CMD_KAT: the whole profile. */
 
 struct cpns_kat_buf {
@@ -324,13 +334,9 @@ static int cpns_kat_profile_reply(struct genl_info *info, size_t size,
 	    nla_put(msg, CPNS_A_KAT_DEVICE_KEY, CPNS_KEY_LEN, out->dk) ||
 	    nla_put(msg, CPNS_A_CONFIRM, CPNS_MAC_LEN, out->confirm) ||
 	    nla_put(msg, CPNS_A_CLIENT_MAC, CPNS_MAC_LEN, out->client_mac) ||
-	    nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, out->server_mac) ||
-	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_C2S, CPNS_KEY_LEN,
-		    out->sk.c2s) ||
-	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_S2C, CPNS_KEY_LEN,
-		    out->sk.s2c))
+	    nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, out->server_mac))
 		return cpns_kat_overflow(info, msg);
-	return cpns_kat_put_aead(info, msg, hdr, &out->sk);
+	return cpns_kat_put_session(info, msg, hdr, &out->sk);
 }
 
 static int cpns_kat_cmd_kat(struct genl_info *info)
@@ -477,13 +483,9 @@ static int cpns_kat_rekey_reply(struct genl_info *info, size_t size,
 	    nla_put(msg, CPNS_A_CLIENT_MAC, CPNS_MAC_LEN, r->client_mac) ||
 	    nla_put(msg, CPNS_A_SERVER_MAC, CPNS_MAC_LEN, r->server_mac) ||
 	    nla_put_u32(msg, CPNS_A_GENERATION, r->new_gen) ||
-	    nla_put(msg, CPNS_A_KAT_DEVICE_KEY, CPNS_KEY_LEN, r->new_dk) ||
-	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_C2S, CPNS_KEY_LEN,
-		    r->sk.c2s) ||
-	    nla_put(msg, CPNS_A_KAT_SESSION_KEY_S2C, CPNS_KEY_LEN,
-		    r->sk.s2c))
+	    nla_put(msg, CPNS_A_KAT_DEVICE_KEY, CPNS_KEY_LEN, r->new_dk))
 		return cpns_kat_overflow(info, msg);
-	return cpns_kat_put_aead(info, msg, hdr, &r->sk);
+	return cpns_kat_put_session(info, msg, hdr, &r->sk);
 }
 
 static int cpns_kat_ext_rekey(struct genl_info *info)

@@ -293,6 +293,14 @@ static bool names(const struct cpns_error *e, const struct want *w)
 	return strstr(msg, name);
 }
 
+/* The command's name; h "KAT" is the test family's socket. */
+static const char *cmd_label(const struct fl_host *h, uint8_t cmd)
+{
+	if (!strcmp(h->name, "KAT"))
+		return cmd == CPNS_KAT_CMD_KAT ? "kat" : "kat_ext";
+	return cpns_cmd_name(cmd);
+}
+
 /* Send r on h, check the refusal against w and that nothing changed. */
 static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 		  const struct req *r, const struct want *w, const char *what)
@@ -330,7 +338,7 @@ static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 				   !names(&saved, w)))) {
 			self->failed++;
 			ksft_print_msg("FAIL %s, %s: got %d (%s), want %s; %s \"%s\" (attr %d in %d, missing %d; want attr %d in %d)%s\n",
-				       cpns_cmd_name(r->cmd), what, err,
+				       cmd_label(h, r->cmd), what, err,
 				       err ? strerror(-err) : "success",
 				       w->err[0] ? strerror(w->err[0]) : "success",
 				       saved.from_kernel ? "extack" : "no extack, library says",
@@ -340,7 +348,7 @@ static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 				       changed ? "; STATE CHANGED" : "");
 		} else {
 			ksft_print_msg("ok   %s, %s: %s: \"%s\"\n",
-				       cpns_cmd_name(r->cmd), what,
+				       cmd_label(h, r->cmd), what,
 				       err ? strerror(-err) : "success",
 				       saved.msg);
 		}
@@ -620,7 +628,7 @@ TEST_F(attr, key_del)
 TEST_F(attr, kat)
 {
 	const struct cspec *cs = &kat_spec;
-	struct fl_host kat = { "S", self->c.s.nsfd, NULL };
+	struct fl_host kat = { "KAT", self->c.s.nsfd, NULL };
 	static const uint8_t dir0, dir2 = 2;
 	static const uint64_t seq;
 	struct attr in[8], many[CPNS_MAX_KAT_AEAD + 1];
