@@ -177,11 +177,6 @@ CPNS_DOIT(xfer_pair, CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC, CPNS_A_KEY_KIND,
 	  CPNS_A_PUBKEY, CPNS_A_PEER_PUBKEY)
 CPNS_DOIT(key_retire, CPNS_A_SEED_ID)
 
-/* Test commands (KAT): */
-CPNS_DOIT(kat, CPNS_A_KAT_KEY_SEED, CPNS_A_SEED_ID, CPNS_A_REQUEST_NONCE,
-	  CPNS_A_CHALLENGE, CPNS_A_CLIENT_NONCE, CPNS_A_SERVER_NONCE)
-CPNS_DOIT(kat_ext, CPNS_A_KAT_KIND)
-
 /*
  * resv_start_op stays 0: every command, from the first, gets the strict
  * treatment of new families (reserved header fields and unknown

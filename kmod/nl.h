@@ -112,7 +112,5 @@ int cpns_cmd_auth_finish(struct cpns_req *req);
 int cpns_cmd_seal(struct cpns_req *req);
 int cpns_cmd_open(struct cpns_req *req);
 int cpns_cmd_session_del(struct cpns_req *req);
-int cpns_cmd_kat(struct cpns_req *req);
-int cpns_cmd_kat_ext(struct cpns_req *req);
 
 #endif /* _CPNS_NL_H */

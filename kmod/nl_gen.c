@@ -11,26 +11,8 @@
 #include <uapi/linux/cpns.h>
 
 /* Integer value ranges */
-static const struct netlink_range_validation cpns_a_expiry_range = {
-	.min	= 0ULL,
-	.max	= 9223372036854775807ULL,
-};
-
 static const struct netlink_range_validation cpns_a_seq_range = {
 	.max	= 18446744073709551614ULL,
-};
-
-static const struct netlink_range_validation cpns_a_kat_created_range = {
-	.min	= 0ULL,
-	.max	= 9223372036854775807ULL,
-};
-
-/* Common nested types */
-const struct nla_policy cpns_aead_nl_policy[CPNS_AEAD_A_DATA + 1] = {
-	[CPNS_AEAD_A_DIR] = NLA_POLICY_MAX(NLA_U8, 1),
-	[CPNS_AEAD_A_SEQ] = { .type = NLA_U64, },
-	[CPNS_AEAD_A_AAD] = { .type = NLA_BINARY, .len = CPNS_MAX_AAD, },
-	[CPNS_AEAD_A_DATA] = { .type = NLA_BINARY, .len = CPNS_MAX_PLAINTEXT, },
 };
 
 /* CPNS_CMD_GET_INFO - do */
@@ -49,17 +31,6 @@ static const struct nla_policy cpns_key_get_nl_policy[CPNS_A_MAX + 1] = {
 static const struct nla_policy cpns_key_del_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
-};
-
-/* CPNS_CMD_KAT - do */
-static const struct nla_policy cpns_kat_nl_policy[CPNS_A_MAX + 1] = {
-	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
-	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
-	[CPNS_A_CHALLENGE] = NLA_POLICY_EXACT_LEN(CPNS_CHALLENGE_LEN),
-	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
-	[CPNS_A_SERVER_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
-	[CPNS_A_KAT_KEY_SEED] = NLA_POLICY_EXACT_LEN(CPNS_SEED_LEN),
-	[CPNS_A_KAT_AEAD] = NLA_POLICY_NESTED(cpns_aead_nl_policy),
 };
 
 /* CPNS_CMD_SEED_NEW - do */
@@ -231,28 +202,6 @@ static const struct nla_policy cpns_xfer_pair_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_PAIR_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
 };
 
-/* CPNS_CMD_KAT_EXT - do */
-static const struct nla_policy cpns_kat_ext_nl_policy[CPNS_A_MAX + 1] = {
-	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, 1, 2),
-	[CPNS_A_ROLE] = NLA_POLICY_RANGE(NLA_U8, 1, 3),
-	[CPNS_A_STATE] = NLA_POLICY_RANGE(NLA_U8, 1, 5),
-	[CPNS_A_EXPIRY] = NLA_POLICY_FULL_RANGE(NLA_U64, &cpns_a_expiry_range),
-	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
-	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
-	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
-	[CPNS_A_SERVER_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
-	[CPNS_A_KAT_AEAD] = NLA_POLICY_NESTED(cpns_aead_nl_policy),
-	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL, },
-	[CPNS_A_GENERATION] = { .type = NLA_U32, },
-	[CPNS_A_KAT_KIND] = NLA_POLICY_RANGE(NLA_U8, 1, 3),
-	[CPNS_A_KAT_SECRET] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
-	[CPNS_A_KAT_PEER_SECRET] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
-	[CPNS_A_KAT_KEY] = NLA_POLICY_EXACT_LEN(CPNS_KEY_LEN),
-	[CPNS_A_KAT_KEK] = NLA_POLICY_RANGE(NLA_BINARY, 32, CPNS_MAX_KAT_KEK),
-	[CPNS_A_KAT_SALT] = NLA_POLICY_EXACT_LEN(16),
-	[CPNS_A_KAT_CREATED] = NLA_POLICY_FULL_RANGE(NLA_U64, &cpns_a_kat_created_range),
-};
-
 /* CPNS_CMD_KEY_RETIRE - do */
 static const struct nla_policy cpns_key_retire_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
@@ -260,7 +209,7 @@ static const struct nla_policy cpns_key_retire_nl_policy[CPNS_A_MAX + 1] = {
 };
 
 /* Ops table for cpns */
-const struct genl_split_ops cpns_nl_ops[31] = {
+const struct genl_split_ops cpns_nl_ops[29] = {
 	{
 		.cmd		= CPNS_CMD_GET_INFO,
 		.doit		= cpns_nl_get_info_doit,
@@ -286,13 +235,6 @@ const struct genl_split_ops cpns_nl_ops[31] = {
 		.cmd		= CPNS_CMD_KEY_DEL,
 		.doit		= cpns_nl_key_del_doit,
 		.policy		= cpns_key_del_nl_policy,
-		.maxattr	= CPNS_A_MAX,
-		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= CPNS_CMD_KAT,
-		.doit		= cpns_nl_kat_doit,
-		.policy		= cpns_kat_nl_policy,
 		.maxattr	= CPNS_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
@@ -461,13 +403,6 @@ const struct genl_split_ops cpns_nl_ops[31] = {
 		.cmd		= CPNS_CMD_XFER_PAIR,
 		.doit		= cpns_nl_xfer_pair_doit,
 		.policy		= cpns_xfer_pair_nl_policy,
-		.maxattr	= CPNS_A_MAX,
-		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= CPNS_CMD_KAT_EXT,
-		.doit		= cpns_nl_kat_ext_doit,
-		.policy		= cpns_kat_ext_nl_policy,
 		.maxattr	= CPNS_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},

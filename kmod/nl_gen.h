@@ -11,17 +11,13 @@
 
 #include <uapi/linux/cpns.h>
 
-/* Common nested types */
-extern const struct nla_policy cpns_aead_nl_policy[CPNS_AEAD_A_DATA + 1];
-
 /* Ops table for cpns */
-extern const struct genl_split_ops cpns_nl_ops[31];
+extern const struct genl_split_ops cpns_nl_ops[29];
 
 int cpns_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_key_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int cpns_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info);
-int cpns_nl_kat_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_seed_new_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_xfer_new_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_seed_export_doit(struct sk_buff *skb, struct genl_info *info);
@@ -46,7 +42,6 @@ int cpns_nl_key_unwrap_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_key_revoke_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_xfer_code_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_xfer_pair_doit(struct sk_buff *skb, struct genl_info *info);
-int cpns_nl_kat_ext_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_key_retire_doit(struct sk_buff *skb, struct genl_info *info);
 
 #endif /* _LINUX_CPNS_GEN_H */

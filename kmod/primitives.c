@@ -8,6 +8,7 @@
  */
 
 #include <linux/kernel.h>
+#include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -172,12 +173,14 @@ err_free:
 	crypto_free_aead(tfm);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_NS_GPL(cpns_aead_new, CPNS);
 
 void cpns_aead_free(struct crypto_aead *tfm)
 {
 	if (!IS_ERR_OR_NULL(tfm))
 		crypto_free_aead(tfm);
 }
+EXPORT_SYMBOL_NS_GPL(cpns_aead_free, CPNS);
 
 /*
  * Run one AES-GCM operation in place over buf = aad || text [|| tag].
@@ -238,6 +241,7 @@ int cpns_seal(struct crypto_aead *tfm, u64 seq, const u8 *aad,
 	kfree_sensitive(buf);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(cpns_seal, CPNS);
 
 int cpns_open(struct crypto_aead *tfm, u64 seq, const u8 *aad,
 	      unsigned int aadlen, const u8 *ct, unsigned int ctlen, u8 *out)

@@ -104,11 +104,4 @@ int cpns_blob_unwrap(const u8 *kek, unsigned int keklen, const u8 *blob,
 		     unsigned int labellen, struct cpns_key_info *meta,
 		     u8 *secret, time64_t *created);
 
-/**
- * cpns_wrap_selftest() - check store-vectors.json vector 1 at load
- *
- * Return: 0, -EBADMSG on a mismatch (logged), or a negative errno.
- */
-int cpns_wrap_selftest(void);
-
 #endif /* _CPNS_WRAP_H */

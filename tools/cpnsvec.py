@@ -12,8 +12,9 @@ vector file; and the command line the three scripts have in common:
                                   Documentation/NAME-vectors.json
   NAME-vectors.py --check         check vectors.json and that the file on
                                   disk holds exactly what the script makes
-  NAME-vectors.py --c [N]         print vector N as the C constants of the
-                                  module's load-time self-test
+
+The module's load-time self-test embeds one vector of each file:
+tools/kat-header.py generates kmod/kat_vectors.h from them.
 
 Not a program: the scripts import it (their own directory first on
 sys.path, so that a script loaded by path from a test finds it too).
@@ -47,7 +48,7 @@ ID_LEN = {KIND_SEED: SEED_ID_LEN, KIND_DEVICE: DEVICE_ID_LEN}
 
 
 def log(msg):
-    """Diagnostics go to stderr, so that --c prints nothing but C."""
+    """Diagnostics go to stderr."""
     print(msg, file=sys.stderr)
 
 
@@ -217,12 +218,10 @@ def write_or_check(doc, path, check):
     return 0
 
 
-def main(doc_string, out, build, self_check, print_c, c_default=0,
-         setup=None, dispatch=None):
+def main(doc_string, out, build, self_check, setup=None, dispatch=None):
     """The scripts' main(): check the profile's vectors, build the file's
     document (build(spec)), run the script's own checks (self_check(doc,
-    spec), a failure count), then print vector --c as C (print_c(doc, n)),
-    or --check the file, or write it. setup(ap) may add arguments;
+    spec), a failure count), then --check the file, or write it. setup(ap) may add arguments;
     dispatch(args) may handle them, returning an exit status, or None to
     go on. Return the exit status: 0 when every check passed."""
     ap = argparse.ArgumentParser(
@@ -234,8 +233,6 @@ def main(doc_string, out, build, self_check, print_c, c_default=0,
     ap.add_argument('--out', default=out, help='the vectors file')
     ap.add_argument('--check', action='store_true',
                     help='do not write; fail if --out differs')
-    ap.add_argument('--c', type=int, nargs='?', const=c_default,
-                    metavar='N', help='print vector N as C constants')
     if setup:
         setup(ap)
     args = ap.parse_args()
@@ -247,10 +244,7 @@ def main(doc_string, out, build, self_check, print_c, c_default=0,
     bad = check_profile(args.spec)
     doc = build(args.spec)
     bad += self_check(doc, args.spec)
-    if args.c is not None:
-        print_c(doc, args.c)
-    else:
-        bad += write_or_check(doc, args.out, args.check)
+    bad += write_or_check(doc, args.out, args.check)
     if bad:
         log(f'{os.path.basename(sys.argv[0])}: {bad} failures')
     return 1 if bad else 0

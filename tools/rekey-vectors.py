@@ -12,8 +12,6 @@ Documentation/rekey.rst defines it. The command line is cpnsvec.main()'s.
                                   Documentation/rekey-vectors.json
   rekey-vectors.py --check        check vectors.json and that the file on
                                   disk holds exactly what this script makes
-  rekey-vectors.py --c [N]        print re-key vector N (default 0) as the C
-                                  constants of kmod/kat.c
 
 Exit status 0 when every check passes, 1 otherwise.
 """
@@ -177,29 +175,8 @@ def self_check(doc, spec_path):
     return bad
 
 
-def print_c(doc, n):
-    v = doc['vectors'][n]
-    i, o = v['inputs'], v['outputs']
-    print(f'/* Documentation/rekey-vectors.json, vector {n} ({v["name"]}) */')
-    for name, hx in (('kat_rekey_did', i['device_id']),
-                     ('kat_rekey_dk', i['device_key']),
-                     ('kat_rekey_nc', i['client_nonce']),
-                     ('kat_rekey_ns', i['server_nonce']),
-                     ('kat_rekey_client_secret', i['client_secret']),
-                     ('kat_rekey_server_secret', i['server_secret']),
-                     ('kat_rekey_client_public', o['client_public']),
-                     ('kat_rekey_server_public', o['server_public']),
-                     ('kat_rekey_client_mac', o['auth_client_mac']),
-                     ('kat_rekey_server_mac', o['auth_server_mac']),
-                     ('kat_rekey_new_dk', o['new_device_key']),
-                     ('kat_rekey_c2s', o['session_key_c2s']),
-                     ('kat_rekey_s2c', o['session_key_s2c'])):
-        print(xv.c_array(name, bytes.fromhex(hx)) + '\n')
-    print(f'#define KAT_REKEY_GENERATION {i["generation"]}')
-
-
 def main():
-    return xv.main(__doc__, DEFAULT_OUT, rekey_vectors, self_check, print_c)
+    return xv.main(__doc__, DEFAULT_OUT, rekey_vectors, self_check)
 
 
 if __name__ == '__main__':

@@ -12,8 +12,6 @@ first. The command line is cpnsvec.main()'s, and two commands more:
   store-vectors.py --check         check vectors.json and fail if the file
                                    on disk differs from what this script
                                    makes
-  store-vectors.py --c [N]         print vector N (default 1) as the C
-                                   constants of kmod/wrap.c
   store-vectors.py build ...       build one blob (see build --help), e.g.
                                    to plant a known seed in a test: the
                                    key and the KEK are read from files,
@@ -207,26 +205,6 @@ def self_check(doc, spec=None):
     return bad
 
 
-def print_c(doc, n):
-    v = doc['vectors'][n]
-    i = v['inputs']
-    print(f'/* Documentation/store-vectors.json, vector {n} '
-          f'({i["kind"]}, {i["role"]}, {i["state"]}) */')
-    print(f'#define KAT_STORE_KIND\tCPNS_KEY_{i["kind"].upper()}')
-    print(f'#define KAT_STORE_ROLE\tCPNS_ROLE_{i["role"].upper()}')
-    print(f'#define KAT_STORE_STATE\tCPNS_STATE_{i["state"].upper()}')
-    print(f'#define KAT_STORE_GEN\t{i["generation"]}')
-    print(f'#define KAT_STORE_CREATED\t{i["created"]}')
-    print(f'#define KAT_STORE_EXPIRY\t{i["expiry"]}\n')
-    for name, hx in (('kat_store_kek', i['kek']),
-                     ('kat_store_id', i['id']),
-                     ('kat_store_salt', i['salt']),
-                     ('kat_store_label', i['label']),
-                     ('kat_store_key', i['key']),
-                     ('kat_store_blob', v['outputs']['blob'])):
-        print(X.c_array(name, bytes.fromhex(hx)) + '\n')
-
-
 def read_secret(path, length=None):
     """Raw bytes from a file ('-' for stdin); a trailing newline of a hex
     file is not accepted: the file holds the bytes themselves."""
@@ -328,8 +306,8 @@ def dispatch(args):
 
 
 def main():
-    return X.main(__doc__, DEFAULT_OUT, vectors, self_check, print_c,
-                  c_default=1, setup=setup, dispatch=dispatch)
+    return X.main(__doc__, DEFAULT_OUT, vectors, self_check, setup=setup,
+                  dispatch=dispatch)
 
 
 if __name__ == '__main__':

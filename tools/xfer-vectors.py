@@ -11,8 +11,6 @@ Documentation/xfer.rst defines it. The command line is cpnsvec.main()'s.
                                   Documentation/xfer-vectors.json
   xfer-vectors.py --check         check vectors.json and that the file on
                                   disk holds exactly what this script makes
-  xfer-vectors.py --c [N]         print xfer vector N (default 0) as the C
-                                  constants of kmod/kat.c
 
 Exit status 0 when every check passes, 1 otherwise.
 """
@@ -25,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # x25519_public and KIND_DEVICE are also used by the tests that load this
 # script by path (userspace/gwd/test/mitm.py).
 from cpnsvec import (  # noqa: E402
-    ID_LEN, KEY_LEN, KIND_DEVICE, KIND_NAMES, KIND_SEED, TOP, c_array, clamp,
+    ID_LEN, KEY_LEN, KIND_DEVICE, KIND_NAMES, KIND_SEED, TOP, clamp,
     det, kdf, log, mac, open_, seal, x25519, x25519_public)
 import cpnsvec  # noqa: E402
 
@@ -161,27 +159,8 @@ def self_check_xfer(doc, spec=None):
     return bad
 
 
-def print_c(doc, n):
-    v = doc['vectors'][n]
-    i, o = v['inputs'], v['outputs']
-    print(f'/* Documentation/xfer-vectors.json, vector {n} ({i["kind"]}) */')
-    print(f'#define KAT_XFER_KIND CPNS_KEY_{i["kind"].upper()}\n')
-    for name, hx in (('kat_xfer_id', i['id']),
-                     ('kat_xfer_sender_secret', i['sender_secret']),
-                     ('kat_xfer_receiver_secret', i['receiver_secret']),
-                     ('kat_xfer_key', i['key']),
-                     ('kat_xfer_sender_public', o['sender_public']),
-                     ('kat_xfer_receiver_public', o['receiver_public']),
-                     ('kat_xfer_wrapped', o['wrapped']),
-                     ('kat_xfer_pair_key', i['pair_key']),
-                     ('kat_xfer_pair_mac', o['pair_mac'])):
-        print(c_array(name, bytes.fromhex(hx)) + '\n')
-    print(f'#define KAT_XFER_CODE {o["code"]}')
-
-
 def main():
-    return cpnsvec.main(__doc__, DEFAULT_OUT, xfer_vectors, self_check_xfer,
-                        print_c)
+    return cpnsvec.main(__doc__, DEFAULT_OUT, xfer_vectors, self_check_xfer)
 
 
 if __name__ == '__main__':

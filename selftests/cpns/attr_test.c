@@ -5,8 +5,9 @@
  * attributes: too short, too long, missing; then for each command an
  * unknown attribute, an attribute of another command, a reply-only
  * attribute, a truncated attribute header, a zero handle, out-of-range
- * enums, the nested KAT AEAD entries, a dump flag on a do-only command and
- * an unknown command. Requests are built with libcpns's raw request API on
+ * enums, a dump flag on a do-only command and an unknown command; and the
+ * same for the KAT command of the test family cpns_kat (cpns_kat.ko), with
+ * its nested AEAD entries. Requests are built with libcpns's raw request API on
  * top of an otherwise valid request, on the host where it would act, after
  * a full flow (seeds, Device Keys, pending objects and sessions present);
  * the dumps and pending/session counts of all three hosts must be the same
@@ -55,10 +56,6 @@ static const struct cspec cmds[] = {
 	{ CPNS_CMD_GET_STATS, 's', false, { } },
 	{ CPNS_CMD_KEY_GET, 's', true, { } },
 	{ CPNS_CMD_KEY_DEL, 's', false, { O(SEED_ID, BIN, CPNS_SEED_ID_LEN) } },
-	{ CPNS_CMD_KAT, 's', false, {
-		R(KAT_KEY_SEED, BIN, CPNS_SEED_LEN), SID, N16(REQUEST_NONCE),
-		R(CHALLENGE, BIN, CPNS_CHALLENGE_LEN), N16(CLIENT_NONCE),
-		N16(SERVER_NONCE), O(KAT_AEAD, NEST, 0) } },
 	{ CPNS_CMD_SEED_NEW, 's', false, { TIMEOUT } },
 	{ CPNS_CMD_XFER_NEW, '1', false, { } },
 	{ CPNS_CMD_SEED_EXPORT, 's', false, { SID, PUB } },
@@ -106,6 +103,12 @@ static const struct cspec cmds[] = {
 		O(PAIR_MAC, BIN, CPNS_MAC_LEN) } },
 };
 
+/* The KAT command of the test module's family (cpns_kat.ko). */
+static const struct cspec kat_spec = { CPNS_KAT_CMD_KAT, 's', false, {
+	R(KAT_KEY_SEED, BIN, CPNS_SEED_LEN), SID, N16(REQUEST_NONCE),
+	R(CHALLENGE, BIN, CPNS_CHALLENGE_LEN), N16(CLIENT_NONCE),
+	N16(SERVER_NONCE), O(KAT_AEAD, NEST, 0) } };
+
 /* One attribute of a request being built; inner != NULL makes a nest. */
 struct attr {
 	uint16_t type;
@@ -142,7 +145,7 @@ struct snapshot {
 
 FIXTURE(attr) {
 	struct fl_ctx c;
-	uint8_t val[CPNS_A_MAX + 2][64];	/* valid value by type */
+	uint8_t val[CPNS_KAT_A_MAX + 2][64];	/* valid value by type */
 	uint8_t big[CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN + 64];
 	int cases, failed;
 };
@@ -164,7 +167,7 @@ FIXTURE_SETUP(attr)
 	ASSERT_EQ(0, cpns_auth_challenge_rk(c->s.nl, c->did, nc, &c->rk, &h,
 					    ns));
 
-	for (i = 0; i <= CPNS_A_MAX + 1; i++)
+	for (i = 0; i <= CPNS_KAT_A_MAX + 1; i++)
 		for (j = 0; j < 64; j++)
 			self->val[i][j] = 0xa0 + j;
 	memcpy(self->val[CPNS_A_SEED_ID], c->sid, sizeof(c->sid));
@@ -290,6 +293,14 @@ static bool names(const struct cpns_error *e, const struct want *w)
 	return strstr(msg, name);
 }
 
+/* The command's name; h "KAT" is the test family's socket. */
+static const char *cmd_label(const struct fl_host *h, uint8_t cmd)
+{
+	if (!strcmp(h->name, "KAT"))
+		return cmd == CPNS_KAT_CMD_KAT ? "kat" : "kat_ext";
+	return cpns_cmd_name(cmd);
+}
+
 /* Send r on h, check the refusal against w and that nothing changed. */
 static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 		  const struct req *r, const struct want *w, const char *what)
@@ -327,7 +338,7 @@ static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 				   !names(&saved, w)))) {
 			self->failed++;
 			ksft_print_msg("FAIL %s, %s: got %d (%s), want %s; %s \"%s\" (attr %d in %d, missing %d; want attr %d in %d)%s\n",
-				       cpns_cmd_name(r->cmd), what, err,
+				       cmd_label(h, r->cmd), what, err,
 				       err ? strerror(-err) : "success",
 				       w->err[0] ? strerror(w->err[0]) : "success",
 				       saved.from_kernel ? "extack" : "no extack, library says",
@@ -337,7 +348,7 @@ static void check(FIXTURE_DATA(attr) *self, struct fl_host *h,
 				       changed ? "; STATE CHANGED" : "");
 		} else {
 			ksft_print_msg("ok   %s, %s: %s: \"%s\"\n",
-				       cpns_cmd_name(r->cmd), what,
+				       cmd_label(h, r->cmd), what,
 				       err ? strerror(-err) : "success",
 				       saved.msg);
 		}
@@ -420,7 +431,6 @@ static void add(struct req *r, uint16_t type, const void *data, size_t len)
 static uint16_t foreign(const struct cspec *cs, size_t *len)
 {
 	static const struct { uint16_t type, len; } cand[] = {
-		{ CPNS_A_KAT_KEY_SEED, CPNS_SEED_LEN },
 		{ CPNS_A_CHALLENGE_MAC, CPNS_MAC_LEN },
 		{ CPNS_A_HANDLE, 4 },
 	};
@@ -439,24 +449,17 @@ static uint16_t foreign(const struct cspec *cs, size_t *len)
 	return 0;
 }
 
-static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
+/* Every malformed variant of cs, sent on h; maxattr: h's family's. */
+static void run_spec(FIXTURE_DATA(attr) *self, const struct cspec *cs,
+		     struct fl_host *h, int maxattr)
 {
 	static const uint8_t trunc[4] = { 8, 0, CPNS_A_SEED_ID, 0 };
 	static const uint32_t zero;
-	const struct cspec *cs = spec_of(cmd);
-	struct fl_host *h;
 	struct req r;
 	struct want w;
 	char what[128];
 	size_t flen;
 	int j, ft;
-
-	if (!cs) {
-		self->failed++;
-		return;
-	}
-	h = cs->host == 's' ? &self->c.s :
-	    cs->host == '1' ? &self->c.g1 : &self->c.g2;
 
 	for (j = 0; cs->a[j].type; j++) {
 		const struct aspec *a = &cs->a[j];
@@ -504,7 +507,7 @@ static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
 
 	/* An attribute type the family does not have. */
 	valid(self, cs, &r);
-	add(&r, CPNS_A_MAX + 1, self->val[CPNS_A_MAX + 1], 4);
+	add(&r, maxattr + 1, self->val[maxattr + 1], 4);
 	w = inval(-1);
 	check(self, h, &r, &w, "unknown attribute type");
 
@@ -538,6 +541,19 @@ static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
 		w = (struct want){ { EOPNOTSUPP }, -1, 0, false };
 		check(self, h, &r, &w, "NLM_F_DUMP");
 	}
+}
+
+static void run_cmd(FIXTURE_DATA(attr) *self, uint8_t cmd)
+{
+	const struct cspec *cs = spec_of(cmd);
+
+	if (!cs) {
+		self->failed++;
+		return;
+	}
+	run_spec(self, cs, cs->host == 's' ? &self->c.s :
+			   cs->host == '1' ? &self->c.g1 : &self->c.g2,
+		 CPNS_A_MAX);
 }
 
 static void done(struct __test_metadata *_metadata, FIXTURE_DATA(attr) *self)
@@ -611,7 +627,8 @@ TEST_F(attr, key_del)
 
 TEST_F(attr, kat)
 {
-	const struct cspec *cs = spec_of(CPNS_CMD_KAT);
+	const struct cspec *cs = &kat_spec;
+	struct fl_host kat = { "KAT", self->c.s.nsfd, NULL };
 	static const uint8_t dir0, dir2 = 2;
 	static const uint64_t seq;
 	struct attr in[8], many[CPNS_MAX_KAT_AEAD + 1];
@@ -632,60 +649,65 @@ TEST_F(attr, kat)
 	r.n++; \
 } while (0)
 
+	/* The family of cpns_kat.ko, which run_tests.sh loads for this unit. */
+	kat.nl = cpns_open_family(CPNS_KAT_GENL_NAME);
+	ASSERT_NE(NULL, kat.nl) TH_LOG("cpns_open_family(\"%s\"): %s",
+				       CPNS_KAT_GENL_NAME, strerror(errno));
+
 	AEAD_VALID();
 	w = (struct want){ { 0 }, -1, 0, false };
-	check(self, &self->c.s, &r, &w, "valid request with one AEAD entry");
+	check(self, &kat, &r, &w, "valid request with one AEAD entry");
 
-	run_cmd(self, CPNS_CMD_KAT);
+	run_spec(self, cs, &kat, CPNS_KAT_A_MAX);
 
 	w = (struct want){ { EINVAL, ERANGE }, CPNS_AEAD_A_DIR, CPNS_A_KAT_AEAD,
 			   true };
 	AEAD_VALID();
 	in[0].data = &dir2;
-	check(self, &self->c.s, &r, &w, "aead dir 2");
+	check(self, &kat, &r, &w, "aead dir 2");
 	AEAD_VALID();
 	in[0].len = 4;
 	in[0].data = self->big;
-	check(self, &self->c.s, &r, &w, "aead dir long");
+	check(self, &kat, &r, &w, "aead dir long");
 	w.err[1] = 0;
 	AEAD_VALID();
 	in[0] = in[--n];
 	r.a[r.n - 1].ninner = n;
-	check(self, &self->c.s, &r, &w, "aead dir missing");
+	check(self, &kat, &r, &w, "aead dir missing");
 
 	w.type = CPNS_AEAD_A_SEQ;
 	w.err[1] = ERANGE;
 	AEAD_VALID();
 	in[1].len = 4;
-	check(self, &self->c.s, &r, &w, "aead seq short");
+	check(self, &kat, &r, &w, "aead seq short");
 	w.err[1] = 0;
 	AEAD_VALID();
 	in[1] = in[--n];
 	r.a[r.n - 1].ninner = n;
-	check(self, &self->c.s, &r, &w, "aead seq missing");
+	check(self, &kat, &r, &w, "aead seq missing");
 
 	w.type = CPNS_AEAD_A_AAD;
 	w.err[1] = ERANGE;
 	AEAD_VALID();
 	in[2].len = CPNS_MAX_AAD + 1;
-	check(self, &self->c.s, &r, &w, "aead aad long");
+	check(self, &kat, &r, &w, "aead aad long");
 
 	w.type = CPNS_AEAD_A_DATA;
 	AEAD_VALID();
 	in[3].len = CPNS_MAX_PLAINTEXT + 1;
-	check(self, &self->c.s, &r, &w, "aead data long");
+	check(self, &kat, &r, &w, "aead data long");
 	w.err[1] = 0;
 	AEAD_VALID();
 	n--;
 	r.a[r.n - 1].ninner = n;
-	check(self, &self->c.s, &r, &w, "aead data missing");
+	check(self, &kat, &r, &w, "aead data missing");
 
 	w.type = CPNS_AEAD_A_MAX + 1;
 	AEAD_VALID();
 	in[n] = (struct attr){ CPNS_AEAD_A_MAX + 1, 4, self->big, NULL, 0 };
 	r.a[r.n - 1].ninner = ++n;
 	w.type = -1;
-	check(self, &self->c.s, &r, &w, "aead unknown attribute type");
+	check(self, &kat, &r, &w, "aead unknown attribute type");
 
 	/* One entry more than CPNS_MAX_KAT_AEAD. */
 	AEAD_VALID();
@@ -695,8 +717,9 @@ TEST_F(attr, kat)
 	for (i = 0; i <= CPNS_MAX_KAT_AEAD; i++)
 		r.a[r.n++] = many[i];
 	w = (struct want){ { EINVAL, E2BIG }, -1, 0, true };
-	check(self, &self->c.s, &r, &w, "17 aead entries");
+	check(self, &kat, &r, &w, "17 aead entries");
 #undef AEAD_VALID
+	cpns_close(kat.nl);
 	done(_metadata, self);
 }
 

@@ -2,9 +2,10 @@
 /*
  * Known answers through the kernel: every vector of the profile's
  * vectors.json (CPNS_VECTORS, else ../shared/spec/vectors.json beside the
- * repository) goes through CPNS_CMD_KAT and every output must match. A copy
- * of the file with one expected output changed must give exactly one
- * mismatch, on that vector and field; a vector with one input changed must
+ * repository) goes through CPNS_KAT_CMD_KAT of the test family cpns_kat
+ * (cpns_kat.ko, which run_tests.sh loads for this unit) and every output
+ * must match. A copy of the file with one expected output changed must
+ * give exactly one mismatch, on that vector and field; a vector with one input changed must
  * give mismatches on exactly the outputs that input feeds (so the kernel
  * computes from the inputs). A malformed file is refused by the parser with
  * the field named, and KAT needs CAP_NET_ADMIN.
@@ -169,8 +170,9 @@ FIXTURE_SETUP(kat)
 					sizeof(err)))
 		TH_LOG("%s: %s", path, err);
 	ASSERT_LE(1, self->vs->n) TH_LOG("%s has no vectors", path);
-	self->nl = cpns_open();
-	ASSERT_NE(NULL, self->nl) TH_LOG("cpns_open: %s", strerror(errno));
+	self->nl = cpns_open_family(CPNS_KAT_GENL_NAME);
+	ASSERT_NE(NULL, self->nl) TH_LOG("%s (cpns_kat.ko): %s",
+					 CPNS_KAT_GENL_NAME, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(kat)
@@ -426,8 +428,9 @@ TEST_F_TIMEOUT(kat, kat_needs_cap_net_admin, 300)
 	struct cpns_nl *nl;
 
 	ASSERT_EQ(0, tu_drop_net_admin());
-	nl = cpns_open();
-	ASSERT_NE(NULL, nl) TH_LOG("cpns_open: %s", strerror(errno));
+	nl = cpns_open_family(CPNS_KAT_GENL_NAME);
+	ASSERT_NE(NULL, nl) TH_LOG("%s (cpns_kat.ko): %s", CPNS_KAT_GENL_NAME,
+				   strerror(errno));
 	EXPECT_EQ(-EPERM, cpns_kat(nl, &self->vs->v[0].in, &got))
 		TH_LOG("%s", cpns_last_error(nl));
 	cpns_close(nl);

@@ -3,7 +3,9 @@
  * cpnsctl kat on every kind of known-answer file: the profile's
  * vectors.json (KAT) and the extensions' Documentation/{xfer,rekey,store}-
  * vectors.json (KAT_EXT; made by tools/{xfer,rekey,store}-vectors.py, an
- * implementation independent of the module). Every field of every vector must match; a
+ * implementation independent of the module), through the test family
+ * cpns_kat (cpns_kat.ko, which run_tests.sh loads for this unit). Every
+ * field of every vector must match; a
  * copy of a file with one expected output changed must be reported as a
  * MISMATCH of exactly the fields that output feeds, with exit status 1.
  *
@@ -442,7 +444,7 @@ TEST_F_TIMEOUT(katext, unknown_profile_refused, KATEXT_TIMEOUT)
 /* KAT_EXT with only the attributes build puts: the kernel's verdict. */
 static int kat_ext_raw(struct cpns_nl *nl, cpns_build_fn build, void *arg)
 {
-	return cpns_request(nl, CPNS_CMD_KAT_EXT, 0, build, arg, NULL, NULL);
+	return cpns_request(nl, CPNS_KAT_CMD_KAT_EXT, 0, build, arg, NULL, NULL);
 }
 
 static int put_kind(struct cpns_msg *msg, void *arg)
@@ -479,8 +481,8 @@ TEST_F_TIMEOUT(katext, kernel_refusals, KATEXT_TIMEOUT)
 	char err[256];
 	uint8_t kind;
 
-	nl = cpns_open();
-	ASSERT_NE(NULL, nl) TH_LOG("is the module loaded?");
+	nl = cpns_open_family(CPNS_KAT_GENL_NAME);
+	ASSERT_NE(NULL, nl) TH_LOG("is cpns_kat.ko loaded? %s", strerror(errno));
 
 	/* No kind; kinds out of the policy's range. */
 	EXPECT_EQ(-EINVAL, kat_ext_raw(nl, NULL, NULL));

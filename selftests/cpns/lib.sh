@@ -53,6 +53,21 @@ cpns_ko()
 	return 1
 }
 
+# The known-answer test module: $CPNS_KAT_KO, else test/cpns_kat.ko beside
+# the cpns.ko in use (the tree builds both against the same kernel).
+cpns_kat_ko()
+{
+	local ko
+
+	if [ -n "${CPNS_KAT_KO:-}" ]; then
+		ko=$CPNS_KAT_KO
+	else
+		ko=$(cpns_ko) || return 1
+		ko=${ko%/*}/test/cpns_kat.ko
+	fi
+	[ -f "$ko" ] && echo "$ko"
+}
+
 # Load the module with PARAMS..., unloading it first if it is loaded.
 cpns_reload()
 {

@@ -101,11 +101,16 @@ static int all_eperm(struct cpns_nl *nl, const struct fl_ctx *c)
 		EXPECT_EPERM(cpns_xfer_pair(nl, &kr, CPNS_KEY_DEVICE, did, pub,
 					    pub, NULL, out));
 	}
-	/* KAT with a well-formed request through the raw API too. */
+	/*
+	 * Every command through the raw API too, but 5 and 30, which the
+	 * uapi does not use (EOPNOTSUPP).
+	 */
 	for (cmd = CPNS_CMD_GET_STATS; cmd <= CPNS_CMD_MAX; cmd++)
-		EXPECT_EPERM(cpns_request(nl, cmd,
-					  cmd == CPNS_CMD_KEY_GET ? NLM_F_DUMP : 0,
-					  NULL, NULL, NULL, NULL));
+		if (cmd != 5 && cmd != 30)
+			EXPECT_EPERM(cpns_request(nl, cmd,
+						  cmd == CPNS_CMD_KEY_GET ?
+						  NLM_F_DUMP : 0,
+						  NULL, NULL, NULL, NULL));
 #undef EXPECT_EPERM
 	return bad;
 }

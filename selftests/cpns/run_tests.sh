@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the cpns selftests inside the VM (tools/vm-run), as root, from the
-# repository root, with cpns.ko loaded. Prints TAP 13: every subtest of every
+# repository root, with cpns.ko loaded. The units of KAT_UNITS use the
+# known-answer test family: the test module cpns_kat.ko (cpns_kat_ko in
+# lib.sh) is loaded before each of them and unloaded after, unless it was
+# loaded already. Prints TAP 13: every subtest of every
 # C harness program and shell test is one numbered result, so that a SKIP
 # is never folded into a pass. Exits non-zero if any result is "not ok".
 #
@@ -35,6 +38,8 @@ UNITS=(
 	expiry:sh:expiry.sh
 	module:c:module_test.c
 )
+
+KAT_UNITS=" kat katext attr "
 
 if [ $# -gt 0 ]; then
 	sel=()
@@ -108,6 +113,14 @@ for u in "${UNITS[@]}"; do
 	want=${WANT[$name]}
 	echo "# ---- $name ($src, $want tests)"
 	printf -v t0 '%(%s)T' -1
+	kat_loaded=0
+	if [[ $KAT_UNITS == *" $name "* ]] && [ ! -d /sys/module/cpns_kat ]; then
+		if kko=$(cpns_kat_ko) && insmod "$kko"; then
+			kat_loaded=1
+		else
+			echo "# $name: cannot load the test module cpns_kat.ko (${kko:-not built})"
+		fi
+	fi
 	case $kind in
 	c)  prog=$DIR/${src%.c}
 	    if [ -x "$prog" ]; then
@@ -124,6 +137,10 @@ for u in "${UNITS[@]}"; do
 		[[ $line =~ ^(\#\ \ RUN\ |ok\ [0-9]|not\ ok\ [0-9]) ]] &&
 			tap+=("$line")
 	done <"$log"
+	if ((kat_loaded)) && ! rmmod cpns_kat; then
+		echo "# $name: rmmod cpns_kat failed"
+		errors=$((errors + 1))
+	fi
 	printf -v t1 '%(%s)T' -1
 	echo "# ---- $name: exit $rc after $((t1 - t0))s"
 

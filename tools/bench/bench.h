@@ -62,6 +62,7 @@ struct bench_host {
 /* The kernel side's state (kside.c). */
 struct bench_kernel {
 	struct bench_host s, g1, g2;
+	struct bench_host kat;		/* the test family cpns_kat (KAT op) */
 	uint8_t sid[CPNS_SEED_ID_LEN];		/* seed on S and GW1 */
 	uint8_t did[CPNS_DEVICE_ID_LEN];	/* Device Key on GW1 and GW2 */
 	uint32_t hs, hg;			/* one session on S and GW2 */

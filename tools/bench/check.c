@@ -91,7 +91,7 @@ static void check_kat(struct bench *b, struct chk *c,
 		return;
 	}
 	c->what = "kernel KAT";
-	err = cpns_kat(b->k.s.nl, &v->in, &kern);
+	err = cpns_kat(b->k.kat.nl, &v->in, &kern);
 	if (err) {
 		kside_fail(&b->k.s, "KAT", err);
 		report("kat", -1, false, c);

@@ -167,6 +167,17 @@ int kside_open(struct bench *b)
 		perror("cpns-bench: /proc/self/ns/net");
 		return err;
 	}
+	/* KAT needs no keys: the test module's family, in this namespace. */
+	k->kat.name = "KAT";
+	k->kat.nl = cpns_open_family(CPNS_KAT_GENL_NAME);
+	if (!k->kat.nl) {
+		err = -errno;
+		fprintf(stderr, "cpns-bench: cannot open the %s family: %s%s\n",
+			CPNS_KAT_GENL_NAME, strerror(errno),
+			errno == ENOENT ? " (is cpns_kat.ko loaded?)" : "");
+		close(self);
+		return err;
+	}
 	err = host_open(&k->s, "S", self);
 	if (!err)
 		err = host_open(&k->g1, "GW1", self);
@@ -206,7 +217,7 @@ err_close:
 /* Closing a socket frees its sessions; the namespaces go with them. */
 void kside_close(struct bench *b)
 {
-	struct bench_host *h[] = { &b->k.s, &b->k.g1, &b->k.g2 };
+	struct bench_host *h[] = { &b->k.s, &b->k.g1, &b->k.g2, &b->k.kat };
 	size_t i;
 
 	for (i = 0; i < BENCH_ARRAY_SIZE(h); i++) {

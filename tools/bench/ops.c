@@ -55,9 +55,9 @@ static int k_kat(struct bench *b, const struct bench_op *op)
 	int err;
 
 	(void)op;
-	err = cpns_kat(K(b)->s.nl, &b->kat->in, &out);
+	err = cpns_kat(K(b)->kat.nl, &b->kat->in, &out);
 	if (err)
-		return kside_fail(&K(b)->s, "KAT", err);
+		return kside_fail(&K(b)->kat, "KAT", err);
 	cpns_kat_output_clear(&out);
 	return 0;
 }

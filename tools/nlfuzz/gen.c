@@ -260,7 +260,7 @@ static void gen_policy(struct nf_rng *rng, struct nf_req *r, int pol,
 
 		if (!pa->present || !nf_pct(rng, req ? 95 : 75))
 			continue;
-		/* a nest may repeat (CPNS_A_KAT_AEAD, up to 16) */
+		/* a nest may repeat (a list of entries) */
 		if (pa->type == NL_ATTR_TYPE_NESTED && nf_pct(rng, 30))
 			reps = nf_pct(rng, 10) ? 17 : 1 + (int)nf_below(rng, 3);
 		while (reps-- && n < NF_MAX_ATTR)

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <linux/netlink.h>
 #include <linux/cpns.h>
+#include <linux/cpns_kat.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,9 @@ struct cpns_reply;	/* one parsed reply message (or one nested attribute) */
  * registered (the module is not loaded), or another errno.
  */
 struct cpns_nl *cpns_open(void);
+
+/* The same for the Generic Netlink family @name (e.g. CPNS_KAT_GENL_NAME). */
+struct cpns_nl *cpns_open_family(const char *name);
 
 /* Close the socket; the kernel frees the socket's pending objects/sessions. */
 void cpns_close(struct cpns_nl *nl);
@@ -208,7 +212,8 @@ struct cpns_kat_output {
 };
 
 /*
- * CPNS_CMD_KAT: have the kernel compute every output of one vector. On
+ * CPNS_KAT_CMD_KAT: have the kernel compute every output of one vector
+ * (nl opened on the test family: cpns_open_family(CPNS_KAT_GENL_NAME)). On
  * success fills *out (free it with cpns_kat_output_clear()); on error *out
  * holds nothing to free.
  */

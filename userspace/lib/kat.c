@@ -153,7 +153,7 @@ int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
 	for (i = 0; i < in->naead; i++)
 		size += 64 + NLA_ALIGN(in->aead[i].aad_len) +
 			NLA_ALIGN(in->aead[i].pt_len);
-	msg = cpns__req(nl, CPNS_CMD_KAT, size);
+	msg = cpns__req(nl, CPNS_KAT_CMD_KAT, size);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
 	ret = kat_build(msg, in);

@@ -286,7 +286,7 @@ int cpns_kat_ext(struct cpns_nl *nl, const struct cpns_katx_in *in,
 			size += 64 + NLA_ALIGN(in->u.rekey.aead[i].aad_len) +
 				NLA_ALIGN(in->u.rekey.aead[i].pt_len);
 	}
-	msg = cpns__req(nl, CPNS_CMD_KAT_EXT, size);
+	msg = cpns__req(nl, CPNS_KAT_CMD_KAT_EXT, size);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
 	ret = katx_build(msg, in);

@@ -9,7 +9,6 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_GET_STATS] = "get_stats",
 	[CPNS_CMD_KEY_GET] = "key_get",
 	[CPNS_CMD_KEY_DEL] = "key_del",
-	[CPNS_CMD_KAT] = "kat",
 	[CPNS_CMD_SEED_NEW] = "seed_new",
 	[CPNS_CMD_XFER_NEW] = "xfer_new",
 	[CPNS_CMD_SEED_EXPORT] = "seed_export",
@@ -35,7 +34,6 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_XFER_CODE] = "xfer_code",
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 	[CPNS_CMD_KEY_RETIRE] = "key_retire",
-	[CPNS_CMD_KAT_EXT] = "kat_ext",
 };
 
 static const char *const fail_names[] = {

@@ -97,6 +97,11 @@ const struct cpns_error *cpns_last(const struct cpns_nl *nl)
 
 struct cpns_nl *cpns_open(void)
 {
+	return cpns_open_family(CPNS_GENL_NAME);
+}
+
+struct cpns_nl *cpns_open_family(const char *name)
+{
 	struct cpns_nl *nl;
 	int one = 1, ret, fd;
 
@@ -114,7 +119,7 @@ struct cpns_nl *cpns_open(void)
 		ret = nlerr_to_errno(ret);
 		goto err_sock;
 	}
-	ret = genl_ctrl_resolve(nl->sk, CPNS_GENL_NAME);
+	ret = genl_ctrl_resolve(nl->sk, name);
 	if (ret < 0) {
 		ret = nlerr_to_errno(ret);
 		goto err_sock;

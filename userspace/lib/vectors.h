@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * Known-answer files of every kind: the profile's vectors.json (CPNS-KA-1,
- * run by CPNS_CMD_KAT, API in cpns.h) and the extensions' files
+ * run by CPNS_KAT_CMD_KAT, API in cpns.h) and the extensions' files
  * Documentation/{xfer,rekey,store}-vectors.json (CPNS-KA-1-XFER, -REKEY,
- * -STORE, run by CPNS_CMD_KAT_EXT). A file says what it is in its
+ * -STORE, run by CPNS_KAT_CMD_KAT_EXT), of the test family cpns_kat. A file says what it is in its
  * "profile" field. Every value here is a test value from such a file;
  * buffers are wiped before they are freed all the same.
  */
@@ -126,7 +126,7 @@ struct cpns_katx_out {
 };
 
 /*
- * CPNS_CMD_KAT_EXT: have the kernel compute one extension vector. On
+ * CPNS_KAT_CMD_KAT_EXT: have the kernel compute one extension vector. On
  * success fills *out (free it with cpns_katx_out_clear()); on error *out
  * holds nothing to free.
  */

@@ -21,11 +21,9 @@
 #define CPNS_WRAPPED_LEN	48
 #define CPNS_MAX_AAD		1024
 #define CPNS_MAX_PLAINTEXT	16384
-#define CPNS_MAX_KAT_AEAD	16
 #define CPNS_MAX_BLOB		128
 #define CPNS_MAX_LABEL		64
 #define CPNS_MAX_KEYREF		256
-#define CPNS_MAX_KAT_KEK	512
 
 /**
  * enum cpns_key_kind
@@ -63,28 +61,6 @@ enum cpns_state {
 	CPNS_STATE_CONFIRMED,
 	CPNS_STATE_REVOKED,
 	CPNS_STATE_UNCONFIRMED,
-};
-
-/**
- * enum cpns_dir
- * @CPNS_DIR_C2S: k_c2s: GW2 to server
- * @CPNS_DIR_S2C: k_s2c: server to GW2
- */
-enum cpns_dir {
-	CPNS_DIR_C2S,
-	CPNS_DIR_S2C,
-};
-
-/**
- * enum cpns_kat_kind - The extension whose vector kat-ext computes.
- * @CPNS_KAT_XFER: CPNS-KA-1-XFER, Documentation/xfer.rst
- * @CPNS_KAT_REKEY: CPNS-KA-1-REKEY, Documentation/rekey.rst
- * @CPNS_KAT_STORE: CPNS-KA-1-STORE, Documentation/store.rst
- */
-enum cpns_kat_kind {
-	CPNS_KAT_XFER = 1,
-	CPNS_KAT_REKEY,
-	CPNS_KAT_STORE,
 };
 
 /**
@@ -153,13 +129,7 @@ enum cpns_attr {
 	CPNS_A_SESSION_MAX,
 	CPNS_A_SESSION_COUNT,
 	CPNS_A_STATS,
-	CPNS_A_KAT_KEY_SEED,
-	CPNS_A_KAT_SEED_AUTH_KEY,
-	CPNS_A_KAT_DEVICE_KEY,
-	CPNS_A_KAT_SESSION_KEY_C2S,
-	CPNS_A_KAT_SESSION_KEY_S2C,
-	CPNS_A_KAT_AEAD,
-	CPNS_A_KEYREF_TYPE,
+	CPNS_A_KEYREF_TYPE = 40,
 	CPNS_A_KEYREF_DESC,
 	CPNS_A_BLOB,
 	CPNS_A_LABEL,
@@ -168,29 +138,9 @@ enum cpns_attr {
 	CPNS_A_PAIR_MAC,
 	CPNS_A_REPLACES,
 	CPNS_A_KEY_COUNT,
-	CPNS_A_KAT_KIND,
-	CPNS_A_KAT_SECRET,
-	CPNS_A_KAT_PEER_SECRET,
-	CPNS_A_KAT_KEY,
-	CPNS_A_KAT_KEK,
-	CPNS_A_KAT_SALT,
-	CPNS_A_KAT_CREATED,
-	CPNS_A_KAT_PEER_CODE,
 
 	__CPNS_A_MAX,
 	CPNS_A_MAX = (__CPNS_A_MAX - 1)
-};
-
-enum cpns_aead_attr {
-	CPNS_AEAD_A_UNSPEC,
-	CPNS_AEAD_A_PAD,
-	CPNS_AEAD_A_DIR,
-	CPNS_AEAD_A_SEQ,
-	CPNS_AEAD_A_AAD,
-	CPNS_AEAD_A_DATA,
-
-	__CPNS_AEAD_A_MAX,
-	CPNS_AEAD_A_MAX = (__CPNS_AEAD_A_MAX - 1)
 };
 
 enum cpns_stats_attr {
@@ -214,8 +164,7 @@ enum cpns_cmd {
 	CPNS_CMD_GET_STATS,
 	CPNS_CMD_KEY_GET,
 	CPNS_CMD_KEY_DEL,
-	CPNS_CMD_KAT,
-	CPNS_CMD_SEED_NEW,
+	CPNS_CMD_SEED_NEW = 6,
 	CPNS_CMD_XFER_NEW,
 	CPNS_CMD_SEED_EXPORT,
 	CPNS_CMD_SEED_IMPORT,
@@ -239,8 +188,7 @@ enum cpns_cmd {
 	CPNS_CMD_KEY_REVOKE,
 	CPNS_CMD_XFER_CODE,
 	CPNS_CMD_XFER_PAIR,
-	CPNS_CMD_KAT_EXT,
-	CPNS_CMD_KEY_RETIRE,
+	CPNS_CMD_KEY_RETIRE = 31,
 
 	__CPNS_CMD_MAX,
 	CPNS_CMD_MAX = (__CPNS_CMD_MAX - 1)
