@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * One wire connection inside the event loop: a struct cpns_conn (lib/conn.c
+ * One wire connection inside the event loop: a struct cpns_conn (lib/daemon/conn.c
  * does the framing, buffers and deadlines) with its epoll watch and timer,
  * and an owner told of messages and of the end.
  *

@@ -11,7 +11,7 @@
  *   auth.c     flow a: AUTH_HELLO -> AUTH_CHALLENGE, AUTH_CLIENT ->
  *              AUTH_SERVER
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
- *   keystore.c the persistent store (lib/store.h): every row unwrapped into
+ *   keystore.c the persistent store (lib/store/store.h): every row unwrapped into
  *              the kernel at start, each new seed wrapped and committed
  *              before I-3 is sent
  *

@@ -8,7 +8,7 @@
  *   conf.c  the configuration file (Documentation/cpns.conf.rst): a schema
  *           of known keys, file:line errors, typed getters
  *   conn.c  a non-blocking TCP connection carrying wire frames
- *           (userspace/lib/wire.h): read and write buffers, frame and step
+ *           (lib/codec/wire.h): read and write buffers, frame and step
  *           deadlines, ERROR then linger then close; listening on IPv4/IPv6
  *           and connecting with a timeout
  *   loop.c  the event loop: epoll for descriptors, one timerfd for every

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * libcpns: the server's persistent store (store.h). SQLite in WAL mode
+ * The store's SQLite backend (the interface is store.h). SQLite in WAL mode
  * with synchronous=FULL, so that a committed transaction survives a
  * crash of the process or of the machine; every change is one
  * BEGIN IMMEDIATE ... COMMIT, so a kill -9 leaves either all of it or
@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "cpns.h"
+#include "hex.h"
 #include "store.h"
 
 #define STORE_BUSY_MS	5000	/* wait for another writer (cpnsctl) */
