@@ -358,7 +358,7 @@ static void ask_msg(struct gwd_link *l, void *owner,
 }
 
 /* cpnsctl pair list on GW2: the code to type on GW1. */
-void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 	char code[GWD_CODE_DIGITS + 1];
@@ -378,7 +378,7 @@ void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * that replace this one (protocol.rst, "Re-assignment"). The current flow
  * ends; until the new key is imported the old one stays in use.
  */
-void gwd_nonsecure_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 
@@ -864,7 +864,7 @@ err_dump:
 	return ret;
 }
 
-int gwd_nonsecure_start(struct gwd *g)
+static int gw2_start(struct gwd *g)
 {
 	struct gw2 *gw2 = calloc(1, sizeof(*gw2));
 	int ret;
@@ -891,7 +891,7 @@ int gwd_nonsecure_start(struct gwd *g)
 	return 0;
 }
 
-void gwd_nonsecure_stop(struct gwd *g)
+static void gw2_stop(struct gwd *g)
 {
 	struct gw2 *gw2 = g->role;
 
@@ -906,3 +906,11 @@ void gwd_nonsecure_stop(struct gwd *g)
 	free(gw2);
 	g->role = NULL;
 }
+
+const struct gwd_role_ops gwd_nonsecure_ops = {
+	.name = "nonsecure (GW2)",
+	.start = gw2_start,
+	.stop = gw2_stop,
+	.ctl_list = gw2_ctl_list,
+	.ctl_reassign = gw2_ctl_reassign,
+};

@@ -713,7 +713,7 @@ static const char *asg_state_name(const struct asg *a)
 /* cpnsctl pair list: the assignments in II-9 (GW1's code is not shown: the
  * operator must read GW2's).
  */
-void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 	uint64_t now = cpns_now_ms(), end;
@@ -735,7 +735,7 @@ void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * cpnsctl seed rotate: flow I now, though GW1 has a seed; the server
  * retires the old one (protocol.rst, "Seed rotation").
  */
-void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 
@@ -757,7 +757,7 @@ void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
 }
 
 /* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
-void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
+static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			   struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
@@ -1001,7 +1001,7 @@ static void seed_timer(struct cpns_loop *loop, struct cpns_timer *t)
 
 /* ------------------------------------------------------------ start, stop */
 
-int gwd_secure_start(struct gwd *g)
+static int gw1_start(struct gwd *g)
 {
 	struct gwd_conf *conf = &g->conf;
 	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
@@ -1057,7 +1057,7 @@ int gwd_secure_start(struct gwd *g)
 	return 0;
 }
 
-void gwd_secure_stop(struct gwd *g)
+static void gw1_stop(struct gwd *g)
 {
 	struct gw1 *gw1 = g->role;
 	size_t i;
@@ -1080,3 +1080,12 @@ void gwd_secure_stop(struct gwd *g)
 	free(gw1);
 	g->role = NULL;
 }
+
+const struct gwd_role_ops gwd_secure_ops = {
+	.name = "secure (GW1)",
+	.start = gw1_start,
+	.stop = gw1_stop,
+	.ctl_list = gw1_ctl_list,
+	.ctl_decide = gw1_ctl_decide,
+	.ctl_rotate = gw1_ctl_rotate,
+};

@@ -6,7 +6,6 @@
  * the mapping of kernel errors to wire codes (7.2).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,81 +28,13 @@ static const char *const state_names[] = {
 	[SC_SESSION] = "SESSION",
 };
 
-static const char *type_name(unsigned int type)
-{
-	const char *name = cpns_wire_type_name(type);
-
-	return name ? name : "unknown message";
-}
-
-/* ------------------------------------------------------- error mapping */
-
-void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
-		  const char *fmt, ...)
-{
-	char text[CPNS_WIRE_ERRMSG_MAX + 1];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
-		cpns_wire_code_name(code), ref_type ? " refusing " : "",
-		ref_type ? type_name(ref_type) : "", text);
-	/* The flow is abandoned: free its kernel object now, not at close. */
-	auth_end(sc);
-	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
-		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
-		cpns_conn_close(&sc->c);
-	}
-}
-
-void sconn_kernel_error(struct sconn *sc, const char *step, int err,
-			bool by_device, unsigned int ref_type)
-{
-	unsigned int code = cpns_wire_kernel_code(err, by_device);
-	const char *why = cpns_last_error(sc->srv->nl);
-
-	if (code == CPNS_WIRE_ERR_INTERNAL)
-		sc_err(sc, "%s: kernel failure: %s", step, why);
-	sconn_refuse(sc, code, ref_type, "%s: %s", step, why);
-}
-
-int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg)
-{
-	int ret = cpns_conn_send(&sc->c, msg);
-
-	if (!ret)
-		return 0;
-	if (ret == -ENOBUFS)
-		sc_warn(sc, "peer does not read: %s not sent, closing",
-			type_name(msg->type));
-	else if (sc->c.state == CPNS_CONN_DEAD)
-		sc_info(sc, "write failed: %s", strerror(sc->c.sys_err));
-	else
-		sc_err(sc, "%s does not encode: %s", type_name(msg->type),
-		       cpns_wire_strerror(ret));
-	cpns_conn_close(&sc->c);
-	return -1;
-}
-
 /* ---------------------------------------------------------- lifecycle */
-
-void sconn_arm(struct sconn *sc)
-{
-	uint64_t when = cpns_conn_next_deadline(&sc->c);
-
-	if (!when)
-		cpns_timer_disarm(sc->srv->loop, &sc->t);
-	else if (cpns_timer_arm(sc->srv->loop, &sc->t, when))
-		cpns_conn_close(&sc->c);	/* no memory for the heap */
-}
 
 static void sconn_free(struct sconn *sc)
 {
 	struct server *srv = sc->srv;
 
-	auth_end(sc);
+	sconn_flow_end(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
 	cpns_watch_del(srv->loop, &sc->w);
 	cpns_conn_close(&sc->c);
@@ -155,7 +86,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 	const struct server_conf *conf = sc->srv->conf;
 	int state = sc->state;
 
-	sc_debug(sc, "received %s in %s", type_name(msg->type),
+	sc_debug(sc, "received %s in %s", sconn_type_name(msg->type),
 		 state_names[state]);
 
 	if (msg->type == CPNS_WIRE_ERROR) {
@@ -164,7 +95,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 			msg->error.code, cpns_wire_code_name(msg->error.code),
 			msg->error.ref_type ? " about " : "",
 			msg->error.ref_type ?
-			type_name(msg->error.ref_type) : "",
+			sconn_type_name(msg->error.ref_type) : "",
 			msg->error.text.s);
 		cpns_conn_close(&sc->c);
 		return;
@@ -205,7 +136,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 		break;
 	}
 	sconn_refuse(sc, CPNS_WIRE_ERR_UNEXPECTED, msg->type,
-		     "%s is not accepted in state %s", type_name(msg->type),
+		     "%s is not accepted in state %s", sconn_type_name(msg->type),
 		     state_names[state]);
 	return;
 

@@ -6,8 +6,9 @@
  * implement the same functions in a file of its own, chosen at link time;
  * callers see only struct cpns_store. The SQLite backend is one database
  * (WAL, synchronous=FULL, one transaction per change) with a table of Key
- * Seeds and a table of device records, each holding a blob that the kernel sealed under the operator's
- * key-encryption key (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
+ * Seeds and a table of device records, each holding a blob that the
+ * kernel sealed under the operator's key-encryption key
+ * (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
  * store holds public metadata and wrapped blobs only, and this file never
  * talks to the kernel. cpns-serverd and cpnsctl share it.
  *
