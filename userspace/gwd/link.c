@@ -274,7 +274,8 @@ static void link_timer(struct cpns_loop *loop, struct cpns_timer *t)
 		link_end_kind(l, GWD_END_TIMEOUT, ETIMEDOUT, kind);
 		break;
 	default:
-		cpns_conn_send_error(&l->c, CPNS_WIRE_ERR_TIMEOUT, 0,
+		cpns_conn_send_error(&l->c, CPNS_WIRE_ERR_TIMEOUT,
+				     cpns_conn_timeout_type(&l->c, kind),
 				     "%s timeout",
 				     cpns_conn_deadline_name(kind));
 		link_end_kind(l, GWD_END_TIMEOUT, ETIMEDOUT, kind);

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "gwd.h"
+#include "kcode.h"
 #include "keyops.h"
 
 #define GW2_UNACKED_MAX		64
@@ -169,8 +170,9 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		what = "II-9 with GW1";
 		break;
 	case GW2_TRANSFER:
-		what = "II-9 with GW1 (nothing imported)";
-		break;
+		gw2_retry(gw2, "II-9 with GW1 %s: %s; nothing imported",
+			  gwd_link_peer(l), gwd_end_str(why, buf, sizeof(buf)));
+		return;
 	case GW2_SESSION:
 		what = "session with the server";
 		break;
@@ -193,7 +195,7 @@ static void ask_connected(struct gwd_link *l, void *owner)
 
 	ret = cpns_xfer_new(g->nl, &gw2->xfer, m.assign_ask.pubkey);
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, false),
 			   "II-9 (XFER_NEW): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -235,7 +237,7 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = gwd_xfer_code(g->nl, gw2->xfer, o->did, o->pubkey,
 			    &gw2->offer_code);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 (XFER_CODE): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -253,7 +255,7 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, o->did, o->pubkey,
 			    gw2->xfer_pub, out.device_pair.mac, false);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 (XFER_PAIR with pairing_key %s:%s): %s",
 			   g->conf.pairing.type, g->conf.pairing.desc,
 			   cpns_last_error(g->nl));
@@ -294,7 +296,7 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 					   gw2->reassign ? gw2->did : NULL,
 					   &serial, &code);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 transfer refused (DEVICE_IMPORT): %s",
 			   cpns_last_error(g->nl));
 		return;
@@ -489,7 +491,7 @@ static void report_send(struct gw2 *gw2)
 			m.sealed.ct, &ctlen);
 	explicit_bzero(pt, sizeof(pt));
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, false),
 			   "SEAL: %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -573,7 +575,7 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, false),
 			   "OPEN: %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -643,7 +645,7 @@ static void auth_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, true),
 			   "a-0 (AUTH_BEGIN): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -693,7 +695,7 @@ static void auth_challenge(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = cpns_auth_client_rk(g->nl, gw2->handle, ns, &gw2->rk,
 				  out.auth_client.mac);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "a-1 (AUTH_CLIENT): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -723,7 +725,7 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "a-4 (AUTH_FINISH): %s", cpns_last_error(g->nl));
 		return;
 	}

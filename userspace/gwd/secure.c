@@ -37,6 +37,7 @@
 #include <sys/epoll.h>
 
 #include "gwd.h"
+#include "kcode.h"
 #include "keyops.h"
 
 #define GW1_BACKLOG		128
@@ -260,7 +261,7 @@ static void srv_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	if (ret) {
-		asg_refuse(a, 0, cpns_wire_kernel_code(ret, false),
+		asg_refuse(a, 0, cpns_kernel_code(g->nl, ret, false),
 			   "II-1 (ASSIGN_REQUEST): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -303,7 +304,7 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 		if (gwd_kernel_key_gone(ret) &&
 		    !memcmp(gw1->sid, a->sid, sizeof(a->sid)))
 			gw1->have_seed = false;
-		asg_refuse(a, m->type, cpns_wire_kernel_code(ret, false),
+		asg_refuse(a, m->type, cpns_kernel_code(g->nl, ret, false),
 			   "II-3 challenge refused (ASSIGN_DERIVE): %s",
 			   cpns_last_error(g->nl));
 		return;
@@ -385,7 +386,7 @@ static void asg_offer(struct asg *a)
 	ret = cpns_device_export(g->nl, a->did, a->pub, a->epub, a->wrapped,
 				 &a->code);
 	if (ret) {
-		asg_abort(a, cpns_wire_kernel_code(ret, true),
+		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
 			  "II-9 (DEVICE_EXPORT): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -433,7 +434,7 @@ static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		asg_abort(a, cpns_wire_kernel_code(ret, true),
+		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
 			  "II-9 (XFER_PAIR): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -467,7 +468,7 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		asg_refuse(a, m->type, cpns_wire_kernel_code(ret, true),
+		asg_refuse(a, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-8 (ASSIGN_VERIFY): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -937,7 +938,7 @@ static void seed_msg(struct gwd_link *l, void *owner,
 	ret = cpns_seed_import(g->nl, gw1->xfer, r->sid, r->pubkey, r->wrapped,
 			       g->conf.seed_timeout, &serial, &code);
 	if (ret) {
-		ecode = cpns_wire_kernel_code(ret, false);
+		ecode = cpns_kernel_code(g->nl, ret, false);
 		gwd_link_fail(l, ecode, m->type, "SEED_IMPORT: %s",
 			      cpns_last_error(g->nl));
 		seed_retry(gw1, "I-3 (SEED_IMPORT): %s; sent ERROR %u (%s)",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kcode.h"
 #include "serverd.h"
 
 const char *sconn_type_name(unsigned int type)
@@ -45,7 +46,7 @@ void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
 void sconn_kernel_error(struct sconn *sc, const char *step, int err,
 			bool by_device, unsigned int ref_type)
 {
-	unsigned int code = cpns_wire_kernel_code(err, by_device);
+	unsigned int code = cpns_kernel_code(sc->srv->nl, err, by_device);
 	const char *why = cpns_last_error(sc->srv->nl);
 
 	if (code == CPNS_WIRE_ERR_INTERNAL)

@@ -225,7 +225,7 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 	switch (kind) {
 	case CPNS_DL_FRAME:
 		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT,
-			     sc->c.rlen >= 2 ? sc->c.rbuf[1] : 0,
+			     cpns_conn_timeout_type(&sc->c, kind),
 			     "frame not complete within %u s (%zu bytes received)",
 			     conf->frame_timeout, sc->c.rlen);
 		break;

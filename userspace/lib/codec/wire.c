@@ -833,21 +833,22 @@ const char *cpns_wire_strerror(int err)
 	}
 }
 
+/* The names of protocol.rst 7.2, exactly. */
 static const char *const code_names[] = {
 	[CPNS_WIRE_ERR_BAD_VERSION] = "bad version",
-	[CPNS_WIRE_ERR_UNKNOWN_TYPE] = "unknown message type",
-	[CPNS_WIRE_ERR_MALFORMED] = "malformed message",
-	[CPNS_WIRE_ERR_UNEXPECTED] = "unexpected message",
+	[CPNS_WIRE_ERR_UNKNOWN_TYPE] = "unknown type",
+	[CPNS_WIRE_ERR_MALFORMED] = "malformed",
+	[CPNS_WIRE_ERR_UNEXPECTED] = "unexpected",
 	[CPNS_WIRE_ERR_BAD_MAC] = "bad MAC",
 	[CPNS_WIRE_ERR_UNKNOWN_SEED] = "unknown seed",
 	[CPNS_WIRE_ERR_UNKNOWN_DEVICE] = "unknown device",
 	[CPNS_WIRE_ERR_EXPIRED] = "expired",
-	[CPNS_WIRE_ERR_REPLAY] = "replayed sequence number",
+	[CPNS_WIRE_ERR_REPLAY] = "replay",
 	[CPNS_WIRE_ERR_BUSY] = "busy",
-	[CPNS_WIRE_ERR_EXISTS] = "already exists",
+	[CPNS_WIRE_ERR_EXISTS] = "exists",
 	[CPNS_WIRE_ERR_DENIED] = "denied",
 	[CPNS_WIRE_ERR_TIMEOUT] = "timeout",
-	[CPNS_WIRE_ERR_INTERNAL] = "internal error",
+	[CPNS_WIRE_ERR_INTERNAL] = "internal",
 };
 
 const char *cpns_wire_code_name(unsigned int code)

@@ -534,6 +534,13 @@ int cpns_conn_expired(const struct cpns_conn *c, uint64_t now);
 /* Human names: "frame", "step", "idle", "connect", "linger". */
 const char *cpns_conn_deadline_name(int kind);
 
+/*
+ * ERROR 13's ref_type when a deadline of kind passes (protocol.rst 7.3):
+ * for the frame deadline, the type byte of the frame being received if it
+ * arrived; otherwise 0.
+ */
+uint8_t cpns_conn_timeout_type(const struct cpns_conn *c, int kind);
+
 #ifdef __cplusplus
 }
 #endif
