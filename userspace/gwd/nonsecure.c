@@ -538,27 +538,21 @@ static void session_done(struct gw2 *gw2)
 	gwd_exit(gw2->g, 0);
 }
 
-static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
+/* Open a SEALED from the server into *in; -1 after refusing it. */
+static int session_open(struct gw2 *gw2, const struct cpns_wire_msg *m,
+			struct cpns_wire_inner *in)
 {
 	struct gwd *g = gw2->g;
 	const struct cpns_wire_sealed *s = &m->sealed;
 	uint8_t pt[CPNS_WIRE_SEALED_MAX], aad[CPNS_WIRE_HDR_LEN];
-	struct cpns_wire_inner in;
 	size_t ptlen = sizeof(pt);
-	uint64_t want;
 	int ret;
 
-	if (m->type != CPNS_WIRE_SEALED) {
-		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
-			   "the server sent %s in the session",
-			   cpns_wire_type_name(m->type));
-		return;
-	}
 	/* 6.1: the AAD is the frame's header, rebuilt from its length. */
 	if (cpns_wire_sealed_aad(s->ct_len, aad)) {
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_MALFORMED,
 			   "SEALED of %u bytes", s->ct_len);
-		return;
+		return -1;
 	}
 	ret = cpns_unseal(g->nl, gw2->handle, s->seq, aad, sizeof(aad), s->ct,
 			  s->ct_len, pt, &ptlen);
@@ -566,44 +560,47 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_BAD_MAC,
 			   "SEALED seq %llu does not open: altered or not from the server",
 			   (unsigned long long)s->seq);
-		return;
+		return -1;
 	}
 	if (ret == -EALREADY) {
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_REPLAY,
 			   "SEALED seq %llu already passed: replayed or reordered",
 			   (unsigned long long)s->seq);
-		return;
+		return -1;
 	}
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, false),
 			   "OPEN: %s", cpns_last_error(g->nl));
-		return;
+		return -1;
 	}
-	ret = cpns_wire_inner_decode(pt, ptlen, &in);
+	ret = cpns_wire_inner_decode(pt, ptlen, in);
 	explicit_bzero(pt, sizeof(pt));
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_wire_err_code(ret),
 			   "sealed message seq %llu: %s",
 			   (unsigned long long)s->seq, cpns_wire_strerror(ret));
-		return;
+		return -1;
 	}
-	if (in.type != CPNS_WIRE_STATUS_ACK) {
-		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
-			   "sealed %s is not for GW2",
-			   cpns_wire_inner_type_name(in.type));
-		return;
-	}
-	want = gw2->unacked[gw2->ack_head];
-	if (!gw2->nunacked || in.status_ack.seq != want) {
+	return 0;
+}
+
+/* A STATUS_ACK: it must acknowledge the oldest report outstanding. */
+static void session_ack(struct gw2 *gw2, const struct cpns_wire_msg *m,
+			const struct cpns_wire_inner *in)
+{
+	struct gwd *g = gw2->g;
+	uint64_t want = gw2->unacked[gw2->ack_head];
+
+	if (!gw2->nunacked || in->status_ack.seq != want) {
 		if (gw2->nunacked)
 			gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
 				   "STATUS_ACK for seq %llu, expected %llu",
-				   (unsigned long long)in.status_ack.seq,
+				   (unsigned long long)in->status_ack.seq,
 				   (unsigned long long)want);
 		else
 			gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
 				   "STATUS_ACK for seq %llu, no report outstanding",
-				   (unsigned long long)in.status_ack.seq);
+				   (unsigned long long)in->status_ack.seq);
 		return;
 	}
 	gw2->ack_head = (gw2->ack_head + 1) % GW2_UNACKED_MAX;
@@ -612,7 +609,7 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	gw2->total_acks++;
 	gwd_backoff_reset(&gw2->bo);
 	cpns_info("received status ack for report seq %llu (sealed seq %llu)",
-		  (unsigned long long)want, (unsigned long long)s->seq);
+		  (unsigned long long)want, (unsigned long long)m->sealed.seq);
 	gwd_link_deadline(gw2->link, gw2->nunacked ? CPNS_DL_STEP : CPNS_DL_NONE,
 			  g->conf.step_ms);
 	if (g->once) {
@@ -621,6 +618,27 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		else
 			report_send(gw2);
 	}
+}
+
+static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
+{
+	struct cpns_wire_inner in;
+
+	if (m->type != CPNS_WIRE_SEALED) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "the server sent %s in the session",
+			   cpns_wire_type_name(m->type));
+		return;
+	}
+	if (session_open(gw2, m, &in))
+		return;
+	if (in.type != CPNS_WIRE_STATUS_ACK) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "sealed %s is not for GW2",
+			   cpns_wire_inner_type_name(in.type));
+		return;
+	}
+	session_ack(gw2, m, &in);
 }
 
 /* ------------------------------------------------------------ flow a */

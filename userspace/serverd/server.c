@@ -264,77 +264,98 @@ static void accept_resume(struct cpns_loop *loop, struct cpns_timer *t)
 		cpns_watch_mod(loop, &srv->ls[i].w, EPOLLIN);
 }
 
+/* Out of descriptors or memory: the loop is level-triggered, so pause
+ * accepting, or it would spin.
+ */
+static void accept_failed(struct listener *l, int err)
+{
+	struct server *srv = l->srv;
+	size_t i;
+
+	cpns_warn("accept on %s: %s", l->addr, strerror(-err));
+	if (err != -EMFILE && err != -ENFILE && err != -ENOBUFS &&
+	    err != -ENOMEM)
+		return;
+	for (i = 0; i < srv->nls; i++)
+		cpns_watch_mod(srv->loop, &srv->ls[i].w, 0);
+	cpns_timer_arm(srv->loop, &srv->accept_pause,
+		       cpns_now_ms() + ACCEPT_PAUSE_MS);
+}
+
+/* Over max_connections: ERROR busy, then close. */
+static void refuse_busy(struct server *srv, int fd, const char *peer)
+{
+	struct cpns_conn tmp;
+
+	srv->refused_busy++;
+	cpns_warn("%s: refused: %u connections already (max_connections)",
+		  peer, srv->nconns);
+	cpns_conn_init(&tmp, fd, false, peer);
+	cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
+			     "too many connections");
+	cpns_conn_close(&tmp);
+}
+
+/* A new connection in state START, in the loop and the list. */
+static void sconn_new(struct listener *l, int fd, const char *peer)
+{
+	struct server *srv = l->srv;
+	struct sconn *sc;
+	int ret;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		cpns_err("%s: out of memory", peer);
+		close(fd);
+		return;
+	}
+	sc->srv = srv;
+	sc->id = ++srv->next_id;
+	sc->state = SC_START;
+	cpns_conn_init(&sc->c, fd, false, peer);
+	sc->c.frame_timeout = srv->conf->frame_timeout * 1000ULL;
+	cpns_timer_init(&sc->t, sconn_timeout, sc);
+	ret = cpns_watch_add(srv->loop, &sc->w, fd, EPOLLIN, sconn_event, sc);
+	if (ret) {
+		cpns_err("%s: epoll: %s", peer, strerror(-ret));
+		cpns_conn_close(&sc->c);
+		free(sc);
+		return;
+	}
+	sc->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = sc;
+	srv->conns = sc;
+	srv->nconns++;
+	sc_debug(sc, "connected on %s (%u open)", l->addr, srv->nconns);
+	cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
+			       srv->conf->idle_timeout * 1000);
+	sconn_update(sc);
+}
+
 static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 			   uint32_t events)
 {
 	struct listener *l = w->arg;
 	struct server *srv = l->srv;
 	char peer[CPNS_ADDR_STRLEN];
-	struct sconn *sc;
-	int fd, ret;
+	int fd;
 
+	(void)loop;
 	(void)events;
 	for (;;) {
 		fd = cpns_accept(l->fd, peer, sizeof(peer));
 		if (fd == -EAGAIN)
 			return;
 		if (fd < 0) {
-			cpns_warn("accept on %s: %s", l->addr, strerror(-fd));
-			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-			    fd == -ENOMEM) {
-				/* Level-triggered: pause, or spin. */
-				size_t i;
-
-				for (i = 0; i < srv->nls; i++)
-					cpns_watch_mod(loop, &srv->ls[i].w, 0);
-				cpns_timer_arm(loop, &srv->accept_pause,
-					       cpns_now_ms() + ACCEPT_PAUSE_MS);
-			}
+			accept_failed(l, fd);
 			return;
 		}
 		srv->accepted++;
-		if (srv->nconns >= srv->conf->max_connections) {
-			struct cpns_conn tmp;
-
-			srv->refused_busy++;
-			cpns_warn("%s: refused: %u connections already (max_connections)",
-				  peer, srv->nconns);
-			cpns_conn_init(&tmp, fd, false, peer);
-			cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
-					     "too many connections");
-			cpns_conn_close(&tmp);
-			continue;
-		}
-		sc = calloc(1, sizeof(*sc));
-		if (!sc) {
-			cpns_err("%s: out of memory", peer);
-			close(fd);
-			continue;
-		}
-		sc->srv = srv;
-		sc->id = ++srv->next_id;
-		sc->state = SC_START;
-		cpns_conn_init(&sc->c, fd, false, peer);
-		sc->c.frame_timeout = srv->conf->frame_timeout * 1000ULL;
-		cpns_timer_init(&sc->t, sconn_timeout, sc);
-		ret = cpns_watch_add(loop, &sc->w, fd, EPOLLIN, sconn_event,
-				     sc);
-		if (ret) {
-			cpns_err("%s: epoll: %s", peer, strerror(-ret));
-			cpns_conn_close(&sc->c);
-			free(sc);
-			continue;
-		}
-		sc->next = srv->conns;
-		if (srv->conns)
-			srv->conns->prev = sc;
-		srv->conns = sc;
-		srv->nconns++;
-		sc_debug(sc, "connected on %s (%u open)", l->addr,
-			 srv->nconns);
-		cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
-				       srv->conf->idle_timeout * 1000);
-		sconn_update(sc);
+		if (srv->nconns >= srv->conf->max_connections)
+			refuse_busy(srv, fd, peer);
+		else
+			sconn_new(l, fd, peer);
 	}
 }
 
