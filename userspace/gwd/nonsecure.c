@@ -272,6 +272,34 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 }
 
 /* II-9, confirmed: open the Device Key, store it, then flow a. */
+/* After II-9, before the PN connection closes: a key the next start
+ * cannot find is lost.
+ */
+static void ask_store(struct gw2 *gw2)
+{
+	struct gwd *g = gw2->g;
+
+	gw2->stored_gen = -1;
+	if (g->conf.store && gwd_store_save(g, gw2->did, 0))
+		cpns_err("the Device Key of device id %s is in the kernel but not in %s: a restart after a reboot will not have it",
+			 hex(gw2->did, sizeof(gw2->did)), g->conf.store);
+	else if (g->conf.store)
+		gw2->stored_gen = 0;
+}
+
+static void ask_did_file(struct gw2 *gw2)
+{
+	struct gwd *g = gw2->g;
+	int ret;
+
+	if (!g->conf.device_id_file)
+		return;
+	ret = gwd_did_write(g->conf.device_id_file, gw2->did);
+	if (ret)
+		cpns_err("cannot write %s: %s; the next start will not find this Device ID",
+			 g->conf.device_id_file, strerror(-ret));
+}
+
 static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 {
 	struct gwd *g = gw2->g;
@@ -323,21 +351,10 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	cpns_notice("II-9 stored the Device Key of device id %s (serial %d); transfer code %s (compare with GW1's)",
 		    hex(gw2->did, sizeof(gw2->did)), serial,
 		    gwd_code_str(code, c1));
-	/* The store first: a key the next start cannot find is lost. */
-	gw2->stored_gen = -1;
-	if (g->conf.store && gwd_store_save(g, gw2->did, 0))
-		cpns_err("the Device Key of device id %s is in the kernel but not in %s: a restart after a reboot will not have it",
-			 hex(gw2->did, sizeof(gw2->did)), g->conf.store);
-	else if (g->conf.store)
-		gw2->stored_gen = 0;
+	ask_store(gw2);
 	gwd_link_close(l);
 	gw2->link = NULL;
-	if (g->conf.device_id_file) {
-		ret = gwd_did_write(g->conf.device_id_file, gw2->did);
-		if (ret)
-			cpns_err("cannot write %s: %s; the next start will not find this Device ID",
-				 g->conf.device_id_file, strerror(-ret));
-	}
+	ask_did_file(gw2);
 	gwd_backoff_reset(&gw2->bo);
 	auth_start(gw2);
 }
