@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "cpns.h"
+#include "vectors.h"
 #include "tutil.h"
 
 #ifndef ARRAY_SIZE

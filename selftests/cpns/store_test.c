@@ -27,6 +27,7 @@
 #include "kselftest_harness.h"
 #include "flowlib.h"
 #include "keyops.h"
+#include "vectors.h"
 #include "tutil.h"
 
 #define KEK_DESC	"cpns-test:kek"

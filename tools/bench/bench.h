@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cpns.h"
+#include "vectors.h"
 #include "ref.h"
 
 #define BENCH_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

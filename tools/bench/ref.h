@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include "cpns.h"
+#include "vectors.h"
 
 /* ------------------------------------------------------- primitives */
 

@@ -53,7 +53,7 @@ struct cmd {
 	const char *path;		/* "assign request", set by dispatch */
 };
 
-/* main.c */
+/* report.c */
 extern const char *prog;
 int usage_error(const struct cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

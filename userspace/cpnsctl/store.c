@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The server's store (lib/store.h) from the command line: "store show"
+ * The server's store (lib/store/store.h) from the command line: "store show"
  * and "store check" read it (rows without their blobs; no kernel
  * needed), "revoke device" and "revoke seed" commit a revocation to it
  * and then make it in the kernel (KEY_REVOKE), which closes the live

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * libFuzzer target of the wire protocol parser (userspace/lib/wire.c).
+ * libFuzzer target of the wire protocol parser (userspace/lib/codec/wire.c).
  *
  * Input: a byte stream as a daemon would read it from a socket; when the
  * first byte is 0xff, the plaintext of a SEALED message after it; when it

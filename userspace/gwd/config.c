@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The configuration file of cpns-gwd (Documentation/cpns.conf.rst, section
- * "cpns-gwd"): the schema that lib/conf.c checks the file against, then the
+ * "cpns-gwd"): the schema that lib/daemon/conf.c checks the file against, then the
  * checks that depend on the role (a key of the other role is an error),
  * into struct gwd_conf.
  */

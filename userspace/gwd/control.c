@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,53 +54,6 @@ struct gwd_ctl {
 	struct ctl_client *clients;
 	unsigned int nclients;
 };
-
-void gwd_ctl_printf(struct gwd_ctl_reply *r, const char *fmt, ...)
-{
-	va_list ap;
-	size_t need;
-	char *p;
-	int n;
-
-	if (r->failed)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		goto fail;
-	need = r->len + (size_t)n + 1;
-	if (need > r->cap) {
-		p = realloc(r->buf, need + 256);
-		if (!p)
-			goto fail;
-		r->buf = p;
-		r->cap = need + 256;
-	}
-	va_start(ap, fmt);
-	vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
-	va_end(ap);
-	r->len += (size_t)n;
-	return;
-fail:
-	r->failed = true;
-}
-
-void gwd_ctl_pair(struct gwd_ctl_reply *r, const char *id, const char *state,
-		  const char *name, const char *peer,
-		  const uint8_t did[CPNS_DEVICE_ID_LEN], int mode,
-		  const char *code, uint64_t waited_ms, uint64_t left_ms)
-{
-	char hexdid[2 * CPNS_DEVICE_ID_LEN + 1];
-
-	cpns_hex_encode(hexdid, did, CPNS_DEVICE_ID_LEN);
-	gwd_ctl_printf(r, "pair\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%llu\t%llu\n",
-		       id, state, name, peer, hexdid,
-		       mode == CPNS_WIRE_CONFIRM_PAIRING ? "pairing-key" :
-		       "operator", code,
-		       (unsigned long long)(waited_ms / 1000),
-		       (unsigned long long)((left_ms + 999) / 1000));
-}
 
 static void client_free(struct ctl_client *c)
 {
@@ -183,10 +135,7 @@ static void client_request(struct ctl_client *c)
 
 	n = split(c->line, w, 3);
 	if (n == 1 && !strcmp(w[0], "list")) {
-		if (g->conf.role == GWD_SECURE)
-			gwd_secure_ctl_list(g, r);
-		else
-			gwd_nonsecure_ctl_list(g, r);
+		g->ops->ctl_list(g, r);
 		gwd_ctl_printf(r, "ok\n");
 	} else if (n >= 1 && (!strcmp(w[0], "confirm") ||
 			      !strcmp(w[0], "reject"))) {
@@ -195,20 +144,20 @@ static void client_request(struct ctl_client *c)
 		if (n != (confirm ? 3 : 2) || parse_id(w[1], &id))
 			gwd_ctl_printf(r, "error usage: %s\n", confirm ?
 				       "confirm ID CODE" : "reject ID");
-		else if (g->conf.role != GWD_SECURE)
+		else if (!g->ops->ctl_decide)
 			gwd_ctl_printf(r, "error this is GW2: confirm or reject the transfer on GW1, with the code shown here\n");
 		else
-			gwd_secure_ctl_decide(g, id, confirm ? w[2] : NULL, r);
+			g->ops->ctl_decide(g, id, confirm ? w[2] : NULL, r);
 	} else if (n == 1 && !strcmp(w[0], "rotate")) {
-		if (g->conf.role != GWD_SECURE)
+		if (!g->ops->ctl_rotate)
 			gwd_ctl_printf(r, "error this is GW2: a Key Seed is GW1's (rotate it there)\n");
 		else
-			gwd_secure_ctl_rotate(g, r);
+			g->ops->ctl_rotate(g, r);
 	} else if (n == 1 && !strcmp(w[0], "reassign")) {
-		if (g->conf.role == GWD_SECURE)
+		if (!g->ops->ctl_reassign)
 			gwd_ctl_printf(r, "error this is GW1: ask on the GW2 whose Device ID is to be replaced\n");
 		else
-			gwd_nonsecure_ctl_reassign(g, r);
+			g->ops->ctl_reassign(g, r);
 	} else {
 		gwd_ctl_printf(r, "error unknown request: list, confirm ID CODE, reject ID, rotate or reassign\n");
 	}

@@ -6,12 +6,14 @@
  * a Device ID and Key, then authenticates with the server and sends its
  * signalling sealed, flow a). Documentation/cpns-gwd.rst is the manual.
  *
- *   main.c       options, start-up, the event loop, exit
+ *   main.c       the options and configuration, and the role chosen
+ *                into struct gwd_role_ops (start-up: lib/daemon/startup.c)
  *   config.c     the configuration file: schema and checked values
  *   link.c       one wire connection inside the event loop
  *   kernel.c     the keys this namespace holds, kernel failures as codes
  *   backoff.c    bounded, jittered exponential retry delays
  *   control.c    the control socket (cpnsctl pair)
+ *   reply.c      the control socket's replies
  *   store.c      GW2's store: its Device Key wrapped under a KEK
  *   secure.c     the secure role (GW1)
  *   nonsecure.c  the nonsecure role (GW2)
@@ -105,36 +107,75 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 void gwd_conf_free(struct gwd_conf *conf);
 void gwd_conf_print_keys(void);
 
+struct gwd;
+struct gwd_ctl;
+struct gwd_ctl_reply;
+
+/**
+ * struct gwd_role_ops - a role: chosen once, from "role", at start-up
+ * @name: for the logs ("secure (GW1)")
+ * @start: make the role's state (gwd.role) and start its work; 0 or -1
+ * @stop: end it and free the state
+ * @ctl_list: the control socket's "list": one "pair" line per transfer
+ * @ctl_decide: "confirm ID CODE" / "reject ID" (code NULL); NULL: GW2
+ * @ctl_rotate: "rotate", flow I now; NULL: GW2
+ * @ctl_reassign: "reassign", a new Device ID for GW2; NULL: GW1
+ *
+ * The control requests answer into r: "pair" lines, or for a decision a
+ * last line "ok ..." or "error ...".
+ */
+struct gwd_role_ops {
+	const char *name;
+	int (*start)(struct gwd *g);
+	void (*stop)(struct gwd *g);
+	void (*ctl_list)(struct gwd *g, struct gwd_ctl_reply *r);
+	void (*ctl_decide)(struct gwd *g, uint32_t id, const char *code,
+			   struct gwd_ctl_reply *r);
+	void (*ctl_rotate)(struct gwd *g, struct gwd_ctl_reply *r);
+	void (*ctl_reassign)(struct gwd *g, struct gwd_ctl_reply *r);
+};
+
+extern const struct gwd_role_ops gwd_secure_ops;	/* secure.c */
+extern const struct gwd_role_ops gwd_nonsecure_ops;	/* nonsecure.c */
+
 /**
  * struct gwd - the daemon
  * @conf: its configuration
+ * @ops: its role
  * @loop: the event loop
  * @nl: the one netlink socket: pending objects and sessions belong to it,
  *	so it lives as long as the daemon
  * @ctl: the control socket, or NULL
  * @once: --once: run one cycle of the role and exit
  * @once_reports: --once, nonsecure: reports to exchange
+ * @reports_set: --reports was given
  * @status: exit status (0 or 1), set by a role in --once mode or on a
  *	fatal error
  * @done: gwd_exit() was called (perhaps before the loop runs)
  * @role: the role's state
  */
-struct gwd_ctl;
-
 struct gwd {
 	struct gwd_conf conf;
+	const struct gwd_role_ops *ops;
 	struct cpns_loop *loop;
 	struct cpns_nl *nl;
 	struct gwd_ctl *ctl;
 	bool once;
 	unsigned int once_reports;
+	bool reports_set;
 	int status;
 	bool done;
 	void *role;
 };
 
 /* Stop the loop with an exit status (the first status set wins a 1). */
-void gwd_exit(struct gwd *g, int status);
+static inline void gwd_exit(struct gwd *g, int status)
+{
+	if (status > g->status)
+		g->status = status;
+	g->done = true;
+	cpns_loop_stop(g->loop);
+}
 
 /* ============================================================ link.c */
 
@@ -303,6 +344,9 @@ struct gwd_ctl_reply {
 
 int gwd_control_start(struct gwd *g);
 void gwd_control_stop(struct gwd *g);
+
+/* ============================================================ reply.c */
+
 void gwd_ctl_printf(struct gwd_ctl_reply *r, const char *fmt, ...)
 	CPNS_PRINTF(2, 3);
 /* One "pair" line: id, state, name, peer, did, mode, code, seconds
@@ -326,22 +370,5 @@ void gwd_backoff_init(struct gwd_backoff *b, unsigned int min_ms,
 /* The delay before the next attempt (and count this failure). */
 unsigned int gwd_backoff_next(struct gwd_backoff *b);
 void gwd_backoff_reset(struct gwd_backoff *b);
-
-/* ============================================================ roles */
-
-int gwd_secure_start(struct gwd *g);
-void gwd_secure_stop(struct gwd *g);
-int gwd_nonsecure_start(struct gwd *g);
-void gwd_nonsecure_stop(struct gwd *g);
-
-/* The control socket's requests, answered into r ("pair" lines, or the
- * last line "ok ..." / "error ..." for a decision). code NULL: reject.
- */
-void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
-void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r);
-void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
-			   struct gwd_ctl_reply *r);
-void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r);
-void gwd_nonsecure_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r);
 
 #endif /* CPNS_GWD_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The key-lifecycle commands the gateway uses (lib/keyops.h), for the
+ * The key-lifecycle commands the gateway uses (lib/nl/keyops.h), for the
  * Device Key it holds or receives: II-9's comparison code before the
  * import (XFER_CODE) and the pairing MAC (XFER_PAIR), and GW2's store
  * (KEY_WRAP, KEY_UNWRAP). Every value here is public or sealed: the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * One wire connection inside the event loop: a struct cpns_conn (lib/conn.c
+ * One wire connection inside the event loop: a struct cpns_conn (lib/daemon/conn.c
  * does the framing, buffers and deadlines) with its epoll watch and timer,
  * and an owner told of messages and of the end.
  *
@@ -274,7 +274,8 @@ static void link_timer(struct cpns_loop *loop, struct cpns_timer *t)
 		link_end_kind(l, GWD_END_TIMEOUT, ETIMEDOUT, kind);
 		break;
 	default:
-		cpns_conn_send_error(&l->c, CPNS_WIRE_ERR_TIMEOUT, 0,
+		cpns_conn_send_error(&l->c, CPNS_WIRE_ERR_TIMEOUT,
+				     cpns_conn_timeout_type(&l->c, kind),
 				     "%s timeout",
 				     cpns_conn_deadline_name(kind));
 		link_end_kind(l, GWD_END_TIMEOUT, ETIMEDOUT, kind);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * cpns-gwd: options, start-up (configuration, logging, the netlink socket,
- * the event loop, becoming a daemon), the role, and a clean exit on
- * SIGTERM or SIGINT. The roles are secure.c and nonsecure.c.
+ * cpns-gwd: its options and configuration, and its role (secure.c or
+ * nonsecure.c) chosen once into g.ops. The start-up, the event loop and
+ * the exit on SIGTERM or SIGINT are lib/daemon/startup.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gwd.h"
+#include "startup.h"
 
 static void usage(FILE *f)
 {
@@ -40,14 +41,6 @@ static void usage(FILE *f)
 		GWD_PROG, GWD_PROG, GWD_DEFAULT_CONF);
 	if (f == stdout)
 		gwd_conf_print_keys();
-}
-
-void gwd_exit(struct gwd *g, int status)
-{
-	if (status > g->status)
-		g->status = status;
-	g->done = true;
-	cpns_loop_stop(g->loop);
 }
 
 /*
@@ -85,165 +78,144 @@ static int parse_uint(const char *s, unsigned int min, unsigned int max,
 	return 0;
 }
 
+static void version(void)
+{
+	printf("%s %s (cpns wire protocol %d)\n", GWD_PROG, GWD_VERSION,
+	       CPNS_WIRE_VERSION);
+}
+
+static int option(void *ctx, int c, const char *arg)
+{
+	struct gwd *g = ctx;
+
+	if (c == 'o') {
+		g->once = true;
+		return 0;
+	}
+	/* 'r' */
+	if (parse_uint(arg, 1, 1000000, &g->once_reports)) {
+		fprintf(stderr, "%s: --reports needs a number from 1 to 1000000\n",
+			GWD_PROG);
+		return -1;
+	}
+	g->reports_set = true;
+	return 0;
+}
+
+/* The file, checked with the options; the role chosen once, here. */
+static int configure(void *ctx, struct cpns_daemon *d)
+{
+	struct gwd *g = ctx;
+	char err[512];
+
+	if (g->reports_set && !g->once) {
+		fprintf(stderr, "%s: --reports goes with --once\n", GWD_PROG);
+		return -1;
+	}
+	if (gwd_conf_load(&g->conf, d->conf_path, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", GWD_PROG, err);
+		return -1;
+	}
+	if (g->reports_set && g->conf.role != GWD_NONSECURE) {
+		fprintf(stderr, "%s: --reports is for role = nonsecure\n",
+			GWD_PROG);
+		return -1;
+	}
+	g->ops = g->conf.role == GWD_SECURE ? &gwd_secure_ops :
+					      &gwd_nonsecure_ops;
+	if (g->once)
+		d->foreground = true;
+	return 0;
+}
+
+static void checked(void *ctx, const char *path)
+{
+	struct gwd *g = ctx;
+
+	printf("%s: configuration OK (role %s, name %s)\n", path,
+	       g->conf.role == GWD_SECURE ? "secure" : "nonsecure",
+	       g->conf.name);
+}
+
+static void log_conf(void *ctx, enum cpns_log_target *target, int *level)
+{
+	struct gwd *g = ctx;
+
+	*target = g->conf.log_target;
+	*level = g->conf.log_level;
+}
+
+static void starting(void *ctx)
+{
+	struct gwd *g = ctx;
+
+	g->status = 1;
+	cpns_notice("starting: role %s, name %s%s", g->ops->name,
+		    g->conf.name, g->once ? ", once" : "");
+}
+
+static int start(void *ctx, struct cpns_daemon *d)
+{
+	struct gwd *g = ctx;
+
+	g->nl = d->nl;
+	g->loop = d->loop;
+	check_pending_timeout(&g->conf, d->info.pending_timeout);
+	g->status = 0;
+	if (g->ops->start(g) || gwd_control_start(g)) {
+		g->status = 1;
+		gwd_control_stop(g);
+		g->ops->stop(g);
+		gwd_links_free(g);
+		return -1;
+	}
+	return g->done ? 1 : 0;
+}
+
+/* The loop logged the signal; --once interrupted before it finished is
+ * a failure.
+ */
+static int stop(void *ctx, int status, int sig)
+{
+	struct gwd *g = ctx;
+
+	if (status || (sig && g->once))
+		g->status = 1;
+	gwd_control_stop(g);
+	g->ops->stop(g);
+	gwd_links_free(g);
+	return g->status;
+}
+
+static void conf_free(void *ctx)
+{
+	gwd_conf_free(&((struct gwd *)ctx)->conf);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "reports", required_argument, NULL, 'r' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *path = GWD_DEFAULT_CONF;
-	bool foreground = false, test = false, reports_set = false;
+	static const struct cpns_daemon_ops ops = {
+		.name = GWD_PROG,
+		.conf_path = GWD_DEFAULT_CONF,
+		.optstring = "",
+		.options = opts,
+		.option = option,
+		.usage = usage,
+		.version = version,
+		.configure = configure,
+		.checked = checked,
+		.log = log_conf,
+		.starting = starting,
+		.start = start,
+		.stop = stop,
+		.free = conf_free,
+	};
 	struct gwd g = { .once_reports = 1 };
-	struct cpns_info info;
-	char err[512];
-	int c, ret, sig;
 
-	while ((c = getopt_long(argc, argv, "c:fnhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'o':
-			g.once = true;
-			break;
-		case 'r':
-			if (parse_uint(optarg, 1, 1000000, &g.once_reports)) {
-				fprintf(stderr, "%s: --reports needs a number from 1 to 1000000\n",
-					GWD_PROG);
-				return 1;
-			}
-			reports_set = true;
-			break;
-		case 'n':
-			test = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s %s (cpns wire protocol %d)\n", GWD_PROG,
-			       GWD_VERSION, CPNS_WIRE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument \"%s\"\n", GWD_PROG,
-			argv[optind]);
-		usage(stderr);
-		return 1;
-	}
-	if (reports_set && !g.once) {
-		fprintf(stderr, "%s: --reports goes with --once\n", GWD_PROG);
-		return 1;
-	}
-
-	ret = gwd_conf_load(&g.conf, path, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "%s: %s\n", GWD_PROG, err);
-		gwd_conf_free(&g.conf);
-		return 1;
-	}
-	if (test) {
-		printf("%s: configuration OK (role %s, name %s)\n", path,
-		       g.conf.role == GWD_SECURE ? "secure" : "nonsecure",
-		       g.conf.name);
-		gwd_conf_free(&g.conf);
-		return 0;
-	}
-	if (reports_set && g.conf.role != GWD_NONSECURE) {
-		fprintf(stderr, "%s: --reports is for role = nonsecure\n",
-			GWD_PROG);
-		gwd_conf_free(&g.conf);
-		return 1;
-	}
-	if (g.once)
-		foreground = true;
-
-	/* Detached, stderr goes nowhere: log to syslog (start-up errors
-	 * are echoed to the terminal until cpns_daemon_ready()).
-	 */
-	if (!foreground)
-		g.conf.log_target = CPNS_LOG_SYSLOG;
-	g.status = 1;
-	cpns_log_open(GWD_PROG, g.conf.log_target, g.conf.log_level);
-	if (!foreground) {
-		ret = cpns_daemon_start();
-		if (ret) {
-			cpns_err("cannot detach: %s", strerror(-ret));
-			goto out;
-		}
-	}
-
-	cpns_notice("starting: role %s, name %s%s",
-		    g.conf.role == GWD_SECURE ? "secure (GW1)" :
-		    "nonsecure (GW2)", g.conf.name, g.once ? ", once" : "");
-	g.nl = cpns_open();
-	if (!g.nl) {
-		cpns_err("cannot open the cpns netlink family: %s%s",
-			 strerror(errno),
-			 errno == ENOENT ? " (is cpns.ko loaded?)" : "");
-		goto out;
-	}
-	if (cpns_get_info(g.nl, &info)) {
-		cpns_err("cpns get_info: %s", cpns_last_error(g.nl));
-		goto out;
-	}
-	check_pending_timeout(&g.conf, info.pending_timeout);
-	g.loop = cpns_loop_new();
-	if (!g.loop) {
-		cpns_err("cannot make the event loop: %s", strerror(errno));
-		goto out;
-	}
-	g.status = 0;
-	if (g.conf.role == GWD_SECURE)
-		ret = gwd_secure_start(&g);
-	else
-		ret = gwd_nonsecure_start(&g);
-	if (!ret)
-		ret = gwd_control_start(&g);
-	if (ret) {
-		g.status = 1;
-		goto out_role;
-	}
-	if (!foreground)
-		cpns_daemon_ready();
-
-	ret = g.done ? 0 : cpns_loop_run(g.loop);
-	if (ret) {
-		cpns_err("event loop: %s", strerror(-ret));
-		g.status = 1;
-	}
-	/* The loop logged the signal. --once was interrupted before it
-	 * finished: that is a failure.
-	 */
-	sig = cpns_loop_stop_signal(g.loop);
-	if (sig && g.once)
-		g.status = 1;
-out_role:
-	gwd_control_stop(&g);
-	if (g.conf.role == GWD_SECURE)
-		gwd_secure_stop(&g);
-	else
-		gwd_nonsecure_stop(&g);
-	gwd_links_free(&g);
-out:
-	if (g.loop)
-		cpns_loop_free(g.loop);
-	if (g.nl)
-		cpns_close(g.nl);
-	cpns_log_close();
-	gwd_conf_free(&g.conf);
-	return g.status;
+	return cpns_daemon_main(argc, argv, &ops, &g);
 }

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "gwd.h"
+#include "kcode.h"
 #include "keyops.h"
 
 #define GW2_UNACKED_MAX		64
@@ -169,8 +170,9 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		what = "II-9 with GW1";
 		break;
 	case GW2_TRANSFER:
-		what = "II-9 with GW1 (nothing imported)";
-		break;
+		gw2_retry(gw2, "II-9 with GW1 %s: %s; nothing imported",
+			  gwd_link_peer(l), gwd_end_str(why, buf, sizeof(buf)));
+		return;
 	case GW2_SESSION:
 		what = "session with the server";
 		break;
@@ -193,7 +195,7 @@ static void ask_connected(struct gwd_link *l, void *owner)
 
 	ret = cpns_xfer_new(g->nl, &gw2->xfer, m.assign_ask.pubkey);
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, false),
 			   "II-9 (XFER_NEW): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -235,7 +237,7 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = gwd_xfer_code(g->nl, gw2->xfer, o->did, o->pubkey,
 			    &gw2->offer_code);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 (XFER_CODE): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -253,7 +255,7 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, o->did, o->pubkey,
 			    gw2->xfer_pub, out.device_pair.mac, false);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 (XFER_PAIR with pairing_key %s:%s): %s",
 			   g->conf.pairing.type, g->conf.pairing.desc,
 			   cpns_last_error(g->nl));
@@ -270,6 +272,34 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 }
 
 /* II-9, confirmed: open the Device Key, store it, then flow a. */
+/* After II-9, before the PN connection closes: a key the next start
+ * cannot find is lost.
+ */
+static void ask_store(struct gw2 *gw2)
+{
+	struct gwd *g = gw2->g;
+
+	gw2->stored_gen = -1;
+	if (g->conf.store && gwd_store_save(g, gw2->did, 0))
+		cpns_err("the Device Key of device id %s is in the kernel but not in %s: a restart after a reboot will not have it",
+			 hex(gw2->did, sizeof(gw2->did)), g->conf.store);
+	else if (g->conf.store)
+		gw2->stored_gen = 0;
+}
+
+static void ask_did_file(struct gw2 *gw2)
+{
+	struct gwd *g = gw2->g;
+	int ret;
+
+	if (!g->conf.device_id_file)
+		return;
+	ret = gwd_did_write(g->conf.device_id_file, gw2->did);
+	if (ret)
+		cpns_err("cannot write %s: %s; the next start will not find this Device ID",
+			 g->conf.device_id_file, strerror(-ret));
+}
+
 static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 {
 	struct gwd *g = gw2->g;
@@ -294,7 +324,7 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 					   gw2->reassign ? gw2->did : NULL,
 					   &serial, &code);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 transfer refused (DEVICE_IMPORT): %s",
 			   cpns_last_error(g->nl));
 		return;
@@ -321,21 +351,10 @@ static void ask_transfer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	cpns_notice("II-9 stored the Device Key of device id %s (serial %d); transfer code %s (compare with GW1's)",
 		    hex(gw2->did, sizeof(gw2->did)), serial,
 		    gwd_code_str(code, c1));
-	/* The store first: a key the next start cannot find is lost. */
-	gw2->stored_gen = -1;
-	if (g->conf.store && gwd_store_save(g, gw2->did, 0))
-		cpns_err("the Device Key of device id %s is in the kernel but not in %s: a restart after a reboot will not have it",
-			 hex(gw2->did, sizeof(gw2->did)), g->conf.store);
-	else if (g->conf.store)
-		gw2->stored_gen = 0;
+	ask_store(gw2);
 	gwd_link_close(l);
 	gw2->link = NULL;
-	if (g->conf.device_id_file) {
-		ret = gwd_did_write(g->conf.device_id_file, gw2->did);
-		if (ret)
-			cpns_err("cannot write %s: %s; the next start will not find this Device ID",
-				 g->conf.device_id_file, strerror(-ret));
-	}
+	ask_did_file(gw2);
 	gwd_backoff_reset(&gw2->bo);
 	auth_start(gw2);
 }
@@ -358,7 +377,7 @@ static void ask_msg(struct gwd_link *l, void *owner,
 }
 
 /* cpnsctl pair list on GW2: the code to type on GW1. */
-void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 	char code[GWD_CODE_DIGITS + 1];
@@ -378,7 +397,7 @@ void gwd_nonsecure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * that replace this one (protocol.rst, "Re-assignment"). The current flow
  * ends; until the new key is imported the old one stays in use.
  */
-void gwd_nonsecure_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 
@@ -489,7 +508,7 @@ static void report_send(struct gw2 *gw2)
 			m.sealed.ct, &ctlen);
 	explicit_bzero(pt, sizeof(pt));
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, false),
 			   "SEAL: %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -536,27 +555,21 @@ static void session_done(struct gw2 *gw2)
 	gwd_exit(gw2->g, 0);
 }
 
-static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
+/* Open a SEALED from the server into *in; -1 after refusing it. */
+static int session_open(struct gw2 *gw2, const struct cpns_wire_msg *m,
+			struct cpns_wire_inner *in)
 {
 	struct gwd *g = gw2->g;
 	const struct cpns_wire_sealed *s = &m->sealed;
 	uint8_t pt[CPNS_WIRE_SEALED_MAX], aad[CPNS_WIRE_HDR_LEN];
-	struct cpns_wire_inner in;
 	size_t ptlen = sizeof(pt);
-	uint64_t want;
 	int ret;
 
-	if (m->type != CPNS_WIRE_SEALED) {
-		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
-			   "the server sent %s in the session",
-			   cpns_wire_type_name(m->type));
-		return;
-	}
 	/* 6.1: the AAD is the frame's header, rebuilt from its length. */
 	if (cpns_wire_sealed_aad(s->ct_len, aad)) {
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_MALFORMED,
 			   "SEALED of %u bytes", s->ct_len);
-		return;
+		return -1;
 	}
 	ret = cpns_unseal(g->nl, gw2->handle, s->seq, aad, sizeof(aad), s->ct,
 			  s->ct_len, pt, &ptlen);
@@ -564,44 +577,47 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_BAD_MAC,
 			   "SEALED seq %llu does not open: altered or not from the server",
 			   (unsigned long long)s->seq);
-		return;
+		return -1;
 	}
 	if (ret == -EALREADY) {
 		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_REPLAY,
 			   "SEALED seq %llu already passed: replayed or reordered",
 			   (unsigned long long)s->seq);
-		return;
+		return -1;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, false),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, false),
 			   "OPEN: %s", cpns_last_error(g->nl));
-		return;
+		return -1;
 	}
-	ret = cpns_wire_inner_decode(pt, ptlen, &in);
+	ret = cpns_wire_inner_decode(pt, ptlen, in);
 	explicit_bzero(pt, sizeof(pt));
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_wire_err_code(ret),
 			   "sealed message seq %llu: %s",
 			   (unsigned long long)s->seq, cpns_wire_strerror(ret));
-		return;
+		return -1;
 	}
-	if (in.type != CPNS_WIRE_STATUS_ACK) {
-		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
-			   "sealed %s is not for GW2",
-			   cpns_wire_inner_type_name(in.type));
-		return;
-	}
-	want = gw2->unacked[gw2->ack_head];
-	if (!gw2->nunacked || in.status_ack.seq != want) {
+	return 0;
+}
+
+/* A STATUS_ACK: it must acknowledge the oldest report outstanding. */
+static void session_ack(struct gw2 *gw2, const struct cpns_wire_msg *m,
+			const struct cpns_wire_inner *in)
+{
+	struct gwd *g = gw2->g;
+	uint64_t want = gw2->unacked[gw2->ack_head];
+
+	if (!gw2->nunacked || in->status_ack.seq != want) {
 		if (gw2->nunacked)
 			gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
 				   "STATUS_ACK for seq %llu, expected %llu",
-				   (unsigned long long)in.status_ack.seq,
+				   (unsigned long long)in->status_ack.seq,
 				   (unsigned long long)want);
 		else
 			gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
 				   "STATUS_ACK for seq %llu, no report outstanding",
-				   (unsigned long long)in.status_ack.seq);
+				   (unsigned long long)in->status_ack.seq);
 		return;
 	}
 	gw2->ack_head = (gw2->ack_head + 1) % GW2_UNACKED_MAX;
@@ -610,7 +626,7 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	gw2->total_acks++;
 	gwd_backoff_reset(&gw2->bo);
 	cpns_info("received status ack for report seq %llu (sealed seq %llu)",
-		  (unsigned long long)want, (unsigned long long)s->seq);
+		  (unsigned long long)want, (unsigned long long)m->sealed.seq);
 	gwd_link_deadline(gw2->link, gw2->nunacked ? CPNS_DL_STEP : CPNS_DL_NONE,
 			  g->conf.step_ms);
 	if (g->once) {
@@ -619,6 +635,27 @@ static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		else
 			report_send(gw2);
 	}
+}
+
+static void session_msg(struct gw2 *gw2, const struct cpns_wire_msg *m)
+{
+	struct cpns_wire_inner in;
+
+	if (m->type != CPNS_WIRE_SEALED) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "the server sent %s in the session",
+			   cpns_wire_type_name(m->type));
+		return;
+	}
+	if (session_open(gw2, m, &in))
+		return;
+	if (in.type != CPNS_WIRE_STATUS_ACK) {
+		gw2_refuse(gw2, m->type, CPNS_WIRE_ERR_UNEXPECTED,
+			   "sealed %s is not for GW2",
+			   cpns_wire_inner_type_name(in.type));
+		return;
+	}
+	session_ack(gw2, m, &in);
 }
 
 /* ------------------------------------------------------------ flow a */
@@ -643,7 +680,7 @@ static void auth_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, 0, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, 0, cpns_kernel_code(g->nl, ret, true),
 			   "a-0 (AUTH_BEGIN): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -693,7 +730,7 @@ static void auth_challenge(struct gw2 *gw2, const struct cpns_wire_msg *m)
 	ret = cpns_auth_client_rk(g->nl, gw2->handle, ns, &gw2->rk,
 				  out.auth_client.mac);
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "a-1 (AUTH_CLIENT): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -723,7 +760,7 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		gw2_refuse(gw2, m->type, cpns_wire_kernel_code(ret, true),
+		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "a-4 (AUTH_FINISH): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -864,7 +901,7 @@ err_dump:
 	return ret;
 }
 
-int gwd_nonsecure_start(struct gwd *g)
+static int gw2_start(struct gwd *g)
 {
 	struct gw2 *gw2 = calloc(1, sizeof(*gw2));
 	int ret;
@@ -891,7 +928,7 @@ int gwd_nonsecure_start(struct gwd *g)
 	return 0;
 }
 
-void gwd_nonsecure_stop(struct gwd *g)
+static void gw2_stop(struct gwd *g)
 {
 	struct gw2 *gw2 = g->role;
 
@@ -906,3 +943,11 @@ void gwd_nonsecure_stop(struct gwd *g)
 	free(gw2);
 	g->role = NULL;
 }
+
+const struct gwd_role_ops gwd_nonsecure_ops = {
+	.name = "nonsecure (GW2)",
+	.start = gw2_start,
+	.stop = gw2_stop,
+	.ctl_list = gw2_ctl_list,
+	.ctl_reassign = gw2_ctl_reassign,
+};

@@ -37,6 +37,7 @@
 #include <sys/epoll.h>
 
 #include "gwd.h"
+#include "kcode.h"
 #include "keyops.h"
 
 #define GW1_BACKLOG		128
@@ -260,7 +261,7 @@ static void srv_connected(struct gwd_link *l, void *owner)
 		return;
 	}
 	if (ret) {
-		asg_refuse(a, 0, cpns_wire_kernel_code(ret, false),
+		asg_refuse(a, 0, cpns_kernel_code(g->nl, ret, false),
 			   "II-1 (ASSIGN_REQUEST): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -303,7 +304,7 @@ static void srv_challenge(struct asg *a, const struct cpns_wire_msg *m)
 		if (gwd_kernel_key_gone(ret) &&
 		    !memcmp(gw1->sid, a->sid, sizeof(a->sid)))
 			gw1->have_seed = false;
-		asg_refuse(a, m->type, cpns_wire_kernel_code(ret, false),
+		asg_refuse(a, m->type, cpns_kernel_code(g->nl, ret, false),
 			   "II-3 challenge refused (ASSIGN_DERIVE): %s",
 			   cpns_last_error(g->nl));
 		return;
@@ -385,7 +386,7 @@ static void asg_offer(struct asg *a)
 	ret = cpns_device_export(g->nl, a->did, a->pub, a->epub, a->wrapped,
 				 &a->code);
 	if (ret) {
-		asg_abort(a, cpns_wire_kernel_code(ret, true),
+		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
 			  "II-9 (DEVICE_EXPORT): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -433,7 +434,7 @@ static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		asg_abort(a, cpns_wire_kernel_code(ret, true),
+		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
 			  "II-9 (XFER_PAIR): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -467,7 +468,7 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 		return;
 	}
 	if (ret) {
-		asg_refuse(a, m->type, cpns_wire_kernel_code(ret, true),
+		asg_refuse(a, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-8 (ASSIGN_VERIFY): %s", cpns_last_error(g->nl));
 		return;
 	}
@@ -713,7 +714,7 @@ static const char *asg_state_name(const struct asg *a)
 /* cpnsctl pair list: the assignments in II-9 (GW1's code is not shown: the
  * operator must read GW2's).
  */
-void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 	uint64_t now = cpns_now_ms(), end;
@@ -735,7 +736,7 @@ void gwd_secure_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * cpnsctl seed rotate: flow I now, though GW1 has a seed; the server
  * retires the old one (protocol.rst, "Seed rotation").
  */
-void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 
@@ -757,7 +758,7 @@ void gwd_secure_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
 }
 
 /* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
-void gwd_secure_ctl_decide(struct gwd *g, uint32_t id, const char *code,
+static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			   struct gwd_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
@@ -937,7 +938,7 @@ static void seed_msg(struct gwd_link *l, void *owner,
 	ret = cpns_seed_import(g->nl, gw1->xfer, r->sid, r->pubkey, r->wrapped,
 			       g->conf.seed_timeout, &serial, &code);
 	if (ret) {
-		ecode = cpns_wire_kernel_code(ret, false);
+		ecode = cpns_kernel_code(g->nl, ret, false);
 		gwd_link_fail(l, ecode, m->type, "SEED_IMPORT: %s",
 			      cpns_last_error(g->nl));
 		seed_retry(gw1, "I-3 (SEED_IMPORT): %s; sent ERROR %u (%s)",
@@ -1001,7 +1002,7 @@ static void seed_timer(struct cpns_loop *loop, struct cpns_timer *t)
 
 /* ------------------------------------------------------------ start, stop */
 
-int gwd_secure_start(struct gwd *g)
+static int gw1_start(struct gwd *g)
 {
 	struct gwd_conf *conf = &g->conf;
 	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
@@ -1057,7 +1058,7 @@ int gwd_secure_start(struct gwd *g)
 	return 0;
 }
 
-void gwd_secure_stop(struct gwd *g)
+static void gw1_stop(struct gwd *g)
 {
 	struct gw1 *gw1 = g->role;
 	size_t i;
@@ -1080,3 +1081,12 @@ void gwd_secure_stop(struct gwd *g)
 	free(gw1);
 	g->role = NULL;
 }
+
+const struct gwd_role_ops gwd_secure_ops = {
+	.name = "secure (GW1)",
+	.start = gw1_start,
+	.stop = gw1_stop,
+	.ctl_list = gw1_ctl_list,
+	.ctl_decide = gw1_ctl_decide,
+	.ctl_rotate = gw1_ctl_rotate,
+};

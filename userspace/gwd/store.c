@@ -138,6 +138,32 @@ static ssize_t read_file(const char *path, uint8_t *buf, size_t cap)
 	return (ssize_t)len;
 }
 
+/*
+ * KEY_UNWRAP found the Device Key in the kernel already (a daemon
+ * restart, not a reboot): usable, it is the one to use.
+ */
+static int store_kept(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		      uint32_t file_gen, uint32_t *generation)
+{
+	const char *path = g->conf.store;
+	int ret = gwd_has_device(g->nl, did);
+
+	if (ret < 0) {
+		cpns_err("cannot list the keys of this namespace: %s",
+			 cpns_last_error(g->nl));
+		return ret;
+	}
+	if (!ret) {
+		cpns_err("store %s: device id %s is in this namespace's keyring but not usable (revoked, expired, or of another role); refusing to start",
+			 path, cpns_log_hex(did, CPNS_DEVICE_ID_LEN));
+		return -EKEYREJECTED;
+	}
+	*generation = file_gen;
+	cpns_notice("store %s: device id %s generation %u, already in this namespace's keyring",
+		    path, cpns_log_hex(did, CPNS_DEVICE_ID_LEN), *generation);
+	return 1;
+}
+
 int gwd_store_load(struct gwd *g, uint8_t did[CPNS_DEVICE_ID_LEN],
 		   uint32_t *generation)
 {
@@ -171,25 +197,8 @@ int gwd_store_load(struct gwd *g, uint8_t did[CPNS_DEVICE_ID_LEN],
 	}
 	ret = gwd_key_unwrap(g->nl, kek, GWD_STORE_LABEL, blob, blob_len, got,
 			     &gen, &serial);
-	if (ret == -EEXIST) {
-		/* The kernel kept it (a daemon restart, not a reboot). */
-		ret = gwd_has_device(g->nl, did);
-		if (ret < 0) {
-			cpns_err("cannot list the keys of this namespace: %s",
-				 cpns_last_error(g->nl));
-			return ret;
-		}
-		if (!ret) {
-			cpns_err("store %s: device id %s is in this namespace's keyring but not usable (revoked, expired, or of another role); refusing to start",
-				 path, cpns_log_hex(did, CPNS_DEVICE_ID_LEN));
-			return -EKEYREJECTED;
-		}
-		*generation = get32(buf + 16);
-		cpns_notice("store %s: device id %s generation %u, already in this namespace's keyring",
-			    path, cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
-			    *generation);
-		return 1;
-	}
+	if (ret == -EEXIST)
+		return store_kept(g, did, get32(buf + 16), generation);
 	if (ret) {
 		cpns_err("store %s: KEY_UNWRAP under kek %s:%s: %s%s; refusing to start (nothing loaded)",
 			 path, kek->type, kek->desc, cpns_last_error(g->nl),

@@ -22,32 +22,6 @@
 
 #include "serverd.h"
 
-int auth_record_save(struct sconn *sc, const char *what)
-{
-	if (!sc->srv->store)
-		return 0;
-	return keystore_device_save(sc->srv, sc->did, what);
-}
-
-void auth_end(struct sconn *sc)
-{
-	struct server *srv = sc->srv;
-
-	if (sc->pending) {
-		sc->pending = false;
-		srv->pending--;
-	}
-	if (!sc->handle)
-		return;
-	if (cpns_session_del(srv->nl, sc->handle))
-		/* Already gone (e.g. a wrong a-1 ended it): nothing to do. */
-		sc_debug(sc, "session_del %u: %s", sc->handle,
-			 cpns_last_error(srv->nl));
-	else if (sc->state == SC_SESSION)
-		sc_info(sc, "session with device id %s ended", HEX(sc->did));
-	sc->handle = 0;
-}
-
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 {
 	struct server *srv = sc->srv;
@@ -135,7 +109,7 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 		sc_notice(sc, "a-2 device %s generation %u: record confirmed",
 			  HEX(sc->did), rk.new_generation);
 	/* The record first: a-3 lets GW2 replace its key (Documentation/rekey.rst). */
-	if (rk.serial && auth_record_save(sc, rk.state == CPNS_STATE_UNCONFIRMED ?
+	if (rk.serial && sconn_record_save(sc, rk.state == CPNS_STATE_UNCONFIRMED ?
 					  "re-keyed" : "confirmed")) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_CLIENT,
 			     "a-2: the device record could not be stored; a-3 not sent");

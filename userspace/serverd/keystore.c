@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * cpns-serverd's persistent store (lib/store.h) and the kernel. At start,
+ * cpns-serverd's persistent store (lib/store/store.h) and the kernel. At start,
  * every row is unwrapped into the namespace keyring (KEY_UNWRAP under the
  * configured KEK, with the row's label), all or nothing: a row that does
  * not unwrap, or whose columns disagree with the key it unwraps to, stops

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * cpns-serverd: the CPNS Server daemon. Options, the configuration file,
- * start-up (log, netlink handle, listening sockets, optionally detaching
- * from the terminal) and a clean shutdown on SIGTERM or SIGINT that ends
- * every a-flow and session in the kernel. The protocol work is in
- * server.c and the per-flow files.
+ * cpns-serverd: the CPNS Server daemon. Its configuration file, and its
+ * parts for the shared start-up (lib/daemon/startup.c): the store loaded
+ * before the listening sockets open, and a clean shutdown that ends every
+ * a-flow and session in the kernel. The protocol work is in server.c and
+ * the per-flow files.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "serverd.h"
+#include "startup.h"
 
 #define DEFAULT_CONF	"/etc/cpns/cpns-serverd.conf"
 
@@ -188,144 +188,114 @@ static void raise_fd_limit(unsigned int conns)
 			  (unsigned long long)rl.rlim_cur, conns);
 }
 
+/* The daemon: its configuration and the server it runs. */
+struct serverd {
+	struct cpns_conf *conf;
+	struct server_conf sconf;
+	struct server srv;
+};
+
+static void version(void)
+{
+	printf("%s %s (wire protocol %d, netlink family %s %d)\n",
+	       SERVERD_NAME, SERVERD_VERSION, CPNS_WIRE_VERSION,
+	       CPNS_GENL_NAME, CPNS_GENL_VERSION);
+}
+
+static int configure(void *ctx, struct cpns_daemon *d)
+{
+	struct serverd *s = ctx;
+	char err[512];
+
+	if (cpns_conf_load(d->conf_path, schema, &s->conf, err,
+			   sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", SERVERD_NAME, err);
+		return -1;
+	}
+	return conf_read(s->conf, &s->sconf, d->conf_path) ? -1 : 0;
+}
+
+static void checked(void *ctx, const char *path)
+{
+	(void)ctx;
+	printf("%s: configuration OK\n", path);
+}
+
+static void log_conf(void *ctx, enum cpns_log_target *target, int *level)
+{
+	struct serverd *s = ctx;
+
+	*target = cpns_conf_enum(s->conf, NULL, "log") == 1 ?
+		  CPNS_LOG_SYSLOG : CPNS_LOG_STDERR;
+	cpns_log_level_parse(cpns_conf_str(s->conf, NULL, "log_level"),
+			     level);
+}
+
+static void starting(void *ctx)
+{
+	raise_fd_limit(((struct serverd *)ctx)->sconf.max_connections);
+}
+
+/* The store is loaded, all of it, before anything listens. */
+static int start(void *ctx, struct cpns_daemon *d)
+{
+	struct serverd *s = ctx;
+	struct server *srv = &s->srv;
+	struct cpns_store *store;
+
+	if (d->info.pending_timeout < s->sconf.step_timeout)
+		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): challenges of flow II may expire before GW1 answers",
+			  d->info.pending_timeout, s->sconf.step_timeout);
+	srv->conf = &s->sconf;
+	srv->nl = d->nl;
+	if (s->sconf.store_path && keystore_open(srv))
+		return -1;
+	store = srv->store;
+	if (server_start(srv, &s->sconf, d->loop, d->nl)) {
+		srv->store = store;
+		keystore_close(srv);
+		return -1;
+	}
+	srv->store = store;
+	keystore_sweep_arm(srv);
+	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
+		    SERVERD_VERSION, CPNS_WIRE_VERSION, d->info.version,
+		    d->info.pending_max, d->info.pending_timeout,
+		    d->info.session_max);
+	return 0;
+}
+
+static int stop(void *ctx, int status, int sig)
+{
+	struct serverd *s = ctx;
+
+	server_stop(&s->srv);
+	keystore_close(&s->srv);
+	cpns_notice("stopped%s%s", sig ? " by " : "", sig ? strsignal(sig) : "");
+	return status;
+}
+
+static void conf_free(void *ctx)
+{
+	cpns_conf_free(((struct serverd *)ctx)->conf);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	static const struct cpns_daemon_ops ops = {
+		.name = SERVERD_NAME,
+		.conf_path = DEFAULT_CONF,
+		.usage = usage,
+		.version = version,
+		.configure = configure,
+		.checked = checked,
+		.log = log_conf,
+		.starting = starting,
+		.start = start,
+		.stop = stop,
+		.free = conf_free,
 	};
-	const char *path = DEFAULT_CONF;
-	bool foreground = false, check = false;
-	enum cpns_log_target target;
-	struct server_conf sconf;
-	struct cpns_store *store;
-	struct cpns_conf *conf;
-	struct cpns_loop *loop;
-	struct cpns_info info;
-	struct cpns_nl *nl;
-	struct server srv;
-	char err[512];
-	int c, level, ret, status = 1;
+	struct serverd s = { 0 };
 
-	while ((c = getopt_long(argc, argv, "c:fnhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("%s %s (wire protocol %d, netlink family %s %d)\n",
-			       SERVERD_NAME, SERVERD_VERSION, CPNS_WIRE_VERSION,
-			       CPNS_GENL_NAME, CPNS_GENL_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
-			SERVERD_NAME, argv[optind]);
-		return 1;
-	}
-
-	if (cpns_conf_load(path, schema, &conf, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s\n", SERVERD_NAME, err);
-		return 1;
-	}
-	if (conf_read(conf, &sconf, path))
-		goto out_conf;
-	if (check) {
-		printf("%s: configuration OK\n", path);
-		status = 0;
-		goto out_conf;
-	}
-
-	target = cpns_conf_enum(conf, NULL, "log") == 1 ? CPNS_LOG_SYSLOG :
-							   CPNS_LOG_STDERR;
-	cpns_log_level_parse(cpns_conf_str(conf, NULL, "log_level"), &level);
-	if (!foreground && target == CPNS_LOG_STDERR) {
-		/* Detached, stderr goes nowhere. */
-		target = CPNS_LOG_SYSLOG;
-	}
-	cpns_log_open(SERVERD_NAME, target, level);
-	if (!foreground) {
-		ret = cpns_daemon_start();
-		if (ret) {
-			cpns_err("cannot detach: %s", strerror(-ret));
-			goto out_conf;
-		}
-	}
-	raise_fd_limit(sconf.max_connections);
-
-	nl = cpns_open();
-	if (!nl) {
-		cpns_err("cannot open the cpns netlink family: %s%s",
-			 strerror(errno),
-			 errno == ENOENT ? " (is cpns.ko loaded?)" : "");
-		goto out_conf;
-	}
-	if (cpns_get_info(nl, &info)) {
-		cpns_err("cpns get_info: %s", cpns_last_error(nl));
-		goto out_nl;
-	}
-	if (info.pending_timeout < sconf.step_timeout)
-		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): challenges of flow II may expire before GW1 answers",
-			  info.pending_timeout, sconf.step_timeout);
-
-	loop = cpns_loop_new();
-	if (!loop) {
-		cpns_err("event loop: %s", strerror(errno));
-		goto out_nl;
-	}
-	/* The store is loaded, all of it, before anything listens. */
-	memset(&srv, 0, sizeof(srv));
-	srv.conf = &sconf;
-	srv.nl = nl;
-	if (sconf.store_path && keystore_open(&srv))
-		goto out_loop;
-	store = srv.store;
-	if (server_start(&srv, &sconf, loop, nl)) {
-		srv.store = store;
-		keystore_close(&srv);
-		goto out_loop;
-	}
-	srv.store = store;
-	keystore_sweep_arm(&srv);
-
-	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
-		    SERVERD_VERSION, CPNS_WIRE_VERSION, info.version,
-		    info.pending_max, info.pending_timeout, info.session_max);
-	cpns_daemon_ready();
-
-	ret = cpns_loop_run(loop);
-	if (ret)
-		cpns_err("event loop: %s", strerror(-ret));
-	else
-		status = 0;
-	server_stop(&srv);
-	keystore_close(&srv);
-	cpns_notice("stopped%s%s", cpns_loop_stop_signal(loop) ? " by " : "",
-		    cpns_loop_stop_signal(loop) ?
-		    strsignal(cpns_loop_stop_signal(loop)) : "");
-out_loop:
-	cpns_loop_free(loop);
-out_nl:
-	cpns_close(nl);
-out_conf:
-	cpns_conf_free(conf);
-	cpns_log_close();
-	return status;
+	return cpns_daemon_main(argc, argv, &ops, &s);
 }

@@ -79,56 +79,71 @@ static void retire_seeds(struct sconn *sc, const struct keystore_retire *rt)
 	}
 }
 
-void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
+/* I-1's policy, and the seeds of this GW1 that a new one retires. */
+static int seed_check(struct sconn *sc, const struct cpns_wire_key_request *m,
+		      struct keystore_retire *rt)
 {
 	struct server *srv = sc->srv;
-	struct cpns_wire_msg out;
-	struct cpns_wire_seed_response *r = &out.seed_response;
-	struct keystore_retire rt;
-	uint8_t sid[CPNS_SEED_ID_LEN];
-	uint32_t code;
-	int32_t serial;
-	int ret;
 
-	sc_info(sc, "I-1 received seed request from '%s', public key %s",
-		m->name.s, HEX(m->pubkey));
 	if (!seed_allowed(srv->conf, m->name.s)) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_DENIED, CPNS_WIRE_SEED_REQUEST,
 			     "'%s' may not receive a seed (seed_allow)",
 			     m->name.s);
-		return;
+		return -1;
 	}
-
 	/* The seeds this GW1 holds now retire (rotation): the store knows. */
-	memset(&rt, 0, sizeof(rt));
+	memset(rt, 0, sizeof(*rt));
 	if (srv->store) {
 		keystore_expire(srv);
-		if (keystore_owned_seeds(srv, m->name.s, &rt)) {
+		if (keystore_owned_seeds(srv, m->name.s, rt)) {
 			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
 				     CPNS_WIRE_SEED_REQUEST,
 				     "I-2: the store could not be read");
-			return;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* I-2: the new seed, stored with the retirement before GW1 relies on it. */
+static int seed_make(struct sconn *sc, const struct cpns_wire_key_request *m,
+		     const struct keystore_retire *rt,
+		     uint8_t sid[CPNS_SEED_ID_LEN])
+{
+	struct server *srv = sc->srv;
+	int32_t serial;
+	int ret;
 
 	ret = cpns_seed_new(srv->nl, srv->conf->seed_lifetime, sid, &serial);
 	if (ret) {
 		sconn_kernel_error(sc, "I-2 seed_new", ret, false,
 				   CPNS_WIRE_SEED_REQUEST);
-		return;
+		return -1;
 	}
-	sc_info(sc, "I-2 made seed id %s (key %d)%s", HEX(sid), serial,
-		rt.n ? ", a rotation" : "");
-
-	/* Durable, with the retirement, before GW1 can rely on it. */
+	sc_info(sc, "I-2 made seed id %s (key %d)%s",
+		cpns_log_hex(sid, CPNS_SEED_ID_LEN), serial,
+		rt->n ? ", a rotation" : "");
 	if (srv->store &&
-	    keystore_seed_save(srv, sid, m->name.s, sc->c.peer, &rt)) {
+	    keystore_seed_save(srv, sid, m->name.s, sc->c.peer, rt)) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_SEED_REQUEST,
 			     "I-2: the seed could not be stored");
 		unsent_seed(sc, sid, false);
-		return;
+		return -1;
 	}
-	retire_seeds(sc, &rt);
+	retire_seeds(sc, rt);
+	return 0;
+}
+
+/* I-3: the seed sealed to GW1's key, and the retirement it starts. */
+static void seed_send(struct sconn *sc, const struct cpns_wire_key_request *m,
+		      const struct keystore_retire *rt,
+		      const uint8_t sid[CPNS_SEED_ID_LEN])
+{
+	struct server *srv = sc->srv;
+	struct cpns_wire_msg out;
+	struct cpns_wire_seed_response *r = &out.seed_response;
+	uint32_t code;
+	int ret;
 
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_SEED_RESPONSE;
@@ -141,19 +156,31 @@ void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 		unsent_seed(sc, sid, true);
 		return;
 	}
-	memcpy(r->sid, sid, sizeof(sid));
-	if (rt.n) {
-		memcpy(r->retired_sid, rt.last, sizeof(r->retired_sid));
-		r->retire_at = rt.last_at;
+	memcpy(r->sid, sid, sizeof(r->sid));
+	if (rt->n) {
+		memcpy(r->retired_sid, rt->last, sizeof(r->retired_sid));
+		r->retire_at = rt->last_at;
 	}
 	if (sconn_send(sc, &out)) {
 		unsent_seed(sc, sid, true);
 		return;
 	}
 	sc_notice(sc, "I-3 sent seed id %s to '%s', sealed to its key; transfer code %06u",
-		  HEX(sid), m->name.s, code);
-	if (rt.n)
+		  cpns_log_hex(sid, CPNS_SEED_ID_LEN), m->name.s, code);
+	if (rt->n)
 		sc_notice(sc, "I-3 told '%s' that seed id %s retires at %llu",
-			  m->name.s, HEX(rt.last),
-			  (unsigned long long)rt.last_at);
+			  m->name.s, HEX(rt->last),
+			  (unsigned long long)rt->last_at);
+}
+
+void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
+{
+	struct keystore_retire rt;
+	uint8_t sid[CPNS_SEED_ID_LEN];
+
+	sc_info(sc, "I-1 received seed request from '%s', public key %s",
+		m->name.s, HEX(m->pubkey));
+	if (seed_check(sc, m, &rt) || seed_make(sc, m, &rt, sid))
+		return;
+	seed_send(sc, m, &rt, sid);
 }

@@ -6,7 +6,6 @@
  * the mapping of kernel errors to wire codes (7.2).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,81 +28,13 @@ static const char *const state_names[] = {
 	[SC_SESSION] = "SESSION",
 };
 
-static const char *type_name(unsigned int type)
-{
-	const char *name = cpns_wire_type_name(type);
-
-	return name ? name : "unknown message";
-}
-
-/* ------------------------------------------------------- error mapping */
-
-void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
-		  const char *fmt, ...)
-{
-	char text[CPNS_WIRE_ERRMSG_MAX + 1];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
-		cpns_wire_code_name(code), ref_type ? " refusing " : "",
-		ref_type ? type_name(ref_type) : "", text);
-	/* The flow is abandoned: free its kernel object now, not at close. */
-	auth_end(sc);
-	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
-		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
-		cpns_conn_close(&sc->c);
-	}
-}
-
-void sconn_kernel_error(struct sconn *sc, const char *step, int err,
-			bool by_device, unsigned int ref_type)
-{
-	unsigned int code = cpns_wire_kernel_code(err, by_device);
-	const char *why = cpns_last_error(sc->srv->nl);
-
-	if (code == CPNS_WIRE_ERR_INTERNAL)
-		sc_err(sc, "%s: kernel failure: %s", step, why);
-	sconn_refuse(sc, code, ref_type, "%s: %s", step, why);
-}
-
-int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg)
-{
-	int ret = cpns_conn_send(&sc->c, msg);
-
-	if (!ret)
-		return 0;
-	if (ret == -ENOBUFS)
-		sc_warn(sc, "peer does not read: %s not sent, closing",
-			type_name(msg->type));
-	else if (sc->c.state == CPNS_CONN_DEAD)
-		sc_info(sc, "write failed: %s", strerror(sc->c.sys_err));
-	else
-		sc_err(sc, "%s does not encode: %s", type_name(msg->type),
-		       cpns_wire_strerror(ret));
-	cpns_conn_close(&sc->c);
-	return -1;
-}
-
 /* ---------------------------------------------------------- lifecycle */
-
-void sconn_arm(struct sconn *sc)
-{
-	uint64_t when = cpns_conn_next_deadline(&sc->c);
-
-	if (!when)
-		cpns_timer_disarm(sc->srv->loop, &sc->t);
-	else if (cpns_timer_arm(sc->srv->loop, &sc->t, when))
-		cpns_conn_close(&sc->c);	/* no memory for the heap */
-}
 
 static void sconn_free(struct sconn *sc)
 {
 	struct server *srv = sc->srv;
 
-	auth_end(sc);
+	sconn_flow_end(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
 	cpns_watch_del(srv->loop, &sc->w);
 	cpns_conn_close(&sc->c);
@@ -155,7 +86,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 	const struct server_conf *conf = sc->srv->conf;
 	int state = sc->state;
 
-	sc_debug(sc, "received %s in %s", type_name(msg->type),
+	sc_debug(sc, "received %s in %s", sconn_type_name(msg->type),
 		 state_names[state]);
 
 	if (msg->type == CPNS_WIRE_ERROR) {
@@ -164,7 +95,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 			msg->error.code, cpns_wire_code_name(msg->error.code),
 			msg->error.ref_type ? " about " : "",
 			msg->error.ref_type ?
-			type_name(msg->error.ref_type) : "",
+			sconn_type_name(msg->error.ref_type) : "",
 			msg->error.text.s);
 		cpns_conn_close(&sc->c);
 		return;
@@ -205,7 +136,7 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 		break;
 	}
 	sconn_refuse(sc, CPNS_WIRE_ERR_UNEXPECTED, msg->type,
-		     "%s is not accepted in state %s", type_name(msg->type),
+		     "%s is not accepted in state %s", sconn_type_name(msg->type),
 		     state_names[state]);
 	return;
 
@@ -294,7 +225,7 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 	switch (kind) {
 	case CPNS_DL_FRAME:
 		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT,
-			     sc->c.rlen >= 2 ? sc->c.rbuf[1] : 0,
+			     cpns_conn_timeout_type(&sc->c, kind),
 			     "frame not complete within %u s (%zu bytes received)",
 			     conf->frame_timeout, sc->c.rlen);
 		break;
@@ -333,77 +264,98 @@ static void accept_resume(struct cpns_loop *loop, struct cpns_timer *t)
 		cpns_watch_mod(loop, &srv->ls[i].w, EPOLLIN);
 }
 
+/* Out of descriptors or memory: the loop is level-triggered, so pause
+ * accepting, or it would spin.
+ */
+static void accept_failed(struct listener *l, int err)
+{
+	struct server *srv = l->srv;
+	size_t i;
+
+	cpns_warn("accept on %s: %s", l->addr, strerror(-err));
+	if (err != -EMFILE && err != -ENFILE && err != -ENOBUFS &&
+	    err != -ENOMEM)
+		return;
+	for (i = 0; i < srv->nls; i++)
+		cpns_watch_mod(srv->loop, &srv->ls[i].w, 0);
+	cpns_timer_arm(srv->loop, &srv->accept_pause,
+		       cpns_now_ms() + ACCEPT_PAUSE_MS);
+}
+
+/* Over max_connections: ERROR busy, then close. */
+static void refuse_busy(struct server *srv, int fd, const char *peer)
+{
+	struct cpns_conn tmp;
+
+	srv->refused_busy++;
+	cpns_warn("%s: refused: %u connections already (max_connections)",
+		  peer, srv->nconns);
+	cpns_conn_init(&tmp, fd, false, peer);
+	cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
+			     "too many connections");
+	cpns_conn_close(&tmp);
+}
+
+/* A new connection in state START, in the loop and the list. */
+static void sconn_new(struct listener *l, int fd, const char *peer)
+{
+	struct server *srv = l->srv;
+	struct sconn *sc;
+	int ret;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		cpns_err("%s: out of memory", peer);
+		close(fd);
+		return;
+	}
+	sc->srv = srv;
+	sc->id = ++srv->next_id;
+	sc->state = SC_START;
+	cpns_conn_init(&sc->c, fd, false, peer);
+	sc->c.frame_timeout = srv->conf->frame_timeout * 1000ULL;
+	cpns_timer_init(&sc->t, sconn_timeout, sc);
+	ret = cpns_watch_add(srv->loop, &sc->w, fd, EPOLLIN, sconn_event, sc);
+	if (ret) {
+		cpns_err("%s: epoll: %s", peer, strerror(-ret));
+		cpns_conn_close(&sc->c);
+		free(sc);
+		return;
+	}
+	sc->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = sc;
+	srv->conns = sc;
+	srv->nconns++;
+	sc_debug(sc, "connected on %s (%u open)", l->addr, srv->nconns);
+	cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
+			       srv->conf->idle_timeout * 1000);
+	sconn_update(sc);
+}
+
 static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 			   uint32_t events)
 {
 	struct listener *l = w->arg;
 	struct server *srv = l->srv;
 	char peer[CPNS_ADDR_STRLEN];
-	struct sconn *sc;
-	int fd, ret;
+	int fd;
 
+	(void)loop;
 	(void)events;
 	for (;;) {
 		fd = cpns_accept(l->fd, peer, sizeof(peer));
 		if (fd == -EAGAIN)
 			return;
 		if (fd < 0) {
-			cpns_warn("accept on %s: %s", l->addr, strerror(-fd));
-			if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
-			    fd == -ENOMEM) {
-				/* Level-triggered: pause, or spin. */
-				size_t i;
-
-				for (i = 0; i < srv->nls; i++)
-					cpns_watch_mod(loop, &srv->ls[i].w, 0);
-				cpns_timer_arm(loop, &srv->accept_pause,
-					       cpns_now_ms() + ACCEPT_PAUSE_MS);
-			}
+			accept_failed(l, fd);
 			return;
 		}
 		srv->accepted++;
-		if (srv->nconns >= srv->conf->max_connections) {
-			struct cpns_conn tmp;
-
-			srv->refused_busy++;
-			cpns_warn("%s: refused: %u connections already (max_connections)",
-				  peer, srv->nconns);
-			cpns_conn_init(&tmp, fd, false, peer);
-			cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
-					     "too many connections");
-			cpns_conn_close(&tmp);
-			continue;
-		}
-		sc = calloc(1, sizeof(*sc));
-		if (!sc) {
-			cpns_err("%s: out of memory", peer);
-			close(fd);
-			continue;
-		}
-		sc->srv = srv;
-		sc->id = ++srv->next_id;
-		sc->state = SC_START;
-		cpns_conn_init(&sc->c, fd, false, peer);
-		sc->c.frame_timeout = srv->conf->frame_timeout * 1000ULL;
-		cpns_timer_init(&sc->t, sconn_timeout, sc);
-		ret = cpns_watch_add(loop, &sc->w, fd, EPOLLIN, sconn_event,
-				     sc);
-		if (ret) {
-			cpns_err("%s: epoll: %s", peer, strerror(-ret));
-			cpns_conn_close(&sc->c);
-			free(sc);
-			continue;
-		}
-		sc->next = srv->conns;
-		if (srv->conns)
-			srv->conns->prev = sc;
-		srv->conns = sc;
-		srv->nconns++;
-		sc_debug(sc, "connected on %s (%u open)", l->addr,
-			 srv->nconns);
-		cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
-				       srv->conf->idle_timeout * 1000);
-		sconn_update(sc);
+		if (srv->nconns >= srv->conf->max_connections)
+			refuse_busy(srv, fd, peer);
+		else
+			sconn_new(l, fd, peer);
 	}
 }
 

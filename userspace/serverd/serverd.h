@@ -4,14 +4,16 @@
  *
  *   main.c     options, configuration, start-up and shutdown
  *   server.c   listening sockets, connections (events, deadlines, limits),
- *              the state table of section 9.1, kernel errors to wire codes
+ *              the state table of section 9.1
+ *   sconn.c    what a flow does to its connection: send, refuse with
+ *              ERROR (kernel errors to wire codes), end its flow
  *   seed.c     flow I: SEED_REQUEST -> SEED_NEW, SEED_EXPORT -> SEED_RESPONSE
  *   assign.c   flow II: ASSIGN_REQUEST -> ASSIGN_CHALLENGE,
  *              ASSIGN_DEVICE_ID -> ASSIGN_CONFIRM
  *   auth.c     flow a: AUTH_HELLO -> AUTH_CHALLENGE, AUTH_CLIENT ->
  *              AUTH_SERVER
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
- *   keystore.c the persistent store (lib/store.h): every row unwrapped into
+ *   keystore.c the persistent store (lib/store/store.h): every row unwrapped into
  *              the kernel at start, each new seed wrapped and committed
  *              before I-3 is sent
  *
@@ -144,6 +146,11 @@ int server_start(struct server *srv, const struct server_conf *conf,
 		 struct cpns_loop *loop, struct cpns_nl *nl);
 void server_stop(struct server *srv);
 
+/* sconn.c */
+
+/* A message type's name for the logs ("unknown message" if none). */
+const char *sconn_type_name(unsigned int type);
+
 /*
  * Send ERROR code (ref_type: the message refused) with a reason and log
  * it; the connection lingers and closes.
@@ -166,7 +173,16 @@ int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg);
 /* Set the connection's timer to its next deadline. */
 void sconn_arm(struct sconn *sc);
 
-/* The wire code for a kernel errno (protocol.rst 7.2). */
+/* End the a-flow or session of sc in the kernel (SESSION_DEL). */
+void sconn_flow_end(struct sconn *sc);
+
+/*
+ * Persist the device record of sc->did as the kernel holds it now (a
+ * re-keyed record, or its confirmation; what names it in the logs): wrap
+ * it under the KEK and replace its row in the store. 0 (also when no
+ * store is configured) or a negative errno, logged.
+ */
+int sconn_record_save(struct sconn *sc, const char *what);
 
 /* Per-flow handlers, one per accepted message (section 9.1). */
 void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m);
@@ -177,17 +193,6 @@ void assign_device_id(struct sconn *sc,
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m);
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
 void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
-
-/* End the a-flow or session of sc in the kernel (SESSION_DEL). */
-void auth_end(struct sconn *sc);
-
-/*
- * Persist the device record of sc->did as the kernel holds it now (a
- * re-keyed record, or its confirmation; what names it in the logs): wrap
- * it under the KEK and replace its row in the store. 0 (also when no
- * store is configured) or a negative errno, logged.
- */
-int auth_record_save(struct sconn *sc, const char *what);
 
 /* At most this many seeds of one GW1 retire in one rotation. */
 #define KEYSTORE_RETIRE_MAX	16

@@ -79,7 +79,7 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 		/* GW2 holds the re-keyed key: its original is refused now. */
 		sc_notice(sc, "device %s: re-keyed record %d confirmed by the first sealed message",
 			  HEX(sc->did), confirmed);
-		auth_record_save(sc, "confirmed");
+		sconn_record_save(sc, "confirmed");
 	}
 	ret = cpns_wire_inner_decode(pt, ptlen, &in);
 	if (ret) {

@@ -16,10 +16,4 @@ void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the plan; return the exit status (1 if any test failed). */
 int tap_done(void);
 
-void test_hex(void);
-void test_vectors(void);
-void test_msg(void);
-void test_cli(void);
-void test_store(void);
-
 #endif /* CPNS_TAP_H */

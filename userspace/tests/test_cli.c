@@ -75,7 +75,7 @@ static const char *const did = "00010203040506076db3d4072ebbba20";
 static const char *const mac =
 	"d47db2c8cc732422ab1f7ad51ffaf20be99fdf03292bca8bdb895f1e76dd70ed";
 
-void test_cli(void)
+int main(void)
 {
 	char path[600];
 	FILE *f;
@@ -83,7 +83,7 @@ void test_cli(void)
 	snprintf(ctl, sizeof(ctl), "%s/cpnsctl/cpnsctl", CPNS_SRCDIR);
 	if (access(ctl, X_OK)) {
 		tap_ok(false, "cli: %s is built", ctl);
-		return;
+		return tap_done();
 	}
 
 	expect(run(NULL), 2, "Usage: ", "no arguments");
@@ -179,4 +179,5 @@ void test_cli(void)
 		       "kat of a malformed file");
 		unlink(path);
 	}
+	return tap_done();
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* The configuration file parser and the address syntax (lib/conf.c). */
+/* The configuration file parser and the address syntax (lib/daemon/conf.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "test_daemon.h"
+#include "tap.h"
 
 static const char *const colours[] = { "red", "green", "blue", NULL };
 
@@ -318,11 +318,12 @@ static void test_bad_default(void)
 	       "conf: a schema whose default breaks its own rule is refused");
 }
 
-void test_conf(void)
+int main(void)
 {
 	test_valid();
 	test_errors();
 	test_addrs();
 	test_load();
 	test_bad_default();
+	return tap_done();
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Framed connections (lib/conn.c) over socket pairs and loopback TCP:
+ * Framed connections (lib/daemon/conn.c) over socket pairs and loopback TCP:
  * frames split at every byte or back to back, a receive buffer that never
  * holds more than one frame, invalid headers refused before their body,
  * ERROR then linger then close, deadlines, and the socket helpers.
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "test_daemon.h"
+#include "tap.h"
 
 /* c over one end of a socket pair; *peer is the other (blocking). */
 static int pair(struct cpns_conn *c, int *peer)
@@ -387,7 +387,7 @@ static void test_sockets(void)
 	}
 }
 
-void test_conn(void)
+int main(void)
 {
 	test_split();
 	test_bad();
@@ -395,4 +395,5 @@ void test_conn(void)
 	test_backpressure();
 	test_deadlines();
 	test_sockets();
+	return tap_done();
 }

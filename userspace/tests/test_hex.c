@@ -6,7 +6,7 @@
 #include "cpns.h"
 #include "tap.h"
 
-void test_hex(void)
+int main(void)
 {
 	static const uint8_t bytes[] = { 0x00, 0x01, 0xab, 0xff, 0x7e };
 	uint8_t out[8], big[3];
@@ -49,4 +49,5 @@ void test_hex(void)
 	       "hex: variable decode refuses more than fits");
 	tap_ok(cpns_hex_decode_var(out, sizeof(out), "0x12") == -EINVAL,
 	       "hex: variable decode refuses a 0x prefix");
+	return tap_done();
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The event loop (lib/loop.c): timers fire in order whatever order they
+ * The event loop (lib/daemon/loop.c): timers fire in order whatever order they
  * were armed in, a callback may delete another watch or disarm another
  * timer (which then never runs), and SIGTERM stops the loop.
  */
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "test_daemon.h"
+#include "tap.h"
 
 #define NT 40
 
@@ -53,7 +53,7 @@ static void watch_fn(struct cpns_loop *loop, struct cpns_watch *w,
 	cpns_loop_stop(loop);
 }
 
-void test_loop(void)
+int main(void)
 {
 	struct cpns_loop *loop = cpns_loop_new();
 	uint64_t now = cpns_now_ms();
@@ -61,9 +61,9 @@ void test_loop(void)
 	int i;
 
 	/* The loop's "stopping" notice is not part of the TAP output. */
-	cpns_log_open("test_daemon", CPNS_LOG_STDERR, CPNS_LOG_WARNING);
+	cpns_log_open("test_loop", CPNS_LOG_STDERR, CPNS_LOG_WARNING);
 	if (!tap_ok(loop != NULL, "loop: new"))
-		return;
+		return tap_done();
 
 	/* Armed in a scrambled order, some re-armed, one disarmed. */
 	memset(&rec, 0, sizeof(rec));
@@ -96,7 +96,7 @@ void test_loop(void)
 	for (i = 0; i < 2; i++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, rec.fds[i]) ||
 		    write(rec.fds[i][1], "x", 1) != 1)
-			return;
+			return tap_done();
 		cpns_watch_add(loop, &rec.w[i], rec.fds[i][0], EPOLLIN,
 			       watch_fn, NULL);
 	}
@@ -115,4 +115,5 @@ void test_loop(void)
 	       cpns_loop_stop_signal(loop) == SIGTERM,
 	       "loop: SIGTERM stops the loop");
 	cpns_loop_free(loop);
+	return tap_done();
 }

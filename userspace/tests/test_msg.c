@@ -356,10 +356,11 @@ static void test_names(void)
 	       "names: values and out-of-range");
 }
 
-void test_msg(void)
+int main(void)
 {
 	test_build();
 	test_parse();
 	test_ack();
 	test_names();
+	return tap_done();
 }

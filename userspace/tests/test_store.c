@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * lib/store.c on the host: create, reopen, rows and their transactions,
+ * lib/store/store.c on the host: create, reopen, rows and their transactions,
  * labels, expiry, and the refusals of a store that is not ours, of a
  * newer schema, torn, truncated, corrupted or edited. The blobs are
  * arbitrary bytes here: unwrapping is the kernel's (VM tests).
@@ -418,13 +418,13 @@ static void test_rotate(void)
 	cpns_store_close(st);
 }
 
-void test_store(void)
+int main(void)
 {
 	char cmd[128];
 
 	if (!mkdtemp(dir)) {
 		tap_ok(false, "store: mkdtemp: %s", strerror(errno));
-		return;
+		return tap_done();
 	}
 	test_basic();
 	test_refusals();
@@ -432,4 +432,5 @@ void test_store(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		tap_diag("could not remove %s", dir);
+	return tap_done();
 }

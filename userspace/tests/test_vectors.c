@@ -551,7 +551,7 @@ static void test_ext(void)
 		"vectors: empty list");
 }
 
-void test_vectors(void)
+int main(void)
 {
 	json_object *list;
 	char *text, *s;
@@ -656,4 +656,5 @@ void test_vectors(void)
 	bad("trailing data", "{} x", "JSON: trailing data at byte 3");
 	bad("not an object", "[1]", "document: expected an object");
 	bad("empty input", "", "JSON: unexpected end of input");
+	return tap_done();
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Host unit tests of the wire protocol (userspace/lib/wire.c), TAP output.
+ * Host unit tests of the wire protocol (userspace/lib/codec/wire.c), TAP output.
  *
  * The layouts below are written from Documentation/protocol.rst with literal
  * sizes, independently of the library's own tables: the test builds frames

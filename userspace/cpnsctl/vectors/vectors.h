@@ -6,15 +6,140 @@
  * -STORE, run by CPNS_KAT_CMD_KAT_EXT), of the test family cpns_kat. A file says what it is in its
  * "profile" field. Every value here is a test value from such a file;
  * buffers are wiped before they are freed all the same.
+ *
+ * libcpnsvec.a: cpnsctl kat, the KAT selftests and cpns-bench link it. It
+ * builds its requests with the netlink client's internals (internal.h)
+ * and parses the files with json-c.
  */
 #ifndef CPNS_LIB_VECTORS_H
 #define CPNS_LIB_VECTORS_H
+
+#include <stdbool.h>
 
 #include "cpns.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---------------------------------------------------------------- KAT */
+
+struct cpns_kat_aead_in {
+	uint8_t dir;			/* enum cpns_dir */
+	uint64_t seq;
+	const uint8_t *aad;
+	size_t aad_len;			/* at most CPNS_MAX_AAD */
+	const uint8_t *pt;
+	size_t pt_len;			/* at most CPNS_MAX_PLAINTEXT */
+};
+
+struct cpns_kat_input {
+	uint8_t key_seed[CPNS_SEED_LEN];
+	uint8_t seed_id[CPNS_SEED_ID_LEN];
+	uint8_t request_nonce[CPNS_NONCE_LEN];
+	uint8_t challenge[CPNS_CHALLENGE_LEN];
+	uint8_t client_nonce[CPNS_NONCE_LEN];
+	uint8_t server_nonce[CPNS_NONCE_LEN];
+	size_t naead;			/* at most CPNS_MAX_KAT_AEAD */
+	struct cpns_kat_aead_in aead[CPNS_MAX_KAT_AEAD];
+};
+
+struct cpns_kat_aead_out {
+	uint8_t dir;
+	uint64_t seq;
+	uint8_t *data;			/* sealed: ciphertext || tag (malloc) */
+	size_t len;
+};
+
+/* Field names are those of vectors.json "outputs". */
+struct cpns_kat_output {
+	uint8_t seed_auth_key[CPNS_KEY_LEN];
+	uint8_t assign_request_mac[CPNS_MAC_LEN];
+	uint8_t assign_challenge_mac[CPNS_MAC_LEN];
+	uint8_t device_id[CPNS_DEVICE_ID_LEN];
+	uint8_t device_key[CPNS_KEY_LEN];
+	uint8_t assign_confirm[CPNS_MAC_LEN];
+	uint8_t auth_client_mac[CPNS_MAC_LEN];
+	uint8_t auth_server_mac[CPNS_MAC_LEN];
+	uint8_t session_key_c2s[CPNS_KEY_LEN];
+	uint8_t session_key_s2c[CPNS_KEY_LEN];
+	size_t naead;
+	struct cpns_kat_aead_out aead[CPNS_MAX_KAT_AEAD];
+};
+
+/*
+ * CPNS_KAT_CMD_KAT: have the kernel compute every output of one vector. On
+ * success fills *out (free it with cpns_kat_output_clear()); on error *out
+ * holds nothing to free.
+ */
+int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
+	     struct cpns_kat_output *out);
+
+/* Wipe *out and free its AEAD buffers. */
+void cpns_kat_output_clear(struct cpns_kat_output *out);
+
+/*
+ * Called once per compared field, in vectors.json order: field is the JSON
+ * name ("device_id", ...), or for AEAD entries "sealed" with aead >= 0 (an
+ * entry matches when its dir, seq and sealed bytes all match), or
+ * "aead_count" if the numbers of entries differ; aead is -1 otherwise.
+ */
+typedef void (*cpns_kat_report_fn)(const char *field, int aead, bool ok,
+				   void *arg);
+
+/* The field of out named as in vectors.json ("device_id"); NULL if there
+ * is none (AEAD entries are in out->aead). */
+const uint8_t *cpns_kat_field(const struct cpns_kat_output *out,
+			      const char *name, size_t *len);
+
+/* Compare got with want field by field. Return the number of mismatches. */
+int cpns_kat_check(const struct cpns_kat_output *want,
+		   const struct cpns_kat_output *got,
+		   cpns_kat_report_fn report, void *arg);
+
+/* ------------------------------------------------------- vectors.json */
+
+struct cpns_vector {
+	struct cpns_kat_input in;	/* aead[].aad/pt point into the set */
+	struct cpns_kat_output want;	/* expected outputs */
+};
+
+struct cpns_vectors {
+	char *profile;			/* "CPNS-KA-1" */
+	size_t n;
+	struct cpns_vector *v;
+};
+
+/*
+ * Parse a vectors.json document strictly: every field present, no unknown
+ * field, hex of the exact length, seq a non-negative integer, sealed one
+ * tag longer than plaintext, at most CPNS_MAX_KAT_AEAD entries. On error
+ * return -EINVAL (or -ENOMEM) and write a message naming the vector and
+ * field to err, e.g. "vector 1: outputs.device_id: expected 32 hex digits
+ * (16 bytes), got 30".
+ */
+int cpns_vectors_parse(const char *text, struct cpns_vectors **out,
+		       char *err, size_t errlen);
+
+/* Same, from a file ("-" is standard input); errors name the file too. */
+int cpns_vectors_load(const char *path, struct cpns_vectors **out,
+		      char *err, size_t errlen);
+
+void cpns_vectors_free(struct cpns_vectors *vs);
+
+/* kat.c: the fixed-size fields of struct cpns_kat_input and
+ * struct cpns_kat_output, in vectors.json order. */
+struct cpns_kat_field {
+	const char *name;	/* JSON name */
+	size_t off;		/* offset in the struct */
+	size_t len;
+	uint16_t attr;		/* netlink attribute */
+};
+
+extern const struct cpns_kat_field cpns__kat_in_fields[];
+extern const size_t cpns__kat_in_nfields;
+extern const struct cpns_kat_field cpns__kat_out_fields[];
+extern const size_t cpns__kat_out_nfields;
 
 enum cpns_vec_kind {
 	CPNS_VEC_PROFILE,	/* "CPNS-KA-1" */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * libcpns: the server's persistent store (store.h). SQLite in WAL mode
+ * The store's SQLite backend (the interface is store.h). SQLite in WAL mode
  * with synchronous=FULL, so that a committed transaction survives a
  * crash of the process or of the machine; every change is one
  * BEGIN IMMEDIATE ... COMMIT, so a kill -9 leaves either all of it or
@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "cpns.h"
+#include "hex.h"
 #include "store.h"
 
 #define STORE_BUSY_MS	5000	/* wait for another writer (cpnsctl) */
@@ -649,13 +649,63 @@ static int check_header(struct cpns_store *st)
 	return 0;
 }
 
+/* Whether path is a store to open, or absent and to be made (*create). */
+static int check_file(struct cpns_store *st, const char *path,
+		      unsigned int flags, bool *create)
+{
+	struct stat sb;
+
+	if (stat(path, &sb)) {
+		if (errno != ENOENT || !(flags & CPNS_STORE_CREATE) ||
+		    st->rdonly)
+			return fail(st, -errno, "%s: %s", path,
+				    strerror(errno));
+		*create = true;
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode))
+		return fail(st, -EINVAL, "%s: not a regular file", path);
+	if (sb.st_size == 0)
+		/* SQLite would take it for a new database. */
+		return fail(st, -EBADMSG,
+			    "%s: empty file: the store is truncated (a new store is made only where no file exists)",
+			    path);
+	return 0;
+}
+
+/* The SQLite connection, its mode and pragmas; a new file is private. */
+static int open_db(struct cpns_store *st, const char *path, bool create)
+{
+	int oflags, ret;
+
+	oflags = st->rdonly ? SQLITE_OPEN_READONLY :
+			      SQLITE_OPEN_READWRITE |
+			      (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
+		return st->db ? sql_fail(st, "open") :
+				fail(st, -ENOMEM, "%s: out of memory", path);
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/* The file is private to its owner (root). */
+	if (create && chmod(path, 0600))
+		return fail(st, -errno, "%s: chmod: %s", path,
+			    strerror(errno));
+	if (!st->rdonly) {
+		ret = exec(st, "PRAGMA journal_mode = WAL", "journal_mode");
+		if (ret)
+			return ret;
+	}
+	return exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		    "pragmas");
+}
+
 int cpns_store_open(const char *path, unsigned int flags,
 		    struct cpns_store **out, char *err, size_t errlen)
 {
 	struct cpns_store *st;
 	bool create = false;
-	struct stat sb;
-	int oflags, ret;
+	int ret;
 
 	*out = NULL;
 	st = calloc(1, sizeof(*st));
@@ -666,72 +716,26 @@ int cpns_store_open(const char *path, unsigned int flags,
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->rdonly = flags & CPNS_STORE_RDONLY;
 
-	if (stat(path, &sb)) {
-		if (errno != ENOENT || !(flags & CPNS_STORE_CREATE) ||
-		    st->rdonly) {
-			ret = fail(st, -errno, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		create = true;
-	} else if (!S_ISREG(sb.st_mode)) {
-		ret = fail(st, -EINVAL, "%s: not a regular file", path);
-		goto out;
-	} else if (sb.st_size == 0) {
-		/* SQLite would take it for a new database. */
-		ret = fail(st, -EBADMSG,
-			   "%s: empty file: the store is truncated (a new store is made only where no file exists)",
-			   path);
-		goto out;
-	}
-
-	oflags = st->rdonly ? SQLITE_OPEN_READONLY :
-			      SQLITE_OPEN_READWRITE |
-			      (create ? SQLITE_OPEN_CREATE : 0);
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		ret = st->db ? sql_fail(st, "open") :
-			       fail(st, -ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	if (create) {
-		/* The file is private to its owner (root). */
-		if (chmod(path, 0600)) {
-			ret = fail(st, -errno, "%s: chmod: %s", path,
-				   strerror(errno));
-			goto out;
-		}
-	}
-	if (!st->rdonly) {
-		ret = exec(st, "PRAGMA journal_mode = WAL", "journal_mode");
-		if (ret)
-			goto out;
-	}
-	ret = exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
-		   "pragmas");
-	if (ret)
-		goto out;
-	if (create) {
+	ret = check_file(st, path, flags, &create);
+	if (!ret)
+		ret = open_db(st, path, create);
+	if (!ret && create)
 		ret = create_schema(st);
-		if (ret)
-			goto out;
-	}
-	ret = integrity(st, flags & CPNS_STORE_FULL_CHECK);
+	if (!ret)
+		ret = integrity(st, flags & CPNS_STORE_FULL_CHECK);
 	if (!ret)
 		ret = check_header(st);
 	if (!ret)
 		ret = cpns_store_check_rows(st);
-	if (ret)
-		goto out;
+	if (ret) {
+		snprintf(err, errlen, "%s", st->err);
+		cpns_store_close(st);
+		if (create)
+			unlink(path);
+		return ret;
+	}
 	*out = st;
 	return 0;
-out:
-	snprintf(err, errlen, "%s", st->err);
-	cpns_store_close(st);
-	if (create && ret)
-		unlink(path);
-	return ret;
 }
 
 void cpns_store_close(struct cpns_store *st)

@@ -220,16 +220,84 @@ static const char *type_name(enum cpns_conf_type t)
  * Check text as a value of k and fill v (but not v->text or v->line). On
  * error write "what is wrong" (without file or key) to err.
  */
-static int parse_value(const struct cpns_conf_key *k, const char *text,
-		       struct cpns_conf_value *v, char *err, size_t errlen)
+static int parse_uint(const struct cpns_conf_key *k, const char *text,
+		      struct cpns_conf_value *v, char *err, size_t errlen)
+{
+	uint64_t max = k->max ? k->max : UINT32_MAX, u = 0;
+	bool over = false;
+	const char *p;
+
+	for (p = text; *p; p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (*p < '0' || *p > '9') {
+			seterr(err, errlen, "'%s' is not a decimal number",
+			       text);
+			return -EINVAL;
+		}
+		if (u > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			u = u * 10 + d;
+	}
+	if (over || u < k->min || u > max) {
+		seterr(err, errlen, "%s is out of range %llu..%llu", text,
+		       (unsigned long long)k->min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	v->u = u;
+	return 0;
+}
+
+static int parse_bool(const char *text, struct cpns_conf_value *v,
+		      char *err, size_t errlen)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
 	static const char *const no[] = { "no", "false", "off", "0", NULL };
-	struct cpns_wire_name name;
-	uint64_t max, u = 0;
-	bool over = false;
-	const char *p;
 	size_t i;
+
+	for (i = 0; yes[i]; i++) {
+		if (!strcmp(text, yes[i])) {
+			v->u = 1;
+			return 0;
+		}
+		if (!strcmp(text, no[i])) {
+			v->u = 0;
+			return 0;
+		}
+	}
+	seterr(err, errlen, "'%s' is not yes or no", text);
+	return -EINVAL;
+}
+
+static int parse_enum(const struct cpns_conf_key *k, const char *text,
+		      struct cpns_conf_value *v, char *err, size_t errlen)
+{
+	char list[256] = "";
+	size_t i, n = 0;
+
+	for (i = 0; k->choices && k->choices[i]; i++) {
+		if (!strcmp(text, k->choices[i])) {
+			v->u = i;
+			return 0;
+		}
+	}
+	for (i = 0; k->choices && k->choices[i]; i++) {
+		int r = snprintf(list + n, sizeof(list) - n, "%s%s",
+				 i ? ", " : "", k->choices[i]);
+
+		if (r < 0 || (size_t)r >= sizeof(list) - n)
+			break;
+		n += (size_t)r;
+	}
+	seterr(err, errlen, "'%s' is not one of: %s", text, list);
+	return -EINVAL;
+}
+
+static int parse_value(const struct cpns_conf_key *k, const char *text,
+		       struct cpns_conf_value *v, char *err, size_t errlen)
+{
+	struct cpns_wire_name name;
 
 	if (!*text) {
 		seterr(err, errlen, "empty value (expected %s)",
@@ -247,64 +315,11 @@ static int parse_value(const struct cpns_conf_key *k, const char *text,
 		}
 		return 0;
 	case CPNS_CONF_UINT:
-		max = k->max ? k->max : UINT32_MAX;
-		for (p = text; *p; p++) {
-			unsigned int d = (unsigned int)(*p - '0');
-
-			if (*p < '0' || *p > '9') {
-				seterr(err, errlen,
-				       "'%s' is not a decimal number", text);
-				return -EINVAL;
-			}
-			if (u > (UINT64_MAX - d) / 10)
-				over = true;
-			else
-				u = u * 10 + d;
-		}
-		if (over || u < k->min || u > max) {
-			seterr(err, errlen, "%s is out of range %llu..%llu",
-			       text, (unsigned long long)k->min,
-			       (unsigned long long)max);
-			return -EINVAL;
-		}
-		v->u = u;
-		return 0;
+		return parse_uint(k, text, v, err, errlen);
 	case CPNS_CONF_BOOL:
-		for (i = 0; yes[i]; i++) {
-			if (!strcmp(text, yes[i])) {
-				v->u = 1;
-				return 0;
-			}
-			if (!strcmp(text, no[i])) {
-				v->u = 0;
-				return 0;
-			}
-		}
-		seterr(err, errlen, "'%s' is not yes or no", text);
-		return -EINVAL;
+		return parse_bool(text, v, err, errlen);
 	case CPNS_CONF_ENUM:
-		for (i = 0; k->choices && k->choices[i]; i++) {
-			if (!strcmp(text, k->choices[i])) {
-				v->u = i;
-				return 0;
-			}
-		}
-		{
-			char list[256] = "";
-			size_t n = 0;
-
-			for (i = 0; k->choices && k->choices[i]; i++) {
-				int r = snprintf(list + n, sizeof(list) - n,
-						 "%s%s", i ? ", " : "",
-						 k->choices[i]);
-				if (r < 0 || (size_t)r >= sizeof(list) - n)
-					break;
-				n += (size_t)r;
-			}
-			seterr(err, errlen, "'%s' is not one of: %s", text,
-			       list);
-		}
-		return -EINVAL;
+		return parse_enum(k, text, v, err, errlen);
 	case CPNS_CONF_ADDR:
 		return cpns_addr_parse(text, &v->addr, &v->addrlen, err,
 				       errlen);
@@ -434,63 +449,63 @@ static char *trim(char *s)
 }
 
 /* One line (NUL-terminated, no newline, blanks trimmed). */
-static int parse_line(struct cpns_conf *conf, char *s, const char *file,
-		      unsigned int line, char **section, char *err,
+/* "[name]": a known section, once; *section names it from now on. */
+static int parse_section(struct cpns_conf *conf, char *s, const char *file,
+			 unsigned int line, char **section, char *err,
+			 size_t errlen)
+{
+	char **secs, *p = strchr(s, ']');
+	size_t i;
+
+	if (!p || p[1]) {
+		seterr(err, errlen,
+		       "%s:%u: expected [section] alone on the line", file,
+		       line);
+		return -EINVAL;
+	}
+	*p = '\0';
+	s = trim(s + 1);
+	for (p = s; *p; p++)
+		if (!is_key_char(*p) && *p != '-')
+			break;
+	if (!*s || *p) {
+		seterr(err, errlen, "%s:%u: bad section name '%s'", file,
+		       line, s);
+		return -EINVAL;
+	}
+	if (!known_section(conf->schema, conf->nkeys, s)) {
+		seterr(err, errlen, "%s:%u: unknown section [%s]", file, line,
+		       s);
+		return -EINVAL;
+	}
+	for (i = 0; i < conf->nsections; i++) {
+		if (!strcmp(conf->sections[i], s)) {
+			seterr(err, errlen,
+			       "%s:%u: section [%s] appears twice", file,
+			       line, s);
+			return -EINVAL;
+		}
+	}
+	secs = realloc(conf->sections, (conf->nsections + 1) * sizeof(*secs));
+	if (!secs)
+		return -ENOMEM;
+	conf->sections = secs;
+	secs[conf->nsections] = strdup(s);
+	if (!secs[conf->nsections])
+		return -ENOMEM;
+	*section = secs[conf->nsections++];
+	return 0;
+}
+
+/* "key = value": a key of the schema in this section, its value checked. */
+static int parse_pair(struct cpns_conf *conf, char *s, const char *file,
+		      unsigned int line, const char *section, char *err,
 		      size_t errlen)
 {
 	struct cpns_conf_value v;
 	char why[192];
 	char *key, *eq, *val, *p;
 	ssize_t k;
-	size_t i;
-
-	if (!*s || *s == '#')
-		return 0;
-
-	if (*s == '[') {
-		char **secs;
-
-		p = strchr(s, ']');
-		if (!p || p[1]) {
-			seterr(err, errlen,
-			       "%s:%u: expected [section] alone on the line",
-			       file, line);
-			return -EINVAL;
-		}
-		*p = '\0';
-		s = trim(s + 1);
-		for (p = s; *p; p++)
-			if (!is_key_char(*p) && *p != '-')
-				break;
-		if (!*s || *p) {
-			seterr(err, errlen, "%s:%u: bad section name '%s'",
-			       file, line, s);
-			return -EINVAL;
-		}
-		if (!known_section(conf->schema, conf->nkeys, s)) {
-			seterr(err, errlen, "%s:%u: unknown section [%s]",
-			       file, line, s);
-			return -EINVAL;
-		}
-		for (i = 0; i < conf->nsections; i++) {
-			if (!strcmp(conf->sections[i], s)) {
-				seterr(err, errlen,
-				       "%s:%u: section [%s] appears twice",
-				       file, line, s);
-				return -EINVAL;
-			}
-		}
-		secs = realloc(conf->sections,
-			       (conf->nsections + 1) * sizeof(*secs));
-		if (!secs)
-			return -ENOMEM;
-		conf->sections = secs;
-		secs[conf->nsections] = strdup(s);
-		if (!secs[conf->nsections])
-			return -ENOMEM;
-		*section = secs[conf->nsections++];
-		return 0;
-	}
 
 	eq = strchr(s, '=');
 	if (!eq) {
@@ -508,12 +523,12 @@ static int parse_line(struct cpns_conf *conf, char *s, const char *file,
 		seterr(err, errlen, "%s:%u: bad key '%s'", file, line, key);
 		return -EINVAL;
 	}
-	k = find_key(conf->schema, conf->nkeys, *section, key);
+	k = find_key(conf->schema, conf->nkeys, section, key);
 	if (k < 0) {
-		if (*section)
+		if (section)
 			seterr(err, errlen,
 			       "%s:%u: unknown key '%s' in section [%s]",
-			       file, line, key, *section);
+			       file, line, key, section);
 		else
 			seterr(err, errlen, "%s:%u: unknown key '%s'", file,
 			       line, key);
@@ -533,32 +548,29 @@ static int parse_line(struct cpns_conf *conf, char *s, const char *file,
 	return add_entry(conf, (size_t)k, &v, val);
 }
 
-int cpns_conf_parse(const char *text, const char *file,
-		    const struct cpns_conf_key *schema, struct cpns_conf **out,
-		    char *err, size_t errlen)
+static int parse_line(struct cpns_conf *conf, char *s, const char *file,
+		      unsigned int line, char **section, char *err,
+		      size_t errlen)
 {
-	char buf[CONF_LINE_MAX + 1];
-	char *section = NULL;
-	struct cpns_conf *conf;
-	unsigned int line = 0;
-	const char *p = text;
+	if (!*s || *s == '#')
+		return 0;
+	if (*s == '[')
+		return parse_section(conf, s, file, line, section, err,
+				     errlen);
+	return parse_pair(conf, s, file, line, *section, err, errlen);
+}
+
+/* Defaults are checked like values: a bad one is a bug to report. */
+static int parse_defaults(struct cpns_conf *conf, const char *file,
+			  char *err, size_t errlen)
+{
+	const struct cpns_conf_key *schema = conf->schema;
 	char why[192];
 	size_t i;
-	int ret;
 
-	*out = NULL;
-	conf = calloc(1, sizeof(*conf));
-	if (!conf)
-		return -ENOMEM;
-	conf->schema = schema;
-	while (schema[conf->nkeys].name)
-		conf->nkeys++;
 	conf->defs = calloc(conf->nkeys + 1, sizeof(*conf->defs));
-	if (!conf->defs) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	/* Defaults are checked like values: a bad one is a bug to report. */
+	if (!conf->defs)
+		return -ENOMEM;
 	for (i = 0; i < conf->nkeys; i++) {
 		if (!schema[i].def)
 			continue;
@@ -566,11 +578,23 @@ int cpns_conf_parse(const char *text, const char *file,
 				sizeof(why))) {
 			seterr(err, errlen, "%s: default of '%s': %s", file,
 			       schema[i].name, why);
-			ret = -EINVAL;
-			goto err_free;
+			return -EINVAL;
 		}
 		conf->defs[i].text = schema[i].def;
 	}
+	return 0;
+}
+
+/* Every line: length, control characters, then its content. */
+static int parse_lines(struct cpns_conf *conf, const char *text,
+		       const char *file, char *err, size_t errlen)
+{
+	char buf[CONF_LINE_MAX + 1];
+	char *section = NULL;
+	unsigned int line = 0;
+	const char *p = text;
+	size_t i;
+	int ret;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -580,8 +604,7 @@ int cpns_conf_parse(const char *text, const char *file,
 		if (len > CONF_LINE_MAX) {
 			seterr(err, errlen, "%s:%u: line longer than %d bytes",
 			       file, line, CONF_LINE_MAX);
-			ret = -EINVAL;
-			goto err_free;
+			return -EINVAL;
 		}
 		memcpy(buf, p, len);
 		buf[len] = '\0';
@@ -592,37 +615,63 @@ int cpns_conf_parse(const char *text, const char *file,
 				seterr(err, errlen,
 				       "%s:%u: control character 0x%02x", file,
 				       line, c);
-				ret = -EINVAL;
-				goto err_free;
+				return -EINVAL;
 			}
 		}
 		ret = parse_line(conf, trim(buf), file, line, &section, err,
 				 errlen);
 		if (ret)
-			goto err_free;
+			return ret;
 		p += len + (nl ? 1 : 0);
 	}
+	return 0;
+}
+
+static int check_required(const struct cpns_conf *conf, const char *file,
+			  char *err, size_t errlen)
+{
+	const struct cpns_conf_key *schema = conf->schema;
+	size_t i;
 
 	for (i = 0; i < conf->nkeys; i++) {
-		if (schema[i].required && !key_count(conf, i)) {
-			if (schema[i].section)
-				seterr(err, errlen,
-				       "%s: missing '%s' in section [%s]",
-				       file, schema[i].name,
-				       schema[i].section);
-			else
-				seterr(err, errlen, "%s: missing '%s'", file,
-				       schema[i].name);
-			ret = -EINVAL;
-			goto err_free;
-		}
+		if (!schema[i].required || key_count(conf, i))
+			continue;
+		if (schema[i].section)
+			seterr(err, errlen, "%s: missing '%s' in section [%s]",
+			       file, schema[i].name, schema[i].section);
+		else
+			seterr(err, errlen, "%s: missing '%s'", file,
+			       schema[i].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cpns_conf_parse(const char *text, const char *file,
+		    const struct cpns_conf_key *schema, struct cpns_conf **out,
+		    char *err, size_t errlen)
+{
+	struct cpns_conf *conf;
+	int ret;
+
+	*out = NULL;
+	conf = calloc(1, sizeof(*conf));
+	if (!conf)
+		return -ENOMEM;
+	conf->schema = schema;
+	while (schema[conf->nkeys].name)
+		conf->nkeys++;
+	ret = parse_defaults(conf, file, err, errlen);
+	if (!ret)
+		ret = parse_lines(conf, text, file, err, errlen);
+	if (!ret)
+		ret = check_required(conf, file, err, errlen);
+	if (ret) {
+		cpns_conf_free(conf);
+		return ret;
 	}
 	*out = conf;
 	return 0;
-
-err_free:
-	cpns_conf_free(conf);
-	return ret;
 }
 
 int cpns_conf_load(const char *path, const struct cpns_conf_key *schema,

@@ -11,8 +11,8 @@
  * Every function that talks to the kernel returns 0 or a negative errno;
  * cpns_last_error() then says why, in the kernel's words when the kernel
  * gave an extended ACK message. The library never returns a secret: the
- * kernel keeps Key Seeds, Device Keys and session keys. Only the KAT command
- * returns derived keys, and those are test values from test inputs.
+ * kernel keeps Key Seeds, Device Keys and session keys. (The KAT commands,
+ * which return test values from test inputs, are cpnsctl/vectors/'s.)
  * Buffers that carried protocol values are wiped (explicit_bzero) before
  * they are freed.
  */
@@ -26,6 +26,8 @@
 #include <linux/netlink.h>
 #include <linux/cpns.h>
 #include <linux/cpns_kat.h>
+
+#include "hex.h"	/* the codec library's hex helpers (libcpnscodec.a) */
 
 #ifdef __cplusplus
 extern "C" {
@@ -92,19 +94,6 @@ const char *cpns_state_name(unsigned int state);
 const char *cpns_kind_name(unsigned int kind);
 const char *cpns_attr_name(unsigned int type);	/* "seed_id", "handle" */
 
-/* ---------------------------------------------------------------- hex */
-
-/* Write 2 * len lowercase hex digits and a NUL to out. */
-void cpns_hex_encode(char *out, const void *in, size_t len);
-
-/* Decode exactly 2 * len hex digits (either case). 0 or -EINVAL; out is
- * untouched on error. */
-int cpns_hex_decode(void *out, size_t len, const char *hex);
-
-/* Decode an even number of hex digits, at most 2 * cap. Return the number
- * of bytes, -EINVAL (odd count, bad digit) or -E2BIG. */
-ssize_t cpns_hex_decode_var(void *out, size_t cap, const char *hex);
-
 /* ---------------------------------------------------------------- info */
 
 struct cpns_info {
@@ -165,112 +154,6 @@ int cpns_keys_dump(struct cpns_nl *nl, cpns_key_fn fn, void *arg);
 int cpns_key_del_seed(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN]);
 int cpns_key_del_device(struct cpns_nl *nl,
 			const uint8_t did[CPNS_DEVICE_ID_LEN]);
-
-/* ---------------------------------------------------------------- KAT */
-
-struct cpns_kat_aead_in {
-	uint8_t dir;			/* enum cpns_dir */
-	uint64_t seq;
-	const uint8_t *aad;
-	size_t aad_len;			/* at most CPNS_MAX_AAD */
-	const uint8_t *pt;
-	size_t pt_len;			/* at most CPNS_MAX_PLAINTEXT */
-};
-
-struct cpns_kat_input {
-	uint8_t key_seed[CPNS_SEED_LEN];
-	uint8_t seed_id[CPNS_SEED_ID_LEN];
-	uint8_t request_nonce[CPNS_NONCE_LEN];
-	uint8_t challenge[CPNS_CHALLENGE_LEN];
-	uint8_t client_nonce[CPNS_NONCE_LEN];
-	uint8_t server_nonce[CPNS_NONCE_LEN];
-	size_t naead;			/* at most CPNS_MAX_KAT_AEAD */
-	struct cpns_kat_aead_in aead[CPNS_MAX_KAT_AEAD];
-};
-
-struct cpns_kat_aead_out {
-	uint8_t dir;
-	uint64_t seq;
-	uint8_t *data;			/* sealed: ciphertext || tag (malloc) */
-	size_t len;
-};
-
-/* Field names are those of vectors.json "outputs". */
-struct cpns_kat_output {
-	uint8_t seed_auth_key[CPNS_KEY_LEN];
-	uint8_t assign_request_mac[CPNS_MAC_LEN];
-	uint8_t assign_challenge_mac[CPNS_MAC_LEN];
-	uint8_t device_id[CPNS_DEVICE_ID_LEN];
-	uint8_t device_key[CPNS_KEY_LEN];
-	uint8_t assign_confirm[CPNS_MAC_LEN];
-	uint8_t auth_client_mac[CPNS_MAC_LEN];
-	uint8_t auth_server_mac[CPNS_MAC_LEN];
-	uint8_t session_key_c2s[CPNS_KEY_LEN];
-	uint8_t session_key_s2c[CPNS_KEY_LEN];
-	size_t naead;
-	struct cpns_kat_aead_out aead[CPNS_MAX_KAT_AEAD];
-};
-
-/*
- * CPNS_KAT_CMD_KAT: have the kernel compute every output of one vector
- * (nl opened on the test family: cpns_open_family(CPNS_KAT_GENL_NAME)). On
- * success fills *out (free it with cpns_kat_output_clear()); on error *out
- * holds nothing to free.
- */
-int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
-	     struct cpns_kat_output *out);
-
-/* Wipe *out and free its AEAD buffers. */
-void cpns_kat_output_clear(struct cpns_kat_output *out);
-
-/*
- * Called once per compared field, in vectors.json order: field is the JSON
- * name ("device_id", ...), or for AEAD entries "sealed" with aead >= 0 (an
- * entry matches when its dir, seq and sealed bytes all match), or
- * "aead_count" if the numbers of entries differ; aead is -1 otherwise.
- */
-typedef void (*cpns_kat_report_fn)(const char *field, int aead, bool ok,
-				   void *arg);
-
-/* The field of out named as in vectors.json ("device_id"); NULL if there
- * is none (AEAD entries are in out->aead). */
-const uint8_t *cpns_kat_field(const struct cpns_kat_output *out,
-			      const char *name, size_t *len);
-
-/* Compare got with want field by field. Return the number of mismatches. */
-int cpns_kat_check(const struct cpns_kat_output *want,
-		   const struct cpns_kat_output *got,
-		   cpns_kat_report_fn report, void *arg);
-
-/* ------------------------------------------------------- vectors.json */
-
-struct cpns_vector {
-	struct cpns_kat_input in;	/* aead[].aad/pt point into the set */
-	struct cpns_kat_output want;	/* expected outputs */
-};
-
-struct cpns_vectors {
-	char *profile;			/* "CPNS-KA-1" */
-	size_t n;
-	struct cpns_vector *v;
-};
-
-/*
- * Parse a vectors.json document strictly: every field present, no unknown
- * field, hex of the exact length, seq a non-negative integer, sealed one
- * tag longer than plaintext, at most CPNS_MAX_KAT_AEAD entries. On error
- * return -EINVAL (or -ENOMEM) and write a message naming the vector and
- * field to err, e.g. "vector 1: outputs.device_id: expected 32 hex digits
- * (16 bytes), got 30".
- */
-int cpns_vectors_parse(const char *text, struct cpns_vectors **out,
-		       char *err, size_t errlen);
-
-/* Same, from a file ("-" is standard input); errors name the file too. */
-int cpns_vectors_load(const char *path, struct cpns_vectors **out,
-		      char *err, size_t errlen);
-
-void cpns_vectors_free(struct cpns_vectors *vs);
 
 /* ---------------------------------------------------------- flow I */
 

@@ -400,114 +400,148 @@ static int text_check(const uint8_t *s, size_t n, size_t max)
  * n against body_min() and body_max(), but every read is bounded here again
  * so that this function is safe on its own.
  */
-static int decode_fields(const struct layout *l, const uint8_t *body,
-			 size_t n, unsigned char *base)
+/* F_NAME: a u8 length, then the name. */
+static int decode_name(const struct field *f, const uint8_t *p, size_t left,
+		       unsigned char *base, size_t *used)
 {
-	size_t i, pos = 0, len;
+	struct cpns_wire_name *nm = (void *)(base + f->off);
+	size_t len = p[0];
+	int ret;
+
+	if (len > CPNS_WIRE_NAME_MAX)
+		return CPNS_WIRE_E_OVERSIZED;
+	if (len > left - 1)
+		return CPNS_WIRE_E_TRUNCATED;
+	ret = name_check(p + 1, len);
+	if (ret)
+		return ret;
+	nm->len = (uint8_t)len;
+	memcpy(nm->s, p + 1, len);
+	nm->s[len] = '\0';
+	*used = 1 + len;
+	return CPNS_WIRE_OK;
+}
+
+/* F_TEXT: a u16 length, then the text. */
+static int decode_text(const struct field *f, const uint8_t *p, size_t left,
+		       unsigned char *base, size_t *used)
+{
+	struct cpns_wire_text *tx = (void *)(base + f->off);
+	size_t len = get16(p);
+	int ret;
+
+	if (len > f->len)
+		return CPNS_WIRE_E_OVERSIZED;
+	if (len > left - 2)
+		return CPNS_WIRE_E_TRUNCATED;
+	ret = text_check(p + 2, len, f->len);
+	if (ret)
+		return ret;
+	tx->len = (uint16_t)len;
+	memcpy(tx->s, p + 2, len);
+	tx->s[len] = '\0';
+	*used = 2 + len;
+	return CPNS_WIRE_OK;
+}
+
+/* The fields of fixed size once present: one byte, or an integer. */
+static int decode_small(const struct field *f, const uint8_t *p,
+			unsigned char *base, size_t *used)
+{
 	uint16_t v16;
 	uint32_t v32;
 	uint64_t v64;
+
+	*used = 1;
+	switch (f->kind) {
+	case F_U8:
+		break;
+	case F_ZERO:
+		return p[0] ? CPNS_WIRE_E_RESERVED : CPNS_WIRE_OK;
+	case F_RANGE:
+		if (p[0] == 0 || p[0] > f->len)
+			return CPNS_WIRE_E_VALUE;
+		break;
+	case F_FLAGS:
+		if (p[0] & ~f->len)
+			return CPNS_WIRE_E_RESERVED;
+		break;
+	case F_U32:
+		v32 = get32(p);
+		memcpy(base + f->off, &v32, sizeof(v32));
+		*used = 4;
+		return CPNS_WIRE_OK;
+	case F_U64:
+		v64 = get64(p);
+		memcpy(base + f->off, &v64, sizeof(v64));
+		*used = 8;
+		return CPNS_WIRE_OK;
+	case F_CODE:
+		v16 = get16(p);
+		if (v16 == 0 || v16 > CPNS_WIRE_ERR_MAX)
+			return CPNS_WIRE_E_VALUE;
+		memcpy(base + f->off, &v16, sizeof(v16));
+		*used = 2;
+		return CPNS_WIRE_OK;
+	default:
+		return CPNS_WIRE_E_VALUE;
+	}
+	base[f->off] = p[0];
+	return CPNS_WIRE_OK;
+}
+
+/* One field at p, left bytes before the end of the body: *used bytes. */
+static int decode_field(const struct field *f, const uint8_t *p, size_t left,
+			unsigned char *base, size_t *used)
+{
+	uint16_t v16;
+
+	*used = 0;
+	switch (f->kind) {
+	case F_BYTES:
+		memcpy(base + f->off, p, f->len);
+		*used = f->len;
+		return CPNS_WIRE_OK;
+	case F_OPT:
+		if (!(base[f->len_off] & f->min))
+			return CPNS_WIRE_OK;
+		if (left < f->len)
+			return CPNS_WIRE_E_TRUNCATED;
+		memcpy(base + f->off, p, f->len);
+		*used = f->len;
+		return CPNS_WIRE_OK;
+	case F_NAME:
+		return decode_name(f, p, left, base, used);
+	case F_TEXT:
+		return decode_text(f, p, left, base, used);
+	case F_REST:
+		if (left > f->len)
+			return CPNS_WIRE_E_OVERSIZED;
+		v16 = (uint16_t)left;
+		memcpy(base + f->len_off, &v16, sizeof(v16));
+		memcpy(base + f->off, p, left);
+		*used = left;
+		return CPNS_WIRE_OK;
+	default:
+		return decode_small(f, p, base, used);
+	}
+}
+
+static int decode_fields(const struct layout *l, const uint8_t *body,
+			 size_t n, unsigned char *base)
+{
+	size_t i, pos = 0, used;
 	int ret;
 
 	for (i = 0; i < l->nfields; i++) {
 		const struct field *f = &l->fields[i];
-		size_t left = n - pos;
 
-		if (left < field_min(f))
+		if (n - pos < field_min(f))
 			return CPNS_WIRE_E_TRUNCATED;
-		switch (f->kind) {
-		case F_BYTES:
-			memcpy(base + f->off, body + pos, f->len);
-			pos += f->len;
-			break;
-		case F_U8:
-			base[f->off] = body[pos++];
-			break;
-		case F_ZERO:
-			if (body[pos++])
-				return CPNS_WIRE_E_RESERVED;
-			break;
-		case F_RANGE:
-			if (body[pos] == 0 || body[pos] > f->len)
-				return CPNS_WIRE_E_VALUE;
-			base[f->off] = body[pos++];
-			break;
-		case F_FLAGS:
-			if (body[pos] & ~f->len)
-				return CPNS_WIRE_E_RESERVED;
-			base[f->off] = body[pos++];
-			break;
-		case F_OPT:
-			if (!(base[f->len_off] & f->min))
-				break;
-			if (left < f->len)
-				return CPNS_WIRE_E_TRUNCATED;
-			memcpy(base + f->off, body + pos, f->len);
-			pos += f->len;
-			break;
-		case F_U32:
-			v32 = get32(body + pos);
-			memcpy(base + f->off, &v32, sizeof(v32));
-			pos += 4;
-			break;
-		case F_U64:
-			v64 = get64(body + pos);
-			memcpy(base + f->off, &v64, sizeof(v64));
-			pos += 8;
-			break;
-		case F_CODE:
-			v16 = get16(body + pos);
-			if (v16 == 0 || v16 > CPNS_WIRE_ERR_MAX)
-				return CPNS_WIRE_E_VALUE;
-			memcpy(base + f->off, &v16, sizeof(v16));
-			pos += 2;
-			break;
-		case F_NAME: {
-			struct cpns_wire_name *nm = (void *)(base + f->off);
-
-			len = body[pos++];
-			if (len > CPNS_WIRE_NAME_MAX)
-				return CPNS_WIRE_E_OVERSIZED;
-			if (len > left - 1)
-				return CPNS_WIRE_E_TRUNCATED;
-			ret = name_check(body + pos, len);
-			if (ret)
-				return ret;
-			nm->len = (uint8_t)len;
-			memcpy(nm->s, body + pos, len);
-			nm->s[len] = '\0';
-			pos += len;
-			break;
-		}
-		case F_TEXT: {
-			struct cpns_wire_text *tx = (void *)(base + f->off);
-
-			len = get16(body + pos);
-			pos += 2;
-			if (len > f->len)
-				return CPNS_WIRE_E_OVERSIZED;
-			if (len > left - 2)
-				return CPNS_WIRE_E_TRUNCATED;
-			ret = text_check(body + pos, len, f->len);
-			if (ret)
-				return ret;
-			tx->len = (uint16_t)len;
-			memcpy(tx->s, body + pos, len);
-			tx->s[len] = '\0';
-			pos += len;
-			break;
-		}
-		case F_REST:
-			if (left > f->len)
-				return CPNS_WIRE_E_OVERSIZED;
-			v16 = (uint16_t)left;
-			memcpy(base + f->len_off, &v16, sizeof(v16));
-			memcpy(base + f->off, body + pos, left);
-			pos += left;
-			break;
-		default:
-			return CPNS_WIRE_E_VALUE;
-		}
+		ret = decode_field(f, body + pos, n - pos, base, &used);
+		if (ret)
+			return ret;
+		pos += used;
 	}
 	return pos == n ? CPNS_WIRE_OK : CPNS_WIRE_E_TRAILING;
 }
@@ -833,21 +867,22 @@ const char *cpns_wire_strerror(int err)
 	}
 }
 
+/* The names of protocol.rst 7.2, exactly. */
 static const char *const code_names[] = {
 	[CPNS_WIRE_ERR_BAD_VERSION] = "bad version",
-	[CPNS_WIRE_ERR_UNKNOWN_TYPE] = "unknown message type",
-	[CPNS_WIRE_ERR_MALFORMED] = "malformed message",
-	[CPNS_WIRE_ERR_UNEXPECTED] = "unexpected message",
+	[CPNS_WIRE_ERR_UNKNOWN_TYPE] = "unknown type",
+	[CPNS_WIRE_ERR_MALFORMED] = "malformed",
+	[CPNS_WIRE_ERR_UNEXPECTED] = "unexpected",
 	[CPNS_WIRE_ERR_BAD_MAC] = "bad MAC",
 	[CPNS_WIRE_ERR_UNKNOWN_SEED] = "unknown seed",
 	[CPNS_WIRE_ERR_UNKNOWN_DEVICE] = "unknown device",
 	[CPNS_WIRE_ERR_EXPIRED] = "expired",
-	[CPNS_WIRE_ERR_REPLAY] = "replayed sequence number",
+	[CPNS_WIRE_ERR_REPLAY] = "replay",
 	[CPNS_WIRE_ERR_BUSY] = "busy",
-	[CPNS_WIRE_ERR_EXISTS] = "already exists",
+	[CPNS_WIRE_ERR_EXISTS] = "exists",
 	[CPNS_WIRE_ERR_DENIED] = "denied",
 	[CPNS_WIRE_ERR_TIMEOUT] = "timeout",
-	[CPNS_WIRE_ERR_INTERNAL] = "internal error",
+	[CPNS_WIRE_ERR_INTERNAL] = "internal",
 };
 
 const char *cpns_wire_code_name(unsigned int code)

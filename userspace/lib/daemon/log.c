@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpns.h"
+#include "hex.h"
 #include "daemon.h"
 
 static const char *log_ident = "cpns";

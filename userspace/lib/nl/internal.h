@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* libcpns internals shared between its files; not installed. */
+/*
+ * libcpns internals shared between its files and the KAT requests of
+ * cpnsctl/vectors/; not installed.
+ */
 #ifndef CPNS_LIB_INTERNAL_H
 #define CPNS_LIB_INTERNAL_H
 
@@ -75,20 +78,6 @@ struct cpns_want {
  */
 int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	       size_t nputs, const struct cpns_want *wants, size_t nwants);
-
-/* kat.c: the fixed-size fields of struct cpns_kat_input and
- * struct cpns_kat_output, in vectors.json order. */
-struct cpns_kat_field {
-	const char *name;	/* JSON name */
-	size_t off;		/* offset in the struct */
-	size_t len;
-	uint16_t attr;		/* netlink attribute */
-};
-
-extern const struct cpns_kat_field cpns__kat_in_fields[];
-extern const size_t cpns__kat_in_nfields;
-extern const struct cpns_kat_field cpns__kat_out_fields[];
-extern const size_t cpns__kat_out_nfields;
 
 #define CPNS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

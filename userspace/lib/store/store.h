@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * libcpns: the server's persistent store (Documentation/cpns-serverd.rst,
- * section STORE). One SQLite database (WAL, synchronous=FULL, one
- * transaction per change) with a table of Key Seeds and a table of device
- * records, each holding a blob that the kernel sealed under the operator's
- * key-encryption key (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
+ * libcpnsstore: the server's persistent store (Documentation/cpns-serverd.rst,
+ * section STORE). This header is the backend's interface: store.c
+ * implements it on SQLite, and another backend (PostgreSQL) would
+ * implement the same functions in a file of its own, chosen at link time;
+ * callers see only struct cpns_store. The SQLite backend is one database
+ * (WAL, synchronous=FULL, one transaction per change) with a table of Key
+ * Seeds and a table of device records, each holding a blob that the
+ * kernel sealed under the operator's key-encryption key
+ * (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
  * store holds public metadata and wrapped blobs only, and this file never
  * talks to the kernel. cpns-serverd and cpnsctl share it.
  *

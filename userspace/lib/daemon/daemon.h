@@ -8,7 +8,7 @@
  *   conf.c  the configuration file (Documentation/cpns.conf.rst): a schema
  *           of known keys, file:line errors, typed getters
  *   conn.c  a non-blocking TCP connection carrying wire frames
- *           (userspace/lib/wire.h): read and write buffers, frame and step
+ *           (lib/codec/wire.h): read and write buffers, frame and step
  *           deadlines, ERROR then linger then close; listening on IPv4/IPv6
  *           and connecting with a timeout
  *   loop.c  the event loop: epoll for descriptors, one timerfd for every
@@ -533,6 +533,13 @@ int cpns_conn_expired(const struct cpns_conn *c, uint64_t now);
 
 /* Human names: "frame", "step", "idle", "connect", "linger". */
 const char *cpns_conn_deadline_name(int kind);
+
+/*
+ * ERROR 13's ref_type when a deadline of kind passes (protocol.rst 7.3):
+ * for the frame deadline, the type byte of the frame being received if it
+ * arrived; otherwise 0.
+ */
+uint8_t cpns_conn_timeout_type(const struct cpns_conn *c, int kind);
 
 #ifdef __cplusplus
 }

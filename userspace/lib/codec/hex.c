@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* Hex encoding and strict decoding of protocol values. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "cpns.h"
+#include "hex.h"
 
 static int nibble(char c)
 {

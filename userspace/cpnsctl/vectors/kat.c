@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "vectors.h"
 
 #define IN(name, attr) \
 	{ #name, offsetof(struct cpns_kat_input, name), \

@@ -435,6 +435,12 @@ int cpns_conn_expired(const struct cpns_conn *c, uint64_t now)
 	return CPNS_DL_NONE;
 }
 
+uint8_t cpns_conn_timeout_type(const struct cpns_conn *c, int kind)
+{
+	/* A version byte other than 1 was refused on arrival. */
+	return kind == CPNS_DL_FRAME && c->rlen >= 2 ? c->rbuf[1] : 0;
+}
+
 const char *cpns_conn_deadline_name(int kind)
 {
 	switch (kind) {

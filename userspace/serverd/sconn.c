@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * What the flow handlers do to their connection: send a message, refuse
+ * with ERROR (and the kernel errors mapped to wire codes, protocol.rst
+ * 7.2), re-arm its deadline, end its a-flow or session in the kernel and
+ * store its device record. server.c owns the connections' life; this
+ * file calls nothing of it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kcode.h"
+#include "serverd.h"
+
+const char *sconn_type_name(unsigned int type)
+{
+	const char *name = cpns_wire_type_name(type);
+
+	return name ? name : "unknown message";
+}
+
+/* ------------------------------------------------------- error mapping */
+
+void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
+		  const char *fmt, ...)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
+		cpns_wire_code_name(code), ref_type ? " refusing " : "",
+		ref_type ? sconn_type_name(ref_type) : "", text);
+	/* The flow is abandoned: free its kernel object now, not at close. */
+	sconn_flow_end(sc);
+	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
+		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
+		cpns_conn_close(&sc->c);
+	}
+}
+
+void sconn_kernel_error(struct sconn *sc, const char *step, int err,
+			bool by_device, unsigned int ref_type)
+{
+	unsigned int code = cpns_kernel_code(sc->srv->nl, err, by_device);
+	const char *why = cpns_last_error(sc->srv->nl);
+
+	if (code == CPNS_WIRE_ERR_INTERNAL)
+		sc_err(sc, "%s: kernel failure: %s", step, why);
+	sconn_refuse(sc, code, ref_type, "%s: %s", step, why);
+}
+
+int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg)
+{
+	int ret = cpns_conn_send(&sc->c, msg);
+
+	if (!ret)
+		return 0;
+	if (ret == -ENOBUFS)
+		sc_warn(sc, "peer does not read: %s not sent, closing",
+			sconn_type_name(msg->type));
+	else if (sc->c.state == CPNS_CONN_DEAD)
+		sc_info(sc, "write failed: %s", strerror(sc->c.sys_err));
+	else
+		sc_err(sc, "%s does not encode: %s", sconn_type_name(msg->type),
+		       cpns_wire_strerror(ret));
+	cpns_conn_close(&sc->c);
+	return -1;
+}
+
+void sconn_arm(struct sconn *sc)
+{
+	uint64_t when = cpns_conn_next_deadline(&sc->c);
+
+	if (!when)
+		cpns_timer_disarm(sc->srv->loop, &sc->t);
+	else if (cpns_timer_arm(sc->srv->loop, &sc->t, when))
+		cpns_conn_close(&sc->c);	/* no memory for the heap */
+}
+
+int sconn_record_save(struct sconn *sc, const char *what)
+{
+	if (!sc->srv->store)
+		return 0;
+	return keystore_device_save(sc->srv, sc->did, what);
+}
+
+void sconn_flow_end(struct sconn *sc)
+{
+	struct server *srv = sc->srv;
+
+	if (sc->pending) {
+		sc->pending = false;
+		srv->pending--;
+	}
+	if (!sc->handle)
+		return;
+	if (cpns_session_del(srv->nl, sc->handle))
+		/* Already gone (e.g. a wrong a-1 ended it): nothing to do. */
+		sc_debug(sc, "session_del %u: %s", sc->handle,
+			 cpns_last_error(srv->nl));
+	else if (sc->state == SC_SESSION)
+		sc_info(sc, "session with device id %s ended", HEX(sc->did));
+	sc->handle = 0;
+}
