@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * The keys as the key retention service shows them to userspace
  * (Documentation/keys.rst, "What userspace can and cannot do"), through
