@@ -21,7 +21,8 @@
 #   TAG: those tagged TAG, host ones included) as DIR/NAME and exits.
 
 set -u
-cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/${BASH_SOURCE[0]##*/}
+cd "${SELF%/*}/.." || exit 1
 
 # The tags of FILE's "cpns-test:" line. Sets TAGS.
 test_tags()
@@ -78,7 +79,7 @@ fi
 # inherit: give the run one (tools/vm-run starts CMD without, and keyctl
 # would put a key added to @s in a keyring of its own, lost at once).
 case $(keyctl rdescribe @s 2>/dev/null) in
-*";_uid_ses."* | "") exec keyctl session - bash "$0" "$@" ;;
+*";_uid_ses."* | "") exec keyctl session - bash "$SELF" "$@" ;;
 esac
 
 n=0
