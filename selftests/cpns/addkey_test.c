@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Userspace cannot make keys of the types cpns_seed and cpns_device
  * (add_key() is refused with EPERM, whatever the description and payload),

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Every malformed request is refused with an extended ACK that names the
  * problem, and changes nothing. For each command and each of its

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * The CPNS-KA-1 flows step by step between three network namespaces (S,
  * GW1, GW2), the key states at each stage, and the negative case of each

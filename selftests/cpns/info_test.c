@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * The family answers: GET_INFO and its version, limits and keyring, with
  * and without CAP_NET_ADMIN (GET_INFO needs none); GET_STATS counts what

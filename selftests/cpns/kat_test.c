@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Known answers through the kernel: every vector of the profile's
  * vectors.json (CPNS_VECTORS, else ../shared/spec/vectors.json beside the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * cpnsctl kat on every kind of known-answer file: the profile's
  * vectors.json (KAT) and the extensions' Documentation/{xfer,rekey,store}-

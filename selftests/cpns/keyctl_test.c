@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * The keys as the key retention service shows them to userspace
  * (Documentation/keys.rst, "What userspace can and cannot do"), through
@@ -217,7 +218,7 @@ TEST_F_TIMEOUT(keyctl, describe_shows_id_role_state, 300)
 		  "confirmed");
 	check_key(_metadata, fl.g2_dev, "cpns_device", fl.did, "gw2",
 		  "active");
-	/* S's record of the re-keyed device: unconfirmed until G2 uses it */
+	/* S's record of the re-keyed device: unconfirmed until GW2 uses it */
 	ASSERT_EQ(0, tu_key_describe(fl.s_dev, &d));
 	TH_LOG("S record: %s", d.desc);
 	if (strstr(d.desc, "unconfirmed"))

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug reload
 /*
  * Unload and reload the module while seeds, Device Keys, pending objects
  * and sessions exist: rmmod succeeds, the keys of the old instance are

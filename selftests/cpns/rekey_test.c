@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * CPNS-KA-1-REKEY (Documentation/rekey.rst) between three network
  * namespaces (S, GW1, GW2): GW2's first authentication replaces the Device

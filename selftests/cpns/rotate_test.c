@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Seed rotation (KEY_RETIRE) and re-assignment (CPNS_A_REPLACES) between
  * three network namespaces S, GW1 and GW2 (Documentation/keys.rst,

@@ -9,51 +9,102 @@
 # C harness program and shell test is one numbered result, so that a SKIP
 # is never folded into a pass. Exits non-zero if any result is "not ok".
 #
+# The units are found, not listed: every NAME_test.c in this directory is a
+# kselftest harness program (built by the Makefile, run as NAME_test), every
+# NAME_test.sh a shell test (lib.sh's ktap_main); either is the unit NAME.
+# A line "cpns-test: TAG..." among a unit's first 30 lines (in its header
+# comment) tags it:
+#   debug   in the default subset of the debug kernel (make check-debug)
+#   reload  unloads or reloads cpns.ko: runs after every unit without the
+#           tag, so that the others see the module as vm-run loaded it
+# Units run in name order, those tagged reload last.
+#
 # Usage: selftests/cpns/run_tests.sh [UNIT...]   (default: every unit)
+#        selftests/cpns/run_tests.sh --list [TAG]
+#               print the units (with TAG: those tagged TAG), one a line,
+#               in the order they run, and exit; runs nothing
 
 set -u
 DIR=$(cd "$(dirname "$0")" && pwd)
-export CPNS_SELFTEST_DIR=$DIR
-# shellcheck source=selftests/cpns/lib.sh
-. "$DIR/lib.sh"
 
-# name:kind:source. Order matters: the units that reload the module run
-# last, so that earlier units see the module as vm-run loaded it.
-UNITS=(
-	info:c:info_test.c
-	kat:c:kat_test.c
-	katext:c:katext_test.c
-	keyctl:c:keyctl_test.c
-	addkey:c:addkey_test.c
-	perm:c:perm_test.c
-	netns:sh:netns.sh
-	attr:c:attr_test.c
-	flow:c:flow_test.c
-	store:c:store_test.c
-	rekey:c:rekey_test.c
-	rotate:c:rotate_test.c
-	demo:sh:demo_test.sh
-	nlfuzz:sh:nlfuzz.sh
-	teardown:c:teardown_test.c
-	expiry:sh:expiry.sh
-	module:c:module_test.c
-)
+# This script starts no program it can do without: under the debug kernel
+# every process start costs seconds (tools/debug-kernel/README), so the
+# discovery, counting, timing and output handling below are bash builtins.
+
+# The tags of FILE's "cpns-test:" line. Sets TAGS.
+unit_tags()
+{
+	local line i=0
+
+	TAGS=
+	while ((i++ < 30)) && IFS= read -r line; do
+		if [[ $line =~ ^[[:space:]/*#]*cpns-test:[[:space:]]*(.*)$ ]]; then
+			TAGS=" ${BASH_REMATCH[1]} "
+			return 0
+		fi
+	done <"$1"
+	return 0
+}
+
+# Every unit as name:kind:source, in the order they run. Sets UNITS.
+find_units()
+{
+	local f base name kind last=()
+	declare -A seen=()
+
+	UNITS=()
+	for f in "$DIR"/*_test.*; do
+		base=${f##*/}
+		kind=${base##*.}
+		[[ $kind == c || $kind == sh ]] || continue
+		name=${base%_test.*}
+		if [ -n "${seen[$name]:-}" ]; then
+			echo "run_tests.sh: two units named $name" >&2
+			exit 1
+		fi
+		seen[$name]=1
+		unit_tags "$f"
+		if [[ $TAGS == *" reload "* ]]; then
+			last+=("$name:$kind:$base")
+		else
+			UNITS+=("$name:$kind:$base")
+		fi
+	done
+	UNITS+=("${last[@]}")
+}
+
+LC_ALL=C	# the glob's order: the names' bytes
+find_units
+
+if [ "${1:-}" = --list ]; then
+	for u in "${UNITS[@]}"; do
+		IFS=: read -r name kind src <<<"$u"
+		if [ -n "${2:-}" ]; then
+			unit_tags "$DIR/$src"
+			[[ $TAGS == *" $2 "* ]] || continue
+		fi
+		echo "$name"
+	done
+	exit 0
+fi
 
 KAT_UNITS=" kat katext attr "
 
 if [ $# -gt 0 ]; then
 	sel=()
+	for want in "$@"; do
+		[[ " ${UNITS[*]%%:*} " == *" $want "* ]] ||
+			{ echo "run_tests.sh: no unit $want" >&2; exit 1; }
+	done
 	for u in "${UNITS[@]}"; do
-		for want in "$@"; do
-			[ "${u%%:*}" = "$want" ] && sel+=("$u")
-		done
+		[[ " $* " == *" ${u%%:*} "* ]] && sel+=("$u")
 	done
 	UNITS=("${sel[@]}")
 fi
 
-# This script starts no program it can do without: under the debug kernel
-# every process start costs seconds (tools/debug-kernel/README), so the
-# counting, timing and output handling below are bash builtins.
+export CPNS_SELFTEST_DIR=$DIR
+# shellcheck source=selftests/cpns/lib.sh
+. "$DIR/lib.sh"
 
 # How many results a unit reports: one per TEST()/TEST_F() of a C program,
 # one per test_*() function of a shell test. Counted from the sources so

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Keys wrapped for storage (KEY_WRAP, KEY_UNWRAP; Documentation/store.rst):
  * a round trip per kind restores the very key (the flows work with it

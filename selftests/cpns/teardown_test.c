@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * Namespaces torn down while a process holds pending objects and sessions
  * in them, and processes killed while holding them: nothing warns, nothing

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
+# cpns-test: tap
 #
 # cpns-serverd in the VM: three network namespaces (the server S and
 # gateways GW1, GW2, joined by veth pairs), cpns-serverd running in S, and

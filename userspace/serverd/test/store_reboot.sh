@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
+# cpns-test: host
 #
 # A reboot with a persistent disk. On the host (no argument): make an ext4
 # disk image and boot the VM twice on it (tools/vm-run --disk), printing

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# cpns-test: debug
 #
 # The netlink fuzzer (tools/nlfuzz/README) for a short while: every command
 # generated and mutated from its policy, protocol flows, several threads

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# cpns-test: debug reload
 #
 # Expiry of II-2 challenges and of key lifetimes: reload the module with
-# pending_timeout=2, run expiry_test, and put the module back as it was.
+# pending_timeout=2, run expiry (expiry.c), and put the module back as it was.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -47,10 +48,10 @@ test_expired_challenge_and_key_lifetime()
 
 	need_module
 	[ "$(param)" = 2 ] || fail "pending_timeout is not 2"
-	out=$("$CPNS_SELFTEST_DIR/expiry_test" 2>&1) && rc=0 || rc=$?
+	out=$("$CPNS_SELFTEST_DIR/expiry" 2>&1) && rc=0 || rc=$?
 	echo "$out"
-	[ $rc -eq 0 ] || fail "expiry_test exited $rc"
-	! has_line '^not ok|# SKIP' "$out" || fail "expiry_test did not pass every test"
+	[ $rc -eq 0 ] || fail "expiry exited $rc"
+	! has_line '^not ok|# SKIP' "$out" || fail "expiry did not pass every test"
 	has_line '^ok [0-9]+ expiry\.expired_challenge$' "$out" || fail "no result"
 }
 

@@ -2,8 +2,9 @@
 /*
  * Expiry: an II-2 challenge older than the module parameter
  * pending_timeout is refused at II-6 and leaves the pending count; a key
- * made with a lifetime stops working when it ends. Run by expiry.sh with
- * the module loaded with pending_timeout=2.
+ * made with a lifetime stops working when it ends. A helper program, not
+ * a unit: expiry_test.sh runs it with the module loaded with
+ * pending_timeout=2.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,7 +24,7 @@ FIXTURE_SETUP(expiry)
 	self->timeout = tu_module_param("pending_timeout");
 	ASSERT_LT(0, self->timeout);
 	if (self->timeout > 10)
-		SKIP(return, "pending_timeout is %ld s; expiry.sh reloads the module with 2",
+		SKIP(return, "pending_timeout is %ld s; expiry_test.sh loads it with 2",
 		     self->timeout);
 	ASSERT_EQ(0, fl_open(&self->c, NULL, false));
 }
