@@ -17,6 +17,12 @@
 #                   (the daemons' flows per second vs the kernel alone)
 #   make check-debug  the VM suite under a KASAN/UBSAN/lockdep/kmemleak
 #                   kernel (tools/debug-kernel/check; builds it once, slow)
+#   make man        the man pages, from Documentation/*.rst, into build/man
+#   make install    programs, man pages, systemd units, example configs,
+#                   the module's modprobe.d/modules-load.d snippets and its
+#                   DKMS source tree (PREFIX, DESTDIR, SYSCONFDIR, MANDIR,
+#                   SYSTEMDUNITDIR; `dkms install cpns/VERSION` then builds it)
+#   make uninstall  remove what install put there (configs are kept)
 #   make clean
 #
 # KVER is the installed Debian kernel (tools/install-deps --kver) unless
@@ -39,8 +45,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 .PHONY: all module userspace selftests lint ynl check check-debug demo demo-netlink bench clean help
+.PHONY: man install uninstall
 
-all: module userspace selftests
+all: module userspace selftests man
 
 module:
 	@test -n "$(KVER)" || { echo "no kernel headers: run tools/install-deps" >&2; exit 1; }
@@ -125,6 +132,86 @@ demo-netlink:
 
 check-debug:
 	$(TOP)/tools/debug-kernel/check
+
+# Installation, as a distribution's package would lay it out.
+VERSION := $(shell cat $(TOP)/VERSION)
+PREFIX ?= /usr
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+LIBDIR_SYSTEMD := $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),$(LIBDIR_SYSTEMD)/systemd/system)
+SYSUSERSDIR ?= $(or $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null),$(PREFIX)/lib/sysusers.d)
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+DKMSSRCDIR ?= $(PREFIX)/src/cpns-$(VERSION)
+
+MAN_PAGES := cpnsctl.8 cpns-serverd.8 cpns-gwd.8 cpns.conf.5
+MAN_OUT := $(addprefix $(TOP)/build/man/,$(MAN_PAGES))
+RST2MAN ?= rst2man
+
+man: $(MAN_OUT)
+
+# Any docutils warning fails the page.
+$(TOP)/build/man/%.8: $(TOP)/Documentation/%.rst
+	mkdir -p $(dir $@)
+	$(RST2MAN) --halt=warning --exit-status=warning $< $@.tmp
+	mv $@.tmp $@
+
+$(TOP)/build/man/%.5: $(TOP)/Documentation/%.rst
+	mkdir -p $(dir $@)
+	$(RST2MAN) --halt=warning --exit-status=warning $< $@.tmp
+	mv $@.tmp $@
+
+# The programs' paths and the units' placeholders.
+PROGS_SBIN := $(TOP)/userspace/serverd/cpns-serverd $(TOP)/userspace/gwd/cpns-gwd
+PROGS_BIN := $(TOP)/userspace/cpnsctl/cpnsctl
+UNITS := cpns-serverd.service cpns-gwd@.service
+SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@VERSION@|$(VERSION)|g'
+# The module's sources as DKMS builds them (no test module, no build output).
+DKMS_FILES := Kbuild VERSION include/uapi/linux/cpns.h kmod/Kbuild \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/kmod/*.[ch]))
+
+install: man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(PROGS_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(PROGS_SBIN) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	for u in $(UNITS); do \
+		$(SUBST) $(TOP)/userspace/dist/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
+	install -m 0644 $(TOP)/userspace/dist/cpns.sysusers $(DESTDIR)$(SYSUSERSDIR)/cpns.conf
+	install -d $(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(SYSCONFDIR)/modprobe.d
+	install -m 0644 $(TOP)/kmod/dist/modules-load.d/cpns.conf $(DESTDIR)$(MODULESLOADDIR)/cpns.conf
+	# Configuration files: an existing one is the operator's and is kept.
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/cpns
+	for f in $(TOP)/kmod/dist/modprobe.d/cpns.conf:modprobe.d/cpns.conf \
+		 $(TOP)/userspace/dist/cpns-serverd.conf:cpns/cpns-serverd.conf \
+		 $(TOP)/userspace/dist/gw1.conf:cpns/gw1.conf \
+		 $(TOP)/userspace/dist/gw2.conf:cpns/gw2.conf; do \
+		dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
+		[ -e "$$dst" ] || install -m 0644 $${f%%:*} "$$dst"; \
+	done
+	install -d $(DESTDIR)$(DKMSSRCDIR)
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSSRCDIR)/$$f; \
+	done
+	$(SUBST) $(TOP)/dkms.conf.in >$(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cpnsctl $(DESTDIR)$(SBINDIR)/cpns-serverd \
+		$(DESTDIR)$(SBINDIR)/cpns-gwd
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(filter %.8,$(MAN_PAGES))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(filter %.5,$(MAN_PAGES)))
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS)) \
+		$(DESTDIR)$(SYSUSERSDIR)/cpns.conf $(DESTDIR)$(MODULESLOADDIR)/cpns.conf
+	rm -rf $(DESTDIR)$(DKMSSRCDIR)
 
 clean:
 	@if [ -n "$(KVER)" ] && [ -d "$(KDIR)" ]; then \
