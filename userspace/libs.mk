@@ -7,7 +7,7 @@
 #   name    archive                              needs      packages
 #   nl      lib/nl/libcpns.a        netlink      codec      libnl-genl-3.0
 #   codec   lib/codec/libcpnscodec.a wire, hex   -          -
-#   daemon  lib/daemon/libcpnsd.a   framework    nl codec   -
+#   daemon  lib/daemon/libcpnsd.a   framework    nl codec   libsystemd libkeyutils
 #   store   lib/store/libcpnsstore.a server store codec     sqlite3 libcrypto
 #   vec     cpnsctl/vectors/libcpnsvec.a KAT     nl codec   json-c
 #
@@ -35,6 +35,7 @@ CPNS_A_codec := $(CPNS_DIR_codec)/libcpnscodec.a
 CPNS_DIR_daemon := $(CPNS_US)/lib/daemon
 CPNS_A_daemon := $(CPNS_DIR_daemon)/libcpnsd.a
 CPNS_NEEDS_daemon := nl codec
+CPNS_PKGS_daemon := libsystemd libkeyutils
 
 CPNS_DIR_store := $(CPNS_US)/lib/store
 CPNS_A_store := $(CPNS_DIR_store)/libcpnsstore.a

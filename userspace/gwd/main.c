@@ -145,6 +145,36 @@ static void log_conf(void *ctx, enum cpns_log_target *target, int *level)
 	*level = g->conf.log_level;
 }
 
+/* SIGHUP: the whole file checked again, its log settings applied. */
+static int reload_log(void *ctx, const char *path,
+		      enum cpns_log_target *target, int *level)
+{
+	struct gwd_conf fresh;
+	char err[512];
+
+	(void)ctx;
+	memset(&fresh, 0, sizeof(fresh));
+	if (gwd_conf_load(&fresh, path, err, sizeof(err))) {
+		cpns_err("%s", err);
+		return -1;
+	}
+	*target = fresh.log_target;
+	*level = fresh.log_level;
+	gwd_conf_free(&fresh);
+	return 0;
+}
+
+static int kek(void *ctx, const char **type, const char **desc)
+{
+	struct gwd *g = ctx;
+
+	if (!g->conf.kek.set)
+		return -1;
+	*type = g->conf.kek.type;
+	*desc = g->conf.kek.desc;
+	return 0;
+}
+
 static void starting(void *ctx)
 {
 	struct gwd *g = ctx;
@@ -208,6 +238,8 @@ int main(int argc, char **argv)
 		.usage = usage,
 		.version = version,
 		.configure = configure,
+		.reload_log = reload_log,
+		.kek = kek,
 		.checked = checked,
 		.log = log_conf,
 		.starting = starting,

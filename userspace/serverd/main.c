@@ -231,6 +231,39 @@ static void log_conf(void *ctx, enum cpns_log_target *target, int *level)
 			     level);
 }
 
+/* SIGHUP: the whole file checked again, its log settings applied. */
+static int reload_log(void *ctx, const char *path,
+		      enum cpns_log_target *target, int *level)
+{
+	struct serverd fresh = { 0 };
+	char err[512];
+	int ret;
+
+	(void)ctx;
+	if (cpns_conf_load(path, schema, &fresh.conf, err, sizeof(err))) {
+		cpns_err("%s", err);
+		return -1;
+	}
+	ret = conf_read(fresh.conf, &fresh.sconf, path) ? -1 : 0;
+	if (!ret)
+		log_conf(&fresh, target, level);
+	else
+		cpns_err("%s: refused (see the lines above)", path);
+	cpns_conf_free(fresh.conf);
+	return ret;
+}
+
+static int kek(void *ctx, const char **type, const char **desc)
+{
+	struct serverd *s = ctx;
+
+	if (!s->sconf.kek_type[0])
+		return -1;
+	*type = s->sconf.kek_type;
+	*desc = s->sconf.kek_desc;
+	return 0;
+}
+
 static void starting(void *ctx)
 {
 	raise_fd_limit(((struct serverd *)ctx)->sconf.max_connections);
@@ -288,6 +321,8 @@ int main(int argc, char **argv)
 		.usage = usage,
 		.version = version,
 		.configure = configure,
+		.reload_log = reload_log,
+		.kek = kek,
 		.checked = checked,
 		.log = log_conf,
 		.starting = starting,

@@ -297,6 +297,8 @@ void cpns_loop_on_signal(struct cpns_loop *loop, cpns_signal_fn fn,
  */
 int cpns_loop_run(struct cpns_loop *loop);
 void cpns_loop_stop(struct cpns_loop *loop);
+/* The same, as the signal @signo does by default (cpns_loop_stop_signal()). */
+void cpns_loop_stop_by(struct cpns_loop *loop, int signo);
 /* The signal that stopped the loop (0 if cpns_loop_stop() was called). */
 int cpns_loop_stop_signal(const struct cpns_loop *loop);
 

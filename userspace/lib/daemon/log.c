@@ -2,11 +2,16 @@
 /*
  * Logging for the daemons: one line per event, to stderr or syslog. Lines
  * are built whole and written with one write() so that lines of several
- * processes sharing a terminal or a test log do not mix.
+ * processes sharing a terminal or a test log do not mix. When stderr is
+ * the journal's stream (systemd sets JOURNAL_STREAM to its device and
+ * inode), each line starts with its priority, "<3>", and carries no time
+ * or ident of its own: the journal records both.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +23,7 @@ static enum cpns_log_target log_target = CPNS_LOG_STDERR;
 static int log_level = CPNS_LOG_INFO;
 static bool log_syslog_open;
 static bool log_echo;
+static bool log_journal;
 
 static const char *const level_names[] = {
 	[CPNS_LOG_ERR] = "err",
@@ -27,8 +33,24 @@ static const char *const level_names[] = {
 	[CPNS_LOG_DEBUG] = "debug",
 };
 
+/* Is stderr the stream that JOURNAL_STREAM ("DEV:INODE") names? */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 void cpns_log_open(const char *ident, enum cpns_log_target target, int level)
 {
+	log_journal = stderr_is_journal();
 	if (log_syslog_open && (target != CPNS_LOG_SYSLOG ||
 				strcmp(ident, log_ident))) {
 		closelog();
@@ -112,14 +134,20 @@ static void stderr_line(int level, const char *msg)
 	ssize_t w;
 	int ret;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
-	ret = snprintf(line + n, sizeof(line) - n, ".%03ld %s[%d]: %s%s%s\n",
-		       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
-		       level <= CPNS_LOG_WARNING ?
-		       cpns_log_level_name(level) : "",
-		       level <= CPNS_LOG_WARNING ? ": " : "", msg);
+	if (log_journal) {
+		n = 0;
+		ret = snprintf(line, sizeof(line), "<%d>%s\n", level, msg);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
+		ret = snprintf(line + n, sizeof(line) - n,
+			       ".%03ld %s[%d]: %s%s%s\n",
+			       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
+			       level <= CPNS_LOG_WARNING ?
+			       cpns_log_level_name(level) : "",
+			       level <= CPNS_LOG_WARNING ? ": " : "", msg);
+	}
 	if (ret < 0)
 		return;
 	n += (size_t)ret;

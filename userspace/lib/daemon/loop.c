@@ -364,6 +364,12 @@ void cpns_loop_stop(struct cpns_loop *l)
 	l->stop = true;
 }
 
+void cpns_loop_stop_by(struct cpns_loop *l, int signo)
+{
+	l->stop = true;
+	l->stop_signal = signo;
+}
+
 int cpns_loop_stop_signal(const struct cpns_loop *l)
 {
 	return l->stop_signal;

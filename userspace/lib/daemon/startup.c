@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "service.h"
 #include "startup.h"
 
 #define COMMON_OPTS	"c:fnhV"
@@ -81,6 +83,58 @@ static enum parsed parse_args(int argc, char **argv,
 	return check ? CHECK : RUN;
 }
 
+/* What SIGHUP needs: the program's parts and the start-up's. */
+struct reload {
+	const struct cpns_daemon_ops *ops;
+	void *ctx;
+	struct cpns_daemon *d;
+};
+
+/*
+ * SIGHUP re-reads the configuration and applies what changes without
+ * dropping a connection: log and log_level. The rest waits for a restart.
+ */
+static void on_signal(struct cpns_loop *loop, int signo, void *arg)
+{
+	struct reload *r = arg;
+	enum cpns_log_target target = CPNS_LOG_STDERR;
+	int level = CPNS_LOG_INFO;
+
+	if (signo != SIGHUP) {
+		cpns_notice("%s: stopping", strsignal(signo));
+		cpns_loop_stop_by(loop, signo);
+		return;
+	}
+	if (!r->ops->reload_log) {
+		cpns_notice("SIGHUP ignored");
+		return;
+	}
+	cpns_service_notify("RELOADING=1");
+	if (r->ops->reload_log(r->ctx, r->d->conf_path, &target, &level)) {
+		cpns_err("SIGHUP: %s not reloaded: the running configuration stays",
+			 r->d->conf_path);
+	} else {
+		if (!r->d->foreground)
+			target = CPNS_LOG_SYSLOG;
+		cpns_log_open(r->ops->name, target, level);
+		cpns_notice("SIGHUP: %s reloaded: log %s, log_level %s; other changes take effect at the next restart",
+			    r->d->conf_path,
+			    target == CPNS_LOG_SYSLOG ? "syslog" : "stderr",
+			    cpns_log_level_name(level));
+	}
+	cpns_service_notify("READY=1");
+}
+
+/* The KEK that systemd handed over, into the session keyring. */
+static int load_kek(const struct cpns_daemon_ops *ops, void *ctx)
+{
+	const char *type = NULL, *desc = NULL;
+
+	if (ops->kek && ops->kek(ctx, &type, &desc))
+		type = desc = NULL;
+	return cpns_service_kek(type, desc);
+}
+
 /* Logging, then detaching: a detached daemon logs to syslog. */
 static int open_log(const struct cpns_daemon_ops *ops, void *ctx,
 		    struct cpns_daemon *d)
@@ -126,18 +180,24 @@ static int open_kernel(struct cpns_daemon *d)
 static int run(const struct cpns_daemon_ops *ops, void *ctx,
 	       struct cpns_daemon *d)
 {
+	struct reload r = { .ops = ops, .ctx = ctx, .d = d };
 	int ret, status = 0;
 
+	if (load_kek(ops, ctx))
+		return 1;
 	ret = ops->start(ctx, d);
 	if (ret < 0)
 		return 1;
 	cpns_daemon_ready();
 	if (ret == 0) {
+		cpns_loop_on_signal(d->loop, on_signal, &r);
+		cpns_service_notify("READY=1");
 		ret = cpns_loop_run(d->loop);
 		if (ret) {
 			cpns_err("event loop: %s", strerror(-ret));
 			status = 1;
 		}
+		cpns_service_notify("STOPPING=1");
 	}
 	return ops->stop(ctx, status, cpns_loop_stop_signal(d->loop));
 }

@@ -40,6 +40,11 @@ struct cpns_daemon {
  * @checked: --check passed: say so on stdout
  * @log: where and how much to log; a detached daemon logs to syslog
  *	whatever this says
+ * @reload_log: SIGHUP: read @path again, check it whole, and give where and
+ *	how much to log; 0, or -1 after logging why (nothing changes). NULL:
+ *	SIGHUP is logged and ignored.
+ * @kek: the configuration's kek as TYPE and DESCRIPTION; 0, or -1 if it has
+ *	none (a KEK credential from systemd is then refused). NULL: none.
  * @starting: logging is open and the daemon detached; nothing else yet
  * @start: the netlink handle, module parameters and loop are ready. 0: run
  *	the loop; 1: done already (the loop is not run); -1: failed after
@@ -59,6 +64,9 @@ struct cpns_daemon_ops {
 	int (*configure)(void *ctx, struct cpns_daemon *d);
 	void (*checked)(void *ctx, const char *path);
 	void (*log)(void *ctx, enum cpns_log_target *target, int *level);
+	int (*reload_log)(void *ctx, const char *path,
+			  enum cpns_log_target *target, int *level);
+	int (*kek)(void *ctx, const char **type, const char **desc);
 	void (*starting)(void *ctx);
 	int (*start)(void *ctx, struct cpns_daemon *d);
 	int (*stop)(void *ctx, int status, int sig);
