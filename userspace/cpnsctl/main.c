@@ -238,14 +238,16 @@ static void main_usage(FILE *f)
 	const struct cmd *c;
 
 	fprintf(f,
-		"Usage: %s <command> [<args>]\n\n"
+		"Usage: %s [-j|--json] <command> [<args>]\n"
+		"       %s -V|--version\n\n"
 		"Inspect and drive the cpns kernel module (OMA CPNS Device ID/Key\n"
 		"Assignment, profile CPNS-KA-1) in this network namespace.\n\n"
-		"Commands:\n", prog);
+		"Commands:\n", prog, prog);
 	for (c = commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->description);
 	fprintf(f,
 		"\nRun \"%s <command> --help\" for a command's arguments.\n"
+		"Options: -j/--json gives the command's --json; -V/--version.\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n", prog);
 }
 
@@ -377,6 +379,9 @@ static bool is_help(const char *a)
 	return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help");
 }
 
+/* -j/--json before the command: as if the command were given --json. */
+static bool global_json;
+
 static int dispatch(const struct cmd *table, const char *prefix, int argc,
 		    char **argv)
 {
@@ -412,6 +417,12 @@ static int dispatch(const struct cmd *table, const char *prefix, int argc,
 		cmd_usage(stdout, &c, path);
 		return EXIT_OK;
 	}
+	if (global_json) {
+		if (!(c.opts & OPT_JSON))
+			return usage_error(&c, "-j/--json: \"%s\" prints no data to format as JSON",
+					   path);
+		o.json = true;
+	}
 	return c.fn(&c, &o);
 }
 
@@ -433,15 +444,28 @@ static int cmd_help(const struct cmd *cmd, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			main_usage(stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("%s %s (Generic Netlink family %s, version %d)\n",
+			       prog, CPNS_VERSION, CPNS_GENL_NAME,
+			       CPNS_GENL_VERSION);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			global_json = true;
+		else
+			return usage_error(NULL, "unknown option \"%s\"",
+					   argv[i]);
+	}
+	if (i >= argc) {
 		main_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		main_usage(stdout);
-		return EXIT_OK;
-	}
-	if (argv[1][0] == '-')
-		return usage_error(NULL, "unknown option \"%s\"", argv[1]);
-	return dispatch(commands, "", argc - 1, argv + 1);
+	return dispatch(commands, "", argc - i, argv + i);
 }

@@ -34,7 +34,7 @@
 #include "wire.h"
 
 #define GWD_PROG		"cpns-gwd"
-#define GWD_VERSION		"1.0"
+#define GWD_VERSION		CPNS_VERSION
 #define GWD_DEFAULT_CONF	"/etc/cpns/cpns-gwd.conf"
 
 #define GWD_LISTEN_MAX		8	/* listen addresses of the secure role */

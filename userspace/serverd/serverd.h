@@ -38,7 +38,7 @@
 #include "wire.h"
 
 #define SERVERD_NAME		"cpns-serverd"
-#define SERVERD_VERSION		"1.0"
+#define SERVERD_VERSION		CPNS_VERSION
 #define SERVERD_MAX_LISTEN	16
 #define SERVERD_MAX_ALLOW	256
 

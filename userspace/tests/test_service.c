@@ -49,7 +49,8 @@ static void test_journal(void)
 {
 	char buf[256];
 
-	tap_ok(!strcmp(log_to_file(true, buf, sizeof(buf)), "<4>disk full\n"),
+	log_to_file(true, buf, sizeof(buf));
+	tap_ok(!strcmp(buf, "<4>disk full\n"),
 	       "log: on the journal's stream a line is <priority>text: %.*s",
 	       (int)strcspn(buf, "\n"), buf);
 	log_to_file(false, buf, sizeof(buf));
