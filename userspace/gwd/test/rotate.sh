@@ -21,7 +21,7 @@ esac
 . "$(dirname "$0")/lib.sh"
 
 KEK_S=cpns:rotate-test-$$
-OVERLAP=${OVERLAP:-60}
+OVERLAP=${OVERLAP:-90}
 
 # since LOG FROM TEXT: LOG has TEXT after its first FROM lines.
 since()
@@ -135,9 +135,9 @@ tail -n +"$((from_s + 1))" "$WORK/server.log" | grep -E "store" |
 since "$WORK/server.log" "$from_s" \
 	"store: seed id $old retires at [0-9]* (the store.s retirement, finished in the kernel" ||
 	fail "the restart did not bring the retirement back"
+((at > $(date +%s))) || fail "the overlap was over before the restart test (OVERLAP too short for this machine)"
 n_s "$CPNSCTL" show | grep -q "$old" || fail "S lost $old"
 n_s "$CPNSCTL" show | grep "$old" | sed 's/^/    S: /'
-((at > $(date +%s))) || fail "the overlap was over before the restart test (OVERLAP too short for this machine)"
 session gwa "old seed's device after the restart, during the overlap"
 ((at > $(date +%s))) || fail "the overlap was over during the last check (OVERLAP too short for this machine)"
 echo "ok - restart during the overlap keeps the retirement"
