@@ -173,9 +173,15 @@ void nf_account(int tid, const struct nf_req *r, const struct nf_answer *a)
 		nf_failure(tid, r, "no answer to a request with NLM_F_ACK");
 	if (unpriv) {
 		/* Without CAP_NET_ADMIN: every privileged command refused
-		 * with EPERM before anything else is looked at. */
+		 * with EPERM before anything else is looked at. But for the
+		 * operation itself: since 6.2 the genl core looks up do and
+		 * dump apart, so a dump of a command that has none is "no such
+		 * operation" (EOPNOTSUPP) before the permission is checked. */
+		bool no_op = r->dump && !nf_fam.cmd[r->cmd].dumpit &&
+			     a->error && a->err == EOPNOTSUPP;
+
 		if (r->header_ok && nf_fam.cmd[r->cmd].priv && a->answered &&
-		    (!a->error || a->err != EPERM))
+		    !no_op && (!a->error || a->err != EPERM))
 			nf_failure(tid, r,
 				   "without CAP_NET_ADMIN: %s, want EPERM",
 				   a->error ? strerror(a->err) : "accepted");
