@@ -175,9 +175,11 @@ void nf_account(int tid, const struct nf_req *r, const struct nf_answer *a)
 		/* Without CAP_NET_ADMIN: every privileged command refused
 		 * with EPERM before anything else is looked at. But for the
 		 * operation itself: since 6.2 the genl core looks up do and
-		 * dump apart, so a dump of a command that has none is "no such
-		 * operation" (EOPNOTSUPP) before the permission is checked. */
-		bool no_op = r->dump && !nf_fam.cmd[r->cmd].dumpit &&
+		 * dump apart, so a dump of a command that has none (or a do of
+		 * one that only dumps) is "no such operation" (EOPNOTSUPP)
+		 * before the permission is checked. */
+		bool no_op = (r->dump ? !nf_fam.cmd[r->cmd].dumpit :
+					!nf_fam.cmd[r->cmd].doit) &&
 			     a->error && a->err == EOPNOTSUPP;
 
 		if (r->header_ok && nf_fam.cmd[r->cmd].priv && a->answered &&
