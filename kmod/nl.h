@@ -64,13 +64,14 @@ struct key *cpns_req_device(struct cpns_req *req, const u8 *did, int type,
 			    struct cpns_key_info *ki);
 int cpns_req_secret(struct cpns_req *req, const struct key *key, u8 *secret);
 struct cpns_obj *cpns_req_take(struct cpns_req *req, enum cpns_obj_type type);
+/* Why cpns_key_lookup() of the ID in @attr failed with @err: the extack. */
+void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr, int err);
 
-/* nl_req.c: failures shared by several commands; each returns the errno. */
+/* nl_reason.c: failures shared by several commands; each returns the errno. */
 int cpns_nomem(struct cpns_req *req);
 int cpns_crypto_failed(struct cpns_req *req, int err);
 int cpns_handle_error(struct cpns_req *req, int err);
 int cpns_pending_full(struct cpns_req *req, int err);
-void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr, int err);
 int cpns_xfer_error(struct cpns_req *req, int err);
 int cpns_revoke_error(struct cpns_req *req, int type, int err);
 int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind, int err);

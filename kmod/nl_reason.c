@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The extack message, the attribute it points at and the failure counter
- * of each reason a protocol step fails for (step.h). Documentation and the
- * selftests quote these messages: they are part of the interface.
+ * of each reason a protocol step fails for (step.h), and of the failures
+ * several commands share. Documentation and the selftests quote these
+ * messages: they are part of the interface.
  */
 
 #include <net/genetlink.h>
@@ -254,6 +255,83 @@ static bool cpns_why_auth(struct cpns_req *req, int err, enum cpns_reason why)
 		return false;
 	}
 	return true;
+}
+
+int cpns_nomem(struct cpns_req *req)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, -ENOMEM,
+			 "out of memory");
+}
+
+int cpns_crypto_failed(struct cpns_req *req, int err)
+{
+	return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
+			 "kernel crypto API failure: see dmesg");
+}
+
+/* Report an error of cpns_obj_take() or cpns_session_get(). */
+int cpns_handle_error(struct cpns_req *req, int err)
+{
+	if (err == -EINVAL)
+		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
+				      -EINVAL,
+				      "handle names another kind of pending object (a key pair, or an a-flow of the other side)");
+	return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_NO_PENDING, -ENOENT,
+			      "unknown handle: not made by this socket, in use, used up or expired");
+}
+
+int cpns_pending_full(struct cpns_req *req, int err)
+{
+	if (err == -EBUSY)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many pending objects in this network namespace (module parameter pending_max): finish or close some");
+	return cpns_nomem(req);
+}
+
+/* An X25519 step failed: a peer key CPNS_A_PUBKEY of small order, or else. */
+int cpns_xfer_error(struct cpns_req *req, int err)
+{
+	if (err == -EKEYREJECTED)
+		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID, err,
+				      "the peer's public key has small order (low-order X25519 point: the shared secret would be zero): refused");
+	return cpns_crypto_failed(req, err);
+}
+
+/*
+ * Report why revoking the device named by attribute @type failed: KEY_REVOKE
+ * (CPNS_A_DEVICE_ID) or a re-assignment (CPNS_A_REPLACES).
+ */
+int cpns_revoke_error(struct cpns_req *req, int type, int err)
+{
+	switch (err) {
+	case -ENOKEY:
+		return cpns_fail_attr(req, type, CPNS_FAIL_NO_KEY, err,
+				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
+	case -EKEYREVOKED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) is revoked");
+	case -EKEYEXPIRED:
+		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
+				      "the device with this Device ID (or its seed) has expired");
+	case -EACCES:
+		return cpns_fail_attr(req, type, CPNS_FAIL_INTERNAL, err,
+				      "key lookup failed: the keyring's Search permission was taken away");
+	}
+	return cpns_fail_attr(req, type, cpns_stats_reason(err), err,
+			      "could not revoke the key (changed or removed meanwhile)");
+}
+
+int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
+		     int err)
+{
+	if (err != -EEXIST)
+		return cpns_fail(req, cpns_stats_reason(err), err,
+				 "could not store the key");
+	if (kind == CPNS_KEY_SEED)
+		return cpns_fail_attr(req, CPNS_A_SEED_ID, CPNS_FAIL_EXISTS, err,
+				      "a seed with this Seed ID is already present: delete it first");
+	return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_EXISTS, err,
+			      "a Device Key with this Device ID is already present: delete it first");
 }
 
 int cpns_req_why(struct cpns_req *req, int err, enum cpns_reason why, int id)

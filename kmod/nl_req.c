@@ -30,18 +30,6 @@ u32 cpns_timeout(struct cpns_req *req)
 	return attr ? nla_get_u32(attr) : 0;
 }
 
-int cpns_nomem(struct cpns_req *req)
-{
-	return cpns_fail(req, CPNS_FAIL_INTERNAL, -ENOMEM,
-			 "out of memory");
-}
-
-int cpns_crypto_failed(struct cpns_req *req, int err)
-{
-	return cpns_fail(req, CPNS_FAIL_INTERNAL, err,
-			 "kernel crypto API failure: see dmesg");
-}
-
 struct sk_buff *cpns_reply_new(struct cpns_req *req, size_t size,
 			       void **hdr)
 {
@@ -123,17 +111,6 @@ int cpns_req_secret(struct cpns_req *req, const struct key *key, u8 *secret)
 	return 0;
 }
 
-/* Report an error of cpns_obj_take() or cpns_session_get(). */
-int cpns_handle_error(struct cpns_req *req, int err)
-{
-	if (err == -EINVAL)
-		return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_STATE,
-				      -EINVAL,
-				      "handle names another kind of pending object (a key pair, or an a-flow of the other side)");
-	return cpns_fail_attr(req, CPNS_A_HANDLE, CPNS_FAIL_NO_PENDING, -ENOENT,
-			      "unknown handle: not made by this socket, in use, used up or expired");
-}
-
 struct cpns_obj *cpns_req_take(struct cpns_req *req,
 			       enum cpns_obj_type type)
 {
@@ -145,14 +122,6 @@ struct cpns_obj *cpns_req_take(struct cpns_req *req,
 	if (IS_ERR(obj))
 		cpns_handle_error(req, PTR_ERR(obj));
 	return obj;
-}
-
-int cpns_pending_full(struct cpns_req *req, int err)
-{
-	if (err == -EBUSY)
-		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
-				 "too many pending objects in this network namespace (module parameter pending_max): finish or close some");
-	return cpns_nomem(req);
 }
 
 /* Report why cpns_key_lookup() of the ID in @attr failed with @err. */
@@ -244,39 +213,6 @@ const u8 *cpns_label(struct cpns_req *req, unsigned int *len)
 	return attr ? nla_data(attr) : NULL;
 }
 
-/* An X25519 step failed: a peer key CPNS_A_PUBKEY of small order, or else. */
-int cpns_xfer_error(struct cpns_req *req, int err)
-{
-	if (err == -EKEYREJECTED)
-		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_INVALID, err,
-				      "the peer's public key has small order (low-order X25519 point: the shared secret would be zero): refused");
-	return cpns_crypto_failed(req, err);
-}
-
-/*
- * Report why revoking the device named by attribute @type failed: KEY_REVOKE
- * (CPNS_A_DEVICE_ID) or a re-assignment (CPNS_A_REPLACES).
- */
-int cpns_revoke_error(struct cpns_req *req, int type, int err)
-{
-	switch (err) {
-	case -ENOKEY:
-		return cpns_fail_attr(req, type, CPNS_FAIL_NO_KEY, err,
-				      "unknown Device ID: no Device Key, and no seed of this server it belongs to");
-	case -EKEYREVOKED:
-		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
-				      "the device with this Device ID (or its seed) is revoked");
-	case -EKEYEXPIRED:
-		return cpns_fail_attr(req, type, CPNS_FAIL_KEY_INVALID, err,
-				      "the device with this Device ID (or its seed) has expired");
-	case -EACCES:
-		return cpns_fail_attr(req, type, CPNS_FAIL_INTERNAL, err,
-				      "key lookup failed: the keyring's Search permission was taken away");
-	}
-	return cpns_fail_attr(req, type, cpns_stats_reason(err), err,
-			      "could not revoke the key (changed or removed meanwhile)");
-}
-
 /*
  * CPNS_A_REPLACES of a re-assignment, checked against the new Device ID
  * @did: NULL if absent; ERR_PTR(-EINVAL) if it names @did itself.
@@ -293,19 +229,6 @@ const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did)
 		return ERR_PTR(-EINVAL);
 	}
 	return nla_data(attr);
-}
-
-int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
-		     int err)
-{
-	if (err != -EEXIST)
-		return cpns_fail(req, cpns_stats_reason(err), err,
-				 "could not store the key");
-	if (kind == CPNS_KEY_SEED)
-		return cpns_fail_attr(req, CPNS_A_SEED_ID, CPNS_FAIL_EXISTS, err,
-				      "a seed with this Seed ID is already present: delete it first");
-	return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_EXISTS, err,
-			      "a Device Key with this Device ID is already present: delete it first");
 }
 
 /* The ID attribute that CPNS_A_KEY_KIND calls for, checked present. */

@@ -13,6 +13,20 @@
 #include "internal.h"
 #include "vectors.h"
 
+/* The profile name of each kind of vector file. */
+static const char *const profiles[] = {
+	[CPNS_VEC_PROFILE] = "CPNS-KA-1",
+	[CPNS_VEC_XFER] = "CPNS-KA-1-XFER",
+	[CPNS_VEC_REKEY] = "CPNS-KA-1-REKEY",
+	[CPNS_VEC_STORE] = "CPNS-KA-1-STORE",
+};
+
+const char *cpns_vec_profile(enum cpns_vec_kind kind)
+{
+	return (size_t)kind < CPNS_ARRAY_SIZE(profiles) ? profiles[kind] :
+							  NULL;
+}
+
 void cpns_katx_out_clear(struct cpns_katx_out *out)
 {
 	size_t i;

@@ -15,7 +15,7 @@
 #include "internal.h"
 #include "vectors.h"
 
-#define CPNS_PROFILE "CPNS-KA-1"
+#define CPNS_PROFILE cpns_vec_profile(CPNS_VEC_PROFILE)
 #define MAX_FILE (16u << 20)
 
 struct pctx {
@@ -521,18 +521,6 @@ int cpns_vectors_load(const char *path, struct cpns_vectors **out,
 
 /* ---- The extensions' files ---------------------------------------- */
 
-static const char *const profiles[] = {
-	[CPNS_VEC_PROFILE] = CPNS_PROFILE,
-	[CPNS_VEC_XFER] = "CPNS-KA-1-XFER",
-	[CPNS_VEC_REKEY] = "CPNS-KA-1-REKEY",
-	[CPNS_VEC_STORE] = "CPNS-KA-1-STORE",
-};
-
-const char *cpns_vec_profile(enum cpns_vec_kind kind)
-{
-	return (size_t)kind < CPNS_ARRAY_SIZE(profiles) ? profiles[kind] :
-							  NULL;
-}
 
 /* An integer field in [min, max]. */
 static int get_int(struct pctx *pc, const char *field, json_object *obj,
@@ -904,13 +892,16 @@ int cpns_vecfile_parse(const char *text, struct cpns_vecfile **out,
 		return ret;
 	}
 	profile = json_object_get_string(o);
-	for (k = 0; k < CPNS_ARRAY_SIZE(profiles); k++)
-		if (!strcmp(profile, profiles[k]))
+	for (k = CPNS_VEC_PROFILE; k <= CPNS_VEC_STORE; k++)
+		if (!strcmp(profile, cpns_vec_profile(k)))
 			break;
-	if (k == CPNS_ARRAY_SIZE(profiles)) {
+	if (k > CPNS_VEC_STORE) {
 		ret = fail(&pc, "profile",
 			   "\"%s\" is none of %s, %s, %s, %s", profile,
-			   profiles[0], profiles[1], profiles[2], profiles[3]);
+			   cpns_vec_profile(CPNS_VEC_PROFILE),
+			   cpns_vec_profile(CPNS_VEC_XFER),
+			   cpns_vec_profile(CPNS_VEC_REKEY),
+			   cpns_vec_profile(CPNS_VEC_STORE));
 		json_object_put(doc);
 		return ret;
 	}
