@@ -177,7 +177,7 @@ SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@VERSION@|$(VERSION)|g'
 # The module's sources as DKMS builds them (no test module, no build output).
 DKMS_FILES := Kbuild VERSION include/uapi/linux/cpns.h kmod/Kbuild \
-	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/kmod/*.[ch]))
+	$(patsubst $(TOP)/%,%,$(filter-out %.mod.c,$(wildcard $(TOP)/kmod/*.[ch])))
 
 install: man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
