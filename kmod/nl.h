@@ -83,7 +83,14 @@ int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind, int err);
  */
 int cpns_req_why(struct cpns_req *req, int err, enum cpns_reason why, int id);
 
-/* The handlers, bound by cpns_handlers[] and the ops (netlink.c). */
+/*
+ * netlink.c: run @doit for a request that carries each of the @n
+ * attributes of @required, then count it and wipe the request.
+ */
+int cpns_nl_doit(struct genl_info *info, int (*doit)(struct cpns_req *req),
+		 const u8 *required, size_t n);
+
+/* The handlers, bound to the generated ops by nl_ops.c. */
 int cpns_cmd_get_info(struct cpns_req *req);
 int cpns_cmd_get_stats(struct cpns_req *req);
 int cpns_nl_key_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
