@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The primitives of CPNS-KA-1 over the kernel crypto API.
+ * The primitives of CPNS-KA-1.
  *
- * MAC and KDF run on an "hmac(sha256)" shash; SEAL and OPEN on a
- * synchronous "gcm(aes)" aead. Every function here may sleep (transform
- * allocation), so all of them run in process context only.
+ * MAC and KDF run HMAC-SHA256 over the SHA-256 library; SEAL and OPEN a
+ * synchronous "gcm(aes)" aead of the crypto API. The AEAD functions may
+ * sleep (allocation), so they run in process context only.
  */
 
 #include <linux/kernel.h>
@@ -14,14 +14,13 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <crypto/aead.h>
-#include <crypto/hash.h>
-#include <crypto/kdf_sp800108.h>
+#include <crypto/hmac.h>
+#include <crypto/sha2.h>
 #include <linux/cpns.h>
 
 #include "compat.h"
 #include "primitives.h"
 
-#define CPNS_HMAC_ALG	"hmac(sha256)"
 #define CPNS_AEAD_ALG	"gcm(aes)"
 #define CPNS_IV_LEN	12
 
@@ -31,124 +30,117 @@
 static const u8 cpns_label_sep;	/* the 0x00 between label and fields */
 
 /*
- * The one place that makes an HMAC-SHA256 transform. A transform per
- * call keeps every key in its own context (freed with kfree_sensitive()
- * by the crypto API); a cache of keyed transforms would go here.
+ * HMAC-SHA256 over the kernel's SHA-256 library: no transform, no
+ * allocation, no sleeping. The key's inner and outer states are absorbed
+ * once; each MAC or KDF block then starts from a copy of them.
+ * kat.c checks the result against the crypto API's "hmac(sha256)" at load.
  */
-static struct crypto_shash *cpns_hmac_alloc(void)
+struct cpns_hmac {
+	struct sha256_state inner;
+	struct sha256_state outer;
+};
+
+static void cpns_hmac_setkey(struct cpns_hmac *h, const u8 *key,
+			     unsigned int keylen)
 {
-	return crypto_alloc_shash(CPNS_HMAC_ALG, 0, 0);
+	u8 pad[SHA256_BLOCK_SIZE] = { 0 };
+	unsigned int i;
+
+	if (keylen > SHA256_BLOCK_SIZE)
+		sha256(key, keylen, pad);
+	else if (keylen)
+		memcpy(pad, key, keylen);
+
+	for (i = 0; i < SHA256_BLOCK_SIZE; i++)
+		pad[i] ^= HMAC_IPAD_VALUE;
+	sha256_init(&h->inner);
+	sha256_update(&h->inner, pad, SHA256_BLOCK_SIZE);
+	for (i = 0; i < SHA256_BLOCK_SIZE; i++)
+		pad[i] ^= HMAC_IPAD_VALUE ^ HMAC_OPAD_VALUE;
+	sha256_init(&h->outer);
+	sha256_update(&h->outer, pad, SHA256_BLOCK_SIZE);
+	memzero_explicit(pad, sizeof(pad));
 }
 
-static int cpns_mac_digest(struct crypto_shash *tfm, const char *label,
-			   const struct kvec *fields, unsigned int nfields,
-			   u8 *out)
+/* Absorb @n fields into @st. */
+static void cpns_hmac_fields(struct sha256_state *st, const struct kvec *f,
+			     unsigned int n)
 {
-	SHASH_DESC_ON_STACK(desc, tfm);
 	unsigned int i;
-	int ret;
 
-	desc->tfm = tfm;
-	ret = crypto_shash_init(desc);
-	if (ret)
-		goto out;
-	ret = crypto_shash_update(desc, label, strlen(label));
-	if (ret)
-		goto out;
-	ret = crypto_shash_update(desc, &cpns_label_sep, 1);
-	if (ret)
-		goto out;
-	for (i = 0; i < nfields; i++) {
-		ret = crypto_shash_update(desc, fields[i].iov_base,
-					  fields[i].iov_len);
-		if (ret)
-			goto out;
-	}
-	ret = crypto_shash_final(desc, out);
-out:
-	shash_desc_zero(desc);
-	return ret;
+	for (i = 0; i < n; i++)
+		sha256_update(st, f[i].iov_base, f[i].iov_len);
+}
+
+/* Finish the inner hash @st (wiped) into the MAC @out. */
+static void cpns_hmac_final(const struct cpns_hmac *h, struct sha256_state *st,
+			    u8 *out)
+{
+	struct sha256_state o = h->outer;
+	u8 ihash[SHA256_DIGEST_SIZE];
+
+	sha256_final(st, ihash);
+	sha256_update(&o, ihash, sizeof(ihash));
+	sha256_final(&o, out);
+	memzero_explicit(ihash, sizeof(ihash));
+	memzero_explicit(st, sizeof(*st));
+	memzero_explicit(&o, sizeof(o));
 }
 
 int cpns_mac(const u8 *key, unsigned int keylen, const char *label,
 	     const struct kvec *fields, unsigned int nfields, u8 *out)
 {
-	struct crypto_shash *tfm;
-	int ret;
+	struct sha256_state st;
+	struct cpns_hmac h;
 
-	tfm = cpns_hmac_alloc();
-	if (IS_ERR(tfm)) {
-		ret = PTR_ERR(tfm);
-		goto err_out;
-	}
-
-	ret = crypto_shash_setkey(tfm, key, keylen);
-	if (ret)
-		goto err_free;
-	ret = cpns_mac_digest(tfm, label, fields, nfields, out);
-	if (ret)
-		goto err_free;
-
-	crypto_free_shash(tfm);
+	cpns_hmac_setkey(&h, key, keylen);
+	st = h.inner;
+	sha256_update(&st, label, strlen(label));
+	sha256_update(&st, &cpns_label_sep, 1);
+	cpns_hmac_fields(&st, fields, nfields);
+	cpns_hmac_final(&h, &st, out);
+	memzero_explicit(&h, sizeof(h));
 	return 0;
-
-err_free:
-	crypto_free_shash(tfm);
-err_out:
-	memzero_explicit(out, CPNS_MAC_LEN);
-	return ret;
 }
 
 int cpns_kdf(const u8 *key, unsigned int keylen, const char *label,
 	     const struct kvec *context, unsigned int ncontext,
 	     u8 *out, unsigned int outlen)
 {
-	struct kvec info[CPNS_KDF_MAX_CONTEXT + 3];
-	struct crypto_shash *tfm;
-	__be32 bits;
-	unsigned int i;
-	int ret;
+	u8 block[SHA256_DIGEST_SIZE];
+	struct sha256_state st;
+	struct cpns_hmac h;
+	__be32 bits, ctr;
+	unsigned int n;
+	u32 i;
 
 	/* L is a 32-bit count of bits. */
 	if (ncontext > CPNS_KDF_MAX_CONTEXT || !outlen ||
 	    outlen > U32_MAX / 8) {
-		ret = -EINVAL;
-		goto err_out;
+		memzero_explicit(out, outlen);
+		return -EINVAL;
 	}
 
-	tfm = cpns_hmac_alloc();
-	if (IS_ERR(tfm)) {
-		ret = PTR_ERR(tfm);
-		goto err_out;
-	}
-
-	ret = crypto_kdf108_setkey(tfm, key, keylen, NULL, 0);
-	if (ret)
-		goto err_free;
-
-	/* label || 0x00 || context || [L]_4; the KDF prepends [i]_4. */
+	/* K(i) = HMAC(K, [i]_4 || label || 0x00 || context || [L]_4) */
+	cpns_hmac_setkey(&h, key, keylen);
 	bits = cpu_to_be32(outlen * 8);
-	info[0].iov_base = (void *)label;
-	info[0].iov_len = strlen(label);
-	info[1].iov_base = (void *)&cpns_label_sep;
-	info[1].iov_len = 1;
-	for (i = 0; i < ncontext; i++)
-		info[2 + i] = context[i];
-	info[2 + ncontext].iov_base = &bits;
-	info[2 + ncontext].iov_len = sizeof(bits);
-
-	ret = crypto_kdf108_ctr_generate(tfm, info, ncontext + 3, out, outlen);
-	if (ret)
-		goto err_free;
-
-	crypto_free_shash(tfm);
+	for (i = 1; outlen; i++) {
+		ctr = cpu_to_be32(i);
+		st = h.inner;
+		sha256_update(&st, (const u8 *)&ctr, sizeof(ctr));
+		sha256_update(&st, label, strlen(label));
+		sha256_update(&st, &cpns_label_sep, 1);
+		cpns_hmac_fields(&st, context, ncontext);
+		sha256_update(&st, (const u8 *)&bits, sizeof(bits));
+		cpns_hmac_final(&h, &st, block);
+		n = min_t(unsigned int, outlen, sizeof(block));
+		memcpy(out, block, n);
+		out += n;
+		outlen -= n;
+	}
+	memzero_explicit(block, sizeof(block));
+	memzero_explicit(&h, sizeof(h));
 	return 0;
-
-err_free:
-	crypto_free_shash(tfm);
-err_out:
-	memzero_explicit(out, outlen);
-	return ret;
 }
 
 struct crypto_aead *cpns_aead_new(const u8 *key)

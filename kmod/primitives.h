@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The primitives of CPNS-KA-1 over the kernel crypto API: MAC and KDF on
- * hmac(sha256), SEAL and OPEN on gcm(aes). Every function may sleep (it
- * allocates crypto transforms and buffers): process context only.
+ * The primitives of CPNS-KA-1: MAC and KDF are HMAC-SHA256 over the
+ * SHA-256 library (no allocation, any context); SEAL and OPEN run gcm(aes)
+ * of the crypto API and may sleep: process context only.
  */
 #ifndef _CPNS_PRIMITIVES_H
 #define _CPNS_PRIMITIVES_H
@@ -21,7 +21,7 @@ struct crypto_aead;
  * @nfields: how many
  * @out: CPNS_MAC_LEN bytes
  *
- * Return: 0, or -ENOMEM or another crypto API error; @out is zeroed on error.
+ * Return: 0.
  */
 int cpns_mac(const u8 *key, unsigned int keylen, const char *label,
 	     const struct kvec *fields, unsigned int nfields, u8 *out);
@@ -36,7 +36,8 @@ int cpns_mac(const u8 *key, unsigned int keylen, const char *label,
  * @out: output
  * @outlen: output length in bytes; L = 8 * @outlen bits
  *
- * Return: 0 or a negative errno; @out is zeroed on error.
+ * Return: 0, or -EINVAL (@outlen 0 or too large, or too many context
+ * fields) and then @out is zeroed.
  */
 int cpns_kdf(const u8 *key, unsigned int keylen, const char *label,
 	     const struct kvec *context, unsigned int ncontext,
