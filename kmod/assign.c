@@ -21,7 +21,10 @@
 /* Wrong Device IDs an II-2 challenge allows; the last one consumes it. */
 #define CPNS_CHALLENGE_TRIES	3
 
-/* The seed of @sid, of @role: its secret and its seed auth key. */
+/*
+ * The seed of @sid, of @role: its secret (unless @seed is NULL) and its
+ * seed auth key.
+ */
 static int cpns_ii_seed(struct cpns_net *cn, const u8 *sid, int role,
 			u8 *seed, u8 *ska, enum cpns_reason *why)
 {
@@ -31,12 +34,7 @@ static int cpns_ii_seed(struct cpns_net *cn, const u8 *sid, int role,
 	key = cpns_step_seed(&cn->keys, sid, role, why);
 	if (IS_ERR(key))
 		return PTR_ERR(key);
-	err = cpns_step_secret(key, seed, why);
-	if (!err) {
-		err = cpns_seed_auth_key(seed, sid, ska);
-		if (err)
-			*why = CPNS_R_CRYPTO;
-	}
+	err = cpns_step_seed_secret(key, seed, ska, why);
 	key_put(key);
 	return err;
 }
@@ -44,17 +42,16 @@ static int cpns_ii_seed(struct cpns_net *cn, const u8 *sid, int role,
 int cpns_ii_request(struct cpns_net *cn, const u8 *sid, u8 *n1, u8 *mac,
 		    enum cpns_reason *why)
 {
-	u8 seed[CPNS_SEED_LEN], ska[CPNS_KEY_LEN];
+	u8 ska[CPNS_KEY_LEN];
 	int err;
 
-	err = cpns_ii_seed(cn, sid, CPNS_ROLE_GW1, seed, ska, why);
+	err = cpns_ii_seed(cn, sid, CPNS_ROLE_GW1, NULL, ska, why);
 	if (!err) {
 		get_random_bytes(n1, CPNS_NONCE_LEN);
 		err = cpns_assign_request_mac(ska, sid, n1, mac);
 		if (err)
 			*why = CPNS_R_CRYPTO;
 	}
-	memzero_explicit(seed, sizeof(seed));
 	memzero_explicit(ska, sizeof(ska));
 	return err;
 }
@@ -89,14 +86,13 @@ int cpns_ii_challenge(struct cpns_net *cn, const u8 *sid, const u8 *n1,
 		      const u8 *req_mac, u8 *ch, u8 *mac,
 		      enum cpns_reason *why)
 {
-	u8 seed[CPNS_SEED_LEN], ska[CPNS_KEY_LEN];
+	u8 ska[CPNS_KEY_LEN];
 	int err;
 
-	err = cpns_ii_seed(cn, sid, CPNS_ROLE_SERVER, seed, ska, why);
+	err = cpns_ii_seed(cn, sid, CPNS_ROLE_SERVER, NULL, ska, why);
 	if (!err)
 		err = cpns_ii_challenge_ska(cn, ska, sid, n1, req_mac, ch, mac,
 					    why);
-	memzero_explicit(seed, sizeof(seed));
 	memzero_explicit(ska, sizeof(ska));
 	return err;
 }

@@ -43,6 +43,7 @@
 #include <linux/cpns.h>
 
 #include "keys.h"
+#include "profile.h"
 
 #define CPNS_KEYRING_DESC	".cpns"
 #define CPNS_SEED_HEX_LEN	(2 * CPNS_SEED_ID_LEN)
@@ -77,6 +78,7 @@ struct cpns_key_params {
 struct cpns_key_secret {
 	struct rcu_head rcu;
 	u8 secret[CPNS_KEY_LEN];
+	u8 ska[CPNS_KEY_LEN];		/* a seed's seed auth key */
 };
 
 /*
@@ -246,6 +248,12 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 	/* A revocation record keeps no secret: all zero, never used. */
 	if (p->secret)
 		memcpy(s->secret, p->secret, CPNS_KEY_LEN);
+	if (p->secret && p->kind == CPNS_KEY_SEED &&
+	    cpns_seed_auth_key(p->secret, p->id, s->ska)) {
+		kfree_sensitive(s);
+		kfree(e);
+		return -EINVAL;
+	}
 	INIT_LIST_HEAD(&e->node);
 	e->owner = p->keys;
 	e->keyring = p->keys->keyring;
@@ -1104,12 +1112,13 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info)
 	info->expiry = expiry == TIME64_MAX ? 0 : expiry;
 }
 
-int cpns_key_secret(const struct key *key, u8 *secret)
+int cpns_seed_secret(const struct key *key, u8 *secret, u8 *ska)
 {
 	const struct cpns_key_secret *s;
 	int ret;
 
-	if (!cpns_is_our_type(key->type)) {
+	if (!cpns_is_our_type(key->type) ||
+	    (ska && key->type != &cpns_seed_type)) {
 		ret = -EINVAL;
 		goto err;
 	}
@@ -1123,17 +1132,27 @@ int cpns_key_secret(const struct key *key, u8 *secret)
 	ret = key_validate(key);
 	if (!ret) {
 		s = dereference_key_rcu(key);
-		if (s)
+		if (s && secret)
 			memcpy(secret, s->secret, CPNS_KEY_LEN);
-		else
+		if (s && ska)
+			memcpy(ska, s->ska, CPNS_KEY_LEN);
+		if (!s)
 			ret = -EKEYREVOKED;
 	}
 	rcu_read_unlock();
 	if (!ret)
 		return 0;
 err:
-	memzero_explicit(secret, CPNS_KEY_LEN);
+	if (secret)
+		memzero_explicit(secret, CPNS_KEY_LEN);
+	if (ska)
+		memzero_explicit(ska, CPNS_KEY_LEN);
 	return ret;
+}
+
+int cpns_key_secret(const struct key *key, u8 *secret)
+{
+	return cpns_seed_secret(key, secret, NULL);
 }
 
 static bool cpns_is_pending_gw1(const struct key *key)

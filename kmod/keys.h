@@ -346,6 +346,18 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info);
 int cpns_key_secret(const struct key *key, u8 *secret);
 
 /**
+ * cpns_seed_secret() - copy a seed and its seed auth key out of @key
+ * @key: a cpns_seed key (or any of our types if @ska is NULL)
+ * @seed: out, CPNS_SEED_LEN bytes, or NULL
+ * @ska: out, CPNS_KEY_LEN bytes, or NULL: KDF(seed, "CPNS seed auth",
+ *	sid, 256), computed once when the key is made, wiped with it
+ *
+ * Any context. Return: as cpns_key_secret(), -EINVAL if @key is no seed;
+ * on error what was asked for is zeroed.
+ */
+int cpns_seed_secret(const struct key *key, u8 *seed, u8 *ska);
+
+/**
  * cpns_device_challenge() - the challenge a GW1 pending Device Key keeps
  * @key: a cpns_device key
  * @ch: out, CPNS_CHALLENGE_LEN bytes

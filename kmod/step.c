@@ -67,10 +67,16 @@ struct key *cpns_step_device(struct cpns_keys *keys, const u8 *did,
 int cpns_step_secret(const struct key *key, u8 *secret,
 		     enum cpns_reason *why)
 {
+	return cpns_step_seed_secret(key, secret, NULL, why);
+}
+
+int cpns_step_seed_secret(const struct key *key, u8 *secret, u8 *ska,
+			  enum cpns_reason *why)
+{
 	int err;
 
 	BUILD_BUG_ON(CPNS_SEED_LEN != CPNS_KEY_LEN);
-	err = cpns_key_secret(key, secret);
+	err = cpns_seed_secret(key, secret, ska);
 	switch (err) {
 	case 0:
 		return 0;

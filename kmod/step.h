@@ -127,4 +127,16 @@ struct key *cpns_step_device(struct cpns_keys *keys, const u8 *did,
 int cpns_step_secret(const struct key *key, u8 *secret,
 		     enum cpns_reason *why);
 
+/**
+ * cpns_step_seed_secret() - cpns_step_secret() and the seed's cached ska
+ * @key: a seed
+ * @secret: CPNS_SEED_LEN bytes, or NULL
+ * @ska: CPNS_KEY_LEN bytes, or NULL
+ * @why: why it failed
+ *
+ * Return: 0 or a negative errno.
+ */
+int cpns_step_seed_secret(const struct key *key, u8 *secret, u8 *ska,
+			  enum cpns_reason *why);
+
 #endif /* _CPNS_STEP_H */
