@@ -8,11 +8,13 @@
  */
 
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 #include <crypto/aead.h>
 #include <crypto/hmac.h>
 #include <crypto/sha2.h>
@@ -269,5 +271,130 @@ int cpns_open(struct crypto_aead *tfm, u64 seq, const u8 *aad,
 
 err_out:
 	memzero_explicit(out, ctlen - CPNS_TAG_LEN);
+	return ret;
+}
+
+/*
+ * The entries a SEAL or OPEN scatterlist takes at most: the additional
+ * data and the text, each over as many pages as it can touch.
+ */
+#define CPNS_SG_MAX	(DIV_ROUND_UP(CPNS_MAX_AAD, PAGE_SIZE) + 1 +	\
+			 DIV_ROUND_UP(CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN,	\
+				      PAGE_SIZE) + 1)
+
+struct cpns_sg {
+	struct scatterlist sg[CPNS_SG_MAX];
+	unsigned int n;
+};
+
+/* One entry for @len bytes at @buf, within one page if vmalloc() memory. */
+static void cpns_sg_set(struct scatterlist *sg, const u8 *buf,
+			unsigned int len)
+{
+	if (is_vmalloc_addr(buf))
+		sg_set_page(sg, vmalloc_to_page(buf), len, offset_in_page(buf));
+	else
+		sg_set_buf(sg, buf, len);
+}
+
+/*
+ * Append @len bytes at @buf: linear memory, or vmalloc() memory (a large
+ * netlink request), page by page. Never the stack.
+ */
+static int cpns_sg_add(struct cpns_sg *s, const u8 *buf, unsigned int len)
+{
+	unsigned int chunk;
+
+	while (len) {
+		if (s->n == CPNS_SG_MAX)
+			return -EMSGSIZE;
+		chunk = len;
+		if (is_vmalloc_addr(buf))
+			chunk = min_t(unsigned int, len,
+				      PAGE_SIZE - offset_in_page(buf));
+		cpns_sg_set(&s->sg[s->n++], buf, chunk);
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* Close the list; an empty one gets an empty entry at @buf. */
+static void cpns_sg_end(struct cpns_sg *s, const u8 *buf)
+{
+	if (!s->n)
+		cpns_sg_set(&s->sg[s->n++], buf, 0);
+	sg_mark_end(&s->sg[s->n - 1]);
+}
+
+/*
+ * One AES-GCM operation from aad || @in to aad || @out, with no copy:
+ * the transform reads @in and writes @out where they are. @inlen is the
+ * plaintext length to encrypt, or ciphertext plus tag to decrypt.
+ */
+static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
+			 const u8 *aad, unsigned int aadlen, const u8 *in,
+			 unsigned int inlen, u8 *out, unsigned int outlen)
+{
+	struct cpns_sg src, dst;
+	u8 iv[CPNS_IV_LEN];
+	int ret;
+
+	sg_init_table(src.sg, CPNS_SG_MAX);
+	sg_init_table(dst.sg, CPNS_SG_MAX);
+	src.n = 0;
+	dst.n = 0;
+	/* The transform skips dst's additional data: it writes none. */
+	ret = cpns_sg_add(&src, aad, aadlen);
+	ret = ret ?: cpns_sg_add(&src, in, inlen);
+	ret = ret ?: cpns_sg_add(&dst, aad, aadlen);
+	ret = ret ?: cpns_sg_add(&dst, out, outlen);
+	if (ret)
+		return ret;
+	cpns_sg_end(&src, out);
+	cpns_sg_end(&dst, out);
+
+	/* nonce = [0]_4 || [seq]_8 */
+	memset(iv, 0, 4);
+	put_unaligned_be64(seq, iv + 4);
+
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_crypt(req, src.sg, dst.sg, inlen, iv);
+	aead_request_set_ad(req, aadlen);
+	return enc ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+}
+
+struct aead_request *cpns_aead_req_new(struct crypto_aead *tfm)
+{
+	return aead_request_alloc(tfm, GFP_KERNEL);
+}
+
+void cpns_aead_req_free(struct aead_request *req)
+{
+	aead_request_free(req);
+}
+
+int cpns_seal_req(struct aead_request *req, u64 seq, const u8 *aad,
+		  unsigned int aadlen, const u8 *pt, unsigned int ptlen,
+		  u8 *out)
+{
+	if (ptlen > U32_MAX - CPNS_TAG_LEN)
+		return -EMSGSIZE;
+	return cpns_aead_run(req, true, seq, aad, aadlen, pt, ptlen, out,
+			     ptlen + CPNS_TAG_LEN);
+}
+
+int cpns_open_req(struct aead_request *req, u64 seq, const u8 *aad,
+		  unsigned int aadlen, const u8 *ct, unsigned int ctlen,
+		  u8 *out)
+{
+	int ret;
+
+	if (ctlen < CPNS_TAG_LEN)
+		return -EINVAL;
+	ret = cpns_aead_run(req, false, seq, aad, aadlen, ct, ctlen, out,
+			    ctlen - CPNS_TAG_LEN);
+	if (ret)
+		memzero_explicit(out, ctlen - CPNS_TAG_LEN);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <linux/uio.h>
 
+struct aead_request;
 struct crypto_aead;
 
 /**
@@ -89,5 +90,53 @@ int cpns_seal(struct crypto_aead *tfm, u64 seq, const u8 *aad,
  */
 int cpns_open(struct crypto_aead *tfm, u64 seq, const u8 *aad,
 	      unsigned int aadlen, const u8 *ct, unsigned int ctlen, u8 *out);
+
+/**
+ * cpns_aead_req_new() - a request for cpns_seal_req() and cpns_open_req()
+ * @tfm: from cpns_aead_new(); it must outlive the request
+ *
+ * A request serves one operation at a time. Return: the request or NULL.
+ */
+struct aead_request *cpns_aead_req_new(struct crypto_aead *tfm);
+
+/**
+ * cpns_aead_req_free() - free a request of cpns_aead_req_new()
+ * @req: the request, or NULL
+ */
+void cpns_aead_req_free(struct aead_request *req);
+
+/**
+ * cpns_seal_req() - cpns_seal() from @pt straight into @out, no copy
+ * @req: from cpns_aead_req_new(), used by no one else meanwhile
+ * @seq: sequence number
+ * @aad: additional data, at most CPNS_MAX_AAD bytes
+ * @aadlen: its length
+ * @pt: plaintext, at most CPNS_MAX_PLAINTEXT bytes
+ * @ptlen: its length
+ * @out: @ptlen + CPNS_TAG_LEN bytes: ciphertext || tag
+ *
+ * Every buffer is linear kernel memory (kmalloc(), an skb's head) or
+ * vmalloc() memory, never the stack; @out overlaps no input.
+ * Return: 0 or a negative errno.
+ */
+int cpns_seal_req(struct aead_request *req, u64 seq, const u8 *aad,
+		  unsigned int aadlen, const u8 *pt, unsigned int ptlen,
+		  u8 *out);
+
+/**
+ * cpns_open_req() - cpns_open() from @ct straight into @out, no copy
+ * @req: from cpns_aead_req_new(), used by no one else meanwhile
+ * @seq: sequence number
+ * @aad: additional data, at most CPNS_MAX_AAD bytes
+ * @aadlen: its length
+ * @ct: ciphertext || tag, at most CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN bytes
+ * @ctlen: its length, at least CPNS_TAG_LEN
+ * @out: @ctlen - CPNS_TAG_LEN bytes of plaintext; zeroed on failure
+ *
+ * The buffers as for cpns_seal_req(). Return: as cpns_open().
+ */
+int cpns_open_req(struct aead_request *req, u64 seq, const u8 *aad,
+		  unsigned int aadlen, const u8 *ct, unsigned int ctlen,
+		  u8 *out);
 
 #endif /* _CPNS_PRIMITIVES_H */

@@ -6,11 +6,56 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include "primitives.h"
 #include "session.h"
+
+/* Key one direction: its transform and the request kept with it. */
+static int cpns_dir_init(struct cpns_session_dir *d, const u8 *key)
+{
+	mutex_init(&d->lock);
+	d->tfm = cpns_aead_new(key);
+	if (IS_ERR(d->tfm)) {
+		int err = PTR_ERR(d->tfm);
+
+		d->tfm = NULL;
+		return err;
+	}
+	d->req = cpns_aead_req_new(d->tfm);
+	return d->req ? 0 : -ENOMEM;
+}
+
+static void cpns_dir_free(struct cpns_session_dir *d)
+{
+	cpns_aead_req_free(d->req);
+	cpns_aead_free(d->tfm);
+	mutex_destroy(&d->lock);
+}
+
+/*
+ * The request for one operation on @d: the kept one if free, else
+ * (another operation holds it) one made for this call; *@own says so.
+ */
+static struct aead_request *cpns_dir_req(struct cpns_session_dir *d,
+					 bool *own)
+{
+	*own = !mutex_trylock(&d->lock);
+	if (!*own)
+		return d->req;
+	return cpns_aead_req_new(d->tfm);
+}
+
+static void cpns_dir_req_done(struct cpns_session_dir *d,
+			      struct aead_request *req, bool own)
+{
+	if (own)
+		cpns_aead_req_free(req);
+	else
+		mutex_unlock(&d->lock);
+}
 
 struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
 				      struct cpns_session_keys *sk)
@@ -39,22 +84,19 @@ struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
 	memcpy(s->did, did, CPNS_DEVICE_ID_LEN);
 	spin_lock_init(&s->lock);
 
-	s->seal = cpns_aead_new(seal_key);
-	if (IS_ERR(s->seal)) {
-		err = PTR_ERR(s->seal);
-		goto err_free;
-	}
-	s->open = cpns_aead_new(open_key);
-	if (IS_ERR(s->open)) {
-		err = PTR_ERR(s->open);
+	err = cpns_dir_init(&s->seal, seal_key);
+	if (err)
 		goto err_seal;
-	}
+	err = cpns_dir_init(&s->open, open_key);
+	if (err)
+		goto err_open;
 	memzero_explicit(sk, sizeof(*sk));
 	return s;
 
+err_open:
+	cpns_dir_free(&s->open);
 err_seal:
-	cpns_aead_free(s->seal);
-err_free:
+	cpns_dir_free(&s->seal);
 	kfree_sensitive(s);
 err_wipe:
 	memzero_explicit(sk, sizeof(*sk));
@@ -86,8 +128,8 @@ void cpns_session_put(struct cpns_session *s)
 {
 	if (!refcount_dec_and_test(&s->ref))
 		return;
-	cpns_aead_free(s->open);
-	cpns_aead_free(s->seal);
+	cpns_dir_free(&s->open);
+	cpns_dir_free(&s->seal);
 	kfree_sensitive(s);
 }
 
@@ -95,6 +137,9 @@ int cpns_session_seal(struct cpns_session *s, const u8 *aad,
 		      unsigned int aadlen, const u8 *pt, unsigned int ptlen,
 		      u8 *out, u64 *seq)
 {
+	struct aead_request *req;
+	bool own;
+	int err;
 	u64 n;
 
 	spin_lock(&s->lock);
@@ -106,14 +151,20 @@ int cpns_session_seal(struct cpns_session *s, const u8 *aad,
 		return -EOVERFLOW;
 
 	*seq = n;
-	return cpns_seal(s->seal, n, aad, aadlen, pt, ptlen, out);
+	req = cpns_dir_req(&s->seal, &own);
+	if (!req)
+		return -ENOMEM;
+	err = cpns_seal_req(req, n, aad, aadlen, pt, ptlen, out);
+	cpns_dir_req_done(&s->seal, req, own);
+	return err;
 }
 
 int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 		      unsigned int aadlen, const u8 *ct, unsigned int ctlen,
 		      u8 *out)
 {
-	bool stale;
+	struct aead_request *req;
+	bool stale, own;
 	int err;
 
 	/* recv_next = seq + 1 must not wrap; no sender ever uses U64_MAX. */
@@ -126,7 +177,11 @@ int cpns_session_open(struct cpns_session *s, u64 seq, const u8 *aad,
 	if (stale)
 		return -EALREADY;
 
-	err = cpns_open(s->open, seq, aad, aadlen, ct, ctlen, out);
+	req = cpns_dir_req(&s->open, &own);
+	if (!req)
+		return -ENOMEM;
+	err = cpns_open_req(req, seq, aad, aadlen, ct, ctlen, out);
+	cpns_dir_req_done(&s->open, req, own);
 	if (err)
 		return err;
 

@@ -11,13 +11,28 @@
 
 #include <linux/types.h>
 #include <linux/key.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/cpns.h>
 #include "pending.h"
 #include "profile.h"
 
+struct aead_request;
 struct crypto_aead;
+
+/**
+ * struct cpns_session_dir - the key of one direction and its request
+ * @tfm: the gcm(aes) transform, keyed
+ * @req: a request of @tfm made with it, for whoever holds @lock; others
+ *	make their own
+ * @lock: protects @req
+ */
+struct cpns_session_dir {
+	struct crypto_aead *tfm;
+	struct aead_request *req;
+	struct mutex lock;		/* req */
+};
 
 /**
  * struct cpns_session - one end of an established session
@@ -47,8 +62,8 @@ struct cpns_session {
 	u32 generation;
 	time64_t expiry;
 	key_serial_t confirm;
-	struct crypto_aead *seal;
-	struct crypto_aead *open;
+	struct cpns_session_dir seal;
+	struct cpns_session_dir open;
 	spinlock_t lock;		/* send_seq, recv_next, confirm */
 	u64 send_seq;
 	u64 recv_next;
@@ -61,7 +76,8 @@ struct cpns_session {
  * @sk: the session keys; wiped here whatever the outcome
  *
  * Return: the session with one reference (give it to cpns_obj_replace(),
- * or drop it with cpns_session_put()), or an ERR_PTR().
+ * or drop it with cpns_session_put()), or an ERR_PTR(). Its transforms
+ * and requests are made here, once for the session's life.
  */
 struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
 				      struct cpns_session_keys *sk);
@@ -98,8 +114,9 @@ void cpns_session_put(struct cpns_session *s);
  * @out: @ptlen + CPNS_TAG_LEN bytes
  * @seq: out, the sequence number used
  *
- * A sequence number is used once even if the encryption then fails.
- * Return: 0, -EOVERFLOW once every sequence number below U64_MAX is used,
+ * The buffers are those of cpns_seal_req(): the netlink request and reply,
+ * never the stack. A sequence number is used once even if the encryption
+ * then fails. Return: 0, -EOVERFLOW once every sequence number below U64_MAX is used,
  * or an errno of cpns_seal().
  */
 int cpns_session_seal(struct cpns_session *s, const u8 *aad,
@@ -116,8 +133,8 @@ int cpns_session_seal(struct cpns_session *s, const u8 *aad,
  * @ctlen: its length, at least CPNS_TAG_LEN
  * @out: @ctlen - CPNS_TAG_LEN bytes; zeroed on failure
  *
- * On success, sequence numbers up to @seq are refused from then on; a
- * failure changes nothing.
+ * The buffers are those of cpns_open_req(). On success, sequence numbers
+ * up to @seq are refused from then on; a failure changes nothing.
  * Return: 0, -EALREADY if @seq is below the next one expected, -EBADMSG if
  * the message does not authenticate, -EINVAL for @seq U64_MAX, or an errno.
  */
