@@ -81,6 +81,7 @@ struct bench_kernel {
 /* The baseline's state (uside.c): its own seed and Device Key. */
 struct bench_user {
 	uint8_t seed[CPNS_SEED_LEN];
+	uint8_t ska[CPNS_KEY_LEN];		/* made with the seed */
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	uint8_t dk[CPNS_KEY_LEN];

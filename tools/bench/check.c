@@ -162,35 +162,37 @@ static void check_steps(struct chk *c, const struct cpns_vector *v)
 	const struct cpns_kat_output *w = &v->want;
 	uint8_t mac[CPNS_MAC_LEN], bad[CPNS_MAC_LEN];
 	uint8_t did[CPNS_DEVICE_ID_LEN], bad_did[CPNS_DEVICE_ID_LEN];
-	uint8_t dk[CPNS_KEY_LEN];
+	uint8_t dk[CPNS_KEY_LEN], ska[CPNS_KEY_LEN];
 	struct ref_session_keys sks, skg;
 	int err;
 
 	c->what = "baseline steps";
-	err = ref_cmd_assign_request(in->key_seed, in->seed_id,
+	err = ref_seed_auth_key(in->key_seed, in->seed_id, ska);
+	expect(c, "seed_auth_key", err, ska, w->seed_auth_key, CPNS_KEY_LEN);
+	err = ref_cmd_assign_request(ska, in->seed_id,
 				     in->request_nonce, mac);
 	expect(c, "assign_request_mac", err, mac, w->assign_request_mac,
 	       CPNS_MAC_LEN);
 
-	err = ref_cmd_assign_challenge(in->key_seed, in->seed_id,
+	err = ref_cmd_assign_challenge(ska, in->seed_id,
 				       in->request_nonce, w->assign_request_mac,
 				       in->challenge, mac);
 	expect(c, "assign_challenge_mac", err, mac, w->assign_challenge_mac,
 	       CPNS_MAC_LEN);
 	flip(bad, w->assign_request_mac, CPNS_MAC_LEN);
 	expect_refused(c, "challenge to a wrong request MAC",
-		       ref_cmd_assign_challenge(in->key_seed, in->seed_id,
+		       ref_cmd_assign_challenge(ska, in->seed_id,
 						in->request_nonce, bad,
 						in->challenge, mac));
 
-	err = ref_cmd_assign_derive(in->key_seed, in->seed_id,
+	err = ref_cmd_assign_derive(in->key_seed, ska, in->seed_id,
 				    in->request_nonce, in->challenge,
 				    w->assign_challenge_mac, did, dk);
 	expect(c, "device_id", err, did, w->device_id, CPNS_DEVICE_ID_LEN);
 	expect(c, "device_key", err, dk, w->device_key, CPNS_KEY_LEN);
 	flip(bad, w->assign_challenge_mac, CPNS_MAC_LEN);
 	expect_refused(c, "derive from a wrong challenge MAC",
-		       ref_cmd_assign_derive(in->key_seed, in->seed_id,
+		       ref_cmd_assign_derive(in->key_seed, ska, in->seed_id,
 					     in->request_nonce, in->challenge,
 					     bad, did, dk));
 

@@ -478,54 +478,42 @@ int ref_kat(const struct cpns_kat_input *in, struct cpns_kat_output *out)
 
 /* ------------------------------------------ what each command computes */
 
-int ref_cmd_assign_request(const uint8_t *seed, const uint8_t *sid,
+int ref_cmd_assign_request(const uint8_t *ska, const uint8_t *sid,
 			   const uint8_t *n1, uint8_t *mac)
 {
-	uint8_t ska[CPNS_KEY_LEN];
-	int err;
-
-	err = ref_seed_auth_key(seed, sid, ska);
-	if (!err)
-		err = ref_assign_request_mac(ska, sid, n1, mac);
-	OPENSSL_cleanse(ska, sizeof(ska));
-	return err;
+	return ref_assign_request_mac(ska, sid, n1, mac);
 }
 
-int ref_cmd_assign_challenge(const uint8_t *seed, const uint8_t *sid,
+int ref_cmd_assign_challenge(const uint8_t *ska, const uint8_t *sid,
 			     const uint8_t *n1, const uint8_t *mac,
 			     const uint8_t *ch, uint8_t *ch_mac)
 {
-	uint8_t ska[CPNS_KEY_LEN], want[CPNS_MAC_LEN];
+	uint8_t want[CPNS_MAC_LEN];
 	int err;
 
-	err = ref_seed_auth_key(seed, sid, ska);
-	if (!err)
-		err = ref_assign_request_mac(ska, sid, n1, want);
+	err = ref_assign_request_mac(ska, sid, n1, want);
 	if (!err && CRYPTO_memcmp(want, mac, CPNS_MAC_LEN))
 		err = -EBADMSG;
 	if (!err)
 		err = ref_assign_challenge_mac(ska, sid, n1, ch, ch_mac);
-	OPENSSL_cleanse(ska, sizeof(ska));
 	return err;
 }
 
-int ref_cmd_assign_derive(const uint8_t *seed, const uint8_t *sid,
-			  const uint8_t *n1, const uint8_t *ch,
-			  const uint8_t *ch_mac, uint8_t *did, uint8_t *dk)
+int ref_cmd_assign_derive(const uint8_t *seed, const uint8_t *ska,
+			  const uint8_t *sid, const uint8_t *n1,
+			  const uint8_t *ch, const uint8_t *ch_mac,
+			  uint8_t *did, uint8_t *dk)
 {
-	uint8_t ska[CPNS_KEY_LEN], want[CPNS_MAC_LEN];
+	uint8_t want[CPNS_MAC_LEN];
 	int err;
 
-	err = ref_seed_auth_key(seed, sid, ska);
-	if (!err)
-		err = ref_assign_challenge_mac(ska, sid, n1, ch, want);
+	err = ref_assign_challenge_mac(ska, sid, n1, ch, want);
 	if (!err && CRYPTO_memcmp(want, ch_mac, CPNS_MAC_LEN))
 		err = -EBADMSG;
 	if (!err)
 		err = ref_device_id(seed, sid, ch, did);
 	if (!err)
 		err = ref_device_key(seed, did, dk);
-	OPENSSL_cleanse(ska, sizeof(ska));
 	return err;
 }
 

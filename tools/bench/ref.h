@@ -91,17 +91,22 @@ int ref_kat(const struct cpns_kat_input *in, struct cpns_kat_output *out);
  * a vector's values instead.
  */
 
-/* ASSIGN_REQUEST (GW1, II-1): ska, then the request MAC. */
-int ref_cmd_assign_request(const uint8_t *seed, const uint8_t *sid,
+/*
+ * The module keeps each seed's ska (ref_seed_auth_key()) with the seed,
+ * made once with it: the steps of flow II take it as an input.
+ */
+/* ASSIGN_REQUEST (GW1, II-1): the request MAC. */
+int ref_cmd_assign_request(const uint8_t *ska, const uint8_t *sid,
 			   const uint8_t *n1, uint8_t *mac);
-/* ASSIGN_CHALLENGE (server, II-2/II-3): ska, check mac, challenge MAC. */
-int ref_cmd_assign_challenge(const uint8_t *seed, const uint8_t *sid,
+/* ASSIGN_CHALLENGE (server, II-2/II-3): check mac, challenge MAC. */
+int ref_cmd_assign_challenge(const uint8_t *ska, const uint8_t *sid,
 			     const uint8_t *n1, const uint8_t *mac,
 			     const uint8_t *ch, uint8_t *ch_mac);
-/* ASSIGN_DERIVE (GW1, II-3 check, II-4): ska, check ch_mac, did, dk. */
-int ref_cmd_assign_derive(const uint8_t *seed, const uint8_t *sid,
-			  const uint8_t *n1, const uint8_t *ch,
-			  const uint8_t *ch_mac, uint8_t *did, uint8_t *dk);
+/* ASSIGN_DERIVE (GW1, II-3 check, II-4): check ch_mac, did, dk. */
+int ref_cmd_assign_derive(const uint8_t *seed, const uint8_t *ska,
+			  const uint8_t *sid, const uint8_t *n1,
+			  const uint8_t *ch, const uint8_t *ch_mac,
+			  uint8_t *did, uint8_t *dk);
 /* ASSIGN_CONFIRM (server, II-6/II-7): recompute and compare did, dk, code. */
 int ref_cmd_assign_confirm(const uint8_t *seed, const uint8_t *sid,
 			   const uint8_t *ch, const uint8_t *did,

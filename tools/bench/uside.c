@@ -55,22 +55,24 @@ int uside_open(struct bench *b)
 	err = ref_random(u->seed, sizeof(u->seed));
 	if (!err)
 		err = ref_random(u->sid, sizeof(u->sid));
+	if (!err)
+		err = ref_seed_auth_key(u->seed, u->sid, u->ska);
 	if (err)
 		return fail("random", err);
 
 	/* II-1 .. II-8 */
 	err = ref_random(u->n1, sizeof(u->n1));
 	if (!err)
-		err = ref_cmd_assign_request(u->seed, u->sid, u->n1,
+		err = ref_cmd_assign_request(u->ska, u->sid, u->n1,
 					     u->req_mac);
 	if (!err)
 		err = ref_random(u->ch, sizeof(u->ch));
 	if (!err)
-		err = ref_cmd_assign_challenge(u->seed, u->sid, u->n1,
+		err = ref_cmd_assign_challenge(u->ska, u->sid, u->n1,
 					       u->req_mac, u->ch, u->ch_mac);
 	if (!err)
-		err = ref_cmd_assign_derive(u->seed, u->sid, u->n1, u->ch,
-					    u->ch_mac, u->did, u->dk);
+		err = ref_cmd_assign_derive(u->seed, u->ska, u->sid, u->n1,
+					    u->ch, u->ch_mac, u->did, u->dk);
 	if (!err)
 		err = ref_cmd_assign_confirm(u->seed, u->sid, u->ch, u->did,
 					     code);
