@@ -599,7 +599,7 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 
 	pb_cpu_read(pb, &c0);
 	pb->t0 = pb_now_ns();
-	pb->t_end = pb->t0 + (uint64_t)(pb->seconds * 1e9);
+	pb->t_end = pb->t0 + (uint64_t)(pb->seconds_run * 1e9);
 	for (i = 0; i < n; i++) {
 		pb->clients[i].pb = pb;
 		pb->clients[i].idx = i;

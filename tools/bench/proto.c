@@ -42,7 +42,9 @@ static void usage(FILE *f)
 		"      --server-pid PID     cpns-serverd's pid, for its CPU time\n"
 		"  -c, --clients LIST       concurrent clients, comma-separated\n"
 		"                           (default 1,4,16,64; each 1-%d)\n"
-		"  -t, --time S             seconds each run is measured (default 5)\n"
+		"  -t, --time S             seconds each run is measured (default 10)\n"
+		"  -r, --rounds N           slices of the window, each next to a slice\n"
+		"                           of the kernel alone as long (default 5)\n"
 		"  -f, --flow FLOW          auth, assign or both (default both)\n"
 		"  -j, --json               print JSON\n"
 		"  -v, --verbose            say on stderr what runs\n"
@@ -194,9 +196,9 @@ static void table(const struct env *e, const struct pb *pb,
 	       e->host_load ? "; on the host at the start: " : "",
 	       e->host_load ?: "");
 	printf("# server %s (cpns-serverd, log_level %s); %.1f s per run, a new TCP connection per flow;\n"
-	       "# kernel alone: the same commands from one thread, %.1f s before and after each run\n",
+	       "# kernel alone: the same commands from one thread, %.1f s per run, in %u slices alternating with the run's\n",
 	       pb->server_str, e->server_log_level ?: "?", pb->seconds,
-	       pb->seconds / 2);
+	       pb->seconds, pb->rounds);
 	printf("# cpu: CPU ms per flow of the clients' process and cpns-serverd (srv: the server alone)\n");
 	printf("# ratio: flows/s of the protocol / of the kernel alone; cpu x: CPU per flow, protocol / kernel alone\n");
 	printf("%-6s %7s %8s %8s %8s %7s %7s %9s %7s %6s %6s %6s %6s\n",
@@ -246,6 +248,7 @@ static void json(const struct env *e, const struct pb *pb,
 	json_object_object_add(env, "server_log_level", e->server_log_level ?
 			       json_object_new_string(e->server_log_level) : NULL);
 	json_object_object_add(env, "seconds", json_object_new_double(pb->seconds));
+	json_object_object_add(env, "rounds", json_object_new_int((int)pb->rounds));
 	json_object_object_add(o, "env", env);
 	for (i = 0; i < n; i++) {
 		const struct pb_run *r = &runs[i];
@@ -379,40 +382,115 @@ static int setup(struct pb *pb, unsigned int maxn)
 	return 0;
 }
 
-/* Kernel alone for half a window, into r's k_ fields. */
-static int kernel_half(struct pb *pb, enum pb_kind kind, struct pb_run *r)
+/* Add one slice of the protocol's run into the run's totals. */
+static void add_proto(struct pb_run *r, const struct pb_run *s)
+{
+	r->seconds += s->seconds;
+	r->ops += s->ops;
+	r->failed += s->failed;
+	r->drained += s->drained;
+	r->cpu += s->cpu;
+	r->server_cpu = r->server_cpu >= 0 && s->server_cpu >= 0 ?
+			r->server_cpu + s->server_cpu : -1;
+	r->s_cmds_ok += s->s_cmds_ok;
+	r->s_cmds_failed += s->s_cmds_failed;
+	r->s_key_ok += s->s_key_ok;
+	if (s->s_pending > r->s_pending)
+		r->s_pending = s->s_pending;
+	if (s->s_sessions > r->s_sessions)
+		r->s_sessions = s->s_sessions;
+}
+
+/* Keep the slice's flow latencies (pb->lat) in *all. */
+static int keep_lat(const struct pb *pb, uint64_t **all, size_t *n)
+{
+	uint64_t *l = realloc(*all, (*n + pb->nlat + 1) * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	memcpy(l + *n, pb->lat, pb->nlat * sizeof(*l));
+	*all = l;
+	*n += pb->nlat;
+	return 0;
+}
+
+/* One slice of the kernel alone, added into r's k_ fields. */
+static int kernel_slice(struct pb *pb, enum pb_kind kind, double seconds,
+			struct pb_run *r)
 {
 	struct pb_run k;
 	int ret;
 
-	say(pb, "%s: kernel commands alone", pb_kind_name(kind));
-	ret = pb_run_kernel(pb, kind, pb->seconds / 2, &k);
+	say(pb, "%s: kernel commands alone, %.1f s", pb_kind_name(kind),
+	    seconds);
+	ret = pb_run_kernel(pb, kind, seconds, &k);
 	r->k_ops += k.ops;
 	r->k_seconds += k.seconds;
 	r->k_cpu += k.cpu;
 	return ret;
 }
 
+/*
+ * One run: the window cut into pb->rounds slices of the protocol, each
+ * next to a slice of the kernel alone as long, the two alternating (and
+ * which goes first), so that the host's load falls on both alike.
+ */
+static int one_run(struct pb *pb, enum pb_kind kind, unsigned int clients,
+		   struct pb_run *r)
+{
+	double slice = pb->seconds / pb->rounds;
+	uint64_t *all = NULL, *mine;
+	size_t nall = 0;
+	struct pb_run s;
+	unsigned int j;
+	int bad = 0, ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->clients = clients;
+	for (j = 0; j < pb->rounds && !ret; j++) {
+		if (!(j & 1))
+			bad |= kernel_slice(pb, kind, slice, r) != 0;
+		say(pb, "%s: %u clients, round %u of %u", pb_kind_name(kind),
+		    clients, j + 1, pb->rounds);
+		pb->seconds_run = slice;
+		ret = pb_run_proto(pb, kind, clients, false, &s);
+		if (!ret) {
+			add_proto(r, &s);
+			ret = keep_lat(pb, &all, &nall);
+		}
+		if (!ret && (j & 1))
+			bad |= kernel_slice(pb, kind, slice, r) != 0;
+	}
+	if (ret) {
+		free(all);
+		return -1;
+	}
+	/* The percentiles over every slice's flows. */
+	mine = pb->lat;
+	pb->lat = all;
+	pb->nlat = nall;
+	pb_latency(pb, r);
+	pb->lat = mine;
+	pb->nlat = 0;
+	free(all);
+	return bad;
+}
+
 static int series(struct pb *pb, enum pb_kind kind, struct pb_run *runs,
 		  size_t *n)
 {
-	struct pb_run before = { 0 };
 	size_t i;
-	int bad = 0;
+	int bad = 0, ret;
 
 	for (i = 0; i < pb->nruns; i++) {
 		struct pb_run *r = &runs[*n];
 
-		memset(&before, 0, sizeof(before));
-		bad |= kernel_half(pb, kind, &before) != 0;
-		say(pb, "%s: %u clients", pb_kind_name(kind), pb->nclients[i]);
-		if (pb_run_proto(pb, kind, pb->nclients[i], false, r))
+		ret = one_run(pb, kind, pb->nclients[i], r);
+		if (ret < 0)
 			return -1;
+		bad |= ret;
 		bad |= verify(r);
-		r->k_ops = before.k_ops;
-		r->k_seconds = before.k_seconds;
-		r->k_cpu = before.k_cpu;
-		bad |= kernel_half(pb, kind, r) != 0;
 		(*n)++;
 	}
 	return bad;
@@ -427,23 +505,25 @@ int main(int argc, char **argv)
 		{ "server-pid", required_argument, NULL, 'p' },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
+		{ "rounds", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pb pb = { .seconds = 5, .do_auth = true, .do_assign = true,
+	struct pb pb = { .seconds = 10, .rounds = 5, .do_auth = true, .do_assign = true,
 			 .nclients = { 1, 4, 16, 64 }, .nruns = 4 };
 	struct pb_run runs[2 * PB_MAX_RUNS];
 	const char *g1 = NULL, *s = NULL;
 	unsigned int maxn = 0;
 	char err[128], *end;
+	unsigned long v;
 	struct env e;
 	size_t i, n = 0;
 	int c, bad = 0;
 
-	while ((c = getopt_long(argc, argv, "s:c:t:f:jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:t:r:f:jvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (cpns_addr_parse(optarg, &pb.addr, &pb.addrlen, err,
@@ -482,6 +562,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'r':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 100) {
+				fprintf(stderr, "cpns-proto-bench: --rounds: 1 to 100: %s\n",
+					optarg);
+				return 2;
+			}
+			pb.rounds = (unsigned int)v;
+			break;
 		case 'f':
 			pb.do_auth = !strcmp(optarg, "auth") || !strcmp(optarg, "both");
 			pb.do_assign = !strcmp(optarg, "assign") ||
@@ -513,6 +603,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	pb.seconds_run = pb.seconds;
 	for (i = 0; i < pb.nruns; i++)
 		if (pb.nclients[i] > maxn)
 			maxn = pb.nclients[i];

@@ -68,7 +68,7 @@ struct pb_run {
 	uint64_t s_cmds_ok, s_cmds_failed;
 	uint64_t s_key_ok;	/* AUTH_SERVER or ASSIGN_CONFIRM ok */
 	uint32_t s_pending, s_sessions;	/* after the run */
-	/* The kernel-only runs just before and after this one, merged. */
+	/* The kernel-only slices interleaved with this run's, merged. */
 	uint64_t k_ops;
 	double k_seconds, k_cpu;
 };
@@ -80,7 +80,8 @@ struct pb {
 	struct sockaddr_storage addr;	/* the server */
 	socklen_t addrlen;
 	const char *server_str;
-	double seconds;
+	double seconds;			/* a run's window, all rounds */
+	unsigned int rounds;		/* slices of each side per run */
 	unsigned int nclients[PB_MAX_RUNS];
 	size_t nruns;
 	bool do_auth, do_assign, json, verbose;
@@ -108,6 +109,7 @@ struct pb {
 	bool once;			/* set-up: one flow per client */
 	bool stopping;
 	bool export;			/* assign: II-9 to GW2 instead of KEY_DEL */
+	double seconds_run;		/* the current window (one slice) */
 	uint64_t t0, t_end;		/* ns, CLOCK_MONOTONIC */
 	uint64_t t_stop;		/* when the window was closed */
 	struct pb_cpu cpu_stop;		/* CPU times then */

@@ -26,7 +26,7 @@ void assign_request(struct sconn *sc,
 	struct cpns_wire_assign_challenge *r = &out.assign_challenge;
 	int ret;
 
-	sc_info(sc, "II-1 received assign request, seed id %s, n1 %s",
+	sc_debug(sc, "II-1 received assign request, seed id %s, n1 %s",
 		HEX(m->sid), HEX(m->n1));
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_ASSIGN_CHALLENGE;
@@ -40,7 +40,7 @@ void assign_request(struct sconn *sc,
 	memcpy(r->n1, m->n1, sizeof(r->n1));
 	if (sconn_send(sc, &out))
 		return;
-	sc_info(sc, "II-2 request MAC verified; II-3 sent challenge %s for n1 %s",
+	sc_debug(sc, "II-2 request MAC verified; II-3 sent challenge %s for n1 %s",
 		HEX(r->ch), HEX(m->n1));
 }
 
@@ -121,8 +121,8 @@ void assign_device_id(struct sconn *sc,
 		sc_info(sc, "II-5 received device id %s for n1 %s, replacing device id %s",
 			HEX(m->did), HEX(m->n1), HEX(m->replaces));
 	else
-		sc_info(sc, "II-5 received device id %s for n1 %s",
-			HEX(m->did), HEX(m->n1));
+		sc_debug(sc, "II-5 received device id %s for n1 %s",
+			 HEX(m->did), HEX(m->n1));
 	if (replacing && replaces_check(sc, m))
 		return;
 	memset(&out, 0, sizeof(out));
@@ -155,6 +155,7 @@ void assign_device_id(struct sconn *sc,
 	memcpy(r->did, m->did, sizeof(r->did));
 	if (sconn_send(sc, &out))
 		return;
-	sc_info(sc, "II-6 device id %s verified, challenge used; II-7 sent confirmation",
-		HEX(m->did));
+	/* The flow's one line at info. */
+	sc_info(sc, "II-5 received device id %s for n1 %s; II-6 device id %s verified, challenge used; II-7 sent confirmation",
+		HEX(m->did), HEX(m->n1), HEX(m->did));
 }

@@ -30,7 +30,7 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	uint32_t handle;
 	int ret;
 
-	sc_info(sc, "a-0 received hello from device id %s, nc %s, generation %u%s",
+	sc_debug(sc, "a-0 received hello from device id %s, nc %s, generation %u%s",
 		HEX(m->did), HEX(m->nc), m->generation,
 		(m->flags & CPNS_WIRE_AUTH_REKEY) ? ", re-key" : "");
 	if (srv->pending >= srv->conf->max_pending) {
@@ -77,8 +77,8 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	sc->state = SC_AUTH_WAIT;
 	cpns_conn_set_deadline(&sc->c, CPNS_DL_STEP,
 			       srv->conf->step_timeout * 1000);
-	sc_info(sc, "a-0 sent challenge ns %s%s", HEX(out.auth_challenge.ns),
-		rk.rekey ? " and the server's re-key public key" : "");
+	sc_debug(sc, "a-0 sent challenge ns %s%s", HEX(out.auth_challenge.ns),
+		 rk.rekey ? " and the server's re-key public key" : "");
 }
 
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
@@ -88,8 +88,8 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 	struct cpns_rekey rk;
 	int ret;
 
-	sc_info(sc, "a-1 received client code from device id %s",
-		HEX(sc->did));
+	sc_debug(sc, "a-1 received client code from device id %s",
+		 HEX(sc->did));
 	memset(&out, 0, sizeof(out));
 	memset(&rk, 0, sizeof(rk));
 	out.type = CPNS_WIRE_AUTH_SERVER;

@@ -128,10 +128,16 @@ struct server {
 	uint64_t rotated;		/* seeds retired by a rotation */
 };
 
-/* A log line about a connection: "conn 12 [::1]:4711: ..." */
-#define sc_log(sc, level, fmt, ...) \
-	cpns_log(level, "conn %llu %s: " fmt, \
-		 (unsigned long long)(sc)->id, (sc)->c.peer, ##__VA_ARGS__)
+/*
+ * A log line about a connection: "conn 12 [::1]:4711: ...". Its arguments
+ * (hex of IDs) are only computed when the level is logged.
+ */
+#define sc_log(sc, level, fmt, ...) do { \
+	if (cpns_log_enabled(level)) \
+		cpns_log(level, "conn %llu %s: " fmt, \
+			 (unsigned long long)(sc)->id, (sc)->c.peer, \
+			 ##__VA_ARGS__); \
+} while (0)
 #define sc_err(sc, ...)		sc_log(sc, CPNS_LOG_ERR, __VA_ARGS__)
 #define sc_warn(sc, ...)	sc_log(sc, CPNS_LOG_WARNING, __VA_ARGS__)
 #define sc_notice(sc, ...)	sc_log(sc, CPNS_LOG_NOTICE, __VA_ARGS__)

@@ -96,16 +96,15 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 		return;
 	}
 	rep = &in.status_report;
-	sc_info(sc, "received status report seq %llu from device id %s: %s, time %llu, \"%s\"",
-		(unsigned long long)m->seq, HEX(sc->did),
-		health_names[rep->health], (unsigned long long)rep->time,
-		rep->text.s);
-
 	memset(&ack, 0, sizeof(ack));
 	ack.type = CPNS_WIRE_STATUS_ACK;
 	ack.status_ack.seq = m->seq;
 	if (session_send(sc, &ack))
 		return;
 	sc->reports++;
-	sc_info(sc, "sent status ack for seq %llu", (unsigned long long)m->seq);
+	/* One line per report, once it is answered. */
+	sc_info(sc, "received status report seq %llu from device id %s: %s, time %llu, \"%s\"; sent status ack",
+		(unsigned long long)m->seq, HEX(sc->did),
+		health_names[rep->health], (unsigned long long)rep->time,
+		rep->text.s);
 }

@@ -159,11 +159,11 @@ int cpns_kat(struct cpns_nl *nl, const struct cpns_kat_input *in,
 		return cpns__fail(nl, -ENOMEM, "out of memory");
 	ret = kat_build(msg, in);
 	if (ret) {
-		cpns_msg_free(msg);
+		cpns__req_end(nl, msg);
 		return cpns__fail(nl, ret, "KAT request too large");
 	}
 	ret = cpns_msg_send(nl, msg, kat_reply, &c);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	if (!ret && !c.got)
 		ret = cpns__fail(nl, -EBADMSG, "the kernel sent no KAT reply");
 	if (ret)

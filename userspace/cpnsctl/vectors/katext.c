@@ -305,11 +305,11 @@ int cpns_kat_ext(struct cpns_nl *nl, const struct cpns_katx_in *in,
 		return cpns__fail(nl, -ENOMEM, "out of memory");
 	ret = katx_build(msg, in);
 	if (ret) {
-		cpns_msg_free(msg);
+		cpns__req_end(nl, msg);
 		return cpns__fail(nl, ret, "KAT_EXT request too large");
 	}
 	ret = cpns_msg_send(nl, msg, katx_reply, &c);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	if (!ret && !c.got)
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel sent no KAT_EXT reply");

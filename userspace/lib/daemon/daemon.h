@@ -86,8 +86,15 @@ void cpns_vlog(int level, const char *fmt, va_list ap) CPNS_PRINTF(2, 0);
 #define cpns_err(...)		cpns_log(CPNS_LOG_ERR, __VA_ARGS__)
 #define cpns_warn(...)		cpns_log(CPNS_LOG_WARNING, __VA_ARGS__)
 #define cpns_notice(...)	cpns_log(CPNS_LOG_NOTICE, __VA_ARGS__)
-#define cpns_info(...)		cpns_log(CPNS_LOG_INFO, __VA_ARGS__)
-#define cpns_debug(...)		cpns_log(CPNS_LOG_DEBUG, __VA_ARGS__)
+/* The arguments of a line below the log level are not computed. */
+#define cpns_info(...) do { \
+	if (cpns_log_enabled(CPNS_LOG_INFO)) \
+		cpns_log(CPNS_LOG_INFO, __VA_ARGS__); \
+} while (0)
+#define cpns_debug(...) do { \
+	if (cpns_log_enabled(CPNS_LOG_DEBUG)) \
+		cpns_log(CPNS_LOG_DEBUG, __VA_ARGS__); \
+} while (0)
 
 /* Names and parsing of the configuration values "stderr", "syslog" and
  * "err", "warning", "notice", "info", "debug". 0 or -EINVAL.

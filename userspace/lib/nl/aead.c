@@ -60,11 +60,11 @@ static int aead_call(struct cpns_nl *nl, uint8_t cmd, uint32_t handle,
 	if (!ret)
 		ret = cpns_msg_put(msg, CPNS_A_DATA, in, len);
 	if (ret) {
-		cpns_msg_free(msg);
+		cpns__req_end(nl, msg);
 		return cpns__fail(nl, ret, "message too large for netlink");
 	}
 	ret = cpns_msg_send(nl, msg, data_reply, c);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	if (!ret && !c->got)
 		ret = cpns__fail(nl, -EBADMSG, "the kernel sent no reply to %s",
 				 cpns_cmd_name(cmd));

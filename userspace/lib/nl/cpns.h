@@ -379,8 +379,14 @@ const void *cpns_msg_data(const struct cpns_msg *msg, size_t *len);
 typedef int (*cpns_reply_fn)(const struct cpns_reply *reply, void *arg);
 
 /*
- * Send msg (not freed) on nl with NLM_F_ACK, then read every reply and the
- * ACK (or NLMSG_DONE of a dump). Replies are checked against the lengths
+ * Send msg (not freed) on nl, then read every reply to it. A command that
+ * answers with a reply of its own (every command of cpns but KEY_DEL and
+ * SESSION_DEL, every command of cpns_kat) is sent without NLM_F_ACK, unless
+ * msg already has it, and ends with its reply; the others, dumps and
+ * commands of other families are sent with NLM_F_ACK and end with the ACK
+ * (or NLMSG_DONE of a dump). A failure ends with NLMSG_ERROR and its
+ * extended ACK either way. Each message is read whole by one recvmsg()
+ * into a buffer the socket keeps. Replies are checked against the lengths
  * of include/uapi/linux/cpns.h before reply() sees them; a malformed reply
  * fails with -EBADMSG. Return 0, the callback's value (see above), -EAGAIN
  * for an interrupted dump, or the kernel's negative errno (with its extack

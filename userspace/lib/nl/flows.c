@@ -283,11 +283,11 @@ static int opt_call(struct cpns_nl *nl, uint8_t cmd,
 			ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
 					   puts[i].len);
 	if (ret) {
-		cpns_msg_free(msg);
+		cpns__req_end(nl, msg);
 		return cpns__fail(nl, ret, "request too large");
 	}
 	ret = cpns_msg_send(nl, msg, opt_reply, &c);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	if (!ret && ((need && !c.got) || c.missing >= 0))
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel's reply to %s lacks %s",

@@ -12,11 +12,33 @@
 struct nl_sock;
 struct nl_msg;
 
+/* Which commands of the socket's family answer without a reply. */
+enum cpns_fam_kind {
+	CPNS_FAM_OTHER,		/* unknown: ask for an ACK on every command */
+	CPNS_FAM_CPNS,		/* cpns: KEY_DEL and SESSION_DEL */
+	CPNS_FAM_KAT,		/* cpns_kat: every command replies */
+};
+
 struct cpns_nl {
 	struct nl_sock *sk;
+	int fd;
+	uint32_t port;		/* the socket's netlink port id */
+	uint32_t seq;		/* the last request's sequence number */
 	uint16_t family;
+	uint8_t kind;		/* enum cpns_fam_kind */
+	bool busy;		/* in cpns_msg_send(): rx is in use */
+	bool req_out;		/* req is handed out */
+	uint8_t *rx;		/* receive buffer, CPNS_RX_SIZE bytes */
+	struct cpns_msg *req;	/* the request cpns__req() hands out */
 	struct cpns_error last;
 };
+
+/*
+ * The receive buffer: larger than any message the kernel sends us (a dump
+ * part is at most 32 KiB, a reply at most CPNS_MAX_PLAINTEXT and its
+ * attributes), so that every message is read whole by one recvmsg().
+ */
+#define CPNS_RX_SIZE (64 * 1024)
 
 struct cpns_msg {
 	struct nl_msg *m;
@@ -43,6 +65,13 @@ struct cpns_reply {
 };
 
 /* msg.c */
+/* Default room of a request: enough for SEAL/OPEN at their limits. */
+#define CPNS_MSG_SIZE 65536
+/* Make msg an empty request of cmd again (its old content wiped). */
+int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
+		    uint16_t flags);
+/* Wipe the request msg holds. */
+void cpns__msg_wipe(struct cpns_msg *msg);
 int cpns__parse_attrs(struct cpns_reply *r, enum cpns_level level,
 		      const void *head, size_t len, char *err, size_t errlen);
 int cpns__parse_msg(struct cpns_reply *r, const void *buf, size_t len,
@@ -54,7 +83,13 @@ int cpns__nest_level(enum cpns_level level, uint16_t type);
 void cpns__clear_error(struct cpns_nl *nl);
 int cpns__fail(struct cpns_nl *nl, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A request of cmd with room for size bytes: nl's own buffer, reused, when
+ * free and large enough. Give it back with cpns__req_end(), never
+ * cpns_msg_free().
+ */
 struct cpns_msg *cpns__req(struct cpns_nl *nl, uint8_t cmd, size_t size);
+void cpns__req_end(struct cpns_nl *nl, struct cpns_msg *msg);
 
 /* A fixed-size attribute to send. */
 struct cpns_put {

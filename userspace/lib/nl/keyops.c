@@ -64,7 +64,7 @@ static struct cpns_msg *build(struct cpns_nl *nl, uint8_t cmd,
 	for (i = 0; i < n; i++) {
 		if (p[i].data && cpns_msg_put(msg, p[i].type, p[i].data,
 					      p[i].len)) {
-			cpns_msg_free(msg);
+			cpns__req_end(nl, msg);
 			cpns__fail(nl, -EMSGSIZE, "request too large");
 			return NULL;
 		}
@@ -83,7 +83,7 @@ static int send_req(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *p,
 	if (!msg)
 		return cpns_last(nl)->err ? cpns_last(nl)->err : -ENOMEM;
 	ret = cpns_msg_send(nl, msg, fn, arg);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	return ret;
 }
 

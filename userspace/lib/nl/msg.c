@@ -15,9 +15,6 @@
 
 #include "internal.h"
 
-/* Default room of a request: enough for SEAL/OPEN at their limits. */
-#define CPNS_MSG_SIZE 65536
-
 /* How a reply attribute must look. */
 enum rule_kind {
 	R_ANY,		/* unknown or padding: skipped */
@@ -379,6 +376,26 @@ err_free:
 struct cpns_msg *cpns_msg_new(uint16_t family, uint8_t cmd, uint16_t flags)
 {
 	return cpns_msg_new_size(family, cmd, flags, CPNS_MSG_SIZE);
+}
+
+void cpns__msg_wipe(struct cpns_msg *msg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
+
+	explicit_bzero(nlh, nlh->nlmsg_len);
+}
+
+int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
+		    uint16_t flags)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
+
+	explicit_bzero(nlh, nlh->nlmsg_len);
+	nlh->nlmsg_len = NLMSG_HDRLEN;
+	if (!genlmsg_put(msg->m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
+			 NLM_F_REQUEST | flags, cmd, CPNS_GENL_VERSION))
+		return -EMSGSIZE;
+	return 0;
 }
 
 void cpns_msg_free(struct cpns_msg *msg)

@@ -125,7 +125,18 @@ struct cpns_nl *cpns_open_family(const char *name)
 		goto err_sock;
 	}
 	nl->family = (uint16_t)ret;
+	if (!strcmp(name, CPNS_GENL_NAME))
+		nl->kind = CPNS_FAM_CPNS;
+	else if (!strcmp(name, CPNS_KAT_GENL_NAME))
+		nl->kind = CPNS_FAM_KAT;
 	fd = nl_socket_get_fd(nl->sk);
+	nl->fd = fd;
+	nl->port = nl_socket_get_local_port(nl->sk);
+	nl->rx = malloc(CPNS_RX_SIZE);
+	if (!nl->rx) {
+		ret = -ENOMEM;
+		goto err_sock;
+	}
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
 		ret = -errno;
@@ -134,6 +145,7 @@ struct cpns_nl *cpns_open_family(const char *name)
 	return nl;
 
 err_sock:
+	free(nl->rx);
 	nl_socket_free(nl->sk);
 err_free:
 	free(nl);
@@ -146,6 +158,8 @@ void cpns_close(struct cpns_nl *nl)
 	if (!nl)
 		return;
 	nl_socket_free(nl->sk);
+	free(nl->rx);		/* wiped after each use */
+	cpns_msg_free(nl->req);
 	explicit_bzero(nl, sizeof(*nl));
 	free(nl);
 }
@@ -381,54 +395,124 @@ static void rx_one(struct rx *rx, const struct nlmsghdr *nlh)
 	}
 }
 
+/*
+ * Whether a successful cmd of nl's family answers with a message of its
+ * own (Documentation/netlink.rst, section 5: every command but KEY_DEL
+ * and SESSION_DEL; every command of cpns_kat). Those need no ACK: the
+ * reply, or an NLMSG_ERROR with the extack on failure, ends the request.
+ */
+static bool replies(const struct cpns_nl *nl, const struct nlmsghdr *req)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(req);
+
+	if (req->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return false;
+	switch (nl->kind) {
+	case CPNS_FAM_CPNS:
+		return g->cmd != CPNS_CMD_KEY_DEL &&
+		       g->cmd != CPNS_CMD_SESSION_DEL;
+	case CPNS_FAM_KAT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One datagram from the kernel into buf: its length, or a negative errno. */
+static ssize_t rx_read(struct cpns_nl *nl, uint8_t *buf)
+{
+	struct sockaddr_nl peer;
+	struct iovec iov = { .iov_base = buf, .iov_len = CPNS_RX_SIZE };
+	struct msghdr mh = {
+		.msg_name = &peer, .msg_namelen = sizeof(peer),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n;
+
+	do
+		n = recvmsg(nl->fd, &mh, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ECONNRESET;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return n;
+}
+
 int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 		  cpns_reply_fn reply, void *arg)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg->m);
 	struct rx rx = { .nl = nl, .req = req, .fn = reply, .arg = arg };
-	uint32_t port;
-	int ret;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov = { .iov_base = req, .iov_len = req->nlmsg_len };
+	struct msghdr mh = {
+		.msg_name = &kernel, .msg_namelen = sizeof(kernel),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	bool nested = nl->busy;	/* called from a reply callback */
+	uint8_t *buf = nl->rx;
+	bool until_ack;
+	ssize_t n;
+	int ret = 0;
 
 	cpns__clear_error(nl);
-	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	req->nlmsg_seq = NL_AUTO_SEQ;	/* a fresh number on every send */
-	req->nlmsg_pid = NL_AUTO_PORT;
-	nl_complete_msg(nl->sk, msg->m);
-	ret = nl_send(nl->sk, msg->m);
-	if (ret < 0) {
-		ret = nlerr_to_errno(ret);
+	req->nlmsg_flags |= NLM_F_REQUEST;
+	if (dump || !replies(nl, req))
+		req->nlmsg_flags |= NLM_F_ACK;
+	/* A reply ends the request unless the caller asked for the ACK. */
+	until_ack = dump || (req->nlmsg_flags & NLM_F_ACK);
+	req->nlmsg_seq = ++nl->seq;	/* a fresh number on every send */
+	req->nlmsg_pid = nl->port;
+	do
+		n = sendmsg(nl->fd, &mh, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		ret = -errno;
 		return cpns__fail(nl, ret, "cannot send to the kernel: %s",
 				  strerror(-ret));
 	}
-	port = nl_socket_get_local_port(nl->sk);
+	if (nested) {
+		buf = malloc(CPNS_RX_SIZE);
+		if (!buf)
+			return cpns__fail(nl, -ENOMEM, "out of memory");
+	}
+	nl->busy = true;
 
 	while (!rx.done) {
-		struct sockaddr_nl peer;
-		unsigned char *buf = NULL;
 		struct nlmsghdr *nlh;
-		int n;
+		int left;
 
-		n = nl_recv(nl->sk, &peer, &buf, NULL);
-		if (n <= 0) {
-			free(buf);
-			ret = n ? nlerr_to_errno(n) : -ECONNRESET;
-			return cpns__fail(nl, ret,
-					  "cannot receive from the kernel: %s",
-					  strerror(-ret));
+		n = rx_read(nl, buf);
+		if (n < 0) {
+			ret = cpns__fail(nl, (int)n,
+					 "cannot receive from the kernel: %s",
+					 strerror((int)-n));
+			break;
 		}
-		for (nlh = (void *)buf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
+		left = (int)n;
+		for (nlh = (void *)buf; NLMSG_OK(nlh, left);
+		     nlh = NLMSG_NEXT(nlh, left)) {
 			if (nlh->nlmsg_seq != req->nlmsg_seq ||
-			    nlh->nlmsg_pid != port)
+			    nlh->nlmsg_pid != nl->port)
 				continue;
 			rx_one(&rx, nlh);
+			if (!until_ack && nlh->nlmsg_type == nl->family)
+				rx.done = true;
 			if (rx.done)
 				break;
 		}
-		/* Replies carry protocol values: wipe before freeing. */
-		explicit_bzero(buf, (size_t)(n > 0 ? n : 0));
-		free(buf);
+		/* Replies carry protocol values: wipe them. */
+		explicit_bzero(buf, (size_t)n);
 	}
+	nl->busy = nested;
+	if (nested)
+		free(buf);
+	if (ret)
+		return ret;
 
 	if (rx.kerr)
 		return rx.kerr;
@@ -442,6 +526,27 @@ int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 	return rx.cbret;
 }
 
+/*
+ * nl's request buffer, reused from one request to the next (one at a
+ * time: a request built while it is in use gets a buffer of its own).
+ */
+static struct cpns_msg *req_get(struct cpns_nl *nl, uint8_t cmd,
+					uint16_t flags, size_t size)
+{
+	if (nl->req_out || size > CPNS_MSG_SIZE)
+		return cpns_msg_new_size(nl->family, cmd, flags, size);
+	if (!nl->req) {
+		nl->req = cpns_msg_new_size(nl->family, cmd, flags,
+					    CPNS_MSG_SIZE);
+		if (!nl->req)
+			return NULL;
+	} else if (cpns__msg_reset(nl->req, nl->family, cmd, flags)) {
+		return NULL;
+	}
+	nl->req_out = true;
+	return nl->req;
+}
+
 int cpns_request(struct cpns_nl *nl, uint8_t cmd, uint16_t flags,
 		 cpns_build_fn build, void *build_arg,
 		 cpns_reply_fn reply, void *reply_arg)
@@ -450,25 +555,35 @@ int cpns_request(struct cpns_nl *nl, uint8_t cmd, uint16_t flags,
 	int ret;
 
 	cpns__clear_error(nl);
-	msg = cpns_msg_new(nl->family, cmd, flags);
+	msg = req_get(nl, cmd, flags, CPNS_MSG_SIZE);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
 	if (build) {
 		ret = build(msg, build_arg);
 		if (ret < 0) {
-			cpns_msg_free(msg);
+			cpns__req_end(nl, msg);
 			return cpns__fail(nl, ret, "cannot build the request: %s",
 					  strerror(-ret));
 		}
 	}
 	ret = cpns_msg_send(nl, msg, reply, reply_arg);
-	cpns_msg_free(msg);
+	cpns__req_end(nl, msg);
 	return ret;
 }
 
 struct cpns_msg *cpns__req(struct cpns_nl *nl, uint8_t cmd, size_t size)
 {
-	return cpns_msg_new_size(nl->family, cmd, 0, size);
+	return req_get(nl, cmd, 0, size);
+}
+
+void cpns__req_end(struct cpns_nl *nl, struct cpns_msg *msg)
+{
+	if (msg && msg == nl->req) {
+		cpns__msg_wipe(msg);
+		nl->req_out = false;
+	} else {
+		cpns_msg_free(msg);
+	}
 }
 
 /* ------------------------------------------------ fixed-shape calls */
@@ -506,10 +621,11 @@ static int call_reply(const struct cpns_reply *r, void *arg)
 int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	       size_t nputs, const struct cpns_want *wants, size_t nwants)
 {
-	struct call *c;
+	struct call c = { .nl = nl, .cmd = cmd, .w = wants, .n = nwants,
+			  .missing = -1 };
 	struct cpns_msg *msg;
 	size_t i, size = 256, off = 0;
-	int ret;
+	int ret = 0;
 
 	cpns__clear_error(nl);
 	for (i = 0; i < nputs; i++)
@@ -518,20 +634,10 @@ int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 		off += wants[i].len;
 	if (off > STAGE_SIZE)
 		return cpns__fail(nl, -EINVAL, "internal: reply too large");
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return cpns__fail(nl, -ENOMEM, "out of memory");
-	c->nl = nl;
-	c->cmd = cmd;
-	c->w = wants;
-	c->n = nwants;
-	c->missing = -1;
 
 	msg = cpns__req(nl, cmd, size);
-	if (!msg) {
-		ret = cpns__fail(nl, -ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!msg)
+		return cpns__fail(nl, -ENOMEM, "out of memory");
 	for (i = 0; i < nputs; i++) {
 		if (!puts[i].data)
 			continue;
@@ -539,27 +645,25 @@ int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 				   puts[i].len);
 		if (ret) {
 			cpns__fail(nl, ret, "request too large");
-			goto out_msg;
+			goto out;
 		}
 	}
-	ret = cpns_msg_send(nl, msg, call_reply, c);
+	ret = cpns_msg_send(nl, msg, call_reply, &c);
 	if (ret)
-		goto out_msg;
-	if (nwants && (!c->got || c->missing >= 0)) {
+		goto out;
+	if (nwants && (!c.got || c.missing >= 0)) {
 		ret = cpns__fail(nl, -EBADMSG, "the kernel's reply to %s lacks %s",
 				 cpns_cmd_name(cmd),
-				 c->got ? cpns_attr_name((unsigned int)c->missing)
-					: "every attribute");
-		goto out_msg;
+				 c.got ? cpns_attr_name((unsigned int)c.missing)
+				       : "every attribute");
+		goto out;
 	}
 	for (i = 0, off = 0; i < nwants; i++) {
-		memcpy(wants[i].out, c->stage + off, wants[i].len);
+		memcpy(wants[i].out, c.stage + off, wants[i].len);
 		off += wants[i].len;
 	}
-out_msg:
-	cpns_msg_free(msg);
 out:
-	explicit_bzero(c, sizeof(*c));
-	free(c);
+	cpns__req_end(nl, msg);
+	explicit_bzero(&c, sizeof(c));
 	return ret;
 }
