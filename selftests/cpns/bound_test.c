@@ -269,6 +269,8 @@ TEST_F_TIMEOUT(bound, nobody_floods, 600)
 	ksft_print_msg("nobody: %d pending objects (EBUSY), %d seeds (EDQUOT); key-users %d keys %d bytes (before %d, %d); SUnreclaim %ld -> %ld -> %ld kB\n",
 		       r.pending, r.seeds, keys1, bytes1, keys0, bytes0,
 		       slab0, slab1, slab2);
+	/* The harness ends a test with _exit(): flush what it printed. */
+	fflush(stdout);
 
 	ASSERT_EQ(1, write(p2c[1], &go, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
