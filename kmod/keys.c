@@ -43,6 +43,7 @@
 #include <linux/cpns.h>
 
 #include "keys.h"
+#include "netns.h"
 #include "profile.h"
 
 #define CPNS_KEYRING_DESC	".cpns"
@@ -189,6 +190,7 @@ static void cpns_entry_link(struct cpns_keys *keys, struct cpns_key_entry *e)
 	}
 	list_add(&e->node, &keys->list);
 out:
+	keys->count++;
 	keys->gen++;
 	spin_unlock(&keys->lock);
 }
@@ -205,6 +207,7 @@ static void cpns_entry_changed(struct cpns_key_entry *e, bool detach)
 		if (detach) {
 			list_del_init(&e->node);
 			e->owner = NULL;
+			keys->count--;
 		}
 		keys->gen++;
 		spin_unlock(&keys->lock);
@@ -236,10 +239,11 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 	if (!p->secret && p->state != CPNS_STATE_REVOKED)
 		return -EINVAL;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup: it asked for the key. */
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return -ENOMEM;
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e) {
 		kfree(s);
 		return -ENOMEM;
@@ -503,6 +507,7 @@ int cpns_keys_init(struct cpns_keys *keys, struct net *net)
 	mutex_init(&keys->create_lock);
 	spin_lock_init(&keys->lock);
 	INIT_LIST_HEAD(&keys->list);
+	keys->count = 0;
 	keys->gen = 0;
 	keys->keyring = NULL;
 
@@ -547,6 +552,7 @@ void cpns_keys_exit(struct cpns_keys *keys)
 		if (e) {
 			list_del_init(&e->node);
 			e->owner = NULL;
+			keys->count--;
 			keys->gen++;
 			/* At zero references the key is on its way out. */
 			if (refcount_inc_not_zero(&e->key->usage))
@@ -750,9 +756,10 @@ static struct key *cpns_key_create(struct cpns_keys *keys,
 		p = &capped;
 	}
 	cpns_description(desc, p->kind, p->id, p->role, p->state);
+	/* In the quota of the keyring's owner: -EDQUOT when it is used up. */
 	key = key_alloc(cpns_kind_type(p->kind), desc, keys->keyring->uid,
 			keys->keyring->gid, current_cred(), CPNS_KEY_PERM,
-			KEY_ALLOC_NOT_IN_QUOTA, NULL);
+			KEY_ALLOC_IN_QUOTA, NULL);
 	if (IS_ERR(key))
 		return key;
 
@@ -797,6 +804,9 @@ static int cpns_key_make(struct cpns_keys *keys,
 {
 	struct key *key;
 
+	/* A replacement may pass the bound: a full store can still change. */
+	if (!old && READ_ONCE(keys->count) >= cpns_keys_max)
+		return -EBUSY;
 	key = cpns_key_create(keys, p);
 	if (IS_ERR(key))
 		return PTR_ERR(key);

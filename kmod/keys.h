@@ -31,6 +31,7 @@ struct cpns_keys {
 	struct mutex create_lock;	/* makes "absent, then add" atomic */
 	spinlock_t lock;		/* protects list and gen */
 	struct list_head list;		/* keys made here, for dumps */
+	unsigned int count;		/* entries on list: at most keys_max */
 	unsigned int gen;		/* bumped on every change of list */
 };
 
@@ -198,9 +199,15 @@ struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
  * the seed, and fail with -EKEYEXPIRED if that seed has expired. Process
  * context.
  *
+ * Every key is charged to the key quota of the keyring's owner (the owner
+ * of the namespace's user namespace), and a key that does not replace
+ * another counts against the module parameter keys_max of its namespace.
+ *
  * Return: 0; -EEXIST (see @replace); -EKEYREVOKED (the present key is a
  * revocation record); -EKEYEXPIRED (@meta->expiry has passed); -EINVAL
- * (bad metadata); or another negative errno. On error nothing changed.
+ * (bad metadata); -EDQUOT (the owner's key quota is used up); -EBUSY
+ * (keys_max keys in the namespace); or another negative errno. On error
+ * nothing changed.
  */
 int cpns_key_store(struct cpns_keys *keys, const struct cpns_key_info *meta,
 		   const u8 *secret, bool replace, key_serial_t *serial);

@@ -33,6 +33,11 @@ module_param_named(session_max, cpns_session_max, uint, 0444);
 MODULE_PARM_DESC(session_max,
 		 "Sessions per network namespace (at least 1, default 4096)");
 
+unsigned int cpns_keys_max = 65536;
+module_param_named(keys_max, cpns_keys_max, uint, 0444);
+MODULE_PARM_DESC(keys_max,
+		 "Keys per network namespace (at least 1, default 65536)");
+
 static int __init cpns_params_check(void)
 {
 	if (cpns_pending_timeout < 1 ||
@@ -48,6 +53,10 @@ static int __init cpns_params_check(void)
 	}
 	if (cpns_session_max < 1 || cpns_session_max > INT_MAX) {
 		pr_err("session_max must be 1 to %d\n", INT_MAX);
+		return -EINVAL;
+	}
+	if (cpns_keys_max < 1 || cpns_keys_max > INT_MAX) {
+		pr_err("keys_max must be 1 to %d\n", INT_MAX);
 		return -EINVAL;
 	}
 	return 0;

@@ -16,6 +16,7 @@
 extern unsigned int cpns_pending_timeout;	/* seconds */
 extern unsigned int cpns_pending_max;		/* per namespace */
 extern unsigned int cpns_session_max;		/* per namespace */
+extern unsigned int cpns_keys_max;		/* per namespace */
 
 /**
  * struct cpns_net - everything cpns holds in one network namespace

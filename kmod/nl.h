@@ -49,7 +49,8 @@ const u8 *cpns_data(struct cpns_req *req, int type);
 u32 cpns_timeout(struct cpns_req *req);
 const u8 *cpns_label(struct cpns_req *req, unsigned int *len);
 const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did);
-int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len);
+int cpns_req_keyref(struct cpns_req *req, bool kek, u8 **buf,
+		    unsigned int *len);
 const u8 *cpns_req_kind_id(struct cpns_req *req, enum cpns_key_kind *kind);
 
 /* nl_req.c: replies. */
@@ -75,6 +76,8 @@ int cpns_pending_full(struct cpns_req *req, int err);
 int cpns_xfer_error(struct cpns_req *req, int err);
 int cpns_revoke_error(struct cpns_req *req, int type, int err);
 int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind, int err);
+/* -EDQUOT (owner's key quota) or -EBUSY (keys_max): the extack, else 0. */
+int cpns_key_limit(struct cpns_req *req, int err);
 
 /*
  * nl_reason.c: fail @req for the reason @why of a step that returned @err;

@@ -201,7 +201,7 @@ int cpns_cmd_key_wrap(struct cpns_req *req)
 		if (err)
 			goto out;
 	}
-	err = cpns_req_keyref(req, &kek, &keklen);
+	err = cpns_req_keyref(req, true, &kek, &keklen);
 	if (err)
 		goto out;
 
@@ -232,6 +232,8 @@ out:
 
 static int cpns_unwrap_store_error(struct cpns_req *req, int err)
 {
+	if (cpns_key_limit(req, err))
+		return err;
 	switch (err) {
 	case -EEXIST:
 		return cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_EXISTS, err,
@@ -270,7 +272,7 @@ int cpns_cmd_key_unwrap(struct cpns_req *req)
 	if (!msg)
 		return cpns_nomem(req);
 
-	err = cpns_req_keyref(req, &kek, &keklen);
+	err = cpns_req_keyref(req, false, &kek, &keklen);
 	if (err)
 		goto err_msg;
 	label = cpns_label(req, &labellen);
@@ -335,6 +337,8 @@ int cpns_cmd_seed_new(struct cpns_req *req)
 	err = cpns_seed_new(&req->cn->keys, cpns_timeout(req), sid, &serial);
 	if (err) {
 		nlmsg_free(msg);
+		if (cpns_key_limit(req, err))
+			return err;
 		return cpns_fail(req, cpns_stats_reason(err), err,
 				 "could not make a Key Seed");
 	}

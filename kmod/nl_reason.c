@@ -303,6 +303,8 @@ int cpns_xfer_error(struct cpns_req *req, int err)
  */
 int cpns_revoke_error(struct cpns_req *req, int type, int err)
 {
+	if (cpns_key_limit(req, err))
+		return err;
 	switch (err) {
 	case -ENOKEY:
 		return cpns_fail_attr(req, type, CPNS_FAIL_NO_KEY, err,
@@ -321,9 +323,22 @@ int cpns_revoke_error(struct cpns_req *req, int type, int err)
 			      "could not revoke the key (changed or removed meanwhile)");
 }
 
+int cpns_key_limit(struct cpns_req *req, int err)
+{
+	if (err == -EDQUOT)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "the key quota of the namespace's owner is used up (kernel.keys.maxkeys or maxbytes): delete some keys");
+	if (err == -EBUSY)
+		return cpns_fail(req, CPNS_FAIL_LIMIT, err,
+				 "too many keys in this network namespace (module parameter keys_max): delete some");
+	return 0;
+}
+
 int cpns_store_error(struct cpns_req *req, enum cpns_key_kind kind,
 		     int err)
 {
+	if (cpns_key_limit(req, err))
+		return err;
 	if (err != -EEXIST)
 		return cpns_fail(req, cpns_stats_reason(err), err,
 				 "could not store the key");

@@ -153,9 +153,11 @@ void cpns_lookup_error(struct cpns_req *req, struct nlattr *attr,
 /*
  * Copy the payload of the kernel key named by CPNS_A_KEYREF_TYPE and
  * CPNS_A_KEYREF_DESC (a KEK or a pairing key) into *@buf (kmalloc()ed;
- * the caller kfree_sensitive()s it).
+ * the caller kfree_sensitive()s it). @kek: it is to seal a secret that
+ * leaves the kernel (KEY_WRAP; cpns_keyref_read()).
  */
-int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len)
+int cpns_req_keyref(struct cpns_req *req, bool kek, u8 **buf,
+		    unsigned int *len)
 {
 	const char *tname = nla_data(req->info->attrs[CPNS_A_KEYREF_TYPE]);
 	const char *desc = nla_data(req->info->attrs[CPNS_A_KEYREF_DESC]);
@@ -172,10 +174,18 @@ int cpns_req_keyref(struct cpns_req *req, u8 **buf, unsigned int *len)
 		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
 				      -EINVAL, "empty key description");
 
-	err = cpns_keyref_read(type, desc, buf, len);
+	err = cpns_keyref_read(type, desc, kek, buf, len);
 	switch (err) {
 	case 0:
 		return 0;
+	case -EKEYREJECTED:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_TYPE, CPNS_FAIL_INVALID,
+				      err,
+				      "a user key's payload can be read from userspace: a KEK must be a logon, encrypted or trusted key");
+	case -EPERM:
+		return cpns_fail_attr(req, CPNS_A_KEYREF_TYPE, CPNS_FAIL_INVALID,
+				      err,
+				      "kernel lockdown (confidentiality): a KEK must be a trusted key, or encrypted under a trusted master key");
 	case -ENOKEY:
 		return cpns_fail_attr(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_NO_KEY,
 				      err,

@@ -14,6 +14,7 @@
 #include <net/netlink.h>
 #include <linux/cpns.h>
 #include "nl.h"
+#include "wrap.h"
 #include "xfer.h"
 
 int cpns_cmd_xfer_new(struct cpns_req *req)
@@ -76,6 +77,11 @@ static int cpns_export(struct cpns_req *req, enum cpns_key_kind kind,
 	u32 code;
 	int err;
 
+	/* The receiver's key pair may be the caller's own. */
+	if (cpns_secret_locked_down())
+		return cpns_fail_attr(req, CPNS_A_PUBKEY, CPNS_FAIL_STATE,
+				      -EPERM,
+				      "kernel lockdown (confidentiality): no secret is sealed to a public key the caller gives");
 	msg = cpns_reply_new(req, nla_total_size(CPNS_PUBKEY_LEN) +
 			     nla_total_size(CPNS_WRAPPED_LEN) +
 			     nla_total_size(sizeof(u32)), &hdr);
@@ -323,7 +329,7 @@ int cpns_cmd_xfer_pair(struct cpns_req *req)
 	if (!msg)
 		return cpns_nomem(req);
 
-	err = cpns_req_keyref(req, &pk, &pklen);
+	err = cpns_req_keyref(req, false, &pk, &pklen);
 	if (err)
 		goto err_msg;
 	err = cpns_xfer_pair_mac(pk, pklen, kind, id,

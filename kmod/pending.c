@@ -257,7 +257,8 @@ static void *cpns_obj_alloc(struct cpns_pending *p, enum cpns_obj_type type,
 
 	if (!atomic_add_unless(&p->count, 1, cpns_pending_max))
 		return ERR_PTR(-EBUSY);
-	obj = kzalloc(size, GFP_KERNEL);
+	/* The caller's memory cgroup pays for what it keeps pending. */
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!obj) {
 		atomic_dec(&p->count);
 		return ERR_PTR(-ENOMEM);
@@ -302,7 +303,7 @@ int cpns_obj_insert(struct cpns_pending *p, struct cpns_obj *obj, u32 portid,
 	xa_lock(&p->objs);
 	err = __xa_alloc_cyclic(&p->objs, &obj->handle, obj,
 				XA_LIMIT(1, U32_MAX), &p->next_handle,
-				GFP_KERNEL);
+				GFP_KERNEL_ACCOUNT);
 	if (err >= 0) {
 		*handle = obj->handle;
 		pr_debug("handle %u: %s created\n", *handle,
@@ -429,7 +430,7 @@ int cpns_challenge_add(struct cpns_pending *p, const u8 *sid, const u8 *n1,
 
 	if (!atomic_add_unless(&p->count, 1, cpns_pending_max))
 		return -EBUSY;
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c) {
 		atomic_dec(&p->count);
 		return -ENOMEM;

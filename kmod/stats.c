@@ -50,6 +50,7 @@ enum cpns_fail cpns_stats_reason(int err)
 	case -EALREADY:
 		return CPNS_FAIL_REPLAY;
 	case -EBUSY:
+	case -EDQUOT:
 		return CPNS_FAIL_LIMIT;
 	case -EEXIST:
 		return CPNS_FAIL_EXISTS;

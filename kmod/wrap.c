@@ -13,6 +13,7 @@
 #include <linux/key-type.h>
 #include <linux/kernel.h>
 #include <linux/rwsem.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
@@ -94,8 +95,38 @@ static int cpns_keyref_payload(struct key *key, const u8 **data,
 	return -EINVAL;
 }
 
-int cpns_keyref_read(struct key_type *type, const char *desc, u8 **buf,
-		     unsigned int *len)
+bool cpns_secret_locked_down(void)
+{
+	return security_locked_down(LOCKDOWN_XFRM_SECRET) != 0;
+}
+
+/*
+ * May @key (its semaphore held) seal a secret that leaves the kernel? Not
+ * a user key, whose payload the caller reads back; under lockdown only a
+ * payload the caller never knew: trusted, or encrypted under a trusted
+ * master key.
+ */
+static int cpns_kek_allowed(struct key *key)
+{
+	if (key->type == &key_type_user)
+		return -EKEYREJECTED;
+	if (!cpns_secret_locked_down())
+		return 0;
+	if (IS_ENABLED(CONFIG_TRUSTED_KEYS) && key->type == &key_type_trusted)
+		return 0;
+	if (IS_ENABLED(CONFIG_ENCRYPTED_KEYS) &&
+	    key->type == &key_type_encrypted) {
+		const struct encrypted_key_payload *ekp = key->payload.data[0];
+
+		if (ekp && ekp->master_desc &&
+		    !strncmp(ekp->master_desc, "trusted:", 8))
+			return 0;
+	}
+	return -EPERM;
+}
+
+int cpns_keyref_read(struct key_type *type, const char *desc, bool kek,
+		     u8 **buf, unsigned int *len)
 {
 	const u8 *data;
 	struct key *key;
@@ -111,6 +142,8 @@ int cpns_keyref_read(struct key_type *type, const char *desc, u8 **buf,
 
 	down_read(&key->sem);
 	ret = key_validate(key);
+	if (!ret && kek)
+		ret = cpns_kek_allowed(key);
 	if (!ret)
 		ret = cpns_keyref_payload(key, &data, len);
 	if (!ret && *len < CPNS_KEYREF_MIN_LEN)

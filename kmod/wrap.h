@@ -45,9 +45,22 @@ struct key_type;
 struct key_type *cpns_keyref_type(const char *name);
 
 /**
+ * cpns_secret_locked_down() - may no secret leave for a key the caller chose?
+ *
+ * True under kernel lockdown at the confidentiality level (the kernel's
+ * reason LOCKDOWN_XFRM_SECRET, the one of the other netlink family that
+ * hands out keys; the kernel logs it once per refusal, ratelimited).
+ */
+bool cpns_secret_locked_down(void);
+
+/**
  * cpns_keyref_read() - copy the payload of a named key
  * @type: from cpns_keyref_type()
  * @desc: the key's description
+ * @kek: the key is to seal a secret that leaves the kernel (KEY_WRAP):
+ *	refuse a payload the caller can read (type user), and under lockdown
+ *	(cpns_secret_locked_down()) any payload the caller chose (logon, or
+ *	encrypted under a master key other than a trusted one)
  * @buf: out, a kmalloc()ed copy of the payload; kfree_sensitive() it
  * @len: out, its length, at least CPNS_KEYREF_MIN_LEN
  *
@@ -57,10 +70,12 @@ struct key_type *cpns_keyref_type(const char *name);
  * Process context.
  *
  * Return: 0; -ENOKEY (no such key); -EKEYREVOKED; -EKEYEXPIRED; -EACCES;
- * -EINVAL (payload shorter than CPNS_KEYREF_MIN_LEN); -ENOMEM.
+ * -EINVAL (payload shorter than CPNS_KEYREF_MIN_LEN); -EKEYREJECTED (@kek
+ * and a user key); -EPERM (@kek, under lockdown, and a key whose payload
+ * the caller chose); -ENOMEM.
  */
-int cpns_keyref_read(struct key_type *type, const char *desc, u8 **buf,
-		     unsigned int *len);
+int cpns_keyref_read(struct key_type *type, const char *desc, bool kek,
+		     u8 **buf, unsigned int *len);
 
 /**
  * cpns_blob_wrap() - seal a key and its metadata for storage

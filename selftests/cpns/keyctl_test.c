@@ -283,8 +283,8 @@ TEST_F_TIMEOUT(keyctl, keyring_lists_keys, 300)
  * the type's describe(): the description and nothing after it (no
  * payload length, no secret). desc NULL: only the type is compared (a
  * revoked or expired key); flag: one of the flags that must be shown
- * (0: "I------", instantiated and nothing else); timeout: the timeout
- * column ("perm", "expd"), NULL for any.
+ * (0: "I--Q---", instantiated, in its owner's quota, and nothing else);
+ * timeout: the timeout column ("perm", "expd"), NULL for any.
  */
 static void check_proc_keys(struct __test_metadata *_metadata, int32_t serial,
 			    const char *type, const char *desc,
@@ -310,7 +310,7 @@ static void check_proc_keys(struct __test_metadata *_metadata, int32_t serial,
 	if (flag) {
 		EXPECT_NE(NULL, strchr(flags, flag)) TH_LOG("no flag %c", flag);
 	} else {
-		EXPECT_STREQ("I------", flags);
+		EXPECT_STREQ("I--Q---", flags);
 	}
 	if (timeout)
 		EXPECT_STREQ(timeout, tmo);

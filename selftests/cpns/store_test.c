@@ -56,7 +56,7 @@ static int32_t add_random_key(const char *type, const char *desc, size_t len)
 	return add_key(type, desc, buf, len);
 }
 
-static const struct cpns_keyref kek = { "user", KEK_DESC };
+static const struct cpns_keyref kek = { "logon", KEK_DESC };
 
 FIXTURE(store) {
 	struct fl_ctx c;
@@ -66,7 +66,7 @@ FIXTURE_SETUP(store)
 {
 	ASSERT_EQ(0, fl_open(&self->c, NULL, false));
 	/* The harness forks each test: this process keyring is its own. */
-	ASSERT_LT(0, add_random_key("user", KEK_DESC, 32));
+	ASSERT_LT(0, add_random_key("logon", KEK_DESC, 32));
 }
 
 FIXTURE_TEARDOWN(store)
@@ -264,10 +264,16 @@ TEST_F(store, wrap_refused)
 	struct fl_ctx *c = &self->c;
 	const struct cpns_keyref missing = { "user", "cpns-test:missing" };
 	const struct cpns_keyref badtype = { "big_key", KEK_DESC };
+	const struct cpns_keyref readable = { "user", "cpns-test:readable" };
 	uint8_t blob[CPNS_MAX_BLOB], unknown[CPNS_DEVICE_ID_LEN] = { 1 };
 	size_t len;
 
 	ASSERT_EQ(0, fl_seed_new(c));
+	/* A user key's payload is readable: root would open the blob. */
+	ASSERT_LT(0, add_random_key("user", "cpns-test:readable", 32));
+	EXPECT_REFUSED(&c->s, 1, -EKEYREJECTED,
+		       cpns_key_wrap(c->s.nl, CPNS_KEY_SEED, c->sid, &readable,
+				     NULL, 0, blob, &len));
 	ASSERT_EQ(0, fl_seed_xfer(c));
 	ASSERT_EQ(0, fl_assign_derive(c));
 	EXPECT_EQ(-EINVAL, cpns_key_wrap(c->g1.nl, CPNS_KEY_DEVICE, c->did,
@@ -552,7 +558,7 @@ FIXTURE(revoke) {
 FIXTURE_SETUP(revoke)
 {
 	ASSERT_EQ(0, fl_open(&self->c, NULL, false));
-	ASSERT_LT(0, add_random_key("user", KEK_DESC, 32));
+	ASSERT_LT(0, add_random_key("logon", KEK_DESC, 32));
 }
 
 FIXTURE_TEARDOWN(revoke)

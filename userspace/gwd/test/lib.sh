@@ -96,14 +96,21 @@ hosts_up()
 
 # user_key DESC [HEX]: a "user" key of 32 bytes (HEX, or random) in the
 # session keyring, where the daemons the tests start find it; prints HEX.
+# logon_key DESC [HEX]: the same as a "logon" key (DESC has a "prefix:"),
+# the kind of KEK that KEY_WRAP accepts (Documentation/keys.rst).
 user_key()
 {
 	local hex=${2:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 
-	printf '%s' "$hex" | xxd -r -p | keyctl padd user "$1" @s >/dev/null ||
-		fail "cannot add user key $1"
+	printf '%s' "$hex" | xxd -r -p | keyctl padd "${KEY_TYPE:-user}" "$1" \
+		@s >/dev/null || fail "cannot add ${KEY_TYPE:-user} key $1"
 	KEYS_ADDED+=("$1")
 	echo "$hex"
+}
+
+logon_key()
+{
+	KEY_TYPE=logon user_key "$@"
 }
 
 cleanup()
@@ -121,6 +128,7 @@ cleanup()
 	done
 	for p in "${KEYS_ADDED[@]}"; do
 		keyctl purge user "$p" >/dev/null 2>&1 || true
+		keyctl purge logon "$p" >/dev/null 2>&1 || true
 	done
 }
 trap cleanup EXIT

@@ -124,8 +124,8 @@ wait_count()
 	fail "not $3 lines '$2' in $1 after $4 s"
 }
 
-KEK=cpns-test-kek-$$
-KEK_HEX=$(user_key "$KEK")
+KEK=cpns-test:kek-$$
+KEK_HEX=$(logon_key "$KEK")
 hosts_up
 PAIR_HEX=$(user_key "$PAIR_KEY" "$(hexrand 32)")
 
@@ -177,7 +177,7 @@ echo "ok - the search finds a seed written and held on purpose, and a key read f
 # ---- flow I --------------------------------------------------------------
 stage "flow I"
 server_conf
-printf 'store = %s\nkek = user:%s\n' "$WORK/server.db" "$KEK" \
+printf 'store = %s\nkek = logon:%s\n' "$WORK/server.db" "$KEK" \
 	>>"$WORK/server.conf"
 traced server "$NS_S" "$SERVERD" -f -c "$WORK/server.conf"
 wait_log "$WORK/server.log" "listening" 120
@@ -190,7 +190,7 @@ dump I server gw1
 # ---- flows II (pairing key), store, a with the re-key, 2 reports ----------
 stage "flows II and a"
 gw2_conf gw2 "store = $WORK/gw2.store
-kek = user:$KEK
+kek = logon:$KEK
 report_interval = 1"
 traced gw2 "$NS_2" "$GWD" -f -c "$WORK/gw2.conf"
 wait_count "$WORK/gw2.log" "received status ack" 2 180

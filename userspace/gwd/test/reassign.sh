@@ -22,7 +22,7 @@ esac
 . "$(dirname "$0")/lib.sh"
 
 KEK_S=cpns:reassign-test-$$	# the server's store (logon key)
-KEK_2=cpns-reassign-test-$$	# GW2's store file (user key)
+KEK_2=cpns-reassign-test:$$	# GW2's store file (logon key)
 # The foreign GW1 has a namespace of its own (a GW1 uses the seed its
 # keyring holds): S 10.77.4.1 -- 10.77.4.2 B 10.77.5.1 -- 10.77.5.2 GW2.
 NS_B=cpnsg-gw1b-$$
@@ -68,7 +68,7 @@ daemon()
 hosts_up
 head -c 32 /dev/urandom | keyctl padd logon "$KEK_S" @s >/dev/null ||
 	fail "cannot add the server's KEK"
-user_key "$KEK_2" >/dev/null
+logon_key "$KEK_2" >/dev/null
 server_conf
 cat >>"$WORK/server.conf" <<-END
 store = $WORK/server.db
@@ -80,7 +80,7 @@ wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 60
 
 # GW2 "gwa": assigned, authenticated, with a store and a control socket.
 gw2_conf gwa "store = $WORK/gwa.store
-kek = user:$KEK_2
+kek = logon:$KEK_2
 control = $WORK/gwa.ctl
 report_interval = 2"
 daemon gwa "$NS_2"
@@ -133,7 +133,7 @@ name = gwa-copy
 server = $S_ADDR
 gw1 = $GW1_ADDR
 store = $WORK/old.store
-kek = user:$KEK_2
+kek = logon:$KEK_2
 log_level = info
 END
 from_s=$(log_lines "$WORK/server.log")

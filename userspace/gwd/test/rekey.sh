@@ -24,7 +24,7 @@ esac
 . "$(dirname "$0")/lib.sh"
 
 KEK_S=cpns:rekey-test-$$	# the server's store (logon key)
-KEK_2=cpns-rekey-test-$$	# GW2's store file (user key)
+KEK_2=cpns-rekey-test:$$	# GW2's store file (logon key)
 
 # store_gen FILE: the generation field of a cpns-gwd store file.
 store_gen()
@@ -97,7 +97,7 @@ gw2_again()
 hosts_up
 head -c 32 /dev/urandom | keyctl padd logon "$KEK_S" @s >/dev/null ||
 	fail "cannot add the server's KEK"
-user_key "$KEK_2" >/dev/null
+logon_key "$KEK_2" >/dev/null
 server_conf
 cat >>"$WORK/server.conf" <<-END
 store = $WORK/server.db
@@ -109,7 +109,7 @@ wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 30
 
 # II-9 with no server to reach: GW2's store keeps the key of generation 0.
 gw2_conf gw2 "store = $WORK/gw2.store
-kek = user:$KEK_2"
+kek = logon:$KEK_2"
 sed "s/^server = .*/server = 10.77.3.1:7999/" "$WORK/gw2.conf" \
 	>"$WORK/gw2-noserver.conf"
 ! gw2_once ii9 gw2-noserver "$NS_2" ||
@@ -159,7 +159,7 @@ name = gw1-copy
 server = $S_ADDR
 gw1 = $GW1_ADDR
 store = $WORK/imp.store
-kek = user:$KEK_2
+kek = logon:$KEK_2
 log_level = info
 END
 impostor impostor1

@@ -10,8 +10,8 @@
 set -e
 . "$(dirname "$0")/lib.sh"
 
-KEK=cpns-test-kek-$$
-OTHER=cpns-test-kek2-$$
+KEK=cpns-test:kek-$$
+OTHER=cpns-test:kek2-$$
 STORE=$WORK/s1.store
 
 # gw2_daemon NAME LOG: GW2 NAME in the foreground, in the background.
@@ -78,11 +78,11 @@ hosts_up
 server_start
 gw1_start
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 30
-user_key "$KEK" >/dev/null
-user_key "$OTHER" >/dev/null
+logon_key "$KEK" >/dev/null
+logon_key "$OTHER" >/dev/null
 
 gw2_conf s1 "store = $STORE
-kek = user:$KEK"
+kek = logon:$KEK"
 
 # II-9, stored, then kill -9 at once: the key comes back from the file.
 gw2_daemon s1 s1-a.log
@@ -146,8 +146,8 @@ refused "generation edited, checksum recomputed" "the blob holds device id"
 
 cp "$WORK/good.store" "$STORE"
 gw2_conf s1w "store = $STORE
-kek = user:$OTHER"
-refused "wrong KEK" "KEY_UNWRAP under kek user:$OTHER.*wrong KEK" s1w
+kek = logon:$OTHER"
+refused "wrong KEK" "KEY_UNWRAP under kek logon:$OTHER.*wrong KEK" s1w
 
 gw2_conf s1m "store = $STORE
 kek = user:cpns-test-absent-$$"
