@@ -366,7 +366,7 @@ static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
 
 struct aead_request *cpns_aead_req_new(struct crypto_aead *tfm)
 {
-	return aead_request_alloc(tfm, GFP_KERNEL);
+	return aead_request_alloc(tfm, GFP_KERNEL_ACCOUNT);
 }
 
 void cpns_aead_req_free(struct aead_request *req)

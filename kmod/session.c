@@ -73,7 +73,7 @@ struct cpns_session *cpns_session_new(enum cpns_role role, const u8 *did,
 		open_key = sk->s2c;
 	}
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s) {
 		err = -ENOMEM;
 		goto err_wipe;

@@ -64,8 +64,9 @@ static ssize_t read_credential(const char *path, unsigned char *buf,
 static int add_kek(const char *type, const char *desc,
 		   const unsigned char *buf, size_t len)
 {
-	if (strcmp(type, "logon") && strcmp(type, "user")) {
-		cpns_err("the systemd credential %s holds the KEK's bytes: kek must name a logon or user key, not %s:%s",
+	/* The module wraps only under a KEK whose payload nobody can read. */
+	if (strcmp(type, "logon")) {
+		cpns_err("the systemd credential %s holds the KEK's bytes: kek must name a logon key (kek = logon:DESC), not %s:%s",
 			 KEK_CREDENTIAL, type, desc);
 		return -1;
 	}
