@@ -101,6 +101,9 @@ check:
 		stage rekey-vectors tools/rekey-vectors.py --check || true
 		stage wire-fuzz $(MAKE) --no-print-directory -C userspace fuzz || true
 		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
+		# Lockdown cannot be lifted once raised: a VM of its own.
+		stage lockdown tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
+			selftests/cpns/lockdown || true
 		# The same suite under Debian's 6.12, its module built apart.
 		stage vm-tests-6.12 bash -c 'ko=$$(tools/module-build 6.12) && \
 			exec tools/vm-run --no-build --kver 6.12 --ko "$$ko" \
@@ -112,6 +115,7 @@ check:
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
 		logs+=($(CHECK_DIR)/store-vectors.log $(CHECK_DIR)/rekey-vectors.log)
 		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
+		logs+=($(CHECK_DIR)/lockdown.log)
 		logs+=($(CHECK_DIR)/vm-tests-6.12.log)
 		logs+=($(CHECK_DIR)/daemon-tests.log $(CHECK_DIR)/store-reboot.log)
 	fi
