@@ -574,6 +574,24 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 		asg_free(a);
 		return;
 	}
+	/*
+	 * A key of small order cannot receive the Device Key (the kernel
+	 * refuses it at II-9's DEVICE_EXPORT): refuse it before flow II
+	 * costs the server a challenge and this gateway a Device ID.
+	 */
+	if (cpns_wire_x25519_low_order(ask->pubkey)) {
+		unsigned long long dropped;
+
+		if (cpns_log_cause("GW2 low-order key", &dropped))
+			cpns_warn("%s: II-9 public key %s has small order (RFC 7748 6.1): sent ERROR 3 (malformed) before flow II (%llu more such GW2s in the last %u s not logged)",
+				  a->who, hex(ask->pubkey, CPNS_PUBKEY_LEN),
+				  dropped, CPNS_LOG_REPEAT_MS / 1000);
+		gwd_link_fail(l, CPNS_WIRE_ERR_MALFORMED, m->type,
+			      "the public key has small order");
+		a->gw2 = NULL;
+		asg_free(a);
+		return;
+	}
 	memcpy(a->pub, ask->pubkey, sizeof(a->pub));
 	if (ask->flags & CPNS_WIRE_ASSIGN_REPLACES) {
 		a->replacing = true;

@@ -23,24 +23,70 @@ const char *sconn_type_name(unsigned int type)
 
 /* ------------------------------------------------------- error mapping */
 
-void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
-		  const char *fmt, ...)
+void sconn_log_cause(struct sconn *sc, int level, const char *cause,
+		     const char *fmt, ...)
 {
-	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	unsigned long long dropped;
+	char text[512];
 	va_list ap;
 
+	if (!cpns_log_enabled(level) || !cpns_log_cause(cause, &dropped))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
-		cpns_wire_code_name(code), ref_type ? " refusing " : "",
-		ref_type ? sconn_type_name(ref_type) : "", text);
+	if (dropped)
+		sc_log(sc, level, "%s (%llu more like this in the last %u s, not logged)",
+		       text, dropped, CPNS_LOG_REPEAT_MS / 1000);
+	else
+		sc_log(sc, level, "%s (more like this within %u s are counted, not logged)",
+		       text, CPNS_LOG_REPEAT_MS / 1000);
+}
+
+static void vrefuse(struct sconn *sc, const char *cause, unsigned int code,
+		    unsigned int ref_type, const char *fmt, va_list ap)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (cause)
+		sconn_log_cause(sc, CPNS_LOG_WARNING, cause,
+				"sent ERROR %u (%s)%s%s: %s", code,
+				cpns_wire_code_name(code),
+				ref_type ? " refusing " : "",
+				ref_type ? sconn_type_name(ref_type) : "",
+				text);
+	else
+		sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
+			cpns_wire_code_name(code), ref_type ? " refusing " : "",
+			ref_type ? sconn_type_name(ref_type) : "", text);
 	/* The flow is abandoned: free its kernel object now, not at close. */
 	sconn_flow_end(sc);
 	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
 		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
 		cpns_conn_close(&sc->c);
 	}
+}
+
+void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(sc, NULL, code, ref_type, fmt, ap);
+	va_end(ap);
+}
+
+void sconn_refuse_cause(struct sconn *sc, const char *cause,
+			unsigned int code, unsigned int ref_type,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(sc, cause, code, ref_type, fmt, ap);
+	va_end(ap);
 }
 
 void sconn_kernel_error(struct sconn *sc, const char *step, int err,
