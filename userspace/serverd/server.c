@@ -91,7 +91,8 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 
 	if (msg->type == CPNS_WIRE_ERROR) {
 		/* 7.3: log it and close, never answer it. */
-		sc_warn(sc, "peer sent ERROR %u (%s)%s%s: %s",
+		sconn_log_cause(sc, CPNS_LOG_WARNING, "peer sent ERROR",
+			"peer sent ERROR %u (%s)%s%s: %s",
 			msg->error.code, cpns_wire_code_name(msg->error.code),
 			msg->error.ref_type ? " about " : "",
 			msg->error.ref_type ?
@@ -135,9 +136,9 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 	default:
 		break;
 	}
-	sconn_refuse(sc, CPNS_WIRE_ERR_UNEXPECTED, msg->type,
-		     "%s is not accepted in state %s", sconn_type_name(msg->type),
-		     state_names[state]);
+	sconn_refuse_cause(sc, "unexpected message", CPNS_WIRE_ERR_UNEXPECTED,
+			   msg->type, "%s is not accepted in state %s",
+			   sconn_type_name(msg->type), state_names[state]);
 	return;
 
 link:
