@@ -321,20 +321,20 @@ static unsigned int peer_conns(const struct server *srv, const char *peer)
 }
 
 /*
- * Over max_connections (per_peer false) or max_peer_connections: ERROR
+ * Over max_connections (per_peer false) or max_per_address: ERROR
  * busy, then close. Logged once per cause (cpns_log_cause()); the counts
  * are in the line at stop.
  */
 static void refuse_busy(struct server *srv, int fd, const char *peer,
 			bool per_peer)
 {
-	const char *cause = per_peer ? "max_peer_connections" :
+	const char *cause = per_peer ? "max_per_address" :
 				       "max_connections";
 	unsigned long long dropped;
 	struct cpns_conn tmp;
 
 	if (per_peer)
-		srv->refused_peer++;
+		srv->refused_addr++;
 	else
 		srv->refused_busy++;
 	if (cpns_log_enabled(CPNS_LOG_WARNING) &&
@@ -350,9 +350,9 @@ static void refuse_busy(struct server *srv, int fd, const char *peer,
 }
 
 /* A new connection in state START, in the loop and the list. */
-static void sconn_new(struct listener *l, int fd, const char *peer)
+static void sconn_new(struct server *srv, const char *on, int fd,
+		      const char *peer)
 {
-	struct server *srv = l->srv;
 	struct sconn *sc;
 	int ret;
 
@@ -380,7 +380,7 @@ static void sconn_new(struct listener *l, int fd, const char *peer)
 		srv->conns->prev = sc;
 	srv->conns = sc;
 	srv->nconns++;
-	sc_debug(sc, "connected on %s (%u open)", l->addr, srv->nconns);
+	sc_debug(sc, "connected on %s (%u open)", on, srv->nconns);
 	/* Until its first frame: start_timeout (a silent peer costs a slot). */
 	cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
 			       (srv->conf->start_timeout <
@@ -411,13 +411,18 @@ static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 		srv->accepted++;
 		if (srv->nconns >= srv->conf->max_connections)
 			refuse_busy(srv, fd, peer, false);
-		else if (srv->conf->max_peer_connections &&
+		else if (srv->conf->max_per_address &&
 			 peer_conns(srv, peer) >=
-			 srv->conf->max_peer_connections)
+			 srv->conf->max_per_address)
 			refuse_busy(srv, fd, peer, true);
 		else
-			sconn_new(l, fd, peer);
+			sconn_new(srv, l->addr, fd, peer);
 	}
+}
+
+void server_adopt(struct server *srv, int fd, const char *peer)
+{
+	sconn_new(srv, "a socket given", fd, peer);
 }
 
 int server_start(struct server *srv, const struct server_conf *conf,
@@ -481,10 +486,10 @@ void server_stop(struct server *srv)
 	if (conns)
 		cpns_notice("closed %u connections, ended %u a-flows and sessions",
 			    conns, sessions);
-	if (srv->refused_busy || srv->refused_peer || srv->start_expired)
-		cpns_notice("%llu connections accepted; refused %llu over max_connections, %llu over max_peer_connections; closed %llu without a frame within start_timeout",
+	if (srv->refused_busy || srv->refused_addr || srv->start_expired)
+		cpns_notice("%llu connections accepted; refused %llu over max_connections, %llu over max_per_address; closed %llu without a frame within start_timeout",
 			    (unsigned long long)srv->accepted,
 			    (unsigned long long)srv->refused_busy,
-			    (unsigned long long)srv->refused_peer,
+			    (unsigned long long)srv->refused_addr,
 			    (unsigned long long)srv->start_expired);
 }

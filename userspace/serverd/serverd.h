@@ -95,7 +95,7 @@ struct server_conf {
 	socklen_t listen_len[SERVERD_MAX_LISTEN];
 	size_t nlisten;
 	unsigned int max_connections;
-	unsigned int max_peer_connections;	/* 0: no limit */
+	unsigned int max_per_address;	/* 0: no limit */
 	unsigned int max_pending;
 	unsigned int start_timeout;
 	unsigned int idle_timeout;
@@ -124,7 +124,7 @@ struct server {
 	uint64_t next_id;
 	uint64_t accepted;
 	uint64_t refused_busy;		/* over max_connections */
-	uint64_t refused_peer;		/* over max_peer_connections */
+	uint64_t refused_addr;		/* over max_per_address */
 	uint64_t start_expired;		/* no frame within start_timeout */
 	struct cpns_store *store;	/* NULL: none configured */
 	struct cpns_timer sweep;	/* the store's next expiry */
@@ -149,6 +149,12 @@ struct server {
 int server_start(struct server *srv, const struct server_conf *conf,
 		 struct cpns_loop *loop, struct cpns_nl *nl);
 void server_stop(struct server *srv);
+/*
+ * Serve fd (a connected stream socket, non-blocking; owned from now on)
+ * as an accepted connection, outside max_connections: the network fuzzer
+ * (userspace/fuzz/net_fuzz.c) feeds the server through it.
+ */
+void server_adopt(struct server *srv, int fd, const char *peer);
 
 /* sconn.c */
 

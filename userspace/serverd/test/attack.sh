@@ -90,7 +90,7 @@ ip -n "$NS_X" route add default via 10.9.0.1
 cat >"$DIR/serverd.conf" <<EOF
 listen = $TARGET
 max_connections = $MAXC
-max_peer_connections = $MAXPEER
+max_per_address = $MAXPEER
 start_timeout = $START
 frame_timeout = $FRAME
 idle_timeout = 60
@@ -179,8 +179,8 @@ cat "$DIR/h.out" | sed 's/^/# /'
 t_ok "half-open: $((2 * MAXPEER)) held and closed after start_timeout, the rest refused busy" \
 	grep -q "connected=1000 closed=$((2 * MAXPEER)) busy=$((1000 - 2 * MAXPEER)) open=0" "$DIR/h.out"
 after "half-open"
-t_ok "half-open: the refusals logged once (max_peer_connections)" \
-	causes "refused: .*max_peer_connections" 1
+t_ok "half-open: the refusals logged once (max_per_address)" \
+	causes "refused: .*max_per_address" 1
 t_ok "half-open: the start timeouts logged once" causes "start_timeout" 1
 t_ok "half-open: at most $LINES_MAX lines besides the flow's" \
 	test $((ADDED - BASE_LINES)) -le "$LINES_MAX"
