@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * AFL++ harness of cpns-serverd's connection handling: each input is the
+ * AFL++ harness of the daemons' connection handling: each input is the
  * byte stream a peer sends on one TCP connection. The harness gives one
- * end of a socket pair to the server's real connection code
- * (server_adopt(): server.c, sconn.c and the flow handlers, over
- * lib/daemon's conn.c and loop.c), writes the input into the other end,
- * closes it for writing, and runs the event loop until the server has
- * closed the connection. Properties, each checked with abort():
- *   - the server closes every connection it is given: no input keeps it
- *     (the loop runs on a timer; AFL's own timeout catches a hang);
- *   - what the server sends back is a sequence of whole frames that
- *     decode (lib/codec), and at most one ERROR, last;
- *   - no connection, a-flow or session is left counted after the close;
+ * end of a socket pair to the daemon's real connection code, writes the
+ * input into the other end, closes it for writing SHUT_MS later, and runs
+ * the event loop until the daemon has closed the connection. Built twice:
+ *   net_fuzz     cpns-serverd: server_adopt() (server.c, sconn.c and the
+ *                flow handlers);
+ *   pn_fuzz      cpns-gwd as GW1, -DFUZZ_GWD: a GW2 on the PN link,
+ *                gwd_secure_adopt() (secure.c's II-9, link.c);
+ * both over lib/daemon's conn.c and loop.c. Properties, each checked with
+ * abort():
+ *   - the daemon closes every connection it is given: no input keeps it
+ *     beyond RUN_MAX_MS (AFL's own timeout catches a hang);
+ *   - what it sends back is a sequence of whole frames that decode
+ *     (lib/codec), and at most one ERROR, last;
+ *   - cpns-serverd: no connection, a-flow or session is left counted;
  *   - the sanitizers (AFL_USE_ASAN, AFL_USE_UBSAN) see no fault.
  *
  * The kernel: the harness runs on the host, where cpns.ko is not loaded
@@ -21,12 +25,17 @@
  * (ENOENT), and the daemon takes its error paths: the wire side of every
  * flow up to its first kernel step, and every refusal, are fuzzed; what
  * only a kernel's answer unlocks (II-5, a-1, sealed frames) is reached
- * only as far as the state table lets an input go without it. The VM
- * tests (serverd/test/attack.sh) cover the rest against the module.
+ * only as far as the state table lets an input go without it. GW1 is
+ * told by the harness that its keyring holds a Key Seed (gwd_find_seed()
+ * is wrapped at link time), so that a GW2's ask goes on to flow II, whose
+ * server (127.0.0.1 port 1) refuses the connection. The VM tests
+ * (serverd/test/attack.sh, gwd/test/pnattack.sh) cover the rest against
+ * the module.
  *
- * Without AFL (a plain compiler): reads each file named on the command
- * line, or stdin, as one input (used to replay a crash and by make check's
- * smoke run over the corpus).
+ * Built by afl-clang-fast, it reads one input from stdin when run outside
+ * afl-fuzz: "fuzz/net_fuzz < CRASH" replays a finding (NET_FUZZ_LOG=1
+ * shows the daemon's log). Built by a plain compiler, it reads each file
+ * named on the command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +43,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"	/* lib/nl: the handle's family, made unusable */
+#ifdef FUZZ_GWD
+#include "gwd.h"
+#else
 #include "serverd.h"
+#endif
 
 #define CHECK(cond)							\
 	do {								\
@@ -50,33 +64,65 @@
 
 #define INPUT_MAX	(64 * 1024)
 #define TICK_MS		1
+/* The input's end comes this long after it: time for a step that waits
+ * on something else (GW1's connection to the server) to answer first.
+ */
+#define SHUT_MS		3
 /* The server closes within FRAME_TIMEOUT; the loop is cut well after. */
 #define RUN_MAX_MS	30000
 
-static struct server_conf conf;
-static struct server srv;
 static struct cpns_loop *loop;
 static struct cpns_nl *nl;
 static struct cpns_timer tick;
 static uint64_t run_until;
+static uint64_t shut_at;	/* 0: done */
+static int peer_fd;		/* the harness's end of the pair */
+static int daemon_fd;		/* the daemon's end, while it is open */
+static ino_t daemon_ino;	/* (the number may be reused once closed) */
+static bool eof;		/* the daemon shut its end for writing */
+static uint8_t out[INPUT_MAX];	/* what the daemon sent */
+static size_t olen;
 
-/* Stop the loop once the server has closed its connection. */
+/* Has the daemon closed its end? */
+static bool daemon_closed(void)
+{
+	struct stat st;
+
+	return fstat(daemon_fd, &st) || st.st_ino != daemon_ino;
+}
+
+/* Read what the daemon sent; stop the loop once it has closed. */
 static void tick_fn(struct cpns_loop *l, struct cpns_timer *t)
 {
 	uint64_t now = cpns_now_ms();
+	ssize_t n;
 
 	CHECK(now < run_until);
-	if (!srv.nconns) {
+	if (shut_at && now >= shut_at) {
+		shutdown(peer_fd, SHUT_WR);
+		shut_at = 0;
+	}
+	while (!eof) {
+		n = recv(peer_fd, out + olen, sizeof(out) - olen,
+			 MSG_DONTWAIT);
+		if (n > 0 && olen + (size_t)n < sizeof(out)) {
+			olen += (size_t)n;
+			continue;
+		}
+		CHECK(n <= 0);		/* no more than INPUT_MAX back */
+		eof = n == 0 || errno != EAGAIN;
+		break;
+	}
+	/* After an ERROR the daemon lingers until our end closes too. */
+	if (eof && !shut_at && daemon_closed()) {
 		cpns_loop_stop(l);
 		return;
 	}
 	cpns_timer_arm(l, t, now + TICK_MS);
 }
 
-static void setup(void)
+static void open_nl(void)
 {
-	static const char *const allow[] = { NULL };
-
 	cpns_log_open("net_fuzz", CPNS_LOG_STDERR,
 		      getenv("NET_FUZZ_LOG") ? CPNS_LOG_DEBUG : -1);
 	loop = cpns_loop_new();
@@ -84,6 +130,74 @@ static void setup(void)
 	nl = cpns_open_family("nlctrl");
 	CHECK(nl);
 	nl->family = 0xfff0;	/* no such family: every command fails */
+}
+
+#ifdef FUZZ_GWD
+static struct gwd g;
+
+/* Stands in for the kernel's answer: one Key Seed of role gw1. */
+int __wrap_gwd_find_seed(struct cpns_nl *h, uint8_t sid[CPNS_SEED_ID_LEN],
+			 unsigned int *count);
+int __wrap_gwd_find_seed(struct cpns_nl *h, uint8_t sid[CPNS_SEED_ID_LEN],
+			 unsigned int *count)
+{
+	(void)h;
+	memset(sid, 0x5e, CPNS_SEED_ID_LEN);
+	if (count)
+		*count = 1;
+	return 1;
+}
+
+static void setup(void)
+{
+	char path[] = "/tmp/cpns-pn-fuzz.XXXXXX", err[512];
+	FILE *f;
+	int fd;
+
+	open_nl();
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	CHECK(f);
+	/* A port of its own: AFL may run several instances at once. */
+	fprintf(f, "role = secure\nname = gw1\nserver = 127.0.0.1:1\n"
+		"listen = 127.0.0.1:%d\npairing_key = user:cpns-pn-fuzz\n"
+		"allow = gw2*\n",
+		20000 + (int)(getpid() % 30000));
+	CHECK(!fclose(f));
+	CHECK(!gwd_conf_load(&g.conf, path, err, sizeof(err)));
+	unlink(path);
+	g.ops = &gwd_secure_ops;
+	g.loop = loop;
+	g.nl = nl;
+	CHECK(!g.ops->start(&g));
+	cpns_timer_init(&tick, tick_fn, NULL);
+}
+
+static void adopt(int fd)
+{
+	gwd_secure_adopt(&g, fd, "fuzz");
+}
+
+static void check_after(void)
+{
+}
+
+static void teardown(void)
+{
+	g.ops->stop(&g);
+	gwd_links_free(&g);
+	gwd_conf_free(&g.conf);
+}
+#else
+static struct server_conf conf;
+static struct server srv;
+
+static void setup(void)
+{
+	static const char *const allow[] = { NULL };
+
+	open_nl();
 	conf.max_connections = 4;
 	conf.max_pending = 2;
 	conf.start_timeout = 1;
@@ -95,6 +209,23 @@ static void setup(void)
 	CHECK(!server_start(&srv, &conf, loop, nl));
 	cpns_timer_init(&tick, tick_fn, NULL);
 }
+
+static void adopt(int fd)
+{
+	server_adopt(&srv, fd, "fuzz");
+}
+
+/* Closed: nothing left counted. */
+static void check_after(void)
+{
+	CHECK(!srv.nconns && !srv.pending);
+}
+
+static void teardown(void)
+{
+	server_stop(&srv);
+}
+#endif
 
 /* The server's answer: whole frames that decode, an ERROR only last. */
 static void check_output(const uint8_t *b, size_t len)
@@ -115,16 +246,15 @@ static void check_output(const uint8_t *b, size_t len)
 
 static void one(const uint8_t *data, size_t len)
 {
-	static uint8_t out[INPUT_MAX];
 	int sv[2], buf = 4 * INPUT_MAX;
-	size_t olen = 0;
+	struct stat st;
 	ssize_t n;
 
 	CHECK(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	CHECK(!fcntl(sv[1], F_SETFL, O_NONBLOCK));
-	/* Everything at once, then end of input. */
+	/* Everything at once, then (SHUT_MS later) the end of input. */
 	while (len) {
 		n = write(sv[0], data, len);
 		if (n < 0)
@@ -132,19 +262,19 @@ static void one(const uint8_t *data, size_t len)
 		data += n;
 		len -= (size_t)n;
 	}
-	shutdown(sv[0], SHUT_WR);
-	server_adopt(&srv, sv[1], "fuzz");
+	peer_fd = sv[0];
+	daemon_fd = sv[1];
+	CHECK(!fstat(sv[1], &st));
+	daemon_ino = st.st_ino;
+	eof = false;
+	shut_at = cpns_now_ms() + SHUT_MS;
+	olen = 0;
+	adopt(sv[1]);
 	run_until = cpns_now_ms() + RUN_MAX_MS;
 	cpns_timer_arm(loop, &tick, cpns_now_ms() + TICK_MS);
 	CHECK(!cpns_loop_run(loop));
 	cpns_timer_disarm(loop, &tick);
-	CHECK(!srv.nconns && !srv.pending);
-	for (;;) {
-		n = read(sv[0], out + olen, sizeof(out) - olen);
-		if (n <= 0)
-			break;
-		olen += (size_t)n;
-	}
+	check_after();
 	close(sv[0]);
 	check_output(out, olen);
 }
@@ -192,7 +322,7 @@ int main(int argc, char **argv)
 			break;
 	}
 #endif
-	server_stop(&srv);
+	teardown();
 	cpns_close(nl);
 	cpns_loop_free(loop);
 	return 0;

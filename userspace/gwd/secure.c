@@ -582,7 +582,7 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 	if (cpns_wire_x25519_low_order(ask->pubkey)) {
 		unsigned long long dropped;
 
-		if (cpns_log_cause("GW2 low-order key", &dropped))
+		if (cpns_log_cause("GW2 low-order key", 1, &dropped))
 			cpns_warn("%s: II-9 public key %s has small order (RFC 7748 6.1): sent ERROR 3 (malformed) before flow II (%llu more such GW2s in the last %u s not logged)",
 				  a->who, hex(ask->pubkey, CPNS_PUBKEY_LEN),
 				  dropped, CPNS_LOG_REPEAT_MS / 1000);
@@ -671,6 +671,11 @@ static void asg_new(struct gw1 *gw1, int fd, const char *peer)
 	gw1->asgs = a;
 	gw1->nasg++;
 	cpns_debug("GW2 %s: connected to the PN link", peer);
+}
+
+void gwd_secure_adopt(struct gwd *g, int fd, const char *peer)
+{
+	asg_new(g->role, fd, peer);
 }
 
 static void listen_io(struct cpns_loop *loop, struct cpns_watch *w,

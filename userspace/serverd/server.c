@@ -338,7 +338,7 @@ static void refuse_busy(struct server *srv, int fd, const char *peer,
 	else
 		srv->refused_busy++;
 	if (cpns_log_enabled(CPNS_LOG_WARNING) &&
-	    cpns_log_cause(cause, &dropped))
+	    cpns_log_cause(cause, 1, &dropped))
 		cpns_warn("%s: refused: %u connections already%s (%s); %llu more refused in the last %u s, not logged; further ones within %u s are counted, not logged",
 			  peer, per_peer ? peer_conns(srv, peer) : srv->nconns,
 			  per_peer ? " from its address" : "", cause, dropped,

@@ -188,7 +188,8 @@ void cpns_log(int level, const char *fmt, ...)
 /* The causes seen in the last CPNS_LOG_REPEAT_MS, by hash of their text. */
 struct log_cause {
 	uint64_t hash;		/* 0: free */
-	uint64_t since;		/* cpns_now_ms() of its last line written */
+	uint64_t since;		/* cpns_now_ms() of the interval's first line */
+	unsigned int written;	/* lines written in the interval */
 	unsigned long long dropped;
 };
 
@@ -206,7 +207,8 @@ static uint64_t cause_hash(const char *s)
 	return h ? h : 1;
 }
 
-bool cpns_log_cause(const char *cause, unsigned long long *dropped)
+bool cpns_log_cause(const char *cause, unsigned int burst,
+		    unsigned long long *dropped)
 {
 	uint64_t h = cause_hash(cause), now = cpns_now_ms();
 	struct log_cause *e = &log_causes[h % CPNS_LOG_CAUSES];
@@ -214,6 +216,10 @@ bool cpns_log_cause(const char *cause, unsigned long long *dropped)
 	if (dropped)
 		*dropped = 0;
 	if (e->hash == h && now - e->since < CPNS_LOG_REPEAT_MS) {
+		if (e->written < burst) {
+			e->written++;
+			return true;
+		}
 		e->dropped++;
 		return false;
 	}
@@ -221,6 +227,7 @@ bool cpns_log_cause(const char *cause, unsigned long long *dropped)
 		*dropped = e->dropped;
 	e->hash = h;
 	e->since = now;
+	e->written = 1;
 	e->dropped = 0;
 	return true;
 }
