@@ -42,6 +42,7 @@
 
 #define GW1_BACKLOG		128
 #define GW1_ACCEPT_PAUSE_MS	1000	/* after accept() fails (EMFILE) */
+#define GW1_ABANDON_BURST	5	/* lines a minute per abandonment cause */
 
 enum asg_state {
 	ASG_ASK,		/* connected; ASSIGN_ASK expected */
@@ -614,6 +615,24 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 	asg_start(a);
 }
 
+/*
+ * A GW2 gone before II-9 is done: any host on the PN link can repeat it,
+ * so the same line is logged at most GW1_ABANDON_BURST times a minute.
+ */
+static void gw2_abandoned(const struct asg *a, const char *why)
+{
+	unsigned long long dropped;
+
+	if (!cpns_log_cause(why, GW1_ABANDON_BURST, &dropped))
+		return;
+	if (dropped)
+		cpns_warn("%s: PN link: %s; assignment abandoned (%llu more in the last %u s not logged)",
+			  a->who, why, dropped, CPNS_LOG_REPEAT_MS / 1000);
+	else
+		cpns_warn("%s: PN link: %s; assignment abandoned", a->who,
+			  why);
+}
+
 static void gw2_end(struct gwd_link *l, void *owner,
 		    const struct gwd_end *why)
 {
@@ -636,7 +655,7 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		cpns_warn("%s: PN link before the confirmation: %s; transfer abandoned, Device Key not sent",
 			  a->who, buf);
 	else
-		cpns_warn("%s: PN link: %s; assignment abandoned", a->who, buf);
+		gw2_abandoned(a, buf);
 	asg_free(a);
 }
 

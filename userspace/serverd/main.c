@@ -39,7 +39,7 @@ static const struct cpns_conf_key schema[] = {
 	KEY("idle_timeout", CPNS_CONF_UINT, "300", 1, 86400,
 	    "seconds without a frame before a connection is closed"),
 	KEY("start_timeout", CPNS_CONF_UINT, "10", 1, 3600,
-	    "seconds from the connection to its first whole frame"),
+	    "seconds from the connection to its first byte"),
 	KEY("step_timeout", CPNS_CONF_UINT, "30", 1, 3600,
 	    "seconds to wait for AUTH_CLIENT after AUTH_CHALLENGE"),
 	KEY("frame_timeout", CPNS_CONF_UINT, "10", 1, 3600,

@@ -92,12 +92,13 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 	if (msg->type == CPNS_WIRE_ERROR) {
 		/* 7.3: log it and close, never answer it. */
 		sconn_log_cause(sc, CPNS_LOG_WARNING, "peer sent ERROR",
-			"peer sent ERROR %u (%s)%s%s: %s",
-			msg->error.code, cpns_wire_code_name(msg->error.code),
-			msg->error.ref_type ? " about " : "",
-			msg->error.ref_type ?
-			sconn_type_name(msg->error.ref_type) : "",
-			msg->error.text.s);
+				"peer sent ERROR %u (%s)%s%s: %s",
+				msg->error.code,
+				cpns_wire_code_name(msg->error.code),
+				msg->error.ref_type ? " about " : "",
+				msg->error.ref_type ?
+				sconn_type_name(msg->error.ref_type) : "",
+				msg->error.text.s);
 		cpns_conn_close(&sc->c);
 		return;
 	}
@@ -234,9 +235,9 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 	switch (kind) {
 	case CPNS_DL_FRAME:
 		sconn_refuse_cause(sc, "frame timeout", CPNS_WIRE_ERR_TIMEOUT,
-			     cpns_conn_timeout_type(&sc->c, kind),
-			     "frame not complete within %u s (%zu bytes received)",
-			     conf->frame_timeout, sc->c.rlen);
+				   cpns_conn_timeout_type(&sc->c, kind),
+				   "frame not complete within %u s (%zu bytes received)",
+				   conf->frame_timeout, sc->c.rlen);
 		break;
 	case CPNS_DL_STEP:
 		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT, 0,
@@ -247,10 +248,14 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 		if (sc->state == SC_SESSION) {
 			sc_info(sc, "session with device id %s idle for %u s: closing",
 				HEX(sc->did), conf->idle_timeout);
+		} else if (sc->state == SC_START && sc->c.rlen) {
+			/* A first frame under way: its frame_timeout rules. */
+			cpns_conn_set_deadline(&sc->c, CPNS_DL_NONE, 0);
+			break;
 		} else if (sc->state == SC_START) {
 			sc->srv->start_expired++;
 			sconn_log_cause(sc, CPNS_LOG_WARNING, "start timeout",
-					"no whole frame within %u s of the connection (start_timeout): closing",
+					"nothing received within %u s of the connection (start_timeout): closing",
 					conf->start_timeout);
 		} else {
 			sconn_log_cause(sc, CPNS_LOG_INFO, "idle timeout",
@@ -487,7 +492,7 @@ void server_stop(struct server *srv)
 		cpns_notice("closed %u connections, ended %u a-flows and sessions",
 			    conns, sessions);
 	if (srv->refused_busy || srv->refused_addr || srv->start_expired)
-		cpns_notice("%llu connections accepted; refused %llu over max_connections, %llu over max_per_address; closed %llu without a frame within start_timeout",
+		cpns_notice("%llu connections accepted; refused %llu over max_connections, %llu over max_per_address; closed %llu silent for start_timeout",
 			    (unsigned long long)srv->accepted,
 			    (unsigned long long)srv->refused_busy,
 			    (unsigned long long)srv->refused_addr,

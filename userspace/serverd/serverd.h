@@ -3,8 +3,9 @@
  * cpns-serverd: the CPNS Server of Documentation/protocol.rst (role S).
  *
  *   main.c     options, configuration, start-up and shutdown
- *   server.c   listening sockets, connections (events, deadlines, limits),
- *              the state table of section 9.1
+ *   server.c   listening sockets, connections (events, deadlines, limits
+ *              of all and per address, start_timeout), the state table of
+ *              section 9.1
  *   sconn.c    what a flow does to its connection: send, refuse with
  *              ERROR (kernel errors to wire codes), end its flow
  *   seed.c     flow I: SEED_REQUEST -> SEED_NEW, SEED_EXPORT -> SEED_RESPONSE
@@ -125,7 +126,7 @@ struct server {
 	uint64_t accepted;
 	uint64_t refused_busy;		/* over max_connections */
 	uint64_t refused_addr;		/* over max_per_address */
-	uint64_t start_expired;		/* no frame within start_timeout */
+	uint64_t start_expired;		/* nothing within start_timeout */
 	struct cpns_store *store;	/* NULL: none configured */
 	struct cpns_timer sweep;	/* the store's next expiry */
 	uint64_t swept;			/* expired rows deleted */

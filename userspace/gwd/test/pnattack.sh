@@ -72,9 +72,12 @@ grep -q "vanished=200" "$WORK/vanish.out" || fail "vanish: not 200 asks sent"
 real_gw2 g1
 r1=$(rss)
 added=$(($(log_lines "$WORK/gw1.log") - l0))
-echo "GW1 logged $added lines (one per abandoned GW2: a warning each); last:"
+echo "GW1 logged $added lines (each GW2's II-9 ask, at info; the abandonments five times a minute); last:"
 tail -n 5 "$WORK/gw1.log" | sed 's/^/    /'
 ((r1 - r0 < RSS_MAX)) || fail "vanish: GW1 RSS grew $r0 -> $r1 kB"
+c=$(tail -n +"$((l0 + 1))" "$WORK/gw1.log" | grep -c "assignment abandoned" || true)
+((c >= 1 && c <= 6)) ||
+	fail "vanish: $c 'assignment abandoned' lines for 200 GW2s (want 1 to 6)"
 echo "ok - 200 GW2s vanished after II-9's ask; a real GW2 then assigned in $LAT s; GW1 VmRSS $r0 -> $r1 kB; $added log lines"
 no_sanitizer_reports
 echo "pnattack: OK"

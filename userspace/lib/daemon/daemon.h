@@ -4,7 +4,7 @@
  * file:
  *
  *   log.c   one line per protocol step to stderr or syslog, levels, hex of
- *           public values
+ *           public values, a few lines per cause of a repeated event
  *   conf.c  the configuration file (Documentation/cpns.conf.rst): a schema
  *           of known keys, file:line errors, typed getters
  *   conn.c  a non-blocking TCP connection carrying wire frames
