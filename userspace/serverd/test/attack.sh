@@ -128,7 +128,7 @@ real_flow()
 	local start=$EPOCHREALTIME end until=$((SECONDS + ${1:-0}))
 
 	while ! probe "$TARGET" >"$DIR/flow.out" 2>&1; do
-		((SECONDS < until)) || { cat "$DIR/flow.out"; return 1; }
+		((SECONDS < until)) || { sed "s/^/# /" "$DIR/flow.out"; return 1; }
 		sleep 1
 	done
 	end=$EPOCHREALTIME
