@@ -11,8 +11,9 @@ of what the daemon did, for the test to check:
   slow TARGET SECONDS   one byte a second of a valid SEED_REQUEST header:
         when the server gave up (after=) and its ERROR code (code=)
   garbage TARGET N      N connections of random bytes and N of a valid
-        header followed by garbage: how many got an ERROR then a close
-        within 15 s (answered=), the codes seen (codes=)
+        header followed by garbage, each closed for writing after it: how
+        many the server ended within 15 s, by an ERROR and a close or (a
+        frame cut short) a close (answered=), the codes seen (codes=)
   proxy LISTEN TARGET DIR   forward connections to TARGET, writing what
         each client sent to DIR/conn-N (until killed)
   replay TARGET DIR N   replay each DIR/conn-N N times, frame by frame,
