@@ -279,8 +279,14 @@ t_ok "replay: every replayed II-5 and a-1 refused" \
 sleep $((PT + 1))
 t_ok "replay: a real flow after the replays" real_flow
 # A step's refusal is logged at most 5 times a minute per cause (the
-# same line): three causes here.
+# same line): 10 replays of a-0 (expired: re-keyed) and 9 of II-1 (exists).
 after "replay" 16
+for code in 8 11; do
+	c=$(tail -n +"$((L0 + 1))" "$LOG" | grep -c "sent ERROR $code ")
+	echo "# replay: $c lines of ERROR $code"
+	t_ok "replay: the refusals with ERROR $code logged 1 to 5 times" \
+		test "$c" -ge 1 -a "$c" -le 5
+done
 
 kill -TERM "$SPID"
 wait "$SPID"
