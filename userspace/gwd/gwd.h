@@ -136,6 +136,12 @@ struct gwd_role_ops {
 };
 
 extern const struct gwd_role_ops gwd_secure_ops;	/* secure.c */
+/*
+ * Serve fd (a connected stream socket, non-blocking; owned from now on) as
+ * a GW2 accepted on the PN link, outside max_clients: the network fuzzer
+ * (userspace/fuzz/net_fuzz.c) feeds GW1 through it.
+ */
+void gwd_secure_adopt(struct gwd *g, int fd, const char *peer);
 extern const struct gwd_role_ops gwd_nonsecure_ops;	/* nonsecure.c */
 
 /**

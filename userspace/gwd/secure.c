@@ -42,6 +42,7 @@
 
 #define GW1_BACKLOG		128
 #define GW1_ACCEPT_PAUSE_MS	1000	/* after accept() fails (EMFILE) */
+#define GW1_ABANDON_BURST	5	/* lines a minute per abandonment cause */
 
 enum asg_state {
 	ASG_ASK,		/* connected; ASSIGN_ASK expected */
@@ -574,6 +575,24 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 		asg_free(a);
 		return;
 	}
+	/*
+	 * A key of small order cannot receive the Device Key (the kernel
+	 * refuses it at II-9's DEVICE_EXPORT): refuse it before flow II
+	 * costs the server a challenge and this gateway a Device ID.
+	 */
+	if (cpns_wire_x25519_low_order(ask->pubkey)) {
+		unsigned long long dropped;
+
+		if (cpns_log_cause("GW2 low-order key", 1, &dropped))
+			cpns_warn("%s: II-9 public key %s has small order (RFC 7748 6.1): sent ERROR 3 (malformed) before flow II (%llu more such GW2s in the last %u s not logged)",
+				  a->who, hex(ask->pubkey, CPNS_PUBKEY_LEN),
+				  dropped, CPNS_LOG_REPEAT_MS / 1000);
+		gwd_link_fail(l, CPNS_WIRE_ERR_MALFORMED, m->type,
+			      "the public key has small order");
+		a->gw2 = NULL;
+		asg_free(a);
+		return;
+	}
 	memcpy(a->pub, ask->pubkey, sizeof(a->pub));
 	if (ask->flags & CPNS_WIRE_ASSIGN_REPLACES) {
 		a->replacing = true;
@@ -594,6 +613,24 @@ static void gw2_msg(struct gwd_link *l, void *owner,
 		return;
 	}
 	asg_start(a);
+}
+
+/*
+ * A GW2 gone before II-9 is done: any host on the PN link can repeat it,
+ * so the same line is logged at most GW1_ABANDON_BURST times a minute.
+ */
+static void gw2_abandoned(const struct asg *a, const char *why)
+{
+	unsigned long long dropped;
+
+	if (!cpns_log_cause(why, GW1_ABANDON_BURST, &dropped))
+		return;
+	if (dropped)
+		cpns_warn("%s: PN link: %s; assignment abandoned (%llu more in the last %u s not logged)",
+			  a->who, why, dropped, CPNS_LOG_REPEAT_MS / 1000);
+	else
+		cpns_warn("%s: PN link: %s; assignment abandoned", a->who,
+			  why);
 }
 
 static void gw2_end(struct gwd_link *l, void *owner,
@@ -618,7 +655,7 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		cpns_warn("%s: PN link before the confirmation: %s; transfer abandoned, Device Key not sent",
 			  a->who, buf);
 	else
-		cpns_warn("%s: PN link: %s; assignment abandoned", a->who, buf);
+		gw2_abandoned(a, buf);
 	asg_free(a);
 }
 
@@ -653,6 +690,11 @@ static void asg_new(struct gw1 *gw1, int fd, const char *peer)
 	gw1->asgs = a;
 	gw1->nasg++;
 	cpns_debug("GW2 %s: connected to the PN link", peer);
+}
+
+void gwd_secure_adopt(struct gwd *g, int fd, const char *peer)
+{
+	asg_new(g->role, fd, peer);
 }
 
 static void listen_io(struct cpns_loop *loop, struct cpns_watch *w,

@@ -32,10 +32,14 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "ADDR:PORT or [IPv6]:PORT to accept gateways on" },
 	KEY("max_connections", CPNS_CONF_UINT, "512", 1, 65536,
 	    "connections open at once; more are refused with ERROR busy"),
+	KEY("max_per_address", CPNS_CONF_UINT, "0", 0, 65536,
+	    "connections open at once from one address, 0 for no limit; more are refused with ERROR busy"),
 	KEY("max_pending", CPNS_CONF_UINT, "64", 1, 65536,
 	    "a-flows between a-0 and a-3 at once; more: ERROR busy"),
 	KEY("idle_timeout", CPNS_CONF_UINT, "300", 1, 86400,
 	    "seconds without a frame before a connection is closed"),
+	KEY("start_timeout", CPNS_CONF_UINT, "10", 1, 3600,
+	    "seconds from the connection to its first byte"),
 	KEY("step_timeout", CPNS_CONF_UINT, "30", 1, 3600,
 	    "seconds to wait for AUTH_CLIENT after AUTH_CHALLENGE"),
 	KEY("frame_timeout", CPNS_CONF_UINT, "10", 1, 3600,
@@ -145,8 +149,13 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 	sc->nlisten = n;
 	sc->max_connections = (unsigned int)cpns_conf_uint(conf, NULL,
 							   "max_connections");
+	sc->max_per_address =
+		(unsigned int)cpns_conf_uint(conf, NULL,
+					     "max_per_address");
 	sc->max_pending = (unsigned int)cpns_conf_uint(conf, NULL,
 						       "max_pending");
+	sc->start_timeout = (unsigned int)cpns_conf_uint(conf, NULL,
+							 "start_timeout");
 	sc->idle_timeout = (unsigned int)cpns_conf_uint(conf, NULL,
 							"idle_timeout");
 	sc->step_timeout = (unsigned int)cpns_conf_uint(conf, NULL,

@@ -14,6 +14,9 @@
 #include "kcode.h"
 #include "serverd.h"
 
+/* Lines of one refusal of a step (the same text) per CPNS_LOG_REPEAT_MS. */
+#define SCONN_REFUSE_BURST	5
+
 const char *sconn_type_name(unsigned int type)
 {
 	const char *name = cpns_wire_type_name(type);
@@ -23,24 +26,79 @@ const char *sconn_type_name(unsigned int type)
 
 /* ------------------------------------------------------- error mapping */
 
-void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
-		  const char *fmt, ...)
+/* A line of cause, burst of them per CPNS_LOG_REPEAT_MS (cpns_log_cause()). */
+static void log_cause(struct sconn *sc, int level, const char *cause,
+		      unsigned int burst, const char *text)
 {
-	char text[CPNS_WIRE_ERRMSG_MAX + 1];
+	unsigned long long dropped;
+
+	if (!cpns_log_enabled(level) || !cpns_log_cause(cause, burst, &dropped))
+		return;
+	if (dropped)
+		sc_log(sc, level, "%s (%llu more like this in the last %u s, not logged)",
+		       text, dropped, CPNS_LOG_REPEAT_MS / 1000);
+	else if (burst == 1)
+		sc_log(sc, level, "%s (more like this within %u s are counted, not logged)",
+		       text, CPNS_LOG_REPEAT_MS / 1000);
+	else
+		sc_log(sc, level, "%s", text);
+}
+
+void sconn_log_cause(struct sconn *sc, int level, const char *cause,
+		     const char *fmt, ...)
+{
+	char text[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	sc_warn(sc, "sent ERROR %u (%s)%s%s: %s", code,
-		cpns_wire_code_name(code), ref_type ? " refusing " : "",
-		ref_type ? sconn_type_name(ref_type) : "", text);
+	log_cause(sc, level, cause, 1, text);
+}
+
+/*
+ * A refusal is logged once per cause (the cause given, or for a step's
+ * refusal its own line: a replayed request is refused with the same line
+ * each time) in SCONN_REFUSE_BURST lines per CPNS_LOG_REPEAT_MS.
+ */
+static void vrefuse(struct sconn *sc, const char *cause, unsigned int code,
+		    unsigned int ref_type, const char *fmt, va_list ap)
+{
+	char text[CPNS_WIRE_ERRMSG_MAX + 1], line[CPNS_WIRE_ERRMSG_MAX + 96];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	snprintf(line, sizeof(line), "sent ERROR %u (%s)%s%s: %s", code,
+		 cpns_wire_code_name(code), ref_type ? " refusing " : "",
+		 ref_type ? sconn_type_name(ref_type) : "", text);
+	log_cause(sc, CPNS_LOG_WARNING, cause ? cause : line,
+		  cause ? 1 : SCONN_REFUSE_BURST, line);
 	/* The flow is abandoned: free its kernel object now, not at close. */
 	sconn_flow_end(sc);
 	if (cpns_conn_send_error(&sc->c, code, ref_type, "%s", text) < 0) {
 		sc_debug(sc, "ERROR not sent: %s", strerror(sc->c.sys_err));
 		cpns_conn_close(&sc->c);
 	}
+}
+
+void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
+		  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(sc, NULL, code, ref_type, fmt, ap);
+	va_end(ap);
+}
+
+void sconn_refuse_cause(struct sconn *sc, const char *cause,
+			unsigned int code, unsigned int ref_type,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(sc, cause, code, ref_type, fmt, ap);
+	va_end(ap);
 }
 
 void sconn_kernel_error(struct sconn *sc, const char *step, int err,

@@ -91,12 +91,14 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 
 	if (msg->type == CPNS_WIRE_ERROR) {
 		/* 7.3: log it and close, never answer it. */
-		sc_warn(sc, "peer sent ERROR %u (%s)%s%s: %s",
-			msg->error.code, cpns_wire_code_name(msg->error.code),
-			msg->error.ref_type ? " about " : "",
-			msg->error.ref_type ?
-			sconn_type_name(msg->error.ref_type) : "",
-			msg->error.text.s);
+		sconn_log_cause(sc, CPNS_LOG_WARNING, "peer sent ERROR",
+				"peer sent ERROR %u (%s)%s%s: %s",
+				msg->error.code,
+				cpns_wire_code_name(msg->error.code),
+				msg->error.ref_type ? " about " : "",
+				msg->error.ref_type ?
+				sconn_type_name(msg->error.ref_type) : "",
+				msg->error.text.s);
 		cpns_conn_close(&sc->c);
 		return;
 	}
@@ -135,9 +137,9 @@ static void sconn_dispatch(struct sconn *sc, const struct cpns_wire_msg *msg)
 	default:
 		break;
 	}
-	sconn_refuse(sc, CPNS_WIRE_ERR_UNEXPECTED, msg->type,
-		     "%s is not accepted in state %s", sconn_type_name(msg->type),
-		     state_names[state]);
+	sconn_refuse_cause(sc, "unexpected message", CPNS_WIRE_ERR_UNEXPECTED,
+			   msg->type, "%s is not accepted in state %s",
+			   sconn_type_name(msg->type), state_names[state]);
 	return;
 
 link:
@@ -171,10 +173,14 @@ static void sconn_read(struct sconn *sc)
 			if (sc->c.state == CPNS_CONN_DEAD)
 				sc_debug(sc, "peer closed after ERROR");
 			else if (sc->c.rlen)
-				sc_warn(sc, "peer closed in the middle of a frame (%zu bytes)",
-					sc->c.rlen);
+				sconn_log_cause(sc, CPNS_LOG_WARNING,
+						"closed mid-frame",
+						"peer closed in the middle of a frame (%zu bytes)",
+						sc->c.rlen);
 			else if (sc->state == SC_AUTH_WAIT)
-				sc_warn(sc, "peer closed in the middle of flow a (after a-0)");
+				sconn_log_cause(sc, CPNS_LOG_WARNING,
+						"closed mid-flow a",
+						"peer closed in the middle of flow a (after a-0)");
 			else if (sc->state == SC_SESSION)
 				sc_info(sc, "session with device id %s closed by the peer",
 					HEX(sc->did));
@@ -183,14 +189,18 @@ static void sconn_read(struct sconn *sc)
 			cpns_conn_close(&sc->c);
 			return;
 		case CPNS_CONN_IOERR:
-			sc_info(sc, "read failed: %s", strerror(sc->c.sys_err));
+			sconn_log_cause(sc, CPNS_LOG_INFO,
+					strerror(sc->c.sys_err),
+					"read failed: %s",
+					strerror(sc->c.sys_err));
 			cpns_conn_close(&sc->c);
 			return;
 		default:
 			/* Framing or decoding (sections 3.3, 3.4). */
-			sconn_refuse(sc, cpns_wire_err_code(ret),
-				     sc->c.bad_type, "%s",
-				     cpns_wire_strerror(ret));
+			sconn_refuse_cause(sc, cpns_wire_strerror(ret),
+					   cpns_wire_err_code(ret),
+					   sc->c.bad_type, "%s",
+					   cpns_wire_strerror(ret));
 			return;
 		}
 	}
@@ -224,10 +234,10 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 	(void)loop;
 	switch (kind) {
 	case CPNS_DL_FRAME:
-		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT,
-			     cpns_conn_timeout_type(&sc->c, kind),
-			     "frame not complete within %u s (%zu bytes received)",
-			     conf->frame_timeout, sc->c.rlen);
+		sconn_refuse_cause(sc, "frame timeout", CPNS_WIRE_ERR_TIMEOUT,
+				   cpns_conn_timeout_type(&sc->c, kind),
+				   "frame not complete within %u s (%zu bytes received)",
+				   conf->frame_timeout, sc->c.rlen);
 		break;
 	case CPNS_DL_STEP:
 		sconn_refuse(sc, CPNS_WIRE_ERR_TIMEOUT, 0,
@@ -235,12 +245,23 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 			     conf->step_timeout);
 		break;
 	case CPNS_DL_IDLE:
-		if (sc->state == SC_SESSION)
+		if (sc->state == SC_SESSION) {
 			sc_info(sc, "session with device id %s idle for %u s: closing",
 				HEX(sc->did), conf->idle_timeout);
-		else
-			sc_info(sc, "idle for %u s: closing",
-				conf->idle_timeout);
+		} else if (sc->state == SC_START && sc->c.rlen) {
+			/* A first frame under way: its frame_timeout rules. */
+			cpns_conn_set_deadline(&sc->c, CPNS_DL_NONE, 0);
+			break;
+		} else if (sc->state == SC_START) {
+			sc->srv->start_expired++;
+			sconn_log_cause(sc, CPNS_LOG_WARNING, "start timeout",
+					"nothing received within %u s of the connection (start_timeout): closing",
+					conf->start_timeout);
+		} else {
+			sconn_log_cause(sc, CPNS_LOG_INFO, "idle timeout",
+					"idle for %u s: closing",
+					conf->idle_timeout);
+		}
 		cpns_conn_close(&sc->c);
 		break;
 	case CPNS_DL_LINGER:
@@ -282,14 +303,51 @@ static void accept_failed(struct listener *l, int err)
 		       cpns_now_ms() + ACCEPT_PAUSE_MS);
 }
 
-/* Over max_connections: ERROR busy, then close. */
-static void refuse_busy(struct server *srv, int fd, const char *peer)
+/* The address of a peer "A.B.C.D:PORT" or "[IPv6]:PORT", without the port. */
+static size_t peer_host_len(const char *peer)
 {
+	const char *colon = strrchr(peer, ':');
+
+	return colon ? (size_t)(colon - peer) : strlen(peer);
+}
+
+/* Connections open from the address of peer. */
+static unsigned int peer_conns(const struct server *srv, const char *peer)
+{
+	size_t len = peer_host_len(peer);
+	const struct sconn *sc;
+	unsigned int n = 0;
+
+	for (sc = srv->conns; sc; sc = sc->next)
+		if (peer_host_len(sc->c.peer) == len &&
+		    !memcmp(sc->c.peer, peer, len))
+			n++;
+	return n;
+}
+
+/*
+ * Over max_connections (per_peer false) or max_per_address: ERROR
+ * busy, then close. Logged once per cause (cpns_log_cause()); the counts
+ * are in the line at stop.
+ */
+static void refuse_busy(struct server *srv, int fd, const char *peer,
+			bool per_peer)
+{
+	const char *cause = per_peer ? "max_per_address" :
+				       "max_connections";
+	unsigned long long dropped;
 	struct cpns_conn tmp;
 
-	srv->refused_busy++;
-	cpns_warn("%s: refused: %u connections already (max_connections)",
-		  peer, srv->nconns);
+	if (per_peer)
+		srv->refused_addr++;
+	else
+		srv->refused_busy++;
+	if (cpns_log_enabled(CPNS_LOG_WARNING) &&
+	    cpns_log_cause(cause, 1, &dropped))
+		cpns_warn("%s: refused: %u connections already%s (%s); %llu more refused in the last %u s, not logged; further ones within %u s are counted, not logged",
+			  peer, per_peer ? peer_conns(srv, peer) : srv->nconns,
+			  per_peer ? " from its address" : "", cause, dropped,
+			  CPNS_LOG_REPEAT_MS / 1000, CPNS_LOG_REPEAT_MS / 1000);
 	cpns_conn_init(&tmp, fd, false, peer);
 	cpns_conn_send_error(&tmp, CPNS_WIRE_ERR_BUSY, 0,
 			     "too many connections");
@@ -297,9 +355,9 @@ static void refuse_busy(struct server *srv, int fd, const char *peer)
 }
 
 /* A new connection in state START, in the loop and the list. */
-static void sconn_new(struct listener *l, int fd, const char *peer)
+static void sconn_new(struct server *srv, const char *on, int fd,
+		      const char *peer)
 {
-	struct server *srv = l->srv;
 	struct sconn *sc;
 	int ret;
 
@@ -327,9 +385,13 @@ static void sconn_new(struct listener *l, int fd, const char *peer)
 		srv->conns->prev = sc;
 	srv->conns = sc;
 	srv->nconns++;
-	sc_debug(sc, "connected on %s (%u open)", l->addr, srv->nconns);
+	sc_debug(sc, "connected on %s (%u open)", on, srv->nconns);
+	/* Until its first frame: start_timeout (a silent peer costs a slot). */
 	cpns_conn_set_deadline(&sc->c, CPNS_DL_IDLE,
-			       srv->conf->idle_timeout * 1000);
+			       (srv->conf->start_timeout <
+				srv->conf->idle_timeout ?
+				srv->conf->start_timeout :
+				srv->conf->idle_timeout) * 1000);
 	sconn_update(sc);
 }
 
@@ -353,10 +415,19 @@ static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 		}
 		srv->accepted++;
 		if (srv->nconns >= srv->conf->max_connections)
-			refuse_busy(srv, fd, peer);
+			refuse_busy(srv, fd, peer, false);
+		else if (srv->conf->max_per_address &&
+			 peer_conns(srv, peer) >=
+			 srv->conf->max_per_address)
+			refuse_busy(srv, fd, peer, true);
 		else
-			sconn_new(l, fd, peer);
+			sconn_new(srv, l->addr, fd, peer);
 	}
+}
+
+void server_adopt(struct server *srv, int fd, const char *peer)
+{
+	sconn_new(srv, "a socket given", fd, peer);
 }
 
 int server_start(struct server *srv, const struct server_conf *conf,
@@ -420,4 +491,10 @@ void server_stop(struct server *srv)
 	if (conns)
 		cpns_notice("closed %u connections, ended %u a-flows and sessions",
 			    conns, sessions);
+	if (srv->refused_busy || srv->refused_addr || srv->start_expired)
+		cpns_notice("%llu connections accepted; refused %llu over max_connections, %llu over max_per_address; closed %llu silent for start_timeout",
+			    (unsigned long long)srv->accepted,
+			    (unsigned long long)srv->refused_busy,
+			    (unsigned long long)srv->refused_addr,
+			    (unsigned long long)srv->start_expired);
 }

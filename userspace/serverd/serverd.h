@@ -3,8 +3,9 @@
  * cpns-serverd: the CPNS Server of Documentation/protocol.rst (role S).
  *
  *   main.c     options, configuration, start-up and shutdown
- *   server.c   listening sockets, connections (events, deadlines, limits),
- *              the state table of section 9.1
+ *   server.c   listening sockets, connections (events, deadlines, limits
+ *              of all and per address, start_timeout), the state table of
+ *              section 9.1
  *   sconn.c    what a flow does to its connection: send, refuse with
  *              ERROR (kernel errors to wire codes), end its flow
  *   seed.c     flow I: SEED_REQUEST -> SEED_NEW, SEED_EXPORT -> SEED_RESPONSE
@@ -95,7 +96,9 @@ struct server_conf {
 	socklen_t listen_len[SERVERD_MAX_LISTEN];
 	size_t nlisten;
 	unsigned int max_connections;
+	unsigned int max_per_address;	/* 0: no limit */
 	unsigned int max_pending;
+	unsigned int start_timeout;
 	unsigned int idle_timeout;
 	unsigned int step_timeout;
 	unsigned int frame_timeout;
@@ -121,7 +124,9 @@ struct server {
 	unsigned int pending;		/* a-flows between a-0 and a-3 */
 	uint64_t next_id;
 	uint64_t accepted;
-	uint64_t refused_busy;
+	uint64_t refused_busy;		/* over max_connections */
+	uint64_t refused_addr;		/* over max_per_address */
+	uint64_t start_expired;		/* nothing within start_timeout */
 	struct cpns_store *store;	/* NULL: none configured */
 	struct cpns_timer sweep;	/* the store's next expiry */
 	uint64_t swept;			/* expired rows deleted */
@@ -151,6 +156,12 @@ struct server {
 int server_start(struct server *srv, const struct server_conf *conf,
 		 struct cpns_loop *loop, struct cpns_nl *nl);
 void server_stop(struct server *srv);
+/*
+ * Serve fd (a connected stream socket, non-blocking; owned from now on)
+ * as an accepted connection, outside max_connections: the network fuzzer
+ * (userspace/fuzz/net_fuzz.c) feeds the server through it.
+ */
+void server_adopt(struct server *srv, int fd, const char *peer);
 
 /* sconn.c */
 
@@ -163,6 +174,20 @@ const char *sconn_type_name(unsigned int type);
  */
 void sconn_refuse(struct sconn *sc, unsigned int code, unsigned int ref_type,
 		  const char *fmt, ...) CPNS_PRINTF(4, 5);
+
+/*
+ * The same for causes an attacker can repeat at will (framing errors,
+ * timeouts): the line is logged once per cause (the text cause, which
+ * must not name the connection) per CPNS_LOG_REPEAT_MS, the others are
+ * counted (cpns_log_cause()).
+ */
+void sconn_refuse_cause(struct sconn *sc, const char *cause,
+			unsigned int code, unsigned int ref_type,
+			const char *fmt, ...) CPNS_PRINTF(5, 6);
+
+/* A log line about sc, once per cause as sconn_refuse_cause() does. */
+void sconn_log_cause(struct sconn *sc, int level, const char *cause,
+		     const char *fmt, ...) CPNS_PRINTF(4, 5);
 
 /*
  * A kernel command of step failed with err (negative errno): log the

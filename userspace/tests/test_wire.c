@@ -1672,6 +1672,57 @@ static int write_corpus(const char *dir)
 	return 0;
 }
 
+/*
+ * The X25519 keys of small order, checked with an independent X25519
+ * (each gives an all-zero shared secret with random scalars); written
+ * here in hex, apart from the codec's table.
+ */
+static void t_low_order(const struct tmsg *m, size_t fi)
+{
+	static const char *const low[] = {
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+		"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	};
+	static const char *const fine[] = {
+		/* 2, p - 2, p + 2, and RFC 7748 6.1's public keys */
+		"0200000000000000000000000000000000000000000000000000000000000000",
+		"ebffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+		"de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+	};
+	uint8_t k[CPNS_PUBKEY_LEN];
+	size_t i, top;
+
+	(void)m;
+	(void)fi;
+	for (i = 0; i < sizeof(low) / sizeof(low[0]); i++) {
+		for (top = 0; top < 2; top++) {
+			for (size_t b = 0; b < CPNS_PUBKEY_LEN; b++)
+				sscanf(low[i] + 2 * b, "%2hhx", &k[b]);
+			k[CPNS_PUBKEY_LEN - 1] |= top ? 0x80 : 0;
+			EXPECT(cpns_wire_x25519_low_order(k),
+			       "low order %s%s refused", low[i],
+			       top ? " (bit 255 set)" : "");
+			/* One bit away: not of small order. */
+			k[CPNS_PUBKEY_LEN / 2] ^= 0x10;
+			EXPECT(!cpns_wire_x25519_low_order(k),
+			       "%s with a bit flipped accepted", low[i]);
+		}
+	}
+	for (i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		for (size_t b = 0; b < CPNS_PUBKEY_LEN; b++)
+			sscanf(fine[i] + 2 * b, "%2hhx", &k[b]);
+		EXPECT(!cpns_wire_x25519_low_order(k), "%s accepted",
+		       fine[i]);
+	}
+}
+
 /* -------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -1693,6 +1744,7 @@ int main(int argc, char **argv)
 	add(t_kernel_codes, NULL, 0, "kernel errno to ERROR code");
 	add(t_setters, NULL, 0, "name and text setters");
 	add(t_error_set, NULL, 0, "ERROR builder sanitizes its text");
+	add(t_low_order, NULL, 0, "X25519 keys of small order");
 	for (i = 0; i < NMSGS; i++) {
 		const struct tmsg *m = &msgs[i];
 

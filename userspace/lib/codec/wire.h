@@ -512,4 +512,19 @@ int cpns_wire_text_set(struct cpns_wire_text *text, const char *s, size_t max);
 int cpns_wire_error_set(struct cpns_wire_msg *msg, unsigned int code,
 			unsigned int ref_type, const char *text);
 
+/**
+ * cpns_wire_x25519_low_order() - is this X25519 public key of small order?
+ * @pub: a u-coordinate as carried on the wire (little-endian)
+ *
+ * True for the encodings of the points of order 1, 2, 4 and 8 (RFC 7748
+ * section 6.1): 0, 1, the two points of order 8 and p - 1, and the
+ * non-canonical encodings p and p + 1 of 0 and 1, each with bit 255 (which
+ * X25519 ignores) clear or set. With such a key the shared secret is
+ * all-zero, whatever the other side's secret: the kernel refuses it at the
+ * step that uses it, and a daemon checks it first to spend nothing on an
+ * exchange that cannot succeed. The list is the one libsodium and
+ * WireGuard use. Constant time.
+ */
+bool cpns_wire_x25519_low_order(const uint8_t pub[CPNS_PUBKEY_LEN]);
+
 #endif /* CPNS_WIRE_H */

@@ -4,7 +4,7 @@
  * file:
  *
  *   log.c   one line per protocol step to stderr or syslog, levels, hex of
- *           public values
+ *           public values, a few lines per cause of a repeated event
  *   conf.c  the configuration file (Documentation/cpns.conf.rst): a schema
  *           of known keys, file:line errors, typed getters
  *   conn.c  a non-blocking TCP connection carrying wire frames
@@ -109,6 +109,23 @@ const char *cpns_log_level_name(int level);
  * call can show that many values. Values longer than CPNS_LOG_HEX_MAX bytes
  * are cut and end in "...".
  */
+/*
+ * A few lines per cause: a flood of events that all log the same line (a
+ * connection refused over max_connections, a peer timing out before its
+ * first frame, a replayed request refused) must not become a flood of
+ * lines. cpns_log_cause() answers whether a line of the cause named by
+ * the text @cause may be written now: yes for the first @burst of the
+ * cause in each CPNS_LOG_REPEAT_MS, counted from the first; no for the
+ * others, which are counted. When it answers yes after some were
+ * dropped, *dropped (if not NULL) is how many, for the caller to say so on
+ * its line. Causes are kept in a fixed table of CPNS_LOG_CAUSES entries
+ * (by hash): one evicted by another only ever costs extra lines.
+ */
+#define CPNS_LOG_REPEAT_MS	60000
+#define CPNS_LOG_CAUSES		256
+bool cpns_log_cause(const char *cause, unsigned int burst,
+		    unsigned long long *dropped);
+
 #define CPNS_LOG_HEX_MAX	64
 #define CPNS_LOG_HEX_SLOTS	8
 const char *cpns_log_hex(const void *p, size_t len);

@@ -185,6 +185,53 @@ void cpns_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The causes seen in the last CPNS_LOG_REPEAT_MS, by hash of their text. */
+struct log_cause {
+	uint64_t hash;		/* 0: free */
+	uint64_t since;		/* cpns_now_ms() of the interval's first line */
+	unsigned int written;	/* lines written in the interval */
+	unsigned long long dropped;
+};
+
+static struct log_cause log_causes[CPNS_LOG_CAUSES];
+
+/* FNV-1a; never 0, which marks a free entry. */
+static uint64_t cause_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+bool cpns_log_cause(const char *cause, unsigned int burst,
+		    unsigned long long *dropped)
+{
+	uint64_t h = cause_hash(cause), now = cpns_now_ms();
+	struct log_cause *e = &log_causes[h % CPNS_LOG_CAUSES];
+
+	if (dropped)
+		*dropped = 0;
+	if (e->hash == h && now - e->since < CPNS_LOG_REPEAT_MS) {
+		if (e->written < burst) {
+			e->written++;
+			return true;
+		}
+		e->dropped++;
+		return false;
+	}
+	if (e->hash == h && dropped)
+		*dropped = e->dropped;
+	e->hash = h;
+	e->since = now;
+	e->written = 1;
+	e->dropped = 0;
+	return true;
+}
+
 const char *cpns_log_hex(const void *p, size_t len)
 {
 	static char slots[CPNS_LOG_HEX_SLOTS][2 * CPNS_LOG_HEX_MAX + 4];
