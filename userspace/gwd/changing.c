@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "gwd.h"
+#include "keyops.h"
 
 struct cm {
 	struct gwd *g;
@@ -187,6 +188,33 @@ void gwd_cm_need_key(struct gwd *g)
 	}
 	if (gwd_gw1_self_assign(cm->gw1, self_done, cm))
 		gwd_gw2_unassigned(cm->gw2, "self-assignment: out of memory");
+}
+
+bool gwd_cm_refused(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		    unsigned int code)
+{
+	struct cm *cm = g->role;
+	int ret;
+
+	if (g->conf.role != GWD_CHANGING || cm->wan != GWD_WAN_SECURE ||
+	    (code != CPNS_WIRE_ERR_UNKNOWN_DEVICE &&
+	     code != CPNS_WIRE_ERR_EXPIRED))
+		return false;
+	/*
+	 * On the secure WAN the server's word is as good as flows I and II,
+	 * which rest on the same WAN: the device is gone there.
+	 */
+	ret = cpns_key_del_device(g->nl, did);
+	if (ret && !gwd_kernel_key_gone(ret)) {
+		cpns_err("the server refuses device id %s (ERROR %u, %s), but its Device Key cannot be deleted: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN), code,
+			 cpns_wire_code_name(code), cpns_last_error(g->nl));
+		return false;
+	}
+	cpns_warn("the server, on the secure WAN, refuses device id %s (ERROR %u, %s): Device Key deleted; assigning itself afresh",
+		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), code,
+		  cpns_wire_code_name(code));
+	return true;
 }
 
 static int cm_start(struct gwd *g)

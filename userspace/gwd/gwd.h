@@ -247,6 +247,14 @@ void gwd_gw2_unassigned(struct gw2 *gw2, const char *why);
  */
 const struct gwd_addr *gwd_server(struct gwd *g);
 void gwd_cm_need_key(struct gwd *g);
+/*
+ * The server refused flow a with ERROR code: true if this is a CM device
+ * on the secure WAN and code says the device is unknown, revoked or
+ * expired there: its Device Key did is then deleted (a fresh assignment
+ * follows). Elsewhere an ERROR, unauthenticated, changes nothing.
+ */
+bool gwd_cm_refused(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		    unsigned int code);
 
 /* ============================================================ link.c */
 

@@ -179,6 +179,15 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		break;
 	default:
 		what = "a-flow with the server";
+		if (why->kind == GWD_END_PEER_ERROR && gw2->have_device &&
+		    gwd_cm_refused(gw2->g, gw2->did, why->code)) {
+			/* A CM device on the secure WAN: assign afresh. */
+			gw2->link = NULL;
+			gw2_release(gw2);
+			gw2->have_device = false;
+			ask_start(gw2);
+			return;
+		}
 		break;
 	}
 	gw2_retry(gw2, "%s %s: %s", what, gwd_link_peer(l),
