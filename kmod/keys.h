@@ -367,10 +367,11 @@ int cpns_device_challenge(const struct key *key, u8 *ch);
  * @serial: out, the serial of the confirmed key
  *
  * The confirmed key has no timeout (but no later than its seed). A key
- * stored later with @key's ID and role GW2 (a re-key) keeps the mark. Return: 0, -EINVAL if @key is not a
- * pending GW1 key, -EKEYREVOKED / -EKEYEXPIRED if it is no longer valid,
- * -ENOKEY if it is no longer linked in the store's keyring, or another
- * errno (in every error case @key is unchanged).
+ * stored later with @key's ID and role GW2 (a re-key) keeps the mark.
+ * Return: 0, -EINVAL if @key is not a pending GW1 key, -EKEYREVOKED /
+ * -EKEYEXPIRED if it is no longer valid, -ENOKEY if it is no longer
+ * linked in the store's keyring, or another errno (in every error case
+ * @key is unchanged).
  */
 int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
 			key_serial_t *serial);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+// cpns-test: debug
 /*
  * A changing-mode device (Documentation/keys.rst, "Self-assigned Device
  * Keys"): one network namespace, CM, holds the seed of role gw1 and
