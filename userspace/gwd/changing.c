@@ -17,10 +17,11 @@
  * configuration (wan = secure or nonsecure) or, with wan = auto, from the
  * source address the kernel's routing picks for the server's secure-WAN
  * address: inside secure_wan, the secure WAN; no route or another
- * address, the non-secure one. It looks again every wan_check seconds and
- * before each flow; when the answer changes, the current flow ends and
- * flow a starts again at once toward the other address, with the same
- * Device Key.
+ * address, the non-secure one. It looks again on every link or address
+ * event of its namespace (rtnetlink), every wan_check seconds and before
+ * each flow; when the answer changes, the current flow ends and flow a
+ * starts again at once toward the other address, with the same Device
+ * Key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "gwd.h"
@@ -41,6 +45,8 @@ struct cm {
 	int wan;			/* enum gwd_wan: SECURE or NONSECURE */
 	char why[256];			/* how wan was decided */
 	struct cpns_timer wan_timer;
+	int rtfd;			/* rtnetlink: link and address events */
+	struct cpns_watch rtw;
 };
 
 static const char *wan_name(int wan)
@@ -129,23 +135,76 @@ static bool wan_refresh(struct cm *cm)
 	return true;
 }
 
+/* Look again; on a change, start over on the other WAN. */
+static void wan_check(struct cm *cm)
+{
+	if (wan_refresh(cm)) {
+		/* A self-assignment belongs to the secure WAN it began on. */
+		gwd_gw1_self_cancel(cm->gw1);
+		gwd_gw2_restart(cm->gw2);
+	}
+}
+
 static void wan_timer(struct cpns_loop *loop, struct cpns_timer *t)
 {
 	struct cm *cm = t->arg;
 	struct gwd *g = cm->g;
 
 	(void)loop;
-	if (wan_refresh(cm)) {
-		/* A self-assignment belongs to the secure WAN it began on. */
-		gwd_gw1_self_cancel(cm->gw1);
-		gwd_gw2_restart(cm->gw2);
-	}
+	wan_check(cm);
 	if (!g->done &&
 	    cpns_timer_arm(g->loop, &cm->wan_timer,
 			   cpns_now_ms() + g->conf.wan_check_ms)) {
 		cpns_err("out of memory for a timer");
 		gwd_exit(g, 1);
 	}
+}
+
+/* Link or address events: drain them, then look again. */
+static void rt_io(struct cpns_loop *loop, struct cpns_watch *w,
+		  uint32_t events)
+{
+	struct cm *cm = w->arg;
+	char buf[8192];
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	do
+		n = recv(cm->rtfd, buf, sizeof(buf), MSG_DONTWAIT);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	/* ENOBUFS: events were lost; looking again covers them. */
+	wan_check(cm);
+}
+
+/* rtnetlink events of this namespace; without them the timer does. */
+static void rt_start(struct cm *cm)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+			     RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+			     RTMGRP_IPV6_ROUTE,
+	};
+	int ret;
+
+	cm->rtfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			  NETLINK_ROUTE);
+	if (cm->rtfd < 0 ||
+	    bind(cm->rtfd, (struct sockaddr *)&sa, sizeof(sa))) {
+		cpns_warn("no link events (rtnetlink: %s): checking the WAN every %u s only",
+			  strerror(errno), cm->g->conf.wan_check_ms / 1000);
+		goto fail;
+	}
+	ret = cpns_watch_add(cm->g->loop, &cm->rtw, cm->rtfd, EPOLLIN, rt_io,
+			     cm);
+	if (!ret)
+		return;
+	cpns_warn("no link events: %s", strerror(-ret));
+fail:
+	if (cm->rtfd >= 0)
+		close(cm->rtfd);
+	cm->rtfd = -1;
 }
 
 const struct gwd_addr *gwd_server(struct gwd *g)
@@ -226,12 +285,15 @@ static int cm_start(struct gwd *g)
 	g->role = cm;
 	cm->g = g;
 	cm->wan = GWD_WAN_AUTO;		/* none yet: the first is logged */
+	cm->rtfd = -1;
 	cpns_timer_init(&cm->wan_timer, wan_timer, cm);
 	cm->gw1 = gwd_gw1_new(g);
 	cm->gw2 = gwd_gw2_new(g);
 	if (!cm->gw1 || !cm->gw2)
 		return -ENOMEM;
 	wan_refresh(cm);
+	if (!g->once && g->conf.wan == GWD_WAN_AUTO)
+		rt_start(cm);
 	if (!g->once && cpns_timer_arm(g->loop, &cm->wan_timer,
 				       cpns_now_ms() + g->conf.wan_check_ms))
 		return -ENOMEM;
@@ -245,6 +307,10 @@ static void cm_stop(struct gwd *g)
 	if (!cm)
 		return;
 	cpns_timer_disarm(g->loop, &cm->wan_timer);
+	if (cm->rtfd >= 0) {
+		cpns_watch_del(g->loop, &cm->rtw);
+		close(cm->rtfd);
+	}
 	if (cm->gw2)
 		gwd_gw2_free(cm->gw2);
 	if (cm->gw1)
