@@ -405,6 +405,12 @@ static int conf_changing(struct gwd_conf *conf, const struct cpns_conf *cf,
 	ret = conf_prefix(conf, cf, &conf->secure_wan, err, errlen);
 	if (ret < 0)
 		return ret;
+	if (ret && conf->secure_wan.family != conf->server.ss.ss_family) {
+		snprintf(err, errlen,
+			 "%s: secure_wan (%s) and server (%s) are not of the same address family: the source address toward server is never in it",
+			 conf->path, conf->secure_wan.str, conf->server.str);
+		return -EINVAL;
+	}
 	if (!ret && conf->wan == GWD_WAN_AUTO) {
 		snprintf(err, errlen,
 			 "%s: role = changing needs secure_wan = ADDR/LEN (its addresses on the secure WAN), or wan = secure or nonsecure",

@@ -21,6 +21,11 @@
  * its minimum once a session has carried a report and its ack. GW2 never
  * drops its Device Key on a peer's word (an ERROR is not authenticated):
  * only its own kernel saying that the key is gone sends it back to GW1.
+ *
+ * The changing role (changing.c) runs the same machine (gwd_gw2_new()):
+ * its flow a goes to the server's address on the WAN it is on
+ * (gwd_server()), and where GW2 would ask GW1 it assigns itself
+ * (gwd_cm_need_key()).
  */
 #include <errno.h>
 #include <stdarg.h>

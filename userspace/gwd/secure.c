@@ -25,6 +25,11 @@
  * Device Key it ever assigned could impersonate every one of those
  * gateways to the server. A flow that fails after II-4 deletes the Device
  * Key it left (pending or confirmed) for the same reason.
+ *
+ * The changing role (changing.c) runs the same machine without a PN link
+ * (gwd_gw1_new()): flow I as here, and assignments for itself
+ * (gwd_gw1_self_assign()) that end at II-8, where the kernel keeps the
+ * Device Key as the namespace's own (ASSIGN_VERIFY, self-assigned).
  */
 #include <errno.h>
 #include <fnmatch.h>
