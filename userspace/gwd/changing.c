@@ -17,9 +17,9 @@
  * configuration (wan = secure or nonsecure) or, with wan = auto, from the
  * source address the kernel's routing picks for the server's secure-WAN
  * address: inside secure_wan, the secure WAN; no route or another
- * address, the non-secure one. It looks again on every link or address
- * event of its namespace (rtnetlink), every wan_check seconds and before
- * each flow; when the answer changes, the current flow ends and flow a
+ * address, the non-secure one. It looks again once link, address or route
+ * events of its namespace (rtnetlink) settle, every wan_check seconds and
+ * before each flow; when the answer changes, the current flow ends and flow a
  * starts again at once toward the other address, with the same Device
  * Key.
  */
@@ -47,7 +47,11 @@ struct cm {
 	struct cpns_timer wan_timer;
 	int rtfd;			/* rtnetlink: link and address events */
 	struct cpns_watch rtw;
+	struct cpns_timer settle_timer;	/* a burst of events has passed */
 };
+
+/* A move is several events (link, address out, address in): look once. */
+#define CM_SETTLE_MS	300
 
 static const char *wan_name(int wan)
 {
@@ -160,7 +164,25 @@ static void wan_timer(struct cpns_loop *loop, struct cpns_timer *t)
 	}
 }
 
-/* Link or address events: drain them, then look again. */
+/*
+ * The network changed and has settled: look again, and a flow waiting to
+ * retry (its last connect failed, perhaps for want of an address) goes
+ * now.
+ */
+static void settle_timer(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	struct cm *cm = t->arg;
+
+	(void)loop;
+	if (wan_refresh(cm)) {
+		gwd_gw1_self_cancel(cm->gw1);
+		gwd_gw2_restart(cm->gw2);
+	} else {
+		gwd_gw2_kick(cm->gw2);
+	}
+}
+
+/* Link, address or route events: drain them, look once they settle. */
 static void rt_io(struct cpns_loop *loop, struct cpns_watch *w,
 		  uint32_t events)
 {
@@ -168,13 +190,15 @@ static void rt_io(struct cpns_loop *loop, struct cpns_watch *w,
 	char buf[8192];
 	ssize_t n;
 
-	(void)loop;
 	(void)events;
 	do
 		n = recv(cm->rtfd, buf, sizeof(buf), MSG_DONTWAIT);
 	while (n > 0 || (n < 0 && errno == EINTR));
 	/* ENOBUFS: events were lost; looking again covers them. */
-	wan_check(cm);
+	if (!cpns_timer_armed(&cm->settle_timer) &&
+	    cpns_timer_arm(loop, &cm->settle_timer,
+			   cpns_now_ms() + CM_SETTLE_MS))
+		wan_check(cm);
 }
 
 /* rtnetlink events of this namespace; without them the timer does. */
@@ -287,6 +311,7 @@ static int cm_start(struct gwd *g)
 	cm->wan = GWD_WAN_AUTO;		/* none yet: the first is logged */
 	cm->rtfd = -1;
 	cpns_timer_init(&cm->wan_timer, wan_timer, cm);
+	cpns_timer_init(&cm->settle_timer, settle_timer, cm);
 	cm->gw1 = gwd_gw1_new(g);
 	cm->gw2 = gwd_gw2_new(g);
 	if (!cm->gw1 || !cm->gw2)
@@ -307,6 +332,7 @@ static void cm_stop(struct gwd *g)
 	if (!cm)
 		return;
 	cpns_timer_disarm(g->loop, &cm->wan_timer);
+	cpns_timer_disarm(g->loop, &cm->settle_timer);
 	if (cm->rtfd >= 0) {
 		cpns_watch_del(g->loop, &cm->rtw);
 		close(cm->rtfd);
@@ -326,9 +352,33 @@ static void cm_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
 	(void)r;
 }
 
+static void cm_ctl_decide(struct gwd *g, uint32_t id, const char *code,
+			  struct gwd_ctl_reply *r)
+{
+	(void)g;
+	(void)id;
+	(void)code;
+	gwd_ctl_printf(r, "error this is a changing-mode device: it assigns itself, with no II-9 to confirm\n");
+}
+
+static void cm_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	(void)g;
+	gwd_ctl_printf(r, "error this is a changing-mode device: its Device Key would retire with its seed; it gets a new seed when it assigns itself again\n");
+}
+
+static void cm_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+{
+	(void)g;
+	gwd_ctl_printf(r, "error this is a changing-mode device: delete its Device Key (cpnsctl key del) and it assigns itself afresh on the secure WAN\n");
+}
+
 const struct gwd_role_ops gwd_changing_ops = {
 	.name = "changing (CM device: GW1 for itself, GW2 on either WAN)",
 	.start = cm_start,
 	.stop = cm_stop,
 	.ctl_list = cm_ctl_list,
+	.ctl_decide = cm_ctl_decide,
+	.ctl_rotate = cm_ctl_rotate,
+	.ctl_reassign = cm_ctl_reassign,
 };

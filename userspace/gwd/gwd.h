@@ -236,6 +236,8 @@ int gwd_gw2_begin(struct gw2 *gw2);
 void gwd_gw2_free(struct gw2 *gw2);
 /* End the current flow and start again now (the WAN changed). */
 void gwd_gw2_restart(struct gw2 *gw2);
+/* If it waits to retry, retry now (the network changed). */
+void gwd_gw2_kick(struct gw2 *gw2);
 /* The Device Key did is in the kernel: store it, then flow a. */
 void gwd_gw2_assigned(struct gw2 *gw2, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 /* No Device Key could be had: retry later (--once: exit 1). */

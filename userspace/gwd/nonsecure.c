@@ -985,6 +985,17 @@ void gwd_gw2_restart(struct gw2 *gw2)
 		ask_start(gw2);
 }
 
+void gwd_gw2_kick(struct gw2 *gw2)
+{
+	if (gw2->state != GW2_WAIT || !cpns_timer_armed(&gw2->retry_timer))
+		return;
+	cpns_timer_disarm(gw2->g->loop, &gw2->retry_timer);
+	if (gw2->have_device)
+		auth_start(gw2);
+	else
+		ask_start(gw2);
+}
+
 void gwd_gw2_assigned(struct gw2 *gw2, const uint8_t did[CPNS_DEVICE_ID_LEN])
 {
 	memcpy(gw2->did, did, sizeof(gw2->did));

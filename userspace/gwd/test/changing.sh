@@ -75,15 +75,12 @@ topology()
 # move secure|nonsecure: the CM device's uplink to that WAN.
 move()
 {
-	if [ "$1" = secure ]; then
-		n_b ip link set p-cm master br-sec
-		ip -n "$NS_2" addr flush dev cm0
-		ip -n "$NS_2" addr add 10.77.1.2/24 dev cm0
-	else
-		n_b ip link set p-cm master br-ns
-		ip -n "$NS_2" addr flush dev cm0
-		ip -n "$NS_2" addr add 10.77.3.2/24 dev cm0
-	fi
+	local a=10.77.3.2 br=br-ns
+
+	[ "$1" = secure ] && a=10.77.1.2 br=br-sec
+	n_b ip link set p-cm master $br
+	printf 'addr flush dev cm0\naddr add %s/24 dev cm0\n' $a |
+		ip -n "$NS_2" -batch -
 }
 
 cm_start()
