@@ -93,8 +93,8 @@ cm_start()
 # session_on ADDR FROM: a session with the server at ADDR, after line FROM.
 session_on()
 {
-	wait_log "$LOG" "a-4 server verified; session established with $1 for device id $DID" 40 "$2"
-	wait_log "$LOG" "received status ack" 20 "$2"
+	wait_log "$LOG" "a-4 server verified; session established with $1 for device id $DID" 60 "$2"
+	wait_log "$LOG" "received status ack" 40 "$2"
 }
 
 cm_keys() { n_2 "$CPNSCTL" show; }
@@ -142,7 +142,7 @@ lap never
 # 2. On the secure WAN: flow I, self-assignment, flow a.
 move secure
 cm_start
-wait_log "$LOG" "assigned to itself" 40
+wait_log "$LOG" "assigned to itself" 60
 DID=$(sed -n 's/.*device id \([0-9a-f]\{32\}\) assigned to itself.*/\1/p' "$LOG" | head -n1)
 [ -n "$DID" ] || fail "no Device ID in the log"
 session_on 10.77.1.1:7000 0
@@ -162,7 +162,7 @@ lap assign
 for wan in nonsecure secure nonsecure; do
 	from=$(log_lines "$LOG")
 	move $wan
-	wait_log "$LOG" "on the $([ $wan = secure ] && echo secure || echo non-secure) WAN" 20 "$from"
+	wait_log "$LOG" "on the $([ $wan = secure ] && echo secure || echo non-secure) WAN" 40 "$from"
 	session_on "$([ $wan = secure ] && echo 10.77.1.1 || echo 10.77.3.1):7000" "$from"
 	echo "ok - moved to the $wan WAN: session for $DID"
 	lap "$wan"
@@ -194,16 +194,16 @@ grep -q "$SID" "$WORK/store.txt" || { cat "$WORK/store.txt"; fail "the server's 
 # assignment once back on the secure one.
 from=$(log_lines "$LOG")
 move nonsecure
-wait_log "$LOG" "on the non-secure WAN" 20 "$from"
+wait_log "$LOG" "on the non-secure WAN" 40 "$from"
 n_s "$CPNSCTL" revoke device "$DID" --store "$STORE" >/dev/null ||
 	fail "cannot revoke $DID at the server"
-wait_log "$LOG" "revoked" 40 "$from"
+wait_log "$LOG" "revoked" 60 "$from"
 sleep 2
 cm_keys | grep -q "^  $DID *gw2" || fail "the CM device dropped its key on an unauthenticated ERROR"
 from=$(log_lines "$LOG")
 move secure
-wait_log "$LOG" "assigning itself afresh" 40 "$from"
-wait_log "$LOG" "assigned to itself" 40 "$from"
+wait_log "$LOG" "assigning itself afresh" 60 "$from"
+wait_log "$LOG" "assigned to itself" 60 "$from"
 OLD=$DID
 DID=$(tail -n +"$((from + 1))" "$LOG" | sed -n 's/.*device id \([0-9a-f]\{32\}\) assigned to itself.*/\1/p' | head -n1)
 [ -n "$DID" ] && [ "$DID" != "$OLD" ] || fail "no new Device ID after the revocation"
