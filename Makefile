@@ -203,7 +203,8 @@ install: man
 	for f in $(TOP)/kmod/dist/modprobe.d/cpns.conf:modprobe.d/cpns.conf \
 		 $(TOP)/userspace/dist/cpns-serverd.conf:cpns/cpns-serverd.conf \
 		 $(TOP)/userspace/dist/gw1.conf:cpns/gw1.conf \
-		 $(TOP)/userspace/dist/gw2.conf:cpns/gw2.conf; do \
+		 $(TOP)/userspace/dist/gw2.conf:cpns/gw2.conf \
+		 $(TOP)/userspace/dist/cm.conf:cpns/cm.conf; do \
 		dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
 		[ -e "$$dst" ] || install -m 0644 $${f%%:*} "$$dst"; \
 	done

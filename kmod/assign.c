@@ -237,7 +237,8 @@ out:
 /* II-8 on the pending Device Key @key of @did. */
 static int cpns_ii_verify_key(struct cpns_net *cn, struct key *key,
 			      const u8 *did, const u8 *ch, const u8 *code,
-			      key_serial_t *serial, enum cpns_reason *why)
+			      bool self, key_serial_t *serial,
+			      enum cpns_reason *why)
 {
 	u8 dk[CPNS_KEY_LEN], expect[CPNS_MAC_LEN];
 	int err;
@@ -255,7 +256,7 @@ static int cpns_ii_verify_key(struct cpns_net *cn, struct key *key,
 		err = cpns_why(why, CPNS_R_CONFIRM_MISMATCH, -EBADMSG);
 		goto out;
 	}
-	err = cpns_device_confirm(&cn->keys, key, serial);
+	err = cpns_device_confirm(&cn->keys, key, self, serial);
 	if (err == -EINVAL)
 		*why = CPNS_R_NO_LONGER_PENDING;
 	else if (err)
@@ -266,7 +267,7 @@ out:
 }
 
 int cpns_ii_verify(struct cpns_net *cn, const u8 *did, const u8 *code,
-		   key_serial_t *serial, enum cpns_reason *why)
+		   bool self, key_serial_t *serial, enum cpns_reason *why)
 {
 	u8 ch[CPNS_CHALLENGE_LEN];
 	struct cpns_key_info ki;
@@ -280,7 +281,8 @@ int cpns_ii_verify(struct cpns_net *cn, const u8 *did, const u8 *code,
 	    cpns_device_challenge(key, ch))
 		err = cpns_why(why, CPNS_R_NOT_AWAITING_II8, -EINVAL);
 	else
-		err = cpns_ii_verify_key(cn, key, did, ch, code, serial, why);
+		err = cpns_ii_verify_key(cn, key, did, ch, code, self, serial,
+					 why);
 	key_put(key);
 	return err;
 }

@@ -76,12 +76,14 @@ int cpns_ii_confirm(struct cpns_net *cn, const u8 *did, const u8 *n1,
  * @cn: the namespace
  * @did: Device ID of a pending Device Key
  * @code: the confirmation code received
+ * @self: a changing-mode device assigning itself: the key becomes its own
+ *	gw2 Device Key, marked self-assigned (cpns_device_confirm())
  * @serial: the confirmed Device Key
  * @why: why it failed; the ID is @did
  *
  * A wrong code destroys the pending Device Key.
  */
 int cpns_ii_verify(struct cpns_net *cn, const u8 *did, const u8 *code,
-		   key_serial_t *serial, enum cpns_reason *why);
+		   bool self, key_serial_t *serial, enum cpns_reason *why);
 
 #endif /* _CPNS_ASSIGN_H */

@@ -73,6 +73,7 @@ struct cpns_key_params {
 	const u8 *ch;			/* GW1 pending Device Key only */
 	time64_t expiry;		/* TIME64_MAX for none */
 	bool seed_cap;			/* no later than its seed: new key */
+	bool self;			/* gw2 Device Key assigned to itself */
 };
 
 /* key->payload.rcu_data0 */
@@ -97,6 +98,7 @@ struct cpns_key_entry {
 	enum cpns_role role;
 	enum cpns_state state;
 	u32 generation;
+	bool self;
 	bool has_ch;
 	u8 id[CPNS_DEVICE_ID_LEN];
 	u8 ch[CPNS_CHALLENGE_LEN];
@@ -238,6 +240,8 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 		return -EINVAL;
 	if (!p->secret && p->state != CPNS_STATE_REVOKED)
 		return -EINVAL;
+	if (p->self && (p->kind != CPNS_KEY_DEVICE || p->role != CPNS_ROLE_GW2))
+		return -EINVAL;
 
 	/* Charged to the caller's memory cgroup: it asked for the key. */
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
@@ -265,6 +269,7 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 	e->role = p->role;
 	e->state = p->state;
 	e->generation = p->generation;
+	e->self = p->self;
 	memcpy(e->id, p->id, cpns_id_len(p->kind));
 	if (p->ch) {
 		e->has_ch = true;
@@ -338,10 +343,17 @@ static void cpns_key_destroy_payload(struct key *key)
 	}
 }
 
-/* keyctl describe, keyctl show and /proc/keys: public metadata only. */
+/*
+ * keyctl show and /proc/keys: public metadata only; the self-assigned
+ * mark is not part of the description, which lookups match.
+ */
 static void cpns_key_describe(const struct key *key, struct seq_file *m)
 {
+	const struct cpns_key_entry *e = key->payload.data[1];
+
 	seq_puts(m, key->description);
+	if (e && e->self)
+		seq_puts(m, " self-assigned");
 }
 
 static bool cpns_hex_ok(const char *s, unsigned int len)
@@ -947,6 +959,9 @@ static bool cpns_meta_valid(const struct cpns_key_info *meta)
 	if (!cpns_role_valid(meta->role) || !cpns_state_valid(meta->state) ||
 	    meta->state == CPNS_STATE_PENDING)
 		return false;
+	if (meta->self &&
+	    (meta->kind != CPNS_KEY_DEVICE || meta->role != CPNS_ROLE_GW2))
+		return false;
 	switch (meta->kind) {
 	case CPNS_KEY_SEED:
 		return meta->role != CPNS_ROLE_GW2;
@@ -993,6 +1008,9 @@ static int cpns_key_store_locked(struct cpns_keys *keys,
 			return ret;
 		old = NULL;
 	}
+	/* A re-key of a self-assigned Device Key keeps the mark. */
+	p.self = meta->self || (old && cpns_key_entry(old)->self &&
+				p.role == CPNS_ROLE_GW2);
 	if (old && !replace)
 		ret = -EEXIST;
 	else if (old && cpns_key_entry(old)->state == CPNS_STATE_REVOKED &&
@@ -1086,6 +1104,7 @@ static int cpns_key_set_state_locked(struct cpns_keys *keys, struct key *key,
 		p.kind = e->kind;
 		p.role = e->role;
 		p.generation = e->generation;
+		p.self = e->self;
 		p.id = e->id;
 		p.expiry = READ_ONCE(key->expiry);
 		ret = cpns_key_make(keys, &p, key, serial, NULL);
@@ -1118,6 +1137,7 @@ void cpns_key_info(const struct key *key, struct cpns_key_info *info)
 	info->role = e->role;
 	info->state = e->state;
 	info->generation = e->generation;
+	info->self = e->self;
 	memcpy(info->id, e->id, cpns_id_len(e->kind));
 	info->expiry = expiry == TIME64_MAX ? 0 : expiry;
 }
@@ -1182,16 +1202,17 @@ int cpns_device_challenge(const struct key *key, u8 *ch)
 	return 0;
 }
 
-int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
+int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
 			key_serial_t *serial)
 {
 	struct cpns_key_params p = {
 		.keys = keys,
 		.kind = CPNS_KEY_DEVICE,
-		.role = CPNS_ROLE_GW1,
-		.state = CPNS_STATE_CONFIRMED,
+		.role = self ? CPNS_ROLE_GW2 : CPNS_ROLE_GW1,
+		.state = self ? CPNS_STATE_ACTIVE : CPNS_STATE_CONFIRMED,
 		.expiry = TIME64_MAX,
 		.seed_cap = true,
+		.self = self,
 	};
 	u8 dk[CPNS_KEY_LEN];
 	int ret;

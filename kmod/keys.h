@@ -42,6 +42,9 @@ struct cpns_key_info {
 	enum cpns_role role;
 	enum cpns_state state;
 	u32 generation;			/* 0 = as assigned; +1 per re-key */
+	bool self;			/* gw2 Device Key this namespace
+					 * assigned to itself (II-8, no II-9)
+					 */
 	u8 id[CPNS_DEVICE_ID_LEN];	/* CPNS_SEED_ID_LEN bytes for a seed */
 	time64_t expiry;		/* real time in seconds; 0 = none */
 };
@@ -377,14 +380,19 @@ int cpns_device_challenge(const struct key *key, u8 *ch);
  * cpns_device_confirm() - II-8 success: pending GW1 key becomes confirmed
  * @keys: the namespace's store
  * @key: the pending key; it is replaced (revoked and unlinked) on success
+ * @self: a changing-mode device assigning itself: the key becomes this
+ *	namespace's own Device Key instead (role GW2, state active, marked
+ *	self-assigned), which DEVICE_EXPORT refuses (no II-9)
  * @serial: out, the serial of the confirmed key
  *
- * The confirmed key has no timeout. Return: 0, -EINVAL if @key is not a
- * pending GW1 key, -EKEYREVOKED / -EKEYEXPIRED if it is no longer valid,
- * -ENOKEY if it is no longer linked in the store's keyring, or another
- * errno (in every error case @key is unchanged).
+ * The confirmed key has no timeout (but no later than its seed). A key
+ * stored later with @key's ID and role GW2 (a re-key) keeps the mark.
+ * Return: 0, -EINVAL if @key is not a pending GW1 key, -EKEYREVOKED /
+ * -EKEYEXPIRED if it is no longer valid, -ENOKEY if it is no longer
+ * linked in the store's keyring, or another errno (in every error case
+ * @key is unchanged).
  */
-int cpns_device_confirm(struct cpns_keys *keys, struct key *key,
+int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
 			key_serial_t *serial);
 
 /**

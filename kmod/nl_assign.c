@@ -125,6 +125,7 @@ int cpns_cmd_assign_confirm(struct cpns_req *req)
 
 int cpns_cmd_assign_verify(struct cpns_req *req)
 {
+	bool self = nla_get_flag(req->info->attrs[CPNS_A_SELF_ASSIGNED]);
 	enum cpns_reason why;
 	key_serial_t serial;
 	struct sk_buff *msg;
@@ -132,17 +133,21 @@ int cpns_cmd_assign_verify(struct cpns_req *req)
 	int err;
 
 	msg = cpns_reply_new(req, nla_total_size(sizeof(s32)) +
-			     nla_total_size(sizeof(u8)), &hdr);
+			     nla_total_size(sizeof(u8)) + nla_total_size(0),
+			     &hdr);
 	if (!msg)
 		return cpns_nomem(req);
 	err = cpns_ii_verify(req->cn, cpns_data(req, CPNS_A_DEVICE_ID),
-			     cpns_data(req, CPNS_A_CONFIRM), &serial, &why);
+			     cpns_data(req, CPNS_A_CONFIRM), self, &serial,
+			     &why);
 	if (err) {
 		nlmsg_free(msg);
 		return cpns_req_why(req, err, why, CPNS_A_DEVICE_ID);
 	}
 	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
-	    nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_CONFIRMED))
+	    nla_put_u8(msg, CPNS_A_STATE, self ? CPNS_STATE_ACTIVE :
+					 CPNS_STATE_CONFIRMED) ||
+	    (self && nla_put_flag(msg, CPNS_A_SELF_ASSIGNED)))
 		return cpns_reply_overflow(req, msg);
 	return cpns_reply_send(req, msg, hdr);
 }

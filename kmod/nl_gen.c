@@ -88,6 +88,7 @@ static const struct nla_policy cpns_assign_confirm_nl_policy[CPNS_A_MAX + 1] = {
 static const struct nla_policy cpns_assign_verify_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
 	[CPNS_A_CONFIRM] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_SELF_ASSIGNED] = { .type = NLA_FLAG, },
 };
 
 /* CPNS_CMD_DEVICE_EXPORT - do */

@@ -85,6 +85,7 @@ static int cpns_key_fill(const struct cpns_key_info *ki, void *arg)
 	    nla_put_u8(skb, CPNS_A_ROLE, ki->role) ||
 	    nla_put_u8(skb, CPNS_A_STATE, ki->state) ||
 	    nla_put_u32(skb, CPNS_A_GENERATION, ki->generation) ||
+	    (ki->self && nla_put_flag(skb, CPNS_A_SELF_ASSIGNED)) ||
 	    (ki->expiry &&
 	     nla_put_u64_64bit(skb, CPNS_A_EXPIRY, ki->expiry, CPNS_A_PAD))) {
 		genlmsg_cancel(skb, hdr);

@@ -34,6 +34,7 @@
 #define CPNS_BLOB_OFF_VERSION	0
 #define CPNS_BLOB_OFF_KIND	1
 #define CPNS_BLOB_OFF_ROLE	2
+#define CPNS_BLOB_ROLE_SELF	0x80	/* in the role byte: self-assigned */
 #define CPNS_BLOB_OFF_STATE	3
 #define CPNS_BLOB_OFF_GEN	4
 #define CPNS_BLOB_OFF_CREATED	8
@@ -214,13 +215,15 @@ int cpns_blob_wrap(const u8 *kek, unsigned int keklen,
 	int ret;
 
 	*bloblen = 0;
-	if (!idlen || meta->role > U8_MAX || meta->state > U8_MAX ||
+	if (!idlen || meta->role >= CPNS_BLOB_ROLE_SELF ||
+	    meta->state > U8_MAX ||
 	    created < 0 || meta->expiry < 0)
 		return -EINVAL;
 
 	blob[CPNS_BLOB_OFF_VERSION] = CPNS_BLOB_VERSION;
 	blob[CPNS_BLOB_OFF_KIND] = meta->kind;
-	blob[CPNS_BLOB_OFF_ROLE] = meta->role;
+	blob[CPNS_BLOB_OFF_ROLE] = meta->role |
+				   (meta->self ? CPNS_BLOB_ROLE_SELF : 0);
 	blob[CPNS_BLOB_OFF_STATE] = meta->state;
 	put_unaligned_be32(meta->generation, blob + CPNS_BLOB_OFF_GEN);
 	put_unaligned_be64(created, blob + CPNS_BLOB_OFF_CREATED);
@@ -271,7 +274,8 @@ int cpns_blob_unwrap(const u8 *kek, unsigned int keklen, const u8 *blob,
 		goto err;
 	}
 	meta->kind = blob[CPNS_BLOB_OFF_KIND];
-	meta->role = blob[CPNS_BLOB_OFF_ROLE];
+	meta->role = blob[CPNS_BLOB_OFF_ROLE] & ~CPNS_BLOB_ROLE_SELF;
+	meta->self = blob[CPNS_BLOB_OFF_ROLE] & CPNS_BLOB_ROLE_SELF;
 	meta->state = blob[CPNS_BLOB_OFF_STATE];
 	meta->generation = get_unaligned_be32(blob + CPNS_BLOB_OFF_GEN);
 	meta->expiry = expiry;

@@ -131,6 +131,9 @@ static json_object *key_json(const struct cpns_key *k)
 	json_object_object_add(o, "expired",
 			       json_object_new_boolean(k->expiry &&
 						       k->expiry <= (uint64_t)time(NULL)));
+	if (k->kind == CPNS_KEY_DEVICE)
+		json_object_object_add(o, "self_assigned",
+				       json_object_new_boolean(k->self_assigned));
 	return o;
 }
 
@@ -150,10 +153,10 @@ static void keys_text(const struct keylist *l, uint8_t kind,
 			printf("\n");
 		cpns_hex_encode(hex, k->id, k->id_len);
 		format_expiry(exp, sizeof(exp), k->expiry);
-		printf("  %-32s  %-6s  %-11s  gen %" PRIu32 "  serial %" PRId32 "  expires %s\n",
+		printf("  %-32s  %-6s  %-11s  gen %" PRIu32 "  serial %" PRId32 "  expires %s%s\n",
 		       hex, cpns_role_name(k->role),
 		       cpns_state_name(k->state), k->generation, k->serial,
-		       exp);
+		       exp, k->self_assigned ? "  self-assigned" : "");
 	}
 	if (!n)
 		printf(" none\n");

@@ -6,13 +6,19 @@
  * into struct gwd_conf.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gwd.h"
 
-static const char *const role_choices[] = { "secure", "nonsecure", NULL };
+static const char *const role_choices[] = {
+	"secure", "nonsecure", "changing", NULL
+};
+static const char *const wan_choices[] = {
+	"auto", "secure", "nonsecure", NULL
+};
 static const char *const target_choices[] = { "stderr", "syslog", NULL };
 static const char *const level_choices[] = {
 	"err", "warning", "notice", "info", "debug", NULL
@@ -24,11 +30,11 @@ static const char *const level_choices[] = {
 static const struct cpns_conf_key schema[] = {
 	{ NULL, "role", CPNS_CONF_ENUM, .required = true,
 	  .choices = role_choices,
-	  .help = "secure (GW1, on a secure WAN) or nonsecure (GW2)" },
+	  .help = "secure (GW1, on a secure WAN), nonsecure (GW2) or changing (both, moving between WANs)" },
 	{ NULL, "name", CPNS_CONF_NAME, .required = true,
 	  .help = "this gateway's name, sent to its peers" },
 	{ NULL, "server", CPNS_CONF_ADDR, .required = true,
-	  .help = "the CPNS Server, ADDR:PORT" },
+	  .help = "the CPNS Server, ADDR:PORT (changing: on the secure WAN)" },
 	{ NULL, "log", CPNS_CONF_ENUM, .choices = target_choices,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ NULL, "log_level", CPNS_CONF_ENUM, .choices = level_choices,
@@ -85,49 +91,84 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "nonsecure: seconds between status reports" },
 	{ NULL, "status_text", CPNS_CONF_STRING,
 	  .help = "nonsecure: text of the reports (default: name, uptime)" },
+
+	/* role = changing */
+	{ NULL, "server_nonsecure", CPNS_CONF_ADDR,
+	  .help = "changing: the CPNS Server on the non-secure WAN, ADDR:PORT" },
+	{ NULL, "wan", CPNS_CONF_ENUM, .choices = wan_choices, .def = "auto",
+	  .help = "changing: which WAN this gateway is on; auto: by secure_wan" },
+	{ NULL, "secure_wan", CPNS_CONF_STRING,
+	  .help = "changing: ADDR/LEN, this gateway's addresses on the secure WAN" },
+	{ NULL, "wan_check", CPNS_CONF_UINT, .min = 1, .max = 3600, .def = "2",
+	  .help = "changing: seconds between checks of which WAN it is on" },
 	{ .name = NULL }
 };
 
-/* The keys that belong to one role only. */
+#define R_S	(1u << GWD_SECURE)
+#define R_N	(1u << GWD_NONSECURE)
+#define R_C	(1u << GWD_CHANGING)
+
+/* The keys that belong to some roles only. */
 static const struct {
 	const char *name;
-	int role;
+	unsigned int roles;
 } role_keys[] = {
-	{ "listen", GWD_SECURE },
-	{ "max_clients", GWD_SECURE },
-	{ "idle_timeout", GWD_SECURE },
-	{ "seed_timeout", GWD_SECURE },
-	{ "allow", GWD_SECURE },
-	{ "confirm_timeout", GWD_SECURE },
-	{ "gw1", GWD_NONSECURE },
-	{ "device_id_file", GWD_NONSECURE },
-	{ "store", GWD_NONSECURE },
-	{ "kek", GWD_NONSECURE },
-	{ "key_timeout", GWD_NONSECURE },
-	{ "ask_timeout", GWD_NONSECURE },
-	{ "report_interval", GWD_NONSECURE },
-	{ "status_text", GWD_NONSECURE },
+	{ "listen", R_S },
+	{ "max_clients", R_S },
+	{ "idle_timeout", R_S },
+	{ "seed_timeout", R_S | R_C },
+	{ "allow", R_S },
+	{ "confirm_timeout", R_S },
+	{ "pairing_key", R_S | R_N },
+	{ "gw1", R_N },
+	{ "device_id_file", R_N | R_C },
+	{ "store", R_N | R_C },
+	{ "kek", R_N | R_C },
+	{ "key_timeout", R_N },
+	{ "ask_timeout", R_N },
+	{ "report_interval", R_N | R_C },
+	{ "status_text", R_N | R_C },
+	{ "server_nonsecure", R_C },
+	{ "wan", R_C },
+	{ "secure_wan", R_C },
+	{ "wan_check", R_C },
 };
 
+/* "secure", "secure or changing": the roles of mask. */
+static const char *roles_str(unsigned int mask, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; role_choices[i]; i++)
+		if (mask & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						off ? " or " : "",
+						role_choices[i]);
+	return buf;
+}
+
 /*
- * A key of the other role is a mistake, not something to ignore: it would
+ * A key of another role is a mistake, not something to ignore: it would
  * silently do nothing. Defaults have line 0 and do not count.
  */
 static int conf_roles(const struct gwd_conf *conf, const struct cpns_conf *cf,
 		      char *err, size_t errlen)
 {
 	const struct cpns_conf_value *v;
+	char roles[64];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(role_keys); i++) {
-		if (role_keys[i].role == conf->role)
+		if (role_keys[i].roles & (1u << conf->role))
 			continue;
 		v = cpns_conf_get(cf, NULL, role_keys[i].name, 0);
 		if (v && v->line) {
 			snprintf(err, errlen,
 				 "%s:%u: %s is for role = %s, not %s",
 				 conf->path, v->line, role_keys[i].name,
-				 role_choices[role_keys[i].role],
+				 roles_str(role_keys[i].roles, roles,
+					   sizeof(roles)),
 				 role_choices[conf->role]);
 			return -EINVAL;
 		}
@@ -166,6 +207,23 @@ static char *conf_strdup(const struct cpns_conf *cf, const char *key,
 	if (!s)
 		*nomem = true;
 	return s;
+}
+
+/* A prefix length: decimal, 0..max. */
+static int parse_prefix_len(const char *s, unsigned int max,
+			    unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
 }
 
 /*
@@ -258,7 +316,7 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	bool nomem = false;
 	int ret;
 
-	if (conf_addr(cf, "gw1", 0, &conf->gw1)) {
+	if (conf->role == GWD_NONSECURE && conf_addr(cf, "gw1", 0, &conf->gw1)) {
 		snprintf(err, errlen,
 			 "%s: role = nonsecure needs gw1 = ADDR:PORT",
 			 conf->path);
@@ -290,6 +348,79 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	conf->ask_ms = conf_ms(cf, "ask_timeout");
 	conf->report_interval_ms = conf_ms(cf, "report_interval");
 	return nomem ? -ENOMEM : 0;
+}
+
+/* ADDR/LEN of secure_wan: 1 set, 0 absent, -EINVAL (err set). */
+static int conf_prefix(const struct gwd_conf *conf, const struct cpns_conf *cf,
+		       struct gwd_prefix *pfx, char *err, size_t errlen)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, "secure_wan",
+							 0);
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash;
+	unsigned int max;
+	size_t alen;
+
+	if (!v || !v->text)
+		return 0;
+	slash = strchr(v->text, '/');
+	alen = slash ? (size_t)(slash - v->text) : 0;
+	if (!slash || !alen || alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, v->text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, pfx->addr) == 1) {
+		pfx->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, pfx->addr) == 1) {
+		pfx->family = AF_INET6;
+		max = 128;
+	} else {
+		goto bad;
+	}
+	if (parse_prefix_len(slash + 1, max, &pfx->len))
+		goto bad;
+	snprintf(pfx->str, sizeof(pfx->str), "%s", v->text);
+	return 1;
+bad:
+	snprintf(err, errlen,
+		 "%s:%u: secure_wan: expected ADDR/LEN, an IPv4 or IPv6 prefix (e.g. 10.1.0.0/24)",
+		 conf->path, v->line);
+	return -EINVAL;
+}
+
+/* The keys of role = changing (besides those it shares with nonsecure). */
+static int conf_changing(struct gwd_conf *conf, const struct cpns_conf *cf,
+			 char *err, size_t errlen)
+{
+	int ret;
+
+	if (conf_addr(cf, "server_nonsecure", 0, &conf->server_ns)) {
+		snprintf(err, errlen,
+			 "%s: role = changing needs server_nonsecure = ADDR:PORT (the server on the non-secure WAN; server is its address on the secure WAN)",
+			 conf->path);
+		return -EINVAL;
+	}
+	conf->wan = cpns_conf_enum(cf, NULL, "wan");
+	ret = conf_prefix(conf, cf, &conf->secure_wan, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (ret && conf->secure_wan.family != conf->server.ss.ss_family) {
+		snprintf(err, errlen,
+			 "%s: secure_wan (%s) and server (%s) are not of the same address family: the source address toward server is never in it",
+			 conf->path, conf->secure_wan.str, conf->server.str);
+		return -EINVAL;
+	}
+	if (!ret && conf->wan == GWD_WAN_AUTO) {
+		snprintf(err, errlen,
+			 "%s: role = changing needs secure_wan = ADDR/LEN (its addresses on the secure WAN), or wan = secure or nonsecure",
+			 conf->path);
+		return -EINVAL;
+	}
+	conf->wan_check_ms = conf_ms(cf, "wan_check");
+	conf->seed_timeout = (unsigned int)cpns_conf_uint(cf, NULL,
+							  "seed_timeout");
+	return 0;
 }
 
 /**
@@ -353,6 +484,8 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 		ret = conf_secure(conf, cf, err, errlen);
 	else
 		ret = conf_nonsecure(conf, cf, err, errlen);
+	if (!ret && conf->role == GWD_CHANGING)
+		ret = conf_changing(conf, cf, err, errlen);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
 out:

@@ -17,6 +17,8 @@
  *   store.c      GW2's store: its Device Key wrapped under a KEK
  *   secure.c     the secure role (GW1)
  *   nonsecure.c  the nonsecure role (GW2)
+ *   changing.c   the changing role (a CM device: GW1's flows I and II
+ *                for itself on the secure WAN, GW2's flow a on either)
  *
  * The daemon holds no secret: it carries public values between its kernel
  * and its peers, and the kernel does every derivation, MAC and AEAD.
@@ -45,6 +47,22 @@
 enum gwd_role {
 	GWD_SECURE = 0,			/* index in the "role" choices */
 	GWD_NONSECURE = 1,
+	GWD_CHANGING = 2,		/* a changing-mode (CM) device */
+};
+
+/* Which WAN a changing-mode device is on (index in the "wan" choices). */
+enum gwd_wan {
+	GWD_WAN_AUTO = 0,		/* configuration: decide by secure_wan */
+	GWD_WAN_SECURE = 1,
+	GWD_WAN_NONSECURE = 2,
+};
+
+/* An address prefix from the configuration (secure_wan). */
+struct gwd_prefix {
+	int family;			/* AF_INET or AF_INET6; 0: none */
+	uint8_t addr[16];
+	unsigned int len;
+	char str[64];
 };
 
 /* A checked socket address from the configuration. */
@@ -99,6 +117,12 @@ struct gwd_conf {
 	unsigned int ask_ms;
 	unsigned int report_interval_ms;
 	char *status_text;			/* NULL: generated */
+
+	/* changing: also device_id_file .. status_text and seed_timeout */
+	struct gwd_addr server_ns;		/* server on the non-secure WAN */
+	int wan;				/* enum gwd_wan */
+	struct gwd_prefix secure_wan;		/* family 0: none */
+	unsigned int wan_check_ms;
 };
 
 /* config.c */
@@ -143,6 +167,7 @@ extern const struct gwd_role_ops gwd_secure_ops;	/* secure.c */
  */
 void gwd_secure_adopt(struct gwd *g, int fd, const char *peer);
 extern const struct gwd_role_ops gwd_nonsecure_ops;	/* nonsecure.c */
+extern const struct gwd_role_ops gwd_changing_ops;	/* changing.c */
 
 /**
  * struct gwd - the daemon
@@ -182,6 +207,62 @@ static inline void gwd_exit(struct gwd *g, int status)
 	g->done = true;
 	cpns_loop_stop(g->loop);
 }
+
+/* ============================================================ roles */
+
+/*
+ * The changing role (changing.c) is built from the other two: GW1's flows
+ * I and II (secure.c), run for itself and without II-9, and GW2's flow a
+ * and signalling (nonsecure.c), sent to the server's address on the WAN it
+ * is on.
+ */
+struct gw1;
+struct gw2;
+
+/* secure.c: GW1's state without the PN link; its seed looked up. NULL:
+ * failed (logged).
+ */
+struct gw1 *gwd_gw1_new(struct gwd *g);
+void gwd_gw1_free(struct gw1 *gw1);
+/*
+ * A self-assignment ended: did is the Device ID now held as this
+ * namespace's own gw2 Device Key (self-assigned), or NULL and err says
+ * why it failed (nothing stored).
+ */
+typedef void gwd_self_done_fn(void *arg, const uint8_t *did,
+			      const char *err);
+/* Flow I if there is no seed, then II-1 .. II-8 for itself; 0 or -1. */
+int gwd_gw1_self_assign(struct gw1 *gw1, gwd_self_done_fn *done, void *arg);
+/* Abandon a self-assignment in progress (done is not called). */
+void gwd_gw1_self_cancel(struct gw1 *gw1);
+
+/* nonsecure.c: GW2's state; begin finds its Device Key and starts. */
+struct gw2 *gwd_gw2_new(struct gwd *g);
+int gwd_gw2_begin(struct gw2 *gw2);
+void gwd_gw2_free(struct gw2 *gw2);
+/* End the current flow and start again now (the WAN changed). */
+void gwd_gw2_restart(struct gw2 *gw2);
+/* If it waits to retry, retry now (the network changed). */
+void gwd_gw2_kick(struct gw2 *gw2);
+/* The Device Key did is in the kernel: store it, then flow a. */
+void gwd_gw2_assigned(struct gw2 *gw2, const uint8_t did[CPNS_DEVICE_ID_LEN]);
+/* No Device Key could be had: retry later (--once: exit 1). */
+void gwd_gw2_unassigned(struct gw2 *gw2, const char *why);
+
+/* changing.c: the server address flow a uses (the conf's but for a CM
+ * device: that of the WAN it is on), and GW2's "no Device Key" for a CM
+ * device (assign itself, on the secure WAN only).
+ */
+const struct gwd_addr *gwd_server(struct gwd *g);
+void gwd_cm_need_key(struct gwd *g);
+/*
+ * The server refused flow a with ERROR code: true if this is a CM device
+ * on the secure WAN and code says the device is unknown, revoked or
+ * expired there: its Device Key did is then deleted (a fresh assignment
+ * follows). Elsewhere an ERROR, unauthenticated, changes nothing.
+ */
+bool gwd_cm_refused(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
+		    unsigned int code);
 
 /* ============================================================ link.c */
 

@@ -23,15 +23,18 @@ static void usage(FILE *f)
 		"A CPNS PN gateway: \"role = secure\" (GW1) gets a Key Seed from the\n"
 		"CPNS Server and assigns Device IDs and Keys to the gateways that\n"
 		"ask; \"role = nonsecure\" (GW2) asks GW1 for its Device ID and Key,\n"
-		"authenticates with the server and sends it sealed status reports.\n"
+		"authenticates with the server and sends it sealed status reports;\n"
+		"\"role = changing\" (a changing-mode device) assigns itself on the\n"
+		"secure WAN and authenticates like GW2 from either WAN.\n"
 		"\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
 		"  -f, --foreground   do not become a daemon\n"
 		"      --once         run once and exit 0 on success, 1 on failure\n"
 		"                     (implies -f): secure, get a Key Seed if there\n"
 		"                     is none; nonsecure, get a Device Key if there\n"
-		"                     is none, authenticate, exchange the reports\n"
-		"      --reports N    with --once, nonsecure: reports to exchange,\n"
+		"                     is none, authenticate, exchange the reports;\n"
+		"                     changing, the same, assigning itself\n"
+		"      --reports N    with --once, nonsecure or changing: reports,\n"
 		"                     back to back (default 1)\n"
 		"  -n, --check        check the configuration file and exit\n"
 		"  -h, --help         this help\n"
@@ -57,7 +60,7 @@ static void check_pending_timeout(struct gwd_conf *conf, unsigned int pt)
 			  pt, conf->ask_ms / 1000);
 		conf->ask_ms = pt_ms;
 	}
-	if (conf->role == GWD_SECURE && conf->step_ms > pt_ms)
+	if (conf->role != GWD_NONSECURE && conf->step_ms > pt_ms)
 		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): a slow SEED_RESPONSE will not open",
 			  pt, conf->step_ms / 1000);
 }
@@ -116,13 +119,17 @@ static int configure(void *ctx, struct cpns_daemon *d)
 		fprintf(stderr, "%s: %s\n", GWD_PROG, err);
 		return -1;
 	}
-	if (g->reports_set && g->conf.role != GWD_NONSECURE) {
-		fprintf(stderr, "%s: --reports is for role = nonsecure\n",
+	if (g->reports_set && g->conf.role == GWD_SECURE) {
+		fprintf(stderr, "%s: --reports is for role = nonsecure or changing\n",
 			GWD_PROG);
 		return -1;
 	}
-	g->ops = g->conf.role == GWD_SECURE ? &gwd_secure_ops :
-					      &gwd_nonsecure_ops;
+	if (g->conf.role == GWD_SECURE)
+		g->ops = &gwd_secure_ops;
+	else if (g->conf.role == GWD_NONSECURE)
+		g->ops = &gwd_nonsecure_ops;
+	else
+		g->ops = &gwd_changing_ops;
 	if (g->once)
 		d->foreground = true;
 	return 0;
@@ -132,9 +139,14 @@ static void checked(void *ctx, const char *path)
 {
 	struct gwd *g = ctx;
 
+	static const char *const roles[] = {
+		[GWD_SECURE] = "secure",
+		[GWD_NONSECURE] = "nonsecure",
+		[GWD_CHANGING] = "changing",
+	};
+
 	printf("%s: configuration OK (role %s, name %s)\n", path,
-	       g->conf.role == GWD_SECURE ? "secure" : "nonsecure",
-	       g->conf.name);
+	       roles[g->conf.role], g->conf.name);
 }
 
 static void log_conf(void *ctx, enum cpns_log_target *target, int *level)

@@ -21,6 +21,11 @@
  * its minimum once a session has carried a report and its ack. GW2 never
  * drops its Device Key on a peer's word (an ERROR is not authenticated):
  * only its own kernel saying that the key is gone sends it back to GW1.
+ *
+ * The changing role (changing.c) runs the same machine (gwd_gw2_new()):
+ * its flow a goes to the server's address on the WAN it is on
+ * (gwd_server()), and where GW2 would ask GW1 it assigns itself
+ * (gwd_cm_need_key()).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -40,6 +45,7 @@ enum gw2_state {
 	GW2_ASK_CONNECT,	/* II-9: connecting to GW1 */
 	GW2_ASK,		/* ASSIGN_ASK sent; DEVICE_OFFER expected */
 	GW2_TRANSFER,		/* code shown; DEVICE_TRANSFER expected */
+	GW2_SELF,		/* changing: assigning itself (changing.c) */
 	GW2_AUTH_CONNECT,	/* a-0: connecting to the server */
 	GW2_AUTH_CHALLENGE,	/* AUTH_HELLO sent; AUTH_CHALLENGE expected */
 	GW2_AUTH_SERVER,	/* AUTH_CLIENT sent; AUTH_SERVER expected */
@@ -178,6 +184,15 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		break;
 	default:
 		what = "a-flow with the server";
+		if (why->kind == GWD_END_PEER_ERROR && gw2->have_device &&
+		    gwd_cm_refused(gw2->g, gw2->did, why->code)) {
+			/* A CM device on the secure WAN: assign afresh. */
+			gw2->link = NULL;
+			gw2_release(gw2);
+			gw2->have_device = false;
+			ask_start(gw2);
+			return;
+		}
 		break;
 	}
 	gw2_retry(gw2, "%s %s: %s", what, gwd_link_peer(l),
@@ -436,6 +451,12 @@ static void ask_start(struct gw2 *gw2)
 {
 	struct gwd *g = gw2->g;
 
+	if (g->conf.role == GWD_CHANGING) {
+		/* A CM device asks nobody: it assigns itself. */
+		gw2->state = GW2_SELF;
+		gwd_cm_need_key(g);
+		return;
+	}
 	gw2->state = GW2_ASK_CONNECT;
 	cpns_info("II-9 connecting to GW1 %s for a Device ID", g->conf.gw1.str);
 	gw2->link = gwd_link_connect(g, &g->conf.gw1, &ask_ops, gw2);
@@ -816,13 +837,14 @@ static const struct gwd_link_ops auth_ops = {
 static void auth_start(struct gw2 *gw2)
 {
 	struct gwd *g = gw2->g;
+	const struct gwd_addr *server = gwd_server(g);
 
 	gw2->state = GW2_AUTH_CONNECT;
-	cpns_info("a-0 connecting to the server %s", g->conf.server.str);
-	gw2->link = gwd_link_connect(g, &g->conf.server, &auth_ops, gw2);
+	cpns_info("a-0 connecting to the server %s", server->str);
+	gw2->link = gwd_link_connect(g, server, &auth_ops, gw2);
 	if (!gw2->link)
 		gw2_retry(gw2, "a-0: cannot connect to the server %s: %s",
-			  g->conf.server.str, strerror(errno));
+			  server->str, strerror(errno));
 }
 
 static void retry_timer(struct cpns_loop *loop, struct cpns_timer *t)
@@ -901,14 +923,12 @@ err_dump:
 	return ret;
 }
 
-static int gw2_start(struct gwd *g)
+struct gw2 *gwd_gw2_new(struct gwd *g)
 {
 	struct gw2 *gw2 = calloc(1, sizeof(*gw2));
-	int ret;
 
 	if (!gw2)
-		return -ENOMEM;
-	g->role = gw2;
+		return NULL;
 	gw2->g = g;
 	gw2->stored_gen = -1;
 	gw2->started_ms = cpns_now_ms();
@@ -916,6 +936,13 @@ static int gw2_start(struct gwd *g)
 	cpns_timer_init(&gw2->report_timer, report_timer, gw2);
 	gwd_backoff_init(&gw2->bo, g->conf.reconnect_min_ms,
 			 g->conf.reconnect_max_ms);
+	return gw2;
+}
+
+int gwd_gw2_begin(struct gw2 *gw2)
+{
+	int ret;
+
 	ret = find_device(gw2);
 	if (ret)
 		return ret;
@@ -928,19 +955,76 @@ static int gw2_start(struct gwd *g)
 	return 0;
 }
 
-static void gw2_stop(struct gwd *g)
+void gwd_gw2_free(struct gw2 *gw2)
 {
-	struct gw2 *gw2 = g->role;
+	struct gwd *g = gw2->g;
 
-	if (!gw2)
-		return;
 	if (gw2->link)
 		gwd_link_close(gw2->link);
+	gw2->link = NULL;
 	gw2_release(gw2);
 	cpns_timer_disarm(g->loop, &gw2->retry_timer);
 	cpns_notice("stopped; %llu status reports acknowledged in this run",
 		    (unsigned long long)gw2->total_acks);
 	free(gw2);
+}
+
+void gwd_gw2_restart(struct gw2 *gw2)
+{
+	if (gw2->state == GW2_DONE)
+		return;
+	if (gw2->link)
+		gwd_link_close(gw2->link);
+	gw2->link = NULL;
+	gw2_release(gw2);
+	cpns_timer_disarm(gw2->g->loop, &gw2->retry_timer);
+	gwd_backoff_reset(&gw2->bo);
+	if (gw2->have_device)
+		auth_start(gw2);
+	else
+		ask_start(gw2);
+}
+
+void gwd_gw2_kick(struct gw2 *gw2)
+{
+	if (gw2->state != GW2_WAIT || !cpns_timer_armed(&gw2->retry_timer))
+		return;
+	cpns_timer_disarm(gw2->g->loop, &gw2->retry_timer);
+	if (gw2->have_device)
+		auth_start(gw2);
+	else
+		ask_start(gw2);
+}
+
+void gwd_gw2_assigned(struct gw2 *gw2, const uint8_t did[CPNS_DEVICE_ID_LEN])
+{
+	memcpy(gw2->did, did, sizeof(gw2->did));
+	gw2->have_device = true;
+	ask_store(gw2);
+	ask_did_file(gw2);
+	auth_start(gw2);
+}
+
+void gwd_gw2_unassigned(struct gw2 *gw2, const char *why)
+{
+	gw2_retry(gw2, "%s", why);
+}
+
+static int gw2_start(struct gwd *g)
+{
+	struct gw2 *gw2 = gwd_gw2_new(g);
+
+	if (!gw2)
+		return -ENOMEM;
+	g->role = gw2;
+	return gwd_gw2_begin(gw2);
+}
+
+static void gw2_stop(struct gwd *g)
+{
+	if (!g->role)
+		return;
+	gwd_gw2_free(g->role);
 	g->role = NULL;
 }
 

@@ -25,6 +25,11 @@
  * Device Key it ever assigned could impersonate every one of those
  * gateways to the server. A flow that fails after II-4 deletes the Device
  * Key it left (pending or confirmed) for the same reason.
+ *
+ * The changing role (changing.c) runs the same machine without a PN link
+ * (gwd_gw1_new()): flow I as here, and assignments for itself
+ * (gwd_gw1_self_assign()) that end at II-8, where the kernel keeps the
+ * Device Key as the namespace's own (ASSIGN_VERIFY, self-assigned).
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -77,6 +82,10 @@ struct asg {
 	uint32_t pair_id;		/* for cpnsctl pair; 0: none yet */
 	int mode;			/* enum cpns_wire_confirm */
 	uint64_t offered_ms;
+	/* a changing-mode device assigning itself: no PN link, no II-9 */
+	bool self;
+	gwd_self_done_fn *done;
+	void *done_arg;
 	struct asg *prev, *next;
 };
 
@@ -101,6 +110,7 @@ struct gw1 {
 	unsigned int nasg;
 	uint64_t assigned;
 	uint32_t last_pair_id;
+	bool embedded;			/* the changing role's: no PN link */
 };
 
 static void seed_fetch(struct gw1 *gw1);
@@ -208,6 +218,14 @@ static void asg_abort(struct asg *a, unsigned int code, const char *fmt, ...)
 		a->gw2 = NULL;
 	} else {
 		cpns_warn("%s: assignment failed: %s", a->who, text);
+	}
+	if (a->self) {
+		gwd_self_done_fn *done = a->done;
+		void *arg = a->done_arg;
+
+		asg_free(a);
+		done(arg, NULL, text);
+		return;
 	}
 	asg_free(a);
 }
@@ -442,6 +460,43 @@ static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
 	asg_transfer(a, "confirmed by the pairing key");
 }
 
+/*
+ * II-8 of a self-assignment: the Device Key becomes this namespace's own
+ * (role gw2, self-assigned) in the kernel, and is never exported.
+ */
+static void asg_self_verify(struct asg *a, const uint8_t code[CPNS_MAC_LEN])
+{
+	struct gwd *g = a->gw1->g;
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	gwd_self_done_fn *done = a->done;
+	void *arg = a->done_arg;
+	int32_t serial;
+	int ret;
+
+	ret = cpns_assign_verify_self(g->nl, a->did, code, &serial);
+	if (ret == -EBADMSG) {
+		a->key_held = false;
+		asg_refuse(a, CPNS_WIRE_ASSIGN_CONFIRM, CPNS_WIRE_ERR_BAD_MAC,
+			   "II-8: the server's verification code for device id %s does not match; Device Key destroyed",
+			   hex(a->did, sizeof(a->did)));
+		return;
+	}
+	if (ret) {
+		asg_refuse(a, CPNS_WIRE_ASSIGN_CONFIRM,
+			   cpns_kernel_code(g->nl, ret, true),
+			   "II-8 (ASSIGN_VERIFY, self-assigned): %s",
+			   cpns_last_error(g->nl));
+		return;
+	}
+	a->key_held = false;		/* its own key now: kept */
+	a->gw1->assigned++;
+	memcpy(did, a->did, sizeof(did));
+	cpns_notice("II-8 verification code matches: device id %s assigned to itself (Device Key serial %d, role gw2, self-assigned; no II-9)",
+		    hex(did, sizeof(did)), serial);
+	asg_free(a);
+	done(arg, did, NULL);
+}
+
 /* II-7 in, II-8. */
 static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 {
@@ -459,6 +514,10 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 		return;
 	}
 	cpns_info("%s: II-7 received verification code", a->who);
+	if (a->self) {
+		asg_self_verify(a, c->code);
+		return;
+	}
 	ret = cpns_assign_verify(g->nl, a->did, c->code, &serial, &state);
 	if (ret == -EBADMSG) {
 		/* The kernel destroyed the Device Key. */
@@ -862,6 +921,17 @@ static void seed_xfer_free(struct gw1 *gw1)
 	cpns_session_del(gw1->g->nl, gw1->xfer);
 }
 
+/* Does an assignment wait for a seed? */
+static bool seed_wanted(const struct gw1 *gw1)
+{
+	const struct asg *a;
+
+	for (a = gw1->asgs; a; a = a->next)
+		if (a->state == ASG_SEED)
+			return true;
+	return false;
+}
+
 /* Flow I failed: try again later (or give up with --once). */
 static void seed_retry(struct gw1 *gw1, const char *fmt, ...)
 	CPNS_PRINTF(2, 3);
@@ -880,6 +950,10 @@ static void seed_retry(struct gw1 *gw1, const char *fmt, ...)
 	if (g->once) {
 		cpns_err("flow I failed: %s", text);
 		gwd_exit(g, 1);
+		return;
+	}
+	if (gw1->embedded && !seed_wanted(gw1)) {
+		cpns_warn("flow I failed: %s", text);
 		return;
 	}
 	ms = gwd_backoff_next(&gw1->seed_bo);
@@ -998,7 +1072,7 @@ static void seed_msg(struct gwd_link *l, void *owner,
 		    hex(r->sid, sizeof(r->sid)), serial, code);
 	if (r->retire_at)
 		seed_retire(gw1, r->retired_sid, r->retire_at);
-	if (g->once) {
+	if (g->once && !gw1->embedded) {
 		gwd_exit(g, 0);
 		return;
 	}
@@ -1044,17 +1118,13 @@ static void seed_timer(struct cpns_loop *loop, struct cpns_timer *t)
 
 /* ------------------------------------------------------------ start, stop */
 
-static int gw1_start(struct gwd *g)
+/* The state, with the seed this namespace holds; 0 or <0 (logged). */
+static int gw1_init(struct gwd *g, struct gw1 *gw1)
 {
 	struct gwd_conf *conf = &g->conf;
-	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
 	unsigned int nseeds;
-	size_t i;
 	int ret;
 
-	if (!gw1)
-		return -ENOMEM;
-	g->role = gw1;
 	gw1->g = g;
 	cpns_timer_init(&gw1->seed_timer, seed_timer, gw1);
 	cpns_timer_init(&gw1->accept_timer, accept_resume, gw1);
@@ -1074,6 +1144,22 @@ static int gw1_start(struct gwd *g)
 			    nseeds > 1 ? " (the longest-lived of several)" : "");
 	else
 		cpns_notice("no Key Seed of role gw1 in this namespace's keyring");
+	return 0;
+}
+
+static int gw1_start(struct gwd *g)
+{
+	struct gwd_conf *conf = &g->conf;
+	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
+	size_t i;
+	int ret;
+
+	if (!gw1)
+		return -ENOMEM;
+	g->role = gw1;
+	ret = gw1_init(g, gw1);
+	if (ret)
+		return ret;
 
 	if (g->once) {
 		if (gw1->have_seed)
@@ -1100,13 +1186,11 @@ static int gw1_start(struct gwd *g)
 	return 0;
 }
 
-static void gw1_stop(struct gwd *g)
+static void gw1_free(struct gw1 *gw1)
 {
-	struct gw1 *gw1 = g->role;
+	struct gwd *g = gw1->g;
 	size_t i;
 
-	if (!gw1)
-		return;
 	gw1->stopping = true;
 	while (gw1->asgs)
 		asg_free(gw1->asgs);
@@ -1121,7 +1205,80 @@ static void gw1_stop(struct gwd *g)
 	cpns_notice("stopped; %llu Device IDs assigned in this run",
 		    (unsigned long long)gw1->assigned);
 	free(gw1);
+}
+
+static void gw1_stop(struct gwd *g)
+{
+	if (!g->role)
+		return;
+	gw1_free(g->role);
 	g->role = NULL;
+}
+
+/* ------------------------------------------------------------ changing */
+
+struct gw1 *gwd_gw1_new(struct gwd *g)
+{
+	struct gw1 *gw1 = calloc(1, sizeof(*gw1));
+
+	if (!gw1) {
+		cpns_err("out of memory");
+		return NULL;
+	}
+	gw1->embedded = true;
+	if (gw1_init(g, gw1)) {
+		free(gw1);
+		return NULL;
+	}
+	return gw1;
+}
+
+void gwd_gw1_free(struct gw1 *gw1)
+{
+	gw1_free(gw1);
+}
+
+int gwd_gw1_self_assign(struct gw1 *gw1, gwd_self_done_fn *done, void *arg)
+{
+	struct asg *a;
+
+	gwd_gw1_self_cancel(gw1);
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		cpns_err("out of memory for a self-assignment");
+		return -1;
+	}
+	a->gw1 = gw1;
+	a->self = true;
+	a->done = done;
+	a->done_arg = arg;
+	snprintf(a->who, sizeof(a->who), "self-assignment of %s",
+		 gw1->g->conf.name);
+	a->next = gw1->asgs;
+	if (gw1->asgs)
+		gw1->asgs->prev = a;
+	gw1->asgs = a;
+	gw1->nasg++;
+	cpns_notice("no Device Key: assigning itself on the secure WAN (flow II with %s, no II-9)",
+		    gw1->g->conf.server.str);
+	if (gw1->have_seed) {
+		asg_start(a);
+	} else {
+		a->state = ASG_SEED;
+		seed_fetch(gw1);
+	}
+	return 0;
+}
+
+void gwd_gw1_self_cancel(struct gw1 *gw1)
+{
+	struct asg *a, *next;
+
+	for (a = gw1->asgs; a; a = next) {
+		next = a->next;
+		if (a->self)
+			asg_free(a);
+	}
 }
 
 const struct gwd_role_ops gwd_secure_ops = {

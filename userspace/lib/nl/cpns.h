@@ -135,6 +135,9 @@ struct cpns_key {
 	size_t id_len;			/* CPNS_SEED_ID_LEN or CPNS_DEVICE_ID_LEN */
 	uint64_t expiry;		/* seconds since the epoch, 0 = none */
 	uint32_t generation;		/* 0 = as assigned, +1 per re-key */
+	bool self_assigned;		/* gw2 key its namespace assigned
+					 * to itself (changing mode)
+					 */
 };
 
 /*
@@ -212,6 +215,14 @@ int cpns_assign_verify(struct cpns_nl *nl,
 		       const uint8_t did[CPNS_DEVICE_ID_LEN],
 		       const uint8_t code[CPNS_MAC_LEN], int32_t *serial,
 		       uint8_t *state);
+/*
+ * II-8 of a changing-mode device assigning itself (no II-9): on a match
+ * the Device Key becomes this namespace's own, role gw2, state active,
+ * marked self-assigned (Documentation/keys.rst).
+ */
+int cpns_assign_verify_self(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t code[CPNS_MAC_LEN], int32_t *serial);
 
 /* II-9, GW1: seal the Device Key to the receiver's public key peer. */
 int cpns_device_export(struct cpns_nl *nl,

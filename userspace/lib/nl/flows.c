@@ -211,6 +211,30 @@ int cpns_assign_verify(struct cpns_nl *nl,
 	return ret;
 }
 
+int cpns_assign_verify_self(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t code[CPNS_MAC_LEN], int32_t *serial)
+{
+	static const uint8_t flag;
+	uint8_t st;
+	const struct cpns_put p[] = {
+		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+		{ CPNS_A_CONFIRM, code, CPNS_MAC_LEN },
+		{ CPNS_A_SELF_ASSIGNED, &flag, 0 },
+	};
+	const struct cpns_want w[] = {
+		{ CPNS_A_KEY_SERIAL, serial, 4 },
+		{ CPNS_A_STATE, &st, 1 },
+	};
+	int ret = CALL(nl, CPNS_CMD_ASSIGN_VERIFY, p, w);
+
+	/* A kernel without self-assignment confirms a gw1 key instead. */
+	if (!ret && st != CPNS_STATE_ACTIVE)
+		return cpns__fail(nl, -EOPNOTSUPP,
+				  "this cpns.ko does not know self-assignment: the Device Key stayed a gw1 key");
+	return ret;
+}
+
 /* ---------------------------------------------------------- flow a */
 
 /*

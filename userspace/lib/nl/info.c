@@ -137,6 +137,7 @@ static int key_reply(const struct cpns_reply *r, void *arg)
 		cpns_reply_u64(r, CPNS_A_EXPIRY, &k.expiry);
 	if (cpns_reply_has(r, CPNS_A_GENERATION))
 		cpns_reply_u32(r, CPNS_A_GENERATION, &k.generation);
+	k.self_assigned = cpns_reply_has(r, CPNS_A_SELF_ASSIGNED);
 	return c->fn ? c->fn(&k, c->arg) : 0;
 }
 

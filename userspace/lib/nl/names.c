@@ -117,6 +117,7 @@ static const char *const attr_names[] = {
 	[CPNS_A_PAIR_MAC] = "pair_mac",
 	[CPNS_A_REPLACES] = "replaces",
 	[CPNS_A_KEY_COUNT] = "key_count",
+	[CPNS_A_SELF_ASSIGNED] = "self_assigned",
 	[CPNS_A_KAT_KIND] = "kat_kind",
 	[CPNS_A_KAT_SECRET] = "kat_secret",
 	[CPNS_A_KAT_PEER_SECRET] = "kat_peer_secret",
