@@ -171,6 +171,86 @@ int keystore_device_save(struct server *srv,
 	return 0;
 }
 
+/* addr as the store keeps it: at most CPNS_STORE_ADDR_MAX characters. */
+static const char *store_addr(char out[CPNS_STORE_ADDR_MAX + 1],
+			      const char *addr)
+{
+	snprintf(out, CPNS_STORE_ADDR_MAX + 1, "%s", addr);
+	return out;
+}
+
+int keystore_device_assigned(struct server *srv,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const char *gw1_addr)
+{
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+	struct cpns_store_seed seed;
+	int ret;
+
+	if (!srv->store)
+		return 0;
+	ret = cpns_store_seed_get(srv->store, did, &seed);
+	if (!ret)
+		ret = cpns_store_device_assigned(srv->store, did, seed.owner,
+						 store_addr(addr, gw1_addr),
+						 time(NULL));
+	if (ret) {
+		cpns_err("store: the assignment of device id %s: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_store_error(srv->store));
+		return ret;
+	}
+	cpns_info("store: device id %s assigned by '%s' (%s) recorded",
+		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), seed.owner, addr);
+	return 0;
+}
+
+void keystore_device_seen(struct server *srv,
+			  const uint8_t did[CPNS_DEVICE_ID_LEN],
+			  const char *gw2_addr)
+{
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+
+	if (srv->store &&
+	    cpns_store_device_seen(srv->store, did, time(NULL),
+				   store_addr(addr, gw2_addr)))
+		cpns_warn("store: the authentication of device id %s not recorded: %s",
+			  cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			  cpns_store_error(srv->store));
+}
+
+int keystore_device_revoke(struct server *srv,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   bool *was_revoked, int32_t *serial,
+			   uint32_t *sessions)
+{
+	int ret;
+
+	*serial = 0;
+	*sessions = 0;
+	if (!srv->store)
+		return -ENOENT;
+	ret = cpns_store_device_revoke(srv->store, did, time(NULL),
+				       was_revoked);
+	if (ret)
+		return ret;
+	ret = cpns_key_revoke(srv->nl, CPNS_KEY_DEVICE, did, serial, sessions);
+	if (ret == -EKEYREVOKED) {
+		/* Already revoked in the kernel: nothing more to close. */
+		*sessions = 0;
+		ret = 0;
+	}
+	if (ret) {
+		cpns_err("store: device id %s revoked in the store, but not in the kernel: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_last_error(srv->nl));
+		return 1;
+	}
+		cpns_notice("device id %s revoked in the store and the kernel (%u sessions closed)",
+			    cpns_log_hex(did, CPNS_DEVICE_ID_LEN), *sessions);
+	return ret;
+}
+
 /* The active seeds of owner that have not expired: they retire. */
 struct owned {
 	const char *owner;
@@ -596,6 +676,11 @@ static int load_device(const struct cpns_store_device *d, void *arg)
 	int32_t serial;
 	int ret;
 
+	/* An assigned device without a key of its own: derived from its
+	 * seed, nothing to load.
+	 */
+	if (!d->blob_len && d->state != CPNS_STATE_REVOKED)
+		return 0;
 	ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did, &k);
 	if (!ret) {
 		l->present++;
@@ -702,7 +787,7 @@ int keystore_open(struct server *srv)
 		if (!l.failed)
 			cpns_err("store: %s", cpns_store_error(l.store));
 		cpns_err("store: %s not loaded: refusing to start",
-			 conf->store_path);
+			 cpns_store_path(l.store));
 		undo(&l);
 		goto fail;
 	}
@@ -721,9 +806,10 @@ int keystore_open(struct server *srv)
 	strays.store = l.store;
 	strays.n = 0;
 	cpns_keys_dump(srv->nl, stray_cb, &strays);
-	cpns_notice("store %s: %u seeds (%u revoked), %u device records (%u revocations) under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
-		    conf->store_path, c.seeds, c.seeds_revoked,
-		    c.devices + c.revocations, c.revocations, kek_name(conf),
+	cpns_notice("store %s (%s): %u seeds (%u revoked), %u device records (%u revocations), %u devices in the inventory, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
+		    cpns_store_path(l.store), cpns_store_backend(l.store),
+		    c.seeds, c.seeds_revoked, c.devices + c.revocations,
+		    c.revocations, c.inventory, kek_name(conf),
 		    l.added.n, l.present, l.revoked, l.retired);
 	free(l.added.v);
 	free(l.expired.v);
