@@ -49,6 +49,31 @@ static int lines(char *reply, char **v, int max, char **last)
 	return n;
 }
 
+/*
+ * Send request; the reply in lines (*v, *n; free *reply and *v), its last
+ * line checked: EXIT_OK, or EXIT_FAIL after printing why.
+ */
+static int fetch(const struct cmd *cmd, const struct opts *o,
+		 const char *request, char **reply, char ***v, int *n)
+{
+	char *last;
+	int ret;
+
+	*v = NULL;
+	*n = 0;
+	*reply = ctl_request(cmd, control_path(o), request);
+	if (!*reply)
+		return EXIT_FAIL;
+	*v = calloc(strlen(*reply) / 2 + 2, sizeof(**v));
+	if (!*v) {
+		fprintf(stderr, "%s %s: out of memory\n", prog, cmd->path);
+		return EXIT_FAIL;
+	}
+	*n = lines(*reply, *v, (int)(strlen(*reply) / 2 + 1), &last);
+	ret = ctl_status(cmd, last, true);
+	return ret;
+}
+
 static const char *const device_names[DEVICE_FIELDS] = {
 	"", "device_id", "seed_id", "generation", "state", "key", "gw1",
 	"gw1_addr", "assigned", "last_auth", "last_addr", "expiry",
@@ -84,19 +109,10 @@ static int devices_request(const struct cmd *cmd, const struct opts *o,
 			   const char *request, json_object *arr, int *count,
 			   char *last_did)
 {
-	char *reply, **v, *last, *f[DEVICE_FIELDS + 1];
+	char *reply, **v, *f[DEVICE_FIELDS + 1];
 	int i, n, ret;
 
-	reply = ctl_request(cmd, control_path(o), request);
-	if (!reply)
-		return EXIT_FAIL;
-	v = calloc(strlen(reply) / 2 + 2, sizeof(*v));
-	if (!v) {
-		free(reply);
-		return EXIT_FAIL;
-	}
-	n = lines(reply, v, (int)(strlen(reply) / 2 + 1), &last);
-	ret = ctl_status(cmd, last, true);
+	ret = fetch(cmd, o, request, &reply, &v, &n);
 	for (i = 0; i < n && ret == EXIT_OK; i++) {
 		if (strncmp(v[i], "device\t", 7))
 			continue;
@@ -206,20 +222,11 @@ int cmd_server_device(const struct cmd *cmd, const struct opts *o)
 static int simple(const struct cmd *cmd, const struct opts *o,
 		  const char *request)
 {
-	char *reply, **v, *last, *f[6];
+	char *reply, **v, *f[6];
 	struct out out;
 	int i, n, ret;
 
-	reply = ctl_request(cmd, control_path(o), request);
-	if (!reply)
-		return EXIT_FAIL;
-	v = calloc(strlen(reply) / 2 + 2, sizeof(*v));
-	if (!v) {
-		free(reply);
-		return EXIT_FAIL;
-	}
-	n = lines(reply, v, (int)(strlen(reply) / 2 + 1), &last);
-	ret = ctl_status(cmd, last, true);
+	ret = fetch(cmd, o, request, &reply, &v, &n);
 	if (ret) {
 		free(v);
 		free(reply);
@@ -266,20 +273,11 @@ static const char *const session_names[SESSION_FIELDS] = {
 
 int cmd_server_sessions(const struct cmd *cmd, const struct opts *o)
 {
-	char *reply, **v, *last, *f[SESSION_FIELDS + 1];
+	char *reply, **v, *f[SESSION_FIELDS + 1];
 	json_object *arr = NULL;
 	int i, j, n, ret;
 
-	reply = ctl_request(cmd, control_path(o), "sessions\n");
-	if (!reply)
-		return EXIT_FAIL;
-	v = calloc(strlen(reply) / 2 + 2, sizeof(*v));
-	if (!v) {
-		free(reply);
-		return EXIT_FAIL;
-	}
-	n = lines(reply, v, (int)(strlen(reply) / 2 + 1), &last);
-	ret = ctl_status(cmd, last, true);
+	ret = fetch(cmd, o, "sessions\n", &reply, &v, &n);
 	if (!ret && o->json)
 		arr = json_object_new_array();
 	else if (!ret)

@@ -80,6 +80,22 @@ struct cpns_store {
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;
 
+/*
+ * Row callbacks the backends share: store_int_cb() takes the first
+ * column as an integer (-1 if it is not one) into *(int64_t *)arg;
+ * store_app_cb() reads schema_version's row into a struct store_app.
+ */
+struct store_app {
+	char name[64];
+	int64_t version;
+	int rows;
+};
+
+int store_int_cb(struct cpns_store *st, const struct sv *c, int n,
+		 void *arg);
+int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
+		 void *arg);
+
 /* Set st->err; return err. */
 int store_fail(struct cpns_store *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

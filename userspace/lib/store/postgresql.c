@@ -306,33 +306,6 @@ static void pg_rollback(struct cpns_store *st)
 	pg_of(st)->in_txn = false;
 }
 
-static int int_cb(struct cpns_store *st, const struct sv *c, int n,
-		  void *arg)
-{
-	(void)st;
-	*(int64_t *)arg = n >= 1 && c[0].type == SV_INT ? c[0].i : -1;
-	return 0;
-}
-
-struct app {
-	char name[64];
-	int64_t version;
-	int rows;
-};
-
-static int app_cb(struct cpns_store *st, const struct sv *c, int n,
-		  void *arg)
-{
-	struct app *a = arg;
-
-	(void)st;
-	a->rows++;
-	snprintf(a->name, sizeof(a->name), "%s",
-		 n == 2 && c[0].type == SV_TEXT ? c[0].s : "?");
-	a->version = n == 2 && c[1].type == SV_INT ? c[1].i : -1;
-	return 0;
-}
-
 static int tables(struct cpns_store *st, const char *where, int64_t *n)
 {
 	char sql[256];
@@ -340,12 +313,12 @@ static int tables(struct cpns_store *st, const char *where, int64_t *n)
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()%s",
 		 where);
-	return pg_run(st, sql, NULL, 0, int_cb, n, NULL);
+	return pg_run(st, sql, NULL, 0, store_int_cb, n, NULL);
 }
 
 static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 {
-	struct app a = { .rows = 0 };
+	struct store_app a = { .rows = 0 };
 	int64_t all, versions, ours;
 	int ret;
 
@@ -372,7 +345,7 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 				  "%s: not a cpns store (its schema has %lld tables but no schema_version)",
 				  st->path, (long long)all);
 	ret = pg_run(st, "SELECT application, version FROM schema_version",
-		     NULL, 0, app_cb, &a, NULL);
+		     NULL, 0, store_app_cb, &a, NULL);
 	if (ret)
 		return ret;
 	if (a.rows != 1 || strcmp(a.name, STORE_APP))

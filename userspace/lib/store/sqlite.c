@@ -248,43 +248,16 @@ static void sq_rollback(struct cpns_store *st)
 	sqlite3_exec(db_of(st), "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int int_cb(struct cpns_store *st, const struct sv *c, int n,
-		  void *arg)
-{
-	(void)st;
-	*(int64_t *)arg = n >= 1 && c[0].type == SV_INT ? c[0].i : -1;
-	return 0;
-}
-
 static int query_int(struct cpns_store *st, const char *sql, int64_t *v)
 {
 	*v = -1;
-	return sq_run(st, sql, NULL, 0, int_cb, v, NULL);
-}
-
-struct app {
-	char name[64];
-	int64_t version;
-	int rows;
-};
-
-static int app_cb(struct cpns_store *st, const struct sv *c, int n,
-		  void *arg)
-{
-	struct app *a = arg;
-
-	(void)st;
-	a->rows++;
-	snprintf(a->name, sizeof(a->name), "%s",
-		 n == 2 && c[0].type == SV_TEXT ? c[0].s : "?");
-	a->version = n == 2 && c[1].type == SV_INT ? c[1].i : -1;
-	return 0;
+	return sq_run(st, sql, NULL, 0, store_int_cb, v, NULL);
 }
 
 static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 {
 	int64_t app, tables, versions, legacy;
-	struct app a = { .rows = 0 };
+	struct store_app a = { .rows = 0 };
 	int ret;
 
 	ret = query_int(st, "PRAGMA application_id", &app);
@@ -310,7 +283,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 				  CPNS_STORE_APP_ID);
 	if (versions) {
 		ret = sq_run(st, "SELECT application, version FROM schema_version",
-			     NULL, 0, app_cb, &a, NULL);
+			     NULL, 0, store_app_cb, &a, NULL);
 		if (ret)
 			return ret;
 		if (a.rows != 1 || strcmp(a.name, STORE_APP))

@@ -52,6 +52,27 @@ bool cpns_store_is_url(const char *target)
 	       !strncmp(target, "postgres://", 11);
 }
 
+int store_int_cb(struct cpns_store *st, const struct sv *c, int n,
+		 void *arg)
+{
+	(void)st;
+	*(int64_t *)arg = n >= 1 && c[0].type == SV_INT ? c[0].i : -1;
+	return 0;
+}
+
+int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
+		 void *arg)
+{
+	struct store_app *a = arg;
+
+	(void)st;
+	a->rows++;
+	snprintf(a->name, sizeof(a->name), "%s",
+		 n == 2 && c[0].type == SV_TEXT ? c[0].s : "?");
+	a->version = n == 2 && c[1].type == SV_INT ? c[1].i : -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ states */
 
 const char *cpns_store_state_name(uint8_t state)

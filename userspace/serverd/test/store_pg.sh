@@ -19,7 +19,8 @@ set -e
 PG_BIN=/usr/lib/postgresql/15/bin
 NS_PG=cpnsg-pg-$$
 PG_ADDR=10.77.9.2
-PG_DIR=$WORK/pg
+# Not under $WORK (mode 0700, root's): postgres must reach it.
+PG_DIR=$(mktemp -d /tmp/cpns-pg.XXXXXX)
 [ -x "$PG_BIN/postgres" ] || fail "PostgreSQL 15 is not installed ($PG_BIN)"
 id postgres >/dev/null 2>&1 || fail "no postgres user"
 
@@ -30,6 +31,7 @@ pg_cleanup()
 		wait "$PG_PID" 2>/dev/null || true
 	fi
 	umount "$PG_DIR" 2>/dev/null || true
+	rmdir "$PG_DIR" 2>/dev/null || true
 	ip netns del "$NS_PG" 2>/dev/null || true
 	store_cleanup
 }
@@ -41,7 +43,6 @@ ip -n "$NS_PG" link set lo up
 veth "$NS_S" 10.77.9.1 "$NS_PG" "$PG_ADDR" fd77:9::1 fd77:9::2
 
 # The database in a tmpfs, owned by postgres; scram-sha-256 over TCP.
-mkdir -p "$PG_DIR"
 mount -t tmpfs -o size=256m,mode=0700 tmpfs "$PG_DIR"
 chown postgres: "$PG_DIR"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
