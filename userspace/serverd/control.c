@@ -237,6 +237,9 @@ static void request(void *arg, char *line, struct cpns_ctl_reply *r)
 	char *w[12];
 	int n;
 
+	/* What the inventory shows includes the last authentications. */
+	if (srv->store)
+		keystore_seen_flush(srv);
 	n = cpns_ctl_split(line, w, 11);
 	if (n == 1 && !strcmp(w[0], "status"))
 		req_status(ctl, r);

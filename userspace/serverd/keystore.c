@@ -205,18 +205,56 @@ int keystore_device_assigned(struct server *srv,
 	return 0;
 }
 
+void keystore_seen_flush(struct server *srv)
+{
+	size_t unknown = 0;
+
+	if (!srv->nseen)
+		return;
+	if (srv->loop && srv->seen_timer.fn)
+		cpns_timer_disarm(srv->loop, &srv->seen_timer);
+	if (cpns_store_devices_seen(srv->store, srv->seen, srv->nseen,
+				    &unknown))
+		cpns_warn("store: %zu authentications not recorded: %s",
+			  srv->nseen, cpns_store_error(srv->store));
+	else if (unknown)
+		cpns_warn("store: %zu of %zu authentications are of devices whose seed is not stored: not recorded",
+			  unknown, srv->nseen);
+	srv->nseen = 0;
+}
+
+static void seen_timer(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)loop;
+	keystore_seen_flush(t->arg);
+}
+
+/*
+ * Authentications are written in batches (one transaction each), within
+ * KEYSTORE_SEEN_MS of the first or when KEYSTORE_SEEN_MAX wait: a-3 does
+ * not wait for the store, and a crash loses at most those last times.
+ */
 void keystore_device_seen(struct server *srv,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
 			  const char *gw2_addr)
 {
-	char addr[CPNS_STORE_ADDR_MAX + 1];
+	struct cpns_store_seen *e;
 
-	if (srv->store &&
-	    cpns_store_device_seen(srv->store, did, time(NULL),
-				   store_addr(addr, gw2_addr)))
-		cpns_warn("store: the authentication of device id %s not recorded: %s",
-			  cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
-			  cpns_store_error(srv->store));
+	if (!srv->store)
+		return;
+	if (srv->nseen == KEYSTORE_SEEN_MAX)
+		keystore_seen_flush(srv);
+	e = &srv->seen[srv->nseen++];
+	memcpy(e->did, did, sizeof(e->did));
+	e->when = time(NULL);
+	store_addr(e->addr, gw2_addr);
+	if (srv->nseen > 1 || !srv->loop)
+		return;
+	if (!srv->seen_timer.fn)
+		cpns_timer_init(&srv->seen_timer, seen_timer, srv);
+	if (cpns_timer_arm(srv->loop, &srv->seen_timer,
+			   cpns_now_ms() + KEYSTORE_SEEN_MS))
+		keystore_seen_flush(srv);
 }
 
 int keystore_device_revoke(struct server *srv,
@@ -828,6 +866,8 @@ fail:
 
 void keystore_close(struct server *srv)
 {
+	if (srv->store)
+		keystore_seen_flush(srv);
 	if (srv->loop && srv->sweep.fn)
 		cpns_timer_disarm(srv->loop, &srv->sweep);
 	cpns_store_close(srv->store);

@@ -112,6 +112,10 @@ struct server_conf {
 	char kek_desc[CPNS_MAX_KEYREF];
 };
 
+/* Authentications (last-auth times) written at once, at most this late. */
+#define KEYSTORE_SEEN_MAX	256
+#define KEYSTORE_SEEN_MS	1000
+
 struct server {
 	const struct server_conf *conf;
 	struct cpns_loop *loop;
@@ -130,6 +134,9 @@ struct server {
 	uint64_t swept;			/* expired rows deleted */
 	uint64_t rotated;		/* seeds retired by a rotation */
 	struct server_ctl *ctl;		/* control.c; NULL: none */
+	struct cpns_store_seen seen[KEYSTORE_SEEN_MAX]; /* not written yet */
+	size_t nseen;
+	struct cpns_timer seen_timer;	/* writes them */
 };
 
 /* A log line about a connection: "conn 12 [::1]:4711: ..." */
@@ -252,7 +259,8 @@ int keystore_device_save(struct server *srv,
  * The inventory (nothing without a store). keystore_device_assigned():
  * II-6 confirmed did for the GW1 at gw1_addr (the owner of its seed); 0
  * or a negative errno, logged. keystore_device_seen(): a-3 sent to did at
- * gw2_addr; a failure is logged only. keystore_device_revoke(): revoke did
+ * gw2_addr, written with others within KEYSTORE_SEEN_MS (a failure is
+ * logged only); keystore_seen_flush() writes those waiting now. keystore_device_revoke(): revoke did
  * in the store, then in the kernel (its sessions closed), as "cpnsctl
  * revoke device" does; 0, a negative errno of the store (its reason in
  * cpns_store_error()), or 1: stored, but the kernel refused
@@ -264,6 +272,7 @@ int keystore_device_assigned(struct server *srv,
 void keystore_device_seen(struct server *srv,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
 			  const char *gw2_addr);
+void keystore_seen_flush(struct server *srv);
 int keystore_device_revoke(struct server *srv,
 			   const uint8_t did[CPNS_DEVICE_ID_LEN],
 			   bool *was_revoked, int32_t *serial,

@@ -506,6 +506,8 @@ static void test_inventory(void)
 	struct cpns_store *st;
 	char path[256], err[512], seen[512];
 	uint8_t did[CPNS_DEVICE_ID_LEN], after[CPNS_DEVICE_ID_LEN];
+	struct cpns_store_seen seen_v[3];
+	size_t unknown = 0;
 	bool was;
 	int i, ret;
 
@@ -536,7 +538,17 @@ static void test_inventory(void)
 	       cpns_store_error(st));
 	memset(did, 1, 8);
 	memset(did + 8, 0x11, 8);
-	ret = cpns_store_device_seen(st, did, 1700000500, "10.9.0.1:5000");
+	memset(seen_v, 0, sizeof(seen_v));
+	memcpy(seen_v[0].did, did, sizeof(did));
+	seen_v[0].when = 1700000400;
+	strcpy(seen_v[0].addr, "10.9.0.9:5000");
+	seen_v[1] = seen_v[0];
+	seen_v[1].when = 1700000500;
+	strcpy(seen_v[1].addr, "10.9.0.1:5000");
+	memset(seen_v[2].did, 3, sizeof(did));	/* of no stored seed */
+	ret = cpns_store_devices_seen(st, seen_v, 3, &unknown);
+	tap_ok(!ret && unknown == 1, "inventory: three authentications in one transaction, one of an unknown seed skipped (%zu)",
+	       unknown);
 	tap_ok(!ret && !cpns_store_device_get(st, did, &d) &&
 	       d.last_auth == 1700000500 && !strcmp(d.last_addr, "10.9.0.1:5000") &&
 	       !strcmp(d.gw1, "gw1-1") && !strcmp(d.gw1_addr, "10.0.0.1:4000") &&
@@ -554,7 +566,10 @@ static void test_inventory(void)
 	       d.last_auth == 1700000500 && !strcmp(d.gw1, "gw1-1"),
 	       "inventory: a re-keyed record keeps the device's inventory");
 	memset(did + 8, 0x30, 8);
-	ret = cpns_store_device_seen(st, did, 1700000600, "10.9.0.2:5000");
+	memcpy(seen_v[0].did, did, sizeof(did));
+	seen_v[0].when = 1700000600;
+	strcpy(seen_v[0].addr, "10.9.0.2:5000");
+	ret = cpns_store_devices_seen(st, seen_v, 1, NULL);
 	tap_ok(!ret && !cpns_store_device_get(st, did, &d) &&
 	       !strcmp(d.gw1, "gw1-1") && !d.assigned &&
 	       d.last_auth == 1700000600,

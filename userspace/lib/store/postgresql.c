@@ -365,11 +365,19 @@ static int pg_create(struct cpns_store *st)
 	return exec(st, schema_v2, "creating the schema");
 }
 
-/* PostgreSQL stores begin at version 2: there is nothing to upgrade yet. */
+/*
+ * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
+ * at version 2: there is none yet.
+ */
+static const char *const upgrade[CPNS_STORE_VERSION] = { NULL };
+
 static int pg_upgrade(struct cpns_store *st, int64_t from)
 {
-	return store_fail(st, -EBADMSG, "%s: no upgrade from schema version %lld",
-			  st->path, (long long)from);
+	if (from < 1 || from >= CPNS_STORE_VERSION || !upgrade[from])
+		return store_fail(st, -EBADMSG,
+				  "%s: no upgrade from schema version %lld",
+				  st->path, (long long)from);
+	return exec(st, upgrade[from], "upgrading the schema");
 }
 
 static int pg_integrity(struct cpns_store *st, bool full)

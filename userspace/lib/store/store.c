@@ -904,34 +904,51 @@ int cpns_store_device_assigned(struct cpns_store *st,
 	return finish(st, ret);
 }
 
-int cpns_store_device_seen(struct cpns_store *st,
-			   const uint8_t did[CPNS_DEVICE_ID_LEN],
-			   int64_t when, const char *addr)
+/* One authentication, within a transaction; *known: the seed is stored. */
+static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
+		    bool *known)
 {
 	char d[HEXBUF], s[HEXBUF];
 	struct sv p[] = {
-		hex(d, did, CPNS_DEVICE_ID_LEN), hex(s, did, CPNS_SEED_ID_LEN),
-		SV_I(when), SV_S(addr),
+		hex(d, e->did, CPNS_DEVICE_ID_LEN),
+		hex(s, e->did, CPNS_SEED_ID_LEN), SV_I(e->when), SV_S(e->addr),
 	};
 	int64_t changes = 0;
 	int ret;
 
-	if (!text_ok(addr, CPNS_STORE_ADDR_MAX) || when < 0)
+	if (!memchr(e->addr, '\0', sizeof(e->addr)) || e->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid authentication",
 				  st->path);
-	ret = begin(st);
-	if (ret)
-		return ret;
 	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1 AND seed_id = $2",
 		  p, NELEM(p), NULL, NULL, &changes);
 	if (!ret && !changes)
 		ret = run(st, "INSERT INTO devices (device_id, seed_id, generation, state, created, expiry, gw1_name, last_auth, last_addr) SELECT $1, $2, 0, 'active', $3, 0, owner, $3, $4 FROM seeds WHERE seed_id = $2",
 			  p, NELEM(p), NULL, NULL, &changes);
-	if (!ret && !changes)
-		ret = store_fail(st, -ENOENT,
-				 "%s: the seed of device %s is not stored",
-				 st->path, d);
-	return finish(st, ret);
+	*known = changes > 0;
+	return ret;
+}
+
+int cpns_store_devices_seen(struct cpns_store *st,
+			    const struct cpns_store_seen *v, size_t n,
+			    size_t *unknown)
+{
+	bool known = false;
+	size_t i, skipped = 0;
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = begin(st);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && !ret; i++) {
+		ret = seen_one(st, &v[i], &known);
+		skipped += !known;
+	}
+	ret = finish(st, ret);
+	if (!ret && unknown)
+		*unknown = skipped;
+	return ret;
 }
 
 struct expired {

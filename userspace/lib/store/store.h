@@ -65,7 +65,7 @@ struct cpns_store_seed {
  * its seed (blob_len 0, state ACTIVE). The inventory fields after blob_len
  * are not bound into the blob's label, and cpns_store_device_put() leaves
  * them as they are: cpns_store_device_assigned() and
- * cpns_store_device_seen() write them.
+ * cpns_store_devices_seen() write them.
  */
 struct cpns_store_device {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
@@ -180,18 +180,30 @@ int cpns_store_device_revoke(struct cpns_store *st,
  * The inventory. cpns_store_device_assigned(): II-7 confirmed did for the
  * GW1 gw1 at gw1_addr: a new row (state ACTIVE, generation 0, no blob,
  * created = when) or, for a row already there, its assignment fields.
- * -ENOENT if its seed is not stored. cpns_store_device_seen(): a-3 sent to
- * did from addr: its last authentication; a device without a row gets one
- * (as assigned by its seed's owner, at an unknown time). -ENOENT if its
- * seed is not stored.
+ * -ENOENT if its seed is not stored.
  */
 int cpns_store_device_assigned(struct cpns_store *st,
 			       const uint8_t did[CPNS_DEVICE_ID_LEN],
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when);
-int cpns_store_device_seen(struct cpns_store *st,
-			   const uint8_t did[CPNS_DEVICE_ID_LEN],
-			   int64_t when, const char *addr);
+
+/* An authentication: a-3 sent to did, at when, to addr. */
+struct cpns_store_seen {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	int64_t when;
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+};
+
+/*
+ * The last authentication of each of the n devices v[] (in order: a
+ * later one of a device wins), in one transaction. A device without a
+ * row gets one (as assigned by its seed's owner, at an unknown time); one
+ * whose seed is not stored is skipped and counted in *unknown (may be
+ * NULL).
+ */
+int cpns_store_devices_seen(struct cpns_store *st,
+			    const struct cpns_store_seen *v, size_t n,
+			    size_t *unknown);
 
 /*
  * A page of the inventory in Device ID order: the devices after f->after
