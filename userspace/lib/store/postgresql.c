@@ -21,7 +21,7 @@
 
 #define MAX_COLS	16
 #define MAX_PARAMS	16
-#define CONNECT_TIMEOUT	"5"	/* seconds, unless the URI says otherwise */
+#define CONNECT_TIMEOUT	"10"	/* seconds, unless the URI says otherwise */
 
 /* The OIDs of the types used (src/include/catalog/pg_type.dat). */
 #define BYTEAOID	17
