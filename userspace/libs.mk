@@ -8,7 +8,7 @@
 #   nl      lib/nl/libcpns.a        netlink      codec      libnl-genl-3.0
 #   codec   lib/codec/libcpnscodec.a wire, hex   -          -
 #   daemon  lib/daemon/libcpnsd.a   framework    nl codec   libsystemd libkeyutils
-#   store   lib/store/libcpnsstore.a server store codec     sqlite3 libcrypto
+#   store   lib/store/libcpnsstore.a server store codec     sqlite3 libpq libcrypto
 #   vec     cpnsctl/vectors/libcpnsvec.a KAT     nl codec   json-c
 #
 # For the libraries a program uses (what they need is added):
@@ -40,7 +40,7 @@ CPNS_PKGS_daemon := libsystemd libkeyutils
 CPNS_DIR_store := $(CPNS_US)/lib/store
 CPNS_A_store := $(CPNS_DIR_store)/libcpnsstore.a
 CPNS_NEEDS_store := codec
-CPNS_PKGS_store := sqlite3 libcrypto
+CPNS_PKGS_store := sqlite3 libpq libcrypto
 
 CPNS_DIR_vec := $(CPNS_US)/cpnsctl/vectors
 CPNS_A_vec := $(CPNS_DIR_vec)/libcpnsvec.a

@@ -23,7 +23,7 @@
 #define OPT_STORE	(1u << 5)
 #define OPT_CONTROL	(1u << 4)
 
-#define MAX_ARGS	8
+#define MAX_ARGS	10
 
 struct opts {
 	bool json;
@@ -52,6 +52,22 @@ struct cmd {
 	const struct cmd *sub;		/* a group's commands, NULL-terminated */
 	const char *path;		/* "assign request", set by dispatch */
 };
+
+/*
+ * pair.c: a daemon's control socket (gwd/control.c, serverd/control.c).
+ * ctl_request(): send one request line, return the whole reply (malloc,
+ * NUL-terminated) or NULL after printing why. ctl_status(): the reply's
+ * last line, "ok[ TEXT]" -> EXIT_OK, "error TEXT" printed -> EXIT_FAIL.
+ */
+char *ctl_request(const struct cmd *cmd, const char *path, const char *line);
+int ctl_status(const struct cmd *cmd, const char *last, bool quiet);
+
+/* server.c: cpns-serverd's control socket. */
+int cmd_server_status(const struct cmd *cmd, const struct opts *o);
+int cmd_server_devices(const struct cmd *cmd, const struct opts *o);
+int cmd_server_device(const struct cmd *cmd, const struct opts *o);
+int cmd_server_revoke(const struct cmd *cmd, const struct opts *o);
+int cmd_server_sessions(const struct cmd *cmd, const struct opts *o);
 
 /* report.c */
 extern const char *prog;

@@ -125,6 +125,36 @@ static const struct cmd revoke_cmds[] = {
 	{ .name = NULL }
 };
 
+static const struct cmd server_cmds[] = {
+	{ "status", cmd_server_status, "cpns-serverd: connections, store, counts",
+	  "Asks a running cpns-serverd (its control socket) for its version,\n"
+	  "uptime, connections, store (backend) and the counts of its seeds\n"
+	  "and devices.",
+	  "[--control PATH]", OPT_JSON | OPT_CONTROL, 0, 0, NULL, NULL },
+	{ "devices", cmd_server_devices, "a page of the device inventory",
+	  "Lists the devices of the server's inventory in Device ID order:\n"
+	  "every confirmed assignment, with its seed, generation, state\n"
+	  "(active, unconfirmed, revoked, expired), key (derived from the\n"
+	  "seed, or rekeyed), the GW1 that assigned it and when, and the last\n"
+	  "authentication. Filters: seed SID, gw1 NAME, state STATE; a page\n"
+	  "is limit N devices (default 100, at most 1000) after DID. With\n"
+	  "--json: {\"devices\": [...], \"next\": DID of a full page or null}.",
+	  "[seed SID] [gw1 NAME] [state STATE] [limit N] [after DID] [--control PATH]",
+	  OPT_JSON | OPT_CONTROL, 0, 10, NULL, NULL },
+	{ "device", cmd_server_device, "one device of the inventory", NULL,
+	  "DID [--control PATH]", OPT_JSON | OPT_CONTROL, 1, 1, NULL, NULL },
+	{ "revoke", cmd_server_revoke,
+	  "revoke a device, in the store and the kernel",
+	  "Asks the running cpns-serverd to revoke DID as \"cpnsctl revoke\n"
+	  "device\" does: in its store first, then in its kernel, closing the\n"
+	  "device's sessions. Its next authentication is refused.",
+	  "DID [--control PATH]", OPT_JSON | OPT_CONTROL, 1, 1, NULL, NULL },
+	{ "sessions", cmd_server_sessions,
+	  "the a-flows and sessions of the server's connections", NULL,
+	  "[--control PATH]", OPT_JSON | OPT_CONTROL, 0, 0, NULL, NULL },
+	{ .name = NULL }
+};
+
 static const struct cmd store_cmds[] = {
 	{ "show", cmd_store_show, "list a server store's rows (no blobs)",
 	  "Lists the seeds (seed id, state, owner, created, expiry) and the\n"
@@ -183,6 +213,11 @@ static const struct cmd commands[] = {
 	  "Talks to a running cpns-gwd over its control socket (the\n"
 	  "configuration key control; default /run/cpns-gwd.ctl).",
 	  "", 0, 0, 0, pair_cmds, NULL },
+	{ "server", NULL,
+	  "cpns-serverd: server status, devices, device, revoke, sessions",
+	  "Talks to a running cpns-serverd over its control socket (the\n"
+	  "configuration key control; default /run/cpns/cpns-serverd.ctl).",
+	  "", 0, 0, 0, server_cmds, NULL },
 	{ "help", cmd_help, "show help, of a command if one is named", NULL,
 	  "[COMMAND...]", 0, 0, MAX_ARGS, NULL, NULL },
 	{ .name = NULL }
@@ -199,7 +234,7 @@ static void print_opts(FILE *f, unsigned int opts)
 	if (opts & OPT_DEVICE)
 		fprintf(f, "  --device DID       a Device ID, 32 hex digits\n");
 	if (opts & OPT_CONTROL)
-		fprintf(f, "  --control PATH     cpns-gwd's control socket (default /run/cpns-gwd.ctl)\n");
+		fprintf(f, "  --control PATH     the daemon's control socket (cpns-gwd: /run/cpns-gwd.ctl, cpns-serverd: /run/cpns/cpns-serverd.ctl)\n");
 	if (opts & OPT_STORE)
 		fprintf(f, "  --store PATH       the server's store (cpns-serverd.conf: store)\n");
 	if (opts & OPT_JSON)

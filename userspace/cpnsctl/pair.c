@@ -36,8 +36,7 @@ static const char *control_path(const struct opts *o)
  * it). Return the reply (malloc, NUL-terminated) or NULL after printing
  * why.
  */
-static char *ctl_request(const struct cmd *cmd, const char *path,
-			 const char *line)
+char *ctl_request(const struct cmd *cmd, const char *path, const char *line)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = PAIR_TIMEOUT_S };
@@ -58,7 +57,7 @@ static char *ctl_request(const struct cmd *cmd, const char *path,
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		fprintf(stderr,
-			"%s %s: cannot connect to the control socket %s: %s (is cpns-gwd running with control = %s? --control PATH names another)\n",
+			"%s %s: cannot connect to the control socket %s: %s (is the daemon running with control = %s? --control PATH names another)\n",
 			prog, cmd->path, path, strerror(errno), path);
 		goto err;
 	}
@@ -108,7 +107,7 @@ err:
 }
 
 /* The last line: "ok[ TEXT]" -> EXIT_OK, "error TEXT" -> printed. */
-static int ctl_status(const struct cmd *cmd, const char *last, bool quiet)
+int ctl_status(const struct cmd *cmd, const char *last, bool quiet)
 {
 	if (!strncmp(last, "ok", 2) && (!last[2] || last[2] == ' ')) {
 		if (!quiet && last[2])

@@ -179,9 +179,14 @@ static int show_device(const struct cpns_store_device *d, void *arg)
 			printf("  %s  %-11s  generation %" PRIu32 "  created %s  expires %s  blob %zu bytes\n",
 			       hex, cpns_store_state_name(d->state),
 			       d->generation, created, exp, d->blob_len);
-		else
+		else if (d->state == CPNS_STATE_REVOKED)
 			printf("  %s  %-11s  revocation record  created %s\n",
 			       hex, cpns_store_state_name(d->state), created);
+		else
+			printf("  %s  %-11s  key derived from its seed  assigned by %s (%s)\n",
+			       hex, cpns_store_state_name(d->state),
+			       d->gw1[0] ? d->gw1 : "?",
+			       d->gw1_addr[0] ? d->gw1_addr : "?");
 		return 0;
 	}
 	j = json_object_new_object();
@@ -197,6 +202,15 @@ static int show_device(const struct cpns_store_device *d, void *arg)
 			       json_object_new_uint64(d->expiry) : NULL);
 	json_object_object_add(j, "blob_len", d->blob_len ?
 			       json_object_new_uint64(d->blob_len) : NULL);
+	json_object_object_add(j, "gw1", d->gw1[0] ?
+			       json_object_new_string(d->gw1) : NULL);
+	json_object_object_add(j, "gw1_addr", d->gw1_addr[0] ?
+			       json_object_new_string(d->gw1_addr) : NULL);
+	json_object_object_add(j, "assigned", json_object_new_int64(d->assigned));
+	json_object_object_add(j, "last_auth",
+			       json_object_new_int64(d->last_auth));
+	json_object_object_add(j, "last_addr", d->last_addr[0] ?
+			       json_object_new_string(d->last_addr) : NULL);
 	json_object_array_add(sh->arr, j);
 	return 0;
 }
@@ -214,7 +228,7 @@ int cmd_store_show(const struct cmd *cmd, const struct opts *o)
 		seeds.arr = json_object_new_array();
 		devs.arr = json_object_new_array();
 	} else {
-		printf("store: %s\nseeds:\n", o->args[0]);
+		printf("store: %s\nseeds:\n", cpns_store_path(st));
 	}
 	ret = cpns_store_seeds(st, show_seed, &seeds);
 	if (!ret && !o->json)
@@ -231,11 +245,14 @@ int cmd_store_show(const struct cmd *cmd, const struct opts *o)
 		cpns_store_close(st);
 		return EXIT_FAIL;
 	}
-	cpns_store_close(st);
-	if (!o->json)
-		return out_end(&(struct out){ .json = false });
 	obj = json_object_new_object();
-	json_object_object_add(obj, "path", json_object_new_string(o->args[0]));
+	json_object_object_add(obj, "path",
+			       json_object_new_string(cpns_store_path(st)));
+	cpns_store_close(st);
+	if (!o->json) {
+		json_object_put(obj);
+		return out_end(&(struct out){ .json = false });
+	}
 	json_object_object_add(obj, "seeds", seeds.arr);
 	json_object_object_add(obj, "devices", devs.arr);
 	print_json(obj);
@@ -268,5 +285,6 @@ int cmd_store_check(const struct cmd *cmd, const struct opts *o)
 	out_u64(&out, "device_records", c.devices);
 	out_u64(&out, "devices_revoked", c.devices_revoked);
 	out_u64(&out, "revocation_records", c.revocations);
+	out_u64(&out, "inventory", c.inventory);
 	return out_end(&out);
 }

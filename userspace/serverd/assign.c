@@ -152,6 +152,13 @@ void assign_device_id(struct sconn *sc,
 		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one is revoked in the kernel and the store",
 			  HEX(m->did), HEX(m->replaces));
 	}
+	/* The inventory's row, before II-7 as a revocation's. */
+	if (keystore_device_assigned(srv, m->did, sc->c.peer)) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: the assignment could not be stored");
+		return;
+	}
 	memcpy(r->did, m->did, sizeof(r->did));
 	if (sconn_send(sc, &out))
 		return;

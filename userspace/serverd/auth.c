@@ -117,6 +117,7 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 	}
 	if (sconn_send(sc, &out))
 		return;
+	keystore_device_seen(srv, sc->did, sc->c.peer);
 	sc->state = SC_SESSION;
 	sc_notice(sc, "a-2 device id %s authenticated (generation %u); a-3 sent server code; session %u established",
 		  HEX(sc->did), rk.new_generation, sc->handle);

@@ -171,6 +171,124 @@ int keystore_device_save(struct server *srv,
 	return 0;
 }
 
+/* addr as the store keeps it: at most CPNS_STORE_ADDR_MAX characters. */
+static const char *store_addr(char out[CPNS_STORE_ADDR_MAX + 1],
+			      const char *addr)
+{
+	snprintf(out, CPNS_STORE_ADDR_MAX + 1, "%s", addr);
+	return out;
+}
+
+int keystore_device_assigned(struct server *srv,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const char *gw1_addr)
+{
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+	struct cpns_store_seed seed;
+	int ret;
+
+	if (!srv->store)
+		return 0;
+	ret = cpns_store_seed_get(srv->store, did, &seed);
+	if (!ret)
+		ret = cpns_store_device_assigned(srv->store, did, seed.owner,
+						 store_addr(addr, gw1_addr),
+						 time(NULL));
+	if (ret) {
+		cpns_err("store: the assignment of device id %s: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_store_error(srv->store));
+		return ret;
+	}
+	cpns_info("store: device id %s assigned by '%s' (%s) recorded",
+		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), seed.owner, addr);
+	return 0;
+}
+
+void keystore_seen_flush(struct server *srv)
+{
+	size_t unknown = 0;
+
+	if (!srv->nseen)
+		return;
+	if (srv->loop && srv->seen_timer.fn)
+		cpns_timer_disarm(srv->loop, &srv->seen_timer);
+	if (cpns_store_devices_seen(srv->store, srv->seen, srv->nseen,
+				    &unknown))
+		cpns_warn("store: %zu authentications not recorded: %s",
+			  srv->nseen, cpns_store_error(srv->store));
+	else if (unknown)
+		cpns_warn("store: %zu of %zu authentications are of devices whose seed is not stored: not recorded",
+			  unknown, srv->nseen);
+	srv->nseen = 0;
+}
+
+static void seen_timer(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)loop;
+	keystore_seen_flush(t->arg);
+}
+
+/*
+ * Authentications are written in batches (one transaction each), within
+ * KEYSTORE_SEEN_MS of the first or when KEYSTORE_SEEN_MAX wait: a-3 does
+ * not wait for the store, and a crash loses at most those last times.
+ */
+void keystore_device_seen(struct server *srv,
+			  const uint8_t did[CPNS_DEVICE_ID_LEN],
+			  const char *gw2_addr)
+{
+	struct cpns_store_seen *e;
+
+	if (!srv->store)
+		return;
+	if (srv->nseen == KEYSTORE_SEEN_MAX)
+		keystore_seen_flush(srv);
+	e = &srv->seen[srv->nseen++];
+	memcpy(e->did, did, sizeof(e->did));
+	e->when = time(NULL);
+	store_addr(e->addr, gw2_addr);
+	if (srv->nseen > 1 || !srv->loop)
+		return;
+	if (!srv->seen_timer.fn)
+		cpns_timer_init(&srv->seen_timer, seen_timer, srv);
+	if (cpns_timer_arm(srv->loop, &srv->seen_timer,
+			   cpns_now_ms() + KEYSTORE_SEEN_MS))
+		keystore_seen_flush(srv);
+}
+
+int keystore_device_revoke(struct server *srv,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   bool *was_revoked, int32_t *serial,
+			   uint32_t *sessions)
+{
+	int ret;
+
+	*serial = 0;
+	*sessions = 0;
+	if (!srv->store)
+		return -ENOENT;
+	ret = cpns_store_device_revoke(srv->store, did, time(NULL),
+				       was_revoked);
+	if (ret)
+		return ret;
+	ret = cpns_key_revoke(srv->nl, CPNS_KEY_DEVICE, did, serial, sessions);
+	if (ret == -EKEYREVOKED) {
+		/* Already revoked in the kernel: nothing more to close. */
+		*sessions = 0;
+		ret = 0;
+	}
+	if (ret) {
+		cpns_err("store: device id %s revoked in the store, but not in the kernel: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_last_error(srv->nl));
+		return 1;
+	}
+		cpns_notice("device id %s revoked in the store and the kernel (%u sessions closed)",
+			    cpns_log_hex(did, CPNS_DEVICE_ID_LEN), *sessions);
+	return ret;
+}
+
 /* The active seeds of owner that have not expired: they retire. */
 struct owned {
 	const char *owner;
@@ -596,6 +714,11 @@ static int load_device(const struct cpns_store_device *d, void *arg)
 	int32_t serial;
 	int ret;
 
+	/* An assigned device without a key of its own: derived from its
+	 * seed, nothing to load.
+	 */
+	if (!d->blob_len && d->state != CPNS_STATE_REVOKED)
+		return 0;
 	ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did, &k);
 	if (!ret) {
 		l->present++;
@@ -702,7 +825,7 @@ int keystore_open(struct server *srv)
 		if (!l.failed)
 			cpns_err("store: %s", cpns_store_error(l.store));
 		cpns_err("store: %s not loaded: refusing to start",
-			 conf->store_path);
+			 cpns_store_path(l.store));
 		undo(&l);
 		goto fail;
 	}
@@ -721,9 +844,10 @@ int keystore_open(struct server *srv)
 	strays.store = l.store;
 	strays.n = 0;
 	cpns_keys_dump(srv->nl, stray_cb, &strays);
-	cpns_notice("store %s: %u seeds (%u revoked), %u device records (%u revocations) under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
-		    conf->store_path, c.seeds, c.seeds_revoked,
-		    c.devices + c.revocations, c.revocations, kek_name(conf),
+	cpns_notice("store %s (%s): %u seeds (%u revoked), %u device records (%u revocations), %u devices in the inventory, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
+		    cpns_store_path(l.store), cpns_store_backend(l.store),
+		    c.seeds, c.seeds_revoked, c.devices + c.revocations,
+		    c.revocations, c.inventory, kek_name(conf),
 		    l.added.n, l.present, l.revoked, l.retired);
 	free(l.added.v);
 	free(l.expired.v);
@@ -742,6 +866,8 @@ fail:
 
 void keystore_close(struct server *srv)
 {
+	if (srv->store)
+		keystore_seen_flush(srv);
 	if (srv->loop && srv->sweep.fn)
 		cpns_timer_disarm(srv->loop, &srv->sweep);
 	cpns_store_close(srv->store);

@@ -50,8 +50,10 @@ static const struct cpns_conf_key schema[] = {
 	    "seconds an older seed of a GW1 (and its devices) stays valid after a new one is made for it"),
 	{ .name = "seed_allow", .type = CPNS_CONF_NAME, .repeat = true,
 	  .help = "gateway name that may receive a seed (default: any)" },
-	{ .name = "store", .type = CPNS_CONF_PATH,
-	  .help = "SQLite store of the wrapped seeds (default: none, nothing survives the module)" },
+	{ .name = "store", .type = CPNS_CONF_STRING,
+	  .help = "the store of the wrapped seeds and the inventory: a SQLite file's absolute path or postgresql://... (default: none, nothing survives the module)" },
+	{ .name = "control", .type = CPNS_CONF_PATH,
+	  .help = "control socket for cpnsctl server (default: none)" },
 	{ .name = "kek", .type = CPNS_CONF_STRING,
 	  .help = "TYPE:DESCRIPTION of the key-encryption key (needed with store)" },
 	{ .name = "log", .type = CPNS_CONF_ENUM, .choices = log_targets,
@@ -103,6 +105,11 @@ static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
 		fprintf(stderr, "%s:%u: %s needs %s too (a store holds seeds wrapped under the KEK)\n",
 			path, store ? store->line : kek->line,
 			store ? "store" : "kek", store ? "kek" : "store");
+		return -1;
+	}
+	if (store->text[0] != '/' && !cpns_store_is_url(store->text)) {
+		fprintf(stderr, "%s:%u: store: '%s' is neither an absolute path (SQLite) nor a postgresql:// URI\n",
+			path, store->line, store->text);
 		return -1;
 	}
 	colon = strchr(kek->text, ':');
@@ -178,6 +185,8 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 	allow[n] = NULL;
 	sc->seed_allow = allow;
 	sc->nseed_allow = n;
+	v = cpns_conf_get(conf, NULL, "control", 0);
+	sc->control = v ? v->text : NULL;
 	return conf_store(conf, sc, path);
 }
 
@@ -299,6 +308,12 @@ static int start(void *ctx, struct cpns_daemon *d)
 		return -1;
 	}
 	srv->store = store;
+	if (control_start(srv, s->sconf.control)) {
+		server_stop(srv);
+		srv->store = store;
+		keystore_close(srv);
+		return -1;
+	}
 	keystore_sweep_arm(srv);
 	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
 		    SERVERD_VERSION, CPNS_WIRE_VERSION, d->info.version,
@@ -311,6 +326,7 @@ static int stop(void *ctx, int status, int sig)
 {
 	struct serverd *s = ctx;
 
+	control_stop(&s->srv);
 	server_stop(&s->srv);
 	keystore_close(&s->srv);
 	cpns_notice("stopped%s%s", sig ? " by " : "", sig ? strsignal(sig) : "");

@@ -14,6 +14,8 @@
  *   auth.c     flow a: AUTH_HELLO -> AUTH_CHALLENGE, AUTH_CLIENT ->
  *              AUTH_SERVER
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
+ *   control.c  the control socket of "cpnsctl server": status, the
+ *              inventory, revocations, sessions
  *   keystore.c the persistent store (lib/store/store.h): every row unwrapped into
  *              the kernel at start, each new seed wrapped and committed
  *              before I-3 is sent
@@ -106,11 +108,16 @@ struct server_conf {
 	unsigned int seed_overlap;	/* a rotated seed's remaining life */
 	const char *const *seed_allow;	/* NULL-terminated; NULL: anyone */
 	size_t nseed_allow;
-	const char *store_path;		/* NULL: no store */
+	const char *store_path;		/* NULL: no store; or a URI */
+	const char *control;		/* control socket; NULL: none */
 	struct cpns_keyref kek;		/* with store_path: into kek_* */
 	char kek_type[CPNS_MAX_KEYREF];	/* "logon", ... */
 	char kek_desc[CPNS_MAX_KEYREF];
 };
+
+/* Authentications (last-auth times) written at once, at most this late. */
+#define KEYSTORE_SEEN_MAX	256
+#define KEYSTORE_SEEN_MS	1000
 
 struct server {
 	const struct server_conf *conf;
@@ -131,6 +138,10 @@ struct server {
 	struct cpns_timer sweep;	/* the store's next expiry */
 	uint64_t swept;			/* expired rows deleted */
 	uint64_t rotated;		/* seeds retired by a rotation */
+	struct server_ctl *ctl;		/* control.c; NULL: none */
+	struct cpns_store_seen seen[KEYSTORE_SEEN_MAX]; /* not written yet */
+	size_t nseen;
+	struct cpns_timer seen_timer;	/* writes them */
 };
 
 /*
@@ -162,6 +173,10 @@ void server_stop(struct server *srv);
  * (userspace/fuzz/net_fuzz.c) feeds the server through it.
  */
 void server_adopt(struct server *srv, int fd, const char *peer);
+
+/* control.c: the control socket at path (NULL: none); 0 or -errno, logged. */
+int control_start(struct server *srv, const char *path);
+void control_stop(struct server *srv);
 
 /* sconn.c */
 
@@ -271,6 +286,28 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
  */
 int keystore_device_save(struct server *srv,
 			 const uint8_t did[CPNS_DEVICE_ID_LEN], const char *what);
+/*
+ * The inventory (nothing without a store). keystore_device_assigned():
+ * II-6 confirmed did for the GW1 at gw1_addr (the owner of its seed); 0
+ * or a negative errno, logged. keystore_device_seen(): a-3 sent to did at
+ * gw2_addr, written with others within KEYSTORE_SEEN_MS (a failure is
+ * logged only); keystore_seen_flush() writes those waiting now. keystore_device_revoke(): revoke did
+ * in the store, then in the kernel (its sessions closed), as "cpnsctl
+ * revoke device" does; 0, a negative errno of the store (its reason in
+ * cpns_store_error()), or 1: stored, but the kernel refused
+ * (cpns_last_error(); done at the next start).
+ */
+int keystore_device_assigned(struct server *srv,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const char *gw1_addr);
+void keystore_device_seen(struct server *srv,
+			  const uint8_t did[CPNS_DEVICE_ID_LEN],
+			  const char *gw2_addr);
+void keystore_seen_flush(struct server *srv);
+int keystore_device_revoke(struct server *srv,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   bool *was_revoked, int32_t *serial,
+			   uint32_t *sessions);
 void keystore_seed_forget(struct server *srv,
 			  const uint8_t sid[CPNS_SEED_ID_LEN]);
 int keystore_expire(struct server *srv);

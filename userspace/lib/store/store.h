@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * libcpnsstore: the server's persistent store (Documentation/cpns-serverd.rst,
- * section STORE). This header is the backend's interface: store.c
- * implements it on SQLite, and another backend (PostgreSQL) would
- * implement the same functions in a file of its own, chosen at link time;
- * callers see only struct cpns_store. The SQLite backend is one database
- * (WAL, synchronous=FULL, one transaction per change) with a table of Key
- * Seeds and a table of device records, each holding a blob that the
- * kernel sealed under the operator's key-encryption key
- * (CPNS_CMD_KEY_WRAP). Nothing here is secret: the
- * store holds public metadata and wrapped blobs only, and this file never
- * talks to the kernel. cpns-serverd and cpnsctl share it.
+ * section STORE). One schema on two backends, chosen by the target given
+ * to cpns_store_open(): "postgresql://..." (or "postgres://...", a libpq
+ * connection URI) is a PostgreSQL database that several servers may
+ * share, anything else the path of a SQLite file. store.c holds the rows
+ * and their checks, sqlite.c and postgresql.c the backends (backend.h);
+ * callers see only struct cpns_store. The schema: a table of Key Seeds
+ * and a table of devices (the inventory: every confirmed assignment, with
+ * a re-keyed Device Key or a revocation where there is one), the keys as
+ * blobs that the kernel sealed under the operator's key-encryption key
+ * (CPNS_CMD_KEY_WRAP), and schema_version. Nothing here is secret: the
+ * store holds public metadata and wrapped blobs only, and this library
+ * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
  * Every function returns 0 or a negative errno: -EBADMSG for a store that
  * is torn, corrupted or not ours, -ENOENT for a row that is not there,
- * -EEXIST for one that already is, -EIO (or the errno SQLite saw) for the
- * rest; cpns_store_error() then says what happened in one line.
+ * -EEXIST for one that already is, -EIO (or the errno the backend saw) for
+ * the rest; cpns_store_error() then says what happened in one line.
  */
 #ifndef CPNS_STORE_H
 #define CPNS_STORE_H
@@ -29,8 +31,8 @@
 extern "C" {
 #endif
 
-/* The schema this library writes; PRAGMA user_version of the database. */
-#define CPNS_STORE_VERSION	1
+/* The schema this library writes (schema_version.version). */
+#define CPNS_STORE_VERSION	2
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -57,9 +59,13 @@ struct cpns_store_seed {
 };
 
 /*
- * A device record: a re-keyed Device Key (generation >= 1, state
- * UNCONFIRMED, ACTIVE or REVOKED) or a pure revocation record (blob_len 0,
- * state REVOKED) of a Device ID the server derives from its seed.
+ * A device: a re-keyed Device Key (generation >= 1, state UNCONFIRMED,
+ * ACTIVE or REVOKED, with its blob), a revocation record (blob_len 0,
+ * state REVOKED) or an assigned device whose key the server derives from
+ * its seed (blob_len 0, state ACTIVE). The inventory fields after blob_len
+ * are not bound into the blob's label, and cpns_store_device_put() leaves
+ * them as they are: cpns_store_device_assigned() and
+ * cpns_store_devices_seen() write them.
  */
 struct cpns_store_device {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
@@ -69,26 +75,41 @@ struct cpns_store_device {
 	int64_t created;
 	uint64_t expiry;
 	uint8_t blob[CPNS_MAX_BLOB];
-	size_t blob_len;			/* 0: revocation record */
+	size_t blob_len;			/* 0: no key of its own */
+	char gw1[CPNS_STORE_OWNER_MAX + 1];	/* the GW1 that assigned it */
+	char gw1_addr[CPNS_STORE_ADDR_MAX + 1];	/* its address then */
+	int64_t assigned;			/* II-7 sent; 0: not seen */
+	int64_t last_auth;			/* the last a-3 sent; 0: none */
+	char last_addr[CPNS_STORE_ADDR_MAX + 1]; /* GW2's address then */
 };
 
 /*
- * Open the store at path. Without CPNS_STORE_CREATE the file must exist;
- * with it, a missing file becomes a new, empty store (an existing empty
+ * Open the store target: a PostgreSQL connection URI (see
+ * cpns_store_is_url()) or the path of a SQLite file. Without
+ * CPNS_STORE_CREATE the store must exist; with it, a missing file (or a
+ * database without a table) becomes a new, empty store (an existing empty
  * file is refused: it is a truncated store, not a new one). An existing
- * store must be a SQLite database with our application_id, a known schema
- * version (an older one is upgraded in one transaction; a newer one is
- * refused) and pass PRAGMA quick_check (integrity_check with
- * CPNS_STORE_FULL_CHECK) and the row checks of cpns_store_check_rows().
- * On failure *out is NULL and err holds the reason.
+ * store must be ours (SQLite: our application_id; both: schema_version's
+ * application), of a known schema version (an older one is upgraded in
+ * one transaction; a newer one is refused, -EBADMSG) and pass SQLite's
+ * PRAGMA quick_check (integrity_check with CPNS_STORE_FULL_CHECK) and the
+ * row checks of cpns_store_check_rows(). A PostgreSQL server that cannot
+ * be reached is -ECONNREFUSED, a refused login -EACCES. On failure *out
+ * is NULL and err holds the reason (never a password).
  */
-int cpns_store_open(const char *path, unsigned int flags,
+int cpns_store_open(const char *target, unsigned int flags,
 		    struct cpns_store **out, char *err, size_t errlen);
 void cpns_store_close(struct cpns_store *st);
 
+/* Whether target names a PostgreSQL database rather than a file. */
+bool cpns_store_is_url(const char *target);
+
 /* The reason for the last failure on st (never NULL). */
 const char *cpns_store_error(const struct cpns_store *st);
+/* The target as shown in messages: a URI's password is replaced by "*". */
 const char *cpns_store_path(const struct cpns_store *st);
+/* "sqlite" or "postgresql". */
+const char *cpns_store_backend(const struct cpns_store *st);
 
 /*
  * Check every row's columns: IDs of the right length in hex, a Device ID
@@ -156,6 +177,52 @@ int cpns_store_device_revoke(struct cpns_store *st,
 			     int64_t now, bool *was_revoked);
 
 /*
+ * The inventory. cpns_store_device_assigned(): II-7 confirmed did for the
+ * GW1 gw1 at gw1_addr: a new row (state ACTIVE, generation 0, no blob,
+ * created = when) or, for a row already there, its assignment fields.
+ * -ENOENT if its seed is not stored.
+ */
+int cpns_store_device_assigned(struct cpns_store *st,
+			       const uint8_t did[CPNS_DEVICE_ID_LEN],
+			       const char *gw1, const char *gw1_addr,
+			       int64_t when);
+
+/* An authentication: a-3 sent to did, at when, to addr. */
+struct cpns_store_seen {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	int64_t when;
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+};
+
+/*
+ * The last authentication of each of the n devices v[] (in order: a
+ * later one of a device wins), in one transaction. A device without a
+ * row gets one (as assigned by its seed's owner, at an unknown time); one
+ * whose seed is not stored is skipped and counted in *unknown (may be
+ * NULL).
+ */
+int cpns_store_devices_seen(struct cpns_store *st,
+			    const struct cpns_store_seen *v, size_t n,
+			    size_t *unknown);
+
+/*
+ * A page of the inventory in Device ID order: the devices after f->after
+ * (NULL: from the first), at most f->limit (0: all), of seed f->sid, of
+ * GW1 f->gw1 and in state f->state (each NULL or 0: any). The states:
+ * CPNS_STATE_ACTIVE, _UNCONFIRMED, _REVOKED, or CPNS_STORE_EXPIRED (a row
+ * whose expiry is at or before f->now, not deleted yet).
+ */
+#define CPNS_STORE_EXPIRED	0xff
+struct cpns_store_filter {
+	const uint8_t *sid;
+	const char *gw1;
+	uint8_t state;
+	int64_t now;
+	const uint8_t *after;
+	unsigned int limit;
+};
+
+/*
  * Delete the seeds (with their device records) and device records whose
  * expiry is set and at or before now, in one transaction; fn (may be
  * NULL) is called for each row deleted, before the commit.
@@ -175,6 +242,9 @@ typedef int (*cpns_store_device_fn)(const struct cpns_store_device *d,
 int cpns_store_seeds(struct cpns_store *st, cpns_store_seed_fn fn, void *arg);
 int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
 		       void *arg);
+int cpns_store_device_list(struct cpns_store *st,
+			   const struct cpns_store_filter *f,
+			   cpns_store_device_fn fn, void *arg);
 
 struct cpns_store_counts {
 	unsigned int seeds;
@@ -182,6 +252,7 @@ struct cpns_store_counts {
 	unsigned int devices;		/* device records with a key */
 	unsigned int devices_revoked;	/* of all device records */
 	unsigned int revocations;	/* revocation records (no key) */
+	unsigned int inventory;		/* device rows of any kind */
 };
 
 int cpns_store_count(struct cpns_store *st, struct cpns_store_counts *c);

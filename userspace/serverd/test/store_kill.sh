@@ -88,7 +88,7 @@ check_confirmed restart
 [ "$(store_count seeds)" = 1 ] || fail "the store holds $(store_count seeds) seeds"
 [ "$(store_count revocation_records)" = 0 ] || fail "the store holds revocation records"
 mapfile -t rows < <("$CPNSCTL" store show --json "$STORE" |
-	python3 -c 'import json,sys; [print(d["device_id"]) for d in json.load(sys.stdin)["devices"]]')
+	python3 -c 'import json,sys; [print(d["device_id"]) for d in json.load(sys.stdin)["devices"] if d["blob_len"]]')
 mapfile -t rekeyed < <(sed -n 's/.*store: device id \([0-9a-f]*\) generation .* committed.*/\1/p' \
 	"$WORK/server.log" | sort -u)
 [ "${#rows[@]}" = "${#rekeyed[@]}" ] ||

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The store's PostgreSQL backend (backend.h), through libpq: the store of
+ * a fleet, one database that several servers may share. The target is a
+ * libpq connection URI ("postgresql://user@host:port/dbname?..."); its
+ * password, if it has one, is never shown (st->path is the URI with it
+ * replaced by "*"). Every change is one transaction (READ COMMITTED; the
+ * rows a change depends on are written by single statements), the schema
+ * is made or upgraded under a transaction-scoped advisory lock, so that
+ * servers starting together make it once. A connection that broke is
+ * made again at the start of the next transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "backend.h"
+
+#define MAX_COLS	16
+#define MAX_PARAMS	16
+#define CONNECT_TIMEOUT	"10"	/* seconds, unless the URI says otherwise */
+
+/* The OIDs of the types used (src/include/catalog/pg_type.dat). */
+#define BYTEAOID	17
+#define INT8OID		20
+#define INT2OID		21
+#define INT4OID		23
+#define TEXTOID		25
+
+#define HEX_CHECK(col, n) \
+	" CHECK (" col " ~ '^[0-9a-f]{" #n "}$')"
+
+static const char schema_v2[] =
+	"CREATE TABLE schema_version (application TEXT NOT NULL,"
+	" version INTEGER NOT NULL);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 2);"
+	"CREATE TABLE seeds ("
+	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
+	" owner TEXT NOT NULL,"
+	" owner_addr TEXT NOT NULL,"
+	" created BIGINT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
+	" blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128));"
+	"CREATE TABLE devices ("
+	" device_id TEXT COLLATE \"C\" PRIMARY KEY"
+	HEX_CHECK("device_id", 32) ","
+	" seed_id TEXT COLLATE \"C\" NOT NULL REFERENCES seeds (seed_id)"
+	"  CHECK (seed_id = substr(device_id, 1, 16)),"
+	" generation BIGINT NOT NULL"
+	"  CHECK (generation BETWEEN 0 AND 4294967295),"
+	" state TEXT NOT NULL"
+	"  CHECK (state IN ('active', 'unconfirmed', 'revoked')),"
+	" created BIGINT NOT NULL,"
+	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
+	" blob BYTEA CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128),"
+	" gw1_name TEXT NOT NULL DEFAULT '',"
+	" gw1_addr TEXT NOT NULL DEFAULT '',"
+	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0),"
+	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0),"
+	" last_addr TEXT NOT NULL DEFAULT '',"
+	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed'));"
+	"CREATE INDEX devices_by_seed ON devices (seed_id);"
+	"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);";
+
+struct pg {
+	PGconn *conn;
+	bool in_txn;
+};
+
+static struct pg *pg_of(struct cpns_store *st)
+{
+	return st->be;
+}
+
+/* libpq's message on one line, without its final newline. */
+static const char *one_line(char *buf, size_t len, const char *msg)
+{
+	char *p;
+
+	snprintf(buf, len, "%s", msg && *msg ? msg : "unknown error");
+	for (p = buf; *p; p++)
+		if (*p == '\n')
+			*p = p[1] ? ' ' : '\0';
+	return buf;
+}
+
+static int sqlstate_errno(const char *state)
+{
+	if (!state)
+		return -ECONNRESET;
+	if (!strcmp(state, "23505"))
+		return -EEXIST;
+	if (!strcmp(state, "23503"))
+		return -ENOLINK;
+	if (!strncmp(state, "23", 2))
+		return -EINVAL;
+	if (!strcmp(state, "25006"))
+		return -EROFS;
+	if (!strncmp(state, "28", 2) || !strcmp(state, "42501"))
+		return -EACCES;
+	if (!strncmp(state, "08", 2) || !strncmp(state, "57", 2))
+		return -ECONNRESET;
+	if (!strcmp(state, "40001") || !strcmp(state, "40P01") ||
+	    !strcmp(state, "55P03"))
+		return -EBUSY;
+	if (!strcmp(state, "42P01") || !strcmp(state, "42703"))
+		return -EBADMSG;	/* a table or column is missing */
+	if (!strncmp(state, "53", 2))
+		return -ENOSPC;
+	return -EIO;
+}
+
+static int pg_fail(struct cpns_store *st, PGresult *res, const char *what)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+				  NULL;
+	int err = sqlstate_errno(state);
+	char msg[STORE_ERRLEN];
+
+	one_line(msg, sizeof(msg), res ? PQresultErrorMessage(res) :
+					 PQerrorMessage(pg_of(st)->conn));
+	store_fail(st, err, "%s: %s: %s%s", st->path, what, msg,
+		   err == -EBADMSG ? " (the store is torn or corrupted)" : "");
+	return err;
+}
+
+/* The connection, made again if it broke outside a transaction. */
+static int connected(struct cpns_store *st)
+{
+	struct pg *pg = pg_of(st);
+	char msg[STORE_ERRLEN];
+
+	if (PQstatus(pg->conn) == CONNECTION_OK)
+		return 0;
+	if (!pg->in_txn)
+		PQreset(pg->conn);
+	if (PQstatus(pg->conn) == CONNECTION_OK)
+		return 0;
+	return store_fail(st, -ECONNRESET, "%s: connection lost: %s",
+			  st->path,
+			  one_line(msg, sizeof(msg),
+				   PQerrorMessage(pg->conn)));
+}
+
+struct params {
+	const char *v[MAX_PARAMS];
+	Oid types[MAX_PARAMS];
+	int len[MAX_PARAMS];
+	int fmt[MAX_PARAMS];
+	char num[MAX_PARAMS][24];
+};
+
+static void params(struct params *q, const struct sv *p, int np)
+{
+	int i;
+
+	memset(q, 0, sizeof(*q));
+	for (i = 0; i < np; i++) {
+		switch (p[i].type) {
+		case SV_NULL:
+			break;
+		case SV_INT:
+			snprintf(q->num[i], sizeof(q->num[i]), "%lld",
+				 (long long)p[i].i);
+			q->v[i] = q->num[i];
+			q->types[i] = INT8OID;
+			break;
+		case SV_TEXT:
+			q->v[i] = p[i].s;
+			q->types[i] = TEXTOID;
+			break;
+		case SV_BLOB:
+			q->v[i] = (const char *)p[i].b;
+			q->len[i] = (int)p[i].len;
+			q->fmt[i] = 1;
+			q->types[i] = BYTEAOID;
+			break;
+		}
+	}
+}
+
+/* Column i of row r; a bytea is unescaped into *mem (freed by the caller). */
+static void column(PGresult *res, int r, int i, struct sv *c,
+		   unsigned char **mem)
+{
+	const char *v = PQgetvalue(res, r, i);
+	size_t len = 0;
+	char *end;
+
+	memset(c, 0, sizeof(*c));
+	*mem = NULL;
+	if (PQgetisnull(res, r, i))
+		return;
+	switch (PQftype(res, i)) {
+	case INT8OID:
+	case INT4OID:
+	case INT2OID:
+		errno = 0;
+		c->i = strtoll(v, &end, 10);
+		c->type = errno || *end ? SV_NULL : SV_INT;
+		break;
+	case BYTEAOID:
+		*mem = PQunescapeBytea((const unsigned char *)v, &len);
+		if (*mem) {
+			c->type = SV_BLOB;
+			c->b = *mem;
+			c->len = len;
+		}
+		break;
+	default:
+		c->type = SV_TEXT;
+		c->s = v;
+	}
+}
+
+static int rows(struct cpns_store *st, PGresult *res, store_row_fn fn,
+		void *arg)
+{
+	unsigned char *mem[MAX_COLS];
+	struct sv col[MAX_COLS];
+	int r, i, n = PQnfields(res), ret = 0;
+
+	if (n > MAX_COLS)
+		n = MAX_COLS;
+	for (r = 0; r < PQntuples(res) && !ret; r++) {
+		for (i = 0; i < n; i++)
+			column(res, r, i, &col[i], &mem[i]);
+		ret = fn(st, col, n, arg);
+		for (i = 0; i < n; i++)
+			PQfreemem(mem[i]);
+	}
+	return ret;
+}
+
+static int pg_run(struct cpns_store *st, const char *sql, const struct sv *p,
+		  int np, store_row_fn fn, void *arg, int64_t *changes)
+{
+	struct params q;
+	PGresult *res;
+	int ret;
+
+	if (np > MAX_PARAMS)
+		return store_fail(st, -EINVAL, "%s: too many parameters",
+				  st->path);
+	ret = connected(st);
+	if (ret)
+		return ret;
+	params(&q, p, np);
+	res = PQexecParams(pg_of(st)->conn, sql, np, q.types, q.v, q.len,
+			   q.fmt, 0);
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+		ret = fn ? rows(st, res, fn, arg) : 0;
+		break;
+	case PGRES_COMMAND_OK:
+		if (changes)
+			*changes = strtoll(PQcmdTuples(res), NULL, 10);
+		ret = 0;
+		break;
+	default:
+		ret = pg_fail(st, res, strncmp(sql, "SELECT", 6) ? "writing" :
+								    "reading");
+	}
+	PQclear(res);
+	return ret;
+}
+
+static int exec(struct cpns_store *st, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(pg_of(st)->conn, sql);
+	int ret = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		ret = pg_fail(st, res, what);
+	PQclear(res);
+	return ret;
+}
+
+static int pg_begin(struct cpns_store *st)
+{
+	int ret = connected(st);
+
+	if (!ret)
+		ret = exec(st, "BEGIN", "begin");
+	if (!ret)
+		pg_of(st)->in_txn = true;
+	return ret;
+}
+
+static int pg_commit(struct cpns_store *st)
+{
+	int ret = exec(st, "COMMIT", "commit");
+
+	pg_of(st)->in_txn = false;
+	return ret;
+}
+
+static void pg_rollback(struct cpns_store *st)
+{
+	PQclear(PQexec(pg_of(st)->conn, "ROLLBACK"));
+	pg_of(st)->in_txn = false;
+}
+
+static int tables(struct cpns_store *st, const char *where, int64_t *n)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()%s",
+		 where);
+	return pg_run(st, sql, NULL, 0, store_int_cb, n, NULL);
+}
+
+static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
+{
+	struct store_app a = { .rows = 0 };
+	int64_t all, versions, ours;
+	int ret;
+
+	*empty = false;
+	/* Servers starting together: one makes or upgrades the schema. */
+	ret = exec(st, "SELECT pg_advisory_xact_lock(1129336403)",
+		   "locking the schema");
+	if (!ret)
+		ret = tables(st, "", &all);
+	if (!ret)
+		ret = tables(st, " AND tablename = 'schema_version'",
+			     &versions);
+	if (!ret)
+		ret = tables(st, " AND tablename IN ('seeds', 'devices')",
+			     &ours);
+	if (ret)
+		return ret;
+	if (!all) {
+		*empty = true;
+		return 0;
+	}
+	if (!versions)
+		return store_fail(st, -EBADMSG,
+				  "%s: not a cpns store (its schema has %lld tables but no schema_version)",
+				  st->path, (long long)all);
+	ret = pg_run(st, "SELECT application, version FROM schema_version",
+		     NULL, 0, store_app_cb, &a, NULL);
+	if (ret)
+		return ret;
+	if (a.rows != 1 || strcmp(a.name, STORE_APP))
+		return store_fail(st, -EBADMSG,
+				  "%s: not a cpns store, or a torn one (schema_version has %d rows, application '%s')",
+				  st->path, a.rows, a.rows ? a.name : "");
+	*v = a.version;
+	if (ours != 2 && *v <= CPNS_STORE_VERSION)
+		return store_fail(st, -EBADMSG,
+				  "%s: schema version %lld with %lld of 2 tables: the store is torn or corrupted",
+				  st->path, (long long)*v, (long long)ours);
+	return 0;
+}
+
+static int pg_create(struct cpns_store *st)
+{
+	return exec(st, schema_v2, "creating the schema");
+}
+
+/*
+ * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
+ * at version 2: there is none yet.
+ */
+static const char *const upgrade[CPNS_STORE_VERSION] = { NULL };
+
+static int pg_upgrade(struct cpns_store *st, int64_t from)
+{
+	if (from < 1 || from >= CPNS_STORE_VERSION || !upgrade[from])
+		return store_fail(st, -EBADMSG,
+				  "%s: no upgrade from schema version %lld",
+				  st->path, (long long)from);
+	return exec(st, upgrade[from], "upgrading the schema");
+}
+
+static int pg_integrity(struct cpns_store *st, bool full)
+{
+	(void)st;
+	(void)full;
+	return 0;
+}
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/*
+ * The URI as shown: "user:secret@" becomes "user:*@" and a password=
+ * parameter "password=*".
+ */
+static void redact(char *out, size_t len, const char *uri)
+{
+	const char *p = strstr(uri, "://"), *auth, *at, *colon, *q;
+	size_t n;
+
+	snprintf(out, len, "%s", uri);
+	if (!p)
+		return;
+	auth = p + 3;
+	at = strpbrk(auth, "@/?");
+	colon = at && *at == '@' ? memchr(auth, ':', (size_t)(at - auth)) :
+				   NULL;
+	if (colon) {
+		n = (size_t)(colon - uri) + 1;
+		snprintf(out, len, "%.*s*%s", (int)n, uri, at);
+	}
+	q = strstr(out, "password=");
+	if (q && (q[-1] == '?' || q[-1] == '&')) {
+		const char *e = strchr(q, '&');
+		char tail[1024];
+
+		snprintf(tail, sizeof(tail), "%s", e ? e : "");
+		snprintf(out + (q - out) + 9, len - (size_t)(q - out) - 9,
+			 "*%s", tail);
+	}
+}
+
+static int pg_open(struct cpns_store *st, const char *uri, unsigned int flags,
+		   bool *empty)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "fallback_application_name", "dbname", NULL
+	};
+	const char *values[] = { CONNECT_TIMEOUT, "cpns", uri, NULL };
+	char msg[STORE_ERRLEN];
+	struct pg *pg;
+	int err;
+
+	(void)flags;
+	*empty = false;
+	redact(st->path, sizeof(st->path), uri);
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return store_fail(st, -ENOMEM, "%s: out of memory", st->path);
+	st->be = pg;
+	pg->conn = PQconnectdbParams(keys, values, 1);
+	if (!pg->conn)
+		return store_fail(st, -ENOMEM, "%s: out of memory", st->path);
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		one_line(msg, sizeof(msg), PQerrorMessage(pg->conn));
+		err = strstr(msg, "authentication") || strstr(msg, "password") ?
+		      -EACCES : -ECONNREFUSED;
+		return store_fail(st, err, "%s: cannot connect: %s", st->path,
+				  msg);
+	}
+	PQsetNoticeProcessor(pg->conn, quiet, NULL);
+	if (st->rdonly)
+		return exec(st, "SET default_transaction_read_only = on",
+			    "read-only");
+	return 0;
+}
+
+static void pg_close(struct cpns_store *st)
+{
+	struct pg *pg = pg_of(st);
+
+	PQfinish(pg->conn);
+	free(pg);
+	st->be = NULL;
+}
+
+const struct store_ops store_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.run = pg_run,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.version = pg_version,
+	.create = pg_create,
+	.upgrade = pg_upgrade,
+	.integrity = pg_integrity,
+};

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The store's SQLite backend (backend.h): one file, the embedded default.
+ * WAL mode with synchronous=FULL, so that a committed transaction survives
+ * a crash of the process or of the machine; every change is one
+ * BEGIN IMMEDIATE ... COMMIT, so a kill -9 leaves either all of it or
+ * none. The file carries our application_id; its schema version is in
+ * schema_version (and, for sqlite3(1), PRAGMA user_version, which is all
+ * a store of version 1 has).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+#define STORE_BUSY_MS	5000	/* wait for another writer (cpnsctl) */
+#define MAX_COLS	16
+
+#define HEX_CHECK(col, n) \
+	" CHECK (length(" col ") = " #n " AND " col " NOT GLOB '*[^0-9a-f]*')"
+
+/* Version 2's devices table: every confirmed assignment is a row. */
+#define DEVICES_V2(name) \
+	"CREATE TABLE " name " (" \
+	" device_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("device_id", 32) "," \
+	" seed_id TEXT NOT NULL REFERENCES seeds (seed_id)" \
+	"  CHECK (seed_id = substr(device_id, 1, 16))," \
+	" generation INTEGER NOT NULL CHECK (generation >= 0)," \
+	" state TEXT NOT NULL" \
+	"  CHECK (state IN ('active', 'unconfirmed', 'revoked'))," \
+	" created INTEGER NOT NULL," \
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" blob BLOB CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128)," \
+	" gw1_name TEXT NOT NULL DEFAULT ''," \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed')" \
+	") WITHOUT ROWID;"
+
+#define DEVICES_INDEXES \
+	"CREATE INDEX devices_by_seed ON devices (seed_id);" \
+	"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);"
+
+#define VERSION_TABLE \
+	"CREATE TABLE schema_version (application TEXT NOT NULL," \
+	" version INTEGER NOT NULL);" \
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 2);"
+
+/* Each CHECK is a row rule that SQLite enforces on every write; store.c
+ * applies the same rules to what was read, since a file edited behind
+ * SQLite's back skips them.
+ */
+static const char schema_v2[] =
+	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
+	VERSION_TABLE
+	"CREATE TABLE seeds ("
+	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
+	" owner TEXT NOT NULL,"
+	" owner_addr TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
+	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
+	") WITHOUT ROWID;"
+	DEVICES_V2("devices")
+	DEVICES_INDEXES
+	"PRAGMA user_version = 2;";
+
+/* upgrade[v] takes a store of version v to v + 1. Version 1 had device
+ * rows for re-keyed and revoked devices only, no inventory columns, and
+ * its version in user_version only.
+ */
+static const char *const upgrade[CPNS_STORE_VERSION] = {
+	[1] = VERSION_TABLE
+	      DEVICES_V2("devices_v2")
+	      "INSERT INTO devices_v2 (device_id, seed_id, generation, state,"
+	      " created, expiry, blob) SELECT device_id, seed_id, generation,"
+	      " state, created, expiry, blob FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v2 RENAME TO devices;"
+	      DEVICES_INDEXES
+	      "PRAGMA user_version = 2;",
+};
+
+static sqlite3 *db_of(struct cpns_store *st)
+{
+	return st->be;
+}
+
+/* A SQLite result code as an errno, corruption as -EBADMSG. */
+static int sql_errno(int rc)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		return -EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return -ENOLINK;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_FORMAT:
+		return -EBADMSG;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static int sql_fail(struct cpns_store *st, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db_of(st)), err = sql_errno(rc);
+
+	return store_fail(st, err, "%s: %s: %s%s", st->path, what,
+			  sqlite3_errmsg(db_of(st)),
+			  err == -EBADMSG ? " (the store is corrupted)" : "");
+}
+
+static int exec(struct cpns_store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db_of(st), sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sql_fail(st, what);
+	return 0;
+}
+
+static void bind(sqlite3_stmt *s, const struct sv *p, int np)
+{
+	char name[16];
+	int i, idx;
+
+	for (i = 0; i < np; i++) {
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		idx = sqlite3_bind_parameter_index(s, name);
+		if (!idx)
+			continue;
+		switch (p[i].type) {
+		case SV_NULL:
+			sqlite3_bind_null(s, idx);
+			break;
+		case SV_INT:
+			sqlite3_bind_int64(s, idx, p[i].i);
+			break;
+		case SV_TEXT:
+			sqlite3_bind_text(s, idx, p[i].s, -1, SQLITE_STATIC);
+			break;
+		case SV_BLOB:
+			sqlite3_bind_blob(s, idx, p[i].b, (int)p[i].len,
+					  SQLITE_STATIC);
+			break;
+		}
+	}
+}
+
+static void column(sqlite3_stmt *s, int i, struct sv *c)
+{
+	memset(c, 0, sizeof(*c));
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_INTEGER:
+		c->type = SV_INT;
+		c->i = sqlite3_column_int64(s, i);
+		break;
+	case SQLITE_TEXT:
+		c->type = SV_TEXT;
+		c->s = (const char *)sqlite3_column_text(s, i);
+		if (!c->s || strlen(c->s) != (size_t)sqlite3_column_bytes(s, i))
+			c->type = SV_NULL;	/* no memory, or a NUL inside */
+		break;
+	case SQLITE_BLOB:
+		c->type = SV_BLOB;
+		c->b = sqlite3_column_blob(s, i);
+		c->len = (size_t)sqlite3_column_bytes(s, i);
+		break;
+	case SQLITE_FLOAT:
+		c->type = SV_TEXT;	/* refused by every column check */
+		c->s = "(a real number)";
+		break;
+	default:
+		c->type = SV_NULL;
+	}
+}
+
+static int sq_run(struct cpns_store *st, const char *sql, const struct sv *p,
+		  int np, store_row_fn fn, void *arg, int64_t *changes)
+{
+	struct sv col[MAX_COLS];
+	sqlite3_stmt *s = NULL;
+	int rc, i, n, ret = 0;
+
+	if (sqlite3_prepare_v2(db_of(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(st, "prepare");
+	bind(s, p, np);
+	n = sqlite3_column_count(s);
+	if (n > MAX_COLS)
+		n = MAX_COLS;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			column(s, i, &col[i]);
+		if (fn)
+			ret = fn(st, col, n, arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(st, sqlite3_stmt_readonly(s) ? "reading" :
+							      "writing");
+	else if (!ret && changes)
+		*changes = sqlite3_changes(db_of(st));
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int sq_begin(struct cpns_store *st)
+{
+	return exec(st, st->rdonly ? "BEGIN" : "BEGIN IMMEDIATE", "begin");
+}
+
+static int sq_commit(struct cpns_store *st)
+{
+	return exec(st, "COMMIT", "commit");
+}
+
+static void sq_rollback(struct cpns_store *st)
+{
+	sqlite3_exec(db_of(st), "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int query_int(struct cpns_store *st, const char *sql, int64_t *v)
+{
+	*v = -1;
+	return sq_run(st, sql, NULL, 0, store_int_cb, v, NULL);
+}
+
+static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
+{
+	int64_t app, tables, versions, legacy;
+	struct store_app a = { .rows = 0 };
+	int ret;
+
+	ret = query_int(st, "PRAGMA application_id", &app);
+	if (!ret)
+		ret = query_int(st, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+				&tables);
+	if (!ret)
+		ret = query_int(st, "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_version'",
+				&versions);
+	if (!ret)
+		ret = query_int(st, "PRAGMA user_version", &legacy);
+	if (ret)
+		return ret;
+	*empty = false;
+	if (!app && !tables && st->created) {
+		*empty = true;
+		return 0;
+	}
+	if (app != CPNS_STORE_APP_ID)
+		return store_fail(st, -EBADMSG,
+				  "%s: not a cpns store (SQLite application_id %#llx, want %#x)",
+				  st->path, (unsigned long long)app,
+				  CPNS_STORE_APP_ID);
+	if (versions) {
+		ret = sq_run(st, "SELECT application, version FROM schema_version",
+			     NULL, 0, store_app_cb, &a, NULL);
+		if (ret)
+			return ret;
+		if (a.rows != 1 || strcmp(a.name, STORE_APP))
+			return store_fail(st, -EBADMSG,
+					  "%s: schema_version has %d rows or names another application: the store is torn or corrupted",
+					  st->path, a.rows);
+		*v = a.version;
+	} else {
+		*v = legacy == 1 ? 1 : 0;	/* version 1 had no table */
+	}
+	ret = query_int(st, "SELECT count(*) FROM sqlite_schema WHERE name IN ('seeds', 'devices')",
+			&tables);
+	if (!ret && tables != 2 && *v <= CPNS_STORE_VERSION)
+		ret = store_fail(st, -EBADMSG,
+				 "%s: schema version %lld with %lld of 2 tables: the store is torn or corrupted",
+				 st->path, (long long)*v, (long long)tables);
+	return ret;
+}
+
+static int sq_create(struct cpns_store *st)
+{
+	return exec(st, schema_v2, "creating the schema");
+}
+
+static int sq_upgrade(struct cpns_store *st, int64_t from)
+{
+	if (from < 1 || from >= CPNS_STORE_VERSION || !upgrade[from])
+		return store_fail(st, -EBADMSG,
+				  "%s: no upgrade from schema version %lld",
+				  st->path, (long long)from);
+	return exec(st, upgrade[from], "upgrading the schema");
+}
+
+static int sq_integrity(struct cpns_store *st, bool full)
+{
+	const char *sql = full ? "PRAGMA integrity_check" :
+				 "PRAGMA quick_check";
+	sqlite3_stmt *s = NULL;
+	const char *t;
+	char *p;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(db_of(st), sql, -1, &s, NULL) != SQLITE_OK)
+		return sql_fail(st, sql);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		ret = sql_fail(st, sql);
+	} else {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (!t || strcmp(t, "ok")) {
+			ret = store_fail(st, -EBADMSG,
+					 "%s: %s failed: %s (the store is corrupted)",
+					 st->path, sql + 7, t ? t : "(null)");
+			/* One line: SQLite's report has several. */
+			for (p = st->err; *p; p++)
+				if (*p == '\n')
+					*p = ' ';
+		}
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* Whether path is a store to open, or absent and to be made (*create). */
+static int check_file(struct cpns_store *st, const char *path,
+		      unsigned int flags, bool *create)
+{
+	struct stat sb;
+
+	if (stat(path, &sb)) {
+		if (errno != ENOENT || !(flags & CPNS_STORE_CREATE) ||
+		    st->rdonly)
+			return store_fail(st, -errno, "%s: %s", path,
+					  strerror(errno));
+		*create = true;
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode))
+		return store_fail(st, -EINVAL, "%s: not a regular file", path);
+	if (sb.st_size == 0)
+		/* SQLite would take it for a new database. */
+		return store_fail(st, -EBADMSG,
+				  "%s: empty file: the store is truncated (a new store is made only where no file exists)",
+				  path);
+	return 0;
+}
+
+static void sq_close(struct cpns_store *st)
+{
+	sqlite3_close_v2(db_of(st));
+	st->be = NULL;
+	/* A store whose creation failed leaves no file behind. */
+	if (st->created && st->failed)
+		unlink(st->path);
+}
+
+/* The SQLite connection, its mode and pragmas; a new file is private. */
+static int sq_open(struct cpns_store *st, const char *path,
+		   unsigned int flags, bool *empty)
+{
+	sqlite3 *db = NULL;
+	bool create = false;
+	int oflags, ret;
+
+	ret = check_file(st, path, flags, &create);
+	if (ret)
+		return ret;
+	oflags = st->rdonly ? SQLITE_OPEN_READONLY :
+			      SQLITE_OPEN_READWRITE |
+			      (create ? SQLITE_OPEN_CREATE : 0);
+	ret = sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	st->be = db;
+	if (ret != SQLITE_OK)
+		return db ? sql_fail(st, "open") :
+			    store_fail(st, -ENOMEM, "%s: out of memory", path);
+	st->created = create;
+	*empty = create;
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	/* The file is private to its owner (root). */
+	if (create && chmod(path, 0600))
+		return store_fail(st, -errno, "%s: chmod: %s", path,
+				  strerror(errno));
+	if (!st->rdonly) {
+		ret = exec(st, "PRAGMA journal_mode = WAL", "journal_mode");
+		if (ret)
+			return ret;
+	}
+	return exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON",
+		    "pragmas");
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.run = sq_run,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.version = sq_version,
+	.create = sq_create,
+	.upgrade = sq_upgrade,
+	.integrity = sq_integrity,
+};
