@@ -27,8 +27,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure (GW1, on a secure WAN) or nonsecure (GW2)" },
 	{ NULL, "name", CPNS_CONF_NAME, .required = true,
 	  .help = "this gateway's name, sent to its peers" },
-	{ NULL, "server", CPNS_CONF_ADDR, .required = true,
-	  .help = "the CPNS Server, ADDR:PORT" },
+	{ NULL, "server", CPNS_CONF_PEER, .required = true,
+	  .help = "the CPNS Server, HOST:PORT (a name, IPv4, or [IPv6])" },
 	{ NULL, "log", CPNS_CONF_ENUM, .choices = target_choices,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ NULL, "log_level", CPNS_CONF_ENUM, .choices = level_choices,
@@ -66,8 +66,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure: seconds to wait for the confirmation of II-9" },
 
 	/* role = nonsecure */
-	{ NULL, "gw1", CPNS_CONF_ADDR,
-	  .help = "nonsecure: the secure gateway that assigns, ADDR:PORT" },
+	{ NULL, "gw1", CPNS_CONF_PEER,
+	  .help = "nonsecure: the secure gateway that assigns, HOST:PORT" },
 	{ NULL, "device_id_file", CPNS_CONF_PATH,
 	  .help = "nonsecure: where this gateway keeps its Device ID" },
 	{ NULL, "store", CPNS_CONF_PATH,
@@ -147,6 +147,17 @@ static int conf_addr(const struct cpns_conf *cf, const char *key, size_t i,
 	cpns_addr_str((const struct sockaddr *)&a->ss, a->len, a->str,
 		      sizeof(a->str));
 	return 0;
+}
+
+/* A peer's value was checked by the parser: parsing it again succeeds. */
+static int conf_peer(const struct cpns_conf *cf, const char *key,
+		     struct cpns_peer *p)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, key, 0);
+
+	if (!v || !v->text)
+		return -ENOENT;
+	return cpns_peer_parse(v->text, p, NULL, 0);
 }
 
 static unsigned int conf_ms(const struct cpns_conf *cf, const char *key)
@@ -258,9 +269,9 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	bool nomem = false;
 	int ret;
 
-	if (conf_addr(cf, "gw1", 0, &conf->gw1)) {
+	if (conf_peer(cf, "gw1", &conf->gw1)) {
 		snprintf(err, errlen,
-			 "%s: role = nonsecure needs gw1 = ADDR:PORT",
+			 "%s: role = nonsecure needs gw1 = HOST:PORT",
 			 conf->path);
 		return -EINVAL;
 	}
@@ -317,7 +328,7 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 	conf->role = cpns_conf_enum(cf, NULL, "role");
 	snprintf(conf->name, sizeof(conf->name), "%s",
 		 cpns_conf_str(cf, NULL, "name"));
-	conf_addr(cf, "server", 0, &conf->server);
+	conf_peer(cf, "server", &conf->server);
 	if (cpns_log_target_parse(cpns_conf_str(cf, NULL, "log"),
 				  &conf->log_target) ||
 	    cpns_log_level_parse(cpns_conf_str(cf, NULL, "log_level"),

@@ -80,7 +80,7 @@ struct gwd_conf {
 	struct gwd_keyref pairing;		/* II-9 pairing key */
 
 	/* secure */
-	struct gwd_addr server;			/* also nonsecure */
+	struct cpns_peer server;		/* also nonsecure */
 	struct gwd_addr listen[GWD_LISTEN_MAX];
 	size_t nlisten;
 	unsigned int max_clients;
@@ -91,7 +91,7 @@ struct gwd_conf {
 	unsigned int confirm_ms;
 
 	/* nonsecure */
-	struct gwd_addr gw1;
+	struct cpns_peer gw1;
 	char *device_id_file;			/* NULL: none */
 	char *store;				/* NULL: none */
 	struct gwd_keyref kek;			/* set iff store */
@@ -226,7 +226,7 @@ struct gwd_link_ops {
 struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
 				 const struct gwd_link_ops *ops, void *owner);
 /* Start connecting to a; NULL with errno set if that fails at once. */
-struct gwd_link *gwd_link_connect(struct gwd *g, const struct gwd_addr *a,
+struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 				  const struct gwd_link_ops *ops, void *owner);
 /* Encode and send m; 0 or negative (enum cpns_wire_err or -errno). */
 int gwd_link_send(struct gwd_link *l, const struct cpns_wire_msg *m);
