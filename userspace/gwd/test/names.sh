@@ -31,8 +31,8 @@ n_2 getent ahostsv6 cpns-server.test | grep -q 'fd77:3::1' ||
 	fail "GW2's namespace does not see its /etc/hosts"
 
 server_start
+# shellcheck disable=SC2034 # gw1_conf (lib.sh) reads it
 S_ADDR=cpns-server.test:7000
-GW1_ADDR_6=[fd77:2::1]:7001
 gw1_conf
 sed -i '/^listen = 10\./d' "$WORK/gw1.conf"
 gw1_start
