@@ -240,8 +240,9 @@ static int connect_first(struct addrinfo *ai, struct addrinfo **used)
  */
 static bool link_next_addr(struct gwd_link *l, int err)
 {
+	char addr[CPNS_ADDR_STRLEN];
 	struct addrinfo *ai = NULL;
-	int fd;
+	int fd, ret;
 
 	if (!l->owner || !l->ai || !l->ai->ai_next)
 		return false;
@@ -255,12 +256,12 @@ static bool link_next_addr(struct gwd_link *l, int err)
 		l->c.sys_err = -fd;
 		return false;
 	}
-	cpns_conn_init(&l->c, fd, true, NULL);
-	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, l->c.peer,
-		      sizeof(l->c.peer));
-	if (cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
-			   link_io, l)) {
-		l->c.sys_err = errno;
+	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
+	cpns_conn_init(&l->c, fd, true, addr);
+	ret = cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
+			     link_io, l);
+	if (ret) {
+		l->c.sys_err = -ret;
 		cpns_conn_close(&l->c);
 		return false;
 	}
