@@ -5,7 +5,7 @@
  * more than the frame being decided on, a queue of encoded frames to write,
  * the frame, step/idle and connect deadlines, and ERROR followed by a
  * linger and a close. The sockets it listens on and connects with are here
- * too.
+ * too, and the resolution of a peer's host name into the addresses to try.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <errno.h>
