@@ -40,6 +40,10 @@ CHECK_DIR := $(TOP)/build/check
 # The VM suite's time limit (tools/vm-run --timeout): TCG on two shared
 # cores is slow, and a hung VM still fails, just later.
 VM_TIMEOUT ?= 2400
+# tools/vm-install-test's limit: a boot with systemd, `dkms install`
+# (whose depmod reads every module of the kernel over 9p, minutes under
+# TCG), the story through the units.
+VM_INSTALL_TIMEOUT ?= 2400
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -112,12 +116,17 @@ check:
 			userspace/test/run_vm_tests.sh || true
 		stage store-reboot env VM_TIMEOUT=$(VM_TIMEOUT) \
 			userspace/serverd/test/store_reboot.sh || true
+		# The installed system: make install, dkms install and the
+		# units under systemd as PID 1 (tools/vm-install-test).
+		stage vm-install tools/vm-install-test --no-build \
+			--timeout $(VM_INSTALL_TIMEOUT) || true
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
 		logs+=($(CHECK_DIR)/store-vectors.log $(CHECK_DIR)/rekey-vectors.log)
 		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
 		logs+=($(CHECK_DIR)/lockdown.log)
 		logs+=($(CHECK_DIR)/vm-tests-6.12.log)
 		logs+=($(CHECK_DIR)/daemon-tests.log $(CHECK_DIR)/store-reboot.log)
+		logs+=($(CHECK_DIR)/vm-install.log)
 	fi
 	echo "==== summary (logs in $(CHECK_DIR))"
 	tools/tap-summary "$${logs[@]}"

@@ -24,6 +24,7 @@
  * Key.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ struct cm {
 	struct gw1 *gw1;		/* flows I and II, for itself */
 	struct gw2 *gw2;		/* flow a and the session */
 	int wan;			/* enum gwd_wan: SECURE or NONSECURE */
-	char why[256];			/* how wan was decided */
+	char why[2 * CPNS_HOST_MAX + 64];	/* how wan was decided */
 	struct cpns_timer wan_timer;
 	int rtfd;			/* rtnetlink: link and address events */
 	struct cpns_watch rtw;
@@ -72,35 +73,57 @@ static bool prefix_has(const struct gwd_prefix *p, const uint8_t *addr)
 }
 
 /*
- * The WAN by the route to the server's secure-WAN address: the source
- * address a connected UDP socket gets (nothing is sent).
+ * The source address the route toward sa picks: a connected UDP socket's
+ * (nothing is sent). 0, or -errno.
+ */
+static int route_source(const struct sockaddr *sa, socklen_t salen,
+			struct sockaddr_storage *src)
+{
+	socklen_t len = sizeof(*src);
+	int fd, ret;
+
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, sa, salen);
+	if (!ret)
+		ret = getsockname(fd, (struct sockaddr *)src, &len);
+	ret = ret ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The WAN by the route to the server's secure-WAN address (resolved now;
+ * of secure_wan's family where the name has one): inside secure_wan, the
+ * secure WAN; a name that does not resolve, no route or another source,
+ * the non-secure one.
  */
 static int wan_by_route(struct cm *cm)
 {
 	const struct gwd_conf *conf = &cm->g->conf;
-	const struct sockaddr *sa = (const struct sockaddr *)&conf->server.ss;
+	struct addrinfo *res, *ai, *pick;
 	struct sockaddr_storage src;
-	socklen_t len = sizeof(src);
 	char buf[INET6_ADDRSTRLEN];
 	const uint8_t *a;
-	int fd, ret;
+	int ret;
 
-	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(cm->why, sizeof(cm->why), "no socket: %s",
-			 strerror(errno));
+	if (cpns_resolve(&conf->server, &res, cm->why, sizeof(cm->why)))
 		return GWD_WAN_NONSECURE;
+	pick = res;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == conf->secure_wan.family) {
+			pick = ai;
+			break;
+		}
 	}
-	ret = connect(fd, sa, conf->server.len);
-	if (!ret)
-		ret = getsockname(fd, (struct sockaddr *)&src, &len);
+	ret = route_source(pick->ai_addr, pick->ai_addrlen, &src);
+	freeaddrinfo(res);
 	if (ret) {
 		snprintf(cm->why, sizeof(cm->why), "no route to %s: %s",
-			 conf->server.str, strerror(errno));
-		close(fd);
+			 conf->server.str, strerror(-ret));
 		return GWD_WAN_NONSECURE;
 	}
-	close(fd);
 	if (src.ss_family == AF_INET)
 		a = (const uint8_t *)&((struct sockaddr_in *)&src)->sin_addr;
 	else
@@ -231,7 +254,7 @@ fail:
 	cm->rtfd = -1;
 }
 
-const struct gwd_addr *gwd_server(struct gwd *g)
+const struct cpns_peer *gwd_server(struct gwd *g)
 {
 	struct cm *cm = g->role;
 
@@ -258,7 +281,7 @@ static void self_done(void *arg, const uint8_t *did, const char *err)
 void gwd_cm_need_key(struct gwd *g)
 {
 	struct cm *cm = g->role;
-	char text[512];
+	char text[sizeof(cm->why) + 160];
 
 	wan_refresh(cm);
 	if (cm->wan != GWD_WAN_SECURE) {

@@ -33,8 +33,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure (GW1, on a secure WAN), nonsecure (GW2) or changing (both, moving between WANs)" },
 	{ NULL, "name", CPNS_CONF_NAME, .required = true,
 	  .help = "this gateway's name, sent to its peers" },
-	{ NULL, "server", CPNS_CONF_ADDR, .required = true,
-	  .help = "the CPNS Server, ADDR:PORT (changing: on the secure WAN)" },
+	{ NULL, "server", CPNS_CONF_PEER, .required = true,
+	  .help = "the CPNS Server, HOST:PORT (a name, IPv4, or [IPv6]; changing: on the secure WAN)" },
 	{ NULL, "log", CPNS_CONF_ENUM, .choices = target_choices,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ NULL, "log_level", CPNS_CONF_ENUM, .choices = level_choices,
@@ -72,8 +72,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure: seconds to wait for the confirmation of II-9" },
 
 	/* role = nonsecure */
-	{ NULL, "gw1", CPNS_CONF_ADDR,
-	  .help = "nonsecure: the secure gateway that assigns, ADDR:PORT" },
+	{ NULL, "gw1", CPNS_CONF_PEER,
+	  .help = "nonsecure: the secure gateway that assigns, HOST:PORT" },
 	{ NULL, "device_id_file", CPNS_CONF_PATH,
 	  .help = "nonsecure: where this gateway keeps its Device ID" },
 	{ NULL, "store", CPNS_CONF_PATH,
@@ -93,8 +93,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "nonsecure: text of the reports (default: name, uptime)" },
 
 	/* role = changing */
-	{ NULL, "server_nonsecure", CPNS_CONF_ADDR,
-	  .help = "changing: the CPNS Server on the non-secure WAN, ADDR:PORT" },
+	{ NULL, "server_nonsecure", CPNS_CONF_PEER,
+	  .help = "changing: the CPNS Server on the non-secure WAN, HOST:PORT" },
 	{ NULL, "wan", CPNS_CONF_ENUM, .choices = wan_choices, .def = "auto",
 	  .help = "changing: which WAN this gateway is on; auto: by secure_wan" },
 	{ NULL, "secure_wan", CPNS_CONF_STRING,
@@ -188,6 +188,17 @@ static int conf_addr(const struct cpns_conf *cf, const char *key, size_t i,
 	cpns_addr_str((const struct sockaddr *)&a->ss, a->len, a->str,
 		      sizeof(a->str));
 	return 0;
+}
+
+/* A peer's value was checked by the parser: parsing it again succeeds. */
+static int conf_peer(const struct cpns_conf *cf, const char *key,
+		     struct cpns_peer *p)
+{
+	const struct cpns_conf_value *v = cpns_conf_get(cf, NULL, key, 0);
+
+	if (!v || !v->text)
+		return -ENOENT;
+	return cpns_peer_parse(v->text, p, NULL, 0);
 }
 
 static unsigned int conf_ms(const struct cpns_conf *cf, const char *key)
@@ -316,9 +327,9 @@ static int conf_nonsecure(struct gwd_conf *conf, const struct cpns_conf *cf,
 	bool nomem = false;
 	int ret;
 
-	if (conf->role == GWD_NONSECURE && conf_addr(cf, "gw1", 0, &conf->gw1)) {
+	if (conf->role == GWD_NONSECURE && conf_peer(cf, "gw1", &conf->gw1)) {
 		snprintf(err, errlen,
-			 "%s: role = nonsecure needs gw1 = ADDR:PORT",
+			 "%s: role = nonsecure needs gw1 = HOST:PORT",
 			 conf->path);
 		return -EINVAL;
 	}
@@ -395,9 +406,9 @@ static int conf_changing(struct gwd_conf *conf, const struct cpns_conf *cf,
 {
 	int ret;
 
-	if (conf_addr(cf, "server_nonsecure", 0, &conf->server_ns)) {
+	if (conf_peer(cf, "server_nonsecure", &conf->server_ns)) {
 		snprintf(err, errlen,
-			 "%s: role = changing needs server_nonsecure = ADDR:PORT (the server on the non-secure WAN; server is its address on the secure WAN)",
+			 "%s: role = changing needs server_nonsecure = HOST:PORT (the server on the non-secure WAN; server is its address on the secure WAN)",
 			 conf->path);
 		return -EINVAL;
 	}
@@ -405,7 +416,10 @@ static int conf_changing(struct gwd_conf *conf, const struct cpns_conf *cf,
 	ret = conf_prefix(conf, cf, &conf->secure_wan, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (ret && conf->secure_wan.family != conf->server.ss.ss_family) {
+	/* A host name's family is known only once it is resolved. */
+	if (ret && conf->server.numeric &&
+	    conf->secure_wan.family !=
+	    (strchr(conf->server.host, ':') ? AF_INET6 : AF_INET)) {
 		snprintf(err, errlen,
 			 "%s: secure_wan (%s) and server (%s) are not of the same address family: the source address toward server is never in it",
 			 conf->path, conf->secure_wan.str, conf->server.str);
@@ -448,7 +462,7 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 	conf->role = cpns_conf_enum(cf, NULL, "role");
 	snprintf(conf->name, sizeof(conf->name), "%s",
 		 cpns_conf_str(cf, NULL, "name"));
-	conf_addr(cf, "server", 0, &conf->server);
+	conf_peer(cf, "server", &conf->server);
 	if (cpns_log_target_parse(cpns_conf_str(cf, NULL, "log"),
 				  &conf->log_target) ||
 	    cpns_log_level_parse(cpns_conf_str(cf, NULL, "log_level"),

@@ -98,7 +98,7 @@ struct gwd_conf {
 	struct gwd_keyref pairing;		/* II-9 pairing key */
 
 	/* secure */
-	struct gwd_addr server;			/* also nonsecure */
+	struct cpns_peer server;		/* also nonsecure */
 	struct gwd_addr listen[GWD_LISTEN_MAX];
 	size_t nlisten;
 	unsigned int max_clients;
@@ -109,7 +109,7 @@ struct gwd_conf {
 	unsigned int confirm_ms;
 
 	/* nonsecure */
-	struct gwd_addr gw1;
+	struct cpns_peer gw1;
 	char *device_id_file;			/* NULL: none */
 	char *store;				/* NULL: none */
 	struct gwd_keyref kek;			/* set iff store */
@@ -119,7 +119,7 @@ struct gwd_conf {
 	char *status_text;			/* NULL: generated */
 
 	/* changing: also device_id_file .. status_text and seed_timeout */
-	struct gwd_addr server_ns;		/* server on the non-secure WAN */
+	struct cpns_peer server_ns;		/* server on the non-secure WAN */
 	int wan;				/* enum gwd_wan */
 	struct gwd_prefix secure_wan;		/* family 0: none */
 	unsigned int wan_check_ms;
@@ -253,7 +253,7 @@ void gwd_gw2_unassigned(struct gw2 *gw2, const char *why);
  * device: that of the WAN it is on), and GW2's "no Device Key" for a CM
  * device (assign itself, on the secure WAN only).
  */
-const struct gwd_addr *gwd_server(struct gwd *g);
+const struct cpns_peer *gwd_server(struct gwd *g);
 void gwd_cm_need_key(struct gwd *g);
 /*
  * The server refused flow a with ERROR code: true if this is a CM device
@@ -313,7 +313,7 @@ struct gwd_link_ops {
 struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
 				 const struct gwd_link_ops *ops, void *owner);
 /* Start connecting to a; NULL with errno set if that fails at once. */
-struct gwd_link *gwd_link_connect(struct gwd *g, const struct gwd_addr *a,
+struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 				  const struct gwd_link_ops *ops, void *owner);
 /* Encode and send m; 0 or negative (enum cpns_wire_err or -errno). */
 int gwd_link_send(struct gwd_link *l, const struct cpns_wire_msg *m);

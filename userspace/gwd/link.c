@@ -12,6 +12,7 @@
  * runs (busy), so owners may call anything from them.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ struct gwd_link {
 	bool closing;		/* detached by gwd_link_close() */
 	uint64_t close_by;	/* then: when to give up writing */
 	unsigned int busy;	/* inside this link's callbacks */
+	struct addrinfo *ai_all;	/* an outgoing link's addresses */
+	struct addrinfo *ai;		/* the one connecting or connected */
+	char target[sizeof(((struct cpns_peer *)0)->str)];	/* as configured */
 	struct gwd_link *prev, *next;
 };
 
@@ -51,6 +55,8 @@ static void link_close_conn(struct gwd_link *l)
 static void link_free(struct gwd_link *l)
 {
 	link_close_conn(l);
+	if (l->ai_all)
+		freeaddrinfo(l->ai_all);
 	cpns_timer_disarm(l->g->loop, &l->t);
 	if (l->prev)
 		l->prev->next = l->next;
@@ -207,6 +213,63 @@ static void link_read(struct gwd_link *l)
 }
 
 static void link_io(struct cpns_loop *loop, struct cpns_watch *w,
+		    uint32_t events);
+
+/*
+ * Start a connect to ai or, if that fails at once, to each address after
+ * it in turn. The fd, with *used the address it connects to, or the -errno
+ * of the last one (0 addresses: -ENXIO).
+ */
+static int connect_first(struct addrinfo *ai, struct addrinfo **used)
+{
+	int fd = -ENXIO;
+
+	for (; ai; ai = ai->ai_next) {
+		fd = cpns_connect_start(ai->ai_addr, ai->ai_addrlen);
+		*used = ai;
+		if (fd >= 0)
+			break;
+	}
+	return fd;
+}
+
+/*
+ * An outgoing connect failed with err: go on with the peer's next address,
+ * if it has one (a host name may have several, IPv6 and IPv4). True if a
+ * connect is under way again.
+ */
+static bool link_next_addr(struct gwd_link *l, int err)
+{
+	char addr[CPNS_ADDR_STRLEN];
+	struct addrinfo *ai = NULL;
+	int fd, ret;
+
+	if (!l->owner || !l->ai || !l->ai->ai_next)
+		return false;
+	cpns_warn("%s: %s: connect failed: %s; trying its next address",
+		  l->target, l->c.peer,
+		  err == ETIMEDOUT ? "timed out" : strerror(err));
+	link_close_conn(l);
+	fd = connect_first(l->ai->ai_next, &ai);
+	l->ai = ai;
+	if (fd < 0) {
+		l->c.sys_err = -fd;
+		return false;
+	}
+	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
+	cpns_conn_init(&l->c, fd, true, addr);
+	ret = cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
+			     link_io, l);
+	if (ret) {
+		l->c.sys_err = -ret;
+		cpns_conn_close(&l->c);
+		return false;
+	}
+	cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT, l->g->conf.connect_ms);
+	return true;
+}
+
+static void link_io(struct cpns_loop *loop, struct cpns_watch *w,
 		    uint32_t events)
 {
 	struct gwd_link *l = w->arg;
@@ -216,9 +279,12 @@ static void link_io(struct cpns_loop *loop, struct cpns_watch *w,
 	l->busy++;
 	if (l->c.state == CPNS_CONN_CONNECTING) {
 		r = cpns_conn_connected(&l->c);
-		if (r) {
+		if (r && link_next_addr(l, -r)) {
+			goto out;
+		} else if (r) {
 			link_close_conn(l);
-			link_end_kind(l, GWD_END_CONNECT, -r, 0);
+			link_end_kind(l, GWD_END_CONNECT,
+				      l->c.sys_err ? l->c.sys_err : -r, 0);
 		} else {
 			cpns_debug("%s: connected", l->c.peer);
 			if (l->owner && l->ops->connected)
@@ -265,8 +331,11 @@ static void link_timer(struct cpns_loop *loop, struct cpns_timer *t)
 		link_close_conn(l);
 		break;
 	case CPNS_DL_CONNECT:
+		if (link_next_addr(l, ETIMEDOUT))
+			break;
 		link_close_conn(l);
-		link_end_kind(l, GWD_END_CONNECT, ETIMEDOUT, kind);
+		link_end_kind(l, GWD_END_CONNECT,
+			      l->c.sys_err ? l->c.sys_err : ETIMEDOUT, kind);
 		break;
 	case CPNS_DL_IDLE:
 		/* Section 10: an idle connection closes without ERROR. */
@@ -337,32 +406,50 @@ struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
 
 /**
  * gwd_link_connect() - start a connection to a peer
- * @g: the daemon (its connect_timeout applies)
- * @a: the peer
+ * @g: the daemon (its connect_timeout applies, to each address)
+ * @a: the peer, resolved here (getaddrinfo(), which blocks while the name
+ *	service answers); its addresses are tried in turn until one connects
  * @ops: the owner's callbacks; @ops->connected runs once it is up
  * @owner: passed to them
  *
- * Return: the link, or NULL with errno set when the connect failed at once
- * (for instance ENETUNREACH); a connect that fails later ends the link
- * with GWD_END_CONNECT.
+ * Return: the link, or NULL with errno set when the name did not resolve
+ * (logged, naming the host) or every address failed at once (for instance
+ * ENETUNREACH); a connect that fails later on the last address ends the
+ * link with GWD_END_CONNECT.
  */
-struct gwd_link *gwd_link_connect(struct gwd *g, const struct gwd_addr *a,
+struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 				  const struct gwd_link_ops *ops, void *owner)
 {
+	char err[CPNS_HOST_MAX + 128], addr[CPNS_ADDR_STRLEN];
+	struct addrinfo *res, *ai = NULL;
 	struct gwd_link *l;
 	int fd;
 
-	fd = cpns_connect_start((const struct sockaddr *)&a->ss, a->len);
+	fd = cpns_resolve(a, &res, err, sizeof(err));
 	if (fd < 0) {
+		cpns_warn("%s", err);
 		errno = -fd;
 		return NULL;
 	}
-	l = link_new(g, fd, true, a->str, ops, owner);
-	if (l) {
-		cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT,
-				       g->conf.connect_ms);
-		link_sync(l);
+	fd = connect_first(res, &ai);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		errno = -fd;
+		return NULL;
 	}
+	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
+	if (!a->numeric)
+		cpns_debug("%s: connecting to %s", a->str, addr);
+	l = link_new(g, fd, true, addr, ops, owner);
+	if (!l) {
+		freeaddrinfo(res);
+		return NULL;
+	}
+	l->ai_all = res;
+	l->ai = ai;
+	snprintf(l->target, sizeof(l->target), "%s", a->str);
+	cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT, g->conf.connect_ms);
+	link_sync(l);
 	return l;
 }
 

@@ -837,7 +837,7 @@ static const struct gwd_link_ops auth_ops = {
 static void auth_start(struct gw2 *gw2)
 {
 	struct gwd *g = gw2->g;
-	const struct gwd_addr *server = gwd_server(g);
+	const struct cpns_peer *server = gwd_server(g);
 
 	gw2->state = GW2_AUTH_CONNECT;
 	cpns_info("a-0 connecting to the server %s", server->str);

@@ -266,6 +266,106 @@ static void test_addrs(void)
 	       "addr: a link-local address with an interface: %s", buf);
 }
 
+/* HOST:PORT of a peer: a host name, IPv4 or [IPv6], nothing resolved. */
+static void test_peers(void)
+{
+	static const struct {
+		const char *in;
+		const char *host;	/* NULL: refused */
+		unsigned int port;
+		bool numeric;
+		const char *str;
+	} cases[] = {
+		{ "cpns.example.net:61740", "cpns.example.net", 61740, false,
+		  "cpns.example.net:61740" },
+		{ "Server-1:1", "Server-1", 1, false, "Server-1:1" },
+		{ "gw1.example.:7", "gw1.example.", 7, false, "gw1.example.:7" },
+		{ "localhost:65535", "localhost", 65535, false,
+		  "localhost:65535" },
+		{ "192.0.2.1:61740", "192.0.2.1", 61740, true,
+		  "192.0.2.1:61740" },
+		{ "[2001:db8::1]:61740", "2001:db8::1", 61740, true,
+		  "[2001:db8::1]:61740" },
+		{ "[::1]:7", "::1", 7, true, "[::1]:7" },
+		{ "256.0.0.1:80", NULL, 0, false, NULL },
+		{ "1.2.3:80", NULL, 0, false, NULL },
+		{ "host.example", NULL, 0, false, NULL },
+		{ "host.example:0", NULL, 0, false, NULL },
+		{ "host.example:65536", NULL, 0, false, NULL },
+		{ "-host.example:80", NULL, 0, false, NULL },
+		{ "host-.example:80", NULL, 0, false, NULL },
+		{ "host..example:80", NULL, 0, false, NULL },
+		{ ".example:80", NULL, 0, false, NULL },
+		{ "host_1.example:80", NULL, 0, false, NULL },
+		{ "*:80", NULL, 0, false, NULL },
+		{ ":80", NULL, 0, false, NULL },
+		{ "::1:80", NULL, 0, false, NULL },
+		{ "[host.example]:80", NULL, 0, false, NULL },
+		{ "[::1]80", NULL, 0, false, NULL },
+	};
+	char err[256], longname[300];
+	struct cpns_peer p;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		ret = cpns_peer_parse(cases[i].in, &p, err, sizeof(err));
+		if (cases[i].host)
+			tap_ok(!ret && !strcmp(p.host, cases[i].host) &&
+			       p.port == cases[i].port &&
+			       p.numeric == cases[i].numeric &&
+			       !strcmp(p.str, cases[i].str),
+			       "peer: '%s' -> host %s port %u%s", cases[i].in,
+			       cases[i].host, cases[i].port,
+			       cases[i].numeric ? " (numeric)" : "");
+		else
+			tap_ok(ret == -EINVAL && err[0],
+			       "peer: '%s' refused: %s", cases[i].in, err);
+	}
+
+	/* 63-byte labels, 253 bytes in all: the longest name. */
+	memset(longname, 'a', sizeof(longname));
+	for (i = 63; i < 253; i += 64)
+		longname[i] = '.';
+	snprintf(longname + 253, sizeof(longname) - 253, ":80");
+	tap_ok(!cpns_peer_parse(longname, &p, err, sizeof(err)) &&
+	       strlen(p.host) == 253,
+	       "peer: a 253-byte name of 63-byte labels");
+	longname[63] = 'a';
+	tap_ok(cpns_peer_parse(longname, &p, err, sizeof(err)) == -EINVAL,
+	       "peer: a 64-byte label refused: %s", err);
+	memset(longname, 'a', sizeof(longname));
+	for (i = 63; i < 280; i += 64)
+		longname[i] = '.';
+	snprintf(longname + 280, sizeof(longname) - 280, ":80");
+	tap_ok(cpns_peer_parse(longname, &p, err, sizeof(err)) == -EINVAL,
+	       "peer: a 280-byte name refused: %s", err);
+
+	/* As a schema type: the error names file, line and key. */
+	{
+		static const struct cpns_conf_key pschema[] = {
+			{ .name = "server", .type = CPNS_CONF_PEER },
+			{ .name = NULL }
+		};
+		struct cpns_conf *c = NULL;
+
+		ret = cpns_conf_parse("server = cpns.example.net:61740\n",
+				      "p.conf", pschema, &c, err, sizeof(err));
+		tap_ok(!ret && c &&
+		       !strcmp(cpns_conf_str(c, NULL, "server"),
+			       "cpns.example.net:61740"),
+		       "peer: a host name in a configuration");
+		cpns_conf_free(c);
+		c = NULL;
+		ret = cpns_conf_parse("server = 300.1.1.1:61740\n", "p.conf",
+				      pschema, &c, err, sizeof(err));
+		tap_ok(ret == -EINVAL && !c && strstr(err, "p.conf:1:") &&
+		       strstr(err, "bad IPv4 address"),
+		       "peer: a bad IPv4 address in a configuration: %s", err);
+	}
+}
+
 static void test_load(void)
 {
 	char path[] = "/tmp/cpns-test-conf.XXXXXX";
@@ -323,6 +423,7 @@ int main(void)
 	test_valid();
 	test_errors();
 	test_addrs();
+	test_peers();
 	test_load();
 	test_bad_default();
 	return tap_done();

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -387,6 +388,72 @@ static void test_sockets(void)
 	}
 }
 
+/* A peer given by name: resolved, each address tried in turn. */
+static void test_resolve(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct addrinfo *res, *ai;
+	char err[512];
+	struct cpns_peer p;
+	int lfd, fd, afd, n = 0, v4 = 0;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = cpns_listen((struct sockaddr *)&sin, sizeof(sin), 4);
+	if (!tap_ok(lfd >= 0, "resolve: listen on 127.0.0.1"))
+		return;
+	getsockname(lfd, (struct sockaddr *)&ss, &len);
+	snprintf(err, sizeof(err), "localhost:%u",
+		 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	if (!tap_ok(!cpns_peer_parse(err, &p, err, sizeof(err)) && !p.numeric,
+		    "resolve: localhost:PORT is a name"))
+		goto out;
+
+	tap_ok(!cpns_resolve(&p, &res, err, sizeof(err)),
+	       "resolve: localhost resolves");
+	for (ai = res; ai; ai = ai->ai_next) {
+		n++;
+		if (ai->ai_family == AF_INET &&
+		    ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr ==
+		    htonl(INADDR_LOOPBACK))
+			v4++;
+	}
+	if (res)
+		freeaddrinfo(res);
+	tap_ok(v4 > 0, "resolve: localhost has 127.0.0.1 among %d addresses",
+	       n);
+
+	/* Only IPv4 listens: a ::1 tried first is refused, then 127.0.0.1. */
+	fd = cpns_peer_connect_timeout(&p, 2000, err, sizeof(err));
+	afd = cpns_accept(lfd, NULL, 0);
+	tap_ok(fd >= 0 && afd >= 0, "resolve: connect to %s by name", p.str);
+	if (fd >= 0)
+		close(fd);
+	if (afd >= 0)
+		close(afd);
+
+	cpns_peer_parse("[::1]:1", &p, NULL, 0);
+	tap_ok(!cpns_resolve(&p, &res, err, sizeof(err)) && res &&
+	       res->ai_family == AF_INET6 && !res->ai_next,
+	       "resolve: a numeric IPv6 peer is its one address");
+	if (res)
+		freeaddrinfo(res);
+
+	/* RFC 6761: .invalid never resolves. */
+	cpns_peer_parse("no-such-host.invalid:61740", &p, NULL, 0);
+	err[0] = '\0';
+	tap_ok(cpns_resolve(&p, &res, err, sizeof(err)) < 0 && !res &&
+	       strstr(err, "no-such-host.invalid"),
+	       "resolve: an unknown name fails, naming the host: %s", err);
+	err[0] = '\0';
+	fd = cpns_peer_connect_timeout(&p, 2000, err, sizeof(err));
+	tap_ok(fd < 0 && strstr(err, "cannot resolve no-such-host.invalid"),
+	       "resolve: so does a connect to it: %s", err);
+out:
+	close(lfd);
+}
+
 int main(void)
 {
 	test_split();
@@ -395,5 +462,6 @@ int main(void)
 	test_backpressure();
 	test_deadlines();
 	test_sockets();
+	test_resolve();
 	return tap_done();
 }

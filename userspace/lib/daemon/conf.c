@@ -165,6 +165,100 @@ int cpns_addr_parse(const char *s, struct sockaddr_storage *ss,
 	return 0;
 }
 
+/*
+ * A host name as RFC 1123 allows it: dot-separated labels of letters,
+ * digits and '-' (not first or last), 1 to 63 bytes each, at most
+ * CPNS_HOST_MAX bytes in all; one trailing dot (the root) is allowed.
+ */
+static bool host_name_ok(const char *s)
+{
+	size_t len = strlen(s), label = 0, i;
+
+	if (!len || len > CPNS_HOST_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+		if (ch == '-' && !label)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return !label || s[len - 1] != '-';
+}
+
+int cpns_peer_parse(const char *s, struct cpns_peer *p, char *err,
+		    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	const char *colon;
+	socklen_t len;
+	size_t hlen;
+
+	memset(p, 0, sizeof(*p));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		/* A bracketed host is an IPv6 address, numeric. */
+		if (cpns_addr_parse(s, &ss, &len, err, errlen))
+			return -EINVAL;
+		hlen = (size_t)(end - s - 1);
+		memcpy(p->host, s + 1, hlen);
+		p->host[hlen] = '\0';
+		p->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		p->numeric = true;
+		cpns_addr_str((struct sockaddr *)&ss, len, p->str,
+			      sizeof(p->str));
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	hlen = colon ? (size_t)(colon - s) : 0;
+	if (!colon || !hlen || memchr(s, ':', hlen)) {
+		seterr(err, errlen,
+		       "'%s': expected HOST:PORT (a host name, an IPv4 address, or an IPv6 address in brackets)",
+		       s);
+		return -EINVAL;
+	}
+	if (hlen > CPNS_HOST_MAX) {
+		seterr(err, errlen, "'%s': host longer than %d bytes", s,
+		       CPNS_HOST_MAX);
+		return -EINVAL;
+	}
+	memcpy(p->host, s, hlen);
+	p->host[hlen] = '\0';
+	if (strspn(p->host, "0123456789.") == hlen) {
+		/* Digits and dots only: an IPv4 address, or a typo. */
+		if (cpns_addr_parse(s, &ss, &len, err, errlen))
+			return -EINVAL;
+		p->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		p->numeric = true;
+		cpns_addr_str((struct sockaddr *)&ss, len, p->str,
+			      sizeof(p->str));
+		return 0;
+	}
+	if (!host_name_ok(p->host)) {
+		seterr(err, errlen,
+		       "'%s': bad host name '%s' (labels of A-Z a-z 0-9 and '-', dot-separated)",
+		       s, p->host);
+		return -EINVAL;
+	}
+	if (parse_port(colon + 1, &p->port)) {
+		seterr(err, errlen, "'%s': port must be 1..65535", s);
+		return -EINVAL;
+	}
+	snprintf(p->str, sizeof(p->str), "%s:%u", p->host, p->port);
+	return 0;
+}
+
 const char *cpns_addr_str(const struct sockaddr *sa, socklen_t len,
 			  char *buf, size_t buflen)
 {
@@ -208,6 +302,8 @@ static const char *type_name(enum cpns_conf_type t)
 		return "a choice";
 	case CPNS_CONF_ADDR:
 		return "an address";
+	case CPNS_CONF_PEER:
+		return "a host and port";
 	case CPNS_CONF_NAME:
 		return "a host name";
 	case CPNS_CONF_PATH:
@@ -298,6 +394,7 @@ static int parse_value(const struct cpns_conf_key *k, const char *text,
 		       struct cpns_conf_value *v, char *err, size_t errlen)
 {
 	struct cpns_wire_name name;
+	struct cpns_peer peer;
 
 	if (!*text) {
 		seterr(err, errlen, "empty value (expected %s)",
@@ -323,6 +420,8 @@ static int parse_value(const struct cpns_conf_key *k, const char *text,
 	case CPNS_CONF_ADDR:
 		return cpns_addr_parse(text, &v->addr, &v->addrlen, err,
 				       errlen);
+	case CPNS_CONF_PEER:
+		return cpns_peer_parse(text, &peer, err, errlen);
 	case CPNS_CONF_NAME:
 		if (cpns_wire_name_set(&name, text)) {
 			seterr(err, errlen,

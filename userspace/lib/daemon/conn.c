@@ -5,10 +5,11 @@
  * more than the frame being decided on, a queue of encoded frames to write,
  * the frame, step/idle and connect deadlines, and ERROR followed by a
  * linger and a close. The sockets it listens on and connects with are here
- * too.
+ * too, and the resolution of a peer's host name into the addresses to try.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -134,6 +135,68 @@ int cpns_connect_timeout(const struct sockaddr *sa, socklen_t len,
 	}
 	close(fd);
 	return ret;
+}
+
+/* ---------------------------------------------------------------- names */
+
+int cpns_resolve(const struct cpns_peer *p, struct addrinfo **res,
+		 char *err, size_t errlen)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP,
+		.ai_flags = AI_NUMERICSERV,
+	};
+	char port[8];
+	int ret;
+
+	if (p->numeric)
+		hints.ai_flags |= AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%u", p->port);
+	*res = NULL;
+	ret = getaddrinfo(p->host, port, &hints, res);
+	if (!ret && *res)
+		return 0;
+	if (ret == EAI_SYSTEM) {
+		ret = errno ? -errno : -EIO;
+		snprintf(err, errlen, "cannot resolve %s: %s", p->host,
+			 strerror(-ret));
+		return ret;
+	}
+	snprintf(err, errlen, "cannot resolve %s: %s", p->host,
+		 ret ? gai_strerror(ret) : "no address");
+	if (!ret)
+		return -ENXIO;
+	return ret == EAI_AGAIN ? -EAGAIN :
+	       ret == EAI_MEMORY ? -ENOMEM : -ENXIO;
+}
+
+int cpns_peer_connect_timeout(const struct cpns_peer *p,
+			      unsigned int timeout_ms, char *err,
+			      size_t errlen)
+{
+	char addr[CPNS_ADDR_STRLEN];
+	struct addrinfo *res, *ai;
+	int fd, ret;
+
+	ret = cpns_resolve(p, &res, err, errlen);
+	if (ret)
+		return ret;
+	fd = -ENXIO;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = cpns_connect_timeout(ai->ai_addr, ai->ai_addrlen,
+					  timeout_ms);
+		if (fd >= 0)
+			break;
+		/* The last failure is the one reported. */
+		snprintf(err, errlen, "cannot connect to %s (%s): %s", p->str,
+			 cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr,
+				       sizeof(addr)),
+			 strerror(-fd));
+	}
+	freeaddrinfo(res);
+	return fd;
 }
 
 /* ---------------------------------------------------------------- conn */

@@ -140,6 +140,7 @@ enum cpns_conf_type {
 	CPNS_CONF_ADDR,		/* IPv4:PORT or [IPv6]:PORT (numeric) */
 	CPNS_CONF_NAME,		/* a wire protocol host name (section 4) */
 	CPNS_CONF_PATH,		/* an absolute path */
+	CPNS_CONF_PEER,		/* HOST:PORT to connect to (cpns_peer_parse()) */
 };
 
 /**
@@ -247,6 +248,32 @@ bool cpns_conf_has_section(const struct cpns_conf *conf, const char *section);
  */
 int cpns_addr_parse(const char *s, struct sockaddr_storage *ss,
 		    socklen_t *len, char *err, size_t errlen);
+
+/* The longest host name (RFC 1035: 253 bytes without the root's dot). */
+#define CPNS_HOST_MAX		254
+
+/**
+ * struct cpns_peer - an address to connect to, resolved at each connect
+ * @host: a host name, or a numeric IPv4 or IPv6 address (no brackets)
+ * @port: 1..65535
+ * @numeric: @host is an address; no name service is asked
+ * @str: "name:PORT", "1.2.3.4:PORT" or "[v6]:PORT", for messages
+ */
+struct cpns_peer {
+	char host[CPNS_HOST_MAX + 1];
+	uint16_t port;
+	bool numeric;
+	char str[CPNS_HOST_MAX + 16];
+};
+
+/*
+ * Parse "HOST:PORT" where HOST is a host name (RFC 1123 labels), a dotted
+ * IPv4 address or an IPv6 address in brackets. Nothing is resolved here
+ * (cpns_resolve() does, at each connect). 0 or -EINVAL with a reason in
+ * err.
+ */
+int cpns_peer_parse(const char *s, struct cpns_peer *p, char *err,
+		    size_t errlen);
 
 /* "1.2.3.4:5" or "[::1]:5" into buf (CPNS_ADDR_STRLEN suffices). */
 #define CPNS_ADDR_STRLEN	64
@@ -455,6 +482,25 @@ int cpns_accept(int lfd, char *peer, size_t peerlen);
  * later: wait for EPOLLOUT, then cpns_conn_connected()) or -errno.
  */
 int cpns_connect_start(const struct sockaddr *sa, socklen_t len);
+
+struct addrinfo;
+/*
+ * The addresses of p (getaddrinfo(), TCP, IPv6 and IPv4 in the resolver's
+ * order; a numeric host asks no name service). 0 with *res set (free it
+ * with freeaddrinfo()), or -errno with "cannot resolve HOST: why" in err.
+ * It blocks while the name service answers.
+ */
+int cpns_resolve(const struct cpns_peer *p, struct addrinfo **res,
+		 char *err, size_t errlen);
+
+/*
+ * Resolve p and connect to each of its addresses in turn, each with the
+ * timeout in ms, until one connects. The fd, or -errno with the host (and
+ * the last address tried) in err.
+ */
+int cpns_peer_connect_timeout(const struct cpns_peer *p,
+			      unsigned int timeout_ms, char *err,
+			      size_t errlen);
 
 /*
  * Blocking connect with a timeout in ms (for tools and start-up); the
