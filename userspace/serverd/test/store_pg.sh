@@ -29,15 +29,15 @@ id postgres >/dev/null 2>&1 || fail "no postgres user"
 
 pg_cleanup()
 {
-	local i pm
+	local pm
 
 	# The postmaster itself, immediate shutdown (a failed step may leave
 	# a server connected, which a smart shutdown would wait for); then
 	# runuser, bounded.
 	if [ -n "${PG_PID:-}" ]; then
 		pm=$(head -n1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)
-		[ -n "$pm" ] && kill -QUIT "$pm" 2>/dev/null
-		for i in $(seq 50); do
+		[ -z "$pm" ] || kill -QUIT "$pm" 2>/dev/null || true
+		for _ in $(seq 50); do
 			kill -0 "$PG_PID" 2>/dev/null || break
 			sleep 0.2
 		done
