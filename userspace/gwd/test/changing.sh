@@ -27,7 +27,7 @@ export GWD_TEST_LIB=$(dirname "$0")/lib.sh
 . "$(dirname "$0")/../../serverd/test/store_lib.sh"
 
 NS_B=$NS_1			# the bridges (lib.sh's GW1 namespace, unused)
-KEK=cpns-test-cmkek-$$
+KEK=cpns-test:cmkek-$$
 CONF=$WORK/cm.conf
 LOG=$WORK/cm.log
 CM_STORE=$WORK/cm.store
@@ -101,7 +101,7 @@ cm_keys() { n_2 "$CPNSCTL" show; }
 
 topology
 kek_load
-user_key "$KEK" >/dev/null
+logon_key "$KEK" >/dev/null
 store_server_conf
 server_start
 
@@ -113,7 +113,7 @@ server_nonsecure = 10.77.3.1:7000
 secure_wan = 10.77.1.0/24
 wan_check = 1
 store = $CM_STORE
-kek = user:$KEK
+kek = logon:$KEK
 device_id_file = $WORK/cm.did
 report_interval = 1
 reconnect_min = 1
