@@ -369,31 +369,31 @@ static void cm_stop(struct gwd *g)
 }
 
 /* Nothing waits for an operator: a CM device has no II-9. */
-static void cm_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void cm_ctl_list(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	(void)g;
 	(void)r;
 }
 
 static void cm_ctl_decide(struct gwd *g, uint32_t id, const char *code,
-			  struct gwd_ctl_reply *r)
+			  struct cpns_ctl_reply *r)
 {
 	(void)g;
 	(void)id;
 	(void)code;
-	gwd_ctl_printf(r, "error this is a changing-mode device: it assigns itself, with no II-9 to confirm\n");
+	cpns_ctl_printf(r, "error this is a changing-mode device: it assigns itself, with no II-9 to confirm\n");
 }
 
-static void cm_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+static void cm_ctl_rotate(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	(void)g;
-	gwd_ctl_printf(r, "error this is a changing-mode device: its Device Key would retire with its seed; it gets a new seed when it assigns itself again\n");
+	cpns_ctl_printf(r, "error this is a changing-mode device: its Device Key would retire with its seed; it gets a new seed when it assigns itself again\n");
 }
 
-static void cm_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+static void cm_ctl_reassign(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	(void)g;
-	gwd_ctl_printf(r, "error this is a changing-mode device: delete its Device Key (cpnsctl key del) and it assigns itself afresh on the secure WAN\n");
+	cpns_ctl_printf(r, "error this is a changing-mode device: delete its Device Key (cpnsctl key del) and it assigns itself afresh on the secure WAN\n");
 }
 
 const struct gwd_role_ops gwd_changing_ops = {

@@ -220,9 +220,8 @@ static char *conf_strdup(const struct cpns_conf *cf, const char *key,
 	return s;
 }
 
-/* A prefix length: decimal, 0..max. */
-static int parse_prefix_len(const char *s, unsigned int max,
-			    unsigned int *out)
+/* A decimal number, 0..max (digits only, no sign or blank). */
+int gwd_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	unsigned long v;
 	char *end;
@@ -232,6 +231,18 @@ static int parse_prefix_len(const char *s, unsigned int max,
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A prefix length: decimal, 0..max. */
+static int parse_prefix_len(const char *s, unsigned int max,
+			    unsigned int *out)
+{
+	unsigned long v;
+
+	if (gwd_parse_ulong(s, max, &v))
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "cpns.h"
+#include "ctlsock.h"
 #include "daemon.h"
 #include "wire.h"
 
@@ -126,14 +127,15 @@ struct gwd_conf {
 };
 
 /* config.c */
+int gwd_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 		  size_t errlen);
 void gwd_conf_free(struct gwd_conf *conf);
 void gwd_conf_print_keys(void);
 
 struct gwd;
-struct gwd_ctl;
-struct gwd_ctl_reply;
+struct cpns_ctl;
+struct cpns_ctl_reply;
 
 /**
  * struct gwd_role_ops - a role: chosen once, from "role", at start-up
@@ -152,11 +154,11 @@ struct gwd_role_ops {
 	const char *name;
 	int (*start)(struct gwd *g);
 	void (*stop)(struct gwd *g);
-	void (*ctl_list)(struct gwd *g, struct gwd_ctl_reply *r);
+	void (*ctl_list)(struct gwd *g, struct cpns_ctl_reply *r);
 	void (*ctl_decide)(struct gwd *g, uint32_t id, const char *code,
-			   struct gwd_ctl_reply *r);
-	void (*ctl_rotate)(struct gwd *g, struct gwd_ctl_reply *r);
-	void (*ctl_reassign)(struct gwd *g, struct gwd_ctl_reply *r);
+			   struct cpns_ctl_reply *r);
+	void (*ctl_rotate)(struct gwd *g, struct cpns_ctl_reply *r);
+	void (*ctl_reassign)(struct gwd *g, struct cpns_ctl_reply *r);
 };
 
 extern const struct gwd_role_ops gwd_secure_ops;	/* secure.c */
@@ -190,7 +192,7 @@ struct gwd {
 	const struct gwd_role_ops *ops;
 	struct cpns_loop *loop;
 	struct cpns_nl *nl;
-	struct gwd_ctl *ctl;
+	struct cpns_ctl *ctl;
 	bool once;
 	unsigned int once_reports;
 	bool reports_set;
@@ -422,24 +424,15 @@ int gwd_store_save(struct gwd *g, const uint8_t did[CPNS_DEVICE_ID_LEN],
 
 #define GWD_CTL_LINE_MAX	128	/* one request line, without '\n' */
 
-/* A reply being built; failed: out of memory, nothing is sent. */
-struct gwd_ctl_reply {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
 int gwd_control_start(struct gwd *g);
 void gwd_control_stop(struct gwd *g);
 
 /* ============================================================ reply.c */
 
-void gwd_ctl_printf(struct gwd_ctl_reply *r, const char *fmt, ...)
-	CPNS_PRINTF(2, 3);
 /* One "pair" line: id, state, name, peer, did, mode, code, seconds
  * waited, seconds left.
  */
-void gwd_ctl_pair(struct gwd_ctl_reply *r, const char *id, const char *state,
+void gwd_ctl_pair(struct cpns_ctl_reply *r, const char *id, const char *state,
 		  const char *name, const char *peer,
 		  const uint8_t did[CPNS_DEVICE_ID_LEN], int mode,
 		  const char *code, uint64_t waited_ms, uint64_t left_ms);

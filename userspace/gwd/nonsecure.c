@@ -392,7 +392,7 @@ static void ask_msg(struct gwd_link *l, void *owner,
 }
 
 /* cpnsctl pair list on GW2: the code to type on GW1. */
-static void gw2_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_list(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 	char code[GWD_CODE_DIGITS + 1];
@@ -412,16 +412,16 @@ static void gw2_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * that replace this one (protocol.rst, "Re-assignment"). The current flow
  * ends; until the new key is imported the old one stays in use.
  */
-static void gw2_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw2_ctl_reassign(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	struct gw2 *gw2 = g->role;
 
 	if (!gw2->have_device) {
-		gwd_ctl_printf(r, "error no Device Key yet: GW2 is asking GW1 for one already\n");
+		cpns_ctl_printf(r, "error no Device Key yet: GW2 is asking GW1 for one already\n");
 		return;
 	}
 	if (gw2->reassign) {
-		gwd_ctl_printf(r, "error a re-assignment is running already\n");
+		cpns_ctl_printf(r, "error a re-assignment is running already\n");
 		return;
 	}
 	cpns_notice("the operator asks GW1 to re-assign device id %s",
@@ -435,10 +435,10 @@ static void gw2_ctl_reassign(struct gwd *g, struct gwd_ctl_reply *r)
 	gw2->reassign = true;
 	ask_start(gw2);
 	if (gw2->link)
-		gwd_ctl_printf(r, "ok II-9 started with GW1 %s, replacing device id %s\n",
-			       g->conf.gw1.str, hex(gw2->did, sizeof(gw2->did)));
+		cpns_ctl_printf(r, "ok II-9 started with GW1 %s, replacing device id %s\n",
+				g->conf.gw1.str, hex(gw2->did, sizeof(gw2->did)));
 	else
-		gwd_ctl_printf(r, "error cannot reach GW1 (see the log)\n");
+		cpns_ctl_printf(r, "error cannot reach GW1 (see the log)\n");
 }
 
 static const struct gwd_link_ops ask_ops = {

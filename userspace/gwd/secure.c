@@ -815,7 +815,7 @@ static const char *asg_state_name(const struct asg *a)
 /* cpnsctl pair list: the assignments in II-9 (GW1's code is not shown: the
  * operator must read GW2's).
  */
-static void gw1_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_list(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 	uint64_t now = cpns_now_ms(), end;
@@ -837,12 +837,12 @@ static void gw1_ctl_list(struct gwd *g, struct gwd_ctl_reply *r)
  * cpnsctl seed rotate: flow I now, though GW1 has a seed; the server
  * retires the old one (protocol.rst, "Seed rotation").
  */
-static void gw1_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
+static void gw1_ctl_rotate(struct gwd *g, struct cpns_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 
 	if (gw1->seed_link) {
-		gwd_ctl_printf(r, "error flow I is running already\n");
+		cpns_ctl_printf(r, "error flow I is running already\n");
 		return;
 	}
 	cpns_notice("the operator asks for a new Key Seed (rotation)%s%s",
@@ -852,15 +852,15 @@ static void gw1_ctl_rotate(struct gwd *g, struct gwd_ctl_reply *r)
 	gwd_backoff_reset(&gw1->seed_bo);
 	seed_fetch(gw1);
 	if (gw1->seed_link)
-		gwd_ctl_printf(r, "ok flow I started with %s\n",
-			       g->conf.server.str);
+		cpns_ctl_printf(r, "ok flow I started with %s\n",
+				g->conf.server.str);
 	else
-		gwd_ctl_printf(r, "error cannot start flow I (see the log)\n");
+		cpns_ctl_printf(r, "error cannot start flow I (see the log)\n");
 }
 
 /* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
 static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
-			   struct gwd_ctl_reply *r)
+			   struct cpns_ctl_reply *r)
 {
 	struct gw1 *gw1 = g->role;
 	char mine[GWD_CODE_DIGITS + 1];
@@ -871,32 +871,32 @@ static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 		    a->mode == CPNS_WIRE_CONFIRM_OPERATOR)
 			break;
 	if (!a) {
-		gwd_ctl_printf(r, "error no transfer %u waits for the operator (cpnsctl pair list)\n",
-			       id);
+		cpns_ctl_printf(r, "error no transfer %u waits for the operator (cpnsctl pair list)\n",
+				id);
 		return;
 	}
 	if (!code) {
-		gwd_ctl_printf(r, "ok transfer %u rejected; GW2 told, nothing sent\n",
-			       id);
+		cpns_ctl_printf(r, "ok transfer %u rejected; GW2 told, nothing sent\n",
+				id);
 		asg_abort(a, CPNS_WIRE_ERR_DENIED,
 			  "II-9 transfer %u rejected by the operator; Device Key not sent",
 			  id);
 		return;
 	}
 	if (!gwd_code_matches(code, a->code)) {
-		gwd_ctl_printf(r, "error transfer %u: the code differs from GW1's: transfer aborted, nothing sent (a man in the middle on the PN link, or a typing error: ask again)\n",
-			       id);
+		cpns_ctl_printf(r, "error transfer %u: the code differs from GW1's: transfer aborted, nothing sent (a man in the middle on the PN link, or a typing error: ask again)\n",
+				id);
 		asg_abort(a, CPNS_WIRE_ERR_BAD_MAC,
 			  "II-9 transfer codes differ: the operator typed a code that is not GW1's (a man in the middle on the PN link?); Device Key not sent");
 		return;
 	}
 	gwd_code_str(a->code, mine);
 	if (asg_transfer(a, "confirmed by the operator"))
-		gwd_ctl_printf(r, "error transfer %u confirmed, but DEVICE_TRANSFER could not be sent (see the log)\n",
-			       id);
+		cpns_ctl_printf(r, "error transfer %u confirmed, but DEVICE_TRANSFER could not be sent (see the log)\n",
+				id);
 	else
-		gwd_ctl_printf(r, "ok transfer %u confirmed: code %s; Device Key sent\n",
-			       id, mine);
+		cpns_ctl_printf(r, "ok transfer %u confirmed: code %s; Device Key sent\n",
+				id, mine);
 }
 
 /* ------------------------------------------------------------ flow I */

@@ -7,9 +7,9 @@
  * more lines and a last line "ok[ TEXT]" or "error TEXT" that the
  * daemon's request function writes. A client has CPNS_CTL_TIMEOUT_MS to
  * send its line and read its reply; at most CPNS_CTL_CLIENTS_MAX at once.
- * The reply is written without blocking the loop. cpns-serverd's control
- * socket is built on it (serverd/control.c); cpns-gwd's speaks the same
- * framing (gwd/control.c).
+ * The reply is written without blocking the loop. cpns-serverd's and
+ * cpns-gwd's control sockets are built on it (serverd/control.c,
+ * gwd/control.c).
  */
 #ifndef CPNS_CTLSOCK_H
 #define CPNS_CTLSOCK_H
