@@ -40,7 +40,6 @@
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
 #include <net/net_namespace.h>
-#include <crypto/algapi.h>
 #include <linux/cpns.h>
 
 #include "keys_priv.h"
@@ -104,15 +103,10 @@ void cpns_hex_id(char *buf, const u8 *id, unsigned int len)
 	*bin2hex(buf, id, len) = '\0';
 }
 
-/* "<hex id> <role> <state>" */
-void cpns_description(char *buf, enum cpns_key_kind kind, const u8 *id,
-		      enum cpns_role role, enum cpns_state state)
+/* A key's description: its hex ID, which a lookup names exactly. */
+void cpns_description(char *buf, enum cpns_key_kind kind, const u8 *id)
 {
-	char hex[CPNS_DEVICE_HEX_LEN + 1];
-
-	cpns_hex_id(hex, id, cpns_id_len(kind));
-	snprintf(buf, CPNS_DESC_MAX, "%s %s %s", hex, cpns_role_names[role],
-		 cpns_state_names[state]);
+	cpns_hex_id(buf, id, cpns_id_len(kind));
 }
 
 /* ---- The store's list ---------------------------------------------- */
@@ -283,15 +277,19 @@ static void cpns_key_destroy_payload(struct key *key)
 }
 
 /*
- * keyctl show and /proc/keys: public metadata only; the self-assigned
- * mark is not part of the description, which lookups match.
+ * /proc/keys: "<hex id> <role> <state> gen <n>" and " self-assigned" when
+ * marked; public metadata only. The description is the hex ID alone.
  */
 static void cpns_key_describe(const struct key *key, struct seq_file *m)
 {
 	const struct cpns_key_entry *e = key->payload.data[1];
 
 	seq_puts(m, key->description);
-	if (e && e->self)
+	if (!e)
+		return;
+	seq_printf(m, " %s %s gen %u", cpns_role_names[e->role],
+		   cpns_state_names[e->state], e->generation);
+	if (e->self)
 		seq_puts(m, " self-assigned");
 }
 
@@ -305,59 +303,19 @@ static bool cpns_hex_ok(const char *s, unsigned int len)
 	return true;
 }
 
-/* Is @tail " <role> <state>" for some role and state? */
-static bool cpns_desc_tail_ok(const char *tail)
-{
-	char buf[CPNS_DESC_MAX];
-	unsigned int r, s;
-
-	for (r = 0; r < ARRAY_SIZE(cpns_role_names); r++) {
-		if (!cpns_role_names[r])
-			continue;
-		for (s = 0; s < ARRAY_SIZE(cpns_state_names); s++) {
-			if (!cpns_state_names[s])
-				continue;
-			snprintf(buf, sizeof(buf), " %s %s",
-				 cpns_role_names[r], cpns_state_names[s]);
-			if (!strcmp(tail, buf))
-				return true;
-		}
-	}
-	return false;
-}
-
 /*
- * A hex ID matches the key with that ID whatever its role and state; a
- * full description matches exactly. IDs are compared in constant time.
+ * A search names a key by its description, the hex ID in lowercase, and
+ * goes by the keyring's index (keyring_search()'s default,
+ * KEYRING_SEARCH_LOOKUP_DIRECT, with key_default_cmp()): anything else is
+ * refused rather than reported absent.
  */
-static bool cpns_key_cmp(const struct key *key,
-			 const struct key_match_data *match_data)
-{
-	const char *raw = match_data->raw_data;
-	unsigned int hexlen = key->type == &cpns_seed_type ?
-			      CPNS_SEED_HEX_LEN : CPNS_DEVICE_HEX_LEN;
-
-	if (strlen(raw) != hexlen)
-		return !strcmp(key->description, raw);
-	return key->index_key.desc_len > hexlen &&
-	       key->description[hexlen] == ' ' &&
-	       !crypto_memneq(key->description, raw, hexlen);
-}
-
 static int cpns_match_preparse(struct key_match_data *match_data,
 			       unsigned int hexlen)
 {
 	const char *raw = match_data->raw_data;
-	size_t len = strnlen(raw, CPNS_DESC_MAX);
 
-	if (len < hexlen || len == CPNS_DESC_MAX || !cpns_hex_ok(raw, hexlen))
+	if (strnlen(raw, hexlen + 1) != hexlen || !cpns_hex_ok(raw, hexlen))
 		return -EINVAL;
-	if (len > hexlen && !cpns_desc_tail_ok(raw + hexlen))
-		return -EINVAL;
-
-	match_data->cmp = cpns_key_cmp;
-	/* Search every key: the hash of a description cannot find an ID. */
-	match_data->lookup_type = KEYRING_SEARCH_LOOKUP_ITERATE;
 	return 0;
 }
 
@@ -371,10 +329,15 @@ static int cpns_device_match_preparse(struct key_match_data *match_data)
 	return cpns_match_preparse(match_data, CPNS_DEVICE_HEX_LEN);
 }
 
-/* No .read (the secret never leaves the kernel) and no .update. */
+/*
+ * No .read (the secret never leaves the kernel) and no .update. No
+ * KEY_TYPE_NET_DOMAIN: each namespace has its own ".cpns", and the index
+ * that a lookup goes by compares the domain tag, which for such a type is
+ * the network namespace of the task at hand, not that of the store (a
+ * netlink socket of one namespace may be used from another).
+ */
 struct key_type cpns_seed_type = {
 	.name			= "cpns_seed",
-	.flags			= KEY_TYPE_NET_DOMAIN,
 	.def_datalen		= CPNS_SEED_LEN,
 	.preparse		= cpns_key_preparse,
 	.free_preparse		= cpns_key_free_preparse,
@@ -387,7 +350,6 @@ struct key_type cpns_seed_type = {
 
 struct key_type cpns_device_type = {
 	.name			= "cpns_device",
-	.flags			= KEY_TYPE_NET_DOMAIN,
 	.def_datalen		= CPNS_KEY_LEN,
 	.preparse		= cpns_key_preparse,
 	.free_preparse		= cpns_key_free_preparse,
@@ -400,8 +362,9 @@ struct key_type cpns_device_type = {
 
 /*
  * The restriction of ".cpns": only keys of our types, made for this very
- * keyring, may be linked into it (keyctl link of a key from another
- * namespace's store fails with EPERM). Its keytype is cpns_seed_type so
+ * keyring and not since replaced or deleted by the module, may be linked
+ * into it (keyctl link of a key from another namespace's store fails with
+ * EPERM). Its keytype is cpns_seed_type so
  * that unregistering that type swaps this check for restrict_link_reject
  * on any ".cpns" that outlives the module.
  */
@@ -414,7 +377,8 @@ int cpns_keyring_restrict(struct key *keyring, const struct key_type *type,
 	if (!cpns_is_our_type(type))
 		return -EPERM;
 	e = payload->data[1];
-	if (!e || e->keyring != keyring)
+	/* A retired key would displace the one that replaced it. */
+	if (!e || e->keyring != keyring || READ_ONCE(e->retired))
 		return -EPERM;
 	return 0;
 }

@@ -28,7 +28,6 @@
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
 #include <net/net_namespace.h>
-#include <crypto/algapi.h>
 #include <linux/cpns.h>
 
 #include "keys_priv.h"
@@ -114,7 +113,7 @@ void cpns_keys_exit(struct cpns_keys *keys)
 	keys->keyring = NULL;
 }
 
-/* The valid key of @type that @desc (hex ID or description) names. */
+/* The valid key of @type linked in the store under the description @desc. */
 static struct key *cpns_key_search(struct cpns_keys *keys,
 				   struct key_type *type, const char *desc)
 {
@@ -148,48 +147,18 @@ static void cpns_key_retired(struct key *key)
 }
 
 /*
- * keyring_search() checks a key's state before it matches the key, so a
- * search that finds no valid key fails with -EKEYEXPIRED or -EKEYREVOKED
- * if any key of the type in the keyring is expired or revoked, whatever
- * its ID. Which error is this ID's own? That of an invalid key of ours
- * with this ID that the module has not replaced or deleted (an expired
- * key until the garbage collector takes it, or one revoked with keyctl),
- * else -ENOKEY.
+ * The valid key with this ID, whatever its state. The description is the
+ * hex ID, so keyring_search() goes by the keyring's index and looks at one
+ * key at most: an error of state (-EKEYEXPIRED, -EKEYREVOKED) is that of
+ * the key linked under this very ID.
  */
-static int cpns_key_invalid_id(struct cpns_keys *keys,
-			       enum cpns_key_kind kind, const u8 *id)
-{
-	struct cpns_key_entry *e;
-	int ret = -ENOKEY, err;
-
-	spin_lock(&keys->lock);
-	list_for_each_entry(e, &keys->list, node) {
-		if (e->kind != kind || READ_ONCE(e->retired) ||
-		    crypto_memneq(e->id, id, cpns_id_len(kind)))
-			continue;
-		/* Listed: .destroy has not run, the key is still there. */
-		err = key_validate(e->key);
-		if (err) {
-			ret = err;
-			break;
-		}
-	}
-	spin_unlock(&keys->lock);
-	return ret;
-}
-
-/* The valid key with this ID, whatever its state. */
 struct key *cpns_key_search_id(struct cpns_keys *keys,
 			       enum cpns_key_kind kind, const u8 *id)
 {
-	char hex[CPNS_DEVICE_HEX_LEN + 1];
-	struct key *key;
+	char desc[CPNS_DESC_MAX];
 
-	cpns_hex_id(hex, id, cpns_id_len(kind));
-	key = cpns_key_search(keys, cpns_kind_type(kind), hex);
-	if (key == ERR_PTR(-EKEYEXPIRED) || key == ERR_PTR(-EKEYREVOKED))
-		key = ERR_PTR(cpns_key_invalid_id(keys, kind, id));
-	return key;
+	cpns_description(desc, kind, id);
+	return cpns_key_search(keys, cpns_kind_type(kind), desc);
 }
 
 /* The valid key with this ID, unless it is a revocation record. */
@@ -295,7 +264,7 @@ static struct key *cpns_key_create(struct cpns_keys *keys,
 			return ERR_PTR(ret);
 		p = &capped;
 	}
-	cpns_description(desc, p->kind, p->id, p->role, p->state);
+	cpns_description(desc, p->kind, p->id);
 	/* In the quota of the keyring's owner: -EDQUOT when it is used up. */
 	key = key_alloc(cpns_kind_type(p->kind), desc, keys->keyring->uid,
 			keys->keyring->gid, current_cred(), CPNS_KEY_PERM,
@@ -319,18 +288,15 @@ static struct key *cpns_key_create(struct cpns_keys *keys,
 /*
  * Retire @old now that @new holds its ID; the caller holds create_lock.
  * With the same description, linking @new has already displaced @old from
- * the keyring, and key_unlink(), which goes by description, would unlink
- * @new instead.
+ * the keyring (in one step: a lookup finds the one or the other), and
+ * key_unlink(), which goes by description, would unlink @new instead.
  */
-static void cpns_key_supersede(struct cpns_keys *keys, struct key *old,
-			       const struct key *new)
+static void cpns_key_supersede(struct cpns_keys *keys, struct key *old)
 {
 	lockdep_assert_held(&keys->create_lock);
 
 	cpns_key_retired(old);
 	key_revoke(old);
-	if (strcmp(old->description, new->description))
-		key_unlink(keys->keyring, old);
 }
 
 /*
@@ -352,7 +318,7 @@ static int cpns_key_make(struct cpns_keys *keys,
 		return PTR_ERR(key);
 	*serial = key_serial(key);
 	if (old)
-		cpns_key_supersede(keys, old, key);
+		cpns_key_supersede(keys, old);
 	if (made)
 		*made = key;
 	else
@@ -580,7 +546,7 @@ int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
 	return ret;
 }
 
-/* Is @key still the valid key of @keys under its description? */
+/* Is @key still the valid key of @keys under its ID? */
 int cpns_key_current(struct cpns_keys *keys, struct key *key)
 {
 	struct key *found;
@@ -752,7 +718,6 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
 	if (!ret) {
 		p.id = cpns_key_entry(key)->id;
 		p.secret = dk;
-		/* Another description: the pending key is also unlinked. */
 		ret = cpns_key_make(keys, &p, key, serial, NULL);
 	}
 	mutex_unlock(&keys->create_lock);
@@ -760,10 +725,33 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
 	return ret;
 }
 
-void cpns_key_destroy(struct cpns_keys *keys, struct key *key)
+/*
+ * Under create_lock. key_unlink() goes by description: @key is unlinked
+ * only if it is what the keyring holds under its ID (valid, or the
+ * invalid key that the search stopped at), never a key that displaced it.
+ */
+void cpns_key_destroy_locked(struct cpns_keys *keys, struct key *key)
 {
+	struct key *found;
+	bool linked;
+
+	lockdep_assert_held(&keys->create_lock);
+
+	found = cpns_key_search(keys, key->type, key->description);
+	linked = found == key || found == ERR_PTR(-EKEYEXPIRED) ||
+		 found == ERR_PTR(-EKEYREVOKED);
+	if (!IS_ERR(found))
+		key_put(found);
 	cpns_key_retired(key);
 	key_revoke(key);
 	/* -ENOENT when keyctl unlink came first: nothing left to do. */
-	key_unlink(keys->keyring, key);
+	if (linked)
+		key_unlink(keys->keyring, key);
+}
+
+void cpns_key_destroy(struct cpns_keys *keys, struct key *key)
+{
+	mutex_lock(&keys->create_lock);
+	cpns_key_destroy_locked(keys, key);
+	mutex_unlock(&keys->create_lock);
 }

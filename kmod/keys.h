@@ -3,15 +3,16 @@
  * The key types "cpns_seed" and "cpns_device" and the private keyring
  * ".cpns" that the module keeps in each network namespace.
  *
- * A key's description is "<hex id> <role> <state>", for instance
- * "00010203040506076db3d4072ebbba20 gw1 pending", so that keyctl describe,
- * keyctl show and /proc/keys all show the ID, the role and the state; the
- * types' match_preparse matches on the hex ID alone, so both
- * "keyctl search KEYRING cpns_device <hex id>" and the lookups below find a
- * key whatever its state. A change of state (II-8) replaces the key by one
- * with the new description. The payload (the secret) has no .read, the
- * types refuse add_key() and update from userspace, and a revoked key's
- * secret is wiped at once.
+ * A key's description is its hex ID alone, for instance
+ * "00010203040506076db3d4072ebbba20": the ID determines it, so every lookup
+ * (and "keyctl search KEYRING cpns_device <hex id>") goes by the keyring's
+ * hashed index, and a namespace holds one key per type and ID. Role,
+ * state, generation and the self-assigned mark are the key's metadata,
+ * shown by /proc/keys (the types' describe) and KEY_GET. A change of state
+ * (II-8) replaces the key by one with the same description: linking it
+ * displaces the old one in a single step. The payload (the secret) has no
+ * .read, the types refuse add_key() and update from userspace, and a
+ * revoked key's secret is wiped at once.
  */
 #ifndef _CPNS_KEYS_H
 #define _CPNS_KEYS_H
@@ -188,7 +189,7 @@ struct key *cpns_key_lookup(struct cpns_keys *keys, enum cpns_key_kind kind,
  * @secret: CPNS_KEY_LEN bytes, or NULL (state CPNS_STATE_REVOKED only: a
  *	record of a revocation, with no usable secret)
  * @replace: if a valid key with the same ID is present, replace it: the
- *	new key is linked first, then the old one is revoked and unlinked,
+ *	new key's link displaces it from the keyring, then it is revoked,
  *	so that a concurrent lookup finds one or the other, never none.
  *	Without @replace such a key makes the call fail with -EEXIST.
  * @serial: out, the new key's serial
@@ -242,10 +243,11 @@ int cpns_device_store(struct cpns_keys *keys, enum cpns_role role,
  *	or CPNS_STATE_REVOKED from any state
  * @serial: out, the serial of the key now holding the state
  *
- * The description carries the state, so the key is replaced by one with
- * the same ID, role, generation, expiry and secret (none for
- * CPNS_STATE_REVOKED: the secret is dropped and wiped) and @key is
- * revoked; a lookup finds the old or the new key, never none. Setting the
+ * The state is immutable metadata, so the key is replaced by one with the
+ * same ID, role, generation, expiry and secret (none for
+ * CPNS_STATE_REVOKED: the secret is dropped and wiped), whose link
+ * displaces @key, and @key is revoked; a lookup finds the old or the new
+ * key, never none. Setting the
  * state a key already has changes nothing. Process context.
  *
  * Return: 0; -EINVAL (a transition not listed above); -EKEYREVOKED
@@ -379,7 +381,8 @@ int cpns_device_challenge(const struct key *key, u8 *ch);
 /**
  * cpns_device_confirm() - II-8 success: pending GW1 key becomes confirmed
  * @keys: the namespace's store
- * @key: the pending key; it is replaced (revoked and unlinked) on success
+ * @key: the pending key; on success the confirmed key displaces it from
+ *	the keyring and it is revoked
  * @self: a changing-mode device assigning itself: the key becomes this
  *	namespace's own Device Key instead (role GW2, state active, marked
  *	self-assigned), which DEVICE_EXPORT refuses (no II-9)
@@ -401,7 +404,8 @@ int cpns_device_confirm(struct cpns_keys *keys, struct key *key, bool self,
  * @key: the key; its secret is wiped; the caller still holds (and later
  *	puts) its reference
  *
- * Process context.
+ * A key that another has since replaced under its ID is revoked only: the
+ * keyring no longer holds it. Process context; takes the creation lock.
  */
 void cpns_key_destroy(struct cpns_keys *keys, struct key *key);
 

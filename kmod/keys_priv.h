@@ -17,8 +17,8 @@
 #define CPNS_KEYRING_DESC	".cpns"
 #define CPNS_SEED_HEX_LEN	(2 * CPNS_SEED_ID_LEN)
 #define CPNS_DEVICE_HEX_LEN	(2 * CPNS_DEVICE_ID_LEN)
-/* "<32 hex digits> server unconfirmed" and a NUL fit with room to spare. */
-#define CPNS_DESC_MAX		64
+/* A description: the hex ID and a NUL. */
+#define CPNS_DESC_MAX		(CPNS_DEVICE_HEX_LEN + 1)
 /* Tries to draw a Seed ID that no valid seed has. */
 #define CPNS_SID_TRIES		8
 
@@ -58,7 +58,9 @@ struct cpns_key_secret {
 struct cpns_key_entry {
 	struct list_head node;		/* in owner->list, by serial */
 	struct cpns_keys *owner;	/* NULL once detached */
-	bool retired;			/* replaced or deleted by the module */
+	bool retired;			/* replaced or deleted by the module:
+					 * never linked into ".cpns" again
+					 */
 	struct key *key;
 	struct key *keyring;		/* the ".cpns" it was made for */
 	key_serial_t serial;
@@ -83,8 +85,7 @@ bool cpns_is_our_type(const struct key_type *type);
 void cpns_hex_id(char *buf, const u8 *id, unsigned int len);
 bool cpns_role_valid(enum cpns_role role);
 bool cpns_state_valid(enum cpns_state state);
-void cpns_description(char *buf, enum cpns_key_kind kind, const u8 *id,
-		      enum cpns_role role, enum cpns_state state);
+void cpns_description(char *buf, enum cpns_key_kind kind, const u8 *id);
 void cpns_entry_changed(struct cpns_key_entry *e, bool detach);
 int cpns_keyring_restrict(struct key *keyring, const struct key_type *type,
 			  const union key_payload *payload,
@@ -103,6 +104,7 @@ int cpns_key_store_locked(struct cpns_keys *keys,
 int cpns_device_params(struct cpns_key_params *p, struct cpns_keys *keys,
 		       enum cpns_role role, const u8 *did, const u8 *dk,
 		       const u8 *ch, u32 timeout);
+void cpns_key_destroy_locked(struct cpns_keys *keys, struct key *key);
 int cpns_key_add_locked(struct cpns_keys *keys,
 			const struct cpns_key_params *p,
 			key_serial_t *serial, struct key **made);

@@ -232,7 +232,7 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 	ret = cpns_device_revoke_locked(keys, old, key, old_serial);
 	/* Neither or both: the new key goes if the old one stays. */
 	if (ret && made)
-		cpns_key_destroy(keys, made);
+		cpns_key_destroy_locked(keys, made);
 out:
 	mutex_unlock(&keys->create_lock);
 	key_put(made);

@@ -439,13 +439,26 @@ int fl_check_key(const struct fl_host *h, const uint8_t *id, size_t id_len,
 			k.serial, strerror(-err));
 		return -EBADE;
 	}
-	snprintf(want, sizeof(want), "%s %s %s", tu_hex(id, id_len),
-		 cpns_role_name(role), cpns_state_name(state));
+	snprintf(want, sizeof(want), "%s", tu_hex(id, id_len));
 	if (strcmp(desc, want) ||
 	    strcmp(type, id_len == CPNS_SEED_ID_LEN ? "cpns_seed" :
 						      "cpns_device")) {
 		fprintf(stderr, "%s: keyctl describe %d: type \"%s\" description \"%s\", want \"%s\"\n",
 			h->name, k.serial, type, desc, want);
+		return -EBADE;
+	}
+	err = tu_proc_keys_desc(k.serial, desc, sizeof(desc));
+	if (err) {
+		fprintf(stderr, "%s: /proc/keys, key %d: %s\n", h->name,
+			k.serial, strerror(-err));
+		return -EBADE;
+	}
+	snprintf(want, sizeof(want), "%s %s %s gen %u%s", tu_hex(id, id_len),
+		 cpns_role_name(role), cpns_state_name(state), k.generation,
+		 k.self_assigned ? " self-assigned" : "");
+	if (strcmp(desc, want)) {
+		fprintf(stderr, "%s: /proc/keys, key %d: \"%s\", want \"%s\"\n",
+			h->name, k.serial, desc, want);
 		return -EBADE;
 	}
 	return 0;

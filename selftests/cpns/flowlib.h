@@ -96,7 +96,9 @@ int fl_count_keys(const struct fl_host *h);
 
 /*
  * Check that h holds the key @id with @role and @state, in the dump and in
- * the keyring (keyctl describe shows "<hex id> <role> <state>" exactly).
+ * the keyring: keyctl describe shows the description "<hex id>", and
+ * /proc/keys "<hex id> <role> <state> gen <n>[ self-assigned]" with the
+ * dump's generation and mark.
  * Return 0 or -EBADE with the difference on stderr.
  */
 int fl_check_key(const struct fl_host *h, const uint8_t *id, size_t id_len,

@@ -3,10 +3,11 @@
 /*
  * The keys as the key retention service shows them to userspace
  * (Documentation/keys.rst, "What userspace can and cannot do"), through
- * keyctl(2) itself: KEYCTL_DESCRIBE and /proc/keys show "<hex id> <role>
- * <state>", the documented permissions and nothing else; a keyring lists
- * its keys; a search finds a key by its bare ID or its full description
- * and refuses anything else; read and update are refused, setperm cannot
+ * keyctl(2) itself: KEYCTL_DESCRIBE shows the description "<hex id>" and
+ * /proc/keys "<hex id> <role> <state> gen <n>", the documented
+ * permissions and nothing else; a keyring lists its keys; a search finds
+ * a key by its hex ID and refuses anything else (the former
+ * "<hex id> <role> <state>" included); read and update are refused, setperm cannot
  * make a key readable; a key links into another keyring but not into
  * another namespace's .cpns; revoke, unlink, timeout and invalidate are
  * honoured (the module no longer finds or dumps the key).
@@ -170,19 +171,25 @@ static uint64_t fails(struct cpns_nl *nl, unsigned int mask)
 	EXPECT_EQ(__before + 1, fails(nl, mask));			\
 } while (0)
 
+/*
+ * KEYCTL_DESCRIBE: the hex ID alone; /proc/keys: the metadata after it
+ * (generation gen).
+ */
 static void check_key(struct __test_metadata *_metadata, int32_t serial,
 		      const char *type, const char *id, const char *role,
-		      const char *state)
+		      const char *state, unsigned int gen)
 {
 	struct tu_keydesc d;
-	char want[256];
+	char want[256], proc[512];
 
 	ASSERT_EQ(0, tu_key_describe(serial, &d)) TH_LOG("key %d", serial);
 	TH_LOG("%d: %s;%u;%u;%08x;%s", serial, d.type, d.uid, d.gid, d.perm,
 	       d.desc);
-	snprintf(want, sizeof(want), "%s %s %s", id, role, state);
 	EXPECT_STREQ(type, d.type);
-	EXPECT_STREQ(want, d.desc);
+	EXPECT_STREQ(id, d.desc);
+	ASSERT_EQ(0, tu_proc_keys_desc(serial, proc, sizeof(proc)));
+	snprintf(want, sizeof(want), "%s %s %s gen %u", id, role, state, gen);
+	EXPECT_STREQ(want, proc);
 	EXPECT_EQ(0, d.uid);
 	EXPECT_EQ(0, d.gid);
 	EXPECT_EQ(KEY_PERM, d.perm);
@@ -206,30 +213,32 @@ FIXTURE_TEARDOWN(keyctl)
 {
 }
 
-TEST_F_TIMEOUT(keyctl, describe_shows_id_role_state, 300)
+TEST_F_TIMEOUT(keyctl, describe_shows_id_proc_keys_metadata, 300)
 {
-	struct tu_keydesc d;
+	char proc[512];
 
 	need_flow(_metadata);
 	check_key(_metadata, fl.s_seed, "cpns_seed", fl.sid, "server",
-		  "active");
-	check_key(_metadata, fl.g1_seed, "cpns_seed", fl.sid, "gw1", "active");
+		  "active", 0);
+	check_key(_metadata, fl.g1_seed, "cpns_seed", fl.sid, "gw1", "active",
+		  0);
 	check_key(_metadata, fl.g1_dev, "cpns_device", fl.did, "gw1",
-		  "confirmed");
+		  "confirmed", 0);
+	/* the a-flow re-keyed the device once: generation 1 */
 	check_key(_metadata, fl.g2_dev, "cpns_device", fl.did, "gw2",
-		  "active");
+		  "active", 1);
 	/* S's record of the re-keyed device: unconfirmed until GW2 uses it */
-	ASSERT_EQ(0, tu_key_describe(fl.s_dev, &d));
-	TH_LOG("S record: %s", d.desc);
-	if (strstr(d.desc, "unconfirmed"))
+	ASSERT_EQ(0, tu_proc_keys_desc(fl.s_dev, proc, sizeof(proc)));
+	TH_LOG("S record: %s", proc);
+	if (strstr(proc, "unconfirmed"))
 		check_key(_metadata, fl.s_dev, "cpns_device", fl.did, "server",
-			  "unconfirmed");
+			  "unconfirmed", 1);
 	else
 		check_key(_metadata, fl.s_dev, "cpns_device", fl.did, "server",
-			  "active");
+			  "active", 1);
 }
 
-/* keyctl show: the keyring and the keys in it, with descriptions. */
+/* keyctl show: the keyring and the keys in it, by type and hex ID. */
 static void check_keyring(struct __test_metadata *_metadata, int32_t kr,
 			  const char *const *want, int nwant)
 {
@@ -262,25 +271,19 @@ static void check_keyring(struct __test_metadata *_metadata, int32_t kr,
 
 TEST_F_TIMEOUT(keyctl, keyring_lists_keys, 300)
 {
-	char s1[340], s2[340], g1a[340], g1b[340], g2[340];
-	struct tu_keydesc d;
+	char seed[340], dev[340];
 
 	need_flow(_metadata);
-	ASSERT_EQ(0, tu_key_describe(fl.s_dev, &d));
-	snprintf(s1, sizeof(s1), "cpns_seed: %s server active", fl.sid);
-	snprintf(s2, sizeof(s2), "cpns_device: %s", d.desc);
-	EXPECT_EQ(0, strncmp(d.desc, fl.did, strlen(fl.did)));
-	check_keyring(_metadata, fl.kr_s, (const char *[]){ s1, s2 }, 2);
-	snprintf(g1a, sizeof(g1a), "cpns_seed: %s gw1 active", fl.sid);
-	snprintf(g1b, sizeof(g1b), "cpns_device: %s gw1 confirmed", fl.did);
-	check_keyring(_metadata, fl.kr_g1, (const char *[]){ g1a, g1b }, 2);
-	snprintf(g2, sizeof(g2), "cpns_device: %s gw2 active", fl.did);
-	check_keyring(_metadata, fl.kr_g2, (const char *[]){ g2 }, 1);
+	snprintf(seed, sizeof(seed), "cpns_seed: %s", fl.sid);
+	snprintf(dev, sizeof(dev), "cpns_device: %s", fl.did);
+	check_keyring(_metadata, fl.kr_s, (const char *[]){ seed, dev }, 2);
+	check_keyring(_metadata, fl.kr_g1, (const char *[]){ seed, dev }, 2);
+	check_keyring(_metadata, fl.kr_g2, (const char *[]){ dev }, 1);
 }
 
 /*
  * /proc/keys: "%08x flags usage timeout perm uid gid %-9.9s " and then
- * the type's describe(): the description and nothing after it (no
+ * the type's describe(): the description and the public metadata (no
  * payload length, no secret). desc NULL: only the type is compared (a
  * revoked or expired key); flag: one of the flags that must be shown
  * (0: "I--Q---", instantiated, in its owner's quota, and nothing else);
@@ -316,43 +319,54 @@ static void check_proc_keys(struct __test_metadata *_metadata, int32_t serial,
 		EXPECT_STREQ(timeout, tmo);
 }
 
-TEST_F_TIMEOUT(keyctl, proc_keys_shows_description_only, 300)
+TEST_F_TIMEOUT(keyctl, proc_keys_shows_metadata_only, 300)
 {
 	char d[200];
 
 	need_flow(_metadata);
-	snprintf(d, sizeof(d), "%s server active", fl.sid);
+	snprintf(d, sizeof(d), "%s server active gen 0", fl.sid);
 	check_proc_keys(_metadata, fl.s_seed, "cpns_seed", d, "perm", 0);
-	snprintf(d, sizeof(d), "%s gw1 active", fl.sid);
+	snprintf(d, sizeof(d), "%s gw1 active gen 0", fl.sid);
 	check_proc_keys(_metadata, fl.g1_seed, "cpns_seed", d, "perm", 0);
-	snprintf(d, sizeof(d), "%s gw1 confirmed", fl.did);
+	snprintf(d, sizeof(d), "%s gw1 confirmed gen 0", fl.did);
 	check_proc_keys(_metadata, fl.g1_dev, "cpns_device", d, "perm", 0);
-	snprintf(d, sizeof(d), "%s gw2 active", fl.did);
+	snprintf(d, sizeof(d), "%s gw2 active gen 1", fl.did);
 	check_proc_keys(_metadata, fl.g2_dev, "cpns_device", d, "perm", 0);
 }
 
-TEST_F_TIMEOUT(keyctl, search_by_id_or_description, 300)
+TEST_F_TIMEOUT(keyctl, search_by_id_only, 300)
 {
 	char d[200];
+	size_t i;
 
 	need_flow(_metadata);
 	EXPECT_EQ(fl.s_seed, search(fl.kr_s, "cpns_seed", fl.sid));
+	EXPECT_EQ(fl.g2_dev, search(fl.kr_g2, "cpns_device", fl.did));
+	/* the former full description, even the key's own: EINVAL */
 	snprintf(d, sizeof(d), "%s server active", fl.sid);
-	EXPECT_EQ(fl.s_seed, search(fl.kr_s, "cpns_seed", d));
+	EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", d));
 	snprintf(d, sizeof(d), "%s gw2 active", fl.did);
-	EXPECT_EQ(fl.g2_dev, search(fl.kr_g2, "cpns_device", d));
-	/* a full description that is not the key's: not found */
-	snprintf(d, sizeof(d), "%s gw1 active", fl.sid);
-	EXPECT_EQ(-ENOKEY, search(fl.kr_s, "cpns_seed", d));
-	/* the other type's ID, a part of a description, no ID: EINVAL */
+	EXPECT_EQ(-EINVAL, search(fl.kr_g2, "cpns_device", d));
+	/* the other type's ID, a part of an ID, no ID, upper case: EINVAL */
 	EXPECT_EQ(-EINVAL, search(fl.kr_g2, "cpns_device", fl.sid));
 	EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", fl.did));
-	snprintf(d, sizeof(d), "%s server", fl.sid);
+	snprintf(d, sizeof(d), "%.15s", fl.sid);
 	EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", d));
-	EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", "server active"));
+	EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", ""));
+	snprintf(d, sizeof(d), "%s", fl.sid);
+	for (i = 0; d[i]; i++)
+		if (d[i] >= 'a' && d[i] <= 'f')
+			break;
+	if (d[i]) {
+		d[i] -= 'a' - 'A';
+		EXPECT_EQ(-EINVAL, search(fl.kr_s, "cpns_seed", d));
+	}
 	/* another namespace's key is not in this keyring */
-	snprintf(d, sizeof(d), "%s gw2 active", fl.did);
-	EXPECT_EQ(-ENOKEY, search(fl.kr_s, "cpns_device", d));
+	EXPECT_EQ(-ENOKEY, search(fl.kr_g2, "cpns_seed", fl.sid));
+	/* an ID that no key has */
+	snprintf(d, sizeof(d), "%s", fl.sid);
+	d[0] = d[0] == '0' ? '1' : '0';
+	EXPECT_EQ(-ENOKEY, search(fl.kr_s, "cpns_seed", d));
 }
 
 TEST_F_TIMEOUT(keyctl, read_refused, 300)

@@ -5,7 +5,8 @@
  * Keys"): one network namespace, CM, holds the seed of role gw1 and
  * assigns itself. ASSIGN_VERIFY with CPNS_A_SELF_ASSIGNED keeps the
  * confirmed key as the namespace's own gw2 Device Key, marked
- * self-assigned in KEY_GET and /proc/keys, not in the description. Seed
+ * self-assigned in KEY_GET and /proc/keys, not in the description (the
+ * hex ID, which fl_check_key() checks too). Seed
  * and Device Key live side by side and each command takes the one its
  * step needs: flow a (with its re-key, which keeps the mark) and sealed
  * messages from CM, another flow II under the seed, and DEVICE_EXPORT
@@ -113,7 +114,7 @@ TEST_F(cm, self_assigned_key_beside_seed)
 	EXPECT_EQ(c->dk_serial_g1, k.serial);
 	ASSERT_EQ(1, fl_find_key(&c->g1, c->sid, SL, &k));
 	EXPECT_FALSE(k.self_assigned);
-	EXPECT_EQ(1, proc_keys_has(c->did, "gw2 active self-assigned"));
+	EXPECT_EQ(1, proc_keys_has(c->did, "gw2 active gen 0 self-assigned"));
 
 	/* No II-9: the kernel does not seal it to anyone. */
 	NL_RET(c->g1.nl, 0, cpns_xfer_new(c->g1.nl, &h, rpub));
@@ -128,7 +129,7 @@ TEST_F(cm, self_assigned_key_beside_seed)
 	EXPECT_EQ(1, k.generation);
 	EXPECT_EQ(CPNS_ROLE_GW2, k.role);
 	EXPECT_TRUE(k.self_assigned);
-	EXPECT_EQ(1, proc_keys_has(c->did, "gw2 active self-assigned"));
+	EXPECT_EQ(1, proc_keys_has(c->did, "gw2 active gen 1 self-assigned"));
 
 	/* The seed still assigns: another flow II beside the Device Key. */
 	memcpy(first, c->did, DL);

@@ -271,6 +271,22 @@ int tu_proc_keys_line(int32_t serial, char *buf, size_t len)
 	return ret;
 }
 
+int tu_proc_keys_desc(int32_t serial, char *buf, size_t len)
+{
+	char line[1024];
+	int off = 0, err;
+
+	err = tu_proc_keys_line(serial, line, sizeof(line));
+	if (err)
+		return err;
+	/* serial flags usage timeout perm uid gid, then "%-9.9s " the type */
+	if (sscanf(line, "%*x %*s %*d %*s %*x %*d %*d %n", &off) != 0 ||
+	    !off || strlen(line + off) < 10)
+		return -EBADMSG;
+	snprintf(buf, len, "%s", line + off + 10);
+	return 0;
+}
+
 int tu_klog_mark(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);

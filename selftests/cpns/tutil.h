@@ -79,6 +79,13 @@ int tu_keyring_list(int32_t keyring, int32_t *ids, size_t max);
 /* The line of /proc/keys for serial, without its newline: 0 or -ENOENT. */
 int tu_proc_keys_line(int32_t serial, char *buf, size_t len);
 
+/*
+ * What the key type's describe() wrote on serial's line of /proc/keys
+ * (after the type column): for a cpns key "<hex id> <role> <state> gen
+ * <n>", then " self-assigned" if marked. 0, -ENOENT or -EBADMSG.
+ */
+int tu_proc_keys_desc(int32_t serial, char *buf, size_t len);
+
 /* ---- the kernel log ---- */
 
 /* lib.sh's cpns_dmesg_bad(): a warning, a bug, a leak, a failed self-test. */

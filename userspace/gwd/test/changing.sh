@@ -150,7 +150,7 @@ SID=${DID:0:16}
 cm_keys | grep -q "^  $SID *gw1 *active" || { cm_keys; fail "no gw1 seed $SID"; }
 cm_keys | grep -q "^  $DID *gw2 *active .*self-assigned" ||
 	{ cm_keys; fail "no self-assigned gw2 Device Key $DID"; }
-grep -q "$DID gw2 active self-assigned" /proc/keys ||
+grep -E -q "$DID gw2 active gen [0-9]+ self-assigned" /proc/keys ||
 	fail "/proc/keys does not show the self-assigned mark"
 ! grep -E -q "II-9 (sent|offered|received|transfer)|DEVICE_EXPORT" "$LOG" || fail "a CM device ran II-9"
 [ -s "$CM_STORE" ] || fail "the Device Key was not stored"
