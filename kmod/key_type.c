@@ -364,9 +364,9 @@ struct key_type cpns_device_type = {
  * The restriction of ".cpns": only keys of our types, made for this very
  * keyring and not since replaced or deleted by the module, may be linked
  * into it (keyctl link of a key from another namespace's store fails with
- * EPERM). Its keytype is cpns_seed_type so
- * that unregistering that type swaps this check for restrict_link_reject
- * on any ".cpns" that outlives the module.
+ * EPERM). Its keytype is cpns_seed_type so that unregistering that type
+ * swaps this check for restrict_link_reject on any ".cpns" that outlives
+ * the module.
  */
 int cpns_keyring_restrict(struct key *keyring, const struct key_type *type,
 			  const union key_payload *payload,

@@ -7,7 +7,7 @@
  * /proc/keys "<hex id> <role> <state> gen <n>", the documented
  * permissions and nothing else; a keyring lists its keys; a search finds
  * a key by its hex ID and refuses anything else (the former
- * "<hex id> <role> <state>" included); read and update are refused, setperm cannot
+ * "<hex id> <role> <state>" included), from any network namespace; read and update are refused, setperm cannot
  * make a key readable; a key links into another keyring but not into
  * another namespace's .cpns; revoke, unlink, timeout and invalidate are
  * honoured (the module no longer finds or dumps the key).
@@ -367,6 +367,26 @@ TEST_F_TIMEOUT(keyctl, search_by_id_only, 300)
 	snprintf(d, sizeof(d), "%s", fl.sid);
 	d[0] = d[0] == '0' ? '1' : '0';
 	EXPECT_EQ(-ENOKEY, search(fl.kr_s, "cpns_seed", d));
+}
+
+/*
+ * The keys of the flow were made by this process, in its own network
+ * namespace, through sockets of the hosts' namespaces: a task inside a
+ * host's namespace finds them all the same (the index of a keyring does
+ * not depend on the namespace of the task that made or seeks a key).
+ */
+TEST_F_TIMEOUT(keyctl, search_from_the_keys_namespace, 300)
+{
+	int saved;
+
+	need_flow(_metadata);
+	ASSERT_EQ(0, tu_netns_enter(fl.c.g1.nsfd, &saved));
+	EXPECT_EQ(fl.g1_seed, search(fl.kr_g1, "cpns_seed", fl.sid));
+	EXPECT_EQ(fl.g1_dev, search(fl.kr_g1, "cpns_device", fl.did));
+	ASSERT_EQ(0, tu_netns_leave(saved));
+	ASSERT_EQ(0, tu_netns_enter(fl.c.g2.nsfd, &saved));
+	EXPECT_EQ(fl.g2_dev, search(fl.kr_g2, "cpns_device", fl.did));
+	ASSERT_EQ(0, tu_netns_leave(saved));
 }
 
 TEST_F_TIMEOUT(keyctl, read_refused, 300)
