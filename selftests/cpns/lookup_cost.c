@@ -6,7 +6,7 @@
  * keyring holds each SIZE keys in turn (the seed and SIZE - 1 confirmed
  * Device Keys); at each size it prints one line:
  *
- *   keys SIZE flow_ms F search_us P0 P1 absent_us A0 A1
+ *   keys SIZE flow_ms F search_us P0 P1 absent_us A0 A1 dump_ms D
  *
  * F: the mean time of one flow II since the previous size (each makes and
  * replaces a key of GW1, looking keys up on the way); P: one
@@ -17,7 +17,8 @@
  * BATCH for at least --time seconds and --min batches; P0 and A0 are the
  * fastest batch's time per search, P1 and A1 the median batch's (on a
  * shared host the fastest is the one least disturbed). Every search must
- * find the right key (or none): a wrong answer fails the run.
+ * find the right key (or none): a wrong answer fails the run. D: one
+ * KEY_GET dump of GW1's keys, which must list SIZE keys.
  *
  * usage: lookup_cost [--time S] [--min N] SIZE...   (sizes increasing)
  */
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
 	};
 	struct fl_ctx c = { 0 };
 	struct devs d = { 0 };
-	double secs = 1, flow_ms, p[2], a[2];
+	double secs = 1, flow_ms, p[2], a[2], t;
 	struct cpns_info info;
 	long min = 20;
 	int opt, i, max = 0, err;
@@ -172,9 +173,12 @@ int main(int argc, char **argv)
 		err = grow(&c, &d, atoi(argv[i]), &flow_ms);
 		if (err)
 			break;
-		if (fl_count_keys(&c.g1) != d.n + 1) {
-			fprintf(stderr, "GW1 holds %d keys, want %d\n",
-				fl_count_keys(&c.g1), d.n + 1);
+		t = now();
+		err = fl_count_keys(&c.g1);
+		t = (now() - t) * 1e3;
+		if (err != d.n + 1) {
+			fprintf(stderr, "GW1 holds %d keys, want %d\n", err,
+				d.n + 1);
 			err = -EBADE;
 			break;
 		}
@@ -183,8 +187,8 @@ int main(int argc, char **argv)
 			err = search_us(info.keyring, &d, true, secs, min, a);
 		if (err)
 			break;
-		printf("keys %d flow_ms %.2f search_us %.1f %.1f absent_us %.1f %.1f\n",
-		       d.n + 1, flow_ms, p[0], p[1], a[0], a[1]);
+		printf("keys %d flow_ms %.2f search_us %.1f %.1f absent_us %.1f %.1f dump_ms %.1f\n",
+		       d.n + 1, flow_ms, p[0], p[1], a[0], a[1], t);
 		fflush(stdout);
 	}
 	fl_close(&c);
