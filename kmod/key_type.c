@@ -6,8 +6,8 @@
  * A key's payload has two parts. data[0] (RCU) points at the secret; it is
  * swapped for NULL and wiped after a grace period the moment the key is
  * revoked. data[1] points at the key's entry: its immutable public
- * metadata and its node in the namespace's list, which dumps walk. An
- * entry is on the list from instantiation until the key is destroyed, or
+ * metadata and its node in the namespace's tree, which dumps walk. An
+ * entry is in the tree from instantiation until the key is destroyed, or
  * until its namespace goes away first (cpns_keys_exit() detaches every
  * entry under cpns_owner_lock, so that a key that outlives its namespace,
  * linked into some other keyring, never touches the freed store).
@@ -27,7 +27,7 @@
 #include <linux/kernel.h>
 #include <linux/key-type.h>
 #include <linux/key.h>
-#include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -109,22 +109,26 @@ void cpns_description(char *buf, enum cpns_key_kind kind, const u8 *id)
 	cpns_hex_id(buf, id, cpns_id_len(kind));
 }
 
-/* ---- The store's list ---------------------------------------------- */
+/* ---- The store's tree ---------------------------------------------- */
 
+/*
+ * By serial, so that a dump's cursor is the last serial; a tree, as the
+ * keys API draws serials at random. Serials of live keys are unique.
+ */
 static void cpns_entry_link(struct cpns_keys *keys, struct cpns_key_entry *e)
 {
+	struct rb_node **p = &keys->tree.rb_node, *parent = NULL;
 	struct cpns_key_entry *pos;
 
 	spin_lock(&keys->lock);
-	/* Sorted by serial, so that a dump's cursor is the last serial. */
-	list_for_each_entry_reverse(pos, &keys->list, node) {
-		if (pos->serial < e->serial) {
-			list_add(&e->node, &pos->node);
-			goto out;
-		}
+	while (*p) {
+		parent = *p;
+		pos = rb_entry(parent, struct cpns_key_entry, node);
+		p = e->serial < pos->serial ? &parent->rb_left :
+					      &parent->rb_right;
 	}
-	list_add(&e->node, &keys->list);
-out:
+	rb_link_node(&e->node, parent, p);
+	rb_insert_color(&e->node, &keys->tree);
 	keys->count++;
 	keys->gen++;
 	spin_unlock(&keys->lock);
@@ -140,7 +144,8 @@ void cpns_entry_changed(struct cpns_key_entry *e, bool detach)
 	if (keys) {
 		spin_lock(&keys->lock);
 		if (detach) {
-			list_del_init(&e->node);
+			rb_erase(&e->node, &keys->tree);
+			RB_CLEAR_NODE(&e->node);
 			e->owner = NULL;
 			keys->count--;
 		}
@@ -195,7 +200,7 @@ static int cpns_key_preparse(struct key_preparsed_payload *prep)
 		kfree(e);
 		return -EINVAL;
 	}
-	INIT_LIST_HEAD(&e->node);
+	RB_CLEAR_NODE(&e->node);
 	e->owner = p->keys;
 	e->keyring = p->keys->keyring;
 	e->kind = p->kind;

@@ -15,7 +15,7 @@
 #include <linux/kernel.h>
 #include <linux/key-type.h>
 #include <linux/key.h>
-#include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -45,7 +45,7 @@ int cpns_keys_init(struct cpns_keys *keys, struct net *net)
 
 	mutex_init(&keys->create_lock);
 	spin_lock_init(&keys->lock);
-	INIT_LIST_HEAD(&keys->list);
+	keys->tree = RB_ROOT;
 	keys->count = 0;
 	keys->gen = 0;
 	keys->keyring = NULL;
@@ -86,10 +86,11 @@ void cpns_keys_exit(struct cpns_keys *keys)
 		key = NULL;
 		spin_lock(&cpns_owner_lock);
 		spin_lock(&keys->lock);
-		e = list_first_entry_or_null(&keys->list, struct cpns_key_entry,
-					     node);
+		e = rb_entry_safe(rb_first(&keys->tree), struct cpns_key_entry,
+				  node);
 		if (e) {
-			list_del_init(&e->node);
+			rb_erase(&e->node, &keys->tree);
+			RB_CLEAR_NODE(&e->node);
 			e->owner = NULL;
 			keys->count--;
 			keys->gen++;

@@ -18,7 +18,7 @@
 #define _CPNS_KEYS_H
 
 #include <linux/types.h>
-#include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/key.h>
@@ -30,10 +30,12 @@ struct net;
 struct cpns_keys {
 	struct key *keyring;		/* ".cpns", owned by the netns owner */
 	struct mutex create_lock;	/* makes "absent, then add" atomic */
-	spinlock_t lock;		/* protects list and gen */
-	struct list_head list;		/* keys made here, for dumps */
-	unsigned int count;		/* entries on list: at most keys_max */
-	unsigned int gen;		/* bumped on every change of list */
+	spinlock_t lock;		/* protects tree and gen */
+	struct rb_root tree;		/* keys made here, by serial, for
+					 * dumps and walks
+					 */
+	unsigned int count;		/* entries in tree: at most keys_max */
+	unsigned int gen;		/* bumped on every change of tree */
 };
 
 /* A snapshot of one key's public metadata. */
@@ -413,7 +415,7 @@ void cpns_key_destroy(struct cpns_keys *keys, struct key *key);
  * cpns_keys_walk() - visit the namespace's valid keys, for a dump
  * @keys: the namespace's store
  * @pos: in/out cursor, 0 to start (the serial of the last key visited)
- * @gen: out, the list generation (for genl_dump_check_consistent())
+ * @gen: out, the tree's generation (for genl_dump_check_consistent())
  * @fn: called for each key; a non-zero return stops the walk at that key,
  *	and the next call with the same @pos visits it again
  * @arg: passed to @fn

@@ -56,7 +56,7 @@ struct cpns_key_secret {
  * immutable.
  */
 struct cpns_key_entry {
-	struct list_head node;		/* in owner->list, by serial */
+	struct rb_node node;		/* in owner->tree, by serial */
 	struct cpns_keys *owner;	/* NULL once detached */
 	bool retired;			/* replaced or deleted by the module:
 					 * never linked into ".cpns" again

@@ -14,7 +14,7 @@
 #include <linux/kernel.h>
 #include <linux/key-type.h>
 #include <linux/key.h>
-#include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -47,15 +47,25 @@ static bool cpns_key_listed(struct cpns_keys *keys, struct key *key)
 static struct key *cpns_keys_next(struct cpns_keys *keys, unsigned long after,
 				  struct cpns_key_info *info)
 {
+	struct rb_node *n, *first = NULL;
 	struct cpns_key_entry *e;
 	struct key *key = NULL;
 
 	spin_lock(&keys->lock);
-	list_for_each_entry(e, &keys->list, node) {
-		if ((unsigned long)e->serial <= after)
-			continue;
+	/* The leftmost entry with a serial above @after. */
+	for (n = keys->tree.rb_node; n; ) {
+		e = rb_entry(n, struct cpns_key_entry, node);
+		if ((unsigned long)e->serial > after) {
+			first = n;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	for (n = first; n; n = rb_next(n)) {
+		e = rb_entry(n, struct cpns_key_entry, node);
 		/*
-		 * The entry is listed, so .destroy has not run and the key's
+		 * The entry is in the tree, so .destroy has not run and the key's
 		 * memory is still there; at zero references it is dying.
 		 */
 		if (refcount_inc_not_zero(&e->key->usage)) {
