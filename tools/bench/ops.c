@@ -314,6 +314,81 @@ static int u_open(struct bench *b, const struct bench_op *op)
 	return err;
 }
 
+/* ------------------------------------------- SEAL, OPEN batched */
+
+/* GW2 seals BENCH_BATCH messages in batches (the OPEN batch's prep). */
+static int k_seal_batch(struct bench *b, const struct bench_op *op)
+{
+	struct cpns_seal_item *it = b->bseal;
+	size_t i;
+	int err;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		it[i] = (struct cpns_seal_item){
+			.handle = K(b)->hg,
+			.aad = BENCH_AAD, .aadlen = BENCH_AAD_LEN,
+			.pt = b->pt, .len = op->size,
+			.out = b->bbuf[i], .outlen = sizeof(b->bbuf[i]),
+		};
+	err = cpns_seal_batch(K(b)->g2.nl, it, BENCH_BATCH);
+	if (err)
+		return kside_fail(&K(b)->g2, "BATCH of SEAL", err);
+	for (i = 0; i < BENCH_BATCH; i++) {
+		if (it[i].err)
+			return kside_fail(&K(b)->g2, "SEAL item", it[i].err);
+		if (it[i].outlen != op->size + CPNS_TAG_LEN)
+			return mismatch("SEAL returned a message of the wrong size");
+	}
+	return 0;
+}
+
+/* S opens what GW2 sealed, each the plaintext. */
+static int k_open_batch(struct bench *b, const struct bench_op *op)
+{
+	struct cpns_open_item *it = b->bopen;
+	size_t i;
+	int err;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		it[i] = (struct cpns_open_item){
+			.handle = K(b)->hs, .seq = b->bseal[i].seq,
+			.aad = BENCH_AAD, .aadlen = BENCH_AAD_LEN,
+			.in = b->bbuf[i], .len = b->bseal[i].outlen,
+			.out = b->bout[i], .outlen = sizeof(b->bout[i]),
+		};
+	err = cpns_unseal_batch(K(b)->s.nl, it, BENCH_BATCH);
+	if (err)
+		return kside_fail(&K(b)->s, "BATCH of OPEN", err);
+	for (i = 0; i < BENCH_BATCH; i++) {
+		if (it[i].err)
+			return kside_fail(&K(b)->s, "OPEN item", it[i].err);
+		if (it[i].outlen != op->size ||
+		    memcmp(b->bout[i], b->pt, op->size))
+			return mismatch("OPEN did not return the sealed plaintext");
+	}
+	return 0;
+}
+
+static int u_seal_batch(struct bench *b, const struct bench_op *op)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < BENCH_BATCH; i++)
+		err = u_seal(b, op);
+	return err;
+}
+
+static int u_open_batch(struct bench *b, const struct bench_op *op)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < BENCH_BATCH; i++)
+		err = u_open(b, op);
+	return err;
+}
+
 /* -------------------------------------------------------------- table */
 
 #define SEAL_OP(sfx, n)							\
@@ -334,6 +409,26 @@ static int u_open(struct bench *b, const struct bench_op *op)
 		.size = (n),						\
 		.k = { .prep = k_seal, .run = k_open },			\
 		.u = { .setup = u_open_setup, .run = u_open },		\
+	}
+
+#define SEAL_BATCH_OP(sfx, n)						\
+	{								\
+		.name = "seal_" sfx "_b64",				\
+		.kernel = "BATCH of 64 SEAL of " #n " B on GW2's session", \
+		.baseline = "64 AES-256-GCM seals of " #n " B",		\
+		.size = (n),						\
+		.k = { .run = k_seal_batch },				\
+		.u = { .run = u_seal_batch },				\
+	}
+
+#define OPEN_BATCH_OP(sfx, n)						\
+	{								\
+		.name = "open_" sfx "_b64",				\
+		.kernel = "BATCH of 64 OPEN of " #n " B on S's session (prep: BATCH of SEAL)", \
+		.baseline = "64 AES-256-GCM opens of " #n " B",		\
+		.size = (n),						\
+		.k = { .prep = k_seal_batch, .run = k_open_batch },	\
+		.u = { .setup = u_open_setup, .run = u_open_batch },	\
 	}
 
 const struct bench_op bench_ops[] = {
@@ -395,6 +490,10 @@ const struct bench_op bench_ops[] = {
 	OPEN_OP("64", 64),
 	OPEN_OP("1k", 1024),
 	OPEN_OP("16k", 16384),
+	SEAL_BATCH_OP("64", 64),
+	SEAL_BATCH_OP("1k", 1024),
+	OPEN_BATCH_OP("64", 64),
+	OPEN_BATCH_OP("1k", 1024),
 };
 
 const size_t bench_nops = BENCH_ARRAY_SIZE(bench_ops);
