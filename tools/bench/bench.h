@@ -124,6 +124,11 @@ struct bench {
 	struct cpns_open_item bopen[BENCH_BATCH];
 	uint8_t bbuf[BENCH_BATCH][BENCH_BATCH_MAX_PT + CPNS_TAG_LEN];
 	uint8_t bout[BENCH_BATCH][BENCH_BATCH_MAX_PT + CPNS_TAG_LEN];
+	struct {
+		uint8_t n1[CPNS_NONCE_LEN], req_mac[CPNS_MAC_LEN];
+		uint8_t ch[CPNS_CHALLENGE_LEN], ch_mac[CPNS_MAC_LEN];
+	} bassign[BENCH_BATCH];
+	size_t bfailed;		/* items of a batch that failed */
 };
 
 /*
