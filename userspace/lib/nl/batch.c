@@ -275,3 +275,40 @@ int cpns_unseal_batch(struct cpns_nl *nl, struct cpns_open_item *items,
 	SET_ERR(items, n, -ECANCELED);
 	return cpns_batch(nl, CPNS_CMD_OPEN, n, open_build, open_done, items);
 }
+
+/* ------------------------------------------------------ SESSION_DEL */
+
+struct del_ctx {
+	const uint32_t *handles;
+	int *errs;
+};
+
+static int del_build(struct cpns_msg *msg, size_t i, void *arg)
+{
+	const struct del_ctx *d = arg;
+
+	return cpns_msg_put_u32(msg, CPNS_A_HANDLE, d->handles[i]);
+}
+
+static int del_done(const struct cpns_reply *item,
+		    const struct cpns_item_result *res, void *arg)
+{
+	const struct del_ctx *d = arg;
+
+	(void)item;
+	if (d->errs)
+		d->errs[res->index] = res->err;
+	return 0;
+}
+
+int cpns_session_del_batch(struct cpns_nl *nl, const uint32_t *handles,
+			   size_t n, int *errs)
+{
+	struct del_ctx d = { .handles = handles, .errs = errs };
+	size_t i;
+
+	for (i = 0; errs && i < n; i++)
+		errs[i] = -ECANCELED;
+	return cpns_batch(nl, CPNS_CMD_SESSION_DEL, n, del_build, del_done,
+			  &d);
+}

@@ -438,6 +438,14 @@ int cpns_seal_batch(struct cpns_nl *nl, struct cpns_seal_item *items,
 int cpns_unseal_batch(struct cpns_nl *nl, struct cpns_open_item *items,
 		      size_t n);
 
+/*
+ * SESSION_DEL of n handles, batched as cpns_batch() does; errs[i] (errs
+ * may be NULL) gets handle i's result: 0 or its negative errno (-ENOENT:
+ * gone already). Return as cpns_seal_batch().
+ */
+int cpns_session_del_batch(struct cpns_nl *nl, const uint32_t *handles,
+			   size_t n, int *errs);
+
 /* ------------------------------------------------ generic requests */
 
 /*
