@@ -210,17 +210,25 @@ static const struct cpns_batch_op *cpns_batch_cmd(struct cpns_req *req,
 	return bop;
 }
 
-/* Wipe every item of a batch refused whole, with its command's policy. */
+/*
+ * Wipe every item of a batch refused whole: its binary attributes by its
+ * command's policy @op, or, for a command not batched, all of it.
+ */
 static void cpns_batch_wipe(struct genl_info *info,
 			    const struct genl_split_ops *op)
 {
 	struct nlattr *item;
 	int rem;
 
-	nlmsg_for_each_attr(item, info->nlhdr, GENL_HDRLEN, rem)
-		if (nla_type(item) == CPNS_A_ITEM)
+	nlmsg_for_each_attr(item, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(item) != CPNS_A_ITEM)
+			continue;
+		if (op)
 			cpns_wipe_attrs(nla_data(item), nla_len(item),
 					op->policy, op->maxattr);
+		else
+			memzero_explicit(nla_data(item), nla_len(item));
+	}
 }
 
 int cpns_cmd_batch(struct cpns_req *req)
@@ -237,8 +245,10 @@ int cpns_cmd_batch(struct cpns_req *req)
 	int rem, err = 0;
 
 	bop = cpns_batch_cmd(req, &op);
-	if (!bop)
+	if (!bop) {
+		cpns_batch_wipe(req->info, NULL);
 		return -EINVAL;
+	}
 	n = cpns_batch_count(req->info, &size);
 	if (!n) {
 		cpns_missing_msg(req->info, CPNS_A_ITEM);
