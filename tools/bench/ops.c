@@ -369,24 +369,26 @@ static int k_open_batch(struct bench *b, const struct bench_op *op)
 	return 0;
 }
 
-static int u_seal_batch(struct bench *b, const struct bench_op *op)
+/* The baseline of a batch: BENCH_BATCH times the one of an item. */
+static int u_repeat(struct bench *b, const struct bench_op *op,
+		    bench_step_fn fn)
 {
 	size_t i;
 	int err = 0;
 
 	for (i = 0; !err && i < BENCH_BATCH; i++)
-		err = u_seal(b, op);
+		err = fn(b, op);
 	return err;
+}
+
+static int u_seal_batch(struct bench *b, const struct bench_op *op)
+{
+	return u_repeat(b, op, u_seal);
 }
 
 static int u_open_batch(struct bench *b, const struct bench_op *op)
 {
-	size_t i;
-	int err = 0;
-
-	for (i = 0; !err && i < BENCH_BATCH; i++)
-		err = u_open(b, op);
-	return err;
+	return u_repeat(b, op, u_open);
 }
 
 /* ------------------------------------- ASSIGN_CHALLENGE batched */
@@ -491,12 +493,7 @@ static int k_assign_challenge_batch_done(struct bench *b,
 
 static int u_assign_challenge_batch(struct bench *b, const struct bench_op *op)
 {
-	size_t i;
-	int err = 0;
-
-	for (i = 0; !err && i < BENCH_BATCH; i++)
-		err = u_assign_challenge(b, op);
-	return err;
+	return u_repeat(b, op, u_assign_challenge);
 }
 
 /* -------------------------------------------------------------- table */
