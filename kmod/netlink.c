@@ -49,7 +49,7 @@ void cpns_missing_msg(struct genl_info *info, int type)
 /* Dispatch. */
 
 /* The generated op of @cmd that has a doit: its policy. */
-static const struct genl_split_ops *cpns_nl_op(u8 cmd)
+const struct genl_split_ops *cpns_nl_op(u8 cmd)
 {
 	size_t i;
 
@@ -60,8 +60,8 @@ static const struct genl_split_ops *cpns_nl_op(u8 cmd)
 }
 
 /* Zero every binary attribute of @head, nested ones included. */
-static void cpns_wipe_attrs(const struct nlattr *head, int len,
-			    const struct nla_policy *policy, int maxattr)
+void cpns_wipe_attrs(const struct nlattr *head, int len,
+		     const struct nla_policy *policy, int maxattr)
 {
 	const struct nla_policy *pt;
 	const struct nlattr *attr;
@@ -95,35 +95,45 @@ static void cpns_wipe_request(struct genl_info *info)
 }
 
 /*
+ * Run @doit for the request @req if it carries each of the @n attributes
+ * of @required. Return: its errno, with @req->fail set on failure.
+ */
+int cpns_nl_run(struct cpns_req *req, int (*doit)(struct cpns_req *req),
+		const u8 *required, size_t n)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (GENL_REQ_ATTR_CHECK(req->info, required[i])) {
+			cpns_missing_msg(req->info, required[i]);
+			req->fail = CPNS_FAIL_INVALID;
+			return -EINVAL;
+		}
+	}
+	err = doit(req);
+	if (err && !req->fail)
+		req->fail = cpns_stats_reason(err);
+	return err;
+}
+
+/*
  * Run @doit for a request that carries each of the @n attributes of
  * @required, then count it and wipe the request.
  */
 int cpns_nl_doit(struct genl_info *info, int (*doit)(struct cpns_req *req),
 		 const u8 *required, size_t n)
 {
-	u8 cmd = info->genlhdr->cmd;
 	struct cpns_req req = {
 		.info = info,
 		.cn = cpns_net(genl_info_net(info)),
 	};
-	int err = 0;
-	size_t i;
+	int err;
 
-	for (i = 0; i < n; i++) {
-		if (GENL_REQ_ATTR_CHECK(info, required[i])) {
-			cpns_missing_msg(info, required[i]);
-			req.fail = CPNS_FAIL_INVALID;
-			err = -EINVAL;
-			break;
-		}
-	}
-	if (!err)
-		err = doit(&req);
-
+	err = cpns_nl_run(&req, doit, required, n);
 	cpns_wipe_request(info);
-	if (err && !req.fail)
-		req.fail = cpns_stats_reason(err);
-	cpns_stats_count(&req.cn->stats, cmd, err ? req.fail : 0);
+	cpns_stats_count(&req.cn->stats, info->genlhdr->cmd,
+			 err ? req.fail : 0);
 	return err;
 }
 

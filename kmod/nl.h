@@ -10,16 +10,23 @@
 #include <linux/types.h>
 #include <net/genetlink.h>
 #include <linux/cpns.h>
+#include "compat.h"
 #include "keys.h"
 #include "netns.h"
 #include "pending.h"
 #include "step.h"
 
-/* A request being served. */
+struct cpns_batch;
+
+/*
+ * A request being served: a message, or one item of a CPNS_CMD_BATCH
+ * (@batch set; @info then holds the item's attributes and extack).
+ */
 struct cpns_req {
 	struct genl_info *info;
 	struct cpns_net *cn;
 	enum cpns_fail fail;	/* why it failed, for the stats; 0: by errno */
+	struct cpns_batch *batch;	/* the batch this item is of, or NULL */
 };
 
 /* Fail @req: extack message, failure reason, and the errno to return. */
@@ -101,6 +108,33 @@ int cpns_req_why(struct cpns_req *req, int err, enum cpns_reason why, int id);
  */
 int cpns_nl_doit(struct genl_info *info, int (*doit)(struct cpns_req *req),
 		 const u8 *required, size_t n);
+/* netlink.c: cpns_nl_doit()'s run of @doit, without counting or wiping. */
+int cpns_nl_run(struct cpns_req *req, int (*doit)(struct cpns_req *req),
+		const u8 *required, size_t n);
+/* netlink.c: the generated op of @cmd that has a doit (its policy). */
+const struct genl_split_ops *cpns_nl_op(u8 cmd);
+/* netlink.c: zero every binary attribute of @head, nested ones included. */
+void cpns_wipe_attrs(const struct nlattr *head, int len,
+		     const struct nla_policy *policy, int maxattr);
+
+/* nl_ops.c: a command that CPNS_CMD_BATCH runs, and how. */
+struct cpns_batch_op {
+	u8 cmd;
+	int (*doit)(struct cpns_req *req);
+	const u8 *required;
+	size_t n_required;
+};
+
+/* nl_ops.c: the batch op of @cmd, or NULL if @cmd is not batched. */
+const struct cpns_batch_op *cpns_batch_op(u8 cmd);
+
+/* nl_batch.c: an item's reply, within the batch's (cpns_reply_new()). */
+struct sk_buff *cpns_batch_reply_new(struct cpns_batch *b, size_t size,
+				     void **hdr);
+void cpns_batch_reply_send(struct cpns_batch *b, struct sk_buff *msg,
+			   void *hdr);
+/* nl_batch.c: the module parameter batch_max. */
+unsigned int cpns_batch_max(void);
 
 /* The handlers, bound to the generated ops by nl_ops.c. */
 int cpns_cmd_get_info(struct cpns_req *req);
@@ -132,5 +166,6 @@ int cpns_cmd_auth_finish(struct cpns_req *req);
 int cpns_cmd_seal(struct cpns_req *req);
 int cpns_cmd_open(struct cpns_req *req);
 int cpns_cmd_session_del(struct cpns_req *req);
+int cpns_cmd_batch(struct cpns_req *req);
 
 #endif /* _CPNS_NL_H */

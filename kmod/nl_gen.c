@@ -219,8 +219,14 @@ static const struct nla_policy cpns_key_retire_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_TIMEOUT] = { .type = NLA_U32, },
 };
 
+/* CPNS_CMD_BATCH - do */
+static const struct nla_policy cpns_batch_nl_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_BATCH_CMD] = { .type = NLA_U8, },
+	[CPNS_A_ITEM] = { .type = NLA_NESTED, },
+};
+
 /* Ops table for cpns */
-const struct genl_split_ops cpns_nl_ops[29] = {
+const struct genl_split_ops cpns_nl_ops[30] = {
 	{
 		.cmd		= CPNS_CMD_GET_INFO,
 		.doit		= cpns_nl_get_info_doit,
@@ -421,6 +427,13 @@ const struct genl_split_ops cpns_nl_ops[29] = {
 		.cmd		= CPNS_CMD_KEY_RETIRE,
 		.doit		= cpns_nl_key_retire_doit,
 		.policy		= cpns_key_retire_nl_policy,
+		.maxattr	= CPNS_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= CPNS_CMD_BATCH,
+		.doit		= cpns_nl_batch_doit,
+		.policy		= cpns_batch_nl_policy,
 		.maxattr	= CPNS_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},

@@ -28,7 +28,7 @@ int cpns_cmd_get_info(struct cpns_req *req)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = cpns_reply_new(req, 5 * nla_total_size(sizeof(u32)), &hdr);
+	msg = cpns_reply_new(req, 6 * nla_total_size(sizeof(u32)), &hdr);
 	if (!msg)
 		return cpns_nomem(req);
 	if (nla_put_u32(msg, CPNS_A_VERSION, CPNS_GENL_VERSION) ||
@@ -36,7 +36,8 @@ int cpns_cmd_get_info(struct cpns_req *req)
 			key_serial(req->cn->keys.keyring)) ||
 	    nla_put_u32(msg, CPNS_A_PENDING_MAX, cpns_pending_max) ||
 	    nla_put_u32(msg, CPNS_A_PENDING_TIMEOUT, cpns_pending_timeout) ||
-	    nla_put_u32(msg, CPNS_A_SESSION_MAX, cpns_session_max))
+	    nla_put_u32(msg, CPNS_A_SESSION_MAX, cpns_session_max) ||
+	    nla_put_u32(msg, CPNS_A_BATCH_MAX, cpns_batch_max()))
 		return cpns_reply_overflow(req, msg);
 	return cpns_reply_send(req, msg, hdr);
 }

@@ -17,12 +17,12 @@
  * command requires is said here.
  */
 #define CPNS_DOIT(name, ...)						\
+static const u8 cpns_required_##name[] = { __VA_ARGS__ };		\
+									\
 int cpns_nl_##name##_doit(struct sk_buff *skb, struct genl_info *info)	\
 {									\
-	static const u8 required[] = { __VA_ARGS__ };			\
-									\
-	return cpns_nl_doit(info, cpns_cmd_##name, required,		\
-			    ARRAY_SIZE(required));			\
+	return cpns_nl_doit(info, cpns_cmd_##name, cpns_required_##name, \
+			    ARRAY_SIZE(cpns_required_##name));		\
 }
 
 CPNS_DOIT(get_info)
@@ -58,3 +58,38 @@ CPNS_DOIT(xfer_code, CPNS_A_HANDLE, CPNS_A_KEY_KIND, CPNS_A_PUBKEY)
 CPNS_DOIT(xfer_pair, CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC, CPNS_A_KEY_KIND,
 	  CPNS_A_PUBKEY, CPNS_A_PEER_PUBKEY)
 CPNS_DOIT(key_retire, CPNS_A_SEED_ID)
+CPNS_DOIT(batch, CPNS_A_BATCH_CMD)
+
+/*
+ * The commands CPNS_CMD_BATCH runs (Documentation/netlink.rst,
+ * "CPNS_CMD_BATCH"): those a server runs once per device or message, and
+ * the store's wraps, unwraps and session sweeps.
+ */
+#define CPNS_BATCHED(name, command) {					\
+	.cmd = command,							\
+	.doit = cpns_cmd_##name,					\
+	.required = cpns_required_##name,				\
+	.n_required = ARRAY_SIZE(cpns_required_##name),			\
+}
+
+static const struct cpns_batch_op cpns_batch_ops[] = {
+	CPNS_BATCHED(seal, CPNS_CMD_SEAL),
+	CPNS_BATCHED(open, CPNS_CMD_OPEN),
+	CPNS_BATCHED(assign_challenge, CPNS_CMD_ASSIGN_CHALLENGE),
+	CPNS_BATCHED(assign_confirm, CPNS_CMD_ASSIGN_CONFIRM),
+	CPNS_BATCHED(auth_challenge, CPNS_CMD_AUTH_CHALLENGE),
+	CPNS_BATCHED(auth_server, CPNS_CMD_AUTH_SERVER),
+	CPNS_BATCHED(key_wrap, CPNS_CMD_KEY_WRAP),
+	CPNS_BATCHED(key_unwrap, CPNS_CMD_KEY_UNWRAP),
+	CPNS_BATCHED(session_del, CPNS_CMD_SESSION_DEL),
+};
+
+const struct cpns_batch_op *cpns_batch_op(u8 cmd)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cpns_batch_ops); i++)
+		if (cpns_batch_ops[i].cmd == cmd)
+			return &cpns_batch_ops[i];
+	return NULL;
+}

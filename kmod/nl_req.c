@@ -30,11 +30,19 @@ u32 cpns_timeout(struct cpns_req *req)
 	return attr ? nla_get_u32(attr) : 0;
 }
 
+/*
+ * A reply of @size bytes of attributes. The caller owns the message it
+ * returns: it gives it to cpns_reply_send() or frees it (nlmsg_free(),
+ * cpns_reply_overflow()). An item of a batch gets a reference to the
+ * batch's reply instead, with its item nest open.
+ */
 struct sk_buff *cpns_reply_new(struct cpns_req *req, size_t size,
 			       void **hdr)
 {
 	struct sk_buff *msg;
 
+	if (req->batch)
+		return cpns_batch_reply_new(req->batch, size, hdr);
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return NULL;
@@ -52,6 +60,10 @@ int cpns_reply_send(struct cpns_req *req, struct sk_buff *msg,
 {
 	int err;
 
+	if (req->batch) {
+		cpns_batch_reply_send(req->batch, msg, hdr);
+		return 0;
+	}
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, req->info);
 	if (err)

@@ -25,6 +25,10 @@
 #define BENCH_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define BENCH_MAX_ROUNDS	64
 #define BENCH_MAX_OPS		32
+/* Items per batch of the batched operations (batch_max's default). */
+#define BENCH_BATCH		64
+/* The largest plaintext of a batched SEAL or OPEN. */
+#define BENCH_BATCH_MAX_PT	1024
 
 /* The additional data of every SEAL and OPEN (as in vectors.json). */
 #define BENCH_AAD		"cpns-signal"
@@ -122,6 +126,17 @@ struct bench {
 	uint8_t buf[CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN];
 	uint8_t out[CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN];
 	uint8_t ubuf[CPNS_MAX_PLAINTEXT + CPNS_TAG_LEN];	/* baseline's */
+
+	/* The batched operations': one message per item. */
+	struct cpns_seal_item bseal[BENCH_BATCH];
+	struct cpns_open_item bopen[BENCH_BATCH];
+	uint8_t bbuf[BENCH_BATCH][BENCH_BATCH_MAX_PT + CPNS_TAG_LEN];
+	uint8_t bout[BENCH_BATCH][BENCH_BATCH_MAX_PT + CPNS_TAG_LEN];
+	struct {
+		uint8_t n1[CPNS_NONCE_LEN], req_mac[CPNS_MAC_LEN];
+		uint8_t ch[CPNS_CHALLENGE_LEN], ch_mac[CPNS_MAC_LEN];
+	} bassign[BENCH_BATCH];
+	size_t bfailed;		/* items of a batch that failed */
 };
 
 /*

@@ -449,6 +449,188 @@ static int u_record_open(struct bench *b, const struct bench_op *op)
 	return err;
 }
 
+/* ------------------------------------------- SEAL, OPEN batched */
+
+/* GW2 seals BENCH_BATCH messages in batches (the OPEN batch's prep). */
+static int k_seal_batch(struct bench *b, const struct bench_op *op)
+{
+	struct cpns_seal_item *it = b->bseal;
+	size_t i;
+	int err;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		it[i] = (struct cpns_seal_item){
+			.handle = K(b)->hg,
+			.aad = BENCH_AAD, .aadlen = BENCH_AAD_LEN,
+			.pt = b->pt, .len = op->size,
+			.out = b->bbuf[i], .outlen = sizeof(b->bbuf[i]),
+		};
+	err = cpns_seal_batch(K(b)->g2.nl, it, BENCH_BATCH);
+	if (err)
+		return kside_fail(&K(b)->g2, "BATCH of SEAL", err);
+	for (i = 0; i < BENCH_BATCH; i++) {
+		if (it[i].err)
+			return kside_fail(&K(b)->g2, "SEAL item", it[i].err);
+		if (it[i].outlen != op->size + CPNS_TAG_LEN)
+			return mismatch("SEAL returned a message of the wrong size");
+	}
+	return 0;
+}
+
+/* S opens what GW2 sealed, each the plaintext. */
+static int k_open_batch(struct bench *b, const struct bench_op *op)
+{
+	struct cpns_open_item *it = b->bopen;
+	size_t i;
+	int err;
+
+	for (i = 0; i < BENCH_BATCH; i++)
+		it[i] = (struct cpns_open_item){
+			.handle = K(b)->hs, .seq = b->bseal[i].seq,
+			.aad = BENCH_AAD, .aadlen = BENCH_AAD_LEN,
+			.in = b->bbuf[i], .len = b->bseal[i].outlen,
+			.out = b->bout[i], .outlen = sizeof(b->bout[i]),
+		};
+	err = cpns_unseal_batch(K(b)->s.nl, it, BENCH_BATCH);
+	if (err)
+		return kside_fail(&K(b)->s, "BATCH of OPEN", err);
+	for (i = 0; i < BENCH_BATCH; i++) {
+		if (it[i].err)
+			return kside_fail(&K(b)->s, "OPEN item", it[i].err);
+		if (it[i].outlen != op->size ||
+		    memcmp(b->bout[i], b->pt, op->size))
+			return mismatch("OPEN did not return the sealed plaintext");
+	}
+	return 0;
+}
+
+/* The baseline of a batch: BENCH_BATCH times the one of an item. */
+static int u_repeat(struct bench *b, const struct bench_op *op,
+		    bench_step_fn fn)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < BENCH_BATCH; i++)
+		err = fn(b, op);
+	return err;
+}
+
+static int u_seal_batch(struct bench *b, const struct bench_op *op)
+{
+	return u_repeat(b, op, u_seal);
+}
+
+static int u_open_batch(struct bench *b, const struct bench_op *op)
+{
+	return u_repeat(b, op, u_open);
+}
+
+/* ------------------------------------- ASSIGN_CHALLENGE batched */
+
+/* GW1's II-1 of BENCH_BATCH requests, one by one. */
+static int k_assign_challenge_batch_prep(struct bench *b,
+					 const struct bench_op *op)
+{
+	size_t i;
+	int err;
+
+	(void)op;
+	for (i = 0; i < BENCH_BATCH; i++) {
+		err = cpns_assign_request(K(b)->g1.nl, K(b)->sid,
+					  b->bassign[i].n1,
+					  b->bassign[i].req_mac);
+		if (err)
+			return kside_fail(&K(b)->g1, "ASSIGN_REQUEST", err);
+	}
+	return 0;
+}
+
+static int challenge_build(struct cpns_msg *msg, size_t i, void *arg)
+{
+	struct bench *b = arg;
+
+	return cpns_msg_put(msg, CPNS_A_SEED_ID, K(b)->sid, CPNS_SEED_ID_LEN) ||
+	       cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, b->bassign[i].n1,
+			    CPNS_NONCE_LEN) ||
+	       cpns_msg_put(msg, CPNS_A_REQUEST_MAC, b->bassign[i].req_mac,
+			    CPNS_MAC_LEN) ? -EMSGSIZE : 0;
+}
+
+static int challenge_done(const struct cpns_reply *item,
+			  const struct cpns_item_result *res, void *arg)
+{
+	struct bench *b = arg;
+
+	if (res->err ||
+	    cpns_reply_copy(item, CPNS_A_CHALLENGE, b->bassign[res->index].ch,
+			    CPNS_CHALLENGE_LEN) ||
+	    cpns_reply_copy(item, CPNS_A_CHALLENGE_MAC,
+			    b->bassign[res->index].ch_mac, CPNS_MAC_LEN))
+		b->bfailed++;
+	return 0;
+}
+
+/* S's II-2/II-3 of BENCH_BATCH requests in one batch. */
+static int k_assign_challenge_batch(struct bench *b, const struct bench_op *op)
+{
+	int err;
+
+	(void)op;
+	b->bfailed = 0;
+	err = cpns_batch(K(b)->s.nl, CPNS_CMD_ASSIGN_CHALLENGE, BENCH_BATCH,
+			 challenge_build, challenge_done, b);
+	if (err)
+		return kside_fail(&K(b)->s, "BATCH of ASSIGN_CHALLENGE", err);
+	return b->bfailed ? mismatch("an ASSIGN_CHALLENGE item failed") : 0;
+}
+
+/* Item i guesses a wrong Device ID (of the right seed) for n1[i / 3]. */
+static int confirm_build(struct cpns_msg *msg, size_t i, void *arg)
+{
+	struct bench *b = arg;
+	uint8_t did[CPNS_DEVICE_ID_LEN] = { 0 };
+
+	memcpy(did, K(b)->sid, CPNS_SEED_ID_LEN);
+	return cpns_msg_put(msg, CPNS_A_DEVICE_ID, did, sizeof(did)) ||
+	       cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, b->bassign[i / 3].n1,
+			    CPNS_NONCE_LEN) ? -EMSGSIZE : 0;
+}
+
+static int confirm_done(const struct cpns_reply *item,
+			const struct cpns_item_result *res, void *arg)
+{
+	struct bench *b = arg;
+
+	(void)item;
+	if (res->err != -EBADMSG)
+		b->bfailed++;
+	return 0;
+}
+
+/*
+ * Use the challenges up, or they fill S's table (pending_max): three
+ * wrong Device IDs consume a challenge (netlink.rst, section 4).
+ */
+static int k_assign_challenge_batch_done(struct bench *b,
+					 const struct bench_op *op)
+{
+	int err;
+
+	(void)op;
+	b->bfailed = 0;
+	err = cpns_batch(K(b)->s.nl, CPNS_CMD_ASSIGN_CONFIRM, 3 * BENCH_BATCH,
+			 confirm_build, confirm_done, b);
+	if (err)
+		return kside_fail(&K(b)->s, "BATCH of ASSIGN_CONFIRM", err);
+	return b->bfailed ? mismatch("a wrong Device ID was not refused") : 0;
+}
+
+static int u_assign_challenge_batch(struct bench *b, const struct bench_op *op)
+{
+	return u_repeat(b, op, u_assign_challenge);
+}
+
 /* -------------------------------------------------------------- table */
 
 #define SEAL_OP(sfx, n)							\
@@ -469,6 +651,26 @@ static int u_record_open(struct bench *b, const struct bench_op *op)
 		.size = (n),						\
 		.k = { .prep = k_seal, .run = k_open },			\
 		.u = { .setup = u_open_setup, .run = u_open },		\
+	}
+
+#define SEAL_BATCH_OP(sfx, n)						\
+	{								\
+		.name = "seal_" sfx "_b64",				\
+		.kernel = "BATCH of 64 SEAL of " #n " B on GW2's session", \
+		.baseline = "64 AES-256-GCM seals of " #n " B",		\
+		.size = (n),						\
+		.k = { .run = k_seal_batch },				\
+		.u = { .run = u_seal_batch },				\
+	}
+
+#define OPEN_BATCH_OP(sfx, n)						\
+	{								\
+		.name = "open_" sfx "_b64",				\
+		.kernel = "BATCH of 64 OPEN of " #n " B on S's session (prep: BATCH of SEAL)", \
+		.baseline = "64 AES-256-GCM opens of " #n " B",		\
+		.size = (n),						\
+		.k = { .prep = k_seal_batch, .run = k_open_batch },	\
+		.u = { .setup = u_open_setup, .run = u_open_batch },	\
 	}
 
 const struct bench_op bench_ops[] = {
@@ -544,6 +746,19 @@ const struct bench_op bench_ops[] = {
 	OPEN_OP("64", 64),
 	OPEN_OP("1k", 1024),
 	OPEN_OP("16k", 16384),
+	{
+		.name = "assign_challenge_b64",
+		.kernel = "BATCH of 64 ASSIGN_CHALLENGE on S (prep: 64 ASSIGN_REQUEST; done: BATCH of 192 wrong ASSIGN_CONFIRM)",
+		.baseline = "64 times: MAC check, random ch, MAC",
+		.k = { .prep = k_assign_challenge_batch_prep,
+		       .run = k_assign_challenge_batch,
+		       .done = k_assign_challenge_batch_done },
+		.u = { .run = u_assign_challenge_batch },
+	},
+	SEAL_BATCH_OP("64", 64),
+	SEAL_BATCH_OP("1k", 1024),
+	OPEN_BATCH_OP("64", 64),
+	OPEN_BATCH_OP("1k", 1024),
 };
 
 const size_t bench_nops = BENCH_ARRAY_SIZE(bench_ops);

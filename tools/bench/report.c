@@ -214,13 +214,13 @@ static void report_table(const struct bench *b, const struct bench_env *env,
 	size_t i;
 
 	print_header(b, env, chk, "");
-	printf("\n%-17s %13s %13s %12s  %s\n", "operation", "kernel ops/s",
+	printf("\n%-21s %13s %13s %12s  %s\n", "operation", "kernel ops/s",
 	       "user ops/s", "kernel/user", "rounds: min median max");
 	for (i = 0; i < nres; i++) {
 		k = res[i].ktot.ns;
 		ratio_range(&res[i], &lo, &med, &hi);
 		snprintf(f3, sizeof(f3), "%.4f %.4f %.4f", lo, med, hi);
-		printf("%-17s %13s %13.1f %12s  %s\n", res[i].op->name,
+		printf("%-21s %13s %13.1f %12s  %s\n", res[i].op->name,
 		       fig(f1, sizeof(f1), "%.1f", bench_rate(&res[i].ktot), k),
 		       bench_rate(&res[i].utot),
 		       fig(f2, sizeof(f2), "%.4f",
@@ -229,7 +229,7 @@ static void report_table(const struct bench *b, const struct bench_env *env,
 	}
 	printf("\n");
 	for (i = 0; i < nres; i++)
-		printf("%-17s kernel: %s\n%-17s user:   %s\n", res[i].op->name,
+		printf("%-21s kernel: %s\n%-21s user:   %s\n", res[i].op->name,
 		       res[i].op->kernel, "", res[i].op->baseline);
 }
 
@@ -238,21 +238,21 @@ static void report_rst(const struct bench *b, const struct bench_env *env,
 		       const struct bench_result *res, size_t nres)
 {
 	static const char rule[] =
-		"================  ============  ============  ===========  ======================";
+		"====================  ============  ============  ===========  ======================";
 	char f1[32], f2[32], f3[32];
 	double lo, med, hi;
 	bool k;
 	size_t i;
 
 	print_header(b, env, chk, ".. ");
-	printf("\n%s\n%-16s  %12s  %12s  %11s  %s\n%s\n", rule, "operation",
+	printf("\n%s\n%-20s  %12s  %12s  %11s  %s\n%s\n", rule, "operation",
 	       "kernel ops/s", "user ops/s", "kernel/user", "min, median, max",
 	       rule);
 	for (i = 0; i < nres; i++) {
 		k = res[i].ktot.ns;
 		ratio_range(&res[i], &lo, &med, &hi);
 		snprintf(f3, sizeof(f3), "%.4f %.4f %.4f", lo, med, hi);
-		printf("%-16s  %12s  %12.0f  %11s  %s\n", res[i].op->name,
+		printf("%-20s  %12s  %12.0f  %11s  %s\n", res[i].op->name,
 		       fig(f1, sizeof(f1), "%.0f", bench_rate(&res[i].ktot), k),
 		       bench_rate(&res[i].utot),
 		       fig(f2, sizeof(f2), "%.4f",

@@ -472,16 +472,46 @@ err_close:
 	return ret;
 }
 
+/*
+ * End the a-flows and sessions of every connection in batches of
+ * SESSION_DEL rather than one request each (a module without batches:
+ * sconn_flow_end() ends them one by one).
+ */
+static void sessions_end(struct server *srv)
+{
+	uint32_t *h = calloc(srv->nconns ? srv->nconns : 1, sizeof(*h));
+	int *errs = calloc(srv->nconns ? srv->nconns : 1, sizeof(*errs));
+	struct sconn *sc;
+	size_t n = 0;
+
+	for (sc = srv->conns; h && errs && sc; sc = sc->next)
+		if (sc->handle && n < srv->nconns)
+			h[n++] = sc->handle;
+	if (n && !cpns_session_del_batch(srv->nl, h, n, errs)) {
+		for (sc = srv->conns, n = 0; sc; sc = sc->next) {
+			if (!sc->handle || h[n++] != sc->handle)
+				continue;
+			if (!errs[n - 1] && sc->state == SC_SESSION)
+				sc_info(sc, "session with device id %s ended",
+					HEX(sc->did));
+			sc->handle = 0;
+		}
+	}
+	free(h);
+	free(errs);
+}
+
 void server_stop(struct server *srv)
 {
 	unsigned int sessions = 0, conns = srv->nconns;
+	struct sconn *sc;
 	size_t i;
 
-	while (srv->conns) {
-		if (srv->conns->handle)
-			sessions++;
+	for (sc = srv->conns; sc; sc = sc->next)
+		sessions += !!sc->handle;
+	sessions_end(srv);
+	while (srv->conns)
 		sconn_free(srv->conns);
-	}
 	cpns_timer_disarm(srv->loop, &srv->accept_pause);
 	for (i = 0; i < srv->nls; i++) {
 		cpns_watch_del(srv->loop, &srv->ls[i].w);

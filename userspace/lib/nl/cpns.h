@@ -424,6 +424,98 @@ int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 /* CPNS_CMD_SESSION_DEL. */
 int cpns_session_del(struct cpns_nl *nl, uint32_t handle);
 
+/* ------------------------------------------------------ batches */
+
+/*
+ * CPNS_CMD_BATCH (Documentation/netlink.rst): many requests of one command
+ * in one message, answered in one message, each item with its own result.
+ * The library splits the items into batches of at most cpns_batch_max()
+ * items whose reply fits its receive buffer: one sendmsg() and one
+ * recvmsg() per batch. A failed item changes nothing the command alone
+ * would not have changed; the other items run as if it were not there.
+ */
+
+/* One item's result. */
+struct cpns_item_result {
+	size_t index;		/* the item's position among all n */
+	int err;		/* 0 or the item's negative errno */
+	const char *msg;	/* its extack message, or NULL; valid during
+				 * the callback only */
+	int attr_type;		/* the item's attribute at fault, -1 if none */
+	int miss_type;		/* the required attribute missing, -1 if none */
+};
+
+/* Put item i's attributes (the batch opened its nest): 0 or -errno. */
+typedef int (*cpns_item_build_fn)(struct cpns_msg *msg, size_t i, void *arg);
+
+/*
+ * Item res->index answered: item holds its reply attributes (none on
+ * failure). Return 0 to go on, non-zero to stop calling (the batch is
+ * still read to its end) and have cpns_batch() return it.
+ */
+typedef int (*cpns_item_fn)(const struct cpns_reply *item,
+			    const struct cpns_item_result *res, void *arg);
+
+/*
+ * Run n requests of cmd (a command CPNS_CMD_BATCH accepts) built by build,
+ * calling done (may be NULL) for each in order. Return 0 once every item
+ * was answered, whatever each item's result; what done returned; or the
+ * negative errno of a batch refused whole (with cpns_last(); the items of
+ * earlier batches have run, those of this one and later ones have not).
+ */
+int cpns_batch(struct cpns_nl *nl, uint8_t cmd, size_t n,
+	       cpns_item_build_fn build, cpns_item_fn done, void *arg);
+
+/* The kernel's batch_max (GET_INFO, asked once): > 0, or a negative errno
+ * (-EOPNOTSUPP: the module has no CPNS_CMD_BATCH). */
+int cpns_batch_max(struct cpns_nl *nl);
+
+/* One SEAL of cpns_seal_batch(). */
+struct cpns_seal_item {
+	uint32_t handle;
+	const void *aad;
+	size_t aadlen;
+	const void *pt;
+	size_t len;
+	void *out;		/* len + CPNS_TAG_LEN bytes are enough */
+	size_t outlen;		/* in: the size of out; out: bytes written */
+	uint64_t seq;		/* out: the sequence number used */
+	int err;		/* out: 0 or the item's negative errno */
+};
+
+/* One OPEN of cpns_unseal_batch(). */
+struct cpns_open_item {
+	uint32_t handle;
+	uint64_t seq;
+	const void *aad;
+	size_t aadlen;
+	const void *in;		/* ciphertext || tag */
+	size_t len;
+	void *out;		/* len - CPNS_TAG_LEN bytes are enough */
+	size_t outlen;		/* in: the size of out; out: bytes written */
+	int32_t confirmed;	/* out: as cpns_unseal_rk()'s, or 0 */
+	int err;		/* out: 0 or the item's negative errno */
+};
+
+/*
+ * SEAL and OPEN of n messages, batched as cpns_batch() does; each item's
+ * err says how it went (an item whose out is too small: -ENOSPC). Return
+ * 0, or the negative errno of a batch refused whole: the items that did
+ * not run keep err -ECANCELED.
+ */
+int cpns_seal_batch(struct cpns_nl *nl, struct cpns_seal_item *items,
+		    size_t n);
+int cpns_unseal_batch(struct cpns_nl *nl, struct cpns_open_item *items,
+		      size_t n);
+
+/*
+ * SESSION_DEL of n handles, batched as cpns_batch() does; errs[i] (errs
+ * may be NULL) gets handle i's result: 0 or its negative errno (-ENOENT:
+ * gone already). Return as cpns_seal_batch().
+ */
+int cpns_session_del_batch(struct cpns_nl *nl, const uint32_t *handles,
+			   size_t n, int *errs);
+
 /* ------------------------------------------------ generic requests */
 
 /*

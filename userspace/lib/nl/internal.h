@@ -31,6 +31,7 @@ struct cpns_nl {
 	uint8_t *rx;		/* receive buffer, CPNS_RX_SIZE bytes */
 	struct cpns_msg *req;	/* the request cpns__req() hands out */
 	struct cpns_error last;
+	uint32_t batch_max;	/* the kernel's batch_max; 0: not asked yet */
 };
 
 /*

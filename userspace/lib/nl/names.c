@@ -34,6 +34,7 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_XFER_CODE] = "xfer_code",
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 	[CPNS_CMD_KEY_RETIRE] = "key_retire",
+	[CPNS_CMD_BATCH] = "batch",
 };
 
 static const char *const fail_names[] = {
@@ -118,6 +119,14 @@ static const char *const attr_names[] = {
 	[CPNS_A_REPLACES] = "replaces",
 	[CPNS_A_KEY_COUNT] = "key_count",
 	[CPNS_A_SELF_ASSIGNED] = "self_assigned",
+	[CPNS_A_BATCH_CMD] = "batch_cmd",
+	[CPNS_A_ITEM] = "item",
+	[CPNS_A_INDEX] = "index",
+	[CPNS_A_ERRNO] = "errno",
+	[CPNS_A_ERROR_MSG] = "error_msg",
+	[CPNS_A_ERROR_ATTR] = "error_attr",
+	[CPNS_A_ERROR_MISSING] = "error_missing",
+	[CPNS_A_BATCH_MAX] = "batch_max",
 	[CPNS_A_KAT_KIND] = "kat_kind",
 	[CPNS_A_KAT_SECRET] = "kat_secret",
 	[CPNS_A_KAT_PEER_SECRET] = "kat_peer_secret",
