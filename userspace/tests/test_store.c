@@ -73,7 +73,7 @@ static void path_of(char *out, size_t len, const char *name)
 {
 	if (pg) {
 		snprintf(out, len, "%s", pg);
-		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, t CASCADE");
+		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed()");
 		return;
 	}
 	snprintf(out, len, "%s/%s", dir, name);
@@ -325,11 +325,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 3",
-	      "UPDATE schema_version SET version = 3");
+	spoil(path, "UPDATE schema_version SET version = 4",
+	      "UPDATE schema_version SET version = 4");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 2");
+	raw_sql(path, "UPDATE schema_version SET version = 3");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -407,14 +407,14 @@ static void test_upgrade(void)
 	       d.generation == 1 && d.blob_len == 1 && d.blob[0] == 0xbb &&
 	       !d.gw1[0] && !d.assigned && !cpns_store_count(st, &c) &&
 	       c.seeds == 1 && c.inventory == 1,
-	       "store: a version 1 store upgraded to 2, its rows kept (%s)",
+	       "store: a version 1 store upgraded to the current version, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
 	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 2 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at the current version (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 }
@@ -716,6 +716,65 @@ static void test_rotate(void)
 	cpns_store_close(st);
 }
 
+/*
+ * The seeds' change counter: every change to the seeds table moves it,
+ * as another handle on the store sees once committed; a device's does
+ * not. Several servers on one store compare it before each request.
+ */
+static void test_seed_changes(void)
+{
+	uint8_t old[1][CPNS_SEED_ID_LEN];
+	struct cpns_store *st, *other;
+	struct cpns_store_seed s;
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	char path[256], err[512], sql[160];
+	int64_t n0 = -1, n1 = -1, n2 = -1, n3 = -1, n4 = -1, n5 = -1, n6 = -1;
+	bool was;
+	int ret;
+
+	path_of(path, sizeof(path), "changes.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "changes: created (%s)", ret ? err : "ok"))
+		return;
+	ret = cpns_store_open(path, 0, &other, err, sizeof(err));
+	if (!tap_ok(!ret && other, "changes: a second handle (%s)",
+		    ret ? err : "ok")) {
+		cpns_store_close(st);
+		return;
+	}
+	ret = cpns_store_seed_changes(other, &n0);
+	tap_ok(!ret && n0 == 0, "changes: a new store counts 0 (%lld)",
+	       (long long)n0);
+	seed_fill(&s, 1);
+	cpns_store_seed_add(st, &s);
+	cpns_store_seed_changes(other, &n1);
+	tap_ok(n1 > n0, "changes: a seed added moves it (%lld)",
+	       (long long)n1);
+	memset(did, 1, 8);
+	memset(did + 8, 0x55, 8);
+	cpns_store_device_revoke(st, did, 1700000200, &was);
+	cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4000", 5);
+	cpns_store_seed_changes(other, &n2);
+	tap_ok(n2 == n1, "changes: a device's revocation and assignment do not");
+	cpns_store_seed_revoke(st, s.sid, &was);
+	cpns_store_seed_changes(other, &n3);
+	tap_ok(n3 > n2, "changes: a seed revoked moves it");
+	memcpy(old[0], s.sid, sizeof(old[0]));
+	seed_fill(&s, 2);
+	cpns_store_seed_rotate(st, &s, old, 1, 1700000900);
+	cpns_store_seed_changes(other, &n4);
+	tap_ok(n4 > n3, "changes: a rotation moves it");
+	cpns_store_seed_del(st, s.sid);
+	cpns_store_seed_changes(other, &n5);
+	tap_ok(n5 > n4, "changes: a seed deleted moves it");
+	snprintf(sql, sizeof(sql), "UPDATE seeds SET owner = 'by hand'");
+	raw_sql(path, sql);
+	cpns_store_seed_changes(other, &n6);
+	tap_ok(n6 > n5, "changes: a hand edit of the seeds moves it too");
+	cpns_store_close(other);
+	cpns_store_close(st);
+}
+
 int main(void)
 {
 	char cmd[128], good[256];
@@ -732,6 +791,7 @@ int main(void)
 	}
 	test_basic();
 	test_rotate();
+	test_seed_changes();
 	test_inventory();
 	path_of(good, sizeof(good), "good.db");
 	if (!make_good(good, pg ? 5 : 200)) {

@@ -360,16 +360,38 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 	return 0;
 }
 
+static const char *const upgrade[CPNS_STORE_VERSION];
+
+/* Version 2's schema, then the upgrades after it, in one transaction. */
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v2, "creating the schema");
+	int ret = exec(st, schema_v2, "creating the schema");
+	int v;
+
+	for (v = 2; v < CPNS_STORE_VERSION && !ret; v++)
+		ret = exec(st, upgrade[v], "creating the schema");
+	return ret;
 }
 
 /*
  * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
- * at version 2: there is none yet.
+ * at version 2. Version 3: the seeds' change counter
+ * (cpns_store_seed_changes()), which a trigger moves once per statement
+ * that changes the seeds table, whoever runs it; the counter's row lock
+ * orders those transactions.
  */
-static const char *const upgrade[CPNS_STORE_VERSION] = { NULL };
+static const char *const upgrade[CPNS_STORE_VERSION] = {
+	[2] = "CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY,"
+	      " n BIGINT NOT NULL CHECK (n >= 0));"
+	      "INSERT INTO changes VALUES ('seeds', 0);"
+	      "CREATE FUNCTION cpns_seeds_changed() RETURNS trigger"
+	      " LANGUAGE plpgsql AS $$BEGIN"
+	      " UPDATE changes SET n = n + 1 WHERE what = 'seeds';"
+	      " RETURN NULL; END$$;"
+	      "CREATE TRIGGER seeds_changed AFTER INSERT OR UPDATE OR DELETE"
+	      " ON seeds FOR EACH STATEMENT"
+	      " EXECUTE FUNCTION cpns_seeds_changed();",
+};
 
 static int pg_upgrade(struct cpns_store *st, int64_t from)
 {

@@ -74,6 +74,22 @@ static const char schema_v2[] =
 	DEVICES_INDEXES
 	"PRAGMA user_version = 2;";
 
+/*
+ * Version 3: the seeds' change counter (cpns_store_seed_changes()), which
+ * triggers move on every change to the seeds table, whoever makes it.
+ */
+#define SEED_TRIGGER(name, event) \
+	"CREATE TRIGGER " name " AFTER " event " ON seeds BEGIN" \
+	" UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+#define CHANGES_V3 \
+	"CREATE TABLE changes (what TEXT PRIMARY KEY NOT NULL," \
+	" n INTEGER NOT NULL CHECK (n >= 0)) WITHOUT ROWID;" \
+	"INSERT INTO changes VALUES ('seeds', 0);" \
+	SEED_TRIGGER("seeds_added", "INSERT") \
+	SEED_TRIGGER("seeds_changed", "UPDATE") \
+	SEED_TRIGGER("seeds_deleted", "DELETE") \
+	"PRAGMA user_version = 3;"
+
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
  * its version in user_version only.
@@ -88,6 +104,7 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      "ALTER TABLE devices_v2 RENAME TO devices;"
 	      DEVICES_INDEXES
 	      "PRAGMA user_version = 2;",
+	[2] = CHANGES_V3,
 };
 
 static sqlite3 *db_of(struct cpns_store *st)
@@ -303,9 +320,15 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 	return ret;
 }
 
+/* Version 2's schema, then the upgrades after it, in one transaction. */
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v2, "creating the schema");
+	int ret = exec(st, schema_v2, "creating the schema");
+	int v;
+
+	for (v = 2; v < CPNS_STORE_VERSION && !ret; v++)
+		ret = exec(st, upgrade[v], "creating the schema");
+	return ret;
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)

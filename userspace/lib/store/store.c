@@ -183,6 +183,18 @@ static int query_int(struct cpns_store *st, const char *sql,
 	return run(st, sql, p, np, one_int_cb, v, NULL);
 }
 
+int cpns_store_seed_changes(struct cpns_store *st, int64_t *n)
+{
+	int ret = query_int(st, "SELECT n FROM changes WHERE what = 'seeds'",
+			    NULL, 0, n);
+
+	if (!ret && *n < 0)
+		ret = store_fail(st, -EBADMSG,
+				 "%s: changes: a negative count (the store is corrupted)",
+				 st->path);
+	return ret;
+}
+
 static int begin(struct cpns_store *st)
 {
 	return st->ops->begin(st);
@@ -527,7 +539,12 @@ static int schema(struct cpns_store *st, unsigned int flags)
 					  "%s: holds no cpns store (nothing to open)",
 					  st->path);
 		st->created = true;
-		return st->ops->create(st);
+		ret = st->ops->create(st);
+		p[0] = SV_I(CPNS_STORE_VERSION);
+		if (!ret)
+			ret = run(st, "UPDATE schema_version SET version = $1",
+				  p, 1, NULL, NULL, NULL);
+		return ret;
 	}
 	if (version > CPNS_STORE_VERSION)
 		return store_fail(st, -EBADMSG,

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	2
+#define CPNS_STORE_VERSION	3
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -144,6 +144,16 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 			   uint64_t retire_at);
 /* The earliest expiry of any row, 0 if none has one. */
 int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
+/*
+ * The seeds' change counter: a number that every transaction changing the
+ * seeds table (a row added, changed or deleted, by any writer: a trigger
+ * counts, so a hand edit counts too) makes larger, committed with it. One
+ * indexed read: servers sharing a store compare it before each request
+ * and read the seeds again when it moved (Documentation/cpns-serverd.rst,
+ * "Several servers on one PostgreSQL").
+ */
+int cpns_store_seed_changes(struct cpns_store *st, int64_t *n);
+
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN]);
