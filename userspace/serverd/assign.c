@@ -28,10 +28,16 @@ void assign_request(struct sconn *sc,
 
 	sc_debug(sc, "II-1 received assign request, seed id %s, n1 %s",
 		HEX(m->sid), HEX(m->n1));
+	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_REQUEST))
+		return;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_ASSIGN_CHALLENGE;
 	ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac, r->ch,
 				    r->mac);
+	/* A seed another server made: the store has it (seedsync.c). */
+	if (ret == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
+		ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac,
+					    r->ch, r->mac);
 	if (ret) {
 		sconn_kernel_error(sc, "II-2", ret, false,
 				   CPNS_WIRE_ASSIGN_REQUEST);
@@ -123,6 +129,8 @@ void assign_device_id(struct sconn *sc,
 	else
 		sc_debug(sc, "II-5 received device id %s for n1 %s",
 			 HEX(m->did), HEX(m->n1));
+	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_DEVICE_ID))
+		return;
 	if (replacing && replaces_check(sc, m))
 		return;
 	memset(&out, 0, sizeof(out));

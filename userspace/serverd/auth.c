@@ -39,6 +39,8 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 			     srv->pending);
 		return;
 	}
+	if (seedsync_check(sc, CPNS_WIRE_AUTH_HELLO))
+		return;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_AUTH_CHALLENGE;
 	memset(&rk, 0, sizeof(rk));
@@ -48,6 +50,10 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 		memcpy(rk.client_pub, m->pubkey, sizeof(rk.client_pub));
 	ret = cpns_auth_challenge_rk(srv->nl, m->did, m->nc, &rk, &handle,
 				     out.auth_challenge.ns);
+	/* A seed another server made: the store has it (seedsync.c). */
+	if (ret == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
+		ret = cpns_auth_challenge_rk(srv->nl, m->did, m->nc, &rk,
+					     &handle, out.auth_challenge.ns);
 	if (ret == -EKEYREJECTED &&
 	    cpns_last(srv->nl)->attr_type != CPNS_A_PUBKEY) {
 		/* Not a bad Pc: a generation this device no longer has

@@ -815,7 +815,9 @@ int keystore_open(struct server *srv)
 		return ret;
 	}
 	srv->store = l.store;
-	ret = keystore_expire(srv);
+	ret = seedsync_start(srv);
+	if (!ret)
+		ret = keystore_expire(srv);
 	if (ret)
 		goto fail;
 	ret = cpns_store_seeds(l.store, load_seed, &l);
@@ -859,6 +861,7 @@ fail:
 	free(l.expired.v);
 	free(l.retire.v);
 	free(l.confirm.v);
+	seedsync_stop(srv);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 	return ret;
@@ -870,6 +873,7 @@ void keystore_close(struct server *srv)
 		keystore_seen_flush(srv);
 	if (srv->loop && srv->sweep.fn)
 		cpns_timer_disarm(srv->loop, &srv->sweep);
+	seedsync_stop(srv);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 }

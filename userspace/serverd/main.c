@@ -315,6 +315,7 @@ static int start(void *ctx, struct cpns_daemon *d)
 		return -1;
 	}
 	keystore_sweep_arm(srv);
+	seedsync_arm(srv);
 	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
 		    SERVERD_VERSION, CPNS_WIRE_VERSION, d->info.version,
 		    d->info.pending_max, d->info.pending_timeout,

@@ -16,6 +16,8 @@
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
  *   control.c  the control socket of "cpnsctl server": status, the
  *              inventory, revocations, sessions
+ *   seedsync.c several servers on one store: the kernel's seeds kept as
+ *              the store holds them, checked before each request
  *   keystore.c the persistent store (lib/store/store.h): every row unwrapped into
  *              the kernel at start, each new seed wrapped and committed
  *              before I-3 is sent
@@ -115,6 +117,27 @@ struct server_conf {
 	char kek_desc[CPNS_MAX_KEYREF];
 };
 
+/* The store's seed change counter is read at least this often. */
+#define SEEDSYNC_POLL_MS	1000
+
+/**
+ * struct seedsync_state - the kernel's seeds as the store held them
+ * (seedsync.c)
+ * @changes: the store's seed change counter they reflect
+ * @known: the Seed IDs the store held then (a seed the kernel holds and
+ *	the store no longer does is deleted; one it never held is kept)
+ * @nknown: how many
+ * @poll: reads the counter every SEEDSYNC_POLL_MS (sessions in progress)
+ * @resyncs: times the seeds were read again
+ */
+struct seedsync_state {
+	int64_t changes;
+	uint8_t (*known)[CPNS_SEED_ID_LEN];
+	size_t nknown;
+	struct cpns_timer poll;
+	uint64_t resyncs;
+};
+
 /* Authentications (last-auth times) written at once, at most this late. */
 #define KEYSTORE_SEEN_MAX	256
 #define KEYSTORE_SEEN_MS	1000
@@ -142,6 +165,7 @@ struct server {
 	struct cpns_store_seen seen[KEYSTORE_SEEN_MAX]; /* not written yet */
 	size_t nseen;
 	struct cpns_timer seen_timer;	/* writes them */
+	struct seedsync_state seedsync;	/* seedsync.c */
 };
 
 /*
@@ -239,6 +263,23 @@ void assign_device_id(struct sconn *sc,
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m);
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
 void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
+
+/*
+ * seedsync.c. seedsync_start(): note the store's seed change counter and
+ * its seeds (the store just opened, before the load); seedsync_arm():
+ * start reading the counter every SEEDSYNC_POLL_MS; seedsync_stop().
+ * seedsync_check(): before a request (ref_type: its message): the
+ * counter, and if it moved, the kernel's seeds brought in line with the
+ * store; 0, or -1 once the request was refused (ERROR 14: the store
+ * cannot be read). seedsync_fetch(): a Seed ID the kernel does not know:
+ * its row, if the store has one, unwrapped into the kernel; 1 if it was,
+ * 0 if the store has none, <0 (logged).
+ */
+int seedsync_start(struct server *srv);
+void seedsync_arm(struct server *srv);
+void seedsync_stop(struct server *srv);
+int seedsync_check(struct sconn *sc, unsigned int ref_type);
+int seedsync_fetch(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN]);
 
 /* At most this many seeds of one GW1 retire in one rotation. */
 #define KEYSTORE_RETIRE_MAX	16
