@@ -45,22 +45,46 @@
 	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed')" \
 	") WITHOUT ROWID;"
 
-#define DEVICES_INDEXES \
+#define DEVICES_V2_INDEXES \
 	"CREATE INDEX devices_by_seed ON devices (seed_id);" \
 	"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);"
 
-#define VERSION_TABLE \
+/*
+ * Version 3's: a device's seed is its Device ID's first 16 digits and its
+ * GW1 that seed's owner, not columns of their own; the Device ID is the
+ * only index but for the few rows with an expiry (a retiring seed's).
+ */
+#define DEVICES_V3(name) \
+	"CREATE TABLE " name " (" \
+	" device_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("device_id", 32) "," \
+	" generation INTEGER NOT NULL CHECK (generation >= 0)," \
+	" state TEXT NOT NULL" \
+	"  CHECK (state IN ('active', 'unconfirmed', 'revoked'))," \
+	" created INTEGER NOT NULL," \
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" blob BLOB CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128)," \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed')" \
+	") WITHOUT ROWID;"
+
+#define DEVICES_V3_INDEXES \
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+
+#define VERSION_TABLE(v) \
 	"CREATE TABLE schema_version (application TEXT NOT NULL," \
 	" version INTEGER NOT NULL);" \
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 2);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', " #v ");"
 
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v2[] =
+static const char schema_v3[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE
+	VERSION_TABLE(3)
 	"CREATE TABLE seeds ("
 	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -70,24 +94,33 @@ static const char schema_v2[] =
 	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
 	") WITHOUT ROWID;"
-	DEVICES_V2("devices")
-	DEVICES_INDEXES
-	"PRAGMA user_version = 2;";
+	DEVICES_V3("devices")
+	DEVICES_V3_INDEXES
+	"PRAGMA user_version = 3;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
- * its version in user_version only.
+ * its version in user_version only; version 2 had the seed_id and
+ * gw1_name columns and their indexes.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
-	[1] = VERSION_TABLE
+	[1] = VERSION_TABLE(2)
 	      DEVICES_V2("devices_v2")
 	      "INSERT INTO devices_v2 (device_id, seed_id, generation, state,"
 	      " created, expiry, blob) SELECT device_id, seed_id, generation,"
 	      " state, created, expiry, blob FROM devices;"
 	      "DROP TABLE devices;"
 	      "ALTER TABLE devices_v2 RENAME TO devices;"
-	      DEVICES_INDEXES
+	      DEVICES_V2_INDEXES
 	      "PRAGMA user_version = 2;",
+	[2] = DEVICES_V3("devices_v3")
+	      "INSERT INTO devices_v3 SELECT device_id, generation, state,"
+	      " created, expiry, blob, gw1_addr, assigned, last_auth,"
+	      " last_addr FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v3 RENAME TO devices;"
+	      DEVICES_V3_INDEXES
+	      "PRAGMA user_version = 3;",
 };
 
 static sqlite3 *db_of(struct cpns_store *st)
@@ -305,7 +338,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v2, "creating the schema");
+	return exec(st, schema_v3, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)
