@@ -82,6 +82,9 @@ static const struct nla_policy cpns_assign_confirm_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
 	[CPNS_A_REQUEST_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
 	[CPNS_A_REPLACES] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL, },
 };
 
 /* CPNS_CMD_ASSIGN_VERIFY - do */
@@ -118,6 +121,10 @@ static const struct nla_policy cpns_auth_challenge_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_CLIENT_NONCE] = NLA_POLICY_EXACT_LEN(CPNS_NONCE_LEN),
 	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
 	[CPNS_A_GENERATION] = { .type = NLA_U32, },
+	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_BLOB] = NLA_POLICY_RANGE(NLA_BINARY, 1, CPNS_MAX_BLOB),
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL, },
 };
 
 /* CPNS_CMD_AUTH_CLIENT - do */
@@ -180,6 +187,9 @@ static const struct nla_policy cpns_key_unwrap_nl_policy[CPNS_A_MAX + 1] = {
 static const struct nla_policy cpns_key_revoke_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_SEED_ID] = NLA_POLICY_EXACT_LEN(CPNS_SEED_ID_LEN),
 	[CPNS_A_DEVICE_ID] = NLA_POLICY_EXACT_LEN(CPNS_DEVICE_ID_LEN),
+	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_LABEL] = { .type = NLA_BINARY, .len = CPNS_MAX_LABEL, },
 };
 
 /* CPNS_CMD_XFER_CODE - do */

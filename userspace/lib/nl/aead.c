@@ -12,7 +12,7 @@ struct data_ctx {
 	size_t cap;
 	size_t len;
 	uint64_t *seq;		/* SEAL: the sequence number used */
-	int32_t confirmed;	/* OPEN: the device record it confirmed */
+	struct cpns_record *rec;	/* OPEN: the record it confirmed */
 	bool got;
 };
 
@@ -33,8 +33,19 @@ static int data_reply(const struct cpns_reply *r, void *arg)
 				  c->cap, len);
 	if (c->seq)
 		cpns_reply_u64(r, CPNS_A_SEQ, c->seq);
-	if (cpns_reply_has(r, CPNS_A_STATE))
-		cpns_reply_s32(r, CPNS_A_KEY_SERIAL, &c->confirmed);
+	if (cpns_reply_has(r, CPNS_A_STATE)) {
+		const void *blob;
+		size_t blen;
+
+		blob = cpns_reply_get(r, CPNS_A_BLOB, &blen);
+		if (!blob || blen > CPNS_MAX_BLOB)
+			return cpns__fail(c->nl, -EBADMSG,
+					  "the kernel's reply to OPEN carries a state without a valid device record");
+		memcpy(c->rec->blob, blob, blen);
+		c->rec->blob_len = blen;
+		cpns_reply_u8(r, CPNS_A_STATE, &c->rec->state);
+		cpns_reply_u32(r, CPNS_A_GENERATION, &c->rec->generation);
+	}
 	memcpy(c->out, data, len);
 	c->len = len;
 	c->got = true;
@@ -103,8 +114,23 @@ int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		   const void *aad, size_t aadlen, const void *in, size_t len,
 		   void *out, size_t *outlen, int32_t *confirmed)
 {
+	struct cpns_record rec;
+	int ret = cpns_unseal_rec(nl, handle, seq, aad, aadlen, in, len, out,
+				  outlen, &rec);
+
+	if (!ret && confirmed)
+		*confirmed = rec.blob_len ? 1 : 0;
+	return ret;
+}
+
+int cpns_unseal_rec(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
+		    const void *aad, size_t aadlen, const void *in, size_t len,
+		    void *out, size_t *outlen, struct cpns_record *rec)
+{
+	struct cpns_record r = { 0 };
 	struct data_ctx c = {
 		.nl = nl, .cmd = CPNS_CMD_OPEN, .out = out, .cap = *outlen,
+		.rec = &r,
 	};
 	int ret = aead_call(nl, CPNS_CMD_OPEN, handle, &seq, aad, aadlen, in,
 			    len, &c);
@@ -114,7 +140,7 @@ int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		return ret;
 	}
 	*outlen = c.len;
-	if (confirmed)
-		*confirmed = c.confirmed;
+	if (rec)
+		*rec = r;
 	return 0;
 }

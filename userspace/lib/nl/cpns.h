@@ -293,7 +293,8 @@ int cpns_auth_client_rk(struct cpns_nl *nl, uint32_t handle,
 
 /*
  * a-2/a-3, server. rk (may be NULL) gets new_generation and, when the flow
- * stored a re-keyed record or confirmed one, its serial and state.
+ * made a record (cpns_auth_server_rec()), its state; serial is 0: the
+ * server holds no device keys.
  */
 int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
 			const uint8_t client_mac[CPNS_MAC_LEN],
@@ -307,6 +308,75 @@ int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
 int cpns_auth_finish_rk(struct cpns_nl *nl, uint32_t handle,
 			const uint8_t server_mac[CPNS_MAC_LEN],
 			struct cpns_rekey *rk);
+
+/*
+ * The server's device record (Documentation/rekey.rst, "Records on the
+ * server"): the server's kernel keeps no object per device, its daemon
+ * keeps each device's record as a blob of KEY_WRAP's format (role server,
+ * kind Device Key) in its store, under the server's KEK and the label of
+ * the store row, and hands it to the kernel with the request that needs
+ * it. The blob is ciphertext: no secret leaves the kernel.
+ */
+struct cpns_keyref;	/* keyops.h: a KEK named by type and description */
+
+/* What the daemon gives AUTH_CHALLENGE about the device's record. */
+struct cpns_record_ref {
+	/* The server's KEK: required with a blob and whenever the flow
+	 * re-keys (a generation 0 flow with no record, or an unconfirmed
+	 * one), so in practice always. */
+	const struct cpns_keyref *kek;
+	const void *label;	/* the store row's label, bound into every
+				 * blob of the flow; may be NULL */
+	size_t label_len;	/* at most CPNS_MAX_LABEL */
+	const void *blob;	/* the row's blob; NULL: no record */
+	size_t blob_len;	/* at most CPNS_MAX_BLOB */
+};
+
+/* A record the kernel made, for the daemon to store in the row. */
+struct cpns_record {
+	uint8_t blob[CPNS_MAX_BLOB];
+	size_t blob_len;	/* 0: nothing to store */
+	uint8_t state;		/* CPNS_STATE_UNCONFIRMED, _ACTIVE or
+				 * _REVOKED; 0 with blob_len 0 */
+	uint32_t generation;	/* the record's generation (revoked: 0) */
+};
+
+/*
+ * a-0, server, as cpns_auth_challenge_rk(), with the device's record.
+ * rec may be NULL (no KEK, no record: only a flow that neither re-keys
+ * nor needs a record gets past a-0, i.e. none that succeeds).
+ * -EBADMSG: the blob does not open (another KEK or label, altered, or of
+ * another Device ID); -EKEYREVOKED: the record is a revocation.
+ */
+int cpns_auth_challenge_rec(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t nc[CPNS_NONCE_LEN],
+			    struct cpns_rekey *rk,
+			    const struct cpns_record_ref *rec,
+			    uint32_t *handle, uint8_t ns[CPNS_NONCE_LEN]);
+
+/*
+ * a-2/a-3, server, as cpns_auth_server_rk(). rec (may be NULL) gets the
+ * record the flow made (blob_len 0: none): the re-key's generation 1
+ * unconfirmed record, or the unconfirmed record the flow authenticated
+ * with, now active. Store it (compare-and-set against the row read at
+ * a-0) before sending a-3; if the row changed meanwhile, end the session
+ * and do not send a-3.
+ */
+int cpns_auth_server_rec(struct cpns_nl *nl, uint32_t handle,
+			 const uint8_t client_mac[CPNS_MAC_LEN],
+			 uint8_t server_mac[CPNS_MAC_LEN],
+			 struct cpns_rekey *rk, struct cpns_record *rec);
+
+/*
+ * CPNS_CMD_OPEN, as cpns_unseal(). On a server, rec (may be NULL) gets,
+ * once per re-keyed session (its first message opened), the device
+ * record now active: store it (compare-and-set: only over the
+ * unconfirmed record that AUTH_SERVER gave). blob_len 0: nothing.
+ */
+int cpns_unseal_rec(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
+		    const void *aad, size_t aadlen, const void *in, size_t len,
+		    void *out, size_t *outlen, struct cpns_record *rec);
 
 /*
  * The same with rk NULL, for existing callers. Without the re-key values
@@ -342,10 +412,10 @@ int cpns_unseal(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		void *out, size_t *outlen);
 
 /*
- * The same; on a server, *confirmed (may be NULL) is the serial of the
- * re-keyed device record this message confirmed (now CPNS_STATE_ACTIVE:
- * persist that), or 0. Only the first message of a re-keyed session
- * confirms (Documentation/rekey.rst).
+ * The same; on a server, *confirmed (may be NULL) is 1 when this message
+ * confirmed the session's re-keyed device record (cpns_unseal_rec() gives
+ * the record to store), else 0. Only the first message of a re-keyed
+ * session confirms (Documentation/rekey.rst).
  */
 int cpns_unseal_rk(struct cpns_nl *nl, uint32_t handle, uint64_t seq,
 		   const void *aad, size_t aadlen, const void *in, size_t len,

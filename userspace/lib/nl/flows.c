@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "keyops.h"
 
 #define CALL(nl, cmd, p, w) \
 	cpns__call(nl, cmd, p, CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w))
@@ -259,7 +260,30 @@ struct opt_call {
 	int missing;
 	bool have[OPT_MAX];
 	uint8_t stage[OPT_STAGE];
+	bool want_rec;		/* a record may come back */
+	bool bad_rec;		/* blob without state, or too long */
+	struct cpns_record rec;	/* staged: blob, state, generation */
 };
+
+/* A device record in a reply: CPNS_A_BLOB with CPNS_A_STATE. */
+static void rec_reply(const struct cpns_reply *r, struct opt_call *c)
+{
+	const void *blob;
+	size_t len;
+
+	blob = cpns_reply_get(r, CPNS_A_BLOB, &len);
+	if (!blob)
+		return;
+	if (len > CPNS_MAX_BLOB ||
+	    cpns_reply_u8(r, CPNS_A_STATE, &c->rec.state)) {
+		c->bad_rec = true;
+		return;
+	}
+	memcpy(c->rec.blob, blob, len);
+	c->rec.blob_len = len;
+	if (c->rec.state != CPNS_STATE_REVOKED)
+		cpns_reply_u32(r, CPNS_A_GENERATION, &c->rec.generation);
+}
 
 static int opt_reply(const struct cpns_reply *r, void *arg)
 {
@@ -277,14 +301,19 @@ static int opt_reply(const struct cpns_reply *r, void *arg)
 			c->missing = c->w[i].type;
 		off += c->w[i].len;
 	}
+	if (c->want_rec)
+		rec_reply(r, c);
 	return 0;
 }
 
-static int opt_call(struct cpns_nl *nl, uint8_t cmd,
-		    const struct cpns_put *puts, size_t nputs,
-		    const struct opt_want *wants, size_t nwants)
+static int opt_call_rec(struct cpns_nl *nl, uint8_t cmd,
+			const struct cpns_put *puts, size_t nputs,
+			const struct opt_want *wants, size_t nwants,
+			struct cpns_record *rec)
 {
-	struct opt_call c = { .w = wants, .n = nwants, .missing = -1 };
+	struct opt_call c = {
+		.w = wants, .n = nwants, .missing = -1, .want_rec = rec,
+	};
 	struct cpns_msg *msg;
 	size_t i, size = 256, off = 0;
 	bool need = false;
@@ -318,6 +347,10 @@ static int opt_call(struct cpns_nl *nl, uint8_t cmd,
 				 cpns_cmd_name(cmd),
 				 c.got ? cpns_attr_name((unsigned int)c.missing)
 				       : "every attribute");
+	if (!ret && c.bad_rec)
+		ret = cpns__fail(nl, -EBADMSG,
+				 "the kernel's reply to %s carries a malformed device record",
+				 cpns_cmd_name(cmd));
 	for (i = 0, off = 0; !ret && i < nwants; i++) {
 		if (c.have[i])
 			memcpy(wants[i].out, c.stage + off, wants[i].len);
@@ -325,8 +358,17 @@ static int opt_call(struct cpns_nl *nl, uint8_t cmd,
 			*wants[i].present = c.have[i];
 		off += wants[i].len;
 	}
+	if (!ret && rec)
+		*rec = c.rec;
 	explicit_bzero(&c, sizeof(c));
 	return ret;
+}
+
+static int opt_call(struct cpns_nl *nl, uint8_t cmd,
+		    const struct cpns_put *puts, size_t nputs,
+		    const struct opt_want *wants, size_t nwants)
+{
+	return opt_call_rec(nl, cmd, puts, nputs, wants, nwants, NULL);
 }
 
 #define REQ(type, out, len) { type, out, len, true, NULL }
@@ -357,12 +399,46 @@ int cpns_auth_begin_rk(struct cpns_nl *nl,
 	return ret;
 }
 
+/* The KEK, label and blob of @rec as request attributes. */
+static int rec_check(struct cpns_nl *nl, const struct cpns_record_ref *rec)
+{
+	if (!rec)
+		return 0;
+	if (!rec->kek || !rec->kek->type || !rec->kek->desc ||
+	    !*rec->kek->type || !*rec->kek->desc)
+		return cpns__fail(nl, -EINVAL,
+				  "the server's KEK (type and description) is required");
+	if (strlen(rec->kek->type) >= CPNS_MAX_KEYREF ||
+	    strlen(rec->kek->desc) >= CPNS_MAX_KEYREF)
+		return cpns__fail(nl, -EINVAL,
+				  "KEK type or description longer than %d bytes",
+				  CPNS_MAX_KEYREF - 1);
+	if (rec->label_len > CPNS_MAX_LABEL ||
+	    (rec->blob && (!rec->blob_len || rec->blob_len > CPNS_MAX_BLOB)))
+		return cpns__fail(nl, -EINVAL,
+				  "label or blob of a wrong length");
+	return 0;
+}
+
 int cpns_auth_challenge_rk(struct cpns_nl *nl,
 			   const uint8_t did[CPNS_DEVICE_ID_LEN],
 			   const uint8_t nc[CPNS_NONCE_LEN],
 			   struct cpns_rekey *rk, uint32_t *handle,
 			   uint8_t ns[CPNS_NONCE_LEN])
 {
+	return cpns_auth_challenge_rec(nl, did, nc, rk, NULL, handle, ns);
+}
+
+int cpns_auth_challenge_rec(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t nc[CPNS_NONCE_LEN],
+			    struct cpns_rekey *rk,
+			    const struct cpns_record_ref *rec,
+			    uint32_t *handle, uint8_t ns[CPNS_NONCE_LEN])
+{
+	/* Checked by rec_check() before use: NULL unless complete. */
+	const struct cpns_keyref *kek = rec && rec->kek && rec->kek->type &&
+					rec->kek->desc ? rec->kek : NULL;
 	uint8_t ps[CPNS_PUBKEY_LEN];
 	bool has_ps = false;
 	const struct cpns_put p[] = {
@@ -371,14 +447,24 @@ int cpns_auth_challenge_rk(struct cpns_nl *nl,
 		{ CPNS_A_GENERATION, rk ? &rk->generation : NULL, 4 },
 		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->client_pub : NULL,
 		  CPNS_PUBKEY_LEN },
+		{ CPNS_A_KEYREF_TYPE, kek ? kek->type : NULL,
+		  kek ? strlen(kek->type) + 1 : 0 },
+		{ CPNS_A_KEYREF_DESC, kek ? kek->desc : NULL,
+		  kek ? strlen(kek->desc) + 1 : 0 },
+		{ CPNS_A_LABEL, rec && rec->label_len ? rec->label : NULL,
+		  rec ? rec->label_len : 0 },
+		{ CPNS_A_BLOB, rec ? rec->blob : NULL,
+		  rec ? rec->blob_len : 0 },
 	};
 	const struct opt_want w[] = {
 		REQ(CPNS_A_HANDLE, handle, 4),
 		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
 		OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, &has_ps),
 	};
-	int ret = OCALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
+	int ret = rec_check(nl, rec);
 
+	if (!ret)
+		ret = OCALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
 	if (!ret && rk && rk->rekey && !has_ps)
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel's reply to a re-keying AUTH_CHALLENGE lacks the server's public key");
@@ -410,27 +496,37 @@ int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
 			uint8_t server_mac[CPNS_MAC_LEN],
 			struct cpns_rekey *rk)
 {
+	return cpns_auth_server_rec(nl, handle, client_mac, server_mac, rk,
+				    NULL);
+}
+
+int cpns_auth_server_rec(struct cpns_nl *nl, uint32_t handle,
+			 const uint8_t client_mac[CPNS_MAC_LEN],
+			 uint8_t server_mac[CPNS_MAC_LEN],
+			 struct cpns_rekey *rk, struct cpns_record *rec)
+{
+	struct cpns_record r = { 0 };
 	uint32_t gen = 0;
-	int32_t serial = 0;
-	uint8_t state = 0;
-	bool has_serial = false, has_state = false;
 	const struct cpns_put p[] = {
 		{ CPNS_A_HANDLE, &handle, 4 },
 		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
 	};
 	const struct opt_want w[] = {
 		REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),
-		REQ(CPNS_A_GENERATION, rk ? &gen : NULL, 4),
-		OPT(CPNS_A_KEY_SERIAL, &serial, 4, &has_serial),
-		OPT(CPNS_A_STATE, &state, 1, &has_state),
+		REQ(CPNS_A_GENERATION, &gen, 4),
 	};
-	int ret = OCALL(nl, CPNS_CMD_AUTH_SERVER, p, w);
+	int ret = opt_call_rec(nl, CPNS_CMD_AUTH_SERVER, p,
+			       CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w), &r);
 
-	if (ret || !rk)
+	if (ret)
 		return ret;
-	rk->new_generation = gen;
-	rk->serial = has_serial ? serial : 0;
-	rk->state = has_serial && has_state ? state : 0;
+	if (rk) {
+		rk->new_generation = gen;
+		rk->serial = 0;
+		rk->state = r.state;
+	}
+	if (rec)
+		*rec = r;
 	return 0;
 }
 

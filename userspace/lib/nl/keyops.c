@@ -233,6 +233,84 @@ int cpns_key_revoke(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
 	return 0;
 }
 
+/* A reply that carries a device record: blob and state. */
+struct rec_out {
+	struct cpns_record *rec;
+	uint8_t *code;			/* ASSIGN_CONFIRM: CPNS_A_CONFIRM */
+	uint32_t closed;		/* KEY_REVOKE: CPNS_A_SESSION_COUNT */
+	bool got;
+};
+
+static int rec_out_reply(const struct cpns_reply *r, void *arg)
+{
+	struct rec_out *o = arg;
+	const void *blob;
+	size_t len;
+
+	blob = cpns_reply_get(r, CPNS_A_BLOB, &len);
+	if (!blob || len > CPNS_MAX_BLOB ||
+	    cpns_reply_u8(r, CPNS_A_STATE, &o->rec->state))
+		return -EBADMSG;
+	if (o->code && cpns_reply_copy(r, CPNS_A_CONFIRM, o->code,
+				       CPNS_MAC_LEN))
+		return -EBADMSG;
+	memcpy(o->rec->blob, blob, len);
+	o->rec->blob_len = len;
+	o->rec->generation = 0;
+	cpns_reply_u32(r, CPNS_A_SESSION_COUNT, &o->closed);
+	o->got = true;
+	return 0;
+}
+
+static int rec_call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *p,
+		    size_t n, struct rec_out *o)
+{
+	struct cpns_record r = { 0 };
+	struct cpns_record *rec = o->rec;
+	int ret;
+
+	o->rec = &r;
+	ret = send_req(nl, cmd, p, n, rec_out_reply, o);
+	o->rec = rec;
+	if (!ret && !o->got)
+		ret = cpns__fail(nl, -EBADMSG,
+				 "the kernel's reply to %s lacks the device record",
+				 cpns_cmd_name(cmd));
+	if (!ret)
+		*rec = r;
+	return ret;
+}
+
+int cpns_device_revoke_rec(struct cpns_nl *nl,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   const struct cpns_keyref *kek, const void *label,
+			   size_t label_len, struct cpns_record *rec,
+			   uint32_t *closed)
+{
+	struct rec_out o = { .rec = rec };
+	int ret = check_keyref(nl, kek);
+
+	if (ret)
+		return ret;
+	if (label_len > CPNS_MAX_LABEL)
+		return cpns__fail(nl, -EINVAL, "label longer than %d bytes",
+				  CPNS_MAX_LABEL);
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
+			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+		};
+
+		ret = rec_call(nl, CPNS_CMD_KEY_REVOKE, p, CPNS_ARRAY_SIZE(p),
+			       &o);
+	}
+	if (!ret && closed)
+		*closed = o.closed;
+	return ret;
+}
+
 int cpns_xfer_code(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
 		   const uint8_t *id, const uint8_t sender_pub[CPNS_PUBKEY_LEN],
 		   uint32_t *code)
@@ -384,6 +462,42 @@ int cpns_assign_confirm_replacing(struct cpns_nl *nl,
 	if (ret)
 		return ret;
 	return check_replaces(nl, "ASSIGN_CONFIRM", replaces, got);
+}
+
+int cpns_assign_confirm_rec(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t n1[CPNS_NONCE_LEN],
+			    const uint8_t replaces[CPNS_DEVICE_ID_LEN],
+			    const struct cpns_keyref *kek, const void *label,
+			    size_t label_len, uint8_t code[CPNS_MAC_LEN],
+			    struct cpns_record *rec)
+{
+	uint8_t got[CPNS_MAC_LEN];
+	struct rec_out o = { .rec = rec, .code = got };
+	int ret = check_keyref(nl, kek);
+
+	if (ret)
+		return ret;
+	if (!replaces || label_len > CPNS_MAX_LABEL)
+		return cpns__fail(nl, -EINVAL,
+				  "replaces is required, label at most %d bytes",
+				  CPNS_MAX_LABEL);
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+			{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
+			{ CPNS_A_REPLACES, replaces, CPNS_DEVICE_ID_LEN },
+			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
+			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+		};
+
+		ret = rec_call(nl, CPNS_CMD_ASSIGN_CONFIRM, p,
+			       CPNS_ARRAY_SIZE(p), &o);
+	}
+	if (!ret)
+		memcpy(code, got, CPNS_MAC_LEN);
+	return ret;
 }
 
 int cpns_device_import_replacing(struct cpns_nl *nl, uint32_t handle,

@@ -70,6 +70,21 @@ int cpns_key_revoke(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
 		    int32_t *serial, uint32_t *closed);
 
 /*
+ * CPNS_CMD_KEY_REVOKE of a device on a server: the device did (of a seed
+ * of role server held here) is revoked without any kernel object; its
+ * a-flows and sessions are closed and rec gets the revocation record
+ * (state CPNS_STATE_REVOKED, no secret), wrapped under kek and label,
+ * for the daemon to store in the device's row in place of any other:
+ * AUTH_CHALLENGE given it fails with -EKEYREVOKED. *closed (may be NULL):
+ * sessions closed.
+ */
+int cpns_device_revoke_rec(struct cpns_nl *nl,
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   const struct cpns_keyref *kek, const void *label,
+			   size_t label_len, struct cpns_record *rec,
+			   uint32_t *closed);
+
+/*
  * CPNS_CMD_XFER_CODE: the receiver's six-digit comparison code for the
  * sender's public key sender_pub, computed with the key pair of handle
  * (from XFER_NEW, not consumed) before anything is imported.
@@ -122,6 +137,20 @@ int cpns_assign_confirm_replacing(struct cpns_nl *nl,
 				  const uint8_t n1[CPNS_NONCE_LEN],
 				  const uint8_t *replaces,
 				  uint8_t code[CPNS_MAC_LEN]);
+
+/*
+ * The same, on a server that keeps its device records in its store: kek
+ * and label (the replaced device's row) wrap the revocation record of
+ * replaces, returned in rec for the daemon to store; the kernel keeps
+ * nothing. replaces and kek are required.
+ */
+int cpns_assign_confirm_rec(struct cpns_nl *nl,
+			    const uint8_t did[CPNS_DEVICE_ID_LEN],
+			    const uint8_t n1[CPNS_NONCE_LEN],
+			    const uint8_t replaces[CPNS_DEVICE_ID_LEN],
+			    const struct cpns_keyref *kek, const void *label,
+			    size_t label_len, uint8_t code[CPNS_MAC_LEN],
+			    struct cpns_record *rec);
 
 /*
  * II-9 on GW2, as cpns_device_import(), re-assigned: replaces (NULL:
