@@ -386,6 +386,10 @@ static int check_file(struct cpns_store *st, const char *path,
 {
 	struct stat sb;
 
+	if (!strcmp(path, CPNS_STORE_MEMORY)) {
+		*create = true;
+		return 0;
+	}
 	if (stat(path, &sb)) {
 		if (errno != ENOENT || !(flags & CPNS_STORE_CREATE) ||
 		    st->rdonly)
@@ -409,7 +413,7 @@ static void sq_close(struct cpns_store *st)
 	sqlite3_close_v2(db_of(st));
 	st->be = NULL;
 	/* A store whose creation failed leaves no file behind. */
-	if (st->created && st->failed)
+	if (st->created && st->failed && strcmp(st->path, CPNS_STORE_MEMORY))
 		unlink(st->path);
 }
 
@@ -437,7 +441,7 @@ static int sq_open(struct cpns_store *st, const char *path,
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	/* The file is private to its owner (root). */
-	if (create && chmod(path, 0600))
+	if (create && strcmp(path, CPNS_STORE_MEMORY) && chmod(path, 0600))
 		return store_fail(st, -errno, "%s: chmod: %s", path,
 				  strerror(errno));
 	if (!st->rdonly) {

@@ -106,6 +106,9 @@ int cpns_store_open(const char *target, unsigned int flags,
 		    struct cpns_store **out, char *err, size_t errlen);
 void cpns_store_close(struct cpns_store *st);
 
+/* A SQLite store in memory, gone when closed (a server without a store). */
+#define CPNS_STORE_MEMORY	":memory:"
+
 /* Whether target names a PostgreSQL database rather than a file. */
 bool cpns_store_is_url(const char *target);
 
