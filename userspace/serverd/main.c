@@ -299,7 +299,7 @@ static int start(void *ctx, struct cpns_daemon *d)
 			  d->info.pending_timeout, s->sconf.step_timeout);
 	srv->conf = &s->sconf;
 	srv->nl = d->nl;
-	if (s->sconf.store_path && keystore_open(srv))
+	if (keystore_open(srv))
 		return -1;
 	store = srv->store;
 	if (server_start(srv, &s->sconf, d->loop, d->nl)) {

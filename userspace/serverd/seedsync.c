@@ -41,11 +41,11 @@ struct resync {
 	int err;
 };
 
-static const char *kek_str(const struct server_conf *conf)
+static const char *kek_str(const struct server *srv)
 {
 	static char buf[2 * CPNS_MAX_KEYREF + 2];
 
-	snprintf(buf, sizeof(buf), "%s:%s", conf->kek_type, conf->kek_desc);
+	snprintf(buf, sizeof(buf), "%s:%s", srv->kek.type, srv->kek.desc);
 	return buf;
 }
 
@@ -102,7 +102,7 @@ static int row_unwrap(struct server *srv, const struct cpns_store_seed *s)
 
 	cpns_store_seed_label(s, label);
 	memset(&u, 0, sizeof(u));
-	ret = cpns_key_unwrap(srv->nl, s->blob, s->blob_len, &srv->conf->kek,
+	ret = cpns_key_unwrap(srv->nl, s->blob, s->blob_len, &srv->kek,
 			      label, sizeof(label), &u);
 	if (ret == -EKEYEXPIRED)
 		return 1;
@@ -110,7 +110,7 @@ static int row_unwrap(struct server *srv, const struct cpns_store_seed *s)
 		return 0;
 	if (ret) {
 		cpns_err("seeds: seed id %s of '%s' does not unwrap under %s: %s",
-			 HEX(s->sid), s->owner, kek_str(srv->conf),
+			 HEX(s->sid), s->owner, kek_str(srv),
 			 cpns_last_error(srv->nl));
 		return ret;
 	}
