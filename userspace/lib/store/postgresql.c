@@ -376,9 +376,9 @@ static int pg_create(struct cpns_store *st)
 /*
  * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
  * at version 2. Version 3: the seeds' change counter
- * (cpns_store_seed_changes()), which a trigger moves once per statement
- * that changes the seeds table, whoever runs it; the counter's row lock
- * orders those transactions.
+ * (cpns_store_seed_changes()), which a trigger moves once per row of
+ * the seeds table that a statement changes, whoever runs it; the
+ * counter's row lock orders those transactions.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[2] = "CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY,"
@@ -389,7 +389,7 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      " UPDATE changes SET n = n + 1 WHERE what = 'seeds';"
 	      " RETURN NULL; END$$;"
 	      "CREATE TRIGGER seeds_changed AFTER INSERT OR UPDATE OR DELETE"
-	      " ON seeds FOR EACH STATEMENT"
+	      " ON seeds FOR EACH ROW"
 	      " EXECUTE FUNCTION cpns_seeds_changed();",
 };
 
