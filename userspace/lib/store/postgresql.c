@@ -35,8 +35,8 @@
 
 /*
  * The seeds' change counter (cpns_store_seed_changes()), which a trigger
- * moves once per statement that changes the seeds table, whoever runs
- * it; the counter's row lock orders those transactions.
+ * moves once per row of the seeds table that a statement changes,
+ * whoever runs it; the counter's row lock orders those transactions.
  */
 #define CHANGES_V3 \
 	"CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY," \
@@ -47,7 +47,7 @@
 	" UPDATE changes SET n = n + 1 WHERE what = 'seeds';" \
 	" RETURN NULL; END$$;" \
 	"CREATE TRIGGER seeds_changed AFTER INSERT OR UPDATE OR DELETE" \
-	" ON seeds FOR EACH STATEMENT" \
+	" ON seeds FOR EACH ROW" \
 	" EXECUTE FUNCTION cpns_seeds_changed();"
 
 static const char schema_v3[] =

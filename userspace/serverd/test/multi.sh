@@ -82,6 +82,15 @@ track()
 }
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
+# step WHAT: a line of progress, with the time.
+step() { echo "# $(date +%T.%3N) $*"; }
+
+# A GW2 --once run, bounded (store_lib.sh's, with a timeout).
+gw2_run()
+{
+	timeout 150 ip netns exec "$NS_2" "$GWD" --once -c "$WORK/$1.conf" \
+		>"$2" 2>&1
+}
 s_of() { echo "${SRV_IP[$1]}:7000"; }
 
 # join NS ADDR: NS on the bridge, with ADDR/24.
@@ -257,18 +266,21 @@ rotation()
 {
 	local r db dc did
 
-	ip netns exec "$NS_1" "$CPNSCTL" seed rotate --control "$WORK/gw1.ctl" >/dev/null ||
+	step "rotation: cpnsctl seed rotate on GW1"
+	timeout 30 ip netns exec "$NS_1" "$CPNSCTL" seed rotate --control "$WORK/gw1.ctl" ||
 		bad "cpnsctl seed rotate"
 	wait_log "$WORK/gw1.log" "I-3 rotation: Key Seed $sid1" 30
 	sid2=$(sed -n 's/.*I-3 stored Key Seed \([0-9a-f]*\).*/\1/p' "$WORK/gw1.log" | tail -n1)
 	[ -n "$sid2" ] && [ "$sid2" != "$sid1" ] || bad "no new seed"
 	echo "$sid2" >"$WORK/sid2"
+	step "rotation: new seed $sid2; waiting for B and C"
 	db=$(wait_seen "$WORK/srv-b.log" "seed id $sid1 retires at") ||
 		bad "server B did not retire seed $sid1"
 	dc=$(wait_seen "$WORK/srv-c.log" "seed id $sid1 retires at") ||
 		bad "server C did not retire seed $sid1"
 	echo "# propagation of a rotation without a request (poll every 1 s): B within $db ms, C within $dc ms of GW1's I-3"
-	ip netns exec "$NS_C" "$CPNSCTL" show --json | python3 -c "
+	step "rotation: C's kernel"
+	timeout 30 ip netns exec "$NS_C" "$CPNSCTL" show --json | python3 -c "
 import json, sys
 d = json.load(sys.stdin)
 s = {x['seed_id']: x for x in d['seeds']}
@@ -276,6 +288,7 @@ assert '$sid2' in s, s
 assert s['$sid1']['expiry'], s['$sid1']
 " || bad "C's kernel: not the new seed, or the old one not retiring"
 	# A device of the new seed, assigned through A, on C.
+	step "rotation: g2 assigned under the new seed"
 	gw2c g2 "$(s_of c)"
 	r=$(aflow g2 "$WORK/g2.1.log")
 	assigned g2 "$WORK/g2.1.log"
@@ -290,12 +303,14 @@ gw2_failover()
 	local t0 t1 from did
 
 	gw2c g3 "$(s_of a)" "$(s_of b)" "$(s_of c)"
+	step "gw2 failover: g3 with A, B, C"
 	ip netns exec "$NS_2" "$GWD" -f -c "$WORK/g3.conf" >>"$WORK/g3.log" 2>&1 &
 	track $!
 	wait_log "$WORK/g3.log" "session established with $(s_of a)" 60
 	wait_log "$WORK/g3.log" "received status ack" 30
 	did=$(cat "$WORK/g3.did")
 	from=$(log_lines "$WORK/g3.log")
+	step "gw2 failover: kill -9 server A"
 	kill -9 "${SRV_PID[a]}"
 	wait "${SRV_PID[a]}" 2>/dev/null || true
 	t0=$(ms)
@@ -327,6 +342,7 @@ gw1_failover()
 	local r from
 
 	[ -n "$(ip netns pids "$NS_S")" ] && bad "server A still runs"
+	step "gw1 failover: g4 (A is dead)"
 	from=$(log_lines "$WORK/gw1.log")
 	gw2c g4 "$(s_of c)"
 	r=$(aflow g4 "$WORK/g4.1.log")
@@ -340,6 +356,7 @@ gw1_failover()
 	echo "# GW1 failover: A refused, flow II on B"
 
 	from=$(log_lines "$WORK/gw1.log")
+	step "gw1 failover: SIGSTOP server B; g5"
 	kill -STOP "${SRV_PID[b]}"
 	gw2c g5 "$(s_of c)"
 	r=$(aflow g5 "$WORK/g5.1.log")
@@ -365,6 +382,7 @@ rekey_race()
 	gw2c g6c "$(s_of c)"
 	sed -i "s|g6[bc].did|g6.did|; s|^name = g6[bc]|name = g6|" \
 		"$WORK/g6b.conf" "$WORK/g6c.conf"
+	step "re-key race: g6 on B and on C at once"
 	gw2_run g6b "$WORK/g6b.log" &
 	local pb=$!
 	gw2_run g6c "$WORK/g6c.log" &
@@ -390,7 +408,8 @@ device_revocation()
 	local did t0 t1 r
 
 	did=$(cat "$WORK/g1.did")
-	"$CPNSCTL" server revoke "$did" --control "$WORK/srv-b.ctl" --json >"$WORK/revoke.json" ||
+	step "revocation through B of $did"
+	timeout 30 "$CPNSCTL" server revoke "$did" --control "$WORK/srv-b.ctl" --json >"$WORK/revoke.json" ||
 		bad "cpnsctl server revoke through B"
 	t0=$(ms)
 	gw2c g1 "$(s_of c)"
@@ -408,7 +427,8 @@ seed_revocation()
 
 	sid2=$(cat "$WORK/sid2")
 	from=$(log_lines "$WORK/srv-c.log")
-	ip netns exec "$NS_B" "$CPNSCTL" revoke seed "$sid2" --store "$STORE_URL" >"$WORK/revoke-seed.log" 2>&1 ||
+	step "seed revocation in the store: $sid2"
+	timeout 30 ip netns exec "$NS_B" "$CPNSCTL" revoke seed "$sid2" --store "$STORE_URL" >"$WORK/revoke-seed.log" 2>&1 ||
 		{ cat "$WORK/revoke-seed.log"; bad "cpnsctl revoke seed"; }
 	t0=$(ms)
 	gw2c g2 "$(s_of c)"
@@ -426,6 +446,7 @@ bad_input()
 {
 	local before rc from
 
+	step "bad input"
 	before=$(snapshot_db)
 	refuse_start()	# WHAT STORE PATTERN
 	{
@@ -454,6 +475,7 @@ run()
 {
 	local st
 
+	step "$1"
 	set +e
 	(
 		set -e
