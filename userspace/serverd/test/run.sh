@@ -225,6 +225,13 @@ t_ok "SIGTERM: stopped cleanly" grep -q "stopped by Terminated" \
 t_ok "the server's kernel holds no session after the server stopped" \
 	bash -c "ip netns exec $NS_S $HERE/../../cpnsctl/cpnsctl stats | grep -qx 'sessions: 0'"
 rm -f "$DIR/serverd.pid"
+race=$(sed -n 's/^# race device id \([0-9a-f]*\)$/\1/p' "$DIR/probe6.out")
+t_ok "the race: one re-keyed record of $race stored, the other refused" \
+	bash -c "[ \$(grep -c 'store: device id $race generation 1 (unconfirmed) committed' '$DIR/serverd.log') = 1 ] &&
+		 grep -q 'the re-keyed record of device id $race: .*changed since it was read' '$DIR/serverd.log' &&
+		 grep -q 'device record changed during the flow (another server, or a revocation); a-3 not sent' '$DIR/serverd.log'"
+t_ok "the race: the winner's record confirmed once" \
+	bash -c "[ \$(grep -c 'store: device id $race generation 1 (active) committed' '$DIR/serverd.log') = 1 ]"
 
 echo "# server log: $(wc -l <"$DIR/serverd.log") lines; last 5:"
 tail -n 5 "$DIR/serverd.log" | sed 's/^/#   /'
