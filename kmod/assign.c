@@ -167,14 +167,36 @@ static int cpns_ii_match(struct cpns_pending *p, struct cpns_challenge *c,
 	return cpns_why(why, CPNS_R_DID_MISMATCH_LAST, -EBADMSG);
 }
 
+/*
+ * Re-assignment on a server: the revocation record of the device
+ * @old, which must be of one of this server's seeds, wrapped for the
+ * daemon to store in @old's row (the server keeps no device record).
+ */
+static int cpns_ii_revoke_old(struct cpns_net *cn, const u8 *old,
+			      struct cpns_ii_old *o, enum cpns_reason *why)
+{
+	struct cpns_record rec = { .state = CPNS_STATE_REVOKED };
+	struct key *key;
+	int err;
+
+	key = cpns_step_seed(&cn->keys, old, CPNS_ROLE_SERVER, why);
+	if (IS_ERR(key))
+		return cpns_why(why, CPNS_R_REPLACE, PTR_ERR(key));
+	key_put(key);
+	err = cpns_record_wrap(o->ctx, old, &rec, o->blob, &o->bloblen);
+	if (err)
+		*why = CPNS_R_CRYPTO;
+	return err;
+}
+
 /* II-7 for the matching challenge @c (taken): it is consumed on success. */
 static int cpns_ii_code(struct cpns_net *cn, struct cpns_challenge *c,
 			const u8 *seed, const u8 *did, const u8 *replaces,
-			u8 *code, enum cpns_reason *why)
+			struct cpns_ii_old *old, u8 *code,
+			enum cpns_reason *why)
 {
 	struct cpns_pending *p = &cn->pending;
 	u8 dk[CPNS_KEY_LEN];
-	key_serial_t revoked;
 	int err;
 
 	err = cpns_device_key(seed, did, dk);
@@ -187,15 +209,14 @@ static int cpns_ii_code(struct cpns_net *cn, struct cpns_challenge *c,
 	}
 	/*
 	 * Re-assignment: the new device needs no record (its key comes from
-	 * the seed); the old one is revoked now, or nothing happens and the
-	 * challenge stays pending.
+	 * the seed); the old one's revocation record is handed out now, or
+	 * nothing happens and the challenge stays pending.
 	 */
 	if (replaces) {
-		err = cpns_device_replace(&cn->keys, NULL, NULL, 0, replaces,
-					  NULL, &revoked);
+		err = cpns_ii_revoke_old(cn, replaces, old, why);
 		if (err) {
 			cpns_challenge_restore(p, c);
-			return cpns_why(why, CPNS_R_REPLACE, err);
+			return err;
 		}
 		cpns_pending_revoke(p, replaces, CPNS_DEVICE_ID_LEN);
 	}
@@ -204,7 +225,8 @@ static int cpns_ii_code(struct cpns_net *cn, struct cpns_challenge *c,
 }
 
 int cpns_ii_confirm(struct cpns_net *cn, const u8 *did, const u8 *n1,
-		    const u8 *replaces, u8 *code, enum cpns_reason *why)
+		    const u8 *replaces, struct cpns_ii_old *old, u8 *code,
+		    enum cpns_reason *why)
 {
 	struct cpns_pending *p = &cn->pending;
 	u8 seed[CPNS_SEED_LEN];
@@ -228,7 +250,8 @@ int cpns_ii_confirm(struct cpns_net *cn, const u8 *did, const u8 *n1,
 	}
 	err = cpns_ii_match(p, c, seed, did, why);
 	if (!err)
-		err = cpns_ii_code(cn, c, seed, did, replaces, code, why);
+		err = cpns_ii_code(cn, c, seed, did, replaces, old, code,
+				   why);
 out:
 	memzero_explicit(seed, sizeof(seed));
 	return err;

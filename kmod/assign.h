@@ -10,6 +10,7 @@
 #include <linux/key.h>
 #include <linux/types.h>
 #include "netns.h"
+#include "record.h"
 #include "step.h"
 
 /**
@@ -55,11 +56,26 @@ int cpns_ii_derive(struct cpns_net *cn, const u8 *sid, const u8 *n1,
 		   key_serial_t *serial, enum cpns_reason *why);
 
 /**
+ * struct cpns_ii_old - the device a re-assignment replaces, on a server
+ * @ctx: the server's KEK and the old device's row label
+ * @blob: out, its revocation record (CPNS_MAX_BLOB bytes of room)
+ * @bloblen: out, its length
+ */
+struct cpns_ii_old {
+	const struct cpns_record_ctx *ctx;
+	u8 *blob;
+	unsigned int bloblen;
+};
+
+/**
  * cpns_ii_confirm() - II-6 and II-7 on the server
  * @cn: the namespace
  * @did: the Device ID GW1 derived
  * @n1: request nonce of the challenge
- * @replaces: the Device ID this device replaces (it is revoked), or NULL
+ * @replaces: the Device ID this device replaces (it is revoked: a
+ *	device of one of this server's seeds), or NULL
+ * @old: with @replaces, where its revocation record goes (the server
+ *	keeps none)
  * @code: the confirmation code (CPNS_MAC_LEN)
  * @why: why it failed; the ID is @did
  *
@@ -69,7 +85,8 @@ int cpns_ii_derive(struct cpns_net *cn, const u8 *sid, const u8 *n1,
  * bounds them in time too). Anything else that fails leaves it pending.
  */
 int cpns_ii_confirm(struct cpns_net *cn, const u8 *did, const u8 *n1,
-		    const u8 *replaces, u8 *code, enum cpns_reason *why);
+		    const u8 *replaces, struct cpns_ii_old *old, u8 *code,
+		    enum cpns_reason *why);
 
 /**
  * cpns_ii_verify() - II-8 on GW1: check the code, confirm the Device Key

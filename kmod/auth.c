@@ -10,6 +10,8 @@
 #include <linux/key.h>
 #include <linux/random.h>
 #include <linux/string.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
 #include <crypto/algapi.h>
 #include <linux/cpns.h>
 #include "auth.h"
@@ -88,55 +90,36 @@ struct cpns_flow *cpns_auth_begin(struct cpns_net *cn, const u8 *did,
 	return f;
 }
 
-/* The server's choice at a-0 when no device record of @f->did exists. */
-static int cpns_flow_choose_none(struct cpns_flow *f, int err,
-				 enum cpns_reason *why)
+/*
+ * The server's choice at a-0 (rekey.rst, "The server at a-0") from the
+ * device's record @rec (NULL: none): the record's key of @f->gen, or the
+ * seed's key of generation 0 with a re-key.
+ */
+static int cpns_flow_choose(struct cpns_flow *f, const struct cpns_record *rec,
+			    enum cpns_reason *why)
 {
-	switch (err) {
-	case -ENOKEY:
+	if (!rec) {
 		if (f->gen)
 			return cpns_why(why, CPNS_R_GEN_NEVER_REKEYED,
 					-EKEYREJECTED);
 		f->key = CPNS_FLOW_KEY_SEED;
 		f->rekey = true;
 		return 0;
-	case -EKEYREVOKED:
-		return cpns_why(why, CPNS_R_RECORD_REVOKED, err);
-	case -EKEYEXPIRED:
-		return cpns_why(why, CPNS_R_RECORD_EXPIRED, err);
-	default:
-		return cpns_why(why, CPNS_R_RECORD_LOOKUP, err);
 	}
-}
-
-/*
- * The server's choice at a-0 (rekey.rst, "The server at a-0"): the device
- * record of @f->gen, or the seed's key of generation 0 with a re-key.
- */
-static int cpns_flow_choose(struct cpns_net *cn, struct cpns_flow *f,
-			    enum cpns_reason *why)
-{
-	struct cpns_key_info ri;
-	struct key *rec;
-
-	rec = cpns_key_lookup(&cn->keys, CPNS_KEY_DEVICE, f->did, &ri);
-	if (IS_ERR(rec))
-		return cpns_flow_choose_none(f, PTR_ERR(rec), why);
-	key_put(rec);
-
-	if (ri.role != CPNS_ROLE_SERVER)
-		return cpns_why(why, CPNS_R_NOT_A_RECORD, -EINVAL);
-	if (ri.state == CPNS_STATE_REVOKED)
+	if (rec->state == CPNS_STATE_REVOKED)
 		return cpns_why(why, CPNS_R_DEVICE_REVOKED_RECORD,
 				-EKEYREVOKED);
-	if (ri.generation == f->gen &&
-	    (ri.state == CPNS_STATE_ACTIVE ||
-	     ri.state == CPNS_STATE_UNCONFIRMED)) {
+	if (rec->expiry && ktime_get_real_seconds() >= rec->expiry)
+		return cpns_why(why, CPNS_R_RECORD_EXPIRED, -EKEYEXPIRED);
+	/* Opened records are active or unconfirmed from here on. */
+	if (rec->generation == f->gen) {
 		f->key = CPNS_FLOW_KEY_RECORD;
+		memcpy(f->dk, rec->dk, CPNS_KEY_LEN);
+		f->expiry = rec->expiry;
 		return 0;
 	}
 	/* GW2 never stored the re-keyed key: re-key again (rekey.rst). */
-	if (!f->gen && ri.state == CPNS_STATE_UNCONFIRMED) {
+	if (!f->gen && rec->state == CPNS_STATE_UNCONFIRMED) {
 		f->key = CPNS_FLOW_KEY_SEED;
 		f->rekey = true;
 		return 0;
@@ -146,17 +129,81 @@ static int cpns_flow_choose(struct cpns_net *cn, struct cpns_flow *f,
 	return cpns_why(why, CPNS_R_GEN_UNKNOWN, -EKEYREJECTED);
 }
 
-/* The server's a-0 on the new flow @f: its key, and the re-key's DH. */
-static int cpns_flow_offer(struct cpns_net *cn, struct cpns_flow *f,
-			   const u8 *pc, enum cpns_reason *why)
+/* Wrap @r (its key @r->dk) into one of @f's record buffers. */
+static int cpns_flow_wrap(const struct cpns_record_ctx *ctx,
+			  const struct cpns_flow *f,
+			  const struct cpns_record *r, u8 *blob, u8 *len)
+{
+	unsigned int n;
+	int err;
+
+	err = cpns_record_wrap(ctx, f->did, r, blob, &n);
+	*len = n;
+	return err;
+}
+
+/*
+ * The records the flow @f will hand out, made now while the KEK is at
+ * hand: re-keying, dk' unconfirmed (for a-2) and active (for the first
+ * OPEN), from the seed @key's dk0; authenticating with an unconfirmed
+ * record @rec, that record active (for a-2).
+ */
+static int cpns_flow_records(struct cpns_flow *f, const struct key *key,
+			     const struct cpns_record *rec,
+			     const struct cpns_record_ctx *ctx,
+			     enum cpns_reason *why)
+{
+	struct cpns_record r = { .state = CPNS_STATE_ACTIVE };
+	u8 seed[CPNS_SEED_LEN];
+	int err;
+
+	if (!f->rekey) {
+		if (rec->state != CPNS_STATE_UNCONFIRMED)
+			return 0;
+		r = *rec;
+		r.state = CPNS_STATE_ACTIVE;
+		err = cpns_flow_wrap(ctx, f, &r, f->next, &f->next_len);
+		goto out;
+	}
+	err = cpns_step_secret(key, seed, why);
+	if (err)
+		return err;
+	r.generation = f->gen + 1;
+	err = cpns_device_key(seed, f->did, r.dk);
+	memzero_explicit(seed, sizeof(seed));
+	if (!err)
+		err = cpns_rekey_derive(r.dk, f->did, r.generation, f->nc,
+					f->ns, f->pc, f->ps, f->shared, r.dk);
+	if (!err)
+		err = cpns_flow_wrap(ctx, f, &r, f->active, &f->active_len);
+	r.state = CPNS_STATE_UNCONFIRMED;
+	if (!err)
+		err = cpns_flow_wrap(ctx, f, &r, f->next, &f->next_len);
+out:
+	memzero_explicit(&r, sizeof(r));
+	if (err)
+		*why = CPNS_R_CRYPTO;
+	return err;
+}
+
+/*
+ * The server's a-0 on the new flow @f: its key, the re-key's DH, and the
+ * records it will hand out.
+ */
+static int cpns_flow_offer(struct cpns_flow *f, const struct key *key,
+			   const u8 *pc, const struct cpns_record *rec,
+			   const struct cpns_record_ctx *ctx,
+			   enum cpns_reason *why)
 {
 	int err;
 
-	err = cpns_flow_choose(cn, f, why);
+	err = cpns_flow_choose(f, rec, why);
 	if (!err)
 		err = cpns_flow_pubkey_check(f, pc, why);
+	if (!err && f->rekey && !ctx->kek)
+		err = cpns_why(why, CPNS_R_KEK_REQUIRED, -EINVAL);
 	if (err || !f->rekey)
-		return err;
+		return err ?: cpns_flow_records(f, key, rec, ctx, why);
 	memcpy(f->pc, pc, CPNS_PUBKEY_LEN);
 	err = cpns_rekey_keypair(f->secret, f->ps);
 	if (!err)
@@ -166,38 +213,73 @@ static int cpns_flow_offer(struct cpns_net *cn, struct cpns_flow *f,
 	if (err)
 		return cpns_why(why, CPNS_R_X25519, err);
 	f->has_shared = true;
-	return 0;
+	return cpns_flow_records(f, key, rec, ctx, why);
+}
+
+/* The record blob of the server's a-0, opened: *@rec, or NULL if none. */
+static int cpns_flow_record(const struct cpns_record_ctx *ctx,
+			    const u8 *did, const u8 *blob,
+			    unsigned int bloblen, struct cpns_record *rec,
+			    enum cpns_reason *why)
+{
+	int err;
+
+	if (!blob)
+		return 0;
+	if (!ctx->kek)
+		return cpns_why(why, CPNS_R_KEK_REQUIRED, -EINVAL);
+	err = cpns_record_open(ctx, blob, bloblen, did, rec);
+	switch (err) {
+	case 0:
+		return 0;
+	case -EBADMSG:
+		return cpns_why(why, CPNS_R_RECORD_BLOB, err);
+	case -ENOKEY:
+		return cpns_why(why, CPNS_R_RECORD_OTHER, -EBADMSG);
+	case -EINVAL:
+		return cpns_why(why, CPNS_R_NOT_A_RECORD, err);
+	default:
+		return cpns_why(why, CPNS_R_CRYPTO, err);
+	}
 }
 
 struct cpns_flow *cpns_auth_challenge(struct cpns_net *cn, const u8 *did,
 				      const u8 *nc, u32 gen, const u8 *pc,
+				      const struct cpns_record_ctx *ctx,
+				      const u8 *blob, unsigned int bloblen,
 				      enum cpns_reason *why)
 {
-	struct cpns_flow *f;
+	struct cpns_flow *f = NULL;
+	struct cpns_record rec;
 	struct key *key;
 	int err;
 
 	key = cpns_step_seed(&cn->keys, did, CPNS_ROLE_SERVER, why);
 	if (IS_ERR(key))
 		return ERR_CAST(key);
-	key_put(key);
+	err = cpns_flow_record(ctx, did, blob, bloblen, &rec, why);
+	if (err)
+		goto out;
 
 	f = cpns_flow_alloc(&cn->pending, CPNS_OBJ_SERVER_FLOW);
 	if (IS_ERR(f)) {
 		*why = CPNS_R_PENDING_FULL;
-		return f;
+		goto out;
 	}
 	memcpy(f->did, did, CPNS_DEVICE_ID_LEN);
 	memcpy(f->nc, nc, CPNS_NONCE_LEN);
 	get_random_bytes(f->ns, CPNS_NONCE_LEN);
 	f->has_ns = true;
 	f->gen = gen;
-	err = cpns_flow_offer(cn, f, pc, why);
+	err = cpns_flow_offer(f, key, pc, blob ? &rec : NULL, ctx, why);
 	if (err) {
 		cpns_obj_discard(&cn->pending, &f->obj);
-		return ERR_PTR(err);
+		f = NULL;
 	}
-	return f;
+out:
+	memzero_explicit(&rec, sizeof(rec));
+	key_put(key);
+	return err ? ERR_PTR(err) : f;
 }
 
 /*
@@ -285,20 +367,23 @@ int cpns_auth_client(struct cpns_net *cn, u32 handle, u32 portid,
 }
 
 /*
- * The earliest expiry (0: none) of the keys of @did held here: its seed
- * (a server) and its Device Key or record.
+ * The earliest expiry (0: none) of the keys of the flow @f: its seed and
+ * its Device Key held here (GW2), or its seed and its record (a server,
+ * which holds no Device Key).
  */
-static time64_t cpns_did_expiry(struct cpns_net *cn, const u8 *did)
+static time64_t cpns_did_expiry(struct cpns_net *cn, const struct cpns_flow *f)
 {
 	static const enum cpns_key_kind kinds[] = {
 		CPNS_KEY_SEED, CPNS_KEY_DEVICE,
 	};
+	bool server = f->obj.type == CPNS_OBJ_SERVER_FLOW;
+	time64_t expiry = server ? f->expiry : 0;
 	struct cpns_key_info ki;
-	time64_t expiry = 0;
+	const u8 *did = f->did;
 	struct key *key;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+	for (i = 0; i < (server ? 1 : ARRAY_SIZE(kinds)); i++) {
 		key = cpns_key_lookup(&cn->keys, kinds[i], did, &ki);
 		if (IS_ERR(key))
 			continue;
@@ -312,14 +397,14 @@ static time64_t cpns_did_expiry(struct cpns_net *cn, const u8 *did)
 /* The Device Key of the last step, and what it was found with. */
 struct cpns_auth_key {
 	u8 dk[CPNS_KEY_LEN];
-	struct cpns_key_info ki;	/* of the Device Key or record */
-	struct key *rec;		/* server: the record, or NULL */
+	struct cpns_key_info ki;	/* GW2: of the Device Key */
 };
 
 /*
- * The server's Device Key for the flow @f, as chosen at a-0, looked up
- * again: the seed must still be valid, and a record must still be the
- * one of @f->gen.
+ * The server's Device Key for the flow @f, as chosen at a-0: from the
+ * seed, which must still be valid, or the record's given at a-0. Whether
+ * the record changed meanwhile is for the daemon's store to say (its
+ * write of the new record is a compare-and-set: rekey.rst).
  */
 static int cpns_auth_server_key(struct cpns_net *cn,
 				const struct cpns_flow *f,
@@ -327,48 +412,31 @@ static int cpns_auth_server_key(struct cpns_net *cn,
 {
 	u8 seed[CPNS_SEED_LEN];
 	struct key *key;
-	int err;
+	int err = 0;
 
 	key = cpns_step_seed(&cn->keys, f->did, CPNS_ROLE_SERVER, why);
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 	if (f->key == CPNS_FLOW_KEY_SEED) {
 		err = cpns_step_secret(key, seed, why);
-		key_put(key);
 		if (!err) {
 			err = cpns_device_key(seed, f->did, k->dk);
 			if (err)
 				*why = CPNS_R_CRYPTO;
 		}
 		memzero_explicit(seed, sizeof(seed));
-		return err;
+	} else {
+		memcpy(k->dk, f->dk, CPNS_KEY_LEN);
 	}
 	key_put(key);
-
-	key = cpns_key_lookup(&cn->keys, CPNS_KEY_DEVICE, f->did, &k->ki);
-	if (IS_ERR(key) && PTR_ERR(key) == -EKEYREVOKED)
-		return cpns_why(why, CPNS_R_DEVICE_REVOKED_RECORD, -EKEYREVOKED);
-	if (IS_ERR(key))
-		return cpns_why(why, CPNS_R_RECORD_CHANGED, -EKEYREJECTED);
-	if (k->ki.state == CPNS_STATE_REVOKED)
-		err = cpns_why(why, CPNS_R_DEVICE_REVOKED_RECORD, -EKEYREVOKED);
-	else if (k->ki.role != CPNS_ROLE_SERVER || k->ki.generation != f->gen ||
-		 (k->ki.state != CPNS_STATE_ACTIVE &&
-		  k->ki.state != CPNS_STATE_UNCONFIRMED))
-		err = cpns_why(why, CPNS_R_RECORD_CHANGED, -EKEYREJECTED);
-	else
-		err = cpns_step_secret(key, k->dk, why);
-	if (err) {
-		key_put(key);
-		return err;
-	}
-	k->rec = key;
-	return 0;
+	return err;
 }
 
 /*
- * The server stores the re-keyed key as an unconfirmed record, or
- * confirms the unconfirmed record GW2 has just proved it holds.
+ * The server stores nothing: it hands out the record made at a-0 (the
+ * re-key's, unconfirmed; or the unconfirmed record GW2 has just proved it
+ * holds, active), and a re-keyed session keeps the re-key's record made
+ * active for its first OPEN.
  */
 static int cpns_auth_server_store(struct cpns_net *cn,
 				  const struct cpns_flow *f,
@@ -376,30 +444,14 @@ static int cpns_auth_server_store(struct cpns_net *cn,
 				  struct cpns_auth_end *end,
 				  enum cpns_reason *why)
 {
-	int err = 0;
-
-	if (f->rekey) {
-		/* Stored before a-3 leaves: see rekey.rst, "Crashes". */
-		err = cpns_device_store(&cn->keys, CPNS_ROLE_SERVER,
-					CPNS_STATE_UNCONFIRMED, end->gen,
-					f->did, k->dk, 0, &end->serial);
-		if (err == -EKEYREVOKED)
-			*why = CPNS_R_REKEY_REVOKED;
-		else if (err)
-			*why = CPNS_R_REKEY_STORE;
-		end->state = CPNS_STATE_UNCONFIRMED;
-		end->s->confirm = end->serial;
-	} else if (k->ki.state == CPNS_STATE_UNCONFIRMED) {
-		err = cpns_key_set_state(&cn->keys, k->rec, CPNS_STATE_ACTIVE,
-					 &end->serial);
-		if (err == -ENOKEY)
-			err = cpns_why(why, CPNS_R_RECORD_CHANGED,
-				       -EKEYREJECTED);
-		else if (err)
-			*why = CPNS_R_RECORD_CONFIRM;
-		end->state = CPNS_STATE_ACTIVE;
-	}
-	return err;
+	if (!f->next_len)
+		return 0;
+	end->blob = f->next;
+	end->blob_len = f->next_len;
+	end->state = f->rekey ? CPNS_STATE_UNCONFIRMED : CPNS_STATE_ACTIVE;
+	if (f->rekey)
+		cpns_session_set_confirm(end->s, f->active, f->active_len);
+	return 0;
 }
 
 static int cpns_auth_gw2_key(struct cpns_net *cn, const struct cpns_flow *f,
@@ -510,7 +562,7 @@ static int cpns_auth_session(struct cpns_net *cn,
 	if (IS_ERR(s))
 		return cpns_why(why, CPNS_R_CRYPTO, PTR_ERR(s));
 	s->generation = end->gen;
-	s->expiry = cpns_did_expiry(cn, f->did);
+	s->expiry = cpns_did_expiry(cn, f);
 	end->s = s;
 	err = side->store(cn, f, k, end, why);
 	if (err) {
@@ -558,8 +610,6 @@ static int cpns_auth_end(struct cpns_net *cn,
 	if (!err)
 		err = cpns_auth_session(cn, side, f, &k, end, why);
 	memzero_explicit(k.dk, sizeof(k.dk));
-	if (k.rec)
-		key_put(k.rec);
 	if (err) {
 		cpns_obj_drop(p, end->obj);
 		cpns_session_unreserve(p);

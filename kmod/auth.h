@@ -14,12 +14,13 @@
 #include <linux/cpns.h>
 #include "netns.h"
 #include "pending.h"
+#include "record.h"
 #include "step.h"
 
 /* How a server flow finds the Device Key it authenticates (rekey.rst). */
 enum cpns_flow_key {
 	CPNS_FLOW_KEY_SEED = 1,	/* dk from the seed (generation 0), re-key */
-	CPNS_FLOW_KEY_RECORD,	/* the device record of generation @gen */
+	CPNS_FLOW_KEY_RECORD,	/* the record of generation @gen, given at a-0 */
 };
 
 /**
@@ -37,8 +38,18 @@ enum cpns_flow_key {
  * @pc: re-key: the client's ephemeral public key Pc
  * @ps: re-key: the server's ephemeral public key Ps
  * @shared: re-key: X25519(s, Pc) = X25519(c, Ps)
+ * @dk: server, @key CPNS_FLOW_KEY_RECORD: the record's Device Key
+ * @expiry: server: the record's expiry (0: none)
+ * @next_len: server: length of @next, 0 for none
+ * @active_len: server, re-key: length of @active
+ * @next: server: the record AUTH_SERVER hands out: the re-key's
+ *	unconfirmed one, or the unconfirmed record of @gen made active
+ * @active: server, re-key: the re-key's record made active, which the
+ *	session hands out at its first OPEN
  *
- * The object is wiped when freed (kfree_sensitive()).
+ * The records are made at a-0, the only step given the KEK: they are
+ * ciphertext, handed out only once a-2 passed. The object is wiped when
+ * freed (kfree_sensitive()).
  */
 struct cpns_flow {
 	struct cpns_obj obj;
@@ -54,6 +65,12 @@ struct cpns_flow {
 	u8 pc[CPNS_PUBKEY_LEN];
 	u8 ps[CPNS_PUBKEY_LEN];
 	u8 shared[CPNS_PUBKEY_LEN];
+	u8 dk[CPNS_KEY_LEN];
+	time64_t expiry;
+	u8 next_len;
+	u8 active_len;
+	u8 next[CPNS_MAX_BLOB];
+	u8 active[CPNS_MAX_BLOB];
 };
 
 /**
@@ -78,17 +95,24 @@ struct cpns_flow *cpns_auth_begin(struct cpns_net *cn, const u8 *did,
  * @nc: GW2's nonce
  * @gen: the generation GW2 offers
  * @pc: GW2's ephemeral public key Pc, or NULL
+ * @ctx: the server's KEK (NULL if not given) and the store row's label
+ * @blob: the device's record as the daemon's store holds it, or NULL
+ * @bloblen: its length
  * @why: why it failed
  *
- * The generation selects the key (rekey.rst, "The server at a-0"): the
- * device record of @gen, or the seed's key of generation 0 with a re-key.
- * A re-keying flow makes (s, Ps) and computes the shared secret at once,
- * so that a low-order Pc is refused before anything is pending.
+ * The record and the generation select the key (rekey.rst, "The server
+ * at a-0"): the record's of @gen, or the seed's of generation 0 with a
+ * re-key. A re-keying flow makes (s, Ps) and computes the shared secret
+ * at once, so that a low-order Pc is refused before anything is pending,
+ * and wraps the records it will hand out under @ctx (its KEK is then
+ * required).
  *
  * Return: as cpns_auth_begin().
  */
 struct cpns_flow *cpns_auth_challenge(struct cpns_net *cn, const u8 *did,
 				      const u8 *nc, u32 gen, const u8 *pc,
+				      const struct cpns_record_ctx *ctx,
+				      const u8 *blob, unsigned int bloblen,
 				      enum cpns_reason *why);
 
 /**
@@ -110,8 +134,10 @@ int cpns_auth_client(struct cpns_net *cn, u32 handle, u32 portid,
  * @obj: the flow, taken: cpns_auth_commit() or cpns_auth_abort() it
  * @s: the session to put in its place
  * @gen: the generation of the key the session comes from
- * @serial: the key stored or confirmed, or 0
- * @state: its state (server)
+ * @serial: GW2: the Device Key stored, or 0
+ * @blob: server: the record to hand out (in the flow), or NULL
+ * @blob_len: its length
+ * @state: server: the state of @blob
  * @mac: the server's a-3 code, to send
  */
 struct cpns_auth_end {
@@ -119,6 +145,8 @@ struct cpns_auth_end {
 	struct cpns_session *s;
 	u32 gen;
 	key_serial_t serial;
+	const u8 *blob;
+	unsigned int blob_len;
 	enum cpns_state state;
 	u8 mac[CPNS_MAC_LEN];
 };
@@ -132,10 +160,10 @@ struct cpns_auth_end {
  * @end: what it made, zeroed by the caller
  * @why: why it failed
  *
- * The flow is spent whatever the code: a wrong a-1 ends it. A re-keying
- * flow stores the new key as a device record (unconfirmed) before the
- * reply with a-3 leaves (rekey.rst, "Crashes"); a flow authenticated by
- * an unconfirmed record confirms it.
+ * The flow is spent whatever the code: a wrong a-1 ends it. It stores
+ * nothing: a re-keying flow hands out the new record (unconfirmed), a flow
+ * authenticated by an unconfirmed record that record made active, for the
+ * daemon to store before a-3 leaves (rekey.rst, "Crashes").
  */
 int cpns_auth_server(struct cpns_net *cn, u32 handle, u32 portid,
 		     const u8 *client_mac, struct cpns_auth_end *end,

@@ -51,6 +51,15 @@ const u8 *cpns_label(struct cpns_req *req, unsigned int *len);
 const u8 *cpns_req_replaces(struct cpns_req *req, const u8 *did);
 int cpns_req_keyref(struct cpns_req *req, bool kek, u8 **buf,
 		    unsigned int *len);
+
+struct cpns_record_ctx;
+/*
+ * The server's KEK, if named (both CPNS_A_KEYREF_TYPE and _DESC, else
+ * neither), read as KEY_WRAP reads it, into @ctx with CPNS_A_LABEL; *@kek
+ * is the copy to kfree_sensitive() (NULL if none). nl_auth.c.
+ */
+int cpns_req_record_ctx(struct cpns_req *req, struct cpns_record_ctx *ctx,
+			u8 **kek);
 const u8 *cpns_req_kind_id(struct cpns_req *req, enum cpns_key_kind *kind);
 
 /* nl_req.c: replies. */

@@ -83,17 +83,45 @@ int cpns_cmd_auth_begin(struct cpns_req *req)
 	return cpns_flow_start(req, f);
 }
 
+int cpns_req_record_ctx(struct cpns_req *req, struct cpns_record_ctx *ctx,
+			u8 **kek)
+{
+	struct nlattr **attrs = req->info->attrs;
+	int err;
+
+	*kek = NULL;
+	ctx->label = cpns_label(req, &ctx->labellen);
+	if (!attrs[CPNS_A_KEYREF_TYPE] && !attrs[CPNS_A_KEYREF_DESC])
+		return 0;
+	if (!attrs[CPNS_A_KEYREF_TYPE] || !attrs[CPNS_A_KEYREF_DESC])
+		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+				 "give both CPNS_A_KEYREF_TYPE and CPNS_A_KEYREF_DESC, or neither");
+	err = cpns_req_keyref(req, true, kek, &ctx->keklen);
+	ctx->kek = *kek;
+	return err;
+}
+
 int cpns_cmd_auth_challenge(struct cpns_req *req)
 {
 	struct nlattr *gen = req->info->attrs[CPNS_A_GENERATION];
 	struct nlattr *pc = req->info->attrs[CPNS_A_PUBKEY];
+	struct nlattr *blob = req->info->attrs[CPNS_A_BLOB];
+	struct cpns_record_ctx ctx = { };
 	enum cpns_reason why;
 	struct cpns_flow *f;
+	u8 *kek;
+	int err;
 
+	err = cpns_req_record_ctx(req, &ctx, &kek);
+	if (err)
+		return err;
 	f = cpns_auth_challenge(req->cn, cpns_data(req, CPNS_A_DEVICE_ID),
 				cpns_data(req, CPNS_A_CLIENT_NONCE),
 				gen ? nla_get_u32(gen) : 0,
-				pc ? nla_data(pc) : NULL, &why);
+				pc ? nla_data(pc) : NULL, &ctx,
+				blob ? nla_data(blob) : NULL,
+				blob ? nla_len(blob) : 0, &why);
+	kfree_sensitive(kek);
 	if (IS_ERR(f))
 		return cpns_req_why(req, PTR_ERR(f), why, CPNS_A_DEVICE_ID);
 	return cpns_flow_start(req, f);
@@ -139,8 +167,9 @@ static int cpns_auth_put(struct sk_buff *msg, const struct cpns_auth_end *end,
 	       nla_put_u32(msg, CPNS_A_GENERATION, end->gen) ||
 	       (end->serial &&
 		nla_put_s32(msg, CPNS_A_KEY_SERIAL, end->serial)) ||
-	       (server && end->serial &&
-		nla_put_u8(msg, CPNS_A_STATE, end->state));
+	       (end->blob_len &&
+		(nla_put(msg, CPNS_A_BLOB, end->blob_len, end->blob) ||
+		 nla_put_u8(msg, CPNS_A_STATE, end->state)));
 }
 
 /* AUTH_SERVER (@server) or AUTH_FINISH: the last step of a flow. */
@@ -156,6 +185,7 @@ static int cpns_auth_last(struct cpns_req *req, bool server)
 
 	if (server)
 		size += nla_total_size(CPNS_MAC_LEN) +
+			nla_total_size(CPNS_MAX_BLOB) +
 			nla_total_size(sizeof(u8));
 	msg = cpns_reply_new(req, size, &hdr);
 	if (!msg)
@@ -264,28 +294,21 @@ out:
 
 /*
  * The first message opened under a re-keyed session proves that GW2 holds
- * dk': the record @serial it made becomes active, unless a later re-key
- * replaced it meanwhile. Return: true with *@active the serial of the
- * active record, or false if nothing changed.
+ * dk': the reply hands out, once, the re-key's record made active, for
+ * the daemon to store over the unconfirmed one (rekey.rst,
+ * "Confirmation").
  */
-static bool cpns_open_confirm(struct cpns_req *req, struct cpns_session *s,
-			      key_serial_t serial, key_serial_t *active)
+static int cpns_open_confirm(struct sk_buff *msg, struct cpns_session *s)
 {
-	struct cpns_key_info ri;
-	struct key *rec;
-	int err;
+	u8 blob[CPNS_MAX_BLOB];
+	unsigned int len;
 
-	rec = cpns_key_lookup(&req->cn->keys, CPNS_KEY_DEVICE, s->did, &ri);
-	if (IS_ERR(rec))
-		return false;
-	err = -ENOKEY;
-	if (ri.serial == serial && ri.state == CPNS_STATE_UNCONFIRMED)
-		err = cpns_key_set_state(&req->cn->keys, rec, CPNS_STATE_ACTIVE,
-					 active);
-	key_put(rec);
-	if (err)
-		pr_debug("re-keyed record %d not confirmed: %d\n", serial, err);
-	return !err;
+	len = cpns_session_take_confirm(s, blob);
+	if (!len)
+		return 0;
+	return nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_ACTIVE) ||
+	       nla_put_u32(msg, CPNS_A_GENERATION, s->generation) ||
+	       nla_put(msg, CPNS_A_BLOB, len, blob);
 }
 
 int cpns_cmd_open(struct cpns_req *req)
@@ -294,7 +317,6 @@ int cpns_cmd_open(struct cpns_req *req)
 	struct nlattr *ct = req->info->attrs[CPNS_A_DATA];
 	unsigned int ptlen = nla_len(ct) - CPNS_TAG_LEN;
 	struct cpns_session *s;
-	key_serial_t serial;
 	struct nlattr *out;
 	struct sk_buff *msg;
 	void *hdr;
@@ -306,7 +328,8 @@ int cpns_cmd_open(struct cpns_req *req)
 
 	msg = cpns_reply_new(req, nla_total_size(ptlen) +
 			     nla_total_size(sizeof(u32)) +
-			     nla_total_size(sizeof(u8)), &hdr);
+			     nla_total_size(sizeof(u8)) +
+			     nla_total_size(CPNS_MAX_BLOB), &hdr);
 	if (!msg) {
 		err = cpns_nomem(req);
 		goto out;
@@ -344,10 +367,7 @@ int cpns_cmd_open(struct cpns_req *req)
 		}
 		goto out;
 	}
-	serial = cpns_session_take_confirm(s);
-	if (serial && cpns_open_confirm(req, s, serial, &serial) &&
-	    (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
-	     nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_ACTIVE))) {
+	if (cpns_open_confirm(msg, s)) {
 		err = cpns_reply_overflow(req, msg);
 		goto out;
 	}

@@ -15,6 +15,8 @@
 #include <net/sock.h>
 #include <linux/cpns.h>
 #include "nl.h"
+#include "record.h"
+#include "step.h"
 #include "stats.h"
 #include "session.h"
 #include "wrap.h"
@@ -296,6 +298,12 @@ int cpns_cmd_key_unwrap(struct cpns_req *req)
 		goto err_msg;
 	}
 
+	if (meta.kind == CPNS_KEY_DEVICE && meta.role == CPNS_ROLE_SERVER) {
+		err = cpns_fail_attr(req, CPNS_A_BLOB, CPNS_FAIL_INVALID,
+				     -EINVAL,
+				     "a server's device record is no kernel key: give it to AUTH_CHALLENGE (CPNS_A_BLOB) with the server's KEK");
+		goto err_msg;
+	}
 	err = cpns_key_store(&req->cn->keys, &meta,
 			     meta.state == CPNS_STATE_REVOKED ? NULL : secret,
 			     false, &serial);
@@ -379,6 +387,75 @@ static int cpns_revoke_seed(struct cpns_req *req, struct nlattr *attr,
 	return 0;
 }
 
+/*
+ * A server revokes a device of one of its seeds: nothing is stored here,
+ * the reply hands out the revocation record (no secret) for its daemon to
+ * store in place of the device's record (rekey.rst).
+ */
+static int cpns_revoke_record(struct cpns_req *req, const u8 *did, u8 *blob,
+			      unsigned int *bloblen)
+{
+	struct cpns_record rec = { .state = CPNS_STATE_REVOKED };
+	struct cpns_record_ctx ctx = { };
+	enum cpns_reason why;
+	struct key *key;
+	u8 *kek;
+	int err;
+
+	key = cpns_step_seed(&req->cn->keys, did, CPNS_ROLE_SERVER, &why);
+	if (IS_ERR(key))
+		return cpns_req_why(req, PTR_ERR(key), why, CPNS_A_DEVICE_ID);
+	key_put(key);
+	err = cpns_req_keyref(req, true, &kek, &ctx.keklen);
+	if (err)
+		return err;
+	ctx.kek = kek;
+	ctx.label = cpns_label(req, &ctx.labellen);
+	err = cpns_record_wrap(&ctx, did, &rec, blob, bloblen);
+	kfree_sensitive(kek);
+	if (err)
+		return cpns_crypto_failed(req, err);
+	return 0;
+}
+
+/*
+ * KEY_REVOKE of a Device ID: with the server's KEK, a revocation record
+ * handed out (cpns_revoke_record()); without, the Device Key held here
+ * becomes a revocation record (a server holds none: refused).
+ */
+static int cpns_revoke_device(struct cpns_req *req, struct nlattr *did,
+			      struct sk_buff *msg, key_serial_t *serial)
+{
+	struct nlattr **attrs = req->info->attrs;
+	u8 blob[CPNS_MAX_BLOB];
+	unsigned int bloblen;
+	struct key *key;
+	int err;
+
+	if (attrs[CPNS_A_KEYREF_TYPE] || attrs[CPNS_A_KEYREF_DESC]) {
+		if (!attrs[CPNS_A_KEYREF_TYPE] || !attrs[CPNS_A_KEYREF_DESC])
+			return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
+					 "give both CPNS_A_KEYREF_TYPE and CPNS_A_KEYREF_DESC, or neither");
+		err = cpns_revoke_record(req, nla_data(did), blob, &bloblen);
+		if (!err && (nla_put(msg, CPNS_A_BLOB, bloblen, blob) ||
+			     nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_REVOKED)))
+			err = -EMSGSIZE;
+		return err;
+	}
+	key = cpns_key_lookup(&req->cn->keys, CPNS_KEY_DEVICE, nla_data(did),
+			      NULL);
+	if (IS_ERR(key) && PTR_ERR(key) == -ENOKEY)
+		return cpns_fail_attr(req, CPNS_A_DEVICE_ID, CPNS_FAIL_NO_KEY,
+				      -ENOKEY,
+				      "no Device Key of this ID here; a server revokes a device with its KEK (CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC) and stores the revocation record it gets back");
+	if (!IS_ERR(key))
+		key_put(key);
+	err = cpns_device_revoke(&req->cn->keys, nla_data(did), serial);
+	if (err)
+		return cpns_revoke_error(req, CPNS_A_DEVICE_ID, err);
+	return 0;
+}
+
 int cpns_cmd_key_revoke(struct cpns_req *req)
 {
 	struct nlattr *sid = req->info->attrs[CPNS_A_SEED_ID];
@@ -393,18 +470,19 @@ int cpns_cmd_key_revoke(struct cpns_req *req)
 	if (!sid == !did)
 		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
 				 "give exactly one of CPNS_A_SEED_ID and CPNS_A_DEVICE_ID");
-	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)), &hdr);
+	msg = cpns_reply_new(req, 2 * nla_total_size(sizeof(u32)) +
+			     nla_total_size(CPNS_MAX_BLOB) +
+			     nla_total_size(sizeof(u8)), &hdr);
 	if (!msg)
 		return cpns_nomem(req);
 
-	if (sid) {
+	serial = 0;
+	if (sid)
 		err = cpns_revoke_seed(req, sid, &serial);
-	} else {
-		err = cpns_device_revoke(&req->cn->keys, nla_data(did),
-					 &serial);
-		if (err)
-			err = cpns_revoke_error(req, CPNS_A_DEVICE_ID, err);
-	}
+	else
+		err = cpns_revoke_device(req, did, msg, &serial);
+	if (err == -EMSGSIZE)
+		return cpns_reply_overflow(req, msg);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -413,7 +491,7 @@ int cpns_cmd_key_revoke(struct cpns_req *req)
 	closed = cpns_pending_revoke(&req->cn->pending, nla_data(attr),
 				     nla_len(attr));
 
-	if (nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial) ||
+	if ((serial && nla_put_s32(msg, CPNS_A_KEY_SERIAL, serial)) ||
 	    nla_put_u32(msg, CPNS_A_SESSION_COUNT, closed))
 		return cpns_reply_overflow(req, msg);
 	return cpns_reply_send(req, msg, hdr);

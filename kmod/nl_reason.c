@@ -152,21 +152,25 @@ static bool cpns_why_record(struct cpns_req *req, enum cpns_reason why,
 		cpns_why_set(req, CPNS_A_GENERATION, CPNS_FAIL_KEY_INVALID,
 			     "unknown generation: this device was never re-keyed here, only generation 0 is known");
 		break;
-	case CPNS_R_RECORD_REVOKED:
-		cpns_why_set(req, CPNS_A_DEVICE_ID, CPNS_FAIL_KEY_INVALID,
-			     "device revoked: its record was revoked");
-		break;
 	case CPNS_R_RECORD_EXPIRED:
 		cpns_why_set(req, CPNS_A_DEVICE_ID, CPNS_FAIL_KEY_INVALID,
 			     "the record of this device has expired");
 		break;
-	case CPNS_R_RECORD_LOOKUP:
-		cpns_why_set(req, 0, CPNS_FAIL_INTERNAL,
-			     "device record lookup failed");
-		break;
 	case CPNS_R_NOT_A_RECORD:
-		cpns_why_set(req, CPNS_A_DEVICE_ID, CPNS_FAIL_STATE,
-			     "this namespace holds this Device ID's key as a gateway (gw1 or gw2), not as a server's device record");
+		cpns_why_set(req, CPNS_A_BLOB, CPNS_FAIL_INVALID,
+			     "the blob opens but is not a server's device record (another kind, role or state)");
+		break;
+	case CPNS_R_RECORD_BLOB:
+		cpns_why_set(req, CPNS_A_BLOB, CPNS_FAIL_BAD_MAC,
+			     "the device record does not open: another KEK or label, altered, or not a blob of KEY_WRAP");
+		break;
+	case CPNS_R_RECORD_OTHER:
+		cpns_why_set(req, CPNS_A_BLOB, CPNS_FAIL_BAD_MAC,
+			     "the device record is of another Device ID");
+		break;
+	case CPNS_R_KEK_REQUIRED:
+		cpns_why_set(req, CPNS_A_KEYREF_DESC, CPNS_FAIL_INVALID,
+			     "the server's KEK (CPNS_A_KEYREF_TYPE, CPNS_A_KEYREF_DESC) is required to open a device record or to re-key");
 		break;
 	case CPNS_R_DEVICE_REVOKED_RECORD:
 		cpns_why_set(req, id, CPNS_FAIL_KEY_INVALID,
@@ -179,10 +183,6 @@ static bool cpns_why_record(struct cpns_req *req, enum cpns_reason why,
 	case CPNS_R_GEN_UNKNOWN:
 		cpns_why_set(req, CPNS_A_GENERATION, CPNS_FAIL_KEY_INVALID,
 			     "unknown generation: it is not the generation of this device's record");
-		break;
-	case CPNS_R_RECORD_CHANGED:
-		cpns_why_set(req, 0, CPNS_FAIL_KEY_INVALID,
-			     "the device record changed during the flow: start again");
 		break;
 	default:
 		return false;
@@ -233,18 +233,6 @@ static bool cpns_why_auth(struct cpns_req *req, int err, enum cpns_reason why)
 	case CPNS_R_SERVER_MAC:
 		cpns_why_set(req, CPNS_A_SERVER_MAC, CPNS_FAIL_BAD_MAC,
 			     "the a-3 code does not verify: the flow is ended");
-		break;
-	case CPNS_R_REKEY_REVOKED:
-		cpns_why_set(req, 0, CPNS_FAIL_KEY_INVALID,
-			     "device revoked during the flow");
-		break;
-	case CPNS_R_REKEY_STORE:
-		cpns_why_set(req, 0, CPNS_FAIL_INTERNAL,
-			     "could not store the re-keyed device record");
-		break;
-	case CPNS_R_RECORD_CONFIRM:
-		cpns_why_set(req, 0, CPNS_FAIL_INTERNAL,
-			     "could not confirm the device record");
 		break;
 	case CPNS_R_REKEY_REPLACE:
 		cpns_why_set(req, 0, err == -EKEYEXPIRED ?

@@ -230,13 +230,24 @@ unsigned int cpns_sessions_retire(struct cpns_pending *p, const u8 *sid,
 	return n;
 }
 
-key_serial_t cpns_session_take_confirm(struct cpns_session *s)
+void cpns_session_set_confirm(struct cpns_session *s, const u8 *blob,
+			      unsigned int len)
 {
-	key_serial_t serial;
+	if (WARN_ON_ONCE(len > sizeof(s->confirm)))
+		return;
+	memcpy(s->confirm, blob, len);
+	s->confirm_len = len;
+}
+
+unsigned int cpns_session_take_confirm(struct cpns_session *s, u8 *blob)
+{
+	unsigned int len;
 
 	spin_lock(&s->lock);
-	serial = s->confirm;
-	s->confirm = 0;
+	len = s->confirm_len;
+	s->confirm_len = 0;
 	spin_unlock(&s->lock);
-	return serial;
+	/* Only this call got @len: the blob is not written any more. */
+	memcpy(blob, s->confirm, len);
+	return len;
 }

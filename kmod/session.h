@@ -45,12 +45,13 @@ struct cpns_session_dir {
  *	earliest expiry of the keys it comes from (the seed and the Device
  *	Key or record), lowered by KEY_RETIRE (cpns_sessions_retire()); 0 for
  *	none. READ_ONCE()/WRITE_ONCE().
- * @confirm: server, re-keyed: the serial of the device record (state
- *	unconfirmed) that the first message opened here confirms; 0 once
- *	done or if there is none (protected by @lock)
+ * @confirm_len: server, re-keyed: the length of @confirm; 0 once handed
+ *	out or if there is none (protected by @lock)
+ * @confirm: server, re-keyed: the device record made active (a blob, no
+ *	secret) that the first message opened here confirms
  * @seal: the key this end sends with (k_c2s on GW2, k_s2c on the server)
  * @open: the key this end receives with
- * @lock: protects @send_seq, @recv_next and @confirm
+ * @lock: protects @send_seq, @recv_next and @confirm_len
  * @send_seq: the next sequence number to send; starts at 0, only goes up
  * @recv_next: the lowest sequence number still accepted
  */
@@ -61,10 +62,11 @@ struct cpns_session {
 	u8 did[CPNS_DEVICE_ID_LEN];
 	u32 generation;
 	time64_t expiry;
-	key_serial_t confirm;
+	unsigned int confirm_len;
+	u8 confirm[CPNS_MAX_BLOB];
 	struct cpns_session_dir seal;
 	struct cpns_session_dir open;
-	spinlock_t lock;		/* send_seq, recv_next, confirm */
+	spinlock_t lock;		/* send_seq, recv_next, confirm_len */
 	u64 send_seq;
 	u64 recv_next;
 };
@@ -163,14 +165,24 @@ unsigned int cpns_sessions_retire(struct cpns_pending *p, const u8 *sid,
 				  time64_t expiry);
 
 /**
- * cpns_session_take_confirm() - the record serial the session confirms
- * @s: the session
- *
- * Called after a message opened successfully: returns the serial of the
- * re-keyed device record that this proves GW2 holds, once (later calls
- * return 0).
- * Return: the serial, or 0.
+ * cpns_session_set_confirm() - the record the session's first OPEN confirms
+ * @s: a new session, not yet in the table
+ * @blob: the re-keyed device record, state active
+ * @len: its length, at most CPNS_MAX_BLOB
  */
-key_serial_t cpns_session_take_confirm(struct cpns_session *s);
+void cpns_session_set_confirm(struct cpns_session *s, const u8 *blob,
+			      unsigned int len);
+
+/**
+ * cpns_session_take_confirm() - the record the session confirms
+ * @s: the session
+ * @blob: out, CPNS_MAX_BLOB bytes of room
+ *
+ * Called after a message opened successfully: copies the re-keyed device
+ * record (state active) that this proves GW2 holds, once (later calls
+ * return 0).
+ * Return: its length, or 0.
+ */
+unsigned int cpns_session_take_confirm(struct cpns_session *s, u8 *blob);
 
 #endif /* _CPNS_SESSION_H */

@@ -58,10 +58,11 @@ enum cpns_reason {
 	/* Flow a. */
 	CPNS_R_BEGIN_NOT_GW2,
 	CPNS_R_GEN_NEVER_REKEYED,
-	CPNS_R_RECORD_REVOKED,
 	CPNS_R_RECORD_EXPIRED,
-	CPNS_R_RECORD_LOOKUP,
-	CPNS_R_NOT_A_RECORD,
+	CPNS_R_NOT_A_RECORD,		/* the blob opens: not a server record */
+	CPNS_R_RECORD_BLOB,		/* the record's blob does not open */
+	CPNS_R_RECORD_OTHER,		/* the record of another Device ID */
+	CPNS_R_KEK_REQUIRED,		/* the server's KEK is not given */
 	CPNS_R_DEVICE_REVOKED_RECORD,	/* about the ID */
 	CPNS_R_GEN0_REFUSED,
 	CPNS_R_GEN_UNKNOWN,
@@ -71,13 +72,9 @@ enum cpns_reason {
 	CPNS_R_A1_NOT_DONE,
 	CPNS_R_FLOW_NOT_GW2,
 	CPNS_R_FLOW_REKEYED,
-	CPNS_R_RECORD_CHANGED,
 	CPNS_R_SESSIONS_FULL,
 	CPNS_R_CLIENT_MAC,		/* a-1 */
 	CPNS_R_SERVER_MAC,		/* a-3 */
-	CPNS_R_REKEY_REVOKED,
-	CPNS_R_REKEY_STORE,
-	CPNS_R_RECORD_CONFIRM,
 	CPNS_R_REKEY_REPLACE,
 };
 

@@ -603,7 +603,7 @@ TEST_F(flow, wrong_key_at_a1)
 	to_gw2(_metadata, c);
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
@@ -634,7 +634,7 @@ TEST_F(flow, other_device_key_at_a1)
 
 	/* GW2 answers with device 2's key where S expects device 1. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &hg, nc, &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, did1, nc, &c->rk, &hs,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, did1, nc, &c->rk, &hs,
 					      ns));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, hg, ns, &c->rk, mac));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs, mac, smac));
@@ -651,7 +651,7 @@ TEST_F(flow, reflected_codes)
 	/* GW2's own a-1 code reflected back to it as the a-3 code. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
 					    mac));
@@ -663,7 +663,7 @@ TEST_F(flow, reflected_codes)
 	 * with the same client nonce.
 	 */
 	NL_OK(c->s.nl, cpns_auth_server(c->s.nl, c->hs, mac, smac));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
 					      &hs2, ns2));
 	ASSERT_NE(0, memcmp(ns2, c->ns, sizeof(ns2)));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, smac, mac));
@@ -681,7 +681,7 @@ TEST_F(flow, replayed_a1)
 	/* a-1 of the finished flow, replayed into a new one (same nc and
 	 * Pc; the record is not confirmed yet, so S re-keys again).
 	 */
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
 					      &hs2, ns2));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, c->client_mac,
 						  smac));
@@ -694,7 +694,7 @@ TEST_F(flow, replayed_a1)
 	ASSERT_EQ(0, fl_exchange(c, "after", "replay"));
 	c->rk.generation = 1;
 	c->rk.rekey = false;
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
 					      &hs3, ns2));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
 	ASSERT_EQ(1, sessions(_metadata, &c->s));
@@ -722,7 +722,7 @@ TEST_F(flow, socket_close_frees_its_objects)
 		NL_OK(g22.nl, cpns_xfer_new(g22.nl, &h, pub));
 		NL_OK(g22.nl, cpns_auth_begin_rk(g22.nl, c->did, &h, nc,
 						 &c->rk));
-		NL_OK(s2.nl, cpns_auth_challenge_rk(s2.nl, c->did, nc, &c->rk,
+		NL_OK(s2.nl, fl_challenge_nl(s2.nl, c->did, nc, &c->rk,
 						    &h, ns));
 	}
 	/* One complete session on the extra sockets. */

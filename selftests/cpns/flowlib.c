@@ -9,7 +9,10 @@
 #include <sys/syscall.h>
 #include <linux/keyctl.h>
 
+#include <sys/random.h>
+
 #include "flowlib.h"
+#include "keyops.h"
 #include "tutil.h"
 
 #define HX(x) tu_hex((x), sizeof(x))
@@ -224,6 +227,58 @@ int fl_device_xfer(struct fl_ctx *c)
 	return 0;
 }
 
+const struct cpns_keyref fl_kek = { "logon", FL_KEK_DESC };
+
+int fl_server_kek(void)
+{
+	static pid_t made;
+	uint8_t kek[32];
+	int32_t r;
+
+	if (made == getpid())
+		return 0;
+	if (getrandom(kek, sizeof(kek), 0) != (ssize_t)sizeof(kek))
+		return -EIO;
+	r = tu_add_key("logon", FL_KEK_DESC, kek, sizeof(kek),
+		       KEY_SPEC_PROCESS_KEYRING);
+	explicit_bzero(kek, sizeof(kek));
+	if (r < 0)
+		return r;
+	made = getpid();
+	return 0;
+}
+
+int fl_challenge(struct fl_ctx *c, struct cpns_rekey *rk)
+{
+	const struct cpns_record_ref ref = {
+		.kek = &fl_kek,
+		.label = FL_LABEL,
+		.label_len = sizeof(FL_LABEL) - 1,
+		.blob = c->srec.blob_len ? c->srec.blob : NULL,
+		.blob_len = c->srec.blob_len,
+	};
+	int err = fl_server_kek();
+
+	if (err)
+		return err;
+	return cpns_auth_challenge_rec(c->s.nl, c->did, c->nc, rk, &ref,
+				       &c->hs, c->ns);
+}
+
+int fl_challenge_nl(struct cpns_nl *nl, const uint8_t *did,
+		    const uint8_t *nc, struct cpns_rekey *rk, uint32_t *h,
+		    uint8_t *ns)
+{
+	const struct cpns_record_ref ref = {
+		.kek = &fl_kek,
+		.label = FL_LABEL,
+		.label_len = sizeof(FL_LABEL) - 1,
+	};
+	int err = fl_server_kek();
+
+	return err ?: cpns_auth_challenge_rec(nl, did, nc, rk, &ref, h, ns);
+}
+
 int fl_auth(struct fl_ctx *c)
 {
 	struct cpns_rekey *rk = &c->rk;
@@ -237,8 +292,7 @@ int fl_auth(struct fl_ctx *c)
 	if (rk->rekey)
 		fl_say(c, "a-0   GW2 -> S     Pc=%s (re-key)\n",
 		       HX(rk->client_pub));
-	err = cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, rk, &c->hs,
-				     c->ns);
+	err = fl_challenge(c, rk);
 	if (err)
 		return fl_fail(&c->s, "a-0 AUTH_CHALLENGE", err);
 	fl_say(c, "a-0   S -> GW2     ns=%s\n", HX(c->ns));
@@ -249,15 +303,18 @@ int fl_auth(struct fl_ctx *c)
 		return fl_fail(&c->g2, "a-1 AUTH_CLIENT", err);
 	fl_say(c, "a-1   GW2 -> S     mac=%s\n", HX(c->client_mac));
 	c->rk_s = *rk;
-	err = cpns_auth_server_rk(c->s.nl, c->hs, c->client_mac, c->server_mac,
-				  &c->rk_s);
+	err = cpns_auth_server_rec(c->s.nl, c->hs, c->client_mac,
+				   c->server_mac, &c->rk_s, &c->srec_a2);
 	if (err)
 		return fl_fail(&c->s, "a-2 AUTH_SERVER", err);
 	fl_say(c, "a-2   S            client code ok\n");
-	if (c->rk_s.serial)
-		fl_say(c, "a-2   S            device record generation %u %s (key %d)\n",
-		       c->rk_s.new_generation,
-		       cpns_state_name(c->rk_s.state), c->rk_s.serial);
+	if (c->srec_a2.blob_len) {
+		/* S's daemon stores the record before a-3 leaves. */
+		c->srec = c->srec_a2;
+		fl_say(c, "a-2   S            device record generation %u %s stored (%zu-byte blob)\n",
+		       c->srec.generation, cpns_state_name(c->srec.state),
+		       c->srec.blob_len);
+	}
 	fl_say(c, "a-3   S -> GW2     mac=%s\n", HX(c->server_mac));
 	err = cpns_auth_finish_rk(c->g2.nl, c->hg, c->server_mac, rk);
 	if (err)
@@ -277,6 +334,7 @@ static int one_way(struct fl_ctx *c, struct fl_host *from, uint32_t hfrom,
 	size_t len = strlen(text), slen, olen;
 	uint8_t sealed[256 + CPNS_TAG_LEN];
 	char opened[256 + 1];
+	struct cpns_record rec;
 	uint64_t seq;
 	int err;
 
@@ -290,10 +348,20 @@ static int one_way(struct fl_ctx *c, struct fl_host *from, uint32_t hfrom,
 	fl_say(c, "SEAL  %-3s -> %-3s   seq=%llu sealed=%s\n", from->name,
 	       to->name, (unsigned long long)seq, tu_hex(sealed, slen));
 	olen = sizeof(opened) - 1;
-	err = cpns_unseal(to->nl, hto, seq, aad, sizeof(aad) - 1, sealed,
-			  slen, opened, &olen);
+	err = cpns_unseal_rec(to->nl, hto, seq, aad, sizeof(aad) - 1, sealed,
+			      slen, opened, &olen, &rec);
 	if (err)
 		return fl_fail(to, "OPEN", err);
+	/* S's daemon stores the confirmed record over the unconfirmed one
+	 * this session's a-2 gave, if the row still holds it (its store's
+	 * compare-and-set). */
+	if (rec.blob_len && to == &c->s &&
+	    c->srec.blob_len == c->srec_a2.blob_len &&
+	    !memcmp(c->srec.blob, c->srec_a2.blob, c->srec.blob_len)) {
+		c->srec = rec;
+		fl_say(c, "OPEN  S            device record confirmed: generation %u %s\n",
+		       rec.generation, cpns_state_name(rec.state));
+	}
 	opened[olen] = '\0';
 	fl_say(c, "OPEN  %-3s          \"%s\"\n", to->name, opened);
 	if (olen != len || memcmp(opened, text, len)) {

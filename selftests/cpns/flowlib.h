@@ -45,7 +45,39 @@ struct fl_ctx {
 	 * (what AUTH_FINISH did), rk_s from the server's (AUTH_SERVER).
 	 */
 	struct cpns_rekey rk, rk_s;
+	/* S's daemon's store row of did (Documentation/rekey.rst, "Records
+	 * on the server"): the record blob it keeps and hands back at a-0,
+	 * replaced by what AUTH_SERVER and the first OPEN hand out. The row
+	 * is bound by its label FL_LABEL, under S's KEK FL_KEK_DESC. */
+	struct cpns_record srec;
+	/* The record AUTH_SERVER last handed out (also stored in srec). */
+	struct cpns_record srec_a2;
 };
+
+/* S's KEK (a logon key in the test process's keyring) and row label. */
+#define FL_KEK_DESC	"cpns-test:server-kek"
+#define FL_LABEL	"device-row"
+
+/*
+ * S's KEK as named to the kernel; fl_server_kek() adds it to the calling
+ * process's keyring (once per process: the same KEK for all its flows).
+ */
+extern const struct cpns_keyref fl_kek;
+int fl_server_kek(void);
+
+/*
+ * a-0 on S as its daemon does it: the record of c->srec (if any) with
+ * S's KEK and label.
+ */
+int fl_challenge(struct fl_ctx *c, struct cpns_rekey *rk);
+
+/*
+ * cpns_auth_challenge_rk() on @nl as a server's daemon that holds no
+ * record of @did: with S's KEK and row label, no blob.
+ */
+int fl_challenge_nl(struct cpns_nl *nl, const uint8_t *did,
+		    const uint8_t *nc, struct cpns_rekey *rk, uint32_t *h,
+		    uint8_t *ns);
 
 /* Print like printf when c->verbose. */
 void fl_say(const struct fl_ctx *c, const char *fmt, ...)

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/keyctl.h>
 
 #include "kselftest_harness.h"
 #include "flowlib.h"
+#include "keyops.h"
 #include "tutil.h"
 
 #define DL CPNS_DEVICE_ID_LEN
@@ -114,12 +116,62 @@ static void gw2_gets_dk0(struct __test_metadata *_metadata, struct fl_ctx *c)
 	ASSERT_EQ(0u, dev_key(_metadata, c, &c->g2).generation);
 }
 
-/* GW2 seals, S opens (reporting a confirmation), and back. */
-static void exchange(struct __test_metadata *_metadata, struct fl_ctx *c,
-		     int32_t *confirmed)
+/*
+ * S's daemon at a-0: the record of its store row c->srec (if any), under
+ * its KEK and the row's label.
+ */
+static int s_challenge(struct fl_ctx *c, const uint8_t *nc,
+		       struct cpns_rekey *rk, uint32_t *hs, uint8_t *ns)
+{
+	const struct cpns_record_ref ref = {
+		.kek = &fl_kek,
+		.label = FL_LABEL,
+		.label_len = sizeof(FL_LABEL) - 1,
+		.blob = c->srec.blob_len ? c->srec.blob : NULL,
+		.blob_len = c->srec.blob_len,
+	};
+	int err = fl_server_kek();
+
+	return err ?: cpns_auth_challenge_rec(c->s.nl, c->did, nc, rk, &ref,
+					      hs, ns);
+}
+
+/*
+ * S's daemon at a-2: the record handed out (if any) is stored in the row
+ * before a-3 would leave; it is also kept as this flow's (c->srec_a2).
+ */
+static int s_server(struct fl_ctx *c, uint32_t hs, const uint8_t *cmac,
+		    uint8_t *smac, struct cpns_rekey *rk)
+{
+	struct cpns_record rec;
+	int err;
+
+	err = cpns_auth_server_rec(c->s.nl, hs, cmac, smac, rk, &rec);
+	if (err)
+		return err;
+	c->srec_a2 = rec;
+	if (rec.blob_len)
+		c->srec = rec;
+	return 0;
+}
+
+static bool same_rec(const struct cpns_record *a, const struct cpns_record *b)
+{
+	return a->blob_len == b->blob_len &&
+	       !memcmp(a->blob, b->blob, a->blob_len);
+}
+
+/*
+ * GW2 seals, S opens, and back. *confirmed: 1 if S's OPEN handed out a
+ * confirmed record, which S's daemon stores in its row @row if the row
+ * still holds the record of this session's a-2 (compare-and-set).
+ */
+static void exchange_row(struct __test_metadata *_metadata, struct fl_ctx *c,
+			 struct cpns_record *row, int32_t *confirmed)
 {
 	static const char aad[] = "rekey", c2s[] = "GW2 to S", s2c[] = "ok";
 	uint8_t buf[64 + CPNS_TAG_LEN];
+	struct cpns_record rec;
 	char out[64];
 	size_t blen, olen;
 	uint64_t seq;
@@ -128,10 +180,17 @@ static void exchange(struct __test_metadata *_metadata, struct fl_ctx *c,
 	NL_OK(c->g2.nl, cpns_seal(c->g2.nl, c->hg, aad, sizeof(aad), c2s,
 				  sizeof(c2s), &seq, buf, &blen));
 	olen = sizeof(out);
-	NL_OK(c->s.nl, cpns_unseal_rk(c->s.nl, c->hs, seq, aad, sizeof(aad),
-				      buf, blen, out, &olen, confirmed));
+	NL_OK(c->s.nl, cpns_unseal_rec(c->s.nl, c->hs, seq, aad, sizeof(aad),
+				       buf, blen, out, &olen, &rec));
 	ASSERT_EQ(sizeof(c2s), olen);
 	ASSERT_EQ(0, memcmp(out, c2s, olen));
+	*confirmed = rec.blob_len != 0;
+	if (rec.blob_len) {
+		ASSERT_EQ(CPNS_STATE_ACTIVE, rec.state);
+		ASSERT_EQ(1u, rec.generation);
+		if (same_rec(row, &c->srec_a2))
+			*row = rec;
+	}
 
 	blen = sizeof(buf);
 	NL_OK(c->s.nl, cpns_seal(c->s.nl, c->hs, aad, sizeof(aad), s2c,
@@ -142,6 +201,8 @@ static void exchange(struct __test_metadata *_metadata, struct fl_ctx *c,
 	ASSERT_EQ(sizeof(s2c), olen);
 	ASSERT_EQ(0, memcmp(out, s2c, olen));
 }
+
+#define exchange(m, c, confirmed) exchange_row(m, c, &(c)->srec, confirmed)
 
 FIXTURE(rekey) {
 	struct fl_ctx c;
@@ -164,7 +225,7 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	struct snap s_before, g1_before;
 	int32_t confirmed = -1;
 	struct cpns_rekey rk1;
-	struct cpns_key ks, kg;
+	struct cpns_key kg;
 	struct fl_host x;
 	struct fl_ctx d;
 	int err;
@@ -186,15 +247,21 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	ASSERT_EQ(CPNS_STATE_ACTIVE, c->rk.state);
 	ASSERT_NE(0, memcmp(c->rk.client_pub, c->rk.server_pub, PL));
 
-	/* S keeps the record, unconfirmed; GW2's key was replaced. */
-	ASSERT_EQ(2, fl_count_keys(&c->s));
-	ks = dev_key(_metadata, c, &c->s);
-	ASSERT_EQ(c->rk_s.serial, ks.serial);
-	ASSERT_EQ(CPNS_ROLE_SERVER, ks.role);
-	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, ks.state);
-	ASSERT_EQ(1u, ks.generation);
-	ASSERT_EQ(0, fl_check_key(&c->s, c->did, DL, CPNS_ROLE_SERVER,
-				  CPNS_STATE_UNCONFIRMED));
+	/* S's kernel keeps nothing: it handed out the record, unconfirmed,
+	 * which S's daemon stored; GW2's key was replaced.
+	 */
+	ASSERT_EQ(1, fl_count_keys(&c->s));
+	ASSERT_EQ(0, c->rk_s.serial);
+	ASSERT_EQ(104u, c->srec.blob_len);
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->srec.state);
+	ASSERT_EQ(1u, c->srec.generation);
+	/* A record is no kernel key: KEY_UNWRAP refuses it. */
+	NL_ERR(c->s.nl, EINVAL, cpns_key_unwrap(c->s.nl, c->srec.blob,
+						c->srec.blob_len, &fl_kek,
+						FL_LABEL,
+						sizeof(FL_LABEL) - 1, NULL));
+	NL_MSG(c->s.nl, "no kernel key");
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 	kg = dev_key(_metadata, c, &c->g2);
 	ASSERT_EQ(c->rk.serial, kg.serial);
 	ASSERT_NE(c->dk_serial_g2, kg.serial);
@@ -213,10 +280,9 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	 */
 	exchange(_metadata, c, &confirmed);
 	ASSERT_NE(0, confirmed);
-	ks = dev_key(_metadata, c, &c->s);
-	ASSERT_EQ(confirmed, ks.serial);
-	ASSERT_EQ(CPNS_STATE_ACTIVE, ks.state);
-	ASSERT_EQ(1u, ks.generation);
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec.state);
+	ASSERT_EQ(1u, c->srec.generation);
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 	exchange(_metadata, c, &confirmed);
 	ASSERT_EQ(0, confirmed);
 
@@ -236,7 +302,7 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	ASSERT_TRUE(d.rk.rekey);
 	ASSERT_EQ(0u, d.rk.generation);
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       cpns_auth_challenge_rk(c->s.nl, c->did, d.nc, &d.rk, &d.hs,
+	       s_challenge(c, d.nc, &d.rk, &d.hs,
 				      d.ns));
 	NL_MSG(c->s.nl, "device re-keyed: generation 0 refused");
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
@@ -249,12 +315,12 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	rk1 = d.rk;
 	rk1.generation = 1;
 	rk1.rekey = false;
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, d.nc, &rk1,
+	NL_OK(c->s.nl, s_challenge(c, d.nc, &rk1,
 					      &d.hs, d.ns));
 	memset(d.rk.server_pub, 0x55, PL);
 	NL_OK(x.nl, cpns_auth_client_rk(x.nl, d.hg, d.ns, &d.rk,
 					d.client_mac));
-	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server_rk(c->s.nl, d.hs,
+	NL_ERR(c->s.nl, EBADMSG, s_server(c, d.hs,
 						     d.client_mac,
 						     d.server_mac, &d.rk_s));
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
@@ -274,51 +340,55 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 TEST_F(rekey, retry_before_confirmation_rekeys_again)
 {
 	struct fl_ctx *c = &self->c;
-	struct cpns_key ks;
-	int32_t first, confirmed = -1;
+	struct cpns_record first, first_a2;
+	int32_t confirmed = -1;
 	uint32_t hs_old = 0, hg_old = 0;
 
 	ASSERT_EQ(0, fl_auth(c));
-	first = c->rk_s.serial;
+	first = c->srec;
+	first_a2 = c->srec_a2;
 	hs_old = c->hs;
 	hg_old = c->hg;
-	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, dev_key(_metadata, c, &c->s).state);
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->srec.state);
 
 	/* GW2 crashed before it stored dk': it comes back with dk0. */
 	gw2_gets_dk0(_metadata, c);
 	ASSERT_EQ(0, fl_auth(c));
 	ASSERT_TRUE(c->rk.rekey);
 	ASSERT_EQ(1u, c->rk.new_generation);
-	ASSERT_NE(first, c->rk_s.serial);
-	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->rk_s.state);
-	/* One record per device: the new one replaced the old. */
-	ASSERT_EQ(2, fl_count_keys(&c->s));
-	ks = dev_key(_metadata, c, &c->s);
-	ASSERT_EQ(c->rk_s.serial, ks.serial);
-	ASSERT_EQ(1u, ks.generation);
-	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, ks.state);
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->srec.state);
+	ASSERT_EQ(1u, c->srec.generation);
+	/* One record per device, in the daemon's row: the new one. */
+	ASSERT_FALSE(same_rec(&first, &c->srec));
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 
-	/* A message of the first session no longer confirms anything. */
+	/* The first session's first message hands out its own record,
+	 * active; the daemon's compare-and-set refuses it: the row holds
+	 * the second flow's record now.
+	 */
 	{
 		struct fl_ctx old = *c;
+		struct cpns_record row = c->srec;
 
 		old.hs = hs_old;
 		old.hg = hg_old;
-		exchange(_metadata, &old, &confirmed);
-		ASSERT_EQ(0, confirmed);
-		ASSERT_EQ(CPNS_STATE_UNCONFIRMED,
-			  dev_key(_metadata, c, &c->s).state);
+		old.srec_a2 = first_a2;
+		exchange_row(_metadata, &old, &row, &confirmed);
+		ASSERT_EQ(1, confirmed);
+		ASSERT_TRUE(same_rec(&row, &c->srec));
+		ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->srec.state);
 	}
 	exchange(_metadata, c, &confirmed);
-	ASSERT_EQ(CPNS_STATE_ACTIVE, dev_key(_metadata, c, &c->s).state);
-	ASSERT_EQ(confirmed, dev_key(_metadata, c, &c->s).serial);
+	ASSERT_EQ(1, confirmed);
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec.state);
 }
 
 TEST_F(rekey, generation_1_flow_confirms_and_works)
 {
 	struct fl_ctx *c = &self->c;
-	struct cpns_key ks, kg;
+	struct cpns_record active;
 	int32_t confirmed = -1;
+	struct cpns_key kg;
 
 	ASSERT_EQ(0, fl_auth(c));
 	kg = dev_key(_metadata, c, &c->g2);
@@ -334,20 +404,20 @@ TEST_F(rekey, generation_1_flow_confirms_and_works)
 	ASSERT_EQ(0, c->rk.serial);
 	ASSERT_EQ(1u, c->rk_s.new_generation);
 	ASSERT_EQ(CPNS_STATE_ACTIVE, c->rk_s.state);
-	ks = dev_key(_metadata, c, &c->s);
-	ASSERT_EQ(c->rk_s.serial, ks.serial);
-	ASSERT_EQ(CPNS_STATE_ACTIVE, ks.state);
-	ASSERT_EQ(1u, ks.generation);
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec.state);
+	ASSERT_EQ(1u, c->srec.generation);
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 	/* GW2's key is the same one as before. */
 	ASSERT_EQ(kg.serial, dev_key(_metadata, c, &c->g2).serial);
 	exchange(_metadata, c, &confirmed);
 	ASSERT_EQ(0, confirmed);
 
-	/* And again, with the record active: nothing changes. */
+	/* And again, with the record active: nothing is handed out. */
+	active = c->srec;
 	ASSERT_EQ(0, fl_auth(c));
-	ASSERT_EQ(0, c->rk_s.serial);
+	ASSERT_EQ(0u, c->srec_a2.blob_len);
 	ASSERT_EQ(0, c->rk_s.state);
-	ASSERT_EQ(ks.serial, dev_key(_metadata, c, &c->s).serial);
+	ASSERT_TRUE(same_rec(&active, &c->srec));
 	exchange(_metadata, c, &confirmed);
 	ASSERT_EQ(0, confirmed);
 }
@@ -366,24 +436,24 @@ TEST_F(rekey, generation_0_needs_client_key)
 	NL_MSG(c->s.nl, "CPNS_A_PUBKEY");
 	/* Generation 0 said, still no Pc. */
 	memset(&c->rk, 0, sizeof(c->rk));
-	NL_ERR(c->s.nl, EINVAL, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc,
+	NL_ERR(c->s.nl, EINVAL, s_challenge(c, c->nc,
 						       &c->rk, &c->hs,
 						       c->ns));
 	/* An unknown generation, and generation 1 with no record. */
 	c->rk.generation = 5;
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk, &c->hs,
+	       s_challenge(c, c->nc, &c->rk, &c->hs,
 				      c->ns));
 	c->rk.generation = 1;
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk, &c->hs,
+	       s_challenge(c, c->nc, &c->rk, &c->hs,
 				      c->ns));
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
 
 	/* GW2's side: a re-keying flow needs Ps at a-1. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_ERR(c->g2.nl, EINVAL, cpns_auth_client(c->g2.nl, c->hg, c->ns,
 						  c->client_mac));
@@ -393,12 +463,12 @@ TEST_F(rekey, generation_0_needs_client_key)
 					    c->client_mac));
 	snap_same(_metadata, &c->s, &s_before);
 	snap_same(_metadata, &c->g2, &g2_before);
-	NL_OK(c->s.nl, cpns_auth_server_rk(c->s.nl, c->hs, c->client_mac,
+	NL_OK(c->s.nl, s_server(c, c->hs, c->client_mac,
 					   c->server_mac, &c->rk_s));
 	NL_OK(c->g2.nl, cpns_auth_finish_rk(c->g2.nl, c->hg, c->server_mac,
 					    &c->rk));
 	ASSERT_EQ(1u, dev_key(_metadata, c, &c->g2).generation);
-	ASSERT_EQ(1u, dev_key(_metadata, c, &c->s).generation);
+	ASSERT_EQ(1u, c->srec.generation);
 
 	/* A generation 1 key is not re-keyed: Pc is refused. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
@@ -406,7 +476,7 @@ TEST_F(rekey, generation_0_needs_client_key)
 	ASSERT_FALSE(c->rk.rekey);
 	c->rk.rekey = true;
 	snap_take(_metadata, &c->s, &s_before);
-	NL_ERR(c->s.nl, EINVAL, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc,
+	NL_ERR(c->s.nl, EINVAL, s_challenge(c, c->nc,
 						       &c->rk, &c->hs,
 						       c->ns));
 	snap_same(_metadata, &c->s, &s_before);
@@ -430,14 +500,14 @@ TEST_F(rekey, low_order_keys_refused)
 
 		memcpy(rk.client_pub, low[i], PL);
 		NL_ERR(c->s.nl, EKEYREJECTED,
-		       cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &rk,
+		       s_challenge(c, c->nc, &rk,
 					      &c->hs, c->ns));
 		NL_MSG(c->s.nl, "small order");
 		ASSERT_EQ(0u, pending(_metadata, &c->s));
 	}
 
 	/* A low-order Ps at GW2's a-1: refused, the flow stays. */
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	for (i = 0; i < 2; i++) {
 		struct cpns_rekey rk = c->rk;
@@ -464,13 +534,13 @@ TEST_F(rekey, tampered_public_keys_fail)
 	/* Ps altered on its way to GW2: a-1 binds it, a-2 fails. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	rk = c->rk;
 	rk.server_pub[7] ^= 0x10;
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &rk,
 					    c->client_mac));
-	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server_rk(c->s.nl, c->hs,
+	NL_ERR(c->s.nl, EBADMSG, s_server(c, c->hs,
 						     c->client_mac,
 						     c->server_mac, &c->rk_s));
 	/* ... and the a-3 of the right flow does not pass GW2's a-4. */
@@ -484,13 +554,13 @@ TEST_F(rekey, tampered_public_keys_fail)
 					   &c->rk));
 	rk = c->rk;
 	rk.client_pub[3] ^= 0x01;
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &rk,
+	NL_OK(c->s.nl, s_challenge(c, c->nc, &rk,
 					      &c->hs, c->ns));
 	c->rk.rekey = true;
 	memcpy(c->rk.server_pub, rk.server_pub, PL);
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
 					    c->client_mac));
-	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server_rk(c->s.nl, c->hs,
+	NL_ERR(c->s.nl, EBADMSG, s_server(c, c->hs,
 						     c->client_mac,
 						     c->server_mac, &c->rk_s));
 	snap_same(_metadata, &c->s, &s_before);
@@ -502,21 +572,22 @@ TEST_F(rekey, altered_a3_keeps_dk0_and_retry_rekeys)
 {
 	struct fl_ctx *c = &self->c;
 	struct snap g2_before;
+	struct cpns_record first;
+	int32_t confirmed = -1;
 	struct cpns_key kg;
-	int32_t first, confirmed = -1;
 
 	snap_take(_metadata, &c->g2, &g2_before);
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, cpns_auth_challenge_rk(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
 					    c->client_mac));
-	NL_OK(c->s.nl, cpns_auth_server_rk(c->s.nl, c->hs, c->client_mac,
+	NL_OK(c->s.nl, s_server(c, c->hs, c->client_mac,
 					   c->server_mac, &c->rk_s));
-	/* S stored the record before a-3 left. */
-	first = c->rk_s.serial;
-	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, dev_key(_metadata, c, &c->s).state);
+	/* S's daemon stored the record before a-3 left. */
+	first = c->srec;
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, c->srec.state);
 
 	/* a-3 altered on the way: GW2 refuses it and keeps dk0. */
 	c->server_mac[0] ^= 0x01;
@@ -529,13 +600,142 @@ TEST_F(rekey, altered_a3_keeps_dk0_and_retry_rekeys)
 	/* The retry re-keys again and replaces the unconfirmed record. */
 	ASSERT_EQ(0, fl_auth(c));
 	ASSERT_TRUE(c->rk.rekey);
-	ASSERT_NE(first, c->rk_s.serial);
+	ASSERT_FALSE(same_rec(&first, &c->srec));
 	kg = dev_key(_metadata, c, &c->g2);
 	ASSERT_EQ(1u, kg.generation);
 	exchange(_metadata, c, &confirmed);
-	ASSERT_EQ(confirmed, dev_key(_metadata, c, &c->s).serial);
-	ASSERT_EQ(CPNS_STATE_ACTIVE, dev_key(_metadata, c, &c->s).state);
-	ASSERT_EQ(2, fl_count_keys(&c->s));
+	ASSERT_EQ(1, confirmed);
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec.state);
+	ASSERT_EQ(1, fl_count_keys(&c->s));
+}
+
+/* a-0 with a record blob that must be refused; nothing changes on S. */
+static void refused(struct __test_metadata *_metadata, struct fl_ctx *c,
+		    const struct cpns_record *row, uint32_t gen, int err,
+		    const char *msg)
+{
+	struct cpns_record keep = c->srec;
+	struct cpns_rekey rk = { .generation = gen, .rekey = !gen };
+	struct snap before;
+	uint32_t hs;
+	uint8_t ns[CPNS_NONCE_LEN];
+
+	memset(rk.client_pub, 0x09, PL);
+	snap_take(_metadata, &c->s, &before);
+	c->srec = *row;
+	NL_ERR(c->s.nl, err, s_challenge(c, c->nc, &rk, &hs, ns));
+	NL_MSG(c->s.nl, msg);
+	c->srec = keep;
+	ASSERT_EQ(0u, pending(_metadata, &c->s));
+	snap_same(_metadata, &c->s, &before);
+}
+
+/*
+ * Every row of rekey.rst's table "The server at a-0" with the record the
+ * daemon hands in, and blobs that must not open: altered, of another
+ * device, under another label, and a replayed older one.
+ */
+TEST_F(rekey, server_a0_decides_from_the_blob)
+{
+	struct fl_ctx *c = &self->c;
+	struct cpns_record unconf, active, bad, revoked;
+	int32_t confirmed = -1;
+	uint32_t closed = 99;
+	struct fl_ctx e;
+
+	/* No record, g = 1 or 5: unknown generation. */
+	refused(_metadata, c, &c->srec, 1, EKEYREJECTED, "never re-keyed");
+	refused(_metadata, c, &c->srec, 5, EKEYREJECTED, "never re-keyed");
+	/* No record, g = 0: re-key (fl_auth), record unconfirmed. */
+	ASSERT_EQ(0, fl_auth(c));
+	unconf = c->srec;
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, unconf.state);
+	/* An unconfirmed record of g = 1, g = 5: unknown generation. */
+	refused(_metadata, c, &unconf, 5, EKEYREJECTED, "unknown generation");
+	exchange(_metadata, c, &confirmed);
+	active = c->srec;
+	ASSERT_EQ(CPNS_STATE_ACTIVE, active.state);
+	/* An active record, g = 0: GW1's dk0 refused. */
+	refused(_metadata, c, &active, 0, EKEYREJECTED,
+		"generation 0 refused");
+	refused(_metadata, c, &active, 2, EKEYREJECTED, "unknown generation");
+
+	/* A blob that does not open: one bit flipped anywhere. */
+	bad = active;
+	bad.blob[bad.blob_len - 1] ^= 0x01;
+	refused(_metadata, c, &bad, 1, EBADMSG, "does not open");
+	bad = active;
+	bad.blob[4] ^= 0x01;	/* the generation */
+	refused(_metadata, c, &bad, 1, EBADMSG, "does not open");
+	bad.blob_len = 3;
+	refused(_metadata, c, &bad, 1, EBADMSG, "does not open");
+
+	/* The record of another device of the same seed (the test labels
+	 * every row alike, so it opens): refused by its Device ID.
+	 */
+	e = *c;
+	ASSERT_EQ(0, fl_assign_derive(&e));
+	ASSERT_EQ(0, fl_assign_confirm(&e));
+	ASSERT_EQ(0, fl_device_xfer(&e));
+	memset(&e.srec, 0, sizeof(e.srec));
+	ASSERT_EQ(0, fl_auth(&e));
+	ASSERT_EQ(1u, e.srec.generation);
+	ASSERT_NE(0, memcmp(e.did, c->did, DL));
+	refused(_metadata, c, &e.srec, 1, EBADMSG, "another Device ID");
+
+	/* A replayed older blob: the unconfirmed record of the same
+	 * device, handed in after the active one was stored. It opens (the
+	 * kernel keeps no state to tell it from the current row) and a-0
+	 * accepts generation 1 with it; GW1's generation 0 would re-key
+	 * again. Refusing it is the store's job: the daemon hands in only
+	 * the row's current blob (rekey.rst, "Records on the server").
+	 */
+	c->srec = unconf;
+	ASSERT_EQ(0, fl_auth(c));
+	ASSERT_FALSE(c->rk.rekey);
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec_a2.state);
+	c->srec = active;
+
+	/* Revocation: the kernel keeps nothing and hands out the record. */
+	NL_OK(c->s.nl, cpns_device_revoke_rec(c->s.nl, c->did, &fl_kek,
+					      FL_LABEL, sizeof(FL_LABEL) - 1,
+					      &revoked, &closed));
+	ASSERT_EQ(CPNS_STATE_REVOKED, revoked.state);
+	ASSERT_EQ(104u, revoked.blob_len);
+	ASSERT_LE(1u, closed);		/* the sessions of c->did */
+	ASSERT_EQ(1, fl_count_keys(&c->s));
+	refused(_metadata, c, &revoked, 1, EKEYREVOKED, "device revoked");
+	refused(_metadata, c, &revoked, 0, EKEYREVOKED, "device revoked");
+	/* Without the KEK a server has nothing to revoke. */
+	NL_ERR(c->s.nl, ENOKEY, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE,
+						c->did, NULL, NULL));
+	NL_MSG(c->s.nl, "with its KEK");
+	ASSERT_EQ(1, fl_count_keys(&c->s));
+}
+
+/* A record blob needs the KEK; the KEK must not be a user key. */
+TEST_F(rekey, server_kek_required)
+{
+	struct fl_ctx *c = &self->c;
+	const struct cpns_keyref userkek = { "user", "cpns-test:user-kek" };
+	const struct cpns_record_ref noblob = { .kek = &userkek };
+	uint8_t payload[32] = { 1 };
+	struct cpns_rekey rk;
+
+	/* Generation 0, no record, no KEK: the flow would re-key. */
+	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
+					   &rk));
+	NL_ERR(c->s.nl, EINVAL, cpns_auth_challenge_rk(c->s.nl, c->did,
+						       c->nc, &rk, &c->hs,
+						       c->ns));
+	NL_MSG(c->s.nl, "KEK");
+	ASSERT_LT(0, tu_add_key("user", "cpns-test:user-kek", payload,
+				sizeof(payload), KEY_SPEC_PROCESS_KEYRING));
+	NL_ERR(c->s.nl, EKEYREJECTED,
+	       cpns_auth_challenge_rec(c->s.nl, c->did, c->nc, &rk, &noblob,
+				       &c->hs, c->ns));
+	ASSERT_EQ(0u, pending(_metadata, &c->s));
+	ASSERT_EQ(1, fl_count_keys(&c->s));
 }
 
 TEST_HARNESS_MAIN

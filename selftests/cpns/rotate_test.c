@@ -169,7 +169,7 @@ static void auth_refused(struct __test_metadata *_metadata, struct fl_ctx *c,
 
 	NL_RET(c->g2.nl, 0, cpns_auth_begin_rk(c->g2.nl, c->did, &hg, nc,
 					       &rk));
-	NL_RET(c->s.nl, want, cpns_auth_challenge_rk(c->s.nl, c->did, nc, &rk,
+	NL_RET(c->s.nl, want, fl_challenge_nl(c->s.nl, c->did, nc, &rk,
 						     &hs, ns));
 	NL_MSG(c->s.nl, msg);
 	NL_RET(c->g2.nl, 0, cpns_session_del(c->g2.nl, hg));
