@@ -17,6 +17,15 @@
 
 set -u
 
+# The store's KEK lives in a session keyring of our own, which the server
+# inherits (tools/vm-run starts us without one; a key added to @s would
+# land in a keyring of keyctl's own and be lost).
+if [[ ${1:-} != restart ]]; then
+	case $(keyctl rdescribe @s 2>/dev/null) in
+	*";_uid_ses."* | "") exec keyctl session - bash "$0" "$@" ;;
+	esac
+fi
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 SERVERD=$HERE/../cpns-serverd
 PROBE=$HERE/cpns-serverd-probe
@@ -160,8 +169,13 @@ t_ok "config: repeated key" \
 	"listen = 10.1.0.1:1" "max_pending = 3" "max_pending = 4"
 t_ok "config: missing listen" bad "bad.conf: missing 'listen'" "log = stderr"
 
+# A store, so that the re-keyed records survive the restart below.
+KEK_DESC=cpns:serverd-test-$$
+head -c 32 /dev/urandom | keyctl padd logon "$KEK_DESC" @s >/dev/null
 cat >"$DIR/serverd.conf" <<EOF
 # cpns-serverd test configuration (userspace/serverd/test/run.sh)
+store = $DIR/server.db
+kek = logon:$KEK_DESC
 listen = 10.1.0.1:4739
 listen = [fd00:2::1]:4739
 max_connections = $MAXC
