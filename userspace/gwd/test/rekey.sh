@@ -198,14 +198,16 @@ gw2_again gw2-again2
 # nothing: its state (the blob's header says otherwise), then a byte of
 # its blob (the kernel cannot open it). Restored, it works again.
 row_sql() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$WORK/server.db" "$1"; }
+# row_flip: one bit of the sealed part of the row's blob (byte 60).
+row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); b = bytearray(d.execute("SELECT blob FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone()[0]); b[60] ^= 1; d.execute("UPDATE devices SET blob = ? WHERE device_id = ?", (bytes(b), sys.argv[2])); d.commit()' "$WORK/server.db" "$did"; }
 row_sum() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT generation, state, created, expiry, hex(blob) FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone())' "$WORK/server.db" "$did" | md5sum; }
-altered()	# altered NAME SQL WANT
+altered()	# altered NAME SQL|row_flip WANT
 {
 	local from before
 
 	server_stop
 	cp "$WORK/server.db" "$WORK/server.db.good"
-	row_sql "$2"
+	if [ "$2" = row_flip ]; then row_flip; else row_sql "$2"; fi
 	before=$(row_sum)
 	from=$(log_lines "$WORK/server.log")
 	server_start
@@ -226,8 +228,7 @@ altered()	# altered NAME SQL WANT
 altered altered-state \
 	"UPDATE devices SET state = 'unconfirmed' WHERE device_id = '$did'" \
 	"device id $did: the row (state unconfirmed, generation 1) disagrees with its 104-byte blob: the row was altered; refused"
-altered altered-blob \
-	"UPDATE devices SET blob = substr(blob, 1, 60) || CASE WHEN substr(blob, 61, 1) = x'00' THEN x'01' ELSE x'00' END || substr(blob, 62) WHERE device_id = '$did'" \
+altered altered-blob row_flip \
 	"a-0: the stored record of device id $did (generation 1, active) does not open under KEK"
 gw2_again gw2-again3
 
