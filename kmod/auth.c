@@ -263,6 +263,7 @@ struct cpns_flow *cpns_auth_challenge(struct cpns_net *cn, const u8 *did,
 
 	f = cpns_flow_alloc(&cn->pending, CPNS_OBJ_SERVER_FLOW);
 	if (IS_ERR(f)) {
+		err = PTR_ERR(f);
 		*why = CPNS_R_PENDING_FULL;
 		goto out;
 	}

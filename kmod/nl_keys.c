@@ -406,11 +406,9 @@ static int cpns_revoke_record(struct cpns_req *req, const u8 *did, u8 *blob,
 	if (IS_ERR(key))
 		return cpns_req_why(req, PTR_ERR(key), why, CPNS_A_DEVICE_ID);
 	key_put(key);
-	err = cpns_req_keyref(req, true, &kek, &ctx.keklen);
+	err = cpns_req_record_ctx(req, &ctx, &kek);
 	if (err)
 		return err;
-	ctx.kek = kek;
-	ctx.label = cpns_label(req, &ctx.labellen);
 	err = cpns_record_wrap(&ctx, did, &rec, blob, bloblen);
 	kfree_sensitive(kek);
 	if (err)
@@ -433,9 +431,6 @@ static int cpns_revoke_device(struct cpns_req *req, struct nlattr *did,
 	int err;
 
 	if (attrs[CPNS_A_KEYREF_TYPE] || attrs[CPNS_A_KEYREF_DESC]) {
-		if (!attrs[CPNS_A_KEYREF_TYPE] || !attrs[CPNS_A_KEYREF_DESC])
-			return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
-					 "give both CPNS_A_KEYREF_TYPE and CPNS_A_KEYREF_DESC, or neither");
 		err = cpns_revoke_record(req, nla_data(did), blob, &bloblen);
 		if (!err && (nla_put(msg, CPNS_A_BLOB, bloblen, blob) ||
 			     nla_put_u8(msg, CPNS_A_STATE, CPNS_STATE_REVOKED)))

@@ -165,7 +165,7 @@ FIXTURE_SETUP(attr)
 	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, pub));
 	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, pub));
 	ASSERT_EQ(0, cpns_auth_begin_rk(c->g2.nl, c->did, &h, nc, &c->rk));
-	ASSERT_EQ(0, fl_challenge_nl(c->s.nl, c->did, nc, &c->rk, &h,
+	ASSERT_EQ(0, fl_challenge_rec(c, nc, &c->rk, &h,
 					    ns));
 
 	for (i = 0; i <= CPNS_KAT_A_MAX + 1; i++)

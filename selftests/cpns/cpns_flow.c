@@ -77,7 +77,7 @@ static int hold_extra(struct fl_ctx *c)
 	CHECK(cpns_assign_request(c->g1.nl, c->sid, n1, mac));
 	CHECK(cpns_assign_challenge(c->s.nl, c->sid, n1, mac, ch, chmac));
 	CHECK(cpns_auth_begin_rk(c->g2.nl, c->did, &h, nc, &c->rk));
-	CHECK(fl_challenge_nl(c->s.nl, c->did, nc, &c->rk, &h, ns));
+	CHECK(fl_challenge_rec(c, nc, &c->rk, &h, ns));
 	return 0;
 }
 

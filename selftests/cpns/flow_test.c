@@ -163,10 +163,12 @@ TEST_F(flow, full_flow_key_states)
 		ASSERT_EQ(0, pending(_metadata, h));
 		ASSERT_EQ(0, sessions(_metadata, h));
 	}
-	/* The keys outlive the sockets; S keeps the device's re-keyed
-	 * record (Documentation/rekey.rst) beside the seed.
+	/* The keys outlive the sockets; S keeps its seed only: the
+	 * device's re-keyed record is a blob in its daemon's store
+	 * (Documentation/rekey.rst, "Records on the server").
 	 */
-	ASSERT_EQ(2, fl_count_keys(&c->s));
+	ASSERT_EQ(1, fl_count_keys(&c->s));
+	ASSERT_EQ(CPNS_STATE_ACTIVE, c->srec.state);
 	ASSERT_EQ(2, fl_count_keys(&c->g1));
 	ASSERT_EQ(1, fl_count_keys(&c->g2));
 }
@@ -603,7 +605,7 @@ TEST_F(flow, wrong_key_at_a1)
 	to_gw2(_metadata, c);
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
@@ -651,7 +653,7 @@ TEST_F(flow, reflected_codes)
 	/* GW2's own a-1 code reflected back to it as the a-3 code. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
 					    mac));
@@ -663,7 +665,7 @@ TEST_F(flow, reflected_codes)
 	 * with the same client nonce.
 	 */
 	NL_OK(c->s.nl, cpns_auth_server(c->s.nl, c->hs, mac, smac));
-	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &hs2, ns2));
 	ASSERT_NE(0, memcmp(ns2, c->ns, sizeof(ns2)));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, smac, mac));
@@ -681,7 +683,7 @@ TEST_F(flow, replayed_a1)
 	/* a-1 of the finished flow, replayed into a new one (same nc and
 	 * Pc; the record is not confirmed yet, so S re-keys again).
 	 */
-	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &hs2, ns2));
 	NL_ERR(c->s.nl, EBADMSG, cpns_auth_server(c->s.nl, hs2, c->client_mac,
 						  smac));
@@ -694,7 +696,7 @@ TEST_F(flow, replayed_a1)
 	ASSERT_EQ(0, fl_exchange(c, "after", "replay"));
 	c->rk.generation = 1;
 	c->rk.rekey = false;
-	NL_OK(c->s.nl, fl_challenge_nl(c->s.nl, c->did, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &hs3, ns2));
 	ASSERT_EQ(1, pending(_metadata, &c->s));
 	ASSERT_EQ(1, sessions(_metadata, &c->s));
@@ -707,6 +709,7 @@ TEST_F(flow, socket_close_frees_its_objects)
 	uint8_t n1[CPNS_NONCE_LEN], mac[CPNS_MAC_LEN];
 	uint8_t ch[CPNS_CHALLENGE_LEN], chmac[CPNS_MAC_LEN], code[CPNS_MAC_LEN];
 	struct fl_host s2, g22;
+	struct fl_ctx e;
 	uint32_t h;
 	int i;
 
@@ -718,12 +721,14 @@ TEST_F(flow, socket_close_frees_its_objects)
 	ASSERT_NE(NULL, s2.nl);
 	ASSERT_NE(NULL, g22.nl);
 
+	/* S's daemon hands in the device's row on the extra socket. */
+	e = *c;
+	e.s.nl = s2.nl;
 	for (i = 0; i < 3; i++) {
 		NL_OK(g22.nl, cpns_xfer_new(g22.nl, &h, pub));
 		NL_OK(g22.nl, cpns_auth_begin_rk(g22.nl, c->did, &h, nc,
 						 &c->rk));
-		NL_OK(s2.nl, fl_challenge_nl(s2.nl, c->did, nc, &c->rk,
-						    &h, ns));
+		NL_OK(s2.nl, fl_challenge_rec(&e, nc, &c->rk, &h, ns));
 	}
 	/* One complete session on the extra sockets. */
 	{

@@ -151,6 +151,9 @@ int fl_assign_derive(struct fl_ctx *c)
 {
 	int err;
 
+	/* A new device: S's daemon has no row for it yet. */
+	memset(&c->srec, 0, sizeof(c->srec));
+	memset(&c->srec_a2, 0, sizeof(c->srec_a2));
 	err = cpns_assign_request(c->g1.nl, c->sid, c->n1, c->req_mac);
 	if (err)
 		return fl_fail(&c->g1, "II-1 ASSIGN_REQUEST", err);
@@ -250,6 +253,12 @@ int fl_server_kek(void)
 
 int fl_challenge(struct fl_ctx *c, struct cpns_rekey *rk)
 {
+	return fl_challenge_rec(c, c->nc, rk, &c->hs, c->ns);
+}
+
+int fl_challenge_rec(struct fl_ctx *c, const uint8_t *nc,
+		     struct cpns_rekey *rk, uint32_t *h, uint8_t *ns)
+{
 	const struct cpns_record_ref ref = {
 		.kek = &fl_kek,
 		.label = FL_LABEL,
@@ -261,8 +270,7 @@ int fl_challenge(struct fl_ctx *c, struct cpns_rekey *rk)
 
 	if (err)
 		return err;
-	return cpns_auth_challenge_rec(c->s.nl, c->did, c->nc, rk, &ref,
-				       &c->hs, c->ns);
+	return cpns_auth_challenge_rec(c->s.nl, c->did, nc, rk, &ref, h, ns);
 }
 
 int fl_challenge_nl(struct cpns_nl *nl, const uint8_t *did,

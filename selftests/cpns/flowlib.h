@@ -79,6 +79,10 @@ int fl_challenge_nl(struct cpns_nl *nl, const uint8_t *did,
 		    const uint8_t *nc, struct cpns_rekey *rk, uint32_t *h,
 		    uint8_t *ns);
 
+/* The same on S for c->did, with S's row c->srec as its daemon gives it. */
+int fl_challenge_rec(struct fl_ctx *c, const uint8_t *nc,
+		     struct cpns_rekey *rk, uint32_t *h, uint8_t *ns);
+
 /* Print like printf when c->verbose. */
 void fl_say(const struct fl_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

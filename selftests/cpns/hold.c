@@ -40,7 +40,7 @@ static int hold_extra(struct fl_ctx *c)
 			   cpns_auth_begin_rk(c->g2.nl, c->did, &h, nc, &rk));
 	if (!err)
 		err = step(&c->s, "AUTH_CHALLENGE",
-			   fl_challenge_nl(c->s.nl, c->did, nc, &rk, &h,
+			   fl_challenge_rec(c, nc, &rk, &h,
 						  ns));
 	return err;
 }

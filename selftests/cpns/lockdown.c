@@ -120,6 +120,22 @@ TEST(nothing_leaves)
 	} else {
 		ksft_print_msg("no encrypted key type: that KEK not tried\n");
 	}
+	/* A re-keying a-0 on S seals its record under the KEK it is given
+	 * (rekey.rst): a logon KEK is refused as KEY_WRAP refuses it.
+	 */
+	{
+		const struct cpns_record_ref ref = { .kek = &logon };
+		struct cpns_rekey rk = { .rekey = true };
+		uint8_t nc[CPNS_NONCE_LEN] = { 1 }, ns[CPNS_NONCE_LEN];
+		uint32_t hs, pend;
+
+		rk.client_pub[0] = 9;	/* the base point: a valid Pc */
+		EXPECT_EQ(-EPERM, cpns_auth_challenge_rec(c.s.nl, c.did, nc,
+							  &rk, &ref, &hs, ns))
+			TH_LOG("%s", cpns_last_error(c.s.nl));
+		EXPECT_EQ(0, fl_counts(&c.s, &pend, NULL));
+		EXPECT_EQ(0u, pend);
+	}
 	EXPECT_EQ(0, fl_snap_same(&c.s, &s0));
 	EXPECT_EQ(0, fl_snap_same(&c.g1, &g0));
 

@@ -169,7 +169,7 @@ static void auth_refused(struct __test_metadata *_metadata, struct fl_ctx *c,
 
 	NL_RET(c->g2.nl, 0, cpns_auth_begin_rk(c->g2.nl, c->did, &hg, nc,
 					       &rk));
-	NL_RET(c->s.nl, want, fl_challenge_nl(c->s.nl, c->did, nc, &rk,
+	NL_RET(c->s.nl, want, fl_challenge_rec(c, nc, &rk,
 						     &hs, ns));
 	NL_MSG(c->s.nl, msg);
 	NL_RET(c->g2.nl, 0, cpns_session_del(c->g2.nl, hg));
@@ -253,8 +253,10 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	ASSERT_EQ(c->seed_serial_s, serial);
 	ASSERT_LE((uint64_t)now + OVERLAP, expiry_s);
 	ASSERT_GE((uint64_t)time(NULL) + OVERLAP + 1, expiry_s);
-	/* The seed and the re-keyed record of GW2's device. */
-	ASSERT_EQ(2u, count);
+	/* The seed alone: S keeps no record of GW2's re-keyed device (its
+	 * record is a blob in S's daemon's store, following the seed).
+	 */
+	ASSERT_EQ(1u, count);
 	NL_RET(c->g1.nl, 0, cpns_key_retire(c->g1.nl, c->sid, OVERLAP, &serial,
 					    &expiry_g1, &count));
 	ASSERT_EQ(c->seed_serial_g1, serial);
@@ -264,7 +266,6 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 
 	/* KEY_GET and /proc/keys show the expiry; the new seed has none. */
 	ASSERT_EQ(expiry_s, key_of(_metadata, &c->s, c->sid, SL).expiry);
-	ASSERT_EQ(expiry_s, key_of(_metadata, &c->s, c->did, DL).expiry);
 	ASSERT_EQ(expiry_g1, key_of(_metadata, &c->g1, c->sid, SL).expiry);
 	ASSERT_EQ(expiry_g1, key_of(_metadata, &c->g1, c->did, DL).expiry);
 	ASSERT_EQ(0u, key_of(_metadata, &c->s, n.sid, SL).expiry);
@@ -277,7 +278,7 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	NL_RET(c->s.nl, 0, cpns_key_retire(c->s.nl, c->sid, 3600, NULL,
 					   &again, &count));
 	ASSERT_EQ(expiry_s, again);
-	ASSERT_EQ(2u, count);
+	ASSERT_EQ(1u, count);
 
 	/* During the overlap the old seed's device and seed still work. */
 	ASSERT_EQ(0, fl_exchange(c, "still here", "still served"));
@@ -286,22 +287,23 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	ASSERT_FALSE(c->rk.rekey);
 	ASSERT_EQ(0, fl_exchange(c, "again", "served"));
 	/* A device assigned now lives no longer than its seed: GW1's key
-	 * and the record S stores at its re-key take the seed's expiry.
+	 * takes the seed's expiry; S's record of its re-key is a blob with
+	 * no expiry of its own, refused with the seed.
 	 */
 	new_device(_metadata, &o, c);
 	ASSERT_EQ(expiry_g1, key_of(_metadata, &c->g1, o.did, DL).expiry);
 	ASSERT_EQ(0, fl_auth(&o));
 	ASSERT_TRUE(o.rk.rekey);
-	ASSERT_EQ(expiry_s, key_of(_metadata, &c->s, o.did, DL).expiry);
+	ASSERT_EQ(0, fl_find_key(&c->s, o.did, DL, &k));
 	ASSERT_GT((time_t)expiry_s, time(NULL))
 		TH_LOG("the overlap ran out before its checks were done: raise OVERLAP");
 
 	/* The keys of the old seed, to watch the collector remove them. */
 	ngone = seed_serials(_metadata, &c->s, c->sid, gone, FL_SNAP_MAX);
-	ASSERT_EQ(3, ngone);
+	ASSERT_EQ(1, ngone);
 	ngone += seed_serials(_metadata, &c->g1, c->sid, gone + ngone,
 			      FL_SNAP_MAX);
-	ASSERT_EQ(6, ngone);
+	ASSERT_EQ(4, ngone);
 
 	/* Past the retirement (the collector waits GC_DELAY more). */
 	until = (time_t)(expiry_s > expiry_g1 ? expiry_s : expiry_g1);
@@ -347,7 +349,8 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	ASSERT_EQ(0, fl_exchange(&n, "new seed", "served"));
 	new_device(_metadata, &m, &n);
 	ASSERT_EQ(0, fl_auth(&m));
-	ASSERT_EQ(0u, key_of(_metadata, &c->s, m.did, DL).expiry);
+	ASSERT_EQ(0u, key_of(_metadata, &c->g1, m.did, DL).expiry);
+	ASSERT_EQ(CPNS_STATE_UNCONFIRMED, m.srec.state);
 
 	/* The collector removes the expired keys from the keyrings. */
 	for (i = 0; i < GC_WAIT; i++) {
@@ -393,14 +396,18 @@ TEST_F(rotate, reassign_replaces_old_device)
 	uint64_t inval, nokey, keyinv;
 	uint8_t rpub[PL], spub[PL], wrapped[CPNS_WRAPPED_LEN];
 	uint8_t unknown[DL];
+	struct cpns_record rec;
 	uint32_t h, code_s, code_r, pend, sess;
 	struct fl_snap snap;
 	int32_t serial;
 
-	/* A device of the seed revoked on S and on GW2, and one unknown. */
+	/* A device of the seed revoked on S (a record for S's daemon's
+	 * store) and on GW2, and one unknown.
+	 */
 	new_device(_metadata, &r, c);
-	NL_RET(c->s.nl, 0, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, r.did,
-					   NULL, NULL));
+	ASSERT_EQ(0, fl_server_kek());
+	NL_RET(c->s.nl, 0, cpns_device_revoke_rec(c->s.nl, r.did, &fl_kek,
+						  NULL, 0, &rec, NULL));
 	NL_RET(c->g2.nl, 0, cpns_key_revoke(c->g2.nl, CPNS_KEY_DEVICE, r.did,
 					    NULL, NULL));
 	memcpy(unknown, c->did, DL);
@@ -418,33 +425,41 @@ TEST_F(rotate, reassign_replaces_old_device)
 	nokey = fails(_metadata, &c->s, CPNS_FAIL_NO_KEY);
 	keyinv = fails(_metadata, &c->s, CPNS_FAIL_KEY_INVALID);
 	NL_RET(c->s.nl, -EINVAL,
-	       cpns_assign_confirm_replacing(c->s.nl, d.did, d.n1, d.did,
-					     d.confirm));
+	       cpns_assign_confirm_rec(c->s.nl, d.did, d.n1, d.did, &fl_kek,
+				       NULL, 0, d.confirm, &rec));
 	NL_MSG(c->s.nl, "cannot replace itself");
 	NL_RET(c->s.nl, -ENOKEY,
-	       cpns_assign_confirm_replacing(c->s.nl, d.did, d.n1, unknown,
-					     d.confirm));
+	       cpns_assign_confirm_rec(c->s.nl, d.did, d.n1, unknown, &fl_kek,
+				       NULL, 0, d.confirm, &rec));
 	NL_MSG(c->s.nl, "unknown Device ID");
-	NL_RET(c->s.nl, -EKEYREVOKED,
-	       cpns_assign_confirm_replacing(c->s.nl, d.did, d.n1, r.did,
+	/* Without the KEK: the old device's record could not be handed out.
+	 * (That r.did is revoked already is in S's daemon's store, which
+	 * checks it: the kernel keeps no record.)
+	 */
+	NL_RET(c->s.nl, -EINVAL,
+	       cpns_assign_confirm_replacing(c->s.nl, d.did, d.n1, c->did,
 					     d.confirm));
-	NL_MSG(c->s.nl, "revoked");
+	NL_MSG(c->s.nl, "KEK");
 	ASSERT_EQ(0, fl_snap_same(&c->s, &snap));
 	ASSERT_EQ(pend, count_of(_metadata, &c->s, false));
 	ASSERT_EQ(sess, count_of(_metadata, &c->s, true));
-	ASSERT_EQ(inval + 1, fails(_metadata, &c->s, CPNS_FAIL_INVALID));
+	ASSERT_EQ(inval + 2, fails(_metadata, &c->s, CPNS_FAIL_INVALID));
 	ASSERT_EQ(nokey + 1, fails(_metadata, &c->s, CPNS_FAIL_NO_KEY));
-	ASSERT_EQ(keyinv + 1, fails(_metadata, &c->s, CPNS_FAIL_KEY_INVALID));
+	ASSERT_EQ(keyinv, fails(_metadata, &c->s, CPNS_FAIL_KEY_INVALID));
 
-	/* II-6 with the old device: revoked as the code is made. */
+	/* II-6 with the old device: its revocation record is handed out as
+	 * the code is made; S's kernel keeps nothing.
+	 */
 	NL_RET(c->s.nl, 0,
-	       cpns_assign_confirm_replacing(c->s.nl, d.did, d.n1, c->did,
-					     d.confirm));
-	ASSERT_EQ(0, fl_check_key(&c->s, c->did, DL, CPNS_ROLE_SERVER,
-				  CPNS_STATE_REVOKED));
+	       cpns_assign_confirm_rec(c->s.nl, d.did, d.n1, c->did, &fl_kek,
+				       FL_LABEL, sizeof(FL_LABEL) - 1,
+				       d.confirm, &rec));
+	ASSERT_EQ(CPNS_STATE_REVOKED, rec.state);
+	ASSERT_EQ(0, fl_snap_same(&c->s, &snap));
 	ASSERT_EQ(pend - 1, count_of(_metadata, &c->s, false));
 	ASSERT_EQ(sess - 1, count_of(_metadata, &c->s, true));
 	seal_refused(_metadata, &c->s, c->hs, -ENOENT);
+	c->srec = rec;
 	auth_refused(_metadata, c, -EKEYREVOKED, "revoked");
 	NL_RET(c->g1.nl, 0, cpns_assign_verify(c->g1.nl, d.did, d.confirm,
 					       &serial, NULL));

@@ -449,6 +449,19 @@ static void unwrap_vector(struct __test_metadata *_metadata,
 	struct cpns_key k;
 
 	ASSERT_LT(0, add_key("user", "cpns-test:vector", v->kek, v->keklen));
+	if (v->kind == CPNS_KEY_DEVICE && v->role == CPNS_ROLE_SERVER) {
+		/* A server's device record is no kernel key (rekey.rst):
+		 * refused, nothing stored; AUTH_CHALLENGE opens it.
+		 */
+		EXPECT_EQ(-EINVAL, cpns_key_unwrap(h->nl, v->blob, v->bloblen,
+						   &ref, v->label, v->labellen,
+						   &u))
+			TH_LOG("vector %d", n);
+		EXPECT_NE(NULL, strstr(cpns_last_error(h->nl),
+				       "no kernel key"));
+		EXPECT_EQ(0, fl_find_key(h, v->id, v->idlen, &k));
+		return;
+	}
 	ASSERT_EQ(0, cpns_key_unwrap(h->nl, v->blob, v->bloblen, &ref,
 				     v->label, v->labellen, &u))
 		TH_LOG("vector %d: %s", n, cpns_last_error(h->nl));
@@ -543,9 +556,8 @@ TEST_F(vectors, unwrap_each)
 	memcpy(d->did, want->device_id, CPNS_DEVICE_ID_LEN);
 	ASSERT_EQ(0, fl_auth(d));
 
-	/* 4 and 5 are records of the same Device ID: one after the other. */
+	/* 4 and 5 are a server's records of one Device ID: refused. */
 	unwrap_vector(_metadata, &d->g1, &self->v[4], 4);
-	ASSERT_EQ(0, cpns_key_del_device(d->g1.nl, self->v[4].id));
 	unwrap_vector(_metadata, &d->g1, &self->v[5], 5);
 }
 
@@ -624,33 +636,42 @@ TEST_F(revoke, device_on_server)
 	uint8_t out[64], other[CPNS_DEVICE_ID_LEN];
 	uint8_t unknown[CPNS_DEVICE_ID_LEN] = { 0xee };
 	size_t outlen = sizeof(out);
+	struct cpns_record rec;
 	uint32_t closed = 0;
 	int32_t serial;
 	uint64_t seq;
 
 	ASSERT_EQ(0, fl_run_all(c));
-	ASSERT_EQ(0, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, c->did,
-				     &serial, &closed))
+	/* S's daemon revokes: the kernel hands out the record to store. */
+	ASSERT_EQ(0, fl_server_kek());
+	ASSERT_EQ(0, cpns_device_revoke_rec(c->s.nl, c->did, &fl_kek,
+					    FL_LABEL, sizeof(FL_LABEL) - 1,
+					    &rec, &closed))
 		TH_LOG("%s", cpns_last_error(c->s.nl));
 	EXPECT_EQ(1, closed);
+	EXPECT_EQ(CPNS_STATE_REVOKED, rec.state);
 	EXPECT_EQ(-ENOENT, cpns_seal(c->s.nl, c->hs, NULL, 0, "x", 1, &seq,
 				     out, &outlen));
-	EXPECT_EQ(0, fl_check_key(&c->s, c->did, CPNS_DEVICE_ID_LEN,
-				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	/* S's kernel keeps nothing; the row now holds the revocation. */
+	EXPECT_EQ(1, fl_count_keys(&c->s));
+	c->srec = rec;
 	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
 
 	/* A device of this server's seed it holds no record of. */
 	memcpy(other, c->did, CPNS_DEVICE_ID_LEN);
 	other[CPNS_DEVICE_ID_LEN - 1] ^= 0x5a;
-	ASSERT_EQ(0, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, other, &serial,
-				     &closed))
+	ASSERT_EQ(0, cpns_device_revoke_rec(c->s.nl, other, &fl_kek, NULL, 0,
+					    &rec, &closed))
 		TH_LOG("%s", cpns_last_error(c->s.nl));
-	EXPECT_EQ(0, fl_check_key(&c->s, other, CPNS_DEVICE_ID_LEN,
-				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
-	/* Not of any seed here: refused, nothing recorded. */
-	EXPECT_EQ(-ENOKEY, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, unknown,
-					   NULL, NULL));
-	EXPECT_EQ(0, fl_find_key(&c->s, unknown, CPNS_DEVICE_ID_LEN, NULL));
+	EXPECT_EQ(0, closed);
+	EXPECT_EQ(1, fl_count_keys(&c->s));
+	/* Not of any seed here: refused, nothing handed out. */
+	EXPECT_EQ(-ENOKEY, cpns_device_revoke_rec(c->s.nl, unknown, &fl_kek,
+						  NULL, 0, &rec, NULL));
+	/* Without the KEK a server has no key of the device to revoke. */
+	EXPECT_EQ(-ENOKEY, cpns_key_revoke(c->s.nl, CPNS_KEY_DEVICE, other,
+					   &serial, &closed));
+	EXPECT_EQ(1, fl_count_keys(&c->s));
 }
 
 /* Revoking a server's seed revokes its devices and stops every step. */
@@ -672,9 +693,8 @@ TEST_F(revoke, seed_on_server)
 				     out, &outlen));
 	EXPECT_EQ(0, fl_check_key(&c->s, c->sid, CPNS_SEED_ID_LEN,
 				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
-	/* The re-keyed device record went with it. */
-	EXPECT_EQ(0, fl_check_key(&c->s, c->did, CPNS_DEVICE_ID_LEN,
-				  CPNS_ROLE_SERVER, CPNS_STATE_REVOKED));
+	/* S holds no device record; the seed refuses every device. */
+	EXPECT_EQ(1, fl_count_keys(&c->s));
 	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
 	EXPECT_EQ(-EKEYREVOKED, fl_assign_derive(c));
 	EXPECT_EQ(-EKEYREVOKED, cpns_seed_export(c->s.nl, c->sid, pub, spub, w,

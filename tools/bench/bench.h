@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cpns.h"
+#include "keyops.h"
 #include "vectors.h"
 #include "ref.h"
 
@@ -76,6 +77,9 @@ struct bench_kernel {
 	uint32_t fs, fg;			/* a-flow handles */
 	uint64_t seq;
 	size_t sealed_len;
+	/* S's daemon's row of did: the device record (rekey.rst) */
+	struct cpns_record rec;
+	uint8_t kek[CPNS_KEY_LEN];	/* S's KEK's payload, as added */
 };
 
 /* The baseline's state (uside.c): its own seed and Device Key. */
@@ -92,6 +96,10 @@ struct bench_user {
 	uint8_t n1[CPNS_NONCE_LEN], req_mac[CPNS_MAC_LEN];
 	uint8_t ch[CPNS_CHALLENGE_LEN], ch_mac[CPNS_MAC_LEN];
 	uint64_t send_seq, open_seq;
+	/* record_open: a server's device record blob made by the baseline
+	 * (header, then SEAL under KDF(kek, "CPNS store wrap", header)). */
+	uint8_t kek[CPNS_KEY_LEN];
+	uint8_t rec[CPNS_MAX_BLOB];
 };
 
 struct bench {
@@ -130,6 +138,12 @@ int kside_assign_start(struct bench_kernel *k);
 int kside_assign_finish(struct bench_kernel *k);
 /* a-0 .. a-4 between GW2 and S: k->fg and k->fs name the sessions. */
 int kside_auth(struct bench_kernel *k);
+
+/* S's KEK (a logon key the kernel side adds to this process's keyring)
+ * and the label of its device's store row. */
+#define KSIDE_KEK_DESC	"cpns-bench:kek"
+#define KSIDE_LABEL	"bench-row"
+extern const struct cpns_keyref kside_kek;
 
 /* uside.c: the baseline's seed, Device Key and session. */
 int uside_open(struct bench *b);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -454,6 +455,7 @@ static int flow(struct fb_run *r, uint64_t i, unsigned int k, char *why,
 	struct ref_session_keys sk;
 	uint8_t did[16], dk[32] = { 0 }, mac[32];
 	uint8_t nc[CPNS_NONCE_LEN], ns[CPNS_NONCE_LEN];
+	struct timeval tmo = { .tv_sec = 30 };
 	int fd, one = 1, ret = -EIO;
 
 	device_id(i, did);
@@ -461,6 +463,9 @@ static int flow(struct fb_run *r, uint64_t i, unsigned int k, char *why,
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A server that stops answering fails the flow, never hangs it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	if (connect(fd, (struct sockaddr *)&r->srv[k % r->nsrv],
 		    sizeof(r->srv[0]))) {
 		snprintf(why, whylen, "connect: %s", strerror(errno));

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
 
 #include "bench.h"
 
@@ -134,24 +137,55 @@ int kside_auth(struct bench_kernel *k)
 {
 	uint8_t nc[CPNS_NONCE_LEN], ns[CPNS_NONCE_LEN];
 	uint8_t cmac[CPNS_MAC_LEN], smac[CPNS_MAC_LEN];
+	const struct cpns_record_ref ref = {
+		.kek = &kside_kek,
+		.label = KSIDE_LABEL,
+		.label_len = sizeof(KSIDE_LABEL) - 1,
+		.blob = k->rec.blob_len ? k->rec.blob : NULL,
+		.blob_len = k->rec.blob_len,
+	};
 	struct cpns_rekey rk = { 0 };
+	struct cpns_record rec;
 	int err;
 
 	err = cpns_auth_begin_rk(k->g2.nl, k->did, &k->fg, nc, &rk);
 	if (err)
 		return kside_fail(&k->g2, "AUTH_BEGIN", err);
-	err = cpns_auth_challenge_rk(k->s.nl, k->did, nc, &rk, &k->fs, ns);
+	err = cpns_auth_challenge_rec(k->s.nl, k->did, nc, &rk, &ref, &k->fs,
+				      ns);
 	if (err)
 		return kside_fail(&k->s, "AUTH_CHALLENGE", err);
 	err = cpns_auth_client_rk(k->g2.nl, k->fg, ns, &rk, cmac);
 	if (err)
 		return kside_fail(&k->g2, "AUTH_CLIENT", err);
-	err = cpns_auth_server_rk(k->s.nl, k->fs, cmac, smac, &rk);
+	err = cpns_auth_server_rec(k->s.nl, k->fs, cmac, smac, &rk, &rec);
 	if (err)
 		return kside_fail(&k->s, "AUTH_SERVER", err);
+	/* S's daemon stores the record before a-3 (no other writer here). */
+	if (rec.blob_len)
+		k->rec = rec;
 	err = cpns_auth_finish_rk(k->g2.nl, k->fg, smac, &rk);
 	if (err)
 		return kside_fail(&k->g2, "AUTH_FINISH", err);
+	return 0;
+}
+
+const struct cpns_keyref kside_kek = { "logon", KSIDE_KEK_DESC };
+
+/* S's KEK: a logon key of this process, random. */
+static int kside_kek_add(struct bench_kernel *k)
+{
+	long r;
+
+	if (getrandom(k->kek, sizeof(k->kek), 0) != (ssize_t)sizeof(k->kek))
+		return -EIO;
+	r = syscall(SYS_add_key, "logon", KSIDE_KEK_DESC, k->kek,
+		    sizeof(k->kek), KEY_SPEC_PROCESS_KEYRING);
+	if (r < 0) {
+		fprintf(stderr, "cpns-bench: add_key(logon): %s\n",
+			strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -160,6 +194,10 @@ int kside_open(struct bench *b)
 	struct bench_kernel *k = &b->k;
 	int32_t serial;
 	int self, err;
+
+	err = kside_kek_add(k);
+	if (err)
+		return err;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "bench.h"
 
@@ -314,6 +315,140 @@ static int u_open(struct bench *b, const struct bench_op *op)
 	return err;
 }
 
+/* ---------------------------- a server's device record: X25519 or blob */
+
+/*
+ * What a-0 of a server costs per device in the two forms issue 12 weighs
+ * (Documentation/performance.rst, "Device records"): one X25519 (public
+ * data only: the server's re-key key derived, GW2's public key stored),
+ * or one record blob opened (KEY_WRAP's format under the server's KEK).
+ */
+static int k_x25519(struct bench *b, const struct bench_op *op)
+{
+	uint8_t pub[CPNS_PUBKEY_LEN];
+	int err;
+
+	(void)op;
+	err = cpns_xfer_new(K(b)->s.nl, &K(b)->fs, pub);
+	return err ? kside_fail(&K(b)->s, "XFER_NEW", err) : 0;
+}
+
+static int k_x25519_done(struct bench *b, const struct bench_op *op)
+{
+	int err;
+
+	(void)op;
+	err = cpns_session_del(K(b)->s.nl, K(b)->fs);
+	return err ? kside_fail(&K(b)->s, "SESSION_DEL", err) : 0;
+}
+
+static int u_x25519(struct bench *b, const struct bench_op *op)
+{
+	uint8_t priv[CPNS_PUBKEY_LEN], pub[CPNS_PUBKEY_LEN];
+	size_t len = sizeof(pub);
+	EVP_PKEY *key;
+	int err;
+
+	(void)b;
+	(void)op;
+	err = ref_random(priv, sizeof(priv));
+	if (err)
+		return err;
+	priv[0] &= 248;
+	priv[31] = (priv[31] & 127) | 64;
+	key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
+					   sizeof(priv));
+	OPENSSL_cleanse(priv, sizeof(priv));
+	if (!key)
+		return -ENOMEM;
+	if (EVP_PKEY_get_raw_public_key(key, pub, &len) != 1 ||
+	    len != sizeof(pub))
+		err = mismatch("X25519 public key");
+	EVP_PKEY_free(key);
+	return err;
+}
+
+/* KEY_UNWRAP opens a record blob, then refuses it: no key is stored. */
+static int k_record_open(struct bench *b, const struct bench_op *op)
+{
+	const struct cpns_record *rec = &K(b)->rec;
+	int err;
+
+	(void)op;
+	err = cpns_key_unwrap(K(b)->s.nl, rec->blob, rec->blob_len,
+			      &kside_kek, KSIDE_LABEL,
+			      sizeof(KSIDE_LABEL) - 1, NULL);
+	if (err == -EINVAL &&
+	    strstr(cpns_last_error(K(b)->s.nl), "no kernel key"))
+		return 0;
+	return kside_fail(&K(b)->s, "KEY_UNWRAP of a record (want EINVAL after opening it)",
+			  err ? err : -EBADMSG);
+}
+
+#define REC_HDR_LEN	(24 + CPNS_DEVICE_ID_LEN + 16)
+#define REC_LEN		(REC_HDR_LEN + CPNS_KEY_LEN + CPNS_TAG_LEN)
+
+/* wk = KDF(kek, "CPNS store wrap", header, 256); SEAL or OPEN with it. */
+static int u_record_crypt(struct bench_user *u, bool seal, uint8_t *out)
+{
+	const struct iovec ctx = { .iov_base = u->rec, .iov_len = REC_HDR_LEN };
+	uint8_t aad[REC_HDR_LEN + sizeof(KSIDE_LABEL) - 1], wk[CPNS_KEY_LEN];
+	struct ref_aead *a;
+	int err;
+
+	memcpy(aad, u->rec, REC_HDR_LEN);
+	memcpy(aad + REC_HDR_LEN, KSIDE_LABEL, sizeof(KSIDE_LABEL) - 1);
+	err = ref_kdf(u->kek, sizeof(u->kek), "CPNS store wrap", &ctx, 1, wk,
+		      sizeof(wk));
+	if (err)
+		return err;
+	a = ref_aead_new(wk, seal);
+	OPENSSL_cleanse(wk, sizeof(wk));
+	if (!a)
+		return -ENOMEM;
+	if (seal)
+		err = ref_seal(a, 0, aad, sizeof(aad), out, CPNS_KEY_LEN,
+			       u->rec + REC_HDR_LEN);
+	else
+		err = ref_open(a, 0, aad, sizeof(aad), u->rec + REC_HDR_LEN,
+			       CPNS_KEY_LEN + CPNS_TAG_LEN, out);
+	ref_aead_free(a);
+	return err;
+}
+
+static int u_record_setup(struct bench *b, const struct bench_op *op)
+{
+	struct bench_user *u = U(b);
+	uint8_t dk[CPNS_KEY_LEN];
+	int err;
+
+	(void)op;
+	err = ref_random(u->kek, sizeof(u->kek));
+	if (!err)
+		err = ref_random(u->rec, REC_HDR_LEN);
+	if (!err)
+		err = ref_random(dk, sizeof(dk));
+	u->rec[0] = 1;				/* version */
+	u->rec[1] = CPNS_KEY_DEVICE;
+	u->rec[2] = CPNS_ROLE_SERVER;
+	u->rec[3] = CPNS_STATE_ACTIVE;
+	if (!err)
+		err = u_record_crypt(u, true, dk);
+	OPENSSL_cleanse(dk, sizeof(dk));
+	return err;
+}
+
+static int u_record_open(struct bench *b, const struct bench_op *op)
+{
+	uint8_t dk[CPNS_KEY_LEN];
+	int err;
+
+	(void)op;
+	err = u_record_crypt(U(b), false, dk);
+	OPENSSL_cleanse(dk, sizeof(dk));
+	return err;
+}
+
 /* -------------------------------------------------------------- table */
 
 #define SEAL_OP(sfx, n)							\
@@ -388,6 +523,20 @@ const struct bench_op bench_ops[] = {
 		.baseline = "2 random nonces, KDF dk, 4 MAC, 2 session KDF, 4 AES-GCM keys",
 		.k = { .run = k_auth, .done = k_auth_done },
 		.u = { .run = u_auth, .done = u_auth_done },
+	},
+	{
+		.name = "x25519",
+		.kernel = "XFER_NEW on S: one X25519 key pair (done: SESSION_DEL)",
+		.baseline = "one X25519 key pair (32 random bytes, public key)",
+		.k = { .run = k_x25519, .done = k_x25519_done },
+		.u = { .run = u_x25519 },
+	},
+	{
+		.name = "record_open",
+		.kernel = "KEY_UNWRAP of a server's device record on S: KEK lookup, KDF, AES-GCM open, refused (no key stored)",
+		.baseline = "KDF of the 56-byte header, one AES-256-GCM open of 48 B",
+		.k = { .run = k_record_open },
+		.u = { .setup = u_record_setup, .run = u_record_open },
 	},
 	SEAL_OP("64", 64),
 	SEAL_OP("1k", 1024),

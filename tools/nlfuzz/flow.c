@@ -182,6 +182,9 @@ static int build(struct nf_worker *w, struct nf_flow *f, int st,
 			put_u32(r, CPNS_A_GENERATION, f->gen);
 		if (f->has_pubc)
 			put(r, CPNS_A_PUBKEY, f->pubc, sizeof(f->pubc));
+		/* the server's KEK (add_keys()): a re-keying flow needs it */
+		put(r, CPNS_A_KEYREF_TYPE, "logon", sizeof("logon"));
+		put(r, CPNS_A_KEYREF_DESC, "nlfuzz:kek", sizeof("nlfuzz:kek"));
 		break;
 	case F_CLIENT:
 		put_u32(r, CPNS_A_HANDLE, f->hc);

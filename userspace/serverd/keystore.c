@@ -569,7 +569,7 @@ struct load {
 	struct idlist added;	/* put in the kernel now: undone on failure */
 	struct idlist expired;	/* refused by the kernel as expired */
 	struct idlist retire;	/* a retirement to finish in the kernel */
-	unsigned int seeds, present, revoked, retired;
+	unsigned int seeds, seeds_revoked, present, revoked, retired;
 	bool failed;		/* a callback logged why */
 };
 
@@ -821,6 +821,8 @@ static int load_seed(const struct cpns_store_seed *s, void *arg)
 		l->failed = true;
 	else
 		l->seeds++;
+	if (!ret && s->state == CPNS_STATE_REVOKED)
+		l->seeds_revoked++;
 	return ret;
 }
 
@@ -933,11 +935,11 @@ int keystore_open(struct server *srv)
 	strays.n = 0;
 	cpns_keys_dump(srv->nl, stray_cb, &strays);
 	if (conf->store_path)
-		cpns_notice("store %s (%s): %u seeds under KEK %s: %zu loaded, %u already in the kernel, %u revocations and %u retirements completed; device records are read per request",
+		cpns_notice("store %s (%s): %u seeds (%u revoked), device records read per request, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
 			    cpns_store_path(l.store),
 			    cpns_store_backend(l.store), l.seeds,
-			    kek_name(srv), l.added.n, l.present, l.revoked,
-			    l.retired);
+			    l.seeds_revoked, kek_name(srv), l.added.n,
+			    l.present, l.revoked, l.retired);
 	else
 		cpns_notice("no store configured: seeds and device records are kept in memory, under the ephemeral KEK %s, until the daemon stops",
 			    kek_name(srv));

@@ -482,6 +482,7 @@ static void test_upgrade_v2(void)
 	char path[256], err[512], sql[1024];
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	int64_t cols = -1;
+	bool ok;
 	int ret;
 
 	path_of(path, sizeof(path), "v2.db");
@@ -511,7 +512,8 @@ static void test_upgrade_v2(void)
 	tap_ok(!ret, "store: and reopens read-only at version 3 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
-	tap_ok(raw_count(path, sql, &cols) && cols == 0,
+	ok = raw_count(path, sql, &cols);
+	tap_ok(ok && cols == 0,
 	       "store: the upgrade dropped seed_id and gw1_name (%lld left)",
 	       (long long)cols);
 }

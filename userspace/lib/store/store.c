@@ -412,11 +412,15 @@ static int device_row(struct cpns_store *st, const struct sv *c, int n,
 	ret = col_blob(st, &c[6], r->blob, &r->blob_len, true, "device", row);
 	if (ret)
 		return ret;
-	if (!r->blob_len && r->state == CPNS_STATE_UNCONFIRMED)
+	/* A record of generation 1 or more is a blob: only a revoked row
+	 * of an older store may lack one.
+	 */
+	if (!r->blob_len && (r->state == CPNS_STATE_UNCONFIRMED ||
+			     (r->generation && r->state != CPNS_STATE_REVOKED)))
 		return store_fail(st, -EBADMSG,
-				  "%s: device %s: no blob but state %s (the store is corrupted)",
+				  "%s: device %s: no blob but state %s, generation %u (the store is corrupted)",
 				  st->path, row,
-				  cpns_store_state_name(r->state));
+				  cpns_store_state_name(r->state), r->generation);
 	return device_inventory(st, c, r, row);
 }
 
