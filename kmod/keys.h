@@ -274,14 +274,14 @@ int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid);
  * @did: Device ID
  * @serial: out, the serial of the revocation record
  *
- * The Device Key or record of @did becomes a revocation record
- * (cpns_key_set_state()); with none held, a server records the revocation
- * of a device of one of its own seeds. Revoking a revoked device changes
- * nothing. The caller closes the device's sessions (cpns_pending_revoke()).
+ * The Device Key of @did becomes a revocation record
+ * (cpns_key_set_state()); a server holds none of its devices' keys (their
+ * records are blobs its daemon keeps: record.h). Revoking a revoked device
+ * changes nothing. The caller closes the device's sessions (cpns_pending_revoke()).
  * Process context.
  *
- * Return: 0; -ENOKEY (no key, and no seed of this server it belongs to);
- * -EACCES; or another negative errno. On error nothing changed.
+ * Return: 0; -ENOKEY (no key of @did); -EACCES; or another negative
+ * errno. On error nothing changed.
  */
 int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
 		       key_serial_t *serial);

@@ -134,10 +134,10 @@ int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid)
 
 /*
  * What revoking the device @did takes, under create_lock: *@key is its
- * Device Key or record (referenced), or NULL when the revocation is to be
- * recorded afresh (a server's device it holds no record of: only one of
- * its own seeds). With @strict (re-assignment), a device that is already
- * revoked is refused with -EKEYREVOKED; without, *@key is that record.
+ * Device Key or revocation record (referenced), or NULL for a device of
+ * one of this server's own seeds, which it holds no key of. With @strict
+ * (re-assignment), a device that is already revoked is refused with
+ * -EKEYREVOKED; without, *@key is that record.
  * Return: 0, -ENOKEY (not present), -EKEYREVOKED, -EKEYEXPIRED, -EACCES.
  */
 static int cpns_device_revocable(struct cpns_keys *keys, const u8 *did,
@@ -176,21 +176,17 @@ static int cpns_device_revocable(struct cpns_keys *keys, const u8 *did,
 	return ret;
 }
 
-/* Revoke what cpns_device_revocable() found; under create_lock. */
-static int cpns_device_revoke_locked(struct cpns_keys *keys, const u8 *did,
-				     struct key *key, key_serial_t *serial)
+/*
+ * Revoke what cpns_device_revocable() found; under create_lock. A server
+ * holds no key of its devices: their revocation records are blobs in its
+ * daemon's store (record.h), so without a key there is nothing to revoke.
+ */
+static int cpns_device_revoke_locked(struct cpns_keys *keys, struct key *key,
+				     key_serial_t *serial)
 {
-	struct cpns_key_info meta = {
-		.kind = CPNS_KEY_DEVICE,
-		.role = CPNS_ROLE_SERVER,
-		.state = CPNS_STATE_REVOKED,
-	};
-
-	if (key)
-		return cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED,
-						 serial);
-	memcpy(meta.id, did, CPNS_DEVICE_ID_LEN);
-	return cpns_key_store_locked(keys, &meta, NULL, false, true, serial);
+	if (!key)
+		return -ENOKEY;
+	return cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED, serial);
 }
 
 int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
@@ -202,7 +198,7 @@ int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
 	mutex_lock(&keys->create_lock);
 	ret = cpns_device_revocable(keys, did, false, &key);
 	if (!ret)
-		ret = cpns_device_revoke_locked(keys, did, key, serial);
+		ret = cpns_device_revoke_locked(keys, key, serial);
 	mutex_unlock(&keys->create_lock);
 	key_put(key);
 	return ret;
@@ -229,7 +225,7 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 		if (ret)
 			goto out;
 	}
-	ret = cpns_device_revoke_locked(keys, old, key, old_serial);
+	ret = cpns_device_revoke_locked(keys, key, old_serial);
 	/* Neither or both: the new key goes if the old one stays. */
 	if (ret && made)
 		cpns_key_destroy(keys, made);
