@@ -38,6 +38,8 @@ declare -A SRV_PID=()
 EXTRA_NS+=("$NS_HUB" "$NS_PG" "$NS_B" "$NS_C" "$NS_D")
 STORE_URL="postgresql://cpns:$PG_PASSWORD@$ADDR_PG/cpns"
 FAILED=0
+# A failure shows the end of every log (lib.sh).
+FAIL_LOGS=1
 
 multi_cleanup()
 {
@@ -147,7 +149,7 @@ gw2c()
 		echo "reconnect_min = 1"
 		echo "reconnect_max = 2"
 		echo "report_interval = 1"
-		echo "step_timeout = 3"
+		echo "step_timeout = 10"
 		echo "connect_timeout = 2"
 		echo "log_level = info"
 	} >"$WORK/$name.conf"
@@ -207,12 +209,13 @@ server = $(s_of c)
 listen = $ADDR_GW1:7001
 pairing_key = user:$PAIR_KEY
 control = $WORK/gw1.ctl
-step_timeout = 3
+step_timeout = 10
 connect_timeout = 2
 reconnect_min = 1
 reconnect_max = 2
 log_level = info
 END
+step "GW1: flow I"
 gw1_start
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 60
 sid1=$(sed -n 's/.*I-3 stored Key Seed \([0-9a-f]*\).*/\1/p' "$WORK/gw1.log" | head -n1)
@@ -366,7 +369,7 @@ gw1_failover()
 	tail -n +"$((from + 1))" "$WORK/gw1.log" | grep -q "failing over to $(s_of c)" ||
 		{ tail -n 20 "$WORK/gw1.log"; bad "GW1 did not fail over from B (stopped) to C"; }
 	gw1_clean
-	echo "# GW1 failover: B stopped (no answer within step_timeout), flow II on C"
+	echo "# GW1 failover: B stopped (no answer within step_timeout, 10 s), flow II on C"
 }
 
 # Two servers race on one device's re-key: one winner, the device works.
