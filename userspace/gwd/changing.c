@@ -102,13 +102,14 @@ static int route_source(const struct sockaddr *sa, socklen_t salen,
 static int wan_by_route(struct cm *cm)
 {
 	const struct gwd_conf *conf = &cm->g->conf;
+	const struct cpns_peer *server = &conf->servers.peer[conf->servers.cur];
 	struct addrinfo *res, *ai, *pick;
 	struct sockaddr_storage src;
 	char buf[INET6_ADDRSTRLEN];
 	const uint8_t *a;
 	int ret;
 
-	if (cpns_resolve(&conf->server, &res, cm->why, sizeof(cm->why)))
+	if (cpns_resolve(server, &res, cm->why, sizeof(cm->why)))
 		return GWD_WAN_NONSECURE;
 	pick = res;
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -121,7 +122,7 @@ static int wan_by_route(struct cm *cm)
 	freeaddrinfo(res);
 	if (ret) {
 		snprintf(cm->why, sizeof(cm->why), "no route to %s: %s",
-			 conf->server.str, strerror(-ret));
+			 server->str, strerror(-ret));
 		return GWD_WAN_NONSECURE;
 	}
 	if (src.ss_family == AF_INET)
@@ -136,7 +137,7 @@ static int wan_by_route(struct cm *cm)
 		return GWD_WAN_SECURE;
 	}
 	snprintf(cm->why, sizeof(cm->why), "source %s toward %s is not in %s",
-		 buf, conf->server.str, conf->secure_wan.str);
+		 buf, server->str, conf->secure_wan.str);
 	return GWD_WAN_NONSECURE;
 }
 
@@ -157,8 +158,9 @@ static bool wan_refresh(struct cm *cm)
 		return false;
 	cm->wan = wan;
 	cpns_notice("on the %s WAN (%s): the server is %s", wan_name(wan),
-		    cm->why, wan == GWD_WAN_SECURE ? conf->server.str :
-		    conf->server_ns.str);
+		    cm->why, wan == GWD_WAN_SECURE ?
+		    conf->servers.peer[conf->servers.cur].str :
+		    conf->servers_ns.peer[conf->servers_ns.cur].str);
 	return true;
 }
 
@@ -254,15 +256,15 @@ fail:
 	cm->rtfd = -1;
 }
 
-const struct cpns_peer *gwd_server(struct gwd *g)
+struct gwd_servers *gwd_server(struct gwd *g)
 {
 	struct cm *cm = g->role;
 
 	if (g->conf.role != GWD_CHANGING)
-		return &g->conf.server;
+		return &g->conf.servers;
 	wan_refresh(cm);
-	return cm->wan == GWD_WAN_SECURE ? &g->conf.server :
-					   &g->conf.server_ns;
+	return cm->wan == GWD_WAN_SECURE ? &g->conf.servers :
+					   &g->conf.servers_ns;
 }
 
 static void self_done(void *arg, const uint8_t *did, const char *err)

@@ -33,8 +33,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "secure (GW1, on a secure WAN), nonsecure (GW2) or changing (both, moving between WANs)" },
 	{ NULL, "name", CPNS_CONF_NAME, .required = true,
 	  .help = "this gateway's name, sent to its peers" },
-	{ NULL, "server", CPNS_CONF_PEER, .required = true,
-	  .help = "the CPNS Server, HOST:PORT (a name, IPv4, or [IPv6]; changing: on the secure WAN)" },
+	{ NULL, "server", CPNS_CONF_PEER, .required = true, .repeat = true,
+	  .help = "the CPNS Server, HOST:PORT (a name, IPv4, or [IPv6]; changing: on the secure WAN; repeatable: servers of one store, tried in order)" },
 	{ NULL, "log", CPNS_CONF_ENUM, .choices = target_choices,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ NULL, "log_level", CPNS_CONF_ENUM, .choices = level_choices,
@@ -93,8 +93,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "nonsecure: text of the reports (default: name, uptime)" },
 
 	/* role = changing */
-	{ NULL, "server_nonsecure", CPNS_CONF_PEER,
-	  .help = "changing: the CPNS Server on the non-secure WAN, HOST:PORT" },
+	{ NULL, "server_nonsecure", CPNS_CONF_PEER, .repeat = true,
+	  .help = "changing: the CPNS Server on the non-secure WAN, HOST:PORT (repeatable)" },
 	{ NULL, "wan", CPNS_CONF_ENUM, .choices = wan_choices, .def = "auto",
 	  .help = "changing: which WAN this gateway is on; auto: by secure_wan" },
 	{ NULL, "secure_wan", CPNS_CONF_STRING,
@@ -199,6 +199,41 @@ static int conf_peer(const struct cpns_conf *cf, const char *key,
 	if (!v || !v->text)
 		return -ENOENT;
 	return cpns_peer_parse(v->text, p, NULL, 0);
+}
+
+/*
+ * Every value of a repeatable peer key (server, server_nonsecure), in the
+ * order given: 0, -ENOENT if there is none, or -EINVAL with err set.
+ */
+static int conf_servers(const struct gwd_conf *conf, const struct cpns_conf *cf,
+			const char *key, struct gwd_servers *s, char *err,
+			size_t errlen)
+{
+	const struct cpns_conf_value *v;
+	size_t i, j, n = cpns_conf_count(cf, NULL, key);
+
+	if (!n)
+		return -ENOENT;
+	if (n > GWD_SERVER_MAX) {
+		v = cpns_conf_get(cf, NULL, key, GWD_SERVER_MAX);
+		snprintf(err, errlen, "%s:%u: %s: at most %d servers",
+			 conf->path, v->line, key, GWD_SERVER_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		v = cpns_conf_get(cf, NULL, key, i);
+		cpns_peer_parse(v->text, &s->peer[i], NULL, 0);
+		for (j = 0; j < i; j++) {
+			if (strcmp(s->peer[j].str, s->peer[i].str))
+				continue;
+			snprintf(err, errlen, "%s:%u: %s: %s is given twice",
+				 conf->path, v->line, key, s->peer[i].str);
+			return -EINVAL;
+		}
+	}
+	s->n = n;
+	s->cur = 0;
+	return 0;
 }
 
 static unsigned int conf_ms(const struct cpns_conf *cf, const char *key)
@@ -415,25 +450,34 @@ bad:
 static int conf_changing(struct gwd_conf *conf, const struct cpns_conf *cf,
 			 char *err, size_t errlen)
 {
+	size_t i;
 	int ret;
 
-	if (conf_peer(cf, "server_nonsecure", &conf->server_ns)) {
+	ret = conf_servers(conf, cf, "server_nonsecure", &conf->servers_ns,
+			   err, errlen);
+	if (ret == -ENOENT) {
 		snprintf(err, errlen,
 			 "%s: role = changing needs server_nonsecure = HOST:PORT (the server on the non-secure WAN; server is its address on the secure WAN)",
 			 conf->path);
 		return -EINVAL;
 	}
+	if (ret)
+		return ret;
+	conf->server_ns = conf->servers_ns.peer[0];
 	conf->wan = cpns_conf_enum(cf, NULL, "wan");
 	ret = conf_prefix(conf, cf, &conf->secure_wan, err, errlen);
 	if (ret < 0)
 		return ret;
 	/* A host name's family is known only once it is resolved. */
-	if (ret && conf->server.numeric &&
-	    conf->secure_wan.family !=
-	    (strchr(conf->server.host, ':') ? AF_INET6 : AF_INET)) {
+	for (i = 0; ret && i < conf->servers.n; i++) {
+		const struct cpns_peer *p = &conf->servers.peer[i];
+
+		if (!p->numeric || conf->secure_wan.family ==
+		    (strchr(p->host, ':') ? AF_INET6 : AF_INET))
+			continue;
 		snprintf(err, errlen,
 			 "%s: secure_wan (%s) and server (%s) are not of the same address family: the source address toward server is never in it",
-			 conf->path, conf->secure_wan.str, conf->server.str);
+			 conf->path, conf->secure_wan.str, p->str);
 		return -EINVAL;
 	}
 	if (!ret && conf->wan == GWD_WAN_AUTO) {
@@ -473,7 +517,10 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 	conf->role = cpns_conf_enum(cf, NULL, "role");
 	snprintf(conf->name, sizeof(conf->name), "%s",
 		 cpns_conf_str(cf, NULL, "name"));
-	conf_peer(cf, "server", &conf->server);
+	ret = conf_servers(conf, cf, "server", &conf->servers, err, errlen);
+	if (ret)
+		goto out;
+	conf->server = conf->servers.peer[0];
 	if (cpns_log_target_parse(cpns_conf_str(cf, NULL, "log"),
 				  &conf->log_target) ||
 	    cpns_log_level_parse(cpns_conf_str(cf, NULL, "log_level"),

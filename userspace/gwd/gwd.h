@@ -12,6 +12,7 @@
  *   link.c       one wire connection inside the event loop
  *   kernel.c     the keys this namespace holds, kernel failures as codes
  *   backoff.c    bounded, jittered exponential retry delays
+ *   failover.c   several servers: which one a flow tries next
  *   control.c    the control socket (cpnsctl pair)
  *   reply.c      the control socket's replies
  *   store.c      GW2's store: its Device Key wrapped under a KEK
@@ -42,6 +43,7 @@
 
 #define GWD_LISTEN_MAX		8	/* listen addresses of the secure role */
 #define GWD_ALLOW_MAX		64	/* name patterns of the secure role */
+#define GWD_SERVER_MAX		8	/* addresses of server, server_nonsecure */
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -73,6 +75,20 @@ struct gwd_addr {
 	char str[CPNS_ADDR_STRLEN];
 };
 
+/**
+ * struct gwd_servers - the servers of one key (server, server_nonsecure),
+ * in the order configured; several act as one (they share a store)
+ * @peer: the addresses
+ * @n: how many (at least 1 once configured)
+ * @cur: the one flows use now: the first at start, the next one after
+ *	a failure (failover.c); it stays the same while it answers
+ */
+struct gwd_servers {
+	struct cpns_peer peer[GWD_SERVER_MAX];
+	size_t n;
+	size_t cur;
+};
+
 /* A kernel key named by TYPE:DESC (kek, pairing_key). */
 struct gwd_keyref {
 	bool set;
@@ -99,7 +115,8 @@ struct gwd_conf {
 	struct gwd_keyref pairing;		/* II-9 pairing key */
 
 	/* secure */
-	struct cpns_peer server;		/* also nonsecure */
+	struct cpns_peer server;		/* also nonsecure: servers' first */
+	struct gwd_servers servers;		/* every server = */
 	struct gwd_addr listen[GWD_LISTEN_MAX];
 	size_t nlisten;
 	unsigned int max_clients;
@@ -121,6 +138,7 @@ struct gwd_conf {
 
 	/* changing: also device_id_file .. status_text and seed_timeout */
 	struct cpns_peer server_ns;		/* server on the non-secure WAN */
+	struct gwd_servers servers_ns;		/* every server_nonsecure = */
 	int wan;				/* enum gwd_wan */
 	struct gwd_prefix secure_wan;		/* family 0: none */
 	unsigned int wan_check_ms;
@@ -251,11 +269,11 @@ void gwd_gw2_assigned(struct gw2 *gw2, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 /* No Device Key could be had: retry later (--once: exit 1). */
 void gwd_gw2_unassigned(struct gw2 *gw2, const char *why);
 
-/* changing.c: the server address flow a uses (the conf's but for a CM
- * device: that of the WAN it is on), and GW2's "no Device Key" for a CM
- * device (assign itself, on the secure WAN only).
+/* changing.c: the servers flow a uses (the conf's but for a CM device:
+ * those of the WAN it is on), and GW2's "no Device Key" for a CM device
+ * (assign itself, on the secure WAN only).
  */
-const struct cpns_peer *gwd_server(struct gwd *g);
+struct gwd_servers *gwd_server(struct gwd *g);
 void gwd_cm_need_key(struct gwd *g);
 /*
  * The server refused flow a with ERROR code: true if this is a CM device
@@ -436,6 +454,31 @@ void gwd_ctl_pair(struct cpns_ctl_reply *r, const char *id, const char *state,
 		  const char *name, const char *peer,
 		  const uint8_t did[CPNS_DEVICE_ID_LEN], int mode,
 		  const char *code, uint64_t waited_ms, uint64_t left_ms);
+
+/* ============================================================ failover.c */
+
+/*
+ * One flow's way through the servers of a list. gwd_try_peer() names the
+ * server to connect to now (the list's current one) and remembers it;
+ * gwd_try_failed() says that it failed the flow (no answer, a connection
+ * lost, a step timed out, ERROR busy, timeout or internal): the list moves
+ * on to the next server unless another flow moved it already, and the
+ * result says whether the flow should start again at once on it (true: a
+ * server of the list is still untried in this round) or wait its retry
+ * delay (false: every server failed once; a new round begins).
+ * gwd_try_ok(): the server answered, the round starts again.
+ */
+struct gwd_try {
+	struct gwd_servers *s;
+	size_t idx;		/* the server in use */
+	unsigned int failed;	/* servers that failed in a row */
+};
+
+const struct cpns_peer *gwd_try_peer(struct gwd_try *t, struct gwd_servers *s);
+bool gwd_try_failed(struct gwd_try *t, const char *flow, const char *why);
+void gwd_try_ok(struct gwd_try *t);
+/* Does this end of a link with a server call for another server? */
+bool gwd_end_failover(const struct gwd_end *why);
 
 /* ============================================================ backoff.c */
 

@@ -77,6 +77,7 @@ struct gw2 {
 	struct cpns_timer retry_timer;
 	struct cpns_timer report_timer;
 	struct gwd_backoff bo;
+	struct gwd_try srv_try;		/* flow a: which server */
 	uint64_t unacked[GW2_UNACKED_MAX];	/* seqs of reports, FIFO */
 	unsigned int ack_head, nunacked;
 	uint64_t reports, acks;		/* in this session */
@@ -86,6 +87,7 @@ struct gw2 {
 
 static void ask_start(struct gw2 *gw2);
 static void auth_start(struct gw2 *gw2);
+static bool gw2_failover(struct gw2 *gw2, const char *why);
 
 static const char *hex(const void *p, size_t len)
 {
@@ -195,8 +197,11 @@ static void gw2_end(struct gwd_link *l, void *owner,
 		}
 		break;
 	}
-	gw2_retry(gw2, "%s %s: %s", what, gwd_link_peer(l),
-		  gwd_end_str(why, buf, sizeof(buf)));
+	gwd_end_str(why, buf, sizeof(buf));
+	if (gw2->state >= GW2_AUTH_CONNECT && gw2->state <= GW2_SESSION &&
+	    gwd_end_failover(why) && gw2_failover(gw2, buf))
+		return;
+	gw2_retry(gw2, "%s %s: %s", what, gwd_link_peer(l), buf);
 }
 
 /* ------------------------------------------------------------ II-9 */
@@ -802,6 +807,7 @@ static void auth_server(struct gw2 *gw2, const struct cpns_wire_msg *m)
 		}
 		gw2->stored_gen = gw2->rk.new_generation;
 	}
+	gwd_try_ok(&gw2->srv_try);
 	cpns_notice("a-4 server verified; session established with %s for device id %s (generation %u)",
 		    gwd_link_peer(gw2->link), hex(gw2->did, sizeof(gw2->did)),
 		    gw2->rk.new_generation);
@@ -837,14 +843,35 @@ static const struct gwd_link_ops auth_ops = {
 static void auth_start(struct gw2 *gw2)
 {
 	struct gwd *g = gw2->g;
-	const struct cpns_peer *server = gwd_server(g);
+	const struct cpns_peer *server = gwd_try_peer(&gw2->srv_try,
+						      gwd_server(g));
+	char why[128];
 
 	gw2->state = GW2_AUTH_CONNECT;
 	cpns_info("a-0 connecting to the server %s", server->str);
 	gw2->link = gwd_link_connect(g, server, &auth_ops, gw2);
-	if (!gw2->link)
+	if (gw2->link)
+		return;
+	snprintf(why, sizeof(why), "cannot connect: %s", strerror(errno));
+	if (!gw2_failover(gw2, why))
 		gw2_retry(gw2, "a-0: cannot connect to the server %s: %s",
 			  server->str, strerror(errno));
+}
+
+/*
+ * The server of flow a (or of the session) failed it: start a-0 again at
+ * once on the next server of the list, if one is untried in this round
+ * (failover.c). The failed flow's handle is released first: nothing of
+ * it is kept. True if so.
+ */
+static bool gw2_failover(struct gw2 *gw2, const char *why)
+{
+	if (!gwd_try_failed(&gw2->srv_try, "a-flow", why))
+		return false;
+	gw2->link = NULL;
+	gw2_release(gw2);
+	auth_start(gw2);
+	return true;
 }
 
 static void retry_timer(struct cpns_loop *loop, struct cpns_timer *t)

@@ -66,6 +66,7 @@ struct asg {
 	struct gw1 *gw1;
 	struct gwd_link *gw2;		/* PN link; NULL once gone */
 	struct gwd_link *srv;		/* flow II with the server, or NULL */
+	struct gwd_try srv_try;		/* which server */
 	int state;			/* enum asg_state */
 	char who[CPNS_WIRE_NAME_MAX + CPNS_ADDR_STRLEN + 8];
 	uint8_t pub[CPNS_PUBKEY_LEN];	/* GW2's ephemeral public key */
@@ -105,6 +106,7 @@ struct gw1 {
 	bool xfer_live;
 	struct cpns_timer seed_timer;	/* next flow I attempt */
 	struct gwd_backoff seed_bo;
+	struct gwd_try seed_try;	/* flow I: which server */
 
 	struct asg *asgs;
 	unsigned int nasg;
@@ -115,6 +117,7 @@ struct gw1 {
 
 static void seed_fetch(struct gw1 *gw1);
 static void asg_start(struct asg *a);
+static bool asg_failover(struct asg *a, const char *why);
 
 static const char *hex(const void *p, size_t len)
 {
@@ -556,6 +559,22 @@ static void srv_msg(struct gwd_link *l, void *owner,
 			   cpns_wire_type_name(m->type));
 }
 
+/*
+ * The server failed flow II (failover.c): start it again at once on the
+ * next server, if one is untried. Flow II restarts from II-1: the pending
+ * Device Key of II-4, if any, is deleted first (the new server derives
+ * another Device ID), so nothing of the failed flow is kept. True if so.
+ */
+static bool asg_failover(struct asg *a, const char *why)
+{
+	if (!gwd_try_failed(&a->srv_try, a->who, why))
+		return false;
+	a->srv = NULL;
+	asg_drop_key(a);
+	asg_start(a);
+	return true;
+}
+
 static void srv_end(struct gwd_link *l, void *owner,
 		    const struct gwd_end *why)
 {
@@ -563,8 +582,11 @@ static void srv_end(struct gwd_link *l, void *owner,
 	char buf[CPNS_WIRE_ERRMSG_MAX + 64];
 
 	a->srv = NULL;
+	gwd_end_str(why, buf, sizeof(buf));
+	if (gwd_end_failover(why) && asg_failover(a, buf))
+		return;
 	asg_abort(a, gwd_end_code(why), "flow II with the server %s: %s",
-		  gwd_link_peer(l), gwd_end_str(why, buf, sizeof(buf)));
+		  gwd_link_peer(l), buf);
 }
 
 static const struct gwd_link_ops srv_ops = {
@@ -578,14 +600,19 @@ static void asg_start(struct asg *a)
 {
 	struct gw1 *gw1 = a->gw1;
 	struct gwd *g = gw1->g;
+	const struct cpns_peer *server;
+	char why[128];
 
 	memcpy(a->sid, gw1->sid, sizeof(a->sid));
 	a->state = ASG_CONNECT;
-	a->srv = gwd_link_connect(g, &g->conf.server, &srv_ops, a);
-	if (!a->srv)
+	server = gwd_try_peer(&a->srv_try, &g->conf.servers);
+	a->srv = gwd_link_connect(g, server, &srv_ops, a);
+	if (a->srv)
+		return;
+	snprintf(why, sizeof(why), "cannot connect: %s", strerror(errno));
+	if (!asg_failover(a, why))
 		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
-			  "cannot connect to the server %s: %s",
-			  g->conf.server.str, strerror(errno));
+			  "flow II with the server %s: %s", server->str, why);
 }
 
 static bool name_allowed(const struct gwd_conf *conf, const char *name)
@@ -853,7 +880,7 @@ static void gw1_ctl_rotate(struct gwd *g, struct cpns_ctl_reply *r)
 	seed_fetch(gw1);
 	if (gw1->seed_link)
 		cpns_ctl_printf(r, "ok flow I started with %s\n",
-				g->conf.server.str);
+				g->conf.servers.peer[gw1->seed_try.idx].str);
 	else
 		cpns_ctl_printf(r, "error cannot start flow I (see the log)\n");
 }
@@ -1068,6 +1095,7 @@ static void seed_msg(struct gwd_link *l, void *owner,
 	memcpy(gw1->sid, r->sid, sizeof(gw1->sid));
 	gw1->have_seed = true;
 	gwd_backoff_reset(&gw1->seed_bo);
+	gwd_try_ok(&gw1->seed_try);
 	cpns_notice("I-3 stored Key Seed %s (serial %d); transfer code %06u (compare with the server's)",
 		    hex(r->sid, sizeof(r->sid)), serial, code);
 	if (r->retire_at)
@@ -1079,14 +1107,31 @@ static void seed_msg(struct gwd_link *l, void *owner,
 	seed_ready(gw1);
 }
 
+/*
+ * The server failed flow I: start it again at once on the next server, if
+ * one is untried (failover.c). The key pair of I-1 is deleted first: the
+ * next I-1 makes another. True if so.
+ */
+static bool seed_failover(struct gw1 *gw1, const char *why)
+{
+	if (!gwd_try_failed(&gw1->seed_try, "flow I", why))
+		return false;
+	seed_xfer_free(gw1);
+	gw1->seed_link = NULL;
+	seed_fetch(gw1);
+	return true;
+}
+
 static void seed_end(struct gwd_link *l, void *owner,
 		     const struct gwd_end *why)
 {
 	struct gw1 *gw1 = owner;
 	char buf[CPNS_WIRE_ERRMSG_MAX + 64];
 
-	seed_retry(gw1, "server %s: %s", gwd_link_peer(l),
-		   gwd_end_str(why, buf, sizeof(buf)));
+	gwd_end_str(why, buf, sizeof(buf));
+	if (gwd_end_failover(why) && seed_failover(gw1, buf))
+		return;
+	seed_retry(gw1, "server %s: %s", gwd_link_peer(l), buf);
 }
 
 static const struct gwd_link_ops seed_ops = {
@@ -1099,14 +1144,20 @@ static const struct gwd_link_ops seed_ops = {
 static void seed_fetch(struct gw1 *gw1)
 {
 	struct gwd *g = gw1->g;
+	const struct cpns_peer *server;
+	char why[128];
 
 	if (gw1->seed_link || cpns_timer_armed(&gw1->seed_timer))
 		return;
+	server = gwd_try_peer(&gw1->seed_try, &g->conf.servers);
 	cpns_info("I-1 connecting to the server %s for a Key Seed",
-		  g->conf.server.str);
-	gw1->seed_link = gwd_link_connect(g, &g->conf.server, &seed_ops, gw1);
-	if (!gw1->seed_link)
-		seed_retry(gw1, "cannot connect to %s: %s", g->conf.server.str,
+		  server->str);
+	gw1->seed_link = gwd_link_connect(g, server, &seed_ops, gw1);
+	if (gw1->seed_link)
+		return;
+	snprintf(why, sizeof(why), "cannot connect: %s", strerror(errno));
+	if (!seed_failover(gw1, why))
+		seed_retry(gw1, "cannot connect to %s: %s", server->str,
 			   strerror(errno));
 }
 
@@ -1260,7 +1311,7 @@ int gwd_gw1_self_assign(struct gw1 *gw1, gwd_self_done_fn *done, void *arg)
 	gw1->asgs = a;
 	gw1->nasg++;
 	cpns_notice("no Device Key: assigning itself on the secure WAN (flow II with %s, no II-9)",
-		    gw1->g->conf.server.str);
+		    gw1->g->conf.servers.peer[gw1->g->conf.servers.cur].str);
 	if (gw1->have_seed) {
 		asg_start(a);
 	} else {

@@ -28,10 +28,16 @@ void assign_request(struct sconn *sc,
 
 	sc_debug(sc, "II-1 received assign request, seed id %s, n1 %s",
 		HEX(m->sid), HEX(m->n1));
+	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_REQUEST))
+		return;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_ASSIGN_CHALLENGE;
 	ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac, r->ch,
 				    r->mac);
+	/* A seed another server made: the store has it (seedsync.c). */
+	if (ret == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
+		ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac,
+					    r->ch, r->mac);
 	if (ret) {
 		sconn_kernel_error(sc, "II-2", ret, false,
 				   CPNS_WIRE_ASSIGN_REQUEST);
@@ -114,7 +120,9 @@ void assign_device_id(struct sconn *sc,
 	bool replacing = m->flags & CPNS_WIRE_ASSIGN_REPLACES;
 	struct cpns_wire_msg out;
 	struct cpns_wire_assign_confirm *r = &out.assign_confirm;
-	bool was;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_store_device row;
+	struct cpns_record rec;
 	int ret;
 
 	if (replacing)
@@ -123,13 +131,27 @@ void assign_device_id(struct sconn *sc,
 	else
 		sc_debug(sc, "II-5 received device id %s for n1 %s",
 			 HEX(m->did), HEX(m->n1));
+	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_DEVICE_ID))
+		return;
 	if (replacing && replaces_check(sc, m))
 		return;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_ASSIGN_CONFIRM;
-	ret = cpns_assign_confirm_replacing(srv->nl, m->did, m->n1,
-					    replacing ? m->replaces : NULL,
-					    r->code);
+	if (replacing) {
+		ret = keystore_revocation_label(srv, m->replaces, &row, label);
+		if (ret) {
+			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+				     CPNS_WIRE_ASSIGN_DEVICE_ID,
+				     "II-6: the store could not be read");
+			return;
+		}
+		ret = cpns_assign_confirm_rec(srv->nl, m->did, m->n1,
+					      m->replaces, &srv->kek, label,
+					      sizeof(label), r->code, &rec);
+	} else {
+		ret = cpns_assign_confirm_replacing(srv->nl, m->did, m->n1,
+						    NULL, r->code);
+	}
 	if (ret) {
 		sconn_kernel_error(sc, replacing ? "II-6 (re-assignment)" :
 				   "II-6", ret, true,
@@ -137,11 +159,10 @@ void assign_device_id(struct sconn *sc,
 		return;
 	}
 	if (replacing) {
-		/* The kernel revoked it; the store too, before II-7. */
-		ret = cpns_store_device_revoke(srv->store, m->replaces,
-					       time(NULL), &was);
+		/* The kernel's revocation record, stored before II-7. */
+		ret = keystore_revocation_save(srv, &row, &rec);
 		if (ret) {
-			sc_err(sc, "store: the revocation of device id %s (replaced by %s) is in the kernel but not in the store: %s",
+			sc_err(sc, "store: the revocation of device id %s (replaced by %s) could not be stored: %s",
 			       HEX(m->replaces), HEX(m->did),
 			       cpns_store_error(srv->store));
 			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
@@ -149,7 +170,7 @@ void assign_device_id(struct sconn *sc,
 				     "II-6: the re-assignment could not be stored");
 			return;
 		}
-		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one is revoked in the kernel and the store",
+		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one's revocation record is stored",
 			  HEX(m->did), HEX(m->replaces));
 	}
 	/* The inventory's row, before II-7 as a revocation's. */

@@ -10,11 +10,16 @@
  *
  * Re-key (CPNS-KA-1-REKEY, Documentation/rekey.rst): a-0 of a generation 0
  * key carries GW2's ephemeral public key Pc and the answer the kernel's
- * Ps. AUTH_SERVER then reports the re-keyed device record the kernel
- * stored (unconfirmed), which is persisted before a-3 leaves; the first
- * sealed message GW2 sends under the session confirms it (session.c), and
- * that is persisted too. GW1's copy of the original key is refused from
- * then on.
+ * Ps. The server's kernel keeps no object per device: a-0 reads the
+ * device's record from the store (one lookup by Device ID) and hands the
+ * kernel its blob, with the KEK and the row's label. AUTH_SERVER returns
+ * the record the flow made (the re-keyed, unconfirmed one, or the
+ * confirmation of one), which is stored by compare-and-set against the
+ * row read at a-0 before a-3 leaves: if the row changed meanwhile (a
+ * re-key on another server, a revocation), the flow fails and nothing is
+ * sent. The first sealed message GW2 sends under a re-keyed session
+ * confirms it (session.c), and that is stored too. GW1's copy of the
+ * original key is refused from then on.
  */
 #include <errno.h>
 #include <string.h>
@@ -25,6 +30,8 @@
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 {
 	struct server *srv = sc->srv;
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_record_ref ref;
 	struct cpns_wire_msg out;
 	struct cpns_rekey rk;
 	uint32_t handle;
@@ -39,6 +46,26 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 			     srv->pending);
 		return;
 	}
+	if (seedsync_check(sc, CPNS_WIRE_AUTH_HELLO))
+		return;
+	ret = keystore_record_get(srv, m->did, &sc->rec, label);
+	if (ret == -EKEYREVOKED) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: device id %s is revoked", HEX(m->did));
+		return;
+	}
+	if (ret) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: the record of device id %s could not be read from the store",
+			     HEX(m->did));
+		return;
+	}
+	memset(&ref, 0, sizeof(ref));
+	ref.kek = &srv->kek;
+	ref.label = label;
+	ref.label_len = sizeof(label);
+	ref.blob = sc->rec.blob_len ? sc->rec.blob : NULL;
+	ref.blob_len = sc->rec.blob_len;
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_AUTH_CHALLENGE;
 	memset(&rk, 0, sizeof(rk));
@@ -46,8 +73,24 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	rk.rekey = m->flags & CPNS_WIRE_AUTH_REKEY;
 	if (rk.rekey)
 		memcpy(rk.client_pub, m->pubkey, sizeof(rk.client_pub));
-	ret = cpns_auth_challenge_rk(srv->nl, m->did, m->nc, &rk, &handle,
-				     out.auth_challenge.ns);
+	ret = cpns_auth_challenge_rec(srv->nl, m->did, m->nc, &rk, &ref,
+				      &handle, out.auth_challenge.ns);
+	/* A seed another server made: the store has it (seedsync.c). */
+	if (ret == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
+		ret = cpns_auth_challenge_rec(srv->nl, m->did, m->nc, &rk,
+					      &ref, &handle,
+					      out.auth_challenge.ns);
+	if (ret == -EBADMSG && ref.blob) {
+		/* The row's blob, not GW2: the store or the KEK is wrong. */
+		sc_err(sc, "a-0: the stored record of device id %s (generation %u, %s) does not open under KEK %s:%s: %s (a wrong KEK, or the row was altered)",
+		       HEX(m->did), sc->rec.generation,
+		       cpns_store_state_name(sc->rec.state), srv->kek.type,
+		       srv->kek.desc, cpns_last_error(srv->nl));
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: the record of device id %s in the store is not valid",
+			     HEX(m->did));
+		return;
+	}
 	if (ret == -EKEYREJECTED &&
 	    cpns_last(srv->nl)->attr_type != CPNS_A_PUBKEY) {
 		/* Not a bad Pc: a generation this device no longer has
@@ -85,6 +128,7 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 {
 	struct server *srv = sc->srv;
 	struct cpns_wire_msg out;
+	struct cpns_record rec;
 	struct cpns_rekey rk;
 	int ret;
 
@@ -93,8 +137,8 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 	memset(&out, 0, sizeof(out));
 	memset(&rk, 0, sizeof(rk));
 	out.type = CPNS_WIRE_AUTH_SERVER;
-	ret = cpns_auth_server_rk(srv->nl, sc->handle, m->mac,
-				  out.auth_server.mac, &rk);
+	ret = cpns_auth_server_rec(srv->nl, sc->handle, m->mac,
+				   out.auth_server.mac, &rk, &rec);
 	if (ret) {
 		/* A wrong code ends the flow in the kernel. */
 		sconn_kernel_error(sc, "a-2", ret, true, CPNS_WIRE_AUTH_CLIENT);
@@ -102,18 +146,25 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 	}
 	sc->pending = false;
 	srv->pending--;
-	if (rk.serial && rk.state == CPNS_STATE_UNCONFIRMED)
-		sc_notice(sc, "a-2 device %s re-keyed to generation %u (record %d, unconfirmed)",
-			  HEX(sc->did), rk.new_generation, rk.serial);
-	else if (rk.serial)
+	if (rec.blob_len && rec.state == CPNS_STATE_UNCONFIRMED)
+		sc_notice(sc, "a-2 device %s re-keyed to generation %u (record unconfirmed)",
+			  HEX(sc->did), rec.generation);
+	else if (rec.blob_len)
 		sc_notice(sc, "a-2 device %s generation %u: record confirmed",
-			  HEX(sc->did), rk.new_generation);
+			  HEX(sc->did), rec.generation);
 	/* The record first: a-3 lets GW2 replace its key (Documentation/rekey.rst). */
-	if (rk.serial && sconn_record_save(sc, rk.state == CPNS_STATE_UNCONFIRMED ?
-					  "re-keyed" : "confirmed")) {
-		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_CLIENT,
-			     "a-2: the device record could not be stored; a-3 not sent");
-		return;
+	if (rec.blob_len) {
+		ret = sconn_record_save(sc, &rec,
+					rec.state == CPNS_STATE_UNCONFIRMED ?
+					"re-keyed" : "confirmed");
+		if (ret) {
+			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+				     CPNS_WIRE_AUTH_CLIENT,
+				     ret == -ESTALE ?
+				     "a-2: the device record changed during the flow (another server, or a revocation); a-3 not sent" :
+				     "a-2: the device record could not be stored; a-3 not sent");
+			return;
+		}
 	}
 	if (sconn_send(sc, &out))
 		return;

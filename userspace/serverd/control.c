@@ -193,17 +193,13 @@ static void req_revoke(struct server *srv, const char *arg, struct cpns_ctl_repl
 		cpns_ctl_printf(r, "error usage: revoke DID (32 hex digits)\n");
 		return;
 	}
-	if (!srv->store) {
-		cpns_ctl_printf(r, "error no store is configured: a revocation must persist\n");
-		return;
-	}
 	ret = keystore_device_revoke(srv, did, &was, &serial, &sessions);
 	if (ret < 0) {
 		cpns_ctl_printf(r, "error %s\n", cpns_store_error(srv->store));
 		return;
 	}
 	if (ret > 0) {
-		cpns_ctl_printf(r, "error revoked in the store, but not in the kernel (done at the next start): %s\n",
+		cpns_ctl_printf(r, "error the kernel refused the revocation (nothing changed): %s\n",
 		    cpns_last_error(srv->nl));
 		return;
 	}

@@ -1,18 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * cpns-serverd's persistent store (lib/store/store.h) and the kernel. At start,
- * every row is unwrapped into the namespace keyring (KEY_UNWRAP under the
- * configured KEK, with the row's label), all or nothing: a row that does
- * not unwrap, or whose columns disagree with the key it unwraps to, stops
- * the start and every key loaded so far is deleted again. At I-2, the new
- * seed is wrapped (KEY_WRAP) and committed before I-3 is sent (the device
- * records of the a-flow's re-key: auth.c).
+ * every seed row is unwrapped into the namespace keyring (KEY_UNWRAP under
+ * the configured KEK, with the row's label), all or nothing: a row that
+ * does not unwrap, or whose columns disagree with the key it unwraps to,
+ * stops the start and every seed loaded so far is deleted again. At I-2,
+ * the new seed is wrapped (KEY_WRAP) and committed before I-3 is sent.
+ *
+ * Devices have no kernel object on the server. A device's record is its
+ * row's blob, read with one lookup by Device ID at a-0 and handed to the
+ * kernel with the request (keystore_record_get()); the records the kernel
+ * makes (a re-key, its confirmation, a revocation) come back as blobs and
+ * are written with a compare-and-set against the row read
+ * (keystore_record_put()), so that servers sharing a store never replace
+ * each other's record. Without a configured store, an in-memory one under
+ * an ephemeral KEK holds the records for the daemon's life.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <keyutils.h>
+#include <sys/random.h>
 
 #include "keyops.h"
 #include "serverd.h"
@@ -62,11 +74,11 @@ int keystore_kernel_key(struct cpns_nl *nl, uint8_t kind, const uint8_t *id,
 	return f.found ? 0 : -ENOKEY;
 }
 
-static const char *kek_name(const struct server_conf *conf)
+static const char *kek_name(const struct server *srv)
 {
 	static char buf[2 * CPNS_MAX_KEYREF + 2];
 
-	snprintf(buf, sizeof(buf), "%s:%s", conf->kek_type, conf->kek_desc);
+	snprintf(buf, sizeof(buf), "%s:%s", srv->kek.type, srv->kek.desc);
 	return buf;
 }
 
@@ -97,11 +109,11 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 	}
 	row.expiry = key.expiry;
 	cpns_store_seed_label(&row, label);
-	ret = cpns_key_wrap(srv->nl, CPNS_KEY_SEED, sid, &conf->kek, label,
+	ret = cpns_key_wrap(srv->nl, CPNS_KEY_SEED, sid, &srv->kek, label,
 			    sizeof(label), row.blob, &row.blob_len);
 	if (ret) {
 		cpns_err("store: cannot wrap seed id %s under %s: %s",
-			 HEX(row.sid), kek_name(conf),
+			 HEX(row.sid), kek_name(srv),
 			 cpns_last_error(srv->nl));
 		return ret;
 	}
@@ -126,48 +138,125 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 	return 0;
 }
 
-int keystore_device_save(struct server *srv,
-			 const uint8_t did[CPNS_DEVICE_ID_LEN], const char *what)
+/* The row's key columns into r; a device without a row has none yet. */
+static void rec_from_row(struct keystore_rec *r,
+			 const struct cpns_store_device *d)
 {
-	uint8_t label[CPNS_STORE_LABEL_LEN];
-	struct cpns_store_device row, old;
-	struct cpns_key key;
+	r->generation = d->generation;
+	r->state = d->state;
+	r->created = d->created;
+	r->expiry = d->expiry;
+	r->blob_len = d->blob_len;
+	memcpy(r->blob, d->blob, d->blob_len);
+}
+
+static void row_from_rec(struct cpns_store_device *d,
+			 const uint8_t did[CPNS_DEVICE_ID_LEN],
+			 const struct keystore_rec *r)
+{
+	memset(d, 0, sizeof(*d));
+	memcpy(d->did, did, sizeof(d->did));
+	memcpy(d->sid, did, sizeof(d->sid));
+	d->generation = r->generation;
+	d->state = r->state;
+	d->created = r->created;
+	d->expiry = r->expiry;
+	d->blob_len = r->blob_len;
+	memcpy(d->blob, r->blob, r->blob_len);
+}
+
+/*
+ * The state and generation in a device record blob's header
+ * (Documentation/store.rst, "The blob"): public, and authenticated by the
+ * kernel when it opens the blob. 0, or -EINVAL if it is no device blob.
+ */
+static int blob_header(const uint8_t *b, size_t len, uint8_t *state,
+		       uint32_t *generation)
+{
+	if (len != 24 + CPNS_DEVICE_ID_LEN + 16 + 48 || b[0] != 1 ||
+	    b[1] != CPNS_KEY_DEVICE)
+		return -EINVAL;
+	*state = b[3];
+	*generation = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
+		      (uint32_t)b[6] << 8 | b[7];
+	return 0;
+}
+
+int keystore_record_get(struct server *srv,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			struct keystore_rec *r,
+			uint8_t label[CPNS_STORE_LABEL_LEN])
+{
+	struct cpns_store_device d;
+	uint32_t gen;
+	uint8_t state;
 	int ret;
 
-	memset(&row, 0, sizeof(row));
-	memcpy(row.did, did, sizeof(row.did));
-	memcpy(row.sid, did, sizeof(row.sid));
-	ret = keystore_kernel_key(srv->nl, CPNS_KEY_DEVICE, row.did, &key);
+	ret = cpns_store_device_get(srv->store, did, &d);
+	if (ret == -ENOENT) {
+		/* No record: the first one's row is created now. */
+		memset(&d, 0, sizeof(d));
+		memcpy(d.did, did, sizeof(d.did));
+		memcpy(d.sid, did, sizeof(d.sid));
+		d.state = CPNS_STATE_ACTIVE;
+		d.created = time(NULL);
+		ret = 0;
+	}
 	if (ret) {
-		cpns_err("store: the %s record of device id %s is not in the kernel: %s",
-			 what, HEX(row.did), strerror(-ret));
+		cpns_err("store: device id %s: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_store_error(srv->store));
 		return ret;
 	}
-	row.generation = key.generation;
-	row.state = key.state;
-	row.expiry = key.expiry;
-	row.created = time(NULL);
-	/* The same record, confirmed: it keeps its creation time. */
-	if (!cpns_store_device_get(srv->store, row.did, &old) &&
-	    old.generation == row.generation && old.blob_len)
-		row.created = old.created;
-	cpns_store_device_label(&row, label);
-	ret = cpns_key_wrap(srv->nl, CPNS_KEY_DEVICE, row.did, &srv->conf->kek,
-			    label, sizeof(label), row.blob, &row.blob_len);
+	rec_from_row(r, &d);
+	cpns_store_device_label(&d, label);
+	if (d.state == CPNS_STATE_REVOKED)
+		return -EKEYREVOKED;
+	if (!d.blob_len)
+		return 0;
+	if (blob_header(d.blob, d.blob_len, &state, &gen) ||
+	    state != d.state || gen != d.generation) {
+		cpns_err("store: device id %s: the row (state %s, generation %u) disagrees with its %zu-byte blob%s: the row was altered; refused",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_store_state_name(d.state), d.generation,
+			 d.blob_len,
+			 blob_header(d.blob, d.blob_len, &state, &gen) ?
+			 " (not a device record)" : "");
+		if (!blob_header(d.blob, d.blob_len, &state, &gen))
+			cpns_err("store: device id %s: its blob says state %s, generation %u",
+				 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+				 cpns_state_name(state), gen);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int keystore_record_put(struct server *srv,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			struct keystore_rec *r, const struct cpns_record *rec,
+			const char *what)
+{
+	struct cpns_store_device old, d;
+	struct keystore_rec n = *r;
+	int ret;
+
+	n.generation = rec->generation;
+	n.state = rec->state;
+	n.blob_len = rec->blob_len;
+	memcpy(n.blob, rec->blob, rec->blob_len);
+	row_from_rec(&old, did, r);
+	row_from_rec(&d, did, &n);
+	ret = cpns_store_device_cas(srv->store, &old, &d);
 	if (ret) {
-		cpns_err("store: cannot wrap the %s record of device id %s under %s: %s",
-			 what, HEX(row.did), kek_name(srv->conf),
-			 cpns_last_error(srv->nl));
+		cpns_err("store: the %s record of device id %s: %s",
+			 what, cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_store_error(srv->store));
 		return ret;
 	}
-	ret = cpns_store_device_put(srv->store, &row);
-	if (ret) {
-		cpns_err("store: %s", cpns_store_error(srv->store));
-		return ret;
-	}
+	*r = n;
 	cpns_info("store: device id %s generation %u (%s) committed, %zu-byte blob",
-		  HEX(row.did), row.generation, cpns_store_state_name(row.state),
-		  row.blob_len);
+		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), n.generation,
+		  cpns_store_state_name(n.state), n.blob_len);
 	return 0;
 }
 
@@ -257,36 +346,83 @@ void keystore_device_seen(struct server *srv,
 		keystore_seen_flush(srv);
 }
 
+int keystore_revocation_label(struct server *srv,
+			       const uint8_t did[CPNS_DEVICE_ID_LEN],
+			       struct cpns_store_device *row,
+			       uint8_t label[CPNS_STORE_LABEL_LEN])
+{
+	struct cpns_store_seed seed;
+	int ret;
+
+	ret = cpns_store_seed_get(srv->store, did, &seed);
+	if (!ret)
+		ret = cpns_store_device_get(srv->store, did, row);
+	if (ret == -ENOENT && !cpns_store_seed_get(srv->store, did, &seed)) {
+		memset(row, 0, sizeof(*row));
+		memcpy(row->did, did, sizeof(row->did));
+		memcpy(row->sid, did, sizeof(row->sid));
+		row->state = CPNS_STATE_ACTIVE;
+		row->created = time(NULL);
+		ret = 0;
+	}
+	if (!ret)
+		cpns_store_device_label(row, label);
+	return ret;
+}
+
+int keystore_revocation_save(struct server *srv,
+			     struct cpns_store_device *row,
+			     const struct cpns_record *rec)
+{
+	if (!rec->blob_len || rec->state != CPNS_STATE_REVOKED) {
+		cpns_err("device id %s: the kernel gave no revocation record",
+			 cpns_log_hex(row->did, CPNS_DEVICE_ID_LEN));
+		return -EPROTO;
+	}
+	row->state = CPNS_STATE_REVOKED;
+	row->blob_len = rec->blob_len;
+	memcpy(row->blob, rec->blob, rec->blob_len);
+	/* In place of any other record: a revocation always wins. */
+	return cpns_store_device_put(srv->store, row);
+}
+
 int keystore_device_revoke(struct server *srv,
 			   const uint8_t did[CPNS_DEVICE_ID_LEN],
 			   bool *was_revoked, int32_t *serial,
 			   uint32_t *sessions)
 {
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+	struct cpns_store_device row;
+	struct cpns_record rec;
 	int ret;
 
 	*serial = 0;
 	*sessions = 0;
 	if (!srv->store)
 		return -ENOENT;
-	ret = cpns_store_device_revoke(srv->store, did, time(NULL),
-				       was_revoked);
+	ret = keystore_revocation_label(srv, did, &row, label);
 	if (ret)
 		return ret;
-	ret = cpns_key_revoke(srv->nl, CPNS_KEY_DEVICE, did, serial, sessions);
-	if (ret == -EKEYREVOKED) {
-		/* Already revoked in the kernel: nothing more to close. */
-		*sessions = 0;
-		ret = 0;
-	}
+	*was_revoked = row.state == CPNS_STATE_REVOKED;
+	ret = cpns_device_revoke_rec(srv->nl, did, &srv->kek, label,
+				     sizeof(label), &rec, sessions);
 	if (ret) {
-		cpns_err("store: device id %s revoked in the store, but not in the kernel: %s",
+		cpns_err("device id %s: the kernel refused its revocation: %s",
 			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
 			 cpns_last_error(srv->nl));
 		return 1;
 	}
-		cpns_notice("device id %s revoked in the store and the kernel (%u sessions closed)",
-			    cpns_log_hex(did, CPNS_DEVICE_ID_LEN), *sessions);
-	return ret;
+	ret = keystore_revocation_save(srv, &row, &rec);
+	if (ret) {
+		cpns_err("store: device id %s: its revocation (%u sessions closed) could not be stored: %s",
+			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN), *sessions,
+			 cpns_store_error(srv->store));
+		return ret;
+	}
+	cpns_notice("device id %s revoked: its revocation record stored (%zu-byte blob), %u sessions closed",
+		    cpns_log_hex(did, CPNS_DEVICE_ID_LEN), rec.blob_len,
+		    *sessions);
+	return 0;
 }
 
 /* The active seeds of owner that have not expired: they retire. */
@@ -433,8 +569,7 @@ struct load {
 	struct idlist added;	/* put in the kernel now: undone on failure */
 	struct idlist expired;	/* refused by the kernel as expired */
 	struct idlist retire;	/* a retirement to finish in the kernel */
-	struct idlist confirm;	/* a confirmation to finish in the store */
-	unsigned int seeds, devices, present, revoked, retired;
+	unsigned int seeds, seeds_revoked, present, revoked, retired;
 	bool failed;		/* a callback logged why */
 };
 
@@ -505,29 +640,13 @@ static int compare(struct load *l, const char *what, const uint8_t *id,
 	 * A rotation commits the retirement (an earlier expiry) before
 	 * KEY_RETIRE, and the blob keeps the expiry it was wrapped with:
 	 * the kernel's key may outlive the row; KEY_RETIRE of its seed then
-	 * finishes it (retire_all()). A device record the kernel made under
-	 * a retiring seed may expire before its row says.
+	 * finishes it (retire_all()).
 	 */
 	if (!same_expiry && expiry && (!k->expiry || k->expiry > expiry)) {
 		ret = note_id(&l->retire, CPNS_KEY_SEED, id, CPNS_SEED_ID_LEN);
 		if (ret)
 			return ret;
 		same_expiry = true;
-	} else if (!same_expiry && kind == CPNS_KEY_DEVICE && k->expiry &&
-		   (!expiry || expiry > k->expiry)) {
-		same_expiry = true;
-	}
-	/*
-	 * A re-keyed record that the kernel confirmed (its first sealed
-	 * message) while the daemon died before the store's commit: the
-	 * kernel is right; the row is written again after the load.
-	 */
-	if (kind == CPNS_KEY_DEVICE && state == CPNS_STATE_UNCONFIRMED &&
-	    k->state == CPNS_STATE_ACTIVE && k->generation == generation &&
-	    k->role == CPNS_ROLE_SERVER && same_expiry) {
-		cpns_notice("store: device record %s is unconfirmed in the store and confirmed in the kernel: the store is brought up to date",
-			    cpns_log_hex(id, len));
-		return note_id(&l->confirm, kind, id, len);
 	}
 	if (k->role != CPNS_ROLE_SERVER || !same_expiry ||
 	    k->generation != generation ||
@@ -618,7 +737,7 @@ static int unwrap_row(struct load *l, const char *what, uint8_t kind,
 	int ret;
 
 	memset(&u, 0, sizeof(u));
-	ret = cpns_key_unwrap(l->nl, blob, blob_len, &l->conf->kek, label,
+	ret = cpns_key_unwrap(l->nl, blob, blob_len, &l->srv->kek, label,
 			      CPNS_STORE_LABEL_LEN, &u);
 	if (ret == -EKEYEXPIRED) {
 		/* Deleted after the walk, which must not see it change. */
@@ -629,7 +748,7 @@ static int unwrap_row(struct load *l, const char *what, uint8_t kind,
 	}
 	if (ret) {
 		cpns_err("store: %s %s does not unwrap under %s: %s%s",
-			 what, cpns_log_hex(id, len), kek_name(l->conf),
+			 what, cpns_log_hex(id, len), kek_name(l->srv),
 			 cpns_last_error(l->nl),
 			 ret == -EBADMSG ?
 			 " (a wrong KEK, or the row or its blob was altered)" :
@@ -702,62 +821,8 @@ static int load_seed(const struct cpns_store_seed *s, void *arg)
 		l->failed = true;
 	else
 		l->seeds++;
-	return ret;
-}
-
-static int load_device(const struct cpns_store_device *d, void *arg)
-{
-	struct load *l = arg;
-	uint8_t label[CPNS_STORE_LABEL_LEN];
-	struct cpns_key k;
-	uint32_t sessions;
-	int32_t serial;
-	int ret;
-
-	/* An assigned device without a key of its own: derived from its
-	 * seed, nothing to load.
-	 */
-	if (!d->blob_len && d->state != CPNS_STATE_REVOKED)
-		return 0;
-	ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did, &k);
-	if (!ret) {
-		l->present++;
-	} else if (ret == -ENOKEY && !d->blob_len) {
-		/* A revocation record: the kernel makes one from the ID. */
-		ret = cpns_key_revoke(l->nl, CPNS_KEY_DEVICE, d->did, &serial,
-				      &sessions);
-		if (ret)
-			cpns_err("store: device id %s: cannot record its revocation in the kernel: %s",
-				 HEX(d->did), cpns_last_error(l->nl));
-		else
-			ret = note_added(l, CPNS_KEY_DEVICE, d->did,
-					 sizeof(d->did));
-		if (!ret)
-			ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did,
-					 &k);
-	} else if (ret == -ENOKEY) {
-		cpns_store_device_label(d, label);
-		ret = unwrap_row(l, "device record", CPNS_KEY_DEVICE, d->did,
-				 d->generation, d->blob, d->blob_len, label);
-		if (ret > 0)
-			return 0;	/* expired and deleted */
-		if (!ret)
-			ret = kernel_key(l, "device", CPNS_KEY_DEVICE, d->did,
-					 &k);
-	}
-	if (ret == -ENOKEY)
-		cpns_err("store: device id %s: loaded, but not in the kernel's keyring",
-			 HEX(d->did));
-	if (ret) {
-		l->failed = true;
-		return ret;
-	}
-	ret = compare(l, "device record", d->did, CPNS_KEY_DEVICE, d->state,
-		      d->generation, d->expiry, &k);
-	if (ret)
-		l->failed = true;
-	else
-		l->devices++;
+	if (!ret && s->state == CPNS_STATE_REVOKED)
+		l->seeds_revoked++;
 	return ret;
 }
 
@@ -788,39 +853,69 @@ static int delete_expired(struct load *l)
 	int ret = 0;
 
 	for (i = 0; i < l->expired.n && !ret; i++)
-		ret = l->expired.v[i].kind == CPNS_KEY_SEED ?
-		      cpns_store_seed_del(l->store, l->expired.v[i].id) :
-		      cpns_store_device_del(l->store, l->expired.v[i].id);
+		ret = cpns_store_seed_del(l->store, l->expired.v[i].id);
 	if (ret)
 		cpns_err("store: %s", cpns_store_error(l->store));
 	return ret;
 }
 
+/*
+ * Without a configured store: an in-memory one, under a KEK of random
+ * bytes made now (a logon key in the daemon's process keyring, which
+ * userspace cannot read back), both gone with the daemon.
+ */
+static int ephemeral_kek(struct server *srv)
+{
+	uint8_t buf[32];
+	ssize_t n;
+
+	n = getrandom(buf, sizeof(buf), 0);
+	snprintf(srv->kek_desc, sizeof(srv->kek_desc),
+		 "cpns-serverd:ephemeral-%d", (int)getpid());
+	srv->kek.type = "logon";
+	srv->kek.desc = srv->kek_desc;
+	if (n != (ssize_t)sizeof(buf) ||
+	    add_key("logon", srv->kek_desc, buf, sizeof(buf),
+		    KEY_SPEC_PROCESS_KEYRING) < 0) {
+		cpns_err("cannot make the ephemeral KEK of the in-memory store: %s",
+			 strerror(errno));
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
 int keystore_open(struct server *srv)
 {
 	const struct server_conf *conf = srv->conf;
-	struct cpns_store_counts c;
+	const char *target = conf->store_path ? conf->store_path :
+						CPNS_STORE_MEMORY;
 	struct strays strays;
 	struct load l = {
 		.srv = srv, .nl = srv->nl, .conf = conf,
 	};
-	size_t i;
 	char err[512];
 	int ret;
 
-	ret = cpns_store_open(conf->store_path, CPNS_STORE_CREATE, &l.store,
-			      err, sizeof(err));
+	if (conf->store_path)
+		srv->kek = conf->kek;
+	else if (ephemeral_kek(srv))
+		return -1;
+	/* Lazy: device rows are read when a request names them. */
+	ret = cpns_store_open(target, CPNS_STORE_CREATE | CPNS_STORE_LAZY,
+			      &l.store, err, sizeof(err));
 	if (ret) {
 		cpns_err("store: %s: refusing to start", err);
 		return ret;
 	}
 	srv->store = l.store;
-	ret = keystore_expire(srv);
+	ret = seedsync_start(srv);
+	if (!ret)
+		ret = keystore_expire(srv);
 	if (ret)
 		goto fail;
 	ret = cpns_store_seeds(l.store, load_seed, &l);
-	if (!ret)
-		ret = cpns_store_devices(l.store, load_device, &l);
 	if (ret) {
 		if (!l.failed)
 			cpns_err("store: %s", cpns_store_error(l.store));
@@ -832,11 +927,6 @@ int keystore_open(struct server *srv)
 	ret = delete_expired(&l);
 	if (!ret)
 		ret = retire_all(&l);
-	for (i = 0; i < l.confirm.n && !ret; i++)
-		ret = keystore_device_save(srv, l.confirm.v[i].id,
-					   "confirmed (at start)");
-	if (!ret)
-		ret = cpns_store_count(l.store, &c);
 	if (ret) {
 		undo(&l);
 		goto fail;
@@ -844,21 +934,24 @@ int keystore_open(struct server *srv)
 	strays.store = l.store;
 	strays.n = 0;
 	cpns_keys_dump(srv->nl, stray_cb, &strays);
-	cpns_notice("store %s (%s): %u seeds (%u revoked), %u device records (%u revocations), %u devices in the inventory, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
-		    cpns_store_path(l.store), cpns_store_backend(l.store),
-		    c.seeds, c.seeds_revoked, c.devices + c.revocations,
-		    c.revocations, c.inventory, kek_name(conf),
-		    l.added.n, l.present, l.revoked, l.retired);
+	if (conf->store_path)
+		cpns_notice("store %s (%s): %u seeds (%u revoked), device records read per request, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
+			    cpns_store_path(l.store),
+			    cpns_store_backend(l.store), l.seeds,
+			    l.seeds_revoked, kek_name(srv), l.added.n,
+			    l.present, l.revoked, l.retired);
+	else
+		cpns_notice("no store configured: seeds and device records are kept in memory, under the ephemeral KEK %s, until the daemon stops",
+			    kek_name(srv));
 	free(l.added.v);
 	free(l.expired.v);
 	free(l.retire.v);
-	free(l.confirm.v);
 	return 0;
 fail:
 	free(l.added.v);
 	free(l.expired.v);
 	free(l.retire.v);
-	free(l.confirm.v);
+	seedsync_stop(srv);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 	return ret;
@@ -870,6 +963,7 @@ void keystore_close(struct server *srv)
 		keystore_seen_flush(srv);
 	if (srv->loop && srv->sweep.fn)
 		cpns_timer_disarm(srv->loop, &srv->sweep);
+	seedsync_stop(srv);
 	cpns_store_close(srv->store);
 	srv->store = NULL;
 }

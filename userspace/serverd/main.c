@@ -293,21 +293,29 @@ static int start(void *ctx, struct cpns_daemon *d)
 	struct serverd *s = ctx;
 	struct server *srv = &s->srv;
 	struct cpns_store *store;
+	char kek_desc[sizeof(srv->kek_desc)];
+	struct cpns_keyref kek;
 
 	if (d->info.pending_timeout < s->sconf.step_timeout)
 		cpns_warn("the kernel's pending_timeout (%u s) is below step_timeout (%u s): challenges of flow II may expire before GW1 answers",
 			  d->info.pending_timeout, s->sconf.step_timeout);
 	srv->conf = &s->sconf;
 	srv->nl = d->nl;
-	if (s->sconf.store_path && keystore_open(srv))
+	if (keystore_open(srv))
 		return -1;
+	/* server_start() clears srv: the store and its KEK are kept. */
 	store = srv->store;
+	kek = srv->kek;
+	memcpy(kek_desc, srv->kek_desc, sizeof(kek_desc));
 	if (server_start(srv, &s->sconf, d->loop, d->nl)) {
 		srv->store = store;
 		keystore_close(srv);
 		return -1;
 	}
 	srv->store = store;
+	/* kek.desc is the configuration's or srv->kek_desc, restored. */
+	srv->kek = kek;
+	memcpy(srv->kek_desc, kek_desc, sizeof(kek_desc));
 	if (control_start(srv, s->sconf.control)) {
 		server_stop(srv);
 		srv->store = store;
@@ -315,6 +323,7 @@ static int start(void *ctx, struct cpns_daemon *d)
 		return -1;
 	}
 	keystore_sweep_arm(srv);
+	seedsync_arm(srv);
 	cpns_notice("started (version %s, protocol %d; kernel module version %u, pending_max %u, pending_timeout %u s, session_max %u)",
 		    SERVERD_VERSION, CPNS_WIRE_VERSION, d->info.version,
 		    d->info.pending_max, d->info.pending_timeout,

@@ -140,11 +140,10 @@ void sconn_arm(struct sconn *sc)
 		cpns_conn_close(&sc->c);	/* no memory for the heap */
 }
 
-int sconn_record_save(struct sconn *sc, const char *what)
+int sconn_record_save(struct sconn *sc, const struct cpns_record *rec,
+		      const char *what)
 {
-	if (!sc->srv->store)
-		return 0;
-	return keystore_device_save(sc->srv, sc->did, what);
+	return keystore_record_put(sc->srv, sc->did, &sc->rec, rec, what);
 }
 
 void sconn_flow_end(struct sconn *sc)

@@ -180,6 +180,8 @@ void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 
 	sc_info(sc, "I-1 received seed request from '%s', public key %s",
 		m->name.s, HEX(m->pubkey));
+	if (seedsync_check(sc, CPNS_WIRE_SEED_REQUEST))
+		return;
 	if (seed_check(sc, m, &rt) || seed_make(sc, m, &rt, sid))
 		return;
 	seed_send(sc, m, &rt, sid);

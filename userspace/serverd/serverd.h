@@ -16,17 +16,22 @@
  *   session.c  sealed signalling: STATUS_REPORT -> STATUS_ACK
  *   control.c  the control socket of "cpnsctl server": status, the
  *              inventory, revocations, sessions
- *   keystore.c the persistent store (lib/store/store.h): every row unwrapped into
- *              the kernel at start, each new seed wrapped and committed
- *              before I-3 is sent
+ *   seedsync.c several servers on one store: the kernel's seeds kept as
+ *              the store holds them, checked before each request
+ *   keystore.c the persistent store (lib/store/store.h): every seed
+ *              unwrapped into the kernel at start, each new seed wrapped
+ *              and committed before I-3 is sent, device records read per
+ *              request and written by compare-and-set
  *
  * The daemon keeps no per-device state in memory: the kernel finds the
  * seed from the Seed ID or Device ID of each request, challenges of flow
  * II are kept by the kernel (by n1), and an a-flow or session lives only
- * as long as its connection. With a store, the seeds (and device records)
- * survive a restart of the daemon, a module reload and a reboot, wrapped
- * under the operator's key-encryption key. One libcpns handle serves
- * every connection.
+ * as long as its connection. Each device's record (a re-key, a
+ * revocation) is a blob in the store, wrapped by the kernel under the
+ * operator's key-encryption key, read at a-0 and handed to the kernel,
+ * which keeps no object per device. With a configured store, seeds and
+ * device records survive a restart of the daemon, a module reload and a
+ * reboot. One libcpns handle serves every connection.
  */
 #ifndef CPNS_SERVERD_H
 #define CPNS_SERVERD_H
@@ -55,6 +60,21 @@ enum sconn_state {
 
 struct server;
 
+/*
+ * A device's record as its store row holds it (the key columns), read at
+ * a-0 and replaced by compare-and-set (keystore_record_put()). A device
+ * without a row has generation 0, state active, no blob, and created the
+ * time of the read (the row it gets keeps it: the label binds it).
+ */
+struct keystore_rec {
+	uint32_t generation;
+	uint8_t state;
+	int64_t created;
+	uint64_t expiry;
+	size_t blob_len;
+	uint8_t blob[CPNS_MAX_BLOB];
+};
+
 /**
  * struct sconn - one accepted connection
  * @srv: the server
@@ -69,6 +89,7 @@ struct server;
  * @did: the Device ID of the a-flow or session, for logs
  * @pending: counted in server.pending (an a-flow between a-0 and a-3)
  * @reports: STATUS_REPORTs acknowledged
+ * @rec: the device's record as read at a-0 or last written by this flow
  */
 struct sconn {
 	struct server *srv;
@@ -83,6 +104,7 @@ struct sconn {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	bool pending;
 	uint64_t reports;
+	struct keystore_rec rec;
 };
 
 struct listener {
@@ -115,6 +137,27 @@ struct server_conf {
 	char kek_desc[CPNS_MAX_KEYREF];
 };
 
+/* The store's seed change counter is read at least this often. */
+#define SEEDSYNC_POLL_MS	1000
+
+/**
+ * struct seedsync_state - the kernel's seeds as the store held them
+ * (seedsync.c)
+ * @changes: the store's seed change counter they reflect
+ * @known: the Seed IDs the store held then (a seed the kernel holds and
+ *	the store no longer does is deleted; one it never held is kept)
+ * @nknown: how many
+ * @poll: reads the counter every SEEDSYNC_POLL_MS (sessions in progress)
+ * @resyncs: times the seeds were read again
+ */
+struct seedsync_state {
+	int64_t changes;
+	uint8_t (*known)[CPNS_SEED_ID_LEN];
+	size_t nknown;
+	struct cpns_timer poll;
+	uint64_t resyncs;
+};
+
 /* Authentications (last-auth times) written at once, at most this late. */
 #define KEYSTORE_SEEN_MAX	256
 #define KEYSTORE_SEEN_MS	1000
@@ -134,7 +177,9 @@ struct server {
 	uint64_t refused_busy;		/* over max_connections */
 	uint64_t refused_addr;		/* over max_per_address */
 	uint64_t start_expired;		/* nothing within start_timeout */
-	struct cpns_store *store;	/* NULL: none configured */
+	struct cpns_store *store;	/* in memory if none is configured */
+	struct cpns_keyref kek;		/* the store's (or an ephemeral) KEK */
+	char kek_desc[64];		/* the ephemeral KEK's description */
 	struct cpns_timer sweep;	/* the store's next expiry */
 	uint64_t swept;			/* expired rows deleted */
 	uint64_t rotated;		/* seeds retired by a rotation */
@@ -142,6 +187,7 @@ struct server {
 	struct cpns_store_seen seen[KEYSTORE_SEEN_MAX]; /* not written yet */
 	size_t nseen;
 	struct cpns_timer seen_timer;	/* writes them */
+	struct seedsync_state seedsync;	/* seedsync.c */
 };
 
 /*
@@ -223,12 +269,13 @@ void sconn_arm(struct sconn *sc);
 void sconn_flow_end(struct sconn *sc);
 
 /*
- * Persist the device record of sc->did as the kernel holds it now (a
- * re-keyed record, or its confirmation; what names it in the logs): wrap
- * it under the KEK and replace its row in the store. 0 (also when no
- * store is configured) or a negative errno, logged.
+ * Store the device record rec that the kernel made for sc->did (a
+ * re-keyed record, or its confirmation; what names it in the logs) in its
+ * row, compare-and-set against sc->rec: 0, -ESTALE if the row changed
+ * since (another server, a revocation), or a negative errno; logged.
  */
-int sconn_record_save(struct sconn *sc, const char *what);
+int sconn_record_save(struct sconn *sc, const struct cpns_record *rec,
+		      const char *what);
 
 /* Per-flow handlers, one per accepted message (section 9.1). */
 void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m);
@@ -239,6 +286,23 @@ void assign_device_id(struct sconn *sc,
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m);
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
 void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
+
+/*
+ * seedsync.c. seedsync_start(): note the store's seed change counter and
+ * its seeds (the store just opened, before the load); seedsync_arm():
+ * start reading the counter every SEEDSYNC_POLL_MS; seedsync_stop().
+ * seedsync_check(): before a request (ref_type: its message): the
+ * counter, and if it moved, the kernel's seeds brought in line with the
+ * store; 0, or -1 once the request was refused (ERROR 14: the store
+ * cannot be read). seedsync_fetch(): a Seed ID the kernel does not know:
+ * its row, if the store has one, unwrapped into the kernel; 1 if it was,
+ * 0 if the store has none, <0 (logged).
+ */
+int seedsync_start(struct server *srv);
+void seedsync_arm(struct server *srv);
+void seedsync_stop(struct server *srv);
+int seedsync_check(struct sconn *sc, unsigned int ref_type);
+int seedsync_fetch(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN]);
 
 /* At most this many seeds of one GW1 retire in one rotation. */
 #define KEYSTORE_RETIRE_MAX	16
@@ -262,9 +326,10 @@ struct keystore_retire {
 };
 
 /*
- * keystore.c. keystore_open(): open (or create) conf->store_path and
- * load every row into the kernel, all or nothing (a retirement the store
- * holds and the kernel does not is finished); 0 or a negative errno,
+ * keystore.c. keystore_open(): open (or create) conf->store_path (none:
+ * an in-memory store under an ephemeral KEK) and load every seed into the
+ * kernel, all or nothing (a retirement the store holds and the kernel
+ * does not is finished); no device row is read; 0 or a negative errno,
  * logged. keystore_owned_seeds(): the seeds a new seed for owner retires.
  * keystore_seed_save(): wrap a new seed and commit its row, with the
  * retirement of rt (may be NULL) in the same transaction.
@@ -281,21 +346,45 @@ int keystore_seed_save(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN],
 		       const char *owner, const char *owner_addr,
 		       const struct keystore_retire *rt);
 /*
- * Wrap the device record did as the kernel holds it now and replace its
- * row (what names it in the logs); 0 or a negative errno, logged.
+ * keystore_record_get(): a-0: the record of did (one lookup by Device
+ * ID) into r, and its row's label; -EKEYREVOKED if the row is revoked,
+ * -EBADMSG if its columns disagree with its blob's header (altered by
+ * hand), another negative errno if the store failed; logged.
+ * keystore_record_put(): store the record rec that the kernel made,
+ * compare-and-set against r (then r is rec); -ESTALE if the row changed
+ * since r was read; logged.
  */
-int keystore_device_save(struct server *srv,
-			 const uint8_t did[CPNS_DEVICE_ID_LEN], const char *what);
+int keystore_record_get(struct server *srv,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			struct keystore_rec *r,
+			uint8_t label[CPNS_STORE_LABEL_LEN]);
+int keystore_record_put(struct server *srv,
+			const uint8_t did[CPNS_DEVICE_ID_LEN],
+			struct keystore_rec *r, const struct cpns_record *rec,
+			const char *what);
+/*
+ * A revocation: keystore_revocation_label() reads did's row (a new one
+ * if there is none) and its label, -ENOENT if its seed is not stored;
+ * keystore_revocation_save() stores the revocation record rec that the
+ * kernel wrapped with that label in the row, in place of any other.
+ */
+int keystore_revocation_label(struct server *srv,
+			      const uint8_t did[CPNS_DEVICE_ID_LEN],
+			      struct cpns_store_device *row,
+			      uint8_t label[CPNS_STORE_LABEL_LEN]);
+int keystore_revocation_save(struct server *srv,
+			     struct cpns_store_device *row,
+			     const struct cpns_record *rec);
 /*
  * The inventory (nothing without a store). keystore_device_assigned():
  * II-6 confirmed did for the GW1 at gw1_addr (the owner of its seed); 0
  * or a negative errno, logged. keystore_device_seen(): a-3 sent to did at
  * gw2_addr, written with others within KEYSTORE_SEEN_MS (a failure is
- * logged only); keystore_seen_flush() writes those waiting now. keystore_device_revoke(): revoke did
- * in the store, then in the kernel (its sessions closed), as "cpnsctl
- * revoke device" does; 0, a negative errno of the store (its reason in
- * cpns_store_error()), or 1: stored, but the kernel refused
- * (cpns_last_error(); done at the next start).
+ * logged only); keystore_seen_flush() writes those waiting now.
+ * keystore_device_revoke(): revoke did: the kernel closes its sessions
+ * and wraps a revocation record, which replaces the row's record; 0, a
+ * negative errno of the store (its reason in cpns_store_error()), or 1:
+ * the kernel refused (cpns_last_error()), nothing changed.
  */
 int keystore_device_assigned(struct server *srv,
 			     const uint8_t did[CPNS_DEVICE_ID_LEN],

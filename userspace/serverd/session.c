@@ -6,6 +6,7 @@
  * replayed, reordered or altered frame does not open; each STATUS_REPORT is
  * answered by a STATUS_ACK sealed under k_s2c.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "serverd.h"
@@ -57,7 +58,7 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 	struct cpns_wire_inner in, ack;
 	const struct cpns_wire_status_report *rep;
 	size_t ptlen = sizeof(pt);
-	int32_t confirmed = 0;
+	struct cpns_record rec;
 	int ret;
 
 	/* The header of the frame received, rebuilt: the decoder checked
@@ -69,17 +70,23 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 			     "%s", cpns_wire_strerror(ret));
 		return;
 	}
-	ret = cpns_unseal_rk(srv->nl, sc->handle, m->seq, aad, sizeof(aad),
-			     m->ct, m->ct_len, pt, &ptlen, &confirmed);
+	ret = cpns_unseal_rec(srv->nl, sc->handle, m->seq, aad, sizeof(aad),
+			      m->ct, m->ct_len, pt, &ptlen, &rec);
 	if (ret) {
 		sconn_kernel_error(sc, "open", ret, true, CPNS_WIRE_SEALED);
 		return;
 	}
-	if (confirmed) {
-		/* GW2 holds the re-keyed key: its original is refused now. */
-		sc_notice(sc, "device %s: re-keyed record %d confirmed by the first sealed message",
-			  HEX(sc->did), confirmed);
-		sconn_record_save(sc, "confirmed");
+	if (rec.blob_len) {
+		/*
+		 * GW2 holds the re-keyed key: its original is refused now.
+		 * A row replaced meanwhile (another server's record, a
+		 * revocation) is left as it is.
+		 */
+		sc_notice(sc, "device %s: re-keyed record generation %u confirmed by the first sealed message",
+			  HEX(sc->did), rec.generation);
+		if (sconn_record_save(sc, &rec, "confirmed") == -ESTALE)
+			sc_notice(sc, "device %s: its row changed since the re-key: left as it is",
+				  HEX(sc->did));
 	}
 	ret = cpns_wire_inner_decode(pt, ptlen, &in);
 	if (ret) {

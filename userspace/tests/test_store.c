@@ -65,6 +65,39 @@ static bool raw_sql(const char *path, const char *sql)
 	return ok;
 }
 
+/* One integer that SQL selects, behind the library's back. */
+static bool raw_count(const char *path, const char *sql, int64_t *v)
+{
+	PGresult *res;
+	PGconn *c;
+	sqlite3 *db;
+	sqlite3_stmt *s = NULL;
+	bool ok = false;
+
+	if (cpns_store_is_url(path)) {
+		c = PQconnectdb(path);
+		res = PQexec(c, sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1) {
+			*v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			ok = true;
+		}
+		PQclear(res);
+		PQfinish(c);
+		return ok;
+	}
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return false;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		ok = true;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ok;
+}
+
 /*
  * The target of a test's store: a new file in dir, or the database
  * emptied.
@@ -73,7 +106,7 @@ static void path_of(char *out, size_t len, const char *name)
 {
 	if (pg) {
 		snprintf(out, len, "%s", pg);
-		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, t CASCADE");
+		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed()");
 		return;
 	}
 	snprintf(out, len, "%s/%s", dir, name);
@@ -325,11 +358,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 3",
-	      "UPDATE schema_version SET version = 3");
+	spoil(path, "UPDATE schema_version SET version = 4",
+	      "UPDATE schema_version SET version = 4");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 2");
+	raw_sql(path, "UPDATE schema_version SET version = 3");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -367,10 +400,14 @@ static void test_schema_refusals(const char *good)
 	refused(path, 0, -EBADMSG, "corrupted", "an oversized blob");
 
 	variant(path, sizeof(path), good, "orphan.db");
-	spoil(path, "INSERT INTO devices (device_id, seed_id, generation, state, created, expiry) VALUES ('ffffffffffffffff0000000000000000', 'ffffffffffffffff', 0, 'revoked', 1, 0)",
-	      "ALTER TABLE devices DROP CONSTRAINT devices_seed_id_fkey; INSERT INTO devices (device_id, seed_id, generation, state, created, expiry) VALUES ('ffffffffffffffff0000000000000000', 'ffffffffffffffff', 0, 'revoked', 1, 0)");
+	spoil(path, "INSERT INTO devices (device_id, generation, state, created, expiry) VALUES ('ffffffffffffffff0000000000000000', 0, 'revoked', 1, 0)",
+	      "INSERT INTO devices (device_id, generation, state, created, expiry) VALUES ('ffffffffffffffff0000000000000000', 0, 'revoked', 1, 0)");
 	refused(path, 0, -EBADMSG, "its seed is not stored",
 		"a device record without its seed");
+	ret = cpns_store_open(path, CPNS_STORE_LAZY, &st, err, sizeof(err));
+	tap_ok(!ret, "store: a lazy open does not read the device rows (%s)",
+	       ret ? err : "ok");
+	cpns_store_close(st);
 
 	/* An edit the database's checks allow still fails the label check: */
 	variant(path, sizeof(path), good, "edit.db");
@@ -405,18 +442,80 @@ static void test_upgrade(void)
 	memset(did + 8, 0x55, 8);
 	tap_ok(!ret && !cpns_store_device_get(st, did, &d) &&
 	       d.generation == 1 && d.blob_len == 1 && d.blob[0] == 0xbb &&
-	       !d.gw1[0] && !d.assigned && !cpns_store_count(st, &c) &&
+	       !strcmp(d.gw1, "gw1-1") && !d.assigned && !cpns_store_count(st, &c) &&
 	       c.seeds == 1 && c.inventory == 1,
-	       "store: a version 1 store upgraded to 2, its rows kept (%s)",
+	       "store: a version 1 store upgraded to 3, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
 	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 2 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 3 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
+}
+
+/*
+ * A version 2 store (the devices' seed_id and gw1_name columns) is
+ * upgraded in place, on either backend: the columns go, the rows stay.
+ */
+static void test_upgrade_v2(void)
+{
+	static const char v2_sqlite[] =
+		"PRAGMA application_id = 1129336403; PRAGMA user_version = 2;"
+		"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+		"INSERT INTO schema_version VALUES ('cpns-serverd store', 2);"
+		"CREATE TABLE seeds (seed_id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL, expiry INTEGER NOT NULL DEFAULT 0, blob BLOB NOT NULL) WITHOUT ROWID;"
+		"CREATE TABLE devices (device_id TEXT PRIMARY KEY NOT NULL, seed_id TEXT NOT NULL REFERENCES seeds (seed_id), generation INTEGER NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL, expiry INTEGER NOT NULL DEFAULT 0, blob BLOB, gw1_name TEXT NOT NULL DEFAULT '', gw1_addr TEXT NOT NULL DEFAULT '', assigned INTEGER NOT NULL DEFAULT 0, last_auth INTEGER NOT NULL DEFAULT 0, last_addr TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+		"CREATE INDEX devices_by_seed ON devices (seed_id);"
+		"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);";
+	static const char v2_pg[] =
+		"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+		"INSERT INTO schema_version VALUES ('cpns-serverd store', 2);"
+		"CREATE TABLE seeds (seed_id TEXT COLLATE \"C\" PRIMARY KEY, owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created BIGINT NOT NULL, state TEXT NOT NULL, expiry BIGINT NOT NULL DEFAULT 0, blob BYTEA NOT NULL);"
+		"CREATE TABLE devices (device_id TEXT COLLATE \"C\" PRIMARY KEY, seed_id TEXT COLLATE \"C\" NOT NULL REFERENCES seeds (seed_id), generation BIGINT NOT NULL, state TEXT NOT NULL, created BIGINT NOT NULL, expiry BIGINT NOT NULL DEFAULT 0, blob BYTEA, gw1_name TEXT NOT NULL DEFAULT '', gw1_addr TEXT NOT NULL DEFAULT '', assigned BIGINT NOT NULL DEFAULT 0, last_auth BIGINT NOT NULL DEFAULT 0, last_addr TEXT NOT NULL DEFAULT '');"
+		"CREATE INDEX devices_by_seed ON devices (seed_id);"
+		"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);";
+	struct cpns_store_device d;
+	struct cpns_store *st;
+	char path[256], err[512], sql[1024];
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	int64_t cols = -1;
+	bool ok;
+	int ret;
+
+	path_of(path, sizeof(path), "v2.db");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO seeds VALUES ('0202020202020202', 'gw1-2', '10.0.0.2:4000', 1, 'active', 0, %s);"
+		 "INSERT INTO devices VALUES ('02020202020202027777777777777777', '0202020202020202', 1, 'unconfirmed', 2, 0, %s, 'gw1-2', '10.0.0.2:4001', 3, 4, '10.0.0.9:5000');",
+		 pg ? "'\\xaa'" : "x'aa'", pg ? "'\\xbb'" : "x'bb'");
+	tap_ok(raw_sql(path, pg ? v2_pg : v2_sqlite) && raw_sql(path, sql),
+	       "store: a version 2 store made by hand");
+	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
+	memset(did, 2, 8);
+	memset(did + 8, 0x77, 8);
+	tap_ok(!ret && !cpns_store_device_get(st, did, &d) &&
+	       d.generation == 1 && d.state == CPNS_STATE_UNCONFIRMED &&
+	       d.blob_len == 1 && d.blob[0] == 0xbb && !strcmp(d.gw1, "gw1-2") &&
+	       !strcmp(d.gw1_addr, "10.0.0.2:4001") && d.assigned == 3 &&
+	       d.last_auth == 4 && !strcmp(d.last_addr, "10.0.0.9:5000") &&
+	       !memcmp(d.sid, did, 8),
+	       "store: a version 2 store upgraded to 3, its rows kept (%s)",
+	       ret ? err : "ok");
+	cpns_store_close(st);
+	raw_sql(path, "CREATE TABLE t (x INTEGER)");
+	snprintf(sql, sizeof(sql), "%s",
+		 pg ? "SELECT count(*) FROM information_schema.columns WHERE table_name = 'devices' AND column_name IN ('seed_id', 'gw1_name')" :
+		      "SELECT count(*) FROM pragma_table_info('devices') WHERE name IN ('seed_id', 'gw1_name')");
+	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
+	tap_ok(!ret, "store: and reopens read-only at version 3 (%s)",
+	       ret ? err : "ok");
+	cpns_store_close(st);
+	ok = raw_count(path, sql, &cols);
+	tap_ok(ok && cols == 0,
+	       "store: the upgrade dropped seed_id and gw1_name (%lld left)",
+	       (long long)cols);
 }
 
 /* SQLite's files: modes, truncation, damage. */
@@ -486,6 +585,111 @@ static void test_pg_refusals(void)
 	       !strstr(err, "wrong-secret") && strstr(err, "cpns:*@"),
 	       "store: a wrong password refused, the password not shown (%d, \"%s\")",
 	       ret, err);
+	cpns_store_close(st);
+}
+
+/* A device record of test_cas(): blob of len bytes of b. */
+static void rec_fill(struct cpns_store_device *d, uint8_t n, uint32_t gen,
+		     uint8_t state, uint8_t b)
+{
+	memset(d, 0, sizeof(*d));
+	memset(d->did, 3, 8);
+	memset(d->did + 8, n, 8);
+	memcpy(d->sid, d->did, 8);
+	d->generation = gen;
+	d->state = state;
+	d->created = 1700000000;
+	d->blob_len = 104;
+	memset(d->blob, b, d->blob_len);
+}
+
+/*
+ * Compare-and-set of device records: two writers from one read, the
+ * second is refused and changes nothing; the inventory columns stay.
+ */
+static void test_cas(void)
+{
+	struct cpns_store_device a, b, got, old;
+	struct cpns_store_seed s;
+	struct cpns_store *st;
+	char path[256], err[512];
+	bool was = false;
+	int ret;
+
+	path_of(path, sizeof(path), "cas.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "cas: create (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	memset(s.sid, 3, 8);
+	tap_ok(!cpns_store_seed_add(st, &s), "cas: seed stored");
+
+	rec_fill(&a, 1, 1, CPNS_STATE_UNCONFIRMED, 0xa1);
+	rec_fill(&b, 1, 1, CPNS_STATE_UNCONFIRMED, 0xb1);
+	tap_ok(!cpns_store_device_cas(st, NULL, &a),
+	       "cas: the first record of a device without a row");
+	ret = cpns_store_device_cas(st, NULL, &b);
+	tap_ok(ret == -ESTALE && strstr(cpns_store_error(st), "changed") &&
+	       !cpns_store_device_get(st, a.did, &got) &&
+	       got.blob[0] == 0xa1 && got.state == CPNS_STATE_UNCONFIRMED,
+	       "cas: a second re-key from the same read: -ESTALE, the first kept (%d)",
+	       ret);
+
+	old = got;
+	rec_fill(&b, 1, 1, CPNS_STATE_ACTIVE, 0xc1);
+	tap_ok(!cpns_store_device_cas(st, &old, &b) &&
+	       !cpns_store_device_get(st, a.did, &got) &&
+	       got.blob[0] == 0xc1 && got.state == CPNS_STATE_ACTIVE &&
+	       got.created == 1700000000,
+	       "cas: the confirmation replaces the record it read");
+	rec_fill(&b, 1, 1, CPNS_STATE_ACTIVE, 0xd1);
+	tap_ok(cpns_store_device_cas(st, &old, &b) == -ESTALE &&
+	       !cpns_store_device_get(st, a.did, &got) && got.blob[0] == 0xc1,
+	       "cas: a stale read (another blob) is refused");
+	old = got;
+	old.state = CPNS_STATE_UNCONFIRMED;
+	tap_ok(cpns_store_device_cas(st, &old, &b) == -ESTALE,
+	       "cas: a stale read (another state) is refused");
+	old = got;
+	old.generation = 2;
+	tap_ok(cpns_store_device_cas(st, &old, &b) == -ESTALE,
+	       "cas: a stale read (another generation) is refused");
+
+	/* A revocation between the read and the write wins. */
+	old = got;
+	tap_ok(!cpns_store_device_revoke(st, a.did, 1700000001, &was) && !was,
+	       "cas: revoked");
+	rec_fill(&b, 1, 2, CPNS_STATE_UNCONFIRMED, 0xe1);
+	tap_ok(cpns_store_device_cas(st, &old, &b) == -ESTALE &&
+	       !cpns_store_device_get(st, a.did, &got) &&
+	       got.state == CPNS_STATE_REVOKED && got.generation == 1,
+	       "cas: a re-key read before a revocation is refused, the device stays revoked");
+
+	/* An inventory row is a device without a record. */
+	rec_fill(&a, 2, 1, CPNS_STATE_UNCONFIRMED, 0xa2);
+	tap_ok(!cpns_store_device_assigned(st, a.did, "gw1-3", "10.0.0.3:1", 7),
+	       "cas: an assigned device");
+	ret = cpns_store_device_get(st, a.did, &old);
+	a.created = old.created;
+	tap_ok(!ret && !cpns_store_device_cas(st, &old, &a) &&
+	       !cpns_store_device_get(st, a.did, &got) &&
+	       got.blob[0] == 0xa2 && got.assigned == 7 &&
+	       !strcmp(got.gw1_addr, "10.0.0.3:1"),
+	       "cas: its first record keeps the inventory columns");
+	rec_fill(&a, 4, 1, CPNS_STATE_UNCONFIRMED, 0xa4);
+	tap_ok(!cpns_store_device_assigned(st, a.did, "gw1-3", "10.0.0.3:1", 7) &&
+	       !cpns_store_device_cas(st, NULL, &a),
+	       "cas: as does a first record read as no row");
+
+	rec_fill(&a, 5, 1, CPNS_STATE_UNCONFIRMED, 0xa5);
+	a.did[0] = a.sid[0] = 0x99;
+	tap_ok(cpns_store_device_cas(st, NULL, &a) == -ENOENT &&
+	       cpns_store_device_get(st, a.did, &got) == -ENOENT,
+	       "cas: a device whose seed is not stored: -ENOENT");
+	rec_fill(&a, 5, 1, CPNS_STATE_UNCONFIRMED, 0xa5);
+	a.blob_len = 0;
+	tap_ok(cpns_store_device_cas(st, NULL, &a) == -EINVAL,
+	       "cas: unconfirmed without a blob: -EINVAL");
 	cpns_store_close(st);
 }
 
@@ -716,6 +920,65 @@ static void test_rotate(void)
 	cpns_store_close(st);
 }
 
+/*
+ * The seeds' change counter: every change to the seeds table moves it,
+ * as another handle on the store sees once committed; a device's does
+ * not. Several servers on one store compare it before each request.
+ */
+static void test_seed_changes(void)
+{
+	uint8_t old[1][CPNS_SEED_ID_LEN];
+	struct cpns_store *st, *other;
+	struct cpns_store_seed s;
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	char path[256], err[512], sql[160];
+	int64_t n0 = -1, n1 = -1, n2 = -1, n3 = -1, n4 = -1, n5 = -1, n6 = -1;
+	bool was;
+	int ret;
+
+	path_of(path, sizeof(path), "changes.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "changes: created (%s)", ret ? err : "ok"))
+		return;
+	ret = cpns_store_open(path, 0, &other, err, sizeof(err));
+	if (!tap_ok(!ret && other, "changes: a second handle (%s)",
+		    ret ? err : "ok")) {
+		cpns_store_close(st);
+		return;
+	}
+	ret = cpns_store_seed_changes(other, &n0);
+	tap_ok(!ret && n0 == 0, "changes: a new store counts 0 (%lld)",
+	       (long long)n0);
+	seed_fill(&s, 1);
+	cpns_store_seed_add(st, &s);
+	cpns_store_seed_changes(other, &n1);
+	tap_ok(n1 > n0, "changes: a seed added moves it (%lld)",
+	       (long long)n1);
+	memset(did, 1, 8);
+	memset(did + 8, 0x55, 8);
+	cpns_store_device_revoke(st, did, 1700000200, &was);
+	cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4000", 5);
+	cpns_store_seed_changes(other, &n2);
+	tap_ok(n2 == n1, "changes: a device's revocation and assignment do not");
+	cpns_store_seed_revoke(st, s.sid, &was);
+	cpns_store_seed_changes(other, &n3);
+	tap_ok(n3 > n2, "changes: a seed revoked moves it");
+	memcpy(old[0], s.sid, sizeof(old[0]));
+	seed_fill(&s, 2);
+	cpns_store_seed_rotate(st, &s, old, 1, 1700000900);
+	cpns_store_seed_changes(other, &n4);
+	tap_ok(n4 > n3, "changes: a rotation moves it");
+	cpns_store_seed_del(st, s.sid);
+	cpns_store_seed_changes(other, &n5);
+	tap_ok(n5 > n4, "changes: a seed deleted moves it");
+	snprintf(sql, sizeof(sql), "UPDATE seeds SET owner = 'by hand'");
+	raw_sql(path, sql);
+	cpns_store_seed_changes(other, &n6);
+	tap_ok(n6 > n5, "changes: a hand edit of the seeds moves it too");
+	cpns_store_close(other);
+	cpns_store_close(st);
+}
+
 int main(void)
 {
 	char cmd[128], good[256];
@@ -732,7 +995,9 @@ int main(void)
 	}
 	test_basic();
 	test_rotate();
+	test_seed_changes();
 	test_inventory();
+	test_cas();
 	path_of(good, sizeof(good), "good.db");
 	if (!make_good(good, pg ? 5 : 200)) {
 		if (!pg)
@@ -743,6 +1008,7 @@ int main(void)
 		test_pg_refusals();
 	else
 		test_upgrade();
+	test_upgrade_v2();
 	if (pg)
 		path_of(good, sizeof(good), "");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -10,7 +10,8 @@
 # was after II-9, loaded by a cpns-gwd in GW1's namespace), runs flow a
 # against the server and is refused with a logged reason, while GW2 goes
 # on authenticating; both again after the server restarts with its
-# kernel's keys gone (loaded back from its store).
+# kernel's keys gone. The server's kernel never holds the device's record:
+# it is the row of the server's store, handed to the kernel at each a-0.
 set -e
 
 # The KEKs live in the session keyring the daemons inherit. Without one of
@@ -30,6 +31,18 @@ KEK_2=cpns-rekey-test:$$	# GW2's store file (logon key)
 store_gen()
 {
 	echo $((16#$(xxd -p -s 16 -l 4 "$1")))
+}
+
+# s_row DID: state|generation|blob length of DID's row in S's store.
+s_row()
+{
+	python3 - "$WORK/server.db" "$1" <<-'PY'
+	import sqlite3, sys
+	r = sqlite3.connect(sys.argv[1]).execute(
+	    "SELECT state, generation, length(blob) FROM devices WHERE device_id = ?",
+	    (sys.argv[2],)).fetchone()
+	print("|".join(map(str, r)) if r else "")
+	PY
 }
 
 # since LOG FROM TEXT: LOG has TEXT after its first FROM lines.
@@ -148,8 +161,10 @@ since "$WORK/server.log" "$from" "device $did: re-keyed record .* confirmed" ||
 since "$WORK/server.log" "$from" \
 	"store: device id $did generation 1 (active) committed" ||
 	fail "the server did not store the confirmation"
-n_s "$CPNSCTL" show | grep -q "$did .*active" ||
-	{ n_s "$CPNSCTL" show; fail "S's record is not active"; }
+[ "$(s_row "$did")" = "active|1|104" ] ||
+	fail "S's row of $did is '$(s_row "$did")', not active|1|104"
+! n_s "$CPNSCTL" show | grep -q "$did" ||
+	{ n_s "$CPNSCTL" show; fail "S's kernel holds a key of $did"; }
 "$CPNSCTL" store show "$WORK/server.db" 2>/dev/null | sed 's/^/    /' || true
 echo "ok - first authentication: re-keyed to generation 1 and stored on both ends"
 
@@ -167,18 +182,55 @@ gw2_again gw2-again1
 
 # The server restarts with its kernel's keys gone: from its store.
 server_stop
-n_s "$CPNSCTL" key del --device "$did" >/dev/null
 n_s "$CPNSCTL" key del --seed "$sid" >/dev/null
 ! n_s "$CPNSCTL" show | grep -q "$sid" || fail "S still holds $sid"
 from=$(log_lines "$WORK/server.log")
 server_start
-since "$WORK/server.log" "$from" "device records" ||
-	fail "the server did not load its store"
-n_s "$CPNSCTL" show | grep -q "$did .*active" ||
-	{ n_s "$CPNSCTL" show; fail "the record was not loaded back"; }
-echo "ok - server restarted: the record of generation 1 loaded from its store"
+since "$WORK/server.log" "$from" "device records read per request" ||
+	fail "the server did not open its store"
+! n_s "$CPNSCTL" show | grep -q "$did" ||
+	{ n_s "$CPNSCTL" show; fail "the server loaded a key of $did at start"; }
+echo "ok - server restarted: its seed loaded, the record of generation 1 left in its store"
 impostor impostor2
 gw2_again gw2-again2
+
+# A row altered by hand is refused with a clear reason and changes
+# nothing: its state (the blob's header says otherwise), then a byte of
+# its blob (the kernel cannot open it). Restored, it works again.
+row_sql() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$WORK/server.db" "$1"; }
+# row_flip: one bit of the sealed part of the row's blob (byte 60).
+row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); b = bytearray(d.execute("SELECT blob FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone()[0]); b[60] ^= 1; d.execute("UPDATE devices SET blob = ? WHERE device_id = ?", (bytes(b), sys.argv[2])); d.commit()' "$WORK/server.db" "$did"; }
+row_sum() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT generation, state, created, expiry, hex(blob) FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone())' "$WORK/server.db" "$did" | md5sum; }
+altered()	# altered NAME SQL|row_flip WANT
+{
+	local from before
+
+	server_stop
+	cp "$WORK/server.db" "$WORK/server.db.good"
+	if [ "$2" = row_flip ]; then row_flip; else row_sql "$2"; fi
+	before=$(row_sum)
+	from=$(log_lines "$WORK/server.log")
+	server_start
+	if gw2_once "$1" gw2 "$NS_2" "--reports 1"; then
+		cat "$WORK/$1.log"
+		fail "$1: GW2 authenticated on an altered row"
+	fi
+	wait_log "$WORK/server.log" "$3" 10 "$from"
+	echo "server: $(tail -n +"$((from + 1))" "$WORK/server.log" | grep -m1 -- "$3")"
+	[ "$(row_sum)" = "$before" ] || fail "$1: the refusal changed the row"
+	[ "$(store_gen "$WORK/gw2.store")" = 1 ] || fail "$1: GW2's key changed"
+	server_stop
+	cp "$WORK/server.db.good" "$WORK/server.db"
+	rm -f "$WORK/server.db-wal" "$WORK/server.db-shm"
+	server_start
+	echo "ok - $1: refused, nothing changed"
+}
+altered altered-state \
+	"UPDATE devices SET state = 'unconfirmed' WHERE device_id = '$did'" \
+	"device id $did: the row (state unconfirmed, generation 1) disagrees with its 104-byte blob: the row was altered; refused"
+altered altered-blob row_flip \
+	"a-0: the stored record of device id $did (generation 1, active) does not open under KEK"
+gw2_again gw2-again3
 
 gw1_stop
 server_stop

@@ -33,10 +33,27 @@
 #define HEX_CHECK(col, n) \
 	" CHECK (" col " ~ '^[0-9a-f]{" #n "}$')"
 
-static const char schema_v2[] =
+/*
+ * The seeds' change counter (cpns_store_seed_changes()), which a trigger
+ * moves once per row of the seeds table that a statement changes,
+ * whoever runs it; the counter's row lock orders those transactions.
+ */
+#define CHANGES_V3 \
+	"CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY," \
+	" n BIGINT NOT NULL CHECK (n >= 0));" \
+	"INSERT INTO changes VALUES ('seeds', 0);" \
+	"CREATE FUNCTION cpns_seeds_changed() RETURNS trigger" \
+	" LANGUAGE plpgsql AS $$BEGIN" \
+	" UPDATE changes SET n = n + 1 WHERE what = 'seeds';" \
+	" RETURN NULL; END$$;" \
+	"CREATE TRIGGER seeds_changed AFTER INSERT OR UPDATE OR DELETE" \
+	" ON seeds FOR EACH ROW" \
+	" EXECUTE FUNCTION cpns_seeds_changed();"
+
+static const char schema_v3[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
 	" version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 2);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 3);"
 	"CREATE TABLE seeds ("
 	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -48,8 +65,6 @@ static const char schema_v2[] =
 	"CREATE TABLE devices ("
 	" device_id TEXT COLLATE \"C\" PRIMARY KEY"
 	HEX_CHECK("device_id", 32) ","
-	" seed_id TEXT COLLATE \"C\" NOT NULL REFERENCES seeds (seed_id)"
-	"  CHECK (seed_id = substr(device_id, 1, 16)),"
 	" generation BIGINT NOT NULL"
 	"  CHECK (generation BETWEEN 0 AND 4294967295),"
 	" state TEXT NOT NULL"
@@ -57,14 +72,13 @@ static const char schema_v2[] =
 	" created BIGINT NOT NULL,"
 	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BYTEA CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128),"
-	" gw1_name TEXT NOT NULL DEFAULT '',"
 	" gw1_addr TEXT NOT NULL DEFAULT '',"
 	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0),"
 	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0),"
 	" last_addr TEXT NOT NULL DEFAULT '',"
 	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed'));"
-	"CREATE INDEX devices_by_seed ON devices (seed_id);"
-	"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);";
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	CHANGES_V3;
 
 struct pg {
 	PGconn *conn;
@@ -362,14 +376,22 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v2, "creating the schema");
+	return exec(st, schema_v3, "creating the schema");
 }
 
 /*
  * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
- * at version 2: there is none yet.
+ * at version 2. Version 3 drops the devices' seed_id and gw1_name (the
+ * Device ID's first 16 digits and that seed's owner), their foreign key
+ * and indexes with them, and adds the seeds' change counter (CHANGES_V3).
  */
-static const char *const upgrade[CPNS_STORE_VERSION] = { NULL };
+static const char *const upgrade[CPNS_STORE_VERSION] = {
+	[2] = "ALTER TABLE devices DROP COLUMN seed_id,"
+	      " DROP COLUMN gw1_name;"
+	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
+	      " WHERE expiry > 0;"
+	      CHANGES_V3,
+};
 
 static int pg_upgrade(struct cpns_store *st, int64_t from)
 {

@@ -45,22 +45,61 @@
 	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed')" \
 	") WITHOUT ROWID;"
 
-#define DEVICES_INDEXES \
+#define DEVICES_V2_INDEXES \
 	"CREATE INDEX devices_by_seed ON devices (seed_id);" \
 	"CREATE INDEX devices_by_gw1 ON devices (gw1_name, device_id);"
 
-#define VERSION_TABLE \
+/*
+ * Version 3's: a device's seed is its Device ID's first 16 digits and its
+ * GW1 that seed's owner, not columns of their own; the Device ID is the
+ * only index but for the few rows with an expiry (a retiring seed's).
+ */
+#define DEVICES_V3(name) \
+	"CREATE TABLE " name " (" \
+	" device_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("device_id", 32) "," \
+	" generation INTEGER NOT NULL CHECK (generation >= 0)," \
+	" state TEXT NOT NULL" \
+	"  CHECK (state IN ('active', 'unconfirmed', 'revoked'))," \
+	" created INTEGER NOT NULL," \
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" blob BLOB CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128)," \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed')" \
+	") WITHOUT ROWID;"
+
+#define DEVICES_V3_INDEXES \
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+
+#define VERSION_TABLE(v) \
 	"CREATE TABLE schema_version (application TEXT NOT NULL," \
 	" version INTEGER NOT NULL);" \
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 2);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', " #v ");"
+
+/*
+ * Version 3: the seeds' change counter (cpns_store_seed_changes()), which
+ * triggers move on every change to the seeds table, whoever makes it.
+ */
+#define SEED_TRIGGER(name, event) \
+	"CREATE TRIGGER " name " AFTER " event " ON seeds BEGIN" \
+	" UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+#define CHANGES_V3 \
+	"CREATE TABLE changes (what TEXT PRIMARY KEY NOT NULL," \
+	" n INTEGER NOT NULL CHECK (n >= 0)) WITHOUT ROWID;" \
+	"INSERT INTO changes VALUES ('seeds', 0);" \
+	SEED_TRIGGER("seeds_added", "INSERT") \
+	SEED_TRIGGER("seeds_changed", "UPDATE") \
+	SEED_TRIGGER("seeds_deleted", "DELETE")
 
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v2[] =
+static const char schema_v3[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE
+	VERSION_TABLE(3)
 	"CREATE TABLE seeds ("
 	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -70,24 +109,35 @@ static const char schema_v2[] =
 	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
 	") WITHOUT ROWID;"
-	DEVICES_V2("devices")
-	DEVICES_INDEXES
-	"PRAGMA user_version = 2;";
+	DEVICES_V3("devices")
+	DEVICES_V3_INDEXES
+	CHANGES_V3
+	"PRAGMA user_version = 3;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
- * its version in user_version only.
+ * its version in user_version only; version 2 had the seed_id and
+ * gw1_name columns and their indexes, and no change counter.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
-	[1] = VERSION_TABLE
+	[1] = VERSION_TABLE(2)
 	      DEVICES_V2("devices_v2")
 	      "INSERT INTO devices_v2 (device_id, seed_id, generation, state,"
 	      " created, expiry, blob) SELECT device_id, seed_id, generation,"
 	      " state, created, expiry, blob FROM devices;"
 	      "DROP TABLE devices;"
 	      "ALTER TABLE devices_v2 RENAME TO devices;"
-	      DEVICES_INDEXES
+	      DEVICES_V2_INDEXES
 	      "PRAGMA user_version = 2;",
+	[2] = DEVICES_V3("devices_v3")
+	      "INSERT INTO devices_v3 SELECT device_id, generation, state,"
+	      " created, expiry, blob, gw1_addr, assigned, last_auth,"
+	      " last_addr FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v3 RENAME TO devices;"
+	      DEVICES_V3_INDEXES
+	      CHANGES_V3
+	      "PRAGMA user_version = 3;",
 };
 
 static sqlite3 *db_of(struct cpns_store *st)
@@ -305,7 +355,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v2, "creating the schema");
+	return exec(st, schema_v3, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)
@@ -353,6 +403,10 @@ static int check_file(struct cpns_store *st, const char *path,
 {
 	struct stat sb;
 
+	if (!strcmp(path, CPNS_STORE_MEMORY)) {
+		*create = true;
+		return 0;
+	}
 	if (stat(path, &sb)) {
 		if (errno != ENOENT || !(flags & CPNS_STORE_CREATE) ||
 		    st->rdonly)
@@ -376,7 +430,7 @@ static void sq_close(struct cpns_store *st)
 	sqlite3_close_v2(db_of(st));
 	st->be = NULL;
 	/* A store whose creation failed leaves no file behind. */
-	if (st->created && st->failed)
+	if (st->created && st->failed && strcmp(st->path, CPNS_STORE_MEMORY))
 		unlink(st->path);
 }
 
@@ -404,7 +458,7 @@ static int sq_open(struct cpns_store *st, const char *path,
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	/* The file is private to its owner (root). */
-	if (create && chmod(path, 0600))
+	if (create && strcmp(path, CPNS_STORE_MEMORY) && chmod(path, 0600))
 		return store_fail(st, -errno, "%s: chmod: %s", path,
 				  strerror(errno));
 	if (!st->rdonly) {

@@ -183,6 +183,18 @@ static int query_int(struct cpns_store *st, const char *sql,
 	return run(st, sql, p, np, one_int_cb, v, NULL);
 }
 
+int cpns_store_seed_changes(struct cpns_store *st, int64_t *n)
+{
+	int ret = query_int(st, "SELECT n FROM changes WHERE what = 'seeds'",
+			    NULL, 0, n);
+
+	if (!ret && *n < 0)
+		ret = store_fail(st, -EBADMSG,
+				 "%s: changes: a negative count (the store is corrupted)",
+				 st->path);
+	return ret;
+}
+
 static int begin(struct cpns_store *st)
 {
 	return st->ops->begin(st);
@@ -287,11 +299,20 @@ static int col_state(struct cpns_store *st, const struct sv *c,
 
 #define SEED_COLS "seed_id, owner, owner_addr, created, state, expiry, blob"
 #define SEED_NCOLS 7
-#define KEY_COLS \
-	"device_id, seed_id, generation, state, created, expiry, blob"
-#define DEVICE_COLS KEY_COLS \
-	", gw1_name, gw1_addr, assigned, last_auth, last_addr"
+/*
+ * A device row's seed is its Device ID's first 16 digits, its GW1 the
+ * owner of that seed (schema version 3).
+ */
+#define KEY_COLS "device_id, generation, state, created, expiry, blob"
+#define DEVICE_COLS \
+	"d.device_id, substr(d.device_id, 1, 16), d.generation, d.state," \
+	" d.created, d.expiry, d.blob, coalesce((SELECT owner FROM seeds s" \
+	" WHERE s.seed_id = substr(d.device_id, 1, 16)), ''), d.gw1_addr," \
+	" d.assigned, d.last_auth, d.last_addr"
 #define DEVICE_NCOLS 12
+/* The devices of seed $n: a range of the primary key. */
+#define OF_SEED(n) \
+	"device_id > $" #n " AND device_id < $" #n " || 'g'"
 
 static int seed_row(struct cpns_store *st, const struct sv *c, int n,
 		    struct cpns_store_seed *r)
@@ -391,11 +412,15 @@ static int device_row(struct cpns_store *st, const struct sv *c, int n,
 	ret = col_blob(st, &c[6], r->blob, &r->blob_len, true, "device", row);
 	if (ret)
 		return ret;
-	if (!r->blob_len && r->state == CPNS_STATE_UNCONFIRMED)
+	/* A record of generation 1 or more is a blob: only a revoked row
+	 * of an older store may lack one.
+	 */
+	if (!r->blob_len && (r->state == CPNS_STATE_UNCONFIRMED ||
+			     (r->generation && r->state != CPNS_STATE_REVOKED)))
 		return store_fail(st, -EBADMSG,
-				  "%s: device %s: no blob but state %s (the store is corrupted)",
+				  "%s: device %s: no blob but state %s, generation %u (the store is corrupted)",
 				  st->path, row,
-				  cpns_store_state_name(r->state));
+				  cpns_store_state_name(r->state), r->generation);
 	return device_inventory(st, c, r, row);
 }
 
@@ -440,7 +465,7 @@ int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
 		       void *arg)
 {
 	return walk(st,
-		    "SELECT " DEVICE_COLS " FROM devices ORDER BY device_id",
+		    "SELECT " DEVICE_COLS " FROM devices d ORDER BY d.device_id",
 		    NULL, 0, false, (int (*)(const void *, void *))fn, arg);
 }
 
@@ -453,31 +478,35 @@ int cpns_store_device_list(struct cpns_store *st,
 	struct sv par[5];
 	int np = 0;
 
-	p += snprintf(p, end - p, "SELECT " DEVICE_COLS " FROM devices WHERE true");
+	p += snprintf(p, end - p, "SELECT " DEVICE_COLS " FROM devices d WHERE true");
 	if (f->sid) {
 		par[np++] = hex(sid, f->sid, CPNS_SEED_ID_LEN);
-		p += snprintf(p, end - p, " AND seed_id = $%d", np);
+		p += snprintf(p, end - p,
+			      " AND d.device_id > $%d AND d.device_id < $%d || 'g'",
+			      np, np);
 	}
 	if (f->gw1) {
 		par[np++] = SV_S(f->gw1);
-		p += snprintf(p, end - p, " AND gw1_name = $%d", np);
+		p += snprintf(p, end - p,
+			      " AND substr(d.device_id, 1, 16) IN (SELECT seed_id FROM seeds WHERE owner = $%d)",
+			      np);
 	}
 	if (f->state == CPNS_STORE_EXPIRED) {
 		par[np++] = SV_I(f->now);
-		p += snprintf(p, end - p, " AND expiry > 0 AND expiry <= $%d",
-			      np);
+		p += snprintf(p, end - p,
+			      " AND d.expiry > 0 AND d.expiry <= $%d", np);
 	} else if (f->state) {
 		if (!cpns_store_state_name(f->state))
 			return store_fail(st, -EINVAL, "%s: unknown state %u",
 					  st->path, f->state);
 		par[np++] = SV_S(cpns_store_state_name(f->state));
-		p += snprintf(p, end - p, " AND state = $%d", np);
+		p += snprintf(p, end - p, " AND d.state = $%d", np);
 	}
 	if (f->after) {
 		par[np++] = hex(after, f->after, CPNS_DEVICE_ID_LEN);
-		p += snprintf(p, end - p, " AND device_id > $%d", np);
+		p += snprintf(p, end - p, " AND d.device_id > $%d", np);
 	}
-	p += snprintf(p, end - p, " ORDER BY device_id");
+	p += snprintf(p, end - p, " ORDER BY d.device_id");
 	if (f->limit) {
 		par[np++] = SV_I(f->limit);
 		snprintf(p, end - p, " LIMIT $%d", np);
@@ -496,16 +525,21 @@ static int orphan_cb(struct cpns_store *st, const struct sv *c, int n,
 			  st->path, n && c[0].type == SV_TEXT ? c[0].s : "?");
 }
 
-int cpns_store_check_rows(struct cpns_store *st)
+static int check_rows(struct cpns_store *st, bool devices)
 {
 	int ret = cpns_store_seeds(st, NULL, NULL);
 
-	if (!ret)
+	if (!ret && devices)
 		ret = cpns_store_devices(st, NULL, NULL);
-	if (!ret)
-		ret = run(st, "SELECT device_id FROM devices WHERE seed_id NOT IN (SELECT seed_id FROM seeds) LIMIT 1",
+	if (!ret && devices)
+		ret = run(st, "SELECT device_id FROM devices WHERE substr(device_id, 1, 16) NOT IN (SELECT seed_id FROM seeds) LIMIT 1",
 			  NULL, 0, orphan_cb, NULL, NULL);
 	return ret;
+}
+
+int cpns_store_check_rows(struct cpns_store *st)
+{
+	return check_rows(st, true);
 }
 
 /* ------------------------------------------------------------- open */
@@ -527,7 +561,12 @@ static int schema(struct cpns_store *st, unsigned int flags)
 					  "%s: holds no cpns store (nothing to open)",
 					  st->path);
 		st->created = true;
-		return st->ops->create(st);
+		ret = st->ops->create(st);
+		p[0] = SV_I(CPNS_STORE_VERSION);
+		if (!ret)
+			ret = run(st, "UPDATE schema_version SET version = $1",
+				  p, 1, NULL, NULL, NULL);
+		return ret;
 	}
 	if (version > CPNS_STORE_VERSION)
 		return store_fail(st, -EBADMSG,
@@ -572,7 +611,7 @@ int cpns_store_open(const char *target, unsigned int flags,
 	st->rdonly = flags & CPNS_STORE_RDONLY;
 
 	ret = st->ops->open(st, target, flags, &empty);
-	if (!ret)
+	if (!ret && !(flags & CPNS_STORE_LAZY))
 		ret = st->ops->integrity(st, flags & CPNS_STORE_FULL_CHECK);
 	if (!ret) {
 		ret = begin(st);
@@ -580,7 +619,7 @@ int cpns_store_open(const char *target, unsigned int flags,
 			ret = finish(st, schema(st, flags));
 	}
 	if (!ret)
-		ret = cpns_store_check_rows(st);
+		ret = check_rows(st, !(flags & CPNS_STORE_LAZY));
 	if (ret) {
 		snprintf(err, errlen, "%s", st->err);
 		st->failed = true;
@@ -651,7 +690,7 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 {
 	static const char *const sql[] = {
 		"UPDATE seeds SET expiry = $2 WHERE seed_id = $1 AND state = 'active' AND (expiry = 0 OR expiry > $2)",
-		"UPDATE devices SET expiry = $2 WHERE seed_id = $1 AND (expiry = 0 OR expiry > $2)",
+		"UPDATE devices SET expiry = $2 WHERE " OF_SEED(1) " AND (expiry = 0 OR expiry > $2)",
 	};
 	char sid[HEXBUF];
 	struct sv p[2];
@@ -716,7 +755,7 @@ int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN])
 {
 	static const char *const sql[] = {
-		"DELETE FROM devices WHERE seed_id = $1",
+		"DELETE FROM devices WHERE " OF_SEED(1),
 		"DELETE FROM seeds WHERE seed_id = $1",
 	};
 	int64_t changes = 0;
@@ -769,7 +808,7 @@ int cpns_store_device_get(struct cpns_store *st,
 			  struct cpns_store_device *r)
 {
 	return get_one(st,
-		       "SELECT " DEVICE_COLS " FROM devices WHERE device_id = $1",
+		       "SELECT " DEVICE_COLS " FROM devices d WHERE d.device_id = $1",
 		       did, CPNS_DEVICE_ID_LEN, r, false);
 }
 
@@ -791,28 +830,50 @@ int cpns_store_seed_revoke(struct cpns_store *st,
 	return change_id(st, sql, 1, sid, CPNS_SEED_ID_LEN, &changes);
 }
 
+/* Within a transaction: 0 if the seed of did is stored, else -ENOENT. */
+static int seed_stored(struct cpns_store *st, const uint8_t *did)
+{
+	char sid[HEXBUF];
+	struct sv p[] = { hex(sid, did, CPNS_SEED_ID_LEN) };
+	int64_t n = 0;
+	int ret;
+
+	ret = query_int(st, "SELECT count(*) FROM seeds WHERE seed_id = $1",
+			p, 1, &n);
+	if (!ret && !n)
+		ret = store_fail(st, -ENOENT,
+				 "%s: the seed of device %s... is not stored",
+				 st->path, sid);
+	return ret;
+}
+
 /* The key columns of a device row, its inventory columns kept. */
 static int device_upsert(struct cpns_store *st,
 			 const struct cpns_store_device *r)
 {
-	char did[HEXBUF], sid[HEXBUF];
+	char did[HEXBUF];
 	struct sv p[] = {
-		hex(did, r->did, sizeof(r->did)),
-		hex(sid, r->sid, sizeof(r->sid)), SV_I(r->generation),
+		hex(did, r->did, sizeof(r->did)), SV_I(r->generation),
 		SV_S(cpns_store_state_name(r->state)), SV_I(r->created),
 		SV_I(r->expiry),
 		r->blob_len ? SV_B(r->blob, r->blob_len) : SV_NIL,
 	};
-	int ret;
+	int ret = seed_stored(st, r->did);
 
-	ret = run(st, "INSERT INTO devices (" KEY_COLS
-		  ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, blob = excluded.blob",
-		  p, NELEM(p), NULL, NULL, NULL);
-	if (ret == -ENOLINK)
-		ret = store_fail(st, -ENOENT,
-				 "%s: the device's seed is not stored",
-				 st->path);
-	return ret;
+	if (ret)
+		return ret;
+	return run(st, "INSERT INTO devices (" KEY_COLS
+		   ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, blob = excluded.blob",
+		   p, NELEM(p), NULL, NULL, NULL);
+}
+
+static bool device_valid(const struct cpns_store_device *r)
+{
+	return cpns_store_state_name(r->state) &&
+	       r->blob_len <= CPNS_MAX_BLOB &&
+	       (r->blob_len || r->state != CPNS_STATE_UNCONFIRMED) &&
+	       !memcmp(r->sid, r->did, sizeof(r->sid)) &&
+	       r->expiry <= INT64_MAX;
 }
 
 int cpns_store_device_put(struct cpns_store *st,
@@ -820,15 +881,67 @@ int cpns_store_device_put(struct cpns_store *st,
 {
 	int ret;
 
-	if (!cpns_store_state_name(r->state) || r->blob_len > CPNS_MAX_BLOB ||
-	    (!r->blob_len && r->state == CPNS_STATE_UNCONFIRMED) ||
-	    memcmp(r->sid, r->did, sizeof(r->sid)) || r->expiry > INT64_MAX)
+	if (!device_valid(r))
 		return store_fail(st, -EINVAL, "%s: invalid device row",
 				  st->path);
 	ret = begin(st);
 	if (ret)
 		return ret;
 	return finish(st, device_upsert(st, r));
+}
+
+/*
+ * The compare of cpns_store_device_cas(): the key columns as old has them;
+ * a row without a blob compares by generation and state alone.
+ */
+#define CAS_UPDATE \
+	"UPDATE devices SET generation = $2, state = $3, expiry = $5," \
+	" blob = $6 WHERE device_id = $1 AND generation = $7 AND state = $8" \
+	" AND (blob = $9 OR (blob IS NULL AND $10 = 0))"
+
+int cpns_store_device_cas(struct cpns_store *st,
+			  const struct cpns_store_device *old,
+			  const struct cpns_store_device *d)
+{
+	static const struct cpns_store_device none = {
+		.state = CPNS_STATE_ACTIVE,
+	};
+	const struct cpns_store_device *o = old ? old : &none;
+	char did[HEXBUF];
+	struct sv p[] = {
+		hex(did, d->did, sizeof(d->did)), SV_I(d->generation),
+		SV_S(cpns_store_state_name(d->state)), SV_I(d->created),
+		SV_I(d->expiry),
+		d->blob_len ? SV_B(d->blob, d->blob_len) : SV_NIL,
+		SV_I(o->generation), SV_S(cpns_store_state_name(o->state)),
+		o->blob_len ? SV_B(o->blob, o->blob_len) : SV_NIL,
+		SV_I(o->blob_len),
+	};
+	int64_t changes = 0;
+	int ret;
+
+	if (!device_valid(d) || !cpns_store_state_name(o->state) ||
+	    o->blob_len > CPNS_MAX_BLOB ||
+	    (old && memcmp(old->did, d->did, sizeof(d->did))))
+		return store_fail(st, -EINVAL, "%s: invalid device row",
+				  st->path);
+	ret = begin(st);
+	if (ret)
+		return ret;
+	ret = seed_stored(st, d->did);
+	if (!ret)
+		ret = run(st, CAS_UPDATE, p, NELEM(p), NULL, NULL, &changes);
+	/* No record yet: the first one is a new row. */
+	if (!ret && !changes && !o->generation && !o->blob_len &&
+	    o->state == CPNS_STATE_ACTIVE)
+		ret = run(st, "INSERT INTO devices (" KEY_COLS
+			  ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO NOTHING",
+			  p, 6, NULL, NULL, &changes);
+	if (!ret && !changes)
+		ret = store_fail(st, -ESTALE,
+				 "%s: device %s changed since it was read (a re-key on another server, or a revocation): not written",
+				 st->path, did);
+	return finish(st, ret);
 }
 
 int cpns_store_device_del(struct cpns_store *st,
@@ -881,10 +994,9 @@ int cpns_store_device_assigned(struct cpns_store *st,
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when)
 {
-	char d[HEXBUF], s[HEXBUF];
+	char d[HEXBUF];
 	struct sv p[] = {
-		hex(d, did, CPNS_DEVICE_ID_LEN), hex(s, did, CPNS_SEED_ID_LEN),
-		SV_I(when), SV_S(gw1), SV_S(gw1_addr),
+		hex(d, did, CPNS_DEVICE_ID_LEN), SV_I(when), SV_S(gw1_addr),
 	};
 	int ret;
 
@@ -895,12 +1007,10 @@ int cpns_store_device_assigned(struct cpns_store *st,
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = run(st, "INSERT INTO devices (device_id, seed_id, generation, state, created, expiry, gw1_name, gw1_addr, assigned) VALUES ($1, $2, 0, 'active', $3, 0, $4, $5, $3) ON CONFLICT (device_id) DO UPDATE SET gw1_name = excluded.gw1_name, gw1_addr = excluded.gw1_addr, assigned = excluded.assigned",
-		  p, NELEM(p), NULL, NULL, NULL);
-	if (ret == -ENOLINK)
-		ret = store_fail(st, -ENOENT,
-				 "%s: the seed of device %s is not stored",
-				 st->path, d);
+	ret = seed_stored(st, did);
+	if (!ret)
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned) VALUES ($1, 0, 'active', $2, 0, $3, $2) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned = excluded.assigned",
+			  p, NELEM(p), NULL, NULL, NULL);
 	return finish(st, ret);
 }
 
@@ -919,10 +1029,10 @@ static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
 	if (!memchr(e->addr, '\0', sizeof(e->addr)) || e->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid authentication",
 				  st->path);
-	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1 AND seed_id = $2",
+	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1 AND substr(device_id, 1, 16) = $2",
 		  p, NELEM(p), NULL, NULL, &changes);
 	if (!ret && !changes)
-		ret = run(st, "INSERT INTO devices (device_id, seed_id, generation, state, created, expiry, gw1_name, last_auth, last_addr) SELECT $1, $2, 0, 'active', $3, 0, owner, $3, $4 FROM seeds WHERE seed_id = $2",
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth, last_addr) SELECT $1, 0, 'active', $3, 0, $3, $4 FROM seeds WHERE seed_id = $2",
 			  p, NELEM(p), NULL, NULL, &changes);
 	*known = changes > 0;
 	return ret;
@@ -955,6 +1065,8 @@ struct expired {
 	bool seeds;
 	cpns_store_expired_fn fn;
 	void *arg;
+	uint8_t (*sid)[CPNS_SEED_ID_LEN];	/* the expired seeds */
+	size_t nsid, cap;
 };
 
 static int expired_cb(struct cpns_store *st, const struct sv *c, int n,
@@ -963,6 +1075,7 @@ static int expired_cb(struct cpns_store *st, const struct sv *c, int n,
 	struct expired *e = arg;
 	uint8_t id[CPNS_DEVICE_ID_LEN];
 	size_t len = e->seeds ? CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN;
+	void *p;
 	int ret;
 
 	if (n != 2 || c[1].type != SV_INT)
@@ -970,9 +1083,21 @@ static int expired_cb(struct cpns_store *st, const struct sv *c, int n,
 				  st->path);
 	ret = col_hex(st, &c[0], id, len, e->seeds ? "seeds" : "devices",
 		      "id");
-	if (!ret && e->fn)
+	if (ret)
+		return ret;
+	if (e->seeds && e->nsid == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 8;
+		p = realloc(e->sid, e->cap * sizeof(*e->sid));
+		if (!p)
+			return store_fail(st, -ENOMEM, "%s: out of memory",
+					  st->path);
+		e->sid = p;
+	}
+	if (e->seeds)
+		memcpy(e->sid[e->nsid++], id, CPNS_SEED_ID_LEN);
+	if (e->fn)
 		e->fn(e->seeds, id, (uint64_t)c[1].i, e->arg);
-	return ret;
+	return 0;
 }
 
 int cpns_store_expire(struct cpns_store *st, int64_t now,
@@ -981,12 +1106,12 @@ int cpns_store_expire(struct cpns_store *st, int64_t now,
 	static const char *const sql[] = {
 		"SELECT device_id, expiry FROM devices WHERE expiry > 0 AND expiry <= $1",
 		"SELECT seed_id, expiry FROM seeds WHERE expiry > 0 AND expiry <= $1",
-		"DELETE FROM devices WHERE (expiry > 0 AND expiry <= $1) OR seed_id IN "
-		"(SELECT seed_id FROM seeds WHERE expiry > 0 AND expiry <= $1)",
+		"DELETE FROM devices WHERE expiry > 0 AND expiry <= $1",
 		"DELETE FROM seeds WHERE expiry > 0 AND expiry <= $1",
 	};
 	struct expired e = { .fn = fn, .arg = arg };
 	struct sv p[] = { SV_I(now) };
+	char sid[HEXBUF];
 	size_t i;
 	int ret = begin(st);
 
@@ -997,6 +1122,13 @@ int cpns_store_expire(struct cpns_store *st, int64_t now,
 		ret = run(st, sql[i], p, 1, i < 2 ? expired_cb : NULL, &e,
 			  NULL);
 	}
+	/* An expired seed's devices go with it. */
+	for (i = 0; i < e.nsid && !ret; i++) {
+		p[0] = hex(sid, e.sid[i], CPNS_SEED_ID_LEN);
+		ret = run(st, "DELETE FROM devices WHERE " OF_SEED(1), p, 1,
+			  NULL, NULL, NULL);
+	}
+	free(e.sid);
 	return finish(st, ret);
 }
 

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	2
+#define CPNS_STORE_VERSION	3
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -45,6 +45,7 @@ struct cpns_store;
 #define CPNS_STORE_CREATE	(1u << 0)	/* make a new store if PATH is absent */
 #define CPNS_STORE_RDONLY	(1u << 1)	/* inspect only (cpnsctl store) */
 #define CPNS_STORE_FULL_CHECK	(1u << 2)	/* integrity_check, not quick_check */
+#define CPNS_STORE_LAZY		(1u << 3)	/* no scan of the whole store */
 
 /* A Key Seed made here (I-2) and sent to a GW1 (I-3). */
 struct cpns_store_seed {
@@ -93,13 +94,20 @@ struct cpns_store_device {
  * application), of a known schema version (an older one is upgraded in
  * one transaction; a newer one is refused, -EBADMSG) and pass SQLite's
  * PRAGMA quick_check (integrity_check with CPNS_STORE_FULL_CHECK) and the
- * row checks of cpns_store_check_rows(). A PostgreSQL server that cannot
+ * row checks of cpns_store_check_rows(). With CPNS_STORE_LAZY (a server
+ * whose store may hold millions of devices) neither quick_check nor the
+ * devices' rows are checked at open: each device row is checked when it is
+ * read, and the open costs the same whatever their number. A PostgreSQL
+ * server that cannot
  * be reached is -ECONNREFUSED, a refused login -EACCES. On failure *out
  * is NULL and err holds the reason (never a password).
  */
 int cpns_store_open(const char *target, unsigned int flags,
 		    struct cpns_store **out, char *err, size_t errlen);
 void cpns_store_close(struct cpns_store *st);
+
+/* A SQLite store in memory, gone when closed (a server without a store). */
+#define CPNS_STORE_MEMORY	":memory:"
 
 /* Whether target names a PostgreSQL database rather than a file. */
 bool cpns_store_is_url(const char *target);
@@ -144,6 +152,16 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 			   uint64_t retire_at);
 /* The earliest expiry of any row, 0 if none has one. */
 int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
+/*
+ * The seeds' change counter: a number that every transaction changing the
+ * seeds table (a row added, changed or deleted, by any writer: a trigger
+ * counts, so a hand edit counts too) makes larger, committed with it. One
+ * indexed read: servers sharing a store compare it before each request
+ * and read the seeds again when it moved (Documentation/cpns-serverd.rst,
+ * "Several servers on one PostgreSQL").
+ */
+int cpns_store_seed_changes(struct cpns_store *st, int64_t *n);
+
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN]);
@@ -161,6 +179,20 @@ int cpns_store_seed_revoke(struct cpns_store *st,
 /* Create or replace a device record (one transaction). Its seed must be
  * stored (-ENOENT otherwise). */
 int cpns_store_device_put(struct cpns_store *st,
+			  const struct cpns_store_device *d);
+/*
+ * Compare-and-set a device's record (one transaction): replace the key
+ * columns (generation, state, expiry, blob) of d->did by d's only if they
+ * are still those of old, as read before (cpns_store_device_get()); old
+ * NULL, or of generation 0 without a blob, also matches a device without
+ * a row, which then gets one (created = d->created). A row created for
+ * its inventory alone (generation 0, active, no blob) is a device without
+ * a record. -ESTALE if the row changed meanwhile (another server's
+ * re-key, a revocation): nothing is written. -ENOENT if the seed is not
+ * stored. The inventory columns are kept.
+ */
+int cpns_store_device_cas(struct cpns_store *st,
+			  const struct cpns_store_device *old,
 			  const struct cpns_store_device *d);
 int cpns_store_device_get(struct cpns_store *st,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
@@ -180,7 +212,8 @@ int cpns_store_device_revoke(struct cpns_store *st,
  * The inventory. cpns_store_device_assigned(): II-7 confirmed did for the
  * GW1 gw1 at gw1_addr: a new row (state ACTIVE, generation 0, no blob,
  * created = when) or, for a row already there, its assignment fields.
- * -ENOENT if its seed is not stored.
+ * -ENOENT if its seed is not stored. The row does not keep gw1: a
+ * device's GW1 is its seed's owner (gw1 is only checked for its length).
  */
 int cpns_store_device_assigned(struct cpns_store *st,
 			       const uint8_t did[CPNS_DEVICE_ID_LEN],

@@ -1227,6 +1227,68 @@ static void test_many(void)
 	free(r);
 }
 
+/*
+ * Two re-keys of one device at once: two a-flows of its key of generation
+ * 0, both past a-0 and a-1 before the server sees either a-1. The first
+ * a-2 stores its record and gets a-3; the second finds the device's row
+ * changed since its a-0 and is refused (ERROR internal, no a-3), so one
+ * record is stored. The device then authenticates with the winner's key
+ * of generation 1, its first report confirming the record, and again.
+ */
+static void test_race(void)
+{
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	struct cpns_conn c1, c2, c3;
+	struct authrec r1, r2, r3;
+	struct cpns_wire_msg m;
+	int i, ok;
+
+	if (new_device(the_sid, did)) {
+		tap_ok(false, "race: a new device for the race");
+		return;
+	}
+	ok = !pconnect(&G2, &c1) && !pconnect(&G2, &c2) &&
+	     !gw2_hello(&c1, did, &r1) && !gw2_hello(&c2, did, &r2) &&
+	     r1.rk.rekey && r2.rk.rekey &&
+	     !cpns_auth_client_rk(G2.nl, r1.handle, r1.ns, &r1.rk, r1.cmac) &&
+	     !cpns_auth_client_rk(G2.nl, r2.handle, r2.ns, &r2.rk, r2.cmac);
+	tap_ok(ok, "race: two re-keying a-flows of one device past a-1 at once");
+	if (!ok)
+		return;
+	put_mac(&m, CPNS_WIRE_AUTH_CLIENT, r1.cmac);
+	ok = !psend(&c1, &m) && !expect(&c1, CPNS_WIRE_AUTH_SERVER, &m);
+	if (ok) {
+		memcpy(r1.smac, m.auth_server.mac, CPNS_MAC_LEN);
+		ok = !cpns_auth_finish_rk(G2.nl, r1.handle, r1.smac, &r1.rk) &&
+		     r1.rk.new_generation == 1;
+	}
+	tap_ok(ok, "race: the first a-2 re-keys to generation 1 and gets a-3");
+	put_mac(&m, CPNS_WIRE_AUTH_CLIENT, r2.cmac);
+	tap_ok(!psend(&c2, &m) &&
+	       expect_error(&c2, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_CLIENT),
+	       "race: the second finds the record changed: ERROR internal, no a-3");
+	pdrop(&c2);
+	cpns_session_del(G2.nl, r2.handle);
+	tap_ok(!gw2_report(&c1, r1.handle, "race winner"),
+	       "race: the winner's first report is acknowledged (it confirms)");
+	pdrop(&c1);
+	cpns_session_del(G2.nl, r1.handle);
+	for (i = 0, ok = 1; i < 2 && ok; i++) {
+		ok = !pconnect(&G2, &c3) && !gw2_hello(&c3, did, &r3) &&
+		     !r3.rk.rekey && r3.rk.generation == 1 &&
+		     !gw2_finish(&c3, &r3) &&
+		     !gw2_report(&c3, r3.handle, "after the race");
+		pdrop(&c3);
+		cpns_session_del(G2.nl, r3.handle);
+	}
+	tap_ok(ok, "race: the device keeps working at generation 1 (twice)");
+	printf("# race device id ");
+	for (i = 0; i < CPNS_DEVICE_ID_LEN; i++)
+		printf("%02x", did[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
 /* The server restarts under an open session; a new one works at once. */
 static void test_restart(void)
 {
@@ -1285,6 +1347,7 @@ static const struct {
 	{ "busy", test_busy },
 	{ "max-connections", test_max_connections },
 	{ "many", test_many },
+	{ "race", test_race },
 	{ "restart", test_restart },
 };
 

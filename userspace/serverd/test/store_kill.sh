@@ -52,7 +52,7 @@ done
 # Restart on the same store: the seed is still in S's kernel, same metadata.
 server_start
 wait_log "$WORK/server.log" "already in the kernel" 10
-grep -q "store $STORE ([a-z]*): 1 seeds (0 revoked), [0-9]* device records (0 revocations).*: 0 keys loaded, [1-9][0-9]* already in the kernel" \
+grep -q "store $STORE ([a-z]*): 1 seeds (0 revoked), device records read per request.*: 0 keys loaded, [1-9][0-9]* already in the kernel" \
 	"$WORK/server.log" || fail "restart: the store line is not as expected"
 
 # Every confirmed Device ID authenticates (its GW2 holds it after II-9).
@@ -109,7 +109,7 @@ s_renew
 from=$(log_lines "$WORK/server.log")
 server_start
 tail -n +"$((from + 1))" "$WORK/server.log" |
-	grep -q "store $STORE ([a-z]*): 1 seeds (0 revoked), [0-9]* device records (0 revocations).*: [1-9][0-9]* keys loaded, 0 already in the kernel" ||
+	grep -q "store $STORE ([a-z]*): 1 seeds (0 revoked), device records read per request.*: [1-9][0-9]* keys loaded, 0 already in the kernel" ||
 	fail "new namespace: the seed was not loaded from the store"
 n_s "$CPNSCTL" show | grep -q "^  $sid *server *active" ||
 	{ n_s "$CPNSCTL" show; fail "the loaded seed is not in S's keyring"; }
