@@ -226,6 +226,8 @@ static const struct nla_policy cpns_xfer_accept_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, 1, 2),
 	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
 	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_RECEIVER_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
 };
 
 /* Ops table for cpns */

@@ -449,9 +449,16 @@ err_msg:
 	return err;
 }
 
+/*
+ * XFER_ACCEPT: the receiver MAC of the handle's public key; or, given
+ * CPNS_A_RECEIVER_MAC and the public key CPNS_A_PUBKEY instead, whether
+ * that MAC is right (the sender, before it makes anything).
+ */
 int cpns_cmd_xfer_accept(struct cpns_req *req)
 {
+	struct nlattr *want = req->info->attrs[CPNS_A_RECEIVER_MAC];
 	u8 kind = nla_get_u8(req->info->attrs[CPNS_A_KEY_KIND]);
+	int need = want ? CPNS_A_PUBKEY : CPNS_A_HANDLE;
 	u8 pub[CPNS_PUBKEY_LEN];
 	u8 mac[CPNS_MAC_LEN];
 	struct sk_buff *msg;
@@ -460,9 +467,18 @@ int cpns_cmd_xfer_accept(struct cpns_req *req)
 	u8 *pk;
 	int err;
 
-	err = cpns_req_receiver_pub(req, pub);
-	if (err)
-		return err;
+	if (!req->info->attrs[need]) {
+		cpns_missing_msg(req->info, need);
+		req->fail = CPNS_FAIL_INVALID;
+		return -EINVAL;
+	}
+	if (want) {
+		memcpy(pub, cpns_data(req, CPNS_A_PUBKEY), sizeof(pub));
+	} else {
+		err = cpns_req_receiver_pub(req, pub);
+		if (err)
+			return err;
+	}
 	msg = cpns_reply_new(req, nla_total_size(CPNS_MAC_LEN), &hdr);
 	if (!msg)
 		return cpns_nomem(req);
@@ -474,6 +490,16 @@ int cpns_cmd_xfer_accept(struct cpns_req *req)
 	if (err) {
 		err = cpns_crypto_failed(req, err);
 		goto err_msg;
+	}
+	if (want) {
+		err = crypto_memneq(mac, nla_data(want), CPNS_MAC_LEN) ?
+		      cpns_fail_attr(req, CPNS_A_RECEIVER_MAC, CPNS_FAIL_BAD_MAC,
+				     -EBADMSG,
+				     "receiver MAC mismatch: another pairing key, or another public key") : 0;
+		memzero_explicit(mac, sizeof(mac));
+		if (err)
+			goto err_msg;
+		return cpns_reply_send(req, msg, hdr);
 	}
 	err = nla_put(msg, CPNS_A_RECEIVER_MAC, CPNS_MAC_LEN, mac);
 	memzero_explicit(mac, sizeof(mac));
@@ -581,7 +607,8 @@ int cpns_cmd_xfer_release(struct cpns_req *req)
 	err = cpns_release_proof(req, &type, &pk, &pklen);
 	if (err)
 		return err;
-	msg = cpns_reply_new(req, nla_total_size(CPNS_WRAPPED_LEN), &hdr);
+	msg = cpns_reply_new(req, nla_total_size(CPNS_WRAPPED_LEN) +
+			     nla_total_size(sizeof(u32)), &hdr);
 	if (!msg) {
 		err = cpns_nomem(req);
 		goto out;
@@ -603,7 +630,8 @@ int cpns_cmd_xfer_release(struct cpns_req *req)
 		err = PTR_ERR(key);
 	else
 		key_put(key);
-	if (!err && nla_put(msg, CPNS_A_WRAPPED, CPNS_WRAPPED_LEN, x->wrapped))
+	if (!err && (nla_put(msg, CPNS_A_WRAPPED, CPNS_WRAPPED_LEN, x->wrapped) ||
+		     nla_put_u32(msg, CPNS_A_XFER_CODE, x->code)))
 		err = -EMSGSIZE;
 	cpns_obj_drop(p, obj);
 	if (err == -EMSGSIZE) {

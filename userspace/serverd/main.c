@@ -56,6 +56,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "control socket for cpnsctl server (default: none)" },
 	{ .name = "kek", .type = CPNS_CONF_STRING,
 	  .help = "TYPE:DESCRIPTION of the key-encryption key (needed with store)" },
+	{ .name = "seed_pairing_key", .type = CPNS_CONF_STRING,
+	  .help = "TYPE:DESCRIPTION of the key shared with the GW1s (logon, encrypted or trusted): I-3 seals a seed only to a public key its MAC proves (default: none, flow I refused)" },
 	{ .name = "log", .type = CPNS_CONF_ENUM, .choices = log_targets,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ .name = "log_level", .type = CPNS_CONF_ENUM, .choices = log_levels,
@@ -132,6 +134,39 @@ static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
 	return 0;
 }
 
+/* seed_pairing_key: TYPE:DESCRIPTION, TYPE logon, encrypted or trusted. */
+static int conf_seed_pairing(const struct cpns_conf *conf,
+			     struct server_conf *sc, const char *path)
+{
+	static const char *const types[] = {
+		"logon", "encrypted", "trusted", NULL
+	};
+	const struct cpns_conf_value *v;
+	const char *colon;
+	size_t i, tlen;
+
+	v = cpns_conf_get(conf, NULL, "seed_pairing_key", 0);
+	if (!v)
+		return 0;
+	colon = strchr(v->text, ':');
+	tlen = colon ? (size_t)(colon - v->text) : 0;
+	for (i = 0; types[i]; i++)
+		if (tlen == strlen(types[i]) &&
+		    !strncmp(v->text, types[i], tlen))
+			break;
+	if (!colon || !types[i] || !colon[1] ||
+	    strlen(colon + 1) >= sizeof(sc->pairing_desc)) {
+		fprintf(stderr, "%s:%u: seed_pairing_key: '%s' is not TYPE:DESCRIPTION with TYPE logon, encrypted or trusted (a user key's payload is readable: the kernel refuses it) and a description of 1 to %zu characters\n",
+			path, v->line, v->text, sizeof(sc->pairing_desc) - 1);
+		return -1;
+	}
+	snprintf(sc->pairing_type, sizeof(sc->pairing_type), "%s", types[i]);
+	snprintf(sc->pairing_desc, sizeof(sc->pairing_desc), "%s", colon + 1);
+	sc->seed_pairing.type = sc->pairing_type;
+	sc->seed_pairing.desc = sc->pairing_desc;
+	return 0;
+}
+
 /* The checked configuration into *sc (pointers into conf). */
 static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 		     const char *path)
@@ -187,6 +222,8 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 	sc->nseed_allow = n;
 	v = cpns_conf_get(conf, NULL, "control", 0);
 	sc->control = v ? v->text : NULL;
+	if (conf_seed_pairing(conf, sc, path))
+		return -1;
 	return conf_store(conf, sc, path);
 }
 

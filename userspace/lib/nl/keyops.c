@@ -278,7 +278,7 @@ static int pair_reply(const struct cpns_reply *r, void *arg)
 int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		   unsigned int kind, const uint8_t *id,
 		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
-		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN], uint32_t handle,
 		   const uint8_t *mac_in, uint8_t *mac_out)
 {
 	struct pair_out o = { .mac = mac_in ? NULL : mac_out };
@@ -305,6 +305,7 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 			{ CPNS_A_PUBKEY, sender_pub, CPNS_PUBKEY_LEN },
 			{ CPNS_A_PEER_PUBKEY, receiver_pub, CPNS_PUBKEY_LEN },
 			{ CPNS_A_PAIR_MAC, mac_in, CPNS_MAC_LEN },
+			{ CPNS_A_HANDLE, handle ? &handle : NULL, 4 },
 		};
 
 		ret = send_req(nl, CPNS_CMD_XFER_PAIR, p, CPNS_ARRAY_SIZE(p),

@@ -34,6 +34,8 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_XFER_CODE] = "xfer_code",
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 	[CPNS_CMD_KEY_RETIRE] = "key_retire",
+	[CPNS_CMD_XFER_RELEASE] = "xfer_release",
+	[CPNS_CMD_XFER_ACCEPT] = "xfer_accept",
 };
 
 static const char *const fail_names[] = {
@@ -118,6 +120,7 @@ static const char *const attr_names[] = {
 	[CPNS_A_REPLACES] = "replaces",
 	[CPNS_A_KEY_COUNT] = "key_count",
 	[CPNS_A_SELF_ASSIGNED] = "self_assigned",
+	[CPNS_A_RECEIVER_MAC] = "receiver_mac",
 	[CPNS_A_KAT_KIND] = "kat_kind",
 	[CPNS_A_KAT_SECRET] = "kat_secret",
 	[CPNS_A_KAT_PEER_SECRET] = "kat_peer_secret",

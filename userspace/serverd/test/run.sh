@@ -17,6 +17,14 @@
 
 set -u
 
+# The seed_pairing_key the server and the probe share lives in the session
+# keyring both inherit: run in one of our own (tools/vm-run starts the
+# command without one).
+case $(keyctl rdescribe @s 2>/dev/null) in
+*";_uid_ses."* | "") [[ ${1:-} == restart ]] ||
+	exec keyctl session - bash "$0" "$@" ;;
+esac
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 SERVERD=$HERE/../cpns-serverd
 PROBE=$HERE/cpns-serverd-probe
@@ -160,8 +168,12 @@ t_ok "config: repeated key" \
 	"listen = 10.1.0.1:1" "max_pending = 3" "max_pending = 4"
 t_ok "config: missing listen" bad "bad.conf: missing 'listen'" "log = stderr"
 
+# The probe's seed_pairing_key (probe.c): a logon key, 32 random bytes.
+head -c 32 /dev/urandom | keyctl padd logon cpns:serverd-probe-pair @s \
+	>/dev/null || echo "Bail out! cannot add the seed pairing key"
 cat >"$DIR/serverd.conf" <<EOF
 # cpns-serverd test configuration (userspace/serverd/test/run.sh)
+seed_pairing_key = logon:cpns:serverd-probe-pair
 listen = 10.1.0.1:4739
 listen = [fd00:2::1]:4739
 max_connections = $MAXC

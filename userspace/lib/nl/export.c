@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The sender's side of a transfer (export.h): export, then release for a
+ * proof the kernel checks; and the receiver's MAC that such a proof is.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "export.h"
+
+#define CALL(nl, cmd, p, w) \
+	cpns__call(nl, cmd, p, CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w))
+
+static int export(struct cpns_nl *nl, uint8_t cmd, uint16_t idtype,
+		  const uint8_t *id, size_t idlen,
+		  const uint8_t peer[CPNS_PUBKEY_LEN],
+		  uint8_t pub[CPNS_PUBKEY_LEN], uint32_t *handle)
+{
+	const struct cpns_put p[] = {
+		{ idtype, id, idlen },
+		{ CPNS_A_PUBKEY, peer, CPNS_PUBKEY_LEN },
+	};
+	const struct cpns_want w[] = {
+		{ CPNS_A_HANDLE, handle, 4 },
+		{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
+	};
+
+	return CALL(nl, cmd, p, w);
+}
+
+int cpns_seed_export(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
+		     const uint8_t peer[CPNS_PUBKEY_LEN],
+		     uint8_t pub[CPNS_PUBKEY_LEN], uint32_t *handle)
+{
+	return export(nl, CPNS_CMD_SEED_EXPORT, CPNS_A_SEED_ID, sid,
+		      CPNS_SEED_ID_LEN, peer, pub, handle);
+}
+
+int cpns_device_export(struct cpns_nl *nl,
+		       const uint8_t did[CPNS_DEVICE_ID_LEN],
+		       const uint8_t peer[CPNS_PUBKEY_LEN],
+		       uint8_t pub[CPNS_PUBKEY_LEN], uint32_t *handle)
+{
+	return export(nl, CPNS_CMD_DEVICE_EXPORT, CPNS_A_DEVICE_ID, did,
+		      CPNS_DEVICE_ID_LEN, peer, pub, handle);
+}
+
+static int check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
+{
+	if (!ref || !ref->type || !ref->desc || !*ref->type || !*ref->desc)
+		return cpns__fail(nl, -EINVAL,
+				  "a pairing key type and description are required");
+	if (strlen(ref->type) >= CPNS_MAX_KEYREF ||
+	    strlen(ref->desc) >= CPNS_MAX_KEYREF)
+		return cpns__fail(nl, -EINVAL,
+				  "key type or description longer than %d bytes",
+				  CPNS_MAX_KEYREF - 1);
+	return 0;
+}
+
+static int release(struct cpns_nl *nl, uint32_t handle, uint16_t type,
+		   const void *proof, size_t len,
+		   const struct cpns_keyref *key,
+		   uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
+{
+	const struct cpns_put p[] = {
+		{ CPNS_A_HANDLE, &handle, 4 },
+		{ type, proof, len },
+		{ CPNS_A_KEYREF_TYPE, key ? key->type : NULL,
+		  key ? strlen(key->type) + 1 : 0 },
+		{ CPNS_A_KEYREF_DESC, key ? key->desc : NULL,
+		  key ? strlen(key->desc) + 1 : 0 },
+	};
+	uint32_t c;
+	const struct cpns_want w[] = {
+		{ CPNS_A_WRAPPED, wrapped, CPNS_WRAPPED_LEN },
+		{ CPNS_A_XFER_CODE, &c, 4 },
+	};
+	int ret = CALL(nl, CPNS_CMD_XFER_RELEASE, p, w);
+
+	if (!ret && code)
+		*code = c;
+	return ret;
+}
+
+int cpns_xfer_release(struct cpns_nl *nl, uint32_t handle,
+		      const struct cpns_proof *proof,
+		      uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
+{
+	uint16_t type;
+	int ret;
+
+	switch (proof->kind) {
+	case CPNS_PROOF_CODE:
+		return release(nl, handle, CPNS_A_XFER_CODE, &proof->code, 4,
+			       NULL, wrapped, code);
+	case CPNS_PROOF_PAIR:
+		type = CPNS_A_PAIR_MAC;
+		break;
+	case CPNS_PROOF_RECEIVER:
+		type = CPNS_A_RECEIVER_MAC;
+		break;
+	default:
+		return cpns__fail(nl, -EINVAL, "unknown proof kind %d",
+				  (int)proof->kind);
+	}
+	ret = check_keyref(nl, proof->pair_key);
+	if (ret)
+		return ret;
+	return release(nl, handle, type, proof->mac, CPNS_MAC_LEN,
+		       proof->pair_key, wrapped, code);
+}
+
+int cpns_xfer_accept(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
+		     const struct cpns_keyref *pair_key,
+		     uint8_t mac[CPNS_MAC_LEN])
+{
+	uint8_t k = (uint8_t)kind;
+	int ret;
+
+	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
+		return cpns__fail(nl, -EINVAL,
+				  "unknown key kind %u (1 seed, 2 device)", kind);
+	ret = check_keyref(nl, pair_key);
+	if (ret)
+		return ret;
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_HANDLE, &handle, 4 },
+			{ CPNS_A_KEY_KIND, &k, 1 },
+			{ CPNS_A_KEYREF_TYPE, pair_key->type,
+			  strlen(pair_key->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, pair_key->desc,
+			  strlen(pair_key->desc) + 1 },
+		};
+		const struct cpns_want w[] = {
+			{ CPNS_A_RECEIVER_MAC, mac, CPNS_MAC_LEN },
+		};
+
+		return CALL(nl, CPNS_CMD_XFER_ACCEPT, p, w);
+	}
+}
+
+int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
+			   const struct cpns_keyref *pair_key,
+			   const uint8_t pub[CPNS_PUBKEY_LEN],
+			   const uint8_t mac[CPNS_MAC_LEN])
+{
+	uint8_t k = (uint8_t)kind;
+	int ret;
+
+	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
+		return cpns__fail(nl, -EINVAL,
+				  "unknown key kind %u (1 seed, 2 device)", kind);
+	ret = check_keyref(nl, pair_key);
+	if (ret)
+		return ret;
+	{
+		const struct cpns_put p[] = {
+			{ CPNS_A_KEY_KIND, &k, 1 },
+			{ CPNS_A_KEYREF_TYPE, pair_key->type,
+			  strlen(pair_key->type) + 1 },
+			{ CPNS_A_KEYREF_DESC, pair_key->desc,
+			  strlen(pair_key->desc) + 1 },
+			{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
+			{ CPNS_A_RECEIVER_MAC, mac, CPNS_MAC_LEN },
+		};
+
+		return cpns__call(nl, CPNS_CMD_XFER_ACCEPT, p,
+				  CPNS_ARRAY_SIZE(p), NULL, 0);
+	}
+}
