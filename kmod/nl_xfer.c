@@ -6,6 +6,7 @@
 
 #include <linux/kernel.h>
 #include <linux/key.h>
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -16,6 +17,15 @@
 #include "nl.h"
 #include "wrap.h"
 #include "xfer.h"
+
+/*
+ * XFER_RELEASE for a typed code: it stops a man in the middle, not the
+ * caller, who computes the code itself if it made the receiver key pair.
+ */
+static bool cpns_code_release = true;
+module_param_named(code_release, cpns_code_release, bool, 0444);
+MODULE_PARM_DESC(code_release,
+		 "XFER_RELEASE accepts the receiver's code (default Y); N leaves the pairing MACs only");
 
 int cpns_cmd_xfer_new(struct cpns_req *req)
 {
@@ -540,6 +550,9 @@ static int cpns_release_proof(struct cpns_req *req, int *type, u8 **pk,
 		return cpns_fail(req, CPNS_FAIL_INVALID, -EINVAL,
 				 "give exactly one proof of the receiver: xfer-code, pair-mac or receiver-mac");
 	if (*type == CPNS_A_XFER_CODE) {
+		if (!cpns_code_release)
+			return cpns_fail_attr(req, *type, CPNS_FAIL_STATE, -EPERM,
+					      "code_release=N: only a pairing MAC releases a secret here");
 		if (cpns_secret_locked_down())
 			return cpns_fail_attr(req, *type, CPNS_FAIL_STATE, -EPERM,
 					      "kernel lockdown (confidentiality): a typed code does not release a secret");

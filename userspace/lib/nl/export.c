@@ -171,3 +171,31 @@ int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
 				  CPNS_ARRAY_SIZE(p), NULL, 0);
 	}
 }
+
+int cpns_xfer_local(struct cpns_nl *snd, struct cpns_nl *rcv, uint32_t rh,
+		    unsigned int kind, const uint8_t *id,
+		    const uint8_t rpub[CPNS_PUBKEY_LEN],
+		    uint8_t spub[CPNS_PUBKEY_LEN],
+		    uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
+{
+	struct cpns_proof proof = { .kind = CPNS_PROOF_CODE };
+	uint32_t xh;
+	int err;
+
+	if (kind == CPNS_KEY_SEED)
+		err = cpns_seed_export(snd, id, rpub, spub, &xh);
+	else if (kind == CPNS_KEY_DEVICE)
+		err = cpns_device_export(snd, id, rpub, spub, &xh);
+	else
+		err = cpns__fail(snd, -EINVAL,
+				 "unknown key kind %u (1 seed, 2 device)",
+				 kind);
+	if (err)
+		return err;
+	err = cpns_xfer_code(rcv, rh, kind, id, spub, &proof.code);
+	if (err) {
+		cpns_session_del(snd, xh);
+		return err;
+	}
+	return cpns_xfer_release(snd, xh, &proof, wrapped, code);
+}

@@ -74,6 +74,20 @@ int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
 			   const uint8_t pub[CPNS_PUBKEY_LEN],
 			   const uint8_t mac[CPNS_MAC_LEN]);
 
+/*
+ * Both ends in one process (tests, benchmarks, a transfer between two
+ * namespaces of one host): export id of kind on snd to rpub, the public
+ * key of handle rh on rcv; the code rcv's kernel shows (XFER_CODE, the
+ * handle not consumed) releases it (XFER_RELEASE). spub, wrapped and the
+ * code as for an export. Return: the first failure's errno, its message
+ * on the socket that failed.
+ */
+int cpns_xfer_local(struct cpns_nl *snd, struct cpns_nl *rcv, uint32_t rh,
+		    unsigned int kind, const uint8_t *id,
+		    const uint8_t rpub[CPNS_PUBKEY_LEN],
+		    uint8_t spub[CPNS_PUBKEY_LEN],
+		    uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code);
+
 #ifdef __cplusplus
 }
 #endif
