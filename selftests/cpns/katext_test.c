@@ -388,6 +388,7 @@ TEST_F_TIMEOUT(katext, xfer_mismatch, KATEXT_TIMEOUT)
 		/* The receiver must find the sender's code. */
 		{ -1, "code", { "code", "receiver.code" } },
 		{ 1, "pair_mac", { "pair_mac" } },
+		{ 2, "receiver_mac", { "receiver_mac" } },
 	};
 
 	mismatches(_metadata, "Documentation/xfer-vectors.json", cs,
