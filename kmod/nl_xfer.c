@@ -85,25 +85,23 @@ static struct key *cpns_export_key(struct cpns_req *req,
 {
 	struct cpns_key_info ki;
 	struct key *key;
+	int err;
 
 	if (kind == CPNS_KEY_SEED)
 		return cpns_req_seed(req, id, type, CPNS_ROLE_SERVER);
 	key = cpns_req_device(req, id, type, &ki);
 	if (IS_ERR(key))
 		return key;
-	if (ki.role != CPNS_ROLE_GW1) {
-		key_put(key);
-		return ERR_PTR(cpns_fail_attr(req, type, CPNS_FAIL_STATE,
-					      -EINVAL,
-					      "only GW1 exports a Device Key (II-9); this one was received (role gw2)"));
-	}
-	if (ki.state != CPNS_STATE_CONFIRMED) {
-		key_put(key);
-		return ERR_PTR(cpns_fail_attr(req, type, CPNS_FAIL_STATE,
-					      -EINVAL,
-					      "the Device Key is not confirmed: finish II-8 (ASSIGN_VERIFY) first"));
-	}
-	return key;
+	if (ki.role != CPNS_ROLE_GW1)
+		err = cpns_fail_attr(req, type, CPNS_FAIL_STATE, -EINVAL,
+				     "only GW1 exports a Device Key (II-9); this one was received (role gw2)");
+	else if (ki.state != CPNS_STATE_CONFIRMED)
+		err = cpns_fail_attr(req, type, CPNS_FAIL_STATE, -EINVAL,
+				     "the Device Key is not confirmed: finish II-8 (ASSIGN_VERIFY) first");
+	else
+		return key;
+	key_put(key);
+	return ERR_PTR(err);
 }
 
 /* Seal @key's secret for CPNS_A_PUBKEY into @x. */
@@ -502,10 +500,10 @@ int cpns_cmd_xfer_accept(struct cpns_req *req)
 		goto err_msg;
 	}
 	if (want) {
-		err = crypto_memneq(mac, nla_data(want), CPNS_MAC_LEN) ?
-		      cpns_fail_attr(req, CPNS_A_RECEIVER_MAC, CPNS_FAIL_BAD_MAC,
-				     -EBADMSG,
-				     "receiver MAC mismatch: another pairing key, or another public key") : 0;
+		if (crypto_memneq(mac, nla_data(want), CPNS_MAC_LEN))
+			err = cpns_fail_attr(req, CPNS_A_RECEIVER_MAC,
+					     CPNS_FAIL_BAD_MAC, -EBADMSG,
+					     "receiver MAC mismatch: another pairing key, or another public key");
 		memzero_explicit(mac, sizeof(mac));
 		if (err)
 			goto err_msg;

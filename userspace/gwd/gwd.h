@@ -371,11 +371,8 @@ int gwd_did_write(const char *path, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 
 /* Format a code as GWD_CODE_DIGITS digits (buf of at least 7 bytes). */
 const char *gwd_code_str(uint32_t code, char *buf);
-/*
- * Does the text an operator typed name this code? Exactly six digits,
- * compared in constant time (every digit, whatever the first mismatch).
- */
-bool gwd_code_matches(const char *typed, uint32_t code);
+/* The code an operator typed: exactly six digits, else false. */
+bool gwd_code_parse(const char *typed, uint32_t *code);
 
 /* The key operations of the lifecycle (keyops.h), logged on failure by the
  * caller with cpns_last_error().

@@ -882,22 +882,6 @@ static void gw1_ctl_rotate(struct gwd *g, struct cpns_ctl_reply *r)
 		cpns_ctl_printf(r, "error cannot start flow I (see the log)\n");
 }
 
-/* The six decimal digits an operator typed, as a code. */
-static bool code_parse(const char *typed, uint32_t *code)
-{
-	size_t i;
-
-	if (strlen(typed) != GWD_CODE_DIGITS)
-		return false;
-	*code = 0;
-	for (i = 0; i < GWD_CODE_DIGITS; i++) {
-		if (typed[i] < '0' || typed[i] > '9')
-			return false;
-		*code = *code * 10 + (uint32_t)(typed[i] - '0');
-	}
-	return true;
-}
-
 /*
  * cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). The
  * kernel compares the code (XFER_RELEASE): GW1 never knows its own before.
@@ -928,7 +912,8 @@ static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			  id);
 		return;
 	}
-	ret = code_parse(code, &proof.code) ? asg_release(a, &proof) : -EBADMSG;
+	ret = gwd_code_parse(code, &proof.code) ? asg_release(a, &proof) :
+	      -EBADMSG;
 	if (ret == -EBADMSG) {
 		cpns_ctl_printf(r, "error transfer %u: the code differs from GW1's: transfer aborted, nothing sent (a man in the middle on the PN link, or a typing error: ask again)\n",
 				id);

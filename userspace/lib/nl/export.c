@@ -46,19 +46,6 @@ int cpns_device_export(struct cpns_nl *nl,
 		      CPNS_DEVICE_ID_LEN, peer, pub, handle);
 }
 
-static int check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
-{
-	if (!ref || !ref->type || !ref->desc || !*ref->type || !*ref->desc)
-		return cpns__fail(nl, -EINVAL,
-				  "a pairing key type and description are required");
-	if (strlen(ref->type) >= CPNS_MAX_KEYREF ||
-	    strlen(ref->desc) >= CPNS_MAX_KEYREF)
-		return cpns__fail(nl, -EINVAL,
-				  "key type or description longer than %d bytes",
-				  CPNS_MAX_KEYREF - 1);
-	return 0;
-}
-
 static int release(struct cpns_nl *nl, uint32_t handle, uint16_t type,
 		   const void *proof, size_t len,
 		   const struct cpns_keyref *key,
@@ -105,7 +92,7 @@ int cpns_xfer_release(struct cpns_nl *nl, uint32_t handle,
 		return cpns__fail(nl, -EINVAL, "unknown proof kind %d",
 				  (int)proof->kind);
 	}
-	ret = check_keyref(nl, proof->pair_key);
+	ret = cpns__check_keyref(nl, proof->pair_key);
 	if (ret)
 		return ret;
 	return release(nl, handle, type, proof->mac, CPNS_MAC_LEN,
@@ -122,7 +109,7 @@ int cpns_xfer_accept(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
 	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
 		return cpns__fail(nl, -EINVAL,
 				  "unknown key kind %u (1 seed, 2 device)", kind);
-	ret = check_keyref(nl, pair_key);
+	ret = cpns__check_keyref(nl, pair_key);
 	if (ret)
 		return ret;
 	{
@@ -153,7 +140,7 @@ int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
 	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
 		return cpns__fail(nl, -EINVAL,
 				  "unknown key kind %u (1 seed, 2 device)", kind);
-	ret = check_keyref(nl, pair_key);
+	ret = cpns__check_keyref(nl, pair_key);
 	if (ret)
 		return ret;
 	{

@@ -116,4 +116,9 @@ int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 
 #define CPNS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+struct cpns_keyref;
+/* A key type and description to send: both set, each below
+ * CPNS_MAX_KEYREF bytes. 0, or -EINVAL with the message set. */
+int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref);
+
 #endif /* CPNS_LIB_INTERNAL_H */

@@ -28,7 +28,7 @@ static size_t id_attr(unsigned int kind, uint16_t *type)
 	return 0;
 }
 
-static int check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
+int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
 {
 	if (!ref || !ref->type || !ref->desc || !*ref->type || !*ref->desc)
 		return cpns__fail(nl, -EINVAL,
@@ -120,7 +120,7 @@ int cpns_key_wrap(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
 
 	if (!idlen)
 		return bad_kind(nl, kind);
-	ret = check_keyref(nl, kek);
+	ret = cpns__check_keyref(nl, kek);
 	if (ret)
 		return ret;
 	if (label_len > CPNS_MAX_LABEL)
@@ -175,7 +175,7 @@ int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
 	struct unwrap_out o = { .got = false };
 	int ret;
 
-	ret = check_keyref(nl, kek);
+	ret = cpns__check_keyref(nl, kek);
 	if (ret)
 		return ret;
 	if (!blob_len || blob_len > CPNS_MAX_BLOB || label_len > CPNS_MAX_LABEL)
@@ -291,7 +291,7 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		return bad_kind(nl, kind);
 	if (!mac_in && !mac_out)
 		return cpns__fail(nl, -EINVAL, "no MAC to check and none wanted");
-	ret = check_keyref(nl, pair_key);
+	ret = cpns__check_keyref(nl, pair_key);
 	if (ret)
 		return ret;
 	{
