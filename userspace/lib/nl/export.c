@@ -99,9 +99,10 @@ int cpns_xfer_release(struct cpns_nl *nl, uint32_t handle,
 		       proof->pair_key, wrapped, code);
 }
 
-int cpns_xfer_accept(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
-		     const struct cpns_keyref *pair_key,
-		     uint8_t mac[CPNS_MAC_LEN])
+/* XFER_ACCEPT: make the MAC of handle's key (pub NULL) or check mac_in. */
+static int xfer_accept(struct cpns_nl *nl, unsigned int kind,
+		  const struct cpns_keyref *pair_key, uint32_t handle,
+		  const uint8_t *pub, const uint8_t *mac_in, uint8_t *mac_out)
 {
 	uint8_t k = (uint8_t)kind;
 	int ret;
@@ -114,19 +115,29 @@ int cpns_xfer_accept(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
 		return ret;
 	{
 		const struct cpns_put p[] = {
-			{ CPNS_A_HANDLE, &handle, 4 },
 			{ CPNS_A_KEY_KIND, &k, 1 },
 			{ CPNS_A_KEYREF_TYPE, pair_key->type,
 			  strlen(pair_key->type) + 1 },
 			{ CPNS_A_KEYREF_DESC, pair_key->desc,
 			  strlen(pair_key->desc) + 1 },
+			{ CPNS_A_HANDLE, pub ? NULL : &handle, 4 },
+			{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
+			{ CPNS_A_RECEIVER_MAC, mac_in, CPNS_MAC_LEN },
 		};
 		const struct cpns_want w[] = {
-			{ CPNS_A_RECEIVER_MAC, mac, CPNS_MAC_LEN },
+			{ CPNS_A_RECEIVER_MAC, mac_out, CPNS_MAC_LEN },
 		};
 
-		return CALL(nl, CPNS_CMD_XFER_ACCEPT, p, w);
+		return cpns__call(nl, CPNS_CMD_XFER_ACCEPT, p,
+				  CPNS_ARRAY_SIZE(p), w, mac_out ? 1 : 0);
 	}
+}
+
+int cpns_xfer_accept(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
+		     const struct cpns_keyref *pair_key,
+		     uint8_t mac[CPNS_MAC_LEN])
+{
+	return xfer_accept(nl, kind, pair_key, handle, NULL, NULL, mac);
 }
 
 int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
@@ -134,29 +145,7 @@ int cpns_xfer_accept_check(struct cpns_nl *nl, unsigned int kind,
 			   const uint8_t pub[CPNS_PUBKEY_LEN],
 			   const uint8_t mac[CPNS_MAC_LEN])
 {
-	uint8_t k = (uint8_t)kind;
-	int ret;
-
-	if (kind != CPNS_KEY_SEED && kind != CPNS_KEY_DEVICE)
-		return cpns__fail(nl, -EINVAL,
-				  "unknown key kind %u (1 seed, 2 device)", kind);
-	ret = cpns__check_keyref(nl, pair_key);
-	if (ret)
-		return ret;
-	{
-		const struct cpns_put p[] = {
-			{ CPNS_A_KEY_KIND, &k, 1 },
-			{ CPNS_A_KEYREF_TYPE, pair_key->type,
-			  strlen(pair_key->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, pair_key->desc,
-			  strlen(pair_key->desc) + 1 },
-			{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
-			{ CPNS_A_RECEIVER_MAC, mac, CPNS_MAC_LEN },
-		};
-
-		return cpns__call(nl, CPNS_CMD_XFER_ACCEPT, p,
-				  CPNS_ARRAY_SIZE(p), NULL, 0);
-	}
+	return xfer_accept(nl, kind, pair_key, 0, pub, mac, NULL);
 }
 
 int cpns_xfer_local(struct cpns_nl *snd, struct cpns_nl *rcv, uint32_t rh,
