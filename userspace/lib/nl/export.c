@@ -101,8 +101,9 @@ int cpns_xfer_release(struct cpns_nl *nl, uint32_t handle,
 
 /* XFER_ACCEPT: make the MAC of handle's key (pub NULL) or check mac_in. */
 static int xfer_accept(struct cpns_nl *nl, unsigned int kind,
-		  const struct cpns_keyref *pair_key, uint32_t handle,
-		  const uint8_t *pub, const uint8_t *mac_in, uint8_t *mac_out)
+		       const struct cpns_keyref *pair_key, uint32_t handle,
+		       const uint8_t *pub, const uint8_t *mac_in,
+		       uint8_t *mac_out)
 {
 	uint8_t k = (uint8_t)kind;
 	int ret;
