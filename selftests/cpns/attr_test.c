@@ -37,7 +37,7 @@ struct cspec {
 	uint8_t cmd;
 	char host;			/* 's', '1' (GW1), '2' (GW2) */
 	bool dump;			/* KEY_GET */
-	struct aspec a[8];		/* ends at type 0 */
+	struct aspec a[10];		/* ends at type 0 */
 };
 
 #define R(t, k, l) { CPNS_A_##t, k, l, true }

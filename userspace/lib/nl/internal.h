@@ -46,7 +46,7 @@ struct cpns_msg {
 
 /* Highest attribute type kept in a reply's table; higher ones are skipped
  * (a newer kernel may add some). */
-#define CPNS_TB_MAX 63
+#define CPNS_TB_MAX 127
 
 /* Which enum the attributes of a set belong to. */
 enum cpns_level {
