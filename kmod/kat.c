@@ -109,8 +109,12 @@ int cpns_kat_xfer(struct cpns_kat_xfer *x)
 		return ret;
 	if (import_code != x->receiver_code)
 		return -EBADMSG;
-	return cpns_xfer_pair_mac(x->pair_key, x->pair_keylen, x->kind, x->id,
-				  x->sender_pub, x->receiver_pub, x->pair_mac);
+	ret = cpns_xfer_pair_mac(x->pair_key, x->pair_keylen, x->kind, x->id,
+				 x->sender_pub, x->receiver_pub, x->pair_mac);
+	if (ret)
+		return ret;
+	return cpns_xfer_receiver_mac(x->pair_key, x->pair_keylen, x->kind,
+				      x->receiver_pub, x->receiver_mac);
 }
 EXPORT_SYMBOL_NS_GPL(cpns_kat_xfer, CPNS);
 
@@ -462,6 +466,8 @@ static int kat_selftest_xfer(void)
 			       kat_xfer_key);
 	ret = ret ?: KAT_CHECK("xfer pair_mac", x->k.pair_mac,
 			       kat_xfer_pair_mac);
+	ret = ret ?: KAT_CHECK("xfer receiver_mac", x->k.receiver_mac,
+			       kat_xfer_receiver_mac);
 	if (!ret && (x->k.code != KAT_XFER_CODE ||
 		     x->k.receiver_code != KAT_XFER_CODE)) {
 		pr_err("self-test: xfer codes %06u and %06u, known answer %06u\n",

@@ -66,6 +66,7 @@ struct cpns_kat_xfer {
 	u32 receiver_code;			/* the receiver's (XFER_CODE) */
 	u8 unwrapped[CPNS_KEY_LEN];		/* the receiver's (import) */
 	u8 pair_mac[CPNS_MAC_LEN];
+	u8 receiver_mac[CPNS_MAC_LEN];		/* XFER_ACCEPT's */
 };
 
 /* KAT_EXT, CPNS-KA-1-REKEY: one vector of Documentation/rekey-vectors.json. */
@@ -120,7 +121,8 @@ struct cpns_kat_store {
  * the receiver computes its code as XFER_CODE does (cpns_xfer_code()) and
  * opens the sender's output as SEED_IMPORT/DEVICE_IMPORT do
  * (cpns_xfer_unwrap()); the pairing MAC is XFER_PAIR's
- * (cpns_xfer_pair_mac()). The caller wipes @x (kfree_sensitive()).
+ * (cpns_xfer_pair_mac()), and XFER_ACCEPT's receiver MAC
+ * (cpns_xfer_receiver_mac()). The caller wipes @x (kfree_sensitive()).
  *
  * Return: 0; -EBADMSG if the import's code differs from XFER_CODE's or the
  * wrapped key does not open; -EKEYREJECTED (low-order key); -EINVAL; or a

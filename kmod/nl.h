@@ -149,6 +149,8 @@ int cpns_cmd_seed_new(struct cpns_req *req);
 int cpns_cmd_xfer_new(struct cpns_req *req);
 int cpns_cmd_xfer_code(struct cpns_req *req);
 int cpns_cmd_xfer_pair(struct cpns_req *req);
+int cpns_cmd_xfer_release(struct cpns_req *req);
+int cpns_cmd_xfer_accept(struct cpns_req *req);
 int cpns_cmd_seed_export(struct cpns_req *req);
 int cpns_cmd_seed_import(struct cpns_req *req);
 int cpns_cmd_device_export(struct cpns_req *req);

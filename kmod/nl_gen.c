@@ -211,6 +211,7 @@ static const struct nla_policy cpns_xfer_pair_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
 	[CPNS_A_PEER_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
 	[CPNS_A_PAIR_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 /* CPNS_CMD_KEY_RETIRE - do */
@@ -225,8 +226,28 @@ static const struct nla_policy cpns_batch_nl_policy[CPNS_A_MAX + 1] = {
 	[CPNS_A_ITEM] = { .type = NLA_NESTED, },
 };
 
+/* CPNS_CMD_XFER_RELEASE - do */
+static const struct nla_policy cpns_xfer_release_nl_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_XFER_CODE] = { .type = NLA_U32, },
+	[CPNS_A_PAIR_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_RECEIVER_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+};
+
+/* CPNS_CMD_XFER_ACCEPT - do */
+static const struct nla_policy cpns_xfer_accept_nl_policy[CPNS_A_MAX + 1] = {
+	[CPNS_A_HANDLE] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_KEY_KIND] = NLA_POLICY_RANGE(NLA_U8, 1, 2),
+	[CPNS_A_KEYREF_TYPE] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_KEYREF_DESC] = { .type = NLA_NUL_STRING, .len = 255, },
+	[CPNS_A_RECEIVER_MAC] = NLA_POLICY_EXACT_LEN(CPNS_MAC_LEN),
+	[CPNS_A_PUBKEY] = NLA_POLICY_EXACT_LEN(CPNS_PUBKEY_LEN),
+};
+
 /* Ops table for cpns */
-const struct genl_split_ops cpns_nl_ops[30] = {
+const struct genl_split_ops cpns_nl_ops[32] = {
 	{
 		.cmd		= CPNS_CMD_GET_INFO,
 		.doit		= cpns_nl_get_info_doit,
@@ -434,6 +455,20 @@ const struct genl_split_ops cpns_nl_ops[30] = {
 		.cmd		= CPNS_CMD_BATCH,
 		.doit		= cpns_nl_batch_doit,
 		.policy		= cpns_batch_nl_policy,
+		.maxattr	= CPNS_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= CPNS_CMD_XFER_RELEASE,
+		.doit		= cpns_nl_xfer_release_doit,
+		.policy		= cpns_xfer_release_nl_policy,
+		.maxattr	= CPNS_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= CPNS_CMD_XFER_ACCEPT,
+		.doit		= cpns_nl_xfer_accept_doit,
+		.policy		= cpns_xfer_accept_nl_policy,
 		.maxattr	= CPNS_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},

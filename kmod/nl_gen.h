@@ -12,7 +12,7 @@
 #include <uapi/linux/cpns.h>
 
 /* Ops table for cpns */
-extern const struct genl_split_ops cpns_nl_ops[30];
+extern const struct genl_split_ops cpns_nl_ops[32];
 
 int cpns_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info);
@@ -44,5 +44,7 @@ int cpns_nl_xfer_code_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_xfer_pair_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_key_retire_doit(struct sk_buff *skb, struct genl_info *info);
 int cpns_nl_batch_doit(struct sk_buff *skb, struct genl_info *info);
+int cpns_nl_xfer_release_doit(struct sk_buff *skb, struct genl_info *info);
+int cpns_nl_xfer_accept_doit(struct sk_buff *skb, struct genl_info *info);
 
 #endif /* _LINUX_CPNS_GEN_H */

@@ -21,6 +21,7 @@ static const char *const cpns_obj_names[] = {
 	[CPNS_OBJ_CLIENT_FLOW] = "client flow",
 	[CPNS_OBJ_SERVER_FLOW] = "server flow",
 	[CPNS_OBJ_SESSION] = "session",
+	[CPNS_OBJ_EXPORT] = "export",
 };
 
 static unsigned long cpns_timeout_jiffies(void)
@@ -53,6 +54,9 @@ static void cpns_obj_destroy(struct cpns_pending *p, struct cpns_obj *obj)
 		return;
 	case CPNS_OBJ_XFER:
 		kfree_sensitive(container_of(obj, struct cpns_xfer, obj));
+		break;
+	case CPNS_OBJ_EXPORT:
+		kfree_sensitive(container_of(obj, struct cpns_export, obj));
 		break;
 	case CPNS_OBJ_CLIENT_FLOW:
 	case CPNS_OBJ_SERVER_FLOW:
@@ -271,6 +275,12 @@ struct cpns_xfer *cpns_xfer_alloc(struct cpns_pending *p)
 {
 	BUILD_BUG_ON(offsetof(struct cpns_xfer, obj));
 	return cpns_obj_alloc(p, CPNS_OBJ_XFER, sizeof(struct cpns_xfer));
+}
+
+struct cpns_export *cpns_export_alloc(struct cpns_pending *p)
+{
+	BUILD_BUG_ON(offsetof(struct cpns_export, obj));
+	return cpns_obj_alloc(p, CPNS_OBJ_EXPORT, sizeof(struct cpns_export));
 }
 
 struct cpns_flow *cpns_flow_alloc(struct cpns_pending *p,

@@ -42,6 +42,7 @@ enum cpns_obj_type {
 	CPNS_OBJ_CLIENT_FLOW,		/* struct cpns_flow, GW2 side */
 	CPNS_OBJ_SERVER_FLOW,		/* struct cpns_flow, server side */
 	CPNS_OBJ_SESSION,		/* struct cpns_session (session.h) */
+	CPNS_OBJ_EXPORT,		/* struct cpns_export */
 };
 
 /**
@@ -64,6 +65,20 @@ struct cpns_obj {
 struct cpns_xfer {
 	struct cpns_obj obj;
 	u8 secret[CPNS_PUBKEY_LEN];
+};
+
+/*
+ * A secret sealed by SEED_EXPORT or DEVICE_EXPORT, held until XFER_RELEASE
+ * checks that the receiver key is one the kernel accepts (xfer.h).
+ */
+struct cpns_export {
+	struct cpns_obj obj;
+	u8 kind;			/* enum cpns_key_kind */
+	u8 id[CPNS_DEVICE_ID_LEN];	/* CPNS_SEED_ID_LEN bytes for a seed */
+	u8 sender_pub[CPNS_PUBKEY_LEN];
+	u8 receiver_pub[CPNS_PUBKEY_LEN];
+	u8 wrapped[CPNS_WRAPPED_LEN];
+	u32 code;
 };
 
 struct cpns_flow;			/* auth.h */
@@ -157,6 +172,16 @@ unsigned int cpns_pending_revoke(struct cpns_pending *p, const u8 *id,
  * ERR_PTR(-ENOMEM).
  */
 struct cpns_xfer *cpns_xfer_alloc(struct cpns_pending *p);
+
+/**
+ * cpns_export_alloc() - a new pending export object
+ * @p: the namespace's table
+ *
+ * As cpns_xfer_alloc().
+ * Return: the zeroed object, ERR_PTR(-EBUSY) at the cap, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct cpns_export *cpns_export_alloc(struct cpns_pending *p);
 
 /**
  * cpns_flow_alloc() - a new pending a-flow object

@@ -28,6 +28,7 @@
 #define CPNS_LABEL_XFER_WRAP	"CPNS transfer wrap"
 #define CPNS_LABEL_XFER_CODE	"CPNS transfer code"
 #define CPNS_LABEL_XFER_PAIR	"CPNS transfer pair"
+#define CPNS_LABEL_XFER_RECEIVER	"CPNS transfer receiver"
 #define CPNS_XFER_CODE_MOD	1000000
 
 /* What one end of a transfer knows after the exchange. */
@@ -309,5 +310,23 @@ int cpns_xfer_pair_mac(const u8 *pk, unsigned int pklen,
 		return -EINVAL;
 	}
 	return cpns_mac(pk, pklen, CPNS_LABEL_XFER_PAIR, fields,
+			ARRAY_SIZE(fields), mac);
+}
+
+int cpns_xfer_receiver_mac(const u8 *pk, unsigned int pklen,
+			   enum cpns_key_kind kind, const u8 *receiver_pub,
+			   u8 *mac)
+{
+	u8 k = kind;
+	const struct kvec fields[] = {
+		{ .iov_base = &k, .iov_len = 1 },
+		{ .iov_base = (void *)receiver_pub, .iov_len = CPNS_X25519_LEN },
+	};
+
+	if (!cpns_id_len(kind)) {
+		memset(mac, 0, CPNS_MAC_LEN);
+		return -EINVAL;
+	}
+	return cpns_mac(pk, pklen, CPNS_LABEL_XFER_RECEIVER, fields,
 			ARRAY_SIZE(fields), mac);
 }

@@ -19,6 +19,16 @@
  *
  *   pair   = MAC(pk, "CPNS transfer pair", [kind]_1, id, sender_public,
  *                receiver_public)
+ *
+ * The sender's kernel releases wrapped (XFER_RELEASE) only for a receiver
+ * key it accepts: the code an operator typed, pair made by the receiver's
+ * kernel, or, before the export (I-3), the receiver's proof
+ *
+ *   receiver = MAC(pk, "CPNS transfer receiver", [kind]_1, receiver_public)
+ *
+ * A kernel makes pair and receiver only over a receiver_public of its own
+ * (a handle of XFER_NEW), so neither is ever made for a key pair that
+ * userspace holds.
  */
 #ifndef _CPNS_XFER_H
 #define _CPNS_XFER_H
@@ -111,5 +121,19 @@ int cpns_xfer_code(enum cpns_key_kind kind, const u8 *id,
 int cpns_xfer_pair_mac(const u8 *pk, unsigned int pklen,
 		       enum cpns_key_kind kind, const u8 *id,
 		       const u8 *sender_pub, const u8 *receiver_pub, u8 *mac);
+
+/**
+ * cpns_xfer_receiver_mac() - the receiver's proof of its public key
+ * @pk: the pre-shared pairing key
+ * @pklen: its length
+ * @kind: CPNS_KEY_SEED or CPNS_KEY_DEVICE
+ * @receiver_pub: the receiver's public key R
+ * @mac: out, CPNS_MAC_LEN bytes
+ *
+ * Return: 0, -EINVAL for an unknown @kind, or a negative errno.
+ */
+int cpns_xfer_receiver_mac(const u8 *pk, unsigned int pklen,
+			   enum cpns_key_kind kind, const u8 *receiver_pub,
+			   u8 *mac);
 
 #endif /* _CPNS_XFER_H */

@@ -117,7 +117,8 @@ def xfer():
                    ('kat_xfer_receiver_public', o['receiver_public']),
                    ('kat_xfer_wrapped', o['wrapped']),
                    ('kat_xfer_pair_key', i['pair_key']),
-                   ('kat_xfer_pair_mac', o['pair_mac'])))
+                   ('kat_xfer_pair_mac', o['pair_mac']),
+                   ('kat_xfer_receiver_mac', o['receiver_mac'])))
     return out
 
 

@@ -61,6 +61,12 @@ def pair_mac(pair_key, kind, ident, sender_public, receiver_public):
                sender_public, receiver_public)
 
 
+def receiver_mac(pair_key, kind, receiver_public):
+    """XFER_ACCEPT: MAC(pk, "CPNS transfer receiver", [kind]_1, R)."""
+    return mac(pair_key, 'CPNS transfer receiver', bytes([kind]),
+               receiver_public)
+
+
 # (kind, name); the sender and receiver secrets of vector 0 and 1 are
 # clamped as cpns_xfer_keypair() makes them, those of vector 2 and 3 are
 # not, so that an implementation that forgets to clamp fails.
@@ -89,6 +95,7 @@ def xfer_vectors(spec=None):
         assert back == key and code2 == code
         pk = det(name + ' pair key', 32)
         pmac = pair_mac(pk, kind, ident, spub, rpub)
+        rmac = receiver_mac(pk, kind, rpub)
         vectors.append({
             'inputs': {
                 'kind': KIND_NAMES[kind],
@@ -104,6 +111,7 @@ def xfer_vectors(spec=None):
                 'wrapped': wrapped.hex(),
                 'code': code,
                 'pair_mac': pmac.hex(),
+                'receiver_mac': rmac.hex(),
             },
             'intermediate': {
                 'shared': shared.hex(),
@@ -150,6 +158,18 @@ def self_check_xfer(doc, spec=None):
         if pair_mac(*args).hex() == want:
             log(f'xfer: pair MAC unchanged with {what}')
             bad += 1
+    want = v['outputs']['receiver_mac']
+    for what, args in (
+            ('the sender\'s key', (pk, kind, spub)),
+            ('other kind', (pk, 3 - kind, rpub)),
+            ('other pairing key', (bytes([pk[0] ^ 1]) + pk[1:], kind,
+                                   rpub))):
+        if receiver_mac(*args).hex() == want:
+            log(f'xfer: receiver MAC unchanged with {what}')
+            bad += 1
+    if receiver_mac(pk, kind, rpub) == pair_mac(pk, kind, ident, spub, rpub):
+        log('xfer: receiver MAC equals the pair MAC')
+        bad += 1
     try:
         x25519(rs, bytes(32))
         log('xfer: low-order public key accepted')

@@ -415,7 +415,7 @@ static int cpns_kat_xfer_reply(struct genl_info *info,
 				 nla_total_size(CPNS_WRAPPED_LEN) +
 				 2 * nla_total_size(sizeof(u32)) +
 				 nla_total_size(CPNS_KEY_LEN) +
-				 nla_total_size(CPNS_MAC_LEN), &hdr);
+				 2 * nla_total_size(CPNS_MAC_LEN), &hdr);
 	if (!msg)
 		return cpns_kat_nomem(info);
 	if (nla_put(msg, CPNS_A_PUBKEY, CPNS_PUBKEY_LEN, x->sender_pub) ||
@@ -425,7 +425,8 @@ static int cpns_kat_xfer_reply(struct genl_info *info,
 	    nla_put_u32(msg, CPNS_A_XFER_CODE, x->code) ||
 	    nla_put_u32(msg, CPNS_A_KAT_PEER_CODE, x->receiver_code) ||
 	    nla_put(msg, CPNS_A_KAT_KEY, CPNS_KEY_LEN, x->unwrapped) ||
-	    nla_put(msg, CPNS_A_PAIR_MAC, CPNS_MAC_LEN, x->pair_mac))
+	    nla_put(msg, CPNS_A_PAIR_MAC, CPNS_MAC_LEN, x->pair_mac) ||
+	    nla_put(msg, CPNS_A_RECEIVER_MAC, CPNS_MAC_LEN, x->receiver_mac))
 		return cpns_kat_overflow(info, msg);
 	return cpns_kat_reply_send(info, msg, hdr);
 }

@@ -37,7 +37,7 @@ struct cspec {
 	uint8_t cmd;
 	char host;			/* 's', '1' (GW1), '2' (GW2) */
 	bool dump;			/* KEY_GET */
-	struct aspec a[8];		/* ends at type 0 */
+	struct aspec a[10];		/* ends at type 0 */
 };
 
 #define R(t, k, l) { CPNS_A_##t, k, l, true }
@@ -101,7 +101,16 @@ static const struct cspec cmds[] = {
 		KEYREF(TYPE), KEYREF(DESC), R(KEY_KIND, U8, 1),
 		O(SEED_ID, BIN, CPNS_SEED_ID_LEN), PUB,
 		R(PEER_PUBKEY, BIN, CPNS_PUBKEY_LEN),
-		O(PAIR_MAC, BIN, CPNS_MAC_LEN) } },
+		O(PAIR_MAC, BIN, CPNS_MAC_LEN), O(HANDLE, U32, 4) } },
+	{ CPNS_CMD_XFER_RELEASE, 's', false, {
+		HANDLE, O(XFER_CODE, U32, 4), O(PAIR_MAC, BIN, CPNS_MAC_LEN),
+		O(RECEIVER_MAC, BIN, CPNS_MAC_LEN),
+		O(KEYREF_TYPE, VAR, CPNS_MAX_KEYREF - 1),
+		O(KEYREF_DESC, VAR, CPNS_MAX_KEYREF - 1) } },
+	{ CPNS_CMD_XFER_ACCEPT, '1', false, {
+		R(KEY_KIND, U8, 1), KEYREF(TYPE), KEYREF(DESC),
+		O(HANDLE, U32, 4), O(RECEIVER_MAC, BIN, CPNS_MAC_LEN),
+		O(PUBKEY, BIN, CPNS_PUBKEY_LEN) } },
 };
 
 /* The KAT command of the test module's family (cpns_kat.ko). */
@@ -920,6 +929,18 @@ TEST_F(attr, xfer_code)
 {
 	run_cmd(self, CPNS_CMD_XFER_CODE);
 	kind_cases(self, CPNS_CMD_XFER_CODE);
+	done(_metadata, self);
+}
+
+TEST_F(attr, xfer_release)
+{
+	run_cmd(self, CPNS_CMD_XFER_RELEASE);
+	done(_metadata, self);
+}
+
+TEST_F(attr, xfer_accept)
+{
+	run_cmd(self, CPNS_CMD_XFER_ACCEPT);
 	done(_metadata, self);
 }
 

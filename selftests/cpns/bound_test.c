@@ -32,6 +32,15 @@
 #define MORE		200	/* refused tries after the bound */
 
 static const struct cpns_keyref kek = { "logon", "cpns-test:bound" };
+/* A pairing key both sides hold: the child's receiver MAC releases II-9. */
+static const struct cpns_keyref pair = { "logon", "cpns-test:bound-pair" };
+static const uint8_t pair_secret[32] = { 0x70, 0x61, 0x69, 0x72, 1, 2, 3 };
+
+/* The child's receiver key and the MAC its kernel made over it. */
+struct ask {
+	uint8_t rd[CPNS_PUBKEY_LEN];
+	uint8_t mac[CPNS_MAC_LEN];
+};
 
 /* What the child reports; errors are negative errnos. */
 struct report {
@@ -127,6 +136,7 @@ static void flood(struct report *r, int rfd, int wfd)
 	struct cpns_nl *nl, *nl2;
 	uint32_t hs, hd, h, code;
 	struct offer o;
+	struct ask a;
 	int32_t serial;
 	size_t len;
 	int i;
@@ -150,7 +160,7 @@ static void flood(struct report *r, int rfd, int wfd)
 	STEP(!cpns_xfer_new(nl, &hs, rs));
 	STEP(!cpns_xfer_new(nl, &hd, rd));
 	STEP(!cpns_seed_new(nl, 0, sid1, &serial));
-	STEP(!cpns_seed_export(nl, sid1, rs, es, ws, &code));
+	STEP(!fl_export(nl, nl, hs, CPNS_KEY_SEED, sid1, rs, es, ws, &code));
 	STEP(!cpns_key_del_seed(nl, sid1));
 
 	/* Pending objects: pending_max, then EBUSY; closing frees them. */
@@ -176,7 +186,11 @@ static void flood(struct report *r, int rfd, int wfd)
 	r->unwrap_err = cpns_key_unwrap(nl, blob, len, &kek, NULL, 0, NULL);
 	r->seed_import_err = cpns_seed_import(nl, hs, sid1, es, ws, 0,
 					      &serial, &code);
-	STEP(write(wfd, rd, sizeof(rd)) == sizeof(rd));
+	STEP(tu_add_key(pair.type, pair.desc, pair_secret, sizeof(pair_secret),
+			KEY_SPEC_SESSION_KEYRING) > 0);
+	memcpy(a.rd, rd, sizeof(rd));
+	STEP(!cpns_xfer_accept(nl, hd, CPNS_KEY_DEVICE, &pair, a.mac));
+	STEP(write(wfd, &a, sizeof(a)) == sizeof(a));
 	STEP(read(rfd, &o, sizeof(o)) == sizeof(o));
 	r->device_import_err = cpns_device_import(nl, hd, o.did, o.epub,
 						  o.wrapped, 0, &serial,
@@ -204,10 +218,11 @@ TEST_F_TIMEOUT(bound, nobody_floods, 600)
 	int p2c[2], c2p[2], rep[2], keys0 = 0, bytes0 = 0, keys1, bytes1;
 	int keys2, bytes2, status;
 	long slab0, slab1, slab2;
-	uint8_t rd[CPNS_PUBKEY_LEN];
+	struct cpns_proof proof = { .kind = CPNS_PROOF_RECEIVER };
 	struct report r;
 	struct offer o;
-	uint32_t code;
+	uint32_t code, xh;
+	struct ask a;
 	pid_t pid;
 	char go = 1;
 
@@ -232,11 +247,19 @@ TEST_F_TIMEOUT(bound, nobody_floods, 600)
 		/* Hold the keys while the parent measures. */
 		_exit(read(p2c[0], &go, 1) == 1 ? 0 : 1);
 	}
-	/* The child's receiver key for a Device Key of the initial user. */
-	ASSERT_EQ(sizeof(rd), read(c2p[0], rd, sizeof(rd)));
+	/*
+	 * The child's receiver key for a Device Key of the initial user,
+	 * proven by its kernel's MAC under the pairing key both hold.
+	 */
+	ASSERT_EQ(sizeof(a), read(c2p[0], &a, sizeof(a)));
+	ASSERT_LT(0, tu_add_key(pair.type, pair.desc, pair_secret,
+				sizeof(pair_secret), KEY_SPEC_PROCESS_KEYRING));
 	memcpy(o.did, c->did, sizeof(o.did));
-	ASSERT_EQ(0, cpns_device_export(c->g1.nl, c->did, rd, o.epub,
-					o.wrapped, &code))
+	proof.pair_key = &pair;
+	memcpy(proof.mac, a.mac, sizeof(proof.mac));
+	ASSERT_EQ(0, cpns_device_export(c->g1.nl, c->did, a.rd, o.epub, &xh))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	ASSERT_EQ(0, cpns_xfer_release(c->g1.nl, xh, &proof, o.wrapped, &code))
 		TH_LOG("%s", cpns_last_error(c->g1.nl));
 	ASSERT_EQ(sizeof(o), write(p2c[1], &o, sizeof(o)));
 	ASSERT_EQ(sizeof(r), read(rep[0], &r, sizeof(r)));

@@ -305,12 +305,12 @@ TEST_F(flow, seed_xfer_refusals)
 	/* Unknown seed, and a low-order (all-zero) receiver key. */
 	memcpy(sid, c->sid, SL);
 	flip(sid, 7);
-	NL_ERR(c->s.nl, ENOKEY, cpns_seed_export(c->s.nl, sid, rpub, spub,
+	NL_ERR(c->s.nl, ENOKEY, fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, sid, rpub, spub,
 						 wrapped, &code));
-	NL_ERR(c->s.nl, EKEYREJECTED, cpns_seed_export(c->s.nl, c->sid, zero,
+	NL_ERR(c->s.nl, EKEYREJECTED, fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, zero,
 						       spub, wrapped, &code));
 
-	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
+	NL_OK(c->s.nl, fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, rpub, spub, wrapped,
 					&code));
 	/* The handle of another socket is unknown. */
 	NL_ERR(c->s.nl, ENOENT, cpns_seed_import(c->s.nl, h, c->sid, spub,
@@ -329,7 +329,7 @@ TEST_F(flow, seed_xfer_refusals)
 						  &code2));
 	/* Under another Seed ID it does not open either. */
 	NL_OK(c->g1.nl, cpns_xfer_new(c->g1.nl, &h, rpub));
-	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
+	NL_OK(c->s.nl, fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, rpub, spub, wrapped,
 					&code));
 	NL_ERR(c->g1.nl, EBADMSG, cpns_seed_import(c->g1.nl, h, sid, spub,
 						   wrapped, 0, &serial,
@@ -339,7 +339,7 @@ TEST_F(flow, seed_xfer_refusals)
 
 	/* A fresh key pair and export go through. */
 	NL_OK(c->g1.nl, cpns_xfer_new(c->g1.nl, &h, rpub));
-	NL_OK(c->s.nl, cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped,
+	NL_OK(c->s.nl, fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, rpub, spub, wrapped,
 					&code));
 	NL_OK(c->g1.nl, cpns_seed_import(c->g1.nl, h, c->sid, spub, wrapped,
 					 0, &serial, &code2));
@@ -528,7 +528,7 @@ TEST_F(flow, wrong_confirm_code)
 		uint32_t h, xc;
 
 		NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-		NL_ERR(c->g1.nl, ENOKEY, cpns_device_export(c->g1.nl, c->did,
+		NL_ERR(c->g1.nl, ENOKEY, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did,
 							    rpub, spub, w,
 							    &xc));
 	}
@@ -544,7 +544,7 @@ TEST_F(flow, unconfirmed_key_not_exported)
 	to_seeded(_metadata, c);
 	ASSERT_EQ(0, fl_assign_derive(c));
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-	ASSERT_GT(0, cpns_device_export(c->g1.nl, c->did, rpub, spub, w, &xc))
+	ASSERT_GT(0, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub, spub, w, &xc))
 		TH_LOG("a pending Device Key was exported");
 	ASSERT_EQ(0, fl_check_key(&c->g1, c->did, DL, CPNS_ROLE_GW1,
 				  CPNS_STATE_PENDING));
@@ -563,7 +563,7 @@ TEST_F(flow, device_xfer_refusals)
 
 	to_confirmed(_metadata, c);
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+	NL_OK(c->g1.nl, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub, spub, w,
 					   &xc));
 	/* Presented under another Device ID, or tampered: refused, the
 	 * key pair spent, nothing stored.
@@ -575,7 +575,7 @@ TEST_F(flow, device_xfer_refusals)
 	NL_ERR(c->g2.nl, ENOENT, cpns_device_import(c->g2.nl, h, c->did, spub,
 						    w, 0, &serial, &xc2));
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+	NL_OK(c->g1.nl, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub, spub, w,
 					   &xc));
 	flip(w, CPNS_WRAPPED_LEN - 1);
 	NL_ERR(c->g2.nl, EBADMSG, cpns_device_import(c->g2.nl, h, c->did, spub,
@@ -584,7 +584,7 @@ TEST_F(flow, device_xfer_refusals)
 	ASSERT_EQ(0, pending(_metadata, &c->g2));
 
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-	NL_OK(c->g1.nl, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
+	NL_OK(c->g1.nl, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub, spub, w,
 					   &xc));
 	NL_OK(c->g2.nl, cpns_device_import(c->g2.nl, h, c->did, spub, w, 0,
 					   &serial, &xc2));
@@ -593,7 +593,7 @@ TEST_F(flow, device_xfer_refusals)
 				  CPNS_STATE_ACTIVE));
 	/* The server cannot export Device Keys: it holds none. */
 	NL_OK(c->g2.nl, cpns_xfer_new(c->g2.nl, &h, rpub));
-	NL_ERR(c->s.nl, ENOKEY, cpns_device_export(c->s.nl, c->did, rpub,
+	NL_ERR(c->s.nl, ENOKEY, fl_export(c->s.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub,
 						   spub, w, &xc));
 }
 
@@ -777,9 +777,9 @@ TEST_F(flow, keys_are_per_namespace)
 	ASSERT_NE(i2.keyring, i3.keyring);
 	/* S's seed is unknown at GW2, GW1's Device Key unknown at S. */
 	NL_OK(c->s.nl, cpns_xfer_new(c->s.nl, &h, rpub));
-	NL_ERR(c->g2.nl, ENOKEY, cpns_seed_export(c->g2.nl, c->sid, rpub,
+	NL_ERR(c->g2.nl, ENOKEY, fl_export(c->g2.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, rpub,
 						  spub, w, &xc));
-	NL_ERR(c->s.nl, ENOKEY, cpns_device_export(c->s.nl, c->did, rpub, spub,
+	NL_ERR(c->s.nl, ENOKEY, fl_export(c->s.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub, spub,
 						   w, &xc));
 	NL_ERR(c->g2.nl, ENOKEY, cpns_assign_request(c->g2.nl, c->sid, n1,
 						     mac));

@@ -127,7 +127,8 @@ int fl_seed_xfer(struct fl_ctx *c)
 	if (err)
 		return fl_fail(&c->g1, "I-3 XFER_NEW", err);
 	fl_say(c, "I-3   GW1 -> S     transfer key    pub=%s\n", HX(rpub));
-	err = cpns_seed_export(c->s.nl, c->sid, rpub, spub, wrapped, &code_s);
+	err = fl_export(c->s.nl, c->g1.nl, h, CPNS_KEY_SEED, c->sid, rpub, spub,
+			wrapped, &code_s);
 	if (err)
 		return fl_fail(&c->s, "I-3 SEED_EXPORT", err);
 	fl_say(c, "I-3   S -> GW1     sealed seed     sid=%s pub=%s wrapped=%s code=%06u\n",
@@ -209,8 +210,8 @@ int fl_device_xfer(struct fl_ctx *c)
 	if (err)
 		return fl_fail(&c->g2, "II-9 XFER_NEW", err);
 	fl_say(c, "II-9  GW2 -> GW1   transfer key    pub=%s\n", HX(rpub));
-	err = cpns_device_export(c->g1.nl, c->did, rpub, spub, wrapped,
-				 &code_s);
+	err = fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub,
+			spub, wrapped, &code_s);
 	if (err)
 		return fl_fail(&c->g1, "II-9 DEVICE_EXPORT", err);
 	fl_say(c, "II-9  GW1 -> GW2   sealed key      did=%s pub=%s wrapped=%s code=%06u\n",

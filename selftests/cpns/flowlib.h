@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cpns.h"
+#include "export.h"
 
 struct fl_host {
 	const char *name;		/* "S", "GW1", "GW2" */
@@ -102,6 +103,8 @@ int fl_fail(const struct fl_host *h, const char *step, int err);
 
 /* I-2: S makes a seed (c->sid). */
 int fl_seed_new(struct fl_ctx *c);
+/* The operator's route of a transfer, both ends here (export.h). */
+#define fl_export cpns_xfer_local
 /* I-3: the seed goes from S to GW1 (comparison codes must agree). */
 int fl_seed_xfer(struct fl_ctx *c);
 /* II-1 .. II-4: GW1 asks, S challenges, GW1 derives (c->did, pending). */

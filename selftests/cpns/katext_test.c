@@ -141,7 +141,7 @@ static int checks_of(const char *profile, json_object *v)
 	if (!strcmp(profile, "CPNS-KA-1"))
 		return 10 + naead;	/* the ten outputs, the AEAD list */
 	if (!strcmp(profile, "CPNS-KA-1-XFER"))
-		return 7;	/* five outputs, the receiver's code and key */
+		return 8;	/* six outputs, the receiver's code and key */
 	if (!strcmp(profile, "CPNS-KA-1-REKEY"))
 		return 8 + naead;	/* eight outputs, the AEAD list */
 	if (!strcmp(profile, "CPNS-KA-1-STORE"))
@@ -388,6 +388,7 @@ TEST_F_TIMEOUT(katext, xfer_mismatch, KATEXT_TIMEOUT)
 		/* The receiver must find the sender's code. */
 		{ -1, "code", { "code", "receiver.code" } },
 		{ 1, "pair_mac", { "pair_mac" } },
+		{ 2, "receiver_mac", { "receiver_mac" } },
 	};
 
 	mismatches(_metadata, "Documentation/xfer-vectors.json", cs,

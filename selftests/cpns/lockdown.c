@@ -101,11 +101,11 @@ TEST(nothing_leaves)
 	ASSERT_EQ(0, fl_snap_take(&c.s, &s0));
 	ASSERT_EQ(0, fl_snap_take(&c.g1, &g0));
 
-	EXPECT_EQ(-EPERM, cpns_seed_export(c.s.nl, c.sid, rpub, spub, w,
-					   &code))
+	EXPECT_EQ(-EPERM, fl_export(c.s.nl, c.g2.nl, h, CPNS_KEY_SEED, c.sid,
+				    rpub, spub, w, &code))
 		TH_LOG("%s", cpns_last_error(c.s.nl));
-	EXPECT_EQ(-EPERM, cpns_device_export(c.g1.nl, c.did, rpub, spub, w,
-					     &code))
+	EXPECT_EQ(-EPERM, fl_export(c.g1.nl, c.g2.nl, h, CPNS_KEY_DEVICE,
+				    c.did, rpub, spub, w, &code))
 		TH_LOG("%s", cpns_last_error(c.g1.nl));
 	EXPECT_EQ(-EPERM, cpns_key_wrap(c.s.nl, CPNS_KEY_SEED, c.sid, &logon,
 					NULL, 0, blob, &len))

@@ -66,14 +66,14 @@ static int all_eperm(struct cpns_nl *nl, const struct fl_ctx *c)
 	EXPECT_EPERM(cpns_key_del_seed(nl, sid));
 	EXPECT_EPERM(cpns_seed_new(nl, 0, out, &serial));
 	EXPECT_EPERM(cpns_xfer_new(nl, &code, out));
-	EXPECT_EPERM(cpns_seed_export(nl, sid, pub, out, w, &code));
+	EXPECT_EPERM(cpns_seed_export(nl, sid, pub, out, &code));
 	EXPECT_EPERM(cpns_seed_import(nl, 1, sid, pub, w, 0, &serial, &code));
 	EXPECT_EPERM(cpns_assign_request(nl, sid, out, buf));
 	EXPECT_EPERM(cpns_assign_challenge(nl, sid, buf, buf, out, out));
 	EXPECT_EPERM(cpns_assign_derive(nl, sid, buf, buf, buf, out, &serial));
 	EXPECT_EPERM(cpns_assign_confirm(nl, did, buf, out));
 	EXPECT_EPERM(cpns_assign_verify(nl, did, buf, &serial, NULL));
-	EXPECT_EPERM(cpns_device_export(nl, did, pub, out, w, &code));
+	EXPECT_EPERM(cpns_device_export(nl, did, pub, out, &code));
 	EXPECT_EPERM(cpns_device_import(nl, 1, did, pub, w, 0, &serial,
 					&code));
 	EXPECT_EPERM(cpns_auth_begin(nl, did, &code, out));
@@ -99,7 +99,13 @@ static int all_eperm(struct cpns_nl *nl, const struct fl_ctx *c)
 		EXPECT_EPERM(cpns_xfer_code(nl, h, CPNS_KEY_SEED, sid, pub,
 					    &code));
 		EXPECT_EPERM(cpns_xfer_pair(nl, &kr, CPNS_KEY_DEVICE, did, pub,
-					    pub, NULL, out));
+					    pub, h, NULL, out));
+		EXPECT_EPERM(cpns_xfer_accept(nl, h, CPNS_KEY_SEED, &kr, out));
+		{
+			struct cpns_proof pr = { .kind = CPNS_PROOF_CODE };
+
+			EXPECT_EPERM(cpns_xfer_release(nl, h, &pr, w, &code));
+		}
 	}
 	/*
 	 * Every command through the raw API too, but 5 and 30, which the

@@ -324,8 +324,8 @@ TEST_F_TIMEOUT(rotate, retire_overlap_then_refused_and_collected, 300)
 	NL_MSG(c->s.nl, "has expired");
 	NL_RET(c->g2.nl, 0, cpns_xfer_new(c->g2.nl, &h, rpub));
 	NL_RET(c->g1.nl, -EKEYEXPIRED,
-	       cpns_device_export(c->g1.nl, c->did, rpub, spub, wrapped,
-				  &code));
+	       fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did, rpub,
+			 spub, wrapped, &code));
 	NL_MSG(c->g1.nl, "has expired");
 	NL_RET(c->g2.nl, 0, cpns_session_del(c->g2.nl, h));
 	NL_RET(c->s.nl, -EKEYEXPIRED, cpns_key_retire(c->s.nl, c->sid, 10,
@@ -466,8 +466,8 @@ TEST_F(rotate, reassign_replaces_old_device)
 
 	/* II-9 to GW2: refused imports change nothing, keep the handle. */
 	NL_RET(c->g2.nl, 0, cpns_xfer_new(c->g2.nl, &h, rpub));
-	NL_RET(c->g1.nl, 0, cpns_device_export(c->g1.nl, d.did, rpub, spub,
-					       wrapped, &code_s));
+	NL_RET(c->g1.nl, 0, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE,
+				      d.did, rpub, spub, wrapped, &code_s));
 	ASSERT_EQ(0, fl_snap_take(&c->g2, &snap));
 	pend = count_of(_metadata, &c->g2, false);
 	sess = count_of(_metadata, &c->g2, true);

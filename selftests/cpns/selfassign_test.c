@@ -118,8 +118,9 @@ TEST_F(cm, self_assigned_key_beside_seed)
 
 	/* No II-9: the kernel does not seal it to anyone. */
 	NL_RET(c->g1.nl, 0, cpns_xfer_new(c->g1.nl, &h, rpub));
-	NL_RET(c->g1.nl, -EINVAL, cpns_device_export(c->g1.nl, c->did, rpub,
-						     spub, wrapped, &code));
+	NL_RET(c->g1.nl, -EINVAL, fl_export(c->g1.nl, c->g1.nl, h,
+					    CPNS_KEY_DEVICE, c->did, rpub,
+					    spub, wrapped, &code));
 	cpns_session_del(c->g1.nl, h);
 
 	/* Flow a from the same namespace; the re-key keeps the mark. */

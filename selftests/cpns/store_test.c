@@ -697,8 +697,8 @@ TEST_F(revoke, seed_on_server)
 	EXPECT_EQ(1, fl_count_keys(&c->s));
 	EXPECT_EQ(-EKEYREVOKED, fl_auth(c));
 	EXPECT_EQ(-EKEYREVOKED, fl_assign_derive(c));
-	EXPECT_EQ(-EKEYREVOKED, cpns_seed_export(c->s.nl, c->sid, pub, spub, w,
-						 &code));
+	EXPECT_EQ(-EKEYREVOKED, fl_export(c->s.nl, c->g1.nl, 0, CPNS_KEY_SEED,
+					  c->sid, pub, spub, w, &code));
 }
 
 /* On GW1: the seed and its Device Keys, II-1 and II-9 refused. */
@@ -739,8 +739,8 @@ TEST_F(revoke, expired_device_key)
 	ASSERT_EQ(0, fl_assign_derive(c));
 	ASSERT_EQ(0, fl_assign_confirm(c));
 	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, rpub));
-	ASSERT_EQ(0, cpns_device_export(c->g1.nl, c->did, rpub, spub, w,
-					&code));
+	ASSERT_EQ(0, fl_export(c->g1.nl, c->g2.nl, h, CPNS_KEY_DEVICE, c->did,
+			       rpub, spub, w, &code));
 	ASSERT_EQ(0, cpns_device_import(c->g2.nl, h, c->did, spub, w, 2,
 					&serial, &code2));
 	sleep(3);
@@ -772,17 +772,21 @@ TEST_F(confirm, code_before_import)
 	struct fl_ctx *c = &self->c;
 	uint8_t rpub[CPNS_PUBKEY_LEN], spub[CPNS_PUBKEY_LEN];
 	uint8_t other[CPNS_PUBKEY_LEN], w[CPNS_WRAPPED_LEN];
-	uint32_t h, code_s, code_pre, code_imp, code_other;
+	uint32_t h, xh, code_s, code_pre, code_imp, code_other;
 	uint8_t zero[CPNS_PUBKEY_LEN] = { 0 };
+	struct cpns_proof proof = { .kind = CPNS_PROOF_CODE };
 	int32_t serial;
 
 	ASSERT_EQ(0, fl_seed_new(c));
 	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, rpub));
-	ASSERT_EQ(0, cpns_seed_export(c->s.nl, c->sid, rpub, spub, w,
-				      &code_s));
+	ASSERT_EQ(0, cpns_seed_export(c->s.nl, c->sid, rpub, spub, &xh));
 	ASSERT_EQ(0, cpns_xfer_code(c->g1.nl, h, CPNS_KEY_SEED, c->sid, spub,
 				    &code_pre))
 		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	/* The sender's kernel releases for that code, and names the same. */
+	proof.code = code_pre;
+	ASSERT_EQ(0, cpns_xfer_release(c->s.nl, xh, &proof, w, &code_s))
+		TH_LOG("%s", cpns_last_error(c->s.nl));
 	EXPECT_EQ(code_s, code_pre);
 	/* Another sender key gives another code; a low-order one none. */
 	memcpy(other, spub, sizeof(other));
@@ -802,7 +806,10 @@ TEST_F(confirm, code_before_import)
 					  spub, &code_pre));
 }
 
-/* Both ends compute the same pairing MAC; another key or value fails. */
+/*
+ * The receiver makes the pairing MAC over its own key (its handle), the
+ * sender's end checks it; another key or value fails.
+ */
 TEST_F(confirm, pair)
 {
 	struct fl_ctx *c = &self->c;
@@ -811,30 +818,30 @@ TEST_F(confirm, pair)
 	const struct cpns_keyref missing = { "user", "cpns-test:nopair" };
 	uint8_t e[CPNS_PUBKEY_LEN], r[CPNS_PUBKEY_LEN], mac[CPNS_MAC_LEN];
 	uint8_t did[CPNS_DEVICE_ID_LEN] = { 1, 2, 3 };
-	uint32_t h;
+	uint32_t h, he;
 
 	ASSERT_LT(0, add_random_key("user", "cpns-test:pair", 32));
 	ASSERT_LT(0, add_random_key("user", "cpns-test:pair2", 32));
-	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &h, e));
+	ASSERT_EQ(0, cpns_xfer_new(c->g1.nl, &he, e));
 	ASSERT_EQ(0, cpns_xfer_new(c->g2.nl, &h, r));
 
-	ASSERT_EQ(0, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
-				    NULL, mac))
-		TH_LOG("%s", cpns_last_error(c->g1.nl));
-	EXPECT_EQ(0, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
-				    mac, NULL))
+	ASSERT_EQ(0, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
+				    h, NULL, mac))
 		TH_LOG("%s", cpns_last_error(c->g2.nl));
-	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &other, CPNS_KEY_DEVICE,
-					   did, e, r, mac, NULL));
-	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE,
-					   did, r, e, mac, NULL));
+	EXPECT_EQ(0, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_DEVICE, did, e, r,
+				    0, mac, NULL))
+		TH_LOG("%s", cpns_last_error(c->g1.nl));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g1.nl, &other, CPNS_KEY_DEVICE,
+					   did, e, r, 0, mac, NULL));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_DEVICE,
+					   did, r, e, 0, mac, NULL));
 	did[15] ^= 1;
-	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_DEVICE,
-					   did, e, r, mac, NULL));
-	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g2.nl, &pk, CPNS_KEY_SEED, did,
-					   e, r, mac, NULL));
-	EXPECT_EQ(-ENOKEY, cpns_xfer_pair(c->g2.nl, &missing, CPNS_KEY_DEVICE,
-					  did, e, r, mac, NULL));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_DEVICE,
+					   did, e, r, 0, mac, NULL));
+	EXPECT_EQ(-EBADMSG, cpns_xfer_pair(c->g1.nl, &pk, CPNS_KEY_SEED, did,
+					   e, r, 0, mac, NULL));
+	EXPECT_EQ(-ENOKEY, cpns_xfer_pair(c->g1.nl, &missing, CPNS_KEY_DEVICE,
+					  did, e, r, 0, mac, NULL));
 }
 
 /* xfer-vectors.json: pair_mac and code of each vector, in the kernel. */
@@ -873,13 +880,14 @@ TEST_F(confirm, vectors)
 				      sizeof(want)));
 		ASSERT_LT(0, add_key("user", "cpns-test:pairvec", key,
 				     sizeof(key)));
-		ASSERT_EQ(0, cpns_xfer_pair(self->c.g1.nl, &pk, kind, id, e, r,
-					    NULL, got))
-			TH_LOG("%s", cpns_last_error(self->c.g1.nl));
-		EXPECT_EQ(0, memcmp(want, got, sizeof(want)))
-			TH_LOG("vector %d: pair_mac differs", i);
+		/* The kernel checks it (it makes one only for its own R). */
 		EXPECT_EQ(0, cpns_xfer_pair(self->c.g2.nl, &pk, kind, id, e, r,
-					    want, NULL));
+					    0, want, NULL))
+			TH_LOG("vector %d: pair_mac differs", i);
+		memcpy(got, want, sizeof(got));
+		got[i % sizeof(got)] ^= 0x80;
+		EXPECT_EQ(-EBADMSG, cpns_xfer_pair(self->c.g2.nl, &pk, kind, id,
+						   e, r, 0, got, NULL));
 	}
 	json_object_put(doc);
 }

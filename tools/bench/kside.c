@@ -19,6 +19,7 @@
 #include <linux/keyctl.h>
 
 #include "bench.h"
+#include "export.h"
 
 int kside_fail(const struct bench_host *h, const char *step, int err)
 {
@@ -69,9 +70,9 @@ static int transfer(const struct bench_host *from, const struct bench_host *to,
 	err = cpns_xfer_new(to->nl, &handle, rpub);
 	if (err)
 		return kside_fail(to, "XFER_NEW", err);
-	err = seed ? cpns_seed_export(from->nl, id, rpub, spub, wrapped, &scode) :
-		     cpns_device_export(from->nl, id, rpub, spub, wrapped,
-					&scode);
+	err = cpns_xfer_local(from->nl, to->nl, handle,
+			      seed ? CPNS_KEY_SEED : CPNS_KEY_DEVICE, id, rpub,
+			      spub, wrapped, &scode);
 	if (err)
 		return kside_fail(from, seed ? "SEED_EXPORT" : "DEVICE_EXPORT",
 				  err);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <sys/epoll.h>
 
+#include "export.h"
 #include "proto.h"
 
 enum pb_state {
@@ -143,6 +144,11 @@ static int send_msg(struct pb_client *c, const struct cpns_wire_msg *m)
 
 /* ---------------------------------------------------------- the steps */
 
+/* The seed_pairing_key that tools/bench/proto gives the server too. */
+static const struct cpns_keyref seed_pairing = {
+	.type = "logon", .desc = "cpns:bench-seed-pair",
+};
+
 /* I-1: GW1's transfer key pair, its public key to the server. */
 static int seed_begin(struct pb_client *c)
 {
@@ -154,6 +160,12 @@ static int seed_begin(struct pb_client *c)
 		return -1;
 	}
 	c->have_xfer = true;
+	if (cpns_xfer_accept(pb->g1, c->xfer, CPNS_KEY_SEED, &seed_pairing,
+			     m.seed_request.proof)) {
+		kernel_fail(c, pb->g1, "XFER_ACCEPT");
+		return -1;
+	}
+	m.seed_request.flags = CPNS_WIRE_SEED_PROOF;
 	cpns_wire_name_set(&m.seed_request.name, "bench-gw1");
 	c->state = PB_WAIT_SEED;
 	return send_msg(c, &m);
@@ -233,7 +245,8 @@ static int hand_over(struct pb_client *c)
 		kernel_fail(c, pb->g2, "XFER_NEW");
 		return -1;
 	}
-	if (cpns_device_export(pb->g1, c->did, rpub, spub, wrapped, &code1)) {
+	if (cpns_xfer_local(pb->g1, pb->g2, handle, CPNS_KEY_DEVICE, c->did,
+			    rpub, spub, wrapped, &code1)) {
 		cpns_session_del(pb->g2, handle);
 		kernel_fail(c, pb->g1, "DEVICE_EXPORT");
 		return -1;

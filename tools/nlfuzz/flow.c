@@ -13,9 +13,10 @@
 #include "nlfuzz.h"
 
 enum nf_step {
-	F_SEED_NEW, F_XFER_G1, F_SEED_EXPORT, F_SEED_IMPORT,
+	F_SEED_NEW, F_XFER_G1, F_SEED_EXPORT, F_SEED_CODE, F_SEED_RELEASE,
+	F_SEED_IMPORT,
 	F_REQUEST, F_CHALLENGE, F_DERIVE, F_CONFIRM, F_VERIFY,
-	F_XFER_G2, F_DEV_EXPORT, F_DEV_IMPORT,
+	F_XFER_G2, F_DEV_EXPORT, F_DEV_CODE, F_DEV_RELEASE, F_DEV_IMPORT,
 	F_BEGIN, F_ACHAL, F_CLIENT, F_SERVER, F_FINISH,
 	F_SEAL, F_OPEN, F_SESSION_DEL, F_KEY_DEL,
 	F_NSTEPS
@@ -25,6 +26,7 @@ struct nf_flow {
 	int step, cur;
 	uint8_t sid[CPNS_SEED_ID_LEN];
 	uint32_t h1, h2, hc, hs;
+	uint32_t xs, xd, code1, code2;	/* exports, the receivers' codes */
 	uint8_t pub1[CPNS_PUBKEY_LEN], pub2[CPNS_PUBKEY_LEN];
 	uint8_t spub[CPNS_PUBKEY_LEN], gpub[CPNS_PUBKEY_LEN];
 	uint8_t wrapped[CPNS_WRAPPED_LEN], wrapped2[CPNS_WRAPPED_LEN];
@@ -53,6 +55,8 @@ static const struct {
 	[F_SEED_NEW] = { CPNS_CMD_SEED_NEW, NF_ROLE_S },
 	[F_XFER_G1] = { CPNS_CMD_XFER_NEW, NF_ROLE_G1 },
 	[F_SEED_EXPORT] = { CPNS_CMD_SEED_EXPORT, NF_ROLE_S },
+	[F_SEED_CODE] = { CPNS_CMD_XFER_CODE, NF_ROLE_G1 },
+	[F_SEED_RELEASE] = { CPNS_CMD_XFER_RELEASE, NF_ROLE_S },
 	[F_SEED_IMPORT] = { CPNS_CMD_SEED_IMPORT, NF_ROLE_G1 },
 	[F_REQUEST] = { CPNS_CMD_ASSIGN_REQUEST, NF_ROLE_G1 },
 	[F_CHALLENGE] = { CPNS_CMD_ASSIGN_CHALLENGE, NF_ROLE_S },
@@ -61,6 +65,8 @@ static const struct {
 	[F_VERIFY] = { CPNS_CMD_ASSIGN_VERIFY, NF_ROLE_G1 },
 	[F_XFER_G2] = { CPNS_CMD_XFER_NEW, NF_ROLE_G2 },
 	[F_DEV_EXPORT] = { CPNS_CMD_DEVICE_EXPORT, NF_ROLE_G1 },
+	[F_DEV_CODE] = { CPNS_CMD_XFER_CODE, NF_ROLE_G2 },
+	[F_DEV_RELEASE] = { CPNS_CMD_XFER_RELEASE, NF_ROLE_G1 },
 	[F_DEV_IMPORT] = { CPNS_CMD_DEVICE_IMPORT, NF_ROLE_G2 },
 	[F_BEGIN] = { CPNS_CMD_AUTH_BEGIN, NF_ROLE_G2 },
 	[F_ACHAL] = { CPNS_CMD_AUTH_CHALLENGE, NF_ROLE_S },
@@ -105,6 +111,11 @@ static void put_u32(struct nf_req *r, uint16_t type, uint32_t v)
 	put(r, type, &v, 4);
 }
 
+static void put_u8(struct nf_req *r, uint16_t type, uint8_t v)
+{
+	put(r, type, &v, 1);
+}
+
 static void put_u64(struct nf_req *r, uint16_t type, uint64_t v)
 {
 	/* no CPNS_A_PAD needed: attributes are 4-aligned, the kernel
@@ -133,6 +144,16 @@ static int build(struct nf_worker *w, struct nf_flow *f, int st,
 	case F_SEED_EXPORT:
 		put(r, CPNS_A_SEED_ID, f->sid, sizeof(f->sid));
 		put(r, CPNS_A_PUBKEY, f->pub1, sizeof(f->pub1));
+		break;
+	case F_SEED_CODE:
+		put_u32(r, CPNS_A_HANDLE, f->h1);
+		put_u8(r, CPNS_A_KEY_KIND, CPNS_KEY_SEED);
+		put(r, CPNS_A_SEED_ID, f->sid, sizeof(f->sid));
+		put(r, CPNS_A_PUBKEY, f->spub, sizeof(f->spub));
+		break;
+	case F_SEED_RELEASE:
+		put_u32(r, CPNS_A_HANDLE, f->xs);
+		put_u32(r, CPNS_A_XFER_CODE, f->code1);
 		break;
 	case F_SEED_IMPORT:
 		put_u32(r, CPNS_A_HANDLE, f->h1);
@@ -165,6 +186,16 @@ static int build(struct nf_worker *w, struct nf_flow *f, int st,
 	case F_DEV_EXPORT:
 		put(r, CPNS_A_DEVICE_ID, f->did, sizeof(f->did));
 		put(r, CPNS_A_PUBKEY, f->pub2, sizeof(f->pub2));
+		break;
+	case F_DEV_CODE:
+		put_u32(r, CPNS_A_HANDLE, f->h2);
+		put_u8(r, CPNS_A_KEY_KIND, CPNS_KEY_DEVICE);
+		put(r, CPNS_A_DEVICE_ID, f->did, sizeof(f->did));
+		put(r, CPNS_A_PUBKEY, f->gpub, sizeof(f->gpub));
+		break;
+	case F_DEV_RELEASE:
+		put_u32(r, CPNS_A_HANDLE, f->xd);
+		put_u32(r, CPNS_A_XFER_CODE, f->code2);
 		break;
 	case F_DEV_IMPORT:
 		put_u32(r, CPNS_A_HANDLE, f->h2);
@@ -279,7 +310,13 @@ void nf_flow_reply(const struct nlmsghdr *nh, void *arg)
 		copy_attr(as, n, CPNS_A_PUBKEY, f->pub2, sizeof(f->pub2), NULL);
 		break;
 	case F_SEED_EXPORT:
+		f->xs = get_u32(as, n, CPNS_A_HANDLE);
 		copy_attr(as, n, CPNS_A_PUBKEY, f->spub, sizeof(f->spub), NULL);
+		break;
+	case F_SEED_CODE:
+		f->code1 = get_u32(as, n, CPNS_A_XFER_CODE);
+		break;
+	case F_SEED_RELEASE:
 		copy_attr(as, n, CPNS_A_WRAPPED, f->wrapped,
 			  sizeof(f->wrapped), NULL);
 		break;
@@ -302,7 +339,13 @@ void nf_flow_reply(const struct nlmsghdr *nh, void *arg)
 			  sizeof(f->confirm), NULL);
 		break;
 	case F_DEV_EXPORT:
+		f->xd = get_u32(as, n, CPNS_A_HANDLE);
 		copy_attr(as, n, CPNS_A_PUBKEY, f->gpub, sizeof(f->gpub), NULL);
+		break;
+	case F_DEV_CODE:
+		f->code2 = get_u32(as, n, CPNS_A_XFER_CODE);
+		break;
+	case F_DEV_RELEASE:
 		copy_attr(as, n, CPNS_A_WRAPPED, f->wrapped2,
 			  sizeof(f->wrapped2), NULL);
 		break;

@@ -312,6 +312,8 @@ static uint32_t refusal_drops(const struct nf_req *r, int err)
 	case CPNS_CMD_DEVICE_IMPORT:
 	case CPNS_CMD_ASSIGN_CONFIRM:
 		return err == EBADMSG;	/* key pair spent; third guess */
+	case CPNS_CMD_XFER_RELEASE:
+		return 1;	/* at most its export: a wrong proof, a gone key */
 	}
 	return 0;
 }

@@ -53,6 +53,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "the control socket for cpnsctl pair (mode 0600)" },
 	{ NULL, "pairing_key", CPNS_CONF_STRING,
 	  .help = "TYPE:DESC of the kernel key both gateways share to confirm II-9" },
+	{ NULL, "seed_pairing_key", CPNS_CONF_STRING,
+	  .help = "TYPE:DESC of the kernel key shared with the server, to prove I-1's public key" },
 
 	/* role = secure */
 	{ NULL, "listen", CPNS_CONF_ADDR, .repeat = true,
@@ -120,6 +122,7 @@ static const struct {
 	{ "allow", R_S },
 	{ "confirm_timeout", R_S },
 	{ "pairing_key", R_S | R_N },
+	{ "seed_pairing_key", R_S | R_C },
 	{ "gw1", R_N },
 	{ "device_id_file", R_N | R_C },
 	{ "store", R_N | R_C },
@@ -546,6 +549,18 @@ int gwd_conf_load(struct gwd_conf *conf, const char *path, char *err,
 			  errlen);
 	if (ret < 0)
 		goto out;
+	ret = conf_keyref(conf, cf, "seed_pairing_key", &conf->seed_pairing,
+			  err, errlen);
+	if (ret < 0)
+		goto out;
+	if (conf->role == GWD_SECURE && conf->pairing.set &&
+	    !strcmp(conf->pairing.type, "user")) {
+		snprintf(err, errlen,
+			 "%s: pairing_key: a user key's payload can be read from userspace, and GW1's kernel releases a Device Key only under a logon, encrypted or trusted pairing key",
+			 path);
+		ret = -EINVAL;
+		goto out;
+	}
 	conf->control = conf_strdup(cf, "control", 0, &nomem);
 	if (nomem) {
 		ret = -ENOMEM;

@@ -113,6 +113,7 @@ struct gwd_conf {
 	unsigned int reconnect_max_ms;
 	char *control;				/* control socket; NULL: none */
 	struct gwd_keyref pairing;		/* II-9 pairing key */
+	struct gwd_keyref seed_pairing;		/* I-3, shared with S */
 
 	/* secure */
 	struct cpns_peer server;		/* also nonsecure: servers' first */
@@ -388,11 +389,8 @@ int gwd_did_write(const char *path, const uint8_t did[CPNS_DEVICE_ID_LEN]);
 
 /* Format a code as GWD_CODE_DIGITS digits (buf of at least 7 bytes). */
 const char *gwd_code_str(uint32_t code, char *buf);
-/*
- * Does the text an operator typed name this code? Exactly six digits,
- * compared in constant time (every digit, whatever the first mismatch).
- */
-bool gwd_code_matches(const char *typed, uint32_t code);
+/* The code an operator typed: exactly six digits, else false. */
+bool gwd_code_parse(const char *typed, uint32_t *code);
 
 /* The key operations of the lifecycle (keyops.h), logged on failure by the
  * caller with cpns_last_error().
@@ -400,14 +398,15 @@ bool gwd_code_matches(const char *typed, uint32_t code);
 int gwd_xfer_code(struct cpns_nl *nl, uint32_t handle,
 		  const uint8_t did[CPNS_DEVICE_ID_LEN],
 		  const uint8_t sender_pub[CPNS_PUBKEY_LEN], uint32_t *code);
-/* MAC of the pairing key over II-9: made (mac out) or checked (mac in,
- * -EBADMSG on a mismatch).
+/* GW2: MAC of the pairing key over II-9, for its own receiver key (the
+ * XFER_NEW handle whose public key is receiver_pub). GW1 hands it to its
+ * kernel with XFER_RELEASE.
  */
 int gwd_xfer_pair(struct cpns_nl *nl, const struct gwd_keyref *key,
-		  const uint8_t did[CPNS_DEVICE_ID_LEN],
+		  uint32_t handle, const uint8_t did[CPNS_DEVICE_ID_LEN],
 		  const uint8_t sender_pub[CPNS_PUBKEY_LEN],
 		  const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
-		  uint8_t mac[CPNS_MAC_LEN], bool check);
+		  uint8_t mac[CPNS_MAC_LEN]);
 
 /* KEY_WRAP of Device Key did under kek, label bound; blob of *len (in:
  * its size) bytes.

@@ -2,7 +2,7 @@
 /*
  * The key-lifecycle commands the gateway uses (lib/nl/keyops.h), for the
  * Device Key it holds or receives: II-9's comparison code before the
- * import (XFER_CODE) and the pairing MAC (XFER_PAIR), and GW2's store
+ * import (XFER_CODE) and GW2's pairing MAC (XFER_PAIR), and GW2's store
  * (KEY_WRAP, KEY_UNWRAP). Every value here is public or sealed: the
  * kernel keeps the keys.
  */
@@ -21,18 +21,15 @@ int gwd_xfer_code(struct cpns_nl *nl, uint32_t handle,
 }
 
 int gwd_xfer_pair(struct cpns_nl *nl, const struct gwd_keyref *key,
-		  const uint8_t did[CPNS_DEVICE_ID_LEN],
+		  uint32_t handle, const uint8_t did[CPNS_DEVICE_ID_LEN],
 		  const uint8_t sender_pub[CPNS_PUBKEY_LEN],
 		  const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
-		  uint8_t mac[CPNS_MAC_LEN], bool check)
+		  uint8_t mac[CPNS_MAC_LEN])
 {
 	struct cpns_keyref ref = { .type = key->type, .desc = key->desc };
 
-	if (check)
-		return cpns_xfer_pair(nl, &ref, CPNS_KEY_DEVICE, did,
-				      sender_pub, receiver_pub, mac, NULL);
 	return cpns_xfer_pair(nl, &ref, CPNS_KEY_DEVICE, did, sender_pub,
-			      receiver_pub, NULL, mac);
+			      receiver_pub, handle, NULL, mac);
 }
 
 int gwd_key_wrap(struct cpns_nl *nl, const struct gwd_keyref *kek,

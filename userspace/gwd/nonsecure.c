@@ -272,8 +272,8 @@ static void ask_offer(struct gw2 *gw2, const struct cpns_wire_msg *m)
 			    code, hex(o->did, CPNS_DEVICE_ID_LEN), code);
 		return;
 	}
-	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, o->did, o->pubkey,
-			    gw2->xfer_pub, out.device_pair.mac, false);
+	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, gw2->xfer, o->did,
+			    o->pubkey, gw2->xfer_pub, out.device_pair.mac);
 	if (ret) {
 		gw2_refuse(gw2, m->type, cpns_kernel_code(g->nl, ret, true),
 			   "II-9 (XFER_PAIR with pairing_key %s:%s): %s",

@@ -12,9 +12,11 @@
  * kernel to the GW2's public key (DEVICE_EXPORT). GW1 sends its public
  * key first (DEVICE_OFFER) and holds the sealed key back until the
  * transfer is confirmed: by an operator who types, on the control socket,
- * the code that GW2 shows (compared in constant time with GW1's own), or,
- * with a pairing key, by GW2's DEVICE_PAIR MAC, which GW1's kernel checks
- * (XFER_PAIR). Only then does DEVICE_TRANSFER carry the sealed key. A
+ * the code that GW2 shows, or, with a pairing key, by GW2's DEVICE_PAIR
+ * MAC. GW1 never sees the sealed key before: DEVICE_EXPORT keeps it in the
+ * kernel, and XFER_RELEASE gives it only once the kernel itself checked
+ * the typed code or the MAC (constant time, one attempt). Only then does
+ * DEVICE_TRANSFER carry the sealed key. A
  * wrong code or MAC, a rejection or confirm_timeout ends the assignment
  * with an ERROR and nothing sent. Assignments run concurrently, each a
  * small state machine driven by its two links.
@@ -42,6 +44,7 @@
 #include <sys/epoll.h>
 
 #include "gwd.h"
+#include "export.h"
 #include "kcode.h"
 #include "keyops.h"
 
@@ -78,8 +81,9 @@ struct asg {
 	bool key_held;			/* did's Device Key is in GW1's keyring */
 	/* II-9, from DEVICE_EXPORT until the confirmation */
 	uint8_t epub[CPNS_PUBKEY_LEN];	/* GW1's ephemeral public key */
-	uint8_t wrapped[CPNS_WRAPPED_LEN];
-	uint32_t code;
+	uint32_t export;		/* the kernel's export; 0: none */
+	uint8_t wrapped[CPNS_WRAPPED_LEN];	/* once released */
+	uint32_t code;			/* once released */
 	uint32_t pair_id;		/* for cpnsctl pair; 0: none yet */
 	int mode;			/* enum cpns_wire_confirm */
 	uint64_t offered_ms;
@@ -188,6 +192,8 @@ static void asg_free(struct asg *a)
 	if (a->gw2)
 		gwd_link_close(a->gw2);
 	asg_drop_key(a);
+	if (a->export)
+		cpns_session_del(gw1->g->nl, a->export);
 	explicit_bzero(a->wrapped, sizeof(a->wrapped));
 	if (a->prev)
 		a->prev->next = a->next;
@@ -405,8 +411,7 @@ static void asg_offer(struct asg *a)
 	struct gwd *g = gw1->g;
 	int ret;
 
-	ret = cpns_device_export(g->nl, a->did, a->pub, a->epub, a->wrapped,
-				 &a->code);
+	ret = cpns_device_export(g->nl, a->did, a->pub, a->epub, &a->export);
 	if (ret) {
 		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
 			  "II-9 (DEVICE_EXPORT): %s", cpns_last_error(g->nl));
@@ -440,16 +445,34 @@ static void asg_offer(struct asg *a)
 		    g->conf.confirm_ms / 1000);
 }
 
+/*
+ * II-9: the kernel releases the sealed key for @proof. Return: 0, or
+ * -EBADMSG (the proof does not match: the kernel destroyed the export) or
+ * another negative errno, logged by the caller.
+ */
+static int asg_release(struct asg *a, const struct cpns_proof *proof)
+{
+	uint32_t handle = a->export;
+
+	a->export = 0;		/* consumed, released or destroyed */
+	return cpns_xfer_release(a->gw1->g->nl, handle, proof, a->wrapped,
+				 &a->code);
+}
+
 /* II-9 with a pairing key: GW2's MAC over the exchange. */
 static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
 {
 	struct gwd *g = a->gw1->g;
-	uint8_t mac[CPNS_MAC_LEN];
+	struct cpns_keyref key = {
+		.type = g->conf.pairing.type, .desc = g->conf.pairing.desc,
+	};
+	struct cpns_proof proof = {
+		.kind = CPNS_PROOF_PAIR, .pair_key = &key,
+	};
 	int ret;
 
-	memcpy(mac, m->device_pair.mac, sizeof(mac));
-	ret = gwd_xfer_pair(g->nl, &g->conf.pairing, a->did, a->epub, a->pub,
-			    mac, true);
+	memcpy(proof.mac, m->device_pair.mac, sizeof(proof.mac));
+	ret = asg_release(a, &proof);
 	if (ret == -EBADMSG) {
 		asg_abort(a, CPNS_WIRE_ERR_BAD_MAC,
 			  "II-9 pairing MAC does not verify: GW2 holds another pairing key, or the exchange was altered on the PN link (a man in the middle?); Device Key not sent");
@@ -457,7 +480,8 @@ static void gw2_pair(struct asg *a, const struct cpns_wire_msg *m)
 	}
 	if (ret) {
 		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
-			  "II-9 (XFER_PAIR): %s", cpns_last_error(g->nl));
+			  "II-9 (XFER_RELEASE with pairing_key %s:%s): %s",
+			  key.type, key.desc, cpns_last_error(g->nl));
 		return;
 	}
 	asg_transfer(a, "confirmed by the pairing key");
@@ -885,13 +909,18 @@ static void gw1_ctl_rotate(struct gwd *g, struct cpns_ctl_reply *r)
 		cpns_ctl_printf(r, "error cannot start flow I (see the log)\n");
 }
 
-/* cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). */
+/*
+ * cpnsctl pair confirm ID CODE (code) or reject ID (code NULL). The
+ * kernel compares the code (XFER_RELEASE): GW1 never knows its own before.
+ */
 static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			   struct cpns_ctl_reply *r)
 {
+	struct cpns_proof proof = { .kind = CPNS_PROOF_CODE };
 	struct gw1 *gw1 = g->role;
 	char mine[GWD_CODE_DIGITS + 1];
 	struct asg *a;
+	int ret;
 
 	for (a = gw1->asgs; a; a = a->next)
 		if (a->state == ASG_PAIRING && a->pair_id == id &&
@@ -910,11 +939,20 @@ static void gw1_ctl_decide(struct gwd *g, uint32_t id, const char *code,
 			  id);
 		return;
 	}
-	if (!gwd_code_matches(code, a->code)) {
+	ret = gwd_code_parse(code, &proof.code) ? asg_release(a, &proof) :
+	      -EBADMSG;
+	if (ret == -EBADMSG) {
 		cpns_ctl_printf(r, "error transfer %u: the code differs from GW1's: transfer aborted, nothing sent (a man in the middle on the PN link, or a typing error: ask again)\n",
 				id);
 		asg_abort(a, CPNS_WIRE_ERR_BAD_MAC,
 			  "II-9 transfer codes differ: the operator typed a code that is not GW1's (a man in the middle on the PN link?); Device Key not sent");
+		return;
+	}
+	if (ret) {
+		cpns_ctl_printf(r, "error transfer %u: the kernel refused the release: %s\n",
+				id, cpns_last_error(g->nl));
+		asg_abort(a, cpns_kernel_code(g->nl, ret, true),
+			  "II-9 (XFER_RELEASE): %s", cpns_last_error(g->nl));
 		return;
 	}
 	gwd_code_str(a->code, mine);
@@ -1046,15 +1084,34 @@ static void seed_connected(struct gwd_link *l, void *owner)
 	}
 	gw1->xfer_live = true;
 	cpns_wire_name_set(&m.seed_request.name, g->conf.name);
+	if (g->conf.seed_pairing.set) {
+		struct cpns_keyref key = {
+			.type = g->conf.seed_pairing.type,
+			.desc = g->conf.seed_pairing.desc,
+		};
+
+		/* The kernel MACs its own key: S's kernel seals only to it. */
+		ret = cpns_xfer_accept(g->nl, gw1->xfer, CPNS_KEY_SEED, &key,
+				       m.seed_request.proof);
+		if (ret) {
+			gwd_link_close(l);
+			seed_retry(gw1, "I-1 (XFER_ACCEPT with seed_pairing_key %s:%s): %s",
+				   key.type, key.desc, cpns_last_error(g->nl));
+			return;
+		}
+		m.seed_request.flags = CPNS_WIRE_SEED_PROOF;
+	}
 	if (gwd_link_send(l, &m)) {
 		gwd_link_close(l);
 		seed_retry(gw1, "cannot send SEED_REQUEST");
 		return;
 	}
 	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.step_ms);
-	cpns_info("I-1 sent seed request to %s as %s (public key %s)",
+	cpns_info("I-1 sent seed request to %s as %s (public key %s%s)",
 		  gwd_link_peer(l), g->conf.name,
-		  hex(m.seed_request.pubkey, CPNS_PUBKEY_LEN));
+		  hex(m.seed_request.pubkey, CPNS_PUBKEY_LEN),
+		  m.seed_request.flags ? ", with the receiver MAC" :
+		  "; no seed_pairing_key: the server's kernel cannot accept it");
 }
 
 static void seed_msg(struct gwd_link *l, void *owner,

@@ -56,6 +56,8 @@ static const struct cpns_conf_key schema[] = {
 	  .help = "control socket for cpnsctl server (default: none)" },
 	{ .name = "kek", .type = CPNS_CONF_STRING,
 	  .help = "TYPE:DESCRIPTION of the key-encryption key (needed with store)" },
+	{ .name = "seed_pairing_key", .type = CPNS_CONF_STRING,
+	  .help = "TYPE:DESCRIPTION of the key shared with the GW1s (logon, encrypted or trusted): I-3 seals a seed only to a public key its MAC proves (default: none, flow I refused)" },
 	{ .name = "log", .type = CPNS_CONF_ENUM, .choices = log_targets,
 	  .def = "stderr", .help = "where to log: stderr or syslog" },
 	{ .name = "log_level", .type = CPNS_CONF_ENUM, .choices = log_levels,
@@ -86,6 +88,28 @@ static void usage(FILE *f)
 			k->def ? "]" : "");
 }
 
+/*
+ * A kernel key named TYPE:DESCRIPTION in v, TYPE one of types: into type
+ * and desc (CPNS_MAX_KEYREF bytes each). 0, or -1 if malformed.
+ */
+static int conf_keyref(const struct cpns_conf_value *v,
+		       const char *const *types, char *type, char *desc)
+{
+	const char *colon = strchr(v->text, ':');
+	size_t i, tlen = colon ? (size_t)(colon - v->text) : 0;
+
+	for (i = 0; types[i]; i++)
+		if (tlen == strlen(types[i]) &&
+		    !strncmp(v->text, types[i], tlen))
+			break;
+	if (!colon || !types[i] || !colon[1] ||
+	    strlen(colon + 1) >= CPNS_MAX_KEYREF)
+		return -1;
+	snprintf(type, CPNS_MAX_KEYREF, "%s", types[i]);
+	snprintf(desc, CPNS_MAX_KEYREF, "%s", colon + 1);
+	return 0;
+}
+
 /* store and kek: both or neither; kek is TYPE:DESCRIPTION. */
 static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
 		      const char *path)
@@ -94,8 +118,6 @@ static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
 		"user", "logon", "encrypted", "trusted", NULL
 	};
 	const struct cpns_conf_value *store, *kek;
-	const char *colon;
-	size_t i, tlen;
 
 	store = cpns_conf_get(conf, NULL, "store", 0);
 	kek = cpns_conf_get(conf, NULL, "kek", 0);
@@ -112,23 +134,36 @@ static int conf_store(const struct cpns_conf *conf, struct server_conf *sc,
 			path, store->line, store->text);
 		return -1;
 	}
-	colon = strchr(kek->text, ':');
-	tlen = colon ? (size_t)(colon - kek->text) : 0;
-	for (i = 0; types[i]; i++)
-		if (tlen == strlen(types[i]) &&
-		    !strncmp(kek->text, types[i], tlen))
-			break;
-	if (!colon || !types[i] || !colon[1] ||
-	    strlen(colon + 1) >= sizeof(sc->kek_desc)) {
+	if (conf_keyref(kek, types, sc->kek_type, sc->kek_desc)) {
 		fprintf(stderr, "%s:%u: kek: '%s' is not TYPE:DESCRIPTION with TYPE user, logon, encrypted or trusted and a description of 1 to %zu characters\n",
 			path, kek->line, kek->text, sizeof(sc->kek_desc) - 1);
 		return -1;
 	}
-	snprintf(sc->kek_type, sizeof(sc->kek_type), "%s", types[i]);
-	snprintf(sc->kek_desc, sizeof(sc->kek_desc), "%s", colon + 1);
 	sc->kek.type = sc->kek_type;
 	sc->kek.desc = sc->kek_desc;
 	sc->store_path = store->text;
+	return 0;
+}
+
+/* seed_pairing_key: TYPE:DESCRIPTION, TYPE logon, encrypted or trusted. */
+static int conf_seed_pairing(const struct cpns_conf *conf,
+			     struct server_conf *sc, const char *path)
+{
+	static const char *const types[] = {
+		"logon", "encrypted", "trusted", NULL
+	};
+	const struct cpns_conf_value *v;
+
+	v = cpns_conf_get(conf, NULL, "seed_pairing_key", 0);
+	if (!v)
+		return 0;
+	if (conf_keyref(v, types, sc->pairing_type, sc->pairing_desc)) {
+		fprintf(stderr, "%s:%u: seed_pairing_key: '%s' is not TYPE:DESCRIPTION with TYPE logon, encrypted or trusted (a user key's payload is readable: the kernel refuses it) and a description of 1 to %d characters\n",
+			path, v->line, v->text, CPNS_MAX_KEYREF - 1);
+		return -1;
+	}
+	sc->seed_pairing.type = sc->pairing_type;
+	sc->seed_pairing.desc = sc->pairing_desc;
 	return 0;
 }
 
@@ -187,6 +222,8 @@ static int conf_read(const struct cpns_conf *conf, struct server_conf *sc,
 	sc->nseed_allow = n;
 	v = cpns_conf_get(conf, NULL, "control", 0);
 	sc->control = v ? v->text : NULL;
+	if (conf_seed_pairing(conf, sc, path))
+		return -1;
 	return conf_store(conf, sc, path);
 }
 

@@ -13,9 +13,11 @@
  * then KEY_RETIRE in the kernel, then I-3, which names the retired seed
  * and the time, so that GW1 retires its copy too.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
+#include "export.h"
 #include "serverd.h"
 
 /* The policy on the requester's name: seed_allow, if configured. */
@@ -142,17 +144,30 @@ static void seed_send(struct sconn *sc, const struct cpns_wire_key_request *m,
 	struct server *srv = sc->srv;
 	struct cpns_wire_msg out;
 	struct cpns_wire_seed_response *r = &out.seed_response;
-	uint32_t code;
+	struct cpns_proof proof = {
+		.kind = CPNS_PROOF_RECEIVER,
+		.pair_key = &srv->conf->seed_pairing,
+	};
+	uint32_t code, handle;
 	int ret;
 
 	memset(&out, 0, sizeof(out));
 	out.type = CPNS_WIRE_SEED_RESPONSE;
-	ret = cpns_seed_export(srv->nl, sid, m->pubkey, r->pubkey, r->wrapped,
-			       &code);
+	memcpy(proof.mac, m->proof, sizeof(proof.mac));
+	ret = cpns_seed_export(srv->nl, sid, m->pubkey, r->pubkey, &handle);
+	if (!ret)
+		ret = cpns_xfer_release(srv->nl, handle, &proof, r->wrapped,
+					&code);
 	if (ret) {
 		/* The seed is of no use to anyone now: do not keep it. */
-		sconn_kernel_error(sc, "I-3 seed_export", ret, false,
-				   CPNS_WIRE_SEED_REQUEST);
+		if (ret == -EBADMSG)
+			sconn_refuse(sc, CPNS_WIRE_ERR_BAD_MAC,
+				     CPNS_WIRE_SEED_REQUEST,
+				     "I-3: the receiver MAC does not verify: '%s' holds another seed_pairing_key, or its public key was altered; no seed sent",
+				     m->name.s);
+		else
+			sconn_kernel_error(sc, "I-3 seed_export", ret, false,
+					   CPNS_WIRE_SEED_REQUEST);
 		unsent_seed(sc, sid, true);
 		return;
 	}
@@ -173,6 +188,28 @@ static void seed_send(struct sconn *sc, const struct cpns_wire_key_request *m,
 			  (unsigned long long)rt->last_at);
 }
 
+/*
+ * I-1: the receiver MAC proves GW1's public key a kernel's own, checked
+ * before anything is made or retired (XFER_RELEASE checks it again).
+ */
+static int seed_proof(struct sconn *sc, const struct cpns_wire_key_request *m)
+{
+	struct server *srv = sc->srv;
+	int ret;
+
+	ret = cpns_xfer_accept_check(srv->nl, CPNS_KEY_SEED,
+				     &srv->conf->seed_pairing, m->pubkey,
+				     m->proof);
+	if (ret == -EBADMSG)
+		sconn_refuse(sc, CPNS_WIRE_ERR_BAD_MAC, CPNS_WIRE_SEED_REQUEST,
+			     "I-1: the receiver MAC does not verify: '%s' holds another seed_pairing_key, or its public key was altered; no seed made",
+			     m->name.s);
+	else if (ret)
+		sconn_kernel_error(sc, "I-1 xfer_accept", ret, false,
+				   CPNS_WIRE_SEED_REQUEST);
+	return ret ? -1 : 0;
+}
+
 void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 {
 	struct keystore_retire rt;
@@ -182,7 +219,17 @@ void seed_request(struct sconn *sc, const struct cpns_wire_key_request *m)
 		m->name.s, HEX(m->pubkey));
 	if (seedsync_check(sc, CPNS_WIRE_SEED_REQUEST))
 		return;
-	if (seed_check(sc, m, &rt) || seed_make(sc, m, &rt, sid))
+	if (!sc->srv->conf->seed_pairing.type ||
+	    !(m->flags & CPNS_WIRE_SEED_PROOF)) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_DENIED, CPNS_WIRE_SEED_REQUEST,
+			     "I-1: %s: the kernel seals a seed only to a public key proven by the receiver MAC (seed_pairing_key)",
+			     sc->srv->conf->seed_pairing.type ?
+			     "the request carries no receiver MAC" :
+			     "this server has no seed_pairing_key");
+		return;
+	}
+	if (seed_proof(sc, m) || seed_check(sc, m, &rt) ||
+	    seed_make(sc, m, &rt, sid))
 		return;
 	seed_send(sc, m, &rt, sid);
 }

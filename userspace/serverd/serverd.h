@@ -135,6 +135,9 @@ struct server_conf {
 	struct cpns_keyref kek;		/* with store_path: into kek_* */
 	char kek_type[CPNS_MAX_KEYREF];	/* "logon", ... */
 	char kek_desc[CPNS_MAX_KEYREF];
+	struct cpns_keyref seed_pairing;	/* type NULL: none */
+	char pairing_type[CPNS_MAX_KEYREF];
+	char pairing_desc[CPNS_MAX_KEYREF];
 };
 
 /* The store's seed change counter is read at least this often. */

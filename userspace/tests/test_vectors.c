@@ -474,7 +474,7 @@ static void test_ext(void)
 	char err[256] = "";
 	int ret;
 
-	ext_file("xfer-vectors.json", CPNS_VEC_XFER, 7);
+	ext_file("xfer-vectors.json", CPNS_VEC_XFER, 8);
 	ext_file("rekey-vectors.json", CPNS_VEC_REKEY, 8);
 	ext_file("store-vectors.json", CPNS_VEC_STORE, 9);
 

@@ -54,9 +54,11 @@ struct tmsg {
 #define FIX(n, size, member)	{ n, T_FIX, size, 0, MO(member), 0 }
 
 static const struct tmsg msgs[] = {
-	{ "SEED_REQUEST", 0x01, false, 2, {
+	{ "SEED_REQUEST", 0x01, false, 4, {
 		FIX("pubkey", 32, seed_request.pubkey),
-		{ "name", T_NAME, 64, 0, MO(seed_request.name), 0 } } },
+		{ "name", T_NAME, 64, 0, MO(seed_request.name), 0 },
+		{ "flags", T_FLAGS, 0x01, 0, MO(seed_request.flags), 0 },
+		{ "proof", T_OPT, 32, 0x01, MO(seed_request.proof), 0 } } },
 	{ "SEED_RESPONSE", 0x02, false, 5, {
 		FIX("sid", 8, seed_response.sid),
 		FIX("pubkey", 32, seed_response.pubkey),
@@ -1346,8 +1348,8 @@ static void t_known_bytes(const struct tmsg *m, size_t fi)
 	memset(msg.seed_request.pubkey, 0x09, 32);
 	EXPECT(!cpns_wire_name_set(&msg.seed_request.name, "gw1"), "name_set");
 	memset(body, 0x09, 32);
-	memcpy(body + 32, "\x03gw1", 4);
-	expect_frame(&msg, "0101000000000024", body, 36);
+	memcpy(body + 32, "\x03gw1\x00", 5);
+	expect_frame(&msg, "0101000000000025", body, 37);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = CPNS_WIRE_SEALED;

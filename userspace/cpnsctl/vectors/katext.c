@@ -112,6 +112,8 @@ static int katx_reply(const struct cpns_reply *r, void *arg)
 			  sizeof(x->receiver_code) },
 			{ CPNS_A_KAT_KEY, x->receiver_key, CPNS_KEY_LEN },
 			{ CPNS_A_PAIR_MAC, x->pair_mac, CPNS_MAC_LEN },
+			{ CPNS_A_RECEIVER_MAC, x->receiver_mac,
+			  CPNS_MAC_LEN },
 		};
 
 		ret = katx_copy(c, r, w, CPNS_ARRAY_SIZE(w));
@@ -434,6 +436,8 @@ int cpns_katx_check(const struct cpns_katx_out *want,
 		CMP_FIXED(&c, "wrapped", w->wrapped, g->wrapped);
 		cmp_num(&c, "code", w->code, g->code);
 		CMP_FIXED(&c, "pair_mac", w->pair_mac, g->pair_mac);
+		CMP_FIXED(&c, "receiver_mac", w->receiver_mac,
+			  g->receiver_mac);
 		cmp_num(&c, "receiver.code", w->receiver_code,
 			g->receiver_code);
 		CMP_FIXED(&c, "receiver.key", w->receiver_key,

@@ -620,7 +620,7 @@ static int parse_xfer(struct pctx *pc, json_object *in, json_object *out,
 	};
 	static const char *const out_names[] = {
 		"sender_public", "receiver_public", "wrapped", "code",
-		"pair_mac", NULL
+		"pair_mac", "receiver_mac", NULL
 	};
 	struct cpns_katx_xfer_in *x = &v->in.u.xfer;
 	struct cpns_katx_xfer_out *w = &v->want.u.xfer;
@@ -651,6 +651,8 @@ static int parse_xfer(struct pctx *pc, json_object *in, json_object *out,
 	ret = ret ?: get_int(pc, "outputs", out, "code", 0, 999999, &code);
 	ret = ret ?: hex_fixed(pc, "outputs", out, "pair_mac", w->pair_mac,
 			       CPNS_MAC_LEN);
+	ret = ret ?: hex_fixed(pc, "outputs", out, "receiver_mac",
+			       w->receiver_mac, CPNS_MAC_LEN);
 	if (ret)
 		return ret;
 	w->code = (uint32_t)code;

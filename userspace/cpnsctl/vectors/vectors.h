@@ -172,6 +172,7 @@ struct cpns_katx_xfer_out {
 	uint8_t wrapped[CPNS_WRAPPED_LEN];
 	uint32_t code;				/* the sender's */
 	uint8_t pair_mac[CPNS_MAC_LEN];
+	uint8_t receiver_mac[CPNS_MAC_LEN];	/* XFER_ACCEPT's */
 	/* The receiver's end; in a file's expected outputs: code and the
 	 * input key. */
 	uint32_t receiver_code;

@@ -102,6 +102,7 @@ cm_keys() { n_2 "$CPNSCTL" show; }
 topology
 kek_load
 logon_key "$KEK" >/dev/null
+logon_key "$SEED_PAIR_KEY" >/dev/null
 store_server_conf
 server_start
 
@@ -114,6 +115,7 @@ secure_wan = 10.77.1.0/24
 wan_check = 1
 store = $CM_STORE
 kek = logon:$KEK
+seed_pairing_key = logon:$SEED_PAIR_KEY
 device_id_file = $WORK/cm.did
 report_interval = 1
 reconnect_min = 1

@@ -13,7 +13,10 @@
 # $WORK/<name>.log.
 #
 # II-9 is confirmed by a pairing key that GW1 and the GW2s share by
-# default (user key $PAIR_KEY in the session keyring, made by hosts_up);
+# default (logon key $PAIR_KEY in the session keyring, made by hosts_up),
+# and I-3 by the seed pairing key that S and GW1 share (logon key
+# $SEED_PAIR_KEY): the senders' kernels release a secret only to a
+# receiver key that such a MAC proves (Documentation/xfer.rst);
 # GW1_CONFIRM=operator gives GW1 a control socket ($WORK/gw1.ctl) instead,
 # for an operator (cpnsctl pair) to confirm each transfer.
 
@@ -43,7 +46,8 @@ S_ADDR2=10.77.3.1:7000
 S_ADDR2_6=[fd77:3::1]:7000
 GW1_ADDR=10.77.2.1:7001
 GW1_ADDR_6=[fd77:2::1]:7001
-PAIR_KEY=cpns-test-pair-$$
+PAIR_KEY=cpns:test-pair-$$
+SEED_PAIR_KEY=cpns:test-seed-pair-$$
 KEYS_ADDED=()
 
 # FAIL_LOGS=1: fail also shows the end of every log of the test.
@@ -91,7 +95,8 @@ hosts_up()
 	veth "$NS_S" 10.77.1.1 "$NS_1" 10.77.1.2 fd77:1::1 fd77:1::2
 	veth "$NS_1" 10.77.2.1 "$NS_2" 10.77.2.2 fd77:2::1 fd77:2::2
 	veth "$NS_S" 10.77.3.1 "$NS_2" 10.77.3.2 fd77:3::1 fd77:3::2
-	user_key "$PAIR_KEY" >/dev/null
+	logon_key "$PAIR_KEY" >/dev/null
+	logon_key "$SEED_PAIR_KEY" >/dev/null
 }
 
 # user_key DESC [HEX]: a "user" key of 32 bytes (HEX, or random) in the
@@ -180,6 +185,7 @@ server_conf()
 	listen = [::]:7000
 	max_pending = 256
 	log_level = ${LOG_LEVEL:-info}
+	seed_pairing_key = logon:$SEED_PAIR_KEY
 	END
 }
 
@@ -228,8 +234,9 @@ gw1_conf()
 	$(if [ "${GW1_CONFIRM:-pairing}" = operator ]; then
 		echo "control = $WORK/gw1.ctl"
 	else
-		echo "pairing_key = user:$PAIR_KEY"
+		echo "pairing_key = logon:$PAIR_KEY"
 	fi)
+	seed_pairing_key = logon:$SEED_PAIR_KEY
 	${GW1_EXTRA:-}
 	END
 }
@@ -247,7 +254,7 @@ gw1_start()
 }
 
 # gw2_conf NAME [EXTRA]: $WORK/NAME.conf (GW2_PAIR_KEY: another pairing
-# key's description, or none)
+# key's description, or none; GW2_PAIR_TYPE: its type, logon by default)
 gw2_conf()
 {
 	cat >"$WORK/$1.conf" <<-END
@@ -260,7 +267,7 @@ gw2_conf()
 	reconnect_max = 4
 	log_level = ${LOG_LEVEL:-info}
 	$([ "${GW2_PAIR_KEY:-}" = none ] ||
-		echo "pairing_key = user:${GW2_PAIR_KEY:-$PAIR_KEY}")
+		echo "pairing_key = ${GW2_PAIR_TYPE:-logon}:${GW2_PAIR_KEY:-$PAIR_KEY}")
 	${2:-}
 	END
 }

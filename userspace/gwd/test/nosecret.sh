@@ -127,7 +127,7 @@ wait_count()
 KEK=cpns-test:kek-$$
 KEK_HEX=$(logon_key "$KEK")
 hosts_up
-PAIR_HEX=$(user_key "$PAIR_KEY" "$(hexrand 32)")
+PAIR_HEX=$(logon_key "$PAIR_KEY" "$(hexrand 32)")
 
 # ---- the search can fail -----------------------------------------------
 stage "self-checks"

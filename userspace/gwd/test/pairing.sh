@@ -229,7 +229,7 @@ echo "ok - MITM on the PN link detected by the pairing key: nothing sent, nothin
 
 snapshot
 user_key cpns-test-other-$$ >/dev/null
-GW2_PAIR_KEY=cpns-test-other-$$ gw2_conf p3
+GW2_PAIR_TYPE=user GW2_PAIR_KEY=cpns-test-other-$$ gw2_conf p3
 if n_2 "$GWD" --once -c "$WORK/p3.conf" >"$WORK/p3.log" 2>&1; then
 	fail "wrong pairing key: GW2 succeeded"
 fi

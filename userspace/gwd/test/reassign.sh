@@ -162,7 +162,8 @@ role = secure
 name = gw1b
 server = 10.77.4.1:7000
 listen = $GW1B_ADDR
-pairing_key = user:$PAIR_KEY
+pairing_key = logon:$PAIR_KEY
+seed_pairing_key = logon:$SEED_PAIR_KEY
 log_level = info
 END
 daemon gw1b "$NS_B"

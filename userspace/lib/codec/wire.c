@@ -63,6 +63,11 @@ struct layout {
 static const struct field seed_request_fields[] = {
 	BYTES(M(seed_request.pubkey), CPNS_PUBKEY_LEN),
 	{ .kind = F_NAME, .off = M(seed_request.name) },
+	{ .kind = F_FLAGS, .off = M(seed_request.flags),
+	  .len = CPNS_WIRE_SEED_FLAGS },
+	{ .kind = F_OPT, .off = M(seed_request.proof),
+	  .len = CPNS_MAC_LEN, .min = CPNS_WIRE_SEED_PROOF,
+	  .len_off = M(seed_request.flags) },
 };
 
 static const struct field seed_response_fields[] = {

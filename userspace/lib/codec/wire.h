@@ -174,14 +174,24 @@ struct cpns_wire_text {
 #define CPNS_WIRE_ASSIGN_FLAGS		CPNS_WIRE_ASSIGN_REPLACES
 
 /*
+ * The flags of SEED_REQUEST: CPNS_WIRE_SEED_PROOF says the receiver MAC of
+ * GW1's kernel (XFER_ACCEPT, Documentation/xfer.rst) follows, with which
+ * S's kernel releases the sealed seed. Every other bit is reserved (0).
+ */
+#define CPNS_WIRE_SEED_PROOF		0x01
+#define CPNS_WIRE_SEED_FLAGS		CPNS_WIRE_SEED_PROOF
+
+/*
  * I-1; also II-9 ASSIGN_ASK (the requester's name and ephemeral key).
- * @flags and @replaces are ASSIGN_ASK's only (SEED_REQUEST has neither):
- * @replaces is on the wire iff @flags has CPNS_WIRE_ASSIGN_REPLACES.
+ * @replaces is ASSIGN_ASK's, on the wire iff @flags has
+ * CPNS_WIRE_ASSIGN_REPLACES; @proof is SEED_REQUEST's, on the wire iff
+ * @flags has CPNS_WIRE_SEED_PROOF.
  */
 struct cpns_wire_key_request {
 	uint8_t pubkey[CPNS_PUBKEY_LEN];
-	uint8_t flags;		/* ASSIGN_ASK: CPNS_WIRE_ASSIGN_REPLACES or 0 */
+	uint8_t flags;
 	uint8_t replaces[CPNS_DEVICE_ID_LEN];
+	uint8_t proof[CPNS_MAC_LEN];
 	struct cpns_wire_name name;
 };
 

@@ -169,12 +169,7 @@ int cpns_seed_new(struct cpns_nl *nl, uint32_t timeout,
 int cpns_xfer_new(struct cpns_nl *nl, uint32_t *handle,
 		  uint8_t pub[CPNS_PUBKEY_LEN]);
 
-/* I-3, server: seal seed sid to the receiver's public key peer. code is
- * the 6-digit comparison code both ends show. */
-int cpns_seed_export(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
-		     const uint8_t peer[CPNS_PUBKEY_LEN],
-		     uint8_t pub[CPNS_PUBKEY_LEN],
-		     uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code);
+/* I-3, server: SEED_EXPORT and XFER_RELEASE are in export.h. */
 
 /* I-3, GW1: open and store the seed; consumes handle. */
 int cpns_seed_import(struct cpns_nl *nl, uint32_t handle,
@@ -224,12 +219,7 @@ int cpns_assign_verify_self(struct cpns_nl *nl,
 			    const uint8_t did[CPNS_DEVICE_ID_LEN],
 			    const uint8_t code[CPNS_MAC_LEN], int32_t *serial);
 
-/* II-9, GW1: seal the Device Key to the receiver's public key peer. */
-int cpns_device_export(struct cpns_nl *nl,
-		       const uint8_t did[CPNS_DEVICE_ID_LEN],
-		       const uint8_t peer[CPNS_PUBKEY_LEN],
-		       uint8_t pub[CPNS_PUBKEY_LEN],
-		       uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code);
+/* II-9, GW1: DEVICE_EXPORT and XFER_RELEASE are in export.h. */
 
 /* II-9, GW2: open and store it; consumes handle. */
 int cpns_device_import(struct cpns_nl *nl, uint32_t handle,

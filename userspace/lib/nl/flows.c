@@ -39,25 +39,6 @@ int cpns_xfer_new(struct cpns_nl *nl, uint32_t *handle,
 			  CPNS_ARRAY_SIZE(w));
 }
 
-static int export(struct cpns_nl *nl, uint8_t cmd, uint16_t idtype,
-		  const uint8_t *id, size_t idlen,
-		  const uint8_t peer[CPNS_PUBKEY_LEN],
-		  uint8_t pub[CPNS_PUBKEY_LEN],
-		  uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
-{
-	const struct cpns_put p[] = {
-		{ idtype, id, idlen },
-		{ CPNS_A_PUBKEY, peer, CPNS_PUBKEY_LEN },
-	};
-	const struct cpns_want w[] = {
-		{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
-		{ CPNS_A_WRAPPED, wrapped, CPNS_WRAPPED_LEN },
-		{ CPNS_A_XFER_CODE, code, 4 },
-	};
-
-	return CALL(nl, cmd, p, w);
-}
-
 static int import(struct cpns_nl *nl, uint8_t cmd, uint32_t handle,
 		  uint16_t idtype, const uint8_t *id, size_t idlen,
 		  const uint8_t peer[CPNS_PUBKEY_LEN],
@@ -79,15 +60,6 @@ static int import(struct cpns_nl *nl, uint8_t cmd, uint32_t handle,
 	return CALL(nl, cmd, p, w);
 }
 
-int cpns_seed_export(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
-		     const uint8_t peer[CPNS_PUBKEY_LEN],
-		     uint8_t pub[CPNS_PUBKEY_LEN],
-		     uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
-{
-	return export(nl, CPNS_CMD_SEED_EXPORT, CPNS_A_SEED_ID, sid,
-		      CPNS_SEED_ID_LEN, peer, pub, wrapped, code);
-}
-
 int cpns_seed_import(struct cpns_nl *nl, uint32_t handle,
 		     const uint8_t sid[CPNS_SEED_ID_LEN],
 		     const uint8_t peer[CPNS_PUBKEY_LEN],
@@ -96,16 +68,6 @@ int cpns_seed_import(struct cpns_nl *nl, uint32_t handle,
 {
 	return import(nl, CPNS_CMD_SEED_IMPORT, handle, CPNS_A_SEED_ID, sid,
 		      CPNS_SEED_ID_LEN, peer, wrapped, timeout, serial, code);
-}
-
-int cpns_device_export(struct cpns_nl *nl,
-		       const uint8_t did[CPNS_DEVICE_ID_LEN],
-		       const uint8_t peer[CPNS_PUBKEY_LEN],
-		       uint8_t pub[CPNS_PUBKEY_LEN],
-		       uint8_t wrapped[CPNS_WRAPPED_LEN], uint32_t *code)
-{
-	return export(nl, CPNS_CMD_DEVICE_EXPORT, CPNS_A_DEVICE_ID, did,
-		      CPNS_DEVICE_ID_LEN, peer, pub, wrapped, code);
 }
 
 int cpns_device_import(struct cpns_nl *nl, uint32_t handle,

@@ -47,7 +47,7 @@ struct cpns_msg {
 
 /* Highest attribute type kept in a reply's table; higher ones are skipped
  * (a newer kernel may add some). */
-#define CPNS_TB_MAX 63
+#define CPNS_TB_MAX 127
 
 /* Which enum the attributes of a set belong to. */
 enum cpns_level {
@@ -116,5 +116,10 @@ int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	       size_t nputs, const struct cpns_want *wants, size_t nwants);
 
 #define CPNS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct cpns_keyref;
+/* A key type and description to send: both set, each below
+ * CPNS_MAX_KEYREF bytes. 0, or -EINVAL with the message set. */
+int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref);
 
 #endif /* CPNS_LIB_INTERNAL_H */

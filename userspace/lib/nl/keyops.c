@@ -28,7 +28,7 @@ static size_t id_attr(unsigned int kind, uint16_t *type)
 	return 0;
 }
 
-static int check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
+int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
 {
 	if (!ref || !ref->type || !ref->desc || !*ref->type || !*ref->desc)
 		return cpns__fail(nl, -EINVAL,
@@ -120,7 +120,7 @@ int cpns_key_wrap(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
 
 	if (!idlen)
 		return bad_kind(nl, kind);
-	ret = check_keyref(nl, kek);
+	ret = cpns__check_keyref(nl, kek);
 	if (ret)
 		return ret;
 	if (label_len > CPNS_MAX_LABEL)
@@ -175,7 +175,7 @@ int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
 	struct unwrap_out o = { .got = false };
 	int ret;
 
-	ret = check_keyref(nl, kek);
+	ret = cpns__check_keyref(nl, kek);
 	if (ret)
 		return ret;
 	if (!blob_len || blob_len > CPNS_MAX_BLOB || label_len > CPNS_MAX_LABEL)
@@ -356,7 +356,7 @@ static int pair_reply(const struct cpns_reply *r, void *arg)
 int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		   unsigned int kind, const uint8_t *id,
 		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
-		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN], uint32_t handle,
 		   const uint8_t *mac_in, uint8_t *mac_out)
 {
 	struct pair_out o = { .mac = mac_in ? NULL : mac_out };
@@ -369,7 +369,7 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		return bad_kind(nl, kind);
 	if (!mac_in && !mac_out)
 		return cpns__fail(nl, -EINVAL, "no MAC to check and none wanted");
-	ret = check_keyref(nl, pair_key);
+	ret = cpns__check_keyref(nl, pair_key);
 	if (ret)
 		return ret;
 	{
@@ -383,6 +383,7 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 			{ CPNS_A_PUBKEY, sender_pub, CPNS_PUBKEY_LEN },
 			{ CPNS_A_PEER_PUBKEY, receiver_pub, CPNS_PUBKEY_LEN },
 			{ CPNS_A_PAIR_MAC, mac_in, CPNS_MAC_LEN },
+			{ CPNS_A_HANDLE, handle ? &handle : NULL, 4 },
 		};
 
 		ret = send_req(nl, CPNS_CMD_XFER_PAIR, p, CPNS_ARRAY_SIZE(p),

@@ -96,14 +96,16 @@ int cpns_xfer_code(struct cpns_nl *nl, uint32_t handle, unsigned int kind,
 /*
  * CPNS_CMD_XFER_PAIR: MAC(pairing key, "CPNS transfer pair",
  * [kind]_1 || id || sender_pub || receiver_pub), keyed by the pre-shared
- * key pair_key. With mac_in NULL, the MAC is computed into mac_out; with
- * mac_in, the kernel compares it (constant time) and fails with -EBADMSG
- * on a mismatch (mac_out may then be NULL).
+ * key pair_key. With mac_in NULL, the MAC is computed into mac_out, by the
+ * receiver only: handle is its XFER_NEW handle, whose public key must be
+ * receiver_pub (the kernel MACs no other). With mac_in, the kernel
+ * compares it (constant time) and fails with -EBADMSG on a mismatch
+ * (handle may be 0 and mac_out NULL).
  */
 int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		   unsigned int kind, const uint8_t *id,
 		   const uint8_t sender_pub[CPNS_PUBKEY_LEN],
-		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN],
+		   const uint8_t receiver_pub[CPNS_PUBKEY_LEN], uint32_t handle,
 		   const uint8_t *mac_in, uint8_t *mac_out);
 
 /* ------------------------------------- rotation and re-assignment */

@@ -35,6 +35,8 @@ static const char *const cmd_names[] = {
 	[CPNS_CMD_XFER_PAIR] = "xfer_pair",
 	[CPNS_CMD_KEY_RETIRE] = "key_retire",
 	[CPNS_CMD_BATCH] = "batch",
+	[CPNS_CMD_XFER_RELEASE] = "xfer_release",
+	[CPNS_CMD_XFER_ACCEPT] = "xfer_accept",
 };
 
 static const char *const fail_names[] = {
@@ -127,6 +129,7 @@ static const char *const attr_names[] = {
 	[CPNS_A_ERROR_ATTR] = "error_attr",
 	[CPNS_A_ERROR_MISSING] = "error_missing",
 	[CPNS_A_BATCH_MAX] = "batch_max",
+	[CPNS_A_RECEIVER_MAC] = "receiver_mac",
 	[CPNS_A_KAT_KIND] = "kat_kind",
 	[CPNS_A_KAT_SECRET] = "kat_secret",
 	[CPNS_A_KAT_PEER_SECRET] = "kat_peer_secret",

@@ -28,6 +28,7 @@
 
 #include "cpns.h"
 #include "daemon.h"
+#include "export.h"
 #include "wire.h"
 #include "../../tests/tap.h"
 
@@ -369,6 +370,33 @@ static bool quiesce(void)
 
 /* --------------------------------------------------- a well-behaved GW1 */
 
+/* The seed_pairing_key that run.sh gives the server and this process. */
+static const struct cpns_keyref seed_pairing = {
+	.type = "logon", .desc = "cpns:serverd-probe-pair",
+};
+
+/*
+ * SEED_REQUEST of name for a new key pair of GW1's kernel (*handle), with
+ * the receiver MAC of that kernel unless bare.
+ */
+static int seed_request_init(struct cpns_wire_msg *m, const char *name,
+			     uint32_t *handle, bool bare)
+{
+	m_init(m, CPNS_WIRE_SEED_REQUEST);
+	if (cpns_xfer_new(G1.nl, handle, m->seed_request.pubkey) ||
+	    cpns_wire_name_set(&m->seed_request.name, name))
+		return -1;
+	if (bare)
+		return 0;
+	if (cpns_xfer_accept(G1.nl, *handle, CPNS_KEY_SEED, &seed_pairing,
+			     m->seed_request.proof)) {
+		tap_diag("xfer_accept: %s", cpns_last_error(G1.nl));
+		return -1;
+	}
+	m->seed_request.flags = CPNS_WIRE_SEED_PROOF;
+	return 0;
+}
+
 /* I-1 .. I-3 on c; *code is GW1's kernel's comparison code. */
 static int gw1_seed(struct cpns_conn *c, const char *name,
 		    uint8_t sid[CPNS_SEED_ID_LEN], uint32_t *code)
@@ -378,9 +406,7 @@ static int gw1_seed(struct cpns_conn *c, const char *name,
 	int32_t serial;
 	int ret;
 
-	m_init(&m, CPNS_WIRE_SEED_REQUEST);
-	if (cpns_xfer_new(G1.nl, &handle, m.seed_request.pubkey) ||
-	    cpns_wire_name_set(&m.seed_request.name, name))
+	if (seed_request_init(&m, name, &handle, false))
 		return -1;
 	if (psend(c, &m) || expect(c, CPNS_WIRE_SEED_RESPONSE, &m))
 		return -1;
@@ -484,11 +510,16 @@ static int device_xfer(const uint8_t did[CPNS_DEVICE_ID_LEN])
 {
 	uint8_t pub2[CPNS_PUBKEY_LEN], pub1[CPNS_PUBKEY_LEN];
 	uint8_t wrapped[CPNS_WRAPPED_LEN];
-	uint32_t handle, code1, code2;
+	struct cpns_proof proof = { .kind = CPNS_PROOF_CODE };
+	uint32_t handle, export, code1, code2;
 	int32_t serial;
 
+	/* The operator's route: GW1's kernel checks the code GW2 shows. */
 	if (cpns_xfer_new(G2.nl, &handle, pub2) ||
-	    cpns_device_export(G1.nl, did, pub2, pub1, wrapped, &code1) ||
+	    cpns_device_export(G1.nl, did, pub2, pub1, &export) ||
+	    cpns_xfer_code(G2.nl, handle, CPNS_KEY_DEVICE, did, pub1,
+			   &proof.code) ||
+	    cpns_xfer_release(G1.nl, export, &proof, wrapped, &code1) ||
 	    cpns_device_import(G2.nl, handle, did, pub1, wrapped, 0, &serial,
 			       &code2)) {
 		tap_diag("II-9: %s / %s", cpns_last_error(G1.nl),
@@ -698,15 +729,44 @@ static void test_seed(void)
 		struct cpns_wire_msg m;
 		uint32_t h;
 
-		m_init(&m, CPNS_WIRE_SEED_REQUEST);
-		cpns_xfer_new(G1.nl, &h, m.seed_request.pubkey);
-		cpns_wire_name_set(&m.seed_request.name, "intruder");
-		tap_ok(!psend(&c, &m) &&
+		tap_ok(!seed_request_init(&m, "intruder", &h, false) &&
+		       !psend(&c, &m) &&
 		       expect_error(&c, CPNS_WIRE_ERR_DENIED,
 				    CPNS_WIRE_SEED_REQUEST) &&
 		       snap_same(&S, &before),
 		       "I-1 from a name not in seed_allow: ERROR denied, no seed made");
 		cpns_session_del(G1.nl, h);
+		pdrop(&c);
+	}
+	if (!pconnect(&G1, &c)) {
+		struct cpns_wire_msg m;
+		uint32_t h;
+
+		tap_ok(!seed_request_init(&m, "gw1", &h, true) &&
+		       !psend(&c, &m) &&
+		       expect_error(&c, CPNS_WIRE_ERR_DENIED,
+				    CPNS_WIRE_SEED_REQUEST) &&
+		       snap_same(&S, &before),
+		       "I-1 without the receiver MAC (a key pair of anyone's): ERROR denied, no seed made");
+		cpns_session_del(G1.nl, h);
+		pdrop(&c);
+	}
+	if (!pconnect(&G1, &c)) {
+		struct cpns_wire_msg m;
+		uint8_t other[CPNS_PUBKEY_LEN];
+		uint32_t h, h2;
+
+		/* The MAC of this kernel's key, sent with another public key. */
+		tap_ok(!seed_request_init(&m, "gw1", &h, false) &&
+		       !cpns_xfer_new(G1.nl, &h2, other) &&
+		       (memcpy(m.seed_request.pubkey, other, sizeof(other)),
+			!psend(&c, &m)) &&
+		       expect_error(&c, CPNS_WIRE_ERR_BAD_MAC,
+				    CPNS_WIRE_SEED_REQUEST) &&
+		       snap_same(&S, &before),
+		       "I-1 with a receiver MAC over another public key: ERROR bad MAC, no seed made");
+		cpns_session_del(G1.nl, h);
+		cpns_session_del(G1.nl, h2);
 		pdrop(&c);
 	}
 }

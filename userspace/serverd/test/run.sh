@@ -17,8 +17,9 @@
 
 set -u
 
-# The store's KEK lives in a session keyring of our own, which the server
-# inherits (tools/vm-run starts us without one; a key added to @s would
+# The store's KEK and the seed_pairing_key the server and the probe share
+# live in a session keyring of our own, which both
+# inherit (tools/vm-run starts us without one; a key added to @s would
 # land in a keyring of keyctl's own and be lost).
 if [[ ${1:-} != restart ]]; then
 	case $(keyctl rdescribe @s 2>/dev/null) in
@@ -169,13 +170,17 @@ t_ok "config: repeated key" \
 	"listen = 10.1.0.1:1" "max_pending = 3" "max_pending = 4"
 t_ok "config: missing listen" bad "bad.conf: missing 'listen'" "log = stderr"
 
-# A store, so that the re-keyed records survive the restart below.
+# A store, so that the re-keyed records survive the restart below, and
+# the probe's seed_pairing_key (probe.c): a logon key, 32 random bytes.
 KEK_DESC=cpns:serverd-test-$$
 head -c 32 /dev/urandom | keyctl padd logon "$KEK_DESC" @s >/dev/null
+head -c 32 /dev/urandom | keyctl padd logon cpns:serverd-probe-pair @s \
+	>/dev/null || echo "Bail out! cannot add the seed pairing key"
 cat >"$DIR/serverd.conf" <<EOF
 # cpns-serverd test configuration (userspace/serverd/test/run.sh)
 store = $DIR/server.db
 kek = logon:$KEK_DESC
+seed_pairing_key = logon:cpns:serverd-probe-pair
 listen = 10.1.0.1:4739
 listen = [fd00:2::1]:4739
 max_connections = $MAXC

@@ -73,6 +73,7 @@ store_server_conf()
 	log_level = ${LOG_LEVEL:-info}
 	store = $STORE
 	kek = logon:$KEK_DESC
+	seed_pairing_key = logon:$SEED_PAIR_KEY
 	${1:-}
 	END
 }
