@@ -288,7 +288,7 @@ int cpns_device_revoke_rec(struct cpns_nl *nl,
 			   uint32_t *closed)
 {
 	struct rec_out o = { .rec = rec };
-	int ret = check_keyref(nl, kek);
+	int ret = cpns__check_keyref(nl, kek);
 
 	if (ret)
 		return ret;
@@ -475,7 +475,7 @@ int cpns_assign_confirm_rec(struct cpns_nl *nl,
 {
 	uint8_t got[CPNS_MAC_LEN];
 	struct rec_out o = { .rec = rec, .code = got };
-	int ret = check_keyref(nl, kek);
+	int ret = cpns__check_keyref(nl, kek);
 
 	if (ret)
 		return ret;
