@@ -152,7 +152,7 @@ int main(void)
 	{
 		int sv[2];
 
-		rec.calls[0] = rec.calls[1] = 0;
+		memset(rec.calls, 0, sizeof(rec.calls));
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, rec.fds[0]) ||
 		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
 		    write(rec.fds[0][1], "x", 1) != 1 ||
