@@ -161,6 +161,9 @@ void sconn_flow_end(struct sconn *sc)
 		sc_debug(sc, "session_del %u: %s", sc->handle,
 			 cpns_last_error(srv->nl));
 	else if (sc->state == SC_SESSION)
-		sc_info(sc, "session with device id %s ended", HEX(sc->did));
+		/* Why it ended (the peer's close, a timeout, a refusal) has
+		 * its line at info already.
+		 */
+		sc_debug(sc, "session with device id %s ended", HEX(sc->did));
 	sc->handle = 0;
 }

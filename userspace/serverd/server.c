@@ -14,10 +14,6 @@
 
 #include "serverd.h"
 
-/* Messages one connection may have handled per wake-up, so that a busy
- * peer cannot starve the others (the loop is level-triggered).
- */
-#define SCONN_BURST		16
 /* How long accepting pauses when the process is out of descriptors. */
 #define ACCEPT_PAUSE_MS		1000
 
@@ -36,7 +32,10 @@ static void sconn_free(struct sconn *sc)
 
 	sconn_flow_end(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
-	cpns_watch_del(srv->loop, &sc->w);
+	/* Its close takes it out of the epoll set (it was accepted here and
+	 * never duplicated): no EPOLL_CTL_DEL.
+	 */
+	cpns_watch_drop(srv->loop, &sc->w);
 	cpns_conn_close(&sc->c);
 	if (sc->prev)
 		sc->prev->next = sc->next;
@@ -151,58 +150,61 @@ idle:
 				       conf->idle_timeout * 1000);
 }
 
+/*
+ * One message per wake-up. A peer sends its next message when it has our
+ * answer, so trying to read another now would only get EAGAIN; one that
+ * sent more gets the next at the next wake-up (the loop is
+ * level-triggered, and the connection never reads past the frame it
+ * decodes), after the other connections' events: a busy peer cannot
+ * starve them.
+ */
 static void sconn_read(struct sconn *sc)
 {
 	struct cpns_wire_msg msg;
-	int i, ret;
+	int ret;
 
-	for (i = 0; i < SCONN_BURST; i++) {
-		if (sc->c.state == CPNS_CONN_OPEN &&
-		    cpns_conn_want_write(&sc->c))
-			return;		/* answer out first */
-		ret = cpns_conn_recv(&sc->c, &msg);
-		switch (ret) {
-		case CPNS_CONN_MSG:
-			sconn_dispatch(sc, &msg);
-			if (sc->c.state != CPNS_CONN_OPEN)
-				return;
-			continue;
-		case CPNS_CONN_AGAIN:
-			return;
-		case CPNS_CONN_CLOSED:
-			if (sc->c.state == CPNS_CONN_DEAD)
-				sc_debug(sc, "peer closed after ERROR");
-			else if (sc->c.rlen)
-				sconn_log_cause(sc, CPNS_LOG_WARNING,
-						"closed mid-frame",
-						"peer closed in the middle of a frame (%zu bytes)",
-						sc->c.rlen);
-			else if (sc->state == SC_AUTH_WAIT)
-				sconn_log_cause(sc, CPNS_LOG_WARNING,
-						"closed mid-flow a",
-						"peer closed in the middle of flow a (after a-0)");
-			else if (sc->state == SC_SESSION)
-				sc_info(sc, "session with device id %s closed by the peer",
-					HEX(sc->did));
-			else
-				sc_debug(sc, "closed by the peer");
-			cpns_conn_close(&sc->c);
-			return;
-		case CPNS_CONN_IOERR:
-			sconn_log_cause(sc, CPNS_LOG_INFO,
-					strerror(sc->c.sys_err),
-					"read failed: %s",
-					strerror(sc->c.sys_err));
-			cpns_conn_close(&sc->c);
-			return;
-		default:
-			/* Framing or decoding (sections 3.3, 3.4). */
-			sconn_refuse_cause(sc, cpns_wire_strerror(ret),
-					   cpns_wire_err_code(ret),
-					   sc->c.bad_type, "%s",
-					   cpns_wire_strerror(ret));
-			return;
-		}
+	if (sc->c.state == CPNS_CONN_OPEN && cpns_conn_want_write(&sc->c))
+		return;		/* answer out first */
+	ret = cpns_conn_recv(&sc->c, &msg);
+	switch (ret) {
+	case CPNS_CONN_MSG:
+		sconn_dispatch(sc, &msg);
+		return;
+	case CPNS_CONN_AGAIN:
+		return;
+	case CPNS_CONN_CLOSED:
+		if (sc->c.state == CPNS_CONN_DEAD)
+			sc_debug(sc, "peer closed after ERROR");
+		else if (sc->c.rlen)
+			sconn_log_cause(sc, CPNS_LOG_WARNING,
+					"closed mid-frame",
+					"peer closed in the middle of a frame (%zu bytes)",
+					sc->c.rlen);
+		else if (sc->state == SC_AUTH_WAIT)
+			sconn_log_cause(sc, CPNS_LOG_WARNING,
+					"closed mid-flow a",
+					"peer closed in the middle of flow a (after a-0)");
+		else if (sc->state == SC_SESSION)
+			sc_info(sc, "session with device id %s closed by the peer",
+				HEX(sc->did));
+		else
+			sc_debug(sc, "closed by the peer");
+		cpns_conn_close(&sc->c);
+		return;
+	case CPNS_CONN_IOERR:
+		sconn_log_cause(sc, CPNS_LOG_INFO,
+				strerror(sc->c.sys_err),
+				"read failed: %s",
+				strerror(sc->c.sys_err));
+		cpns_conn_close(&sc->c);
+		return;
+	default:
+		/* Framing or decoding (sections 3.3, 3.4). */
+		sconn_refuse_cause(sc, cpns_wire_strerror(ret),
+				   cpns_wire_err_code(ret),
+				   sc->c.bad_type, "%s",
+				   cpns_wire_strerror(ret));
+		return;
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -318,6 +319,16 @@ static void test_deadlines(void)
 	close(peer);
 }
 
+static int nodelay(int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len))
+		return -1;
+	return v != 0;
+}
+
 static void test_sockets(void)
 {
 	struct sockaddr_storage ss;
@@ -342,6 +353,8 @@ static void test_sockets(void)
 	       (fcntl(fd, F_GETFL) & O_NONBLOCK),
 	       "sockets: connect to %s, accept from %s, both non-blocking",
 	       addr, peer);
+	tap_ok(nodelay(fd) == 1 && nodelay(afd) == 1,
+	       "sockets: both ends without Nagle (the accepted one from its listener)");
 	cpns_conn_init(&c, fd, false, NULL);
 	tap_ok(!strcmp(c.peer, addr), "sockets: a connection names its peer %s",
 	       c.peer);

@@ -2,7 +2,10 @@
 /*
  * The event loop (lib/daemon/loop.c): timers fire in order whatever order they
  * were armed in, a callback may delete another watch or disarm another
- * timer (which then never runs), and SIGTERM stops the loop.
+ * timer (which then never runs), a timer disarmed after the timerfd was
+ * set for it leaves the next one on time, a dropped watch is never called,
+ * and SIGTERM stops the loop. The clocks: the coarse one never ahead, a
+ * deadline never early.
  */
 #include <signal.h>
 #include <string.h>
@@ -25,6 +28,22 @@ struct rec {
 };
 
 static struct rec rec;
+
+static uint64_t late_fired;
+
+static void late_fn(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)t;
+	late_fired = cpns_now_ms();
+	cpns_loop_stop(loop);
+}
+
+static void never_fn(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)t;
+	late_fired = 1;		/* a disarmed timer ran */
+	cpns_loop_stop(loop);
+}
 
 static void timer_fn(struct cpns_loop *loop, struct cpns_timer *t)
 {
@@ -107,6 +126,62 @@ int main(void)
 		cpns_watch_del(loop, &rec.w[i]);
 		close(rec.fds[i][0]);
 		close(rec.fds[i][1]);
+	}
+
+	/* The timerfd was set for the first; it is disarmed, and the loop
+	 * wakes early once for nothing, then on time for the second.
+	 */
+	{
+		struct cpns_timer early, late;
+		uint64_t t0 = cpns_now_ms();
+
+		cpns_timer_init(&early, never_fn, NULL);
+		cpns_timer_init(&late, late_fn, NULL);
+		cpns_timer_arm(loop, &early, t0 + 20);
+		cpns_timer_arm(loop, &late, t0 + 150);
+		cpns_timer_disarm(loop, &early);
+		if (cpns_loop_run(loop))
+			late_fired = 0;
+		tap_ok(late_fired >= t0 + 150 &&
+		       late_fired < t0 + 5000,
+		       "loop: a timer after a disarmed earlier one fires on time (%llu ms)",
+		       (unsigned long long)(late_fired - t0));
+	}
+
+	/* A dropped watch, its descriptor closed: never called again. */
+	{
+		int sv[2];
+
+		memset(rec.calls, 0, sizeof(rec.calls));
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, rec.fds[0]) ||
+		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+		    write(rec.fds[0][1], "x", 1) != 1 ||
+		    write(sv[1], "y", 1) != 1)
+			return tap_done();
+		cpns_watch_add(loop, &rec.w[1], sv[0], EPOLLIN, watch_fn,
+			       NULL);
+		cpns_watch_add(loop, &rec.w[0], rec.fds[0][0], EPOLLIN,
+			       watch_fn, NULL);
+		cpns_watch_drop(loop, &rec.w[1]);
+		close(sv[0]);
+		tap_ok(cpns_loop_run(loop) == 0 && rec.calls[0] == 1 &&
+		       rec.calls[1] == 0,
+		       "loop: a watch dropped and closed is not called");
+		cpns_watch_del(loop, &rec.w[0]);
+		close(rec.fds[0][0]);
+		close(rec.fds[0][1]);
+		close(sv[1]);
+	}
+
+	{
+		uint64_t real = cpns_now_ms(), coarse = cpns_now_coarse_ms();
+		uint64_t after = cpns_after_ms(1000), real2 = cpns_now_ms();
+
+		tap_ok(coarse <= real2 && after >= real + 1000 &&
+		       after <= real2 + 1000 + 100,
+		       "clock: coarse %llu ms behind, a deadline %llu ms late at most",
+		       (unsigned long long)(real - coarse),
+		       (unsigned long long)(after - real - 1000));
 	}
 
 	/* SIGTERM, read from the signalfd. */

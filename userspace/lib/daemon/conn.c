@@ -23,12 +23,12 @@
 
 /* ---------------------------------------------------------------- sockets */
 
-static void set_nodelay(int fd)
+/* Frames are written whole; Nagle would only delay the next one. */
+static int set_nodelay(int fd)
 {
 	int one = 1;
 
-	/* Frames are written whole; Nagle would only delay the next one. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 int cpns_listen(const struct sockaddr *sa, socklen_t len, int backlog)
@@ -43,6 +43,11 @@ int cpns_listen(const struct sockaddr *sa, socklen_t len, int backlog)
 		goto err_close;
 	if (sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		goto err_close;
+	/* Accepted connections inherit it (Linux copies the listener's
+	 * TCP state into them): no system call per connection.
+	 */
+	if (set_nodelay(fd))
 		goto err_close;
 	if (bind(fd, sa, len) || listen(fd, backlog))
 		goto err_close;
@@ -66,7 +71,6 @@ int cpns_accept(int lfd, char *peer, size_t peerlen)
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	set_nodelay(fd);
 	if (peer)
 		cpns_addr_str((struct sockaddr *)&ss, len, peer, peerlen);
 	return fd;
@@ -80,7 +84,7 @@ int cpns_connect_start(const struct sockaddr *sa, socklen_t len)
 		    0);
 	if (fd < 0)
 		return -errno;
-	set_nodelay(fd);
+	set_nodelay(fd);	/* no error: Nagle only delays */
 	if (connect(fd, sa, len) && errno != EINPROGRESS) {
 		err = -errno;
 		close(fd);
@@ -325,7 +329,7 @@ int cpns_conn_recv(struct cpns_conn *c, struct cpns_wire_msg *msg)
 		if (n == 0)
 			return CPNS_CONN_CLOSED;
 		if (!c->rlen)
-			c->frame_deadline = cpns_now_ms() + c->frame_timeout;
+			c->frame_deadline = cpns_after_ms(c->frame_timeout);
 		c->rlen += (size_t)n;
 	}
 }
@@ -424,7 +428,7 @@ int cpns_conn_send_error(struct cpns_conn *c, unsigned int code,
 	c->frame_deadline = 0;
 	c->deadline = 0;
 	c->deadline_kind = CPNS_DL_NONE;
-	c->linger_deadline = cpns_now_ms() + CPNS_WIRE_CLOSE_LINGER * 1000;
+	c->linger_deadline = cpns_after_ms(CPNS_WIRE_CLOSE_LINGER * 1000);
 	ret = cpns_conn_flush(c);
 	return ret < 0 ? ret : 0;
 }
@@ -456,7 +460,7 @@ void cpns_conn_set_deadline(struct cpns_conn *c, int kind,
 		c->deadline_kind = CPNS_DL_NONE;
 		return;
 	}
-	c->deadline = cpns_now_ms() + timeout_ms;
+	c->deadline = cpns_after_ms(timeout_ms);
 	c->deadline_kind = kind;
 }
 

@@ -284,6 +284,16 @@ const char *cpns_addr_str(const struct sockaddr *sa, socklen_t len,
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t cpns_now_ms(void);
+/* The same of CLOCK_MONOTONIC_COARSE: never ahead of cpns_now_ms(), behind
+ * by up to a tick (1 to 10 ms); never a system call.
+ */
+uint64_t cpns_now_coarse_ms(void);
+/*
+ * A deadline ms milliseconds from now on the cpns_now_ms() scale, read off
+ * the coarse clock: never earlier than cpns_now_ms() + ms, later by at
+ * most two ticks. For the deadlines set at every message.
+ */
+uint64_t cpns_after_ms(uint64_t ms);
 
 struct cpns_loop;
 struct cpns_watch;
@@ -361,6 +371,11 @@ int cpns_watch_mod(struct cpns_loop *loop, struct cpns_watch *w,
 		   uint32_t events);
 /* Unregister (no-op if not added). Does not close the fd. */
 void cpns_watch_del(struct cpns_loop *loop, struct cpns_watch *w);
+/*
+ * Forget w without a system call, for a descriptor closed or about to be
+ * closed that has no duplicate: its close takes it out of the epoll set.
+ */
+void cpns_watch_drop(struct cpns_loop *loop, struct cpns_watch *w);
 
 void cpns_timer_init(struct cpns_timer *t, cpns_timer_fn fn, void *arg);
 /* Arm (or re-arm) to fire once at when (cpns_now_ms() scale); 0 or

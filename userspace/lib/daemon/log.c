@@ -8,6 +8,7 @@
  * or ident of its own: the journal records both.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,16 @@ static int log_level = CPNS_LOG_INFO;
 static bool log_syslog_open;
 static bool log_echo;
 static bool log_journal;
+/* getpid() is a system call each time: the pid is kept, and forgotten in a
+ * child of fork().
+ */
+static pid_t log_pid;
+static bool log_atfork;
+
+static void log_forget_pid(void)
+{
+	log_pid = 0;
+}
 
 static const char *const level_names[] = {
 	[CPNS_LOG_ERR] = "err",
@@ -51,6 +62,8 @@ static bool stderr_is_journal(void)
 void cpns_log_open(const char *ident, enum cpns_log_target target, int level)
 {
 	log_journal = stderr_is_journal();
+	if (!log_atfork)
+		log_atfork = !pthread_atfork(NULL, NULL, log_forget_pid);
 	if (log_syslog_open && (target != CPNS_LOG_SYSLOG ||
 				strcmp(ident, log_ident))) {
 		closelog();
@@ -138,12 +151,14 @@ static void stderr_line(int level, const char *msg)
 		n = 0;
 		ret = snprintf(line, sizeof(line), "<%d>%s\n", level, msg);
 	} else {
+		if (!log_pid || !log_atfork)
+			log_pid = getpid();
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		n = strftime(line, sizeof(line), "%H:%M:%S", &tm);
 		ret = snprintf(line + n, sizeof(line) - n,
 			       ".%03ld %s[%d]: %s%s%s\n",
-			       ts.tv_nsec / 1000000, log_ident, (int)getpid(),
+			       ts.tv_nsec / 1000000, log_ident, (int)log_pid,
 			       level <= CPNS_LOG_WARNING ?
 			       cpns_log_level_name(level) : "",
 			       level <= CPNS_LOG_WARNING ? ": " : "", msg);
@@ -188,7 +203,7 @@ void cpns_log(int level, const char *fmt, ...)
 /* The causes seen in the last CPNS_LOG_REPEAT_MS, by hash of their text. */
 struct log_cause {
 	uint64_t hash;		/* 0: free */
-	uint64_t since;		/* cpns_now_ms() of the interval's first line */
+	uint64_t since;		/* cpns_now_coarse_ms() of its first line */
 	unsigned int written;	/* lines written in the interval */
 	unsigned long long dropped;
 };
@@ -210,7 +225,7 @@ static uint64_t cause_hash(const char *s)
 bool cpns_log_cause(const char *cause, unsigned int burst,
 		    unsigned long long *dropped)
 {
-	uint64_t h = cause_hash(cause), now = cpns_now_ms();
+	uint64_t h = cause_hash(cause), now = cpns_now_coarse_ms();
 	struct log_cause *e = &log_causes[h % CPNS_LOG_CAUSES];
 
 	if (dropped)

@@ -42,7 +42,10 @@ struct cpns_loop {
 	struct cpns_timer **heap;
 	size_t nheap;
 	size_t capheap;
-	uint64_t armed_at;	/* what timerfd is set to, 0: disarmed */
+	/* What timerfd is set to, 0: disarmed. Never later than the
+	 * earliest timer; it may be earlier (timer_sync()).
+	 */
+	uint64_t armed_at;
 
 	/* The loop's own descriptors are watches like any other. */
 	struct cpns_watch sigw;
@@ -55,6 +58,34 @@ uint64_t cpns_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The coarse clock is the time of the last tick, read from the vDSO
+ * without a system call whatever the clock source; CLOCK_MONOTONIC needs
+ * one where the clock source has no vDSO mapping (the HPET of a VM).
+ */
+uint64_t cpns_now_coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t cpns_after_ms(uint64_t ms)
+{
+	static uint64_t tick_ms;
+
+	if (!tick_ms) {
+		struct timespec res;
+
+		if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) ||
+		    res.tv_sec)
+			return cpns_now_ms() + ms;
+		tick_ms = ((uint64_t)res.tv_nsec + 999999) / 1000000 + 1;
+	}
+	return cpns_now_coarse_ms() + tick_ms + ms;
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -93,19 +124,23 @@ static void heap_down(struct cpns_loop *l, size_t i)
 	}
 }
 
-/* Set the timerfd to the earliest deadline (absolute, CLOCK_MONOTONIC). */
+/*
+ * Set the timerfd to the earliest deadline (absolute, CLOCK_MONOTONIC) if
+ * that is earlier than what it is set to. A later one (the earliest timer
+ * disarmed or moved on, as a connection's is at every message) leaves it:
+ * it fires early once, finds nothing due and is set again, instead of a
+ * system call at every change.
+ */
 static void timer_sync(struct cpns_loop *l)
 {
 	struct itimerspec its;
 	uint64_t when = l->nheap ? l->heap[0]->when : 0;
 
-	if (when == l->armed_at)
+	if (!when || (l->armed_at && l->armed_at <= when))
 		return;
 	memset(&its, 0, sizeof(its));
-	if (when) {
-		its.it_value.tv_sec = (time_t)(when / 1000);
-		its.it_value.tv_nsec = (long)(when % 1000) * 1000000;
-	}
+	its.it_value.tv_sec = (time_t)(when / 1000);
+	its.it_value.tv_nsec = (long)(when % 1000) * 1000000;
 	if (timerfd_settime(l->timerfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
 		l->armed_at = when;
 }
@@ -263,13 +298,10 @@ int cpns_watch_mod(struct cpns_loop *l, struct cpns_watch *w,
 	return 0;
 }
 
-void cpns_watch_del(struct cpns_loop *l, struct cpns_watch *w)
+static void watch_forget(struct cpns_loop *l, struct cpns_watch *w)
 {
 	int i;
 
-	if (!w->added)
-		return;
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->added = false;
 	/* Its events later in this batch must not be delivered: the
 	 * caller may free w as soon as we return.
@@ -277,6 +309,20 @@ void cpns_watch_del(struct cpns_loop *l, struct cpns_watch *w)
 	for (i = l->cur + 1; i < l->nev; i++)
 		if (l->ev[i].data.ptr == w)
 			l->ev[i].data.ptr = NULL;
+}
+
+void cpns_watch_del(struct cpns_loop *l, struct cpns_watch *w)
+{
+	if (!w->added)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	watch_forget(l, w);
+}
+
+void cpns_watch_drop(struct cpns_loop *l, struct cpns_watch *w)
+{
+	if (w->added)
+		watch_forget(l, w);
 }
 
 /* ------------------------------------------------------------------ loop */
@@ -395,8 +441,11 @@ int cpns_loop_run(struct cpns_loop *l)
 		}
 		l->nev = 0;
 		l->cur = -1;
-		/* A timer may be due without the timerfd in this batch. */
-		if (!l->stop && l->nheap && l->heap[0]->when <= cpns_now_ms())
+		/* A timer may be due without the timerfd in this batch (the
+		 * coarse clock is never ahead: nothing runs early).
+		 */
+		if (!l->stop && l->nheap &&
+		    l->heap[0]->when <= cpns_now_coarse_ms())
 			timers_run(l);
 	}
 	return 0;
