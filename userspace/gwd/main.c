@@ -187,6 +187,25 @@ static int kek(void *ctx, const char **type, const char **desc)
 	return 0;
 }
 
+static int pairing(void *ctx, const char *cred, const char **type,
+		   const char **desc)
+{
+	struct gwd *g = ctx;
+	const struct gwd_keyref *k;
+
+	if (!strcmp(cred, "seed-pairing"))
+		k = &g->conf.seed_pairing;
+	else if (!strcmp(cred, "pairing"))
+		k = &g->conf.pairing;
+	else
+		return -1;
+	if (!k->set)
+		return -1;
+	*type = k->type;
+	*desc = k->desc;
+	return 0;
+}
+
 static void starting(void *ctx)
 {
 	struct gwd *g = ctx;
@@ -252,6 +271,7 @@ int main(int argc, char **argv)
 		.configure = configure,
 		.reload_log = reload_log,
 		.kek = kek,
+		.pairing = pairing,
 		.checked = checked,
 		.log = log_conf,
 		.starting = starting,

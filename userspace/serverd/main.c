@@ -319,6 +319,18 @@ static int kek(void *ctx, const char **type, const char **desc)
 	return 0;
 }
 
+static int pairing(void *ctx, const char *cred, const char **type,
+		   const char **desc)
+{
+	struct serverd *s = ctx;
+
+	if (strcmp(cred, "seed-pairing") || !s->sconf.seed_pairing.type)
+		return -1;
+	*type = s->sconf.seed_pairing.type;
+	*desc = s->sconf.seed_pairing.desc;
+	return 0;
+}
+
 static void starting(void *ctx)
 {
 	raise_fd_limit(((struct serverd *)ctx)->sconf.max_connections);
@@ -394,6 +406,7 @@ int main(int argc, char **argv)
 		.configure = configure,
 		.reload_log = reload_log,
 		.kek = kek,
+		.pairing = pairing,
 		.checked = checked,
 		.log = log_conf,
 		.starting = starting,

@@ -60,20 +60,26 @@ static void test_journal(void)
 	       (int)strcspn(buf, "\n"), buf);
 }
 
-/* A credentials directory holding "kek" with @len bytes of @c. */
-static void make_credential(char *dir, unsigned char c, size_t len)
+/* A credentials directory holding @name with @len bytes of @c. */
+static void make_cred(char *dir, const char *name, unsigned char c,
+		      size_t len)
 {
 	unsigned char bytes[64];
 	char path[128];
 	int fd;
 
 	memset(bytes, c, sizeof(bytes));
-	snprintf(path, sizeof(path), "%s/kek", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0400);
 	if (fd < 0 || write(fd, bytes, len) != (ssize_t)len)
 		tap_diag("cannot write %s: %s", path, strerror(errno));
 	close(fd);
 	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+}
+
+static void make_credential(char *dir, unsigned char c, size_t len)
+{
+	make_cred(dir, "kek", c, len);
 }
 
 static void test_kek(void)
@@ -122,9 +128,40 @@ static void test_kek(void)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+/* seed_pairing_key and pairing_key come the same way, by their names. */
+static void test_pairing(void)
+{
+	char dir[] = "/tmp/cpns-test-cred.XXXXXX", path[128], desc[64];
+	key_serial_t key;
+
+	if (!mkdtemp(dir)) {
+		tap_ok(false, "pairing: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(desc, sizeof(desc), "cpns:test-seed-pair-%d", (int)getpid());
+	make_cred(dir, "seed-pairing", 0x3c, 32);
+	tap_ok(cpns_service_pairing("pairing", NULL, NULL) == 0,
+	       "pairing: no credential pairing: nothing to do");
+	tap_ok(cpns_service_pairing("seed-pairing", NULL, NULL) == -1,
+	       "pairing: a credential seed-pairing without seed_pairing_key is refused");
+	tap_ok(cpns_service_pairing("seed-pairing", "logon", desc) == 0,
+	       "pairing: the credential seed-pairing is added");
+	key = keyctl_search(KEY_SPEC_SESSION_KEYRING, "logon", desc, 0);
+	tap_ok(key >= 0, "pairing: the session keyring holds logon:%s", desc);
+	if (key >= 0)
+		keyctl_unlink(key, KEY_SPEC_SESSION_KEYRING);
+	tap_ok(cpns_service_pairing("other", "logon", desc) == -1,
+	       "pairing: an unknown credential name is an error");
+	snprintf(path, sizeof(path), "%s/seed-pairing", dir);
+	unlink(path);
+	rmdir(dir);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 int main(void)
 {
 	test_journal();
 	test_kek();
+	test_pairing();
 	return tap_done();
 }

@@ -2,10 +2,10 @@
 /*
  * What a daemon does for systemd: it tells the service manager where it
  * is (sd_notify: READY, RELOADING, STOPPING; a no-op outside systemd), and
- * turns the KEK that systemd hands it as a credential
- * (LoadCredentialEncrypted=kek:...) into a kernel key in its own session
- * keyring, so that the KEK is never in a file the daemon keeps and never
- * in its memory after start-up.
+ * turns the keys that systemd hands it as credentials
+ * (LoadCredentialEncrypted=kek:..., seed-pairing:..., pairing:...) into
+ * logon keys in its own session keyring, so that they are never in a file
+ * the daemon keeps and never in its memory after start-up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,32 +60,40 @@ static ssize_t read_credential(const char *path, unsigned char *buf,
 	return (ssize_t)len;
 }
 
+/* A key that systemd hands a daemon as a credential. */
+struct cred_key {
+	const char *cred;	/* the credential's name in the units */
+	const char *what;	/* "KEK", "seed pairing key", ... */
+	const char *conf;	/* the configuration key that names it */
+};
+
 /* Add @len bytes as the key TYPE:DESC to the session keyring. */
-static int add_kek(const char *type, const char *desc,
-		   const unsigned char *buf, size_t len)
+static int add_cred_key(const struct cred_key *ck, const char *type,
+			const char *desc, const unsigned char *buf, size_t len)
 {
-	/* The module wraps only under a KEK whose payload nobody can read. */
+	/* The module seals and releases only under keys nobody can read. */
 	if (strcmp(type, "logon")) {
-		cpns_err("the systemd credential %s holds the KEK's bytes: kek must name a logon key (kek = logon:DESC), not %s:%s",
-			 KEK_CREDENTIAL, type, desc);
+		cpns_err("the systemd credential %s holds the %s's bytes: %s must name a logon key (%s = logon:DESC), not %s:%s",
+			 ck->cred, ck->what, ck->conf, ck->conf, type, desc);
 		return -1;
 	}
 	if (len < 32) {
-		cpns_err("the systemd credential %s holds %zu bytes: a KEK has at least 32",
-			 KEK_CREDENTIAL, len);
+		cpns_err("the systemd credential %s holds %zu bytes: a %s has at least 32",
+			 ck->cred, len, ck->what);
 		return -1;
 	}
 	if (add_key(type, desc, buf, len, KEY_SPEC_SESSION_KEYRING) < 0) {
-		cpns_err("cannot add the KEK %s:%s from the systemd credential %s: %s",
-			 type, desc, KEK_CREDENTIAL, strerror(errno));
+		cpns_err("cannot add the %s %s:%s from the systemd credential %s: %s",
+			 ck->what, type, desc, ck->cred, strerror(errno));
 		return -1;
 	}
-	cpns_notice("KEK %s:%s loaded from the systemd credential %s (%zu bytes)",
-		    type, desc, KEK_CREDENTIAL, len);
+	cpns_notice("%s %s:%s loaded from the systemd credential %s (%zu bytes)",
+		    ck->what, type, desc, ck->cred, len);
 	return 0;
 }
 
-int cpns_service_kek(const char *type, const char *desc)
+static int service_key(const struct cred_key *ck, const char *type,
+		       const char *desc)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	unsigned char *buf;
@@ -96,30 +104,51 @@ int cpns_service_kek(const char *type, const char *desc)
 	if (!dir)
 		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-			     KEK_CREDENTIAL) >= sizeof(path))
+			     ck->cred) >= sizeof(path))
 		return 0;
 	if (access(path, F_OK))
 		return 0;
 	if (!type) {
-		cpns_err("a systemd credential %s was given but the configuration names no kek: set kek = logon:DESCRIPTION",
-			 KEK_CREDENTIAL);
+		cpns_err("a systemd credential %s was given but the configuration names no %s: set %s = logon:DESCRIPTION",
+			 ck->cred, ck->conf, ck->conf);
 		return -1;
 	}
 	buf = malloc(KEK_MAX);
 	if (!buf) {
 		cpns_err("cannot read the systemd credential %s: %s",
-			 KEK_CREDENTIAL, strerror(errno));
+			 ck->cred, strerror(errno));
 		return -1;
 	}
 	len = read_credential(path, buf, KEK_MAX);
 	if (len < 0) {
 		cpns_err("cannot read the systemd credential %s: %s",
-			 KEK_CREDENTIAL, strerror((int)-len));
+			 ck->cred, strerror((int)-len));
 		ret = -1;
 	} else {
-		ret = add_kek(type, desc, buf, (size_t)len);
+		ret = add_cred_key(ck, type, desc, buf, (size_t)len);
 	}
 	explicit_bzero(buf, KEK_MAX);
 	free(buf);
 	return ret;
+}
+
+int cpns_service_kek(const char *type, const char *desc)
+{
+	static const struct cred_key ck = { KEK_CREDENTIAL, "KEK", "kek" };
+
+	return service_key(&ck, type, desc);
+}
+
+int cpns_service_pairing(const char *cred, const char *type, const char *desc)
+{
+	static const struct cred_key keys[] = {
+		{ "seed-pairing", "seed pairing key", "seed_pairing_key" },
+		{ "pairing", "pairing key", "pairing_key" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(cred, keys[i].cred))
+			return service_key(&keys[i], type, desc);
+	return -1;
 }

@@ -18,5 +18,11 @@ void cpns_service_notify(const char *state);
  * why.
  */
 int cpns_service_kek(const char *type, const char *desc);
+/*
+ * The same for the credential @cred, "seed-pairing" (seed_pairing_key) or
+ * "pairing" (pairing_key), added as TYPE:DESC; type NULL: the
+ * configuration names no such key (a credential is then refused).
+ */
+int cpns_service_pairing(const char *cred, const char *type, const char *desc);
 
 #endif /* CPNS_SERVICE_H */

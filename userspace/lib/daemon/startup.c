@@ -125,14 +125,27 @@ static void on_signal(struct cpns_loop *loop, int signo, void *arg)
 	cpns_service_notify("READY=1");
 }
 
-/* The KEK that systemd handed over, into the session keyring. */
+/* The KEK and pairing keys that systemd handed over, into the session
+ * keyring.
+ */
 static int load_kek(const struct cpns_daemon_ops *ops, void *ctx)
 {
+	static const char *const creds[] = { "seed-pairing", "pairing" };
 	const char *type = NULL, *desc = NULL;
+	size_t i;
 
 	if (ops->kek && ops->kek(ctx, &type, &desc))
 		type = desc = NULL;
-	return cpns_service_kek(type, desc);
+	if (cpns_service_kek(type, desc))
+		return -1;
+	for (i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+		type = desc = NULL;
+		if (ops->pairing && ops->pairing(ctx, creds[i], &type, &desc))
+			type = desc = NULL;
+		if (cpns_service_pairing(creds[i], type, desc))
+			return -1;
+	}
+	return 0;
 }
 
 /* Logging, then detaching: a detached daemon logs to syslog. */

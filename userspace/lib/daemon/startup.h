@@ -45,6 +45,8 @@ struct cpns_daemon {
  *	SIGHUP is logged and ignored.
  * @kek: the configuration's kek as TYPE and DESCRIPTION; 0, or -1 if it has
  *	none (a KEK credential from systemd is then refused). NULL: none.
+ * @pairing: the same for the pairing keys systemd may hand over: @cred is
+ *	"seed-pairing" (seed_pairing_key) or "pairing" (pairing_key).
  * @starting: logging is open and the daemon detached; nothing else yet
  * @start: the netlink handle, module parameters and loop are ready. 0: run
  *	the loop; 1: done already (the loop is not run); -1: failed after
@@ -67,6 +69,8 @@ struct cpns_daemon_ops {
 	int (*reload_log)(void *ctx, const char *path,
 			  enum cpns_log_target *target, int *level);
 	int (*kek)(void *ctx, const char **type, const char **desc);
+	int (*pairing)(void *ctx, const char *cred, const char **type,
+		       const char **desc);
 	void (*starting)(void *ctx);
 	int (*start)(void *ctx, struct cpns_daemon *d);
 	int (*stop)(void *ctx, int status, int sig);

@@ -115,6 +115,7 @@ srv_conf()
 	log_level = info
 	store = ${2:-$STORE_URL}
 	kek = logon:$KEK_DESC
+	seed_pairing_key = logon:$SEED_PAIR_KEY
 	control = $WORK/srv-$1.ctl
 	END
 }
@@ -145,7 +146,7 @@ gw2c()
 		done
 		echo "gw1 = $ADDR_GW1:7001"
 		echo "device_id_file = $WORK/$name.did"
-		echo "pairing_key = user:$PAIR_KEY"
+		echo "pairing_key = logon:$PAIR_KEY"
 		echo "reconnect_min = 1"
 		echo "reconnect_max = 2"
 		echo "report_interval = 1"
@@ -177,7 +178,8 @@ done
 join "$NS_1" "$ADDR_GW1"
 join "$NS_2" "$NET.22"
 join "$NS_D" "$NET.14"	# a fourth server, refused (bad_input)
-user_key "$PAIR_KEY" >/dev/null
+logon_key "$PAIR_KEY" >/dev/null
+logon_key "$SEED_PAIR_KEY" >/dev/null
 kek_load
 pg_up "$NS_PG" "$ADDR_PG" "$NET.0/24"
 snapshot_db()
@@ -207,7 +209,8 @@ server = $(s_of a)
 server = $(s_of b)
 server = $(s_of c)
 listen = $ADDR_GW1:7001
-pairing_key = user:$PAIR_KEY
+pairing_key = logon:$PAIR_KEY
+seed_pairing_key = logon:$SEED_PAIR_KEY
 control = $WORK/gw1.ctl
 step_timeout = 10
 connect_timeout = 2
