@@ -95,6 +95,16 @@ static int revoke(const struct cmd *cmd, const struct opts *o, uint8_t kind)
 		/* Already revoked in the kernel: nothing more to close. */
 		ret = 0;
 		sessions = 0;
+	} else if (ret == -ENOKEY && !seed) {
+		/* A server's kernel holds no key of a device: its record is
+		 * the row just revoked, which refuses the device at its next
+		 * a-0. Its live sessions close with "cpnsctl server revoke".
+		 */
+		fprintf(stderr,
+			"%s %s: the server's kernel holds no key of this device: the stored revocation refuses it at its next a-0; \"cpnsctl server revoke\" also closes its live sessions\n",
+			prog, cmd->path);
+		ret = 0;
+		sessions = 0;
 	}
 	if (ret) {
 		ret = fail_report(cmd, nl, ret);
