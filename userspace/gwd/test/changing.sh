@@ -103,7 +103,7 @@ topology
 kek_load
 logon_key "$KEK" >/dev/null
 logon_key "$SEED_PAIR_KEY" >/dev/null
-store_server_conf
+store_server_conf "control = $WORK/server.ctl"
 server_start
 
 cat >"$CONF" <<END
@@ -197,7 +197,8 @@ grep -q "$SID" "$WORK/store.txt" || { cat "$WORK/store.txt"; fail "the server's 
 from=$(log_lines "$LOG")
 move nonsecure
 wait_log "$LOG" "on the non-secure WAN" 40 "$from"
-n_s "$CPNSCTL" revoke device "$DID" --store "$STORE" >/dev/null ||
+# The running server revokes it (its store, and its live sessions close).
+"$CPNSCTL" server revoke "$DID" --control "$WORK/server.ctl" >/dev/null ||
 	fail "cannot revoke $DID at the server"
 wait_log "$LOG" "revoked" 60 "$from"
 sleep 2
