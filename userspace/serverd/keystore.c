@@ -933,7 +933,9 @@ int keystore_open(struct server *srv)
 	}
 	strays.store = l.store;
 	strays.n = 0;
-	cpns_keys_dump(srv->nl, stray_cb, &strays);
+	/* An in-memory store never holds what the kernel kept from before. */
+	if (conf->store_path)
+		cpns_keys_dump(srv->nl, stray_cb, &strays);
 	if (conf->store_path)
 		cpns_notice("store %s (%s): %u seeds (%u revoked), device records read per request, under KEK %s: %zu keys loaded, %u already in the kernel, %u revocations and %u retirements completed",
 			    cpns_store_path(l.store),
