@@ -296,10 +296,18 @@ static int resync(struct server *srv, int64_t changes)
 		r.stored = NULL;
 		st->changes = changes;
 		st->resyncs++;
-		cpns_info("seeds: the store's seeds changed (count %lld): %u loaded, %u revoked, %u retired, %u deleted here, in %llu ms",
-			  (long long)changes, r.added, r.revoked, r.retired,
-			  r.deleted,
-			  (unsigned long long)(cpns_now_ms() - t0));
+		/* Info only when another writer changed this kernel's seeds:
+		 * this server's own writes leave it nothing to do.
+		 */
+		if (r.added || r.revoked || r.retired || r.deleted)
+			cpns_info("seeds: the store's seeds changed (count %lld): %u loaded, %u revoked, %u retired, %u deleted here, in %llu ms",
+				  (long long)changes, r.added, r.revoked,
+				  r.retired, r.deleted,
+				  (unsigned long long)(cpns_now_ms() - t0));
+		else
+			cpns_debug("seeds: the store's seeds changed (count %lld): nothing to do here, in %llu ms",
+				   (long long)changes,
+				   (unsigned long long)(cpns_now_ms() - t0));
 	}
 	free(r.k.v);
 	free(r.stored);

@@ -57,6 +57,16 @@ gw2_conf_proxied()
 }
 
 hosts_up
+# A store, so that the re-keyed records survive the server's restart below.
+KEK_S=cpns:attacks-test-$$
+head -c 32 /dev/urandom | keyctl padd logon "$KEK_S" @s >/dev/null ||
+	fail "cannot add the server's KEK"
+KEYS_ADDED+=("$KEK_S")
+server_conf
+cat >>"$WORK/server.conf" <<END
+store = $WORK/server.db
+kek = logon:$KEK_S
+END
 server_start
 proxy A "$NS_1" 127.0.0.1:7100 "$S_ADDR"
 proxy B "$NS_2" 127.0.0.1:7101 "$GW1_ADDR"

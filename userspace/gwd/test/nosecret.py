@@ -257,8 +257,8 @@ def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
         seeds[sid] = bytes.fromhex(k["key"])
         wk(blob)
     for did, sid, gen, created, blob in con.execute(
-            "SELECT device_id, seed_id, generation, created, blob"
-            " FROM devices WHERE blob IS NOT NULL"):
+            "SELECT device_id, substr(device_id, 1, 16), generation,"
+            " created, blob FROM devices WHERE blob IS NOT NULL"):
         k = sv.unwrap(kek, blob, label("devices", [did, sid, str(created)]))
         if k["id"] != did or k["generation"] != gen:
             raise Bad(f"store device row {did}: blob of {k['id']}")
