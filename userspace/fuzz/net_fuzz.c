@@ -161,7 +161,7 @@ static void setup(void)
 	CHECK(f);
 	/* A port of its own: AFL may run several instances at once. */
 	fprintf(f, "role = secure\nname = gw1\nserver = 127.0.0.1:1\n"
-		"listen = 127.0.0.1:%d\npairing_key = user:cpns-pn-fuzz\n"
+		"listen = 127.0.0.1:%d\npairing_key = logon:cpns-pn-fuzz\n"
 		"allow = gw2*\n",
 		20000 + (int)(getpid() % 30000));
 	CHECK(!fclose(f));
