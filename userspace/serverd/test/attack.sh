@@ -146,11 +146,12 @@ real_flow()
 }
 
 # The server's log lines since the attack began but the real flows'
-# (each flow logs its steps, the probe's own refused intruder, reports).
+# (each flow logs its steps, what it commits to the store, the probe's own
+# refused intruder, reports).
 attack_log()
 {
 	tail -n +"$((L0 + 1))" "$LOG" |
-		grep -v ' I-[0-9]\| II-[0-9]\| a-[0-9]\|session\|status \|re-keyed\|intruder'
+		grep -v ' I-[0-9]\| II-[0-9]\| a-[0-9]\|session\|status \|re-keyed\|intruder\|: store: '
 }
 
 # Before, after: RSS and log lines around an attack.
