@@ -54,10 +54,7 @@ static int release(struct cpns_nl *nl, uint32_t handle, uint16_t type,
 	const struct cpns_put p[] = {
 		{ CPNS_A_HANDLE, &handle, 4 },
 		{ type, proof, len },
-		{ CPNS_A_KEYREF_TYPE, key ? key->type : NULL,
-		  key ? strlen(key->type) + 1 : 0 },
-		{ CPNS_A_KEYREF_DESC, key ? key->desc : NULL,
-		  key ? strlen(key->desc) + 1 : 0 },
+		CPNS_PUT_KEYREF(key),
 	};
 	uint32_t c;
 	const struct cpns_want w[] = {
@@ -117,10 +114,7 @@ static int xfer_accept(struct cpns_nl *nl, unsigned int kind,
 	{
 		const struct cpns_put p[] = {
 			{ CPNS_A_KEY_KIND, &k, 1 },
-			{ CPNS_A_KEYREF_TYPE, pair_key->type,
-			  strlen(pair_key->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, pair_key->desc,
-			  strlen(pair_key->desc) + 1 },
+			CPNS_PUT_KEYREF(pair_key),
 			{ CPNS_A_HANDLE, pub ? NULL : &handle, 4 },
 			{ CPNS_A_PUBKEY, pub, CPNS_PUBKEY_LEN },
 			{ CPNS_A_RECEIVER_MAC, mac_in, CPNS_MAC_LEN },

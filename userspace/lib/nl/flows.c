@@ -364,22 +364,16 @@ int cpns_auth_begin_rk(struct cpns_nl *nl,
 /* The KEK, label and blob of @rec as request attributes. */
 static int rec_check(struct cpns_nl *nl, const struct cpns_record_ref *rec)
 {
+	int ret;
+
 	if (!rec)
 		return 0;
-	if (!rec->kek || !rec->kek->type || !rec->kek->desc ||
-	    !*rec->kek->type || !*rec->kek->desc)
-		return cpns__fail(nl, -EINVAL,
-				  "the server's KEK (type and description) is required");
-	if (strlen(rec->kek->type) >= CPNS_MAX_KEYREF ||
-	    strlen(rec->kek->desc) >= CPNS_MAX_KEYREF)
-		return cpns__fail(nl, -EINVAL,
-				  "KEK type or description longer than %d bytes",
-				  CPNS_MAX_KEYREF - 1);
-	if (rec->label_len > CPNS_MAX_LABEL ||
-	    (rec->blob && (!rec->blob_len || rec->blob_len > CPNS_MAX_BLOB)))
-		return cpns__fail(nl, -EINVAL,
-				  "label or blob of a wrong length");
-	return 0;
+	ret = cpns__check_kek_label(nl, rec->kek, rec->label_len);
+	if (!ret && rec->blob && (!rec->blob_len ||
+				  rec->blob_len > CPNS_MAX_BLOB))
+		ret = cpns__fail(nl, -EINVAL, "blob of %zu bytes (1..%d)",
+				 rec->blob_len, CPNS_MAX_BLOB);
+	return ret;
 }
 
 int cpns_auth_challenge_rk(struct cpns_nl *nl,
@@ -409,10 +403,7 @@ int cpns_auth_challenge_rec(struct cpns_nl *nl,
 		{ CPNS_A_GENERATION, rk ? &rk->generation : NULL, 4 },
 		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->client_pub : NULL,
 		  CPNS_PUBKEY_LEN },
-		{ CPNS_A_KEYREF_TYPE, kek ? kek->type : NULL,
-		  kek ? strlen(kek->type) + 1 : 0 },
-		{ CPNS_A_KEYREF_DESC, kek ? kek->desc : NULL,
-		  kek ? strlen(kek->desc) + 1 : 0 },
+		CPNS_PUT_KEYREF(kek),
 		{ CPNS_A_LABEL, rec && rec->label_len ? rec->label : NULL,
 		  rec ? rec->label_len : 0 },
 		{ CPNS_A_BLOB, rec ? rec->blob : NULL,

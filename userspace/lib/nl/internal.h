@@ -121,5 +121,20 @@ struct cpns_keyref;
 /* A key type and description to send: both set, each below
  * CPNS_MAX_KEYREF bytes. 0, or -EINVAL with the message set. */
 int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref);
+/* The same, and a label of at most CPNS_MAX_LABEL bytes. */
+int cpns__check_kek_label(struct cpns_nl *nl, const struct cpns_keyref *kek,
+			  size_t label_len);
+
+/* The puts of a key reference (absent when ref is NULL): its type and
+ * description, NUL-terminated.
+ */
+#define CPNS_PUT_KEYREF(ref)						\
+	{ CPNS_A_KEYREF_TYPE, (ref) ? (ref)->type : NULL,		\
+	  (ref) ? strlen((ref)->type) + 1 : 0 },			\
+	{ CPNS_A_KEYREF_DESC, (ref) ? (ref)->desc : NULL,		\
+	  (ref) ? strlen((ref)->desc) + 1 : 0 }
+/* A label's put: absent when empty. */
+#define CPNS_PUT_LABEL(label, len)					\
+	{ CPNS_A_LABEL, (len) ? (label) : NULL, (len) }
 
 #endif /* CPNS_LIB_INTERNAL_H */

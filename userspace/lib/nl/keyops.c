@@ -41,6 +41,17 @@ int cpns__check_keyref(struct cpns_nl *nl, const struct cpns_keyref *ref)
 	return 0;
 }
 
+int cpns__check_kek_label(struct cpns_nl *nl, const struct cpns_keyref *kek,
+			  size_t label_len)
+{
+	int ret = cpns__check_keyref(nl, kek);
+
+	if (!ret && label_len > CPNS_MAX_LABEL)
+		ret = cpns__fail(nl, -EINVAL, "label longer than %d bytes",
+				 CPNS_MAX_LABEL);
+	return ret;
+}
+
 static int bad_kind(struct cpns_nl *nl, unsigned int kind)
 {
 	return cpns__fail(nl, -EINVAL, "unknown key kind %u (1 seed, 2 device)",
@@ -120,18 +131,14 @@ int cpns_key_wrap(struct cpns_nl *nl, unsigned int kind, const uint8_t *id,
 
 	if (!idlen)
 		return bad_kind(nl, kind);
-	ret = cpns__check_keyref(nl, kek);
+	ret = cpns__check_kek_label(nl, kek, label_len);
 	if (ret)
 		return ret;
-	if (label_len > CPNS_MAX_LABEL)
-		return cpns__fail(nl, -EINVAL, "label longer than %d bytes",
-				  CPNS_MAX_LABEL);
 	{
 		const struct cpns_put p[] = {
 			{ idtype, id, idlen },
-			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
-			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+			CPNS_PUT_KEYREF(kek),
+			CPNS_PUT_LABEL(label, label_len),
 		};
 
 		ret = send_req(nl, CPNS_CMD_KEY_WRAP, p, CPNS_ARRAY_SIZE(p),
@@ -186,9 +193,8 @@ int cpns_key_unwrap(struct cpns_nl *nl, const void *blob, size_t blob_len,
 	{
 		const struct cpns_put p[] = {
 			{ CPNS_A_BLOB, blob, blob_len },
-			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
-			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+			CPNS_PUT_KEYREF(kek),
+			CPNS_PUT_LABEL(label, label_len),
 		};
 
 		ret = send_req(nl, CPNS_CMD_KEY_UNWRAP, p, CPNS_ARRAY_SIZE(p),
@@ -288,19 +294,15 @@ int cpns_device_revoke_rec(struct cpns_nl *nl,
 			   uint32_t *closed)
 {
 	struct rec_out o = { .rec = rec };
-	int ret = cpns__check_keyref(nl, kek);
+	int ret = cpns__check_kek_label(nl, kek, label_len);
 
 	if (ret)
 		return ret;
-	if (label_len > CPNS_MAX_LABEL)
-		return cpns__fail(nl, -EINVAL, "label longer than %d bytes",
-				  CPNS_MAX_LABEL);
 	{
 		const struct cpns_put p[] = {
 			{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
-			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
-			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+			CPNS_PUT_KEYREF(kek),
+			CPNS_PUT_LABEL(label, label_len),
 		};
 
 		ret = rec_call(nl, CPNS_CMD_KEY_REVOKE, p, CPNS_ARRAY_SIZE(p),
@@ -374,10 +376,7 @@ int cpns_xfer_pair(struct cpns_nl *nl, const struct cpns_keyref *pair_key,
 		return ret;
 	{
 		const struct cpns_put p[] = {
-			{ CPNS_A_KEYREF_TYPE, pair_key->type,
-			  strlen(pair_key->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, pair_key->desc,
-			  strlen(pair_key->desc) + 1 },
+			CPNS_PUT_KEYREF(pair_key),
 			{ CPNS_A_KEY_KIND, &k, 1 },
 			{ idtype, id, idlen },
 			{ CPNS_A_PUBKEY, sender_pub, CPNS_PUBKEY_LEN },
@@ -475,22 +474,19 @@ int cpns_assign_confirm_rec(struct cpns_nl *nl,
 {
 	uint8_t got[CPNS_MAC_LEN];
 	struct rec_out o = { .rec = rec, .code = got };
-	int ret = cpns__check_keyref(nl, kek);
+	int ret = cpns__check_kek_label(nl, kek, label_len);
 
 	if (ret)
 		return ret;
-	if (!replaces || label_len > CPNS_MAX_LABEL)
-		return cpns__fail(nl, -EINVAL,
-				  "replaces is required, label at most %d bytes",
-				  CPNS_MAX_LABEL);
+	if (!replaces)
+		return cpns__fail(nl, -EINVAL, "replaces is required");
 	{
 		const struct cpns_put p[] = {
 			{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
 			{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
 			{ CPNS_A_REPLACES, replaces, CPNS_DEVICE_ID_LEN },
-			{ CPNS_A_KEYREF_TYPE, kek->type, strlen(kek->type) + 1 },
-			{ CPNS_A_KEYREF_DESC, kek->desc, strlen(kek->desc) + 1 },
-			{ CPNS_A_LABEL, label_len ? label : NULL, label_len },
+			CPNS_PUT_KEYREF(kek),
+			CPNS_PUT_LABEL(label, label_len),
 		};
 
 		ret = rec_call(nl, CPNS_CMD_ASSIGN_CONFIRM, p,
