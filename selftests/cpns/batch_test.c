@@ -19,12 +19,6 @@
 #define N 16
 #define MSG_MAX 64
 
-#define NL_OK(nl, expr) \
-	ASSERT_EQ(0, (expr)) TH_LOG("%s", cpns_last_error(nl))
-#define NL_ERR(nl, e, expr) \
-	ASSERT_EQ(-(e), (expr)) TH_LOG("want %s, kernel said: %s", \
-				       strerror(e), cpns_last_error(nl))
-
 FIXTURE(batch) {
 	struct fl_ctx c;
 	char pt[N][MSG_MAX];

@@ -25,14 +25,6 @@
 #include "flowlib.h"
 #include "tutil.h"
 
-#define NL_RET(nl, want, expr)						\
-	ASSERT_EQ(want, (expr))						\
-		TH_LOG("want %d (%s), kernel said: %s", want,		\
-		       strerror(-(want)), cpns_last_error(nl))
-#define NL_MSG(nl, text)						\
-	ASSERT_NE(NULL, strstr(cpns_last_error(nl), text))		\
-		TH_LOG("extack \"%s\" lacks \"%s\"", cpns_last_error(nl), text)
-
 /* One pairing key's bytes, as a logon key and as a user key. */
 static const struct cpns_keyref logon_pk = { "logon", "cpns-test:export" };
 static const struct cpns_keyref user_pk = { "user", "cpns-test:export" };

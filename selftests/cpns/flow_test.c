@@ -18,13 +18,6 @@
 #define SL CPNS_SEED_ID_LEN
 #define DL CPNS_DEVICE_ID_LEN
 
-/* A library call that must succeed / fail with -E on socket nl. */
-#define NL_OK(nl, expr) \
-	ASSERT_EQ(0, (expr)) TH_LOG("%s", cpns_last_error(nl))
-#define NL_ERR(nl, e, expr) \
-	ASSERT_EQ(-(e), (expr)) TH_LOG("want %s, kernel said: %s", \
-				       strerror(e), cpns_last_error(nl))
-
 static void flip(uint8_t *buf, size_t i)
 {
 	buf[i] ^= 0x01;

@@ -170,4 +170,22 @@ int fl_snap_take(const struct fl_host *h, struct fl_snap *s);
  */
 int fl_snap_same(const struct fl_host *h, const struct fl_snap *before);
 
+/*
+ * In a kselftest_harness test: a library call on socket nl succeeds,
+ * fails with -e, or returns want (0 or a negative errno); the kernel's
+ * extack message of the last failure contains text.
+ */
+#define NL_OK(nl, expr) \
+	ASSERT_EQ(0, (expr)) TH_LOG("%s", cpns_last_error(nl))
+#define NL_ERR(nl, e, expr) \
+	ASSERT_EQ(-(e), (expr)) TH_LOG("want %s, kernel said: %s", \
+				       strerror(e), cpns_last_error(nl))
+#define NL_RET(nl, want, expr) \
+	ASSERT_EQ(want, (expr)) \
+		TH_LOG("want %d (%s), kernel said: %s", want, \
+		       strerror(-(want)), cpns_last_error(nl))
+#define NL_MSG(nl, text) \
+	ASSERT_NE(NULL, strstr(cpns_last_error(nl), text)) \
+		TH_LOG("extack \"%s\" lacks \"%s\"", cpns_last_error(nl), text)
+
 #endif /* _CPNS_FLOWLIB_H */

@@ -20,17 +20,6 @@
 #define DL CPNS_DEVICE_ID_LEN
 #define PL CPNS_PUBKEY_LEN
 
-/* A library call that must succeed / fail with -E on socket nl. */
-#define NL_OK(nl, expr) \
-	ASSERT_EQ(0, (expr)) TH_LOG("%s", cpns_last_error(nl))
-#define NL_ERR(nl, e, expr) \
-	ASSERT_EQ(-(e), (expr)) TH_LOG("want %s, kernel said: %s", \
-				       strerror(e), cpns_last_error(nl))
-/* ... and the kernel's extack message contains text. */
-#define NL_MSG(nl, text) \
-	ASSERT_NE(NULL, strstr(cpns_last_error(nl), text)) \
-		TH_LOG("extack \"%s\" lacks \"%s\"", cpns_last_error(nl), text)
-
 /* Every key of a host: serial, state and generation, in dump order. */
 #define SNAP_MAX 16
 
@@ -114,26 +103,6 @@ static void gw2_gets_dk0(struct __test_metadata *_metadata, struct fl_ctx *c)
 	NL_OK(c->g2.nl, cpns_key_del_device(c->g2.nl, c->did));
 	ASSERT_EQ(0, fl_device_xfer(c));
 	ASSERT_EQ(0u, dev_key(_metadata, c, &c->g2).generation);
-}
-
-/*
- * S's daemon at a-0: the record of its store row c->srec (if any), under
- * its KEK and the row's label.
- */
-static int s_challenge(struct fl_ctx *c, const uint8_t *nc,
-		       struct cpns_rekey *rk, uint32_t *hs, uint8_t *ns)
-{
-	const struct cpns_record_ref ref = {
-		.kek = &fl_kek,
-		.label = FL_LABEL,
-		.label_len = sizeof(FL_LABEL) - 1,
-		.blob = c->srec.blob_len ? c->srec.blob : NULL,
-		.blob_len = c->srec.blob_len,
-	};
-	int err = fl_server_kek();
-
-	return err ?: cpns_auth_challenge_rec(c->s.nl, c->did, nc, rk, &ref,
-					      hs, ns);
 }
 
 /*
@@ -302,7 +271,7 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	ASSERT_TRUE(d.rk.rekey);
 	ASSERT_EQ(0u, d.rk.generation);
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       s_challenge(c, d.nc, &d.rk, &d.hs,
+	       fl_challenge_rec(c, d.nc, &d.rk, &d.hs,
 				      d.ns));
 	NL_MSG(c->s.nl, "device re-keyed: generation 0 refused");
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
@@ -315,7 +284,7 @@ TEST_F(rekey, first_auth_rekeys_then_gw1_refused)
 	rk1 = d.rk;
 	rk1.generation = 1;
 	rk1.rekey = false;
-	NL_OK(c->s.nl, s_challenge(c, d.nc, &rk1,
+	NL_OK(c->s.nl, fl_challenge_rec(c, d.nc, &rk1,
 					      &d.hs, d.ns));
 	memset(d.rk.server_pub, 0x55, PL);
 	NL_OK(x.nl, cpns_auth_client_rk(x.nl, d.hg, d.ns, &d.rk,
@@ -436,24 +405,24 @@ TEST_F(rekey, generation_0_needs_client_key)
 	NL_MSG(c->s.nl, "CPNS_A_PUBKEY");
 	/* Generation 0 said, still no Pc. */
 	memset(&c->rk, 0, sizeof(c->rk));
-	NL_ERR(c->s.nl, EINVAL, s_challenge(c, c->nc,
+	NL_ERR(c->s.nl, EINVAL, fl_challenge_rec(c, c->nc,
 						       &c->rk, &c->hs,
 						       c->ns));
 	/* An unknown generation, and generation 1 with no record. */
 	c->rk.generation = 5;
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       s_challenge(c, c->nc, &c->rk, &c->hs,
+	       fl_challenge_rec(c, c->nc, &c->rk, &c->hs,
 				      c->ns));
 	c->rk.generation = 1;
 	NL_ERR(c->s.nl, EKEYREJECTED,
-	       s_challenge(c, c->nc, &c->rk, &c->hs,
+	       fl_challenge_rec(c, c->nc, &c->rk, &c->hs,
 				      c->ns));
 	ASSERT_EQ(0u, pending(_metadata, &c->s));
 
 	/* GW2's side: a re-keying flow needs Ps at a-1. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_ERR(c->g2.nl, EINVAL, cpns_auth_client(c->g2.nl, c->hg, c->ns,
 						  c->client_mac));
@@ -476,7 +445,7 @@ TEST_F(rekey, generation_0_needs_client_key)
 	ASSERT_FALSE(c->rk.rekey);
 	c->rk.rekey = true;
 	snap_take(_metadata, &c->s, &s_before);
-	NL_ERR(c->s.nl, EINVAL, s_challenge(c, c->nc,
+	NL_ERR(c->s.nl, EINVAL, fl_challenge_rec(c, c->nc,
 						       &c->rk, &c->hs,
 						       c->ns));
 	snap_same(_metadata, &c->s, &s_before);
@@ -500,14 +469,14 @@ TEST_F(rekey, low_order_keys_refused)
 
 		memcpy(rk.client_pub, low[i], PL);
 		NL_ERR(c->s.nl, EKEYREJECTED,
-		       s_challenge(c, c->nc, &rk,
+		       fl_challenge_rec(c, c->nc, &rk,
 					      &c->hs, c->ns));
 		NL_MSG(c->s.nl, "small order");
 		ASSERT_EQ(0u, pending(_metadata, &c->s));
 	}
 
 	/* A low-order Ps at GW2's a-1: refused, the flow stays. */
-	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	for (i = 0; i < 2; i++) {
 		struct cpns_rekey rk = c->rk;
@@ -534,7 +503,7 @@ TEST_F(rekey, tampered_public_keys_fail)
 	/* Ps altered on its way to GW2: a-1 binds it, a-2 fails. */
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	rk = c->rk;
 	rk.server_pub[7] ^= 0x10;
@@ -554,7 +523,7 @@ TEST_F(rekey, tampered_public_keys_fail)
 					   &c->rk));
 	rk = c->rk;
 	rk.client_pub[3] ^= 0x01;
-	NL_OK(c->s.nl, s_challenge(c, c->nc, &rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &rk,
 					      &c->hs, c->ns));
 	c->rk.rekey = true;
 	memcpy(c->rk.server_pub, rk.server_pub, PL);
@@ -579,7 +548,7 @@ TEST_F(rekey, altered_a3_keeps_dk0_and_retry_rekeys)
 	snap_take(_metadata, &c->g2, &g2_before);
 	NL_OK(c->g2.nl, cpns_auth_begin_rk(c->g2.nl, c->did, &c->hg, c->nc,
 					   &c->rk));
-	NL_OK(c->s.nl, s_challenge(c, c->nc, &c->rk,
+	NL_OK(c->s.nl, fl_challenge_rec(c, c->nc, &c->rk,
 					      &c->hs, c->ns));
 	NL_OK(c->g2.nl, cpns_auth_client_rk(c->g2.nl, c->hg, c->ns, &c->rk,
 					    c->client_mac));
@@ -623,7 +592,7 @@ static void refused(struct __test_metadata *_metadata, struct fl_ctx *c,
 	memset(rk.client_pub, 0x09, PL);
 	snap_take(_metadata, &c->s, &before);
 	c->srec = *row;
-	NL_ERR(c->s.nl, err, s_challenge(c, c->nc, &rk, &hs, ns));
+	NL_ERR(c->s.nl, err, fl_challenge_rec(c, c->nc, &rk, &hs, ns));
 	NL_MSG(c->s.nl, msg);
 	c->srec = keep;
 	ASSERT_EQ(0u, pending(_metadata, &c->s));

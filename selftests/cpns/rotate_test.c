@@ -38,16 +38,6 @@
 /* How long the collector may take to remove the expired keys. */
 #define GC_WAIT		60
 
-/* A library call on socket nl returns want (0 or a negative errno). */
-#define NL_RET(nl, want, expr)						\
-	ASSERT_EQ(want, (expr))						\
-		TH_LOG("want %d (%s), kernel said: %s", want,		\
-		       strerror(-(want)), cpns_last_error(nl))
-/* The kernel's extack message of the last failure contains text. */
-#define NL_MSG(nl, text)						\
-	ASSERT_NE(NULL, strstr(cpns_last_error(nl), text))		\
-		TH_LOG("extack \"%s\" lacks \"%s\"", cpns_last_error(nl), text)
-
 /*
  * The timeout column of /proc/keys for serial ("perm", "expd", "14s", ...):
  * 1 if listed, 0 if not (collected), or a negative errno.

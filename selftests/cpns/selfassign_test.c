@@ -26,12 +26,6 @@
 #define SL CPNS_SEED_ID_LEN
 #define DL CPNS_DEVICE_ID_LEN
 
-/* A library call on socket nl returns want (0 or a negative errno). */
-#define NL_RET(nl, want, expr)						\
-	ASSERT_EQ(want, (expr))						\
-		TH_LOG("want %d (%s), kernel said: %s", want,		\
-		       strerror(-(want)), cpns_last_error(nl))
-
 /* Does /proc/keys have a line with "<hex did> <tail>"? */
 static int proc_keys_has(const uint8_t *did, const char *tail)
 {
