@@ -293,12 +293,11 @@ int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
 /**
  * cpns_device_replace() - re-assignment: store a device, revoke another
  * @keys: the namespace's store
- * @did: the new Device ID (GW2, II-9), or NULL: nothing to store (a
- *	server: the new device's key comes from its seed)
+ * @did: the new Device ID (GW2, II-9)
  * @dk: the new Device Key, stored with role CPNS_ROLE_GW2, active
  * @timeout: its lifetime in seconds, 0 for none
- * @old: the Device ID it replaces: it must be present (a key or record,
- *	or a device of one of this server's seeds), not revoked, and not @did
+ * @old: the Device ID it replaces: it must be present (a key or
+ *	revocation record), not revoked, and not @did
  * @serial: out, the new key's serial (with @did)
  * @old_serial: out, the serial of @old's revocation record
  *

@@ -144,59 +144,33 @@ int cpns_keys_revoke_devices(struct cpns_keys *keys, const u8 *sid)
 
 /*
  * What revoking the device @did takes, under create_lock: *@key is its
- * Device Key or revocation record (referenced), or NULL for a device of
- * one of this server's own seeds, which it holds no key of. With @strict
- * (re-assignment), a device that is already revoked is refused with
- * -EKEYREVOKED; without, *@key is that record.
+ * Device Key or revocation record (referenced). A server holds no key of
+ * its devices (their records are blobs in its daemon's store, record.h):
+ * for it there is nothing here. With @strict (re-assignment), a device
+ * that is already revoked is refused with -EKEYREVOKED; without, *@key is
+ * that record.
  * Return: 0, -ENOKEY (not present), -EKEYREVOKED, -EKEYEXPIRED, -EACCES.
  */
 static int cpns_device_revocable(struct cpns_keys *keys, const u8 *did,
 				 bool strict, struct key **key)
 {
-	struct key *k, *seed;
+	struct key *k;
 	int ret;
 
 	lockdep_assert_held(&keys->create_lock);
 
 	*key = NULL;
 	k = cpns_key_search_id(keys, CPNS_KEY_DEVICE, did);
-	if (!IS_ERR(k)) {
-		if (strict &&
-		    cpns_key_entry(k)->state == CPNS_STATE_REVOKED) {
-			key_put(k);
-			return -EKEYREVOKED;
-		}
-		*key = k;
-		return 0;
+	if (IS_ERR(k)) {
+		ret = PTR_ERR(k);
+		return ret == -EACCES || strict ? ret : -ENOKEY;
 	}
-	ret = PTR_ERR(k);
-	if (ret == -EACCES || (strict && ret != -ENOKEY))
-		return ret;
-
-	seed = cpns_key_search_id(keys, CPNS_KEY_SEED, did);
-	if (IS_ERR(seed))
-		return strict ? PTR_ERR(seed) : -ENOKEY;
-	if (cpns_key_entry(seed)->role != CPNS_ROLE_SERVER)
-		ret = -ENOKEY;
-	else if (strict && cpns_key_entry(seed)->state == CPNS_STATE_REVOKED)
-		ret = -EKEYREVOKED;
-	else
-		ret = 0;
-	key_put(seed);
-	return ret;
-}
-
-/*
- * Revoke what cpns_device_revocable() found; under create_lock. A server
- * holds no key of its devices: their revocation records are blobs in its
- * daemon's store (record.h), so without a key there is nothing to revoke.
- */
-static int cpns_device_revoke_locked(struct cpns_keys *keys, struct key *key,
-				     key_serial_t *serial)
-{
-	if (!key)
-		return -ENOKEY;
-	return cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED, serial);
+	if (strict && cpns_key_entry(k)->state == CPNS_STATE_REVOKED) {
+		key_put(k);
+		return -EKEYREVOKED;
+	}
+	*key = k;
+	return 0;
 }
 
 int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
@@ -208,7 +182,8 @@ int cpns_device_revoke(struct cpns_keys *keys, const u8 *did,
 	mutex_lock(&keys->create_lock);
 	ret = cpns_device_revocable(keys, did, false, &key);
 	if (!ret)
-		ret = cpns_device_revoke_locked(keys, key, serial);
+		ret = cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED,
+						serial);
 	mutex_unlock(&keys->create_lock);
 	key_put(key);
 	return ret;
@@ -222,7 +197,7 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 	struct cpns_key_params p;
 	int ret;
 
-	if (did && !crypto_memneq(did, old, CPNS_DEVICE_ID_LEN))
+	if (!crypto_memneq(did, old, CPNS_DEVICE_ID_LEN))
 		return -EINVAL;
 	cpns_device_params(&p, keys, CPNS_ROLE_GW2, did, dk, NULL, timeout);
 
@@ -230,14 +205,13 @@ int cpns_device_replace(struct cpns_keys *keys, const u8 *did, const u8 *dk,
 	ret = cpns_device_revocable(keys, old, true, &key);
 	if (ret)
 		goto out;
-	if (did) {
-		ret = cpns_key_add_locked(keys, &p, serial, &made);
-		if (ret)
-			goto out;
-	}
-	ret = cpns_device_revoke_locked(keys, key, old_serial);
+	ret = cpns_key_add_locked(keys, &p, serial, &made);
+	if (ret)
+		goto out;
+	ret = cpns_key_set_state_locked(keys, key, CPNS_STATE_REVOKED,
+					old_serial);
 	/* Neither or both: the new key goes if the old one stays. */
-	if (ret && made)
+	if (ret)
 		cpns_key_destroy_locked(keys, made);
 out:
 	mutex_unlock(&keys->create_lock);
