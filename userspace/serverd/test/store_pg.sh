@@ -19,33 +19,13 @@
 set -e
 . "$(dirname "$0")/store_lib.sh"
 
-PG_BIN=/usr/lib/postgresql/15/bin
+. "$(dirname "$0")/pg_lib.sh"
 NS_PG=cpnsg-pg-$$
 PG_ADDR=10.77.9.2
-# Not under $WORK (mode 0700, root's): postgres must reach it.
-PG_DIR=$(mktemp -d /tmp/cpns-pg.XXXXXX)
-[ -x "$PG_BIN/postgres" ] || fail "PostgreSQL 15 is not installed ($PG_BIN)"
-id postgres >/dev/null 2>&1 || fail "no postgres user"
 
 pg_cleanup()
 {
-	local pm
-
-	# The postmaster itself, immediate shutdown (a failed step may leave
-	# a server connected, which a smart shutdown would wait for); then
-	# runuser, bounded.
-	if [ -n "${PG_PID:-}" ]; then
-		pm=$(head -n1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)
-		[ -z "$pm" ] || kill -QUIT "$pm" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$PG_PID" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -KILL "$PG_PID" 2>/dev/null || true
-		wait "$PG_PID" 2>/dev/null || true
-	fi
-	umount "$PG_DIR" 2>/dev/null || true
-	rmdir "$PG_DIR" 2>/dev/null || true
+	pg_down
 	ip netns del "$NS_PG" 2>/dev/null || true
 	store_cleanup
 }
@@ -55,31 +35,10 @@ hosts_up
 ip netns add "$NS_PG"
 ip -n "$NS_PG" link set lo up
 veth "$NS_S" 10.77.9.1 "$NS_PG" "$PG_ADDR" fd77:9::1 fd77:9::2
-
-# The database in a tmpfs, owned by postgres; scram-sha-256 over TCP.
-mount -t tmpfs -o size=256m,mode=0700 tmpfs "$PG_DIR"
-chown postgres: "$PG_DIR"
-# No fsync (a tmpfs), the C locale: initdb's least work, under TCG too.
-runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -N \
-	--locale=C -E UTF8 --no-instructions --auth-local=trust \
-	--auth-host=scram-sha-256 >"$WORK/initdb.log" 2>&1 ||
-	{ cat "$WORK/initdb.log"; fail "initdb"; }
-echo "host all all 10.77.9.0/24 scram-sha-256" >>"$PG_DIR/data/pg_hba.conf"
-ip netns exec "$NS_PG" runuser -u postgres -- "$PG_BIN/postgres" \
-	-D "$PG_DIR/data" -k "$PG_DIR" -c listen_addresses="$PG_ADDR" \
-	-c fsync=off -c shared_buffers=16MB >"$WORK/postgres.log" 2>&1 &
-PG_PID=$!
-# Up to 120 s: a loaded TCG machine is slow to start it.
-for _ in $(seq 240); do
-	runuser -u postgres -- "$PG_BIN/pg_isready" -q -h "$PG_DIR" && break
-	sleep 0.5
-done
-psql_pg() { runuser -u postgres -- psql -h "$PG_DIR" -U postgres -d cpns -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-runuser -u postgres -- psql -h "$PG_DIR" -U postgres -qAt -v ON_ERROR_STOP=1 \
-	-c "CREATE ROLE cpns LOGIN PASSWORD 'store-secret'" \
-	-c "CREATE DATABASE cpns OWNER cpns" -c "CREATE DATABASE suite OWNER cpns" ||
-	{ cat "$WORK/postgres.log"; fail "PostgreSQL did not start"; }
-echo "postgres: $(runuser -u postgres -- psql -h "$PG_DIR" -U postgres -qAtc 'SHOW server_version')"
+pg_up "$NS_PG" "$PG_ADDR" 10.77.9.0/24
+# A database of its own for the store suite.
+psql_pg "CREATE DATABASE suite OWNER cpns" ||
+	{ cat "$WORK/postgres.log"; fail "CREATE DATABASE suite"; }
 
 # The store suite, against the database "suite": over the unix socket
 # (trust: a TCG machine is slow at scram-sha-256, and the suite connects
@@ -93,13 +52,13 @@ grep -q "^# backend: postgresql" "$WORK/suite.tap" ||
 sed 's/^\(\(not \)\{0,1\}ok [0-9]*\) - /\1 - postgresql: /' "$WORK/suite.tap"
 
 # The story on the database "cpns".
-STORE="postgresql://cpns:store-secret@$PG_ADDR/cpns"
+STORE="postgresql://cpns:$PG_PASSWORD@$PG_ADDR/cpns"
 CTL=$WORK/serverd.ctl
 kek_load
 store_server_conf "control = $CTL"
 server_start
 grep -q "(postgresql)" "$WORK/server.log" || fail "the server does not say its backend"
-grep -q "store-secret" "$WORK/server.log" && fail "the server logged the database password"
+grep -q "$PG_PASSWORD" "$WORK/server.log" && fail "the server logged the database password"
 gw1_start
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 30
 sid=$(sed -n 's/.*I-2 made seed id \([0-9a-f]*\).*/\1/p' "$WORK/server.log" | head -n1)
@@ -145,7 +104,7 @@ grep -q "usage" "$WORK/err" || { cat "$WORK/err"; fail "an unknown state: no usa
 sctl device "$did_a" --json | jq_py "assert d['device_id'] == '$did_a', d" ||
 	fail "server device"
 sctl status --json | tee "$WORK/status.json" |
-	jq_py "assert d['backend'] == 'postgresql' and d['devices'] == 2 and d['seeds'] >= 1 and 'store-secret' not in d['store'], d" ||
+	jq_py "assert d['backend'] == 'postgresql' and d['devices'] == 2 and d['seeds'] >= 1 and '$PG_PASSWORD' not in d['store'], d" ||
 	{ cat "$WORK/status.json"; fail "server status"; }
 sctl sessions --json | jq_py "assert isinstance(d, list), d" || fail "server sessions"
 sctl devices >/dev/null || fail "server devices as a table"
@@ -187,12 +146,12 @@ refuse() # WHAT PATTERN
 	tail -n +"$((from + 1))" "$WORK/server.log" | grep -q "$2" ||
 		{ tail -n +"$((from + 1))" "$WORK/server.log"; fail "$1: no clear error ($2)"; }
 	echo "$1: $(tail -n +"$((from + 1))" "$WORK/server.log" | grep -m1 "$2")"
-	! tail -n +"$((from + 1))" "$WORK/server.log" | grep -q "store-secret" ||
+	! tail -n +"$((from + 1))" "$WORK/server.log" | grep -q "$PG_PASSWORD" ||
 		fail "$1: the password was logged"
 }
 before=$(snapshot_db)
 store_server_conf
-sed -i "s|^store = .*|store = postgresql://cpns:store-secret@$PG_ADDR:5999/cpns|" "$WORK/server.conf"
+sed -i "s|^store = .*|store = postgresql://cpns:$PG_PASSWORD@$PG_ADDR:5999/cpns|" "$WORK/server.conf"
 refuse "a database that is not there" "cannot connect"
 store_server_conf
 sed -i "s|^store = .*|store = postgresql://cpns:wrong-secret@$PG_ADDR/cpns|" "$WORK/server.conf"
