@@ -182,6 +182,17 @@ static int blob_header(const uint8_t *b, size_t len, uint8_t *state,
 	return 0;
 }
 
+/* The row of a device the store has none of yet, created now. */
+static void row_new(struct cpns_store_device *row,
+		    const uint8_t did[CPNS_DEVICE_ID_LEN])
+{
+	memset(row, 0, sizeof(*row));
+	memcpy(row->did, did, sizeof(row->did));
+	memcpy(row->sid, did, sizeof(row->sid));
+	row->state = CPNS_STATE_ACTIVE;
+	row->created = time(NULL);
+}
+
 int keystore_record_get(struct server *srv,
 			const uint8_t did[CPNS_DEVICE_ID_LEN],
 			struct keystore_rec *r,
@@ -190,16 +201,12 @@ int keystore_record_get(struct server *srv,
 	struct cpns_store_device d;
 	uint32_t gen;
 	uint8_t state;
-	int ret;
+	int ret, bad;
 
 	ret = cpns_store_device_get(srv->store, did, &d);
 	if (ret == -ENOENT) {
 		/* No record: the first one's row is created now. */
-		memset(&d, 0, sizeof(d));
-		memcpy(d.did, did, sizeof(d.did));
-		memcpy(d.sid, did, sizeof(d.sid));
-		d.state = CPNS_STATE_ACTIVE;
-		d.created = time(NULL);
+		row_new(&d, did);
 		ret = 0;
 	}
 	if (ret) {
@@ -214,15 +221,13 @@ int keystore_record_get(struct server *srv,
 		return -EKEYREVOKED;
 	if (!d.blob_len)
 		return 0;
-	if (blob_header(d.blob, d.blob_len, &state, &gen) ||
-	    state != d.state || gen != d.generation) {
+	bad = blob_header(d.blob, d.blob_len, &state, &gen);
+	if (bad || state != d.state || gen != d.generation) {
 		cpns_err("store: device id %s: the row (state %s, generation %u) disagrees with its %zu-byte blob%s: the row was altered; refused",
 			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
 			 cpns_store_state_name(d.state), d.generation,
-			 d.blob_len,
-			 blob_header(d.blob, d.blob_len, &state, &gen) ?
-			 " (not a device record)" : "");
-		if (!blob_header(d.blob, d.blob_len, &state, &gen))
+			 d.blob_len, bad ? " (not a device record)" : "");
+		if (!bad)
 			cpns_err("store: device id %s: its blob says state %s, generation %u",
 				 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
 				 cpns_state_name(state), gen);
@@ -354,16 +359,14 @@ int keystore_revocation_label(struct server *srv,
 	struct cpns_store_seed seed;
 	int ret;
 
+	/* A device of one of this store's seeds, with a row or not yet. */
 	ret = cpns_store_seed_get(srv->store, did, &seed);
-	if (!ret)
+	if (!ret) {
 		ret = cpns_store_device_get(srv->store, did, row);
-	if (ret == -ENOENT && !cpns_store_seed_get(srv->store, did, &seed)) {
-		memset(row, 0, sizeof(*row));
-		memcpy(row->did, did, sizeof(row->did));
-		memcpy(row->sid, did, sizeof(row->sid));
-		row->state = CPNS_STATE_ACTIVE;
-		row->created = time(NULL);
-		ret = 0;
+		if (ret == -ENOENT) {
+			row_new(row, did);
+			ret = 0;
+		}
 	}
 	if (!ret)
 		cpns_store_device_label(row, label);
