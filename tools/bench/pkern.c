@@ -197,8 +197,9 @@ static int kassign(struct kflow *k)
  * The keys have been used once (pb_run_proto's set-up), so no flow
  * re-keys here: generation 1 or more, as the protocol runs measure.
  */
-static int kauth(struct kflow *k, const uint8_t *did, const uint8_t *rep,
-		 size_t replen, const uint8_t *ack, size_t acklen)
+static int kauth(struct kflow *k, const uint8_t *did, struct pb_rec *pr,
+		 const uint8_t *rep, size_t replen, const uint8_t *ack,
+		 size_t acklen)
 {
 	uint8_t nc[CPNS_NONCE_LEN], ns[CPNS_NONCE_LEN];
 	uint8_t cmac[CPNS_MAC_LEN], smac[CPNS_MAC_LEN];
@@ -207,6 +208,14 @@ static int kauth(struct kflow *k, const uint8_t *did, const uint8_t *rep,
 	size_t ctlen = sizeof(ct), ptlen = sizeof(pt);
 	struct cpns_rekey rk = { 0 };
 	struct pb *pb = k->pb;
+	const struct cpns_record_ref ref = {
+		.kek = &pb->kek,
+		.label = pr->label,
+		.label_len = sizeof(pr->label),
+		.blob = pr->blob_len ? pr->blob : NULL,
+		.blob_len = pr->blob_len,
+	};
+	struct cpns_record rec = { .blob_len = 0 };
 	uint32_t hg, hs;
 	uint64_t seq;
 	int ret = 0;
@@ -215,14 +224,16 @@ static int kauth(struct kflow *k, const uint8_t *did, const uint8_t *rep,
 	cpns_wire_sealed_aad(acklen + CPNS_TAG_LEN, aad_a);
 	if (cpns_auth_begin_rk(pb->g2, did, &hg, nc, &rk))
 		return kfail(k, pb->g2, "AUTH_BEGIN");
-	if (cpns_auth_challenge_rk(pb->s, did, nc, &rk, &hs, ns)) {
+	if (cpns_auth_challenge_rec(pb->s, did, nc, &rk, &ref, &hs, ns)) {
 		cpns_session_del(pb->g2, hg);
 		return kfail(k, pb->s, "AUTH_CHALLENGE");
 	}
 	if (cpns_auth_client_rk(pb->g2, hg, ns, &rk, cmac))
 		ret = kfail(k, pb->g2, "AUTH_CLIENT");
-	else if (cpns_auth_server_rk(pb->s, hs, cmac, smac, &rk))
+	else if (cpns_auth_server_rec(pb->s, hs, cmac, smac, &rk, &rec))
 		ret = kfail(k, pb->s, "AUTH_SERVER");
+	else if (rec.blob_len)
+		ret = kfail(k, NULL, "AUTH_SERVER (a re-key: the set-up left none)");
 	else if (cpns_auth_finish_rk(pb->g2, hg, smac, &rk))
 		ret = kfail(k, pb->g2, "AUTH_FINISH");
 	else if (cpns_seal(pb->g2, hg, aad_r, sizeof(aad_r), rep, replen, &seq,
@@ -246,6 +257,55 @@ static int kauth(struct kflow *k, const uint8_t *did, const uint8_t *rep,
 	if (cpns_session_del(pb->s, hs) && !ret)
 		ret = kfail(k, pb->s, "SESSION_DEL");
 	return ret;
+}
+
+/*
+ * The server's records of GW2's devices, read once from its store as
+ * cpns-serverd reads a row at a-0 (the set-up re-keyed every key, and
+ * the measured flows re-key none), with the label it binds into them.
+ */
+static int pb_records_read(struct pb *pb)
+{
+	struct cpns_store_device d;
+	struct cpns_store *st;
+	char err[256];
+	size_t i;
+	int ret;
+
+	if (pb->recs)
+		return 0;
+	if (!pb->store) {
+		fprintf(stderr, "cpns-proto-bench: the kernel-only auth flows need the server's records: --store\n");
+		return -EINVAL;
+	}
+	ret = cpns_store_open(pb->store, CPNS_STORE_LAZY, &st, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "cpns-proto-bench: %s\n", err);
+		return ret;
+	}
+	pb->recs = calloc(pb->ndids, sizeof(*pb->recs));
+	for (i = 0; pb->recs && i < pb->ndids; i++) {
+		ret = cpns_store_device_get(st, pb->dids[i], &d);
+		if (ret == -ENOENT)
+			continue;
+		if (ret) {
+			fprintf(stderr, "cpns-proto-bench: %s: %s\n",
+				pb->store, cpns_store_error(st));
+			break;
+		}
+		memcpy(pb->recs[i].blob, d.blob, d.blob_len);
+		pb->recs[i].blob_len = d.blob_len;
+		cpns_store_device_label(&d, pb->recs[i].label);
+	}
+	cpns_store_close(st);
+	if (!pb->recs)
+		return -ENOMEM;
+	if (ret && ret != -ENOENT) {
+		free(pb->recs);
+		pb->recs = NULL;
+		return ret;
+	}
+	return 0;
 }
 
 int pb_run_kernel(struct pb *pb, enum pb_kind kind, double seconds,
@@ -272,7 +332,7 @@ int pb_run_kernel(struct pb *pb, enum pb_kind kind, double seconds,
 	    cpns_wire_inner_encode(&rep, rpt, sizeof(rpt), &rlen) ||
 	    cpns_wire_inner_encode(&ack, apt, sizeof(apt), &alen))
 		return -EINVAL;
-	if (kind == PB_AUTH && !pb->ndids)
+	if (kind == PB_AUTH && (!pb->ndids || pb_records_read(pb)))
 		return -EINVAL;
 
 	ret = pb_stats_begin(pb, &st);
@@ -284,8 +344,10 @@ int pb_run_kernel(struct pb *pb, enum pb_kind kind, double seconds,
 	do {
 		uint64_t s = pb_now_ns();
 
+		size_t d = i++ % (pb->ndids ? pb->ndids : 1);
+
 		if (kind == PB_AUTH)
-			ret = kauth(&k, pb->dids[i++ % pb->ndids], rpt, rlen,
+			ret = kauth(&k, pb->dids[d], &pb->recs[d], rpt, rlen,
 				    apt, alen);
 		else
 			ret = kassign(&k);

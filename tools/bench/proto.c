@@ -40,6 +40,9 @@ static void usage(FILE *f)
 		"      --server-netns NAME  the server's namespace: its counters, and\n"
 		"                           the server's commands of the kernel-only runs\n"
 		"      --server-pid PID     cpns-serverd's pid, for its CPU time\n"
+		"      --store PATH         the server's store, and\n"
+		"      --kek TYPE:DESC      its KEK: the kernel-only auth flows hand the\n"
+		"                           server's records to AUTH_CHALLENGE as it does\n"
 		"  -c, --clients LIST       concurrent clients, comma-separated\n"
 		"                           (default 1,4,16,64; each 1-%d)\n"
 		"  -t, --time S             seconds each run is measured (default 10)\n"
@@ -348,6 +351,19 @@ static void say(const struct pb *pb, const char *fmt, ...)
 }
 
 /* Flow I, then a Device Key in GW2 for each client, each used once. */
+/* --kek TYPE:DESCRIPTION; the strings stay argv's. */
+static int parse_kek(struct pb *pb, char *arg)
+{
+	char *colon = strchr(arg, ':');
+
+	if (!colon || colon == arg || !colon[1])
+		return -1;
+	*colon = '\0';
+	pb->kek.type = arg;
+	pb->kek.desc = colon + 1;
+	return 0;
+}
+
 static int setup(struct pb *pb, unsigned int maxn)
 {
 	struct pb_run r;
@@ -503,6 +519,8 @@ int main(int argc, char **argv)
 		{ "gw1-netns", required_argument, NULL, '1' },
 		{ "server-netns", required_argument, NULL, '0' },
 		{ "server-pid", required_argument, NULL, 'p' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "kek", required_argument, NULL, 'K' },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
 		{ "rounds", required_argument, NULL, 'r' },
@@ -543,6 +561,16 @@ int main(int argc, char **argv)
 			pb.server_pid = (int)strtol(optarg, &end, 10);
 			if (*end || pb.server_pid <= 0) {
 				fprintf(stderr, "cpns-proto-bench: --server-pid: not a pid: %s\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			pb.store = optarg;
+			break;
+		case 'K':
+			if (parse_kek(&pb, optarg)) {
+				fprintf(stderr, "cpns-proto-bench: --kek: TYPE:DESCRIPTION: %s\n",
 					optarg);
 				return 2;
 			}
@@ -646,6 +674,7 @@ out:
 	cpns_close(pb.g1);
 	cpns_close(pb.g2);
 	free(pb.dids);
+	free(pb.recs);
 	free(pb.lat);
 	return bad;
 }

@@ -31,6 +31,8 @@
 
 #include "cpns.h"
 #include "daemon.h"
+#include "keyops.h"
+#include "store.h"
 #include "wire.h"
 
 #define PB_MAX_CLIENTS		256
@@ -75,6 +77,17 @@ struct pb_run {
 
 struct pb_client;
 
+/*
+ * The server's record of one of GW2's devices, as cpns-serverd hands it
+ * to AUTH_CHALLENGE: the kernel-only side reads them from the server's
+ * store once the set-up has re-keyed every key (pkern.c).
+ */
+struct pb_rec {
+	uint8_t blob[CPNS_MAX_BLOB];
+	size_t blob_len;		/* 0: no row (generation 0) */
+	uint8_t label[CPNS_STORE_LABEL_LEN];
+};
+
 struct pb {
 	/* options */
 	struct sockaddr_storage addr;	/* the server */
@@ -86,6 +99,8 @@ struct pb {
 	size_t nruns;
 	bool do_auth, do_assign, json, verbose;
 	int server_pid;			/* 0: unknown */
+	const char *store;		/* the server's store */
+	struct cpns_keyref kek;		/* the server's KEK */
 
 	/* the three hosts' cpns sockets */
 	struct cpns_nl *g2;		/* this process's namespace */
@@ -98,6 +113,7 @@ struct pb {
 	/* GW2's Device Keys, one per auth client */
 	uint8_t (*dids)[CPNS_DEVICE_ID_LEN];
 	size_t ndids;
+	struct pb_rec *recs;		/* the server's, per did; NULL: unread */
 
 	/* the current run */
 	struct cpns_loop *loop;
