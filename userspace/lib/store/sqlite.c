@@ -253,14 +253,59 @@ static void column(sqlite3_stmt *s, int i, struct sv *c)
 	}
 }
 
+/*
+ * Statements stay prepared for the connection's life, found again by their
+ * text: the store's SQL is a fixed set of a few dozen texts (the device
+ * list's filters make at most 32 more), and preparing is most of what a
+ * one-row query costs. A statement in use (a query made from another's row
+ * callback) is not shared: another is prepared. Past SQ_STMT_MAX kept, a
+ * statement is finalized after use.
+ */
+#define SQ_STMT_MAX	128
+
+static sqlite3_stmt *sq_stmt(struct cpns_store *st, const char *sql,
+			     bool *keep)
+{
+	sqlite3_stmt *s = NULL;
+	unsigned int n = 0;
+
+	while ((s = sqlite3_next_stmt(db_of(st), s))) {
+		if (!sqlite3_stmt_busy(s) && !strcmp(sqlite3_sql(s), sql)) {
+			*keep = true;
+			return s;
+		}
+		n++;
+	}
+	*keep = n < SQ_STMT_MAX;
+	if (sqlite3_prepare_v3(db_of(st), sql, -1,
+			       *keep ? SQLITE_PREPARE_PERSISTENT : 0, &s,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	return s;
+}
+
+/* Done with s: ready for its next use (no binding left pointing at the
+ * caller's memory), or finalized. */
+static void sq_stmt_done(sqlite3_stmt *s, bool keep)
+{
+	if (!keep) {
+		sqlite3_finalize(s);
+		return;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
 static int sq_run(struct cpns_store *st, const char *sql, const struct sv *p,
 		  int np, store_row_fn fn, void *arg, int64_t *changes)
 {
 	struct sv col[MAX_COLS];
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	int rc, i, n, ret = 0;
+	bool keep;
 
-	if (sqlite3_prepare_v2(db_of(st), sql, -1, &s, NULL) != SQLITE_OK)
+	s = sq_stmt(st, sql, &keep);
+	if (!s)
 		return sql_fail(st, "prepare");
 	bind(s, p, np);
 	n = sqlite3_column_count(s);
@@ -279,18 +324,33 @@ static int sq_run(struct cpns_store *st, const char *sql, const struct sv *p,
 							      "writing");
 	else if (!ret && changes)
 		*changes = sqlite3_changes(db_of(st));
-	sqlite3_finalize(s);
+	sq_stmt_done(s, keep);
+	return ret;
+}
+
+/* One statement without rows, through the kept statements. */
+static int sq_step(struct cpns_store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *s;
+	bool keep;
+	int ret;
+
+	s = sq_stmt(st, sql, &keep);
+	if (!s)
+		return sql_fail(st, what);
+	ret = sqlite3_step(s) == SQLITE_DONE ? 0 : sql_fail(st, what);
+	sq_stmt_done(s, keep);
 	return ret;
 }
 
 static int sq_begin(struct cpns_store *st)
 {
-	return exec(st, st->rdonly ? "BEGIN" : "BEGIN IMMEDIATE", "begin");
+	return sq_step(st, st->rdonly ? "BEGIN" : "BEGIN IMMEDIATE", "begin");
 }
 
 static int sq_commit(struct cpns_store *st)
 {
-	return exec(st, "COMMIT", "commit");
+	return sq_step(st, "COMMIT", "commit");
 }
 
 static void sq_rollback(struct cpns_store *st)
@@ -427,6 +487,10 @@ static int check_file(struct cpns_store *st, const char *path,
 
 static void sq_close(struct cpns_store *st)
 {
+	sqlite3_stmt *s;
+
+	while ((s = sqlite3_next_stmt(db_of(st), NULL)))
+		sqlite3_finalize(s);
 	sqlite3_close_v2(db_of(st));
 	st->be = NULL;
 	/* A store whose creation failed leaves no file behind. */
