@@ -360,7 +360,11 @@ static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
 			 const u8 *aad, unsigned int aadlen, const u8 *in,
 			 unsigned int inlen, u8 *out, unsigned int outlen)
 {
-	struct cpns_sg src, dst;
+	/*
+	 * Not zeroed at entry (INIT_STACK_ALL_ZERO): cpns_sg_set() sets each
+	 * entry used, and only those are read.
+	 */
+	struct cpns_sg src __uninitialized, dst __uninitialized;
 	u8 iv[CPNS_IV_LEN];
 	int ret;
 
