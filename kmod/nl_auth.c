@@ -300,7 +300,8 @@ out:
  */
 static int cpns_open_confirm(struct sk_buff *msg, struct cpns_session *s)
 {
-	u8 blob[CPNS_MAX_BLOB];
+	/* Not zeroed at entry: only the @len bytes copied in are read. */
+	u8 blob[CPNS_MAX_BLOB] __uninitialized;
 	unsigned int len;
 
 	len = cpns_session_take_confirm(s, blob);

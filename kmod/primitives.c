@@ -2,9 +2,10 @@
 /*
  * The primitives of CPNS-KA-1.
  *
- * MAC and KDF run HMAC-SHA256 over the SHA-256 library; SEAL and OPEN a
- * synchronous "gcm(aes)" aead of the crypto API. The AEAD functions may
- * sleep (allocation), so they run in process context only.
+ * MAC and KDF run HMAC-SHA256 over the SHA-256 library; SEAL and OPEN the
+ * crypto API's "gcm(aes)" aead, whichever driver ranks highest. The AEAD
+ * functions may sleep (allocation, waiting for an asynchronous driver), so
+ * they run in process context only.
  */
 
 #include <linux/kernel.h>
@@ -150,8 +151,13 @@ struct crypto_aead *cpns_aead_new(const u8 *key)
 	struct crypto_aead *tfm;
 	int ret;
 
-	/* Masking CRYPTO_ALG_ASYNC asks for a synchronous implementation. */
-	tfm = crypto_alloc_aead(CPNS_AEAD_ALG, 0, CRYPTO_ALG_ASYNC);
+	/*
+	 * Asynchronous drivers too: the x86 AES-NI/PCLMULQDQ GCM is one (a
+	 * SIMD wrapper that defers to cryptd only where the FPU cannot be
+	 * used); in process context it runs at once, and every operation
+	 * waits for its completion anyway (cpns_aead_wait()).
+	 */
+	tfm = crypto_alloc_aead(CPNS_AEAD_ALG, 0, 0);
 	if (IS_ERR(tfm))
 		return tfm;
 
@@ -175,6 +181,18 @@ void cpns_aead_free(struct crypto_aead *tfm)
 		crypto_free_aead(tfm);
 }
 EXPORT_SYMBOL_NS_GPL(cpns_aead_free, CPNS);
+
+/* Run @req's operation and wait for it, should its driver defer it. */
+static int cpns_aead_wait(struct aead_request *req, bool enc)
+{
+	DECLARE_CRYPTO_WAIT(wait);
+
+	aead_request_set_callback(req, CRYPTO_TFM_REQ_MAY_SLEEP |
+				  CRYPTO_TFM_REQ_MAY_BACKLOG,
+				  crypto_req_done, &wait);
+	return crypto_wait_req(enc ? crypto_aead_encrypt(req) :
+			       crypto_aead_decrypt(req), &wait);
+}
 
 /*
  * Run one AES-GCM operation in place over buf = aad || text [|| tag].
@@ -200,10 +218,9 @@ static int cpns_aead_crypt(struct crypto_aead *tfm, bool enc, u64 seq,
 		return -ENOMEM;
 
 	sg_init_one(&sg, buf, buflen);
-	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_crypt(req, &sg, &sg, textlen, iv);
 	aead_request_set_ad(req, aadlen);
-	ret = enc ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	ret = cpns_aead_wait(req, enc);
 
 	aead_request_free(req);
 	return ret;
@@ -287,10 +304,17 @@ struct cpns_sg {
 	unsigned int n;
 };
 
-/* One entry for @len bytes at @buf, within one page if vmalloc() memory. */
+/*
+ * One entry for @len bytes at @buf, within one page if vmalloc() memory.
+ * Only the entries used are initialised: a 64-byte SEAL uses two of
+ * CPNS_SG_MAX.
+ */
 static void cpns_sg_set(struct scatterlist *sg, const u8 *buf,
 			unsigned int len)
 {
+	memset(sg, 0, sizeof(*sg));
+	sg_init_marker(sg, 1);
+	sg_unmark_end(sg);
 	if (is_vmalloc_addr(buf))
 		sg_set_page(sg, vmalloc_to_page(buf), len, offset_in_page(buf));
 	else
@@ -336,12 +360,14 @@ static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
 			 const u8 *aad, unsigned int aadlen, const u8 *in,
 			 unsigned int inlen, u8 *out, unsigned int outlen)
 {
-	struct cpns_sg src, dst;
+	/*
+	 * Not zeroed at entry (INIT_STACK_ALL_ZERO): cpns_sg_set() sets each
+	 * entry used, and only those are read.
+	 */
+	struct cpns_sg src __uninitialized, dst __uninitialized;
 	u8 iv[CPNS_IV_LEN];
 	int ret;
 
-	sg_init_table(src.sg, CPNS_SG_MAX);
-	sg_init_table(dst.sg, CPNS_SG_MAX);
 	src.n = 0;
 	dst.n = 0;
 	/* The transform skips dst's additional data: it writes none. */
@@ -358,10 +384,9 @@ static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
 	memset(iv, 0, 4);
 	put_unaligned_be64(seq, iv + 4);
 
-	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_crypt(req, src.sg, dst.sg, inlen, iv);
 	aead_request_set_ad(req, aadlen);
-	return enc ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	return cpns_aead_wait(req, enc);
 }
 
 struct aead_request *cpns_aead_req_new(struct crypto_aead *tfm)

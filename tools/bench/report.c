@@ -74,9 +74,9 @@ static void cpu_flags(char *out, size_t len)
 
 /*
  * The driver a new transform of @name gets: the highest priority one in
- * /proc/crypto that is neither internal nor asynchronous (cpns.ko asks
- * for synchronous AEADs; hashes are synchronous). /proc/crypto lists what
- * has been instantiated, so this is read after the measurement.
+ * /proc/crypto that is not internal (cpns.ko takes asynchronous AEADs
+ * too, and waits for them). /proc/crypto lists what has been
+ * instantiated, so this is read after the measurement.
  */
 static void crypto_driver(const char *name, char *out, size_t len)
 {
@@ -105,7 +105,7 @@ static void crypto_driver(const char *name, char *out, size_t len)
 		    sscanf(line, "driver : %127s", bdriver) == 1 ||
 		    sscanf(line, "priority : %ld", &prio) == 1)
 			continue;
-		if (!strncmp(line, "internal", 8) || !strncmp(line, "async", 5))
+		if (!strncmp(line, "internal", 8))
 			usable = usable && strstr(line, ": no");
 	} while (!end);
 	fclose(f);
