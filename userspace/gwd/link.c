@@ -41,7 +41,7 @@ struct gwd_link {
 	struct cpns_lookup *lookup;	/* resolving the target */
 	struct addrinfo *ai_all;	/* an outgoing link's addresses */
 	struct addrinfo *ai;		/* the one connecting or connected */
-	char target[sizeof(((struct cpns_peer *)0)->str)];	/* as configured */
+	struct cpns_peer target;	/* an outgoing link's, as configured */
 	struct gwd_link *prev, *next;
 };
 
@@ -259,7 +259,7 @@ static bool link_next_addr(struct gwd_link *l, int err)
 	if (!l->owner || !l->ai || !l->ai->ai_next)
 		return false;
 	cpns_warn("%s: %s: connect failed: %s; trying its next address",
-		  l->target, l->c.peer,
+		  l->target.str, l->c.peer,
 		  err == ETIMEDOUT ? "timed out" : strerror(err));
 	link_close_conn(l);
 	fd = connect_first(l->ai->ai_next, &ai);
@@ -344,8 +344,8 @@ static void link_timer(struct cpns_loop *loop, struct cpns_timer *t)
 		break;
 	case CPNS_DL_CONNECT:
 		if (l->lookup)
-			cpns_warn("cannot resolve %s: no answer within %u ms",
-				  l->target, l->g->conf.connect_ms);
+			cpns_warn("cannot resolve %s: no answer within connect_timeout (%u s)",
+				  l->target.host, l->g->conf.connect_ms / 1000);
 		else if (link_next_addr(l, ETIMEDOUT))
 			break;
 		link_close_conn(l);
@@ -438,7 +438,7 @@ static int link_start(struct gwd_link *l, struct addrinfo *res)
 		return fd;
 	}
 	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
-	cpns_debug("%s: connecting to %s", l->target, addr);
+	cpns_debug("%s: connecting to %s", l->target.str, addr);
 	cpns_conn_init(&l->c, fd, true, addr);
 	ret = cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
 			     link_io, l);
@@ -501,7 +501,7 @@ struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 	l = link_new(g, -1, true, a->str, ops, owner);
 	if (!l)
 		return NULL;
-	snprintf(l->target, sizeof(l->target), "%s", a->str);
+	l->target = *a;
 	cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT, g->conf.connect_ms);
 	if (!a->numeric) {
 		l->lookup = cpns_resolve_start(g->loop, a, link_resolved, l);
