@@ -438,7 +438,8 @@ static int link_start(struct gwd_link *l, struct addrinfo *res)
 		return fd;
 	}
 	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
-	cpns_debug("%s: connecting to %s", l->target.str, addr);
+	if (!l->target.numeric)
+		cpns_debug("%s: connecting to %s", l->target.str, addr);
 	cpns_conn_init(&l->c, fd, true, addr);
 	ret = cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
 			     link_io, l);
