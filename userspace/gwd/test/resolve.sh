@@ -21,8 +21,8 @@ resolve_cleanup() {
 	cleanup
 }
 trap resolve_cleanup EXIT
-# One query of 30 s, glibc's longest: it outlives connect_timeout (10 s).
-printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n' \
+# Five tries of 30 s each, glibc's most: the lookup outlives the test.
+printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:5\n' \
 	>"/etc/netns/$NS_1/resolv.conf"
 printf 'hosts: files dns\n' >"/etc/netns/$NS_1/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"/etc/netns/$NS_1/hosts"
@@ -42,16 +42,17 @@ n_1 timeout 3 getent hosts slow.test >/dev/null || rc=$?
 server_start
 # shellcheck disable=SC2034 # gw1_conf (lib.sh) reads them
 S_ADDR=slow.test:7000 GW1_CONFIRM=operator \
-	GW1_EXTRA=$'server = 10.77.1.1:7000\nconnect_timeout = 10' gw1_conf
+	GW1_EXTRA=$'server = 10.77.1.1:7000\nconnect_timeout = 20' gw1_conf
 gw1_start
 wait_log "$WORK/gw1.log" "I-1 connecting to the server slow.test:7000" 30
+wait_log "$WORK/gw1.log" "control socket $WORK/gw1.ctl" 30
 n_1 timeout 5 "$CPNSCTL" pair list --control "$WORK/gw1.ctl" \
 	>"$WORK/pairs.out" 2>&1 ||
 	{ cat "$WORK/pairs.out"; fail "GW1's control socket did not answer while it resolved slow.test"; }
 ! grep -q "cannot resolve" "$WORK/gw1.log" ||
 	fail "the lookup had ended before the control socket was asked"
 
-wait_log "$WORK/gw1.log" "cannot resolve slow.test: no answer within connect_timeout (10 s)" 60
+wait_log "$WORK/gw1.log" "cannot resolve slow.test: no answer within connect_timeout (20 s)" 60
 wait_log "$WORK/gw1.log" "failing over to 10.77.1.1:7000" 30
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 60
 n=$(count_log "$WORK/gw1.log" "cannot resolve")
