@@ -8,7 +8,7 @@
  * fire; the lookup then fails, naming the host; a name in /etc/hosts
  * resolves and connects; a cancelled lookup never calls back, whether its
  * thread is still waiting (also at exit: nothing waits for it) or has
- * finished. Under ASan nothing leaks; valgrind finds nothing lost but
+ * finished; at most CPNS_LOOKUPS_MAX wait at a time. Under ASan nothing leaks; valgrind finds nothing lost but
  * the TLS block of the thread still waiting at exit ("possibly lost").
  */
 #define _GNU_SOURCE	/* unshare */
@@ -34,6 +34,10 @@
 #define RESOLV_CONF	"nameserver 127.0.0.1\noptions timeout:1 attempts:2\n"
 #define HOSTS		"127.0.0.1 localhost\n127.0.0.1 near.test\n"
 #define NSSWITCH	"hosts: files dns\n"
+/* For the cap test: a wait of 5 s, longer than starting the threads takes
+ * (under valgrind too). glibc reads the file again when it changes.
+ */
+#define RESOLV_CONF_CAP	"nameserver 127.0.0.1\noptions timeout:5 attempts:1\n"
 #define GUARD_MS	20000
 
 static char dir[] = "/tmp/cpns-test-resolve.XXXXXX";
@@ -342,6 +346,46 @@ static void test_cancel(struct cpns_loop *loop)
 	tap_ok(!held.calls, "cancel: it has not answered yet");
 }
 
+/* CPNS_LOOKUPS_MAX threads waiting: one more is refused until they end. */
+static void test_cap(struct cpns_loop *loop)
+{
+	static struct cpns_lookup *lk[CPNS_LOOKUPS_MAX];
+	struct result r = { 0 }, late = { 0 };
+	struct cpns_lookup *more;
+	struct cpns_peer p;
+	int i, n = 0;
+
+	if (!tap_ok(!write_file("resolv.conf", RESOLV_CONF_CAP),
+		    "cap: a name server wait of 5 s"))
+		return;
+	cpns_peer_parse("hang-cap.test:7000", &p, NULL, 0);
+	for (i = 0; i < CPNS_LOOKUPS_MAX; i++) {
+		lk[i] = cpns_resolve_start(loop, &p, on_lookup, &r);
+		n += lk[i] != NULL;
+	}
+	tap_ok(n == CPNS_LOOKUPS_MAX, "cap: %d lookups wait at once", n);
+	errno = 0;
+	more = cpns_resolve_start(loop, &p, on_lookup, &late);
+	tap_ok(!more && errno == EAGAIN, "cap: one more is refused (%s)",
+	       strerror(errno));
+	if (more)
+		cpns_resolve_cancel(more);
+	for (i = 0; i < CPNS_LOOKUPS_MAX; i++)
+		if (lk[i])
+			cpns_resolve_cancel(lk[i]);
+	/* Cancelled, they still count until their threads give up. */
+	run_until(loop, NULL, 8000);
+	write_file("resolv.conf", RESOLV_CONF);
+	cpns_peer_parse("near.test:7000", &p, NULL, 0);
+	more = cpns_resolve_start(loop, &p, on_lookup, &late);
+	if (tap_ok(more != NULL, "cap: once they ended, a lookup starts"))
+		run_until(loop, &late, GUARD_MS);
+	tap_ok(late.done && !late.ret && !r.calls,
+	       "cap: it resolves; the cancelled ones never called back");
+	if (late.res)
+		freeaddrinfo(late.res);
+}
+
 int main(void)
 {
 	struct cpns_loop *loop;
@@ -364,6 +408,7 @@ int main(void)
 	if (tap_ok(loop != NULL, "loop")) {
 		test_silent(loop);
 		test_hosts(loop);
+		test_cap(loop);
 		test_cancel(loop);
 		cpns_loop_free(loop);
 	}

@@ -204,6 +204,9 @@ struct cpns_lookup {
 	char why[CPNS_HOST_MAX + 128];
 };
 
+/* Threads still waiting on the name service, cancelled ones included. */
+static atomic_int lookups;
+
 static void lookup_put(struct cpns_lookup *lk)
 {
 	if (atomic_fetch_sub(&lk->refs, 1) != 1)
@@ -226,6 +229,7 @@ static void *lookup_thread(void *arg)
 		n = write(lk->efd, &one, sizeof(one));
 	} while (n < 0 && errno == EINTR);
 	lookup_put(lk);
+	atomic_fetch_sub(&lookups, 1);
 	return NULL;
 }
 
@@ -261,6 +265,10 @@ struct cpns_lookup *cpns_resolve_start(struct cpns_loop *loop,
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (atomic_fetch_add(&lookups, 1) >= CPNS_LOOKUPS_MAX) {
+		ret = EAGAIN;
+		goto err_free;
+	}
 	lk->loop = loop;
 	lk->peer = *p;
 	lk->fn = fn;
@@ -293,6 +301,7 @@ err_del:
 err_close:
 	close(lk->efd);
 err_free:
+	atomic_fetch_sub(&lookups, 1);
 	free(lk);
 	errno = ret;
 	return NULL;

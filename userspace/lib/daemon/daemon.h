@@ -511,6 +511,8 @@ int cpns_resolve(const struct cpns_peer *p, struct addrinfo **res,
 		 char *err, size_t errlen);
 
 struct cpns_lookup;
+#define CPNS_LOOKUPS_MAX	64
+
 /*
  * The end of cpns_resolve_start()'s lookup, called once from the loop:
  * ret and why as cpns_resolve() returns them; res (NULL unless ret is 0)
@@ -528,6 +530,9 @@ typedef void (*cpns_lookup_fn)(struct cpns_lookup *lk, struct addrinfo *res,
  *
  * The lookup runs in a thread of its own (signals blocked) while the loop
  * goes on; a numeric host needs none (cpns_resolve() answers at once).
+ * At most CPNS_LOOKUPS_MAX threads wait on the name service at a time,
+ * cancelled lookups included (a silent name server holds each for its
+ * whole timeout): beyond that, EAGAIN.
  *
  * Return: a handle for cpns_resolve_cancel(), or NULL with errno set.
  */
