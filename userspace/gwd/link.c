@@ -463,10 +463,15 @@ static void link_resolved(struct cpns_lookup *lk, struct addrinfo *res,
 	(void)lk;
 	l->lookup = NULL;
 	l->busy++;
-	if (ret)
+	if (ret) {
 		cpns_warn("%s", why);
-	else
+	} else if (!l->owner) {
+		/* Its owner let go (a deadline of its own ended it). */
+		freeaddrinfo(res);
+		ret = -ECANCELED;
+	} else {
 		ret = link_start(l, res);
+	}
 	if (ret) {
 		link_close_conn(l);
 		link_end_kind(l, GWD_END_CONNECT, -ret, 0);
