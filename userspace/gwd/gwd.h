@@ -333,7 +333,10 @@ struct gwd_link_ops {
 /* An accepted connection (fd is owned from now on). NULL on failure. */
 struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
 				 const struct gwd_link_ops *ops, void *owner);
-/* Start connecting to a; NULL with errno set if that fails at once. */
+/*
+ * Start connecting to a (a host name is resolved off the loop first); NULL
+ * with errno set if that fails at once.
+ */
 struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 				  const struct gwd_link_ops *ops, void *owner);
 /* Encode and send m; 0 or negative (enum cpns_wire_err or -errno). */

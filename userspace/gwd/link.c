@@ -10,6 +10,12 @@
  * owner's end callback once, detached, so an owner never holds a pointer to
  * a link that is gone. A link is not freed while one of its own callbacks
  * runs (busy), so owners may call anything from them.
+ *
+ * An outgoing link to a host name first resolves it off the loop
+ * (cpns_resolve_start()): it is CPNS_CONN_CONNECTING without a socket,
+ * under the connect deadline, until the addresses arrive; then it connects
+ * to them in turn like a link to a numeric address. Closing it meanwhile
+ * cancels the lookup.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -32,9 +38,10 @@ struct gwd_link {
 	bool closing;		/* detached by gwd_link_close() */
 	uint64_t close_by;	/* then: when to give up writing */
 	unsigned int busy;	/* inside this link's callbacks */
+	struct cpns_lookup *lookup;	/* resolving the target */
 	struct addrinfo *ai_all;	/* an outgoing link's addresses */
 	struct addrinfo *ai;		/* the one connecting or connected */
-	char target[sizeof(((struct cpns_peer *)0)->str)];	/* as configured */
+	struct cpns_peer target;	/* an outgoing link's, as configured */
 	struct gwd_link *prev, *next;
 };
 
@@ -48,6 +55,10 @@ static struct gwd_link *all_links;
  */
 static void link_close_conn(struct gwd_link *l)
 {
+	if (l->lookup) {
+		cpns_resolve_cancel(l->lookup);
+		l->lookup = NULL;
+	}
 	cpns_watch_del(l->g->loop, &l->w);
 	cpns_conn_close(&l->c);
 }
@@ -95,7 +106,8 @@ static void link_sync(struct gwd_link *l)
 	if (l->closing && l->c.state == CPNS_CONN_OPEN &&
 	    !cpns_conn_want_write(&l->c))
 		link_close_conn(l);
-	if (l->c.state != CPNS_CONN_DEAD) {
+	/* A link resolving its target has no socket yet. */
+	if (l->c.state != CPNS_CONN_DEAD && l->c.fd >= 0) {
 		ret = cpns_watch_mod(l->g->loop, &l->w,
 				     cpns_conn_events(&l->c));
 		if (ret)
@@ -247,7 +259,7 @@ static bool link_next_addr(struct gwd_link *l, int err)
 	if (!l->owner || !l->ai || !l->ai->ai_next)
 		return false;
 	cpns_warn("%s: %s: connect failed: %s; trying its next address",
-		  l->target, l->c.peer,
+		  l->target.str, l->c.peer,
 		  err == ETIMEDOUT ? "timed out" : strerror(err));
 	link_close_conn(l);
 	fd = connect_first(l->ai->ai_next, &ai);
@@ -331,7 +343,10 @@ static void link_timer(struct cpns_loop *loop, struct cpns_timer *t)
 		link_close_conn(l);
 		break;
 	case CPNS_DL_CONNECT:
-		if (link_next_addr(l, ETIMEDOUT))
+		if (l->lookup)
+			cpns_warn("cannot resolve %s: no answer within connect_timeout (%u s)",
+				  l->target.host, l->g->conf.connect_ms / 1000);
+		else if (link_next_addr(l, ETIMEDOUT))
 			break;
 		link_close_conn(l);
 		link_end_kind(l, GWD_END_CONNECT,
@@ -363,7 +378,8 @@ static struct gwd_link *link_new(struct gwd *g, int fd, bool connecting,
 	int ret;
 
 	if (!l) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -372,8 +388,9 @@ static struct gwd_link *link_new(struct gwd *g, int fd, bool connecting,
 	l->ops = ops;
 	l->owner = owner;
 	cpns_timer_init(&l->t, link_timer, l);
-	ret = cpns_watch_add(g->loop, &l->w, fd, cpns_conn_events(&l->c),
-			     link_io, l);
+	/* Without a socket yet (resolving), link_resolved() adds it. */
+	ret = fd < 0 ? 0 : cpns_watch_add(g->loop, &l->w, fd,
+					  cpns_conn_events(&l->c), link_io, l);
 	if (ret) {
 		link_close_conn(l);
 		free(l);
@@ -404,51 +421,110 @@ struct gwd_link *gwd_link_accept(struct gwd *g, int fd, const char *peer,
 	return link_new(g, fd, false, peer, ops, owner);
 }
 
+/*
+ * Connect to the first address of res that takes a connect, on l's socket
+ * (none yet: l has resolved its target). Then l owns res. 0 or -errno
+ * (res is freed).
+ */
+static int link_start(struct gwd_link *l, struct addrinfo *res)
+{
+	char addr[CPNS_ADDR_STRLEN];
+	struct addrinfo *ai = NULL;
+	int fd, ret;
+
+	fd = connect_first(res, &ai);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return fd;
+	}
+	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
+	if (!l->target.numeric)
+		cpns_debug("%s: connecting to %s", l->target.str, addr);
+	cpns_conn_init(&l->c, fd, true, addr);
+	ret = cpns_watch_add(l->g->loop, &l->w, fd, cpns_conn_events(&l->c),
+			     link_io, l);
+	if (ret) {
+		cpns_conn_close(&l->c);
+		freeaddrinfo(res);
+		return ret;
+	}
+	l->ai_all = res;
+	l->ai = ai;
+	cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT, l->g->conf.connect_ms);
+	return 0;
+}
+
+/* The lookup of l's target ended: connect, or end l as a failed connect. */
+static void link_resolved(struct cpns_lookup *lk, struct addrinfo *res,
+			  int ret, const char *why, void *arg)
+{
+	struct gwd_link *l = arg;
+
+	(void)lk;
+	l->lookup = NULL;
+	l->busy++;
+	if (ret) {
+		cpns_warn("%s", why);
+	} else if (!l->owner) {
+		/* Its owner let go (a deadline of its own ended it). */
+		freeaddrinfo(res);
+		ret = -ECANCELED;
+	} else {
+		ret = link_start(l, res);
+	}
+	if (ret) {
+		link_close_conn(l);
+		link_end_kind(l, GWD_END_CONNECT, -ret, 0);
+	}
+	l->busy--;
+	link_sync(l);
+}
+
 /**
  * gwd_link_connect() - start a connection to a peer
- * @g: the daemon (its connect_timeout applies, to each address)
- * @a: the peer, resolved here (getaddrinfo(), which blocks while the name
- *	service answers); its addresses are tried in turn until one connects
+ * @g: the daemon (its connect_timeout applies to the name's resolution,
+ *	then to each address)
+ * @a: the peer; a host name is resolved off the loop (cpns_resolve_start())
+ *	and its addresses are tried in turn until one connects
  * @ops: the owner's callbacks; @ops->connected runs once it is up
  * @owner: passed to them
  *
- * Return: the link, or NULL with errno set when the name did not resolve
- * (logged, naming the host) or every address failed at once (for instance
- * ENETUNREACH); a connect that fails later on the last address ends the
- * link with GWD_END_CONNECT.
+ * A name that does not resolve (logged, naming the host), or not within
+ * connect_timeout, ends the link with GWD_END_CONNECT, as does a connect
+ * that fails on the last address.
+ *
+ * Return: the link, or NULL with errno set when a numeric address fails
+ * at once (for instance ENETUNREACH) or no lookup can be started.
  */
 struct gwd_link *gwd_link_connect(struct gwd *g, const struct cpns_peer *a,
 				  const struct gwd_link_ops *ops, void *owner)
 {
-	char err[CPNS_HOST_MAX + 128], addr[CPNS_ADDR_STRLEN];
-	struct addrinfo *res, *ai = NULL;
+	char err[CPNS_HOST_MAX + 128];
+	struct addrinfo *res;
 	struct gwd_link *l;
-	int fd;
+	int ret;
 
-	fd = cpns_resolve(a, &res, err, sizeof(err));
-	if (fd < 0) {
-		cpns_warn("%s", err);
-		errno = -fd;
+	l = link_new(g, -1, true, a->str, ops, owner);
+	if (!l)
 		return NULL;
-	}
-	fd = connect_first(res, &ai);
-	if (fd < 0) {
-		freeaddrinfo(res);
-		errno = -fd;
-		return NULL;
-	}
-	cpns_addr_str(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr));
-	if (!a->numeric)
-		cpns_debug("%s: connecting to %s", a->str, addr);
-	l = link_new(g, fd, true, addr, ops, owner);
-	if (!l) {
-		freeaddrinfo(res);
-		return NULL;
-	}
-	l->ai_all = res;
-	l->ai = ai;
-	snprintf(l->target, sizeof(l->target), "%s", a->str);
+	l->target = *a;
 	cpns_conn_set_deadline(&l->c, CPNS_DL_CONNECT, g->conf.connect_ms);
+	if (!a->numeric) {
+		l->lookup = cpns_resolve_start(g->loop, a, link_resolved, l);
+		ret = l->lookup ? 0 : -errno;
+	} else {
+		/* AI_NUMERICHOST: no name service, no wait. */
+		ret = cpns_resolve(a, &res, err, sizeof(err));
+		if (ret)
+			cpns_warn("%s", err);
+		else
+			ret = link_start(l, res);
+	}
+	if (ret) {
+		link_free(l);
+		errno = -ret;
+		return NULL;
+	}
 	link_sync(l);
 	return l;
 }

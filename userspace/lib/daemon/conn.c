@@ -5,17 +5,23 @@
  * more than the frame being decided on, a queue of encoded frames to write,
  * the frame, step/idle and connect deadlines, and ERROR followed by a
  * linger and a close. The sockets it listens on and connects with are here
- * too, and the resolution of a peer's host name into the addresses to try.
+ * too, and the resolution of a peer's host name into the addresses to try,
+ * in the caller or in a thread of its own that reports to the loop.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -174,6 +180,137 @@ int cpns_resolve(const struct cpns_peer *p, struct addrinfo **res,
 		return -ENXIO;
 	return ret == EAI_AGAIN ? -EAGAIN :
 	       ret == EAI_MEMORY ? -ENOMEM : -ENXIO;
+}
+
+/*
+ * A lookup off the loop: a detached thread runs cpns_resolve() and signals
+ * an eventfd the loop watches. The thread and the loop each hold a
+ * reference; whichever lets go last frees the lookup, so a lookup
+ * cancelled while the thread still waits on the name service is freed
+ * (its addresses with it) when the thread returns, and the loop never
+ * waits for it.
+ */
+struct cpns_lookup {
+	struct cpns_loop *loop;
+	struct cpns_watch w;
+	int efd;
+	atomic_int refs;
+	struct cpns_peer peer;
+	cpns_lookup_fn fn;
+	void *arg;
+	/* Written by the thread before it signals efd. */
+	struct addrinfo *res;
+	int ret;
+	char why[CPNS_HOST_MAX + 128];
+};
+
+/* Threads still waiting on the name service, cancelled ones included. */
+static atomic_int lookups;
+
+static void lookup_put(struct cpns_lookup *lk)
+{
+	if (atomic_fetch_sub(&lk->refs, 1) != 1)
+		return;
+	if (lk->res)
+		freeaddrinfo(lk->res);
+	close(lk->efd);
+	free(lk);
+}
+
+static void *lookup_thread(void *arg)
+{
+	struct cpns_lookup *lk = arg;
+	uint64_t one = 1;
+	ssize_t n;
+
+	lk->ret = cpns_resolve(&lk->peer, &lk->res, lk->why, sizeof(lk->why));
+	atomic_thread_fence(memory_order_release);
+	do {
+		n = write(lk->efd, &one, sizeof(one));
+	} while (n < 0 && errno == EINTR);
+	lookup_put(lk);
+	atomic_fetch_sub(&lookups, 1);
+	return NULL;
+}
+
+static void lookup_done(struct cpns_loop *loop, struct cpns_watch *w,
+			uint32_t events)
+{
+	struct cpns_lookup *lk = w->arg;
+	struct addrinfo *res;
+	uint64_t n;
+
+	(void)events;
+	if (read(lk->efd, &n, sizeof(n)) != sizeof(n))
+		return;		/* spurious: the thread has not written */
+	atomic_thread_fence(memory_order_acquire);
+	cpns_watch_del(loop, &lk->w);
+	res = lk->res;
+	lk->res = NULL;
+	lk->fn(lk, res, lk->ret, lk->why, lk->arg);
+	lookup_put(lk);
+}
+
+struct cpns_lookup *cpns_resolve_start(struct cpns_loop *loop,
+				       const struct cpns_peer *p,
+				       cpns_lookup_fn fn, void *arg)
+{
+	struct cpns_lookup *lk = calloc(1, sizeof(*lk));
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t th;
+	int ret;
+
+	if (!lk) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (atomic_fetch_add(&lookups, 1) >= CPNS_LOOKUPS_MAX) {
+		ret = EAGAIN;
+		goto err_free;
+	}
+	lk->loop = loop;
+	lk->peer = *p;
+	lk->fn = fn;
+	lk->arg = arg;
+	atomic_init(&lk->refs, 2);
+	lk->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (lk->efd < 0) {
+		ret = errno;
+		goto err_free;
+	}
+	ret = -cpns_watch_add(loop, &lk->w, lk->efd, EPOLLIN, lookup_done, lk);
+	if (ret)
+		goto err_close;
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		goto err_del;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Signals are the loop's (its signalfd): none for the thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = pthread_create(&th, &attr, lookup_thread, lk);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		goto err_del;
+	return lk;
+
+err_del:
+	cpns_watch_del(loop, &lk->w);
+err_close:
+	close(lk->efd);
+err_free:
+	atomic_fetch_sub(&lookups, 1);
+	free(lk);
+	errno = ret;
+	return NULL;
+}
+
+void cpns_resolve_cancel(struct cpns_lookup *lk)
+{
+	cpns_watch_del(lk->loop, &lk->w);
+	lookup_put(lk);
 }
 
 int cpns_peer_connect_timeout(const struct cpns_peer *p,

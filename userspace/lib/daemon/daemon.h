@@ -10,14 +10,16 @@
  *   conn.c  a non-blocking TCP connection carrying wire frames
  *           (lib/codec/wire.h): read and write buffers, frame and step
  *           deadlines, ERROR then linger then close; listening on IPv4/IPv6
- *           and connecting with a timeout
+ *           and connecting with a timeout; host names resolved in a
+ *           thread that reports to the loop
  *   loop.c  the event loop: epoll for descriptors, one timerfd for every
  *           deadline, signalfd for SIGTERM/SIGINT (stop) and SIGHUP;
  *           start-up as a daemon
  *
  * The daemons hold no secret: every value that passes through these
  * functions is public (or sealed by a kernel). Times are milliseconds of
- * CLOCK_MONOTONIC (cpns_now_ms()). Single-threaded.
+ * CLOCK_MONOTONIC (cpns_now_ms()). Single-threaded, but for the threads
+ * of cpns_resolve_start(), which touch nothing but their own lookup.
  */
 #ifndef CPNS_DAEMON_H
 #define CPNS_DAEMON_H
@@ -507,6 +509,43 @@ struct addrinfo;
  */
 int cpns_resolve(const struct cpns_peer *p, struct addrinfo **res,
 		 char *err, size_t errlen);
+
+struct cpns_lookup;
+#define CPNS_LOOKUPS_MAX	64
+
+/*
+ * The end of cpns_resolve_start()'s lookup, called once from the loop:
+ * ret and why as cpns_resolve() returns them; res (NULL unless ret is 0)
+ * is the callee's to free with freeaddrinfo(). lk is gone once it returns.
+ */
+typedef void (*cpns_lookup_fn)(struct cpns_lookup *lk, struct addrinfo *res,
+			       int ret, const char *why, void *arg);
+
+/**
+ * cpns_resolve_start() - cpns_resolve() without blocking the loop
+ * @loop: the loop that calls @fn
+ * @p: the peer (copied)
+ * @fn: called from the loop when the lookup ends
+ * @arg: passed to it
+ *
+ * The lookup runs in a thread of its own (signals blocked) while the loop
+ * goes on; a numeric host needs none (cpns_resolve() answers at once).
+ * At most CPNS_LOOKUPS_MAX threads wait on the name service at a time,
+ * cancelled lookups included (a silent name server holds each for its
+ * whole timeout): beyond that, EAGAIN.
+ *
+ * Return: a handle for cpns_resolve_cancel(), or NULL with errno set.
+ */
+struct cpns_lookup *cpns_resolve_start(struct cpns_loop *loop,
+				       const struct cpns_peer *p,
+				       cpns_lookup_fn fn, void *arg);
+
+/*
+ * Forget a lookup whose callback has not run: it never runs. Nothing
+ * waits for the name service: the thread frees the lookup and its
+ * addresses when getaddrinfo() returns (or the process exits first).
+ */
+void cpns_resolve_cancel(struct cpns_lookup *lk);
 
 /*
  * Resolve p and connect to each of its addresses in turn, each with the
