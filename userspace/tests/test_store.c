@@ -106,7 +106,7 @@ static void path_of(char *out, size_t len, const char *name)
 {
 	if (pg) {
 		snprintf(out, len, "%s", pg);
-		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed()");
+		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed(), cpns_devices_changed()");
 		return;
 	}
 	snprintf(out, len, "%s/%s", dir, name);
@@ -358,11 +358,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 4",
-	      "UPDATE schema_version SET version = 4");
+	spoil(path, "UPDATE schema_version SET version = 5",
+	      "UPDATE schema_version SET version = 5");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 3");
+	raw_sql(path, "UPDATE schema_version SET version = 4");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -979,6 +979,107 @@ static void test_seed_changes(void)
 	cpns_store_close(st);
 }
 
+/* The devices' counter as another handle sees it; -1 on failure. */
+static int64_t dev_changes(struct cpns_store *st)
+{
+	int64_t n = -1;
+
+	if (cpns_store_device_changes(st, &n))
+		return -1;
+	return n;
+}
+
+/*
+ * The devices' change counter: a device's key columns changed (a re-key
+ * and its confirmation, a revocation), a row deleted or a record added
+ * move it; an assignment, an authentication and a seed's change do not.
+ */
+static void test_device_changes(void)
+{
+	struct cpns_store_device d, r;
+	struct cpns_store_seen seen;
+	struct cpns_store *st, *other;
+	struct cpns_store_seed s;
+	char path[256], err[512];
+	int64_t n, m, seeds = -1, devs = -1;
+	bool was;
+	int ret;
+
+	path_of(path, sizeof(path), "devchanges.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "device changes: created (%s)",
+		    ret ? err : "ok"))
+		return;
+	ret = cpns_store_open(path, 0, &other, err, sizeof(err));
+	if (!tap_ok(!ret && other, "device changes: a second handle (%s)",
+		    ret ? err : "ok")) {
+		cpns_store_close(st);
+		return;
+	}
+	n = dev_changes(other);
+	tap_ok(n == 0, "device changes: a new store counts 0 (%lld)",
+	       (long long)n);
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	tap_ok(dev_changes(other) == n, "device changes: a seed added does not move it");
+
+	rec_fill(&d, 0x41, 0, CPNS_STATE_ACTIVE, 0);
+	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
+	memset(&seen, 0, sizeof(seen));
+	memcpy(seen.did, d.did, sizeof(seen.did));
+	seen.when = 7;
+	snprintf(seen.addr, sizeof(seen.addr), "10.0.0.9:5000");
+	cpns_store_devices_seen(st, &seen, 1, NULL);
+	seen.did[15] ^= 1;	/* a device without a row: a new bare row */
+	cpns_store_devices_seen(st, &seen, 1, NULL);
+	m = dev_changes(other);
+	tap_ok(m == n, "device changes: an assignment and authentications do not move it (%lld)",
+	       (long long)m);
+
+	rec_fill(&d, 0x41, 1, CPNS_STATE_UNCONFIRMED, 0xb1);
+	ret = cpns_store_device_cas(st, NULL, &d);
+	m = dev_changes(other);
+	tap_ok(!ret && m > n, "device changes: a re-key moves it (%lld)",
+	       (long long)m);
+	n = m;
+	r = d;
+	d.state = CPNS_STATE_ACTIVE;
+	cpns_store_device_cas(st, &r, &d);
+	m = dev_changes(other);
+	tap_ok(m > n, "device changes: its confirmation moves it");
+	n = m;
+	seen.did[15] ^= 1;
+	seen.when = 9;
+	cpns_store_devices_seen(st, &seen, 1, NULL);
+	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4001", 8);
+	tap_ok(dev_changes(other) == n,
+	       "device changes: a last_auth update of a re-keyed device does not");
+	cpns_store_device_revoke(st, d.did, 1700000300, &was);
+	m = dev_changes(other);
+	tap_ok(m > n, "device changes: a revocation moves it");
+	n = m;
+	rec_fill(&r, 0x42, 0, CPNS_STATE_ACTIVE, 0);
+	cpns_store_device_revoke(st, r.did, 1700000300, &was);
+	m = dev_changes(other);
+	tap_ok(m > n, "device changes: revoking a device without a row moves it");
+	n = m;
+	cpns_store_device_del(st, d.did);
+	m = dev_changes(other);
+	tap_ok(m > n, "device changes: a row deleted moves it");
+	n = m;
+	raw_sql(path, "UPDATE devices SET generation = generation + 7");
+	ret = cpns_store_changes(other, &seeds, &devs);
+	tap_ok(!ret && devs > n && seeds >= 1,
+	       "device changes: a hand edit moves it; both counters in one call (%lld, %lld)",
+	       (long long)seeds, (long long)devs);
+	n = devs;
+	cpns_store_seed_del(st, s.sid);
+	m = dev_changes(other);
+	tap_ok(m > n, "device changes: a seed deleted with its devices moves it");
+	cpns_store_close(other);
+	cpns_store_close(st);
+}
+
 int main(void)
 {
 	char cmd[128], good[256];
@@ -996,6 +1097,7 @@ int main(void)
 	test_basic();
 	test_rotate();
 	test_seed_changes();
+	test_device_changes();
 	test_inventory();
 	test_cas();
 	path_of(good, sizeof(good), "good.db");

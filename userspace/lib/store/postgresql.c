@@ -50,10 +50,34 @@
 	" ON seeds FOR EACH ROW" \
 	" EXECUTE FUNCTION cpns_seeds_changed();"
 
-static const char schema_v3[] =
+/*
+ * Version 4: the devices' change counter (cpns_store_changes()), moved by
+ * a device row whose key columns (state, generation, blob) change, that
+ * goes, or that is added with other key columns than a device without a
+ * row has (generation 0, active, no blob).
+ */
+#define DEVICE_TRIGGER(name, event, when) \
+	"CREATE TRIGGER " name " AFTER " event " ON devices FOR EACH ROW" \
+	when " EXECUTE FUNCTION cpns_devices_changed();"
+#define CHANGES_V4 \
+	"INSERT INTO changes VALUES ('devices', 0);" \
+	"CREATE FUNCTION cpns_devices_changed() RETURNS trigger" \
+	" LANGUAGE plpgsql AS $$BEGIN" \
+	" UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
+	" RETURN NULL; END$$;" \
+	DEVICE_TRIGGER("devices_added", "INSERT", \
+		       " WHEN (NEW.generation <> 0 OR NEW.state <> 'active'" \
+		       " OR NEW.blob IS NOT NULL)") \
+	DEVICE_TRIGGER("devices_changed", "UPDATE", \
+		       " WHEN (OLD.state IS DISTINCT FROM NEW.state" \
+		       " OR OLD.generation IS DISTINCT FROM NEW.generation" \
+		       " OR OLD.blob IS DISTINCT FROM NEW.blob)") \
+	DEVICE_TRIGGER("devices_deleted", "DELETE", "")
+
+static const char schema_v4[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
 	" version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 3);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 4);"
 	"CREATE TABLE seeds ("
 	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -78,7 +102,8 @@ static const char schema_v3[] =
 	" last_addr TEXT NOT NULL DEFAULT '',"
 	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed'));"
 	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
-	CHANGES_V3;
+	CHANGES_V3
+	CHANGES_V4;
 
 struct pg {
 	PGconn *conn;
@@ -376,14 +401,15 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v3, "creating the schema");
+	return exec(st, schema_v4, "creating the schema");
 }
 
 /*
  * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
  * at version 2. Version 3 drops the devices' seed_id and gw1_name (the
  * Device ID's first 16 digits and that seed's owner), their foreign key
- * and indexes with them, and adds the seeds' change counter (CHANGES_V3).
+ * and indexes with them, and adds the seeds' change counter (CHANGES_V3);
+ * version 4 the devices' (CHANGES_V4).
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[2] = "ALTER TABLE devices DROP COLUMN seed_id,"
@@ -391,6 +417,7 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
 	      " WHERE expiry > 0;"
 	      CHANGES_V3,
+	[3] = CHANGES_V4,
 };
 
 static int pg_upgrade(struct cpns_store *st, int64_t from)

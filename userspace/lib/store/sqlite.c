@@ -93,13 +93,33 @@
 	SEED_TRIGGER("seeds_changed", "UPDATE") \
 	SEED_TRIGGER("seeds_deleted", "DELETE")
 
+/*
+ * Version 4: the devices' change counter (cpns_store_changes()), which
+ * triggers move when a device row's key columns (state, generation,
+ * blob) change or the row goes, and when a row is added with other key
+ * columns than a device without a row has (generation 0, active, no
+ * blob): an inventory row alone, and its last authentication, do not.
+ */
+#define DEVICE_BUMP \
+	" BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; END;"
+#define CHANGES_V4 \
+	"INSERT INTO changes VALUES ('devices', 0);" \
+	"CREATE TRIGGER devices_added AFTER INSERT ON devices" \
+	" WHEN new.generation <> 0 OR new.state <> 'active'" \
+	" OR new.blob IS NOT NULL" DEVICE_BUMP \
+	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
+	" WHEN old.state IS NOT new.state" \
+	" OR old.generation IS NOT new.generation" \
+	" OR old.blob IS NOT new.blob" DEVICE_BUMP \
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" DEVICE_BUMP
+
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v3[] =
+static const char schema_v4[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE(3)
+	VERSION_TABLE(4)
 	"CREATE TABLE seeds ("
 	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -112,12 +132,14 @@ static const char schema_v3[] =
 	DEVICES_V3("devices")
 	DEVICES_V3_INDEXES
 	CHANGES_V3
-	"PRAGMA user_version = 3;";
+	CHANGES_V4
+	"PRAGMA user_version = 4;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
  * its version in user_version only; version 2 had the seed_id and
- * gw1_name columns and their indexes, and no change counter.
+ * gw1_name columns and their indexes, and no change counter; version 3
+ * no devices' change counter.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[1] = VERSION_TABLE(2)
@@ -138,6 +160,8 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      DEVICES_V3_INDEXES
 	      CHANGES_V3
 	      "PRAGMA user_version = 3;",
+	[3] = CHANGES_V4
+	      "PRAGMA user_version = 4;",
 };
 
 static sqlite3 *db_of(struct cpns_store *st)
@@ -355,7 +379,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v3, "creating the schema");
+	return exec(st, schema_v4, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)

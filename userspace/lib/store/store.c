@@ -183,16 +183,56 @@ static int query_int(struct cpns_store *st, const char *sql,
 	return run(st, sql, p, np, one_int_cb, v, NULL);
 }
 
+struct changes {
+	int64_t seeds, devices;
+	int rows;
+};
+
+static int changes_cb(struct cpns_store *st, const struct sv *c, int n,
+		      void *arg)
+{
+	struct changes *ch = arg;
+
+	if (n != 2 || c[0].type != SV_INT || c[1].type != SV_INT ||
+	    c[0].i < 0 || c[1].i < 0)
+		return store_fail(st, -EBADMSG,
+				  "%s: changes: a count missing or negative (the store is corrupted)",
+				  st->path);
+	ch->seeds = c[0].i;
+	ch->devices = c[1].i;
+	ch->rows++;
+	return 0;
+}
+
+int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
+		       int64_t *devices)
+{
+	struct changes ch = { .rows = 0 };
+	int ret;
+
+	ret = run(st,
+		  "SELECT (SELECT n FROM changes WHERE what = 'seeds'), (SELECT n FROM changes WHERE what = 'devices')",
+		  NULL, 0, changes_cb, &ch, NULL);
+	if (!ret && ch.rows != 1)
+		ret = store_fail(st, -EBADMSG, "%s: changes: no counts",
+				 st->path);
+	if (ret)
+		return ret;
+	if (seeds)
+		*seeds = ch.seeds;
+	if (devices)
+		*devices = ch.devices;
+	return 0;
+}
+
 int cpns_store_seed_changes(struct cpns_store *st, int64_t *n)
 {
-	int ret = query_int(st, "SELECT n FROM changes WHERE what = 'seeds'",
-			    NULL, 0, n);
+	return cpns_store_changes(st, n, NULL);
+}
 
-	if (!ret && *n < 0)
-		ret = store_fail(st, -EBADMSG,
-				 "%s: changes: a negative count (the store is corrupted)",
-				 st->path);
-	return ret;
+int cpns_store_device_changes(struct cpns_store *st, int64_t *n)
+{
+	return cpns_store_changes(st, NULL, n);
 }
 
 static int begin(struct cpns_store *st)

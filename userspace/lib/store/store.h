@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	3
+#define CPNS_STORE_VERSION	4
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -161,6 +161,18 @@ int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
  * "Several servers on one PostgreSQL").
  */
 int cpns_store_seed_changes(struct cpns_store *st, int64_t *n);
+/*
+ * The devices' change counter, made larger by every transaction that
+ * changes a device row's key columns (state, generation, blob: a re-key,
+ * its confirmation, a revocation), deletes a row, or adds one that is not
+ * a bare inventory row (generation 0, active, no blob); an assignment or
+ * a last authentication does not move it. Like the seeds', a trigger
+ * counts, a hand edit included.
+ */
+int cpns_store_device_changes(struct cpns_store *st, int64_t *n);
+/* Both counters, read in one query (either pointer may be NULL). */
+int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
+		       int64_t *devices);
 
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,
