@@ -114,7 +114,7 @@ echo "ok - postgresql: the inventory listed, paged and filtered through the cont
 from_s=$(log_lines "$WORK/server.log")
 sctl revoke "$did_a" --json | tee "$WORK/revoke.json" |
 	jq_py "assert d['store'] == 'revoked', d" || fail "server revoke"
-[ "$(psql_pg "SELECT state FROM devices WHERE device_id = '$did_a'")" = revoked ] ||
+[ "$(psql_pg "SELECT state FROM devices WHERE device_id = decode('$did_a', 'hex')")" = 4 ] ||
 	fail "the database does not hold $did_a as revoked"
 [ "$(aflow gw2-a "$WORK/gw2-a.2.log")" = revoked ] ||
 	{ cat "$WORK/gw2-a.2.log"; fail "revoked GW2 a: not refused as revoked"; }
