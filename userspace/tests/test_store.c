@@ -564,8 +564,8 @@ static void test_upgrade_v2(void)
 	rec_bytes(want, did, CPNS_STATE_UNCONFIRMED, 1, 2, 0, 0xbb);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO seeds VALUES ('0202020202020202', 'gw1-2', '10.0.0.2:4000', 1, 'active', 0, %s);"
-		 "INSERT INTO devices VALUES ('02020202020202027777777777777777', '0202020202020202', 1, 'unconfirmed', 2, 0, %s'%s', 'gw1-2', '10.0.0.2:4001', 3, 4, '10.0.0.9:5000');",
-		 pg ? "'\\xaa'" : "x'aa'", pg ? "'\\x" : "x", rec);
+		 "INSERT INTO devices VALUES ('02020202020202027777777777777777', '0202020202020202', 1, 'unconfirmed', 2, 0, %s%s', 'gw1-2', '10.0.0.2:4001', 3, 4, '10.0.0.9:5000');",
+		 pg ? "'\\xaa'" : "x'aa'", pg ? "'\\x" : "x'", rec);
 	tap_ok(raw_sql(path, pg ? v2_pg : v2_sqlite) && raw_sql(path, sql),
 	       "store: a version 2 store made by hand");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
@@ -1362,7 +1362,8 @@ static bool compact_store(const char *path, struct cpns_store_device *d)
 	return ok;
 }
 
-#define THE_DEVICE " WHERE device_id = (SELECT min(device_id) FROM devices)"
+#define THE_DEVICE \
+	" WHERE device_id = (SELECT device_id FROM devices ORDER BY device_id LIMIT 1)"
 
 /*
  * A compact row altered by hand. One the database's checks would refuse

@@ -14,6 +14,12 @@
  * store holds public metadata and wrapped blobs only, and this library
  * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
+ * A device's blob is kept compact (schema version 4): the row holds the
+ * header fields of the blob that its other columns do not, and the salt
+ * and sealed bytes; cpns_store_device_get() and the walks rebuild the
+ * whole blob, and a blob written must be a device record of store.rst
+ * (104 bytes, role server, of the row's Device ID: -EINVAL otherwise).
+ *
  * Every function returns 0 or a negative errno: -EBADMSG for a store that
  * is torn, corrupted or not ours, -ENOENT for a row that is not there,
  * -EEXIST for one that already is, -EIO (or the errno the backend saw) for
@@ -120,9 +126,11 @@ const char *cpns_store_path(const struct cpns_store *st);
 const char *cpns_store_backend(const struct cpns_store *st);
 
 /*
- * Check every row's columns: IDs of the right length in hex, a Device ID
- * whose first eight bytes are its seed_id, known states, a blob of at most
- * CPNS_MAX_BLOB bytes where one is needed. Done by cpns_store_open().
+ * Check every row's columns: a Seed ID of 16 hex digits, a Device ID of 16
+ * bytes whose seed is stored, known states, a seed's blob of at most
+ * CPNS_MAX_BLOB bytes, a device's key columns all set (a blob rebuilt,
+ * Documentation/store.rst "A device row") or all NULL where none is
+ * needed. Done by cpns_store_open().
  */
 int cpns_store_check_rows(struct cpns_store *st);
 
