@@ -341,17 +341,17 @@ static int col_blob(struct cpns_store *st, const struct sv *c, uint8_t *out,
 	return 0;
 }
 
+/* A seed's state: "active" or "revoked". */
 static int col_state(struct cpns_store *st, const struct sv *c,
-		     uint8_t *state, bool device, const char *table,
-		     const char *row)
+		     uint8_t *state, const char *row)
 {
 	const char *t = c->type == SV_TEXT ? c->s : NULL;
 
 	*state = cpns_store_state_parse(t);
-	if (!*state || (!device && *state == CPNS_STATE_UNCONFIRMED))
+	if (!*state || *state == CPNS_STATE_UNCONFIRMED)
 		return store_fail(st, -EBADMSG,
-				  "%s: %s %s: unknown state '%s' (the store is corrupted)",
-				  st->path, table, row, t ? t : "(null)");
+				  "%s: seed %s: unknown state '%s' (the store is corrupted)",
+				  st->path, row, t ? t : "(null)");
 	return 0;
 }
 
@@ -400,7 +400,7 @@ static int col_did(struct cpns_store *st, const struct sv *c, uint8_t *did)
 	" coalesce((SELECT owner FROM seeds s WHERE s.seed_id = %s), '')," \
 	" d.gw1_addr, d.assigned, d.last_auth, d.last_addr"
 #define DEVICE_NCOLS 15
-/* The devices of seed $n: a range of the primary key, $n to $(n + 1). */
+/* The devices of a seed: a range of the primary key, from $n to $m. */
 #define OF_SEED(n, m) "device_id BETWEEN $" #n " AND $" #m
 
 /* The bounds of the Device IDs of seed sid, for OF_SEED(). */
@@ -521,7 +521,7 @@ static int seed_row(struct cpns_store *st, const struct sv *c, int n,
 		ret = col_int(st, &c[3], 0, INT64_MAX, &r->created, "seed",
 			      "created", row);
 	if (!ret)
-		ret = col_state(st, &c[4], &r->state, false, "seed", row);
+		ret = col_state(st, &c[4], &r->state, row);
 	if (!ret)
 		ret = col_int(st, &c[5], 0, INT64_MAX, &v, "seed", "expiry",
 			      row);
