@@ -273,6 +273,9 @@ static int seed_row(const uint8_t kek[32], struct cpns_store_seed *s)
 	return 0;
 }
 
+/* A device record's header: the bytes before its salt (store.rst). */
+#define FB_REC_HDR	(24 + CPNS_DEVICE_ID_LEN)
+
 /* Device i's row: generation 1, active, its blob. */
 static int device_row(const uint8_t kek[32], uint64_t i,
 		      struct cpns_store_device *d)
@@ -308,7 +311,7 @@ static int device_row(const uint8_t kek[32], uint64_t i,
  */
 static int cmd_gen(uint64_t n, const char *dir)
 {
-	char path[4096], err[512], did[33], blob[2 * 128 + 1];
+	char path[4096], err[512], did[33], blob[2 * 128 + 1], sealed[129];
 	struct cpns_store_seed s;
 	struct cpns_store_device d;
 	struct cpns_store *st;
@@ -339,28 +342,33 @@ static int cmd_gen(uint64_t n, const char *dir)
 	fprintf(pg, "COPY seeds (seed_id, owner, owner_addr, created, state, expiry, blob) FROM STDIN;\n"
 		"%s\t%s\t%s\t%lld\tactive\t0\t\\\\x%s\n\\.\n", did, s.owner,
 		s.owner_addr, (long long)s.created, blob);
-	fprintf(pg, "COPY devices (device_id, generation, state, created, expiry, blob) FROM STDIN;\n");
+	/* A device's compact row (store.rst, "A device row"): of its blob
+	 * the header fields the row does not hold, and the salt and sealed
+	 * bytes from offset 40.
+	 */
+	fprintf(pg, "COPY devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed) FROM STDIN;\n");
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	SQ(sqlite3_open(path, &db));
 	SQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; BEGIN", NULL, NULL,
 			NULL));
-	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (device_id, generation, state, created, expiry, blob) VALUES (?1, 1, 'active', ?2, 0, ?3)",
+	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed) VALUES (?1, 1, 1, ?2, 0, 1, 1, 0, 0, ?3)",
 			      -1, &ins, NULL));
 	for (i = 0; i < n; i++) {
 		if (device_row(kek, i, &d))
 			return fprintf(stderr, "fleet: device %llu\n",
 				       (unsigned long long)i), 1;
 		hex(did, d.did, sizeof(d.did));
-		sqlite3_bind_text(ins, 1, did, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(ins, 2, d.created);
-		sqlite3_bind_blob(ins, 3, d.blob, (int)d.blob_len,
+		sqlite3_bind_blob(ins, 1, d.did, sizeof(d.did),
 				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 2, d.created);
+		sqlite3_bind_blob(ins, 3, d.blob + FB_REC_HDR,
+				  (int)d.blob_len - FB_REC_HDR, SQLITE_TRANSIENT);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto sqfail;
 		sqlite3_reset(ins);
-		hex(blob, d.blob, d.blob_len);
-		fprintf(pg, "%s\t1\tactive\t%lld\t0\t\\\\x%s\n", did,
-			(long long)d.created, blob);
+		hex(sealed, d.blob + FB_REC_HDR, d.blob_len - FB_REC_HDR);
+		fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t0\t0\t\\\\x%s\n",
+			did, (long long)d.created, sealed);
 	}
 	fprintf(pg, "\\.\n");
 	sqlite3_finalize(ins);

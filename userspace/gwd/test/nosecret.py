@@ -256,9 +256,15 @@ def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
             raise Bad(f"store seed row {sid}: blob of {k['kind']} {k['id']}")
         seeds[sid] = bytes.fromhex(k["key"])
         wk(blob)
-    for did, sid, gen, created, blob in con.execute(
-            "SELECT device_id, substr(device_id, 1, 16), generation,"
-            " created, blob FROM devices WHERE blob IS NOT NULL"):
+    # A compact row (store.rst, "A device row"): its blob rebuilt.
+    for did, gen, created, ks, kg, ko, ke, sealed in con.execute(
+            "SELECT device_id, generation, created, key_state,"
+            " key_generation, key_offset, key_expiry, sealed"
+            " FROM devices WHERE sealed IS NOT NULL"):
+        blob = (bytes([1, 2, 1, ks]) + kg.to_bytes(4, "big") +
+                (created + ko).to_bytes(8, "big") + ke.to_bytes(8, "big") +
+                did + sealed)
+        did, sid = did.hex(), did[:8].hex()
         k = sv.unwrap(kek, blob, label("devices", [did, sid, str(created)]))
         if k["id"] != did or k["generation"] != gen:
             raise Bad(f"store device row {did}: blob of {k['id']}")

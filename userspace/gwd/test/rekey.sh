@@ -39,8 +39,10 @@ s_row()
 	python3 - "$WORK/server.db" "$1" <<-'PY'
 	import sqlite3, sys
 	r = sqlite3.connect(sys.argv[1]).execute(
-	    "SELECT state, generation, length(blob) FROM devices WHERE device_id = ?",
-	    (sys.argv[2],)).fetchone()
+	    "SELECT CASE state WHEN 1 THEN 'active' WHEN 4 THEN 'revoked'"
+	    " WHEN 5 THEN 'unconfirmed' END, generation,"
+	    " 40 + length(sealed) FROM devices WHERE device_id = ?",
+	    (bytes.fromhex(sys.argv[2]),)).fetchone()
 	print("|".join(map(str, r)) if r else "")
 	PY
 }
@@ -198,9 +200,10 @@ gw2_again gw2-again2
 # nothing: its state (the blob's header says otherwise), then a byte of
 # its blob (the kernel cannot open it). Restored, it works again.
 row_sql() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$WORK/server.db" "$1"; }
-# row_flip: one bit of the sealed part of the row's blob (byte 60).
-row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); b = bytearray(d.execute("SELECT blob FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone()[0]); b[60] ^= 1; d.execute("UPDATE devices SET blob = ? WHERE device_id = ?", (bytes(b), sys.argv[2])); d.commit()' "$WORK/server.db" "$did"; }
-row_sum() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT generation, state, created, expiry, hex(blob) FROM devices WHERE device_id = ?", (sys.argv[2],)).fetchone())' "$WORK/server.db" "$did" | md5sum; }
+# row_flip: one bit of the sealed part of the row's blob (its byte 60:
+# byte 20 of the row's sealed column, store.rst "A device row").
+row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); i = bytes.fromhex(sys.argv[2]); b = bytearray(d.execute("SELECT sealed FROM devices WHERE device_id = ?", (i,)).fetchone()[0]); b[20] ^= 1; d.execute("UPDATE devices SET sealed = ? WHERE device_id = ?", (bytes(b), i)); d.commit()' "$WORK/server.db" "$did"; }
+row_sum() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, hex(sealed) FROM devices WHERE device_id = ?", (bytes.fromhex(sys.argv[2]),)).fetchone())' "$WORK/server.db" "$did" | md5sum; }
 altered()	# altered NAME SQL|row_flip WANT
 {
 	local from before
@@ -226,7 +229,7 @@ altered()	# altered NAME SQL|row_flip WANT
 	echo "ok - $1: refused, nothing changed"
 }
 altered altered-state \
-	"UPDATE devices SET state = 'unconfirmed' WHERE device_id = '$did'" \
+	"UPDATE devices SET state = 5 WHERE device_id = x'$did'" \
 	"device id $did: the row (state unconfirmed, generation 1) disagrees with its 104-byte blob: the row was altered; refused"
 altered altered-blob row_flip \
 	"a-0: the stored record of device id $did (generation 1, active) does not open under KEK"

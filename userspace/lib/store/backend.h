@@ -50,9 +50,12 @@ typedef int (*store_row_fn)(struct cpns_store *st, const struct sv *col,
  * @create: within a transaction: the schema of CPNS_STORE_VERSION
  * @upgrade: within a transaction: the schema of version from to from + 1
  * @integrity: the backend's own consistency check, if it has one
+ * @seed_hex: an SQL expression: the Seed ID, lower-case hex text, of the
+ *	device row d (its device_id's first 8 bytes)
  */
 struct store_ops {
 	const char *name;
+	const char *seed_hex;
 	int (*open)(struct cpns_store *st, const char *target,
 		    unsigned int flags, bool *empty);
 	void (*close)(struct cpns_store *st);
@@ -95,6 +98,14 @@ int store_int_cb(struct cpns_store *st, const struct sv *c, int n,
 		 void *arg);
 int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
 		 void *arg);
+
+/*
+ * A row callback for the check before the upgrade to version 4: its first
+ * column is the Device ID (text) of a version 3 row whose blob is not a
+ * record that the compact row can hold; refuses the upgrade.
+ */
+int store_v3_bad_row_cb(struct cpns_store *st, const struct sv *c, int n,
+			void *arg);
 
 /* Set st->err; return err. */
 int store_fail(struct cpns_store *st, int err, const char *fmt, ...)

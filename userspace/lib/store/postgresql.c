@@ -50,10 +50,68 @@
 	" ON seeds FOR EACH ROW" \
 	" EXECUTE FUNCTION cpns_seeds_changed();"
 
-static const char schema_v3[] =
+/*
+ * Version 4: the devices' change counter (cpns_store_changes()), moved by
+ * a device row whose state, generation or blob (its key_* columns and
+ * sealed) change, that goes, or that is added with other values than a
+ * device without a row has (generation 0, active, no blob).
+ */
+#define DEVICE_TRIGGER(name, event, when) \
+	"CREATE TRIGGER " name " AFTER " event " ON devices FOR EACH ROW" \
+	when " EXECUTE FUNCTION cpns_devices_changed();"
+#define CHANGES_V4 \
+	"INSERT INTO changes VALUES ('devices', 0);" \
+	"CREATE FUNCTION cpns_devices_changed() RETURNS trigger" \
+	" LANGUAGE plpgsql AS $$BEGIN" \
+	" UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
+	" RETURN NULL; END$$;" \
+	DEVICE_TRIGGER("devices_added", "INSERT", \
+		       " WHEN (NEW.generation <> 0 OR NEW.state <> 1" \
+		       " OR NEW.sealed IS NOT NULL)") \
+	DEVICE_TRIGGER("devices_changed", "UPDATE", \
+		       " WHEN (OLD.state IS DISTINCT FROM NEW.state" \
+		       " OR OLD.generation IS DISTINCT FROM NEW.generation" \
+		       " OR OLD.sealed IS DISTINCT FROM NEW.sealed" \
+		       " OR OLD.key_state IS DISTINCT FROM NEW.key_state" \
+		       " OR OLD.key_generation IS DISTINCT FROM" \
+		       " NEW.key_generation" \
+		       " OR OLD.key_offset IS DISTINCT FROM NEW.key_offset" \
+		       " OR OLD.key_expiry IS DISTINCT FROM NEW.key_expiry)") \
+	DEVICE_TRIGGER("devices_deleted", "DELETE", "")
+
+/*
+ * Version 4's devices table: compact (Documentation/store.rst, "A device
+ * row"), as SQLite's.
+ */
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16)," \
+	" generation BIGINT NOT NULL" \
+	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
+	" state SMALLINT NOT NULL CHECK (state IN (1, 4, 5))," \
+	" created BIGINT NOT NULL CHECK (created >= 0)," \
+	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" key_state SMALLINT CHECK (key_state IN (1, 4, 5))," \
+	" key_generation BIGINT" \
+	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
+	" key_offset BIGINT," \
+	" key_expiry BIGINT CHECK (key_expiry >= 0)," \
+	" sealed BYTEA CHECK (length(sealed) = 64)," \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" CHECK (sealed IS NOT NULL OR state <> 5)," \
+	" CHECK ((sealed IS NULL AND key_state IS NULL AND" \
+	" key_generation IS NULL AND key_offset IS NULL AND" \
+	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
+	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
+	" key_offset IS NOT NULL AND key_expiry IS NOT NULL)));"
+
+static const char schema_v4[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
 	" version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 3);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 4);"
 	"CREATE TABLE seeds ("
 	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -62,23 +120,10 @@ static const char schema_v3[] =
 	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
 	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128));"
-	"CREATE TABLE devices ("
-	" device_id TEXT COLLATE \"C\" PRIMARY KEY"
-	HEX_CHECK("device_id", 32) ","
-	" generation BIGINT NOT NULL"
-	"  CHECK (generation BETWEEN 0 AND 4294967295),"
-	" state TEXT NOT NULL"
-	"  CHECK (state IN ('active', 'unconfirmed', 'revoked')),"
-	" created BIGINT NOT NULL,"
-	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
-	" blob BYTEA CHECK (blob IS NULL OR length(blob) BETWEEN 1 AND 128),"
-	" gw1_addr TEXT NOT NULL DEFAULT '',"
-	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0),"
-	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0),"
-	" last_addr TEXT NOT NULL DEFAULT '',"
-	" CHECK (blob IS NOT NULL OR state <> 'unconfirmed'));"
+	DEVICES_V4("devices")
 	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
-	CHANGES_V3;
+	CHANGES_V3
+	CHANGES_V4;
 
 struct pg {
 	PGconn *conn;
@@ -376,30 +421,67 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v3, "creating the schema");
+	return exec(st, schema_v4, "creating the schema");
 }
 
 /*
  * upgrade[v] takes a store of version v to v + 1. PostgreSQL stores begin
  * at version 2. Version 3 drops the devices' seed_id and gw1_name (the
  * Device ID's first 16 digits and that seed's owner), their foreign key
- * and indexes with them, and adds the seeds' change counter (CHANGES_V3).
+ * and indexes with them, and adds the seeds' change counter (CHANGES_V3);
+ * version 4 the devices' (CHANGES_V4).
  */
+/* The big-endian integer of n bytes of a bytea at (1-based) offset. */
+#define BE(col, off, n) \
+	"('x' || lpad(encode(substr(" col ", " #off ", " #n "), 'hex')," \
+	" 16, '0'))::bit(64)::bigint"
+
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[2] = "ALTER TABLE devices DROP COLUMN seed_id,"
 	      " DROP COLUMN gw1_name;"
 	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
 	      " WHERE expiry > 0;"
 	      CHANGES_V3,
+	[3] = DEVICES_V4("devices_v4")
+	      "INSERT INTO devices_v4 SELECT decode(device_id, 'hex'),"
+	      " generation, CASE state WHEN 'active' THEN 1"
+	      " WHEN 'revoked' THEN 4 WHEN 'unconfirmed' THEN 5 END,"
+	      " created, expiry, get_byte(blob, 3), " BE("blob", 5, 4) ","
+	      " " BE("blob", 9, 8) " - created, " BE("blob", 17, 8) ","
+	      " substr(blob, 41, 64), gw1_addr, assigned, last_auth,"
+	      " last_addr FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v4 RENAME TO devices;"
+	      "ALTER TABLE devices RENAME CONSTRAINT devices_v4_pkey"
+	      " TO devices_pkey;"
+	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
+	      " WHERE expiry > 0;"
+	      CHANGES_V4,
 };
+
+/* Before the upgrade to version 4: as sqlite.c's V3_BAD_ROW. */
+#define V3_BAD_ROW \
+	"SELECT device_id FROM devices WHERE device_id !~ '^[0-9a-f]{32}$'" \
+	" OR state NOT IN ('active', 'revoked', 'unconfirmed')" \
+	" OR (blob IS NOT NULL AND (length(blob) <> 104" \
+	" OR substr(blob, 1, 3) <> decode('010201', 'hex')" \
+	" OR get_byte(blob, 3) NOT IN (1, 4, 5)" \
+	" OR encode(substr(blob, 25, 16), 'hex') <> device_id" \
+	" OR get_byte(blob, 8) > 127 OR get_byte(blob, 16) > 127))" \
+	" LIMIT 1"
 
 static int pg_upgrade(struct cpns_store *st, int64_t from)
 {
+	int ret = 0;
+
 	if (from < 1 || from >= CPNS_STORE_VERSION || !upgrade[from])
 		return store_fail(st, -EBADMSG,
 				  "%s: no upgrade from schema version %lld",
 				  st->path, (long long)from);
-	return exec(st, upgrade[from], "upgrading the schema");
+	if (from == 3)
+		ret = pg_run(st, V3_BAD_ROW, NULL, 0, store_v3_bad_row_cb, NULL,
+			     NULL);
+	return ret ? ret : exec(st, upgrade[from], "upgrading the schema");
 }
 
 static int pg_integrity(struct cpns_store *st, bool full)
@@ -492,6 +574,7 @@ static void pg_close(struct cpns_store *st)
 
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
+	.seed_hex = "encode(substr(d.device_id, 1, 8), 'hex')",
 	.open = pg_open,
 	.close = pg_close,
 	.run = pg_run,

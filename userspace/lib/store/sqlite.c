@@ -73,6 +73,43 @@
 #define DEVICES_V3_INDEXES \
 	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
 
+/*
+ * Version 4's: compact (Documentation/store.rst, "A device row"). The
+ * Device ID is 16 bytes, the state the integer of enum cpns_state, and of
+ * a record's blob the row keeps the header fields that its other columns
+ * do not hold (key_*) and the salt and sealed bytes (sealed): all five
+ * or none.
+ */
+#define KEY_NONE_OR_ALL \
+	" CHECK ((sealed IS NULL AND key_state IS NULL AND" \
+	" key_generation IS NULL AND key_offset IS NULL AND" \
+	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
+	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
+	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	" device_id BLOB PRIMARY KEY NOT NULL" \
+	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16)," \
+	" generation INTEGER NOT NULL" \
+	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
+	" state INTEGER NOT NULL CHECK (state IN (1, 4, 5))," \
+	" created INTEGER NOT NULL CHECK (created >= 0)," \
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" key_state INTEGER CHECK (key_state IN (1, 4, 5))," \
+	" key_generation INTEGER" \
+	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
+	" key_offset INTEGER," \
+	" key_expiry INTEGER CHECK (key_expiry >= 0)," \
+	" sealed BLOB" \
+	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64)," \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" CHECK (sealed IS NOT NULL OR state <> 5)," \
+	KEY_NONE_OR_ALL \
+	") WITHOUT ROWID;"
+
 #define VERSION_TABLE(v) \
 	"CREATE TABLE schema_version (application TEXT NOT NULL," \
 	" version INTEGER NOT NULL);" \
@@ -93,13 +130,38 @@
 	SEED_TRIGGER("seeds_changed", "UPDATE") \
 	SEED_TRIGGER("seeds_deleted", "DELETE")
 
+/*
+ * Version 4: the devices' change counter (cpns_store_changes()), which
+ * triggers move when a device row's state, generation or blob (its key_*
+ * columns and sealed) change or the row goes, and when a row is added
+ * with other values than a device without a row has (generation 0,
+ * active, no blob): an inventory row alone, and its last authentication,
+ * do not.
+ */
+#define DEVICE_BUMP \
+	" BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; END;"
+#define CHANGES_V4 \
+	"INSERT INTO changes VALUES ('devices', 0);" \
+	"CREATE TRIGGER devices_added AFTER INSERT ON devices" \
+	" WHEN new.generation <> 0 OR new.state <> 1" \
+	" OR new.sealed IS NOT NULL" DEVICE_BUMP \
+	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
+	" WHEN old.state IS NOT new.state" \
+	" OR old.generation IS NOT new.generation" \
+	" OR old.sealed IS NOT new.sealed" \
+	" OR old.key_state IS NOT new.key_state" \
+	" OR old.key_generation IS NOT new.key_generation" \
+	" OR old.key_offset IS NOT new.key_offset" \
+	" OR old.key_expiry IS NOT new.key_expiry" DEVICE_BUMP \
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" DEVICE_BUMP
+
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v3[] =
+static const char schema_v4[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE(3)
+	VERSION_TABLE(4)
 	"CREATE TABLE seeds ("
 	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -109,15 +171,18 @@ static const char schema_v3[] =
 	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
 	") WITHOUT ROWID;"
-	DEVICES_V3("devices")
+	DEVICES_V4("devices")
 	DEVICES_V3_INDEXES
 	CHANGES_V3
-	"PRAGMA user_version = 3;";
+	CHANGES_V4
+	"PRAGMA user_version = 4;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
  * its version in user_version only; version 2 had the seed_id and
- * gw1_name columns and their indexes, and no change counter.
+ * gw1_name columns and their indexes, and no change counter; version 3
+ * had the Device ID as hex text, the state as text and the whole blob,
+ * and no devices' change counter.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[1] = VERSION_TABLE(2)
@@ -138,11 +203,106 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      DEVICES_V3_INDEXES
 	      CHANGES_V3
 	      "PRAGMA user_version = 3;",
+	[3] = DEVICES_V4("devices_v4")
+	      "INSERT INTO devices_v4 SELECT cpns_unhex(device_id),"
+	      " generation, CASE state WHEN 'active' THEN 1"
+	      " WHEN 'revoked' THEN 4 WHEN 'unconfirmed' THEN 5 END,"
+	      " created, expiry, cpns_be(blob, 3, 1), cpns_be(blob, 4, 4),"
+	      " cpns_be(blob, 8, 8) - created, cpns_be(blob, 16, 8),"
+	      " substr(blob, 41, 64), gw1_addr, assigned, last_auth,"
+	      " last_addr FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v4 RENAME TO devices;"
+	      DEVICES_V3_INDEXES
+	      CHANGES_V4
+	      "PRAGMA user_version = 4;",
 };
+
+/*
+ * Before the upgrade to version 4: a version 3 row whose Device ID,
+ * state or blob the compact row cannot hold (a blob that is no server
+ * record of store.rst for its Device ID, or whose times do not fit).
+ */
+#define V3_BAD_ROW \
+	"SELECT device_id FROM devices WHERE typeof(device_id) <> 'text'" \
+	" OR length(device_id) <> 32 OR device_id GLOB '*[^0-9a-f]*'" \
+	" OR state NOT IN ('active', 'revoked', 'unconfirmed')" \
+	" OR (blob IS NOT NULL AND (typeof(blob) <> 'blob'" \
+	" OR length(blob) <> 104 OR substr(blob, 1, 3) <> x'010201'" \
+	" OR cpns_be(blob, 3, 1) NOT IN (1, 4, 5)" \
+	" OR lower(hex(substr(blob, 25, 16))) <> device_id" \
+	" OR cpns_be(blob, 8, 1) > 127 OR cpns_be(blob, 16, 1) > 127))" \
+	" LIMIT 1"
 
 static sqlite3 *db_of(struct cpns_store *st)
 {
 	return st->be;
+}
+
+/*
+ * SQL functions of the upgrade to version 4: cpns_be(B, OFF, LEN), the
+ * big-endian integer of LEN (at most 8) bytes of blob B at offset OFF
+ * (NULL if B is NULL or too short); cpns_unhex(T), the bytes of hex text
+ * T (NULL if it is not hex).
+ */
+static void fn_be(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const uint8_t *b = sqlite3_value_blob(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	int off = sqlite3_value_int(argv[1]), n = sqlite3_value_int(argv[2]);
+	uint64_t v = 0;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || !b || off < 0 ||
+	    n < 1 || n > 8 || off + n > len) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	while (n--)
+		v = v << 8 | b[off++];
+	sqlite3_result_int64(ctx, (sqlite3_int64)v);
+}
+
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void fn_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	uint8_t out[64];
+	size_t i, len = t ? strlen(t) : 0;
+
+	(void)argc;
+	if (!t || len % 2 || len / 2 > sizeof(out)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	for (i = 0; i < len / 2; i++) {
+		if (nibble(t[2 * i]) < 0 || nibble(t[2 * i + 1]) < 0) {
+			sqlite3_result_null(ctx);
+			return;
+		}
+		out[i] = (uint8_t)(nibble(t[2 * i]) << 4 | nibble(t[2 * i + 1]));
+	}
+	sqlite3_result_blob(ctx, out, (int)(len / 2), SQLITE_TRANSIENT);
+}
+
+static int sq_functions(sqlite3 *db)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+
+	if (sqlite3_create_function(db, "cpns_be", 3, flags, NULL, fn_be,
+				    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "cpns_unhex", 1, flags, NULL,
+				    fn_unhex, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
 }
 
 /* A SQLite result code as an errno, corruption as -EBADMSG. */
@@ -415,16 +575,21 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v3, "creating the schema");
+	return exec(st, schema_v4, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)
 {
+	int ret = 0;
+
 	if (from < 1 || from >= CPNS_STORE_VERSION || !upgrade[from])
 		return store_fail(st, -EBADMSG,
 				  "%s: no upgrade from schema version %lld",
 				  st->path, (long long)from);
-	return exec(st, upgrade[from], "upgrading the schema");
+	if (from == 3)
+		ret = sq_run(st, V3_BAD_ROW, NULL, 0, store_v3_bad_row_cb, NULL,
+			     NULL);
+	return ret ? ret : exec(st, upgrade[from], "upgrading the schema");
 }
 
 static int sq_integrity(struct cpns_store *st, bool full)
@@ -521,6 +686,8 @@ static int sq_open(struct cpns_store *st, const char *path,
 	*empty = create;
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	if (sq_functions(db))
+		return sql_fail(st, "functions");
 	/* The file is private to its owner (root). */
 	if (create && strcmp(path, CPNS_STORE_MEMORY) && chmod(path, 0600))
 		return store_fail(st, -errno, "%s: chmod: %s", path,
@@ -536,6 +703,7 @@ static int sq_open(struct cpns_store *st, const char *path,
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.seed_hex = "lower(hex(substr(d.device_id, 1, 8)))",
 	.open = sq_open,
 	.close = sq_close,
 	.run = sq_run,

@@ -3,9 +3,12 @@
  * The store's rows, whatever the backend (store.h; the backends are
  * sqlite.c and postgresql.c, through backend.h). Every change is one
  * transaction of the backend; every row read is checked column by column,
- * since a store edited behind the database's back skips its CHECKs. The
- * IDs are lower-case hex text, so that an operator can read the store with
- * sqlite3(1) or psql(1); the blobs are opaque here.
+ * since a store edited behind the database's back skips its CHECKs. A
+ * seed's ID is lower-case hex text and its blob opaque here; a device row
+ * is compact (schema version 4, Documentation/store.rst, "A device row"):
+ * its Device ID is 16 bytes, and of its blob it keeps only the header
+ * fields that its other columns do not hold and the salt and sealed
+ * bytes, from which the blob is rebuilt when the row is read.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +23,11 @@
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define HEXBUF		(2 * CPNS_DEVICE_ID_LEN + 1)
+
+/* A device record's blob (store.rst, "The blob"): header, salt, sealed. */
+#define REC_HDR		(24 + CPNS_DEVICE_ID_LEN)
+#define REC_SEALED	(16 + 48)
+#define REC_LEN		(REC_HDR + REC_SEALED)
 
 int store_fail(struct cpns_store *st, int err, const char *fmt, ...)
 {
@@ -71,6 +79,16 @@ int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
 		 n == 2 && c[0].type == SV_TEXT ? c[0].s : "?");
 	a->version = n == 2 && c[1].type == SV_INT ? c[1].i : -1;
 	return 0;
+}
+
+int store_v3_bad_row_cb(struct cpns_store *st, const struct sv *c, int n,
+			void *arg)
+{
+	(void)arg;
+	return store_fail(st, -EBADMSG,
+			  "%s: device %s: its state, Device ID or blob is not one that schema version 4 can hold (a server record of store.rst, 104 bytes, of its Device ID): the store is corrupted; not upgraded",
+			  st->path,
+			  n >= 1 && c[0].type == SV_TEXT ? c[0].s : "?");
 }
 
 /* ------------------------------------------------------------ states */
@@ -183,16 +201,56 @@ static int query_int(struct cpns_store *st, const char *sql,
 	return run(st, sql, p, np, one_int_cb, v, NULL);
 }
 
+struct changes {
+	int64_t seeds, devices;
+	int rows;
+};
+
+static int changes_cb(struct cpns_store *st, const struct sv *c, int n,
+		      void *arg)
+{
+	struct changes *ch = arg;
+
+	if (n != 2 || c[0].type != SV_INT || c[1].type != SV_INT ||
+	    c[0].i < 0 || c[1].i < 0)
+		return store_fail(st, -EBADMSG,
+				  "%s: changes: a count missing or negative (the store is corrupted)",
+				  st->path);
+	ch->seeds = c[0].i;
+	ch->devices = c[1].i;
+	ch->rows++;
+	return 0;
+}
+
+int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
+		       int64_t *devices)
+{
+	struct changes ch = { .rows = 0 };
+	int ret;
+
+	ret = run(st,
+		  "SELECT (SELECT n FROM changes WHERE what = 'seeds'), (SELECT n FROM changes WHERE what = 'devices')",
+		  NULL, 0, changes_cb, &ch, NULL);
+	if (!ret && ch.rows != 1)
+		ret = store_fail(st, -EBADMSG, "%s: changes: no counts",
+				 st->path);
+	if (ret)
+		return ret;
+	if (seeds)
+		*seeds = ch.seeds;
+	if (devices)
+		*devices = ch.devices;
+	return 0;
+}
+
 int cpns_store_seed_changes(struct cpns_store *st, int64_t *n)
 {
-	int ret = query_int(st, "SELECT n FROM changes WHERE what = 'seeds'",
-			    NULL, 0, n);
+	return cpns_store_changes(st, n, NULL);
+}
 
-	if (!ret && *n < 0)
-		ret = store_fail(st, -EBADMSG,
-				 "%s: changes: a negative count (the store is corrupted)",
-				 st->path);
-	return ret;
+int cpns_store_device_changes(struct cpns_store *st, int64_t *n)
+{
+	return cpns_store_changes(st, NULL, n);
 }
 
 static int begin(struct cpns_store *st)
@@ -283,36 +341,161 @@ static int col_blob(struct cpns_store *st, const struct sv *c, uint8_t *out,
 	return 0;
 }
 
+/* A seed's state: "active" or "revoked". */
 static int col_state(struct cpns_store *st, const struct sv *c,
-		     uint8_t *state, bool device, const char *table,
-		     const char *row)
+		     uint8_t *state, const char *row)
 {
 	const char *t = c->type == SV_TEXT ? c->s : NULL;
 
 	*state = cpns_store_state_parse(t);
-	if (!*state || (!device && *state == CPNS_STATE_UNCONFIRMED))
+	if (!*state || *state == CPNS_STATE_UNCONFIRMED)
 		return store_fail(st, -EBADMSG,
-				  "%s: %s %s: unknown state '%s' (the store is corrupted)",
-				  st->path, table, row, t ? t : "(null)");
+				  "%s: seed %s: unknown state '%s' (the store is corrupted)",
+				  st->path, row, t ? t : "(null)");
+	return 0;
+}
+
+/* A device's state: the small integer of enum cpns_state. */
+static int col_dstate(struct cpns_store *st, const struct sv *c,
+		      uint8_t *state, const char *col, const char *row)
+{
+	if (c->type != SV_INT || c->i < 0 || c->i > 255 ||
+	    !cpns_store_state_name((uint8_t)c->i))
+		return store_fail(st, -EBADMSG,
+				  "%s: device %s: %s is not 1, 4 or 5 (the store is corrupted)",
+				  st->path, row, col);
+	*state = (uint8_t)c->i;
+	return 0;
+}
+
+/* A Device ID: 16 bytes. */
+static int col_did(struct cpns_store *st, const struct sv *c, uint8_t *did)
+{
+	char h[2 * CPNS_DEVICE_ID_LEN + 1] = "";
+
+	if (c->type != SV_BLOB || c->len != CPNS_DEVICE_ID_LEN) {
+		if (c->type == SV_BLOB && c->len < CPNS_DEVICE_ID_LEN)
+			cpns_hex_encode(h, c->b, c->len);
+		return store_fail(st, -EBADMSG,
+				  "%s: devices: a device_id '%s' that is not %d bytes (the store is corrupted)",
+				  st->path, h, CPNS_DEVICE_ID_LEN);
+	}
+	memcpy(did, c->b, CPNS_DEVICE_ID_LEN);
 	return 0;
 }
 
 #define SEED_COLS "seed_id, owner, owner_addr, created, state, expiry, blob"
 #define SEED_NCOLS 7
 /*
- * A device row's seed is its Device ID's first 16 digits, its GW1 the
- * owner of that seed (schema version 3).
+ * A device row's seed is its Device ID's first 8 bytes, its GW1 the owner
+ * of that seed; the blob is rebuilt from the key columns (rec_build()).
+ * The backend's seed_hex is the seed's ID, in hex, of the row d.
  */
-#define KEY_COLS "device_id, generation, state, created, expiry, blob"
-#define DEVICE_COLS \
-	"d.device_id, substr(d.device_id, 1, 16), d.generation, d.state," \
-	" d.created, d.expiry, d.blob, coalesce((SELECT owner FROM seeds s" \
-	" WHERE s.seed_id = substr(d.device_id, 1, 16)), ''), d.gw1_addr," \
-	" d.assigned, d.last_auth, d.last_addr"
-#define DEVICE_NCOLS 12
-/* The devices of seed $n: a range of the primary key. */
-#define OF_SEED(n) \
-	"device_id > $" #n " AND device_id < $" #n " || 'g'"
+#define KEY_COLS \
+	"device_id, generation, state, created, expiry, key_state," \
+	" key_generation, key_offset, key_expiry, sealed"
+#define DEVICE_COLS_FMT \
+	"d.device_id, d.generation, d.state, d.created, d.expiry," \
+	" d.key_state, d.key_generation, d.key_offset, d.key_expiry, d.sealed," \
+	" coalesce((SELECT owner FROM seeds s WHERE s.seed_id = %s), '')," \
+	" d.gw1_addr, d.assigned, d.last_auth, d.last_addr"
+#define DEVICE_NCOLS 15
+/* The devices of a seed: a range of the primary key, from $n to $m. */
+#define OF_SEED(n, m) "device_id BETWEEN $" #n " AND $" #m
+
+/* The bounds of the Device IDs of seed sid, for OF_SEED(). */
+static void seed_range(const uint8_t *sid, uint8_t lo[CPNS_DEVICE_ID_LEN],
+		       uint8_t hi[CPNS_DEVICE_ID_LEN])
+{
+	memcpy(lo, sid, CPNS_SEED_ID_LEN);
+	memset(lo + CPNS_SEED_ID_LEN, 0, CPNS_DEVICE_ID_LEN - CPNS_SEED_ID_LEN);
+	memcpy(hi, sid, CPNS_SEED_ID_LEN);
+	memset(hi + CPNS_SEED_ID_LEN, 0xff,
+	       CPNS_DEVICE_ID_LEN - CPNS_SEED_ID_LEN);
+}
+
+/* "SELECT <the device columns> FROM devices d " and tail, into buf. */
+static const char *device_sql(struct cpns_store *st, char *buf, size_t len,
+			      const char *tail)
+{
+	char cols[512];
+
+	snprintf(cols, sizeof(cols), DEVICE_COLS_FMT, st->ops->seed_hex);
+	snprintf(buf, len, "SELECT %s FROM devices d %s", cols, tail);
+	return buf;
+}
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	while (n--) {
+		p[n] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/*
+ * A device record's blob, as the row keeps it: the header fields its
+ * other columns do not hold, and the salt and sealed bytes.
+ */
+struct rec_cols {
+	uint8_t state;
+	uint32_t generation;
+	int64_t offset;		/* the blob's created minus the row's */
+	int64_t expiry;
+	const uint8_t *sealed;	/* REC_SEALED bytes */
+};
+
+/*
+ * Whether d's blob is a device record of the server for d's Device ID
+ * (version 1, kind 2, role server, a state of a device, REC_LEN bytes),
+ * whose times fit the columns; if so, its columns into *k.
+ */
+static bool rec_split(const struct cpns_store_device *d, struct rec_cols *k)
+{
+	const uint8_t *b = d->blob;
+	uint64_t created, expiry;
+
+	if (d->blob_len != REC_LEN || b[0] != 1 || b[1] != CPNS_KEY_DEVICE ||
+	    b[2] != CPNS_ROLE_SERVER || !cpns_store_state_name(b[3]) ||
+	    memcmp(b + 24, d->did, CPNS_DEVICE_ID_LEN))
+		return false;
+	created = get_be(b + 8, 8);
+	expiry = get_be(b + 16, 8);
+	if (created > INT64_MAX || expiry > INT64_MAX || d->created < 0)
+		return false;
+	k->state = b[3];
+	k->generation = (uint32_t)get_be(b + 4, 4);
+	k->offset = (int64_t)created - d->created;
+	k->expiry = (int64_t)expiry;
+	k->sealed = b + REC_HDR;
+	return true;
+}
+
+/* The blob of store.rst rebuilt from a row's columns into r->blob. */
+static void rec_build(struct cpns_store_device *r, const struct rec_cols *k)
+{
+	uint8_t *b = r->blob;
+
+	b[0] = 1;
+	b[1] = CPNS_KEY_DEVICE;
+	b[2] = CPNS_ROLE_SERVER;
+	b[3] = k->state;
+	put_be(b + 4, k->generation, 4);
+	put_be(b + 8, (uint64_t)(r->created + k->offset), 8);
+	put_be(b + 16, (uint64_t)k->expiry, 8);
+	memcpy(b + 24, r->did, CPNS_DEVICE_ID_LEN);
+	memcpy(b + REC_HDR, k->sealed, REC_SEALED);
+	r->blob_len = REC_LEN;
+}
 
 static int seed_row(struct cpns_store *st, const struct sv *c, int n,
 		    struct cpns_store_seed *r)
@@ -338,7 +521,7 @@ static int seed_row(struct cpns_store *st, const struct sv *c, int n,
 		ret = col_int(st, &c[3], 0, INT64_MAX, &r->created, "seed",
 			      "created", row);
 	if (!ret)
-		ret = col_state(st, &c[4], &r->state, false, "seed", row);
+		ret = col_state(st, &c[4], &r->state, row);
 	if (!ret)
 		ret = col_int(st, &c[5], 0, INT64_MAX, &v, "seed", "expiry",
 			      row);
@@ -353,21 +536,58 @@ static int device_inventory(struct cpns_store *st, const struct sv *c,
 {
 	int ret;
 
-	ret = col_text(st, &c[7], r->gw1, sizeof(r->gw1), "device",
+	ret = col_text(st, &c[10], r->gw1, sizeof(r->gw1), "device",
 		       "gw1_name", row);
 	if (!ret)
-		ret = col_text(st, &c[8], r->gw1_addr, sizeof(r->gw1_addr),
+		ret = col_text(st, &c[11], r->gw1_addr, sizeof(r->gw1_addr),
 			       "device", "gw1_addr", row);
 	if (!ret)
-		ret = col_int(st, &c[9], 0, INT64_MAX, &r->assigned, "device",
+		ret = col_int(st, &c[12], 0, INT64_MAX, &r->assigned, "device",
 			      "assigned", row);
 	if (!ret)
-		ret = col_int(st, &c[10], 0, INT64_MAX, &r->last_auth,
+		ret = col_int(st, &c[13], 0, INT64_MAX, &r->last_auth,
 			      "device", "last_auth", row);
 	if (!ret)
-		ret = col_text(st, &c[11], r->last_addr, sizeof(r->last_addr),
+		ret = col_text(st, &c[14], r->last_addr, sizeof(r->last_addr),
 			       "device", "last_addr", row);
 	return ret;
+}
+
+/*
+ * The key columns of a row (c[5] to c[9]): none, or a whole blob to
+ * rebuild, whose created (the row's plus key_offset) fits.
+ */
+static int device_blob(struct cpns_store *st, const struct sv *c,
+		       struct cpns_store_device *r, const char *row)
+{
+	struct rec_cols k = { .state = 0 };
+	int64_t v = 0;
+	int i, nulls = 0, ret;
+
+	for (i = 5; i <= 9; i++)
+		nulls += c[i].type == SV_NULL;
+	if (nulls == 5)
+		return 0;
+	if (nulls || c[9].type != SV_BLOB || c[9].len != REC_SEALED)
+		return store_fail(st, -EBADMSG,
+				  "%s: device %s: its key columns (key_state, key_generation, key_offset, key_expiry; sealed of %d bytes) are neither all set nor all NULL (the store is corrupted)",
+				  st->path, row, REC_SEALED);
+	ret = col_dstate(st, &c[5], &k.state, "key_state", row);
+	if (!ret)
+		ret = col_int(st, &c[6], 0, UINT32_MAX, &v, "device",
+			      "key_generation", row);
+	k.generation = (uint32_t)v;
+	if (!ret)
+		ret = col_int(st, &c[7], -r->created, INT64_MAX - r->created,
+			      &k.offset, "device", "key_offset", row);
+	if (!ret)
+		ret = col_int(st, &c[8], 0, INT64_MAX, &k.expiry, "device",
+			      "key_expiry", row);
+	if (ret)
+		return ret;
+	k.sealed = c[9].b;
+	rec_build(r, &k);
+	return 0;
 }
 
 static int device_row(struct cpns_store *st, const struct sv *c, int n,
@@ -381,35 +601,27 @@ static int device_row(struct cpns_store *st, const struct sv *c, int n,
 	if (n != DEVICE_NCOLS)
 		return store_fail(st, -EBADMSG, "%s: devices: %d columns",
 				  st->path, n);
-	ret = col_hex(st, &c[0], r->did, sizeof(r->did), "devices",
-		      "device_id");
+	ret = col_did(st, &c[0], r->did);
 	if (ret)
 		return ret;
 	cpns_hex_encode(row, r->did, sizeof(r->did));
-	ret = col_hex(st, &c[1], r->sid, sizeof(r->sid), "devices",
-		      "seed_id");
-	if (ret)
-		return ret;
-	if (memcmp(r->sid, r->did, sizeof(r->sid)))
-		return store_fail(st, -EBADMSG,
-				  "%s: device %s: seed_id is not the Device ID's first 8 bytes (the store is corrupted)",
-				  st->path, row);
-	ret = col_int(st, &c[2], 0, UINT32_MAX, &v, "device", "generation",
+	memcpy(r->sid, r->did, sizeof(r->sid));
+	ret = col_int(st, &c[1], 0, UINT32_MAX, &v, "device", "generation",
 		      row);
 	if (ret)
 		return ret;
 	r->generation = (uint32_t)v;
-	ret = col_state(st, &c[3], &r->state, true, "device", row);
+	ret = col_dstate(st, &c[2], &r->state, "state", row);
 	if (!ret)
-		ret = col_int(st, &c[4], 0, INT64_MAX, &r->created, "device",
+		ret = col_int(st, &c[3], 0, INT64_MAX, &r->created, "device",
 			      "created", row);
 	if (!ret)
-		ret = col_int(st, &c[5], 0, INT64_MAX, &v, "device", "expiry",
+		ret = col_int(st, &c[4], 0, INT64_MAX, &v, "device", "expiry",
 			      row);
 	if (ret)
 		return ret;
 	r->expiry = (uint64_t)v;
-	ret = col_blob(st, &c[6], r->blob, &r->blob_len, true, "device", row);
+	ret = device_blob(st, c, r, row);
 	if (ret)
 		return ret;
 	/* A record of generation 1 or more is a blob: only a revoked row
@@ -464,8 +676,9 @@ int cpns_store_seeds(struct cpns_store *st, cpns_store_seed_fn fn, void *arg)
 int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
 		       void *arg)
 {
-	return walk(st,
-		    "SELECT " DEVICE_COLS " FROM devices d ORDER BY d.device_id",
+	char sql[1024];
+
+	return walk(st, device_sql(st, sql, sizeof(sql), "ORDER BY d.device_id"),
 		    NULL, 0, false, (int (*)(const void *, void *))fn, arg);
 }
 
@@ -473,23 +686,26 @@ int cpns_store_device_list(struct cpns_store *st,
 			   const struct cpns_store_filter *f,
 			   cpns_store_device_fn fn, void *arg)
 {
-	char sql[512], sid[HEXBUF], after[HEXBUF], *p = sql;
+	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
+	char sql[1536], *p = sql;
 	const char *end = sql + sizeof(sql);
-	struct sv par[5];
+	struct sv par[6];
 	int np = 0;
 
-	p += snprintf(p, end - p, "SELECT " DEVICE_COLS " FROM devices d WHERE true");
+	device_sql(st, sql, sizeof(sql), "WHERE true");
+	p += strlen(sql);
 	if (f->sid) {
-		par[np++] = hex(sid, f->sid, CPNS_SEED_ID_LEN);
-		p += snprintf(p, end - p,
-			      " AND d.device_id > $%d AND d.device_id < $%d || 'g'",
-			      np, np);
+		seed_range(f->sid, lo, hi);
+		par[np++] = SV_B(lo, sizeof(lo));
+		par[np++] = SV_B(hi, sizeof(hi));
+		p += snprintf(p, end - p, " AND d.device_id BETWEEN $%d AND $%d",
+			      np - 1, np);
 	}
 	if (f->gw1) {
 		par[np++] = SV_S(f->gw1);
 		p += snprintf(p, end - p,
-			      " AND substr(d.device_id, 1, 16) IN (SELECT seed_id FROM seeds WHERE owner = $%d)",
-			      np);
+			      " AND %s IN (SELECT seed_id FROM seeds WHERE owner = $%d)",
+			      st->ops->seed_hex, np);
 	}
 	if (f->state == CPNS_STORE_EXPIRED) {
 		par[np++] = SV_I(f->now);
@@ -499,11 +715,11 @@ int cpns_store_device_list(struct cpns_store *st,
 		if (!cpns_store_state_name(f->state))
 			return store_fail(st, -EINVAL, "%s: unknown state %u",
 					  st->path, f->state);
-		par[np++] = SV_S(cpns_store_state_name(f->state));
+		par[np++] = SV_I(f->state);
 		p += snprintf(p, end - p, " AND d.state = $%d", np);
 	}
 	if (f->after) {
-		par[np++] = hex(after, f->after, CPNS_DEVICE_ID_LEN);
+		par[np++] = SV_B(f->after, CPNS_DEVICE_ID_LEN);
 		p += snprintf(p, end - p, " AND d.device_id > $%d", np);
 	}
 	p += snprintf(p, end - p, " ORDER BY d.device_id");
@@ -519,21 +735,28 @@ int cpns_store_device_list(struct cpns_store *st,
 static int orphan_cb(struct cpns_store *st, const struct sv *c, int n,
 		     void *arg)
 {
+	char h[HEXBUF] = "?";
+
 	(void)arg;
+	if (n && c[0].type == SV_BLOB && c[0].len == CPNS_DEVICE_ID_LEN)
+		cpns_hex_encode(h, c[0].b, c[0].len);
 	return store_fail(st, -EBADMSG,
 			  "%s: device %s: its seed is not stored (the store is corrupted)",
-			  st->path, n && c[0].type == SV_TEXT ? c[0].s : "?");
+			  st->path, h);
 }
 
 static int check_rows(struct cpns_store *st, bool devices)
 {
+	char sql[256];
 	int ret = cpns_store_seeds(st, NULL, NULL);
 
 	if (!ret && devices)
 		ret = cpns_store_devices(st, NULL, NULL);
+	snprintf(sql, sizeof(sql),
+		 "SELECT device_id FROM devices d WHERE %s NOT IN (SELECT seed_id FROM seeds) LIMIT 1",
+		 st->ops->seed_hex);
 	if (!ret && devices)
-		ret = run(st, "SELECT device_id FROM devices WHERE substr(device_id, 1, 16) NOT IN (SELECT seed_id FROM seeds) LIMIT 1",
-			  NULL, 0, orphan_cb, NULL, NULL);
+		ret = run(st, sql, NULL, 0, orphan_cb, NULL, NULL);
 	return ret;
 }
 
@@ -690,10 +913,11 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 {
 	static const char *const sql[] = {
 		"UPDATE seeds SET expiry = $2 WHERE seed_id = $1 AND state = 'active' AND (expiry = 0 OR expiry > $2)",
-		"UPDATE devices SET expiry = $2 WHERE " OF_SEED(1) " AND (expiry = 0 OR expiry > $2)",
+		"UPDATE devices SET expiry = $2 WHERE " OF_SEED(3, 4) " AND (expiry = 0 OR expiry > $2)",
 	};
+	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	char sid[HEXBUF];
-	struct sv p[2];
+	struct sv p[4];
 	size_t i, j;
 	int ret;
 
@@ -711,10 +935,13 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 		return ret;
 	ret = seed_insert(st, r);
 	for (i = 0; i < nold && !ret; i++) {
+		seed_range(old[i], lo, hi);
 		p[0] = hex(sid, old[i], CPNS_SEED_ID_LEN);
 		p[1] = SV_I(retire_at);
+		p[2] = SV_B(lo, sizeof(lo));
+		p[3] = SV_B(hi, sizeof(hi));
 		for (j = 0; j < NELEM(sql) && !ret; j++)
-			ret = run(st, sql[j], p, 2, NULL, NULL, NULL);
+			ret = run(st, sql[j], p, 4, NULL, NULL, NULL);
 	}
 	return finish(st, ret);
 }
@@ -736,15 +963,26 @@ int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when)
 static int change_id(struct cpns_store *st, const char *const *sql, size_t n,
 		     const uint8_t *id, size_t len, int64_t *changes)
 {
+	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	char buf[HEXBUF];
-	struct sv p[] = { hex(buf, id, len) };
+	struct sv p[3];
+	int np = 1, ret = begin(st);
 	size_t i;
-	int ret = begin(st);
 
+	/* A seed: $1 its ID, $2 and $3 the range of its devices. */
+	if (len == CPNS_SEED_ID_LEN) {
+		seed_range(id, lo, hi);
+		p[0] = hex(buf, id, len);
+		p[1] = SV_B(lo, sizeof(lo));
+		p[2] = SV_B(hi, sizeof(hi));
+		np = 3;
+	} else {
+		p[0] = SV_B(id, len);
+	}
 	if (ret)
 		return ret;
 	for (i = 0; i < n && !ret; i++)
-		ret = run(st, sql[i], p, 1, NULL, NULL, changes);
+		ret = run(st, sql[i], p, np, NULL, NULL, changes);
 	return finish(st, ret || *changes ? ret :
 			  store_fail(st, -ENOENT, "%s: no such %s",
 				     st->path, len == CPNS_SEED_ID_LEN ?
@@ -755,7 +993,7 @@ int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN])
 {
 	static const char *const sql[] = {
-		"DELETE FROM devices WHERE " OF_SEED(1),
+		"DELETE FROM devices WHERE " OF_SEED(2, 3),
 		"DELETE FROM seeds WHERE seed_id = $1",
 	};
 	int64_t changes = 0;
@@ -784,10 +1022,12 @@ static int get_one(struct cpns_store *st, const char *sql, const uint8_t *id,
 		   size_t len, void *row, bool seed)
 {
 	char buf[HEXBUF];
-	struct sv p[] = { hex(buf, id, len) };
+	struct sv p[] = { seed ? hex(buf, id, len) : SV_B(id, len) };
 	struct get g = { .seed = seed, .row = row };
 	int ret;
 
+	if (!seed)
+		cpns_hex_encode(buf, id, len);
 	ret = run(st, sql, p, 1, get_cb, &g, NULL);
 	if (!ret && !g.found)
 		ret = store_fail(st, -ENOENT, "%s: no %s %s stored", st->path,
@@ -807,8 +1047,10 @@ int cpns_store_device_get(struct cpns_store *st,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
 			  struct cpns_store_device *r)
 {
-	return get_one(st,
-		       "SELECT " DEVICE_COLS " FROM devices d WHERE d.device_id = $1",
+	char sql[1024];
+
+	return get_one(st, device_sql(st, sql, sizeof(sql),
+				      "WHERE d.device_id = $1"),
 		       did, CPNS_DEVICE_ID_LEN, r, false);
 }
 
@@ -847,57 +1089,93 @@ static int seed_stored(struct cpns_store *st, const uint8_t *did)
 	return ret;
 }
 
+/*
+ * The parameters of a device row's key columns ($1 to $10, in the order
+ * of KEY_COLS; k from rec_split(), NULL without a blob).
+ */
+static void key_params(struct sv *p, const struct cpns_store_device *r,
+		       const struct rec_cols *k)
+{
+	p[0] = SV_B(r->did, CPNS_DEVICE_ID_LEN);
+	p[1] = SV_I(r->generation);
+	p[2] = SV_I(r->state);
+	p[3] = SV_I(r->created);
+	p[4] = SV_I(r->expiry);
+	p[5] = k ? SV_I(k->state) : SV_NIL;
+	p[6] = k ? SV_I(k->generation) : SV_NIL;
+	p[7] = k ? SV_I(k->offset) : SV_NIL;
+	p[8] = k ? SV_I(k->expiry) : SV_NIL;
+	p[9] = k ? SV_B(k->sealed, REC_SEALED) : SV_NIL;
+}
+
+#define KEY_VALUES "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+
 /* The key columns of a device row, its inventory columns kept. */
 static int device_upsert(struct cpns_store *st,
-			 const struct cpns_store_device *r)
+			 const struct cpns_store_device *r,
+			 const struct rec_cols *k)
 {
-	char did[HEXBUF];
-	struct sv p[] = {
-		hex(did, r->did, sizeof(r->did)), SV_I(r->generation),
-		SV_S(cpns_store_state_name(r->state)), SV_I(r->created),
-		SV_I(r->expiry),
-		r->blob_len ? SV_B(r->blob, r->blob_len) : SV_NIL,
-	};
+	struct sv p[10];
 	int ret = seed_stored(st, r->did);
 
 	if (ret)
 		return ret;
-	return run(st, "INSERT INTO devices (" KEY_COLS
-		   ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, blob = excluded.blob",
+	key_params(p, r, r->blob_len ? k : NULL);
+	return run(st, "INSERT INTO devices (" KEY_COLS ") VALUES (" KEY_VALUES
+		   ") ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, key_state = excluded.key_state, key_generation = excluded.key_generation, key_offset = excluded.key_offset, key_expiry = excluded.key_expiry, sealed = excluded.sealed",
 		   p, NELEM(p), NULL, NULL, NULL);
 }
 
-static bool device_valid(const struct cpns_store_device *r)
+/*
+ * Whether r may be a device row: a known state, a blob only of a device
+ * record of r's Device ID (k its columns then), or none but for a state
+ * that needs one.
+ */
+static bool device_valid(struct cpns_store *st,
+			 const struct cpns_store_device *r,
+			 struct rec_cols *k)
 {
-	return cpns_store_state_name(r->state) &&
-	       r->blob_len <= CPNS_MAX_BLOB &&
-	       (r->blob_len || r->state != CPNS_STATE_UNCONFIRMED) &&
-	       !memcmp(r->sid, r->did, sizeof(r->sid)) &&
-	       r->expiry <= INT64_MAX;
+	if (!cpns_store_state_name(r->state) ||
+	    (!r->blob_len && r->state == CPNS_STATE_UNCONFIRMED) ||
+	    memcmp(r->sid, r->did, sizeof(r->sid)) ||
+	    r->expiry > INT64_MAX || r->created < 0) {
+		store_fail(st, -EINVAL, "%s: invalid device row", st->path);
+		return false;
+	}
+	if (r->blob_len && !rec_split(r, k)) {
+		store_fail(st, -EINVAL,
+			   "%s: invalid device row: its blob is not a %d-byte server record of its Device ID (store.rst)",
+			   st->path, REC_LEN);
+		return false;
+	}
+	return true;
 }
 
 int cpns_store_device_put(struct cpns_store *st,
 			  const struct cpns_store_device *r)
 {
+	struct rec_cols k;
 	int ret;
 
-	if (!device_valid(r))
-		return store_fail(st, -EINVAL, "%s: invalid device row",
-				  st->path);
+	if (!device_valid(st, r, &k))
+		return -EINVAL;
 	ret = begin(st);
 	if (ret)
 		return ret;
-	return finish(st, device_upsert(st, r));
+	return finish(st, device_upsert(st, r, &k));
 }
 
 /*
  * The compare of cpns_store_device_cas(): the key columns as old has them;
- * a row without a blob compares by generation and state alone.
+ * a row without a blob compares by generation and state alone. The row's
+ * created is kept, and the new blob's key_offset taken from it.
  */
 #define CAS_UPDATE \
 	"UPDATE devices SET generation = $2, state = $3, expiry = $5," \
-	" blob = $6 WHERE device_id = $1 AND generation = $7 AND state = $8" \
-	" AND (blob = $9 OR (blob IS NULL AND $10 = 0))"
+	" key_state = $6, key_generation = $7, key_offset = $11 - created," \
+	" key_expiry = $9, sealed = $10 WHERE device_id = $1" \
+	" AND generation = $12 AND state = $13" \
+	" AND (sealed = $14 OR (sealed IS NULL AND $15 = 0))"
 
 int cpns_store_device_cas(struct cpns_store *st,
 			  const struct cpns_store_device *old,
@@ -907,24 +1185,27 @@ int cpns_store_device_cas(struct cpns_store *st,
 		.state = CPNS_STATE_ACTIVE,
 	};
 	const struct cpns_store_device *o = old ? old : &none;
-	char did[HEXBUF];
-	struct sv p[] = {
-		hex(did, d->did, sizeof(d->did)), SV_I(d->generation),
-		SV_S(cpns_store_state_name(d->state)), SV_I(d->created),
-		SV_I(d->expiry),
-		d->blob_len ? SV_B(d->blob, d->blob_len) : SV_NIL,
-		SV_I(o->generation), SV_S(cpns_store_state_name(o->state)),
-		o->blob_len ? SV_B(o->blob, o->blob_len) : SV_NIL,
-		SV_I(o->blob_len),
-	};
+	struct rec_cols k, ok;
+	struct sv p[15];
 	int64_t changes = 0;
+	char did[HEXBUF];
 	int ret;
 
-	if (!device_valid(d) || !cpns_store_state_name(o->state) ||
-	    o->blob_len > CPNS_MAX_BLOB ||
+	if (!device_valid(st, d, &k))
+		return -EINVAL;
+	if (!cpns_store_state_name(o->state) ||
+	    (o->blob_len && !rec_split(o, &ok)) ||
 	    (old && memcmp(old->did, d->did, sizeof(d->did))))
 		return store_fail(st, -EINVAL, "%s: invalid device row",
 				  st->path);
+	key_params(p, d, d->blob_len ? &k : NULL);
+	/* The new blob's created, absolute: the row's may not be d's. */
+	p[10] = d->blob_len ? SV_I(d->created + k.offset) : SV_NIL;
+	p[11] = SV_I(o->generation);
+	p[12] = SV_I(o->state);
+	p[13] = o->blob_len ? SV_B(ok.sealed, REC_SEALED) : SV_NIL;
+	p[14] = SV_I(o->blob_len);
+	cpns_hex_encode(did, d->did, sizeof(d->did));
 	ret = begin(st);
 	if (ret)
 		return ret;
@@ -934,9 +1215,9 @@ int cpns_store_device_cas(struct cpns_store *st,
 	/* No record yet: the first one is a new row. */
 	if (!ret && !changes && !o->generation && !o->blob_len &&
 	    o->state == CPNS_STATE_ACTIVE)
-		ret = run(st, "INSERT INTO devices (" KEY_COLS
-			  ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO NOTHING",
-			  p, 6, NULL, NULL, &changes);
+		ret = run(st, "INSERT INTO devices (" KEY_COLS ") VALUES ("
+			  KEY_VALUES ") ON CONFLICT (device_id) DO NOTHING",
+			  p, 10, NULL, NULL, &changes);
 	if (!ret && !changes)
 		ret = store_fail(st, -ESTALE,
 				 "%s: device %s changed since it was read (a re-key on another server, or a revocation): not written",
@@ -961,6 +1242,7 @@ int cpns_store_device_revoke(struct cpns_store *st,
 {
 	struct cpns_store_device r;
 	struct cpns_store_seed seed;
+	struct rec_cols k;
 	int ret;
 
 	ret = begin(st);
@@ -981,7 +1263,12 @@ int cpns_store_device_revoke(struct cpns_store *st,
 		return finish(st, ret);
 	*was_revoked = r.state == CPNS_STATE_REVOKED;
 	r.state = CPNS_STATE_REVOKED;
-	return finish(st, device_upsert(st, &r));
+	/* A blob rebuilt from a row always splits again. */
+	if (r.blob_len && !rec_split(&r, &k))
+		return finish(st, store_fail(st, -EBADMSG,
+					     "%s: a device's blob does not fit its row (the store is corrupted)",
+					     st->path));
+	return finish(st, device_upsert(st, &r, &k));
 }
 
 static bool text_ok(const char *s, size_t max)
@@ -994,9 +1281,8 @@ int cpns_store_device_assigned(struct cpns_store *st,
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when)
 {
-	char d[HEXBUF];
 	struct sv p[] = {
-		hex(d, did, CPNS_DEVICE_ID_LEN), SV_I(when), SV_S(gw1_addr),
+		SV_B(did, CPNS_DEVICE_ID_LEN), SV_I(when), SV_S(gw1_addr),
 	};
 	int ret;
 
@@ -1009,7 +1295,7 @@ int cpns_store_device_assigned(struct cpns_store *st,
 		return ret;
 	ret = seed_stored(st, did);
 	if (!ret)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned) VALUES ($1, 0, 'active', $2, 0, $3, $2) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned = excluded.assigned",
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned) VALUES ($1, 0, 1, $2, 0, $3, $2) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned = excluded.assigned",
 			  p, NELEM(p), NULL, NULL, NULL);
 	return finish(st, ret);
 }
@@ -1018,9 +1304,9 @@ int cpns_store_device_assigned(struct cpns_store *st,
 static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
 		    bool *known)
 {
-	char d[HEXBUF], s[HEXBUF];
+	char s[HEXBUF];
 	struct sv p[] = {
-		hex(d, e->did, CPNS_DEVICE_ID_LEN),
+		SV_B(e->did, CPNS_DEVICE_ID_LEN),
 		hex(s, e->did, CPNS_SEED_ID_LEN), SV_I(e->when), SV_S(e->addr),
 	};
 	int64_t changes = 0;
@@ -1029,10 +1315,10 @@ static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
 	if (!memchr(e->addr, '\0', sizeof(e->addr)) || e->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid authentication",
 				  st->path);
-	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1 AND substr(device_id, 1, 16) = $2",
+	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1",
 		  p, NELEM(p), NULL, NULL, &changes);
 	if (!ret && !changes)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth, last_addr) SELECT $1, 0, 'active', $3, 0, $3, $4 FROM seeds WHERE seed_id = $2",
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth, last_addr) SELECT $1, 0, 1, $3, 0, $3, $4 FROM seeds WHERE seed_id = $2",
 			  p, NELEM(p), NULL, NULL, &changes);
 	*known = changes > 0;
 	return ret;
@@ -1081,8 +1367,8 @@ static int expired_cb(struct cpns_store *st, const struct sv *c, int n,
 	if (n != 2 || c[1].type != SV_INT)
 		return store_fail(st, -EBADMSG, "%s: expiry is not an integer",
 				  st->path);
-	ret = col_hex(st, &c[0], id, len, e->seeds ? "seeds" : "devices",
-		      "id");
+	ret = e->seeds ? col_hex(st, &c[0], id, len, "seeds", "seed_id") :
+			 col_did(st, &c[0], id);
 	if (ret)
 		return ret;
 	if (e->seeds && e->nsid == e->cap) {
@@ -1109,9 +1395,9 @@ int cpns_store_expire(struct cpns_store *st, int64_t now,
 		"DELETE FROM devices WHERE expiry > 0 AND expiry <= $1",
 		"DELETE FROM seeds WHERE expiry > 0 AND expiry <= $1",
 	};
+	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	struct expired e = { .fn = fn, .arg = arg };
-	struct sv p[] = { SV_I(now) };
-	char sid[HEXBUF];
+	struct sv p[] = { SV_I(now), SV_NIL };
 	size_t i;
 	int ret = begin(st);
 
@@ -1124,8 +1410,10 @@ int cpns_store_expire(struct cpns_store *st, int64_t now,
 	}
 	/* An expired seed's devices go with it. */
 	for (i = 0; i < e.nsid && !ret; i++) {
-		p[0] = hex(sid, e.sid[i], CPNS_SEED_ID_LEN);
-		ret = run(st, "DELETE FROM devices WHERE " OF_SEED(1), p, 1,
+		seed_range(e.sid[i], lo, hi);
+		p[0] = SV_B(lo, sizeof(lo));
+		p[1] = SV_B(hi, sizeof(hi));
+		ret = run(st, "DELETE FROM devices WHERE " OF_SEED(1, 2), p, 2,
 			  NULL, NULL, NULL);
 	}
 	free(e.sid);
@@ -1137,9 +1425,9 @@ int cpns_store_count(struct cpns_store *st, struct cpns_store_counts *c)
 	static const char *const sql[] = {
 		"SELECT count(*) FROM seeds",
 		"SELECT count(*) FROM seeds WHERE state = 'revoked'",
-		"SELECT count(*) FROM devices WHERE blob IS NOT NULL",
-		"SELECT count(*) FROM devices WHERE state = 'revoked'",
-		"SELECT count(*) FROM devices WHERE blob IS NULL AND state = 'revoked'",
+		"SELECT count(*) FROM devices WHERE sealed IS NOT NULL",
+		"SELECT count(*) FROM devices WHERE state = 4",
+		"SELECT count(*) FROM devices WHERE sealed IS NULL AND state = 4",
 		"SELECT count(*) FROM devices",
 	};
 	unsigned int *out[] = { &c->seeds, &c->seeds_revoked, &c->devices,

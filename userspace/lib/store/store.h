@@ -14,6 +14,12 @@
  * store holds public metadata and wrapped blobs only, and this library
  * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
+ * A device's blob is kept compact (schema version 4): the row holds the
+ * header fields of the blob that its other columns do not, and the salt
+ * and sealed bytes; cpns_store_device_get() and the walks rebuild the
+ * whole blob, and a blob written must be a device record of store.rst
+ * (104 bytes, role server, of the row's Device ID: -EINVAL otherwise).
+ *
  * Every function returns 0 or a negative errno: -EBADMSG for a store that
  * is torn, corrupted or not ours, -ENOENT for a row that is not there,
  * -EEXIST for one that already is, -EIO (or the errno the backend saw) for
@@ -32,7 +38,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	3
+#define CPNS_STORE_VERSION	4
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -120,9 +126,11 @@ const char *cpns_store_path(const struct cpns_store *st);
 const char *cpns_store_backend(const struct cpns_store *st);
 
 /*
- * Check every row's columns: IDs of the right length in hex, a Device ID
- * whose first eight bytes are its seed_id, known states, a blob of at most
- * CPNS_MAX_BLOB bytes where one is needed. Done by cpns_store_open().
+ * Check every row's columns: a Seed ID of 16 hex digits, a Device ID of 16
+ * bytes whose seed is stored, known states, a seed's blob of at most
+ * CPNS_MAX_BLOB bytes, a device's key columns all set (a blob rebuilt,
+ * Documentation/store.rst "A device row") or all NULL where none is
+ * needed. Done by cpns_store_open().
  */
 int cpns_store_check_rows(struct cpns_store *st);
 
@@ -161,6 +169,18 @@ int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
  * "Several servers on one PostgreSQL").
  */
 int cpns_store_seed_changes(struct cpns_store *st, int64_t *n);
+/*
+ * The devices' change counter, made larger by every transaction that
+ * changes a device row's key columns (state, generation, blob: a re-key,
+ * its confirmation, a revocation), deletes a row, or adds one that is not
+ * a bare inventory row (generation 0, active, no blob); an assignment or
+ * a last authentication does not move it. Like the seeds', a trigger
+ * counts, a hand edit included.
+ */
+int cpns_store_device_changes(struct cpns_store *st, int64_t *n);
+/* Both counters, read in one query (either pointer may be NULL). */
+int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
+		       int64_t *devices);
 
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,

@@ -198,9 +198,9 @@ for n in a b c; do
 	grep -q "(postgresql)" "$WORK/srv-$n.log" ||
 		fail "server $n does not say it runs on PostgreSQL"
 done
-[ "$(psql_pg "SELECT version FROM schema_version")" = 3 ] ||
-	fail "the schema is not version 3"
-result 0 "three servers on one PostgreSQL (schema version 3)"
+[ "$(psql_pg "SELECT version FROM schema_version")" = 4 ] ||
+	fail "the schema is not version 4"
+result 0 "three servers on one PostgreSQL (schema version 4)"
 
 cat >"$WORK/gw1.conf" <<END
 role = secure
