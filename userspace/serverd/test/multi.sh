@@ -11,11 +11,13 @@
 # killed (kill -9) mid-session fails over and has its session again; GW1
 # fails over when its server refuses (killed) and when it times out
 # (stopped), and keeps no Device Key; two servers racing on one device's
-# re-key end with exactly one winner and the device keeps working; a
+# re-key, made to overlap by a lock on the devices table, end with
+# exactly one winner and the device keeps working on A, B and C; a
 # revocation through B ("cpnsctl server revoke") and a seed revoked in
-# the store are honoured by C at the next request (the delay is
-# printed); a store that cannot be reached and a wrong password are
-# refused clearly and change nothing.
+# the store are honoured by C at the next request, and a revocation
+# through B ends a live session on C (the delays are printed); a store
+# that cannot be reached and a wrong password are refused clearly and
+# change nothing.
 #
 # cpns-test: tap
 # (Each scenario is one result, run in a subshell: a failed one does not
@@ -459,7 +461,7 @@ rekey_race()
 	c1=$(dev_changes)
 	winners=$(grep -l "store: device id $did generation 1 (unconfirmed) committed" "$WORK/srv-b.log" "$WORK/srv-c.log" | wc -l)
 	losers=$(grep -l "the re-keyed record of device id $did: .*changed since it was read" "$WORK/srv-b.log" "$WORK/srv-c.log" | wc -l)
-	echo "# re-key race: B and C both read generation 0 and made generation 1 under the lock; $winners compare-and-set won, $losers refused (-ESTALE); GW2 on B exit $rb, on C exit $rc; the devices change counter moved by $((c1 - c0))"
+	echo "# re-key race: B and C both read generation 0 and made generation 1 under the lock; $winners compare-and-set won, $losers refused (-ESTALE); GW2 on B exit $rb, on C exit $rc; the devices change counter moved by $((c1 - c0)) (the re-key, its confirmation)"
 	grep -h "the re-keyed record of device id $did\|device record changed during the flow" "$WORK/srv-b.log" "$WORK/srv-c.log" | sed 's/^/#   /'
 	((winners == 1)) || bad "$winners servers stored a re-key of $did, not one"
 	((losers == 1)) || bad "$losers servers logged a lost compare-and-set, not one"
@@ -469,9 +471,13 @@ rekey_race()
 		bad "the two GW2 runs ended alike (B $rb, C $rc)"
 	[ "$(grep -l "re-keyed to generation 1" "$WORK/g6b.log" "$WORK/g6c.log" | wc -l)" = 1 ] ||
 		bad "not exactly one GW2 run re-keyed"
-	[ "$(row_of "$did")" = "1 unconfirmed" ] ||
-		bad "the row after the race: $(row_of "$did"), not generation 1, unconfirmed"
-	((c1 - c0 == 1)) || bad "the devices change counter moved by $((c1 - c0)), not 1"
+	# The winner's session confirmed its record (its first sealed
+	# message): two changes of the row, the re-key and its confirmation.
+	[ "$(row_of "$did")" = "1 active" ] ||
+		bad "the row after the race: $(row_of "$did"), not generation 1, active"
+	((c1 - c0 == 2)) || bad "the devices change counter moved by $((c1 - c0)), not 2 (the re-key, its confirmation)"
+	[ "$(grep -c "store: device id $did generation 1 (active) committed" "$WORK/srv-b.log" "$WORK/srv-c.log" | awk -F: '{ n += $2 } END { print n }')" = 1 ] ||
+		bad "the winner's record was not confirmed exactly once"
 	for n in a b c; do
 		r=$(aflow "g6$n" "$WORK/g6$n.2.log")
 		[ "$r" = ok ] || { tail -n 5 "$WORK/g6$n.2.log"; bad "after the race, on $n: $r"; }
@@ -524,7 +530,9 @@ live_revocation()
 		# (a line may follow the commit by the time of one report).
 		tb=$(ts_ms "$(grep -m1 "device id $did revoked: its revocation record stored" "$WORK/srv-b.log")")
 		late=$(grep "received status report .* from device id $did" "$WORK/srv-c.log" | while read -r l; do
-			(($(ts_ms "$l") > tb + 300)) && echo "$l"
+			if (($(ts_ms "$l") > tb + 300)); then
+				echo "$l"
+			fi
 		done)
 		[ -z "$late" ] || { echo "$late"; bad "C acknowledged reports of $name after its revocation"; }
 		kill "$pid"
