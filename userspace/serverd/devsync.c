@@ -6,12 +6,18 @@
  * (or through this one, by another connection) moves the store's device
  * change counter; when seedsync.c sees it move, each connection of this
  * server between a-0 and its end has its device's row read again (one
- * lookup by Device ID each: at most max_connections). A connection whose
- * device is revoked there, or whose row has another generation than the
- * one its flow read or wrote (re-keyed elsewhere), is ended: ERROR 8
+ * lookup by Device ID each: at most max_connections). An a-flow or a
+ * session whose device is revoked there, or a session whose row has
+ * another generation than the one its flow read or wrote, or another
+ * unconfirmed record of it (re-keyed elsewhere), is ended: ERROR 8
  * (expired), one line each, its a-flow or session deleted in the kernel.
+ * An a-flow whose device was re-keyed elsewhere goes on: the
+ * compare-and-set at a-2 refuses its record (a re-key replaces only a
+ * generation 0 key or an unconfirmed record, and every flow that uses
+ * one of those makes a record).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "serverd.h"
 
@@ -34,8 +40,19 @@ static const char *changed(struct sconn *sc, struct cpns_store_device *d,
 	}
 	if (d->state == CPNS_STATE_REVOKED)
 		return "revoked in the store";
+	if (sc->state != SC_SESSION)
+		return NULL;
 	if (d->generation != sc->rec.generation)
 		return "re-keyed elsewhere";
+	/* Another unconfirmed record of the generation: a re-key again
+	 * (from generation 0). A confirmation, which may be of this
+	 * session's key, ends nothing.
+	 */
+	if (sc->rec.state == CPNS_STATE_UNCONFIRMED &&
+	    d->state == CPNS_STATE_UNCONFIRMED &&
+	    (d->blob_len != sc->rec.blob_len ||
+	     memcmp(d->blob, sc->rec.blob, d->blob_len)))
+		return "re-keyed again elsewhere";
 	return NULL;
 }
 

@@ -319,10 +319,10 @@ int seedsync_fetch(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN]);
 
 /*
  * devsync.c: the store's device change counter moved: each a-flow and
- * session of this server whose device is revoked in the store, or has
- * another generation there than the flow's, is ended with ERROR 8 (cur's
- * refusing cur_type). 0, 1 if cur was ended, <0 if a row cannot be read
- * (logged).
+ * session of this server whose device is revoked in the store, and each
+ * session whose device has another generation there than the session's,
+ * is ended with ERROR 8 (cur's refusing cur_type). 0, 1 if cur was
+ * ended, <0 if a row cannot be read (logged).
  */
 int devsync_sessions(struct server *srv, struct sconn *cur,
 		     unsigned int cur_type);
