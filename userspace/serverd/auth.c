@@ -134,6 +134,8 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 
 	sc_debug(sc, "a-1 received client code from device id %s",
 		 HEX(sc->did));
+	if (seedsync_check(sc, CPNS_WIRE_AUTH_CLIENT))
+		return;
 	memset(&out, 0, sizeof(out));
 	memset(&rk, 0, sizeof(rk));
 	out.type = CPNS_WIRE_AUTH_SERVER;

@@ -5,17 +5,20 @@
  * server, and each server keeps its kernel's seeds as the shared store
  * holds them. A seed made (I-2), rotated, revoked, expired or deleted
  * through any server, or by cpnsctl, moves the store's seed change
- * counter (a trigger, lib/store). Before each request that uses a seed
- * (I-1, II-1, II-5, a-0), and every SEEDSYNC_POLL_MS for the sessions in
- * progress, the server reads that counter (one indexed read); when it
- * moved, it reads the seeds again and brings its kernel in line:
+ * counter (a trigger, lib/store). Before each request (I-1, II-1, II-5,
+ * a-0, a-1 and each sealed message), and every SEEDSYNC_POLL_MS for the
+ * sessions in progress, the server reads that counter and the devices'
+ * (one read of both); when the seeds' moved, it reads the seeds again
+ * and brings its kernel in line:
  * KEY_UNWRAP of a row it does not hold, KEY_REVOKE of a row revoked
  * (which ends the sessions of its devices), KEY_RETIRE of a row whose
  * expiry came earlier (a rotation), KEY_DEL of a seed whose row is gone.
  * A request is served only once that is done; if the store cannot be
  * read, the request is refused (ERROR 14): a revocation it may hold is
  * never missed. A Seed ID that the kernel does not know is looked up in
- * the store before it is refused (seedsync_fetch()).
+ * the store before it is refused (seedsync_fetch()). When the devices'
+ * counter moved, the live flows of devices revoked or re-keyed elsewhere
+ * are ended (devsync.c) before the request is served.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -314,31 +317,47 @@ static int resync(struct server *srv, int64_t changes)
 	return ret;
 }
 
-/* The counter; if it moved, the resync. 0 or <0 (logged). */
-static int check(struct server *srv)
+/*
+ * The counters (one read); if the seeds' moved, the resync; if the
+ * devices', the live flows of changed devices ended (cur, if one, for
+ * its request of ref_type). 0, 1 if cur was ended, <0 (logged).
+ */
+static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 {
-	int64_t n;
+	struct seedsync_state *st = &srv->seedsync;
+	int64_t seeds, devices;
 	int ret;
 
 	if (!srv->store)
 		return 0;
-	ret = cpns_store_seed_changes(srv->store, &n);
+	ret = cpns_store_changes(srv->store, &seeds, &devices);
 	if (ret) {
-		cpns_err("seeds: the store's change counter: %s",
+		cpns_err("seeds: the store's change counters: %s",
 			 cpns_store_error(srv->store));
 		return ret;
 	}
-	if (n == srv->seedsync.changes)
+	if (seeds != st->changes) {
+		ret = resync(srv, seeds);
+		if (ret)
+			return ret;
+	}
+	if (devices == st->dev_changes)
 		return 0;
-	return resync(srv, n);
+	ret = devsync_sessions(srv, cur, ref_type);
+	if (ret >= 0)
+		st->dev_changes = devices;
+	return ret;
 }
 
 int seedsync_check(struct sconn *sc, unsigned int ref_type)
 {
-	if (!check(sc->srv))
+	int ret = check(sc->srv, sc, ref_type);
+
+	if (!ret)
 		return 0;
-	sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, ref_type,
-		     "the server's store cannot be read now");
+	if (ret < 0)
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, ref_type,
+			     "the server's store cannot be read now");
 	return -1;
 }
 
@@ -376,7 +395,7 @@ static void poll_timer(struct cpns_loop *loop, struct cpns_timer *t)
 {
 	struct server *srv = t->arg;
 
-	check(srv);
+	check(srv, NULL, 0);
 	if (cpns_timer_arm(loop, t, cpns_now_ms() + SEEDSYNC_POLL_MS))
 		cpns_err("seeds: cannot arm the store's poll timer");
 }
@@ -387,7 +406,7 @@ int seedsync_start(struct server *srv)
 	struct resync r = { .srv = srv };
 	int ret;
 
-	ret = cpns_store_seed_changes(srv->store, &st->changes);
+	ret = cpns_store_changes(srv->store, &st->changes, &st->dev_changes);
 	if (!ret)
 		ret = cpns_store_seeds(srv->store, resync_note, &r);
 	if (ret) {

@@ -56,7 +56,7 @@ static void sconn_free(struct sconn *sc)
  * loop its events and its timer. A peer that does not read what we wrote
  * is not read either until it does.
  */
-static void sconn_update(struct sconn *sc)
+void server_conn_update(struct sconn *sc)
 {
 	uint32_t events;
 
@@ -224,7 +224,7 @@ static void sconn_event(struct cpns_loop *loop, struct cpns_watch *w,
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		sconn_read(sc);
-	sconn_update(sc);
+	server_conn_update(sc);
 }
 
 static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
@@ -273,7 +273,7 @@ static void sconn_timeout(struct cpns_loop *loop, struct cpns_timer *t)
 	default:
 		break;
 	}
-	sconn_update(sc);
+	server_conn_update(sc);
 }
 
 /* ---------------------------------------------------------- accepting */
@@ -394,7 +394,7 @@ static void sconn_new(struct server *srv, const char *on, int fd,
 				srv->conf->idle_timeout ?
 				srv->conf->start_timeout :
 				srv->conf->idle_timeout) * 1000);
-	sconn_update(sc);
+	server_conn_update(sc);
 }
 
 static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,

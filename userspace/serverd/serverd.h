@@ -140,13 +140,15 @@ struct server_conf {
 	char pairing_desc[CPNS_MAX_KEYREF];
 };
 
-/* The store's seed change counter is read at least this often. */
+/* The store's change counters are read at least this often. */
 #define SEEDSYNC_POLL_MS	1000
 
 /**
- * struct seedsync_state - the kernel's seeds as the store held them
- * (seedsync.c)
+ * struct seedsync_state - the kernel's seeds as the store held them, and
+ * the live flows as the device rows allowed them (seedsync.c)
  * @changes: the store's seed change counter they reflect
+ * @dev_changes: the store's device change counter the live flows were
+ *	last checked against (devsync.c)
  * @known: the Seed IDs the store held then (a seed the kernel holds and
  *	the store no longer does is deleted; one it never held is kept)
  * @nknown: how many
@@ -155,6 +157,7 @@ struct server_conf {
  */
 struct seedsync_state {
 	int64_t changes;
+	int64_t dev_changes;
 	uint8_t (*known)[CPNS_SEED_ID_LEN];
 	size_t nknown;
 	struct cpns_timer poll;
@@ -222,6 +225,12 @@ void server_stop(struct server *srv);
  * (userspace/fuzz/net_fuzz.c) feeds the server through it.
  */
 void server_adopt(struct server *srv, int fd, const char *peer);
+/*
+ * The end of every event on sc (its own, or another's that refused or
+ * closed it): free it if it is finished, else give the loop its events
+ * and its timer.
+ */
+void server_conn_update(struct sconn *sc);
 
 /* control.c: the control socket at path (NULL: none); 0 or -errno, logged. */
 int control_start(struct server *srv, const char *path);
@@ -291,21 +300,32 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
 void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
 
 /*
- * seedsync.c. seedsync_start(): note the store's seed change counter and
+ * seedsync.c. seedsync_start(): note the store's change counters and
  * its seeds (the store just opened, before the load); seedsync_arm():
- * start reading the counter every SEEDSYNC_POLL_MS; seedsync_stop().
- * seedsync_check(): before a request (ref_type: its message): the
- * counter, and if it moved, the kernel's seeds brought in line with the
- * store; 0, or -1 once the request was refused (ERROR 14: the store
- * cannot be read). seedsync_fetch(): a Seed ID the kernel does not know:
- * its row, if the store has one, unwrapped into the kernel; 1 if it was,
- * 0 if the store has none, <0 (logged).
+ * start reading the counters every SEEDSYNC_POLL_MS; seedsync_stop().
+ * seedsync_check(): before each request (ref_type: its message): the
+ * counters (one read); if the seeds' moved, the kernel's seeds brought in
+ * line with the store; if the devices', devsync_sessions(); 0, or -1 once
+ * the request was refused (ERROR 14: the store cannot be read) or its
+ * flow ended (its device changed). seedsync_fetch(): a Seed ID the
+ * kernel does not know: its row, if the store has one, unwrapped into
+ * the kernel; 1 if it was, 0 if the store has none, <0 (logged).
  */
 int seedsync_start(struct server *srv);
 void seedsync_arm(struct server *srv);
 void seedsync_stop(struct server *srv);
 int seedsync_check(struct sconn *sc, unsigned int ref_type);
 int seedsync_fetch(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN]);
+
+/*
+ * devsync.c: the store's device change counter moved: each a-flow and
+ * session of this server whose device is revoked in the store, and each
+ * session whose device has another generation there than the session's,
+ * is ended with ERROR 8 (cur's refusing cur_type). 0, 1 if cur was
+ * ended, <0 if a row cannot be read (logged).
+ */
+int devsync_sessions(struct server *srv, struct sconn *cur,
+		     unsigned int cur_type);
 
 /* At most this many seeds of one GW1 retire in one rotation. */
 #define KEYSTORE_RETIRE_MAX	16

@@ -61,6 +61,9 @@ void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m)
 	struct cpns_record rec;
 	int ret;
 
+	/* Not served for a device revoked or re-keyed elsewhere meanwhile. */
+	if (seedsync_check(sc, CPNS_WIRE_SEALED))
+		return;
 	/* The header of the frame received, rebuilt: the decoder checked
 	 * that it was exactly this.
 	 */

@@ -11,11 +11,13 @@
 # killed (kill -9) mid-session fails over and has its session again; GW1
 # fails over when its server refuses (killed) and when it times out
 # (stopped), and keeps no Device Key; two servers racing on one device's
-# re-key end with exactly one winner and the device keeps working; a
+# re-key, made to overlap by a lock on the devices table, end with
+# exactly one winner and the device keeps working on A, B and C; a
 # revocation through B ("cpnsctl server revoke") and a seed revoked in
-# the store are honoured by C at the next request (the delay is
-# printed); a store that cannot be reached and a wrong password are
-# refused clearly and change nothing.
+# the store are honoured by C at the next request, and a revocation
+# through B ends a live session on C (the delays are printed); a store
+# that cannot be reached and a wrong password are refused clearly and
+# change nothing.
 #
 # cpns-test: tap
 # (Each scenario is one result, run in a subshell: a failed one does not
@@ -375,41 +377,167 @@ gw1_failover()
 	echo "# GW1 failover: B stopped (no answer within step_timeout, 10 s), flow II on C"
 }
 
-# Two servers race on one device's re-key: one winner, the device works.
+# devices_locked: the PostgreSQL lock that lock_devices took is held.
+devices_locked()
+{
+	[ "$(psql_pg "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'devices' AND l.mode = 'ExclusiveLock' AND l.granted")" = 1 ]
+}
+
+# row_of DID: the device's generation and state in the store ("0 none" if
+# it has no row).
+row_of()
+{
+	local r
+
+	r=$(psql_pg "SELECT generation || ' ' || state FROM devices WHERE device_id = '$1'")
+	echo "${r:-0 none}"
+}
+
+dev_changes() { psql_pg "SELECT n FROM changes WHERE what = 'devices'"; }
+
+# Two servers race on one device's re-key, made to overlap: the devices
+# table is locked against writers (LOCK TABLE ... IN EXCLUSIVE MODE, in a
+# psql transaction held open), so that B and C both read the device's row
+# at a-0 and make their generation 1 record before either can write it;
+# the lock is released only once both logged their record. Exactly one
+# compare-and-set may win; the device then works on A, B and C.
 rekey_race()
 {
-	local rb=0 rc=0 r raced won
+	local rb=0 rc=0 r did from_b from_c pl pb pc i overlap=0 c0 c1
+	local winners losers
 
-	# Assigned, not authenticated: its only server is A, which is dead.
-	gw2c g6 "$(s_of a)"
-	gw2_run g6 "$WORK/g6.0.log" && bad "g6 authenticated on a dead server"
+	# Assigned, not authenticated: no server listens at its address.
+	gw2c g6 "$NET.14:7000"
+	gw2_run g6 "$WORK/g6.0.log" && bad "g6 authenticated with no server"
 	assigned g6 "$WORK/g6.0.log"
-	gw2c g6b "$(s_of b)"
-	gw2c g6c "$(s_of c)"
-	sed -i "s|g6[bc].did|g6.did|; s|^name = g6[bc]|name = g6|" \
-		"$WORK/g6b.conf" "$WORK/g6c.conf"
-	step "re-key race: g6 on B and on C at once"
+	did=$(cat "$WORK/g6.did")
+	for n in a b c; do
+		gw2c "g6$n" "$(s_of $n)"
+	done
+	# One device (its Device ID file and name); a-3 may wait for the lock.
+	sed -i "s|g6[abc].did|g6.did|; s|^name = g6[abc]|name = g6|; s|^step_timeout = .*|step_timeout = 60|" \
+		"$WORK/g6a.conf" "$WORK/g6b.conf" "$WORK/g6c.conf"
+	[ "$(row_of "$did" | cut -d' ' -f1)" = 0 ] ||
+		bad "g6's row is not of generation 0: $(row_of "$did")"
+	c0=$(dev_changes)
+
+	step "re-key race: locking the devices table against writers"
+	rm -f "$WORK/lock.in"
+	mkfifo "$WORK/lock.in"
+	runuser -u postgres -- psql -h "$PG_DIR" -U postgres -d cpns -qAt \
+		-v ON_ERROR_STOP=1 <"$WORK/lock.in" >"$WORK/lock.log" 2>&1 &
+	pl=$!
+	track "$pl"
+	exec 9>"$WORK/lock.in"
+	echo "BEGIN; LOCK TABLE devices IN EXCLUSIVE MODE;" >&9
+	for ((i = 0; i < 300; i++)); do
+		devices_locked && break
+		sleep 0.1
+	done
+	devices_locked || { cat "$WORK/lock.log"; bad "the devices table was not locked"; }
+	from_b=$(log_lines "$WORK/srv-b.log")
+	from_c=$(log_lines "$WORK/srv-c.log")
+	step "re-key race: devices locked; g6 on B and on C at once"
 	gw2_run g6b "$WORK/g6b.log" &
-	local pb=$!
+	pb=$!
 	gw2_run g6c "$WORK/g6c.log" &
-	local pc=$!
+	pc=$!
+	# Both read the row (a-0) and made their record (a-2) under the lock.
+	for ((i = 0; i < 900; i++)); do
+		if tail -n +"$((from_b + 1))" "$WORK/srv-b.log" | grep -q "a-2 device $did re-keyed to generation 1" &&
+		   tail -n +"$((from_c + 1))" "$WORK/srv-c.log" | grep -q "a-2 device $did re-keyed to generation 1"; then
+			overlap=1
+			break
+		fi
+		sleep 0.1
+	done
+	step "re-key race: releasing the lock (both servers made their record: $overlap)"
+	echo "COMMIT;" >&9
+	exec 9>&-
+	wait "$pl" || { cat "$WORK/lock.log"; bad "the locking transaction failed"; }
 	wait "$pb" || rb=$?
 	wait "$pc" || rc=$?
-	# Both runs start from generation 0 when they raced; a run that
-	# began after the other's re-key uses generation 1 and re-keys
-	# nothing. Either way exactly one re-key may succeed.
-	raced=$(grep -l "generation 0, re-key" "$WORK/g6b.log" "$WORK/g6c.log" | wc -l)
-	won=$(grep -l "re-keyed to generation 1" "$WORK/g6b.log" "$WORK/g6c.log" | wc -l)
-	echo "# re-key race: on B exit $rb, on C exit $rc; $raced of 2 runs asked to re-key generation 0, $won re-keyed"
-	((won == 1)) || { tail -n 5 "$WORK/g6b.log" "$WORK/g6c.log"; bad "$won re-keys of device $(cat "$WORK/g6.did"), not one"; }
-	if ((raced == 2)); then
-		((rb == 0 || rc == 0)) && ((rb || rc)) ||
-			bad "both re-keys from generation 0 ended alike (B $rb, C $rc)"
-	fi
-	r=$(aflow g6b "$WORK/g6b.2.log")
-	[ "$r" = ok ] || { tail -n 5 "$WORK/g6b.2.log"; bad "after the race, on B: $r"; }
-	r=$(aflow g6c "$WORK/g6c.2.log")
-	[ "$r" = ok ] || { tail -n 5 "$WORK/g6c.2.log"; bad "after the race, on C: $r"; }
+	((overlap)) || { tail -n 5 "$WORK/srv-b.log" "$WORK/srv-c.log"; bad "no overlap: B and C did not both make a generation 1 record of $did while the store was locked"; }
+	c1=$(dev_changes)
+	winners=$(grep -l "store: device id $did generation 1 (unconfirmed) committed" "$WORK/srv-b.log" "$WORK/srv-c.log" | wc -l)
+	losers=$(grep -l "the re-keyed record of device id $did: .*changed since it was read" "$WORK/srv-b.log" "$WORK/srv-c.log" | wc -l)
+	echo "# re-key race: B and C both read generation 0 and made generation 1 under the lock; $winners compare-and-set won, $losers refused (-ESTALE); GW2 on B exit $rb, on C exit $rc; the devices change counter moved by $((c1 - c0)) (the re-key, its confirmation)"
+	grep -h "the re-keyed record of device id $did\|device record changed during the flow" "$WORK/srv-b.log" "$WORK/srv-c.log" | sed 's/^/#   /'
+	((winners == 1)) || bad "$winners servers stored a re-key of $did, not one"
+	((losers == 1)) || bad "$losers servers logged a lost compare-and-set, not one"
+	grep -q "device record changed during the flow" "$WORK/srv-b.log" "$WORK/srv-c.log" ||
+		bad "the loser did not refuse a-2"
+	((rb == 0 || rc == 0)) && ((rb || rc)) ||
+		bad "the two GW2 runs ended alike (B $rb, C $rc)"
+	[ "$(grep -l "re-keyed to generation 1" "$WORK/g6b.log" "$WORK/g6c.log" | wc -l)" = 1 ] ||
+		bad "not exactly one GW2 run re-keyed"
+	# The winner's session confirmed its record (its first sealed
+	# message): two changes of the row, the re-key and its confirmation.
+	[ "$(row_of "$did")" = "1 active" ] ||
+		bad "the row after the race: $(row_of "$did"), not generation 1, active"
+	((c1 - c0 == 2)) || bad "the devices change counter moved by $((c1 - c0)), not 2 (the re-key, its confirmation)"
+	[ "$(grep -c "store: device id $did generation 1 (active) committed" "$WORK/srv-b.log" "$WORK/srv-c.log" | awk -F: '{ n += $2 } END { print n }')" = 1 ] ||
+		bad "the winner's record was not confirmed exactly once"
+	for n in a b c; do
+		r=$(aflow "g6$n" "$WORK/g6$n.2.log")
+		[ "$r" = ok ] || { tail -n 5 "$WORK/g6$n.2.log"; bad "after the race, on $n: $r"; }
+		authed_on g6 "$WORK/g6$n.2.log" "$n"
+	done
+	[ "$(row_of "$did")" = "1 active" ] ||
+		bad "the row after A, B and C: $(row_of "$did"), not generation 1, active"
+}
+
+# ts_ms LINE: the time of a daemon's log line (HH:MM:SS.mmm), in ms.
+ts_ms()
+{
+	echo "$1" | awk '{ split($1, t, "[:.]"); print ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4] }'
+}
+
+# A revocation through B ends a GW2's live session on C: a quiet one (a
+# report a minute) at C's poll, a busy one (a report a second) at its
+# next report or the poll, whichever comes first; C acknowledges no
+# report of it after the revocation was stored.
+live_revocation()
+{
+	local name pid did from d line tb late how
+
+	for name in g7 g8; do
+		gw2c "$name" "$(s_of c)"
+		[ "$name" = g8 ] ||
+			sed -i "s/^report_interval = .*/report_interval = 60/" "$WORK/$name.conf"
+		step "live revocation: $name with C"
+		ip netns exec "$NS_2" "$GWD" -f -c "$WORK/$name.conf" >>"$WORK/$name.log" 2>&1 &
+		pid=$!
+		track "$pid"
+		wait_log "$WORK/$name.log" "session established with $(s_of c)" 90
+		wait_log "$WORK/$name.log" "received status ack" 30
+		[ "$name" = g7 ] || wait_log "$WORK/srv-c.log" "received status report seq 3 from device id $(cat "$WORK/$name.did")" 30
+		did=$(cat "$WORK/$name.did")
+		from=$(log_lines "$WORK/srv-c.log")
+		timeout 30 "$CPNSCTL" server revoke "$did" --control "$WORK/srv-b.ctl" >/dev/null ||
+			bad "cpnsctl server revoke $did through B"
+		d=$(wait_seen "$WORK/srv-c.log" "device id $did revoked in the store") ||
+			{ tail -n 10 "$WORK/srv-c.log"; bad "C did not end $name's session"; }
+		line=$(tail -n +"$((from + 1))" "$WORK/srv-c.log" | grep -m1 "device id $did revoked in the store")
+		echo "# C: $line"
+		case $line in
+		*"refusing SEALED"*) how="at its next sealed message" ;;
+		*) how="by the poll" ;;
+		esac
+		echo "# a revocation through B ended $name's live session on C $d ms after it was stored, $how ($([ "$name" = g7 ] && echo "no traffic" || echo "a report a second"))"
+		wait_log "$WORK/$name.log" "the peer sent ERROR 8 (expired)" 30
+		# No report acknowledged by C once the revocation was stored
+		# (a line may follow the commit by the time of one report).
+		tb=$(ts_ms "$(grep -m1 "device id $did revoked: its revocation record stored" "$WORK/srv-b.log")")
+		late=$(grep "received status report .* from device id $did" "$WORK/srv-c.log" | while read -r l; do
+			if (($(ts_ms "$l") > tb + 300)); then
+				echo "$l"
+			fi
+		done)
+		[ -z "$late" ] || { echo "$late"; bad "C acknowledged reports of $name after its revocation"; }
+		kill "$pid"
+		wait "$pid" 2>/dev/null || true
+	done
 }
 
 # "cpnsctl server revoke" through B: C refuses the device's next a-0.
@@ -501,14 +629,17 @@ run "a re-key confirmed on B is honoured on C" rekey_on_b_honoured_on_c
 run "a seed rotation through A reaches B and C without a request" rotation
 run "GW2 fails over when its server is killed (kill -9) mid-session" gw2_failover
 run "GW1 fails over when its server refuses or times out, keeping no key" gw1_failover
-run "two servers racing on one device's re-key: one winner, the device works" rekey_race
+step "restarting server A"
+srv_start a
+run "two servers racing on one device's re-key (overlap made certain): one winner, the device works on A, B and C" rekey_race
 run "a revocation through B (cpnsctl server revoke) is honoured by C at once" device_revocation
+run "a revocation through B ends a GW2's live session on C, with and without traffic" live_revocation
 run "a seed revoked in the store is honoured by C at its next request" seed_revocation
 run "a store that cannot be reached, a wrong password: refused, nothing changed" bad_input
 
-for n in b c; do
+for n in a b c; do
 	stop_daemon "${SRV_PID[$n]}" "server $n" "$WORK/srv-$n.log"
 done
 no_sanitizer_reports
-echo "1..10"
+echo "1..11"
 exit $FAILED
