@@ -332,10 +332,16 @@ static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 		return 0;
 	ret = cpns_store_changes(srv->store, &seeds, &devices);
 	if (ret) {
-		cpns_err("seeds: the store's change counters: %s",
-			 cpns_store_error(srv->store));
+		/* Once per outage: every request until it ends would say it. */
+		if (!st->unreadable)
+			cpns_err("seeds: the store's change counters: %s; new flows are refused and live sessions go on until it can be read",
+				 cpns_store_error(srv->store));
+		st->unreadable = true;
 		return ret;
 	}
+	if (st->unreadable)
+		cpns_notice("seeds: the store's change counters can be read again");
+	st->unreadable = false;
 	if (seeds != st->changes) {
 		ret = resync(srv, seeds);
 		if (ret)
@@ -349,11 +355,18 @@ static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 	return ret;
 }
 
+/*
+ * A session's message is served when the counters cannot be read: a store
+ * outage (a database failing over) does not end every live session, and
+ * no revocation can be stored while it lasts. Anything else is refused.
+ */
 int seedsync_check(struct sconn *sc, unsigned int ref_type)
 {
 	int ret = check(sc->srv, sc, ref_type);
 
 	if (!ret)
+		return 0;
+	if (ret < 0 && ref_type == CPNS_WIRE_SEALED)
 		return 0;
 	if (ret < 0)
 		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, ref_type,

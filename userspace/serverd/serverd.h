@@ -154,10 +154,12 @@ struct server_conf {
  * @nknown: how many
  * @poll: reads the counter every SEEDSYNC_POLL_MS (sessions in progress)
  * @resyncs: times the seeds were read again
+ * @unreadable: the last counter read failed (logged once per outage)
  */
 struct seedsync_state {
 	int64_t changes;
 	int64_t dev_changes;
+	bool unreadable;
 	uint8_t (*known)[CPNS_SEED_ID_LEN];
 	size_t nknown;
 	struct cpns_timer poll;

@@ -389,7 +389,7 @@ row_of()
 {
 	local r
 
-	r=$(psql_pg "SELECT generation || ' ' || state FROM devices WHERE device_id = '$1'")
+	r=$(psql_pg "SELECT generation || ' ' || CASE state WHEN 1 THEN 'active' WHEN 4 THEN 'revoked' WHEN 5 THEN 'unconfirmed' ELSE state::text END FROM devices WHERE device_id = decode('$1', 'hex')")
 	echo "${r:-0 none}"
 }
 
@@ -540,6 +540,45 @@ live_revocation()
 	done
 }
 
+# The store goes away (PostgreSQL stopped) under a live session on C:
+# C goes on acknowledging its reports, says once that the counters cannot
+# be read, refuses a new a-flow, and says when they can be read again.
+store_outage()
+{
+	local pid did from n
+
+	gw2c g9 "$(s_of c)"
+	step "store outage: g9 with C"
+	ip netns exec "$NS_2" "$GWD" -f -c "$WORK/g9.conf" >>"$WORK/g9.log" 2>&1 &
+	pid=$!
+	track "$pid"
+	wait_log "$WORK/g9.log" "session established with $(s_of c)" 90
+	wait_log "$WORK/g9.log" "received status ack" 30
+	did=$(cat "$WORK/g9.did")
+	from=$(log_lines "$WORK/srv-c.log")
+	pg_stop
+	step "store outage: PostgreSQL stopped"
+	wait_log "$WORK/srv-c.log" "the store's change counters: .*live sessions go on" 30 "$from"
+	for n in 1 2 3; do
+		wait_log "$WORK/srv-c.log" "received status report .* from device id $did" 30 "$(log_lines "$WORK/srv-c.log")"
+	done
+	echo "# C acknowledged 3 reports of g9's session with the store down"
+	n=$(tail -n +"$((from + 1))" "$WORK/srv-c.log" | grep -c "the store's change counters: " || true)
+	[ "$n" = 1 ] || bad "C logged the unreadable counters $n times, not once"
+	# Another a-flow of g9's device, while its session lives on.
+	sed "s/^name = .*/name = g9b/" "$WORK/g9.conf" >"$WORK/g9b.conf"
+	[ "$(aflow g9b "$WORK/g9b.log")" != ok ] ||
+		bad "C started an a-flow with the store down"
+	tail -n +"$((from + 1))" "$WORK/srv-c.log" | grep -q "store cannot be read now" ||
+		{ tail -n 5 "$WORK/g9b.log"; bad "C did not refuse the a-flow for its store"; }
+	pg_start
+	step "store outage: PostgreSQL started again"
+	wait_log "$WORK/srv-c.log" "the store's change counters can be read again" 60 "$from"
+	wait_log "$WORK/srv-c.log" "received status report .* from device id $did" 30 "$(log_lines "$WORK/srv-c.log")"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
 # "cpnsctl server revoke" through B: C refuses the device's next a-0.
 device_revocation()
 {
@@ -634,6 +673,7 @@ srv_start a
 run "two servers racing on one device's re-key (overlap made certain): one winner, the device works on A, B and C" rekey_race
 run "a revocation through B (cpnsctl server revoke) is honoured by C at once" device_revocation
 run "a revocation through B ends a GW2's live session on C, with and without traffic" live_revocation
+run "a store outage under a live session on C: its reports go on, new flows are refused, logged once" store_outage
 run "a seed revoked in the store is honoured by C at its next request" seed_revocation
 run "a store that cannot be reached, a wrong password: refused, nothing changed" bad_input
 
@@ -641,5 +681,5 @@ for n in a b c; do
 	stop_daemon "${SRV_PID[$n]}" "server $n" "$WORK/srv-$n.log"
 done
 no_sanitizer_reports
-echo "1..11"
+echo "1..12"
 exit $FAILED

@@ -18,7 +18,9 @@ PG_PID=
 # Not under $WORK (mode 0700, root's): postgres must reach it.
 PG_DIR=$(mktemp -d /tmp/cpns-pg.XXXXXX)
 
-pg_down()
+# pg_stop: the postmaster stopped, its data kept (pg_start starts it
+# again).
+pg_stop()
 {
 	local pm
 
@@ -36,6 +38,11 @@ pg_down()
 		wait "$PG_PID" 2>/dev/null || true
 		PG_PID=
 	fi
+}
+
+pg_down()
+{
+	pg_stop
 	umount "$PG_DIR" 2>/dev/null || true
 	rmdir "$PG_DIR" 2>/dev/null || true
 }
@@ -44,6 +51,22 @@ psql_pg()
 {
 	runuser -u postgres -- psql -h "$PG_DIR" -U postgres -d cpns -qAt \
 		-v ON_ERROR_STOP=1 -c "$1"
+}
+
+# pg_start: the postmaster of pg_up's data directory, in its namespace;
+# returns once it accepts connections (or after 120 s).
+pg_start()
+{
+	ip netns exec "$PG_NS" runuser -u postgres -- "$PG_BIN/postgres" \
+		-D "$PG_DIR/data" -k "$PG_DIR" -c listen_addresses="$PG_ADDR" \
+		-c fsync=off -c shared_buffers=16MB >>"$WORK/postgres.log" 2>&1 &
+	PG_PID=$!
+	# Up to 120 s: a loaded TCG machine is slow to start it.
+	for _ in $(seq 240); do
+		runuser -u postgres -- "$PG_BIN/pg_isready" -q -h "$PG_DIR" &&
+			break
+		sleep 0.5
+	done
 }
 
 pg_up()
@@ -60,16 +83,9 @@ pg_up()
 		--auth-host=scram-sha-256 >"$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log"; fail "initdb"; }
 	echo "host all all $net scram-sha-256" >>"$PG_DIR/data/pg_hba.conf"
-	ip netns exec "$ns" runuser -u postgres -- "$PG_BIN/postgres" \
-		-D "$PG_DIR/data" -k "$PG_DIR" -c listen_addresses="$addr" \
-		-c fsync=off -c shared_buffers=16MB >"$WORK/postgres.log" 2>&1 &
-	PG_PID=$!
-	# Up to 120 s: a loaded TCG machine is slow to start it.
-	for _ in $(seq 240); do
-		runuser -u postgres -- "$PG_BIN/pg_isready" -q -h "$PG_DIR" &&
-			break
-		sleep 0.5
-	done
+	PG_NS=$ns
+	PG_ADDR=$addr
+	pg_start
 	runuser -u postgres -- psql -h "$PG_DIR" -U postgres -qAt \
 		-v ON_ERROR_STOP=1 \
 		-c "CREATE ROLE cpns LOGIN PASSWORD '$PG_PASSWORD'" \
