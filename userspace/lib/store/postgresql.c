@@ -54,30 +54,45 @@
  * Version 4: the devices' change counter (cpns_store_changes()), moved by
  * a device row whose state, generation or blob (its key_* columns and
  * sealed) change, that goes, or that is added with other values than a
- * device without a row has (generation 0, active, no blob).
+ * device without a row has (generation 0, active, no blob). Here it moves
+ * once per statement that changed such a row, not once per row: a COPY of
+ * a fleet, or a seed deleted with its million devices, would otherwise
+ * update one row a million times in one transaction, each update slower
+ * than the last. Each branch reads only the transition tables its event
+ * has (a PL/pgSQL expression is planned when it is first run).
  */
-#define DEVICE_TRIGGER(name, event, when) \
-	"CREATE TRIGGER " name " AFTER " event " ON devices FOR EACH ROW" \
-	when " EXECUTE FUNCTION cpns_devices_changed();"
+#define DEVICE_TRIGGER(name, event, tables) \
+	"CREATE TRIGGER " name " AFTER " event " ON devices" \
+	" REFERENCING " tables " FOR EACH STATEMENT" \
+	" EXECUTE FUNCTION cpns_devices_changed();"
 #define CHANGES_V4 \
 	"INSERT INTO changes VALUES ('devices', 0);" \
 	"CREATE FUNCTION cpns_devices_changed() RETURNS trigger" \
-	" LANGUAGE plpgsql AS $$BEGIN" \
-	" UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
+	" LANGUAGE plpgsql AS $$DECLARE moved boolean; BEGIN" \
+	" IF TG_OP = 'DELETE' THEN" \
+	"  moved := EXISTS (SELECT 1 FROM old_rows);" \
+	" ELSIF TG_OP = 'INSERT' THEN" \
+	"  moved := EXISTS (SELECT 1 FROM new_rows" \
+	"   WHERE generation <> 0 OR state <> 1 OR sealed IS NOT NULL);" \
+	" ELSE" \
+	"  moved := EXISTS (SELECT 1 FROM old_rows o" \
+	"   JOIN new_rows n USING (device_id)" \
+	"   WHERE o.state IS DISTINCT FROM n.state" \
+	"   OR o.generation IS DISTINCT FROM n.generation" \
+	"   OR o.sealed IS DISTINCT FROM n.sealed" \
+	"   OR o.key_state IS DISTINCT FROM n.key_state" \
+	"   OR o.key_generation IS DISTINCT FROM n.key_generation" \
+	"   OR o.key_offset IS DISTINCT FROM n.key_offset" \
+	"   OR o.key_expiry IS DISTINCT FROM n.key_expiry);" \
+	" END IF;" \
+	" IF moved THEN" \
+	"  UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
+	" END IF;" \
 	" RETURN NULL; END$$;" \
-	DEVICE_TRIGGER("devices_added", "INSERT", \
-		       " WHEN (NEW.generation <> 0 OR NEW.state <> 1" \
-		       " OR NEW.sealed IS NOT NULL)") \
+	DEVICE_TRIGGER("devices_added", "INSERT", "NEW TABLE AS new_rows") \
 	DEVICE_TRIGGER("devices_changed", "UPDATE", \
-		       " WHEN (OLD.state IS DISTINCT FROM NEW.state" \
-		       " OR OLD.generation IS DISTINCT FROM NEW.generation" \
-		       " OR OLD.sealed IS DISTINCT FROM NEW.sealed" \
-		       " OR OLD.key_state IS DISTINCT FROM NEW.key_state" \
-		       " OR OLD.key_generation IS DISTINCT FROM" \
-		       " NEW.key_generation" \
-		       " OR OLD.key_offset IS DISTINCT FROM NEW.key_offset" \
-		       " OR OLD.key_expiry IS DISTINCT FROM NEW.key_expiry)") \
-	DEVICE_TRIGGER("devices_deleted", "DELETE", "")
+		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
+	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
 
 /*
  * Version 4's devices table: compact (Documentation/store.rst, "A device
