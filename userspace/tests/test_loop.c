@@ -177,11 +177,12 @@ int main(void)
 		uint64_t real = cpns_now_ms(), coarse = cpns_now_coarse_ms();
 		uint64_t after = cpns_after_ms(1000), real2 = cpns_now_ms();
 
-		tap_ok(coarse <= real2 && after >= real + 1000 &&
+		/* Early only by the ticks' lateness on a loaded machine. */
+		tap_ok(coarse <= real2 && after + 100 >= real + 1000 &&
 		       after <= real2 + 1000 + 100,
-		       "clock: coarse %llu ms behind, a deadline %llu ms late at most",
-		       (unsigned long long)(real - coarse),
-		       (unsigned long long)(after - real - 1000));
+		       "clock: coarse %lld ms behind, a deadline %lld ms late at most",
+		       (long long)real - (long long)coarse,
+		       (long long)after - (long long)real - 1000);
 	}
 
 	/* SIGTERM, read from the signalfd. */

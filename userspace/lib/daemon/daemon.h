@@ -287,13 +287,16 @@ const char *cpns_addr_str(const struct sockaddr *sa, socklen_t len,
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t cpns_now_ms(void);
 /* The same of CLOCK_MONOTONIC_COARSE: never ahead of cpns_now_ms(), behind
- * by up to a tick (1 to 10 ms); never a system call.
+ * by up to a tick (1 to 10 ms), more while the machine's ticks are late (a
+ * loaded virtual machine); never a system call.
  */
 uint64_t cpns_now_coarse_ms(void);
 /*
  * A deadline ms milliseconds from now on the cpns_now_ms() scale, read off
- * the coarse clock: never earlier than cpns_now_ms() + ms, later by at
- * most two ticks. For the deadlines set at every message.
+ * the coarse clock plus one tick: not earlier than cpns_now_ms() + ms while
+ * ticks come on time (early by as much as they are late otherwise), later
+ * by at most two ticks. For the deadlines set at every message, which are
+ * seconds.
  */
 uint64_t cpns_after_ms(uint64_t ms);
 
