@@ -165,6 +165,17 @@ authed_on()
 		{ tail -n 20 "$2"; bad "$1: no session with server $3"; }
 }
 
+# gw2_live NAME SRV: NAME's cpns-gwd started (its pid in GW2_PID, killed
+# at the end), once its session with SRV has a report acknowledged.
+gw2_live()
+{
+	ip netns exec "$NS_2" "$GWD" -f -c "$WORK/$1.conf" >>"$WORK/$1.log" 2>&1 &
+	GW2_PID=$!
+	track "$GW2_PID"
+	wait_log "$WORK/$1.log" "session established with $(s_of "$2")" 90
+	wait_log "$WORK/$1.log" "received status ack" 30
+}
+
 # ------------------------------------------------------------ the hosts
 
 for ns in "$NS_HUB" "$NS_PG" "$NS_S" "$NS_1" "$NS_2" "$NS_B" "$NS_C" "$NS_D"; do
@@ -506,11 +517,8 @@ live_revocation()
 		[ "$name" = g8 ] ||
 			sed -i "s/^report_interval = .*/report_interval = 60/" "$WORK/$name.conf"
 		step "live revocation: $name with C"
-		ip netns exec "$NS_2" "$GWD" -f -c "$WORK/$name.conf" >>"$WORK/$name.log" 2>&1 &
-		pid=$!
-		track "$pid"
-		wait_log "$WORK/$name.log" "session established with $(s_of c)" 90
-		wait_log "$WORK/$name.log" "received status ack" 30
+		gw2_live "$name" c
+		pid=$GW2_PID
 		[ "$name" = g7 ] || wait_log "$WORK/srv-c.log" "received status report seq 3 from device id $(cat "$WORK/$name.did")" 30
 		did=$(cat "$WORK/$name.did")
 		from=$(log_lines "$WORK/srv-c.log")
@@ -549,11 +557,8 @@ store_outage()
 
 	gw2c g9 "$(s_of c)"
 	step "store outage: g9 with C"
-	ip netns exec "$NS_2" "$GWD" -f -c "$WORK/g9.conf" >>"$WORK/g9.log" 2>&1 &
-	pid=$!
-	track "$pid"
-	wait_log "$WORK/g9.log" "session established with $(s_of c)" 90
-	wait_log "$WORK/g9.log" "received status ack" 30
+	gw2_live g9 c
+	pid=$GW2_PID
 	did=$(cat "$WORK/g9.did")
 	from=$(log_lines "$WORK/srv-c.log")
 	pg_stop
