@@ -62,7 +62,7 @@ int devsync_sessions(struct server *srv, struct sconn *cur,
 	struct cpns_store_device d;
 	struct sconn *sc, *next;
 	bool cur_ended = false;
-	const char *why;
+	const char *why, *what;
 	int err;
 
 	for (sc = srv->conns; sc; sc = next) {
@@ -75,14 +75,12 @@ int devsync_sessions(struct server *srv, struct sconn *cur,
 			return err;
 		if (!why)
 			continue;
+		what = sc->state == SC_SESSION ? "session" : "a-flow";
 		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED,
 			     sc == cur ? cur_type : 0,
 			     "device id %s %s (state %s, generation %u; this %s's %u): %s ended",
 			     HEX(sc->did), why, cpns_store_state_name(d.state),
-			     d.generation,
-			     sc->state == SC_SESSION ? "session" : "a-flow",
-			     sc->rec.generation,
-			     sc->state == SC_SESSION ? "session" : "a-flow");
+			     d.generation, what, sc->rec.generation, what);
 		if (sc == cur)
 			cur_ended = true;
 		else
