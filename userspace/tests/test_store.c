@@ -1019,34 +1019,34 @@ static void test_seed_changes(void)
 		cpns_store_close(st);
 		return;
 	}
-	ret = cpns_store_seed_changes(other, &n0);
+	ret = cpns_store_changes(other, &n0, NULL);
 	tap_ok(!ret && n0 == 0, "changes: a new store counts 0 (%lld)",
 	       (long long)n0);
 	seed_fill(&s, 1);
 	cpns_store_seed_add(st, &s);
-	cpns_store_seed_changes(other, &n1);
+	cpns_store_changes(other, &n1, NULL);
 	tap_ok(n1 > n0, "changes: a seed added moves it (%lld)",
 	       (long long)n1);
 	memset(did, 1, 8);
 	memset(did + 8, 0x55, 8);
 	cpns_store_device_revoke(st, did, 1700000200, &was);
 	cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4000", 5);
-	cpns_store_seed_changes(other, &n2);
+	cpns_store_changes(other, &n2, NULL);
 	tap_ok(n2 == n1, "changes: a device's revocation and assignment do not");
 	cpns_store_seed_revoke(st, s.sid, &was);
-	cpns_store_seed_changes(other, &n3);
+	cpns_store_changes(other, &n3, NULL);
 	tap_ok(n3 > n2, "changes: a seed revoked moves it");
 	memcpy(old[0], s.sid, sizeof(old[0]));
 	seed_fill(&s, 2);
 	cpns_store_seed_rotate(st, &s, old, 1, 1700000900);
-	cpns_store_seed_changes(other, &n4);
+	cpns_store_changes(other, &n4, NULL);
 	tap_ok(n4 > n3, "changes: a rotation moves it");
 	cpns_store_seed_del(st, s.sid);
-	cpns_store_seed_changes(other, &n5);
+	cpns_store_changes(other, &n5, NULL);
 	tap_ok(n5 > n4, "changes: a seed deleted moves it");
 	snprintf(sql, sizeof(sql), "UPDATE seeds SET owner = 'by hand'");
 	raw_sql(path, sql);
-	cpns_store_seed_changes(other, &n6);
+	cpns_store_changes(other, &n6, NULL);
 	tap_ok(n6 > n5, "changes: a hand edit of the seeds moves it too");
 	cpns_store_close(other);
 	cpns_store_close(st);
@@ -1057,7 +1057,7 @@ static int64_t dev_changes(struct cpns_store *st)
 {
 	int64_t n = -1;
 
-	if (cpns_store_device_changes(st, &n))
+	if (cpns_store_changes(st, NULL, &n))
 		return -1;
 	return n;
 }
@@ -1314,7 +1314,7 @@ static void test_upgrade_v3(void)
 		d.blob[3] = CPNS_STATE_ACTIVE;
 		ret = cpns_store_device_put(st, &d);
 	}
-	tap_ok(!ret && !cpns_store_device_changes(st, &n) && n == 1,
+	tap_ok(!ret && !cpns_store_changes(st, NULL, &n) && n == 1,
 	       "v3: the upgraded store takes a confirmation, its counter moves (%s)",
 	       ret ? cpns_store_error(st) : "ok");
 	cpns_store_close(st);

@@ -34,7 +34,7 @@
 	" CHECK (" col " ~ '^[0-9a-f]{" #n "}$')"
 
 /*
- * The seeds' change counter (cpns_store_seed_changes()), which a trigger
+ * The seeds' change counter (cpns_store_changes()), which a trigger
  * moves once per row of the seeds table that a statement changes,
  * whoever runs it; the counter's row lock orders those transactions.
  */

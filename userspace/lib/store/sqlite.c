@@ -116,7 +116,7 @@
 	"INSERT INTO schema_version VALUES ('" STORE_APP "', " #v ");"
 
 /*
- * Version 3: the seeds' change counter (cpns_store_seed_changes()), which
+ * Version 3: the seeds' change counter (cpns_store_changes()), which
  * triggers move on every change to the seeds table, whoever makes it.
  */
 #define SEED_TRIGGER(name, event) \

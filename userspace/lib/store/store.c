@@ -243,16 +243,6 @@ int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
 	return 0;
 }
 
-int cpns_store_seed_changes(struct cpns_store *st, int64_t *n)
-{
-	return cpns_store_changes(st, n, NULL);
-}
-
-int cpns_store_device_changes(struct cpns_store *st, int64_t *n)
-{
-	return cpns_store_changes(st, NULL, n);
-}
-
 static int begin(struct cpns_store *st)
 {
 	return st->ops->begin(st);

@@ -161,24 +161,17 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 /* The earliest expiry of any row, 0 if none has one. */
 int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
 /*
- * The seeds' change counter: a number that every transaction changing the
- * seeds table (a row added, changed or deleted, by any writer: a trigger
- * counts, so a hand edit counts too) makes larger, committed with it. One
- * indexed read: servers sharing a store compare it before each request
- * and read the seeds again when it moved (Documentation/cpns-serverd.rst,
- * "Several servers on one PostgreSQL").
+ * The change counters, read in one indexed query (either pointer may be
+ * NULL). seeds: made larger by every transaction that changes the seeds
+ * table (a row added, changed or deleted, by any writer: a trigger
+ * counts, so a hand edit counts too), committed with it. devices: made
+ * larger by every transaction that changes a device row's key columns
+ * (state, generation, blob: a re-key, its confirmation, a revocation),
+ * deletes a row, or adds one that is not a bare inventory row (generation
+ * 0, active, no blob); an assignment or a last authentication does not
+ * move it. Servers sharing a store compare them before each request
+ * (Documentation/cpns-serverd.rst, "Several servers on one PostgreSQL").
  */
-int cpns_store_seed_changes(struct cpns_store *st, int64_t *n);
-/*
- * The devices' change counter, made larger by every transaction that
- * changes a device row's key columns (state, generation, blob: a re-key,
- * its confirmation, a revocation), deletes a row, or adds one that is not
- * a bare inventory row (generation 0, active, no blob); an assignment or
- * a last authentication does not move it. Like the seeds', a trigger
- * counts, a hand edit included.
- */
-int cpns_store_device_changes(struct cpns_store *st, int64_t *n);
-/* Both counters, read in one query (either pointer may be NULL). */
 int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
 		       int64_t *devices);
 
