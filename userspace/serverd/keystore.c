@@ -273,29 +273,59 @@ static const char *store_addr(char out[CPNS_STORE_ADDR_MAX + 1],
 	return out;
 }
 
+/*
+ * The owner of the seed of did, read from the store unless the last
+ * assignment's seed was the same and the store's seeds have not changed
+ * since (seedsync_check() read the counter before this request).
+ */
+static int seed_owner(struct server *srv, const uint8_t *did,
+		      const char **owner)
+{
+	struct keystore_owner *o = &srv->owner;
+	struct cpns_store_seed seed;
+	int ret;
+
+	if (o->valid && o->changes == srv->seedsync.changes &&
+	    !memcmp(o->sid, did, sizeof(o->sid))) {
+		*owner = o->name;
+		return 0;
+	}
+	o->valid = false;
+	ret = cpns_store_seed_get(srv->store, did, &seed);
+	if (ret)
+		return ret;
+	memcpy(o->sid, seed.sid, sizeof(o->sid));
+	memcpy(o->name, seed.owner, sizeof(o->name));
+	o->changes = srv->seedsync.changes;
+	o->valid = true;
+	*owner = o->name;
+	return 0;
+}
+
 int keystore_device_assigned(struct server *srv,
 			     const uint8_t did[CPNS_DEVICE_ID_LEN],
 			     const char *gw1_addr)
 {
 	char addr[CPNS_STORE_ADDR_MAX + 1];
-	struct cpns_store_seed seed;
+	const char *owner = NULL;
 	int ret;
 
 	if (!srv->store)
 		return 0;
-	ret = cpns_store_seed_get(srv->store, did, &seed);
+	ret = seed_owner(srv, did, &owner);
 	if (!ret)
-		ret = cpns_store_device_assigned(srv->store, did, seed.owner,
+		ret = cpns_store_device_assigned(srv->store, did, owner,
 						 store_addr(addr, gw1_addr),
 						 time(NULL));
 	if (ret) {
+		srv->owner.valid = false;
 		cpns_err("store: the assignment of device id %s: %s",
 			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
 			 cpns_store_error(srv->store));
 		return ret;
 	}
 	cpns_info("store: device id %s assigned by '%s' (%s) recorded",
-		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), seed.owner, addr);
+		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), owner, addr);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  * the per-flow files.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 
 #include "serverd.h"
 #include "startup.h"
+
+/* Allocations from the heap below this size; free heap kept up to that. */
+#define SERVERD_MMAP_THRESHOLD	(4 << 20)
+#define SERVERD_TRIM_THRESHOLD	(8 << 20)
 
 #define DEFAULT_CONF	"/etc/cpns/cpns-serverd.conf"
 
@@ -416,5 +421,13 @@ int main(int argc, char **argv)
 	};
 	struct serverd s = { 0 };
 
+	/*
+	 * Freed memory stays in the heap: glibc would otherwise give the
+	 * top of the heap back whenever a flow's memory is freed, and the
+	 * next flow would fault it in again, zeroed (two brk() and a page
+	 * fault per page, per flow).
+	 */
+	mallopt(M_MMAP_THRESHOLD, SERVERD_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, SERVERD_TRIM_THRESHOLD);
 	return cpns_daemon_main(argc, argv, &ops, &s);
 }

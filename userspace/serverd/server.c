@@ -397,6 +397,12 @@ static void sconn_new(struct server *srv, const char *on, int fd,
 	server_conn_update(sc);
 }
 
+/*
+ * One connection per wake-up: the loop is level-triggered, so one still
+ * queued wakes it again, after the other sockets' events; accepting until
+ * EAGAIN would cost an accept4() that finds the queue empty at every
+ * connection that came alone.
+ */
 static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 			   uint32_t events)
 {
@@ -407,24 +413,21 @@ static void listener_event(struct cpns_loop *loop, struct cpns_watch *w,
 
 	(void)loop;
 	(void)events;
-	for (;;) {
-		fd = cpns_accept(l->fd, peer, sizeof(peer));
-		if (fd == -EAGAIN)
-			return;
-		if (fd < 0) {
-			accept_failed(l, fd);
-			return;
-		}
-		srv->accepted++;
-		if (srv->nconns >= srv->conf->max_connections)
-			refuse_busy(srv, fd, peer, false);
-		else if (srv->conf->max_per_address &&
-			 peer_conns(srv, peer) >=
-			 srv->conf->max_per_address)
-			refuse_busy(srv, fd, peer, true);
-		else
-			sconn_new(srv, l->addr, fd, peer);
+	fd = cpns_accept(l->fd, peer, sizeof(peer));
+	if (fd == -EAGAIN)
+		return;
+	if (fd < 0) {
+		accept_failed(l, fd);
+		return;
 	}
+	srv->accepted++;
+	if (srv->nconns >= srv->conf->max_connections)
+		refuse_busy(srv, fd, peer, false);
+	else if (srv->conf->max_per_address &&
+		 peer_conns(srv, peer) >= srv->conf->max_per_address)
+		refuse_busy(srv, fd, peer, true);
+	else
+		sconn_new(srv, l->addr, fd, peer);
 }
 
 void server_adopt(struct server *srv, int fd, const char *peer)

@@ -170,6 +170,18 @@ struct seedsync_state {
 #define KEYSTORE_SEEN_MAX	256
 #define KEYSTORE_SEEN_MS	1000
 
+/*
+ * struct keystore_owner - the owner of the last seed an assignment was
+ * recorded under, as the store held it when its seed change counter was
+ * @changes (a seed's row that changes moves the counter)
+ */
+struct keystore_owner {
+	bool valid;
+	int64_t changes;
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	char name[CPNS_STORE_OWNER_MAX + 1];
+};
+
 struct server {
 	const struct server_conf *conf;
 	struct cpns_loop *loop;
@@ -196,6 +208,7 @@ struct server {
 	size_t nseen;
 	struct cpns_timer seen_timer;	/* writes them */
 	struct seedsync_state seedsync;	/* seedsync.c */
+	struct keystore_owner owner;	/* keystore_device_assigned() */
 };
 
 /*
