@@ -117,9 +117,16 @@ const struct genl_split_ops *cpns_nl_op(u8 cmd);
 void cpns_wipe_attrs(const struct nlattr *head, int len,
 		     const struct nla_policy *policy, int maxattr);
 
-/* nl_ops.c: a command that CPNS_CMD_BATCH runs, and how. */
+/*
+ * nl_ops.c: a command that CPNS_CMD_BATCH runs, and how. @sized: its
+ * item's reply on success is about @reply_delta bytes longer than the
+ * item (shorter if negative), which sizes the batch's reply; else an
+ * item has CPNS_BATCH_ITEM_ROOM bytes more than its own size.
+ */
 struct cpns_batch_op {
 	u8 cmd;
+	bool sized;
+	int reply_delta;
 	int (*doit)(struct cpns_req *req);
 	const u8 *required;
 	size_t n_required;
