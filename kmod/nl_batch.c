@@ -59,6 +59,7 @@ struct cpns_batch {
 	u32 index;
 	size_t share;		/* bytes of the reply the item may use */
 	size_t kept;		/* bytes of the reply kept for the items after */
+	int top;		/* the highest attribute type of the policy */
 	bool replied;		/* the item's handler put its reply */
 };
 
@@ -77,12 +78,10 @@ struct cpns_batch {
 static size_t cpns_batch_keep(const struct cpns_batch_op *bop,
 			      const struct nlattr *item)
 {
-	long size;
-
-	if (!bop->sized)
+	if (!bop->reply_size)
 		return nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
-	size = (long)CPNS_BATCH_ITEM_HDR + nla_len(item) + bop->reply_delta;
-	return max_t(long, size, CPNS_BATCH_RESULT_MIN);
+	return max_t(size_t, CPNS_BATCH_ITEM_HDR + bop->reply_size(item),
+		     CPNS_BATCH_RESULT_MIN);
 }
 
 /*
@@ -227,8 +226,16 @@ static int cpns_batch_item(struct cpns_req *breq,
 	b->replied = false;
 	b->share = nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
 	b->kept -= cpns_batch_keep(bop, item);
-	/* Refused by its policy, an item is not counted: as a request. */
-	err = nla_parse_nested(tb, op->maxattr, item, op->policy, &ext);
+	/*
+	 * Parsed into the table's first b->top + 1 entries (the others stay
+	 * NULL); an item refused there is parsed again, with the whole table,
+	 * for the very error a request alone gets. Refused by its policy, an
+	 * item is not counted: as a request.
+	 */
+	err = nla_parse_nested(tb, b->top, item, op->policy, NULL);
+	if (err)
+		err = nla_parse_nested(tb, op->maxattr, item, op->policy,
+				       &ext);
 	if (!err) {
 		err = cpns_nl_run(&req, bop->doit, bop->required,
 				  bop->n_required);
@@ -263,6 +270,19 @@ static unsigned int cpns_batch_count(struct genl_info *info,
 		*size += cpns_batch_keep(bop, item);
 	}
 	return n;
+}
+
+/*
+ * The highest attribute type that @op's policy accepts: an attribute
+ * above it is refused by the policy whatever the table's length.
+ */
+static int cpns_batch_top(const struct genl_split_ops *op)
+{
+	int top = op->maxattr;
+
+	while (top > 0 && op->policy[top].type == NLA_UNSPEC)
+		top--;
+	return top;
 }
 
 /* The batch's command, checked batchable: its batch op and its op. */
@@ -304,7 +324,7 @@ static void cpns_batch_wipe(struct genl_info *info,
 
 int cpns_cmd_batch(struct cpns_req *req)
 {
-	struct nlattr *tb[CPNS_A_MAX + 1];
+	struct nlattr *tb[CPNS_A_MAX + 1] = { };
 	const struct cpns_batch_op *bop;
 	const struct genl_split_ops *op;
 	struct cpns_batch b = { };
@@ -333,7 +353,7 @@ int cpns_cmd_batch(struct cpns_req *req)
 	}
 	b.kept = size;
 	size += nla_total_size(sizeof(u8));
-	if (bop->sized)
+	if (bop->reply_size)
 		size += CPNS_BATCH_SLACK;
 	b.msg = cpns_reply_new(req, size, &hdr);
 	if (!b.msg) {
@@ -343,6 +363,7 @@ int cpns_cmd_batch(struct cpns_req *req)
 	if (nla_put_u8(b.msg, CPNS_A_BATCH_CMD, bop->cmd))
 		err = -EMSGSIZE;
 	breq.batch = &b;
+	b.top = cpns_batch_top(op);
 	nlmsg_for_each_attr(item, req->info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(item) != CPNS_A_ITEM)
 			continue;

@@ -75,32 +75,18 @@ CPNS_DOIT(xfer_accept, CPNS_A_KEY_KIND, CPNS_A_KEYREF_TYPE,
 	.n_required = ARRAY_SIZE(cpns_required_##name),			\
 }
 
-/* A command whose reply is @delta bytes longer than its request. */
-#define CPNS_BATCHED_SIZED(name, command, delta) {			\
+/* A command whose reply's size cpns_##name##_reply_size() gives. */
+#define CPNS_BATCHED_SIZED(name, command) {				\
 	.cmd = command,							\
-	.sized = true,							\
-	.reply_delta = delta,						\
+	.reply_size = cpns_##name##_reply_size,				\
 	.doit = cpns_cmd_##name,					\
 	.required = cpns_required_##name,				\
 	.n_required = ARRAY_SIZE(cpns_required_##name),			\
 }
 
-/*
- * SEAL: the handle out, the sequence number and the tag in. OPEN: the
- * handle, the sequence number and the tag out, the state and generation
- * of a confirmation in (its blob, once per re-key, is the batch's slack).
- * Estimates: a 64-bit attribute's pad, where it has one, is left out.
- */
-#define CPNS_NLA_SIZE(len) NLA_ALIGN(NLA_HDRLEN + (len))
-#define CPNS_SEAL_DELTA \
-	(CPNS_NLA_SIZE(sizeof(u64)) + CPNS_TAG_LEN - CPNS_NLA_SIZE(sizeof(u32)))
-#define CPNS_OPEN_DELTA \
-	((int)CPNS_NLA_SIZE(sizeof(u8)) - (int)CPNS_NLA_SIZE(sizeof(u64)) - \
-	 CPNS_TAG_LEN)
-
 static const struct cpns_batch_op cpns_batch_ops[] = {
-	CPNS_BATCHED_SIZED(seal, CPNS_CMD_SEAL, CPNS_SEAL_DELTA),
-	CPNS_BATCHED_SIZED(open, CPNS_CMD_OPEN, CPNS_OPEN_DELTA),
+	CPNS_BATCHED_SIZED(seal, CPNS_CMD_SEAL),
+	CPNS_BATCHED_SIZED(open, CPNS_CMD_OPEN),
 	CPNS_BATCHED(assign_challenge, CPNS_CMD_ASSIGN_CHALLENGE),
 	CPNS_BATCHED(assign_confirm, CPNS_CMD_ASSIGN_CONFIRM),
 	CPNS_BATCHED(auth_challenge, CPNS_CMD_AUTH_CHALLENGE),
