@@ -117,9 +117,15 @@ const struct genl_split_ops *cpns_nl_op(u8 cmd);
 void cpns_wipe_attrs(const struct nlattr *head, int len,
 		     const struct nla_policy *policy, int maxattr);
 
-/* nl_ops.c: a command that CPNS_CMD_BATCH runs, and how. */
+/*
+ * nl_ops.c: a command that CPNS_CMD_BATCH runs, and how. @reply_size, if
+ * set, gives the size of an item's reply attributes on success, which
+ * sizes the batch's reply; else an item has CPNS_BATCH_ITEM_ROOM bytes
+ * more than its own size.
+ */
 struct cpns_batch_op {
 	u8 cmd;
+	size_t (*reply_size)(const struct nlattr *item);
 	int (*doit)(struct cpns_req *req);
 	const u8 *required;
 	size_t n_required;
@@ -167,6 +173,9 @@ int cpns_cmd_auth_server(struct cpns_req *req);
 int cpns_cmd_auth_finish(struct cpns_req *req);
 int cpns_cmd_seal(struct cpns_req *req);
 int cpns_cmd_open(struct cpns_req *req);
+/* nl_auth.c: what SEAL's or OPEN's reply to @item takes on success. */
+size_t cpns_seal_reply_size(const struct nlattr *item);
+size_t cpns_open_reply_size(const struct nlattr *item);
 int cpns_cmd_session_del(struct cpns_req *req);
 int cpns_cmd_batch(struct cpns_req *req);
 

@@ -242,6 +242,31 @@ static struct cpns_session *cpns_req_session(struct cpns_req *req)
 	return s;
 }
 
+/*
+ * The sizes of the replies cpns_cmd_seal() and cpns_cmd_open() put for
+ * @item on success, without OPEN's confirmation (once per re-key); 0 if
+ * @item has no data to seal or open.
+ */
+size_t cpns_seal_reply_size(const struct nlattr *item)
+{
+	const struct nlattr *data = nla_find_nested(item, CPNS_A_DATA);
+
+	if (!data)
+		return 0;
+	return nla_total_size_64bit(sizeof(u64)) +
+	       nla_total_size(nla_len(data) + CPNS_TAG_LEN);
+}
+
+size_t cpns_open_reply_size(const struct nlattr *item)
+{
+	const struct nlattr *data = nla_find_nested(item, CPNS_A_DATA);
+
+	if (!data || nla_len(data) < CPNS_TAG_LEN)
+		return 0;
+	return nla_total_size(nla_len(data) - CPNS_TAG_LEN) +
+	       nla_total_size(sizeof(u8)) + nla_total_size(sizeof(u32));
+}
+
 int cpns_cmd_seal(struct cpns_req *req)
 {
 	struct nlattr *aad = req->info->attrs[CPNS_A_AAD];

@@ -4,13 +4,20 @@
  * by one message. Each item is parsed with its command's own policy and
  * run by its command's own handler as a request of its own, with its own
  * attributes and extack; its reply attributes, or its errno and extack,
- * make its CPNS_A_ITEM nest in the batch's reply. The reply is allocated
- * once, before any item runs, with a share for every item: the item's
- * size and CPNS_BATCH_ITEM_ROOM bytes. An item's reply or error never
- * takes more than its share, so the batch is refused whole or runs whole,
- * and its reply is never longer than the request plus
- * CPNS_BATCH_ITEM_ROOM bytes per item (what userspace sizes its receive
- * buffer by).
+ * make its CPNS_A_ITEM nest in the batch's reply. An item's reply or
+ * error never takes more than its share, the item's size and
+ * CPNS_BATCH_ITEM_ROOM bytes, so the batch's reply is never longer than
+ * the request plus CPNS_BATCH_ITEM_ROOM bytes per item (what userspace
+ * sizes its receive buffer by).
+ *
+ * The reply is allocated before any item runs, with room kept for every
+ * item: its share, or for a command whose replies have a known size
+ * (SEAL, OPEN) what its reply takes on success, never less than its
+ * result without a message. Such a reply is grown when an item needs more
+ * (an error message, OPEN's confirmation); if it cannot grow, that item
+ * fails with ENOMEM, or its error message is cut, and the others run as
+ * if it had room. Sized to what it will hold, the reply is neither
+ * zeroed nor copied by netlink_trim() for room it does not use.
  */
 
 #include <linux/kernel.h>
@@ -51,14 +58,50 @@ struct cpns_batch {
 	struct sk_buff *msg;
 	u32 index;
 	size_t share;		/* bytes of the reply the item may use */
+	size_t kept;		/* bytes of the reply kept for the items after */
+	int top;		/* the highest attribute type of the policy */
 	bool replied;		/* the item's handler put its reply */
 };
 
 /* An item's nest, index and errno. */
 #define CPNS_BATCH_ITEM_HDR \
 	(nla_total_size(0) + 2 * nla_total_size(sizeof(u32)))
+/* An item's result with no error message at most. */
+#define CPNS_BATCH_RESULT_MIN \
+	(CPNS_BATCH_ITEM_HDR + 2 * nla_total_size(sizeof(u32)))
 /* An item's error message at most: its result fits the item's share. */
 #define CPNS_BATCH_MSG_MAX (CPNS_BATCH_ITEM_ROOM - 64)
+/* Room for the batch beyond its items': one OPEN's confirmation. */
+#define CPNS_BATCH_SLACK nla_total_size(CPNS_MAX_BLOB)
+
+/* The room the reply of @bop keeps for @item before it runs. */
+static size_t cpns_batch_keep(const struct cpns_batch_op *bop,
+			      const struct nlattr *item)
+{
+	if (!bop->reply_size)
+		return nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
+	return max_t(size_t, CPNS_BATCH_ITEM_HDR + bop->reply_size(item),
+		     CPNS_BATCH_RESULT_MIN);
+}
+
+/*
+ * Make room for @size bytes of the running item in the reply, besides
+ * what it keeps for the items after. Return: 0, or -ENOMEM.
+ */
+static int cpns_batch_room(struct cpns_batch *b, size_t size)
+{
+	struct sk_buff *msg = b->msg;
+	size_t need = size + b->kept;
+	size_t more;
+
+	if (skb_tailroom(msg) >= need)
+		return 0;
+	/* Whatever grows once may grow again: room for a few more. */
+	more = need - skb_tailroom(msg) + CPNS_BATCH_ITEM_ROOM;
+	if (more > INT_MAX || pskb_expand_head(msg, 0, more, GFP_KERNEL))
+		return -ENOMEM;
+	return 0;
+}
 
 /* An item's reply: its nest in the batch's, @size bytes of attributes. */
 struct sk_buff *cpns_batch_reply_new(struct cpns_batch *b, size_t size,
@@ -67,7 +110,8 @@ struct sk_buff *cpns_batch_reply_new(struct cpns_batch *b, size_t size,
 	struct sk_buff *msg = b->msg;
 	struct nlattr *item;
 
-	if (b->replied || CPNS_BATCH_ITEM_HDR + size > b->share)
+	if (b->replied || CPNS_BATCH_ITEM_HDR + size > b->share ||
+	    cpns_batch_room(b, CPNS_BATCH_ITEM_HDR + size))
 		return NULL;
 	item = nla_nest_start(msg, CPNS_A_ITEM);
 	if (!item || nla_put_u32(msg, CPNS_A_INDEX, b->index) ||
@@ -86,10 +130,10 @@ void cpns_batch_reply_send(struct cpns_batch *b, struct sk_buff *msg,
 	consume_skb(msg);	/* the handler's reference */
 }
 
-/* @text as a string attribute, cut to CPNS_BATCH_MSG_MAX bytes. */
-static int cpns_batch_put_msg(struct sk_buff *msg, const char *text)
+/* @text as a string attribute of @len bytes and a NUL. */
+static int cpns_batch_put_msg(struct sk_buff *msg, const char *text,
+			      size_t len)
 {
-	size_t len = strnlen(text, CPNS_BATCH_MSG_MAX - 1);
 	struct nlattr *attr;
 
 	attr = nla_reserve(msg, CPNS_A_ERROR_MSG, len + 1);
@@ -101,6 +145,27 @@ static int cpns_batch_put_msg(struct sk_buff *msg, const char *text)
 }
 
 /*
+ * The length of the error message @text that the running item's result
+ * puts: at most CPNS_BATCH_MSG_MAX bytes with its NUL, less if the reply
+ * cannot grow for it; -1 for none.
+ */
+static long cpns_batch_msg_len(struct cpns_batch *b, const char *text)
+{
+	size_t len, room;
+
+	if (!text)
+		return -1;
+	len = strnlen(text, CPNS_BATCH_MSG_MAX - 1);
+	if (!cpns_batch_room(b, CPNS_BATCH_RESULT_MIN + nla_total_size(len + 1)))
+		return len;
+	/* The item's result without a message always fits. */
+	room = skb_tailroom(b->msg) - b->kept - CPNS_BATCH_RESULT_MIN;
+	if (room < nla_total_size(1))
+		return -1;
+	return min(len, room - nla_total_size(1));
+}
+
+/*
  * The nest of item @b->index that has no reply of its own: errno @err
  * and, for a failure, the item's extack @ext; the attribute at fault is
  * named by its type if it lies in @item. It fits the item's share.
@@ -109,6 +174,7 @@ static int cpns_batch_put_result(struct cpns_batch *b, int err,
 				 const struct netlink_ext_ack *ext,
 				 const struct nlattr *item)
 {
+	long len = cpns_batch_msg_len(b, ext->_msg);
 	const struct nlattr *bad = ext->bad_attr;
 	struct sk_buff *msg = b->msg;
 	struct nlattr *nest;
@@ -121,7 +187,7 @@ static int cpns_batch_put_result(struct cpns_batch *b, int err,
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, CPNS_A_INDEX, b->index) ||
 	    nla_put_u32(msg, CPNS_A_ERRNO, -err) ||
-	    (ext->_msg && cpns_batch_put_msg(msg, ext->_msg)) ||
+	    (len >= 0 && cpns_batch_put_msg(msg, ext->_msg, len)) ||
 	    (bad && nla_put_u32(msg, CPNS_A_ERROR_ATTR, nla_type(bad))) ||
 	    (ext->miss_type &&
 	     nla_put_u32(msg, CPNS_A_ERROR_MISSING, ext->miss_type))) {
@@ -151,15 +217,25 @@ static int cpns_batch_item(struct cpns_req *breq,
 		.cn = breq->cn,
 		.batch = b,
 	};
-	unsigned char *mark = skb_tail_pointer(b->msg);
+	/* An offset: the reply may move as it grows. */
+	unsigned int mark = b->msg->len;
 	int err;
 
 	info.attrs = tb;
 	info.extack = &ext;
 	b->replied = false;
 	b->share = nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
-	/* Refused by its policy, an item is not counted: as a request. */
-	err = nla_parse_nested(tb, op->maxattr, item, op->policy, &ext);
+	b->kept -= cpns_batch_keep(bop, item);
+	/*
+	 * Parsed into the table's first b->top + 1 entries (the others stay
+	 * NULL); an item refused there is parsed again, with the whole table,
+	 * for the very error a request alone gets. Refused by its policy, an
+	 * item is not counted: as a request.
+	 */
+	err = nla_parse_nested(tb, b->top, item, op->policy, NULL);
+	if (err)
+		err = nla_parse_nested(tb, op->maxattr, item, op->policy,
+				       &ext);
 	if (!err) {
 		err = cpns_nl_run(&req, bop->doit, bop->required,
 				  bop->n_required);
@@ -170,28 +246,43 @@ static int cpns_batch_item(struct cpns_req *breq,
 	WARN_ON_ONCE(refcount_read(&b->msg->users) != 1);
 	if (!err && b->replied)
 		return 0;
-	nlmsg_trim(b->msg, mark);
+	skb_trim(b->msg, mark);
 	return cpns_batch_put_result(b, err, &ext, item);
 }
 
 /*
- * The items of the batch @info: their number, and in *@size the room the
- * reply needs for them.
+ * The items of the batch @info of @bop: their number, and in *@size the
+ * room the reply keeps for them.
  */
-static unsigned int cpns_batch_count(struct genl_info *info, size_t *size)
+static unsigned int cpns_batch_count(struct genl_info *info,
+				     const struct cpns_batch_op *bop,
+				     size_t *size)
 {
 	struct nlattr *item;
 	unsigned int n = 0;
 	int rem;
 
-	*size = nla_total_size(sizeof(u8));
+	*size = 0;
 	nlmsg_for_each_attr(item, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(item) != CPNS_A_ITEM)
 			continue;
 		n++;
-		*size += nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
+		*size += cpns_batch_keep(bop, item);
 	}
 	return n;
+}
+
+/*
+ * The highest attribute type that @op's policy accepts: an attribute
+ * above it is refused by the policy whatever the table's length.
+ */
+static int cpns_batch_top(const struct genl_split_ops *op)
+{
+	int top = op->maxattr;
+
+	while (top > 0 && op->policy[top].type == NLA_UNSPEC)
+		top--;
+	return top;
 }
 
 /* The batch's command, checked batchable: its batch op and its op. */
@@ -233,7 +324,7 @@ static void cpns_batch_wipe(struct genl_info *info,
 
 int cpns_cmd_batch(struct cpns_req *req)
 {
-	struct nlattr *tb[CPNS_A_MAX + 1];
+	struct nlattr *tb[CPNS_A_MAX + 1] = { };
 	const struct cpns_batch_op *bop;
 	const struct genl_split_ops *op;
 	struct cpns_batch b = { };
@@ -249,7 +340,7 @@ int cpns_cmd_batch(struct cpns_req *req)
 		cpns_batch_wipe(req->info, NULL);
 		return -EINVAL;
 	}
-	n = cpns_batch_count(req->info, &size);
+	n = cpns_batch_count(req->info, bop, &size);
 	if (!n) {
 		cpns_missing_msg(req->info, CPNS_A_ITEM);
 		req->fail = CPNS_FAIL_INVALID;
@@ -260,6 +351,10 @@ int cpns_cmd_batch(struct cpns_req *req)
 		return cpns_fail(req, CPNS_FAIL_LIMIT, -E2BIG,
 				 "more items than the module parameter batch_max allows: split the batch");
 	}
+	b.kept = size;
+	size += nla_total_size(sizeof(u8));
+	if (bop->reply_size)
+		size += CPNS_BATCH_SLACK;
 	b.msg = cpns_reply_new(req, size, &hdr);
 	if (!b.msg) {
 		cpns_batch_wipe(req->info, op);
@@ -268,6 +363,7 @@ int cpns_cmd_batch(struct cpns_req *req)
 	if (nla_put_u8(b.msg, CPNS_A_BATCH_CMD, bop->cmd))
 		err = -EMSGSIZE;
 	breq.batch = &b;
+	b.top = cpns_batch_top(op);
 	nlmsg_for_each_attr(item, req->info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(item) != CPNS_A_ITEM)
 			continue;
@@ -280,5 +376,7 @@ int cpns_cmd_batch(struct cpns_req *req)
 	}
 	if (err)
 		return cpns_reply_overflow(req, b.msg);
+	/* Where the header is now, if the reply grew. */
+	hdr = genlmsg_data(nlmsg_data(nlmsg_hdr(b.msg)));
 	return cpns_reply_send(req, b.msg, hdr);
 }

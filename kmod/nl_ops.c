@@ -75,9 +75,18 @@ CPNS_DOIT(xfer_accept, CPNS_A_KEY_KIND, CPNS_A_KEYREF_TYPE,
 	.n_required = ARRAY_SIZE(cpns_required_##name),			\
 }
 
+/* A command whose reply's size cpns_##name##_reply_size() gives. */
+#define CPNS_BATCHED_SIZED(name, command) {				\
+	.cmd = command,							\
+	.reply_size = cpns_##name##_reply_size,				\
+	.doit = cpns_cmd_##name,					\
+	.required = cpns_required_##name,				\
+	.n_required = ARRAY_SIZE(cpns_required_##name),			\
+}
+
 static const struct cpns_batch_op cpns_batch_ops[] = {
-	CPNS_BATCHED(seal, CPNS_CMD_SEAL),
-	CPNS_BATCHED(open, CPNS_CMD_OPEN),
+	CPNS_BATCHED_SIZED(seal, CPNS_CMD_SEAL),
+	CPNS_BATCHED_SIZED(open, CPNS_CMD_OPEN),
 	CPNS_BATCHED(assign_challenge, CPNS_CMD_ASSIGN_CHALLENGE),
 	CPNS_BATCHED(assign_confirm, CPNS_CMD_ASSIGN_CONFIRM),
 	CPNS_BATCHED(auth_challenge, CPNS_CMD_AUTH_CHALLENGE),

@@ -422,4 +422,83 @@ TEST_F(batch, mixed_sessions)
 	ASSERT_EQ(-ENOENT, self->seal[1].err);
 }
 
+/* A full batch of tiny seals, the even ones on a handle that is not. */
+struct half {
+	uint32_t good, bad;
+	uint64_t first;		/* the good items' first sequence number */
+	char msg[256];		/* the extack of an unbatched bad SEAL */
+	size_t got, failed;
+	bool wrong;
+	char why[300];		/* the first wrong result */
+};
+
+static int build_half(struct cpns_msg *m, size_t i, void *arg)
+{
+	struct half *h = arg;
+
+	return put_seal(m, i % 2 ? h->good : h->bad);
+}
+
+/* The extack msg whole, as libcpns gives it unbatched (want). */
+static bool same_msg(const char *msg, const char *want)
+{
+	size_t len = msg ? strlen(msg) : 0;
+
+	/* libcpns names the attribute after the kernel's message. */
+	return len && !strncmp(msg, want, len) &&
+	       (!want[len] || !strncmp(want + len, " (attribute ", 12));
+}
+
+static int check_half(const struct cpns_reply *item,
+		      const struct cpns_item_result *res, void *arg)
+{
+	struct half *h = arg;
+
+	bool bad;
+
+	(void)item;
+	if (res->index != h->got++)
+		bad = true;
+	else if (res->index % 2 == 0)
+		bad = res->err != -ENOENT || !same_msg(res->msg, h->msg);
+	else
+		bad = res->err != 0;
+	if (bad && !h->wrong)
+		snprintf(h->why, sizeof(h->why), "item %zu: %d \"%s\"",
+			 res->index, res->err, res->msg ? res->msg : "");
+	h->wrong |= bad;
+	h->failed += res->err != 0;
+	return 0;
+}
+
+/*
+ * Every error message whole, though tiny items keep little room in the
+ * reply for their results: the reply grows for them.
+ */
+TEST_F(batch, many_messages)
+{
+	struct fl_ctx *c = &self->c;
+	struct cpns_nl *nl = c->g2.nl;
+	int max = cpns_batch_max(nl);
+	struct half h = { .good = c->hg, .bad = c->hg + 1000 };
+	uint8_t ct[64];
+	size_t l = sizeof(ct);
+	uint64_t seq;
+
+	ASSERT_LT(1, max);
+	NL_ERR(nl, ENOENT, cpns_seal(nl, h.bad, NULL, 0, "raw", 3, &seq, ct,
+				     &l));
+	ASSERT_TRUE(cpns_last(nl)->from_kernel);
+	snprintf(h.msg, sizeof(h.msg), "%s", cpns_last(nl)->msg);
+	ASSERT_LT(40, strlen(h.msg));
+	h.first = next_seq(_metadata, c, c->hg) + 1;
+	NL_OK(nl, cpns_batch(nl, CPNS_CMD_SEAL, max, build_half, check_half,
+			     &h));
+	ASSERT_EQ((size_t)max, h.got);
+	ASSERT_EQ((size_t)(max + 1) / 2, h.failed);
+	ASSERT_FALSE(h.wrong) TH_LOG("%s; unbatched \"%s\"", h.why, h.msg);
+	/* The good items, and only they, used a number each. */
+	ASSERT_EQ(h.first + max / 2, next_seq(_metadata, c, c->hg));
+}
+
 TEST_HARNESS_MAIN
