@@ -108,7 +108,7 @@ static void path_of(char *out, size_t len, const char *name)
 {
 	if (pg) {
 		snprintf(out, len, "%s", pg);
-		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed(), cpns_devices_changed()");
+		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, device_log, devices_v5, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed(), cpns_devices_changed()");
 		return;
 	}
 	snprintf(out, len, "%s/%s", dir, name);
@@ -425,11 +425,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 5",
-	      "UPDATE schema_version SET version = 5");
+	spoil(path, "UPDATE schema_version SET version = 6",
+	      "UPDATE schema_version SET version = 6");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 4");
+	raw_sql(path, "UPDATE schema_version SET version = 5");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -516,14 +516,14 @@ static void test_upgrade(void)
 	       !memcmp(d.blob, want, REC_LEN) && d.created == 2 &&
 	       !strcmp(d.gw1, "gw1-1") && !d.assigned && !cpns_store_count(st, &c) &&
 	       c.seeds == 1 && c.inventory == 1,
-	       "store: a version 1 store upgraded to 4, its rows kept (%s)",
+	       "store: a version 1 store upgraded to 5, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
 	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 4 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 }
@@ -576,7 +576,7 @@ static void test_upgrade_v2(void)
 	       !strcmp(d.gw1_addr, "10.0.0.2:4001") && d.assigned == 3 &&
 	       d.last_auth == 4 && !strcmp(d.last_addr, "10.0.0.9:5000") &&
 	       !memcmp(d.sid, did, 8),
-	       "store: a version 2 store upgraded to 4, its rows kept (%s)",
+	       "store: a version 2 store upgraded to 5, its rows kept (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	raw_sql(path, "CREATE TABLE t (x INTEGER)");
@@ -584,7 +584,7 @@ static void test_upgrade_v2(void)
 		 pg ? "SELECT count(*) FROM information_schema.columns WHERE table_name = 'devices' AND column_name IN ('seed_id', 'gw1_name')" :
 		      "SELECT count(*) FROM pragma_table_info('devices') WHERE name IN ('seed_id', 'gw1_name')");
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 4 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	ok = raw_count(path, sql, &cols);
@@ -1274,7 +1274,7 @@ static void test_upgrade_v3(void)
 	if (!tap_ok(v3_store(path, NULL), "v3: a version 3 store made by hand"))
 		return;
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "v3: upgraded to 4 (%s)", ret ? err : "ok"))
+	if (!tap_ok(!ret, "v3: upgraded to 5 (%s)", ret ? err : "ok"))
 		return;
 	for (i = 0; i < NELEM(v3_rows); i++) {
 		r = &v3_rows[i];
@@ -1320,7 +1320,8 @@ static void test_upgrade_v3(void)
 	cpns_store_close(st);
 	v = -1;
 	raw_count(path, "SELECT version FROM schema_version", &v);
-	tap_ok(v == 4, "v3: schema_version says 4 (%lld)", (long long)v);
+	tap_ok(v == CPNS_STORE_VERSION, "v3: schema_version says %d (%lld)",
+	       CPNS_STORE_VERSION, (long long)v);
 
 	path_of(path, sizeof(path), "v3bad.db");
 	tap_ok(v3_store(path, pg ?
