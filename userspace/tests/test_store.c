@@ -1634,6 +1634,63 @@ static void test_upgrade_v4(void)
 	cpns_store_close(st);
 }
 
+/* Address texts and their columns (store.rst; tools/store-vectors.py's
+ * ADDRESSES): the bytes a row holds.
+ */
+static const struct {
+	const char *text, *hex;
+} packed[] = {
+	{ "", NULL },
+	{ "10.77.1.2:58566", "0a4d0102e4c6" },
+	{ "[2001:db8::1]:4000", "20010db80000000000000000000000010fa0" },
+	{ "abcdef", "61626364656600" },
+	{ "010.0.0.1:1", "3031302e302e302e313a31" },
+	{ "10.0.0.1:01", "31302e302e302e313a3031" },
+	{ "[fe80::1%2]:5", "5b666538303a3a3125325d3a35" },
+};
+
+static void test_address_bytes(void)
+{
+	struct cpns_store *st;
+	struct cpns_store_seed s;
+	struct cpns_store_device d;
+	char path[256], err[512], sql[512];
+	size_t i, same = 0;
+	int64_t v;
+	int ret;
+
+	path_of(path, sizeof(path), "packed.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "packed: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	for (i = 0; i < NELEM(packed); i++) {
+		rec_fill(&d, (uint8_t)(0x70 + i), 0, CPNS_STATE_ACTIVE, 0);
+		ret = cpns_store_device_assigned(st, d.did, "gw1-3",
+						 packed[i].text, 1700000000);
+		if (packed[i].hex)
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*) FROM devices WHERE gw1_addr = %s%s' AND assigned_offset = 0",
+				 pg ? "'\\x" : "x'", packed[i].hex);
+		else
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*) FROM devices WHERE gw1_addr IS NULL AND assigned_offset = 0");
+		v = -1;
+		if (!ret && raw_count(path, sql, &v) && v == 1)
+			same++;
+		else
+			tap_diag("packed: '%s' is not %s (%d, %lld)",
+				 packed[i].text,
+				 packed[i].hex ? packed[i].hex : "NULL", ret,
+				 (long long)v);
+	}
+	tap_ok(same == NELEM(packed),
+	       "packed: %zu addresses stored as store.rst's bytes (%zu)",
+	       NELEM(packed), same);
+	cpns_store_close(st);
+}
+
 /*
  * A row with its whole inventory, as the daemon writes it, reads back as
  * written, whatever its address: a created later than the times, text
@@ -1857,6 +1914,7 @@ int main(void)
 	test_upgrade_v4();
 	test_device_log();
 	test_inventory_forms();
+	test_address_bytes();
 	test_compact();
 	if (pg)
 		path_of(good, sizeof(good), "");
