@@ -1478,6 +1478,8 @@ static void test_device_log(void)
 	ret = log_of(st, n4 - 5, n4, &l);
 	tap_ok(ret == -ERANGE, "log: a seq missing in the middle is told (%d)",
 	       ret);
+	ret = log_of(st, n4, n4 - 1, &l);
+	tap_ok(ret == -ERANGE, "log: a counter gone back is told (%d)", ret);
 
 	/* A bulk change: on PostgreSQL one statement of more than 64 rows
 	 * moves the counter once and is not logged.

@@ -912,9 +912,10 @@ int cpns_store_device_log(struct cpns_store *st, int64_t since, int64_t upto,
 	struct sv p[] = { SV_I(since), SV_I(upto) };
 	int ret;
 
-	if (upto <= since)
+	if (upto == since)
 		return 0;
-	if (since < 0 || upto - since > CPNS_STORE_LOG_KEEP)
+	/* A counter that went back: a store restored or edited. */
+	if (since < 0 || upto < since || upto - since > CPNS_STORE_LOG_KEEP)
 		ret = -ERANGE;
 	else
 		ret = run(st, "SELECT seq, device_id FROM device_log WHERE seq > $1 AND seq <= $2 ORDER BY seq",

@@ -186,8 +186,8 @@ int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
  * the walk and is returned. -ERANGE if some of those moves are not in the
  * log: pruned (a reader that fell behind), made by a PostgreSQL statement
  * that changed more than 64 devices (a bulk change, not logged), or made
- * before the store had a log (version 4): the reader then reads whatever
- * it needs again, once.
+ * before the store had a log (version 4), or upto below since (a store
+ * restored): the reader then reads whatever it needs again, once.
  */
 #define CPNS_STORE_LOG_KEEP	1024
 typedef int (*cpns_store_log_fn)(const uint8_t did[CPNS_DEVICE_ID_LEN],
