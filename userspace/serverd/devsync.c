@@ -115,7 +115,8 @@ static int logged(struct server *srv, int64_t since, int64_t upto,
 			 cpns_store_error(srv->store));
 		return ret;
 	}
-	qsort(d->v, d->n, sizeof(*d->v), did_cmp);
+	if (d->n)
+		qsort(d->v, d->n, sizeof(*d->v), did_cmp);
 	return 0;
 }
 
@@ -135,8 +136,8 @@ int devsync_sessions(struct server *srv, struct sconn *cur,
 		if (!sc->handle || (sc->state != SC_AUTH_WAIT &&
 				    sc->state != SC_SESSION))
 			continue;
-		if (!all && !bsearch(sc->did, log.v, log.n, sizeof(*log.v),
-				     did_cmp))
+		if (!all && (!log.n || !bsearch(sc->did, log.v, log.n,
+						sizeof(*log.v), did_cmp)))
 			continue;
 		why = changed(sc, &d, &err);
 		if (err || !why)
