@@ -94,12 +94,8 @@
 		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
 	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
 
-/*
- * Version 4's devices table: compact (Documentation/store.rst, "A device
- * row"), as SQLite's.
- */
-#define DEVICES_V4(name) \
-	"CREATE TABLE " name " (" \
+/* The key columns of versions 4 and 5's devices table. */
+#define DEVICE_KEY_COLS \
 	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16)," \
 	" generation BIGINT NOT NULL" \
 	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
@@ -111,17 +107,28 @@
 	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
 	" key_offset BIGINT," \
 	" key_expiry BIGINT CHECK (key_expiry >= 0)," \
-	" sealed BYTEA CHECK (length(sealed) = 64)," \
-	" gw1_addr TEXT NOT NULL DEFAULT ''," \
-	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
-	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
-	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" sealed BYTEA CHECK (length(sealed) = 64),"
+/* Their rules: an unconfirmed record has a blob; all five or none. */
+#define DEVICE_KEY_CHECKS \
 	" CHECK (sealed IS NOT NULL OR state <> 5)," \
 	" CHECK ((sealed IS NULL AND key_state IS NULL AND" \
 	" key_generation IS NULL AND key_offset IS NULL AND" \
 	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
 	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
-	" key_offset IS NOT NULL AND key_expiry IS NOT NULL)));"
+	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
+
+/*
+ * Version 4's devices table: compact (Documentation/store.rst, "A device
+ * row"), as SQLite's.
+ */
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	DEVICE_KEY_CHECKS ");"
 
 /*
  * Version 5's devices table: the inventory compact too (store.rst, "A
@@ -129,28 +136,12 @@
  */
 #define DEVICES_V5(name) \
 	"CREATE TABLE " name " (" \
-	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16)," \
-	" generation BIGINT NOT NULL" \
-	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
-	" state SMALLINT NOT NULL CHECK (state IN (1, 4, 5))," \
-	" created BIGINT NOT NULL CHECK (created >= 0)," \
-	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
-	" key_state SMALLINT CHECK (key_state IN (1, 4, 5))," \
-	" key_generation BIGINT" \
-	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
-	" key_offset BIGINT," \
-	" key_expiry BIGINT CHECK (key_expiry >= 0)," \
-	" sealed BYTEA CHECK (length(sealed) = 64)," \
+	DEVICE_KEY_COLS \
 	" gw1_addr BYTEA CHECK (length(gw1_addr) BETWEEN 1 AND 65)," \
 	" assigned_offset BIGINT," \
 	" last_auth_offset BIGINT," \
 	" last_addr BYTEA CHECK (length(last_addr) BETWEEN 1 AND 65)," \
-	" CHECK (sealed IS NOT NULL OR state <> 5)," \
-	" CHECK ((sealed IS NULL AND key_state IS NULL AND" \
-	" key_generation IS NULL AND key_offset IS NULL AND" \
-	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
-	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
-	" key_offset IS NOT NULL AND key_expiry IS NOT NULL)));"
+	DEVICE_KEY_CHECKS ");"
 
 /*
  * Version 5: the devices' change log (cpns_store_device_log()). The

@@ -86,8 +86,9 @@
 	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
 	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
 	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
-#define DEVICES_V4(name) \
-	"CREATE TABLE " name " (" \
+
+/* The key columns of versions 4 and 5's devices table. */
+#define DEVICE_KEY_COLS \
 	" device_id BLOB PRIMARY KEY NOT NULL" \
 	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16)," \
 	" generation INTEGER NOT NULL" \
@@ -101,7 +102,11 @@
 	" key_offset INTEGER," \
 	" key_expiry INTEGER CHECK (key_expiry >= 0)," \
 	" sealed BLOB" \
-	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64)," \
+	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64),"
+
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
 	" gw1_addr TEXT NOT NULL DEFAULT ''," \
 	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
 	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
@@ -163,20 +168,7 @@
  */
 #define DEVICES_V5(name) \
 	"CREATE TABLE " name " (" \
-	" device_id BLOB PRIMARY KEY NOT NULL" \
-	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16)," \
-	" generation INTEGER NOT NULL" \
-	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
-	" state INTEGER NOT NULL CHECK (state IN (1, 4, 5))," \
-	" created INTEGER NOT NULL CHECK (created >= 0)," \
-	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
-	" key_state INTEGER CHECK (key_state IN (1, 4, 5))," \
-	" key_generation INTEGER" \
-	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
-	" key_offset INTEGER," \
-	" key_expiry INTEGER CHECK (key_expiry >= 0)," \
-	" sealed BLOB" \
-	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64)," \
+	DEVICE_KEY_COLS \
 	" gw1_addr BLOB CHECK (typeof(gw1_addr) IN ('null', 'blob')" \
 	"  AND length(gw1_addr) BETWEEN 1 AND 65)," \
 	" assigned_offset INTEGER" \
