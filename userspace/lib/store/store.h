@@ -15,12 +15,12 @@
  * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
  * A device's blob is kept compact (schema version 4, and its inventory
- * since version 5: the addresses as bytes, the times as offsets): the
- * row holds the
- * header fields of the blob that its other columns do not, and the salt
- * and sealed bytes; cpns_store_device_get() and the walks rebuild the
- * whole blob, and a blob written must be a device record of store.rst
- * (104 bytes, role server, of the row's Device ID: -EINVAL otherwise).
+ * since version 5: the addresses as bytes, the times as offsets): the row
+ * holds the header fields of the blob that its other columns do not, and
+ * the salt and sealed bytes; cpns_store_device_get() and the walks
+ * rebuild the whole blob, and a blob written must be a device record of
+ * store.rst (104 bytes, role server, of the row's Device ID: -EINVAL
+ * otherwise).
  *
  * Every function returns 0 or a negative errno: -EBADMSG for a store that
  * is torn, corrupted or not ours, -ENOENT for a row that is not there,
