@@ -1492,6 +1492,13 @@ static void test_device_log(void)
 	raw_sql(path, "UPDATE devices SET state = 1 WHERE state = 4");
 	n4 = dev_changes(st);
 	ret = log_of(st, n3, n4, &l);
+	if (pg) {
+		raw_count(path, "SELECT count(*) FROM pg_proc WHERE proname = 'cpns_devices_changed' AND 'enable_nestloop=off' = ANY (proconfig)",
+			  &rows);
+		tap_ok(rows == 1,
+		       "log: the trigger joins a bulk update's rows without a nested loop (%lld)",
+		       (long long)rows);
+	}
 	if (pg)
 		tap_ok(n4 == n3 + 1 && ret == -ERANGE,
 		       "log: a statement of 70 devices moves it once, not logged (%lld, %d)",

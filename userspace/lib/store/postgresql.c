@@ -151,6 +151,9 @@
  * its devices; readers then find that seq missing and read everything
  * again), and drops the entries LOG_KEEP or more changes old. The
  * counter's row lock, held to the commit, orders the seqs as the commits.
+ * The transition tables have no statistics: a nested loop joining an
+ * UPDATE's old and new rows (a seed rotation's 10^5 devices) would take
+ * their product, so the function plans without one (a hash join).
  */
 #define LOG_KEEP	"1024"	/* CPNS_STORE_LOG_KEEP */
 #define LOG_ROWS	"64"
@@ -170,7 +173,8 @@
 	" END IF;"
 #define DEVICE_FN_V5 \
 	"CREATE OR REPLACE FUNCTION cpns_devices_changed() RETURNS trigger" \
-	" LANGUAGE plpgsql AS $$DECLARE k bigint; s bigint; BEGIN" \
+	" LANGUAGE plpgsql SET enable_nestloop = off" \
+	" AS $$DECLARE k bigint; s bigint; BEGIN" \
 	LOGGED_SET("DELETE", "old_rows") \
 	LOGGED_SET("INSERT", "new_rows WHERE generation <> 0 OR state <> 1" \
 		   " OR sealed IS NOT NULL") \
