@@ -18,12 +18,17 @@ first. The command line is cpnsvec.main()'s, and two commands more:
                                    never from the command line
   store-vectors.py open ...        open one blob and print its fields (a
                                    test's way to check what KEY_WRAP made)
+  store-vectors.py row ...         a server's device record and inventory
+                                   as the columns of a device row of
+                                   schema version 5 (store.rst, "A device
+                                   row"), rebuilt and checked
 
 Exit status 0 when every check passes, 1 otherwise.
 """
 
 import json
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -100,6 +105,159 @@ def unwrap(kek, blob, label):
         'key': key.hex(),
     }
 
+
+
+# ---------------------------------------------------------- a device row
+# Documentation/store.rst, "A device row" (schema version 5): the columns
+# of a device row that holds a server's device record, and its inventory.
+
+REC_HDR = 24 + 16
+REC_LEN = REC_HDR + SALT_LEN + KEY_LEN + 16
+ADDR_MAX = 64
+
+
+def _addr_text(b):
+    port = int.from_bytes(b[-2:], 'big')
+    if len(b) == 6:
+        return f'{socket.inet_ntop(socket.AF_INET, b[:4])}:{port}'
+    return f'[{socket.inet_ntop(socket.AF_INET6, b[:16])}]:{port}'
+
+
+def pack_addr(text):
+    """An address column from the API's text: None for ''."""
+    if len(text) > ADDR_MAX or '\0' in text:
+        raise ValueError('not the text of an address column')
+    if not text:
+        return None
+    host, sep, port = text.rpartition(':')
+    if sep and host and port.isdigit() and int(port) <= 65535:
+        for fam, n, h in ((socket.AF_INET6, 16, host[1:-1]
+                           if host[:1] == '[' and host[-1:] == ']'
+                           else None),
+                          (socket.AF_INET, 4, host)):
+            try:
+                if h is None:
+                    continue
+                b = socket.inet_pton(fam, h) + int(port).to_bytes(2, 'big')
+            except OSError:
+                continue
+            if len(b) == n + 2 and _addr_text(b) == text:
+                return b
+    b = text.encode()
+    return b + b'\0' if len(b) in (6, 18) else b
+
+
+def unpack_addr(b):
+    """The API's text of an address column (None: '')."""
+    if b is None:
+        return ''
+    if len(b) in (6, 18):
+        return _addr_text(b)
+    if len(b) in (7, 19) and b[-1] == 0:
+        b = b[:-1]
+    if not b or len(b) > ADDR_MAX or 0 in b:
+        raise ValueError('not an address column')
+    return b.decode()
+
+
+def _offset(when, created):
+    return None if when == 0 else when - created
+
+
+def device_row(blob, created, gw1_addr='', assigned=0, last_auth=0,
+               last_addr=''):
+    """The columns of the row of a server's device record blob."""
+    if (len(blob) != REC_LEN or blob[:3] != bytes([VERSION, 2, 1]) or
+            blob[3] not in (1, 4, 5)):
+        raise ValueError('not a server device record of store.rst')
+    g = lambda o, n: int.from_bytes(blob[o:o + n], 'big')  # noqa: E731
+    return {
+        'device_id': blob[24:40].hex(),
+        'created': created,
+        'key_state': blob[3],
+        'key_generation': g(4, 4),
+        'key_offset': g(8, 8) - created,
+        'key_expiry': g(16, 8),
+        'sealed': blob[REC_HDR:].hex(),
+        'gw1_addr': None if not gw1_addr else pack_addr(gw1_addr).hex(),
+        'assigned_offset': _offset(assigned, created),
+        'last_auth_offset': _offset(last_auth, created),
+        'last_addr': None if not last_addr else pack_addr(last_addr).hex(),
+    }
+
+
+def device_rebuild(row):
+    """The blob and inventory of the API, rebuilt from a row's columns."""
+    c = row['created']
+    blob = (bytes([VERSION, 2, 1, row['key_state']]) +
+            row['key_generation'].to_bytes(4, 'big') +
+            (c + row['key_offset']).to_bytes(8, 'big') +
+            row['key_expiry'].to_bytes(8, 'big') +
+            bytes.fromhex(row['device_id']) + bytes.fromhex(row['sealed']))
+    when = lambda o: 0 if o is None else c + o  # noqa: E731
+    addr = lambda h: unpack_addr(None if h is None  # noqa: E731
+                                 else bytes.fromhex(h))
+    return {
+        'blob': blob.hex(),
+        'gw1_addr': addr(row['gw1_addr']),
+        'assigned': when(row['assigned_offset']),
+        'last_auth': when(row['last_auth_offset']),
+        'last_addr': addr(row['last_addr']),
+    }
+
+
+# (text, its column in hex or None): store.rst's forms, and test_store.c's.
+ADDRESSES = [
+    ('', None),
+    ('10.77.1.2:58566', '0a4d0102e4c6'),
+    ('[2001:db8::1]:4000', '20010db80000000000000000000000010fa0'),
+    ('abcdef', '61626364656600'),
+    ('010.0.0.1:1', '3031302e302e302e313a31'),
+    ('10.0.0.1:01', '31302e302e302e313a3031'),
+    ('[fe80::1%2]:5', '5b666538303a3a3125325d3a35'),
+]
+
+
+def row_check(doc):
+    """The server records of doc split into rows and rebuilt; the address
+    forms. A failure count."""
+    bad = 0
+    for text, want in ADDRESSES:
+        got = pack_addr(text)
+        if (got.hex() if got else None) != want or unpack_addr(got) != text:
+            log(f'address {text!r}: {got!r}, want {want}')
+            bad += 1
+    for n, v in enumerate(doc['vectors']):
+        i = v['inputs']
+        if (i['kind'], i['role']) != ('device', 'server'):
+            continue
+        blob = v['outputs']['blob']
+        inv = ('10.77.1.2:58566', i['created'] - 5, i['created'] + 86400,
+               '[2001:db8::1]:4000')
+        for created in (i['created'], i['created'] + 3600, 0):
+            row = device_row(bytes.fromhex(blob), created, *inv)
+            back = device_rebuild(row)
+            if (back['blob'] != blob or
+                    (back['gw1_addr'], back['assigned'], back['last_auth'],
+                     back['last_addr']) != inv):
+                log(f'vector {n}: its row (created {created}) does not '
+                    'rebuild it')
+                bad += 1
+    return bad
+
+
+def cmd_row(args):
+    row = device_row(bytes.fromhex(args.blob), args.created, args.gw1_addr,
+                     args.assigned, args.last_auth, args.last_addr)
+    back = device_rebuild(row)
+    if (back['blob'] != args.blob.lower() or
+            back['gw1_addr'] != args.gw1_addr or
+            back['last_addr'] != args.last_addr or
+            back['assigned'] != args.assigned or
+            back['last_auth'] != args.last_auth):
+        raise ValueError('the row does not rebuild what it was made of')
+    print(json.dumps(row, sort_keys=True))
+    return 0
 
 
 def _profile_vector0(spec):
@@ -202,7 +360,7 @@ def self_check(doc, spec=None):
                 bad += 1
             except Exception:
                 pass
-    return bad
+    return bad + row_check(doc)
 
 
 def read_secret(path, length=None):
@@ -285,6 +443,16 @@ def setup(ap):
     o.add_argument('--show-key', action='store_true',
                    help='print the key too (tests only)')
 
+    r = sub.add_parser('row', help='a server device record and inventory '
+                       'as a device row of schema version 5, as JSON')
+    r.add_argument('--blob', required=True, help='the 104-byte record, hex')
+    r.add_argument('--created', type=int, required=True,
+                   help="the row's created, seconds since the epoch")
+    r.add_argument('--gw1-addr', default='', help="the GW1's address text")
+    r.add_argument('--assigned', type=int, default=0, help='0: not seen')
+    r.add_argument('--last-auth', type=int, default=0, help='0: never')
+    r.add_argument('--last-addr', default='', help="GW2's address text")
+
 
 def dispatch(args):
     """build and open; None for the vector file's commands."""
@@ -297,6 +465,8 @@ def dispatch(args):
             return cmd_build(args)
         if args.cmd == 'open':
             return cmd_open(args)
+        if args.cmd == 'row':
+            return cmd_row(args)
     except Exception as e:      # a clear one-line error, exit 1
         why = str(e) or 'the blob does not open (another KEK or label, ' \
                         'or altered)'

@@ -276,8 +276,28 @@ static int seed_row(const uint8_t kek[32], struct cpns_store_seed *s)
 /* A device record's header: the bytes before its salt (store.rst). */
 #define FB_REC_HDR	(24 + CPNS_DEVICE_ID_LEN)
 
+/*
+ * With the inventory (gen -i): the blob sealed FB_KEY_OFFSET after the
+ * row (a re-key after the assignment), assigned when the row was made by
+ * FB_GW1 (port FB_GW1_PORT), last authenticated from 10.77.3.x a month and
+ * some seconds later.
+ */
+#define FB_KEY_OFFSET	3600
+#define FB_GW1		0x0a4d0102	/* 10.77.1.2 */
+#define FB_GW1_PORT	58566
+#define FB_AUTH_OFFSET(i)	(30 * 86400 + (int64_t)((i) % 86400))
+#define FB_AUTH_ADDR(i)	(0x0a4d0300 | (uint32_t)(2 + (i) % 250))
+#define FB_AUTH_PORT(i)	((unsigned int)(32768 + (i) % 28000))
+
+/* An IPv4 address column of store.rst: 4 bytes and the port. */
+static void addr4(uint8_t out[6], uint32_t a, unsigned int port)
+{
+	put_be(out, a, 4);
+	put_be(out + 4, port, 2);
+}
+
 /* Device i's row: generation 1, active, its blob. */
-static int device_row(const uint8_t kek[32], uint64_t i,
+static int device_row(const uint8_t kek[32], uint64_t i, bool inv,
 		      struct cpns_store_device *d)
 {
 	uint8_t label[CPNS_STORE_LABEL_LEN], dk[32], salt[16];
@@ -293,7 +313,8 @@ static int device_row(const uint8_t kek[32], uint64_t i,
 	if (device_key(d->did, dk) || ref_random(salt, sizeof(salt)))
 		return -EIO;
 	len = wrap(kek, 32, CPNS_KEY_DEVICE, CPNS_ROLE_SERVER, CPNS_STATE_ACTIVE,
-		   1, FB_CREATED, 0, d->did, sizeof(d->did), salt, label,
+		   1, FB_CREATED + (inv ? FB_KEY_OFFSET : 0), 0, d->did,
+		   sizeof(d->did), salt, label,
 		   sizeof(label), dk, d->blob);
 	OPENSSL_cleanse(dk, sizeof(dk));
 	if (len < 0)
@@ -309,9 +330,11 @@ static int device_row(const uint8_t kek[32], uint64_t i,
  * the device rows in one transaction) and DIR/store.pgcopy (the same rows
  * for psql: COPY ... FROM STDIN, text format).
  */
-static int cmd_gen(uint64_t n, const char *dir)
+static int cmd_gen(uint64_t n, const char *dir, bool inv)
 {
 	char path[4096], err[512], did[33], blob[2 * 128 + 1], sealed[129];
+	char gw1[13], last[13];
+	uint8_t a[6];
 	struct cpns_store_seed s;
 	struct cpns_store_device d;
 	struct cpns_store *st;
@@ -346,15 +369,17 @@ static int cmd_gen(uint64_t n, const char *dir)
 	 * the header fields the row does not hold, and the salt and sealed
 	 * bytes from offset 40.
 	 */
-	fprintf(pg, "COPY devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed) FROM STDIN;\n");
+	fprintf(pg, "COPY devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) FROM STDIN;\n");
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	SQ(sqlite3_open(path, &db));
 	SQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; BEGIN", NULL, NULL,
 			NULL));
-	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed) VALUES (?1, 1, 1, ?2, 0, 1, 1, 0, 0, ?3)",
+	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) VALUES (?1, 1, 1, ?2, 0, 1, 1, ?4, 0, ?3, ?5, ?6, ?7, ?8)",
 			      -1, &ins, NULL));
+	addr4(a, FB_GW1, FB_GW1_PORT);
+	hex(gw1, a, sizeof(a));
 	for (i = 0; i < n; i++) {
-		if (device_row(kek, i, &d))
+		if (device_row(kek, i, inv, &d))
 			return fprintf(stderr, "fleet: device %llu\n",
 				       (unsigned long long)i), 1;
 		hex(did, d.did, sizeof(d.did));
@@ -363,12 +388,29 @@ static int cmd_gen(uint64_t n, const char *dir)
 		sqlite3_bind_int64(ins, 2, d.created);
 		sqlite3_bind_blob(ins, 3, d.blob + FB_REC_HDR,
 				  (int)d.blob_len - FB_REC_HDR, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 4, inv ? FB_KEY_OFFSET : 0);
+		if (inv) {
+			addr4(a, FB_GW1, FB_GW1_PORT);
+			sqlite3_bind_blob(ins, 5, a, sizeof(a),
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(ins, 6, 0);
+			sqlite3_bind_int64(ins, 7, FB_AUTH_OFFSET(i));
+			addr4(a, FB_AUTH_ADDR(i), FB_AUTH_PORT(i));
+			hex(last, a, sizeof(a));
+			sqlite3_bind_blob(ins, 8, a, sizeof(a),
+					  SQLITE_TRANSIENT);
+		}
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto sqfail;
 		sqlite3_reset(ins);
 		hex(sealed, d.blob + FB_REC_HDR, d.blob_len - FB_REC_HDR);
-		fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t0\t0\t\\\\x%s\n",
-			did, (long long)d.created, sealed);
+		if (inv)
+			fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t%d\t0\t\\\\x%s\t\\\\x%s\t0\t%lld\t\\\\x%s\n",
+				did, (long long)d.created, FB_KEY_OFFSET, sealed,
+				gw1, (long long)FB_AUTH_OFFSET(i), last);
+		else
+			fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t0\t0\t\\\\x%s\t\\N\t\\N\t\\N\t\\N\n",
+				did, (long long)d.created, sealed);
 	}
 	fprintf(pg, "\\.\n");
 	sqlite3_finalize(ins);
@@ -654,7 +696,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: cpns-fleet-bench kek\n"
 		"       cpns-fleet-bench check STORE-VECTORS.json\n"
-		"       cpns-fleet-bench gen -n DEVICES -o DIR\n"
+		"       cpns-fleet-bench gen -n DEVICES -o DIR [-i]\n"
 		"       cpns-fleet-bench init STORE\n"
 		"       cpns-fleet-bench run -s ADDR:PORT[,ADDR:PORT...] -n DEVICES\n"
 		"                            [-c CLIENTS] [-t SECONDS] [-j]\n"
@@ -662,7 +704,10 @@ static void usage(FILE *f)
 		"kek   the test KEK in hex (keyctl padd logon NAME @s)\n"
 		"check the blobs of store.rst's known answers, built here\n"
 		"gen   DIR/store.db (SQLite) and DIR/store.pgcopy (psql) holding one\n"
-		"      seed and DEVICES re-keyed devices (generation 1, active)\n"
+		"      seed and DEVICES re-keyed devices (generation 1, active);\n"
+		"      -i: with their whole inventory (GW1's address, assigned,\n"
+		"      last authentication and its address; the blob sealed 1 h\n"
+		"      after the row)\n"
 		"init  make the (empty) schema in STORE (a postgresql:// URI)\n"
 		"run   a-flows of random devices as GW2s, CLIENTS at once (default 8)\n"
 		"      for SECONDS (default 10), spread over the servers; -j: JSON\n"
@@ -674,7 +719,7 @@ int main(int argc, char **argv)
 	struct fb_run r = { .clients = 8, .seconds = 10 };
 	const char *dir = NULL;
 	uint64_t n = 0;
-	bool json = false;
+	bool json = false, inv = false;
 	uint8_t kek[32];
 	char h[65];
 	int c, ret;
@@ -685,7 +730,7 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "fleet: OpenSSL lacks HMAC or AES-GCM\n"),
 		       1;
 	optind = 2;
-	while ((c = getopt(argc, argv, "s:n:c:t:o:jh")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:c:t:o:jih")) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_servers(&r, optarg))
@@ -705,6 +750,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'i':
+			inv = true;
 			break;
 		case 'h':
 			return usage(stdout), 0;
@@ -729,7 +777,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "fleet: %s\n", err);
 		cpns_store_close(st);
 	} else if (!strcmp(argv[1], "gen") && n && dir) {
-		ret = cmd_gen(n, dir);
+		ret = cmd_gen(n, dir, inv);
 	} else if (!strcmp(argv[1], "run") && n && r.nsrv && r.clients > 0 &&
 		   r.clients <= FB_MAX_CLIENTS) {
 		r.devices = n;

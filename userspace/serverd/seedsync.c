@@ -349,7 +349,7 @@ static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 	}
 	if (devices == st->dev_changes)
 		return 0;
-	ret = devsync_sessions(srv, cur, ref_type);
+	ret = devsync_sessions(srv, cur, ref_type, st->dev_changes, devices);
 	if (ret >= 0)
 		st->dev_changes = devices;
 	return ret;

@@ -333,14 +333,15 @@ int seedsync_check(struct sconn *sc, unsigned int ref_type);
 int seedsync_fetch(struct server *srv, const uint8_t sid[CPNS_SEED_ID_LEN]);
 
 /*
- * devsync.c: the store's device change counter moved: each a-flow and
- * session of this server whose device is revoked in the store, and each
- * session whose device has another generation there than the session's,
- * is ended with ERROR 8 (cur's refusing cur_type). 0, 1 if cur was
- * ended, <0 if a row cannot be read (logged).
+ * devsync.c: the store's device change counter moved from since to upto:
+ * each a-flow and session of this server whose device the log names
+ * (every one if the log does not reach back to since) and is revoked in
+ * the store, and each such session whose device has another generation
+ * there than the session's, is ended with ERROR 8 (cur's refusing
+ * cur_type). 0, 1 if cur was ended, <0 if a row cannot be read (logged).
  */
 int devsync_sessions(struct server *srv, struct sconn *cur,
-		     unsigned int cur_type);
+		     unsigned int cur_type, int64_t since, int64_t upto);
 
 /* At most this many seeds of one GW1 retire in one rotation. */
 #define KEYSTORE_RETIRE_MAX	16

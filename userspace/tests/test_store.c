@@ -108,7 +108,7 @@ static void path_of(char *out, size_t len, const char *name)
 {
 	if (pg) {
 		snprintf(out, len, "%s", pg);
-		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed(), cpns_devices_changed()");
+		raw_sql(pg, "DROP TABLE IF EXISTS devices, seeds, schema_version, changes, device_log, devices_v5, t CASCADE; DROP FUNCTION IF EXISTS cpns_seeds_changed(), cpns_devices_changed()");
 		return;
 	}
 	snprintf(out, len, "%s/%s", dir, name);
@@ -425,11 +425,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 5",
-	      "UPDATE schema_version SET version = 5");
+	spoil(path, "UPDATE schema_version SET version = 6",
+	      "UPDATE schema_version SET version = 6");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 4");
+	raw_sql(path, "UPDATE schema_version SET version = 5");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -516,14 +516,14 @@ static void test_upgrade(void)
 	       !memcmp(d.blob, want, REC_LEN) && d.created == 2 &&
 	       !strcmp(d.gw1, "gw1-1") && !d.assigned && !cpns_store_count(st, &c) &&
 	       c.seeds == 1 && c.inventory == 1,
-	       "store: a version 1 store upgraded to 4, its rows kept (%s)",
+	       "store: a version 1 store upgraded to 5, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
 	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 4 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 }
@@ -576,7 +576,7 @@ static void test_upgrade_v2(void)
 	       !strcmp(d.gw1_addr, "10.0.0.2:4001") && d.assigned == 3 &&
 	       d.last_auth == 4 && !strcmp(d.last_addr, "10.0.0.9:5000") &&
 	       !memcmp(d.sid, did, 8),
-	       "store: a version 2 store upgraded to 4, its rows kept (%s)",
+	       "store: a version 2 store upgraded to 5, its rows kept (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	raw_sql(path, "CREATE TABLE t (x INTEGER)");
@@ -584,7 +584,7 @@ static void test_upgrade_v2(void)
 		 pg ? "SELECT count(*) FROM information_schema.columns WHERE table_name = 'devices' AND column_name IN ('seed_id', 'gw1_name')" :
 		      "SELECT count(*) FROM pragma_table_info('devices') WHERE name IN ('seed_id', 'gw1_name')");
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 4 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	ok = raw_count(path, sql, &cols);
@@ -1274,7 +1274,7 @@ static void test_upgrade_v3(void)
 	if (!tap_ok(v3_store(path, NULL), "v3: a version 3 store made by hand"))
 		return;
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "v3: upgraded to 4 (%s)", ret ? err : "ok"))
+	if (!tap_ok(!ret, "v3: upgraded to 5 (%s)", ret ? err : "ok"))
 		return;
 	for (i = 0; i < NELEM(v3_rows); i++) {
 		r = &v3_rows[i];
@@ -1320,7 +1320,8 @@ static void test_upgrade_v3(void)
 	cpns_store_close(st);
 	v = -1;
 	raw_count(path, "SELECT version FROM schema_version", &v);
-	tap_ok(v == 4, "v3: schema_version says 4 (%lld)", (long long)v);
+	tap_ok(v == CPNS_STORE_VERSION, "v3: schema_version says %d (%lld)",
+	       CPNS_STORE_VERSION, (long long)v);
 
 	path_of(path, sizeof(path), "v3bad.db");
 	tap_ok(v3_store(path, pg ?
@@ -1336,6 +1337,428 @@ static void test_upgrade_v3(void)
 	tap_ok(v == 3 && n == (int64_t)NELEM(v3_rows) + 1,
 	       "v3: the refused upgrade changed nothing (version %lld, %lld rows)",
 	       (long long)v, (long long)n);
+}
+
+/* The Device IDs that cpns_store_device_log() gives. */
+struct logged {
+	uint8_t did[8][CPNS_DEVICE_ID_LEN];
+	int n;
+};
+
+static int logged_cb(const uint8_t did[CPNS_DEVICE_ID_LEN], void *arg)
+{
+	struct logged *l = arg;
+
+	if (l->n < 8)
+		memcpy(l->did[l->n], did, CPNS_DEVICE_ID_LEN);
+	l->n++;
+	return 0;
+}
+
+static int log_of(struct cpns_store *st, int64_t since, int64_t upto,
+		  struct logged *l)
+{
+	memset(l, 0, sizeof(*l));
+	return cpns_store_device_log(st, since, upto, logged_cb, l);
+}
+
+/* n statements, each changing the generation of the device ..tail. */
+static bool hand_edits(const char *path, int n, uint8_t tail)
+{
+	size_t len = (size_t)n * 128 + 1;
+	char *sql = malloc(len), *p = sql;
+	bool ok;
+	int i;
+
+	if (!sql)
+		return false;
+	for (i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - sql),
+			      "UPDATE devices SET generation = generation + 1 WHERE device_id = %s0303030303030303%02x%02x%02x%02x%02x%02x%02x%02x';",
+			      pg ? "'\\x" : "x'", tail, tail, tail, tail,
+			      tail, tail, tail, tail);
+	ok = raw_sql(path, sql);
+	free(sql);
+	return ok;
+}
+
+/*
+ * The devices' change log: each move of the counter names the devices it
+ * counted, an assignment or an authentication none; the last
+ * CPNS_STORE_LOG_KEEP moves are kept, and a reader from before them (or
+ * across a bulk change on PostgreSQL) is told so (-ERANGE).
+ */
+static void test_device_log(void)
+{
+	struct cpns_store_device d, e, r;
+	struct cpns_store_seen seen;
+	struct cpns_store *st;
+	struct cpns_store_seed s;
+	struct logged l;
+	char path[256], err[512];
+	int64_t n0, n1, n2, n3, n4, rows = -1;
+	bool was;
+	int ret;
+
+	path_of(path, sizeof(path), "devlog.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "log: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	n0 = dev_changes(st);
+	rec_fill(&d, 0x51, 0, CPNS_STATE_ACTIVE, 0);
+	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
+	memset(&seen, 0, sizeof(seen));
+	memcpy(seen.did, d.did, sizeof(seen.did));
+	seen.when = 7;
+	snprintf(seen.addr, sizeof(seen.addr), "10.0.0.9:5000");
+	cpns_store_devices_seen(st, &seen, 1, NULL);
+	ret = log_of(st, n0, n0, &l);
+	tap_ok(dev_changes(st) == n0 && !ret && !l.n,
+	       "log: an assignment and an authentication log nothing");
+
+	rec_fill(&d, 0x51, 1, CPNS_STATE_UNCONFIRMED, 0xb1);
+	ret = cpns_store_device_cas(st, NULL, &d);
+	n1 = dev_changes(st);
+	ret = ret ? ret : log_of(st, n0, n1, &l);
+	tap_ok(!ret && n1 == n0 + 1 && l.n == 1 &&
+	       !memcmp(l.did[0], d.did, sizeof(d.did)),
+	       "log: a re-key is logged with its Device ID (%d, %d entries)",
+	       ret, l.n);
+	rec_fill(&e, 0x52, 0, CPNS_STATE_ACTIVE, 0);
+	cpns_store_device_revoke(st, e.did, 1700000300, &was);
+	n2 = dev_changes(st);
+	ret = log_of(st, n1, n2, &l);
+	tap_ok(!ret && l.n == 1 && !memcmp(l.did[0], e.did, sizeof(e.did)),
+	       "log: a revocation of a device without a row is logged");
+	ret = log_of(st, n0, n2, &l);
+	tap_ok(!ret && l.n == 2 && !memcmp(l.did[0], d.did, sizeof(d.did)) &&
+	       !memcmp(l.did[1], e.did, sizeof(e.did)),
+	       "log: both, in order, since before the first");
+	seen.when = 9;
+	cpns_store_devices_seen(st, &seen, 1, NULL);
+	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4001", 8);
+	ret = log_of(st, n2, dev_changes(st), &l);
+	tap_ok(dev_changes(st) == n2 && !ret && !l.n,
+	       "log: a re-keyed device's last_auth and assignment log nothing");
+	r = d;
+	d.state = CPNS_STATE_ACTIVE;
+	cpns_store_device_cas(st, &r, &d);
+	cpns_store_device_del(st, e.did);
+	n3 = dev_changes(st);
+	ret = log_of(st, n2, n3, &l);
+	tap_ok(!ret && n3 == n2 + 2 && l.n == 2 &&
+	       !memcmp(l.did[0], d.did, sizeof(d.did)) &&
+	       !memcmp(l.did[1], e.did, sizeof(e.did)),
+	       "log: a confirmation and a row deleted are logged");
+
+	/* Past the pruning point. */
+	tap_ok(hand_edits(path, CPNS_STORE_LOG_KEEP + 10, 0x51),
+	       "log: %d hand edits of one device", CPNS_STORE_LOG_KEEP + 10);
+	n4 = dev_changes(st);
+	ret = log_of(st, n4 - 5, n4, &l);
+	tap_ok(n4 == n3 + CPNS_STORE_LOG_KEEP + 10 && !ret && l.n == 5 &&
+	       !memcmp(l.did[4], d.did, sizeof(d.did)),
+	       "log: each hand edit logged (%lld moves, the last 5: %d)",
+	       (long long)(n4 - n3), l.n);
+	raw_count(path, "SELECT count(*) FROM device_log", &rows);
+	tap_ok(rows == CPNS_STORE_LOG_KEEP,
+	       "log: pruned to the last %d moves (%lld rows)",
+	       CPNS_STORE_LOG_KEEP, (long long)rows);
+	ret = log_of(st, n4 - CPNS_STORE_LOG_KEEP, n4, &l);
+	tap_ok(!ret && l.n == CPNS_STORE_LOG_KEEP,
+	       "log: a reader %d moves behind reads them all (%d)",
+	       CPNS_STORE_LOG_KEEP, l.n);
+	ret = log_of(st, n3, n4, &l);
+	tap_ok(ret == -ERANGE,
+	       "log: a reader that fell behind the pruning is told (%d: %s)",
+	       ret, cpns_store_error(st));
+	raw_sql(path, "DELETE FROM device_log WHERE seq = (SELECT max(seq) - 2 FROM device_log)");
+	ret = log_of(st, n4 - 5, n4, &l);
+	tap_ok(ret == -ERANGE, "log: a seq missing in the middle is told (%d)",
+	       ret);
+	ret = log_of(st, n4, n4 - 1, &l);
+	tap_ok(ret == -ERANGE, "log: a counter gone back is told (%d)", ret);
+
+	/* A bulk change: on PostgreSQL one statement of more than 64 rows
+	 * moves the counter once and is not logged.
+	 */
+	for (ret = 0; ret < 70; ret++) {
+		rec_fill(&r, (uint8_t)(0x80 + ret), 0, CPNS_STATE_ACTIVE, 0);
+		cpns_store_device_revoke(st, r.did, 1700000300, &was);
+	}
+	n3 = dev_changes(st);
+	raw_sql(path, "UPDATE devices SET state = 1 WHERE state = 4");
+	n4 = dev_changes(st);
+	ret = log_of(st, n3, n4, &l);
+	if (pg) {
+		raw_count(path, "SELECT count(*) FROM pg_proc WHERE proname = 'cpns_devices_changed' AND 'enable_nestloop=off' = ANY (proconfig)",
+			  &rows);
+		tap_ok(rows == 1,
+		       "log: the trigger joins a bulk update's rows without a nested loop (%lld)",
+		       (long long)rows);
+	}
+	if (pg)
+		tap_ok(n4 == n3 + 1 && ret == -ERANGE,
+		       "log: a statement of 70 devices moves it once, not logged (%lld, %d)",
+		       (long long)(n4 - n3), ret);
+	else
+		tap_ok(n4 == n3 + 70 && !ret && l.n == 70,
+		       "log: a statement of 70 devices logs each (%lld, %d)",
+		       (long long)(n4 - n3), l.n);
+	cpns_store_close(st);
+}
+
+/* The schema of version 4 (its devices, seeds and counters), by hand. */
+static const char v4_sqlite[] =
+	"PRAGMA application_id = 1129336403;"
+	"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+	"INSERT INTO schema_version VALUES ('cpns-serverd store', 4);"
+	"CREATE TABLE seeds (seed_id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL, expiry INTEGER NOT NULL DEFAULT 0, blob BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE devices (device_id BLOB PRIMARY KEY NOT NULL, generation INTEGER NOT NULL, state INTEGER NOT NULL, created INTEGER NOT NULL, expiry INTEGER NOT NULL DEFAULT 0, key_state INTEGER, key_generation INTEGER, key_offset INTEGER, key_expiry INTEGER, sealed BLOB, gw1_addr TEXT NOT NULL DEFAULT '', assigned INTEGER NOT NULL DEFAULT 0, last_auth INTEGER NOT NULL DEFAULT 0, last_addr TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	"CREATE TABLE changes (what TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO changes VALUES ('seeds', 3), ('devices', 7);"
+	"PRAGMA user_version = 4;";
+static const char v4_pg[] =
+	"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+	"INSERT INTO schema_version VALUES ('cpns-serverd store', 4);"
+	"CREATE TABLE seeds (seed_id TEXT COLLATE \"C\" PRIMARY KEY, owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created BIGINT NOT NULL, state TEXT NOT NULL, expiry BIGINT NOT NULL DEFAULT 0, blob BYTEA NOT NULL);"
+	"CREATE TABLE devices (device_id BYTEA PRIMARY KEY, generation BIGINT NOT NULL, state SMALLINT NOT NULL, created BIGINT NOT NULL, expiry BIGINT NOT NULL DEFAULT 0, key_state SMALLINT, key_generation BIGINT, key_offset BIGINT, key_expiry BIGINT, sealed BYTEA, gw1_addr TEXT NOT NULL DEFAULT '', assigned BIGINT NOT NULL DEFAULT 0, last_auth BIGINT NOT NULL DEFAULT 0, last_addr TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	"CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY, n BIGINT NOT NULL);"
+	"INSERT INTO changes VALUES ('seeds', 3), ('devices', 7);";
+
+/* A version 4 row's inventory (its key columns: none, or v3_rows'). */
+struct v4_row {
+	uint8_t tail;
+	int64_t created;
+	const char *gw1_addr;
+	int64_t assigned, last_auth;
+	const char *last_addr;
+};
+
+static const struct v4_row v4_rows[] = {
+	{ 0x10, 1700000000, "10.77.1.2:58566", 1700000000, 1700003600,
+	  "10.77.3.2:40001" },
+	{ 0x11, 1700000000, "[2001:db8::1]:4000", 1699999000, 1,
+	  "[fe80::1%2]:5" },
+	{ 0x12, 5, "", 0, 0, "" },
+	/* Texts that are no address as addr_text() writes it. */
+	{ 0x13, 5, "abcdef", 6, 0, "host.example:12345" },
+	{ 0x14, 5, "010.0.0.1:1", 0, 9, "10.0.0.1:01" },
+	{ 0x15, 5, "[::ffff:1.2.3.4]:1", 0, 9, "1.2.3.4:65536" },
+	{ 0x16, 5, "[2001:DB8::1]:4000", 0, 9, "0.0.0.0:0" },
+	{ 0x17, 5, "[::]:65535", 0, 9, "255.255.255.255:65535" },
+};
+
+/*
+ * A version 4 store (rows of every inventory form) is upgraded to version
+ * 5: every device reads back as it was; the addresses that are addresses
+ * are 6 or 18 bytes; a re-keyed device's blob byte for byte.
+ */
+static void test_upgrade_v4(void)
+{
+	struct cpns_store_device d;
+	struct cpns_store *st;
+	const struct v4_row *r;
+	char path[256], err[512], sql[1024], did[33], rec[2 * REC_LEN + 1];
+	uint8_t id[CPNS_DEVICE_ID_LEN], want[REC_LEN];
+	int64_t v = -1, seq = -1;
+	size_t i, same = 0;
+	bool ok;
+	int ret, j;
+
+	path_of(path, sizeof(path), "v4.db");
+	ok = raw_sql(path, pg ? v4_pg : v4_sqlite) &&
+	     raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
+			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')");
+	for (i = 0; ok && i < NELEM(v4_rows); i++) {
+		r = &v4_rows[i];
+		v3_did(id, r->tail);
+		for (j = 0; j < CPNS_DEVICE_ID_LEN; j++)
+			sprintf(did + 2 * j, "%02x", id[j]);
+		/* The first row re-keyed: its blob made an hour after. */
+		rec_hex(rec, id, CPNS_STATE_ACTIVE, 1, r->created + 3600, 0,
+			r->tail);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO devices VALUES (%s%s', %d, 1, %lld, 0, %s, %s, %s, %s, %s%.128s%s, '%s', %lld, %lld, '%s')",
+			 pg ? "'\\x" : "x'", did, i ? 0 : 1,
+			 (long long)r->created, i ? "NULL" : "1",
+			 i ? "NULL" : "1", i ? "NULL" : "3600",
+			 i ? "NULL" : "0", i ? "" : pg ? "'\\x" : "x'",
+			 i ? "NULL" : rec + 80, i ? "" : "'", r->gw1_addr,
+			 (long long)r->assigned, (long long)r->last_auth,
+			 r->last_addr);
+		ok = raw_sql(path, sql);
+	}
+	if (!tap_ok(ok, "v4: a version 4 store made by hand"))
+		return;
+	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "v4: upgraded to 5 (%s)", ret ? err : "ok"))
+		return;
+	for (i = 0; i < NELEM(v4_rows); i++) {
+		r = &v4_rows[i];
+		v3_did(id, r->tail);
+		rec_bytes(want, id, CPNS_STATE_ACTIVE, 1, r->created + 3600, 0,
+			  r->tail);
+		ret = cpns_store_device_get(st, id, &d);
+		if (!ret && d.generation == (i ? 0u : 1u) &&
+		    d.state == CPNS_STATE_ACTIVE && d.created == r->created &&
+		    d.blob_len == (i ? 0 : REC_LEN) &&
+		    !memcmp(d.blob, want, d.blob_len) &&
+		    !strcmp(d.gw1, "gw1-4") && !strcmp(d.gw1_addr, r->gw1_addr) &&
+		    d.assigned == r->assigned && d.last_auth == r->last_auth &&
+		    !strcmp(d.last_addr, r->last_addr))
+			same++;
+		else
+			tap_diag("v4: device ..%02x differs (%d: %s; '%s' %lld %lld '%s')",
+				 r->tail, ret, ret ? cpns_store_error(st) : "a column",
+				 d.gw1_addr, (long long)d.assigned,
+				 (long long)d.last_auth, d.last_addr);
+	}
+	tap_ok(same == NELEM(v4_rows),
+	       "v4: all %zu devices read back identical, inventory and blob (%zu)",
+	       NELEM(v4_rows), same);
+	raw_count(path, "SELECT length(gw1_addr) + length(last_addr) FROM devices WHERE assigned_offset = 0",
+		  &v);
+	tap_ok(v == 12, "v4: two IPv4 addresses and ports are 6 bytes each (%lld)",
+	       (long long)v);
+	raw_count(path, "SELECT length(gw1_addr) FROM devices WHERE assigned_offset = -1000",
+		  &v);
+	tap_ok(v == 18, "v4: an IPv6 address and port is 18 bytes (%lld)",
+	       (long long)v);
+	raw_count(path, "SELECT count(*) FROM devices WHERE gw1_addr IS NULL AND last_addr IS NULL AND assigned_offset IS NULL AND last_auth_offset IS NULL",
+		  &v);
+	tap_ok(v == 1, "v4: an empty inventory is NULLs (%lld)", (long long)v);
+	raw_count(path, "SELECT n FROM changes WHERE what = 'devices'", &v);
+	raw_count(path, "SELECT count(*) FROM device_log", &seq);
+	tap_ok(v == 7 && !seq, "v4: the counter kept (%lld), the log empty (%lld)",
+	       (long long)v, (long long)seq);
+	tap_ok(cpns_store_device_log(st, 6, 7, NULL, NULL) == -ERANGE,
+	       "v4: a change from before the log is not in it");
+	raw_count(path, "SELECT version FROM schema_version", &v);
+	tap_ok(v == 5, "v4: schema_version says 5 (%lld)", (long long)v);
+	cpns_store_close(st);
+}
+
+/* Address texts and their columns (store.rst; tools/store-vectors.py's
+ * ADDRESSES): the bytes a row holds.
+ */
+static const struct {
+	const char *text, *hex;
+} packed[] = {
+	{ "", NULL },
+	{ "10.77.1.2:58566", "0a4d0102e4c6" },
+	{ "[2001:db8::1]:4000", "20010db80000000000000000000000010fa0" },
+	{ "abcdef", "61626364656600" },
+	{ "010.0.0.1:1", "3031302e302e302e313a31" },
+	{ "10.0.0.1:01", "31302e302e302e313a3031" },
+	{ "[fe80::1%2]:5", "5b666538303a3a3125325d3a35" },
+};
+
+static void test_address_bytes(void)
+{
+	struct cpns_store *st;
+	struct cpns_store_seed s;
+	struct cpns_store_device d;
+	char path[256], err[512], sql[512];
+	size_t i, same = 0;
+	int64_t v;
+	int ret;
+
+	path_of(path, sizeof(path), "packed.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "packed: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	for (i = 0; i < NELEM(packed); i++) {
+		rec_fill(&d, (uint8_t)(0x70 + i), 0, CPNS_STATE_ACTIVE, 0);
+		ret = cpns_store_device_assigned(st, d.did, "gw1-3",
+						 packed[i].text, 1700000000);
+		if (packed[i].hex)
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*) FROM devices WHERE gw1_addr = %s%s' AND assigned_offset = 0",
+				 pg ? "'\\x" : "x'", packed[i].hex);
+		else
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*) FROM devices WHERE gw1_addr IS NULL AND assigned_offset = 0");
+		v = -1;
+		if (!ret && raw_count(path, sql, &v) && v == 1)
+			same++;
+		else
+			tap_diag("packed: '%s' is not %s (%d, %lld)",
+				 packed[i].text,
+				 packed[i].hex ? packed[i].hex : "NULL", ret,
+				 (long long)v);
+	}
+	tap_ok(same == NELEM(packed),
+	       "packed: %zu addresses stored as store.rst's bytes (%zu)",
+	       NELEM(packed), same);
+	cpns_store_close(st);
+}
+
+/*
+ * A row with its whole inventory, as the daemon writes it, reads back as
+ * written, whatever its address: a created later than the times, text
+ * that is no address, the longest text.
+ */
+static void test_inventory_forms(void)
+{
+	static const char *const addrs[] = {
+		"10.77.1.2:58566", "[2001:db8::5]:443", "[fe80::1%3]:7",
+		"abcdef", "abcdefghijklmnopqr", "gw1.example:1",
+		"0123456789012345678901234567890123456789012345678901234567890123",
+	};
+	struct cpns_store_device d, r;
+	struct cpns_store_seen seen;
+	struct cpns_store *st;
+	struct cpns_store_seed s;
+	char path[256], err[512];
+	size_t i, same = 0;
+	int ret;
+
+	path_of(path, sizeof(path), "forms.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "forms: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	for (i = 0; i < NELEM(addrs); i++) {
+		rec_fill(&d, (uint8_t)(0x60 + i), 1, CPNS_STATE_ACTIVE,
+			 (uint8_t)i);
+		memset(&seen, 0, sizeof(seen));
+		memcpy(seen.did, d.did, sizeof(seen.did));
+		seen.when = 1700000000 + 86400 * (int64_t)i;
+		snprintf(seen.addr, sizeof(seen.addr), "%s",
+			 addrs[NELEM(addrs) - 1 - i]);
+		/* Assigned before its record's row was made (created). */
+		ret = cpns_store_device_cas(st, NULL, &d) ||
+		      cpns_store_device_assigned(st, d.did, "gw1-3", addrs[i],
+						 1600000000 + (int64_t)i) ||
+		      cpns_store_devices_seen(st, &seen, 1, NULL);
+		/* The row made again with another created: times kept. */
+		d.created += 100;
+		ret = ret || cpns_store_device_put(st, &d) ||
+		      cpns_store_device_get(st, d.did, &r);
+		if (!ret && !strcmp(r.gw1_addr, addrs[i]) &&
+		    !strcmp(r.last_addr, seen.addr) &&
+		    r.assigned == 1600000000 + (int64_t)i &&
+		    r.last_auth == seen.when && r.created == d.created &&
+		    r.blob_len == d.blob_len &&
+		    !memcmp(r.blob, d.blob, d.blob_len))
+			same++;
+		else
+			tap_diag("forms: '%s' read back as '%s', '%s' %lld %lld",
+				 addrs[i], r.gw1_addr, r.last_addr,
+				 (long long)r.assigned, (long long)r.last_auth);
+	}
+	tap_ok(same == NELEM(addrs),
+	       "forms: %zu rows with their whole inventory read back as written (%zu)",
+	       NELEM(addrs), same);
+	cpns_store_close(st);
 }
 
 /* The store of test_compact(): seed 5, device 05..05 66..66 re-keyed. */
@@ -1497,6 +1920,10 @@ int main(void)
 		test_upgrade();
 	test_upgrade_v2();
 	test_upgrade_v3();
+	test_upgrade_v4();
+	test_device_log();
+	test_inventory_forms();
+	test_address_bytes();
 	test_compact();
 	if (pg)
 		path_of(good, sizeof(good), "");

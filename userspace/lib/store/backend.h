@@ -107,6 +107,24 @@ int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
 int store_v3_bad_row_cb(struct cpns_store *st, const struct sv *c, int n,
 			void *arg);
 
+/*
+ * An address column of a device row (store.rst, "A device row"): the
+ * text of an address (at most CPNS_STORE_ADDR_MAX characters) packed into
+ * out; its length, 0 for the empty text (stored as NULL).
+ * store_addr_unpack(): the text back; -EBADMSG if b is no packed address.
+ */
+#define STORE_ADDR_BYTES	(CPNS_STORE_ADDR_MAX + 1)
+size_t store_addr_pack(const char *text, uint8_t out[STORE_ADDR_BYTES]);
+int store_addr_unpack(const uint8_t *b, size_t len,
+		      char out[CPNS_STORE_ADDR_MAX + 1]);
+
+/*
+ * Within the upgrade to version 5: each row of table "from" whose version
+ * 4 address columns are not empty, its packed addresses written into the
+ * same row of table "to" (PostgreSQL; SQLite packs them in SQL).
+ */
+int store_v5_addrs(struct cpns_store *st, const char *from, const char *to);
+
 /* Set st->err; return err. */
 int store_fail(struct cpns_store *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

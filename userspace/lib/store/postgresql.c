@@ -94,12 +94,8 @@
 		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
 	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
 
-/*
- * Version 4's devices table: compact (Documentation/store.rst, "A device
- * row"), as SQLite's.
- */
-#define DEVICES_V4(name) \
-	"CREATE TABLE " name " (" \
+/* The key columns of versions 4 and 5's devices table. */
+#define DEVICE_KEY_COLS \
 	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16)," \
 	" generation BIGINT NOT NULL" \
 	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
@@ -111,22 +107,97 @@
 	"  CHECK (key_generation BETWEEN 0 AND 4294967295)," \
 	" key_offset BIGINT," \
 	" key_expiry BIGINT CHECK (key_expiry >= 0)," \
-	" sealed BYTEA CHECK (length(sealed) = 64)," \
-	" gw1_addr TEXT NOT NULL DEFAULT ''," \
-	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
-	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
-	" last_addr TEXT NOT NULL DEFAULT ''," \
+	" sealed BYTEA CHECK (length(sealed) = 64),"
+/* Their rules: an unconfirmed record has a blob; all five or none. */
+#define DEVICE_KEY_CHECKS \
 	" CHECK (sealed IS NOT NULL OR state <> 5)," \
 	" CHECK ((sealed IS NULL AND key_state IS NULL AND" \
 	" key_generation IS NULL AND key_offset IS NULL AND" \
 	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
 	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
-	" key_offset IS NOT NULL AND key_expiry IS NOT NULL)));"
+	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
 
-static const char schema_v4[] =
+/*
+ * Version 4's devices table: compact (Documentation/store.rst, "A device
+ * row"), as SQLite's.
+ */
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
+	" gw1_addr TEXT NOT NULL DEFAULT ''," \
+	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
+	" last_auth BIGINT NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
+	" last_addr TEXT NOT NULL DEFAULT ''," \
+	DEVICE_KEY_CHECKS ");"
+
+/*
+ * Version 5's devices table: the inventory compact too (store.rst, "A
+ * device row"), as SQLite's.
+ */
+#define DEVICES_V5(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
+	" gw1_addr BYTEA CHECK (length(gw1_addr) BETWEEN 1 AND 65)," \
+	" assigned_offset BIGINT," \
+	" last_auth_offset BIGINT," \
+	" last_addr BYTEA CHECK (length(last_addr) BETWEEN 1 AND 65)," \
+	DEVICE_KEY_CHECKS ");"
+
+/*
+ * Version 5: the devices' change log (cpns_store_device_log()). The
+ * statement trigger that moves the devices' counter appends the Device
+ * IDs it counted, each with the counter's new value as its seq, unless
+ * they are more than LOG_ROWS (a bulk change: a COPY, a seed deleted with
+ * its devices; readers then find that seq missing and read everything
+ * again), and drops the entries LOG_KEEP or more changes old. The
+ * counter's row lock, held to the commit, orders the seqs as the commits.
+ * The transition tables have no statistics: a nested loop joining an
+ * UPDATE's old and new rows (a seed rotation's 10^5 devices) would take
+ * their product, so the function plans without one (a hash join).
+ */
+#define LOG_KEEP	"1024"	/* CPNS_STORE_LOG_KEEP */
+#define LOG_ROWS	"64"
+#define LOG_V5 \
+	"CREATE TABLE device_log (seq BIGINT NOT NULL," \
+	" device_id BYTEA NOT NULL, PRIMARY KEY (seq, device_id));"
+#define LOGGED_SET(tg_op, set) \
+	" IF TG_OP = '" tg_op "' THEN" \
+	"  SELECT count(*) INTO k FROM (SELECT 1 FROM " set \
+	"   LIMIT " LOG_ROWS " + 1) AS x;" \
+	"  IF k = 0 THEN RETURN NULL; END IF;" \
+	"  UPDATE changes SET n = n + 1 WHERE what = 'devices'" \
+	"   RETURNING n INTO s;" \
+	"  IF k <= " LOG_ROWS " THEN" \
+	"   INSERT INTO device_log SELECT DISTINCT s, device_id FROM " set ";" \
+	"  END IF;" \
+	" END IF;"
+#define DEVICE_FN_V5 \
+	"CREATE OR REPLACE FUNCTION cpns_devices_changed() RETURNS trigger" \
+	" LANGUAGE plpgsql SET enable_nestloop = off" \
+	" AS $$DECLARE k bigint; s bigint; BEGIN" \
+	LOGGED_SET("DELETE", "old_rows") \
+	LOGGED_SET("INSERT", "new_rows WHERE generation <> 0 OR state <> 1" \
+		   " OR sealed IS NOT NULL") \
+	LOGGED_SET("UPDATE", "old_rows o JOIN new_rows n USING (device_id)" \
+		   " WHERE o.state IS DISTINCT FROM n.state" \
+		   " OR o.generation IS DISTINCT FROM n.generation" \
+		   " OR o.sealed IS DISTINCT FROM n.sealed" \
+		   " OR o.key_state IS DISTINCT FROM n.key_state" \
+		   " OR o.key_generation IS DISTINCT FROM n.key_generation" \
+		   " OR o.key_offset IS DISTINCT FROM n.key_offset" \
+		   " OR o.key_expiry IS DISTINCT FROM n.key_expiry") \
+	" DELETE FROM device_log WHERE seq <= s - " LOG_KEEP ";" \
+	" RETURN NULL; END$$;"
+#define DEVICE_TRIGGERS \
+	DEVICE_TRIGGER("devices_added", "INSERT", "NEW TABLE AS new_rows") \
+	DEVICE_TRIGGER("devices_changed", "UPDATE", \
+		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
+	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
+
+static const char schema_v5[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
 	" version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 4);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 5);"
 	"CREATE TABLE seeds ("
 	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -135,10 +206,13 @@ static const char schema_v4[] =
 	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
 	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128));"
-	DEVICES_V4("devices")
+	DEVICES_V5("devices")
 	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
 	CHANGES_V3
-	CHANGES_V4;
+	"INSERT INTO changes VALUES ('devices', 0);"
+	LOG_V5
+	DEVICE_FN_V5
+	DEVICE_TRIGGERS;
 
 struct pg {
 	PGconn *conn;
@@ -436,7 +510,7 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v4, "creating the schema");
+	return exec(st, schema_v5, "creating the schema");
 }
 
 /*
@@ -444,7 +518,8 @@ static int pg_create(struct cpns_store *st)
  * at version 2. Version 3 drops the devices' seed_id and gw1_name (the
  * Device ID's first 16 digits and that seed's owner), their foreign key
  * and indexes with them, and adds the seeds' change counter (CHANGES_V3);
- * version 4 the devices' (CHANGES_V4).
+ * version 4 the devices' (CHANGES_V4); version 5 packs the inventory
+ * columns (the addresses in C: store_v5_addrs()) and adds the log.
  */
 /* The big-endian integer of n bytes of a bytea at (1-based) offset. */
 #define BE(col, off, n) \
@@ -472,7 +547,24 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
 	      " WHERE expiry > 0;"
 	      CHANGES_V4,
+	[4] = DEVICES_V5("devices_v5")
+	      "INSERT INTO devices_v5 SELECT device_id, generation, state,"
+	      " created, expiry, key_state, key_generation, key_offset,"
+	      " key_expiry, sealed, NULL,"
+	      " CASE assigned WHEN 0 THEN NULL ELSE assigned - created END,"
+	      " CASE last_auth WHEN 0 THEN NULL ELSE last_auth - created END,"
+	      " NULL FROM devices;",
 };
+
+/* The rest of the upgrade to version 5, after store_v5_addrs(). */
+static const char upgrade_v5_end[] =
+	"DROP TABLE devices;"
+	"ALTER TABLE devices_v5 RENAME TO devices;"
+	"ALTER TABLE devices RENAME CONSTRAINT devices_v5_pkey TO devices_pkey;"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	LOG_V5
+	DEVICE_FN_V5
+	DEVICE_TRIGGERS;
 
 /* Before the upgrade to version 4: as sqlite.c's V3_BAD_ROW. */
 #define V3_BAD_ROW \
@@ -496,7 +588,13 @@ static int pg_upgrade(struct cpns_store *st, int64_t from)
 	if (from == 3)
 		ret = pg_run(st, V3_BAD_ROW, NULL, 0, store_v3_bad_row_cb, NULL,
 			     NULL);
-	return ret ? ret : exec(st, upgrade[from], "upgrading the schema");
+	if (!ret)
+		ret = exec(st, upgrade[from], "upgrading the schema");
+	if (!ret && from == 4)
+		ret = store_v5_addrs(st, "devices", "devices_v5");
+	if (!ret && from == 4)
+		ret = exec(st, upgrade_v5_end, "upgrading the schema");
+	return ret;
 }
 
 static int pg_integrity(struct cpns_store *st, bool full)

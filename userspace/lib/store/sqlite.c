@@ -86,8 +86,9 @@
 	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
 	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
 	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
-#define DEVICES_V4(name) \
-	"CREATE TABLE " name " (" \
+
+/* The key columns of versions 4 and 5's devices table. */
+#define DEVICE_KEY_COLS \
 	" device_id BLOB PRIMARY KEY NOT NULL" \
 	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16)," \
 	" generation INTEGER NOT NULL" \
@@ -101,7 +102,11 @@
 	" key_offset INTEGER," \
 	" key_expiry INTEGER CHECK (key_expiry >= 0)," \
 	" sealed BLOB" \
-	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64)," \
+	"  CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64),"
+
+#define DEVICES_V4(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
 	" gw1_addr TEXT NOT NULL DEFAULT ''," \
 	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
 	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
@@ -155,13 +160,65 @@
 	" OR old.key_expiry IS NOT new.key_expiry" DEVICE_BUMP \
 	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" DEVICE_BUMP
 
+/*
+ * Version 5's: the inventory compact too (store.rst, "A device row"): the
+ * two addresses as bytes (an IPv4 or IPv6 address and its port, or the
+ * text that is no such address), the two times as offsets from created,
+ * NULL for none.
+ */
+#define DEVICES_V5(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_KEY_COLS \
+	" gw1_addr BLOB CHECK (typeof(gw1_addr) IN ('null', 'blob')" \
+	"  AND length(gw1_addr) BETWEEN 1 AND 65)," \
+	" assigned_offset INTEGER" \
+	"  CHECK (typeof(assigned_offset) IN ('null', 'integer'))," \
+	" last_auth_offset INTEGER" \
+	"  CHECK (typeof(last_auth_offset) IN ('null', 'integer'))," \
+	" last_addr BLOB CHECK (typeof(last_addr) IN ('null', 'blob')" \
+	"  AND length(last_addr) BETWEEN 1 AND 65)," \
+	" CHECK (sealed IS NOT NULL OR state <> 5)," \
+	KEY_NONE_OR_ALL \
+	") WITHOUT ROWID;"
+
+/*
+ * Version 5: the devices' change log (cpns_store_device_log()). Each time
+ * a trigger moves the devices' counter, it appends the Device ID with the
+ * counter's new value as its seq, and drops the entries LOG_KEEP or more
+ * changes old.
+ */
+#define LOG_KEEP	"1024"	/* CPNS_STORE_LOG_KEEP */
+#define DEVICE_LOG(row) \
+	" BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
+	" INSERT OR REPLACE INTO device_log VALUES" \
+	" ((SELECT n FROM changes WHERE what = 'devices'), " row ".device_id);" \
+	" DELETE FROM device_log WHERE seq <=" \
+	" (SELECT n FROM changes WHERE what = 'devices') - " LOG_KEEP "; END;"
+#define DEVICE_TRIGGERS_V5 \
+	"CREATE TRIGGER devices_added AFTER INSERT ON devices" \
+	" WHEN new.generation <> 0 OR new.state <> 1" \
+	" OR new.sealed IS NOT NULL" DEVICE_LOG("new") \
+	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
+	" WHEN old.state IS NOT new.state" \
+	" OR old.generation IS NOT new.generation" \
+	" OR old.sealed IS NOT new.sealed" \
+	" OR old.key_state IS NOT new.key_state" \
+	" OR old.key_generation IS NOT new.key_generation" \
+	" OR old.key_offset IS NOT new.key_offset" \
+	" OR old.key_expiry IS NOT new.key_expiry" DEVICE_LOG("new") \
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" \
+	DEVICE_LOG("old")
+#define LOG_V5 \
+	"CREATE TABLE device_log (seq INTEGER PRIMARY KEY NOT NULL," \
+	" device_id BLOB NOT NULL);"
+
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v4[] =
+static const char schema_v5[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE(4)
+	VERSION_TABLE(5)
 	"CREATE TABLE seeds ("
 	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -171,18 +228,21 @@ static const char schema_v4[] =
 	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
 	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
 	") WITHOUT ROWID;"
-	DEVICES_V4("devices")
+	DEVICES_V5("devices")
 	DEVICES_V3_INDEXES
 	CHANGES_V3
-	CHANGES_V4
-	"PRAGMA user_version = 4;";
+	"INSERT INTO changes VALUES ('devices', 0);"
+	LOG_V5
+	DEVICE_TRIGGERS_V5
+	"PRAGMA user_version = 5;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
  * its version in user_version only; version 2 had the seed_id and
  * gw1_name columns and their indexes, and no change counter; version 3
  * had the Device ID as hex text, the state as text and the whole blob,
- * and no devices' change counter.
+ * and no devices' change counter; version 4 had the addresses as text,
+ * the times as seconds since the epoch (0: none), and no change log.
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[1] = VERSION_TABLE(2)
@@ -216,6 +276,19 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      DEVICES_V3_INDEXES
 	      CHANGES_V4
 	      "PRAGMA user_version = 4;",
+	[4] = DEVICES_V5("devices_v5")
+	      "INSERT INTO devices_v5 SELECT device_id, generation, state,"
+	      " created, expiry, key_state, key_generation, key_offset,"
+	      " key_expiry, sealed, cpns_addr(gw1_addr),"
+	      " CASE assigned WHEN 0 THEN NULL ELSE assigned - created END,"
+	      " CASE last_auth WHEN 0 THEN NULL ELSE last_auth - created END,"
+	      " cpns_addr(last_addr) FROM devices;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v5 RENAME TO devices;"
+	      DEVICES_V3_INDEXES
+	      LOG_V5
+	      DEVICE_TRIGGERS_V5
+	      "PRAGMA user_version = 5;",
 };
 
 /*
@@ -240,7 +313,7 @@ static sqlite3 *db_of(struct cpns_store *st)
 }
 
 /*
- * SQL functions of the upgrade to version 4: cpns_be(B, OFF, LEN), the
+ * SQL functions of the upgrades to versions 4 and 5: cpns_be(B, OFF, LEN), the
  * big-endian integer of LEN (at most 8) bytes of blob B at offset OFF
  * (NULL if B is NULL or too short); cpns_unhex(T), the bytes of hex text
  * T (NULL if it is not hex).
@@ -293,6 +366,27 @@ static void fn_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob(ctx, out, (int)(len / 2), SQLITE_TRANSIENT);
 }
 
+/* cpns_addr(T): an address column of version 5 from version 4's text T
+ * (NULL for ''). */
+static void fn_addr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	uint8_t out[STORE_ADDR_BYTES];
+	size_t len;
+
+	(void)argc;
+	if (!t || strlen(t) > CPNS_STORE_ADDR_MAX) {
+		sqlite3_result_error(ctx, "not an address of a version 4 row",
+				     -1);
+		return;
+	}
+	len = store_addr_pack(t, out);
+	if (!len)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_blob(ctx, out, (int)len, SQLITE_TRANSIENT);
+}
+
 static int sq_functions(sqlite3 *db)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -300,7 +394,9 @@ static int sq_functions(sqlite3 *db)
 	if (sqlite3_create_function(db, "cpns_be", 3, flags, NULL, fn_be,
 				    NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(db, "cpns_unhex", 1, flags, NULL,
-				    fn_unhex, NULL, NULL) != SQLITE_OK)
+				    fn_unhex, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "cpns_addr", 1, flags, NULL, fn_addr,
+				    NULL, NULL) != SQLITE_OK)
 		return -1;
 	return 0;
 }
@@ -575,7 +671,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v4, "creating the schema");
+	return exec(st, schema_v5, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)

@@ -5,11 +5,13 @@
  * transaction of the backend; every row read is checked column by column,
  * since a store edited behind the database's back skips its CHECKs. A
  * seed's ID is lower-case hex text and its blob opaque here; a device row
- * is compact (schema version 4, Documentation/store.rst, "A device row"):
- * its Device ID is 16 bytes, and of its blob it keeps only the header
- * fields that its other columns do not hold and the salt and sealed
- * bytes, from which the blob is rebuilt when the row is read.
+ * is compact (schema version 5, Documentation/store.rst, "A device row"):
+ * its Device ID is 16 bytes, of its blob it keeps only the header fields
+ * that its other columns do not hold and the salt and sealed bytes, from
+ * which the blob is rebuilt when the row is read, and its inventory keeps
+ * the addresses as bytes and the times as offsets from its created.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +119,95 @@ uint8_t cpns_store_state_parse(const char *name)
 		return CPNS_STATE_REVOKED;
 	if (!strcmp(name, "unconfirmed"))
 		return CPNS_STATE_UNCONFIRMED;
+	return 0;
+}
+
+/* --------------------------------------------------------- addresses */
+
+#define ADDR4_LEN	(4 + 2)		/* an IPv4 address and its port */
+#define ADDR6_LEN	(16 + 2)	/* an IPv6 address and its port */
+
+/* The text of a packed IPv4 or IPv6 address and port (len 6 or 18). */
+static void addr_text(const uint8_t *b, size_t len,
+		      char out[CPNS_STORE_ADDR_MAX + 1])
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned int port = (unsigned int)b[len - 2] << 8 | b[len - 1];
+
+	if (len == ADDR4_LEN) {
+		inet_ntop(AF_INET, b, host, sizeof(host));
+		snprintf(out, CPNS_STORE_ADDR_MAX + 1, "%s:%u", host, port);
+	} else {
+		inet_ntop(AF_INET6, b, host, sizeof(host));
+		snprintf(out, CPNS_STORE_ADDR_MAX + 1, "[%s]:%u", host, port);
+	}
+}
+
+/*
+ * Whether t is exactly the text addr_text() makes of an address; if so,
+ * its packed form into out, and its length.
+ */
+static size_t addr_parse(const char *t, uint8_t out[ADDR6_LEN])
+{
+	char host[INET6_ADDRSTRLEN + 2], back[CPNS_STORE_ADDR_MAX + 1];
+	const char *colon = strrchr(t, ':');
+	size_t hlen = colon ? (size_t)(colon - t) : 0, len;
+	unsigned long port;
+	char *end;
+
+	if (!hlen || hlen >= sizeof(host) || !colon[1])
+		return 0;
+	memcpy(host, t, hlen);
+	host[hlen] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || port > 65535)
+		return 0;
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, out) != 1)
+			return 0;
+		len = ADDR6_LEN;
+	} else if (inet_pton(AF_INET, host, out) == 1) {
+		len = ADDR4_LEN;
+	} else {
+		return 0;
+	}
+	out[len - 2] = (uint8_t)(port >> 8);
+	out[len - 1] = (uint8_t)port;
+	addr_text(out, len, back);
+	return strcmp(back, t) ? 0 : len;
+}
+
+size_t store_addr_pack(const char *t, uint8_t out[STORE_ADDR_BYTES])
+{
+	size_t len = strlen(t);
+
+	if (!len)
+		return 0;
+	if (addr_parse(t, out))
+		return addr_parse(t, out);
+	/* Any other text as it is; a NUL after it where its length is
+	 * that of an address.
+	 */
+	memcpy(out, t, len);
+	if (len == ADDR4_LEN || len == ADDR6_LEN)
+		out[len++] = '\0';
+	return len;
+}
+
+int store_addr_unpack(const uint8_t *b, size_t len,
+		      char out[CPNS_STORE_ADDR_MAX + 1])
+{
+	if (len == ADDR4_LEN || len == ADDR6_LEN) {
+		addr_text(b, len, out);
+		return 0;
+	}
+	if ((len == ADDR4_LEN + 1 || len == ADDR6_LEN + 1) && !b[len - 1])
+		len--;
+	if (!len || len > CPNS_STORE_ADDR_MAX || memchr(b, '\0', len))
+		return -EBADMSG;
+	memcpy(out, b, len);
+	out[len] = '\0';
 	return 0;
 }
 
@@ -388,7 +479,7 @@ static int col_did(struct cpns_store *st, const struct sv *c, uint8_t *did)
 	"d.device_id, d.generation, d.state, d.created, d.expiry," \
 	" d.key_state, d.key_generation, d.key_offset, d.key_expiry, d.sealed," \
 	" coalesce((SELECT owner FROM seeds s WHERE s.seed_id = %s), '')," \
-	" d.gw1_addr, d.assigned, d.last_auth, d.last_addr"
+	" d.gw1_addr, d.assigned_offset, d.last_auth_offset, d.last_addr"
 #define DEVICE_NCOLS 15
 /* The devices of a seed: a range of the primary key, from $n to $m. */
 #define OF_SEED(n, m) "device_id BETWEEN $" #n " AND $" #m
@@ -521,6 +612,40 @@ static int seed_row(struct cpns_store *st, const struct sv *c, int n,
 	return col_blob(st, &c[6], r->blob, &r->blob_len, false, "seed", row);
 }
 
+/* An address column: NULL (none) or packed (store_addr_pack()). */
+static int col_addr(struct cpns_store *st, const struct sv *c, char *out,
+		    const char *col, const char *row)
+{
+	if (c->type == SV_NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (c->type != SV_BLOB || store_addr_unpack(c->b, c->len, out))
+		return store_fail(st, -EBADMSG,
+				  "%s: device %s: %s is not an address of store.rst (the store is corrupted)",
+				  st->path, row, col);
+	return 0;
+}
+
+/* A time column: NULL (0, never) or an offset from the row's created. */
+static int col_when(struct cpns_store *st, const struct sv *c,
+		    int64_t created, int64_t *v, const char *col,
+		    const char *row)
+{
+	if (c->type == SV_NULL) {
+		*v = 0;
+		return 0;
+	}
+	int ret;
+
+	/* created + offset: a time after the epoch (0 is NULL's). */
+	ret = col_int(st, c, 1 - created, INT64_MAX - created, v, "device",
+		      col, row);
+	if (!ret)
+		*v += created;
+	return ret;
+}
+
 static int device_inventory(struct cpns_store *st, const struct sv *c,
 			    struct cpns_store_device *r, const char *row)
 {
@@ -529,17 +654,15 @@ static int device_inventory(struct cpns_store *st, const struct sv *c,
 	ret = col_text(st, &c[10], r->gw1, sizeof(r->gw1), "device",
 		       "gw1_name", row);
 	if (!ret)
-		ret = col_text(st, &c[11], r->gw1_addr, sizeof(r->gw1_addr),
-			       "device", "gw1_addr", row);
+		ret = col_addr(st, &c[11], r->gw1_addr, "gw1_addr", row);
 	if (!ret)
-		ret = col_int(st, &c[12], 0, INT64_MAX, &r->assigned, "device",
-			      "assigned", row);
+		ret = col_when(st, &c[12], r->created, &r->assigned,
+			       "assigned_offset", row);
 	if (!ret)
-		ret = col_int(st, &c[13], 0, INT64_MAX, &r->last_auth,
-			      "device", "last_auth", row);
+		ret = col_when(st, &c[13], r->created, &r->last_auth,
+			       "last_auth_offset", row);
 	if (!ret)
-		ret = col_text(st, &c[14], r->last_addr, sizeof(r->last_addr),
-			       "device", "last_addr", row);
+		ret = col_addr(st, &c[14], r->last_addr, "last_addr", row);
 	return ret;
 }
 
@@ -753,6 +876,57 @@ static int check_rows(struct cpns_store *st, bool devices)
 int cpns_store_check_rows(struct cpns_store *st)
 {
 	return check_rows(st, true);
+}
+
+struct log_walk {
+	int64_t next;		/* the seq expected next */
+	cpns_store_log_fn fn;
+	void *arg;
+};
+
+static int log_cb(struct cpns_store *st, const struct sv *c, int n,
+		  void *arg)
+{
+	struct log_walk *w = arg;
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	int ret;
+
+	if (n != 2 || c[0].type != SV_INT)
+		return store_fail(st, -EBADMSG, "%s: device_log: a seq that is not an integer (the store is corrupted)",
+				  st->path);
+	ret = col_did(st, &c[1], did);
+	if (ret)
+		return ret;
+	/* A seq may have several rows (a PostgreSQL statement's). */
+	if (c[0].i == w->next)
+		w->next++;
+	else if (c[0].i != w->next - 1)
+		return -ERANGE;
+	return w->fn(did, w->arg);
+}
+
+int cpns_store_device_log(struct cpns_store *st, int64_t since, int64_t upto,
+			  cpns_store_log_fn fn, void *arg)
+{
+	struct log_walk w = { .next = since + 1, .fn = fn, .arg = arg };
+	struct sv p[] = { SV_I(since), SV_I(upto) };
+	int ret;
+
+	if (upto == since)
+		return 0;
+	/* A counter that went back: a store restored or edited. */
+	if (since < 0 || upto < since || upto - since > CPNS_STORE_LOG_KEEP)
+		ret = -ERANGE;
+	else
+		ret = run(st, "SELECT seq, device_id FROM device_log WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+			  p, NELEM(p), log_cb, &w, NULL);
+	if (!ret && w.next != upto + 1)
+		ret = -ERANGE;
+	if (ret == -ERANGE)
+		store_fail(st, ret,
+			   "%s: device_log: the changes %lld to %lld are not all in the log (pruned, or a bulk change)",
+			   st->path, (long long)since + 1, (long long)upto);
+	return ret;
 }
 
 /* ------------------------------------------------------------- open */
@@ -1100,6 +1274,13 @@ static void key_params(struct sv *p, const struct cpns_store_device *r,
 
 #define KEY_VALUES "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
 
+/* A time column kept as it was when the row's created changes. */
+#define KEEP_WHEN(col) \
+	col " = devices." col " + devices.created - excluded.created"
+
+/* A packed address parameter: its empty form is NULL. */
+#define ADDR_PARAM(n)	"CASE WHEN length($" #n ") = 0 THEN NULL ELSE $" #n " END"
+
 /* The key columns of a device row, its inventory columns kept. */
 static int device_upsert(struct cpns_store *st,
 			 const struct cpns_store_device *r,
@@ -1112,7 +1293,7 @@ static int device_upsert(struct cpns_store *st,
 		return ret;
 	key_params(p, r, r->blob_len ? k : NULL);
 	return run(st, "INSERT INTO devices (" KEY_COLS ") VALUES (" KEY_VALUES
-		   ") ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, key_state = excluded.key_state, key_generation = excluded.key_generation, key_offset = excluded.key_offset, key_expiry = excluded.key_expiry, sealed = excluded.sealed",
+		   ") ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, key_state = excluded.key_state, key_generation = excluded.key_generation, key_offset = excluded.key_offset, key_expiry = excluded.key_expiry, sealed = excluded.sealed, " KEEP_WHEN("assigned_offset") ", " KEEP_WHEN("last_auth_offset"),
 		   p, NELEM(p), NULL, NULL, NULL);
 }
 
@@ -1261,6 +1442,45 @@ int cpns_store_device_revoke(struct cpns_store *st,
 	return finish(st, device_upsert(st, &r, &k));
 }
 
+struct v5_addrs {
+	char sql[256];
+	int64_t n;
+};
+
+static int v5_addrs_cb(struct cpns_store *st, const struct sv *c, int n,
+		       void *arg)
+{
+	uint8_t g[STORE_ADDR_BYTES], l[STORE_ADDR_BYTES];
+	struct v5_addrs *v = arg;
+	struct sv p[3];
+
+	if (n != 3 || c[0].type != SV_BLOB || c[1].type != SV_TEXT ||
+	    c[2].type != SV_TEXT || strlen(c[1].s) > CPNS_STORE_ADDR_MAX ||
+	    strlen(c[2].s) > CPNS_STORE_ADDR_MAX)
+		return store_fail(st, -EBADMSG,
+				  "%s: a version 4 device row whose addresses are not text of at most %d characters: the store is corrupted; not upgraded",
+				  st->path, CPNS_STORE_ADDR_MAX);
+	p[0] = c[0];
+	p[1] = SV_B(g, store_addr_pack(c[1].s, g));
+	p[2] = SV_B(l, store_addr_pack(c[2].s, l));
+	v->n++;
+	return run(st, v->sql, p, 3, NULL, NULL, NULL);
+}
+
+int store_v5_addrs(struct cpns_store *st, const char *from, const char *to)
+{
+	struct v5_addrs v = { .n = 0 };
+	char sql[256];
+
+	snprintf(v.sql, sizeof(v.sql),
+		 "UPDATE %s SET gw1_addr = " ADDR_PARAM(2) ", last_addr = "
+		 ADDR_PARAM(3) " WHERE device_id = $1", to);
+	snprintf(sql, sizeof(sql),
+		 "SELECT device_id, gw1_addr, last_addr FROM %s WHERE gw1_addr <> '' OR last_addr <> ''",
+		 from);
+	return run(st, sql, NULL, 0, v5_addrs_cb, &v, NULL);
+}
+
 static bool text_ok(const char *s, size_t max)
 {
 	return s && strlen(s) <= max;
@@ -1271,21 +1491,23 @@ int cpns_store_device_assigned(struct cpns_store *st,
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when)
 {
-	struct sv p[] = {
-		SV_B(did, CPNS_DEVICE_ID_LEN), SV_I(when), SV_S(gw1_addr),
-	};
+	uint8_t a[STORE_ADDR_BYTES];
+	struct sv p[3];
 	int ret;
 
 	if (!text_ok(gw1, CPNS_STORE_OWNER_MAX) ||
 	    !text_ok(gw1_addr, CPNS_STORE_ADDR_MAX) || when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid assignment",
 				  st->path);
+	p[0] = SV_B(did, CPNS_DEVICE_ID_LEN);
+	p[1] = SV_I(when);
+	p[2] = SV_B(a, store_addr_pack(gw1_addr, a));
 	ret = begin(st);
 	if (ret)
 		return ret;
 	ret = seed_stored(st, did);
 	if (!ret)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned) VALUES ($1, 0, 1, $2, 0, $3, $2) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned = excluded.assigned",
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES ($1, 0, 1, $2, 0, " ADDR_PARAM(3) ", CASE WHEN $2 = 0 THEN NULL ELSE 0 END) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $2 = 0 THEN NULL ELSE $2 - devices.created END",
 			  p, NELEM(p), NULL, NULL, NULL);
 	return finish(st, ret);
 }
@@ -1294,21 +1516,23 @@ int cpns_store_device_assigned(struct cpns_store *st,
 static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
 		    bool *known)
 {
+	uint8_t a[STORE_ADDR_BYTES];
 	char s[HEXBUF];
-	struct sv p[] = {
-		SV_B(e->did, CPNS_DEVICE_ID_LEN),
-		hex(s, e->did, CPNS_SEED_ID_LEN), SV_I(e->when), SV_S(e->addr),
-	};
+	struct sv p[4];
 	int64_t changes = 0;
 	int ret;
 
 	if (!memchr(e->addr, '\0', sizeof(e->addr)) || e->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid authentication",
 				  st->path);
-	ret = run(st, "UPDATE devices SET last_auth = $3, last_addr = $4 WHERE device_id = $1",
+	p[0] = SV_B(e->did, CPNS_DEVICE_ID_LEN);
+	p[1] = hex(s, e->did, CPNS_SEED_ID_LEN);
+	p[2] = SV_I(e->when);
+	p[3] = SV_B(a, store_addr_pack(e->addr, a));
+	ret = run(st, "UPDATE devices SET last_auth_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - created END, last_addr = " ADDR_PARAM(4) " WHERE device_id = $1",
 		  p, NELEM(p), NULL, NULL, &changes);
 	if (!ret && !changes)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth, last_addr) SELECT $1, 0, 1, $3, 0, $3, $4 FROM seeds WHERE seed_id = $2",
+		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth_offset, last_addr) SELECT $1, 0, 1, $3, 0, CASE WHEN $3 = 0 THEN NULL ELSE 0 END, " ADDR_PARAM(4) " FROM seeds WHERE seed_id = $2",
 			  p, NELEM(p), NULL, NULL, &changes);
 	*known = changes > 0;
 	return ret;

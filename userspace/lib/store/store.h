@@ -14,11 +14,13 @@
  * store holds public metadata and wrapped blobs only, and this library
  * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
- * A device's blob is kept compact (schema version 4): the row holds the
- * header fields of the blob that its other columns do not, and the salt
- * and sealed bytes; cpns_store_device_get() and the walks rebuild the
- * whole blob, and a blob written must be a device record of store.rst
- * (104 bytes, role server, of the row's Device ID: -EINVAL otherwise).
+ * A device's blob is kept compact (schema version 4, and its inventory
+ * since version 5: the addresses as bytes, the times as offsets): the row
+ * holds the header fields of the blob that its other columns do not, and
+ * the salt and sealed bytes; cpns_store_device_get() and the walks
+ * rebuild the whole blob, and a blob written must be a device record of
+ * store.rst (104 bytes, role server, of the row's Device ID: -EINVAL
+ * otherwise).
  *
  * Every function returns 0 or a negative errno: -EBADMSG for a store that
  * is torn, corrupted or not ours, -ENOENT for a row that is not there,
@@ -38,7 +40,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	4
+#define CPNS_STORE_VERSION	5
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
@@ -174,6 +176,24 @@ int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when);
  */
 int cpns_store_changes(struct cpns_store *st, int64_t *seeds,
 		       int64_t *devices);
+
+/*
+ * The devices' change log: each move of the devices' counter (above) is
+ * logged with the Device IDs it counted, its seq the counter's value then;
+ * the last CPNS_STORE_LOG_KEEP moves are kept. cpns_store_device_log()
+ * calls fn for each Device ID of the moves in (since, upto] (in seq
+ * order; a device may come more than once); fn's non-zero return stops
+ * the walk and is returned. -ERANGE if some of those moves are not in the
+ * log: pruned (a reader that fell behind), made by a PostgreSQL statement
+ * that changed more than 64 devices (a bulk change, not logged), or made
+ * before the store had a log (version 4), or upto below since (a store
+ * restored): the reader then reads whatever it needs again, once.
+ */
+#define CPNS_STORE_LOG_KEEP	1024
+typedef int (*cpns_store_log_fn)(const uint8_t did[CPNS_DEVICE_ID_LEN],
+				 void *arg);
+int cpns_store_device_log(struct cpns_store *st, int64_t since, int64_t upto,
+			  cpns_store_log_fn fn, void *arg);
 
 /* Delete a seed and its device records (one transaction). */
 int cpns_store_seed_del(struct cpns_store *st,

@@ -211,9 +211,9 @@ for n in a b c; do
 	grep -q "(postgresql)" "$WORK/srv-$n.log" ||
 		fail "server $n does not say it runs on PostgreSQL"
 done
-[ "$(psql_pg "SELECT version FROM schema_version")" = 4 ] ||
-	fail "the schema is not version 4"
-result 0 "three servers on one PostgreSQL (schema version 4)"
+[ "$(psql_pg "SELECT version FROM schema_version")" = 5 ] ||
+	fail "the schema is not version 5"
+result 0 "three servers on one PostgreSQL (schema version 5)"
 
 cat >"$WORK/gw1.conf" <<END
 role = secure

@@ -158,9 +158,9 @@ sed -i "s|^store = .*|store = postgresql://cpns:wrong-secret@$PG_ADDR/cpns|" "$W
 refuse "a wrong password" "password authentication failed"
 grep -q "wrong-secret" "$WORK/server.log" && fail "the wrong password was logged"
 store_server_conf
-psql_pg "UPDATE schema_version SET version = 5"
+psql_pg "UPDATE schema_version SET version = 6"
 refuse "a schema from a newer version" "newer than this program's"
-psql_pg "UPDATE schema_version SET version = 4"
+psql_pg "UPDATE schema_version SET version = 5"
 [ "$(snapshot_db)" = "$before" ] || fail "a refusal changed the database"
 psql_pg "UPDATE seeds SET created = created + 1 WHERE seed_id = '$sid'"
 refuse "a seed row altered by hand" "does not unwrap"
