@@ -61,6 +61,15 @@
  * than the last. Each branch reads only the transition tables its event
  * has (a PL/pgSQL expression is planned when it is first run).
  */
+/* Of an update's old row o and new row n: the key changed. */
+#define KEY_CHANGED \
+	" WHERE o.state IS DISTINCT FROM n.state" \
+	" OR o.generation IS DISTINCT FROM n.generation" \
+	" OR o.sealed IS DISTINCT FROM n.sealed" \
+	" OR o.key_state IS DISTINCT FROM n.key_state" \
+	" OR o.key_generation IS DISTINCT FROM n.key_generation" \
+	" OR o.key_offset IS DISTINCT FROM n.key_offset" \
+	" OR o.key_expiry IS DISTINCT FROM n.key_expiry"
 #define DEVICE_TRIGGER(name, event, tables) \
 	"CREATE TRIGGER " name " AFTER " event " ON devices" \
 	" REFERENCING " tables " FOR EACH STATEMENT" \
@@ -77,13 +86,7 @@
 	" ELSE" \
 	"  moved := EXISTS (SELECT 1 FROM old_rows o" \
 	"   JOIN new_rows n USING (device_id)" \
-	"   WHERE o.state IS DISTINCT FROM n.state" \
-	"   OR o.generation IS DISTINCT FROM n.generation" \
-	"   OR o.sealed IS DISTINCT FROM n.sealed" \
-	"   OR o.key_state IS DISTINCT FROM n.key_state" \
-	"   OR o.key_generation IS DISTINCT FROM n.key_generation" \
-	"   OR o.key_offset IS DISTINCT FROM n.key_offset" \
-	"   OR o.key_expiry IS DISTINCT FROM n.key_expiry);" \
+	KEY_CHANGED ");" \
 	" END IF;" \
 	" IF moved THEN" \
 	"  UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
@@ -179,13 +182,7 @@
 	LOGGED_SET("INSERT", "new_rows WHERE generation <> 0 OR state <> 1" \
 		   " OR sealed IS NOT NULL") \
 	LOGGED_SET("UPDATE", "old_rows o JOIN new_rows n USING (device_id)" \
-		   " WHERE o.state IS DISTINCT FROM n.state" \
-		   " OR o.generation IS DISTINCT FROM n.generation" \
-		   " OR o.sealed IS DISTINCT FROM n.sealed" \
-		   " OR o.key_state IS DISTINCT FROM n.key_state" \
-		   " OR o.key_generation IS DISTINCT FROM n.key_generation" \
-		   " OR o.key_offset IS DISTINCT FROM n.key_offset" \
-		   " OR o.key_expiry IS DISTINCT FROM n.key_expiry") \
+		   KEY_CHANGED) \
 	" DELETE FROM device_log WHERE seq <= s - " LOG_KEEP ";" \
 	" RETURN NULL; END$$;"
 #define DEVICE_TRIGGERS \

@@ -143,6 +143,15 @@
  * active, no blob): an inventory row alone, and its last authentication,
  * do not.
  */
+/* An update of a device row that moves the counter: its key changed. */
+#define KEY_CHANGED \
+	" WHEN old.state IS NOT new.state" \
+	" OR old.generation IS NOT new.generation" \
+	" OR old.sealed IS NOT new.sealed" \
+	" OR old.key_state IS NOT new.key_state" \
+	" OR old.key_generation IS NOT new.key_generation" \
+	" OR old.key_offset IS NOT new.key_offset" \
+	" OR old.key_expiry IS NOT new.key_expiry"
 #define DEVICE_BUMP \
 	" BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; END;"
 #define CHANGES_V4 \
@@ -151,13 +160,7 @@
 	" WHEN new.generation <> 0 OR new.state <> 1" \
 	" OR new.sealed IS NOT NULL" DEVICE_BUMP \
 	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
-	" WHEN old.state IS NOT new.state" \
-	" OR old.generation IS NOT new.generation" \
-	" OR old.sealed IS NOT new.sealed" \
-	" OR old.key_state IS NOT new.key_state" \
-	" OR old.key_generation IS NOT new.key_generation" \
-	" OR old.key_offset IS NOT new.key_offset" \
-	" OR old.key_expiry IS NOT new.key_expiry" DEVICE_BUMP \
+	KEY_CHANGED DEVICE_BUMP \
 	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" DEVICE_BUMP
 
 /*
@@ -199,13 +202,7 @@
 	" WHEN new.generation <> 0 OR new.state <> 1" \
 	" OR new.sealed IS NOT NULL" DEVICE_LOG("new") \
 	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
-	" WHEN old.state IS NOT new.state" \
-	" OR old.generation IS NOT new.generation" \
-	" OR old.sealed IS NOT new.sealed" \
-	" OR old.key_state IS NOT new.key_state" \
-	" OR old.key_generation IS NOT new.key_generation" \
-	" OR old.key_offset IS NOT new.key_offset" \
-	" OR old.key_expiry IS NOT new.key_expiry" DEVICE_LOG("new") \
+	KEY_CHANGED DEVICE_LOG("new") \
 	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" \
 	DEVICE_LOG("old")
 #define LOG_V5 \
