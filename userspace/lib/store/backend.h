@@ -121,7 +121,8 @@ int store_addr_unpack(const uint8_t *b, size_t len,
 /*
  * Within the upgrade to version 5: each row of table "from" whose version
  * 4 address columns are not empty, its packed addresses written into the
- * same row of table "to" (PostgreSQL; SQLite packs them in SQL).
+ * same row of table "to", some thousand rows a statement (PostgreSQL;
+ * SQLite packs them in SQL).
  */
 int store_v5_addrs(struct cpns_store *st, const char *from, const char *to);
 
