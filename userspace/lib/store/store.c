@@ -1445,10 +1445,9 @@ int cpns_store_device_revoke(struct cpns_store *st,
 /*
  * The upgrade to version 5 on PostgreSQL packs the addresses of a page
  * of V5_PAGE rows per round trip each way: the page read in order of
- * device_id after the last one before, its packed addresses written by
- * one UPDATE from three arrays (text[] of the IDs and the columns in
- * hex, NULL for none), limited to the page's range of IDs so that each
- * page reads only its own rows of the new table.
+ * device_id after the last one before, its Device IDs and packed
+ * addresses inserted by one statement from three arrays (text[] of hex,
+ * NULL for none).
  */
 #define V5_PAGE		4096
 #define V5_ID_HEX	(2 * CPNS_DEVICE_ID_LEN + 1)	/* digits and ',' */
@@ -1457,7 +1456,7 @@ int cpns_store_device_revoke(struct cpns_store *st,
 struct v5_addrs {
 	char *id, *gw1, *last;		/* the arrays' text, being made */
 	size_t id_len, gw1_len, last_len;
-	uint8_t first[CPNS_DEVICE_ID_LEN], after[CPNS_DEVICE_ID_LEN];
+	uint8_t after[CPNS_DEVICE_ID_LEN];
 	int n;				/* rows in the page */
 };
 
@@ -1486,8 +1485,6 @@ static int v5_addrs_cb(struct cpns_store *st, const struct sv *c, int n,
 		return store_fail(st, -EBADMSG,
 				  "%s: a version 4 device row whose addresses are not text of at most %d characters: the store is corrupted; not upgraded",
 				  st->path, CPNS_STORE_ADDR_MAX);
-	if (!v->n)
-		memcpy(v->first, c[0].b, CPNS_DEVICE_ID_LEN);
 	memcpy(v->after, c[0].b, CPNS_DEVICE_ID_LEN);
 	v5_elem(v->id, &v->id_len, c[0].b, c[0].len);
 	v5_elem(v->gw1, &v->gw1_len, g, store_addr_pack(c[1].s, g));
@@ -1500,7 +1497,7 @@ static int v5_addrs_cb(struct cpns_store *st, const struct sv *c, int n,
 static int v5_addrs_page(struct cpns_store *st, struct v5_addrs *v,
 			 const char *read, const char *write, size_t after)
 {
-	struct sv p[5];
+	struct sv p[3];
 	int64_t changed = -1;
 	int ret;
 
@@ -1518,9 +1515,7 @@ static int v5_addrs_page(struct cpns_store *st, struct v5_addrs *v,
 	p[0] = SV_S(v->id);
 	p[1] = SV_S(v->gw1);
 	p[2] = SV_S(v->last);
-	p[3] = SV_B(v->first, CPNS_DEVICE_ID_LEN);
-	p[4] = SV_B(v->after, CPNS_DEVICE_ID_LEN);
-	ret = run(st, write, p, 5, NULL, NULL, &changed);
+	ret = run(st, write, p, 3, NULL, NULL, &changed);
 	if (!ret && changed != v->n)
 		ret = store_fail(st, -EIO,
 				 "%s: the upgrade to version 5 wrote %lld of a page's %d device rows: not upgraded",
@@ -1531,14 +1526,14 @@ static int v5_addrs_page(struct cpns_store *st, struct v5_addrs *v,
 int store_v5_addrs(struct cpns_store *st, const char *from, const char *to)
 {
 	struct v5_addrs v = { .n = 0 };
-	char read[256], write[384];
+	char read[256], write[256];
 	int ret;
 
 	snprintf(read, sizeof(read),
 		 "SELECT device_id, gw1_addr, last_addr FROM %s WHERE device_id > $1 AND (gw1_addr <> '' OR last_addr <> '') ORDER BY device_id LIMIT $2",
 		 from);
 	snprintf(write, sizeof(write),
-		 "UPDATE %s AS d SET gw1_addr = decode(u.g, 'hex'), last_addr = decode(u.l, 'hex') FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, g, l) WHERE d.device_id BETWEEN $4 AND $5 AND d.device_id = decode(u.id, 'hex')",
+		 "INSERT INTO %s SELECT decode(id, 'hex'), decode(g, 'hex'), decode(l, 'hex') FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, g, l)",
 		 to);
 	v.id = malloc(V5_PAGE * V5_ID_HEX + 2);
 	v.gw1 = malloc(V5_PAGE * V5_ADDR_HEX + 2);
