@@ -1643,6 +1643,125 @@ static void test_upgrade_v4(void)
 	cpns_store_close(st);
 }
 
+/* Row i of test_upgrade_v4_pages(): its Device ID and inventory. */
+#define V4_PAGES_ROWS	9000	/* more than two of the upgrade's pages */
+
+static void v4_pages_row(unsigned int i, uint8_t id[CPNS_DEVICE_ID_LEN],
+			 char gw1[CPNS_STORE_ADDR_MAX + 1],
+			 char last[CPNS_STORE_ADDR_MAX + 1])
+{
+	static const char *const gw1s[] = {
+		"10.77.1.2:58566", "[2001:db8::1]:4000", "", "gw1.example:1",
+	};
+	unsigned int port = 1024 + i % 60000;
+	int j;
+
+	memset(id, 4, 8);
+	for (j = 0; j < 8; j++)
+		id[8 + j] = (uint8_t)((i + 1) >> (8 * (7 - j)));
+	snprintf(gw1, CPNS_STORE_ADDR_MAX + 1, "%s", gw1s[i % 4]);
+	switch (i % 8) {
+	case 0:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "10.%u.%u.%u:%u",
+			 (i >> 16) & 255, (i >> 8) & 255, i & 255, port);
+		break;
+	case 1:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "[2001:db8::%x]:%u",
+			 i, port);
+		break;
+	case 2:
+		last[0] = '\0';	/* and gw1s[2]: no address */
+		break;
+	case 3:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "host%u.example.net:%u",
+			 i, port);
+		break;
+	case 4:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "010.0.0.%u:1",
+			 i & 255);
+		break;
+	case 5:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "[fe80::%x%%2]:5", i);
+		break;
+	case 6:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "a%05u", i);
+		break;
+	default:
+		snprintf(last, CPNS_STORE_ADDR_MAX + 1, "x%017u", i);
+	}
+}
+
+/*
+ * A version 4 store of more rows than a page of the PostgreSQL upgrade's
+ * (rows without addresses among them) is upgraded to version 5: every
+ * device reads back as it was, each address in its form.
+ */
+static void test_upgrade_v4_pages(void)
+{
+	char path[256], err[512], gw1[CPNS_STORE_ADDR_MAX + 1];
+	char last[CPNS_STORE_ADDR_MAX + 1], did[33], *sql;
+	uint8_t id[CPNS_DEVICE_ID_LEN];
+	struct cpns_store_device d;
+	struct cpns_store *st;
+	size_t at, same = 0, cap = 64 + V4_PAGES_ROWS * 256;
+	int64_t created = 1700000000, v = -1, w = -1;
+	unsigned int i;
+	bool ok;
+	int ret, j;
+
+	path_of(path, sizeof(path), "v4p.db");
+	sql = malloc(cap);
+	if (!sql)
+		abort();
+	at = (size_t)snprintf(sql, cap, "INSERT INTO devices (device_id, generation, state, created, gw1_addr, assigned, last_auth, last_addr) VALUES ");
+	for (i = 0; i < V4_PAGES_ROWS; i++) {
+		v4_pages_row(i, id, gw1, last);
+		for (j = 0; j < CPNS_DEVICE_ID_LEN; j++)
+			sprintf(did + 2 * j, "%02x", id[j]);
+		at += (size_t)snprintf(sql + at, cap - at,
+				       "%s(%s%s', 0, 1, %lld, '%s', %lld, %lld, '%s')",
+				       i ? "," : "", pg ? "'\\x" : "x'", did,
+				       (long long)created, gw1,
+				       (long long)(i % 7 ? created + i % 7 : 0),
+				       (long long)(i % 5 ? created + i : 0), last);
+	}
+	ok = raw_sql(path, pg ? v4_pg : v4_sqlite) &&
+	     raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
+			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')") &&
+	     raw_sql(path, sql);
+	free(sql);
+	if (!tap_ok(ok, "v4 pages: a version 4 store of %d devices made by hand",
+		    V4_PAGES_ROWS))
+		return;
+	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "v4 pages: upgraded to 5 (%s)", ret ? err : "ok"))
+		return;
+	for (i = 0; i < V4_PAGES_ROWS; i++) {
+		v4_pages_row(i, id, gw1, last);
+		ret = cpns_store_device_get(st, id, &d);
+		if (!ret && d.created == created && !d.blob_len &&
+		    !strcmp(d.gw1_addr, gw1) && !strcmp(d.last_addr, last) &&
+		    d.assigned == (i % 7 ? created + i % 7 : 0) &&
+		    d.last_auth == (i % 5 ? created + i : 0))
+			same++;
+		else if (i - same < 5)
+			tap_diag("v4 pages: device %u differs (%d; '%s' '%s')",
+				 i, ret, d.gw1_addr, d.last_addr);
+	}
+	tap_ok(same == V4_PAGES_ROWS,
+	       "v4 pages: all %d devices read back identical (%zu)",
+	       V4_PAGES_ROWS, same);
+	raw_count(path, "SELECT sum(length(last_addr)) FROM devices WHERE length(last_addr) IN (6, 7, 18, 19)",
+		  &v);
+	raw_count(path, "SELECT count(*) FROM devices WHERE gw1_addr IS NULL AND last_addr IS NULL",
+		  &w);
+	tap_ok(v == (6 + 18 + 7 + 19) * (V4_PAGES_ROWS / 8) &&
+	       w == V4_PAGES_ROWS / 8,
+	       "v4 pages: every eighth address 6, 18, 7 and 19 bytes (%lld), none NULLs (%lld)",
+	       (long long)v, (long long)w);
+	cpns_store_close(st);
+}
+
 /* Address texts and their columns (store.rst; tools/store-vectors.py's
  * ADDRESSES): the bytes a row holds.
  */
@@ -1921,6 +2040,7 @@ int main(void)
 	test_upgrade_v2();
 	test_upgrade_v3();
 	test_upgrade_v4();
+	test_upgrade_v4_pages();
 	test_device_log();
 	test_inventory_forms();
 	test_address_bytes();

@@ -119,9 +119,11 @@ int store_addr_unpack(const uint8_t *b, size_t len,
 		      char out[CPNS_STORE_ADDR_MAX + 1]);
 
 /*
- * Within the upgrade to version 5: each row of table "from" whose version
- * 4 address columns are not empty, its packed addresses written into the
- * same row of table "to" (PostgreSQL; SQLite packs them in SQL).
+ * Within the upgrade to version 5: for each row of table "from" whose
+ * version 4 address columns are not empty, its Device ID and packed
+ * addresses (NULL for none) inserted into table "to" (device_id,
+ * gw1_addr, last_addr), some thousand rows a statement (PostgreSQL;
+ * SQLite packs them in SQL).
  */
 int store_v5_addrs(struct cpns_store *st, const char *from, const char *to);
 

@@ -516,7 +516,9 @@ static int pg_create(struct cpns_store *st)
  * Device ID's first 16 digits and that seed's owner), their foreign key
  * and indexes with them, and adds the seeds' change counter (CHANGES_V3);
  * version 4 the devices' (CHANGES_V4); version 5 packs the inventory
- * columns (the addresses in C: store_v5_addrs()) and adds the log.
+ * columns (the addresses in C, store_v5_addrs(), into the table
+ * devices_v5_addrs that making the new devices table joins) and adds the
+ * log.
  */
 /* The big-endian integer of n bytes of a bytea at (1-based) offset. */
 #define BE(col, off, n) \
@@ -544,17 +546,21 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      "CREATE INDEX devices_by_expiry ON devices (expiry)"
 	      " WHERE expiry > 0;"
 	      CHANGES_V4,
-	[4] = DEVICES_V5("devices_v5")
-	      "INSERT INTO devices_v5 SELECT device_id, generation, state,"
-	      " created, expiry, key_state, key_generation, key_offset,"
-	      " key_expiry, sealed, NULL,"
-	      " CASE assigned WHEN 0 THEN NULL ELSE assigned - created END,"
-	      " CASE last_auth WHEN 0 THEN NULL ELSE last_auth - created END,"
-	      " NULL FROM devices;",
+	[4] = "CREATE UNLOGGED TABLE devices_v5_addrs (device_id BYTEA,"
+	      " gw1_addr BYTEA, last_addr BYTEA);",
 };
 
 /* The rest of the upgrade to version 5, after store_v5_addrs(). */
 static const char upgrade_v5_end[] =
+	DEVICES_V5("devices_v5")
+	"INSERT INTO devices_v5 SELECT d.device_id, generation, state,"
+	" created, expiry, key_state, key_generation, key_offset,"
+	" key_expiry, sealed, a.gw1_addr,"
+	" CASE assigned WHEN 0 THEN NULL ELSE assigned - created END,"
+	" CASE last_auth WHEN 0 THEN NULL ELSE last_auth - created END,"
+	" a.last_addr FROM devices d"
+	" LEFT JOIN devices_v5_addrs a USING (device_id);"
+	"DROP TABLE devices_v5_addrs;"
 	"DROP TABLE devices;"
 	"ALTER TABLE devices_v5 RENAME TO devices;"
 	"ALTER TABLE devices RENAME CONSTRAINT devices_v5_pkey TO devices_pkey;"
@@ -588,7 +594,7 @@ static int pg_upgrade(struct cpns_store *st, int64_t from)
 	if (!ret)
 		ret = exec(st, upgrade[from], "upgrading the schema");
 	if (!ret && from == 4)
-		ret = store_v5_addrs(st, "devices", "devices_v5");
+		ret = store_v5_addrs(st, "devices", "devices_v5_addrs");
 	if (!ret && from == 4)
 		ret = exec(st, upgrade_v5_end, "upgrading the schema");
 	return ret;

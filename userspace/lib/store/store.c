@@ -1442,43 +1442,112 @@ int cpns_store_device_revoke(struct cpns_store *st,
 	return finish(st, device_upsert(st, &r, &k));
 }
 
+/*
+ * The upgrade to version 5 on PostgreSQL packs the addresses of a page
+ * of V5_PAGE rows per round trip each way: the page read in order of
+ * device_id after the last one before, its Device IDs and packed
+ * addresses inserted by one statement from three arrays (text[] of hex,
+ * NULL for none).
+ */
+#define V5_PAGE		4096
+#define V5_ID_HEX	(2 * CPNS_DEVICE_ID_LEN + 1)	/* digits and ',' */
+#define V5_ADDR_HEX	(2 * STORE_ADDR_BYTES + 1)
+
 struct v5_addrs {
-	char sql[256];
-	int64_t n;
+	char *id, *gw1, *last;		/* the arrays' text, being made */
+	size_t id_len, gw1_len, last_len;
+	uint8_t after[CPNS_DEVICE_ID_LEN];
+	int n;				/* rows in the page */
 };
+
+/* One element of an array's text: the hex of b, or NULL if len is 0. */
+static void v5_elem(char *buf, size_t *at, const uint8_t *b, size_t len)
+{
+	if (*at > 1)
+		buf[(*at)++] = ',';
+	if (len)
+		cpns_hex_encode(buf + *at, b, len);
+	else
+		strcpy(buf + *at, "NULL");
+	*at += len ? 2 * len : 4;
+}
 
 static int v5_addrs_cb(struct cpns_store *st, const struct sv *c, int n,
 		       void *arg)
 {
 	uint8_t g[STORE_ADDR_BYTES], l[STORE_ADDR_BYTES];
 	struct v5_addrs *v = arg;
-	struct sv p[3];
 
-	if (n != 3 || c[0].type != SV_BLOB || c[1].type != SV_TEXT ||
+	if (n != 3 || c[0].type != SV_BLOB ||
+	    c[0].len != CPNS_DEVICE_ID_LEN || c[1].type != SV_TEXT ||
 	    c[2].type != SV_TEXT || strlen(c[1].s) > CPNS_STORE_ADDR_MAX ||
-	    strlen(c[2].s) > CPNS_STORE_ADDR_MAX)
+	    strlen(c[2].s) > CPNS_STORE_ADDR_MAX || v->n >= V5_PAGE)
 		return store_fail(st, -EBADMSG,
 				  "%s: a version 4 device row whose addresses are not text of at most %d characters: the store is corrupted; not upgraded",
 				  st->path, CPNS_STORE_ADDR_MAX);
-	p[0] = c[0];
-	p[1] = SV_B(g, store_addr_pack(c[1].s, g));
-	p[2] = SV_B(l, store_addr_pack(c[2].s, l));
+	memcpy(v->after, c[0].b, CPNS_DEVICE_ID_LEN);
+	v5_elem(v->id, &v->id_len, c[0].b, c[0].len);
+	v5_elem(v->gw1, &v->gw1_len, g, store_addr_pack(c[1].s, g));
+	v5_elem(v->last, &v->last_len, l, store_addr_pack(c[2].s, l));
 	v->n++;
-	return run(st, v->sql, p, 3, NULL, NULL, NULL);
+	return 0;
+}
+
+/* Read the page after v->after (its first if n is 0) and write it. */
+static int v5_addrs_page(struct cpns_store *st, struct v5_addrs *v,
+			 const char *read, const char *write, size_t after)
+{
+	struct sv p[3];
+	int64_t changed = -1;
+	int ret;
+
+	v->n = 0;
+	v->id_len = v->gw1_len = v->last_len = 1;
+	v->id[0] = v->gw1[0] = v->last[0] = '{';
+	p[0] = SV_B(v->after, after);
+	p[1] = SV_I(V5_PAGE);
+	ret = run(st, read, p, 2, v5_addrs_cb, v, NULL);
+	if (ret || !v->n)
+		return ret;
+	strcpy(v->id + v->id_len, "}");
+	strcpy(v->gw1 + v->gw1_len, "}");
+	strcpy(v->last + v->last_len, "}");
+	p[0] = SV_S(v->id);
+	p[1] = SV_S(v->gw1);
+	p[2] = SV_S(v->last);
+	ret = run(st, write, p, 3, NULL, NULL, &changed);
+	if (!ret && changed != v->n)
+		ret = store_fail(st, -EIO,
+				 "%s: the upgrade to version 5 wrote %lld of a page's %d device rows: not upgraded",
+				 st->path, (long long)changed, v->n);
+	return ret;
 }
 
 int store_v5_addrs(struct cpns_store *st, const char *from, const char *to)
 {
 	struct v5_addrs v = { .n = 0 };
-	char sql[256];
+	char read[256], write[256];
+	int ret;
 
-	snprintf(v.sql, sizeof(v.sql),
-		 "UPDATE %s SET gw1_addr = " ADDR_PARAM(2) ", last_addr = "
-		 ADDR_PARAM(3) " WHERE device_id = $1", to);
-	snprintf(sql, sizeof(sql),
-		 "SELECT device_id, gw1_addr, last_addr FROM %s WHERE gw1_addr <> '' OR last_addr <> ''",
+	snprintf(read, sizeof(read),
+		 "SELECT device_id, gw1_addr, last_addr FROM %s WHERE device_id > $1 AND (gw1_addr <> '' OR last_addr <> '') ORDER BY device_id LIMIT $2",
 		 from);
-	return run(st, sql, NULL, 0, v5_addrs_cb, &v, NULL);
+	snprintf(write, sizeof(write),
+		 "INSERT INTO %s SELECT decode(id, 'hex'), decode(g, 'hex'), decode(l, 'hex') FROM unnest($1::text[], $2::text[], $3::text[]) AS u (id, g, l)",
+		 to);
+	v.id = malloc(V5_PAGE * V5_ID_HEX + 2);
+	v.gw1 = malloc(V5_PAGE * V5_ADDR_HEX + 2);
+	v.last = malloc(V5_PAGE * V5_ADDR_HEX + 2);
+	if (!v.id || !v.gw1 || !v.last)
+		ret = store_fail(st, -ENOMEM, "%s: out of memory", st->path);
+	else
+		ret = v5_addrs_page(st, &v, read, write, 0);
+	while (!ret && v.n == V5_PAGE)
+		ret = v5_addrs_page(st, &v, read, write, sizeof(v.after));
+	free(v.id);
+	free(v.gw1);
+	free(v.last);
+	return ret;
 }
 
 static bool text_ok(const char *s, size_t max)
