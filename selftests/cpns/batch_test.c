@@ -453,7 +453,6 @@ static int check_half(const struct cpns_reply *item,
 		      const struct cpns_item_result *res, void *arg)
 {
 	struct half *h = arg;
-
 	bool bad;
 
 	(void)item;

@@ -180,12 +180,13 @@ static size_t addr_parse(const char *t, uint8_t out[ADDR6_LEN])
 
 size_t store_addr_pack(const char *t, uint8_t out[STORE_ADDR_BYTES])
 {
-	size_t len = strlen(t);
+	size_t len = strlen(t), packed;
 
 	if (!len)
 		return 0;
-	if (addr_parse(t, out))
-		return addr_parse(t, out);
+	packed = addr_parse(t, out);
+	if (packed)
+		return packed;
 	/* Any other text as it is; a NUL after it where its length is
 	 * that of an address.
 	 */
@@ -632,12 +633,12 @@ static int col_when(struct cpns_store *st, const struct sv *c,
 		    int64_t created, int64_t *v, const char *col,
 		    const char *row)
 {
+	int ret;
+
 	if (c->type == SV_NULL) {
 		*v = 0;
 		return 0;
 	}
-	int ret;
-
 	/* created + offset: a time after the epoch (0 is NULL's). */
 	ret = col_int(st, c, 1 - created, INT64_MAX - created, v, "device",
 		      col, row);
