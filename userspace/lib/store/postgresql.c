@@ -74,6 +74,11 @@
 	"CREATE TRIGGER " name " AFTER " event " ON devices" \
 	" REFERENCING " tables " FOR EACH STATEMENT" \
 	" EXECUTE FUNCTION cpns_devices_changed();"
+#define DEVICE_TRIGGERS \
+	DEVICE_TRIGGER("devices_added", "INSERT", "NEW TABLE AS new_rows") \
+	DEVICE_TRIGGER("devices_changed", "UPDATE", \
+		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
+	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
 #define CHANGES_V4 \
 	"INSERT INTO changes VALUES ('devices', 0);" \
 	"CREATE FUNCTION cpns_devices_changed() RETURNS trigger" \
@@ -92,10 +97,7 @@
 	"  UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
 	" END IF;" \
 	" RETURN NULL; END$$;" \
-	DEVICE_TRIGGER("devices_added", "INSERT", "NEW TABLE AS new_rows") \
-	DEVICE_TRIGGER("devices_changed", "UPDATE", \
-		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
-	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
+	DEVICE_TRIGGERS
 
 /* The key columns of versions 4 and 5's devices table. */
 #define DEVICE_KEY_COLS \
@@ -185,11 +187,6 @@
 		   KEY_CHANGED) \
 	" DELETE FROM device_log WHERE seq <= s - " LOG_KEEP ";" \
 	" RETURN NULL; END$$;"
-#define DEVICE_TRIGGERS \
-	DEVICE_TRIGGER("devices_added", "INSERT", "NEW TABLE AS new_rows") \
-	DEVICE_TRIGGER("devices_changed", "UPDATE", \
-		       "OLD TABLE AS old_rows NEW TABLE AS new_rows") \
-	DEVICE_TRIGGER("devices_deleted", "DELETE", "OLD TABLE AS old_rows")
 
 static const char schema_v5[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
@@ -593,11 +590,10 @@ static int pg_upgrade(struct cpns_store *st, int64_t from)
 			     NULL);
 	if (!ret)
 		ret = exec(st, upgrade[from], "upgrading the schema");
-	if (!ret && from == 4)
-		ret = store_v5_addrs(st, "devices", "devices_v5_addrs");
-	if (!ret && from == 4)
-		ret = exec(st, upgrade_v5_end, "upgrading the schema");
-	return ret;
+	if (ret || from != 4)
+		return ret;
+	ret = store_v5_addrs(st, "devices", "devices_v5_addrs");
+	return ret ? ret : exec(st, upgrade_v5_end, "upgrading the schema");
 }
 
 static int pg_integrity(struct cpns_store *st, bool full)

@@ -86,6 +86,10 @@
 	" key_expiry IS NULL) OR (sealed IS NOT NULL AND" \
 	" key_state IS NOT NULL AND key_generation IS NOT NULL AND" \
 	" key_offset IS NOT NULL AND key_expiry IS NOT NULL))"
+/* The key columns' rules: an unconfirmed record has a blob; all or none. */
+#define DEVICE_KEY_CHECKS \
+	" CHECK (sealed IS NOT NULL OR state <> 5)," \
+	KEY_NONE_OR_ALL
 
 /* The key columns of versions 4 and 5's devices table. */
 #define DEVICE_KEY_COLS \
@@ -111,8 +115,7 @@
 	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
 	" last_auth INTEGER NOT NULL DEFAULT 0 CHECK (last_auth >= 0)," \
 	" last_addr TEXT NOT NULL DEFAULT ''," \
-	" CHECK (sealed IS NOT NULL OR state <> 5)," \
-	KEY_NONE_OR_ALL \
+	DEVICE_KEY_CHECKS \
 	") WITHOUT ROWID;"
 
 #define VERSION_TABLE(v) \
@@ -180,8 +183,7 @@
 	"  CHECK (typeof(last_auth_offset) IN ('null', 'integer'))," \
 	" last_addr BLOB CHECK (typeof(last_addr) IN ('null', 'blob')" \
 	"  AND length(last_addr) BETWEEN 1 AND 65)," \
-	" CHECK (sealed IS NOT NULL OR state <> 5)," \
-	KEY_NONE_OR_ALL \
+	DEVICE_KEY_CHECKS \
 	") WITHOUT ROWID;"
 
 /*
