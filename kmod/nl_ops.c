@@ -68,21 +68,18 @@ CPNS_DOIT(xfer_accept, CPNS_A_KEY_KIND, CPNS_A_KEYREF_TYPE,
  * "CPNS_CMD_BATCH"): those a server runs once per device or message, and
  * the store's wraps, unwraps and session sweeps.
  */
-#define CPNS_BATCHED(name, command) {					\
+#define CPNS_BATCHED_OP(name, command, size) {				\
 	.cmd = command,							\
+	.reply_size = size,						\
 	.doit = cpns_cmd_##name,					\
 	.required = cpns_required_##name,				\
 	.n_required = ARRAY_SIZE(cpns_required_##name),			\
 }
 
+#define CPNS_BATCHED(name, command) CPNS_BATCHED_OP(name, command, NULL)
 /* A command whose reply's size cpns_##name##_reply_size() gives. */
-#define CPNS_BATCHED_SIZED(name, command) {				\
-	.cmd = command,							\
-	.reply_size = cpns_##name##_reply_size,				\
-	.doit = cpns_cmd_##name,					\
-	.required = cpns_required_##name,				\
-	.n_required = ARRAY_SIZE(cpns_required_##name),			\
-}
+#define CPNS_BATCHED_SIZED(name, command)				\
+	CPNS_BATCHED_OP(name, command, cpns_##name##_reply_size)
 
 static const struct cpns_batch_op cpns_batch_ops[] = {
 	CPNS_BATCHED_SIZED(seal, CPNS_CMD_SEAL),
