@@ -126,6 +126,27 @@ static void seed_fill(struct cpns_store_seed *s, uint8_t n)
 	memset(s->blob, 0xa0 + n, s->blob_len);
 }
 
+/*
+ * A new store "name" (path into path) holding seed 3, as the tests of
+ * schema version 5 start; NULL, the failure reported as "what: created".
+ */
+static struct cpns_store *store_seeded(char *path, size_t len,
+				       const char *name, const char *what)
+{
+	struct cpns_store_seed s;
+	struct cpns_store *st;
+	char err[512];
+	int ret;
+
+	path_of(path, len, name);
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "%s: created (%s)", what, ret ? err : "ok"))
+		return NULL;
+	seed_fill(&s, 3);
+	cpns_store_seed_add(st, &s);
+	return st;
+}
+
 /* A device record's blob (store.rst): 104 bytes, the sealed part at 40. */
 #define REC_LEN		104
 #define SEALED(d)	((d).blob[40])
@@ -1393,19 +1414,15 @@ static void test_device_log(void)
 	struct cpns_store_device d, e, r;
 	struct cpns_store_seen seen;
 	struct cpns_store *st;
-	struct cpns_store_seed s;
 	struct logged l;
-	char path[256], err[512];
+	char path[256];
 	int64_t n0, n1, n2, n3, n4, rows = -1;
 	bool was;
 	int ret;
 
-	path_of(path, sizeof(path), "devlog.db");
-	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
-	if (!tap_ok(!ret && st, "log: created (%s)", ret ? err : "ok"))
+	st = store_seeded(path, sizeof(path), "devlog.db", "log");
+	if (!st)
 		return;
-	seed_fill(&s, 3);
-	cpns_store_seed_add(st, &s);
 	n0 = dev_changes(st);
 	rec_fill(&d, 0x51, 0, CPNS_STATE_ACTIVE, 0);
 	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
@@ -1780,19 +1797,15 @@ static const struct {
 static void test_address_bytes(void)
 {
 	struct cpns_store *st;
-	struct cpns_store_seed s;
 	struct cpns_store_device d;
-	char path[256], err[512], sql[512];
+	char path[256], sql[512];
 	size_t i, same = 0;
 	int64_t v;
 	int ret;
 
-	path_of(path, sizeof(path), "packed.db");
-	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "packed: created (%s)", ret ? err : "ok"))
+	st = store_seeded(path, sizeof(path), "packed.db", "packed");
+	if (!st)
 		return;
-	seed_fill(&s, 3);
-	cpns_store_seed_add(st, &s);
 	for (i = 0; i < NELEM(packed); i++) {
 		rec_fill(&d, (uint8_t)(0x70 + i), 0, CPNS_STATE_ACTIVE, 0);
 		ret = cpns_store_device_assigned(st, d.did, "gw1-3",
@@ -1834,17 +1847,13 @@ static void test_inventory_forms(void)
 	struct cpns_store_device d, r;
 	struct cpns_store_seen seen;
 	struct cpns_store *st;
-	struct cpns_store_seed s;
-	char path[256], err[512];
+	char path[256];
 	size_t i, same = 0;
 	int ret;
 
-	path_of(path, sizeof(path), "forms.db");
-	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "forms: created (%s)", ret ? err : "ok"))
+	st = store_seeded(path, sizeof(path), "forms.db", "forms");
+	if (!st)
 		return;
-	seed_fill(&s, 3);
-	cpns_store_seed_add(st, &s);
 	for (i = 0; i < NELEM(addrs); i++) {
 		rec_fill(&d, (uint8_t)(0x60 + i), 1, CPNS_STATE_ACTIVE,
 			 (uint8_t)i);
