@@ -23,6 +23,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "hex.h"
 #include "store.h"
 #include "tap.h"
 
@@ -1240,6 +1241,14 @@ static void v3_did(uint8_t *did, uint8_t tail)
 	memset(did + 8, tail, 8);
 }
 
+/* A store of an older schema made by hand, holding seed 04..04 of gw1-4. */
+static bool old_store(const char *path, const char *sqlite, const char *pgsql)
+{
+	return raw_sql(path, pg ? pgsql : sqlite) &&
+	       raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
+			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')");
+}
+
 /* A version 3 store at path with the rows of v3_rows (and bad, if any). */
 static bool v3_store(const char *path, const char *bad)
 {
@@ -1248,16 +1257,12 @@ static bool v3_store(const char *path, const char *bad)
 	const struct v3_row *r;
 	bool ok;
 	size_t i;
-	int j;
 
-	ok = raw_sql(path, pg ? v3_pg : v3_sqlite) &&
-	     raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
-			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')");
+	ok = old_store(path, v3_sqlite, v3_pg);
 	for (i = 0; ok && i < NELEM(v3_rows); i++) {
 		r = &v3_rows[i];
 		v3_did(id, r->tail);
-		for (j = 0; j < CPNS_DEVICE_ID_LEN; j++)
-			sprintf(did + 2 * j, "%02x", id[j]);
+		cpns_hex_encode(did, id, CPNS_DEVICE_ID_LEN);
 		rec_hex(rec, id, r->bstate, r->bgen, r->bcreated, r->bexpiry,
 			r->tail + 1);
 		snprintf(sql, sizeof(sql),
@@ -1585,17 +1590,14 @@ static void test_upgrade_v4(void)
 	int64_t v = -1, seq = -1;
 	size_t i, same = 0;
 	bool ok;
-	int ret, j;
+	int ret;
 
 	path_of(path, sizeof(path), "v4.db");
-	ok = raw_sql(path, pg ? v4_pg : v4_sqlite) &&
-	     raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
-			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')");
+	ok = old_store(path, v4_sqlite, v4_pg);
 	for (i = 0; ok && i < NELEM(v4_rows); i++) {
 		r = &v4_rows[i];
 		v3_did(id, r->tail);
-		for (j = 0; j < CPNS_DEVICE_ID_LEN; j++)
-			sprintf(did + 2 * j, "%02x", id[j]);
+		cpns_hex_encode(did, id, CPNS_DEVICE_ID_LEN);
 		/* The first row re-keyed: its blob made an hour after. */
 		rec_hex(rec, id, CPNS_STATE_ACTIVE, 1, r->created + 3600, 0,
 			r->tail);
@@ -1724,7 +1726,7 @@ static void test_upgrade_v4_pages(void)
 	int64_t created = 1700000000, v = -1, w = -1;
 	unsigned int i;
 	bool ok;
-	int ret, j;
+	int ret;
 
 	path_of(path, sizeof(path), "v4p.db");
 	sql = malloc(cap);
@@ -1733,8 +1735,7 @@ static void test_upgrade_v4_pages(void)
 	at = (size_t)snprintf(sql, cap, "INSERT INTO devices (device_id, generation, state, created, gw1_addr, assigned, last_auth, last_addr) VALUES ");
 	for (i = 0; i < V4_PAGES_ROWS; i++) {
 		v4_pages_row(i, id, gw1, last);
-		for (j = 0; j < CPNS_DEVICE_ID_LEN; j++)
-			sprintf(did + 2 * j, "%02x", id[j]);
+		cpns_hex_encode(did, id, CPNS_DEVICE_ID_LEN);
 		at += (size_t)snprintf(sql + at, cap - at,
 				       "%s(%s%s', 0, 1, %lld, '%s', %lld, %lld, '%s')",
 				       i ? "," : "", pg ? "'\\x" : "x'", did,
@@ -1742,9 +1743,7 @@ static void test_upgrade_v4_pages(void)
 				       (long long)(i % 7 ? created + i % 7 : 0),
 				       (long long)(i % 5 ? created + i : 0), last);
 	}
-	ok = raw_sql(path, pg ? v4_pg : v4_sqlite) &&
-	     raw_sql(path, pg ? "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, '\\xaa')" :
-			   "INSERT INTO seeds VALUES ('0404040404040404', 'gw1-4', '10.0.0.4:4000', 1, 'active', 0, x'aa')") &&
+	ok = old_store(path, v4_sqlite, v4_pg) &&
 	     raw_sql(path, sql);
 	free(sql);
 	if (!tap_ok(ok, "v4 pages: a version 4 store of %d devices made by hand",
