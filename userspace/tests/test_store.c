@@ -127,6 +127,16 @@ static void seed_fill(struct cpns_store_seed *s, uint8_t n)
 	memset(s->blob, 0xa0 + n, s->blob_len);
 }
 
+/* e: device did authenticated at when from addr. */
+static void seen_set(struct cpns_store_seen *e, const uint8_t *did,
+		     int64_t when, const char *addr)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->did, did, sizeof(e->did));
+	e->when = when;
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+}
+
 /*
  * A new store "name" (path into path) holding seed 3, as the tests of
  * schema version 5 start; NULL, the failure reported as "what: created".
@@ -1120,10 +1130,7 @@ static void test_device_changes(void)
 
 	rec_fill(&d, 0x41, 0, CPNS_STATE_ACTIVE, 0);
 	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
-	memset(&seen, 0, sizeof(seen));
-	memcpy(seen.did, d.did, sizeof(seen.did));
-	seen.when = 7;
-	snprintf(seen.addr, sizeof(seen.addr), "10.0.0.9:5000");
+	seen_set(&seen, d.did, 7, "10.0.0.9:5000");
 	cpns_store_devices_seen(st, &seen, 1, NULL);
 	seen.did[15] ^= 1;	/* a device without a row: a new bare row */
 	cpns_store_devices_seen(st, &seen, 1, NULL);
@@ -1431,10 +1438,7 @@ static void test_device_log(void)
 	n0 = dev_changes(st);
 	rec_fill(&d, 0x51, 0, CPNS_STATE_ACTIVE, 0);
 	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
-	memset(&seen, 0, sizeof(seen));
-	memcpy(seen.did, d.did, sizeof(seen.did));
-	seen.when = 7;
-	snprintf(seen.addr, sizeof(seen.addr), "10.0.0.9:5000");
+	seen_set(&seen, d.did, 7, "10.0.0.9:5000");
 	cpns_store_devices_seen(st, &seen, 1, NULL);
 	ret = log_of(st, n0, n0, &l);
 	tap_ok(dev_changes(st) == n0 && !ret && !l.n,
@@ -1856,10 +1860,7 @@ static void test_inventory_forms(void)
 	for (i = 0; i < NELEM(addrs); i++) {
 		rec_fill(&d, (uint8_t)(0x60 + i), 1, CPNS_STATE_ACTIVE,
 			 (uint8_t)i);
-		memset(&seen, 0, sizeof(seen));
-		memcpy(seen.did, d.did, sizeof(seen.did));
-		seen.when = 1700000000 + 86400 * (int64_t)i;
-		snprintf(seen.addr, sizeof(seen.addr), "%s",
+		seen_set(&seen, d.did, 1700000000 + 86400 * (int64_t)i,
 			 addrs[NELEM(addrs) - 1 - i]);
 		/* Assigned before its record's row was made (created). */
 		ret = cpns_store_device_cas(st, NULL, &d) ||
