@@ -457,11 +457,11 @@ static void test_schema_refusals(const char *good)
 	int n = 0, ret;
 
 	variant(path, sizeof(path), good, "newer.db");
-	spoil(path, "UPDATE schema_version SET version = 6",
-	      "UPDATE schema_version SET version = 6");
+	spoil(path, "UPDATE schema_version SET version = 7",
+	      "UPDATE schema_version SET version = 7");
 	refused(path, CPNS_STORE_CREATE, -EBADMSG, "newer",
 		"a newer schema version");
-	raw_sql(path, "UPDATE schema_version SET version = 5");
+	raw_sql(path, "UPDATE schema_version SET version = 6");
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
 	tap_ok(!ret && !cpns_store_seeds(st, count_cb, &n) &&
 	       n == (pg ? 5 : 200),
@@ -499,8 +499,8 @@ static void test_schema_refusals(const char *good)
 	refused(path, 0, -EBADMSG, "corrupted", "an oversized blob");
 
 	variant(path, sizeof(path), good, "orphan.db");
-	spoil(path, "INSERT INTO devices (device_id, generation, state, created, expiry) VALUES (x'ffffffffffffffff0000000000000000', 0, 4, 1, 0)",
-	      "INSERT INTO devices (device_id, generation, state, created, expiry) VALUES (decode('ffffffffffffffff0000000000000000', 'hex'), 0, 4, 1, 0)");
+	spoil(path, "INSERT INTO devices (seed, suffix, generation, state, created, expiry) VALUES (999, x'0000000000000000', 0, 4, 1, 0)",
+	      "ALTER TABLE devices DROP CONSTRAINT devices_seed_fkey; INSERT INTO devices (seed, suffix, generation, state, created, expiry) VALUES (999, decode('0000000000000000', 'hex'), 0, 4, 1, 0)");
 	refused(path, 0, -EBADMSG, "its seed is not stored",
 		"a device record without its seed");
 	ret = cpns_store_open(path, CPNS_STORE_LAZY, &st, err, sizeof(err));
@@ -548,14 +548,14 @@ static void test_upgrade(void)
 	       !memcmp(d.blob, want, REC_LEN) && d.created == 2 &&
 	       !strcmp(d.gw1, "gw1-1") && !d.assigned && !cpns_store_count(st, &c) &&
 	       c.seeds == 1 && c.inventory == 1,
-	       "store: a version 1 store upgraded to 5, its rows kept (%s)",
+	       "store: a version 1 store upgraded to 6, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
 	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 6 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 }
@@ -608,7 +608,7 @@ static void test_upgrade_v2(void)
 	       !strcmp(d.gw1_addr, "10.0.0.2:4001") && d.assigned == 3 &&
 	       d.last_auth == 4 && !strcmp(d.last_addr, "10.0.0.9:5000") &&
 	       !memcmp(d.sid, did, 8),
-	       "store: a version 2 store upgraded to 5, its rows kept (%s)",
+	       "store: a version 2 store upgraded to 6, its rows kept (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	raw_sql(path, "CREATE TABLE t (x INTEGER)");
@@ -616,7 +616,7 @@ static void test_upgrade_v2(void)
 		 pg ? "SELECT count(*) FROM information_schema.columns WHERE table_name = 'devices' AND column_name IN ('seed_id', 'gw1_name')" :
 		      "SELECT count(*) FROM pragma_table_info('devices') WHERE name IN ('seed_id', 'gw1_name')");
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
-	tap_ok(!ret, "store: and reopens read-only at version 5 (%s)",
+	tap_ok(!ret, "store: and reopens read-only at version 6 (%s)",
 	       ret ? err : "ok");
 	cpns_store_close(st);
 	ok = raw_count(path, sql, &cols);
@@ -1307,7 +1307,7 @@ static void test_upgrade_v3(void)
 	if (!tap_ok(v3_store(path, NULL), "v3: a version 3 store made by hand"))
 		return;
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "v3: upgraded to 5 (%s)", ret ? err : "ok"))
+	if (!tap_ok(!ret, "v3: upgraded to 6 (%s)", ret ? err : "ok"))
 		return;
 	for (i = 0; i < NELEM(v3_rows); i++) {
 		r = &v3_rows[i];
@@ -1398,7 +1398,7 @@ static int log_of(struct cpns_store *st, int64_t since, int64_t upto,
 /* n statements, each changing the generation of the device ..tail. */
 static bool hand_edits(const char *path, int n, uint8_t tail)
 {
-	size_t len = (size_t)n * 128 + 1;
+	size_t len = (size_t)n * 192 + 1;
 	char *sql = malloc(len), *p = sql;
 	bool ok;
 	int i;
@@ -1407,7 +1407,7 @@ static bool hand_edits(const char *path, int n, uint8_t tail)
 		return false;
 	for (i = 0; i < n; i++)
 		p += snprintf(p, len - (size_t)(p - sql),
-			      "UPDATE devices SET generation = generation + 1 WHERE device_id = %s0303030303030303%02x%02x%02x%02x%02x%02x%02x%02x';",
+			      "UPDATE devices SET generation = generation + 1 WHERE seed = (SELECT num FROM seeds WHERE seed_id = '0303030303030303') AND suffix = %s%02x%02x%02x%02x%02x%02x%02x%02x';",
 			      pg ? "'\\x" : "x'", tail, tail, tail, tail,
 			      tail, tail, tail, tail);
 	ok = raw_sql(path, sql);
@@ -1452,6 +1452,11 @@ static void test_device_log(void)
 	       !memcmp(l.did[0], d.did, sizeof(d.did)),
 	       "log: a re-key is logged with its Device ID (%d, %d entries)",
 	       ret, l.n);
+	rows = -1;
+	raw_count(path, "SELECT count(*) FROM device_log WHERE device_id = '03030303030303035151515151515151'",
+		  &rows);
+	tap_ok(rows == 1, "log: its entry is the Device ID in lower-case hex (%lld)",
+	       (long long)rows);
 	rec_fill(&e, 0x52, 0, CPNS_STATE_ACTIVE, 0);
 	cpns_store_device_revoke(st, e.did, 1700000300, &was);
 	n2 = dev_changes(st);
@@ -1619,7 +1624,7 @@ static void test_upgrade_v4(void)
 	if (!tap_ok(ok, "v4: a version 4 store made by hand"))
 		return;
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "v4: upgraded to 5 (%s)", ret ? err : "ok"))
+	if (!tap_ok(!ret, "v4: upgraded to 6 (%s)", ret ? err : "ok"))
 		return;
 	for (i = 0; i < NELEM(v4_rows); i++) {
 		r = &v4_rows[i];
@@ -1662,7 +1667,8 @@ static void test_upgrade_v4(void)
 	tap_ok(cpns_store_device_log(st, 6, 7, NULL, NULL) == -ERANGE,
 	       "v4: a change from before the log is not in it");
 	raw_count(path, "SELECT version FROM schema_version", &v);
-	tap_ok(v == 5, "v4: schema_version says 5 (%lld)", (long long)v);
+	tap_ok(v == CPNS_STORE_VERSION, "v4: schema_version says %d (%lld)",
+	       CPNS_STORE_VERSION, (long long)v);
 	cpns_store_close(st);
 }
 
@@ -1716,7 +1722,7 @@ static void v4_pages_row(unsigned int i, uint8_t id[CPNS_DEVICE_ID_LEN],
 
 /*
  * A version 4 store of more rows than a page of the PostgreSQL upgrade's
- * (rows without addresses among them) is upgraded to version 5: every
+ * (rows without addresses among them) is upgraded to version 6: every
  * device reads back as it was, each address in its form.
  */
 static void test_upgrade_v4_pages(void)
@@ -1754,7 +1760,7 @@ static void test_upgrade_v4_pages(void)
 		    V4_PAGES_ROWS))
 		return;
 	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
-	if (!tap_ok(!ret, "v4 pages: upgraded to 5 (%s)", ret ? err : "ok"))
+	if (!tap_ok(!ret, "v4 pages: upgraded to 6 (%s)", ret ? err : "ok"))
 		return;
 	for (i = 0; i < V4_PAGES_ROWS; i++) {
 		v4_pages_row(i, id, gw1, last);
@@ -1782,6 +1788,445 @@ static void test_upgrade_v4_pages(void)
 	cpns_store_close(st);
 }
 
+/* The schema of version 5 (its tables, counters, log and triggers), by
+ * hand, as version 5 made it.
+ */
+static const char v5_sqlite[] =
+	"PRAGMA application_id = 1129336403; PRAGMA journal_mode = WAL;"
+	"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+	"INSERT INTO schema_version VALUES ('cpns-serverd store', 5);"
+	"CREATE TABLE seeds (seed_id TEXT PRIMARY KEY NOT NULL CHECK (length(seed_id) = 16 AND seed_id NOT GLOB '*[^0-9a-f]*'), owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL CHECK (state IN ('active', 'revoked')), expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0), blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)) WITHOUT ROWID;"
+	"CREATE TABLE devices (device_id BLOB PRIMARY KEY NOT NULL CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16), generation INTEGER NOT NULL CHECK (generation BETWEEN 0 AND 4294967295), state INTEGER NOT NULL CHECK (state IN (1, 4, 5)), created INTEGER NOT NULL CHECK (created >= 0), expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0), key_state INTEGER CHECK (key_state IN (1, 4, 5)), key_generation INTEGER CHECK (key_generation BETWEEN 0 AND 4294967295), key_offset INTEGER, key_expiry INTEGER CHECK (key_expiry >= 0), sealed BLOB CHECK (typeof(sealed) IN ('null', 'blob') AND length(sealed) = 64), gw1_addr BLOB CHECK (typeof(gw1_addr) IN ('null', 'blob') AND length(gw1_addr) BETWEEN 1 AND 65), assigned_offset INTEGER CHECK (typeof(assigned_offset) IN ('null', 'integer')), last_auth_offset INTEGER CHECK (typeof(last_auth_offset) IN ('null', 'integer')), last_addr BLOB CHECK (typeof(last_addr) IN ('null', 'blob') AND length(last_addr) BETWEEN 1 AND 65), CHECK (sealed IS NOT NULL OR state <> 5), CHECK ((sealed IS NULL AND key_state IS NULL AND key_generation IS NULL AND key_offset IS NULL AND key_expiry IS NULL) OR (sealed IS NOT NULL AND key_state IS NOT NULL AND key_generation IS NOT NULL AND key_offset IS NOT NULL AND key_expiry IS NOT NULL))) WITHOUT ROWID;"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	"CREATE TABLE changes (what TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL CHECK (n >= 0)) WITHOUT ROWID;"
+	"INSERT INTO changes VALUES ('seeds', 3), ('devices', 7);"
+	"CREATE TRIGGER seeds_added AFTER INSERT ON seeds BEGIN UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+	"CREATE TRIGGER seeds_changed AFTER UPDATE ON seeds BEGIN UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+	"CREATE TRIGGER seeds_deleted AFTER DELETE ON seeds BEGIN UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+	"CREATE TABLE device_log (seq INTEGER PRIMARY KEY NOT NULL, device_id BLOB NOT NULL);"
+	"CREATE TRIGGER devices_added AFTER INSERT ON devices WHEN new.generation <> 0 OR new.state <> 1 OR new.sealed IS NOT NULL BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; INSERT OR REPLACE INTO device_log VALUES ((SELECT n FROM changes WHERE what = 'devices'), new.device_id); DELETE FROM device_log WHERE seq <= (SELECT n FROM changes WHERE what = 'devices') - 1024; END;"
+	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices WHEN old.state IS NOT new.state OR old.generation IS NOT new.generation OR old.sealed IS NOT new.sealed OR old.key_state IS NOT new.key_state OR old.key_generation IS NOT new.key_generation OR old.key_offset IS NOT new.key_offset OR old.key_expiry IS NOT new.key_expiry BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; INSERT OR REPLACE INTO device_log VALUES ((SELECT n FROM changes WHERE what = 'devices'), new.device_id); DELETE FROM device_log WHERE seq <= (SELECT n FROM changes WHERE what = 'devices') - 1024; END;"
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices'; INSERT OR REPLACE INTO device_log VALUES ((SELECT n FROM changes WHERE what = 'devices'), old.device_id); DELETE FROM device_log WHERE seq <= (SELECT n FROM changes WHERE what = 'devices') - 1024; END;"
+	"PRAGMA user_version = 5;";
+static const char v5_pg[] =
+	"CREATE TABLE schema_version (application TEXT NOT NULL, version INTEGER NOT NULL);"
+	"INSERT INTO schema_version VALUES ('cpns-serverd store', 5);"
+	"CREATE TABLE seeds (seed_id TEXT COLLATE \"C\" PRIMARY KEY CHECK (seed_id ~ '^[0-9a-f]{16}$'), owner TEXT NOT NULL, owner_addr TEXT NOT NULL, created BIGINT NOT NULL, state TEXT NOT NULL CHECK (state IN ('active', 'revoked')), expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0), blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128));"
+	"CREATE TABLE devices (device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16), generation BIGINT NOT NULL CHECK (generation BETWEEN 0 AND 4294967295), state SMALLINT NOT NULL CHECK (state IN (1, 4, 5)), created BIGINT NOT NULL CHECK (created >= 0), expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0), key_state SMALLINT CHECK (key_state IN (1, 4, 5)), key_generation BIGINT CHECK (key_generation BETWEEN 0 AND 4294967295), key_offset BIGINT, key_expiry BIGINT CHECK (key_expiry >= 0), sealed BYTEA CHECK (length(sealed) = 64), gw1_addr BYTEA CHECK (length(gw1_addr) BETWEEN 1 AND 65), assigned_offset BIGINT, last_auth_offset BIGINT, last_addr BYTEA CHECK (length(last_addr) BETWEEN 1 AND 65), CHECK (sealed IS NOT NULL OR state <> 5), CHECK ((sealed IS NULL AND key_state IS NULL AND key_generation IS NULL AND key_offset IS NULL AND key_expiry IS NULL) OR (sealed IS NOT NULL AND key_state IS NOT NULL AND key_generation IS NOT NULL AND key_offset IS NOT NULL AND key_expiry IS NOT NULL)));"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	"CREATE TABLE changes (what TEXT COLLATE \"C\" PRIMARY KEY, n BIGINT NOT NULL CHECK (n >= 0));"
+	"INSERT INTO changes VALUES ('seeds', 3), ('devices', 7);"
+	"CREATE TABLE device_log (seq BIGINT NOT NULL, device_id BYTEA NOT NULL, PRIMARY KEY (seq, device_id));"
+	"CREATE FUNCTION cpns_seeds_changed() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN UPDATE changes SET n = n + 1 WHERE what = 'seeds'; RETURN NULL; END$$;"
+	"CREATE TRIGGER seeds_changed AFTER INSERT OR UPDATE OR DELETE ON seeds FOR EACH ROW EXECUTE FUNCTION cpns_seeds_changed();"
+	"CREATE FUNCTION cpns_devices_changed() RETURNS trigger LANGUAGE plpgsql SET enable_nestloop TO 'off' AS $$DECLARE s bigint; BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices' RETURNING n INTO s; IF TG_OP = 'DELETE' THEN INSERT INTO device_log SELECT DISTINCT s, device_id FROM old_rows; ELSE INSERT INTO device_log SELECT DISTINCT s, device_id FROM new_rows; END IF; DELETE FROM device_log WHERE seq <= s - 1024; RETURN NULL; END$$;"
+	"CREATE TRIGGER devices_added AFTER INSERT ON devices REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cpns_devices_changed();"
+	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cpns_devices_changed();"
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cpns_devices_changed();";
+
+/*
+ * A version 5 device row: its Device ID (8 x seed, 8 x tail), state,
+ * times, key columns (kgen -1: none; sealed 64 x tail) and inventory
+ * columns as bytes in hex (NULL: none), and the texts they read back as.
+ */
+struct v5_row {
+	uint8_t seed, tail;
+	uint32_t gen;
+	uint8_t state;
+	int64_t created, expiry;
+	int64_t kgen;
+	uint8_t kstate;
+	int64_t koffset, kexpiry;
+	const char *gw1_hex, *gw1;
+	const char *aoff, *loff;	/* the offsets' SQL: NULL, or a number */
+	const char *last_hex, *last;
+};
+
+static const struct v5_row v5_rows[] = {
+	/* An inventory row; the GW1 is its seed's owner's host (6 bytes). */
+	{ 4, 0x10, 0, CPNS_STATE_ACTIVE, 1700000000, 0, -1, 0, 0, 0,
+	  "0a000004e4c6", "10.0.0.4:58566", "0", "3600",
+	  "20010db80000000000000000000000010fa0", "[2001:db8::1]:4000" },
+	/* Revoked without a blob, no inventory. */
+	{ 2, 0x11, 0, CPNS_STATE_REVOKED, 40, 0, -1, 0, 0, 0,
+	  NULL, "", "NULL", "NULL", NULL, "" },
+	/* Re-keyed, its blob an hour after the row; text addresses. */
+	{ 7, 0x12, 1, CPNS_STATE_ACTIVE, 1700000000, 0, 1,
+	  CPNS_STATE_ACTIVE, 3600, 0, "61626364656600", "abcdef", "-1000",
+	  "NULL", "3031302e302e302e313a31", "010.0.0.1:1" },
+	/* Revoked offline: the row revoked, its blob still active. */
+	{ 4, 0x13, 2, CPNS_STATE_REVOKED, 30, 0, 2, CPNS_STATE_ACTIVE, 1,
+	  0, "6162636465666768696a6b6c6d6e6f70717200", "abcdefghijklmnopqr",
+	  "2", "3", "00000000000000000000000000000000ffff", "[::]:65535" },
+	/* Unconfirmed, with an expiry of its own. */
+	{ 7, 0x14, 1, CPNS_STATE_UNCONFIRMED, 1700000000, 0, 1,
+	  CPNS_STATE_UNCONFIRMED, -1000, 1900000000,
+	  "5b666538303a3a3125325d3a35", "[fe80::1%2]:5", "5", "6",
+	  "ffffffffffff", "255.255.255.255:65535" },
+	/* The kernel's revocation record, retiring with its seed. */
+	{ 2, 0x15, 3, CPNS_STATE_REVOKED, 1700000000, 1800000000, 0,
+	  CPNS_STATE_REVOKED, 500, 0, "677731", "gw1", "NULL", "NULL",
+	  NULL, "" },
+};
+
+static void v5_did(uint8_t *did, const struct v5_row *r)
+{
+	memset(did, r->seed, 8);
+	memset(did + 8, r->tail, 8);
+}
+
+/* A bytes literal of hex for SQL, or NULL. */
+static void sql_bytes(char *out, size_t len, const char *hex)
+{
+	if (!hex)
+		snprintf(out, len, "NULL");
+	else
+		snprintf(out, len, "%s%s'", pg ? "'\\x" : "x'", hex);
+}
+
+/*
+ * A version 5 store at path: seeds 04 (old_store()'s), 02 and 07, of
+ * owners gw1-N at 10.0.0.N:4000, and the rows of v5_rows.
+ */
+static bool v5_store(const char *path)
+{
+	char sql[1024], did[33], sealed[129], gw1[64], last[64], key[256];
+	uint8_t id[CPNS_DEVICE_ID_LEN], b[64];
+	const struct v5_row *r;
+	bool ok;
+	size_t i;
+
+	ok = old_store(path, v5_sqlite, v5_pg) &&
+	     raw_sql(path, pg ?
+		"INSERT INTO seeds VALUES ('0707070707070707', 'gw1-7', '10.0.0.7:4000', 1, 'active', 0, '\\xaa'), ('0202020202020202', 'gw1-2', '10.0.0.2:4000', 1, 'active', 0, '\\xaa')" :
+		"INSERT INTO seeds VALUES ('0707070707070707', 'gw1-7', '10.0.0.7:4000', 1, 'active', 0, x'aa'), ('0202020202020202', 'gw1-2', '10.0.0.2:4000', 1, 'active', 0, x'aa')");
+	for (i = 0; ok && i < NELEM(v5_rows); i++) {
+		r = &v5_rows[i];
+		v5_did(id, r);
+		cpns_hex_encode(did, id, CPNS_DEVICE_ID_LEN);
+		memset(b, r->tail, sizeof(b));
+		cpns_hex_encode(sealed, b, sizeof(b));
+		if (r->kgen < 0)
+			snprintf(key, sizeof(key), "NULL, NULL, NULL, NULL, NULL");
+		else
+			snprintf(key, sizeof(key), "%u, %lld, %lld, %lld, %s%s'",
+				 r->kstate, (long long)r->kgen,
+				 (long long)r->koffset, (long long)r->kexpiry,
+				 pg ? "'\\x" : "x'", sealed);
+		sql_bytes(gw1, sizeof(gw1), r->gw1_hex);
+		sql_bytes(last, sizeof(last), r->last_hex);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO devices VALUES (%s%s', %u, %u, %lld, %lld, %s, %s, %s, %s, %s)",
+			 pg ? "'\\x" : "x'", did, r->gen, r->state,
+			 (long long)r->created, (long long)r->expiry, key, gw1,
+			 r->aoff, r->loff, last);
+		ok = raw_sql(path, sql);
+	}
+	return ok;
+}
+
+/* The num of seed 8 x b, -1 if none. */
+static int64_t seed_num(const char *path, uint8_t b)
+{
+	char sql[128];
+	int64_t v = -1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT num FROM seeds WHERE seed_id = '%02x%02x%02x%02x%02x%02x%02x%02x'",
+		 b, b, b, b, b, b, b, b);
+	if (!raw_count(path, sql, &v))
+		return -1;
+	return v;
+}
+
+/* The length of device 8 x seed, 8 x tail's gw1_addr; -1 if NULL or none. */
+static int64_t gw1_len(const char *path, uint8_t seed, uint8_t tail)
+{
+	char sql[256];
+	int64_t v = -1;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(length(gw1_addr), -1) FROM devices WHERE seed = (SELECT num FROM seeds WHERE seed_id = '%02x%02x%02x%02x%02x%02x%02x%02x') AND suffix = %s%02x%02x%02x%02x%02x%02x%02x%02x'",
+		 seed, seed, seed, seed, seed, seed, seed, seed,
+		 pg ? "'\\x" : "x'", tail, tail, tail, tail, tail, tail, tail,
+		 tail);
+	if (!raw_count(path, sql, &v))
+		return -1;
+	return v;
+}
+
+/*
+ * A version 5 store (seeds stored out of order; rows of every kind and
+ * address form) is upgraded to version 6: the seeds numbered in seed_id
+ * order, every device read back through the API as it was, its blob byte
+ * for byte, its addresses' bytes unchanged.
+ */
+static void test_upgrade_v5(void)
+{
+	struct cpns_store_device d;
+	struct cpns_store_counts c;
+	struct cpns_store *st;
+	const struct v5_row *r;
+	char path[256], err[512], gw1[16];
+	uint8_t id[CPNS_DEVICE_ID_LEN], want[REC_LEN];
+	int64_t v = -1, n = -1, seeds = -1, devs = -1;
+	size_t i, same = 0;
+	int ret;
+
+	path_of(path, sizeof(path), "v5.db");
+	if (!tap_ok(v5_store(path) &&
+		    raw_count(path, "SELECT n FROM changes WHERE what = 'seeds'", &seeds) &&
+		    raw_count(path, "SELECT n FROM changes WHERE what = 'devices'", &devs),
+		    "v5: a version 5 store made by hand"))
+		return;
+	ret = cpns_store_open(path, 0, &st, err, sizeof(err));
+	if (!tap_ok(!ret, "v5: upgraded to 6 (%s)", ret ? err : "ok"))
+		return;
+	for (i = 0; i < NELEM(v5_rows); i++) {
+		r = &v5_rows[i];
+		v5_did(id, r);
+		rec_bytes(want, id, r->kstate, (uint32_t)r->kgen,
+			  r->created + r->koffset, r->kexpiry, r->tail);
+		snprintf(gw1, sizeof(gw1), "gw1-%u", r->seed);
+		ret = cpns_store_device_get(st, id, &d);
+		if (!ret && !memcmp(d.did, id, sizeof(id)) &&
+		    !memcmp(d.sid, id, 8) && d.generation == r->gen &&
+		    d.state == r->state && d.created == r->created &&
+		    (int64_t)d.expiry == r->expiry &&
+		    d.blob_len == (r->kgen < 0 ? 0 : REC_LEN) &&
+		    !memcmp(d.blob, want, d.blob_len) && !strcmp(d.gw1, gw1) &&
+		    !strcmp(d.gw1_addr, r->gw1) &&
+		    d.assigned == (strcmp(r->aoff, "NULL") ? r->created + atoll(r->aoff) : 0) &&
+		    d.last_auth == (strcmp(r->loff, "NULL") ? r->created + atoll(r->loff) : 0) &&
+		    !strcmp(d.last_addr, r->last))
+			same++;
+		else
+			tap_diag("v5: device %02x..%02x differs (%d: %s; '%s' %lld %lld '%s')",
+				 r->seed, r->tail, ret,
+				 ret ? cpns_store_error(st) : "a column",
+				 d.gw1_addr, (long long)d.assigned,
+				 (long long)d.last_auth, d.last_addr);
+	}
+	tap_ok(same == NELEM(v5_rows),
+	       "v5: all %zu devices read back identical, inventory and blob (%zu)",
+	       NELEM(v5_rows), same);
+	tap_ok(seed_num(path, 2) == 1 && seed_num(path, 4) == 2 &&
+	       seed_num(path, 7) == 3,
+	       "v5: the seeds numbered 1, 2, 3 in seed_id order (%lld %lld %lld)",
+	       (long long)seed_num(path, 2), (long long)seed_num(path, 4),
+	       (long long)seed_num(path, 7));
+	raw_count(path, "SELECT count(*) FROM devices WHERE seed = 2 AND length(gw1_addr) = 6 AND length(last_addr) = 18",
+		  &v);
+	tap_ok(v == 1, "v5: the GW1 at its seed's owner's host kept in 6 bytes (%lld)",
+	       (long long)v);
+	ret = cpns_store_count(st, &c);
+	tap_ok(!ret && c.seeds == 3 && c.inventory == NELEM(v5_rows) &&
+	       c.devices == 4 && c.devices_revoked == 3 && c.revocations == 1,
+	       "v5: the counts kept (%u seeds, %u rows, %u with a blob, %u revoked)",
+	       c.seeds, c.inventory, c.devices, c.devices_revoked);
+	ret = cpns_store_changes(st, &v, &n);
+	tap_ok(!ret && v == seeds && n == devs,
+	       "v5: the counters kept (%lld, %lld)", (long long)v,
+	       (long long)n);
+	memset(id, 7, 8);
+	memset(id + 8, 0x16, 8);
+	ret = cpns_store_device_assigned(st, id, "gw1-7", "10.0.0.7:5000",
+					 1700000000);
+	v = gw1_len(path, 7, 0x16);
+	tap_ok(!ret && v == 2,
+	       "v5: the upgraded store takes an assignment, from its seed's owner in 2 bytes (%lld)",
+	       (long long)v);
+	cpns_store_close(st);
+	v = -1;
+	raw_count(path, "SELECT version FROM schema_version", &v);
+	tap_ok(v == CPNS_STORE_VERSION, "v5: schema_version says %d (%lld)",
+	       CPNS_STORE_VERSION, (long long)v);
+}
+
+/* The whole of a file, or of the database's tables, as one text. */
+static char *store_dump(const char *path)
+{
+	static const char sql[] =
+		"SELECT md5(string_agg(t, ',' ORDER BY t)) FROM (SELECT s::text AS t FROM seeds s UNION ALL SELECT d::text FROM devices d UNION ALL SELECT v::text FROM schema_version v UNION ALL SELECT c::text FROM changes c UNION ALL SELECT l::text FROM device_log l) x";
+	struct stat sb;
+	PGresult *res;
+	PGconn *c;
+	char *out = NULL;
+	int fd;
+
+	if (pg) {
+		c = PQconnectdb(path);
+		res = PQexec(c, sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1)
+			out = strdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+		return out;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &sb))
+		goto out;
+	out = calloc(1, (size_t)sb.st_size + 1);
+	if (out && read(fd, out, (size_t)sb.st_size) != sb.st_size) {
+		free(out);
+		out = NULL;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return out;
+}
+
+/*
+ * A version 5 device row whose seed is not stored cannot be numbered:
+ * the upgrade is refused, and the store is left as it was.
+ */
+static void test_upgrade_v5_orphan(void)
+{
+	char path[256], *before, *after;
+	struct stat sb = { 0 };
+	bool same;
+
+	path_of(path, sizeof(path), "v5orphan.db");
+	if (!tap_ok(v5_store(path) &&
+		    raw_sql(path, pg ?
+			    "INSERT INTO devices (device_id, generation, state, created) VALUES ('\\x05050505050505059999999999999999', 0, 4, 5)" :
+			    "INSERT INTO devices (device_id, generation, state, created) VALUES (x'05050505050505059999999999999999', 0, 4, 5)"),
+		    "v5: a version 5 store with a device of no stored seed"))
+		return;
+	if (!pg)
+		stat(path, &sb);
+	before = store_dump(path);
+	refused(path, 0, -EBADMSG, "the store is corrupted; not upgraded",
+		"a version 5 device whose seed is not stored");
+	after = store_dump(path);
+	same = before && after &&
+	       (pg ? !strcmp(before, after) :
+		     !memcmp(before, after, (size_t)sb.st_size));
+	tap_ok(same, "v5: the refused upgrade changed nothing (the %s)",
+	       pg ? "tables' rows" : "file, byte for byte");
+	free(before);
+	free(after);
+}
+
+/*
+ * GW1's address in 2 bytes, its port alone, when its host is that of the
+ * seed's owner_addr (the seed's owner sent II-5); 6 or 18 bytes or text
+ * otherwise. Every form reads back as the text the API was given.
+ */
+static void test_owner_port(void)
+{
+	static const struct {
+		uint8_t seed;
+		const char *addr;
+		int64_t len;
+	} cases[] = {
+		{ 3, "10.0.0.3:58566", 2 },	/* owner 10.0.0.3:4000 */
+		{ 3, "10.0.0.3:4000", 2 },
+		{ 3, "10.0.0.3:1", 2 },
+		{ 3, "10.0.0.4:4000", 6 },
+		{ 3, "10.0.0.30:4000", 6 },
+		{ 3, "010.0.0.3:4000", 14 },
+		{ 3, "10.0.0.3:04000", 14 },
+		{ 3, "[::ffff:10.0.0.3]:4000", 18 },
+		{ 6, "[2001:db8::6]:5000", 2 },	/* owner [2001:db8::6]:4000 */
+		{ 6, "[2001:db8::7]:5000", 18 },
+		{ 6, "10.0.0.6:4000", 6 },
+		{ 6, "[2001:DB8::6]:5000", 19 },
+		{ 8, "gw1.example:4000", 16 },	/* owner gw1.example:4000 */
+		{ 8, "gw1.example:5000", 16 },
+		{ 9, "10.0.0.9:4000", 6 },	/* owner 10.0.0.9 */
+	};
+	struct cpns_store_device d;
+	struct cpns_store_seed s;
+	struct cpns_store *st;
+	char path[256], err[512];
+	size_t i, same = 0;
+	int64_t v;
+	int ret;
+
+	path_of(path, sizeof(path), "port.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "port: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 3);
+	ret = cpns_store_seed_add(st, &s);
+	seed_fill(&s, 6);
+	strcpy(s.owner_addr, "[2001:db8::6]:4000");
+	ret = ret ? ret : cpns_store_seed_add(st, &s);
+	seed_fill(&s, 8);
+	strcpy(s.owner_addr, "gw1.example:4000");
+	ret = ret ? ret : cpns_store_seed_add(st, &s);
+	seed_fill(&s, 9);
+	strcpy(s.owner_addr, "10.0.0.9");
+	ret = ret ? ret : cpns_store_seed_add(st, &s);
+	tap_ok(!ret, "port: seeds of IPv4, IPv6 and other owner addresses");
+	for (i = 0; i < NELEM(cases); i++) {
+		memset(d.did, cases[i].seed, 8);
+		memset(d.did + 8, (uint8_t)(0x40 + i), 8);
+		ret = cpns_store_device_assigned(st, d.did, "gw1",
+						 cases[i].addr, 1700000000);
+		v = gw1_len(path, cases[i].seed, (uint8_t)(0x40 + i));
+		ret = ret ? ret : cpns_store_device_get(st, d.did, &d);
+		if (!ret && v == cases[i].len &&
+		    !strcmp(d.gw1_addr, cases[i].addr))
+			same++;
+		else
+			tap_diag("port: '%s' (seed %u) is %lld bytes, read back as '%s' (%d)",
+				 cases[i].addr, cases[i].seed, (long long)v,
+				 ret ? "" : d.gw1_addr, ret);
+	}
+	tap_ok(same == NELEM(cases),
+	       "port: %zu addresses, 2 bytes exactly from the seed owner's host, read back as given (%zu)",
+	       NELEM(cases), same);
+	cpns_store_close(st);
+	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
+	memset(d.did, 3, 8);
+	memset(d.did + 8, 0x40, 8);
+	ret = ret ? ret : cpns_store_device_get(st, d.did, &d);
+	tap_ok(!ret && !strcmp(d.gw1_addr, "10.0.0.3:58566"),
+	       "port: reopened, the 2-byte form reads back the same (%s)",
+	       ret ? err : d.gw1_addr);
+	cpns_store_close(st);
+}
+
+/*
+ * Seed numbers: given by the store on insert, distinct, above 0; a
+ * number is not reused while its seed is stored.
+ */
+static void test_seed_nums(void)
+{
+	struct cpns_store_seed s;
+	struct cpns_store *st;
+	char path[256], err[512];
+	int64_t a, b, n = -1, bad = -1;
+	int ret;
+
+	path_of(path, sizeof(path), "nums.db");
+	ret = cpns_store_open(path, CPNS_STORE_CREATE, &st, err, sizeof(err));
+	if (!tap_ok(!ret && st, "nums: created (%s)", ret ? err : "ok"))
+		return;
+	seed_fill(&s, 0x22);
+	ret = cpns_store_seed_add(st, &s);
+	seed_fill(&s, 0x11);
+	ret = ret ? ret : cpns_store_seed_add(st, &s);
+	a = seed_num(path, 0x22);
+	b = seed_num(path, 0x11);
+	tap_ok(!ret && a > 0 && b > 0 && a != b,
+	       "nums: two seeds added get distinct numbers above 0 (%lld, %lld)",
+	       (long long)a, (long long)b);
+	seed_fill(&s, 0x33);
+	ret = cpns_store_seed_del(st, (uint8_t[CPNS_SEED_ID_LEN]){ 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22 });
+	ret = ret ? ret : cpns_store_seed_add(st, &s);
+	raw_count(path, "SELECT count(DISTINCT num) FROM seeds", &n);
+	raw_count(path, "SELECT count(*) FROM seeds WHERE num <= 0", &bad);
+	tap_ok(!ret && n == 2 && !bad && seed_num(path, 0x33) != b,
+	       "nums: a seed added after one deleted gets a number of its own (%lld)",
+	       (long long)seed_num(path, 0x33));
+	cpns_store_close(st);
+}
+
 /* Address texts and their columns (store.rst; tools/store-vectors.py's
  * ADDRESSES): the bytes a row holds.
  */
@@ -1790,6 +2235,7 @@ static const struct {
 } packed[] = {
 	{ "", NULL },
 	{ "10.77.1.2:58566", "0a4d0102e4c6" },
+	{ "10.0.0.3:58566", "e4c6" },	/* the seed's owner: 10.0.0.3:4000 */
 	{ "[2001:db8::1]:4000", "20010db80000000000000000000000010fa0" },
 	{ "abcdef", "61626364656600" },
 	{ "010.0.0.1:1", "3031302e302e302e313a31" },
@@ -1914,7 +2360,7 @@ static bool compact_store(const char *path, struct cpns_store_device *d)
 }
 
 #define THE_DEVICE \
-	" WHERE device_id = (SELECT device_id FROM devices ORDER BY device_id LIMIT 1)"
+	" WHERE (seed, suffix) = (SELECT seed, suffix FROM devices ORDER BY seed, suffix LIMIT 1)"
 
 /*
  * A compact row altered by hand. One the database's checks would refuse
@@ -1939,10 +2385,14 @@ static void test_compact(void)
 		  "PRAGMA ignore_check_constraints = 1; UPDATE devices SET key_state = 3" THE_DEVICE,
 		  "ALTER TABLE devices DROP CONSTRAINT devices_key_state_check; UPDATE devices SET key_state = 3" THE_DEVICE,
 		  "key_state is not 1, 4 or 5" },
-		{ "a Device ID of 15 bytes",
-		  "PRAGMA ignore_check_constraints = 1; UPDATE devices SET device_id = substr(device_id, 1, 15)" THE_DEVICE,
-		  "ALTER TABLE devices DROP CONSTRAINT devices_device_id_check; UPDATE devices SET device_id = substr(device_id, 1, 15)" THE_DEVICE,
-		  "that is not 16 bytes" },
+		{ "a suffix of 7 bytes",
+		  "PRAGMA ignore_check_constraints = 1; UPDATE devices SET suffix = substr(suffix, 1, 7)" THE_DEVICE,
+		  "ALTER TABLE devices DROP CONSTRAINT devices_suffix_check; UPDATE devices SET suffix = substr(suffix, 1, 7)" THE_DEVICE,
+		  "that is not 8 bytes" },
+		{ "a seed number that names no seed",
+		  "UPDATE devices SET seed = 999" THE_DEVICE,
+		  "ALTER TABLE devices DROP CONSTRAINT devices_seed_fkey; UPDATE devices SET seed = 999" THE_DEVICE,
+		  "seed" },
 		{ "a blob created before the epoch",
 		  "UPDATE devices SET key_offset = -created - 1" THE_DEVICE,
 		  "UPDATE devices SET key_offset = -created - 1" THE_DEVICE,
@@ -2050,6 +2500,10 @@ int main(void)
 	test_upgrade_v3();
 	test_upgrade_v4();
 	test_upgrade_v4_pages();
+	test_upgrade_v5();
+	test_upgrade_v5_orphan();
+	test_owner_port();
+	test_seed_nums();
 	test_device_log();
 	test_inventory_forms();
 	test_address_bytes();
