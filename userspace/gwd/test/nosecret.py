@@ -257,10 +257,15 @@ def cmd_secrets(kekhex, pairhex, db, store, logs, traces):
         seeds[sid] = bytes.fromhex(k["key"])
         wk(blob)
     # A compact row (store.rst, "A device row"): its blob rebuilt.
-    for did, gen, created, ks, kg, ko, ke, sealed in con.execute(
-            "SELECT device_id, generation, created, key_state,"
-            " key_generation, key_offset, key_expiry, sealed"
-            " FROM devices WHERE sealed IS NOT NULL"):
+    # Its Device ID is its seed's seed_id (by the seed's num) and suffix.
+    for sid, suffix, gen, created, ks, kg, ko, ke, sealed in con.execute(
+            "SELECT s.seed_id, d.suffix, d.generation, d.created,"
+            " d.key_state, d.key_generation, d.key_offset, d.key_expiry,"
+            " d.sealed FROM devices d LEFT JOIN seeds s ON s.num = d.seed"
+            " WHERE d.sealed IS NOT NULL"):
+        if sid is None:
+            raise Bad(f"store device row ..{suffix.hex()}: no seed numbered so")
+        did = bytes.fromhex(sid) + suffix
         blob = (bytes([1, 2, 1, ks]) + kg.to_bytes(4, "big") +
                 (created + ko).to_bytes(8, "big") + ke.to_bytes(8, "big") +
                 did + sealed)

@@ -41,8 +41,9 @@ s_row()
 	r = sqlite3.connect(sys.argv[1]).execute(
 	    "SELECT CASE state WHEN 1 THEN 'active' WHEN 4 THEN 'revoked'"
 	    " WHEN 5 THEN 'unconfirmed' END, generation,"
-	    " 40 + length(sealed) FROM devices WHERE device_id = ?",
-	    (bytes.fromhex(sys.argv[2]),)).fetchone()
+	    " 40 + length(sealed) FROM devices WHERE seed ="
+	    " (SELECT num FROM seeds WHERE seed_id = ?) AND suffix = ?",
+	    (sys.argv[2][:16], bytes.fromhex(sys.argv[2][16:]))).fetchone()
 	print("|".join(map(str, r)) if r else "")
 	PY
 }
@@ -200,10 +201,12 @@ gw2_again gw2-again2
 # nothing: its state (the blob's header says otherwise), then a byte of
 # its blob (the kernel cannot open it). Restored, it works again.
 row_sql() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$WORK/server.db" "$1"; }
+# The row of Device ID $did: its seed's num and its suffix (store.rst).
+the_row="seed = (SELECT num FROM seeds WHERE seed_id = '${did:0:16}') AND suffix = x'${did:16:16}'"
 # row_flip: one bit of the sealed part of the row's blob (its byte 60:
 # byte 20 of the row's sealed column, store.rst "A device row").
-row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); i = bytes.fromhex(sys.argv[2]); b = bytearray(d.execute("SELECT sealed FROM devices WHERE device_id = ?", (i,)).fetchone()[0]); b[20] ^= 1; d.execute("UPDATE devices SET sealed = ? WHERE device_id = ?", (bytes(b), i)); d.commit()' "$WORK/server.db" "$did"; }
-row_sum() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, hex(sealed) FROM devices WHERE device_id = ?", (bytes.fromhex(sys.argv[2]),)).fetchone())' "$WORK/server.db" "$did" | md5sum; }
+row_flip() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); w = sys.argv[2]; b = bytearray(d.execute("SELECT sealed FROM devices WHERE " + w).fetchone()[0]); b[20] ^= 1; d.execute("UPDATE devices SET sealed = ? WHERE " + w, (bytes(b),)); d.commit()' "$WORK/server.db" "$the_row"; }
+row_sum() { python3 -c 'import sqlite3, sys; r = sqlite3.connect(sys.argv[1]).execute("SELECT seed, suffix, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, hex(sealed) FROM devices WHERE " + sys.argv[2]).fetchone(); assert r, "no row"; print(r)' "$WORK/server.db" "$the_row" | md5sum; }
 altered()	# altered NAME SQL|row_flip WANT
 {
 	local from before
@@ -229,7 +232,7 @@ altered()	# altered NAME SQL|row_flip WANT
 	echo "ok - $1: refused, nothing changed"
 }
 altered altered-state \
-	"UPDATE devices SET state = 5 WHERE device_id = x'$did'" \
+	"UPDATE devices SET state = 5 WHERE $the_row" \
 	"device id $did: the row (state unconfirmed, generation 1) disagrees with its 104-byte blob: the row was altered; refused"
 altered altered-blob row_flip \
 	"a-0: the stored record of device id $did (generation 1, active) does not open under KEK"

@@ -211,9 +211,9 @@ for n in a b c; do
 	grep -q "(postgresql)" "$WORK/srv-$n.log" ||
 		fail "server $n does not say it runs on PostgreSQL"
 done
-[ "$(psql_pg "SELECT version FROM schema_version")" = 5 ] ||
-	fail "the schema is not version 5"
-result 0 "three servers on one PostgreSQL (schema version 5)"
+[ "$(psql_pg "SELECT version FROM schema_version")" = 6 ] ||
+	fail "the schema is not version 6"
+result 0 "three servers on one PostgreSQL (schema version 6)"
 
 cat >"$WORK/gw1.conf" <<END
 role = secure
@@ -400,7 +400,7 @@ row_of()
 {
 	local r
 
-	r=$(psql_pg "SELECT generation || ' ' || CASE state WHEN 1 THEN 'active' WHEN 4 THEN 'revoked' WHEN 5 THEN 'unconfirmed' ELSE state::text END FROM devices WHERE device_id = decode('$1', 'hex')")
+	r=$(psql_pg "SELECT generation || ' ' || CASE state WHEN 1 THEN 'active' WHEN 4 THEN 'revoked' WHEN 5 THEN 'unconfirmed' ELSE state::text END FROM devices WHERE seed = (SELECT num FROM seeds WHERE seed_id = '${1:0:16}') AND suffix = decode('${1:16:16}', 'hex')")
 	echo "${r:-0 none}"
 }
 

@@ -85,7 +85,7 @@ sql expiry "UPDATE seeds SET expiry = expiry + 1000"
 try expiry "disagrees with the store"
 
 # A second row after a good one: the good one must not stay loaded.
-sql second "INSERT INTO seeds SELECT 'ffffffffffffffff', owner, owner_addr, created, state, expiry, blob FROM seeds"
+sql second "INSERT INTO seeds SELECT 'ffffffffffffffff', owner, owner_addr, created, state, expiry, blob, (SELECT max(num) + 1 FROM seeds) FROM seeds"
 [ "$sid" != ffffffffffffffff ] || fail "unlucky seed id"
 try second "ffffffffffffffff does not unwrap"
 grep -q "the 1 keys loaded before the failure were removed" "$WORK/second.log" ||

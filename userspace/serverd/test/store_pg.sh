@@ -114,7 +114,7 @@ echo "ok - postgresql: the inventory listed, paged and filtered through the cont
 from_s=$(log_lines "$WORK/server.log")
 sctl revoke "$did_a" --json | tee "$WORK/revoke.json" |
 	jq_py "assert d['store'] == 'revoked', d" || fail "server revoke"
-[ "$(psql_pg "SELECT state FROM devices WHERE device_id = decode('$did_a', 'hex')")" = 4 ] ||
+[ "$(psql_pg "SELECT state FROM devices WHERE seed = (SELECT num FROM seeds WHERE seed_id = '${did_a:0:16}') AND suffix = decode('${did_a:16:16}', 'hex')")" = 4 ] ||
 	fail "the database does not hold $did_a as revoked"
 [ "$(aflow gw2-a "$WORK/gw2-a.2.log")" = revoked ] ||
 	{ cat "$WORK/gw2-a.2.log"; fail "revoked GW2 a: not refused as revoked"; }
@@ -158,9 +158,9 @@ sed -i "s|^store = .*|store = postgresql://cpns:wrong-secret@$PG_ADDR/cpns|" "$W
 refuse "a wrong password" "password authentication failed"
 grep -q "wrong-secret" "$WORK/server.log" && fail "the wrong password was logged"
 store_server_conf
-psql_pg "UPDATE schema_version SET version = 6"
+psql_pg "UPDATE schema_version SET version = 7"
 refuse "a schema from a newer version" "newer than this program's"
-psql_pg "UPDATE schema_version SET version = 5"
+psql_pg "UPDATE schema_version SET version = 6"
 [ "$(snapshot_db)" = "$before" ] || fail "a refusal changed the database"
 psql_pg "UPDATE seeds SET created = created + 1 WHERE seed_id = '$sid'"
 refuse "a seed row altered by hand" "does not unwrap"
