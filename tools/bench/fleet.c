@@ -249,6 +249,10 @@ static void hex(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = '\0';
 }
 
+/* The fleet's GW1: the seed's owner, which assigns every device. */
+#define FB_GW1		0x0a4d0102	/* 10.77.1.2 */
+#define FB_GW1_PORT	58566
+
 /* The seed row of the fleet, as cpns-serverd's I-2 stores one. */
 static int seed_row(const uint8_t kek[32], struct cpns_store_seed *s)
 {
@@ -258,7 +262,9 @@ static int seed_row(const uint8_t kek[32], struct cpns_store_seed *s)
 	memset(s, 0, sizeof(*s));
 	memcpy(s->sid, fb_sid, sizeof(s->sid));
 	snprintf(s->owner, sizeof(s->owner), "fleet-gw1");
-	snprintf(s->owner_addr, sizeof(s->owner_addr), "10.78.0.9:7000");
+	snprintf(s->owner_addr, sizeof(s->owner_addr), "%u.%u.%u.%u:%u",
+		 FB_GW1 >> 24, (FB_GW1 >> 16) & 255, (FB_GW1 >> 8) & 255,
+		 FB_GW1 & 255, FB_GW1_PORT);
 	s->created = FB_CREATED;
 	s->state = CPNS_STATE_ACTIVE;
 	cpns_store_seed_label(s, label);
@@ -279,12 +285,11 @@ static int seed_row(const uint8_t kek[32], struct cpns_store_seed *s)
 /*
  * With the inventory (gen -i): the blob sealed FB_KEY_OFFSET after the
  * row (a re-key after the assignment), assigned when the row was made by
- * FB_GW1 (port FB_GW1_PORT), last authenticated from 10.77.3.x a month and
- * some seconds later.
+ * FB_GW1 (port FB_GW1_PORT; the seed's owner, so its address column is
+ * the port alone), last authenticated from 10.77.3.x a month and some
+ * seconds later.
  */
 #define FB_KEY_OFFSET	3600
-#define FB_GW1		0x0a4d0102	/* 10.77.1.2 */
-#define FB_GW1_PORT	58566
 #define FB_AUTH_OFFSET(i)	(30 * 86400 + (int64_t)((i) % 86400))
 #define FB_AUTH_ADDR(i)	(0x0a4d0300 | (uint32_t)(2 + (i) % 250))
 #define FB_AUTH_PORT(i)	((unsigned int)(32768 + (i) % 28000))
@@ -333,13 +338,14 @@ static int device_row(const uint8_t kek[32], uint64_t i, bool inv,
 static int cmd_gen(uint64_t n, const char *dir, bool inv)
 {
 	char path[4096], err[512], did[33], blob[2 * 128 + 1], sealed[129];
-	char gw1[13], last[13];
+	char suffix[17], last[13];
 	uint8_t a[6];
 	struct cpns_store_seed s;
 	struct cpns_store_device d;
 	struct cpns_store *st;
 	sqlite3_stmt *ins = NULL;
 	sqlite3 *db = NULL;
+	int64_t num = 0;
 	uint8_t kek[32];
 	FILE *pg;
 	uint64_t i;
@@ -356,43 +362,60 @@ static int cmd_gen(uint64_t n, const char *dir, bool inv)
 		return 1;
 	}
 	cpns_store_close(st);
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	hex(did, s.sid, sizeof(s.sid));
+	SQ(sqlite3_open(path, &db));
+	/* The seed's number, which the store gave it (store.rst). */
+	SQ(sqlite3_prepare_v2(db, "SELECT num FROM seeds WHERE seed_id = ?1",
+			      -1, &ins, NULL));
+	sqlite3_bind_text(ins, 1, did, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(ins) == SQLITE_ROW)
+		num = sqlite3_column_int64(ins, 0);
+	sqlite3_finalize(ins);
+	ins = NULL;
+	if (num <= 0) {
+		fprintf(stderr, "fleet: %s: the seed has no number\n", path);
+		sqlite3_close(db);
+		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/store.pgcopy", dir);
 	pg = fopen(path, "w");
 	if (!pg)
 		return perror(path), 1;
-	hex(did, s.sid, sizeof(s.sid));
 	hex(blob, s.blob, s.blob_len);
-	fprintf(pg, "COPY seeds (seed_id, owner, owner_addr, created, state, expiry, blob) FROM STDIN;\n"
-		"%s\t%s\t%s\t%lld\tactive\t0\t\\\\x%s\n\\.\n", did, s.owner,
-		s.owner_addr, (long long)s.created, blob);
-	/* A device's compact row (store.rst, "A device row"): of its blob
-	 * the header fields the row does not hold, and the salt and sealed
+	/* The same number on PostgreSQL, its sequence moved past it. */
+	fprintf(pg, "COPY seeds (seed_id, owner, owner_addr, created, state, expiry, blob, num) FROM STDIN;\n"
+		"%s\t%s\t%s\t%lld\tactive\t0\t\\\\x%s\t%lld\n\\.\n"
+		"SELECT setval('seeds_num', (SELECT max(num) FROM seeds));\n",
+		did, s.owner, s.owner_addr, (long long)s.created, blob,
+		(long long)num);
+	/* A device's compact row (store.rst, "A device row"): its seed's
+	 * number and the last 8 bytes of its Device ID; of its blob the
+	 * header fields the row does not hold, and the salt and sealed
 	 * bytes from offset 40.
 	 */
-	fprintf(pg, "COPY devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) FROM STDIN;\n");
+	fprintf(pg, "COPY devices (seed, suffix, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) FROM STDIN;\n");
 	snprintf(path, sizeof(path), "%s/store.db", dir);
-	SQ(sqlite3_open(path, &db));
 	SQ(sqlite3_exec(db, "PRAGMA journal_mode = WAL; BEGIN", NULL, NULL,
 			NULL));
-	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (device_id, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) VALUES (?1, 1, 1, ?2, 0, 1, 1, ?4, 0, ?3, ?5, ?6, ?7, ?8)",
+	SQ(sqlite3_prepare_v2(db, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, key_state, key_generation, key_offset, key_expiry, sealed, gw1_addr, assigned_offset, last_auth_offset, last_addr) VALUES (?9, ?1, 1, 1, ?2, 0, 1, 1, ?4, 0, ?3, ?5, ?6, ?7, ?8)",
 			      -1, &ins, NULL));
-	addr4(a, FB_GW1, FB_GW1_PORT);
-	hex(gw1, a, sizeof(a));
 	for (i = 0; i < n; i++) {
 		if (device_row(kek, i, inv, &d))
 			return fprintf(stderr, "fleet: device %llu\n",
 				       (unsigned long long)i), 1;
-		hex(did, d.did, sizeof(d.did));
-		sqlite3_bind_blob(ins, 1, d.did, sizeof(d.did),
+		hex(suffix, d.did + CPNS_SEED_ID_LEN, 8);
+		sqlite3_bind_blob(ins, 1, d.did + CPNS_SEED_ID_LEN, 8,
 				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 9, num);
 		sqlite3_bind_int64(ins, 2, d.created);
 		sqlite3_bind_blob(ins, 3, d.blob + FB_REC_HDR,
 				  (int)d.blob_len - FB_REC_HDR, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(ins, 4, inv ? FB_KEY_OFFSET : 0);
 		if (inv) {
-			addr4(a, FB_GW1, FB_GW1_PORT);
-			sqlite3_bind_blob(ins, 5, a, sizeof(a),
-					  SQLITE_TRANSIENT);
+			/* GW1 is the seed's owner: its port alone. */
+			put_be(a, FB_GW1_PORT, 2);
+			sqlite3_bind_blob(ins, 5, a, 2, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(ins, 6, 0);
 			sqlite3_bind_int64(ins, 7, FB_AUTH_OFFSET(i));
 			addr4(a, FB_AUTH_ADDR(i), FB_AUTH_PORT(i));
@@ -405,12 +428,14 @@ static int cmd_gen(uint64_t n, const char *dir, bool inv)
 		sqlite3_reset(ins);
 		hex(sealed, d.blob + FB_REC_HDR, d.blob_len - FB_REC_HDR);
 		if (inv)
-			fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t%d\t0\t\\\\x%s\t\\\\x%s\t0\t%lld\t\\\\x%s\n",
-				did, (long long)d.created, FB_KEY_OFFSET, sealed,
-				gw1, (long long)FB_AUTH_OFFSET(i), last);
+			fprintf(pg, "%lld\t\\\\x%s\t1\t1\t%lld\t0\t1\t1\t%d\t0\t\\\\x%s\t\\\\x%04x\t0\t%lld\t\\\\x%s\n",
+				(long long)num, suffix, (long long)d.created,
+				FB_KEY_OFFSET, sealed, FB_GW1_PORT,
+				(long long)FB_AUTH_OFFSET(i), last);
 		else
-			fprintf(pg, "\\\\x%s\t1\t1\t%lld\t0\t1\t1\t0\t0\t\\\\x%s\t\\N\t\\N\t\\N\t\\N\n",
-				did, (long long)d.created, sealed);
+			fprintf(pg, "%lld\t\\\\x%s\t1\t1\t%lld\t0\t1\t1\t0\t0\t\\\\x%s\t\\N\t\\N\t\\N\t\\N\n",
+				(long long)num, suffix, (long long)d.created,
+				sealed);
 	}
 	fprintf(pg, "\\.\n");
 	sqlite3_finalize(ins);
