@@ -583,9 +583,11 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      " gw1_addr BYTEA, last_addr BYTEA);",
 	[5] = "CREATE SEQUENCE seeds_num;"
 	      "ALTER TABLE seeds ADD COLUMN num BIGINT;"
+	      "ALTER TABLE seeds DISABLE TRIGGER USER;"
 	      "UPDATE seeds SET num = x.n FROM (SELECT seed_id,"
 	      " row_number() OVER (ORDER BY seed_id) AS n FROM seeds) AS x"
 	      " WHERE seeds.seed_id = x.seed_id;"
+	      "ALTER TABLE seeds ENABLE TRIGGER USER;"
 	      "SELECT setval('seeds_num', (SELECT coalesce(max(num), 0) + 1"
 	      " FROM seeds), false);"
 	      "ALTER TABLE seeds ALTER COLUMN num SET NOT NULL,"
