@@ -50,12 +50,12 @@ typedef int (*store_row_fn)(struct cpns_store *st, const struct sv *col,
  * @create: within a transaction: the schema of CPNS_STORE_VERSION
  * @upgrade: within a transaction: the schema of version from to from + 1
  * @integrity: the backend's own consistency check, if it has one
- * @seed_hex: an SQL expression: the Seed ID, lower-case hex text, of the
- *	device row d (its device_id's first 8 bytes)
+ * @seed_num: an SQL expression: the number (seeds.num) of a seed being
+ *	added, one no other seed of the store has
  */
 struct store_ops {
 	const char *name;
-	const char *seed_hex;
+	const char *seed_num;
 	int (*open)(struct cpns_store *st, const char *target,
 		    unsigned int flags, bool *empty);
 	void (*close)(struct cpns_store *st);
@@ -100,6 +100,14 @@ int store_app_cb(struct cpns_store *st, const struct sv *c, int n,
 		 void *arg);
 
 /*
+ * A row callback for the check before the upgrade to version 6: its first
+ * column is the Device ID (hex) of a version 5 row whose seed is not
+ * stored; refuses the upgrade.
+ */
+int store_v5_orphan_cb(struct cpns_store *st, const struct sv *c, int n,
+		       void *arg);
+
+/*
  * A row callback for the check before the upgrade to version 4: its first
  * column is the Device ID (text) of a version 3 row whose blob is not a
  * record that the compact row can hold; refuses the upgrade.
@@ -117,6 +125,15 @@ int store_v3_bad_row_cb(struct cpns_store *st, const struct sv *c, int n,
 size_t store_addr_pack(const char *text, uint8_t out[STORE_ADDR_BYTES]);
 int store_addr_unpack(const uint8_t *b, size_t len,
 		      char out[CPNS_STORE_ADDR_MAX + 1]);
+
+/*
+ * A gw1_addr column (version 6): as an address column, or the port alone
+ * (2 bytes) where the address has the host of the seed's owner_addr.
+ */
+size_t store_gw1_pack(const char *text, const char *owner,
+		      uint8_t out[STORE_ADDR_BYTES]);
+int store_gw1_unpack(const uint8_t *b, size_t len, const char *owner,
+		     char out[CPNS_STORE_ADDR_MAX + 1]);
 
 /*
  * Within the upgrade to version 5: for each row of table "from" whose

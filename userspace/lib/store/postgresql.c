@@ -19,7 +19,7 @@
 
 #include "backend.h"
 
-#define MAX_COLS	16
+#define MAX_COLS	20
 #define MAX_PARAMS	16
 #define CONNECT_TIMEOUT	"10"	/* seconds, unless the URI says otherwise */
 
@@ -99,9 +99,10 @@
 	" RETURN NULL; END$$;" \
 	DEVICE_TRIGGERS
 
-/* The key columns of versions 4 and 5's devices table. */
+/* The key columns of versions 4 to 6's devices table. */
+#define DEVICE_ID_V4 \
+	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16),"
 #define DEVICE_KEY_COLS \
-	" device_id BYTEA PRIMARY KEY CHECK (length(device_id) = 16)," \
 	" generation BIGINT NOT NULL" \
 	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
 	" state SMALLINT NOT NULL CHECK (state IN (1, 4, 5))," \
@@ -128,6 +129,7 @@
  */
 #define DEVICES_V4(name) \
 	"CREATE TABLE " name " (" \
+	DEVICE_ID_V4 \
 	DEVICE_KEY_COLS \
 	" gw1_addr TEXT NOT NULL DEFAULT ''," \
 	" assigned BIGINT NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
@@ -139,13 +141,33 @@
  * Version 5's devices table: the inventory compact too (store.rst, "A
  * device row"), as SQLite's.
  */
-#define DEVICES_V5(name) \
-	"CREATE TABLE " name " (" \
-	DEVICE_KEY_COLS \
+#define INVENTORY_V5 \
 	" gw1_addr BYTEA CHECK (length(gw1_addr) BETWEEN 1 AND 65)," \
 	" assigned_offset BIGINT," \
 	" last_auth_offset BIGINT," \
-	" last_addr BYTEA CHECK (length(last_addr) BETWEEN 1 AND 65)," \
+	" last_addr BYTEA CHECK (length(last_addr) BETWEEN 1 AND 65),"
+#define DEVICES_V5(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_ID_V4 \
+	DEVICE_KEY_COLS \
+	INVENTORY_V5 \
+	DEVICE_KEY_CHECKS ");"
+
+/*
+ * Version 6's: a device is its seed's number (seeds.num, from the
+ * sequence seeds_num) and its Device ID's last 8 bytes, as SQLite's.
+ */
+#define SEEDS_NUM \
+	" num BIGINT NOT NULL DEFAULT nextval('seeds_num')" \
+	"  CONSTRAINT seeds_num_key UNIQUE" \
+	"  CONSTRAINT seeds_num_check CHECK (num > 0)"
+#define DEVICES_V6(name) \
+	"CREATE TABLE " name " (" \
+	" seed BIGINT NOT NULL REFERENCES seeds (num) CHECK (seed > 0)," \
+	" suffix BYTEA NOT NULL CHECK (length(suffix) = 8)," \
+	DEVICE_KEY_COLS \
+	INVENTORY_V5 \
+	" PRIMARY KEY (seed, suffix)," \
 	DEVICE_KEY_CHECKS ");"
 
 /*
@@ -165,7 +187,7 @@
 #define LOG_V5 \
 	"CREATE TABLE device_log (seq BIGINT NOT NULL," \
 	" device_id BYTEA NOT NULL, PRIMARY KEY (seq, device_id));"
-#define LOGGED_SET(tg_op, set) \
+#define LOGGED_SET(tg_op, set, id) \
 	" IF TG_OP = '" tg_op "' THEN" \
 	"  SELECT count(*) INTO k FROM (SELECT 1 FROM " set \
 	"   LIMIT " LOG_ROWS " + 1) AS x;" \
@@ -173,25 +195,36 @@
 	"  UPDATE changes SET n = n + 1 WHERE what = 'devices'" \
 	"   RETURNING n INTO s;" \
 	"  IF k <= " LOG_ROWS " THEN" \
-	"   INSERT INTO device_log SELECT DISTINCT s, device_id FROM " set ";" \
+	"   INSERT INTO device_log SELECT DISTINCT s, " id " FROM " set ";" \
 	"  END IF;" \
 	" END IF;"
-#define DEVICE_FN_V5 \
+#define DEVICE_FN(key, id) \
 	"CREATE OR REPLACE FUNCTION cpns_devices_changed() RETURNS trigger" \
 	" LANGUAGE plpgsql SET enable_nestloop = off" \
 	" AS $$DECLARE k bigint; s bigint; BEGIN" \
-	LOGGED_SET("DELETE", "old_rows") \
+	LOGGED_SET("DELETE", "old_rows", id) \
 	LOGGED_SET("INSERT", "new_rows WHERE generation <> 0 OR state <> 1" \
-		   " OR sealed IS NOT NULL") \
-	LOGGED_SET("UPDATE", "old_rows o JOIN new_rows n USING (device_id)" \
-		   KEY_CHANGED) \
+		   " OR sealed IS NOT NULL", id) \
+	LOGGED_SET("UPDATE", "old_rows o JOIN new_rows n USING (" key ")" \
+		   KEY_CHANGED, id) \
 	" DELETE FROM device_log WHERE seq <= s - " LOG_KEEP ";" \
 	" RETURN NULL; END$$;"
+#define DEVICE_FN_V5	DEVICE_FN("device_id", "device_id")
 
-static const char schema_v5[] =
+/* Version 6's log: the Device ID as hex text, of the row's seed. */
+#define LOG_V6 \
+	"CREATE TABLE device_log (seq BIGINT NOT NULL," \
+	" device_id TEXT COLLATE \"C\" NOT NULL," \
+	" PRIMARY KEY (seq, device_id));"
+#define DEVICE_FN_V6 \
+	DEVICE_FN("seed, suffix", "(SELECT seed_id FROM seeds" \
+		  " WHERE num = seed) || encode(suffix, 'hex')")
+
+static const char schema_v6[] =
 	"CREATE TABLE schema_version (application TEXT NOT NULL,"
 	" version INTEGER NOT NULL);"
-	"INSERT INTO schema_version VALUES ('" STORE_APP "', 5);"
+	"INSERT INTO schema_version VALUES ('" STORE_APP "', 6);"
+	"CREATE SEQUENCE seeds_num;"
 	"CREATE TABLE seeds ("
 	" seed_id TEXT COLLATE \"C\" PRIMARY KEY" HEX_CHECK("seed_id", 16) ","
 	" owner TEXT NOT NULL,"
@@ -199,13 +232,15 @@ static const char schema_v5[] =
 	" created BIGINT NOT NULL,"
 	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
 	" expiry BIGINT NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
-	" blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128));"
-	DEVICES_V5("devices")
+	" blob BYTEA NOT NULL CHECK (length(blob) BETWEEN 1 AND 128),"
+	SEEDS_NUM ");"
+	"ALTER SEQUENCE seeds_num OWNED BY seeds.num;"
+	DEVICES_V6("devices")
 	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
 	CHANGES_V3
 	"INSERT INTO changes VALUES ('devices', 0);"
-	LOG_V5
-	DEVICE_FN_V5
+	LOG_V6
+	DEVICE_FN_V6
 	DEVICE_TRIGGERS;
 
 struct pg {
@@ -504,7 +539,7 @@ static int pg_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int pg_create(struct cpns_store *st)
 {
-	return exec(st, schema_v5, "creating the schema");
+	return exec(st, schema_v6, "creating the schema");
 }
 
 /*
@@ -515,7 +550,8 @@ static int pg_create(struct cpns_store *st)
  * version 4 the devices' (CHANGES_V4); version 5 packs the inventory
  * columns (the addresses in C, store_v5_addrs(), into the table
  * devices_v5_addrs that making the new devices table joins) and adds the
- * log.
+ * log; version 6 numbers the seeds, splits the Device ID into its seed's
+ * number and suffix, and gives a 2-byte address text its zero byte.
  */
 /* The big-endian integer of n bytes of a bytea at (1-based) offset. */
 #define BE(col, off, n) \
@@ -545,7 +581,50 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      CHANGES_V4,
 	[4] = "CREATE UNLOGGED TABLE devices_v5_addrs (device_id BYTEA,"
 	      " gw1_addr BYTEA, last_addr BYTEA);",
+	[5] = "CREATE SEQUENCE seeds_num;"
+	      "ALTER TABLE seeds ADD COLUMN num BIGINT;"
+	      "ALTER TABLE seeds DISABLE TRIGGER USER;"
+	      "UPDATE seeds SET num = x.n FROM (SELECT seed_id,"
+	      " row_number() OVER (ORDER BY seed_id) AS n FROM seeds) AS x"
+	      " WHERE seeds.seed_id = x.seed_id;"
+	      "ALTER TABLE seeds ENABLE TRIGGER USER;"
+	      "SELECT setval('seeds_num', (SELECT coalesce(max(num), 0) + 1"
+	      " FROM seeds), false);"
+	      "ALTER TABLE seeds ALTER COLUMN num SET NOT NULL,"
+	      " ALTER COLUMN num SET DEFAULT nextval('seeds_num'),"
+	      " ADD CONSTRAINT seeds_num_key UNIQUE (num),"
+	      " ADD CONSTRAINT seeds_num_check CHECK (num > 0);",
 };
+
+/* The rest of the upgrade to version 6, once the seeds are numbered. */
+#define ADDR_V6(col) \
+	"CASE WHEN length(d." col ") = 2 THEN d." col " || '\\x00'::bytea" \
+	" ELSE d." col " END"
+static const char upgrade_v6_end[] =
+	"ALTER SEQUENCE seeds_num OWNED BY seeds.num;"
+	DEVICES_V6("devices_v6")
+	"INSERT INTO devices_v6 SELECT s.num, substr(d.device_id, 9),"
+	" d.generation, d.state, d.created, d.expiry, d.key_state,"
+	" d.key_generation, d.key_offset, d.key_expiry, d.sealed,"
+	" " ADDR_V6("gw1_addr") ", d.assigned_offset, d.last_auth_offset,"
+	" " ADDR_V6("last_addr") " FROM devices d JOIN seeds s"
+	" ON s.seed_id = encode(substr(d.device_id, 1, 8), 'hex');"
+	"DROP TABLE devices;"
+	"ALTER TABLE devices_v6 RENAME TO devices;"
+	"ALTER TABLE devices RENAME CONSTRAINT devices_v6_pkey TO devices_pkey;"
+	"ALTER TABLE devices RENAME CONSTRAINT devices_v6_seed_fkey"
+	" TO devices_seed_fkey;"
+	"CREATE INDEX devices_by_expiry ON devices (expiry) WHERE expiry > 0;"
+	"DROP TABLE device_log;"
+	LOG_V6
+	DEVICE_FN_V6
+	DEVICE_TRIGGERS;
+
+/* Before the upgrade to version 6: as sqlite.c's V5_ORPHAN. */
+#define V5_ORPHAN \
+	"SELECT encode(device_id, 'hex') FROM devices" \
+	" WHERE encode(substr(device_id, 1, 8), 'hex')" \
+	" NOT IN (SELECT seed_id FROM seeds) LIMIT 1"
 
 /* The rest of the upgrade to version 5, after store_v5_addrs(). */
 static const char upgrade_v5_end[] =
@@ -588,12 +667,18 @@ static int pg_upgrade(struct cpns_store *st, int64_t from)
 	if (from == 3)
 		ret = pg_run(st, V3_BAD_ROW, NULL, 0, store_v3_bad_row_cb, NULL,
 			     NULL);
+	if (from == 5)
+		ret = pg_run(st, V5_ORPHAN, NULL, 0, store_v5_orphan_cb, NULL,
+			     NULL);
 	if (!ret)
 		ret = exec(st, upgrade[from], "upgrading the schema");
-	if (ret || from != 4)
-		return ret;
-	ret = store_v5_addrs(st, "devices", "devices_v5_addrs");
-	return ret ? ret : exec(st, upgrade_v5_end, "upgrading the schema");
+	if (!ret && from == 4)
+		ret = store_v5_addrs(st, "devices", "devices_v5_addrs");
+	if (!ret && from == 4)
+		ret = exec(st, upgrade_v5_end, "upgrading the schema");
+	if (!ret && from == 5)
+		ret = exec(st, upgrade_v6_end, "upgrading the schema");
+	return ret;
 }
 
 static int pg_integrity(struct cpns_store *st, bool full)
@@ -686,7 +771,7 @@ static void pg_close(struct cpns_store *st)
 
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
-	.seed_hex = "encode(substr(d.device_id, 1, 8), 'hex')",
+	.seed_num = "nextval('seeds_num')",
 	.open = pg_open,
 	.close = pg_close,
 	.run = pg_run,

@@ -20,7 +20,7 @@
 #include "backend.h"
 
 #define STORE_BUSY_MS	5000	/* wait for another writer (cpnsctl) */
-#define MAX_COLS	16
+#define MAX_COLS	20
 
 #define HEX_CHECK(col, n) \
 	" CHECK (length(" col ") = " #n " AND " col " NOT GLOB '*[^0-9a-f]*')"
@@ -91,10 +91,11 @@
 	" CHECK (sealed IS NOT NULL OR state <> 5)," \
 	KEY_NONE_OR_ALL
 
-/* The key columns of versions 4 and 5's devices table. */
-#define DEVICE_KEY_COLS \
+/* The key columns of versions 4 to 6's devices table. */
+#define DEVICE_ID_V4 \
 	" device_id BLOB PRIMARY KEY NOT NULL" \
-	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16)," \
+	"  CHECK (typeof(device_id) = 'blob' AND length(device_id) = 16),"
+#define DEVICE_KEY_COLS \
 	" generation INTEGER NOT NULL" \
 	"  CHECK (generation BETWEEN 0 AND 4294967295)," \
 	" state INTEGER NOT NULL CHECK (state IN (1, 4, 5))," \
@@ -110,6 +111,7 @@
 
 #define DEVICES_V4(name) \
 	"CREATE TABLE " name " (" \
+	DEVICE_ID_V4 \
 	DEVICE_KEY_COLS \
 	" gw1_addr TEXT NOT NULL DEFAULT ''," \
 	" assigned INTEGER NOT NULL DEFAULT 0 CHECK (assigned >= 0)," \
@@ -130,13 +132,15 @@
 #define SEED_TRIGGER(name, event) \
 	"CREATE TRIGGER " name " AFTER " event " ON seeds BEGIN" \
 	" UPDATE changes SET n = n + 1 WHERE what = 'seeds'; END;"
+#define SEED_TRIGGERS \
+	SEED_TRIGGER("seeds_added", "INSERT") \
+	SEED_TRIGGER("seeds_changed", "UPDATE") \
+	SEED_TRIGGER("seeds_deleted", "DELETE")
 #define CHANGES_V3 \
 	"CREATE TABLE changes (what TEXT PRIMARY KEY NOT NULL," \
 	" n INTEGER NOT NULL CHECK (n >= 0)) WITHOUT ROWID;" \
 	"INSERT INTO changes VALUES ('seeds', 0);" \
-	SEED_TRIGGER("seeds_added", "INSERT") \
-	SEED_TRIGGER("seeds_changed", "UPDATE") \
-	SEED_TRIGGER("seeds_deleted", "DELETE")
+	SEED_TRIGGERS
 
 /*
  * Version 4: the devices' change counter (cpns_store_changes()), which
@@ -172,9 +176,7 @@
  * text that is no such address), the two times as offsets from created,
  * NULL for none.
  */
-#define DEVICES_V5(name) \
-	"CREATE TABLE " name " (" \
-	DEVICE_KEY_COLS \
+#define INVENTORY_V5 \
 	" gw1_addr BLOB CHECK (typeof(gw1_addr) IN ('null', 'blob')" \
 	"  AND length(gw1_addr) BETWEEN 1 AND 65)," \
 	" assigned_offset INTEGER" \
@@ -182,7 +184,41 @@
 	" last_auth_offset INTEGER" \
 	"  CHECK (typeof(last_auth_offset) IN ('null', 'integer'))," \
 	" last_addr BLOB CHECK (typeof(last_addr) IN ('null', 'blob')" \
-	"  AND length(last_addr) BETWEEN 1 AND 65)," \
+	"  AND length(last_addr) BETWEEN 1 AND 65),"
+#define DEVICES_V5(name) \
+	"CREATE TABLE " name " (" \
+	DEVICE_ID_V4 \
+	DEVICE_KEY_COLS \
+	INVENTORY_V5 \
+	DEVICE_KEY_CHECKS \
+	") WITHOUT ROWID;"
+
+/*
+ * Version 6's (store.rst, "A device row"): a device is its seed's number
+ * (seeds.num) and its Device ID's last 8 bytes, and gw1_addr may be the
+ * port alone, on the host of the seed's owner_addr.
+ */
+#define SEEDS_V6(name) \
+	"CREATE TABLE " name " (" \
+	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) "," \
+	" owner TEXT NOT NULL," \
+	" owner_addr TEXT NOT NULL," \
+	" created INTEGER NOT NULL," \
+	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked'))," \
+	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0)," \
+	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)," \
+	" num INTEGER NOT NULL UNIQUE" \
+	"  CHECK (typeof(num) = 'integer' AND num > 0)" \
+	") WITHOUT ROWID;"
+#define DEVICES_V6(name) \
+	"CREATE TABLE " name " (" \
+	" seed INTEGER NOT NULL REFERENCES seeds (num)" \
+	"  CHECK (typeof(seed) = 'integer' AND seed > 0)," \
+	" suffix BLOB NOT NULL" \
+	"  CHECK (typeof(suffix) = 'blob' AND length(suffix) = 8)," \
+	DEVICE_KEY_COLS \
+	INVENTORY_V5 \
+	" PRIMARY KEY (seed, suffix)," \
 	DEVICE_KEY_CHECKS \
 	") WITHOUT ROWID;"
 
@@ -193,47 +229,51 @@
  * changes old.
  */
 #define LOG_KEEP	"1024"	/* CPNS_STORE_LOG_KEEP */
-#define DEVICE_LOG(row) \
+#define DEVICE_LOG(id) \
 	" BEGIN UPDATE changes SET n = n + 1 WHERE what = 'devices';" \
 	" INSERT OR REPLACE INTO device_log VALUES" \
-	" ((SELECT n FROM changes WHERE what = 'devices'), " row ".device_id);" \
+	" ((SELECT n FROM changes WHERE what = 'devices'), " id ");" \
 	" DELETE FROM device_log WHERE seq <=" \
 	" (SELECT n FROM changes WHERE what = 'devices') - " LOG_KEEP "; END;"
-#define DEVICE_TRIGGERS_V5 \
+#define DEVICE_TRIGGERS(log_new, log_old) \
 	"CREATE TRIGGER devices_added AFTER INSERT ON devices" \
 	" WHEN new.generation <> 0 OR new.state <> 1" \
-	" OR new.sealed IS NOT NULL" DEVICE_LOG("new") \
+	" OR new.sealed IS NOT NULL" log_new \
 	"CREATE TRIGGER devices_changed AFTER UPDATE ON devices" \
-	KEY_CHANGED DEVICE_LOG("new") \
-	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" \
-	DEVICE_LOG("old")
+	KEY_CHANGED log_new \
+	"CREATE TRIGGER devices_deleted AFTER DELETE ON devices" log_old
+#define DEVICE_TRIGGERS_V5 \
+	DEVICE_TRIGGERS(DEVICE_LOG("new.device_id"), \
+			DEVICE_LOG("old.device_id"))
 #define LOG_V5 \
 	"CREATE TABLE device_log (seq INTEGER PRIMARY KEY NOT NULL," \
 	" device_id BLOB NOT NULL);"
+
+/* Version 6's log: the Device ID as hex text, of the row's seed. */
+#define LOG_ID(row) \
+	"(SELECT seed_id FROM seeds WHERE num = " row ".seed)" \
+	" || lower(hex(" row ".suffix))"
+#define DEVICE_TRIGGERS_V6 \
+	DEVICE_TRIGGERS(DEVICE_LOG(LOG_ID("new")), DEVICE_LOG(LOG_ID("old")))
+#define LOG_V6 \
+	"CREATE TABLE device_log (seq INTEGER PRIMARY KEY NOT NULL," \
+	" device_id TEXT NOT NULL);"
 
 /* Each CHECK is a row rule that SQLite enforces on every write; store.c
  * applies the same rules to what was read, since a file edited behind
  * SQLite's back skips them.
  */
-static const char schema_v5[] =
+static const char schema_v6[] =
 	"PRAGMA application_id = 1129336403;"	/* CPNS_STORE_APP_ID */
-	VERSION_TABLE(5)
-	"CREATE TABLE seeds ("
-	" seed_id TEXT PRIMARY KEY NOT NULL" HEX_CHECK("seed_id", 16) ","
-	" owner TEXT NOT NULL,"
-	" owner_addr TEXT NOT NULL,"
-	" created INTEGER NOT NULL,"
-	" state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
-	" expiry INTEGER NOT NULL DEFAULT 0 CHECK (expiry >= 0),"
-	" blob BLOB NOT NULL CHECK (length(blob) BETWEEN 1 AND 128)"
-	") WITHOUT ROWID;"
-	DEVICES_V5("devices")
+	VERSION_TABLE(6)
+	SEEDS_V6("seeds")
+	DEVICES_V6("devices")
 	DEVICES_V3_INDEXES
 	CHANGES_V3
 	"INSERT INTO changes VALUES ('devices', 0);"
-	LOG_V5
-	DEVICE_TRIGGERS_V5
-	"PRAGMA user_version = 5;";
+	LOG_V6
+	DEVICE_TRIGGERS_V6
+	"PRAGMA user_version = 6;";
 
 /* upgrade[v] takes a store of version v to v + 1. Version 1 had device
  * rows for re-keyed and revoked devices only, no inventory columns, and
@@ -241,7 +281,10 @@ static const char schema_v5[] =
  * gw1_name columns and their indexes, and no change counter; version 3
  * had the Device ID as hex text, the state as text and the whole blob,
  * and no devices' change counter; version 4 had the addresses as text,
- * the times as seconds since the epoch (0: none), and no change log.
+ * the times as seconds since the epoch (0: none), and no change log;
+ * version 5 had the Device ID as 16 bytes, the seeds unnumbered, the log's
+ * Device IDs as bytes, and no 2-byte gw1_addr (a text of 2 characters was
+ * those 2 bytes: the upgrade adds its zero byte).
  */
 static const char *const upgrade[CPNS_STORE_VERSION] = {
 	[1] = VERSION_TABLE(2)
@@ -288,7 +331,37 @@ static const char *const upgrade[CPNS_STORE_VERSION] = {
 	      LOG_V5
 	      DEVICE_TRIGGERS_V5
 	      "PRAGMA user_version = 5;",
+	[5] = SEEDS_V6("seeds_v6")
+	      "INSERT INTO seeds_v6 SELECT seed_id, owner, owner_addr,"
+	      " created, state, expiry, blob,"
+	      " row_number() OVER (ORDER BY seed_id) FROM seeds;"
+	      "DROP TABLE seeds;"
+	      "ALTER TABLE seeds_v6 RENAME TO seeds;"
+	      SEED_TRIGGERS
+	      DEVICES_V6("devices_v6")
+	      "INSERT INTO devices_v6 SELECT s.num, substr(d.device_id, 9),"
+	      " generation, d.state, d.created, d.expiry, key_state,"
+	      " key_generation, key_offset, key_expiry, sealed,"
+	      " cpns_addr_v6(gw1_addr), assigned_offset, last_auth_offset,"
+	      " cpns_addr_v6(last_addr) FROM devices d JOIN seeds s"
+	      " ON s.seed_id = lower(hex(substr(d.device_id, 1, 8)))"
+	      " ORDER BY d.device_id;"
+	      "DROP TABLE devices;"
+	      "ALTER TABLE devices_v6 RENAME TO devices;"
+	      DEVICES_V3_INDEXES
+	      "DROP TABLE device_log;"
+	      LOG_V6
+	      DEVICE_TRIGGERS_V6
+	      "PRAGMA user_version = 6;",
 };
+
+/* Before the upgrade to version 6: a version 5 row whose seed is not
+ * stored.
+ */
+#define V5_ORPHAN \
+	"SELECT lower(hex(device_id)) FROM devices" \
+	" WHERE lower(hex(substr(device_id, 1, 8)))" \
+	" NOT IN (SELECT seed_id FROM seeds) LIMIT 1"
 
 /*
  * Before the upgrade to version 4: a version 3 row whose Device ID,
@@ -312,7 +385,7 @@ static sqlite3 *db_of(struct cpns_store *st)
 }
 
 /*
- * SQL functions of the upgrades to versions 4 and 5: cpns_be(B, OFF, LEN), the
+ * SQL functions of the upgrades to versions 4 to 6: cpns_be(B, OFF, LEN), the
  * big-endian integer of LEN (at most 8) bytes of blob B at offset OFF
  * (NULL if B is NULL or too short); cpns_unhex(T), the bytes of hex text
  * T (NULL if it is not hex).
@@ -386,6 +459,23 @@ static void fn_addr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_blob(ctx, out, (int)len, SQLITE_TRANSIENT);
 }
 
+/* cpns_addr_v6(B): version 5's address column B as version 6 has it. */
+static void fn_addr_v6(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const uint8_t *b = sqlite3_value_blob(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	uint8_t out[3];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || len != 2) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	memcpy(out, b, 2);
+	out[2] = 0;
+	sqlite3_result_blob(ctx, out, 3, SQLITE_TRANSIENT);
+}
+
 static int sq_functions(sqlite3 *db)
 {
 	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -395,7 +485,9 @@ static int sq_functions(sqlite3 *db)
 	    sqlite3_create_function(db, "cpns_unhex", 1, flags, NULL,
 				    fn_unhex, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(db, "cpns_addr", 1, flags, NULL, fn_addr,
-				    NULL, NULL) != SQLITE_OK)
+				    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "cpns_addr_v6", 1, flags, NULL,
+				    fn_addr_v6, NULL, NULL) != SQLITE_OK)
 		return -1;
 	return 0;
 }
@@ -670,7 +762,7 @@ static int sq_version(struct cpns_store *st, int64_t *v, bool *empty)
 
 static int sq_create(struct cpns_store *st)
 {
-	return exec(st, schema_v5, "creating the schema");
+	return exec(st, schema_v6, "creating the schema");
 }
 
 static int sq_upgrade(struct cpns_store *st, int64_t from)
@@ -683,6 +775,9 @@ static int sq_upgrade(struct cpns_store *st, int64_t from)
 				  st->path, (long long)from);
 	if (from == 3)
 		ret = sq_run(st, V3_BAD_ROW, NULL, 0, store_v3_bad_row_cb, NULL,
+			     NULL);
+	if (from == 5)
+		ret = sq_run(st, V5_ORPHAN, NULL, 0, store_v5_orphan_cb, NULL,
 			     NULL);
 	return ret ? ret : exec(st, upgrade[from], "upgrading the schema");
 }
@@ -787,6 +882,12 @@ static int sq_open(struct cpns_store *st, const char *path,
 	if (create && strcmp(path, CPNS_STORE_MEMORY) && chmod(path, 0600))
 		return store_fail(st, -errno, "%s: chmod: %s", path,
 				  strerror(errno));
+	/* Fuller leaves for the devices' random keys: before any page. */
+	if (create) {
+		ret = exec(st, "PRAGMA page_size = 16384", "page_size");
+		if (ret)
+			return ret;
+	}
 	if (!st->rdonly) {
 		ret = exec(st, "PRAGMA journal_mode = WAL", "journal_mode");
 		if (ret)
@@ -798,7 +899,7 @@ static int sq_open(struct cpns_store *st, const char *path,
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
-	.seed_hex = "lower(hex(substr(d.device_id, 1, 8)))",
+	.seed_num = "(SELECT coalesce(max(num), 0) + 1 FROM seeds)",
 	.open = sq_open,
 	.close = sq_close,
 	.run = sq_run,

@@ -5,11 +5,12 @@
  * transaction of the backend; every row read is checked column by column,
  * since a store edited behind the database's back skips its CHECKs. A
  * seed's ID is lower-case hex text and its blob opaque here; a device row
- * is compact (schema version 5, Documentation/store.rst, "A device row"):
- * its Device ID is 16 bytes, of its blob it keeps only the header fields
- * that its other columns do not hold and the salt and sealed bytes, from
- * which the blob is rebuilt when the row is read, and its inventory keeps
- * the addresses as bytes and the times as offsets from its created.
+ * is compact (schema version 6, Documentation/store.rst, "A device row"):
+ * its Device ID is its seed's number and its last 8 bytes, of its blob it
+ * keeps only the header fields that its other columns do not hold and the
+ * salt and sealed bytes, from which the blob is rebuilt when the row is
+ * read, and its inventory keeps the addresses as bytes and the times as
+ * offsets from its created.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -93,6 +94,16 @@ int store_v3_bad_row_cb(struct cpns_store *st, const struct sv *c, int n,
 			  n >= 1 && c[0].type == SV_TEXT ? c[0].s : "?");
 }
 
+int store_v5_orphan_cb(struct cpns_store *st, const struct sv *c, int n,
+		       void *arg)
+{
+	(void)arg;
+	return store_fail(st, -EBADMSG,
+			  "%s: device %s: its seed is not stored: the store is corrupted; not upgraded",
+			  st->path,
+			  n >= 1 && c[0].type == SV_TEXT ? c[0].s : "?");
+}
+
 /* ------------------------------------------------------------ states */
 
 const char *cpns_store_state_name(uint8_t state)
@@ -126,6 +137,7 @@ uint8_t cpns_store_state_parse(const char *name)
 
 #define ADDR4_LEN	(4 + 2)		/* an IPv4 address and its port */
 #define ADDR6_LEN	(16 + 2)	/* an IPv6 address and its port */
+#define ADDR_PORT_LEN	2		/* a port: the seed owner's address */
 
 /* The text of a packed IPv4 or IPv6 address and port (len 6 or 18). */
 static void addr_text(const uint8_t *b, size_t len,
@@ -188,10 +200,10 @@ size_t store_addr_pack(const char *t, uint8_t out[STORE_ADDR_BYTES])
 	if (packed)
 		return packed;
 	/* Any other text as it is; a NUL after it where its length is
-	 * that of an address.
+	 * that of a packed form.
 	 */
 	memcpy(out, t, len);
-	if (len == ADDR4_LEN || len == ADDR6_LEN)
+	if (len == ADDR_PORT_LEN || len == ADDR4_LEN || len == ADDR6_LEN)
 		out[len++] = '\0';
 	return len;
 }
@@ -203,12 +215,46 @@ int store_addr_unpack(const uint8_t *b, size_t len,
 		addr_text(b, len, out);
 		return 0;
 	}
-	if ((len == ADDR4_LEN + 1 || len == ADDR6_LEN + 1) && !b[len - 1])
+	if ((len == ADDR_PORT_LEN + 1 || len == ADDR4_LEN + 1 ||
+	     len == ADDR6_LEN + 1) && !b[len - 1])
 		len--;
+	else if (len == ADDR_PORT_LEN)
+		return -EBADMSG;
 	if (!len || len > CPNS_STORE_ADDR_MAX || memchr(b, '\0', len))
 		return -EBADMSG;
 	memcpy(out, b, len);
 	out[len] = '\0';
+	return 0;
+}
+
+size_t store_gw1_pack(const char *t, const char *owner,
+		      uint8_t out[STORE_ADDR_BYTES])
+{
+	uint8_t o[STORE_ADDR_BYTES];
+	size_t len = store_addr_pack(t, out);
+
+	if ((len == ADDR4_LEN || len == ADDR6_LEN) &&
+	    store_addr_pack(owner, o) == len &&
+	    !memcmp(o, out, len - ADDR_PORT_LEN)) {
+		memmove(out, out + len - ADDR_PORT_LEN, ADDR_PORT_LEN);
+		len = ADDR_PORT_LEN;
+	}
+	return len;
+}
+
+int store_gw1_unpack(const uint8_t *b, size_t len, const char *owner,
+		     char out[CPNS_STORE_ADDR_MAX + 1])
+{
+	uint8_t o[STORE_ADDR_BYTES];
+	size_t olen;
+
+	if (len != ADDR_PORT_LEN)
+		return store_addr_unpack(b, len, out);
+	olen = store_addr_pack(owner, o);
+	if (olen != ADDR4_LEN && olen != ADDR6_LEN)
+		return -EBADMSG;
+	memcpy(o + olen - ADDR_PORT_LEN, b, ADDR_PORT_LEN);
+	addr_text(o, olen, out);
 	return 0;
 }
 
@@ -450,62 +496,52 @@ static int col_dstate(struct cpns_store *st, const struct sv *c,
 	return 0;
 }
 
-/* A Device ID: 16 bytes. */
-static int col_did(struct cpns_store *st, const struct sv *c, uint8_t *did)
-{
-	char h[2 * CPNS_DEVICE_ID_LEN + 1] = "";
+#define SUFFIX_LEN	(CPNS_DEVICE_ID_LEN - CPNS_SEED_ID_LEN)
 
-	if (c->type != SV_BLOB || c->len != CPNS_DEVICE_ID_LEN) {
-		if (c->type == SV_BLOB && c->len < CPNS_DEVICE_ID_LEN)
-			cpns_hex_encode(h, c->b, c->len);
+/* A Device ID: its seed's ID (hex, c[0]) and its suffix (8 bytes, c[1]). */
+static int col_dev(struct cpns_store *st, const struct sv *c, uint8_t *did)
+{
+	char h[2 * SUFFIX_LEN + 1] = "";
+	int ret;
+
+	ret = col_hex(st, &c[0], did, CPNS_SEED_ID_LEN, "seeds", "seed_id");
+	if (ret)
+		return ret;
+	if (c[1].type != SV_BLOB || c[1].len != SUFFIX_LEN) {
+		if (c[1].type == SV_BLOB && c[1].len < SUFFIX_LEN)
+			cpns_hex_encode(h, c[1].b, c[1].len);
 		return store_fail(st, -EBADMSG,
-				  "%s: devices: a device_id '%s' that is not %d bytes (the store is corrupted)",
-				  st->path, h, CPNS_DEVICE_ID_LEN);
+				  "%s: devices: a suffix '%s' that is not %d bytes (the store is corrupted)",
+				  st->path, h, SUFFIX_LEN);
 	}
-	memcpy(did, c->b, CPNS_DEVICE_ID_LEN);
+	memcpy(did + CPNS_SEED_ID_LEN, c[1].b, SUFFIX_LEN);
 	return 0;
 }
 
 #define SEED_COLS "seed_id, owner, owner_addr, created, state, expiry, blob"
 #define SEED_NCOLS 7
 /*
- * A device row's seed is its Device ID's first 8 bytes, its GW1 the owner
- * of that seed; the blob is rebuilt from the key columns (rec_build()).
- * The backend's seed_hex is the seed's ID, in hex, of the row d.
+ * A device row names its seed by the seed's number (seeds.num) and holds
+ * the rest of its Device ID (suffix); its GW1 is the owner of that seed.
+ * The blob is rebuilt from the key columns (rec_build()).
  */
+/* The number of the seed whose ID (hex) is parameter $n. */
+#define SEED_NUM(n)	"(SELECT num FROM seeds WHERE seed_id = $" #n ")"
+/* The devices of that seed; the row of $n's device whose suffix is $m. */
+#define OF_SEED(n)	"seed = " SEED_NUM(n)
+#define DEVICE_IS(n, m)	OF_SEED(n) " AND suffix = $" #m
 #define KEY_COLS \
-	"device_id, generation, state, created, expiry, key_state," \
+	"seed, suffix, generation, state, created, expiry, key_state," \
 	" key_generation, key_offset, key_expiry, sealed"
-#define DEVICE_COLS_FMT \
-	"d.device_id, d.generation, d.state, d.created, d.expiry," \
-	" d.key_state, d.key_generation, d.key_offset, d.key_expiry, d.sealed," \
-	" coalesce((SELECT owner FROM seeds s WHERE s.seed_id = %s), '')," \
-	" d.gw1_addr, d.assigned_offset, d.last_auth_offset, d.last_addr"
-#define DEVICE_NCOLS 15
-/* The devices of a seed: a range of the primary key, from $n to $m. */
-#define OF_SEED(n, m) "device_id BETWEEN $" #n " AND $" #m
-
-/* The bounds of the Device IDs of seed sid, for OF_SEED(). */
-static void seed_range(const uint8_t *sid, uint8_t lo[CPNS_DEVICE_ID_LEN],
-		       uint8_t hi[CPNS_DEVICE_ID_LEN])
-{
-	memcpy(lo, sid, CPNS_SEED_ID_LEN);
-	memset(lo + CPNS_SEED_ID_LEN, 0, CPNS_DEVICE_ID_LEN - CPNS_SEED_ID_LEN);
-	memcpy(hi, sid, CPNS_SEED_ID_LEN);
-	memset(hi + CPNS_SEED_ID_LEN, 0xff,
-	       CPNS_DEVICE_ID_LEN - CPNS_SEED_ID_LEN);
-}
-
-/* "SELECT <the device columns> FROM devices d " and tail, into buf. */
-static const char *device_sql(struct cpns_store *st, char *buf, size_t len,
-			      const char *tail)
-{
-	char cols[512];
-
-	snprintf(cols, sizeof(cols), DEVICE_COLS_FMT, st->ops->seed_hex);
-	snprintf(buf, len, "SELECT %s FROM devices d %s", cols, tail);
-	return buf;
-}
+/* A device row read: its seed's ID, owner and owner_addr joined. */
+#define DEVICE_SELECT \
+	"SELECT s.seed_id, d.suffix, d.generation, d.state, d.created," \
+	" d.expiry, d.key_state, d.key_generation, d.key_offset," \
+	" d.key_expiry, d.sealed, s.owner, d.gw1_addr, d.assigned_offset," \
+	" d.last_auth_offset, d.last_addr, s.owner_addr" \
+	" FROM devices d JOIN seeds s ON s.num = d.seed "
+#define DEVICE_NCOLS 17
+#define DEVICE_ORDER	" ORDER BY s.seed_id, d.suffix"
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -647,6 +683,23 @@ static int col_when(struct cpns_store *st, const struct sv *c,
 	return ret;
 }
 
+/* gw1_addr: NULL, an address column or the port of the owner's host. */
+static int col_gw1(struct cpns_store *st, const struct sv *c,
+		   const struct sv *owner, char *out, const char *row)
+{
+	if (c->type == SV_NULL) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (c->type != SV_BLOB || owner->type != SV_TEXT ||
+	    store_gw1_unpack(c->b, c->len, owner->s, out))
+		return store_fail(st, -EBADMSG,
+				  "%s: device %s: gw1_addr is not an address of store.rst (the store is corrupted)",
+				  st->path, row);
+	return 0;
+}
+
+/* c[10] to c[15]: owner, gw1_addr, the times, last_addr, owner_addr. */
 static int device_inventory(struct cpns_store *st, const struct sv *c,
 			    struct cpns_store_device *r, const char *row)
 {
@@ -655,7 +708,7 @@ static int device_inventory(struct cpns_store *st, const struct sv *c,
 	ret = col_text(st, &c[10], r->gw1, sizeof(r->gw1), "device",
 		       "gw1_name", row);
 	if (!ret)
-		ret = col_addr(st, &c[11], r->gw1_addr, "gw1_addr", row);
+		ret = col_gw1(st, &c[11], &c[15], r->gw1_addr, row);
 	if (!ret)
 		ret = col_when(st, &c[12], r->created, &r->assigned,
 			       "assigned_offset", row);
@@ -704,9 +757,11 @@ static int device_blob(struct cpns_store *st, const struct sv *c,
 	return 0;
 }
 
-static int device_row(struct cpns_store *st, const struct sv *c, int n,
+/* A row of DEVICE_SELECT: after the seed's ID, c[1] to c[15] as above. */
+static int device_row(struct cpns_store *st, const struct sv *col, int n,
 		      struct cpns_store_device *r)
 {
+	const struct sv *c = col + 1;
 	char row[HEXBUF];
 	int64_t v = 0;
 	int ret;
@@ -715,7 +770,7 @@ static int device_row(struct cpns_store *st, const struct sv *c, int n,
 	if (n != DEVICE_NCOLS)
 		return store_fail(st, -EBADMSG, "%s: devices: %d columns",
 				  st->path, n);
-	ret = col_did(st, &c[0], r->did);
+	ret = col_dev(st, col, r->did);
 	if (ret)
 		return ret;
 	cpns_hex_encode(row, r->did, sizeof(r->did));
@@ -790,36 +845,28 @@ int cpns_store_seeds(struct cpns_store *st, cpns_store_seed_fn fn, void *arg)
 int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
 		       void *arg)
 {
-	char sql[1024];
-
-	return walk(st, device_sql(st, sql, sizeof(sql), "ORDER BY d.device_id"),
-		    NULL, 0, false, (int (*)(const void *, void *))fn, arg);
+	return walk(st, DEVICE_SELECT DEVICE_ORDER, NULL, 0, false,
+		    (int (*)(const void *, void *))fn, arg);
 }
 
 int cpns_store_device_list(struct cpns_store *st,
 			   const struct cpns_store_filter *f,
 			   cpns_store_device_fn fn, void *arg)
 {
-	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
-	char sql[1536], *p = sql;
+	char sql[1536], sid[HEXBUF], after[HEXBUF];
 	const char *end = sql + sizeof(sql);
+	char *p = sql;
 	struct sv par[6];
 	int np = 0;
 
-	device_sql(st, sql, sizeof(sql), "WHERE true");
-	p += strlen(sql);
+	p += snprintf(sql, sizeof(sql), "%sWHERE true", DEVICE_SELECT);
 	if (f->sid) {
-		seed_range(f->sid, lo, hi);
-		par[np++] = SV_B(lo, sizeof(lo));
-		par[np++] = SV_B(hi, sizeof(hi));
-		p += snprintf(p, end - p, " AND d.device_id BETWEEN $%d AND $%d",
-			      np - 1, np);
+		par[np++] = hex(sid, f->sid, CPNS_SEED_ID_LEN);
+		p += snprintf(p, end - p, " AND s.seed_id = $%d", np);
 	}
 	if (f->gw1) {
 		par[np++] = SV_S(f->gw1);
-		p += snprintf(p, end - p,
-			      " AND %s IN (SELECT seed_id FROM seeds WHERE owner = $%d)",
-			      st->ops->seed_hex, np);
+		p += snprintf(p, end - p, " AND s.owner = $%d", np);
 	}
 	if (f->state == CPNS_STORE_EXPIRED) {
 		par[np++] = SV_I(f->now);
@@ -833,10 +880,12 @@ int cpns_store_device_list(struct cpns_store *st,
 		p += snprintf(p, end - p, " AND d.state = $%d", np);
 	}
 	if (f->after) {
-		par[np++] = SV_B(f->after, CPNS_DEVICE_ID_LEN);
-		p += snprintf(p, end - p, " AND d.device_id > $%d", np);
+		par[np++] = hex(after, f->after, CPNS_SEED_ID_LEN);
+		par[np++] = SV_B(f->after + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+		p += snprintf(p, end - p, " AND (s.seed_id, d.suffix) > ($%d, $%d)",
+			      np - 1, np);
 	}
-	p += snprintf(p, end - p, " ORDER BY d.device_id");
+	p += snprintf(p, end - p, DEVICE_ORDER);
 	if (f->limit) {
 		par[np++] = SV_I(f->limit);
 		snprintf(p, end - p, " LIMIT $%d", np);
@@ -845,32 +894,29 @@ int cpns_store_device_list(struct cpns_store *st,
 		    (int (*)(const void *, void *))fn, arg);
 }
 
-/* A device record whose seed is not stored: refused like a bad row. */
+/* A device row whose seed is not stored: refused like a bad row. */
 static int orphan_cb(struct cpns_store *st, const struct sv *c, int n,
 		     void *arg)
 {
-	char h[HEXBUF] = "?";
+	char h[2 * SUFFIX_LEN + 1] = "?";
 
 	(void)arg;
-	if (n && c[0].type == SV_BLOB && c[0].len == CPNS_DEVICE_ID_LEN)
-		cpns_hex_encode(h, c[0].b, c[0].len);
+	if (n == 2 && c[1].type == SV_BLOB && c[1].len == SUFFIX_LEN)
+		cpns_hex_encode(h, c[1].b, c[1].len);
 	return store_fail(st, -EBADMSG,
-			  "%s: device %s: its seed is not stored (the store is corrupted)",
-			  st->path, h);
+			  "%s: device ...%s: its seed (number %lld) is not stored (the store is corrupted)",
+			  st->path, h, c[0].type == SV_INT ? (long long)c[0].i : -1LL);
 }
 
 static int check_rows(struct cpns_store *st, bool devices)
 {
-	char sql[256];
 	int ret = cpns_store_seeds(st, NULL, NULL);
 
 	if (!ret && devices)
 		ret = cpns_store_devices(st, NULL, NULL);
-	snprintf(sql, sizeof(sql),
-		 "SELECT device_id FROM devices d WHERE %s NOT IN (SELECT seed_id FROM seeds) LIMIT 1",
-		 st->ops->seed_hex);
 	if (!ret && devices)
-		ret = run(st, sql, NULL, 0, orphan_cb, NULL, NULL);
+		ret = run(st, "SELECT seed, suffix FROM devices WHERE seed NOT IN (SELECT num FROM seeds) LIMIT 1",
+			  NULL, 0, orphan_cb, NULL, NULL);
 	return ret;
 }
 
@@ -895,7 +941,7 @@ static int log_cb(struct cpns_store *st, const struct sv *c, int n,
 	if (n != 2 || c[0].type != SV_INT)
 		return store_fail(st, -EBADMSG, "%s: device_log: a seq that is not an integer (the store is corrupted)",
 				  st->path);
-	ret = col_did(st, &c[1], did);
+	ret = col_hex(st, &c[1], did, sizeof(did), "device_log", "device_id");
 	if (ret)
 		return ret;
 	/* A seq may have several rows (a PostgreSQL statement's). */
@@ -1038,11 +1084,13 @@ static int seed_insert(struct cpns_store *st, const struct cpns_store_seed *r)
 		SV_S(cpns_store_state_name(r->state)), SV_I(r->expiry),
 		SV_B(r->blob, r->blob_len),
 	};
+	char sql[256];
 	int ret;
 
-	ret = run(st, "INSERT INTO seeds (" SEED_COLS
-		  ") VALUES ($1, $2, $3, $4, $5, $6, $7)", p, NELEM(p), NULL,
-		  NULL, NULL);
+	snprintf(sql, sizeof(sql), "INSERT INTO seeds (" SEED_COLS
+		 ", num) VALUES ($1, $2, $3, $4, $5, $6, $7, %s)",
+		 st->ops->seed_num);
+	ret = run(st, sql, p, NELEM(p), NULL, NULL, NULL);
 	if (ret == -EEXIST)
 		store_fail(st, ret, "%s: adding a seed: already stored",
 			   st->path);
@@ -1078,11 +1126,10 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 {
 	static const char *const sql[] = {
 		"UPDATE seeds SET expiry = $2 WHERE seed_id = $1 AND state = 'active' AND (expiry = 0 OR expiry > $2)",
-		"UPDATE devices SET expiry = $2 WHERE " OF_SEED(3, 4) " AND (expiry = 0 OR expiry > $2)",
+		"UPDATE devices SET expiry = $2 WHERE " OF_SEED(1) " AND (expiry = 0 OR expiry > $2)",
 	};
-	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	char sid[HEXBUF];
-	struct sv p[4];
+	struct sv p[2];
 	size_t i, j;
 	int ret;
 
@@ -1100,13 +1147,10 @@ int cpns_store_seed_rotate(struct cpns_store *st,
 		return ret;
 	ret = seed_insert(st, r);
 	for (i = 0; i < nold && !ret; i++) {
-		seed_range(old[i], lo, hi);
 		p[0] = hex(sid, old[i], CPNS_SEED_ID_LEN);
 		p[1] = SV_I(retire_at);
-		p[2] = SV_B(lo, sizeof(lo));
-		p[3] = SV_B(hi, sizeof(hi));
 		for (j = 0; j < NELEM(sql) && !ret; j++)
-			ret = run(st, sql[j], p, 4, NULL, NULL, NULL);
+			ret = run(st, sql[j], p, 2, NULL, NULL, NULL);
 	}
 	return finish(st, ret);
 }
@@ -1128,21 +1172,16 @@ int cpns_store_next_expiry(struct cpns_store *st, uint64_t *when)
 static int change_id(struct cpns_store *st, const char *const *sql, size_t n,
 		     const uint8_t *id, size_t len, int64_t *changes)
 {
-	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	char buf[HEXBUF];
-	struct sv p[3];
+	struct sv p[2];
 	int np = 1, ret = begin(st);
 	size_t i;
 
-	/* A seed: $1 its ID, $2 and $3 the range of its devices. */
-	if (len == CPNS_SEED_ID_LEN) {
-		seed_range(id, lo, hi);
-		p[0] = hex(buf, id, len);
-		p[1] = SV_B(lo, sizeof(lo));
-		p[2] = SV_B(hi, sizeof(hi));
-		np = 3;
-	} else {
-		p[0] = SV_B(id, len);
+	/* $1 the seed's ID; a device: $2 its suffix. */
+	p[0] = hex(buf, id, CPNS_SEED_ID_LEN);
+	if (len == CPNS_DEVICE_ID_LEN) {
+		p[1] = SV_B(id + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+		np = 2;
 	}
 	if (ret)
 		return ret;
@@ -1158,7 +1197,7 @@ int cpns_store_seed_del(struct cpns_store *st,
 			const uint8_t sid[CPNS_SEED_ID_LEN])
 {
 	static const char *const sql[] = {
-		"DELETE FROM devices WHERE " OF_SEED(2, 3),
+		"DELETE FROM devices WHERE " OF_SEED(1),
 		"DELETE FROM seeds WHERE seed_id = $1",
 	};
 	int64_t changes = 0;
@@ -1186,14 +1225,16 @@ static int get_cb(struct cpns_store *st, const struct sv *c, int n,
 static int get_one(struct cpns_store *st, const char *sql, const uint8_t *id,
 		   size_t len, void *row, bool seed)
 {
-	char buf[HEXBUF];
-	struct sv p[] = { seed ? hex(buf, id, len) : SV_B(id, len) };
+	char sid[HEXBUF], buf[HEXBUF];
+	struct sv p[] = {
+		hex(sid, id, CPNS_SEED_ID_LEN),
+		SV_B(id + CPNS_SEED_ID_LEN, len - CPNS_SEED_ID_LEN),
+	};
 	struct get g = { .seed = seed, .row = row };
 	int ret;
 
-	if (!seed)
-		cpns_hex_encode(buf, id, len);
-	ret = run(st, sql, p, 1, get_cb, &g, NULL);
+	cpns_hex_encode(buf, id, len);
+	ret = run(st, sql, p, seed ? 1 : 2, get_cb, &g, NULL);
 	if (!ret && !g.found)
 		ret = store_fail(st, -ENOENT, "%s: no %s %s stored", st->path,
 				 seed ? "seed" : "device", buf);
@@ -1212,10 +1253,7 @@ int cpns_store_device_get(struct cpns_store *st,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
 			  struct cpns_store_device *r)
 {
-	char sql[1024];
-
-	return get_one(st, device_sql(st, sql, sizeof(sql),
-				      "WHERE d.device_id = $1"),
+	return get_one(st, DEVICE_SELECT "WHERE s.seed_id = $1 AND d.suffix = $2",
 		       did, CPNS_DEVICE_ID_LEN, r, false);
 }
 
@@ -1237,43 +1275,67 @@ int cpns_store_seed_revoke(struct cpns_store *st,
 	return change_id(st, sql, 1, sid, CPNS_SEED_ID_LEN, &changes);
 }
 
-/* Within a transaction: 0 if the seed of did is stored, else -ENOENT. */
-static int seed_stored(struct cpns_store *st, const uint8_t *did)
+struct owner {
+	bool found;
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+};
+
+static int owner_cb(struct cpns_store *st, const struct sv *c, int n,
+		    void *arg)
+{
+	struct owner *o = arg;
+
+	o->found = true;
+	return n == 1 ? col_text(st, &c[0], o->addr, sizeof(o->addr), "seed",
+				 "owner_addr", "of a device") : -EBADMSG;
+}
+
+/*
+ * Within a transaction: 0 if the seed of did is stored (its owner_addr
+ * into owner_addr if not NULL), else -ENOENT.
+ */
+static int seed_stored(struct cpns_store *st, const uint8_t *did,
+		       char *owner_addr)
 {
 	char sid[HEXBUF];
 	struct sv p[] = { hex(sid, did, CPNS_SEED_ID_LEN) };
-	int64_t n = 0;
+	struct owner o = { .found = false };
 	int ret;
 
-	ret = query_int(st, "SELECT count(*) FROM seeds WHERE seed_id = $1",
-			p, 1, &n);
-	if (!ret && !n)
+	ret = run(st, "SELECT owner_addr FROM seeds WHERE seed_id = $1", p, 1,
+		  owner_cb, &o, NULL);
+	if (!ret && !o.found)
 		ret = store_fail(st, -ENOENT,
 				 "%s: the seed of device %s... is not stored",
 				 st->path, sid);
+	if (!ret && owner_addr)
+		strcpy(owner_addr, o.addr);
 	return ret;
 }
 
 /*
- * The parameters of a device row's key columns ($1 to $10, in the order
- * of KEY_COLS; k from rec_split(), NULL without a blob).
+ * The parameters of a device row's key columns ($1 to $11: the seed's ID
+ * in hex into sid, then in the order of KEY_COLS from suffix on; k from
+ * rec_split(), NULL without a blob).
  */
-static void key_params(struct sv *p, const struct cpns_store_device *r,
+static void key_params(struct sv *p, char sid[HEXBUF],
+		       const struct cpns_store_device *r,
 		       const struct rec_cols *k)
 {
-	p[0] = SV_B(r->did, CPNS_DEVICE_ID_LEN);
-	p[1] = SV_I(r->generation);
-	p[2] = SV_I(r->state);
-	p[3] = SV_I(r->created);
-	p[4] = SV_I(r->expiry);
-	p[5] = k ? SV_I(k->state) : SV_NIL;
-	p[6] = k ? SV_I(k->generation) : SV_NIL;
-	p[7] = k ? SV_I(k->offset) : SV_NIL;
-	p[8] = k ? SV_I(k->expiry) : SV_NIL;
-	p[9] = k ? SV_B(k->sealed, REC_SEALED) : SV_NIL;
+	p[0] = hex(sid, r->did, CPNS_SEED_ID_LEN);
+	p[1] = SV_B(r->did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+	p[2] = SV_I(r->generation);
+	p[3] = SV_I(r->state);
+	p[4] = SV_I(r->created);
+	p[5] = SV_I(r->expiry);
+	p[6] = k ? SV_I(k->state) : SV_NIL;
+	p[7] = k ? SV_I(k->generation) : SV_NIL;
+	p[8] = k ? SV_I(k->offset) : SV_NIL;
+	p[9] = k ? SV_I(k->expiry) : SV_NIL;
+	p[10] = k ? SV_B(k->sealed, REC_SEALED) : SV_NIL;
 }
 
-#define KEY_VALUES "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+#define KEY_VALUES SEED_NUM(1) ", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
 
 /* A time column kept as it was when the row's created changes. */
 #define KEEP_WHEN(col) \
@@ -1287,14 +1349,15 @@ static int device_upsert(struct cpns_store *st,
 			 const struct cpns_store_device *r,
 			 const struct rec_cols *k)
 {
-	struct sv p[10];
-	int ret = seed_stored(st, r->did);
+	char sid[HEXBUF];
+	struct sv p[11];
+	int ret = seed_stored(st, r->did, NULL);
 
 	if (ret)
 		return ret;
-	key_params(p, r, r->blob_len ? k : NULL);
+	key_params(p, sid, r, r->blob_len ? k : NULL);
 	return run(st, "INSERT INTO devices (" KEY_COLS ") VALUES (" KEY_VALUES
-		   ") ON CONFLICT (device_id) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, key_state = excluded.key_state, key_generation = excluded.key_generation, key_offset = excluded.key_offset, key_expiry = excluded.key_expiry, sealed = excluded.sealed, " KEEP_WHEN("assigned_offset") ", " KEEP_WHEN("last_auth_offset"),
+		   ") ON CONFLICT (seed, suffix) DO UPDATE SET generation = excluded.generation, state = excluded.state, created = excluded.created, expiry = excluded.expiry, key_state = excluded.key_state, key_generation = excluded.key_generation, key_offset = excluded.key_offset, key_expiry = excluded.key_expiry, sealed = excluded.sealed, " KEEP_WHEN("assigned_offset") ", " KEEP_WHEN("last_auth_offset"),
 		   p, NELEM(p), NULL, NULL, NULL);
 }
 
@@ -1343,11 +1406,11 @@ int cpns_store_device_put(struct cpns_store *st,
  * created is kept, and the new blob's key_offset taken from it.
  */
 #define CAS_UPDATE \
-	"UPDATE devices SET generation = $2, state = $3, expiry = $5," \
-	" key_state = $6, key_generation = $7, key_offset = $11 - created," \
-	" key_expiry = $9, sealed = $10 WHERE device_id = $1" \
-	" AND generation = $12 AND state = $13" \
-	" AND (sealed = $14 OR (sealed IS NULL AND $15 = 0))"
+	"UPDATE devices SET generation = $3, state = $4, expiry = $6," \
+	" key_state = $7, key_generation = $8, key_offset = $12 - created," \
+	" key_expiry = $10, sealed = $11 WHERE " DEVICE_IS(1, 2) \
+	" AND generation = $13 AND state = $14" \
+	" AND (sealed = $15 OR (sealed IS NULL AND $16 = 0))"
 
 int cpns_store_device_cas(struct cpns_store *st,
 			  const struct cpns_store_device *old,
@@ -1358,9 +1421,9 @@ int cpns_store_device_cas(struct cpns_store *st,
 	};
 	const struct cpns_store_device *o = old ? old : &none;
 	struct rec_cols k, ok;
-	struct sv p[15];
+	char did[HEXBUF], sid[HEXBUF];
+	struct sv p[16];
 	int64_t changes = 0;
-	char did[HEXBUF];
 	int ret;
 
 	if (!device_valid(st, d, &k))
@@ -1370,26 +1433,26 @@ int cpns_store_device_cas(struct cpns_store *st,
 	    (old && memcmp(old->did, d->did, sizeof(d->did))))
 		return store_fail(st, -EINVAL, "%s: invalid device row",
 				  st->path);
-	key_params(p, d, d->blob_len ? &k : NULL);
+	key_params(p, sid, d, d->blob_len ? &k : NULL);
 	/* The new blob's created, absolute: the row's may not be d's. */
-	p[10] = d->blob_len ? SV_I(d->created + k.offset) : SV_NIL;
-	p[11] = SV_I(o->generation);
-	p[12] = SV_I(o->state);
-	p[13] = o->blob_len ? SV_B(ok.sealed, REC_SEALED) : SV_NIL;
-	p[14] = SV_I(o->blob_len);
+	p[11] = d->blob_len ? SV_I(d->created + k.offset) : SV_NIL;
+	p[12] = SV_I(o->generation);
+	p[13] = SV_I(o->state);
+	p[14] = o->blob_len ? SV_B(ok.sealed, REC_SEALED) : SV_NIL;
+	p[15] = SV_I(o->blob_len);
 	cpns_hex_encode(did, d->did, sizeof(d->did));
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = seed_stored(st, d->did);
+	ret = seed_stored(st, d->did, NULL);
 	if (!ret)
 		ret = run(st, CAS_UPDATE, p, NELEM(p), NULL, NULL, &changes);
 	/* No record yet: the first one is a new row. */
 	if (!ret && !changes && !o->generation && !o->blob_len &&
 	    o->state == CPNS_STATE_ACTIVE)
 		ret = run(st, "INSERT INTO devices (" KEY_COLS ") VALUES ("
-			  KEY_VALUES ") ON CONFLICT (device_id) DO NOTHING",
-			  p, 10, NULL, NULL, &changes);
+			  KEY_VALUES ") ON CONFLICT (seed, suffix) DO NOTHING",
+			  p, 11, NULL, NULL, &changes);
 	if (!ret && !changes)
 		ret = store_fail(st, -ESTALE,
 				 "%s: device %s changed since it was read (a re-key on another server, or a revocation): not written",
@@ -1401,7 +1464,7 @@ int cpns_store_device_del(struct cpns_store *st,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN])
 {
 	static const char *const sql[] = {
-		"DELETE FROM devices WHERE device_id = $1",
+		"DELETE FROM devices WHERE " DEVICE_IS(1, 2),
 	};
 	int64_t changes = 0;
 
@@ -1561,23 +1624,25 @@ int cpns_store_device_assigned(struct cpns_store *st,
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when)
 {
+	char owner[CPNS_STORE_ADDR_MAX + 1] = "", sid[HEXBUF];
 	uint8_t a[STORE_ADDR_BYTES];
-	struct sv p[3];
+	struct sv p[4];
 	int ret;
 
 	if (!text_ok(gw1, CPNS_STORE_OWNER_MAX) ||
 	    !text_ok(gw1_addr, CPNS_STORE_ADDR_MAX) || when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid assignment",
 				  st->path);
-	p[0] = SV_B(did, CPNS_DEVICE_ID_LEN);
-	p[1] = SV_I(when);
-	p[2] = SV_B(a, store_addr_pack(gw1_addr, a));
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = seed_stored(st, did);
+	ret = seed_stored(st, did, owner);
+	p[0] = hex(sid, did, CPNS_SEED_ID_LEN);
+	p[1] = SV_B(did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+	p[2] = SV_I(when);
+	p[3] = SV_B(a, store_gw1_pack(gw1_addr, owner, a));
 	if (!ret)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES ($1, 0, 1, $2, 0, " ADDR_PARAM(3) ", CASE WHEN $2 = 0 THEN NULL ELSE 0 END) ON CONFLICT (device_id) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $2 = 0 THEN NULL ELSE $2 - devices.created END",
+		ret = run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES (" SEED_NUM(1) ", $2, 0, 1, $3, 0, " ADDR_PARAM(4) ", CASE WHEN $3 = 0 THEN NULL ELSE 0 END) ON CONFLICT (seed, suffix) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - devices.created END",
 			  p, NELEM(p), NULL, NULL, NULL);
 	return finish(st, ret);
 }
@@ -1595,14 +1660,14 @@ static int seen_one(struct cpns_store *st, const struct cpns_store_seen *e,
 	if (!memchr(e->addr, '\0', sizeof(e->addr)) || e->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid authentication",
 				  st->path);
-	p[0] = SV_B(e->did, CPNS_DEVICE_ID_LEN);
-	p[1] = hex(s, e->did, CPNS_SEED_ID_LEN);
+	p[0] = hex(s, e->did, CPNS_SEED_ID_LEN);
+	p[1] = SV_B(e->did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
 	p[2] = SV_I(e->when);
 	p[3] = SV_B(a, store_addr_pack(e->addr, a));
-	ret = run(st, "UPDATE devices SET last_auth_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - created END, last_addr = " ADDR_PARAM(4) " WHERE device_id = $1",
+	ret = run(st, "UPDATE devices SET last_auth_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - created END, last_addr = " ADDR_PARAM(4) " WHERE " DEVICE_IS(1, 2),
 		  p, NELEM(p), NULL, NULL, &changes);
 	if (!ret && !changes)
-		ret = run(st, "INSERT INTO devices (device_id, generation, state, created, expiry, last_auth_offset, last_addr) SELECT $1, 0, 1, $3, 0, CASE WHEN $3 = 0 THEN NULL ELSE 0 END, " ADDR_PARAM(4) " FROM seeds WHERE seed_id = $2",
+		ret = run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, last_auth_offset, last_addr) SELECT num, $2, 0, 1, $3, 0, CASE WHEN $3 = 0 THEN NULL ELSE 0 END, " ADDR_PARAM(4) " FROM seeds WHERE seed_id = $1",
 			  p, NELEM(p), NULL, NULL, &changes);
 	*known = changes > 0;
 	return ret;
@@ -1635,53 +1700,40 @@ struct expired {
 	bool seeds;
 	cpns_store_expired_fn fn;
 	void *arg;
-	uint8_t (*sid)[CPNS_SEED_ID_LEN];	/* the expired seeds */
-	size_t nsid, cap;
 };
 
+/* A device's seed ID, suffix and expiry, or a seed's ID and expiry. */
 static int expired_cb(struct cpns_store *st, const struct sv *c, int n,
 		      void *arg)
 {
 	struct expired *e = arg;
 	uint8_t id[CPNS_DEVICE_ID_LEN];
-	size_t len = e->seeds ? CPNS_SEED_ID_LEN : CPNS_DEVICE_ID_LEN;
-	void *p;
 	int ret;
 
-	if (n != 2 || c[1].type != SV_INT)
+	if (n != (e->seeds ? 2 : 3) || c[n - 1].type != SV_INT)
 		return store_fail(st, -EBADMSG, "%s: expiry is not an integer",
 				  st->path);
-	ret = e->seeds ? col_hex(st, &c[0], id, len, "seeds", "seed_id") :
-			 col_did(st, &c[0], id);
-	if (ret)
-		return ret;
-	if (e->seeds && e->nsid == e->cap) {
-		e->cap = e->cap ? 2 * e->cap : 8;
-		p = realloc(e->sid, e->cap * sizeof(*e->sid));
-		if (!p)
-			return store_fail(st, -ENOMEM, "%s: out of memory",
-					  st->path);
-		e->sid = p;
-	}
-	if (e->seeds)
-		memcpy(e->sid[e->nsid++], id, CPNS_SEED_ID_LEN);
-	if (e->fn)
-		e->fn(e->seeds, id, (uint64_t)c[1].i, e->arg);
-	return 0;
+	ret = e->seeds ? col_hex(st, &c[0], id, CPNS_SEED_ID_LEN, "seeds",
+				 "seed_id") :
+			 col_dev(st, c, id);
+	if (!ret && e->fn)
+		e->fn(e->seeds, id, (uint64_t)c[n - 1].i, e->arg);
+	return ret;
 }
 
 int cpns_store_expire(struct cpns_store *st, int64_t now,
 		      cpns_store_expired_fn fn, void *arg)
 {
+	/* An expired seed's devices go with it, before it. */
 	static const char *const sql[] = {
-		"SELECT device_id, expiry FROM devices WHERE expiry > 0 AND expiry <= $1",
+		"SELECT s.seed_id, d.suffix, d.expiry FROM devices d JOIN seeds s ON s.num = d.seed WHERE d.expiry > 0 AND d.expiry <= $1",
 		"SELECT seed_id, expiry FROM seeds WHERE expiry > 0 AND expiry <= $1",
 		"DELETE FROM devices WHERE expiry > 0 AND expiry <= $1",
+		"DELETE FROM devices WHERE seed IN (SELECT num FROM seeds WHERE expiry > 0 AND expiry <= $1)",
 		"DELETE FROM seeds WHERE expiry > 0 AND expiry <= $1",
 	};
-	uint8_t lo[CPNS_DEVICE_ID_LEN], hi[CPNS_DEVICE_ID_LEN];
 	struct expired e = { .fn = fn, .arg = arg };
-	struct sv p[] = { SV_I(now), SV_NIL };
+	struct sv p[] = { SV_I(now) };
 	size_t i;
 	int ret = begin(st);
 
@@ -1692,15 +1744,6 @@ int cpns_store_expire(struct cpns_store *st, int64_t now,
 		ret = run(st, sql[i], p, 1, i < 2 ? expired_cb : NULL, &e,
 			  NULL);
 	}
-	/* An expired seed's devices go with it. */
-	for (i = 0; i < e.nsid && !ret; i++) {
-		seed_range(e.sid[i], lo, hi);
-		p[0] = SV_B(lo, sizeof(lo));
-		p[1] = SV_B(hi, sizeof(hi));
-		ret = run(st, "DELETE FROM devices WHERE " OF_SEED(1, 2), p, 2,
-			  NULL, NULL, NULL);
-	}
-	free(e.sid);
 	return finish(st, ret);
 }
 

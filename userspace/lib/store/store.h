@@ -15,7 +15,9 @@
  * never talks to the kernel. cpns-serverd and cpnsctl share it.
  *
  * A device's blob is kept compact (schema version 4, and its inventory
- * since version 5: the addresses as bytes, the times as offsets): the row
+ * since version 5: the addresses as bytes, the times as offsets; since
+ * version 6 a device is its seed's number and its Device ID's last 8
+ * bytes, and a GW1 on its seed owner's host keeps only its port): the row
  * holds the header fields of the blob that its other columns do not, and
  * the salt and sealed bytes; cpns_store_device_get() and the walks
  * rebuild the whole blob, and a blob written must be a device record of
@@ -40,7 +42,7 @@ extern "C" {
 #endif
 
 /* The schema this library writes (schema_version.version). */
-#define CPNS_STORE_VERSION	5
+#define CPNS_STORE_VERSION	6
 /* PRAGMA application_id of a cpns store: "CPNS". */
 #define CPNS_STORE_APP_ID	0x43504e53
 #define CPNS_STORE_OWNER_MAX	64	/* the GW1's name (wire name) */
