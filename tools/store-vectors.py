@@ -20,7 +20,7 @@ first. The command line is cpnsvec.main()'s, and two commands more:
                                    test's way to check what KEY_WRAP made)
   store-vectors.py row ...         a server's device record and inventory
                                    as the columns of a device row of
-                                   schema version 5 (store.rst, "A device
+                                   schema version 6 (store.rst, "A device
                                    row"), rebuilt and checked
 
 Exit status 0 when every check passes, 1 otherwise.
@@ -108,12 +108,15 @@ def unwrap(kek, blob, label):
 
 
 # ---------------------------------------------------------- a device row
-# Documentation/store.rst, "A device row" (schema version 5): the columns
+# Documentation/store.rst, "A device row" (schema version 6): the columns
 # of a device row that holds a server's device record, and its inventory.
+# The row names its seed by the seed's number in its store (seeds.num),
+# which only the store gives: here it is an input (row --seed).
 
 REC_HDR = 24 + 16
 REC_LEN = REC_HDR + SALT_LEN + KEY_LEN + 16
 ADDR_MAX = 64
+PORT_LEN = 2        # gw1_addr: the port alone, on the seed owner's host
 
 
 def _addr_text(b):
@@ -144,7 +147,7 @@ def pack_addr(text):
             if len(b) == n + 2 and _addr_text(b) == text:
                 return b
     b = text.encode()
-    return b + b'\0' if len(b) in (6, 18) else b
+    return b + b'\0' if len(b) in (PORT_LEN, 6, 18) else b
 
 
 def unpack_addr(b):
@@ -153,11 +156,40 @@ def unpack_addr(b):
         return ''
     if len(b) in (6, 18):
         return _addr_text(b)
-    if len(b) in (7, 19) and b[-1] == 0:
+    if len(b) in (PORT_LEN + 1, 7, 19) and b[-1] == 0:
         b = b[:-1]
+    elif len(b) == PORT_LEN:
+        raise ValueError('a port alone is only a gw1_addr')
     if not b or len(b) > ADDR_MAX or 0 in b:
         raise ValueError('not an address column')
     return b.decode()
+
+
+def _owner_host(owner_addr):
+    """The packed form of a seed's owner_addr, if it is an address."""
+    o = pack_addr(owner_addr) if owner_addr else None
+    return o if o is not None and len(o) in (6, 18) else None
+
+
+def pack_gw1(text, owner_addr):
+    """gw1_addr from the API's text: the port alone (2 bytes) when the text
+    is an address of the host of the seed's owner_addr, else pack_addr()."""
+    b = pack_addr(text)
+    o = _owner_host(owner_addr)
+    if b is not None and o is not None and len(b) == len(o) and \
+            b[:-2] == o[:-2]:
+        return b[-2:]
+    return b
+
+
+def unpack_gw1(b, owner_addr):
+    """The API's text of gw1_addr, given its seed's owner_addr."""
+    if b is None or len(b) != PORT_LEN:
+        return unpack_addr(b)
+    o = _owner_host(owner_addr)
+    if o is None:
+        raise ValueError('a port, but the seed\'s owner_addr is no address')
+    return _addr_text(o[:-2] + b)
 
 
 def _offset(when, created):
@@ -165,53 +197,63 @@ def _offset(when, created):
 
 
 def device_row(blob, created, gw1_addr='', assigned=0, last_auth=0,
-               last_addr=''):
-    """The columns of the row of a server's device record blob."""
+               last_addr='', seed=1, owner_addr=''):
+    """The columns of the row of a server's device record blob, its seed
+    numbered seed, of owner_addr."""
     if (len(blob) != REC_LEN or blob[:3] != bytes([VERSION, 2, 1]) or
             blob[3] not in (1, 4, 5)):
         raise ValueError('not a server device record of store.rst')
+    if seed < 1 or seed >= 1 << 63:
+        raise ValueError('a seed number is an integer above 0')
     g = lambda o, n: int.from_bytes(blob[o:o + n], 'big')  # noqa: E731
     return {
-        'device_id': blob[24:40].hex(),
+        'seed': seed,
+        'suffix': blob[32:40].hex(),
         'created': created,
         'key_state': blob[3],
         'key_generation': g(4, 4),
         'key_offset': g(8, 8) - created,
         'key_expiry': g(16, 8),
         'sealed': blob[REC_HDR:].hex(),
-        'gw1_addr': None if not gw1_addr else pack_addr(gw1_addr).hex(),
+        'gw1_addr': (None if not gw1_addr
+                     else pack_gw1(gw1_addr, owner_addr).hex()),
         'assigned_offset': _offset(assigned, created),
         'last_auth_offset': _offset(last_auth, created),
         'last_addr': None if not last_addr else pack_addr(last_addr).hex(),
     }
 
 
-def device_rebuild(row):
-    """The blob and inventory of the API, rebuilt from a row's columns."""
+def device_rebuild(row, seed_id, owner_addr=''):
+    """The blob and inventory of the API, rebuilt from a row's columns and
+    its seed's seed_id (hex) and owner_addr."""
     c = row['created']
     blob = (bytes([VERSION, 2, 1, row['key_state']]) +
             row['key_generation'].to_bytes(4, 'big') +
             (c + row['key_offset']).to_bytes(8, 'big') +
             row['key_expiry'].to_bytes(8, 'big') +
-            bytes.fromhex(row['device_id']) + bytes.fromhex(row['sealed']))
+            bytes.fromhex(seed_id) + bytes.fromhex(row['suffix']) +
+            bytes.fromhex(row['sealed']))
     when = lambda o: 0 if o is None else c + o  # noqa: E731
-    addr = lambda h: unpack_addr(None if h is None  # noqa: E731
-                                 else bytes.fromhex(h))
+    hexb = lambda h: None if h is None else bytes.fromhex(h)  # noqa: E731
     return {
         'blob': blob.hex(),
-        'gw1_addr': addr(row['gw1_addr']),
+        'gw1_addr': unpack_gw1(hexb(row['gw1_addr']), owner_addr),
         'assigned': when(row['assigned_offset']),
         'last_auth': when(row['last_auth_offset']),
-        'last_addr': addr(row['last_addr']),
+        'last_addr': unpack_addr(hexb(row['last_addr'])),
     }
 
 
-# (text, its column in hex or None): store.rst's forms, and test_store.c's.
+# (text, its gw1_addr in hex or None) for a seed of owner_addr OWNER:
+# store.rst's forms, and test_store.c's (its seed 3).
+OWNER = '10.0.0.3:4000'
 ADDRESSES = [
     ('', None),
     ('10.77.1.2:58566', '0a4d0102e4c6'),
+    ('10.0.0.3:58566', 'e4c6'),
     ('[2001:db8::1]:4000', '20010db80000000000000000000000010fa0'),
     ('abcdef', '61626364656600'),
+    ('ab', '616200'),
     ('010.0.0.1:1', '3031302e302e302e313a31'),
     ('10.0.0.1:01', '31302e302e302e313a3031'),
     ('[fe80::1%2]:5', '5b666538303a3a3125325d3a35'),
@@ -223,10 +265,18 @@ def row_check(doc):
     forms. A failure count."""
     bad = 0
     for text, want in ADDRESSES:
-        got = pack_addr(text)
-        if (got.hex() if got else None) != want or unpack_addr(got) != text:
+        got = pack_gw1(text, OWNER)
+        if (got.hex() if got else None) != want or \
+                unpack_gw1(got, OWNER) != text:
             log(f'address {text!r}: {got!r}, want {want}')
             bad += 1
+    for b in (bytes.fromhex('e4c6'), b'a\0b'):
+        try:
+            unpack_addr(b)
+        except ValueError:
+            continue
+        log(f'address column {b.hex()}: read, but it is no address column')
+        bad += 1
     for n, v in enumerate(doc['vectors']):
         i = v['inputs']
         if (i['kind'], i['role']) != ('device', 'server'):
@@ -234,22 +284,29 @@ def row_check(doc):
         blob = v['outputs']['blob']
         inv = ('10.77.1.2:58566', i['created'] - 5, i['created'] + 86400,
                '[2001:db8::1]:4000')
-        for created in (i['created'], i['created'] + 3600, 0):
-            row = device_row(bytes.fromhex(blob), created, *inv)
-            back = device_rebuild(row)
-            if (back['blob'] != blob or
-                    (back['gw1_addr'], back['assigned'], back['last_auth'],
-                     back['last_addr']) != inv):
-                log(f'vector {n}: its row (created {created}) does not '
-                    'rebuild it')
-                bad += 1
+        # The GW1 on its seed owner's host (a 2-byte gw1_addr), or not.
+        for owner, glen in (('10.77.1.2:4000', 2), ('10.77.1.3:4000', 6),
+                            ('gw1.example:4000', 6)):
+            for created in (i['created'], i['created'] + 3600, 0):
+                row = device_row(bytes.fromhex(blob), created, *inv,
+                                 seed=7, owner_addr=owner)
+                back = device_rebuild(row, i['id'][:16], owner)
+                if (back['blob'] != blob or row['seed'] != 7 or
+                        len(bytes.fromhex(row['gw1_addr'])) != glen or
+                        (back['gw1_addr'], back['assigned'],
+                         back['last_auth'], back['last_addr']) != inv):
+                    log(f'vector {n}: its row (created {created}, owner '
+                        f'{owner}) does not rebuild it')
+                    bad += 1
     return bad
 
 
 def cmd_row(args):
-    row = device_row(bytes.fromhex(args.blob), args.created, args.gw1_addr,
-                     args.assigned, args.last_auth, args.last_addr)
-    back = device_rebuild(row)
+    blob = bytes.fromhex(args.blob)
+    row = device_row(blob, args.created, args.gw1_addr, args.assigned,
+                     args.last_auth, args.last_addr, args.seed,
+                     args.owner_addr)
+    back = device_rebuild(row, blob[24:32].hex(), args.owner_addr)
     if (back['blob'] != args.blob.lower() or
             back['gw1_addr'] != args.gw1_addr or
             back['last_addr'] != args.last_addr or
@@ -444,10 +501,15 @@ def setup(ap):
                    help='print the key too (tests only)')
 
     r = sub.add_parser('row', help='a server device record and inventory '
-                       'as a device row of schema version 5, as JSON')
+                       'as a device row of schema version 6, as JSON')
     r.add_argument('--blob', required=True, help='the 104-byte record, hex')
     r.add_argument('--created', type=int, required=True,
                    help="the row's created, seconds since the epoch")
+    r.add_argument('--seed', type=int, default=1,
+                   help="the seed's number in its store (seeds.num; "
+                   "default 1, a new store's first seed)")
+    r.add_argument('--owner-addr', default='',
+                   help="the seed's owner_addr (for gw1_addr's port form)")
     r.add_argument('--gw1-addr', default='', help="the GW1's address text")
     r.add_argument('--assigned', type=int, default=0, help='0: not seen')
     r.add_argument('--last-auth', type=int, default=0, help='0: never')

@@ -2241,7 +2241,8 @@ static void test_seed_nums(void)
 	cpns_store_close(st);
 }
 
-/* Address texts and their columns (store.rst; tools/store-vectors.py's
+/* Address texts and their gw1_addr columns for a seed of owner_addr
+ * 10.0.0.3:4000 (store.rst; tools/store-vectors.py's OWNER and
  * ADDRESSES): the bytes a row holds.
  */
 static const struct {
@@ -2252,6 +2253,7 @@ static const struct {
 	{ "10.0.0.3:58566", "e4c6" },	/* the seed's owner: 10.0.0.3:4000 */
 	{ "[2001:db8::1]:4000", "20010db80000000000000000000000010fa0" },
 	{ "abcdef", "61626364656600" },
+	{ "ab", "616200" },
 	{ "010.0.0.1:1", "3031302e302e302e313a31" },
 	{ "10.0.0.1:01", "31302e302e302e313a3031" },
 	{ "[fe80::1%2]:5", "5b666538303a3a3125325d3a35" },
