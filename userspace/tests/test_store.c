@@ -1876,6 +1876,9 @@ static const struct v5_row v5_rows[] = {
 	{ 2, 0x15, 3, CPNS_STATE_REVOKED, 1700000000, 1800000000, 0,
 	  CPNS_STATE_REVOKED, 500, 0, "677731", "gw1", "NULL", "NULL",
 	  NULL, "" },
+	/* Texts of 2 characters, as version 5 kept them: their 2 bytes. */
+	{ 4, 0x17, 0, CPNS_STATE_ACTIVE, 1700000000, 0, -1, 0, 0, 0,
+	  "6162", "ab", "1", "2", "6364", "cd" },
 };
 
 static void v5_did(uint8_t *did, const struct v5_row *r)
@@ -2027,6 +2030,10 @@ static void test_upgrade_v5(void)
 	raw_count(path, "SELECT count(*) FROM devices WHERE seed = 2 AND length(gw1_addr) = 6 AND length(last_addr) = 18",
 		  &v);
 	tap_ok(v == 1, "v5: the GW1 at its seed's owner's host kept in 6 bytes (%lld)",
+	       (long long)v);
+	raw_count(path, "SELECT count(*) FROM devices WHERE length(gw1_addr) = 3 AND length(last_addr) = 3",
+		  &v);
+	tap_ok(v == 1, "v5: a text of 2 characters given its zero byte, not read as a port (%lld)",
 	       (long long)v);
 	ret = cpns_store_count(st, &c);
 	tap_ok(!ret && c.seeds == 3 && c.inventory == NELEM(v5_rows) &&
