@@ -2044,6 +2044,11 @@ static void test_upgrade_v5(void)
 	tap_ok(!ret && v == seeds && n == devs,
 	       "v5: the counters kept (%lld, %lld)", (long long)v,
 	       (long long)n);
+	v = -1;
+	raw_count(path, "SELECT count(*) FROM device_log", &v);
+	tap_ok(!v && cpns_store_device_log(st, devs - 1, devs, NULL, NULL) == -ERANGE,
+	       "v5: the log emptied, a change from before it told so (%lld)",
+	       (long long)v);
 	memset(id, 7, 8);
 	memset(id + 8, 0x16, 8);
 	ret = cpns_store_device_assigned(st, id, "gw1-7", "10.0.0.7:5000",
