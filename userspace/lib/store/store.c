@@ -541,7 +541,6 @@ static int col_dev(struct cpns_store *st, const struct sv *c, uint8_t *did)
 	" d.last_auth_offset, d.last_addr, s.owner_addr" \
 	" FROM devices d JOIN seeds s ON s.num = d.seed "
 #define DEVICE_NCOLS 17
-#define DEVICE_ORDER	" ORDER BY s.seed_id, d.suffix"
 
 static void put_be(uint8_t *p, uint64_t v, int n)
 {
@@ -809,6 +808,7 @@ struct walk {
 	bool seeds;
 	int (*fn)(const void *row, void *arg);
 	void *arg;
+	unsigned int rows;	/* read so far */
 };
 
 static int walk_cb(struct cpns_store *st, const struct sv *c, int n,
@@ -821,6 +821,7 @@ static int walk_cb(struct cpns_store *st, const struct sv *c, int n,
 	} r;
 	int ret;
 
+	w->rows++;
 	ret = w->seeds ? seed_row(st, c, n, &r.s) : device_row(st, c, n, &r.d);
 	if (!ret && w->fn)
 		ret = w->fn(&r, w->arg);
@@ -845,53 +846,139 @@ int cpns_store_seeds(struct cpns_store *st, cpns_store_seed_fn fn, void *arg)
 int cpns_store_devices(struct cpns_store *st, cpns_store_device_fn fn,
 		       void *arg)
 {
-	return walk(st, DEVICE_SELECT DEVICE_ORDER, NULL, 0, false,
-		    (int (*)(const void *, void *))fn, arg);
+	static const struct cpns_store_filter all = { .limit = 0 };
+
+	return cpns_store_device_list(st, &all, fn, arg);
 }
 
-int cpns_store_device_list(struct cpns_store *st,
-			   const struct cpns_store_filter *f,
-			   cpns_store_device_fn fn, void *arg)
+/*
+ * A listing goes seed by seed, in seed ID order, and through each seed's
+ * devices in suffix order: both are an index's order, so each query reads
+ * only the rows it gives, and together they are in Device ID order.
+ */
+struct seed_ref {
+	char sid[HEXBUF];
+	int64_t num;
+};
+
+struct seed_refs {
+	struct seed_ref *v;
+	size_t n, cap;
+};
+
+static int seed_ref_cb(struct cpns_store *st, const struct sv *c, int n,
+		       void *arg)
 {
-	char sql[1536], sid[HEXBUF], after[HEXBUF];
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	struct seed_refs *r = arg;
+	void *p;
+	int ret;
+
+	if (n != 2 || c[1].type != SV_INT || c[1].i <= 0)
+		return store_fail(st, -EBADMSG,
+				  "%s: seeds: a num that is not a positive integer (the store is corrupted)",
+				  st->path);
+	ret = col_hex(st, &c[0], sid, sizeof(sid), "seeds", "seed_id");
+	if (ret)
+		return ret;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		p = realloc(r->v, r->cap * sizeof(*r->v));
+		if (!p)
+			return store_fail(st, -ENOMEM, "%s: out of memory",
+					  st->path);
+		r->v = p;
+	}
+	cpns_hex_encode(r->v[r->n].sid, sid, sizeof(sid));
+	r->v[r->n++].num = c[1].i;
+	return 0;
+}
+
+/* The seeds of f (its seed, its GW1's, from f->after's on), in ID order. */
+static int list_seeds(struct cpns_store *st, const struct cpns_store_filter *f,
+		      struct seed_refs *r)
+{
+	char sql[256], sid[HEXBUF], after[HEXBUF];
 	const char *end = sql + sizeof(sql);
 	char *p = sql;
-	struct sv par[6];
+	struct sv par[3];
 	int np = 0;
 
-	p += snprintf(sql, sizeof(sql), "%sWHERE true", DEVICE_SELECT);
+	p += snprintf(sql, sizeof(sql), "SELECT seed_id, num FROM seeds WHERE true");
 	if (f->sid) {
 		par[np++] = hex(sid, f->sid, CPNS_SEED_ID_LEN);
-		p += snprintf(p, end - p, " AND s.seed_id = $%d", np);
+		p += snprintf(p, end - p, " AND seed_id = $%d", np);
 	}
 	if (f->gw1) {
 		par[np++] = SV_S(f->gw1);
-		p += snprintf(p, end - p, " AND s.owner = $%d", np);
+		p += snprintf(p, end - p, " AND owner = $%d", np);
+	}
+	if (f->after) {
+		par[np++] = hex(after, f->after, CPNS_SEED_ID_LEN);
+		p += snprintf(p, end - p, " AND seed_id >= $%d", np);
+	}
+	snprintf(p, end - p, " ORDER BY seed_id");
+	return run(st, sql, par, np, seed_ref_cb, r, NULL);
+}
+
+/* Of seed s, the devices of f, at most left (0: all); w counts them. */
+static int list_seed(struct cpns_store *st, const struct cpns_store_filter *f,
+		     const struct seed_ref *s, unsigned int left,
+		     struct walk *w)
+{
+	char sql[1024], after[HEXBUF] = "";
+	const char *end = sql + sizeof(sql);
+	char *p = sql;
+	struct sv par[4];
+	int np = 0;
+
+	par[np++] = SV_I(s->num);
+	p += snprintf(sql, sizeof(sql), DEVICE_SELECT "WHERE d.seed = $1");
+	if (f->after)
+		cpns_hex_encode(after, f->after, CPNS_SEED_ID_LEN);
+	if (f->after && !strcmp(after, s->sid)) {
+		par[np++] = SV_B(f->after + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+		p += snprintf(p, end - p, " AND d.suffix > $%d", np);
 	}
 	if (f->state == CPNS_STORE_EXPIRED) {
 		par[np++] = SV_I(f->now);
 		p += snprintf(p, end - p,
 			      " AND d.expiry > 0 AND d.expiry <= $%d", np);
 	} else if (f->state) {
-		if (!cpns_store_state_name(f->state))
-			return store_fail(st, -EINVAL, "%s: unknown state %u",
-					  st->path, f->state);
 		par[np++] = SV_I(f->state);
 		p += snprintf(p, end - p, " AND d.state = $%d", np);
 	}
-	if (f->after) {
-		par[np++] = hex(after, f->after, CPNS_SEED_ID_LEN);
-		par[np++] = SV_B(f->after + CPNS_SEED_ID_LEN, SUFFIX_LEN);
-		p += snprintf(p, end - p, " AND (s.seed_id, d.suffix) > ($%d, $%d)",
-			      np - 1, np);
-	}
-	p += snprintf(p, end - p, DEVICE_ORDER);
-	if (f->limit) {
-		par[np++] = SV_I(f->limit);
+	p += snprintf(p, end - p, " ORDER BY d.suffix");
+	if (left) {
+		par[np++] = SV_I(left);
 		snprintf(p, end - p, " LIMIT $%d", np);
 	}
-	return walk(st, sql, par, np, false,
-		    (int (*)(const void *, void *))fn, arg);
+	return run(st, sql, par, np, walk_cb, w, NULL);
+}
+
+int cpns_store_device_list(struct cpns_store *st,
+			   const struct cpns_store_filter *f,
+			   cpns_store_device_fn fn, void *arg)
+{
+	struct walk w = { .fn = (int (*)(const void *, void *))fn,
+			  .arg = arg };
+	struct seed_refs seeds = { .n = 0 };
+	size_t i;
+	int ret;
+
+	if (f->state && f->state != CPNS_STORE_EXPIRED &&
+	    !cpns_store_state_name(f->state))
+		return store_fail(st, -EINVAL, "%s: unknown state %u",
+				  st->path, f->state);
+	ret = list_seeds(st, f, &seeds);
+	for (i = 0; i < seeds.n && !ret; i++) {
+		if (f->limit && w.rows >= f->limit)
+			break;
+		ret = list_seed(st, f, &seeds.v[i],
+				f->limit ? f->limit - w.rows : 0, &w);
+	}
+	free(seeds.v);
+	return ret;
 }
 
 /* A device row whose seed is not stored: refused like a bad row. */
