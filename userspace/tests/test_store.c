@@ -2215,6 +2215,15 @@ static void test_owner_port(void)
 	       "port: reopened, the 2-byte form reads back the same (%s)",
 	       ret ? err : d.gw1_addr);
 	cpns_store_close(st);
+
+	/* A port whose seed's owner_addr is no address any more. */
+	raw_sql(path, "UPDATE seeds SET owner_addr = 'gw1.example:4000' WHERE seed_id = '0303030303030303'");
+	ret = cpns_store_open(path, CPNS_STORE_LAZY, &st, err, sizeof(err));
+	ret = ret ? ret : cpns_store_device_get(st, d.did, &d);
+	tap_ok(ret == -EBADMSG,
+	       "port: refused when its seed's owner_addr is no address (%d: %s)",
+	       ret, st ? cpns_store_error(st) : err);
+	cpns_store_close(st);
 }
 
 /*
