@@ -50,6 +50,8 @@ typedef int (*store_row_fn)(struct cpns_store *st, const struct sv *col,
  * @create: within a transaction: the schema of CPNS_STORE_VERSION
  * @upgrade: within a transaction: the schema of version from to from + 1
  * @integrity: the backend's own consistency check, if it has one
+ * @compact: after an upgrade, outside a transaction: give back the space
+ *	the old tables took, if the backend keeps it (may be NULL)
  * @seed_num: an SQL expression: the number (seeds.num) of a seed being
  *	added, one no other seed of the store has
  */
@@ -68,6 +70,7 @@ struct store_ops {
 	int (*create)(struct cpns_store *st);
 	int (*upgrade)(struct cpns_store *st, int64_t from);
 	int (*integrity)(struct cpns_store *st, bool full);
+	void (*compact)(struct cpns_store *st);
 };
 
 struct cpns_store {
@@ -76,6 +79,7 @@ struct cpns_store {
 	bool rdonly;
 	bool created;			/* made by this open */
 	bool failed;			/* the open failed: undo it */
+	bool upgraded;			/* this open upgraded the schema */
 	char path[4096];		/* as shown: no password */
 	char err[STORE_ERRLEN];
 };

@@ -1107,6 +1107,7 @@ static int schema(struct cpns_store *st, unsigned int flags)
 				  CPNS_STORE_VERSION);
 	for (v = version; v < CPNS_STORE_VERSION && !ret; v++)
 		ret = st->ops->upgrade(st, v);
+	st->upgraded = true;
 	p[0] = SV_I(CPNS_STORE_VERSION);
 	if (!ret)
 		ret = run(st, "UPDATE schema_version SET version = $1", p, 1,
@@ -1139,6 +1140,8 @@ int cpns_store_open(const char *target, unsigned int flags,
 		if (!ret)
 			ret = finish(st, schema(st, flags));
 	}
+	if (!ret && st->upgraded && st->ops->compact)
+		st->ops->compact(st);
 	if (!ret)
 		ret = check_rows(st, !(flags & CPNS_STORE_LAZY));
 	if (ret) {
