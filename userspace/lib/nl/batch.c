@@ -127,6 +127,8 @@ static int batch_one(struct cpns_nl *nl, uint8_t cmd, size_t first,
 	msg = cpns__req(nl, CPNS_CMD_BATCH, nl->tx_max);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
+	/* Handles, numbers, additional data and ciphertexts: no secret. */
+	msg->public = cmd == CPNS_CMD_OPEN;
 	ret = cpns_msg_put_u8(msg, CPNS_A_BATCH_CMD, cmd);
 	while (!ret && k < max && first + k < n) {
 		ret = put_item(nl, msg, first + k, k + 1, build, arg);

@@ -14,7 +14,8 @@
  * kernel keeps Key Seeds, Device Keys and session keys. (The KAT commands,
  * which return test values from test inputs, are cpnsctl/vectors/'s.)
  * Buffers that carried protocol values are wiped (explicit_bzero) before
- * they are freed.
+ * they are freed or reused, but an OPEN's request: its handle, sequence
+ * number, additional data and ciphertext travel in the clear.
  */
 #ifndef CPNS_LIB_H
 #define CPNS_LIB_H

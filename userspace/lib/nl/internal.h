@@ -62,6 +62,7 @@ struct cpns_nl {
 struct cpns_msg {
 	struct nl_msg *m;
 	size_t size;		/* the room of m's buffer */
+	bool public;		/* it holds no secret (an OPEN): not wiped */
 };
 
 /* Highest attribute type kept in a reply's table; higher ones are skipped

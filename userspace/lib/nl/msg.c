@@ -397,7 +397,8 @@ void cpns__msg_wipe(struct cpns_msg *msg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
 
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	if (!msg->public)
+		explicit_bzero(nlh, nlh->nlmsg_len);
 }
 
 int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
@@ -405,7 +406,8 @@ int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
 
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	cpns__msg_wipe(msg);
+	msg->public = false;
 	nlh->nlmsg_len = NLMSG_HDRLEN;
 	if (!genlmsg_put(msg->m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 			 NLM_F_REQUEST | flags, cmd, CPNS_GENL_VERSION))
@@ -420,7 +422,8 @@ void cpns_msg_free(struct cpns_msg *msg)
 	if (!msg)
 		return;
 	nlh = nlmsg_hdr(msg->m);
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	if (!msg->public)
+		explicit_bzero(nlh, nlh->nlmsg_len);
 	nlmsg_free(msg->m);
 	free(msg);
 }
