@@ -319,41 +319,63 @@ int cpns_reply_u64(const struct cpns_reply *r, uint16_t type, uint64_t *v)
 	return cpns_reply_copy(r, type, v, sizeof(*v));
 }
 
+/* NULL again the entries of r's table that its attributes set. */
+static void unset_attrs(struct cpns_reply *r)
+{
+	const uint8_t *p = (const uint8_t *)r->head;
+	size_t off = 0, alen;
+
+	while (off + NLA_HDRLEN <= r->len) {
+		const struct nlattr *nla = (const void *)(p + off);
+		uint16_t type = nla->nla_type & NLA_TYPE_MASK;
+
+		alen = nla->nla_len;
+		if (alen < NLA_HDRLEN || alen > r->len - off)
+			return;
+		if (type <= CPNS_TB_MAX)
+			r->tb[type] = NULL;
+		alen = NLA_ALIGN(alen);
+		off += alen < r->len - off ? alen : r->len - off;
+	}
+}
+
 int cpns_reply_foreach(const struct cpns_reply *r, uint16_t type,
 		       cpns_reply_fn fn, void *arg)
 {
 	const uint8_t *p = (const uint8_t *)r->head;
 	int level = cpns__nest_level(r->level, type);
+	/*
+	 * One table for every nest, cleared once: after each, only the
+	 * entries it set are cleared (a batch's reply has many nests of a
+	 * few attributes each).
+	 */
+	struct cpns_reply sub = { .nlh = r->nlh, .cmd = r->cmd };
 	size_t off = 0;
+	int ret = 0;
+	char dummy[1];
 
 	if (level < 0)
 		return -EINVAL;
-	while (off + NLA_HDRLEN <= r->len) {
+	sub.level = (enum cpns_level)level;
+	while (!ret && off + NLA_HDRLEN <= r->len) {
 		const struct nlattr *nla = (const void *)(p + off);
 		size_t alen = nla->nla_len;
-		int ret;
 
 		if (alen < NLA_HDRLEN || alen > r->len - off)
 			return -EBADMSG;
 		if ((nla->nla_type & NLA_TYPE_MASK) == type) {
-			/* Every field set here or by cpns__parse_attrs(). */
-			struct cpns_reply sub;
-
-			sub.nlh = r->nlh;
-			sub.cmd = r->cmd;
-			ret = cpns__parse_attrs(&sub, level,
-						(const uint8_t *)nla +
-						NLA_HDRLEN,
-						alen - NLA_HDRLEN, NULL, 0);
-			if (ret)
-				return ret;
-			ret = fn(&sub, arg);
-			if (ret)
-				return ret;
+			sub.head = (const void *)((const uint8_t *)nla +
+						  NLA_HDRLEN);
+			sub.len = alen - NLA_HDRLEN;
+			ret = walk(&sub, sub.level, sub.head, sub.len, 0, dummy,
+				   sizeof(dummy));
+			if (!ret)
+				ret = fn(&sub, arg);
+			unset_attrs(&sub);
 		}
 		off += NLA_ALIGN(alen);
 	}
-	return 0;
+	return ret;
 }
 
 /* --------------------------------------------------------- building */
