@@ -79,16 +79,23 @@ void cpns_wipe_attrs(const struct nlattr *head, int len,
 	}
 }
 
+bool cpns_cmd_public(u8 cmd)
+{
+	/* Its handle, number, additional data and ciphertext travel in clear. */
+	return cmd == CPNS_CMD_OPEN;
+}
+
 /*
  * Secrets that came in a request do not outlive it. The policy says which
  * attributes are binary (Documentation/netlink/specs/cpns.yaml); all of
- * them are wiped, whether secret or not.
+ * them are wiped, whether secret or not, but in a request that carries no
+ * secret (cpns_cmd_public()).
  */
 static void cpns_wipe_request(struct genl_info *info)
 {
 	const struct genl_split_ops *op = cpns_nl_op(info->genlhdr->cmd);
 
-	if (op && op->policy)
+	if (op && op->policy && !cpns_cmd_public(info->genlhdr->cmd))
 		cpns_wipe_attrs(nlmsg_attrdata(info->nlhdr, GENL_HDRLEN),
 				nlmsg_attrlen(info->nlhdr, GENL_HDRLEN),
 				op->policy, op->maxattr);

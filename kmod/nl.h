@@ -113,6 +113,11 @@ int cpns_nl_run(struct cpns_req *req, int (*doit)(struct cpns_req *req),
 		const u8 *required, size_t n);
 /* netlink.c: the generated op of @cmd that has a doit (its policy). */
 const struct genl_split_ops *cpns_nl_op(u8 cmd);
+/*
+ * netlink.c: whether a request of @cmd carries no secret (OPEN), so that
+ * nothing of it is wiped once it has run.
+ */
+bool cpns_cmd_public(u8 cmd);
 /* netlink.c: zero every binary attribute of @head, nested ones included. */
 void cpns_wipe_attrs(const struct nlattr *head, int len,
 		     const struct nla_policy *policy, int maxattr);

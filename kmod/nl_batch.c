@@ -199,6 +199,42 @@ static int cpns_batch_put_result(struct cpns_batch *b, int err,
 }
 
 /*
+ * @item's attributes into @tb, as nla_parse_nested() with @top, but only
+ * the entries of the types it holds are set: the others are NULL already
+ * (cpns_batch_unparse() after each item), and an item of a few attributes
+ * does not clear the table's @top + 1 entries.
+ */
+static int cpns_batch_parse(struct nlattr **tb, int top,
+			    const struct nlattr *item,
+			    const struct nla_policy *policy)
+{
+	struct nlattr *attr;
+	int rem, err;
+
+	if (!(item->nla_type & NLA_F_NESTED))
+		return -EINVAL;
+	/* Strict: a type of 0 or above @top is refused. */
+	err = nla_validate_nested(item, top, policy, NULL);
+	if (err)
+		return err;
+	nla_for_each_nested(attr, item, rem)
+		tb[nla_type(attr)] = attr;
+	return 0;
+}
+
+/* NULL again every entry of @tb, up to @maxattr, that @item may have set. */
+static void cpns_batch_unparse(struct nlattr **tb, int maxattr,
+			       const struct nlattr *item)
+{
+	struct nlattr *attr;
+	int rem;
+
+	nla_for_each_nested(attr, item, rem)
+		if (nla_type(attr) <= maxattr)
+			tb[nla_type(attr)] = NULL;
+}
+
+/*
  * Run @item of the batch @breq, a request of @bop->cmd with the policy of
  * @op, parsing it into @tb, and put its result in the batch's reply.
  * Return: 0, or -EMSGSIZE if the result did not fit (a bug: the reply
@@ -227,12 +263,11 @@ static int cpns_batch_item(struct cpns_req *breq,
 	b->share = nla_total_size(nla_len(item)) + CPNS_BATCH_ITEM_ROOM;
 	b->kept -= cpns_batch_keep(bop, item);
 	/*
-	 * Parsed into the table's first b->top + 1 entries (the others stay
-	 * NULL); an item refused there is parsed again, with the whole table,
-	 * for the very error a request alone gets. Refused by its policy, an
-	 * item is not counted: as a request.
+	 * An item refused by its policy up to b->top is parsed again, with
+	 * the whole table, for the very error a request alone gets. Refused
+	 * by its policy, an item is not counted: as a request.
 	 */
-	err = nla_parse_nested(tb, b->top, item, op->policy, NULL);
+	err = cpns_batch_parse(tb, b->top, item, op->policy);
 	if (err)
 		err = nla_parse_nested(tb, op->maxattr, item, op->policy,
 				       &ext);
@@ -241,8 +276,10 @@ static int cpns_batch_item(struct cpns_req *breq,
 				  bop->n_required);
 		cpns_stats_count(&req.cn->stats, bop->cmd, err ? req.fail : 0);
 	}
-	cpns_wipe_attrs(nla_data(item), nla_len(item), op->policy,
-			op->maxattr);
+	cpns_batch_unparse(tb, op->maxattr, item);
+	if (!cpns_cmd_public(bop->cmd))
+		cpns_wipe_attrs(nla_data(item), nla_len(item), op->policy,
+				op->maxattr);
 	WARN_ON_ONCE(refcount_read(&b->msg->users) != 1);
 	if (!err && b->replied)
 		return 0;
@@ -314,11 +351,11 @@ static void cpns_batch_wipe(struct genl_info *info,
 	nlmsg_for_each_attr(item, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(item) != CPNS_A_ITEM)
 			continue;
-		if (op)
+		if (!op)
+			memzero_explicit(nla_data(item), nla_len(item));
+		else if (!cpns_cmd_public(op->cmd))
 			cpns_wipe_attrs(nla_data(item), nla_len(item),
 					op->policy, op->maxattr);
-		else
-			memzero_explicit(nla_data(item), nla_len(item));
 	}
 }
 
@@ -367,10 +404,10 @@ int cpns_cmd_batch(struct cpns_req *req)
 	nlmsg_for_each_attr(item, req->info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(item) != CPNS_A_ITEM)
 			continue;
-		if (err)
+		if (err && !cpns_cmd_public(bop->cmd))
 			cpns_wipe_attrs(nla_data(item), nla_len(item),
 					op->policy, op->maxattr);
-		else
+		else if (!err)
 			err = cpns_batch_item(&breq, bop, op, item, tb);
 		b.index++;
 	}

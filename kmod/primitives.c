@@ -369,11 +369,16 @@ static int cpns_aead_run(struct aead_request *req, bool enc, u64 seq,
 	int ret;
 
 	src.n = 0;
-	dst.n = 0;
-	/* The transform skips dst's additional data: it writes none. */
+	/*
+	 * The transform skips dst's additional data: it writes none. Its
+	 * entries are src's, copied rather than looked up again.
+	 */
 	ret = cpns_sg_add(&src, aad, aadlen);
-	ret = ret ?: cpns_sg_add(&src, in, inlen);
-	ret = ret ?: cpns_sg_add(&dst, aad, aadlen);
+	if (ret)
+		return ret;
+	memcpy(dst.sg, src.sg, src.n * sizeof(*src.sg));
+	dst.n = src.n;
+	ret = cpns_sg_add(&src, in, inlen);
 	ret = ret ?: cpns_sg_add(&dst, out, outlen);
 	if (ret)
 		return ret;

@@ -243,9 +243,15 @@ unsigned int cpns_session_take_confirm(struct cpns_session *s, u8 *blob)
 {
 	unsigned int len;
 
+	/*
+	 * Set before the session is published, 0 once handed out and for
+	 * good: an OPEN that finds 0 needs no lock (most do).
+	 */
+	if (!READ_ONCE(s->confirm_len))
+		return 0;
 	spin_lock(&s->lock);
 	len = s->confirm_len;
-	s->confirm_len = 0;
+	WRITE_ONCE(s->confirm_len, 0);
 	spin_unlock(&s->lock);
 	/* Only this call got @len: the blob is not written any more. */
 	memcpy(blob, s->confirm, len);

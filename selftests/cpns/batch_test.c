@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
@@ -498,6 +499,82 @@ TEST_F(batch, many_messages)
 	ASSERT_FALSE(h.wrong) TH_LOG("%s; unbatched \"%s\"", h.why, h.msg);
 	/* The good items, and only they, used a number each. */
 	ASSERT_EQ(h.first + max / 2, next_seq(_metadata, c, c->hg));
+}
+
+/*
+ * Seal, then open, n items of len bytes each (message i filled with i)
+ * on the fixture's sessions in one call each; every item must come back
+ * whole. In *sb and *ob the batches each took (GW2's and S's BATCH count).
+ */
+static void round_trip(struct __test_metadata *_metadata, struct fl_ctx *c,
+		       size_t n, size_t len, uint64_t *sb, uint64_t *ob)
+{
+	struct cpns_seal_item *seal = calloc(n, sizeof(*seal));
+	struct cpns_open_item *open = calloc(n, sizeof(*open));
+	uint8_t *pt = malloc(n * len);
+	uint8_t *ct = malloc(n * (len + CPNS_TAG_LEN));
+	uint8_t *out = malloc(n * len);
+	uint64_t s0, o0;
+	size_t i;
+
+	ASSERT_TRUE(seal && open && pt && ct && out);
+	for (i = 0; i < n; i++) {
+		memset(pt + i * len, (int)i, len);
+		seal[i] = (struct cpns_seal_item){
+			.handle = c->hg, .aad = "hdr", .aadlen = 3,
+			.pt = pt + i * len, .len = len,
+			.out = ct + i * (len + CPNS_TAG_LEN),
+			.outlen = len + CPNS_TAG_LEN,
+		};
+	}
+	s0 = ok_count(_metadata, c->g2.nl, CPNS_CMD_BATCH);
+	NL_OK(c->g2.nl, cpns_seal_batch(c->g2.nl, seal, n));
+	*sb = ok_count(_metadata, c->g2.nl, CPNS_CMD_BATCH) - s0;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, seal[i].err) TH_LOG("SEAL item %zu", i);
+		ASSERT_EQ(len + CPNS_TAG_LEN, seal[i].outlen);
+		open[i] = (struct cpns_open_item){
+			.handle = c->hs, .seq = seal[i].seq,
+			.aad = "hdr", .aadlen = 3,
+			.in = ct + i * (len + CPNS_TAG_LEN),
+			.len = seal[i].outlen,
+			.out = out + i * len, .outlen = len,
+		};
+	}
+	o0 = ok_count(_metadata, c->s.nl, CPNS_CMD_BATCH);
+	NL_OK(c->s.nl, cpns_unseal_batch(c->s.nl, open, n));
+	*ob = ok_count(_metadata, c->s.nl, CPNS_CMD_BATCH) - o0;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, open[i].err) TH_LOG("OPEN item %zu", i);
+		ASSERT_EQ(len, open[i].outlen);
+	}
+	ASSERT_EQ(0, memcmp(pt, out, n * len));
+	free(seal);
+	free(open);
+	free(pt);
+	free(ct);
+	free(out);
+}
+
+/*
+ * A full batch of 1 KiB messages is one request and one reply, more than
+ * 64 KiB each; 4 KiB messages take more than one batch's request, and the
+ * library splits them, every item answered.
+ */
+TEST_F(batch, large_items)
+{
+	struct fl_ctx *c = &self->c;
+	size_t max = (size_t)cpns_batch_max(c->g2.nl);
+	uint64_t sb, ob;
+
+	ASSERT_EQ(64, max);	/* the default: a request over 64 KiB */
+	round_trip(_metadata, c, max, 1024, &sb, &ob);
+	ASSERT_EQ(1, sb);
+	ASSERT_EQ(1, ob);
+	round_trip(_metadata, c, max, 4096, &sb, &ob);
+	ASSERT_LT(1, sb);
+	ASSERT_LT(1, ob);
+	ASSERT_EQ(0, fl_exchange(c, "after", "large batches"));
 }
 
 TEST_HARNESS_MAIN

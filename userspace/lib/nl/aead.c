@@ -63,6 +63,8 @@ static int aead_call(struct cpns_nl *nl, uint8_t cmd, uint32_t handle,
 	msg = cpns__req(nl, cmd, 256 + NLA_ALIGN(aadlen) + NLA_ALIGN(len));
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
+	/* OPEN's handle, number, additional data and ciphertext: no secret. */
+	msg->public = cmd == CPNS_CMD_OPEN;
 	ret = cpns_msg_put_u32(msg, CPNS_A_HANDLE, handle);
 	if (!ret && seq_in)
 		ret = cpns_msg_put_u64(msg, CPNS_A_SEQ, *seq_in);

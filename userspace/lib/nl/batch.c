@@ -85,10 +85,11 @@ static int batch_reply(const struct cpns_reply *r, void *arg)
 
 /*
  * Append item i as the count-th of msg; -EMSGSIZE (msg as it was) if it
- * does not fit, or its reply would not fit the receive buffer.
+ * does not fit the request the socket sends, or the batch's reply could
+ * exceed CPNS_BATCH_RX_MAX.
  */
-static int put_item(struct cpns_msg *msg, size_t i, size_t count,
-		    cpns_item_build_fn build, void *arg)
+static int put_item(const struct cpns_nl *nl, struct cpns_msg *msg, size_t i,
+		    size_t count, cpns_item_build_fn build, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
 	uint32_t mark = nlh->nlmsg_len;
@@ -101,8 +102,9 @@ static int put_item(struct cpns_msg *msg, size_t i, size_t count,
 		if (!ret)
 			ret = cpns_msg_nest_end(msg, nest);
 	}
-	if (!ret && nlh->nlmsg_len + count * CPNS_BATCH_ITEM_ROOM >
-		    CPNS_RX_SIZE)
+	if (!ret && (nlh->nlmsg_len > nl->tx_max ||
+		     nlh->nlmsg_len + count * CPNS_BATCH_ITEM_ROOM >
+		     CPNS_BATCH_RX_MAX))
 		ret = -EMSGSIZE;
 	if (ret) {
 		explicit_bzero((uint8_t *)nlh + mark, nlh->nlmsg_len - mark);
@@ -122,12 +124,14 @@ static int batch_one(struct cpns_nl *nl, uint8_t cmd, size_t first,
 	size_t k = 0;
 	int ret;
 
-	msg = cpns__req(nl, CPNS_CMD_BATCH, CPNS_MSG_SIZE);
+	msg = cpns__req(nl, CPNS_CMD_BATCH, nl->tx_max);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
+	/* Handles, numbers, additional data and ciphertexts: no secret. */
+	msg->public = cmd == CPNS_CMD_OPEN;
 	ret = cpns_msg_put_u8(msg, CPNS_A_BATCH_CMD, cmd);
 	while (!ret && k < max && first + k < n) {
-		ret = put_item(msg, first + k, k + 1, build, arg);
+		ret = put_item(nl, msg, first + k, k + 1, build, arg);
 		if (!ret) {
 			k++;
 		} else if (ret == -EMSGSIZE && k) {
@@ -141,7 +145,10 @@ static int batch_one(struct cpns_nl *nl, uint8_t cmd, size_t first,
 				  first + k, strerror(-ret));
 	}
 	rx.count = k;
-	ret = cpns_msg_send(nl, msg, batch_reply, &rx);
+	/* The reply's bound: the request and the room of each item. */
+	ret = cpns__send(nl, msg,
+			 nlmsg_hdr(msg->m)->nlmsg_len +
+			 k * CPNS_BATCH_ITEM_ROOM, batch_reply, &rx);
 	cpns__req_end(nl, msg);
 	*count = k;
 	if (!ret && rx.got != k)

@@ -14,7 +14,8 @@
  * kernel keeps Key Seeds, Device Keys and session keys. (The KAT commands,
  * which return test values from test inputs, are cpnsctl/vectors/'s.)
  * Buffers that carried protocol values are wiped (explicit_bzero) before
- * they are freed.
+ * they are freed or reused, but an OPEN's request: its handle, sequence
+ * number, additional data and ciphertext travel in the clear.
  */
 #ifndef CPNS_LIB_H
 #define CPNS_LIB_H
@@ -420,8 +421,10 @@ int cpns_session_del(struct cpns_nl *nl, uint32_t handle);
  * CPNS_CMD_BATCH (Documentation/netlink.rst): many requests of one command
  * in one message, answered in one message, each item with its own result.
  * The library splits the items into batches of at most cpns_batch_max()
- * items whose reply fits its receive buffer: one sendmsg() and one
- * recvmsg() per batch. A failed item changes nothing the command alone
+ * items, each request at most 192 KiB (less if net.core.wmem_max keeps
+ * the socket's send buffer smaller) and its reply's bound at most that
+ * and CPNS_BATCH_ITEM_ROOM for 64 items: one sendmsg() and one recvmsg()
+ * per batch. A failed item changes nothing the command alone
  * would not have changed; the other items run as if it were not there.
  */
 

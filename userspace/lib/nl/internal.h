@@ -28,8 +28,11 @@ struct cpns_nl {
 	uint8_t kind;		/* enum cpns_fam_kind */
 	bool busy;		/* in cpns_msg_send(): rx is in use */
 	bool req_out;		/* req is handed out */
-	uint8_t *rx;		/* receive buffer, CPNS_RX_SIZE bytes */
+	uint8_t *rx;		/* receive buffer, rx_size bytes */
+	size_t rx_size;		/* CPNS_RX_SIZE, or more once a batch needed it */
 	struct cpns_msg *req;	/* the request cpns__req() hands out */
+	size_t req_size;	/* its room */
+	size_t tx_max;		/* the longest request the socket sends */
 	struct cpns_error last;
 	uint32_t batch_max;	/* the kernel's batch_max; 0: not asked yet */
 };
@@ -41,8 +44,25 @@ struct cpns_nl {
  */
 #define CPNS_RX_SIZE (64 * 1024)
 
+/*
+ * A batch's request at most: 64 items of up to 3 KiB each. The socket's
+ * send buffer is raised to hold it (the kernel refuses a request longer
+ * than the send buffer less 32 bytes, and libnl sets 64 KiB); a kernel
+ * whose net.core.wmem_max allows less gets smaller batches (tx_max).
+ */
+#define CPNS_BATCH_MSG_MAX (192 * 1024)
+/*
+ * A batch's reply at most: the request and CPNS_BATCH_ITEM_ROOM per item
+ * (Documentation/netlink.rst), for a full batch of the default batch_max
+ * at the longest request. The receive buffer grows to what a batch's
+ * reply may take, and stays so for the handle.
+ */
+#define CPNS_BATCH_RX_MAX (CPNS_BATCH_MSG_MAX + 64 * CPNS_BATCH_ITEM_ROOM)
+
 struct cpns_msg {
 	struct nl_msg *m;
+	size_t size;		/* the room of m's buffer */
+	bool public;		/* it holds no secret (an OPEN): not wiped */
 };
 
 /* Highest attribute type kept in a reply's table; higher ones are skipped
@@ -91,6 +111,9 @@ int cpns__fail(struct cpns_nl *nl, int err, const char *fmt, ...)
  */
 struct cpns_msg *cpns__req(struct cpns_nl *nl, uint8_t cmd, size_t size);
 void cpns__req_end(struct cpns_nl *nl, struct cpns_msg *msg);
+/* cpns_msg_send() with a receive buffer of rx_size bytes at least. */
+int cpns__send(struct cpns_nl *nl, struct cpns_msg *msg, size_t rx_size,
+	       cpns_reply_fn reply, void *arg);
 
 /* A fixed-size attribute to send. */
 struct cpns_put {

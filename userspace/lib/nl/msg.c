@@ -319,37 +319,63 @@ int cpns_reply_u64(const struct cpns_reply *r, uint16_t type, uint64_t *v)
 	return cpns_reply_copy(r, type, v, sizeof(*v));
 }
 
+/* NULL again the entries of r's table that its attributes set. */
+static void unset_attrs(struct cpns_reply *r)
+{
+	const uint8_t *p = (const uint8_t *)r->head;
+	size_t off = 0, alen;
+
+	while (off + NLA_HDRLEN <= r->len) {
+		const struct nlattr *nla = (const void *)(p + off);
+		uint16_t type = nla->nla_type & NLA_TYPE_MASK;
+
+		alen = nla->nla_len;
+		if (alen < NLA_HDRLEN || alen > r->len - off)
+			return;
+		if (type <= CPNS_TB_MAX)
+			r->tb[type] = NULL;
+		alen = NLA_ALIGN(alen);
+		off += alen < r->len - off ? alen : r->len - off;
+	}
+}
+
 int cpns_reply_foreach(const struct cpns_reply *r, uint16_t type,
 		       cpns_reply_fn fn, void *arg)
 {
 	const uint8_t *p = (const uint8_t *)r->head;
 	int level = cpns__nest_level(r->level, type);
+	/*
+	 * One table for every nest, cleared once: after each, only the
+	 * entries it set are cleared (a batch's reply has many nests of a
+	 * few attributes each).
+	 */
+	struct cpns_reply sub = { .nlh = r->nlh, .cmd = r->cmd };
 	size_t off = 0;
+	int ret = 0;
+	char dummy[1];
 
 	if (level < 0)
 		return -EINVAL;
-	while (off + NLA_HDRLEN <= r->len) {
+	sub.level = (enum cpns_level)level;
+	while (!ret && off + NLA_HDRLEN <= r->len) {
 		const struct nlattr *nla = (const void *)(p + off);
-		struct cpns_reply sub = { .nlh = r->nlh, .cmd = r->cmd };
 		size_t alen = nla->nla_len;
-		int ret;
 
 		if (alen < NLA_HDRLEN || alen > r->len - off)
 			return -EBADMSG;
 		if ((nla->nla_type & NLA_TYPE_MASK) == type) {
-			ret = cpns__parse_attrs(&sub, level,
-						(const uint8_t *)nla +
-						NLA_HDRLEN,
-						alen - NLA_HDRLEN, NULL, 0);
-			if (ret)
-				return ret;
-			ret = fn(&sub, arg);
-			if (ret)
-				return ret;
+			sub.head = (const void *)((const uint8_t *)nla +
+						  NLA_HDRLEN);
+			sub.len = alen - NLA_HDRLEN;
+			ret = walk(&sub, sub.level, sub.head, sub.len, 0, dummy,
+				   sizeof(dummy));
+			if (!ret)
+				ret = fn(&sub, arg);
+			unset_attrs(&sub);
 		}
 		off += NLA_ALIGN(alen);
 	}
-	return 0;
+	return ret;
 }
 
 /* --------------------------------------------------------- building */
@@ -371,6 +397,7 @@ struct cpns_msg *cpns_msg_new_size(uint16_t family, uint8_t cmd,
 	msg->m = nlmsg_alloc_size(size);
 	if (!msg->m)
 		goto err_free;
+	msg->size = size;
 	if (!genlmsg_put(msg->m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 			 NLM_F_REQUEST | flags, cmd, CPNS_GENL_VERSION))
 		goto err_msg;
@@ -392,7 +419,8 @@ void cpns__msg_wipe(struct cpns_msg *msg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
 
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	if (!msg->public)
+		explicit_bzero(nlh, nlh->nlmsg_len);
 }
 
 int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
@@ -400,7 +428,8 @@ int cpns__msg_reset(struct cpns_msg *msg, uint16_t family, uint8_t cmd,
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
 
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	cpns__msg_wipe(msg);
+	msg->public = false;
 	nlh->nlmsg_len = NLMSG_HDRLEN;
 	if (!genlmsg_put(msg->m, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0,
 			 NLM_F_REQUEST | flags, cmd, CPNS_GENL_VERSION))
@@ -415,17 +444,35 @@ void cpns_msg_free(struct cpns_msg *msg)
 	if (!msg)
 		return;
 	nlh = nlmsg_hdr(msg->m);
-	explicit_bzero(nlh, nlh->nlmsg_len);
+	if (!msg->public)
+		explicit_bzero(nlh, nlh->nlmsg_len);
 	nlmsg_free(msg->m);
 	free(msg);
 }
 
+/*
+ * What libnl's nla_put() does (the attribute at the message's aligned
+ * tail, its padding zeroed), without its calls: a batch puts hundreds.
+ */
 int cpns_msg_put(struct cpns_msg *msg, uint16_t type, const void *data,
 		 size_t len)
 {
-	if (len > UINT16_MAX - NLA_HDRLEN)
+	struct nlmsghdr *nlh = nlmsg_hdr(msg->m);
+	size_t off = NLMSG_ALIGN(nlh->nlmsg_len);
+	size_t alen = NLA_HDRLEN + len;
+	struct nlattr *nla;
+
+	if (len > UINT16_MAX - NLA_HDRLEN || off > msg->size ||
+	    NLA_ALIGN(alen) > msg->size - off)
 		return -EMSGSIZE;
-	return put_err(nla_put(msg->m, type, (int)len, data));
+	nla = (struct nlattr *)((uint8_t *)nlh + off);
+	nla->nla_type = type;
+	nla->nla_len = (uint16_t)alen;
+	if (len)
+		memcpy((uint8_t *)nla + NLA_HDRLEN, data, len);
+	memset((uint8_t *)nla + alen, 0, NLA_ALIGN(alen) - alen);
+	nlh->nlmsg_len = (uint32_t)(off + NLA_ALIGN(alen));
+	return 0;
 }
 
 int cpns_msg_put_u8(struct cpns_msg *msg, uint16_t type, uint8_t v)

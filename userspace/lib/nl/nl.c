@@ -100,6 +100,27 @@ struct cpns_nl *cpns_open(void)
 	return cpns_open_family(CPNS_GENL_NAME);
 }
 
+/*
+ * Raise the send buffer for a full batch (CPNS_BATCH_MSG_MAX), as far as
+ * net.core.wmem_max lets it, and keep in tx_max the longest request it
+ * then takes.
+ */
+static int tx_max(struct cpns_nl *nl)
+{
+	int want = CPNS_BATCH_MSG_MAX, have = 0;
+	socklen_t len = sizeof(have);
+
+	/* Refused or capped, the buffer stays as large as it was. */
+	(void)setsockopt(nl->fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	if (getsockopt(nl->fd, SOL_SOCKET, SO_SNDBUF, &have, &len))
+		return -errno;
+	/* netlink_sendmsg() refuses more than the send buffer less 32. */
+	nl->tx_max = have > 32 ? (size_t)have - 32 : 0;
+	if (nl->tx_max > CPNS_BATCH_MSG_MAX)
+		nl->tx_max = CPNS_BATCH_MSG_MAX;
+	return 0;
+}
+
 struct cpns_nl *cpns_open_family(const char *name)
 {
 	struct cpns_nl *nl;
@@ -137,11 +158,15 @@ struct cpns_nl *cpns_open_family(const char *name)
 		ret = -ENOMEM;
 		goto err_sock;
 	}
+	nl->rx_size = CPNS_RX_SIZE;
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
 		ret = -errno;
 		goto err_sock;
 	}
+	ret = tx_max(nl);
+	if (ret)
+		goto err_sock;
 	return nl;
 
 err_sock:
@@ -418,11 +443,14 @@ static bool replies(const struct cpns_nl *nl, const struct nlmsghdr *req)
 	}
 }
 
-/* One datagram from the kernel into buf: its length, or a negative errno. */
-static ssize_t rx_read(struct cpns_nl *nl, uint8_t *buf)
+/*
+ * One datagram from the kernel into buf (size bytes): its length, or a
+ * negative errno.
+ */
+static ssize_t rx_read(struct cpns_nl *nl, uint8_t *buf, size_t size)
 {
 	struct sockaddr_nl peer;
-	struct iovec iov = { .iov_base = buf, .iov_len = CPNS_RX_SIZE };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	struct msghdr mh = {
 		.msg_name = &peer, .msg_namelen = sizeof(peer),
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -441,8 +469,36 @@ static ssize_t rx_read(struct cpns_nl *nl, uint8_t *buf)
 	return n;
 }
 
+/*
+ * The buffer a reply of up to size bytes is read into: nl's own, grown if
+ * need be, or (nested) one of the caller's to free. NULL: out of memory.
+ */
+static uint8_t *rx_buf(struct cpns_nl *nl, size_t size, bool nested)
+{
+	uint8_t *buf;
+
+	if (nested)
+		return malloc(size);
+	if (size <= nl->rx_size)
+		return nl->rx;
+	/* Wiped after each use: nothing to keep. */
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	free(nl->rx);
+	nl->rx = buf;
+	nl->rx_size = size;
+	return buf;
+}
+
 int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 		  cpns_reply_fn reply, void *arg)
+{
+	return cpns__send(nl, msg, CPNS_RX_SIZE, reply, arg);
+}
+
+int cpns__send(struct cpns_nl *nl, struct cpns_msg *msg, size_t rx_size,
+	       cpns_reply_fn reply, void *arg)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg->m);
 	struct rx rx = { .nl = nl, .req = req, .fn = reply, .arg = arg };
@@ -454,7 +510,7 @@ int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 	};
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	bool nested = nl->busy;	/* called from a reply callback */
-	uint8_t *buf = nl->rx;
+	uint8_t *buf;
 	bool until_ack;
 	ssize_t n;
 	int ret = 0;
@@ -475,18 +531,18 @@ int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 		return cpns__fail(nl, ret, "cannot send to the kernel: %s",
 				  strerror(-ret));
 	}
-	if (nested) {
-		buf = malloc(CPNS_RX_SIZE);
-		if (!buf)
-			return cpns__fail(nl, -ENOMEM, "out of memory");
-	}
+	if (rx_size < CPNS_RX_SIZE)
+		rx_size = CPNS_RX_SIZE;
+	buf = rx_buf(nl, rx_size, nested);
+	if (!buf)
+		return cpns__fail(nl, -ENOMEM, "out of memory");
 	nl->busy = true;
 
 	while (!rx.done) {
 		struct nlmsghdr *nlh;
 		int left;
 
-		n = rx_read(nl, buf);
+		n = rx_read(nl, buf, rx_size);
 		if (n < 0) {
 			ret = cpns__fail(nl, (int)n,
 					 "cannot receive from the kernel: %s",
@@ -533,13 +589,20 @@ int cpns_msg_send(struct cpns_nl *nl, struct cpns_msg *msg,
 static struct cpns_msg *req_get(struct cpns_nl *nl, uint8_t cmd,
 					uint16_t flags, size_t size)
 {
-	if (nl->req_out || size > CPNS_MSG_SIZE)
+	struct cpns_msg *msg;
+
+	if (nl->req_out)
 		return cpns_msg_new_size(nl->family, cmd, flags, size);
-	if (!nl->req) {
-		nl->req = cpns_msg_new_size(nl->family, cmd, flags,
-					    CPNS_MSG_SIZE);
-		if (!nl->req)
+	if (size < CPNS_MSG_SIZE)
+		size = CPNS_MSG_SIZE;
+	if (!nl->req || size > nl->req_size) {
+		/* A larger one (a batch's) stays for the next requests. */
+		msg = cpns_msg_new_size(nl->family, cmd, flags, size);
+		if (!msg)
 			return NULL;
+		cpns_msg_free(nl->req);
+		nl->req = msg;
+		nl->req_size = size;
 	} else if (cpns__msg_reset(nl->req, nl->family, cmd, flags)) {
 		return NULL;
 	}
