@@ -894,11 +894,14 @@ static int seed_ref_cb(struct cpns_store *st, const struct sv *c, int n,
 	return 0;
 }
 
-/* The seeds of f (its seed, its GW1's, from f->after's on), in ID order. */
+/*
+ * The seeds of f (its seed, its GW1's, from that of f->after, whose Seed
+ * ID is after in hex, on), in ID order.
+ */
 static int list_seeds(struct cpns_store *st, const struct cpns_store_filter *f,
-		      struct seed_refs *r)
+		      const char *after, struct seed_refs *r)
 {
-	char sql[256], sid[HEXBUF], after[HEXBUF];
+	char sql[256], sid[HEXBUF];
 	const char *end = sql + sizeof(sql);
 	char *p = sql;
 	struct sv par[3];
@@ -914,19 +917,22 @@ static int list_seeds(struct cpns_store *st, const struct cpns_store_filter *f,
 		p += snprintf(p, end - p, " AND owner = $%d", np);
 	}
 	if (f->after) {
-		par[np++] = hex(after, f->after, CPNS_SEED_ID_LEN);
+		par[np++] = SV_S(after);
 		p += snprintf(p, end - p, " AND seed_id >= $%d", np);
 	}
 	snprintf(p, end - p, " ORDER BY seed_id");
 	return run(st, sql, par, np, seed_ref_cb, r, NULL);
 }
 
-/* Of seed s, the devices of f, at most left (0: all); w counts them. */
+/*
+ * Of seed s, the devices of f (after f->after in the seed of ID after), at
+ * most left (0: all); w counts them.
+ */
 static int list_seed(struct cpns_store *st, const struct cpns_store_filter *f,
-		     const struct seed_ref *s, unsigned int left,
-		     struct walk *w)
+		     const char *after, const struct seed_ref *s,
+		     unsigned int left, struct walk *w)
 {
-	char sql[1024], after[HEXBUF] = "";
+	char sql[1024];
 	const char *end = sql + sizeof(sql);
 	char *p = sql;
 	struct sv par[4];
@@ -934,8 +940,6 @@ static int list_seed(struct cpns_store *st, const struct cpns_store_filter *f,
 
 	par[np++] = SV_I(s->num);
 	p += snprintf(sql, sizeof(sql), DEVICE_SELECT "WHERE d.seed = $1");
-	if (f->after)
-		cpns_hex_encode(after, f->after, CPNS_SEED_ID_LEN);
 	if (f->after && !strcmp(after, s->sid)) {
 		par[np++] = SV_B(f->after + CPNS_SEED_ID_LEN, SUFFIX_LEN);
 		p += snprintf(p, end - p, " AND d.suffix > $%d", np);
@@ -963,6 +967,7 @@ int cpns_store_device_list(struct cpns_store *st,
 	struct walk w = { .fn = (int (*)(const void *, void *))fn,
 			  .arg = arg };
 	struct seed_refs seeds = { .n = 0 };
+	char after[HEXBUF] = "";
 	size_t i;
 	int ret;
 
@@ -970,11 +975,13 @@ int cpns_store_device_list(struct cpns_store *st,
 	    !cpns_store_state_name(f->state))
 		return store_fail(st, -EINVAL, "%s: unknown state %u",
 				  st->path, f->state);
-	ret = list_seeds(st, f, &seeds);
+	if (f->after)
+		cpns_hex_encode(after, f->after, CPNS_SEED_ID_LEN);
+	ret = list_seeds(st, f, after, &seeds);
 	for (i = 0; i < seeds.n && !ret; i++) {
 		if (f->limit && w.rows >= f->limit)
 			break;
-		ret = list_seed(st, f, &seeds.v[i],
+		ret = list_seed(st, f, after, &seeds.v[i],
 				f->limit ? f->limit - w.rows : 0, &w);
 	}
 	free(seeds.v);
