@@ -213,6 +213,8 @@ struct bench_env {
 	char kernel_gcm[96];		/* the drivers cpns.ko's transforms */
 	char kernel_hmac[96];		/* get (from /proc/crypto) */
 	double clock_ns;
+	char load[64];			/* /proc/loadavg at the end */
+	const char *host_load;		/* the host's at the start, or NULL */
 };
 
 enum bench_format { BENCH_TABLE, BENCH_JSON, BENCH_RST };

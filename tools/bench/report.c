@@ -128,11 +128,14 @@ void bench_env_get(const struct bench *b, struct bench_env *env)
 	read_line("/proc/cpuinfo", "model name", env->cpu, sizeof(env->cpu));
 	read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
 		  NULL, env->clocksource, sizeof(env->clocksource));
+	read_line("/proc/loadavg", NULL, env->load, sizeof(env->load));
 	env->cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	env->vm = vm && !strcmp(vm, "1");
 	env->openssl = ref_version();
 	env->clock_ns = b->clock_ns;
 	cpu_flags(env->cpu_flags, sizeof(env->cpu_flags));
+	/* Set by tools/bench/run: host load moves the ratios (Caveats). */
+	env->host_load = getenv("CPNS_BENCH_HOST_LOAD");
 	if (!b->user_only) {
 		crypto_driver("gcm(aes)", env->kernel_gcm,
 			      sizeof(env->kernel_gcm));
@@ -195,6 +198,9 @@ static void print_header(const struct bench *b, const struct bench_env *env,
 		printf("%skernel drivers: %s, %s\n", prefix, env->kernel_hmac,
 		       env->kernel_gcm);
 	printf("%sbaseline: %s\n", prefix, env->openssl);
+	printf("%sload average at the end: %s%s%s\n", prefix, env->load,
+	       env->host_load ? "; on the host at the start: " : "",
+	       env->host_load ? env->host_load : "");
 	printf("%s%.2f s per side and operation in %u rounds, after %.2f s of warm-up\n",
 	       prefix, b->seconds, b->rounds, b->warmup);
 	printf("%sknown answers: %u vectors, %u values compared, %s\n", prefix,
@@ -307,6 +313,9 @@ static int report_json(const struct bench *b, const struct bench_env *env,
 			       json_object_new_double(env->clock_ns));
 	json_object_object_add(o, "cpu_flags",
 			       json_object_new_string(env->cpu_flags));
+	json_object_object_add(o, "loadavg", json_object_new_string(env->load));
+	json_object_object_add(o, "host_loadavg", env->host_load ?
+			       json_object_new_string(env->host_load) : NULL);
 	json_object_object_add(o, "kernel_hmac_sha256", b->user_only ? NULL :
 			       json_object_new_string(env->kernel_hmac));
 	json_object_object_add(o, "kernel_gcm_aes", b->user_only ? NULL :
