@@ -307,7 +307,7 @@ static void table(const struct env *e, const struct pb *pb,
 			       ratio(frate(r), krate(r)),
 			       ratio(rate(r), frate(r)));
 		printf(" %6llu %6llu\n", (unsigned long long)r->ops,
-		       (unsigned long long)(r->failed + r->f_failed));
+		       (unsigned long long)r->failed);
 	}
 }
 
