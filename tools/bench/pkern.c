@@ -7,7 +7,8 @@
  * protocol's overhead: TCP connections, frames, the two event loops,
  * the daemon's logging, and the waiting between hosts.
  *
- * Also the measurement helpers: clock, CPU time, latency percentiles,
+ * Also the measurement helpers: clock, CPU time (of the floor's responder
+ * in place of cpns-serverd's in the floor's runs), latency percentiles,
  * and the server kernel's counters (GET_STATS) around a run.
  */
 #include <errno.h>
@@ -58,12 +59,12 @@ static double run_time(const char *path)
 void pb_cpu_read(const struct pb *pb, struct pb_cpu *cpu)
 {
 	char path[64];
+	int pid = pb->floor ? pb->floor_pid : pb->server_pid;
 
 	cpu->self = run_time("/proc/self/schedstat");
 	cpu->server = -1;
-	if (pb->server_pid) {
-		snprintf(path, sizeof(path), "/proc/%d/schedstat",
-			 pb->server_pid);
+	if (pid) {
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
 		cpu->server = run_time(path);
 	}
 }

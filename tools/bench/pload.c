@@ -9,6 +9,10 @@
  * new connection, as soon as its last one ended, until the window closes;
  * then the flows in progress finish (they are counted apart, as drained)
  * and the loop ends. Only flows that end within the window count.
+ *
+ * With pb->floor, the same clients talk to the floor's responder
+ * (pfloor.c) instead: the same connection and the same frames (types and
+ * sizes) each way, with no kernel command and no check but the types.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -53,6 +57,7 @@ struct pb_client {
 	uint32_t handle;
 	bool have_handle;
 	uint64_t report_seq;
+	uint16_t floor_ct;		/* the floor's sealed report's ct_len */
 };
 
 static void client_start(struct pb_client *c);
@@ -115,6 +120,8 @@ static void client_done(struct pb_client *c)
 {
 	struct pb *pb = c->pb;
 
+	if (!c->idx && !pb->once)
+		pb->shape[pb->floor][pb->kind].done = true;
 	if (!pb->stopping) {
 		pb->ops++;
 		if (pb_lat_add(pb, pb_now_ns() - c->start))
@@ -126,9 +133,30 @@ static void client_done(struct pb_client *c)
 	client_start(c);
 }
 
+/* Client 0's first timed flow of each kind: the sizes of its frames. */
+static void shape_add(struct pb_client *c, const struct cpns_wire_msg *m,
+		      bool out)
+{
+	struct pb *pb = c->pb;
+	struct pb_shape *sh = &pb->shape[pb->floor][pb->kind];
+	uint8_t buf[CPNS_WIRE_MAX_FRAME];
+	size_t len = 0;
+
+	if (c->idx || pb->once || sh->done)
+		return;
+	cpns_wire_encode(m, buf, sizeof(buf), &len);
+	if (out && sh->nout < PB_SHAPE_MAX)
+		sh->out[sh->nout++] = (uint16_t)len;
+	else if (!out && sh->nin < PB_SHAPE_MAX)
+		sh->in[sh->nin++] = (uint16_t)len;
+}
+
 static int send_msg(struct pb_client *c, const struct cpns_wire_msg *m)
 {
-	int ret = cpns_conn_send(&c->conn, m);
+	int ret;
+
+	shape_add(c, m, true);
+	ret = cpns_conn_send(&c->conn, m);
 
 	if (ret) {
 		client_fail(c, "cannot send %s: %s",
@@ -408,11 +436,93 @@ static int auth_ack(struct pb_client *c, const struct cpns_wire_msg *in)
 	return 1;
 }
 
+/* ---------------------------------------------------------- the floor */
+
+/*
+ * The floor's flows: each frame of the real flow's type and size (the
+ * variable ones, AUTH_HELLO without re-key and the sealed report, as in
+ * a timed run), contents zero but for what the size depends on.
+ */
+static int floor_begin(struct pb_client *c)
+{
+	struct cpns_wire_msg m = { .type = CPNS_WIRE_ASSIGN_REQUEST };
+
+	if (c->pb->kind == PB_AUTH) {
+		m.type = CPNS_WIRE_AUTH_HELLO;
+		m.auth_hello.generation = 1;
+		c->state = PB_WAIT_AUTH_CHALLENGE;
+	} else {
+		c->state = PB_WAIT_CHALLENGE;
+	}
+	return send_msg(c, &m);
+}
+
+/* The ct_len of auth_server()'s STATUS_REPORT. */
+static uint16_t floor_report_len(struct pb_client *c)
+{
+	struct cpns_wire_inner rep = { .type = CPNS_WIRE_STATUS_REPORT };
+	uint8_t pt[CPNS_WIRE_INNER_MAX];
+	size_t ptlen = 0;
+	char text[64];
+
+	rep.status_report.health = CPNS_WIRE_HEALTH_OK;
+	snprintf(text, sizeof(text), "bench client %u", c->idx);
+	cpns_wire_text_set(&rep.status_report.text, text, CPNS_WIRE_TEXT_MAX);
+	cpns_wire_inner_encode(&rep, pt, sizeof(pt), &ptlen);
+	return (uint16_t)(ptlen + CPNS_TAG_LEN);
+}
+
+/* As on_msg(), for the floor. */
+static int floor_msg(struct pb_client *c, const struct cpns_wire_msg *in)
+{
+	struct cpns_wire_msg m = { 0 };
+
+	switch (c->state) {
+	case PB_WAIT_CHALLENGE:
+		if (in->type != CPNS_WIRE_ASSIGN_CHALLENGE)
+			break;
+		m.type = CPNS_WIRE_ASSIGN_DEVICE_ID;
+		c->state = PB_WAIT_CONFIRM;
+		return send_msg(c, &m);
+	case PB_WAIT_CONFIRM:
+		if (in->type != CPNS_WIRE_ASSIGN_CONFIRM)
+			break;
+		client_done(c);
+		return 1;
+	case PB_WAIT_AUTH_CHALLENGE:
+		if (in->type != CPNS_WIRE_AUTH_CHALLENGE)
+			break;
+		m.type = CPNS_WIRE_AUTH_CLIENT;
+		c->state = PB_WAIT_AUTH_SERVER;
+		return send_msg(c, &m);
+	case PB_WAIT_AUTH_SERVER:
+		if (in->type != CPNS_WIRE_AUTH_SERVER)
+			break;
+		if (!c->floor_ct)
+			c->floor_ct = floor_report_len(c);
+		m.type = CPNS_WIRE_SEALED;
+		m.sealed.seq = 1;
+		m.sealed.ct_len = c->floor_ct;
+		c->state = PB_WAIT_ACK;
+		return send_msg(c, &m);
+	case PB_WAIT_ACK:
+		if (in->type != CPNS_WIRE_SEALED)
+			break;
+		client_done(c);
+		return 1;
+	}
+	client_fail(c, "floor: unexpected %s from the responder",
+		    cpns_wire_type_name(in->type) ?: "message");
+	return -1;
+}
+
 /* ---------------------------------------------------------- the loop */
 
 /* The first step once connected. */
 static int first_step(struct pb_client *c)
 {
+	if (c->pb->floor)
+		return floor_begin(c);
 	switch (c->pb->kind) {
 	case PB_SEED:
 		return seed_begin(c);
@@ -427,6 +537,9 @@ static int first_step(struct pb_client *c)
 /* One message: <0 the flow failed, 1 it ended, 0 go on. */
 static int on_msg(struct pb_client *c, const struct cpns_wire_msg *m)
 {
+	shape_add(c, m, false);
+	if (c->pb->floor)
+		return floor_msg(c, m);
 	if (m->type == CPNS_WIRE_ERROR) {
 		client_fail(c, "the server sent ERROR %u (%s): %s",
 			    m->error.code, cpns_wire_code_name(m->error.code),
@@ -474,7 +587,7 @@ static void on_event(struct cpns_loop *loop, struct cpns_watch *w,
 	if (c->state == PB_CONNECTING) {
 		ret = cpns_conn_connected(&c->conn);
 		if (ret) {
-			client_fail(c, "connect to %s: %s", c->pb->server_str,
+			client_fail(c, "connect to %s: %s", c->conn.peer,
 				    strerror(-ret));
 			return;
 		}
@@ -524,8 +637,13 @@ static void client_start(struct pb_client *c)
 		stop_if_done(pb);
 		return;
 	}
-	fd = cpns_connect_start((const struct sockaddr *)&pb->addr,
-				pb->addrlen);
+	if (!c->idx && !pb->once && !pb->shape[pb->floor][pb->kind].done) {
+		/* A flow that failed half-way is not the shape. */
+		pb->shape[pb->floor][pb->kind].nout = 0;
+		pb->shape[pb->floor][pb->kind].nin = 0;
+	}
+	fd = cpns_connect_start((const struct sockaddr *)(pb->floor ?
+				&pb->floor_addr : &pb->addr), pb->addrlen);
 	if (fd < 0) {
 		pb->failed++;
 		if (pb->reported++ < 10)
@@ -534,7 +652,8 @@ static void client_start(struct pb_client *c)
 		stop_if_done(pb);
 		return;
 	}
-	cpns_conn_init(&c->conn, fd, true, pb->server_str);
+	cpns_conn_init(&c->conn, fd, true,
+		       pb->floor ? pb->floor_str : pb->server_str);
 	ret = cpns_watch_add(pb->loop, &c->w, fd, cpns_conn_events(&c->conn),
 			     on_event, c);
 	if (ret) {
@@ -606,7 +725,8 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 	pb->nlive = 0;
 	pb->reported = 0;
 	cpns_timer_init(&pb->tick, on_tick, pb);
-	ret = pb_stats_begin(pb, &st);
+	/* The floor runs no command in the server's kernel. */
+	ret = pb->floor ? 0 : pb_stats_begin(pb, &st);
 	if (ret)
 		goto out;
 
@@ -642,7 +762,8 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 	run->cpu = pb->cpu_stop.self - c0.self +
 		   (run->server_cpu > 0 ? run->server_cpu : 0);
 	pb_latency(pb, run);
-	ret = pb_stats_end(pb, &st, run);
+	if (!pb->floor)
+		ret = pb_stats_end(pb, &st, run);
 out:
 	free(pb->clients);
 	pb->clients = NULL;

@@ -30,6 +30,10 @@ static void usage(FILE *f)
 		"          on a new connection, as a GW2 (cpns-gwd nonsecure) does;\n"
 		"  assign  II-1 .. II-8 on a new connection, then KEY_DEL of GW1's copy\n"
 		"          of the Device Key, as a GW1 (cpns-gwd secure) does.\n"
+		"And each flow's transport floor: the same clients, connections and\n"
+		"frames (types and sizes) against a responder in the server's namespace\n"
+		"(port + 1) that answers as the server would with no command, store or\n"
+		"log; no kernel command on either side.\n"
 		"Runs in GW2's network namespace as root, with cpns.ko loaded: use\n"
 		"tools/bench/proto, which boots the VM and starts the server.\n"
 		"\n"
@@ -47,8 +51,11 @@ static void usage(FILE *f)
 		"                           (default 1,4,16,64; each 1-%d)\n"
 		"  -t, --time S             seconds each run is measured (default 10)\n"
 		"  -r, --rounds N           slices of the window, each next to a slice\n"
-		"                           of the kernel alone as long (default 5)\n"
+		"                           of the kernel alone and one of the floor as\n"
+		"                           long (default 5)\n"
 		"  -f, --flow FLOW          auth, assign or both (default both)\n"
+		"      --no-floor           no transport floor slices (a run is then\n"
+		"                           two slices of each round, not three)\n"
 		"  -j, --json               print JSON\n"
 		"  -v, --verbose            say on stderr what runs\n"
 		"  -h, --help               print this help\n"
@@ -177,6 +184,71 @@ static double krate(const struct pb_run *r)
 	return r->k_seconds > 0 ? r->k_ops / r->k_seconds : 0;
 }
 
+static double frate(const struct pb_run *r)
+{
+	return r->f_seconds > 0 ? r->f_ops / r->f_seconds : 0;
+}
+
+/* "52,44 / 76,44": a flow's frame sizes, client to server / back. */
+static void shape_str(const struct pb_shape *sh, char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sh->nout && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%u", i ? "," : "", sh->out[i]);
+	for (i = 0; i < sh->nin && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%u", i ? "," : " / ",
+			      sh->in[i]);
+}
+
+static bool shape_same(const struct pb_shape *a, const struct pb_shape *b)
+{
+	return a->done && b->done && a->nout == b->nout && a->nin == b->nin &&
+	       !memcmp(a->out, b->out, a->nout * sizeof(a->out[0])) &&
+	       !memcmp(a->in, b->in, a->nin * sizeof(a->in[0]));
+}
+
+static void shapes(const struct pb *pb)
+{
+	static const enum pb_kind kinds[] = { PB_AUTH, PB_ASSIGN };
+	char a[128], b[128];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const struct pb_shape *p = &pb->shape[0][kinds[i]];
+		const struct pb_shape *f = &pb->shape[1][kinds[i]];
+
+		if (!p->done && !f->done)
+			continue;
+		shape_str(p, a, sizeof(a));
+		shape_str(f, b, sizeof(b));
+		printf("#   %s frames, bytes to the server / back: protocol %s; floor %s%s\n",
+		       pb_kind_name(kinds[i]), a, b,
+		       shape_same(p, f) ? " (the same)" : " (DIFFERENT)");
+	}
+}
+
+static json_object *jshape(const struct pb_shape *sh)
+{
+	json_object *o, *out, *in;
+	unsigned int i;
+
+	if (!sh->done)
+		return NULL;
+	o = json_object_new_object();
+	out = json_object_new_array();
+	in = json_object_new_array();
+	for (i = 0; i < sh->nout; i++)
+		json_object_array_add(out, json_object_new_int(sh->out[i]));
+	for (i = 0; i < sh->nin; i++)
+		json_object_array_add(in, json_object_new_int(sh->in[i]));
+	json_object_object_add(o, "to_server", out);
+	json_object_object_add(o, "to_client", in);
+	return o;
+}
+
 /* CPU milliseconds per flow; -1 when unknown. */
 static double cpu_ms(double sec, uint64_t ops)
 {
@@ -204,9 +276,18 @@ static void table(const struct env *e, const struct pb *pb,
 	       pb->seconds, pb->rounds);
 	printf("# cpu: CPU ms per flow of the clients' process and cpns-serverd (srv: the server alone)\n");
 	printf("# ratio: flows/s of the protocol / of the kernel alone; cpu x: CPU per flow, protocol / kernel alone\n");
-	printf("%-6s %7s %8s %8s %8s %7s %7s %9s %7s %6s %6s %6s %6s\n",
+	if (pb->do_floor) {
+		printf("# floor: the same connections and frames against a responder that runs no command (%s), %.1f s per run, in %u slices with the others';\n"
+		       "#   floor/s its flows/s, f cpu its CPU ms per flow (clients and responder), f/k floor / kernel alone, p/f protocol / floor\n",
+		       pb->floor_str, pb->seconds, pb->rounds);
+		shapes(pb);
+	}
+	printf("%-6s %7s %8s %8s %8s %7s %7s %9s %7s %6s %6s",
 	       "flow", "clients", "flows/s", "p50 ms", "p99 ms", "cpu", "srv",
-	       "kernel/s", "k cpu", "ratio", "cpu x", "flows", "failed");
+	       "kernel/s", "k cpu", "ratio", "cpu x");
+	if (pb->do_floor)
+		printf(" %8s %6s %6s %6s", "floor/s", "f cpu", "f/k", "p/f");
+	printf(" %6s %6s\n", "flows", "failed");
 	for (i = 0; i < n; i++) {
 		const struct pb_run *r = &runs[i];
 		double ms = cpu_ms(r->cpu, r->ops);
@@ -217,11 +298,16 @@ static void table(const struct env *e, const struct pb *pb,
 
 		snprintf(srv, sizeof(srv), sms >= 0 ? "%.2f" : "-", sms);
 		snprintf(cpux, sizeof(cpux), x >= 0 ? "%.2f" : "-", x);
-		printf("%-6s %7u %8.1f %8.1f %8.1f %7.2f %7s %9.1f %7.2f %6.3f %6s %6llu %6llu\n",
+		printf("%-6s %7u %8.1f %8.1f %8.1f %7.2f %7s %9.1f %7.2f %6.3f %6s",
 		       pb_kind_name(r->kind), r->clients, rate(r), r->lat_p50,
 		       r->lat_p99, ms, srv, krate(r), kms,
-		       ratio(rate(r), krate(r)), cpux,
-		       (unsigned long long)r->ops,
+		       ratio(rate(r), krate(r)), cpux);
+		if (pb->do_floor)
+			printf(" %8.1f %6.2f %6.3f %6.3f", frate(r),
+			       cpu_ms(r->f_cpu, r->f_ops),
+			       ratio(frate(r), krate(r)),
+			       ratio(rate(r), frate(r)));
+		printf(" %6llu %6llu\n", (unsigned long long)r->ops,
 		       (unsigned long long)r->failed);
 	}
 }
@@ -252,6 +338,8 @@ static void json(const struct env *e, const struct pb *pb,
 			       json_object_new_string(e->server_log_level) : NULL);
 	json_object_object_add(env, "seconds", json_object_new_double(pb->seconds));
 	json_object_object_add(env, "rounds", json_object_new_int((int)pb->rounds));
+	json_object_object_add(env, "floor", pb->do_floor ?
+			       json_object_new_string(pb->floor_str) : NULL);
 	json_object_object_add(o, "env", env);
 	for (i = 0; i < n; i++) {
 		const struct pb_run *r = &runs[i];
@@ -290,6 +378,30 @@ static void json(const struct env *e, const struct pb *pb,
 		json_object_object_add(s, "pending_after", json_object_new_uint64(r->s_pending));
 		json_object_object_add(s, "sessions_after", json_object_new_uint64(r->s_sessions));
 		json_object_object_add(j, "server_kernel", s);
+		if (pb->do_floor) {
+			json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "flows", json_object_new_uint64(r->f_ops));
+			json_object_object_add(f, "failed", json_object_new_uint64(r->f_failed));
+			json_object_object_add(f, "drained", json_object_new_uint64(r->f_drained));
+			json_object_object_add(f, "seconds", json_object_new_double(r->f_seconds));
+			json_object_object_add(f, "flows_per_s", json_object_new_double(frate(r)));
+			json_object_object_add(f, "latency_p50_ms",
+					       json_object_new_double(r->f_lat_p50));
+			json_object_object_add(f, "latency_p99_ms",
+					       json_object_new_double(r->f_lat_p99));
+			json_object_object_add(f, "cpu_s", jnum(r->f_cpu));
+			json_object_object_add(f, "responder_cpu_s", jnum(r->f_server_cpu));
+			json_object_object_add(f, "ratio_to_kernel",
+					       jnum(ratio(frate(r), krate(r))));
+			json_object_object_add(f, "protocol_ratio",
+					       jnum(ratio(rate(r), frate(r))));
+			json_object_object_add(f, "frames",
+					       jshape(&pb->shape[1][r->kind]));
+			json_object_object_add(j, "floor", f);
+			json_object_object_add(j, "frames",
+					       jshape(&pb->shape[0][r->kind]));
+		}
 		json_object_array_add(arr, j);
 	}
 	json_object_object_add(o, "runs", arr);
@@ -325,6 +437,12 @@ static int verify(const struct pb_run *r)
 		fprintf(stderr, "cpns-proto-bench: %s: %llu commands failed in the server's kernel\n",
 			pb_kind_name(r->kind),
 			(unsigned long long)r->s_cmds_failed);
+		bad = 1;
+	}
+	if (r->f_failed) {
+		fprintf(stderr, "cpns-proto-bench: %s with %u clients: %llu flows of the transport floor failed\n",
+			pb_kind_name(r->kind), r->clients,
+			(unsigned long long)r->f_failed);
 		bad = 1;
 	}
 	if (r->s_pending || r->s_sessions) {
@@ -446,18 +564,58 @@ static int kernel_slice(struct pb *pb, enum pb_kind kind, double seconds,
 	return ret;
 }
 
+/* One slice of the transport floor, added into r's f_ fields. */
+static int floor_slice(struct pb *pb, enum pb_kind kind, unsigned int clients,
+		       double seconds, struct pb_run *r, uint64_t **all,
+		       size_t *nall)
+{
+	struct pb_run f;
+	int ret;
+
+	say(pb, "%s: %u clients, transport floor, %.1f s", pb_kind_name(kind),
+	    clients, seconds);
+	pb->seconds_run = seconds;
+	pb->floor = true;
+	ret = pb_run_proto(pb, kind, clients, false, &f);
+	pb->floor = false;
+	if (ret)
+		return ret;
+	r->f_ops += f.ops;
+	r->f_failed += f.failed;
+	r->f_drained += f.drained;
+	r->f_seconds += f.seconds;
+	r->f_cpu += f.cpu;
+	r->f_server_cpu = r->f_server_cpu >= 0 && f.server_cpu >= 0 ?
+			  r->f_server_cpu + f.server_cpu : -1;
+	return keep_lat(pb, all, nall);
+}
+
+/* The percentiles of the flows in all (pb->lat's order is lost). */
+static void latency_of(struct pb *pb, uint64_t *all, size_t nall,
+		       struct pb_run *out)
+{
+	uint64_t *mine = pb->lat;
+
+	pb->lat = all;
+	pb->nlat = nall;
+	pb_latency(pb, out);
+	pb->lat = mine;
+	pb->nlat = 0;
+}
+
 /*
  * One run: the window cut into pb->rounds slices of the protocol, each
- * next to a slice of the kernel alone as long, the two alternating (and
- * which goes first), so that the host's load falls on both alike.
+ * next to a slice of the kernel alone as long, and one of the transport
+ * floor, in turn (K P F, then F P K, ...), so that the host's load falls
+ * on all alike.
  */
 static int one_run(struct pb *pb, enum pb_kind kind, unsigned int clients,
 		   struct pb_run *r)
 {
 	double slice = pb->seconds / pb->rounds;
-	uint64_t *all = NULL, *mine;
-	size_t nall = 0;
-	struct pb_run s;
+	uint64_t *all = NULL, *fall = NULL;
+	size_t nall = 0, nfall = 0;
+	struct pb_run s, fl;
 	unsigned int j;
 	int bad = 0, ret = 0;
 
@@ -467,6 +625,11 @@ static int one_run(struct pb *pb, enum pb_kind kind, unsigned int clients,
 	for (j = 0; j < pb->rounds && !ret; j++) {
 		if (!(j & 1))
 			bad |= kernel_slice(pb, kind, slice, r) != 0;
+		else if (pb->do_floor)
+			ret = floor_slice(pb, kind, clients, slice, r, &fall,
+					  &nfall);
+		if (ret)
+			break;
 		say(pb, "%s: %u clients, round %u of %u", pb_kind_name(kind),
 		    clients, j + 1, pb->rounds);
 		pb->seconds_run = slice;
@@ -475,22 +638,24 @@ static int one_run(struct pb *pb, enum pb_kind kind, unsigned int clients,
 			add_proto(r, &s);
 			ret = keep_lat(pb, &all, &nall);
 		}
-		if (!ret && (j & 1))
+		if (ret)
+			break;
+		if (j & 1)
 			bad |= kernel_slice(pb, kind, slice, r) != 0;
+		else if (pb->do_floor)
+			ret = floor_slice(pb, kind, clients, slice, r, &fall,
+					  &nfall);
 	}
-	if (ret) {
-		free(all);
-		return -1;
+	if (!ret) {
+		/* The percentiles over every slice's flows. */
+		latency_of(pb, all, nall, r);
+		latency_of(pb, fall, nfall, &fl);
+		r->f_lat_p50 = fl.lat_p50;
+		r->f_lat_p99 = fl.lat_p99;
 	}
-	/* The percentiles over every slice's flows. */
-	mine = pb->lat;
-	pb->lat = all;
-	pb->nlat = nall;
-	pb_latency(pb, r);
-	pb->lat = mine;
-	pb->nlat = 0;
 	free(all);
-	return bad;
+	free(fall);
+	return ret ? -1 : bad;
 }
 
 static int series(struct pb *pb, enum pb_kind kind, struct pb_run *runs,
@@ -525,13 +690,14 @@ int main(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
+		{ "no-floor", no_argument, NULL, 'F' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pb pb = { .seconds = 10, .rounds = 5, .do_auth = true, .do_assign = true,
-			 .nclients = { 1, 4, 16, 64 }, .nruns = 4 };
+			 .do_floor = true, .nclients = { 1, 4, 16, 64 }, .nruns = 4 };
 	struct pb_run runs[2 * PB_MAX_RUNS];
 	const char *g1 = NULL, *s = NULL;
 	unsigned int maxn = 0;
@@ -610,6 +776,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'F':
+			pb.do_floor = false;
+			break;
 		case 'j':
 			pb.json = true;
 			break;
@@ -654,16 +823,33 @@ int main(int argc, char **argv)
 		bad = 1;
 		goto out;
 	}
+	if (pb.do_floor && pb_floor_start(&pb, s)) {
+		bad = 1;
+		goto out;
+	}
 	if (pb.do_auth)
 		bad |= series(&pb, PB_AUTH, runs, &n) != 0;
 	if (pb.do_assign)
 		bad |= series(&pb, PB_ASSIGN, runs, &n) != 0;
+	if (pb.do_floor) {
+		bad |= pb_floor_stop(&pb) != 0;
+		for (i = PB_SEED; i < PB_KINDS; i++) {
+			if (!pb.shape[0][i].done && !pb.shape[1][i].done)
+				continue;
+			if (shape_same(&pb.shape[0][i], &pb.shape[1][i]))
+				continue;
+			fprintf(stderr, "cpns-proto-bench: %s: the floor's frames are not the protocol's\n",
+				pb_kind_name(i));
+			bad = 1;
+		}
+	}
 	env_get(&e);
 	if (pb.json)
 		json(&e, &pb, runs, n);
 	else
 		table(&e, &pb, runs, n);
 out:
+	pb_floor_stop(&pb);
 	for (i = 0; i < pb.ndids; i++)
 		cpns_key_del_device(pb.g2, pb.dids[i]);
 	if (pb.have_seed)

@@ -20,6 +20,12 @@
  * The kernel-only side runs the same netlink commands in the same order
  * from one thread, S's commands on the server's socket, with no TCP, no
  * wire codec, no daemon (pkern.c).
+ *
+ * The transport floor runs the same clients with every netlink command
+ * left out, against a responder in the server's namespace that answers
+ * each frame with one of the type and size cpns-serverd sends, and does
+ * nothing else (pfloor.c): what TCP, the frames and the event loops
+ * cost alone.
  */
 #ifndef CPNS_PROTO_BENCH_H
 #define CPNS_PROTO_BENCH_H
@@ -44,6 +50,16 @@ enum pb_kind {
 	PB_SEED = 0,		/* flow I, once, in the set-up */
 	PB_ASSIGN,		/* II-1 .. II-8 (+ KEY_DEL), or + II-9 in set-up */
 	PB_AUTH,		/* a-0 .. a-4 + one sealed round trip */
+};
+#define PB_KINDS		3
+
+/* The frames of one flow: their sizes in bytes, in order, each way. */
+#define PB_SHAPE_MAX		4
+struct pb_shape {
+	unsigned int nout, nin;
+	uint16_t out[PB_SHAPE_MAX];	/* client to server */
+	uint16_t in[PB_SHAPE_MAX];	/* server to client */
+	bool done;			/* one whole flow recorded */
 };
 
 /*
@@ -73,6 +89,10 @@ struct pb_run {
 	/* The kernel-only slices interleaved with this run's, merged. */
 	uint64_t k_ops;
 	double k_seconds, k_cpu;
+	/* The transport floor's slices (pb->floor), merged. */
+	uint64_t f_ops, f_failed, f_drained;
+	double f_seconds, f_cpu, f_server_cpu;
+	double f_lat_p50, f_lat_p99;
 };
 
 struct pb_client;
@@ -98,6 +118,7 @@ struct pb {
 	unsigned int nclients[PB_MAX_RUNS];
 	size_t nruns;
 	bool do_auth, do_assign, json, verbose;
+	bool do_floor;			/* the transport floor's slices too */
 	int server_pid;			/* 0: unknown */
 	const char *store;		/* the server's store */
 	struct cpns_keyref kek;		/* the server's KEK */
@@ -133,11 +154,26 @@ struct pb {
 	uint64_t *lat;			/* ns per flow in the window */
 	size_t nlat, caplat;
 	unsigned int reported;		/* failures printed */
+
+	/* the transport floor */
+	bool floor;			/* the current run is the floor's */
+	struct sockaddr_storage floor_addr;	/* its responder */
+	char floor_str[CPNS_ADDR_STRLEN];
+	int floor_pid;			/* the responder; 0: none */
+	/* Client 0's first timed flow of each kind: [0] the protocol's,
+	 * [1] the floor's, which must be the same.
+	 */
+	struct pb_shape shape[2][PB_KINDS];
 };
 
 /* pload.c: the clients over TCP */
 int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 		 bool once, struct pb_run *run);
+
+/* pfloor.c: the floor's responder, a child process listening in the
+ * server's namespace on the server's port + 1 */
+int pb_floor_start(struct pb *pb, const char *netns);
+int pb_floor_stop(struct pb *pb);
 
 /* pkern.c: the same kernel commands without the protocol */
 int pb_run_kernel(struct pb *pb, enum pb_kind kind, double seconds,
