@@ -104,6 +104,8 @@ check:
 		stage store-vectors tools/store-vectors.py --check || true
 		stage rekey-vectors tools/rekey-vectors.py --check || true
 		stage wire-fuzz $(MAKE) --no-print-directory -C userspace fuzz || true
+		# The benchmarks still run and check themselves (not timed).
+		stage bench-smoke tools/bench/smoke || true
 		stage vm-tests tools/vm-run --no-build --timeout $(VM_TIMEOUT) || true
 		# Lockdown cannot be lifted once raised: a VM of its own.
 		stage lockdown tools/vm-run --no-build --timeout $(VM_TIMEOUT) \
@@ -122,7 +124,8 @@ check:
 			--timeout $(VM_INSTALL_TIMEOUT) || true
 		logs+=($(CHECK_DIR)/host-tests.log $(CHECK_DIR)/xfer-vectors.log)
 		logs+=($(CHECK_DIR)/store-vectors.log $(CHECK_DIR)/rekey-vectors.log)
-		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/vm-tests.log)
+		logs+=($(CHECK_DIR)/wire-fuzz.log $(CHECK_DIR)/bench-smoke.log)
+		logs+=($(CHECK_DIR)/vm-tests.log)
 		logs+=($(CHECK_DIR)/lockdown.log)
 		logs+=($(CHECK_DIR)/vm-tests-6.12.log)
 		logs+=($(CHECK_DIR)/daemon-tests.log $(CHECK_DIR)/store-reboot.log)
