@@ -72,6 +72,12 @@ static const struct cpns_conf_key schema[] = {
 	{ NULL, "confirm_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
 	  .def = XSTR(CPNS_WIRE_CONFIRM_TIMEOUT),
 	  .help = "secure: seconds to wait for the confirmation of II-9" },
+	{ NULL, "server_links", CPNS_CONF_UINT, .min = 0, .max = 1024,
+	  .def = "4",
+	  .help = "secure: idle links to the servers kept for the next assignments (0: a new connection for each)" },
+	{ NULL, "server_idle_timeout", CPNS_CONF_UINT, .min = 1, .max = 3600,
+	  .def = "60",
+	  .help = "secure: seconds an idle link to a server is kept (keep it below the server's idle_timeout)" },
 
 	/* role = nonsecure */
 	{ NULL, "gw1", CPNS_CONF_PEER,
@@ -121,6 +127,8 @@ static const struct {
 	{ "seed_timeout", R_S | R_C },
 	{ "allow", R_S },
 	{ "confirm_timeout", R_S },
+	{ "server_links", R_S },
+	{ "server_idle_timeout", R_S },
 	{ "pairing_key", R_S | R_N },
 	{ "seed_pairing_key", R_S | R_C },
 	{ "gw1", R_N },
@@ -358,6 +366,9 @@ static int conf_secure(struct gwd_conf *conf, const struct cpns_conf *cf,
 		conf->allow[i] = conf_strdup(cf, "allow", i, &nomem);
 	conf->nallow = n;
 	conf->confirm_ms = conf_ms(cf, "confirm_timeout");
+	conf->server_links = (unsigned int)cpns_conf_uint(cf, NULL,
+							  "server_links");
+	conf->server_idle_ms = conf_ms(cf, "server_idle_timeout");
 	if (!conf->pairing.set && !conf->control) {
 		snprintf(err, errlen,
 			 "%s: role = secure needs control = PATH (an operator confirms each II-9 transfer with cpnsctl pair) or pairing_key = TYPE:DESC (a key shared with the GW2s)",

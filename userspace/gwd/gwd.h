@@ -13,6 +13,7 @@
  *   kernel.c     the keys this namespace holds, kernel failures as codes
  *   backoff.c    bounded, jittered exponential retry delays
  *   failover.c   several servers: which one a flow tries next
+ *   uplink.c     GW1's idle links to its servers, kept between assignments
  *   control.c    the control socket (cpnsctl pair)
  *   reply.c      the control socket's replies
  *   store.c      GW2's store: its Device Key wrapped under a KEK
@@ -126,6 +127,8 @@ struct gwd_conf {
 	char *allow[GWD_ALLOW_MAX];		/* fnmatch() patterns */
 	size_t nallow;
 	unsigned int confirm_ms;
+	unsigned int server_links;		/* idle links kept */
+	unsigned int server_idle_ms;
 
 	/* nonsecure */
 	struct cpns_peer gw1;
@@ -349,6 +352,9 @@ void gwd_link_fail(struct gwd_link *l, unsigned int code,
 	CPNS_PRINTF(4, 5);
 /* Detach; what is queued is written, then the connection closes. */
 void gwd_link_close(struct gwd_link *l);
+/* Hand an attached link to another owner; its deadline is cleared. */
+void gwd_link_rebind(struct gwd_link *l, const struct gwd_link_ops *ops,
+		     void *owner);
 /* The peer's address, for logs. */
 const char *gwd_link_peer(const struct gwd_link *l);
 /* Describe why a link ended, for a log line. */
@@ -481,6 +487,28 @@ bool gwd_try_failed(struct gwd_try *t, const char *flow, const char *why);
 void gwd_try_ok(struct gwd_try *t);
 /* Does this end of a link with a server call for another server? */
 bool gwd_end_failover(const struct gwd_end *why);
+
+/* ============================================================ uplink.c */
+
+/* GW1's idle links to its servers (uplink.c). */
+struct gwd_uplinks {
+	struct gwd *g;
+	struct uplink *idle;	/* most recently kept first */
+	unsigned int n;		/* idle links */
+	unsigned int max;	/* conf.server_links */
+	unsigned int idle_ms;	/* conf.server_idle_ms */
+};
+
+void gwd_uplinks_init(struct gwd_uplinks *u, struct gwd *g, unsigned int max,
+		      unsigned int idle_ms);
+/* An idle link to server, now owner's, or NULL. */
+struct gwd_link *gwd_uplink_take(struct gwd_uplinks *u,
+				 const struct cpns_peer *server,
+				 const struct gwd_link_ops *ops, void *owner);
+/* Keep l (its flow done) for the next assignment to server, or close it. */
+void gwd_uplink_put(struct gwd_uplinks *u, struct gwd_link *l,
+		    const struct cpns_peer *server);
+void gwd_uplinks_close(struct gwd_uplinks *u);
 
 /* ============================================================ backoff.c */
 

@@ -573,6 +573,22 @@ void gwd_link_close(struct gwd_link *l)
 	link_sync(l);
 }
 
+/**
+ * gwd_link_rebind() - hand an attached link to another owner
+ * @l: a link not yet failed, closed or ended
+ * @ops: the new owner's callbacks
+ * @owner: passed to them
+ *
+ * The caller's deadline is cleared: the new owner sets its own.
+ */
+void gwd_link_rebind(struct gwd_link *l, const struct gwd_link_ops *ops,
+		     void *owner)
+{
+	l->ops = ops;
+	l->owner = owner;
+	gwd_link_deadline(l, CPNS_DL_NONE, 0);
+}
+
 const char *gwd_link_peer(const struct gwd_link *l)
 {
 	return l->c.peer;

@@ -7,8 +7,8 @@
  * keyring, or runs flow I with the server to get one (I-1 SEED_REQUEST to
  * the public key of a kernel-held X25519 pair, I-3 SEED_IMPORT). It then
  * listens on the PN link. Each GW2 that connects and sends ASSIGN_ASK gets
- * an assignment of its own: a new connection to the server for flow II
- * (II-1 .. II-8), then II-9, the confirmed Device Key sealed by GW1's
+ * an assignment of its own: flow II (II-1 .. II-8) with the server, on a
+ * link kept from an earlier assignment (uplink.c) or a new one, then II-9, the confirmed Device Key sealed by GW1's
  * kernel to the GW2's public key (DEVICE_EXPORT). GW1 sends its public
  * key first (DEVICE_OFFER) and holds the sealed key back until the
  * transfer is confirmed: by an operator who types, on the control socket,
@@ -70,6 +70,9 @@ struct asg {
 	struct gwd_link *gw2;		/* PN link; NULL once gone */
 	struct gwd_link *srv;		/* flow II with the server, or NULL */
 	struct gwd_try srv_try;		/* which server */
+	const struct cpns_peer *server;	/* the one of srv */
+	bool kept;			/* srv was kept; no answer on it yet */
+	bool fresh;			/* next start: a new connection */
 	int state;			/* enum asg_state */
 	char who[CPNS_WIRE_NAME_MAX + CPNS_ADDR_STRLEN + 8];
 	uint8_t pub[CPNS_PUBKEY_LEN];	/* GW2's ephemeral public key */
@@ -114,6 +117,7 @@ struct gw1 {
 
 	struct asg *asgs;
 	unsigned int nasg;
+	struct gwd_uplinks up;		/* idle links to the servers */
 	uint64_t assigned;
 	uint32_t last_pair_id;
 	bool embedded;			/* the changing role's: no PN link */
@@ -122,6 +126,7 @@ struct gw1 {
 static void seed_fetch(struct gw1 *gw1);
 static void asg_start(struct asg *a);
 static bool asg_failover(struct asg *a, const char *why);
+static bool asg_stale(struct asg *a, const char *why);
 
 static const char *hex(const void *p, size_t len)
 {
@@ -278,7 +283,8 @@ static void srv_connected(struct gwd_link *l, void *owner)
 			  hex(a->sid, sizeof(a->sid)), cpns_last_error(g->nl));
 		if (!memcmp(gw1->sid, a->sid, sizeof(a->sid)))
 			gw1->have_seed = false;
-		gwd_link_close(l);
+		/* Nothing was sent on l: it serves the next start. */
+		gwd_uplink_put(&gw1->up, l, a->server);
 		a->srv = NULL;
 		if (gw1->have_seed) {
 			asg_start(a);
@@ -295,17 +301,19 @@ static void srv_connected(struct gwd_link *l, void *owner)
 	}
 	memcpy(r->sid, a->sid, sizeof(r->sid));
 	memcpy(r->n1, a->n1, sizeof(r->n1));
+	a->state = ASG_CHALLENGE;
 	ret = gwd_link_send(l, &m);
+	if (ret && asg_stale(a, "cannot send on it"))
+		return;
 	if (ret) {
 		asg_refuse(a, 0, CPNS_WIRE_ERR_INTERNAL,
 			   "cannot send ASSIGN_REQUEST to the server");
 		return;
 	}
 	gwd_link_deadline(l, CPNS_DL_STEP, g->conf.step_ms);
-	a->state = ASG_CHALLENGE;
-	cpns_info("%s: II-1 sent assign request to %s: seed %s, n1 %s",
+	cpns_info("%s: II-1 sent assign request to %s: seed %s, n1 %s%s",
 		  a->who, gwd_link_peer(l), hex(a->sid, sizeof(a->sid)),
-		  hex(a->n1, sizeof(a->n1)));
+		  hex(a->n1, sizeof(a->n1)), a->kept ? " (kept link)" : "");
 }
 
 /* II-3 in, II-4, II-5 out. */
@@ -561,7 +569,7 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 	}
 	cpns_info("%s: II-8 verification code matches: Device Key %s confirmed",
 		  a->who, hex(a->did, sizeof(a->did)));
-	gwd_link_close(a->srv);
+	gwd_uplink_put(&a->gw1->up, a->srv, a->server);
 	a->srv = NULL;
 	asg_offer(a);
 }
@@ -572,6 +580,7 @@ static void srv_msg(struct gwd_link *l, void *owner,
 	struct asg *a = owner;
 
 	(void)l;
+	a->kept = false;
 	if (a->state == ASG_CHALLENGE && m->type == CPNS_WIRE_ASSIGN_CHALLENGE)
 		srv_challenge(a, m);
 	else if (a->state == ASG_CONFIRM &&
@@ -581,6 +590,27 @@ static void srv_msg(struct gwd_link *l, void *owner,
 		asg_refuse(a, m->type, CPNS_WIRE_ERR_UNEXPECTED,
 			   "the server sent %s, unexpected in flow II",
 			   cpns_wire_type_name(m->type));
+}
+
+/*
+ * A kept link ended before the server answered on it: the server closed
+ * it meanwhile (its idle_timeout, a restart), which says nothing of how it
+ * serves. Start again from II-1 on a new connection. True if so.
+ */
+static bool asg_stale(struct asg *a, const char *why)
+{
+	if (!a->kept)
+		return false;
+	cpns_info("%s: the kept link to %s had ended (%s): connecting again",
+		  a->who, a->server->str, why);
+	if (a->srv) {
+		gwd_link_close(a->srv);
+		a->srv = NULL;
+	}
+	a->kept = false;
+	a->fresh = true;
+	asg_start(a);
+	return true;
 }
 
 /*
@@ -607,6 +637,9 @@ static void srv_end(struct gwd_link *l, void *owner,
 
 	a->srv = NULL;
 	gwd_end_str(why, buf, sizeof(buf));
+	if ((why->kind == GWD_END_CLOSED || why->kind == GWD_END_IOERR) &&
+	    asg_stale(a, buf))
+		return;
 	if (gwd_end_failover(why) && asg_failover(a, buf))
 		return;
 	asg_abort(a, gwd_end_code(why), "flow II with the server %s: %s",
@@ -630,6 +663,16 @@ static void asg_start(struct asg *a)
 	memcpy(a->sid, gw1->sid, sizeof(a->sid));
 	a->state = ASG_CONNECT;
 	server = gwd_try_peer(&a->srv_try, &g->conf.servers);
+	a->server = server;
+	a->srv = NULL;
+	if (!a->fresh)
+		a->srv = gwd_uplink_take(&gw1->up, server, &srv_ops, a);
+	a->fresh = false;
+	a->kept = a->srv != NULL;
+	if (a->srv) {
+		srv_connected(a->srv, a);
+		return;
+	}
 	a->srv = gwd_link_connect(g, server, &srv_ops, a);
 	if (a->srv)
 		return;
@@ -1234,6 +1277,7 @@ static int gw1_init(struct gwd *g, struct gw1 *gw1)
 	int ret;
 
 	gw1->g = g;
+	gwd_uplinks_init(&gw1->up, g, conf->server_links, conf->server_idle_ms);
 	cpns_timer_init(&gw1->seed_timer, seed_timer, gw1);
 	cpns_timer_init(&gw1->accept_timer, accept_resume, gw1);
 	gwd_backoff_init(&gw1->seed_bo, conf->reconnect_min_ms,
@@ -1302,6 +1346,7 @@ static void gw1_free(struct gw1 *gw1)
 	gw1->stopping = true;
 	while (gw1->asgs)
 		asg_free(gw1->asgs);
+	gwd_uplinks_close(&gw1->up);
 	accept_set(gw1, false);
 	for (i = 0; i < gw1->nlfd; i++)
 		close(gw1->lfd[i]);
