@@ -12,7 +12,9 @@
  * read per wake-up of a connection, the answer written at once, the
  * events and the timer updated after each event, and a connection closed
  * without EPOLL_CTL_DEL when the peer closes. Each answer has the type
- * and size of the server's: the contents are zeros.
+ * and size of the server's: the contents are zeros. As the server, it
+ * answers a connection's messages for as long as the client sends them:
+ * one auth flow, or assignment after assignment on a kept link.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -5,10 +5,15 @@
  * decoded by the library's wire codec and every secret step done by this
  * host's kernel through libcpns, as the daemons do.
  *
- * A run starts every client at once and lets each begin a new flow, on a
- * new connection, as soon as its last one ended, until the window closes;
- * then the flows in progress finish (they are counted apart, as drained)
- * and the loop ends. Only flows that end within the window count.
+ * A run starts every client at once and lets each begin a new flow as
+ * soon as its last one ended, until the window closes; then the flows in
+ * progress finish (they are counted apart, as drained), the connections
+ * close and the loop ends. Only flows that end within the window count.
+ * An auth flow has a connection of its own (a GW2 session is its
+ * connection's); an assign client keeps its connection from one flow to
+ * the next, as cpns-gwd keeps its link to the server (pb->assign_new: a
+ * new one per flow), and connects again only once it ended (a failure
+ * closes it).
  *
  * With pb->floor, the same clients talk to the floor's responder
  * (pfloor.c) instead: the same connection and the same frames (types and
@@ -61,17 +66,13 @@ struct pb_client {
 };
 
 static void client_start(struct pb_client *c);
+static int first_step(struct pb_client *c);
 
 /* The end of a flow, well or not: free what the kernel holds for it. */
-static void client_end(struct pb_client *c)
+static void flow_free(struct pb_client *c)
 {
 	struct pb *pb = c->pb;
 
-	if (c->live) {
-		cpns_watch_del(pb->loop, &c->w);
-		cpns_conn_close(&c->conn);
-		c->live = false;
-	}
 	if (c->have_handle) {
 		cpns_session_del(pb->g2, c->handle);
 		c->have_handle = false;
@@ -84,8 +85,28 @@ static void client_end(struct pb_client *c)
 		cpns_key_del_device(pb->g1, c->did);
 		c->derived = false;
 	}
+}
+
+/* The end of a flow and of its connection. */
+static void client_end(struct pb_client *c)
+{
+	struct pb *pb = c->pb;
+
+	if (c->live) {
+		cpns_watch_del(pb->loop, &c->w);
+		cpns_conn_close(&c->conn);
+		c->live = false;
+	}
+	flow_free(c);
 	c->state = PB_IDLE;
 	pb->nlive--;
+}
+
+/* Does the next flow run on this flow's connection? */
+static bool link_kept(const struct pb *pb)
+{
+	return pb->kind == PB_ASSIGN && !pb->assign_new && !pb->once &&
+	       !pb->stopping;
 }
 
 static void client_fail(struct pb_client *c, const char *fmt, ...)
@@ -116,7 +137,11 @@ static void kernel_fail(struct pb_client *c, struct cpns_nl *nl,
 	client_fail(c, "%s: %s", cmd, cpns_last_error(nl));
 }
 
-static void client_done(struct pb_client *c)
+/*
+ * A flow ended well. 1: its connection is closed (and another flow begun
+ * on a new one); 0: the next flow began on it; -1: that one failed.
+ */
+static int client_done(struct pb_client *c)
 {
 	struct pb *pb = c->pb;
 
@@ -129,8 +154,14 @@ static void client_done(struct pb_client *c)
 	} else {
 		pb->drained++;
 	}
+	if (link_kept(pb)) {
+		flow_free(c);
+		c->start = pb_now_ns();
+		return first_step(c);
+	}
 	client_end(c);
 	client_start(c);
+	return 1;
 }
 
 /* Client 0's first timed flow of each kind: the sizes of its frames. */
@@ -215,8 +246,7 @@ static int seed_response(struct pb_client *c, const struct cpns_wire_msg *m)
 	c->have_xfer = false;		/* consumed */
 	memcpy(pb->sid, r->sid, sizeof(pb->sid));
 	pb->have_seed = true;
-	client_done(c);
-	return 1;
+	return client_done(c);
 }
 
 /* II-1 */
@@ -318,9 +348,8 @@ static int assign_confirm(struct pb_client *c, const struct cpns_wire_msg *in)
 	}
 	if (pb->export && hand_over(c))
 		return -1;
-	/* GW1 keeps no Device Key (client_end deletes it). */
-	client_done(c);
-	return 1;
+	/* GW1 keeps no Device Key (flow_free() deletes it). */
+	return client_done(c);
 }
 
 /* a-0 */
@@ -432,8 +461,7 @@ static int auth_ack(struct pb_client *c, const struct cpns_wire_msg *in)
 			    (unsigned long long)c->report_seq);
 		return -1;
 	}
-	client_done(c);
-	return 1;
+	return client_done(c);
 }
 
 /* ---------------------------------------------------------- the floor */
@@ -487,8 +515,7 @@ static int floor_msg(struct pb_client *c, const struct cpns_wire_msg *in)
 	case PB_WAIT_CONFIRM:
 		if (in->type != CPNS_WIRE_ASSIGN_CONFIRM)
 			break;
-		client_done(c);
-		return 1;
+		return client_done(c);
 	case PB_WAIT_AUTH_CHALLENGE:
 		if (in->type != CPNS_WIRE_AUTH_CHALLENGE)
 			break;
@@ -508,8 +535,7 @@ static int floor_msg(struct pb_client *c, const struct cpns_wire_msg *in)
 	case PB_WAIT_ACK:
 		if (in->type != CPNS_WIRE_SEALED)
 			break;
-		client_done(c);
-		return 1;
+		return client_done(c);
 	}
 	client_fail(c, "floor: unexpected %s from the responder",
 		    cpns_wire_type_name(in->type) ?: "message");
@@ -534,7 +560,10 @@ static int first_step(struct pb_client *c)
 	return -1;
 }
 
-/* One message: <0 the flow failed, 1 it ended, 0 go on. */
+/*
+ * One message: <0 the flow failed, 1 it ended with its connection, 0 go
+ * on (with this flow or the next on the same connection).
+ */
 static int on_msg(struct pb_client *c, const struct cpns_wire_msg *m)
 {
 	shape_add(c, m, false);
@@ -666,6 +695,7 @@ static void client_start(struct pb_client *c)
 	c->state = PB_CONNECTING;
 	c->start = pb_now_ns();
 	pb->nlive++;
+	pb->conns++;
 }
 
 /* Every 100 ms: close the window, enforce the deadlines. */
@@ -721,6 +751,7 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 	pb->ops = 0;
 	pb->failed = 0;
 	pb->drained = 0;
+	pb->conns = 0;
 	pb->nlat = 0;
 	pb->nlive = 0;
 	pb->reported = 0;
@@ -757,6 +788,7 @@ int pb_run_proto(struct pb *pb, enum pb_kind kind, unsigned int n,
 	run->ops = pb->ops;
 	run->failed = pb->failed;
 	run->drained = pb->drained;
+	run->conns = pb->conns;
 	run->server_cpu = c0.server >= 0 && pb->cpu_stop.server >= 0 ?
 			  pb->cpu_stop.server - c0.server : -1;
 	run->cpu = pb->cpu_stop.self - c0.self +

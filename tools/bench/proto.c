@@ -28,8 +28,10 @@ static void usage(FILE *f)
 		"clients, next to the same flows' kernel commands run alone:\n"
 		"  auth    a-0 .. a-4, one sealed STATUS_REPORT and its sealed STATUS_ACK,\n"
 		"          on a new connection, as a GW2 (cpns-gwd nonsecure) does;\n"
-		"  assign  II-1 .. II-8 on a new connection, then KEY_DEL of GW1's copy\n"
-		"          of the Device Key, as a GW1 (cpns-gwd secure) does.\n"
+		"  assign  II-1 .. II-8, then KEY_DEL of GW1's copy of the Device Key,\n"
+		"          as a GW1 (cpns-gwd secure) does; each client keeps its\n"
+		"          connection from one assignment to the next, as cpns-gwd keeps\n"
+		"          its link to the server (see --assign-link).\n"
 		"And each flow's transport floor: the same clients, connections and\n"
 		"frames (types and sizes) against a responder in the server's namespace\n"
 		"(port + 1) that answers as the server would with no command, store or\n"
@@ -54,6 +56,10 @@ static void usage(FILE *f)
 		"                           of the kernel alone and one of the floor as\n"
 		"                           long (default 5)\n"
 		"  -f, --flow FLOW          auth, assign or both (default both)\n"
+		"      --assign-link LINK   kept: each assign client runs its flows on\n"
+		"                           one connection, opened at its first flow\n"
+		"                           (again only if it ended); new: a new\n"
+		"                           connection per assignment (default kept)\n"
 		"      --no-floor           no transport floor slices (a run is then\n"
 		"                           two slices of each round, not three)\n"
 		"  -j, --json               print JSON\n"
@@ -279,9 +285,11 @@ static void table(const struct env *e, const struct pb *pb,
 	printf("# load average in the VM at the end: %s%s%s\n", e->load,
 	       e->host_load ? "; on the host at the start: " : "",
 	       e->host_load ?: "");
-	printf("# server %s (cpns-serverd, log_level %s); %.1f s per run, a new TCP connection per flow;\n"
+	printf("# server %s (cpns-serverd, log_level %s); %.1f s per run; auth: a new TCP connection per flow; assign: %s;\n"
 	       "# kernel alone: the same commands from one thread, %.1f s per run, in %u slices alternating with the run's\n",
 	       pb->server_str, e->server_log_level ?: "?", pb->seconds,
+	       pb->assign_new ? "a new TCP connection per assignment" :
+	       "one kept connection per client (as cpns-gwd)",
 	       pb->seconds, pb->rounds);
 	printf("# cpu: CPU ms per flow of the clients' process and cpns-serverd (srv: the server alone)\n");
 	printf("# ratio: flows/s of the protocol / of the kernel alone; cpu x: CPU per flow, protocol / kernel alone\n");
@@ -347,6 +355,9 @@ static void json(const struct env *e, const struct pb *pb,
 			       json_object_new_string(e->server_log_level) : NULL);
 	json_object_object_add(env, "seconds", json_object_new_double(pb->seconds));
 	json_object_object_add(env, "rounds", json_object_new_int((int)pb->rounds));
+	/* auth flows: always a connection each */
+	json_object_object_add(env, "assign_link",
+			       json_object_new_string(pb->assign_new ? "new" : "kept"));
 	json_object_object_add(env, "floor", pb->do_floor ?
 			       json_object_new_string(pb->floor_str) : NULL);
 	json_object_object_add(o, "env", env);
@@ -363,6 +374,7 @@ static void json(const struct env *e, const struct pb *pb,
 		json_object_object_add(j, "flows", json_object_new_uint64(r->ops));
 		json_object_object_add(j, "failed", json_object_new_uint64(r->failed));
 		json_object_object_add(j, "drained", json_object_new_uint64(r->drained));
+		json_object_object_add(j, "connections", json_object_new_uint64(r->conns));
 		json_object_object_add(j, "flows_per_s", json_object_new_double(rate(r)));
 		json_object_object_add(j, "latency_p50_ms", json_object_new_double(r->lat_p50));
 		json_object_object_add(j, "latency_p99_ms", json_object_new_double(r->lat_p99));
@@ -393,6 +405,8 @@ static void json(const struct env *e, const struct pb *pb,
 			json_object_object_add(f, "flows", json_object_new_uint64(r->f_ops));
 			json_object_object_add(f, "failed", json_object_new_uint64(r->f_failed));
 			json_object_object_add(f, "drained", json_object_new_uint64(r->f_drained));
+			json_object_object_add(f, "connections",
+					       json_object_new_uint64(r->f_conns));
 			json_object_object_add(f, "seconds", json_object_new_double(r->f_seconds));
 			json_object_object_add(f, "flows_per_s", json_object_new_double(frate(r)));
 			json_object_object_add(f, "latency_p50_ms",
@@ -424,10 +438,13 @@ static void json(const struct env *e, const struct pb *pb,
 /*
  * Does the server kernel agree? Every flow we counted (and drained) made
  * it confirm one II-6 or a-2, none of its commands failed, and it holds
- * no pending object or session afterwards.
+ * no pending object or session afterwards. And kept links were kept: a
+ * connection per client and slice, and one more per failure at most.
  */
-static int verify(const struct pb_run *r)
+static int verify(const struct pb *pb, const struct pb_run *r)
 {
+	uint64_t links = (uint64_t)r->clients * pb->rounds;
+	bool kept = r->kind == PB_ASSIGN && !pb->assign_new;
 	int bad = 0;
 
 	if (r->failed) {
@@ -457,6 +474,15 @@ static int verify(const struct pb_run *r)
 	if (r->s_pending || r->s_sessions) {
 		fprintf(stderr, "cpns-proto-bench: %s: the server's kernel still holds %u pending objects and %u sessions\n",
 			pb_kind_name(r->kind), r->s_pending, r->s_sessions);
+		bad = 1;
+	}
+	if (kept && (r->conns > links + r->failed ||
+		     r->f_conns > (pb->do_floor ? links : 0) + r->f_failed)) {
+		fprintf(stderr, "cpns-proto-bench: %s with %u clients: %llu connections (floor: %llu) for %llu kept links\n",
+			pb_kind_name(r->kind), r->clients,
+			(unsigned long long)r->conns,
+			(unsigned long long)r->f_conns,
+			(unsigned long long)links);
 		bad = 1;
 	}
 	return bad;
@@ -532,6 +558,7 @@ static void add_proto(struct pb_run *r, const struct pb_run *s)
 	r->ops += s->ops;
 	r->failed += s->failed;
 	r->drained += s->drained;
+	r->conns += s->conns;
 	r->cpu += s->cpu;
 	r->server_cpu = r->server_cpu >= 0 && s->server_cpu >= 0 ?
 			r->server_cpu + s->server_cpu : -1;
@@ -592,6 +619,7 @@ static int floor_slice(struct pb *pb, enum pb_kind kind, unsigned int clients,
 	r->f_ops += f.ops;
 	r->f_failed += f.failed;
 	r->f_drained += f.drained;
+	r->f_conns += f.conns;
 	r->f_seconds += f.seconds;
 	r->f_cpu += f.cpu;
 	r->f_server_cpu = r->f_server_cpu >= 0 && f.server_cpu >= 0 ?
@@ -680,7 +708,7 @@ static int series(struct pb *pb, enum pb_kind kind, struct pb_run *runs,
 		if (ret < 0)
 			return -1;
 		bad |= ret;
-		bad |= verify(r);
+		bad |= verify(pb, r);
 		(*n)++;
 	}
 	return bad;
@@ -700,6 +728,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "flow", required_argument, NULL, 'f' },
 		{ "no-floor", no_argument, NULL, 'F' },
+		{ "assign-link", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -787,6 +816,14 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			pb.do_floor = false;
+			break;
+		case 'L':
+			pb.assign_new = !strcmp(optarg, "new");
+			if (!pb.assign_new && strcmp(optarg, "kept")) {
+				fprintf(stderr, "cpns-proto-bench: --assign-link: kept or new: %s\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'j':
 			pb.json = true;

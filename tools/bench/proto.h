@@ -9,9 +9,12 @@
  * at once, from one event loop (userspace/lib daemon.h), each a small
  * state machine over a struct cpns_conn:
  *
- *   assign  II-1 .. II-8 with the server on a new connection, as cpns-gwd
- *           (secure) does for each GW2, then KEY_DEL of GW1's copy of the
- *           Device Key, as cpns-gwd does once it has handed it over;
+ *   assign  II-1 .. II-8 with the server, then KEY_DEL of GW1's copy of
+ *           the Device Key, as cpns-gwd (secure) does for each GW2 once
+ *           it has handed the key over; each client keeps its connection
+ *           (in state LINK at the server) from one assignment to the
+ *           next, as cpns-gwd keeps its server links, or with
+ *           --assign-link new opens a new one for each;
  *   auth    a-0 .. a-4 with the server on a new connection with one of
  *           GW2's Device Keys, one sealed STATUS_REPORT and its sealed
  *           STATUS_ACK, then SESSION_DEL and close, as cpns-gwd
@@ -79,6 +82,7 @@ struct pb_run {
 	uint64_t ops;		/* flows completed in the window */
 	uint64_t failed;	/* flows that failed (any time) */
 	uint64_t drained;	/* flows completed after the window */
+	uint64_t conns;		/* TCP connections opened */
 	double cpu;		/* CPU seconds of the clients and the server */
 	double server_cpu;	/* of cpns-serverd alone (-1: unknown) */
 	double lat_p50, lat_p99;	/* ms per flow, wall clock */
@@ -90,7 +94,7 @@ struct pb_run {
 	uint64_t k_ops;
 	double k_seconds, k_cpu;
 	/* The transport floor's slices (pb->floor), merged. */
-	uint64_t f_ops, f_failed, f_drained;
+	uint64_t f_ops, f_failed, f_drained, f_conns;
 	double f_seconds, f_cpu, f_server_cpu;
 	double f_lat_p50, f_lat_p99;
 };
@@ -119,6 +123,7 @@ struct pb {
 	size_t nruns;
 	bool do_auth, do_assign, json, verbose;
 	bool do_floor;			/* the transport floor's slices too */
+	bool assign_new;		/* a new connection per assignment */
 	int server_pid;			/* 0: unknown */
 	const char *store;		/* the server's store */
 	struct cpns_keyref kek;		/* the server's KEK */
@@ -150,7 +155,7 @@ struct pb {
 	uint64_t t0, t_end;		/* ns, CLOCK_MONOTONIC */
 	uint64_t t_stop;		/* when the window was closed */
 	struct pb_cpu cpu_stop;		/* CPU times then */
-	uint64_t ops, failed, drained;
+	uint64_t ops, failed, drained, conns;
 	uint64_t *lat;			/* ns per flow in the window */
 	size_t nlat, caplat;
 	unsigned int reported;		/* failures printed */
