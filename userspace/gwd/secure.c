@@ -8,8 +8,9 @@
  * the public key of a kernel-held X25519 pair, I-3 SEED_IMPORT). It then
  * listens on the PN link. Each GW2 that connects and sends ASSIGN_ASK gets
  * an assignment of its own: flow II (II-1 .. II-8) with the server, on a
- * link kept from an earlier assignment (uplink.c) or a new one, then II-9, the confirmed Device Key sealed by GW1's
- * kernel to the GW2's public key (DEVICE_EXPORT). GW1 sends its public
+ * link kept from an earlier assignment (uplink.c) or a new one, then
+ * II-9, the confirmed Device Key sealed by GW1's kernel to the GW2's
+ * public key (DEVICE_EXPORT). GW1 sends its public
  * key first (DEVICE_OFFER) and holds the sealed key back until the
  * transfer is confirmed: by an operator who types, on the control socket,
  * the code that GW2 shows, or, with a pairing key, by GW2's DEVICE_PAIR
