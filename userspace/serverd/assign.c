@@ -7,6 +7,11 @@
  * in exchange for the verification code. The daemon keeps nothing between
  * the two: a server restart in between loses no state it held.
  *
+ * II-7 is sent once the assignment's row is in the store. The rows of the
+ * assignments confirmed during one batch of the loop's events are written
+ * in one transaction after it (assign_flush()): GW1s assigning at the same
+ * time share a commit, and none waits for more than its own batch.
+ *
  * Re-assignment (protocol.rst, "Re-assignment"): II-5 may name a Device ID
  * that the new one replaces. The store must show both under seeds of the
  * same GW1; ASSIGN_CONFIRM with CPNS_A_REPLACES then revokes the old one
@@ -14,10 +19,70 @@
  * before II-7 is sent.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "serverd.h"
+
+/* II-7 for the assignment now stored; the flow's one line at info. */
+static void confirm_send(struct sconn *sc,
+			 const struct cpns_wire_assign_confirm *c,
+			 const uint8_t n1[CPNS_NONCE_LEN])
+{
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_ASSIGN_CONFIRM };
+
+	out.assign_confirm = *c;
+	if (sconn_send(sc, &out))
+		return;
+	sc_info(sc, "II-5 received device id %s for n1 %s; II-6 device id %s verified, challenge used; II-7 sent confirmation",
+		cpns_log_hex(c->did, CPNS_DEVICE_ID_LEN),
+		cpns_log_hex(n1, CPNS_NONCE_LEN),
+		cpns_log_hex(c->did, CPNS_DEVICE_ID_LEN));
+}
+
+static void confirm_flush(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)loop;
+	assign_flush(d->arg);
+}
+
+/* II-7 waits for its row: queued until the end of this batch. */
+static void confirm_queue(struct sconn *sc,
+			  const struct cpns_wire_assign_confirm *c,
+			  const uint8_t n1[CPNS_NONCE_LEN])
+{
+	struct server *srv = sc->srv;
+
+	sc->confirm = *c;
+	memcpy(sc->confirm_n1, n1, sizeof(sc->confirm_n1));
+	sc->confirming = true;
+	sc->confirm_next = srv->confirming;
+	srv->confirming = sc;
+	srv->nconfirming++;
+	if (!srv->confirm_flush.fn)
+		cpns_defer_init(&srv->confirm_flush, confirm_flush, srv);
+	cpns_loop_defer(srv->loop, &srv->confirm_flush);
+}
+
+static void confirm_dequeue(struct sconn *sc)
+{
+	struct sconn **pp = &sc->srv->confirming;
+
+	if (!sc->confirming)
+		return;
+	while (*pp != sc)
+		pp = &(*pp)->confirm_next;
+	*pp = sc->confirm_next;
+	sc->confirming = false;
+	sc->confirm_next = NULL;
+	sc->srv->nconfirming--;
+}
+
+void assign_conn_gone(struct sconn *sc)
+{
+	confirm_dequeue(sc);
+}
 
 void assign_request(struct sconn *sc,
 		    const struct cpns_wire_assign_request *m)
@@ -118,8 +183,7 @@ void assign_device_id(struct sconn *sc,
 {
 	struct server *srv = sc->srv;
 	bool replacing = m->flags & CPNS_WIRE_ASSIGN_REPLACES;
-	struct cpns_wire_msg out;
-	struct cpns_wire_assign_confirm *r = &out.assign_confirm;
+	struct cpns_wire_assign_confirm conf = { 0 }, *r = &conf;
 	uint8_t label[CPNS_STORE_LABEL_LEN];
 	struct cpns_store_device row;
 	struct cpns_record rec;
@@ -135,8 +199,6 @@ void assign_device_id(struct sconn *sc,
 		return;
 	if (replacing && replaces_check(sc, m))
 		return;
-	memset(&out, 0, sizeof(out));
-	out.type = CPNS_WIRE_ASSIGN_CONFIRM;
 	if (replacing) {
 		ret = keystore_revocation_label(srv, m->replaces, &row, label);
 		if (ret) {
@@ -173,17 +235,55 @@ void assign_device_id(struct sconn *sc,
 		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one's revocation record is stored",
 			  HEX(m->did), HEX(m->replaces));
 	}
+	memcpy(r->did, m->did, sizeof(r->did));
 	/* The inventory's row, before II-7 as a revocation's. */
+	if (srv->store && !replacing) {
+		confirm_queue(sc, r, m->n1);
+		return;
+	}
 	if (keystore_device_assigned(srv, m->did, sc->c.peer)) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
 			     CPNS_WIRE_ASSIGN_DEVICE_ID,
 			     "II-6: the assignment could not be stored");
 		return;
 	}
-	memcpy(r->did, m->did, sizeof(r->did));
-	if (sconn_send(sc, &out))
+	confirm_send(sc, r, m->n1);
+}
+
+/* Store the waiting assignments' rows, then answer each. */
+void assign_flush(struct server *srv)
+{
+	struct keystore_assign one, *a = &one;
+	struct sconn *sc, *next;
+	size_t i, n = srv->nconfirming;
+
+	if (!n)
 		return;
-	/* The flow's one line at info. */
-	sc_info(sc, "II-5 received device id %s for n1 %s; II-6 device id %s verified, challenge used; II-7 sent confirmation",
-		HEX(m->did), HEX(m->n1), HEX(m->did));
+	cpns_defer_cancel(srv->loop, &srv->confirm_flush);
+	if (n > 1)
+		a = calloc(n, sizeof(*a));
+	/* Without memory for the batch: the first alone, the rest next. */
+	if (!a) {
+		a = &one;
+		n = 1;
+		cpns_loop_defer(srv->loop, &srv->confirm_flush);
+	}
+	for (sc = srv->confirming, i = 0; i < n; sc = sc->confirm_next, i++) {
+		memcpy(a[i].did, sc->confirm.did, sizeof(a[i].did));
+		a[i].gw1_addr = sc->c.peer;
+	}
+	keystore_devices_assigned(srv, a, n);
+	for (sc = srv->confirming, i = 0; i < n; sc = next, i++) {
+		next = sc->confirm_next;
+		confirm_dequeue(sc);
+		if (a[i].ret)
+			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+				     CPNS_WIRE_ASSIGN_DEVICE_ID,
+				     "II-6: the assignment could not be stored");
+		else
+			confirm_send(sc, &sc->confirm, sc->confirm_n1);
+		server_conn_update(sc);
+	}
+	if (a != &one)
+		free(a);
 }

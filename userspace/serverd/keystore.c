@@ -329,6 +329,89 @@ int keystore_device_assigned(struct server *srv,
 	return 0;
 }
 
+/* One assignment's row, built for cpns_store_devices_assigned(). */
+struct assigned_row {
+	char owner[CPNS_STORE_OWNER_MAX + 1];
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+};
+
+/*
+ * The rows of a[] whose seed's owner is known, into v[] and rows[]; a
+ * failure is logged and left in a[i].ret. The number of rows.
+ */
+static size_t assigned_rows(struct server *srv, struct keystore_assign *a,
+			    size_t n, struct cpns_store_assigned *v,
+			    struct assigned_row *rows, size_t *idx)
+{
+	const char *owner;
+	size_t i, m = 0;
+	time_t now = time(NULL);
+
+	for (i = 0; i < n; i++) {
+		a[i].ret = seed_owner(srv, a[i].did, &owner);
+		if (a[i].ret) {
+			srv->owner.valid = false;
+			cpns_err("store: the assignment of device id %s: %s",
+				 cpns_log_hex(a[i].did, CPNS_DEVICE_ID_LEN),
+				 cpns_store_error(srv->store));
+			continue;
+		}
+		snprintf(rows[m].owner, sizeof(rows[m].owner), "%s", owner);
+		store_addr(rows[m].addr, a[i].gw1_addr);
+		memcpy(v[m].did, a[i].did, sizeof(v[m].did));
+		v[m].gw1 = rows[m].owner;
+		v[m].gw1_addr = rows[m].addr;
+		v[m].when = now;
+		idx[m++] = i;
+	}
+	return m;
+}
+
+/*
+ * Several assignments at once: their rows in one transaction, or, if it
+ * fails, each in one of its own, so that one that cannot be stored fails
+ * alone. Each a[i].ret: 0 or a negative errno, logged.
+ */
+void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
+			       size_t n)
+{
+	struct cpns_store_assigned *v = NULL;
+	struct assigned_row *rows = NULL;
+	size_t i, m = 0, *idx = NULL;
+	int ret = -ENOMEM;
+
+	if (n > 1 && srv->store) {
+		v = calloc(n, sizeof(*v));
+		rows = calloc(n, sizeof(*rows));
+		idx = calloc(n, sizeof(*idx));
+	}
+	if (v && rows && idx) {
+		m = assigned_rows(srv, a, n, v, rows, idx);
+		ret = cpns_store_devices_assigned(srv->store, v, m);
+	}
+	if (!ret) {
+		for (i = 0; i < m; i++)
+			cpns_info("store: device id %s assigned by '%s' (%s) recorded",
+				  cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN),
+				  v[i].gw1, v[i].gw1_addr);
+	} else if (m) {
+		srv->owner.valid = false;
+		cpns_warn("store: %zu assignments in one transaction: %s; storing each alone",
+			  m, cpns_store_error(srv->store));
+		for (i = 0; i < m; i++)
+			a[idx[i]].ret = keystore_device_assigned(srv,
+								 a[idx[i]].did,
+								 a[idx[i]].gw1_addr);
+	} else if (!v || !rows || !idx) {
+		for (i = 0; i < n; i++)
+			a[i].ret = keystore_device_assigned(srv, a[i].did,
+							    a[i].gw1_addr);
+	}
+	free(v);
+	free(rows);
+	free(idx);
+}
+
 void keystore_seen_flush(struct server *srv)
 {
 	size_t unknown = 0;

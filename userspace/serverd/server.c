@@ -31,6 +31,7 @@ static void sconn_free(struct sconn *sc)
 	struct server *srv = sc->srv;
 
 	sconn_flow_end(sc);
+	assign_conn_gone(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
 	/* Its close takes it out of the epoll set (it was accepted here and
 	 * never duplicated): no EPOLL_CTL_DEL.
@@ -512,6 +513,8 @@ void server_stop(struct server *srv)
 	struct sconn *sc;
 	size_t i;
 
+	while (srv->nconfirming)
+		assign_flush(srv);
 	for (sc = srv->conns; sc; sc = sc->next)
 		sessions += !!sc->handle;
 	sessions_end(srv);

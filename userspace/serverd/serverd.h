@@ -105,6 +105,11 @@ struct sconn {
 	bool pending;
 	uint64_t reports;
 	struct keystore_rec rec;
+	/* II-7, waiting for its row in the store (assign.c) */
+	bool confirming;
+	struct cpns_wire_assign_confirm confirm;
+	uint8_t confirm_n1[CPNS_NONCE_LEN];
+	struct sconn *confirm_next;
 };
 
 struct listener {
@@ -209,6 +214,9 @@ struct server {
 	struct cpns_timer seen_timer;	/* writes them */
 	struct seedsync_state seedsync;	/* seedsync.c */
 	struct keystore_owner owner;	/* keystore_device_assigned() */
+	struct sconn *confirming;	/* II-7s waiting for the store */
+	size_t nconfirming;
+	struct cpns_defer confirm_flush;	/* stores and sends them */
 };
 
 /*
@@ -310,6 +318,10 @@ void assign_request(struct sconn *sc,
 		    const struct cpns_wire_assign_request *m);
 void assign_device_id(struct sconn *sc,
 		      const struct cpns_wire_assign_device_id *m);
+/* Store the assignments waiting and send their II-7 now (server_stop()). */
+void assign_flush(struct server *srv);
+/* sc is being freed: forget its II-7 if it waits. */
+void assign_conn_gone(struct sconn *sc);
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m);
 void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m);
 void session_sealed(struct sconn *sc, const struct cpns_wire_sealed *m);
@@ -428,6 +440,16 @@ int keystore_revocation_save(struct server *srv,
 int keystore_device_assigned(struct server *srv,
 			     const uint8_t did[CPNS_DEVICE_ID_LEN],
 			     const char *gw1_addr);
+/* One of keystore_devices_assigned(): did, assigned by the GW1 at gw1_addr. */
+struct keystore_assign {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	const char *gw1_addr;
+	int ret;		/* out: 0 or a negative errno, logged */
+};
+
+/* keystore_device_assigned() of each, in one transaction where it can. */
+void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
+			       size_t n);
 void keystore_device_seen(struct server *srv,
 			  const uint8_t did[CPNS_DEVICE_ID_LEN],
 			  const char *gw2_addr);

@@ -4,8 +4,9 @@
  * were armed in, a callback may delete another watch or disarm another
  * timer (which then never runs), a timer disarmed after the timerfd was
  * set for it leaves the next one on time, a dropped watch is never called,
- * and SIGTERM stops the loop. The clocks: the coarse one never ahead, a
- * deadline never early.
+ * and SIGTERM stops the loop. Deferred work runs once per batch, after
+ * every event of it, and not once cancelled. The clocks: the coarse one
+ * never ahead, a deadline never early.
  */
 #include <signal.h>
 #include <string.h>
@@ -70,6 +71,82 @@ static void watch_fn(struct cpns_loop *loop, struct cpns_watch *w,
 	/* Whichever runs first deletes the other, readable too. */
 	cpns_watch_del(loop, &rec.w[!i]);
 	cpns_loop_stop(loop);
+}
+
+/* Deferred work: three readable watches in one batch queue it. */
+static struct {
+	struct cpns_watch w[3];
+	int fds[3][2];
+	int events;		/* watch calls so far */
+	int seen;		/* events when d ran */
+	int d_runs, e_runs, f_runs;
+	struct cpns_defer d, e, f;
+} df;
+
+static void df_watch(struct cpns_loop *loop, struct cpns_watch *w,
+		     uint32_t events)
+{
+	char c;
+
+	(void)events;
+	if (read(w->fd, &c, 1) != 1)
+		return;
+	df.events++;
+	cpns_loop_defer(loop, &df.d);
+	cpns_loop_defer(loop, &df.e);
+	if (df.events == 3)
+		cpns_defer_cancel(loop, &df.e);
+}
+
+static void df_d(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)d;
+	df.d_runs++;
+	df.seen = df.events;
+	/* Deferred from deferred work: runs in the same pass. */
+	cpns_loop_defer(loop, &df.f);
+}
+
+static void df_e(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)loop;
+	(void)d;
+	df.e_runs++;
+}
+
+static void df_f(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)d;
+	df.f_runs++;
+	cpns_loop_stop(loop);
+}
+
+static void defer_test(struct cpns_loop *loop)
+{
+	int i, ok = 1;
+
+	cpns_defer_init(&df.d, df_d, NULL);
+	cpns_defer_init(&df.e, df_e, NULL);
+	cpns_defer_init(&df.f, df_f, NULL);
+	for (i = 0; i < 3; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, df.fds[i]) ||
+		    write(df.fds[i][1], "x", 1) != 1 ||
+		    cpns_watch_add(loop, &df.w[i], df.fds[i][0], EPOLLIN,
+				   df_watch, NULL))
+			ok = 0;
+	}
+	if (ok)
+		ok = cpns_loop_run(loop) == 0;
+	tap_ok(ok && df.events == 3 &&
+	       df.d_runs == 1 && df.seen == 3 && df.e_runs == 0 &&
+	       df.f_runs == 1,
+	       "loop: deferred work runs once after the batch's %d events (once: %d, cancelled: %d runs, deferred by it: %d)",
+	       df.events, df.d_runs, df.e_runs, df.f_runs);
+	for (i = 0; i < 3; i++) {
+		cpns_watch_del(loop, &df.w[i]);
+		close(df.fds[i][0]);
+		close(df.fds[i][1]);
+	}
 }
 
 int main(void)
@@ -184,6 +261,8 @@ int main(void)
 		       (long long)real - (long long)coarse,
 		       (long long)after - (long long)real - 1000);
 	}
+
+	defer_test(loop);
 
 	/* SIGTERM, read from the signalfd. */
 	kill(getpid(), SIGTERM);

@@ -818,6 +818,41 @@ static int list_cb(const struct cpns_store_device *d, void *arg)
 }
 
 /* The inventory: assignments, authentications, filters and pages. */
+
+/* Several assignments in one transaction: all recorded, or none. */
+static void assigned_batch(struct cpns_store *st)
+{
+	struct cpns_store_assigned v[3];
+	struct cpns_store_device d;
+	bool ok = true;
+	int i, ret;
+
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < 3; i++) {
+		memset(v[i].did, i == 2 ? 2 : 1, 8);
+		memset(v[i].did + 8, 0x30 + i, 8);
+		v[i].gw1 = i == 2 ? "gw1-other" : "gw1-1";
+		v[i].gw1_addr = "10.0.0.7:4000";
+		v[i].when = 1700000200 + i;
+	}
+	ret = cpns_store_devices_assigned(st, v, 3);
+	for (i = 0; i < 3 && !ret; i++)
+		ok &= !cpns_store_device_get(st, v[i].did, &d) &&
+		      d.assigned == 1700000200 + i &&
+		      !strcmp(d.gw1_addr, "10.0.0.7:4000") &&
+		      !strcmp(d.gw1, i == 2 ? "gw1-other" : "gw1-1");
+	tap_ok(!ret && ok, "inventory: three assignments of two seeds in one transaction");
+	for (i = 0; i < 3; i++)		/* the tests below count the rows */
+		cpns_store_device_del(st, v[i].did);
+	for (i = 0; i < 3; i++)
+		memset(v[i].did + 8, 0x40 + i, 8);
+	memset(v[2].did, 3, 8);		/* of no stored seed */
+	ret = cpns_store_devices_assigned(st, v, 3);
+	tap_ok(ret == -ENOENT && cpns_store_device_get(st, v[0].did, &d) == -ENOENT &&
+	       cpns_store_device_get(st, v[1].did, &d) == -ENOENT,
+	       "inventory: a batch with a device of an unknown seed: -ENOENT, none recorded (%s)",
+	       cpns_store_error(st));
+}
 static void test_inventory(void)
 {
 	struct cpns_store_filter f = { .now = 1700009999 };
@@ -856,6 +891,7 @@ static void test_inventory(void)
 	tap_ok(cpns_store_device_assigned(st, did, "x", "y", 1) == -ENOENT,
 	       "inventory: a device of an unknown seed: -ENOENT (%s)",
 	       cpns_store_error(st));
+	assigned_batch(st);
 	memset(did, 1, 8);
 	memset(did + 8, 0x11, 8);
 	memset(seen_v, 0, sizeof(seen_v));

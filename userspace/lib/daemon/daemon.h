@@ -337,6 +337,22 @@ struct cpns_timer {
 	size_t slot;		/* position in the loop's heap, or SIZE_MAX */
 };
 
+/*
+ * Work deferred to the end of the batch of events being dispatched (before
+ * the loop waits again and before its timers): what several events of one
+ * batch ask for is done once for them all. Embed it; cpns_defer_init()
+ * once; a deferral queued must be cancelled before its memory is freed.
+ */
+struct cpns_defer;
+typedef void (*cpns_defer_fn)(struct cpns_loop *loop, struct cpns_defer *d);
+
+struct cpns_defer {
+	cpns_defer_fn fn;
+	void *arg;
+	bool queued;
+	struct cpns_defer *next;
+};
+
 /**
  * cpns_loop_new() - make an event loop
  *
@@ -367,6 +383,11 @@ void cpns_loop_stop(struct cpns_loop *loop);
 void cpns_loop_stop_by(struct cpns_loop *loop, int signo);
 /* The signal that stopped the loop (0 if cpns_loop_stop() was called). */
 int cpns_loop_stop_signal(const struct cpns_loop *loop);
+
+void cpns_defer_init(struct cpns_defer *d, cpns_defer_fn fn, void *arg);
+/* Run d once after the current batch of events (queued once until then). */
+void cpns_loop_defer(struct cpns_loop *loop, struct cpns_defer *d);
+void cpns_defer_cancel(struct cpns_loop *loop, struct cpns_defer *d);
 
 /* Register w for fd with events; 0 or -errno. */
 int cpns_watch_add(struct cpns_loop *loop, struct cpns_watch *w, int fd,

@@ -38,6 +38,10 @@ struct cpns_loop {
 	int nev;
 	int cur;
 
+	/* Deferred work, run after each batch, in the order queued. */
+	struct cpns_defer *defer_head;
+	struct cpns_defer **defer_tail;
+
 	/* Timers, a binary min-heap on ->when; ->slot is the position. */
 	struct cpns_timer **heap;
 	size_t nheap;
@@ -421,6 +425,51 @@ int cpns_loop_stop_signal(const struct cpns_loop *l)
 	return l->stop_signal;
 }
 
+void cpns_defer_init(struct cpns_defer *d, cpns_defer_fn fn, void *arg)
+{
+	d->fn = fn;
+	d->arg = arg;
+	d->queued = false;
+	d->next = NULL;
+}
+
+void cpns_loop_defer(struct cpns_loop *l, struct cpns_defer *d)
+{
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = NULL;
+	if (!l->defer_head)
+		l->defer_tail = &l->defer_head;
+	*l->defer_tail = d;
+	l->defer_tail = &d->next;
+}
+
+void cpns_defer_cancel(struct cpns_loop *l, struct cpns_defer *d)
+{
+	struct cpns_defer **pp;
+
+	if (!d->queued)
+		return;
+	for (pp = &l->defer_head; *pp != d; pp = &(*pp)->next)
+		;
+	*pp = d->next;
+	if (l->defer_tail == &d->next)
+		l->defer_tail = pp;
+	d->queued = false;
+}
+
+/* Run the deferred work, and what it defers in turn. */
+static void defer_run(struct cpns_loop *l)
+{
+	struct cpns_defer *d;
+
+	while ((d = l->defer_head) && !l->stop) {
+		cpns_defer_cancel(l, d);
+		d->fn(l, d);
+	}
+}
+
 int cpns_loop_run(struct cpns_loop *l)
 {
 	l->stop = false;
@@ -441,12 +490,15 @@ int cpns_loop_run(struct cpns_loop *l)
 		}
 		l->nev = 0;
 		l->cur = -1;
+		defer_run(l);
 		/* A timer may be due without the timerfd in this batch (the
 		 * coarse clock is never ahead: nothing runs early).
 		 */
 		if (!l->stop && l->nheap &&
-		    l->heap[0]->when <= cpns_now_coarse_ms())
+		    l->heap[0]->when <= cpns_now_coarse_ms()) {
 			timers_run(l);
+			defer_run(l);
+		}
 	}
 	return 0;
 }

@@ -1716,31 +1716,56 @@ static bool text_ok(const char *s, size_t max)
 	return s && strlen(s) <= max;
 }
 
-int cpns_store_device_assigned(struct cpns_store *st,
-			       const uint8_t did[CPNS_DEVICE_ID_LEN],
-			       const char *gw1, const char *gw1_addr,
-			       int64_t when)
+/* One assignment, within a transaction. */
+static int assigned_one(struct cpns_store *st,
+			const struct cpns_store_assigned *v)
 {
 	char owner[CPNS_STORE_ADDR_MAX + 1] = "", sid[HEXBUF];
 	uint8_t a[STORE_ADDR_BYTES];
 	struct sv p[4];
 	int ret;
 
-	if (!text_ok(gw1, CPNS_STORE_OWNER_MAX) ||
-	    !text_ok(gw1_addr, CPNS_STORE_ADDR_MAX) || when < 0)
+	if (!text_ok(v->gw1, CPNS_STORE_OWNER_MAX) ||
+	    !text_ok(v->gw1_addr, CPNS_STORE_ADDR_MAX) || v->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid assignment",
 				  st->path);
+	ret = seed_stored(st, v->did, owner);
+	if (ret)
+		return ret;
+	p[0] = hex(sid, v->did, CPNS_SEED_ID_LEN);
+	p[1] = SV_B(v->did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
+	p[2] = SV_I(v->when);
+	p[3] = SV_B(a, store_gw1_pack(v->gw1_addr, owner, a));
+	return run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES (" SEED_NUM(1) ", $2, 0, 1, $3, 0, " ADDR_PARAM(4) ", CASE WHEN $3 = 0 THEN NULL ELSE 0 END) ON CONFLICT (seed, suffix) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - devices.created END",
+		   p, NELEM(p), NULL, NULL, NULL);
+}
+
+int cpns_store_device_assigned(struct cpns_store *st,
+			       const uint8_t did[CPNS_DEVICE_ID_LEN],
+			       const char *gw1, const char *gw1_addr,
+			       int64_t when)
+{
+	struct cpns_store_assigned v = {
+		.gw1 = gw1, .gw1_addr = gw1_addr, .when = when,
+	};
+
+	memcpy(v.did, did, sizeof(v.did));
+	return cpns_store_devices_assigned(st, &v, 1);
+}
+
+int cpns_store_devices_assigned(struct cpns_store *st,
+				const struct cpns_store_assigned *v, size_t n)
+{
+	size_t i;
+	int ret;
+
+	if (!n)
+		return 0;
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = seed_stored(st, did, owner);
-	p[0] = hex(sid, did, CPNS_SEED_ID_LEN);
-	p[1] = SV_B(did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
-	p[2] = SV_I(when);
-	p[3] = SV_B(a, store_gw1_pack(gw1_addr, owner, a));
-	if (!ret)
-		ret = run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES (" SEED_NUM(1) ", $2, 0, 1, $3, 0, " ADDR_PARAM(4) ", CASE WHEN $3 = 0 THEN NULL ELSE 0 END) ON CONFLICT (seed, suffix) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - devices.created END",
-			  p, NELEM(p), NULL, NULL, NULL);
+	for (i = 0; i < n && !ret; i++)
+		ret = assigned_one(st, &v[i]);
 	return finish(st, ret);
 }
 

@@ -255,6 +255,21 @@ int cpns_store_device_assigned(struct cpns_store *st,
 			       const char *gw1, const char *gw1_addr,
 			       int64_t when);
 
+/* One assignment of cpns_store_devices_assigned(). */
+struct cpns_store_assigned {
+	uint8_t did[CPNS_DEVICE_ID_LEN];
+	const char *gw1;
+	const char *gw1_addr;
+	int64_t when;
+};
+
+/*
+ * The n assignments v[], each as cpns_store_device_assigned() writes one,
+ * in one transaction: every one is written, or (an error) none.
+ */
+int cpns_store_devices_assigned(struct cpns_store *st,
+				const struct cpns_store_assigned *v, size_t n);
+
 /* An authentication: a-3 sent to did, at when, to addr. */
 struct cpns_store_seen {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
