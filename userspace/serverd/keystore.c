@@ -390,6 +390,9 @@ void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
 		ret = cpns_store_devices_assigned(srv->store, v, m);
 	}
 	if (!ret) {
+		if (m > 1)
+			cpns_debug("store: %zu assignments in one transaction",
+				   m);
 		for (i = 0; i < m; i++)
 			cpns_info("store: device id %s assigned by '%s' (%s) recorded",
 				  cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN),
