@@ -817,8 +817,6 @@ static int list_cb(const struct cpns_store_device *d, void *arg)
 	return 0;
 }
 
-/* The inventory: assignments, authentications, filters and pages. */
-
 /* Several assignments in one transaction: all recorded, or none. */
 static void assigned_batch(struct cpns_store *st)
 {
@@ -853,6 +851,8 @@ static void assigned_batch(struct cpns_store *st)
 	       "inventory: a batch with a device of an unknown seed: -ENOENT, none recorded (%s)",
 	       cpns_store_error(st));
 }
+
+/* The inventory: assignments, authentications, filters and pages. */
 static void test_inventory(void)
 {
 	struct cpns_store_filter f = { .now = 1700009999 };
