@@ -10,7 +10,8 @@
  * II-7 is sent once the assignment's row is in the store. The rows of the
  * assignments confirmed during one batch of the loop's events are written
  * in one transaction after it (assign_flush()): GW1s assigning at the same
- * time share a commit, and none waits for more than its own batch.
+ * time share a commit, and none waits for more than its own batch. A
+ * re-assignment's row follows its revocation record, stored at once.
  *
  * Re-assignment (protocol.rst, "Re-assignment"): II-5 may name a Device ID
  * that the new one replaces. The store must show both under seeds of the
@@ -19,7 +20,6 @@
  * before II-7 is sent.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -59,7 +59,6 @@ static void confirm_queue(struct sconn *sc,
 	sc->confirming = true;
 	sc->confirm_next = srv->confirming;
 	srv->confirming = sc;
-	srv->nconfirming++;
 	if (!srv->confirm_flush.fn)
 		cpns_defer_init(&srv->confirm_flush, confirm_flush, srv);
 	cpns_loop_defer(srv->loop, &srv->confirm_flush);
@@ -76,7 +75,6 @@ static void confirm_dequeue(struct sconn *sc)
 	*pp = sc->confirm_next;
 	sc->confirming = false;
 	sc->confirm_next = NULL;
-	sc->srv->nconfirming--;
 }
 
 void assign_conn_gone(struct sconn *sc)
@@ -237,53 +235,34 @@ void assign_device_id(struct sconn *sc,
 	}
 	memcpy(r->did, m->did, sizeof(r->did));
 	/* The inventory's row, before II-7 as a revocation's. */
-	if (srv->store && !replacing) {
-		confirm_queue(sc, r, m->n1);
-		return;
-	}
-	if (keystore_device_assigned(srv, m->did, sc->c.peer)) {
-		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
-			     CPNS_WIRE_ASSIGN_DEVICE_ID,
-			     "II-6: the assignment could not be stored");
-		return;
-	}
-	confirm_send(sc, r, m->n1);
+	confirm_queue(sc, r, m->n1);
 }
 
 /* Store the waiting assignments' rows, then answer each. */
 void assign_flush(struct server *srv)
 {
-	struct keystore_assign one, *a = &one;
-	struct sconn *sc, *next;
-	size_t i, n = srv->nconfirming;
+	struct keystore_assign a[KEYSTORE_ASSIGN_MAX];
+	struct sconn *batch[KEYSTORE_ASSIGN_MAX], *sc;
+	size_t i, n;
 
-	if (!n)
-		return;
 	cpns_defer_cancel(srv->loop, &srv->confirm_flush);
-	if (n > 1)
-		a = calloc(n, sizeof(*a));
-	/* Without memory for the batch: the first alone, the rest next. */
-	if (!a) {
-		a = &one;
-		n = 1;
-		cpns_loop_defer(srv->loop, &srv->confirm_flush);
+	while (srv->confirming) {
+		for (n = 0; n < KEYSTORE_ASSIGN_MAX && srv->confirming; n++) {
+			sc = batch[n] = srv->confirming;
+			confirm_dequeue(sc);
+			memcpy(a[n].did, sc->confirm.did, sizeof(a[n].did));
+			a[n].gw1_addr = sc->c.peer;
+		}
+		keystore_devices_assigned(srv, a, n);
+		for (i = 0; i < n; i++) {
+			sc = batch[i];
+			if (a[i].ret)
+				sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+					     CPNS_WIRE_ASSIGN_DEVICE_ID,
+					     "II-6: the assignment could not be stored");
+			else
+				confirm_send(sc, &sc->confirm, sc->confirm_n1);
+			server_conn_update(sc);
+		}
 	}
-	for (sc = srv->confirming, i = 0; i < n; sc = sc->confirm_next, i++) {
-		memcpy(a[i].did, sc->confirm.did, sizeof(a[i].did));
-		a[i].gw1_addr = sc->c.peer;
-	}
-	keystore_devices_assigned(srv, a, n);
-	for (sc = srv->confirming, i = 0; i < n; sc = next, i++) {
-		next = sc->confirm_next;
-		confirm_dequeue(sc);
-		if (a[i].ret)
-			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
-				     CPNS_WIRE_ASSIGN_DEVICE_ID,
-				     "II-6: the assignment could not be stored");
-		else
-			confirm_send(sc, &sc->confirm, sc->confirm_n1);
-		server_conn_update(sc);
-	}
-	if (a != &one)
-		free(a);
 }

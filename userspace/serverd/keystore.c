@@ -302,117 +302,79 @@ static int seed_owner(struct server *srv, const uint8_t *did,
 	return 0;
 }
 
-int keystore_device_assigned(struct server *srv,
-			     const uint8_t did[CPNS_DEVICE_ID_LEN],
-			     const char *gw1_addr)
+/* a's row, into v (its text into a); 0, or the failure, logged. */
+static int assigned_row(struct server *srv, struct keystore_assign *a,
+			struct cpns_store_assigned *v, time_t now)
 {
-	char addr[CPNS_STORE_ADDR_MAX + 1];
-	const char *owner = NULL;
-	int ret;
+	const char *owner;
 
-	if (!srv->store)
-		return 0;
-	ret = seed_owner(srv, did, &owner);
-	if (!ret)
-		ret = cpns_store_device_assigned(srv->store, did, owner,
-						 store_addr(addr, gw1_addr),
-						 time(NULL));
-	if (ret) {
+	a->ret = seed_owner(srv, a->did, &owner);
+	if (a->ret) {
 		srv->owner.valid = false;
 		cpns_err("store: the assignment of device id %s: %s",
-			 cpns_log_hex(did, CPNS_DEVICE_ID_LEN),
+			 cpns_log_hex(a->did, CPNS_DEVICE_ID_LEN),
 			 cpns_store_error(srv->store));
-		return ret;
+		return a->ret;
 	}
-	cpns_info("store: device id %s assigned by '%s' (%s) recorded",
-		  cpns_log_hex(did, CPNS_DEVICE_ID_LEN), owner, addr);
+	snprintf(a->owner, sizeof(a->owner), "%s", owner);
+	store_addr(a->addr, a->gw1_addr);
+	memcpy(v->did, a->did, sizeof(v->did));
+	v->gw1 = a->owner;
+	v->gw1_addr = a->addr;
+	v->when = now;
 	return 0;
 }
 
-/* One assignment's row, built for cpns_store_devices_assigned(). */
-struct assigned_row {
-	char owner[CPNS_STORE_OWNER_MAX + 1];
-	char addr[CPNS_STORE_ADDR_MAX + 1];
-};
-
 /*
- * The rows of a[] whose seed's owner is known, into v[] and rows[]; a
- * failure is logged and left in a[i].ret. The number of rows.
+ * The rows of a[] (at most KEYSTORE_ASSIGN_MAX) whose seed's owner is
+ * known, in one transaction: 0, or its failure (a lone row's is logged
+ * and left in its ret).
  */
-static size_t assigned_rows(struct server *srv, struct keystore_assign *a,
-			    size_t n, struct cpns_store_assigned *v,
-			    struct assigned_row *rows, size_t *idx)
+static int assigned_commit(struct server *srv, struct keystore_assign *a,
+			   size_t n)
 {
-	const char *owner;
-	size_t i, m = 0;
+	struct cpns_store_assigned v[KEYSTORE_ASSIGN_MAX];
 	time_t now = time(NULL);
+	size_t i, m = 0;
+	int ret;
 
-	for (i = 0; i < n; i++) {
-		a[i].ret = seed_owner(srv, a[i].did, &owner);
-		if (a[i].ret) {
-			srv->owner.valid = false;
+	for (i = 0; i < n; i++)
+		if (!assigned_row(srv, &a[i], &v[m], now))
+			m++;
+	ret = cpns_store_devices_assigned(srv->store, v, m);
+	if (ret) {
+		srv->owner.valid = false;
+		if (n == 1) {
+			a->ret = ret;
 			cpns_err("store: the assignment of device id %s: %s",
-				 cpns_log_hex(a[i].did, CPNS_DEVICE_ID_LEN),
+				 cpns_log_hex(a->did, CPNS_DEVICE_ID_LEN),
 				 cpns_store_error(srv->store));
-			continue;
 		}
-		snprintf(rows[m].owner, sizeof(rows[m].owner), "%s", owner);
-		store_addr(rows[m].addr, a[i].gw1_addr);
-		memcpy(v[m].did, a[i].did, sizeof(v[m].did));
-		v[m].gw1 = rows[m].owner;
-		v[m].gw1_addr = rows[m].addr;
-		v[m].when = now;
-		idx[m++] = i;
+		return ret;
 	}
-	return m;
+	if (m > 1)
+		cpns_debug("store: %zu assignments in one transaction", m);
+	for (i = 0; i < m; i++)
+		cpns_info("store: device id %s assigned by '%s' (%s) recorded",
+			  cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN), v[i].gw1,
+			  v[i].gw1_addr);
+	return 0;
 }
 
-/*
- * Several assignments at once: their rows in one transaction, or, if it
- * fails, each in one of its own, so that one that cannot be stored fails
- * alone. Each a[i].ret: 0 or a negative errno, logged.
- */
 void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
 			       size_t n)
 {
-	struct cpns_store_assigned *v = NULL;
-	struct assigned_row *rows = NULL;
-	size_t i, m = 0, *idx = NULL;
-	int ret = -ENOMEM;
+	size_t i;
 
-	if (n > 1 && srv->store) {
-		v = calloc(n, sizeof(*v));
-		rows = calloc(n, sizeof(*rows));
-		idx = calloc(n, sizeof(*idx));
-	}
-	if (v && rows && idx) {
-		m = assigned_rows(srv, a, n, v, rows, idx);
-		ret = cpns_store_devices_assigned(srv->store, v, m);
-	}
-	if (!ret) {
-		if (m > 1)
-			cpns_debug("store: %zu assignments in one transaction",
-				   m);
-		for (i = 0; i < m; i++)
-			cpns_info("store: device id %s assigned by '%s' (%s) recorded",
-				  cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN),
-				  v[i].gw1, v[i].gw1_addr);
-	} else if (m) {
-		srv->owner.valid = false;
-		cpns_warn("store: %zu assignments in one transaction: %s; storing each alone",
-			  m, cpns_store_error(srv->store));
-		for (i = 0; i < m; i++)
-			a[idx[i]].ret = keystore_device_assigned(srv,
-								 a[idx[i]].did,
-								 a[idx[i]].gw1_addr);
-	} else if (!v || !rows || !idx) {
-		for (i = 0; i < n; i++)
-			a[i].ret = keystore_device_assigned(srv, a[i].did,
-							    a[i].gw1_addr);
-	}
-	free(v);
-	free(rows);
-	free(idx);
+	for (i = 0; i < n; i++)
+		a[i].ret = 0;
+	if (!srv->store || !n || !assigned_commit(srv, a, n) || n == 1)
+		return;
+	cpns_warn("store: %zu assignments in one transaction: %s; storing each alone",
+		  n, cpns_store_error(srv->store));
+	for (i = 0; i < n; i++)
+		if (!a[i].ret)
+			assigned_commit(srv, &a[i], 1);
 }
 
 void keystore_seen_flush(struct server *srv)

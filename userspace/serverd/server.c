@@ -513,8 +513,7 @@ void server_stop(struct server *srv)
 	struct sconn *sc;
 	size_t i;
 
-	while (srv->nconfirming)
-		assign_flush(srv);
+	assign_flush(srv);
 	for (sc = srv->conns; sc; sc = sc->next)
 		sessions += !!sc->handle;
 	sessions_end(srv);

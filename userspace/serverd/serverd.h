@@ -213,9 +213,8 @@ struct server {
 	size_t nseen;
 	struct cpns_timer seen_timer;	/* writes them */
 	struct seedsync_state seedsync;	/* seedsync.c */
-	struct keystore_owner owner;	/* keystore_device_assigned() */
+	struct keystore_owner owner;	/* keystore_devices_assigned() */
 	struct sconn *confirming;	/* II-7s waiting for the store */
-	size_t nconfirming;
 	struct cpns_defer confirm_flush;	/* stores and sends them */
 };
 
@@ -318,7 +317,7 @@ void assign_request(struct sconn *sc,
 		    const struct cpns_wire_assign_request *m);
 void assign_device_id(struct sconn *sc,
 		      const struct cpns_wire_assign_device_id *m);
-/* Store the assignments waiting and send their II-7 now (server_stop()). */
+/* Store the assignments waiting and send their II-7 now. */
 void assign_flush(struct server *srv);
 /* sc is being freed: forget its II-7 if it waits. */
 void assign_conn_gone(struct sconn *sc);
@@ -427,9 +426,12 @@ int keystore_revocation_save(struct server *srv,
 			     struct cpns_store_device *row,
 			     const struct cpns_record *rec);
 /*
- * The inventory (nothing without a store). keystore_device_assigned():
- * II-6 confirmed did for the GW1 at gw1_addr (the owner of its seed); 0
- * or a negative errno, logged. keystore_device_seen(): a-3 sent to did at
+ * The inventory (nothing without a store). keystore_devices_assigned():
+ * II-6 confirmed each a[i].did for the GW1 at a[i].gw1_addr (the owner of
+ * its seed), at most KEYSTORE_ASSIGN_MAX, in one transaction, or, if that
+ * fails, each in one of its own, so that one that cannot be stored fails
+ * alone; each a[i].ret 0 or a negative errno, logged.
+ * keystore_device_seen(): a-3 sent to did at
  * gw2_addr, written with others within KEYSTORE_SEEN_MS (a failure is
  * logged only); keystore_seen_flush() writes those waiting now.
  * keystore_device_revoke(): revoke did: the kernel closes its sessions
@@ -437,17 +439,17 @@ int keystore_revocation_save(struct server *srv,
  * negative errno of the store (its reason in cpns_store_error()), or 1:
  * the kernel refused (cpns_last_error()), nothing changed.
  */
-int keystore_device_assigned(struct server *srv,
-			     const uint8_t did[CPNS_DEVICE_ID_LEN],
-			     const char *gw1_addr);
-/* One of keystore_devices_assigned(): did, assigned by the GW1 at gw1_addr. */
+#define KEYSTORE_ASSIGN_MAX	64
+
 struct keystore_assign {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	const char *gw1_addr;
-	int ret;		/* out: 0 or a negative errno, logged */
+	int ret;
+	/* the row's text (keystore.c) */
+	char owner[CPNS_STORE_OWNER_MAX + 1];
+	char addr[CPNS_STORE_ADDR_MAX + 1];
 };
 
-/* keystore_device_assigned() of each, in one transaction where it can. */
 void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
 			       size_t n);
 void keystore_device_seen(struct server *srv,
