@@ -23,6 +23,11 @@ const struct cpns_peer *gwd_try_peer(struct gwd_try *t, struct gwd_servers *s)
 	return &s->peer[t->idx];
 }
 
+const struct cpns_peer *gwd_try_server(const struct gwd_try *t)
+{
+	return &t->s->peer[t->idx];
+}
+
 bool gwd_try_failed(struct gwd_try *t, const char *flow, const char *why)
 {
 	struct gwd_servers *s = t->s;

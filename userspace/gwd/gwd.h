@@ -483,6 +483,8 @@ struct gwd_try {
 };
 
 const struct cpns_peer *gwd_try_peer(struct gwd_try *t, struct gwd_servers *s);
+/* The server gwd_try_peer() last named. */
+const struct cpns_peer *gwd_try_server(const struct gwd_try *t);
 bool gwd_try_failed(struct gwd_try *t, const char *flow, const char *why);
 void gwd_try_ok(struct gwd_try *t);
 /* Does this end of a link with a server call for another server? */
@@ -492,14 +494,13 @@ bool gwd_end_failover(const struct gwd_end *why);
 
 /* GW1's idle links to its servers (uplink.c). */
 struct gwd_uplinks {
-	struct gwd *g;
 	struct uplink *idle;	/* most recently kept first */
 	unsigned int n;		/* idle links */
 	unsigned int max;	/* conf.server_links */
 	unsigned int idle_ms;	/* conf.server_idle_ms */
 };
 
-void gwd_uplinks_init(struct gwd_uplinks *u, struct gwd *g, unsigned int max,
+void gwd_uplinks_init(struct gwd_uplinks *u, unsigned int max,
 		      unsigned int idle_ms);
 /* An idle link to server, now owner's, or NULL. */
 struct gwd_link *gwd_uplink_take(struct gwd_uplinks *u,

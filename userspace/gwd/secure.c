@@ -71,9 +71,7 @@ struct asg {
 	struct gwd_link *gw2;		/* PN link; NULL once gone */
 	struct gwd_link *srv;		/* flow II with the server, or NULL */
 	struct gwd_try srv_try;		/* which server */
-	const struct cpns_peer *server;	/* the one of srv */
 	bool kept;			/* srv was kept; no answer on it yet */
-	bool fresh;			/* next start: a new connection */
 	int state;			/* enum asg_state */
 	char who[CPNS_WIRE_NAME_MAX + CPNS_ADDR_STRLEN + 8];
 	uint8_t pub[CPNS_PUBKEY_LEN];	/* GW2's ephemeral public key */
@@ -126,6 +124,7 @@ struct gw1 {
 
 static void seed_fetch(struct gw1 *gw1);
 static void asg_start(struct asg *a);
+static void asg_begin(struct asg *a, bool may_keep);
 static bool asg_failover(struct asg *a, const char *why);
 static bool asg_stale(struct asg *a, const char *why);
 
@@ -285,7 +284,7 @@ static void srv_connected(struct gwd_link *l, void *owner)
 		if (!memcmp(gw1->sid, a->sid, sizeof(a->sid)))
 			gw1->have_seed = false;
 		/* Nothing was sent on l: it serves the next start. */
-		gwd_uplink_put(&gw1->up, l, a->server);
+		gwd_uplink_put(&gw1->up, l, gwd_try_server(&a->srv_try));
 		a->srv = NULL;
 		if (gw1->have_seed) {
 			asg_start(a);
@@ -570,7 +569,7 @@ static void srv_confirm(struct asg *a, const struct cpns_wire_msg *m)
 	}
 	cpns_info("%s: II-8 verification code matches: Device Key %s confirmed",
 		  a->who, hex(a->did, sizeof(a->did)));
-	gwd_uplink_put(&a->gw1->up, a->srv, a->server);
+	gwd_uplink_put(&a->gw1->up, a->srv, gwd_try_server(&a->srv_try));
 	a->srv = NULL;
 	asg_offer(a);
 }
@@ -603,14 +602,12 @@ static bool asg_stale(struct asg *a, const char *why)
 	if (!a->kept)
 		return false;
 	cpns_info("%s: the kept link to %s had ended (%s): connecting again",
-		  a->who, a->server->str, why);
+		  a->who, gwd_try_server(&a->srv_try)->str, why);
 	if (a->srv) {
 		gwd_link_close(a->srv);
 		a->srv = NULL;
 	}
-	a->kept = false;
-	a->fresh = true;
-	asg_start(a);
+	asg_begin(a, false);
 	return true;
 }
 
@@ -653,8 +650,8 @@ static const struct gwd_link_ops srv_ops = {
 	.end = srv_end,
 };
 
-/* Flow II for a, now that there is a seed. */
-static void asg_start(struct asg *a)
+/* Flow II for a on a kept link if may_keep and one is idle, else a new. */
+static void asg_begin(struct asg *a, bool may_keep)
 {
 	struct gw1 *gw1 = a->gw1;
 	struct gwd *g = gw1->g;
@@ -664,11 +661,8 @@ static void asg_start(struct asg *a)
 	memcpy(a->sid, gw1->sid, sizeof(a->sid));
 	a->state = ASG_CONNECT;
 	server = gwd_try_peer(&a->srv_try, &g->conf.servers);
-	a->server = server;
-	a->srv = NULL;
-	if (!a->fresh)
-		a->srv = gwd_uplink_take(&gw1->up, server, &srv_ops, a);
-	a->fresh = false;
+	a->srv = may_keep ? gwd_uplink_take(&gw1->up, server, &srv_ops, a) :
+			    NULL;
 	a->kept = a->srv != NULL;
 	if (a->srv) {
 		srv_connected(a->srv, a);
@@ -681,6 +675,12 @@ static void asg_start(struct asg *a)
 	if (!asg_failover(a, why))
 		asg_abort(a, CPNS_WIRE_ERR_INTERNAL,
 			  "flow II with the server %s: %s", server->str, why);
+}
+
+/* Flow II for a, now that there is a seed. */
+static void asg_start(struct asg *a)
+{
+	asg_begin(a, true);
 }
 
 static bool name_allowed(const struct gwd_conf *conf, const char *name)
@@ -1278,7 +1278,7 @@ static int gw1_init(struct gwd *g, struct gw1 *gw1)
 	int ret;
 
 	gw1->g = g;
-	gwd_uplinks_init(&gw1->up, g, conf->server_links, conf->server_idle_ms);
+	gwd_uplinks_init(&gw1->up, conf->server_links, conf->server_idle_ms);
 	cpns_timer_init(&gw1->seed_timer, seed_timer, gw1);
 	cpns_timer_init(&gw1->accept_timer, accept_resume, gw1);
 	gwd_backoff_init(&gw1->seed_bo, conf->reconnect_min_ms,

@@ -74,10 +74,9 @@ static const struct gwd_link_ops uplink_ops = {
 	.end = uplink_end,
 };
 
-void gwd_uplinks_init(struct gwd_uplinks *u, struct gwd *g, unsigned int max,
+void gwd_uplinks_init(struct gwd_uplinks *u, unsigned int max,
 		      unsigned int idle_ms)
 {
-	u->g = g;
 	u->idle = NULL;
 	u->n = 0;
 	u->max = max;
