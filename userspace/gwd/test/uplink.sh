@@ -31,10 +31,28 @@ links()
 	n_1 ss -Htn state established '( dport = :7100 )' | wc -l
 }
 
+# no_links: true once GW1 holds no link to proxy A (within 5 s).
+no_links()
+{
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		[ "$(links)" -eq 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ii1 FROM: GW1's II-1 lines after line FROM of its log.
 ii1()
 {
 	tail -n +"$(($1 + 1))" "$WORK/gw1.log" | grep "II-1 sent assign request" || true
+}
+
+# since_has TEXT: GW1 logged TEXT after line $from of its log.
+since_has()
+{
+	tail -n +"$((from + 1))" "$WORK/gw1.log" | grep -q -- "$1"
 }
 
 hosts_up
@@ -47,10 +65,7 @@ sed -i "s/^server = .*/server = 127.0.0.1:7100/" "$WORK/gw1.conf"
 gw1_start
 wait_log "$WORK/gw1.log" "I-3 stored Key Seed" 60
 # Flow I's own connection closes once the seed is stored.
-for ((i = 0; i < 50; i++)); do
-	[ "$(links)" -eq 0 ] && break
-	sleep 0.1
-done
+no_links || true
 
 # Three assignments in a row: one connection.
 from=$(log_lines "$WORK/gw1.log")
@@ -74,10 +89,6 @@ assign g4
 from=$(log_lines "$WORK/gw1.log")
 assign g5
 tail -n +"$((from + 1))" "$WORK/gw1.log" | sed 's/^/    | /'
-since_has()
-{
-	tail -n +"$((from + 1))" "$WORK/gw1.log" | grep -q -- "$1"
-}
 since_has "the kept link to 127.0.0.1:7100 had ended (.*): connecting again" ||
 	fail "GW1 did not start again after the kept link closed"
 since_has "assignment failed" && fail "the assignment failed"
@@ -92,11 +103,7 @@ from=$(log_lines "$WORK/gw1.log")
 assign g6
 wait_log "$WORK/gw1.log" "sent ASSIGN_CONFIRM on an idle link: sent ERROR 4" 10 "$from"
 since_has "assignment failed" && fail "the assignment failed"
-for ((i = 0; i < 50; i++)); do
-	[ "$(links)" -eq 0 ] && break
-	sleep 0.1
-done
-[ "$(links)" -eq 0 ] || fail "the idle link that got a frame is still open"
+no_links || fail "the idle link that got a frame is still open"
 echo "ok - a frame on an idle link closes it"
 
 # An idle link closes after server_idle_timeout.
@@ -119,11 +126,7 @@ assign g8
 assign g9
 [ "$(ii1 "$from" | wc -l)" -eq 2 ] || fail "want 2 II-1 lines"
 ii1 "$from" | grep -q "(kept link)" && fail "server_links = 0 kept a link"
-for ((i = 0; i < 50; i++)); do
-	[ "$(links)" -eq 0 ] && break
-	sleep 0.1
-done
-[ "$(links)" -eq 0 ] || fail "server_links = 0 left a link open"
+no_links || fail "server_links = 0 left a link open"
 echo "ok - server_links = 0: a new connection per assignment"
 
 grep -E 'cpns-gwd.*err' "$WORK/gw1.log" && fail "GW1 logged errors"
