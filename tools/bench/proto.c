@@ -275,6 +275,28 @@ static double ratio(double a, double b)
 	return a >= 0 && b > 0 ? a / b : -1;
 }
 
+/*
+ * The highest ratio this run's floor and kernel-only side allow a server:
+ * each client's flows go one at a time, every flow's transport at least
+ * the floor's (clients / floor/s each) and its commands at least the
+ * kernel-only side's (1 / kernel/s), one after the other (*lat); and every
+ * flow costs the CPUs at least the floor's CPU and the commands' (*cpu).
+ * The lower of the two; -1 when unknown.
+ */
+static double bound(const struct env *e, const struct pb_run *r,
+		    double *lat, double *cpu)
+{
+	double k = krate(r), f = frate(r);
+	double fms = cpu_ms(r->f_cpu, r->f_ops), kms = cpu_ms(r->k_cpu, r->k_ops);
+
+	*lat = k > 0 && f > 0 && r->clients ? 1 / (k / f + 1.0 / r->clients) : -1;
+	*cpu = k > 0 && fms >= 0 && kms >= 0 && fms + kms > 0 && e->cpus > 0 ?
+	       e->cpus * 1e3 / (fms + kms) / k : -1;
+	if (*lat < 0 || *cpu < 0)
+		return -1;
+	return *lat < *cpu ? *lat : *cpu;
+}
+
 static void table(const struct env *e, const struct pb *pb,
 		  const struct pb_run *runs, size_t n)
 {
@@ -295,15 +317,17 @@ static void table(const struct env *e, const struct pb *pb,
 	printf("# ratio: flows/s of the protocol / of the kernel alone; cpu x: CPU per flow, protocol / kernel alone\n");
 	if (pb->do_floor) {
 		printf("# floor: the same connections and frames against a responder that runs no command (%s), %.1f s per run, in %u slices with the others';\n"
-		       "#   floor/s its flows/s, f cpu its CPU ms per flow (clients and responder), f/k floor / kernel alone, p/f protocol / floor\n",
-		       pb->floor_str, pb->seconds, pb->rounds);
+		       "#   floor/s its flows/s, f cpu its CPU ms per flow (clients and responder), f/k floor / kernel alone, p/f protocol / floor;\n"
+		       "#   bound: the highest ratio they allow, each flow's transport and commands one after the other and %ld CPUs' time\n",
+		       pb->floor_str, pb->seconds, pb->rounds, e->cpus);
 		shapes(pb);
 	}
 	printf("%-6s %7s %8s %8s %8s %7s %7s %9s %7s %6s %6s",
 	       "flow", "clients", "flows/s", "p50 ms", "p99 ms", "cpu", "srv",
 	       "kernel/s", "k cpu", "ratio", "cpu x");
 	if (pb->do_floor)
-		printf(" %8s %6s %6s %6s", "floor/s", "f cpu", "f/k", "p/f");
+		printf(" %8s %6s %6s %6s %6s", "floor/s", "f cpu", "f/k", "p/f",
+		       "bound");
 	printf(" %6s %6s\n", "flows", "failed");
 	for (i = 0; i < n; i++) {
 		const struct pb_run *r = &runs[i];
@@ -311,6 +335,7 @@ static void table(const struct env *e, const struct pb *pb,
 		double sms = cpu_ms(r->server_cpu, r->ops);
 		double kms = cpu_ms(r->k_cpu, r->k_ops);
 		double x = ratio(ms, kms);
+		double lat, cpu;
 		char srv[16], cpux[16];
 
 		snprintf(srv, sizeof(srv), sms >= 0 ? "%.2f" : "-", sms);
@@ -320,10 +345,11 @@ static void table(const struct env *e, const struct pb *pb,
 		       r->lat_p99, ms, srv, krate(r), kms,
 		       ratio(rate(r), krate(r)), cpux);
 		if (pb->do_floor)
-			printf(" %8.1f %6.2f %6.3f %6.3f", frate(r),
+			printf(" %8.1f %6.2f %6.3f %6.3f %6.3f", frate(r),
 			       cpu_ms(r->f_cpu, r->f_ops),
 			       ratio(frate(r), krate(r)),
-			       ratio(rate(r), frate(r)));
+			       ratio(rate(r), frate(r)),
+			       bound(e, r, &lat, &cpu));
 		printf(" %6llu %6llu\n", (unsigned long long)r->ops,
 		       (unsigned long long)r->failed);
 	}
@@ -401,6 +427,8 @@ static void json(const struct env *e, const struct pb *pb,
 		json_object_object_add(j, "server_kernel", s);
 		if (pb->do_floor) {
 			json_object *f = json_object_new_object();
+			json_object *b = json_object_new_object();
+			double lat, cpu;
 
 			json_object_object_add(f, "flows", json_object_new_uint64(r->f_ops));
 			json_object_object_add(f, "failed", json_object_new_uint64(r->f_failed));
@@ -421,6 +449,11 @@ static void json(const struct env *e, const struct pb *pb,
 					       jnum(ratio(rate(r), frate(r))));
 			json_object_object_add(f, "frames",
 					       jshape(&pb->shape[1][r->kind]));
+			json_object_object_add(b, "ratio",
+					       jnum(bound(e, r, &lat, &cpu)));
+			json_object_object_add(b, "latency", jnum(lat));
+			json_object_object_add(b, "cpu", jnum(cpu));
+			json_object_object_add(j, "bound", b);
 			json_object_object_add(j, "floor", f);
 			json_object_object_add(j, "frames",
 					       jshape(&pb->shape[0][r->kind]));

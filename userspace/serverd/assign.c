@@ -7,6 +7,9 @@
  * in exchange for the verification code. The daemon keeps nothing between
  * the two: a server restart in between loses no state it held.
  *
+ * The kernel commands of the II-1s and II-5s read in one batch of the
+ * loop's events run as one CPNS_CMD_BATCH each (kbatch.c).
+ *
  * II-7 is sent once the assignment's row is in the store. The rows of the
  * assignments confirmed during one batch of the loop's events are written
  * in one transaction after it (assign_flush()): GW1s assigning at the same
@@ -82,35 +85,84 @@ void assign_conn_gone(struct sconn *sc)
 	confirm_dequeue(sc);
 }
 
-void assign_request(struct sconn *sc,
-		    const struct cpns_wire_assign_request *m)
+/* II-1's ASSIGN_CHALLENGE, batched with the others of the loop's batch. */
+static int challenge_build(struct cpns_msg *msg, struct sconn *sc)
 {
-	struct cpns_wire_msg out;
-	struct cpns_wire_assign_challenge *r = &out.assign_challenge;
+	const struct cpns_wire_assign_request *m = &sc->kb_in.req;
 	int ret;
 
-	sc_debug(sc, "II-1 received assign request, seed id %s, n1 %s",
-		HEX(m->sid), HEX(m->n1));
-	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_REQUEST))
-		return;
-	memset(&out, 0, sizeof(out));
-	out.type = CPNS_WIRE_ASSIGN_CHALLENGE;
-	ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac, r->ch,
-				    r->mac);
+	ret = cpns_msg_put(msg, CPNS_A_SEED_ID, m->sid, sizeof(m->sid));
+	if (!ret)
+		ret = cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, m->n1,
+				   sizeof(m->n1));
+	if (!ret)
+		ret = cpns_msg_put(msg, CPNS_A_REQUEST_MAC, m->mac,
+				   sizeof(m->mac));
+	return ret;
+}
+
+static int challenge_reply(const struct cpns_reply *item, struct sconn *sc)
+{
+	struct cpns_wire_assign_challenge *r = &sc->kb_out.ch;
+
+	if (cpns_reply_copy(item, CPNS_A_CHALLENGE, r->ch, sizeof(r->ch)) ||
+	    cpns_reply_copy(item, CPNS_A_CHALLENGE_MAC, r->mac, sizeof(r->mac)))
+		return -EBADMSG;
+	return 0;
+}
+
+static int challenge_single(struct sconn *sc)
+{
+	const struct cpns_wire_assign_request *m = &sc->kb_in.req;
+	struct cpns_wire_assign_challenge *r = &sc->kb_out.ch;
+
+	return cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac, r->ch,
+				     r->mac);
+}
+
+/* II-3, or the refusal. */
+static void challenge_done(struct sconn *sc)
+{
+	const struct cpns_wire_assign_request *m = &sc->kb_in.req;
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_ASSIGN_CHALLENGE };
+	struct cpns_wire_assign_challenge *r = &out.assign_challenge;
+
 	/* A seed another server made: the store has it (seedsync.c). */
-	if (ret == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
-		ret = cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac,
-					    r->ch, r->mac);
-	if (ret) {
-		sconn_kernel_error(sc, "II-2", ret, false,
-				   CPNS_WIRE_ASSIGN_REQUEST);
+	if (sc->kb_err == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0) {
+		sc->kb_err = challenge_single(sc);
+		sc->kb_error = *cpns_last(sc->srv->nl);
+		sc->kb_error.err = sc->kb_err;
+	}
+	if (sc->kb_err) {
+		sconn_kernel_fail(sc, "II-2", &sc->kb_error, false,
+				  CPNS_WIRE_ASSIGN_REQUEST);
 		return;
 	}
+	*r = sc->kb_out.ch;
 	memcpy(r->n1, m->n1, sizeof(r->n1));
 	if (sconn_send(sc, &out))
 		return;
 	sc_debug(sc, "II-2 request MAC verified; II-3 sent challenge %s for n1 %s",
 		HEX(r->ch), HEX(m->n1));
+}
+
+static const struct kbatch_ops challenge_ops = {
+	.cmd = CPNS_CMD_ASSIGN_CHALLENGE,
+	.build = challenge_build,
+	.reply = challenge_reply,
+	.single = challenge_single,
+	.done = challenge_done,
+};
+
+void assign_request(struct sconn *sc,
+		    const struct cpns_wire_assign_request *m)
+{
+	sc_debug(sc, "II-1 received assign request, seed id %s, n1 %s",
+		HEX(m->sid), HEX(m->n1));
+	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_REQUEST))
+		return;
+	sc->kb_in.req = *m;
+	kbatch_submit(sc, &challenge_ops);
 }
 
 /*
@@ -176,16 +228,109 @@ static int replaces_check(struct sconn *sc,
 	return 0;
 }
 
-void assign_device_id(struct sconn *sc,
-		      const struct cpns_wire_assign_device_id *m)
+/* II-5's ASSIGN_CONFIRM (not a re-assignment), batched as II-1's. */
+static int confirm_build(struct cpns_msg *msg, struct sconn *sc)
+{
+	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
+	int ret;
+
+	ret = cpns_msg_put(msg, CPNS_A_DEVICE_ID, m->did, sizeof(m->did));
+	if (!ret)
+		ret = cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, m->n1,
+				   sizeof(m->n1));
+	return ret;
+}
+
+static int confirm_reply(const struct cpns_reply *item, struct sconn *sc)
+{
+	if (cpns_reply_copy(item, CPNS_A_CONFIRM, sc->kb_out.code,
+			    sizeof(sc->kb_out.code)))
+		return -EBADMSG;
+	return 0;
+}
+
+static int confirm_single(struct sconn *sc)
+{
+	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
+
+	return cpns_assign_confirm_replacing(sc->srv->nl, m->did, m->n1, NULL,
+					     sc->kb_out.code);
+}
+
+/* The challenge is used: II-7 waits for the row (confirm_queue()). */
+static void confirm_done(struct sconn *sc)
+{
+	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
+	struct cpns_wire_assign_confirm c;
+
+	if (sc->kb_err) {
+		sconn_kernel_fail(sc, "II-6", &sc->kb_error, true,
+				  CPNS_WIRE_ASSIGN_DEVICE_ID);
+		return;
+	}
+	memcpy(c.did, m->did, sizeof(c.did));
+	memcpy(c.code, sc->kb_out.code, sizeof(c.code));
+	confirm_queue(sc, &c, m->n1);
+}
+
+static const struct kbatch_ops confirm_ops = {
+	.cmd = CPNS_CMD_ASSIGN_CONFIRM,
+	.build = confirm_build,
+	.reply = confirm_reply,
+	.single = confirm_single,
+	.done = confirm_done,
+};
+
+/* II-5 with REPLACES: run alone, its revocation stored before its row. */
+static void reassign(struct sconn *sc,
+		     const struct cpns_wire_assign_device_id *m)
 {
 	struct server *srv = sc->srv;
-	bool replacing = m->flags & CPNS_WIRE_ASSIGN_REPLACES;
 	struct cpns_wire_assign_confirm conf = { 0 }, *r = &conf;
 	uint8_t label[CPNS_STORE_LABEL_LEN];
 	struct cpns_store_device row;
 	struct cpns_record rec;
 	int ret;
+
+	if (replaces_check(sc, m))
+		return;
+	ret = keystore_revocation_label(srv, m->replaces, &row, label);
+	if (ret) {
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: the store could not be read");
+		return;
+	}
+	ret = cpns_assign_confirm_rec(srv->nl, m->did, m->n1, m->replaces,
+				      &srv->kek, label, sizeof(label), r->code,
+				      &rec);
+	if (ret) {
+		sconn_kernel_error(sc, "II-6 (re-assignment)", ret, true,
+				   CPNS_WIRE_ASSIGN_DEVICE_ID);
+		return;
+	}
+	/* The kernel's revocation record, stored before II-7. */
+	ret = keystore_revocation_save(srv, &row, &rec);
+	if (ret) {
+		sc_err(sc, "store: the revocation of device id %s (replaced by %s) could not be stored: %s",
+		       HEX(m->replaces), HEX(m->did),
+		       cpns_store_error(srv->store));
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
+			     CPNS_WIRE_ASSIGN_DEVICE_ID,
+			     "II-6: the re-assignment could not be stored");
+		return;
+	}
+	sc_notice(sc, "II-6 device id %s replaces device id %s: the old one's revocation record is stored",
+		  HEX(m->did), HEX(m->replaces));
+	memcpy(r->did, m->did, sizeof(r->did));
+	/* The inventory's row, before II-7 as a revocation's. */
+	confirm_queue(sc, r, m->n1);
+}
+
+void assign_device_id(struct sconn *sc,
+		      const struct cpns_wire_assign_device_id *m)
+{
+	bool replacing = m->flags & CPNS_WIRE_ASSIGN_REPLACES;
 
 	if (replacing)
 		sc_info(sc, "II-5 received device id %s for n1 %s, replacing device id %s",
@@ -195,47 +340,12 @@ void assign_device_id(struct sconn *sc,
 			 HEX(m->did), HEX(m->n1));
 	if (seedsync_check(sc, CPNS_WIRE_ASSIGN_DEVICE_ID))
 		return;
-	if (replacing && replaces_check(sc, m))
-		return;
 	if (replacing) {
-		ret = keystore_revocation_label(srv, m->replaces, &row, label);
-		if (ret) {
-			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
-				     CPNS_WIRE_ASSIGN_DEVICE_ID,
-				     "II-6: the store could not be read");
-			return;
-		}
-		ret = cpns_assign_confirm_rec(srv->nl, m->did, m->n1,
-					      m->replaces, &srv->kek, label,
-					      sizeof(label), r->code, &rec);
-	} else {
-		ret = cpns_assign_confirm_replacing(srv->nl, m->did, m->n1,
-						    NULL, r->code);
-	}
-	if (ret) {
-		sconn_kernel_error(sc, replacing ? "II-6 (re-assignment)" :
-				   "II-6", ret, true,
-				   CPNS_WIRE_ASSIGN_DEVICE_ID);
+		reassign(sc, m);
 		return;
 	}
-	if (replacing) {
-		/* The kernel's revocation record, stored before II-7. */
-		ret = keystore_revocation_save(srv, &row, &rec);
-		if (ret) {
-			sc_err(sc, "store: the revocation of device id %s (replaced by %s) could not be stored: %s",
-			       HEX(m->replaces), HEX(m->did),
-			       cpns_store_error(srv->store));
-			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
-				     CPNS_WIRE_ASSIGN_DEVICE_ID,
-				     "II-6: the re-assignment could not be stored");
-			return;
-		}
-		sc_notice(sc, "II-6 device id %s replaces device id %s: the old one's revocation record is stored",
-			  HEX(m->did), HEX(m->replaces));
-	}
-	memcpy(r->did, m->did, sizeof(r->did));
-	/* The inventory's row, before II-7 as a revocation's. */
-	confirm_queue(sc, r, m->n1);
+	sc->kb_in.dev = *m;
+	kbatch_submit(sc, &confirm_ops);
 }
 
 /* Store the waiting assignments' rows, then answer each. */

@@ -101,15 +101,28 @@ void sconn_refuse_cause(struct sconn *sc, const char *cause,
 	va_end(ap);
 }
 
-void sconn_kernel_error(struct sconn *sc, const char *step, int err,
-			bool by_device, unsigned int ref_type)
+static void kernel_refuse(struct sconn *sc, const char *step,
+			  unsigned int code, const char *why,
+			  unsigned int ref_type)
 {
-	unsigned int code = cpns_kernel_code(sc->srv->nl, err, by_device);
-	const char *why = cpns_last_error(sc->srv->nl);
-
 	if (code == CPNS_WIRE_ERR_INTERNAL)
 		sc_err(sc, "%s: kernel failure: %s", step, why);
 	sconn_refuse(sc, code, ref_type, "%s: %s", step, why);
+}
+
+void sconn_kernel_error(struct sconn *sc, const char *step, int err,
+			bool by_device, unsigned int ref_type)
+{
+	kernel_refuse(sc, step, cpns_kernel_code(sc->srv->nl, err, by_device),
+		      cpns_last_error(sc->srv->nl), ref_type);
+}
+
+void sconn_kernel_fail(struct sconn *sc, const char *step,
+		       const struct cpns_error *e, bool by_device,
+		       unsigned int ref_type)
+{
+	kernel_refuse(sc, step, cpns_error_code(e, by_device), e->msg,
+		      ref_type);
 }
 
 int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg)

@@ -31,6 +31,7 @@ static void sconn_free(struct sconn *sc)
 	struct server *srv = sc->srv;
 
 	sconn_flow_end(sc);
+	kbatch_conn_gone(sc);
 	assign_conn_gone(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
 	/* Its close takes it out of the epoll set (it was accepted here and
@@ -513,6 +514,7 @@ void server_stop(struct server *srv)
 	struct sconn *sc;
 	size_t i;
 
+	kbatch_flush(srv);
 	assign_flush(srv);
 	for (sc = srv->conns; sc; sc = sc->next)
 		sessions += !!sc->handle;

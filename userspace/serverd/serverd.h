@@ -105,6 +105,19 @@ struct sconn {
 	bool pending;
 	uint64_t reports;
 	struct keystore_rec rec;
+	/* A kernel command waiting for the end of the batch (kbatch.c) */
+	const struct kbatch_ops *kb_ops;
+	struct sconn *kb_next;
+	int kb_err;			/* its result: 0 or a negative errno */
+	struct cpns_error kb_error;	/* and its failure */
+	union {
+		struct cpns_wire_assign_request req;	/* II-1 */
+		struct cpns_wire_assign_device_id dev;	/* II-5 */
+	} kb_in;
+	union {
+		struct cpns_wire_assign_challenge ch;	/* II-3 */
+		uint8_t code[CPNS_MAC_LEN];		/* II-7's */
+	} kb_out;
 	/* II-7, waiting for its row in the store (assign.c) */
 	bool confirming;
 	struct cpns_wire_assign_confirm confirm;
@@ -216,6 +229,8 @@ struct server {
 	struct keystore_owner owner;	/* keystore_devices_assigned() */
 	struct sconn *confirming;	/* II-7s waiting for the store */
 	struct cpns_defer confirm_flush;	/* stores and sends them */
+	struct sconn *kb_queue;		/* waiting for a kernel command */
+	struct cpns_defer kb_flush;	/* runs them (kbatch.c) */
 };
 
 /*
@@ -236,6 +251,33 @@ struct server {
 
 /* Shorthand for the hex of a public value in a log line. */
 #define HEX(v)			cpns_log_hex(v, sizeof(v))
+
+/* kbatch.c: the items of one CPNS_CMD_BATCH at most */
+#define KBATCH_MAX	64
+
+/**
+ * struct kbatch_ops - a flow's kernel command, run with the batch's others
+ * @cmd: the command (one CPNS_CMD_BATCH accepts)
+ * @build: put the request's attributes for sc (from sc->kb_in): 0, -errno
+ * @reply: the reply's attributes into sc->kb_out: 0, or -EBADMSG
+ * @single: the command alone, as @build and @reply: 0, or its negative
+ *	errno (cpns_last())
+ * @done: the flow goes on from sc->kb_err and sc->kb_error
+ */
+struct kbatch_ops {
+	uint8_t cmd;
+	int (*build)(struct cpns_msg *msg, struct sconn *sc);
+	int (*reply)(const struct cpns_reply *item, struct sconn *sc);
+	int (*single)(struct sconn *sc);
+	void (*done)(struct sconn *sc);
+};
+
+/* Run sc's command after this batch of events, then ops->done(sc). */
+void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops);
+/* Run every waiting command now (the loop's deferred work, and the stop). */
+void kbatch_flush(struct server *srv);
+/* sc goes: its command, if it waits, is not run. */
+void kbatch_conn_gone(struct sconn *sc);
 
 /* server.c */
 int server_start(struct server *srv, const struct server_conf *conf,
@@ -292,6 +334,10 @@ void sconn_log_cause(struct sconn *sc, int level, const char *cause,
  */
 void sconn_kernel_error(struct sconn *sc, const char *step, int err,
 			bool by_device, unsigned int ref_type);
+/* The same for the failure e (e->err) of a batched command. */
+void sconn_kernel_fail(struct sconn *sc, const char *step,
+		       const struct cpns_error *e, bool by_device,
+		       unsigned int ref_type);
 
 /* Queue msg; on failure log and close. Return 0 or -1. */
 int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg);

@@ -12,9 +12,19 @@
 #include "kcode.h"
 #include "wire.h"
 
-uint16_t cpns_kernel_code(const struct cpns_nl *nl, int err, bool by_device)
+static uint16_t code(int err, int attr_type, bool by_device)
 {
-	if (err == -EKEYREJECTED && cpns_last(nl)->attr_type != CPNS_A_PUBKEY)
+	if (err == -EKEYREJECTED && attr_type != CPNS_A_PUBKEY)
 		return CPNS_WIRE_ERR_EXPIRED;
 	return cpns_wire_kernel_code(err, by_device);
+}
+
+uint16_t cpns_kernel_code(const struct cpns_nl *nl, int err, bool by_device)
+{
+	return code(err, cpns_last(nl)->attr_type, by_device);
+}
+
+uint16_t cpns_error_code(const struct cpns_error *e, bool by_device)
+{
+	return code(e->err, e->attr_type, by_device);
 }

@@ -15,4 +15,7 @@
  */
 uint16_t cpns_kernel_code(const struct cpns_nl *nl, int err, bool by_device);
 
+/* The same for a failure e (a batch's item: cpns_item_error()). */
+uint16_t cpns_error_code(const struct cpns_error *e, bool by_device);
+
 #endif /* CPNS_KCODE_H */

@@ -78,6 +78,20 @@ static int item_reply(const struct cpns_reply *item, void *arg)
 	return 0;
 }
 
+void cpns_item_error(const struct cpns_item_result *res,
+		     struct cpns_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->err = res->err;
+	e->from_kernel = res->msg != NULL;
+	snprintf(e->msg, sizeof(e->msg), "%s",
+		 res->msg ? res->msg : strerror(-res->err));
+	e->offset = -1;
+	e->attr_type = res->attr_type;
+	e->miss_type = res->miss_type;
+	e->miss_nest = -1;
+}
+
 static int batch_reply(const struct cpns_reply *r, void *arg)
 {
 	return cpns_reply_foreach(r, CPNS_A_ITEM, item_reply, arg);

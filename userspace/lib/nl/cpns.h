@@ -438,6 +438,14 @@ struct cpns_item_result {
 	int miss_type;		/* the required attribute missing, -1 if none */
 };
 
+/*
+ * A failed item's result as cpns_last() would describe the command run
+ * alone: err, the kernel's message (or strerror()), the attribute at
+ * fault and the one missing; no offsets.
+ */
+void cpns_item_error(const struct cpns_item_result *res,
+		     struct cpns_error *e);
+
 /* Put item i's attributes (the batch opened its nest): 0 or -errno. */
 typedef int (*cpns_item_build_fn)(struct cpns_msg *msg, size_t i, void *arg);
 

@@ -14,11 +14,13 @@
  * configuration it expects.
  */
 #define _GNU_SOURCE	/* setns */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,7 @@ static int self_ns = -1;
 static struct sockaddr_storage srv_addr;
 static socklen_t srv_len;
 static const char *restart_cmd;
+static const char *pid_file;
 static unsigned int pending_timeout = 30;
 static unsigned int frame_timeout = 10, step_timeout = 30;
 static unsigned int max_pending = 64, max_connections = 512;
@@ -1287,6 +1290,183 @@ static void test_many(void)
 	free(r);
 }
 
+/* --------------------------------------------------------- batches */
+
+/* The server's pid, from the file run.sh keeps (a restart changes it). */
+static pid_t server_pid(void)
+{
+	FILE *f = pid_file ? fopen(pid_file, "r") : NULL;
+	long pid = 0;
+
+	if (f && fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	if (f)
+		fclose(f);
+	return (pid_t)pid;
+}
+
+/* The server's listening socket's accept queue (its Recv-Q in S's
+ * /proc/net/tcp or tcp6), or -1. */
+static long accept_queue(void)
+{
+	static const char *const files[] = { "/proc/self/net/tcp",
+					     "/proc/self/net/tcp6" };
+	unsigned int port = ntohs(srv_addr.ss_family == AF_INET6 ?
+		((struct sockaddr_in6 *)&srv_addr)->sin6_port :
+		((struct sockaddr_in *)&srv_addr)->sin_port);
+	unsigned int lport, st;
+	unsigned long rxq;
+	char line[512];
+	long q = -1;
+	size_t i;
+	FILE *f;
+
+	if (setns(S.nsfd, CLONE_NEWNET))
+		return -1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		f = fopen(files[i], "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%lx",
+				   &lport, &st, &rxq) == 3 &&
+			    lport == port && st == 0x0a)
+				q = (q < 0 ? 0 : q) + (long)rxq;
+		if (f)
+			fclose(f);
+	}
+	if (setns(self_ns, CLONE_NEWNET)) {
+		perror("probe: setns back");
+		exit(2);
+	}
+	return q;
+}
+
+/* Wait until the server has accepted every connection made to it. */
+static bool accepted_all(void)
+{
+	long q = -1;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		q = accept_queue();
+		if (!q)
+			return true;
+		usleep(50 * 1000);
+	}
+	tap_diag("the server's accept queue: %ld", q);
+	return false;
+}
+
+/* The frames sent on c[0..n-1] while the server was stopped: it reads
+ * them in one batch of events when it goes on. */
+static bool send_stopped(pid_t pid, struct cpns_conn *c,
+			 const struct cpns_wire_msg *m, unsigned int n)
+{
+	bool ok = !kill(pid, SIGSTOP);
+	unsigned int i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = !psend(&c[i], &m[i]);
+	/* Over the veth pair at once; room for a slow VM. */
+	usleep(300 * 1000);
+	return !kill(pid, SIGCONT) && ok;
+}
+
+/* S's counters of cmd moved by ok and failed, and BATCH's by batches. */
+static bool moved(const struct cpns_stats *a, const struct cpns_stats *b,
+		  unsigned int cmd, uint64_t ok, uint64_t failed,
+		  uint64_t batches)
+{
+	uint64_t dok = b->op[cmd].ok - a->op[cmd].ok;
+	uint64_t dfail = b->op[cmd].failed - a->op[cmd].failed;
+	uint64_t db = b->op[CPNS_CMD_BATCH].ok - a->op[CPNS_CMD_BATCH].ok;
+
+	if (dok == ok && dfail == failed && db == batches)
+		return true;
+	tap_diag("S: %s %llu ok, %llu failed (want %llu, %llu); BATCH %llu (want %llu)",
+		 cpns_cmd_name(cmd), (unsigned long long)dok,
+		 (unsigned long long)dfail, (unsigned long long)ok,
+		 (unsigned long long)failed, (unsigned long long)db,
+		 (unsigned long long)batches);
+	return false;
+}
+
+/*
+ * II-1s, then II-5s, of several GW1 connections read in one batch of the
+ * server's events: each step's kernel commands go as one CPNS_CMD_BATCH,
+ * and a forged item among them fails alone with its own ERROR.
+ */
+static void test_batch(void)
+{
+	enum { K = 6 };
+	struct cpns_wire_msg m[K];
+	struct cpns_stats s0, s1;
+	struct cpns_conn c[K];
+	struct assign a[K];
+	pid_t pid = server_pid();
+	unsigned int i, n = 0;
+	int32_t serial;
+	uint8_t state;
+	bool ok;
+
+	if (pid <= 0) {
+		tap_ok(false, "batch: the server's pid (--server-pid-file)");
+		return;
+	}
+	quiesce();
+	for (i = 0; i < K; i++)
+		if (!pconnect(&G1, &c[i]) && !gw1_ii1(&a[i], the_sid))
+			n++;
+	if (n != K) {
+		tap_ok(false, "batch: %u GW1 connections and II-1s", K);
+		return;
+	}
+	a[K - 1].mac[0] ^= 0x01;
+	for (i = 0; i < K; i++)
+		put_ii1(&m[i], &a[i]);
+	/* One accept per wake-up: only accepted ones are read together. */
+	ok = accepted_all() && !cpns_get_stats(S.nl, &s0) &&
+	     send_stopped(pid, c, m, K);
+	for (i = n = 0; ok && i < K - 1; i++)
+		if (!expect(&c[i], CPNS_WIRE_ASSIGN_CHALLENGE, &m[i]) &&
+		    !memcmp(m[i].assign_challenge.n1, a[i].n1, sizeof(a[i].n1)) &&
+		    !cpns_assign_derive(G1.nl, the_sid, a[i].n1,
+					m[i].assign_challenge.ch,
+					m[i].assign_challenge.mac, a[i].did,
+					&serial))
+			n++;
+	ok = ok && expect_error(&c[K - 1], CPNS_WIRE_ERR_BAD_MAC,
+				CPNS_WIRE_ASSIGN_REQUEST);
+	tap_ok(ok && n == K - 1 && !cpns_get_stats(S.nl, &s1) &&
+	       moved(&s0, &s1, CPNS_CMD_ASSIGN_CHALLENGE, K - 1, 1, 1),
+	       "%u II-1s read together: one BATCH of ASSIGN_CHALLENGE; %u II-3s, the forged one ERROR bad MAC alone",
+	       K, K - 1);
+	pdrop(&c[K - 1]);
+
+	/* II-5 of the K - 1, one of them naming a wrong Device ID. */
+	for (i = 0; i < K - 1; i++)
+		put_ii5(&m[i], a[i].did, a[i].n1);
+	m[K - 2].assign_device_id.did[15] ^= 0x80;
+	ok = ok && !cpns_get_stats(S.nl, &s0) &&
+	     send_stopped(pid, c, m, K - 1);
+	for (i = n = 0; ok && i < K - 2; i++)
+		if (!expect(&c[i], CPNS_WIRE_ASSIGN_CONFIRM, &m[i]) &&
+		    !memcmp(m[i].assign_confirm.did, a[i].did,
+			    sizeof(a[i].did)) &&
+		    !cpns_assign_verify(G1.nl, a[i].did, m[i].assign_confirm.code,
+					&serial, &state) &&
+		    state == CPNS_STATE_CONFIRMED)
+			n++;
+	ok = ok && expect_error(&c[K - 2], CPNS_WIRE_ERR_BAD_MAC,
+				CPNS_WIRE_ASSIGN_DEVICE_ID);
+	tap_ok(ok && n == K - 2 && !cpns_get_stats(S.nl, &s1) &&
+	       moved(&s0, &s1, CPNS_CMD_ASSIGN_CONFIRM, K - 2, 1, 1) &&
+	       s1.pending_count == s0.pending_count - (K - 2),
+	       "%u II-5s read together: one BATCH of ASSIGN_CONFIRM; %u II-7s GW1 verifies, the wrong Device ID ERROR bad MAC alone, its challenge kept",
+	       K - 1, K - 2);
+	for (i = 0; i < K - 1; i++)
+		pdrop(&c[i]);
+}
+
 /*
  * Two re-keys of one device at once: two a-flows of its key of generation
  * 0, both past a-0 and a-1 before the server sees either a-1. The first
@@ -1407,6 +1587,7 @@ static const struct {
 	{ "busy", test_busy },
 	{ "max-connections", test_max_connections },
 	{ "many", test_many },
+	{ "batch", test_batch },
 	{ "race", test_race },
 	{ "restart", test_restart },
 };
@@ -1419,7 +1600,7 @@ static void usage(FILE *f)
 		"Usage: cpns-serverd-probe --server ADDR:PORT --s NETNS --gw1 NETNS --gw2 NETNS\n"
 		"         [--pending-timeout S] [--frame-timeout S] [--step-timeout S]\n"
 		"         [--max-pending N] [--max-connections N] [--many N]\n"
-		"         [--restart-cmd CMD] [-v] [TEST...]\n"
+		"         [--restart-cmd CMD] [--server-pid-file FILE] [-v] [TEST...]\n"
 		"Tests (all by default, in this order; seed runs first always):\n");
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		fprintf(f, "  %s\n", tests[i].name);
@@ -1439,6 +1620,7 @@ int main(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'C' },
 		{ "many", required_argument, NULL, 'm' },
 		{ "restart-cmd", required_argument, NULL, 'r' },
+		{ "server-pid-file", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1482,6 +1664,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			restart_cmd = optarg;
+			break;
+		case 'i':
+			pid_file = optarg;
 			break;
 		case 'v':
 			verbose = true;

@@ -220,7 +220,8 @@ t_ok "the server logged II-5 with the Device ID" \
 
 # ---- over IPv6: everything else, then a restart, then SIGTERM
 PROBE_HOLD=1 probe --server "[fd00:2::1]:4739" \
-	--restart-cmd "$HERE/run.sh restart $DIR" >"$DIR/probe6.out" 2>&1 &
+	--restart-cmd "$HERE/run.sh restart $DIR" \
+	--server-pid-file "$DIR/serverd.pid" >"$DIR/probe6.out" 2>&1 &
 ppid=$!
 for ((i = 0; i < 6000; i++)); do
 	grep -q "^# session open for SIGTERM" "$DIR/probe6.out" && break

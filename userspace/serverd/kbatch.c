@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The flows' kernel commands of one batch of the loop's events, run
+ * together. A handler that needs the kernel queues its connection with
+ * the command's ops (kbatch_submit()); after the batch, the waiting
+ * connections of each command go to the kernel as one CPNS_CMD_BATCH,
+ * every item with its own result (Documentation/netlink.rst), and each
+ * connection's flow goes on from its result. A lone command runs as
+ * itself, so one flow at a time waits no longer than before.
+ *
+ * A connection waits for one command at most: it reads its next message
+ * at its next event, after the batch. A batch the kernel refuses whole
+ * (no memory, a module without CPNS_CMD_BATCH) is run item by item.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "serverd.h"
+
+/* The connections of one CPNS_CMD_BATCH. */
+struct kbatch_run {
+	const struct kbatch_ops *ops;
+	struct sconn *sc[KBATCH_MAX];
+	size_t n;
+};
+
+static int item_build(struct cpns_msg *msg, size_t i, void *arg)
+{
+	struct kbatch_run *run = arg;
+
+	return run->ops->build(msg, run->sc[i]);
+}
+
+static int item_done(const struct cpns_reply *item,
+		     const struct cpns_item_result *res, void *arg)
+{
+	struct kbatch_run *run = arg;
+	struct sconn *sc = run->sc[res->index];
+
+	if (res->err) {
+		sc->kb_err = res->err;
+		cpns_item_error(res, &sc->kb_error);
+		return 0;
+	}
+	sc->kb_err = run->ops->reply(item, sc);
+	if (sc->kb_err) {
+		sc->kb_error.err = sc->kb_err;
+		snprintf(sc->kb_error.msg, sizeof(sc->kb_error.msg),
+			 "malformed kernel reply to %s (item %zu of a batch)",
+			 cpns_cmd_name(run->ops->cmd), res->index);
+	}
+	return 0;
+}
+
+/* One command run alone: its result, as an item's. */
+static void run_alone(struct sconn *sc, const struct kbatch_ops *ops)
+{
+	sc->kb_err = ops->single(sc);
+	if (sc->kb_err) {
+		sc->kb_error = *cpns_last(sc->srv->nl);
+		sc->kb_error.err = sc->kb_err;
+	}
+}
+
+static void run(struct server *srv, struct kbatch_run *run)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < run->n; i++) {
+		memset(&run->sc[i]->kb_error, 0, sizeof(run->sc[i]->kb_error));
+		run->sc[i]->kb_err = -ECANCELED;
+	}
+	if (run->n == 1) {
+		run_alone(run->sc[0], run->ops);
+		return;
+	}
+	ret = cpns_batch(srv->nl, run->ops->cmd, run->n, item_build, item_done,
+			 run);
+	if (!ret)
+		return;
+	cpns_warn("kernel: a batch of %zu %s refused whole: %s; running each alone",
+		  run->n, cpns_cmd_name(run->ops->cmd),
+		  cpns_last_error(srv->nl));
+	for (i = 0; i < run->n; i++)
+		if (run->sc[i]->kb_err == -ECANCELED)
+			run_alone(run->sc[i], run->ops);
+}
+
+/* Take from the queue up to KBATCH_MAX connections waiting for ops. */
+static void take(struct server *srv, const struct kbatch_ops *ops,
+		 struct kbatch_run *r)
+{
+	struct sconn **pp = &srv->kb_queue, *sc;
+
+	r->ops = ops;
+	r->n = 0;
+	while (*pp && r->n < KBATCH_MAX) {
+		sc = *pp;
+		if (sc->kb_ops != ops) {
+			pp = &sc->kb_next;
+			continue;
+		}
+		*pp = sc->kb_next;
+		sc->kb_next = NULL;
+		sc->kb_ops = NULL;
+		r->sc[r->n++] = sc;
+	}
+}
+
+void kbatch_flush(struct server *srv)
+{
+	struct kbatch_run r;
+	size_t i;
+
+	cpns_defer_cancel(srv->loop, &srv->kb_flush);
+	while (srv->kb_queue) {
+		take(srv, srv->kb_queue->kb_ops, &r);
+		run(srv, &r);
+		for (i = 0; i < r.n; i++) {
+			r.ops->done(r.sc[i]);
+			server_conn_update(r.sc[i]);
+		}
+	}
+}
+
+static void flush_deferred(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)loop;
+	kbatch_flush(d->arg);
+}
+
+void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops)
+{
+	struct server *srv = sc->srv;
+
+	sc->kb_ops = ops;
+	sc->kb_next = srv->kb_queue;
+	srv->kb_queue = sc;
+	if (!srv->kb_flush.fn)
+		cpns_defer_init(&srv->kb_flush, flush_deferred, srv);
+	cpns_loop_defer(srv->loop, &srv->kb_flush);
+}
+
+void kbatch_conn_gone(struct sconn *sc)
+{
+	struct sconn **pp = &sc->srv->kb_queue;
+
+	if (!sc->kb_ops)
+		return;
+	while (*pp != sc)
+		pp = &(*pp)->kb_next;
+	*pp = sc->kb_next;
+	sc->kb_next = NULL;
+	sc->kb_ops = NULL;
+}
