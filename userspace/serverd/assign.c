@@ -89,26 +89,14 @@ void assign_conn_gone(struct sconn *sc)
 static int challenge_build(struct cpns_msg *msg, struct sconn *sc)
 {
 	const struct cpns_wire_assign_request *m = &sc->kb_in.req;
-	int ret;
 
-	ret = cpns_msg_put(msg, CPNS_A_SEED_ID, m->sid, sizeof(m->sid));
-	if (!ret)
-		ret = cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, m->n1,
-				   sizeof(m->n1));
-	if (!ret)
-		ret = cpns_msg_put(msg, CPNS_A_REQUEST_MAC, m->mac,
-				   sizeof(m->mac));
-	return ret;
+	return cpns_assign_challenge_item(msg, m->sid, m->n1, m->mac);
 }
 
 static int challenge_reply(const struct cpns_reply *item, struct sconn *sc)
 {
-	struct cpns_wire_assign_challenge *r = &sc->kb_out.ch;
-
-	if (cpns_reply_copy(item, CPNS_A_CHALLENGE, r->ch, sizeof(r->ch)) ||
-	    cpns_reply_copy(item, CPNS_A_CHALLENGE_MAC, r->mac, sizeof(r->mac)))
-		return -EBADMSG;
-	return 0;
+	return cpns_assign_challenge_item_reply(item, sc->kb_out.ch.ch,
+						sc->kb_out.ch.mac);
 }
 
 static int challenge_single(struct sconn *sc)
@@ -232,21 +220,13 @@ static int replaces_check(struct sconn *sc,
 static int confirm_build(struct cpns_msg *msg, struct sconn *sc)
 {
 	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
-	int ret;
 
-	ret = cpns_msg_put(msg, CPNS_A_DEVICE_ID, m->did, sizeof(m->did));
-	if (!ret)
-		ret = cpns_msg_put(msg, CPNS_A_REQUEST_NONCE, m->n1,
-				   sizeof(m->n1));
-	return ret;
+	return cpns_assign_confirm_item(msg, m->did, m->n1);
 }
 
 static int confirm_reply(const struct cpns_reply *item, struct sconn *sc)
 {
-	if (cpns_reply_copy(item, CPNS_A_CONFIRM, sc->kb_out.code,
-			    sizeof(sc->kb_out.code)))
-		return -EBADMSG;
-	return 0;
+	return cpns_assign_confirm_item_reply(item, sc->kb_out.code);
 }
 
 static int confirm_single(struct sconn *sc)

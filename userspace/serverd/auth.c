@@ -27,14 +27,129 @@
 
 #include "serverd.h"
 
+/* a-0's AUTH_CHALLENGE, with the record a-0 read (kbatch.c). */
+static struct cpns_record_ref hello_ref(struct sconn *sc)
+{
+	struct cpns_record_ref ref = {
+		.kek = &sc->srv->kek,
+		.label = sc->kb_in.hello.label,
+		.label_len = sizeof(sc->kb_in.hello.label),
+		.blob = sc->rec.blob_len ? sc->rec.blob : NULL,
+		.blob_len = sc->rec.blob_len,
+	};
+
+	return ref;
+}
+
+static int hello_build(struct cpns_msg *msg, struct sconn *sc)
+{
+	struct cpns_record_ref ref = hello_ref(sc);
+
+	return cpns_auth_challenge_item(msg, sc->kb_in.hello.m.did,
+					sc->kb_in.hello.m.nc,
+					&sc->kb_in.hello.rk, &ref);
+}
+
+static int hello_reply(const struct cpns_reply *item, struct sconn *sc)
+{
+	return cpns_auth_challenge_item_reply(item, &sc->kb_in.hello.rk,
+					      &sc->kb_out.challenge.handle,
+					      sc->kb_out.challenge.ns);
+}
+
+static int hello_single(struct sconn *sc)
+{
+	struct cpns_record_ref ref = hello_ref(sc);
+
+	return cpns_auth_challenge_rec(sc->srv->nl, sc->kb_in.hello.m.did,
+				       sc->kb_in.hello.m.nc,
+				       &sc->kb_in.hello.rk, &ref,
+				       &sc->kb_out.challenge.handle,
+				       sc->kb_out.challenge.ns);
+}
+
+/* a-0 refused by the kernel: sc->kb_err, sc->kb_error. */
+static void hello_refuse(struct sconn *sc)
+{
+	const struct cpns_wire_auth_hello *m = &sc->kb_in.hello.m;
+	const struct cpns_error *e = &sc->kb_error;
+	struct server *srv = sc->srv;
+
+	if (sc->kb_err == -EBADMSG && sc->rec.blob_len) {
+		/* The row's blob, not GW2: the store or the KEK is wrong. */
+		sc_err(sc, "a-0: the stored record of device id %s (generation %u, %s) does not open under KEK %s:%s: %s (a wrong KEK, or the row was altered)",
+		       HEX(m->did), sc->rec.generation,
+		       cpns_store_state_name(sc->rec.state), srv->kek.type,
+		       srv->kek.desc, e->msg);
+		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: the record of device id %s in the store is not valid",
+			     HEX(m->did));
+	} else if (sc->kb_err == -EKEYREJECTED &&
+		   e->attr_type != CPNS_A_PUBKEY) {
+		/* Not a bad Pc: a generation this device no longer has
+		 * (GW1's copy of a re-keyed key) or never had.
+		 */
+		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED, CPNS_WIRE_AUTH_HELLO,
+			     "a-0: device id %s generation %u refused: %s",
+			     HEX(m->did), m->generation, e->msg);
+	} else {
+		sconn_kernel_fail(sc, "a-0", e, true, CPNS_WIRE_AUTH_HELLO);
+	}
+}
+
+static void hello_done(struct sconn *sc)
+{
+	const struct cpns_wire_auth_hello *m = &sc->kb_in.hello.m;
+	const struct cpns_rekey *rk = &sc->kb_in.hello.rk;
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_AUTH_CHALLENGE };
+	struct server *srv = sc->srv;
+
+	/* A seed another server made: the store has it (seedsync.c). */
+	if (sc->kb_err == -ENOKEY && seedsync_fetch(srv, m->did) > 0) {
+		sc->kb_err = hello_single(sc);
+		sc->kb_error = *cpns_last(srv->nl);
+		sc->kb_error.err = sc->kb_err;
+	}
+	if (sc->kb_err) {
+		sc->pending = false;
+		srv->pending--;
+		hello_refuse(sc);
+		return;
+	}
+	memcpy(out.auth_challenge.ns, sc->kb_out.challenge.ns,
+	       sizeof(out.auth_challenge.ns));
+	if (rk->rekey) {
+		out.auth_challenge.flags = CPNS_WIRE_AUTH_REKEY;
+		memcpy(out.auth_challenge.pubkey, rk->server_pub,
+		       sizeof(out.auth_challenge.pubkey));
+	}
+	sc->handle = sc->kb_out.challenge.handle;
+	memcpy(sc->did, m->did, sizeof(sc->did));
+	if (sconn_send(sc, &out))
+		return;
+	sc->state = SC_AUTH_WAIT;
+	cpns_conn_set_deadline(&sc->c, CPNS_DL_STEP,
+			       srv->conf->step_timeout * 1000);
+	sc_debug(sc, "a-0 sent challenge ns %s%s", HEX(out.auth_challenge.ns),
+		 rk->rekey ? " and the server's re-key public key" : "");
+}
+
+static const struct kbatch_ops hello_ops = {
+	.cmd = CPNS_CMD_AUTH_CHALLENGE,
+	.build = hello_build,
+	.reply = hello_reply,
+	.single = hello_single,
+	.done = hello_done,
+};
+
+/*
+ * a-0: its record read from the store, its AUTH_CHALLENGE run after the
+ * batch. The a-flow counts against max_pending from now on.
+ */
 void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 {
 	struct server *srv = sc->srv;
-	uint8_t label[CPNS_STORE_LABEL_LEN];
-	struct cpns_record_ref ref;
-	struct cpns_wire_msg out;
-	struct cpns_rekey rk;
-	uint32_t handle;
+	struct cpns_rekey *rk = &sc->kb_in.hello.rk;
 	int ret;
 
 	sc_debug(sc, "a-0 received hello from device id %s, nc %s, generation %u%s",
@@ -48,7 +163,8 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 	}
 	if (seedsync_check(sc, CPNS_WIRE_AUTH_HELLO))
 		return;
-	ret = keystore_record_get(srv, m->did, &sc->rec, label);
+	ret = keystore_record_get(srv, m->did, &sc->rec,
+				  sc->kb_in.hello.label);
 	if (ret == -EKEYREVOKED) {
 		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED, CPNS_WIRE_AUTH_HELLO,
 			     "a-0: device id %s is revoked", HEX(m->did));
@@ -60,104 +176,63 @@ void auth_hello(struct sconn *sc, const struct cpns_wire_auth_hello *m)
 			     HEX(m->did));
 		return;
 	}
-	memset(&ref, 0, sizeof(ref));
-	ref.kek = &srv->kek;
-	ref.label = label;
-	ref.label_len = sizeof(label);
-	ref.blob = sc->rec.blob_len ? sc->rec.blob : NULL;
-	ref.blob_len = sc->rec.blob_len;
-	memset(&out, 0, sizeof(out));
-	out.type = CPNS_WIRE_AUTH_CHALLENGE;
-	memset(&rk, 0, sizeof(rk));
-	rk.generation = m->generation;
-	rk.rekey = m->flags & CPNS_WIRE_AUTH_REKEY;
-	if (rk.rekey)
-		memcpy(rk.client_pub, m->pubkey, sizeof(rk.client_pub));
-	ret = cpns_auth_challenge_rec(srv->nl, m->did, m->nc, &rk, &ref,
-				      &handle, out.auth_challenge.ns);
-	/* A seed another server made: the store has it (seedsync.c). */
-	if (ret == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
-		ret = cpns_auth_challenge_rec(srv->nl, m->did, m->nc, &rk,
-					      &ref, &handle,
-					      out.auth_challenge.ns);
-	if (ret == -EBADMSG && ref.blob) {
-		/* The row's blob, not GW2: the store or the KEK is wrong. */
-		sc_err(sc, "a-0: the stored record of device id %s (generation %u, %s) does not open under KEK %s:%s: %s (a wrong KEK, or the row was altered)",
-		       HEX(m->did), sc->rec.generation,
-		       cpns_store_state_name(sc->rec.state), srv->kek.type,
-		       srv->kek.desc, cpns_last_error(srv->nl));
-		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_HELLO,
-			     "a-0: the record of device id %s in the store is not valid",
-			     HEX(m->did));
-		return;
-	}
-	if (ret == -EKEYREJECTED &&
-	    cpns_last(srv->nl)->attr_type != CPNS_A_PUBKEY) {
-		/* Not a bad Pc: a generation this device no longer has
-		 * (GW1's copy of a re-keyed key) or never had.
-		 */
-		sconn_refuse(sc, CPNS_WIRE_ERR_EXPIRED, CPNS_WIRE_AUTH_HELLO,
-			     "a-0: device id %s generation %u refused: %s",
-			     HEX(m->did), m->generation,
-			     cpns_last_error(srv->nl));
-		return;
-	}
-	if (ret) {
-		sconn_kernel_error(sc, "a-0", ret, true, CPNS_WIRE_AUTH_HELLO);
-		return;
-	}
-	if (rk.rekey) {
-		out.auth_challenge.flags = CPNS_WIRE_AUTH_REKEY;
-		memcpy(out.auth_challenge.pubkey, rk.server_pub,
-		       sizeof(out.auth_challenge.pubkey));
-	}
-	sc->handle = handle;
+	sc->kb_in.hello.m = *m;
+	memset(rk, 0, sizeof(*rk));
+	rk->generation = m->generation;
+	rk->rekey = m->flags & CPNS_WIRE_AUTH_REKEY;
+	if (rk->rekey)
+		memcpy(rk->client_pub, m->pubkey, sizeof(rk->client_pub));
 	sc->pending = true;
 	srv->pending++;
-	memcpy(sc->did, m->did, sizeof(sc->did));
-	if (sconn_send(sc, &out))
-		return;
-	sc->state = SC_AUTH_WAIT;
-	cpns_conn_set_deadline(&sc->c, CPNS_DL_STEP,
-			       srv->conf->step_timeout * 1000);
-	sc_debug(sc, "a-0 sent challenge ns %s%s", HEX(out.auth_challenge.ns),
-		 rk.rekey ? " and the server's re-key public key" : "");
+	kbatch_submit(sc, &hello_ops);
 }
 
-void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
+/* a-1's AUTH_SERVER, batched as a-0's. */
+static int client_build(struct cpns_msg *msg, struct sconn *sc)
 {
+	return cpns_auth_server_item(msg, sc->handle, sc->kb_in.client.mac);
+}
+
+static int client_reply(const struct cpns_reply *item, struct sconn *sc)
+{
+	return cpns_auth_server_item_reply(item, sc->kb_out.server.mac,
+					   &sc->kb_out.server.rk,
+					   &sc->kb_out.server.rec);
+}
+
+static int client_single(struct sconn *sc)
+{
+	return cpns_auth_server_rec(sc->srv->nl, sc->handle,
+				    sc->kb_in.client.mac, sc->kb_out.server.mac,
+				    &sc->kb_out.server.rk,
+				    &sc->kb_out.server.rec);
+}
+
+static void client_done(struct sconn *sc)
+{
+	const struct cpns_record *rec = &sc->kb_out.server.rec;
+	struct cpns_wire_msg out = { .type = CPNS_WIRE_AUTH_SERVER };
 	struct server *srv = sc->srv;
-	struct cpns_wire_msg out;
-	struct cpns_record rec;
-	struct cpns_rekey rk;
 	int ret;
 
-	sc_debug(sc, "a-1 received client code from device id %s",
-		 HEX(sc->did));
-	if (seedsync_check(sc, CPNS_WIRE_AUTH_CLIENT))
-		return;
-	memset(&out, 0, sizeof(out));
-	memset(&rk, 0, sizeof(rk));
-	out.type = CPNS_WIRE_AUTH_SERVER;
-	ret = cpns_auth_server_rec(srv->nl, sc->handle, m->mac,
-				   out.auth_server.mac, &rk, &rec);
-	if (ret) {
+	if (sc->kb_err) {
 		/* A wrong code ends the flow in the kernel. */
-		sconn_kernel_error(sc, "a-2", ret, true, CPNS_WIRE_AUTH_CLIENT);
+		sconn_kernel_fail(sc, "a-2", &sc->kb_error, true,
+				  CPNS_WIRE_AUTH_CLIENT);
 		return;
 	}
 	sc->pending = false;
 	srv->pending--;
-	if (rec.blob_len && rec.state == CPNS_STATE_UNCONFIRMED)
+	if (rec->blob_len && rec->state == CPNS_STATE_UNCONFIRMED)
 		sc_notice(sc, "a-2 device %s re-keyed to generation %u (record unconfirmed)",
-			  HEX(sc->did), rec.generation);
-	else if (rec.blob_len)
+			  HEX(sc->did), rec->generation);
+	else if (rec->blob_len)
 		sc_notice(sc, "a-2 device %s generation %u: record confirmed",
-			  HEX(sc->did), rec.generation);
+			  HEX(sc->did), rec->generation);
 	/* The record first: a-3 lets GW2 replace its key (Documentation/rekey.rst). */
-	if (rec.blob_len) {
-		ret = sconn_record_save(sc, &rec,
-					rec.state == CPNS_STATE_UNCONFIRMED ?
+	if (rec->blob_len) {
+		ret = sconn_record_save(sc, rec,
+					rec->state == CPNS_STATE_UNCONFIRMED ?
 					"re-keyed" : "confirmed");
 		if (ret) {
 			sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL,
@@ -168,10 +243,30 @@ void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
 			return;
 		}
 	}
+	memcpy(out.auth_server.mac, sc->kb_out.server.mac,
+	       sizeof(out.auth_server.mac));
 	if (sconn_send(sc, &out))
 		return;
 	keystore_device_seen(srv, sc->did, sc->c.peer);
 	sc->state = SC_SESSION;
 	sc_notice(sc, "a-2 device id %s authenticated (generation %u); a-3 sent server code; session %u established",
-		  HEX(sc->did), rk.new_generation, sc->handle);
+		  HEX(sc->did), sc->kb_out.server.rk.new_generation, sc->handle);
+}
+
+static const struct kbatch_ops client_ops = {
+	.cmd = CPNS_CMD_AUTH_SERVER,
+	.build = client_build,
+	.reply = client_reply,
+	.single = client_single,
+	.done = client_done,
+};
+
+void auth_client(struct sconn *sc, const struct cpns_wire_auth_mac *m)
+{
+	sc_debug(sc, "a-1 received client code from device id %s",
+		 HEX(sc->did));
+	if (seedsync_check(sc, CPNS_WIRE_AUTH_CLIENT))
+		return;
+	sc->kb_in.client = *m;
+	kbatch_submit(sc, &client_ops);
 }

@@ -163,6 +163,7 @@ void sconn_flow_end(struct sconn *sc)
 {
 	struct server *srv = sc->srv;
 
+	kbatch_conn_gone(sc);
 	if (sc->pending) {
 		sc->pending = false;
 		srv->pending--;

@@ -31,7 +31,6 @@ static void sconn_free(struct sconn *sc)
 	struct server *srv = sc->srv;
 
 	sconn_flow_end(sc);
-	kbatch_conn_gone(sc);
 	assign_conn_gone(sc);
 	cpns_timer_disarm(srv->loop, &sc->t);
 	/* Its close takes it out of the epoll set (it was accepted here and

@@ -113,10 +113,25 @@ struct sconn {
 	union {
 		struct cpns_wire_assign_request req;	/* II-1 */
 		struct cpns_wire_assign_device_id dev;	/* II-5 */
+		struct {				/* a-0 */
+			struct cpns_wire_auth_hello m;
+			struct cpns_rekey rk;
+			uint8_t label[CPNS_STORE_LABEL_LEN];
+		} hello;
+		struct cpns_wire_auth_mac client;	/* a-1 */
 	} kb_in;
 	union {
 		struct cpns_wire_assign_challenge ch;	/* II-3 */
 		uint8_t code[CPNS_MAC_LEN];		/* II-7's */
+		struct {				/* a-0's answer */
+			uint32_t handle;
+			uint8_t ns[CPNS_NONCE_LEN];
+		} challenge;
+		struct {				/* a-3's */
+			uint8_t mac[CPNS_MAC_LEN];
+			struct cpns_rekey rk;
+			struct cpns_record rec;
+		} server;
 	} kb_out;
 	/* II-7, waiting for its row in the store (assign.c) */
 	bool confirming;
@@ -276,7 +291,7 @@ struct kbatch_ops {
 void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops);
 /* Run every waiting command now (the loop's deferred work, and the stop). */
 void kbatch_flush(struct server *srv);
-/* sc goes: its command, if it waits, is not run. */
+/* sc's flow ends (sconn_flow_end()): its command, if it waits, is not run. */
 void kbatch_conn_gone(struct sconn *sc);
 
 /* server.c */
@@ -345,7 +360,8 @@ int sconn_send(struct sconn *sc, const struct cpns_wire_msg *msg);
 /* Set the connection's timer to its next deadline. */
 void sconn_arm(struct sconn *sc);
 
-/* End the a-flow or session of sc in the kernel (SESSION_DEL). */
+/* End the a-flow or session of sc in the kernel (SESSION_DEL); a kernel
+ * command it waits for is not run (kbatch_conn_gone()). */
 void sconn_flow_end(struct sconn *sc);
 
 /*

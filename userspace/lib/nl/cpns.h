@@ -471,6 +471,41 @@ int cpns_batch(struct cpns_nl *nl, uint8_t cmd, size_t n,
  * (-EOPNOTSUPP: the module has no CPNS_CMD_BATCH). */
 int cpns_batch_max(struct cpns_nl *nl);
 
+/*
+ * The items of the commands a server runs once per flow, for cpns_batch():
+ * *_item() puts the attributes the single call sends (0 or -EMSGSIZE);
+ * *_item_reply() reads an item's reply as the single call reads its own
+ * (0, or -EBADMSG if it lacks what the call requires). As
+ * cpns_assign_challenge(), cpns_assign_confirm() (no REPLACES),
+ * cpns_auth_challenge_rec() (its record is checked by the kernel alone)
+ * and cpns_auth_server_rec().
+ */
+int cpns_assign_challenge_item(struct cpns_msg *msg,
+			       const uint8_t sid[CPNS_SEED_ID_LEN],
+			       const uint8_t n1[CPNS_NONCE_LEN],
+			       const uint8_t mac[CPNS_MAC_LEN]);
+int cpns_assign_challenge_item_reply(const struct cpns_reply *item,
+				     uint8_t ch[CPNS_CHALLENGE_LEN],
+				     uint8_t ch_mac[CPNS_MAC_LEN]);
+int cpns_assign_confirm_item(struct cpns_msg *msg,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const uint8_t n1[CPNS_NONCE_LEN]);
+int cpns_assign_confirm_item_reply(const struct cpns_reply *item,
+				   uint8_t code[CPNS_MAC_LEN]);
+int cpns_auth_challenge_item(struct cpns_msg *msg,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const uint8_t nc[CPNS_NONCE_LEN],
+			     const struct cpns_rekey *rk,
+			     const struct cpns_record_ref *rec);
+int cpns_auth_challenge_item_reply(const struct cpns_reply *item,
+				   struct cpns_rekey *rk, uint32_t *handle,
+				   uint8_t ns[CPNS_NONCE_LEN]);
+int cpns_auth_server_item(struct cpns_msg *msg, uint32_t handle,
+			  const uint8_t client_mac[CPNS_MAC_LEN]);
+int cpns_auth_server_item_reply(const struct cpns_reply *item,
+				uint8_t server_mac[CPNS_MAC_LEN],
+				struct cpns_rekey *rk, struct cpns_record *rec);
+
 /* One SEAL of cpns_seal_batch(). */
 struct cpns_seal_item {
 	uint32_t handle;

@@ -117,6 +117,54 @@ int cpns_assign_challenge(struct cpns_nl *nl,
 	return CALL(nl, CPNS_CMD_ASSIGN_CHALLENGE, p, w);
 }
 
+int cpns_assign_challenge_item(struct cpns_msg *msg,
+			       const uint8_t sid[CPNS_SEED_ID_LEN],
+			       const uint8_t n1[CPNS_NONCE_LEN],
+			       const uint8_t mac[CPNS_MAC_LEN])
+{
+	const struct cpns_put p[] = {
+		{ CPNS_A_SEED_ID, sid, CPNS_SEED_ID_LEN },
+		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
+		{ CPNS_A_REQUEST_MAC, mac, CPNS_MAC_LEN },
+	};
+
+	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
+}
+
+int cpns_assign_challenge_item_reply(const struct cpns_reply *item,
+				     uint8_t ch[CPNS_CHALLENGE_LEN],
+				     uint8_t ch_mac[CPNS_MAC_LEN])
+{
+	const struct cpns_want w[] = {
+		{ CPNS_A_CHALLENGE, ch, CPNS_CHALLENGE_LEN },
+		{ CPNS_A_CHALLENGE_MAC, ch_mac, CPNS_MAC_LEN },
+	};
+
+	return cpns__get_all(item, w, CPNS_ARRAY_SIZE(w));
+}
+
+int cpns_assign_confirm_item(struct cpns_msg *msg,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const uint8_t n1[CPNS_NONCE_LEN])
+{
+	const struct cpns_put p[] = {
+		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
+	};
+
+	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
+}
+
+int cpns_assign_confirm_item_reply(const struct cpns_reply *item,
+				   uint8_t code[CPNS_MAC_LEN])
+{
+	const struct cpns_want w[] = {
+		{ CPNS_A_CONFIRM, code, CPNS_MAC_LEN },
+	};
+
+	return cpns__get_all(item, w, CPNS_ARRAY_SIZE(w));
+}
+
 int cpns_assign_derive(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
 		       const uint8_t n1[CPNS_NONCE_LEN],
 		       const uint8_t ch[CPNS_CHALLENGE_LEN],
@@ -268,6 +316,22 @@ static int opt_reply(const struct cpns_reply *r, void *arg)
 	return 0;
 }
 
+/* The staged values of a good reply to their outs. */
+static void opt_copy(const struct opt_call *c, struct cpns_record *rec)
+{
+	size_t i, off = 0;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->have[i])
+			memcpy(c->w[i].out, c->stage + off, c->w[i].len);
+		if (c->w[i].present)
+			*c->w[i].present = c->have[i];
+		off += c->w[i].len;
+	}
+	if (rec)
+		*rec = c->rec;
+}
+
 static int opt_call_rec(struct cpns_nl *nl, uint8_t cmd,
 			const struct cpns_put *puts, size_t nputs,
 			const struct opt_want *wants, size_t nwants,
@@ -293,10 +357,7 @@ static int opt_call_rec(struct cpns_nl *nl, uint8_t cmd,
 	msg = cpns__req(nl, cmd, size);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
-	for (i = 0, ret = 0; i < nputs && !ret; i++)
-		if (puts[i].data)
-			ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
-					   puts[i].len);
+	ret = cpns__put_all(msg, puts, nputs);
 	if (ret) {
 		cpns__req_end(nl, msg);
 		return cpns__fail(nl, ret, "request too large");
@@ -313,15 +374,27 @@ static int opt_call_rec(struct cpns_nl *nl, uint8_t cmd,
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel's reply to %s carries a malformed device record",
 				 cpns_cmd_name(cmd));
-	for (i = 0, off = 0; !ret && i < nwants; i++) {
-		if (c.have[i])
-			memcpy(wants[i].out, c.stage + off, wants[i].len);
-		if (wants[i].present)
-			*wants[i].present = c.have[i];
-		off += wants[i].len;
-	}
-	if (!ret && rec)
-		*rec = c.rec;
+	if (!ret)
+		opt_copy(&c, rec);
+	explicit_bzero(&c, sizeof(c));
+	return ret;
+}
+
+/* A batch item's reply, read as opt_call_rec() reads one: 0 or -EBADMSG. */
+static int opt_item(const struct cpns_reply *item,
+		    const struct opt_want *wants, size_t nwants,
+		    struct cpns_record *rec)
+{
+	struct opt_call c = {
+		.w = wants, .n = nwants, .missing = -1, .want_rec = rec,
+	};
+	int ret = 0;
+
+	opt_reply(item, &c);
+	if (c.missing >= 0 || c.bad_rec)
+		ret = -EBADMSG;
+	else
+		opt_copy(&c, rec);
 	explicit_bzero(&c, sizeof(c));
 	return ret;
 }
@@ -376,6 +449,33 @@ static int rec_check(struct cpns_nl *nl, const struct cpns_record_ref *rec)
 	return ret;
 }
 
+/* AUTH_CHALLENGE's attributes; those without data are not put. */
+#define CHALLENGE_PUTS	8
+static void challenge_puts(struct cpns_put p[CHALLENGE_PUTS],
+			   const uint8_t did[CPNS_DEVICE_ID_LEN],
+			   const uint8_t nc[CPNS_NONCE_LEN],
+			   const struct cpns_rekey *rk,
+			   const struct cpns_record_ref *rec)
+{
+	/* Checked by rec_check() before use: NULL unless complete. */
+	const struct cpns_keyref *kek = rec && rec->kek && rec->kek->type &&
+					rec->kek->desc ? rec->kek : NULL;
+	const struct cpns_put all[CHALLENGE_PUTS] = {
+		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
+		{ CPNS_A_CLIENT_NONCE, nc, CPNS_NONCE_LEN },
+		{ CPNS_A_GENERATION, rk ? &rk->generation : NULL, 4 },
+		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->client_pub : NULL,
+		  CPNS_PUBKEY_LEN },
+		CPNS_PUT_KEYREF(kek),
+		{ CPNS_A_LABEL, rec && rec->label_len ? rec->label : NULL,
+		  rec ? rec->label_len : 0 },
+		{ CPNS_A_BLOB, rec ? rec->blob : NULL,
+		  rec ? rec->blob_len : 0 },
+	};
+
+	memcpy(p, all, sizeof(all));
+}
+
 int cpns_auth_challenge_rk(struct cpns_nl *nl,
 			   const uint8_t did[CPNS_DEVICE_ID_LEN],
 			   const uint8_t nc[CPNS_NONCE_LEN],
@@ -392,23 +492,9 @@ int cpns_auth_challenge_rec(struct cpns_nl *nl,
 			    const struct cpns_record_ref *rec,
 			    uint32_t *handle, uint8_t ns[CPNS_NONCE_LEN])
 {
-	/* Checked by rec_check() before use: NULL unless complete. */
-	const struct cpns_keyref *kek = rec && rec->kek && rec->kek->type &&
-					rec->kek->desc ? rec->kek : NULL;
+	struct cpns_put p[CHALLENGE_PUTS];
 	uint8_t ps[CPNS_PUBKEY_LEN];
 	bool has_ps = false;
-	const struct cpns_put p[] = {
-		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
-		{ CPNS_A_CLIENT_NONCE, nc, CPNS_NONCE_LEN },
-		{ CPNS_A_GENERATION, rk ? &rk->generation : NULL, 4 },
-		{ CPNS_A_PUBKEY, rk && rk->rekey ? rk->client_pub : NULL,
-		  CPNS_PUBKEY_LEN },
-		CPNS_PUT_KEYREF(kek),
-		{ CPNS_A_LABEL, rec && rec->label_len ? rec->label : NULL,
-		  rec ? rec->label_len : 0 },
-		{ CPNS_A_BLOB, rec ? rec->blob : NULL,
-		  rec ? rec->blob_len : 0 },
-	};
 	const struct opt_want w[] = {
 		REQ(CPNS_A_HANDLE, handle, 4),
 		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
@@ -416,6 +502,7 @@ int cpns_auth_challenge_rec(struct cpns_nl *nl,
 	};
 	int ret = rec_check(nl, rec);
 
+	challenge_puts(p, did, nc, rk, rec);
 	if (!ret)
 		ret = OCALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
 	if (!ret && rk && rk->rekey && !has_ps)
@@ -453,6 +540,19 @@ int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
 				    NULL);
 }
 
+/* AUTH_SERVER's generation and record, to what the caller asked. */
+static void server_result(uint32_t gen, const struct cpns_record *r,
+			  struct cpns_rekey *rk, struct cpns_record *rec)
+{
+	if (rk) {
+		rk->new_generation = gen;
+		rk->serial = 0;
+		rk->state = r->state;
+	}
+	if (rec)
+		*rec = *r;
+}
+
 int cpns_auth_server_rec(struct cpns_nl *nl, uint32_t handle,
 			 const uint8_t client_mac[CPNS_MAC_LEN],
 			 uint8_t server_mac[CPNS_MAC_LEN],
@@ -471,16 +571,71 @@ int cpns_auth_server_rec(struct cpns_nl *nl, uint32_t handle,
 	int ret = opt_call_rec(nl, CPNS_CMD_AUTH_SERVER, p,
 			       CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w), &r);
 
-	if (ret)
-		return ret;
-	if (rk) {
-		rk->new_generation = gen;
-		rk->serial = 0;
-		rk->state = r.state;
-	}
-	if (rec)
-		*rec = r;
-	return 0;
+	if (!ret)
+		server_result(gen, &r, rk, rec);
+	explicit_bzero(&r, sizeof(r));
+	return ret;
+}
+
+int cpns_auth_challenge_item(struct cpns_msg *msg,
+			     const uint8_t did[CPNS_DEVICE_ID_LEN],
+			     const uint8_t nc[CPNS_NONCE_LEN],
+			     const struct cpns_rekey *rk,
+			     const struct cpns_record_ref *rec)
+{
+	struct cpns_put p[CHALLENGE_PUTS];
+
+	challenge_puts(p, did, nc, rk, rec);
+	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
+}
+
+int cpns_auth_challenge_item_reply(const struct cpns_reply *item,
+				   struct cpns_rekey *rk, uint32_t *handle,
+				   uint8_t ns[CPNS_NONCE_LEN])
+{
+	uint8_t ps[CPNS_PUBKEY_LEN];
+	bool has_ps = false;
+	const struct opt_want w[] = {
+		REQ(CPNS_A_HANDLE, handle, 4),
+		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
+		OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, &has_ps),
+	};
+	int ret = opt_item(item, w, CPNS_ARRAY_SIZE(w), NULL);
+
+	if (!ret && rk && rk->rekey && !has_ps)
+		ret = -EBADMSG;
+	if (!ret && rk && rk->rekey)
+		memcpy(rk->server_pub, ps, CPNS_PUBKEY_LEN);
+	return ret;
+}
+
+int cpns_auth_server_item(struct cpns_msg *msg, uint32_t handle,
+			  const uint8_t client_mac[CPNS_MAC_LEN])
+{
+	const struct cpns_put p[] = {
+		{ CPNS_A_HANDLE, &handle, 4 },
+		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
+	};
+
+	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
+}
+
+int cpns_auth_server_item_reply(const struct cpns_reply *item,
+				uint8_t server_mac[CPNS_MAC_LEN],
+				struct cpns_rekey *rk, struct cpns_record *rec)
+{
+	struct cpns_record r = { 0 };
+	uint32_t gen = 0;
+	const struct opt_want w[] = {
+		REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),
+		REQ(CPNS_A_GENERATION, &gen, 4),
+	};
+	int ret = opt_item(item, w, CPNS_ARRAY_SIZE(w), &r);
+
+	if (!ret)
+		server_result(gen, &r, rk, rec);
+	explicit_bzero(&r, sizeof(r));
+	return ret;
 }
 
 int cpns_auth_finish_rk(struct cpns_nl *nl, uint32_t handle,

@@ -137,6 +137,12 @@ struct cpns_want {
  */
 int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	       size_t nputs, const struct cpns_want *wants, size_t nwants);
+/* The puts into msg (a batch's item): 0 or -EMSGSIZE. */
+int cpns__put_all(struct cpns_msg *msg, const struct cpns_put *puts,
+		  size_t n);
+/* Every want from r (a batch item's reply), all or none: 0 or -EBADMSG. */
+int cpns__get_all(const struct cpns_reply *r, const struct cpns_want *wants,
+		  size_t n);
 
 #define CPNS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

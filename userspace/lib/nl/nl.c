@@ -681,6 +681,37 @@ static int call_reply(const struct cpns_reply *r, void *arg)
 	return 0;
 }
 
+int cpns__put_all(struct cpns_msg *msg, const struct cpns_put *puts,
+		  size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (!puts[i].data)
+			continue;
+		ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
+				   puts[i].len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int cpns__get_all(const struct cpns_reply *r, const struct cpns_want *wants,
+		  size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++)
+		if (!cpns_reply_get(r, wants[i].type, &len) ||
+		    len != wants[i].len)
+			return -EBADMSG;
+	for (i = 0; i < n; i++)
+		cpns_reply_copy(r, wants[i].type, wants[i].out, wants[i].len);
+	return 0;
+}
+
 int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	       size_t nputs, const struct cpns_want *wants, size_t nwants)
 {
@@ -701,15 +732,10 @@ int cpns__call(struct cpns_nl *nl, uint8_t cmd, const struct cpns_put *puts,
 	msg = cpns__req(nl, cmd, size);
 	if (!msg)
 		return cpns__fail(nl, -ENOMEM, "out of memory");
-	for (i = 0; i < nputs; i++) {
-		if (!puts[i].data)
-			continue;
-		ret = cpns_msg_put(msg, puts[i].type, puts[i].data,
-				   puts[i].len);
-		if (ret) {
-			cpns__fail(nl, ret, "request too large");
-			goto out;
-		}
+	ret = cpns__put_all(msg, puts, nputs);
+	if (ret) {
+		cpns__fail(nl, ret, "request too large");
+		goto out;
 	}
 	ret = cpns_msg_send(nl, msg, call_reply, &c);
 	if (ret)

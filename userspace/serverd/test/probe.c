@@ -575,23 +575,42 @@ static void put_mac(struct cpns_wire_msg *m, uint8_t type, const uint8_t *mac)
 }
 
 /* a-0: hello and challenge. */
-static int gw2_hello(struct cpns_conn *c, const uint8_t *did,
-		     struct authrec *r)
-{
-	struct cpns_wire_msg m;
+static int gw2_challenged(struct cpns_conn *c, struct authrec *r);
 
+/* a-0 of GW2's kernel for did, in m (not sent). */
+static int gw2_hello_msg(struct cpns_wire_msg *m, const uint8_t *did,
+			 struct authrec *r)
+{
 	memcpy(r->did, did, CPNS_DEVICE_ID_LEN);
 	if (cpns_auth_begin_rk(G2.nl, did, &r->handle, r->nc, &r->rk)) {
 		tap_diag("auth_begin: %s", cpns_last_error(G2.nl));
 		return -1;
 	}
-	put_hello(&m, did, r->nc);
-	m.auth_hello.generation = r->rk.generation;
+	put_hello(m, did, r->nc);
+	m->auth_hello.generation = r->rk.generation;
 	if (r->rk.rekey) {
-		m.auth_hello.flags = CPNS_WIRE_AUTH_REKEY;
-		memcpy(m.auth_hello.pubkey, r->rk.client_pub, CPNS_PUBKEY_LEN);
+		m->auth_hello.flags = CPNS_WIRE_AUTH_REKEY;
+		memcpy(m->auth_hello.pubkey, r->rk.client_pub, CPNS_PUBKEY_LEN);
 	}
-	if (psend(c, &m) || expect(c, CPNS_WIRE_AUTH_CHALLENGE, &m))
+	return 0;
+}
+
+static int gw2_hello(struct cpns_conn *c, const uint8_t *did,
+		     struct authrec *r)
+{
+	struct cpns_wire_msg m;
+
+	if (gw2_hello_msg(&m, did, r) || psend(c, &m))
+		return -1;
+	return gw2_challenged(c, r);
+}
+
+/* a-0's answer on c into r. */
+static int gw2_challenged(struct cpns_conn *c, struct authrec *r)
+{
+	struct cpns_wire_msg m;
+
+	if (expect(c, CPNS_WIRE_AUTH_CHALLENGE, &m))
 		return -1;
 	if (!(m.auth_challenge.flags & CPNS_WIRE_AUTH_REKEY) != !r->rk.rekey) {
 		tap_diag("AUTH_CHALLENGE: re-key flag %u for a flow of generation %u",
@@ -603,17 +622,23 @@ static int gw2_hello(struct cpns_conn *c, const uint8_t *did,
 	return 0;
 }
 
-/* a-1 .. a-4. */
-static int gw2_finish(struct cpns_conn *c, struct authrec *r)
+/* a-1 of GW2's kernel, in m (not sent). */
+static int gw2_client_msg(struct cpns_wire_msg *m, struct authrec *r)
 {
-	struct cpns_wire_msg m;
-
 	if (cpns_auth_client_rk(G2.nl, r->handle, r->ns, &r->rk, r->cmac)) {
 		tap_diag("auth_client: %s", cpns_last_error(G2.nl));
 		return -1;
 	}
-	put_mac(&m, CPNS_WIRE_AUTH_CLIENT, r->cmac);
-	if (psend(c, &m) || expect(c, CPNS_WIRE_AUTH_SERVER, &m))
+	put_mac(m, CPNS_WIRE_AUTH_CLIENT, r->cmac);
+	return 0;
+}
+
+/* a-3 on c, and a-4 in GW2's kernel. */
+static int gw2_finished(struct cpns_conn *c, struct authrec *r)
+{
+	struct cpns_wire_msg m;
+
+	if (expect(c, CPNS_WIRE_AUTH_SERVER, &m))
 		return -1;
 	memcpy(r->smac, m.auth_server.mac, CPNS_MAC_LEN);
 	if (cpns_auth_finish_rk(G2.nl, r->handle, r->smac, &r->rk)) {
@@ -623,6 +648,16 @@ static int gw2_finish(struct cpns_conn *c, struct authrec *r)
 	if (!memcmp(r->did, the_did, CPNS_DEVICE_ID_LEN))
 		the_gen = r->rk.new_generation;
 	return 0;
+}
+
+/* a-1 .. a-4. */
+static int gw2_finish(struct cpns_conn *c, struct authrec *r)
+{
+	struct cpns_wire_msg m;
+
+	if (gw2_client_msg(&m, r) || psend(c, &m))
+		return -1;
+	return gw2_finished(c, r);
 }
 
 static int gw2_auth(struct cpns_conn *c, const uint8_t *did,
@@ -1468,6 +1503,77 @@ static void test_batch(void)
 }
 
 /*
+ * a-0s, then a-1s, of several GW2 connections read in one batch: one
+ * CPNS_CMD_BATCH of AUTH_CHALLENGE, then of AUTH_SERVER (the first
+ * authentications re-key: their records are stored before a-3), and an
+ * unknown device's a-0 and a forged a-1 fail alone.
+ */
+static void test_batch_auth(void)
+{
+	enum { K = 4 };
+	uint8_t dids[K][CPNS_DEVICE_ID_LEN];
+	struct cpns_wire_msg m[K];
+	struct cpns_stats s0, s1;
+	struct cpns_conn c[K];
+	struct authrec r[K];
+	pid_t pid = server_pid();
+	unsigned int i, n = 0;
+	bool ok;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < K - 1; i++)
+		if (!new_device(the_sid, dids[i]))
+			n++;
+	rand_bytes(dids[K - 1], sizeof(dids[K - 1]));
+	for (i = 0; i < K; i++)
+		if (!pconnect(&G2, &c[i]))
+			n++;
+	for (i = 0; i < K - 1; i++)
+		if (!gw2_hello_msg(&m[i], dids[i], &r[i]))
+			n++;
+	put_hello(&m[K - 1], dids[K - 1], r[K - 1].nc);
+	if (pid <= 0 || n != 3 * K - 2) {
+		tap_ok(false, "batch: %u devices, GW2 connections and a-0s", K);
+		return;
+	}
+	ok = accepted_all() && !cpns_get_stats(S.nl, &s0) &&
+	     send_stopped(pid, c, m, K);
+	for (i = n = 0; ok && i < K - 1; i++)
+		if (!gw2_challenged(&c[i], &r[i]))
+			n++;
+	ok = ok && expect_error(&c[K - 1], CPNS_WIRE_ERR_UNKNOWN_DEVICE,
+				CPNS_WIRE_AUTH_HELLO);
+	tap_ok(ok && n == K - 1 && !cpns_get_stats(S.nl, &s1) &&
+	       moved(&s0, &s1, CPNS_CMD_AUTH_CHALLENGE, K - 1, 1, 1),
+	       "%u a-0s read together: one BATCH of AUTH_CHALLENGE; %u challenges, the unknown device's ERROR alone",
+	       K, K - 1);
+	pdrop(&c[K - 1]);
+
+	/* a-1 of the K - 1, one of them forged. */
+	for (i = n = 0; ok && i < K - 1; i++)
+		if (!gw2_client_msg(&m[i], &r[i]))
+			n++;
+	m[K - 2].auth_client.mac[0] ^= 0x01;
+	ok = ok && n == K - 1 && !cpns_get_stats(S.nl, &s0) &&
+	     send_stopped(pid, c, m, K - 1);
+	for (i = n = 0; ok && i < K - 2; i++)
+		if (!gw2_finished(&c[i], &r[i]) && r[i].rk.new_generation == 1)
+			n++;
+	ok = ok && expect_error(&c[K - 2], CPNS_WIRE_ERR_BAD_MAC,
+				CPNS_WIRE_AUTH_CLIENT);
+	tap_ok(ok && n == K - 2 && !cpns_get_stats(S.nl, &s1) &&
+	       moved(&s0, &s1, CPNS_CMD_AUTH_SERVER, K - 2, 1, 1) &&
+	       s1.pending_count + (K - 1) == s0.pending_count &&
+	       s1.session_count == s0.session_count + (K - 2),
+	       "%u a-1s read together: one BATCH of AUTH_SERVER; %u sessions re-keyed to generation 1, the forged a-1 ERROR bad MAC alone",
+	       K - 1, K - 2);
+	for (i = 0; i < K - 1; i++) {
+		pdrop(&c[i]);
+		cpns_session_del(G2.nl, r[i].handle);
+	}
+}
+
+/*
  * Two re-keys of one device at once: two a-flows of its key of generation
  * 0, both past a-0 and a-1 before the server sees either a-1. The first
  * a-2 stores its record and gets a-3; the second finds the device's row
@@ -1588,6 +1694,7 @@ static const struct {
 	{ "max-connections", test_max_connections },
 	{ "many", test_many },
 	{ "batch", test_batch },
+	{ "batch-auth", test_batch_auth },
 	{ "race", test_race },
 	{ "restart", test_restart },
 };
