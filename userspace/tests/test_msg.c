@@ -10,6 +10,7 @@
 #include <linux/genetlink.h>
 
 #include "cpns.h"
+#include "keyops.h"
 #include "tap.h"
 
 #define FAMILY 0x1a2b
@@ -356,11 +357,115 @@ static void test_names(void)
 	       "names: values and out-of-range");
 }
 
+/* m as the reply it would be: parsed (m freed), or NULL. */
+static struct cpns_reply *as_reply(struct cpns_msg *m)
+{
+	struct cpns_reply *r = NULL;
+	char err[160];
+	uint8_t *buf;
+	size_t len;
+
+	buf = copy(m, &len);
+	cpns_msg_free(m);
+	if (cpns_reply_parse(buf, len, &r, err, sizeof(err)))
+		tap_diag("parse: %s", err);
+	free(buf);
+	return r;
+}
+
+/* The batch items of the server's flow commands, put and read back. */
+static void test_items(void)
+{
+	static const uint8_t n1[CPNS_NONCE_LEN] = { 9 }, mac[CPNS_MAC_LEN] = { 7 };
+	static const uint8_t blob[40] = { 0x42 }, label[12] = { 0x11 };
+	static const struct cpns_keyref kek = { .type = "logon", .desc = "k" };
+	const struct cpns_record_ref ref = {
+		.kek = &kek, .label = label, .label_len = sizeof(label),
+		.blob = blob, .blob_len = sizeof(blob),
+	};
+	uint8_t did[CPNS_DEVICE_ID_LEN] = { 5 }, ch[CPNS_CHALLENGE_LEN];
+	uint8_t ch_mac[CPNS_MAC_LEN], ns[CPNS_NONCE_LEN];
+	struct cpns_rekey rk = { .generation = 3, .rekey = true };
+	struct cpns_item_result res = { .err = -EKEYREJECTED, .attr_type = 4,
+					.miss_type = -1 };
+	struct cpns_record rec;
+	struct cpns_error e;
+	struct cpns_reply *r;
+	struct cpns_msg *m;
+	uint32_t handle = 0, u = 0;
+	size_t len;
+
+	m = cpns_msg_new(FAMILY, CPNS_CMD_ASSIGN_CHALLENGE, 0);
+	cpns_assign_challenge_item(m, sid, n1, mac);
+	r = as_reply(m);
+	tap_ok(r && cpns_reply_get(r, CPNS_A_SEED_ID, &len) &&
+	       len == CPNS_SEED_ID_LEN &&
+	       cpns_reply_has(r, CPNS_A_REQUEST_NONCE) &&
+	       cpns_reply_has(r, CPNS_A_REQUEST_MAC),
+	       "items: ASSIGN_CHALLENGE's item holds seed id, nonce and MAC");
+	cpns_reply_free(r);
+
+	m = cpns_msg_new(FAMILY, CPNS_CMD_ASSIGN_CHALLENGE, 0);
+	cpns_msg_put(m, CPNS_A_CHALLENGE, mac, CPNS_CHALLENGE_LEN);
+	r = as_reply(m);
+	memset(ch, 0xee, sizeof(ch));
+	tap_ok(r && cpns_assign_challenge_item_reply(r, ch, ch_mac) == -EBADMSG &&
+	       ch[0] == 0xee,
+	       "items: an ASSIGN_CHALLENGE reply without its MAC is malformed, nothing copied");
+	cpns_reply_free(r);
+
+	m = cpns_msg_new(FAMILY, CPNS_CMD_AUTH_CHALLENGE, 0);
+	cpns_auth_challenge_item(m, did, n1, &rk, &ref);
+	r = as_reply(m);
+	tap_ok(r && !cpns_reply_u32(r, CPNS_A_GENERATION, &u) && u == 3 &&
+	       cpns_reply_has(r, CPNS_A_PUBKEY) &&
+	       cpns_reply_has(r, CPNS_A_KEYREF_TYPE) &&
+	       cpns_reply_has(r, CPNS_A_KEYREF_DESC) &&
+	       cpns_reply_get(r, CPNS_A_LABEL, &len) && len == sizeof(label) &&
+	       cpns_reply_get(r, CPNS_A_BLOB, &len) && len == sizeof(blob),
+	       "items: a re-keying AUTH_CHALLENGE's item holds the generation, Pc, the KEK, label and blob");
+	cpns_reply_free(r);
+
+	m = cpns_msg_new(FAMILY, CPNS_CMD_AUTH_CHALLENGE, 0);
+	cpns_msg_put_u32(m, CPNS_A_HANDLE, 77);
+	cpns_msg_put(m, CPNS_A_SERVER_NONCE, n1, CPNS_NONCE_LEN);
+	r = as_reply(m);
+	tap_ok(r && cpns_auth_challenge_item_reply(r, &rk, &handle, ns) ==
+	       -EBADMSG,
+	       "items: a re-keying AUTH_CHALLENGE's reply without Ps is malformed");
+	rk.rekey = false;
+	tap_ok(r && !cpns_auth_challenge_item_reply(r, &rk, &handle, ns) &&
+	       handle == 77 && ns[0] == 9,
+	       "items: AUTH_CHALLENGE's reply gives the handle and ns");
+	cpns_reply_free(r);
+
+	m = cpns_msg_new(FAMILY, CPNS_CMD_AUTH_SERVER, 0);
+	cpns_msg_put(m, CPNS_A_SERVER_MAC, mac, CPNS_MAC_LEN);
+	cpns_msg_put_u32(m, CPNS_A_GENERATION, 1);
+	cpns_msg_put(m, CPNS_A_BLOB, blob, sizeof(blob));
+	r = as_reply(m);
+	tap_ok(r && cpns_auth_server_item_reply(r, ch_mac, &rk, &rec) ==
+	       -EBADMSG,
+	       "items: an AUTH_SERVER reply with a record but no state is malformed");
+	cpns_reply_free(r);
+
+	cpns_item_error(&res, &e);
+	tap_ok(e.err == -EKEYREJECTED && !e.from_kernel && e.attr_type == 4 &&
+	       e.miss_type == -1 && e.offset == -1 &&
+	       !strcmp(e.msg, strerror(EKEYREJECTED)),
+	       "items: an item's failure without a message says strerror()");
+	res.msg = "the kernel's words";
+	cpns_item_error(&res, &e);
+	tap_ok(e.from_kernel && !strcmp(e.msg, "the kernel's words"),
+	       "items: an item's failure keeps the kernel's message");
+}
+
 int main(void)
 {
 	test_build();
 	test_parse();
 	test_ack();
 	test_names();
+	test_items();
 	return tap_done();
 }
