@@ -45,7 +45,12 @@ static int item_done(const struct cpns_reply *item,
 	}
 	sc->kb_err = run->ops->reply(item, sc);
 	if (sc->kb_err) {
-		sc->kb_error.err = sc->kb_err;
+		struct cpns_item_result bad = {
+			.index = res->index, .err = sc->kb_err,
+			.attr_type = -1, .miss_type = -1,
+		};
+
+		cpns_item_error(&bad, &sc->kb_error);
 		snprintf(sc->kb_error.msg, sizeof(sc->kb_error.msg),
 			 "malformed kernel reply to %s (item %zu of a batch)",
 			 cpns_cmd_name(run->ops->cmd), res->index);
@@ -65,13 +70,12 @@ static void run_alone(struct sconn *sc, const struct kbatch_ops *ops)
 
 static void run(struct server *srv, struct kbatch_run *run)
 {
+	unsigned long long dropped = 0;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < run->n; i++) {
-		memset(&run->sc[i]->kb_error, 0, sizeof(run->sc[i]->kb_error));
+	for (i = 0; i < run->n; i++)
 		run->sc[i]->kb_err = -ECANCELED;
-	}
 	if (run->n == 1) {
 		run_alone(run->sc[0], run->ops);
 		return;
@@ -80,9 +84,12 @@ static void run(struct server *srv, struct kbatch_run *run)
 			 run);
 	if (!ret)
 		return;
-	cpns_warn("kernel: a batch of %zu %s refused whole: %s; running each alone",
-		  run->n, cpns_cmd_name(run->ops->cmd),
-		  cpns_last_error(srv->nl));
+	/* Once a minute at most: a starved kernel would refuse them all. */
+	if (cpns_log_cause("kernel batch refused", 1, &dropped))
+		cpns_warn("kernel: a batch of %zu %s refused whole: %s; its items run each alone (%llu more batches refused in the last %u s)",
+			  run->n, cpns_cmd_name(run->ops->cmd),
+			  cpns_last_error(srv->nl), dropped,
+			  CPNS_LOG_REPEAT_MS / 1000);
 	for (i = 0; i < run->n; i++)
 		if (run->sc[i]->kb_err == -ECANCELED)
 			run_alone(run->sc[i], run->ops);

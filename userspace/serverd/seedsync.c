@@ -8,7 +8,9 @@
  * counter (a trigger, lib/store). Before each request (I-1, II-1, II-5,
  * a-0, a-1 and each sealed message), and every SEEDSYNC_POLL_MS for the
  * sessions in progress, the server reads that counter and the devices'
- * (one read of both); when the seeds' moved, it reads the seeds again
+ * (one read of both; once for all the requests read in one wake-up of
+ * the loop, which all arrived before that read); when the seeds' moved,
+ * it reads the seeds again
  * and brings its kernel in line:
  * KEY_UNWRAP of a row it does not hold, KEY_REVOKE of a row revoked
  * (which ends the sessions of its devices), KEY_RETIRE of a row whose
@@ -325,10 +327,16 @@ static int resync(struct server *srv, int64_t changes)
 static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 {
 	struct seedsync_state *st = &srv->seedsync;
+	uint64_t wakeup = srv->loop ? cpns_loop_wakeups(srv->loop) : 0;
 	int64_t seeds, devices;
 	int ret;
 
 	if (!srv->store)
+		return 0;
+	/* Every request of this wake-up arrived before the counters were
+	 * read in it: what they reflect is as new as each request.
+	 */
+	if (cur && wakeup && st->read_at == wakeup)
 		return 0;
 	ret = cpns_store_changes(srv->store, &seeds, &devices);
 	if (ret) {
@@ -347,11 +355,15 @@ static int check(struct server *srv, struct sconn *cur, unsigned int ref_type)
 		if (ret)
 			return ret;
 	}
-	if (devices == st->dev_changes)
+	if (devices == st->dev_changes) {
+		st->read_at = wakeup;
 		return 0;
+	}
 	ret = devsync_sessions(srv, cur, ref_type, st->dev_changes, devices);
-	if (ret >= 0)
+	if (ret >= 0) {
 		st->dev_changes = devices;
+		st->read_at = wakeup;
+	}
 	return ret;
 }
 

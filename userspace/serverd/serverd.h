@@ -188,11 +188,14 @@ struct server_conf {
  * @poll: reads the counter every SEEDSYNC_POLL_MS (sessions in progress)
  * @resyncs: times the seeds were read again
  * @unreadable: the last counter read failed (logged once per outage)
+ * @read_at: the loop's wake-up (cpns_loop_wakeups()) whose requests the
+ *	counters were read and applied for; 0: none
  */
 struct seedsync_state {
 	int64_t changes;
 	int64_t dev_changes;
 	bool unreadable;
+	uint64_t read_at;
 	uint8_t (*known)[CPNS_SEED_ID_LEN];
 	size_t nknown;
 	struct cpns_timer poll;

@@ -81,6 +81,7 @@ static struct {
 	int seen;		/* events when d ran */
 	int d_runs, e_runs, f_runs;
 	struct cpns_defer d, e, f;
+	uint64_t wk[3], wk_d;	/* cpns_loop_wakeups() at each */
 } df;
 
 static void df_watch(struct cpns_loop *loop, struct cpns_watch *w,
@@ -89,8 +90,9 @@ static void df_watch(struct cpns_loop *loop, struct cpns_watch *w,
 	char c;
 
 	(void)events;
-	if (read(w->fd, &c, 1) != 1)
+	if (read(w->fd, &c, 1) != 1 || df.events >= 3)
 		return;
+	df.wk[df.events] = cpns_loop_wakeups(loop);
 	df.events++;
 	cpns_loop_defer(loop, &df.d);
 	cpns_loop_defer(loop, &df.e);
@@ -103,6 +105,7 @@ static void df_d(struct cpns_loop *loop, struct cpns_defer *d)
 	(void)d;
 	df.d_runs++;
 	df.seen = df.events;
+	df.wk_d = cpns_loop_wakeups(loop);
 	/* Deferred from deferred work: runs in the same pass. */
 	cpns_loop_defer(loop, &df.f);
 }
@@ -123,6 +126,7 @@ static void df_f(struct cpns_loop *loop, struct cpns_defer *d)
 
 static void defer_test(struct cpns_loop *loop)
 {
+	uint64_t before;
 	int i, ok = 1;
 
 	cpns_defer_init(&df.d, df_d, NULL);
@@ -135,6 +139,7 @@ static void defer_test(struct cpns_loop *loop)
 				   df_watch, NULL))
 			ok = 0;
 	}
+	before = cpns_loop_wakeups(loop);
 	if (ok)
 		ok = cpns_loop_run(loop) == 0;
 	tap_ok(ok && df.events == 3 &&
@@ -142,6 +147,10 @@ static void defer_test(struct cpns_loop *loop)
 	       df.f_runs == 1,
 	       "loop: deferred work runs once after the batch's %d events (once: %d, cancelled: %d runs, deferred by it: %d)",
 	       df.events, df.d_runs, df.e_runs, df.f_runs);
+	tap_ok(ok && df.wk_d == before + 1 && df.wk[0] == df.wk_d &&
+	       df.wk[1] == df.wk_d && df.wk[2] == df.wk_d,
+	       "loop: one wake-up number (%llu, before %llu) for the batch's events and its deferred work",
+	       (unsigned long long)df.wk_d, (unsigned long long)before);
 	for (i = 0; i < 3; i++) {
 		cpns_watch_del(loop, &df.w[i]);
 		close(df.fds[i][0]);

@@ -384,6 +384,12 @@ void cpns_loop_stop_by(struct cpns_loop *loop, int signo);
 /* The signal that stopped the loop (0 if cpns_loop_stop() was called). */
 int cpns_loop_stop_signal(const struct cpns_loop *loop);
 
+/*
+ * The loop's wake-ups so far: one number for all the events of one batch,
+ * and for the deferred work and timers run after it.
+ */
+uint64_t cpns_loop_wakeups(const struct cpns_loop *loop);
+
 void cpns_defer_init(struct cpns_defer *d, cpns_defer_fn fn, void *arg);
 /* Run d once after the current batch of events (queued once until then). */
 void cpns_loop_defer(struct cpns_loop *loop, struct cpns_defer *d);

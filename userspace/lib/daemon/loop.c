@@ -37,6 +37,7 @@ struct cpns_loop {
 	struct epoll_event ev[LOOP_BATCH];
 	int nev;
 	int cur;
+	uint64_t wakeups;	/* the batches so far, this one included */
 
 	/* Deferred work, run after each batch, in the order queued. */
 	struct cpns_defer *defer_head;
@@ -470,6 +471,11 @@ static void defer_run(struct cpns_loop *l)
 	}
 }
 
+uint64_t cpns_loop_wakeups(const struct cpns_loop *l)
+{
+	return l->wakeups;
+}
+
 int cpns_loop_run(struct cpns_loop *l)
 {
 	l->stop = false;
@@ -481,6 +487,7 @@ int cpns_loop_run(struct cpns_loop *l)
 				continue;
 			return -errno;
 		}
+		l->wakeups++;
 		l->nev = n;
 		for (l->cur = 0; l->cur < l->nev && !l->stop; l->cur++) {
 			struct cpns_watch *w = l->ev[l->cur].data.ptr;
