@@ -108,6 +108,8 @@ static int challenge_single(struct sconn *sc)
 				     r->mac);
 }
 
+static const struct kbatch_ops challenge_ops;
+
 /* II-3, or the refusal. */
 static void challenge_done(struct sconn *sc)
 {
@@ -116,11 +118,8 @@ static void challenge_done(struct sconn *sc)
 	struct cpns_wire_assign_challenge *r = &out.assign_challenge;
 
 	/* A seed another server made: the store has it (seedsync.c). */
-	if (sc->kb_err == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0) {
-		sc->kb_err = challenge_single(sc);
-		sc->kb_error = *cpns_last(sc->srv->nl);
-		sc->kb_error.err = sc->kb_err;
-	}
+	if (sc->kb_err == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
+		kbatch_run_alone(sc, &challenge_ops);
 	if (sc->kb_err) {
 		sconn_kernel_fail(sc, "II-2", &sc->kb_error, false,
 				  CPNS_WIRE_ASSIGN_REQUEST);

@@ -97,6 +97,8 @@ static void hello_refuse(struct sconn *sc)
 	}
 }
 
+static const struct kbatch_ops hello_ops;
+
 static void hello_done(struct sconn *sc)
 {
 	const struct cpns_wire_auth_hello *m = &sc->kb_in.hello.m;
@@ -105,11 +107,8 @@ static void hello_done(struct sconn *sc)
 	struct server *srv = sc->srv;
 
 	/* A seed another server made: the store has it (seedsync.c). */
-	if (sc->kb_err == -ENOKEY && seedsync_fetch(srv, m->did) > 0) {
-		sc->kb_err = hello_single(sc);
-		sc->kb_error = *cpns_last(srv->nl);
-		sc->kb_error.err = sc->kb_err;
-	}
+	if (sc->kb_err == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
+		kbatch_run_alone(sc, &hello_ops);
 	if (sc->kb_err) {
 		sc->pending = false;
 		srv->pending--;

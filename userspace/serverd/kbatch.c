@@ -58,8 +58,7 @@ static int item_done(const struct cpns_reply *item,
 	return 0;
 }
 
-/* One command run alone: its result, as an item's. */
-static void run_alone(struct sconn *sc, const struct kbatch_ops *ops)
+void kbatch_run_alone(struct sconn *sc, const struct kbatch_ops *ops)
 {
 	sc->kb_err = ops->single(sc);
 	if (sc->kb_err) {
@@ -77,7 +76,7 @@ static void run(struct server *srv, struct kbatch_run *run)
 	for (i = 0; i < run->n; i++)
 		run->sc[i]->kb_err = -ECANCELED;
 	if (run->n == 1) {
-		run_alone(run->sc[0], run->ops);
+		kbatch_run_alone(run->sc[0], run->ops);
 		return;
 	}
 	ret = cpns_batch(srv->nl, run->ops->cmd, run->n, item_build, item_done,
@@ -92,7 +91,7 @@ static void run(struct server *srv, struct kbatch_run *run)
 			  CPNS_LOG_REPEAT_MS / 1000);
 	for (i = 0; i < run->n; i++)
 		if (run->sc[i]->kb_err == -ECANCELED)
-			run_alone(run->sc[i], run->ops);
+			kbatch_run_alone(run->sc[i], run->ops);
 }
 
 /* Take from the queue up to KBATCH_MAX connections waiting for ops. */

@@ -292,6 +292,8 @@ struct kbatch_ops {
 
 /* Run sc's command after this batch of events, then ops->done(sc). */
 void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops);
+/* Run sc's command alone now: its result in sc->kb_err and sc->kb_error. */
+void kbatch_run_alone(struct sconn *sc, const struct kbatch_ops *ops);
 /* Run every waiting command now (the loop's deferred work, and the stop). */
 void kbatch_flush(struct server *srv);
 /* sc's flow ends (sconn_flow_end()): its command, if it waits, is not run. */
