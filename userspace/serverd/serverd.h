@@ -119,6 +119,16 @@ struct sconn {
 			uint8_t label[CPNS_STORE_LABEL_LEN];
 		} hello;
 		struct cpns_wire_auth_mac client;	/* a-1 */
+		struct {				/* OPEN */
+			struct cpns_wire_sealed m;
+			uint8_t aad[CPNS_WIRE_HDR_LEN];
+		} sealed;
+		struct {				/* SEAL */
+			uint8_t pt[CPNS_WIRE_INNER_MAX];
+			uint8_t aad[CPNS_WIRE_HDR_LEN];
+			struct cpns_wire_status_report rep;
+			uint64_t seq;			/* of the report */
+		} ack;
 	} kb_in;
 	union {
 		struct cpns_wire_assign_challenge ch;	/* II-3 */
@@ -132,6 +142,15 @@ struct sconn {
 			struct cpns_rekey rk;
 			struct cpns_record rec;
 		} server;
+		struct {				/* OPEN's */
+			struct cpns_open_item it;
+			uint8_t pt[CPNS_WIRE_SEALED_MAX];
+			struct cpns_record rec;
+		} opened;
+		struct {				/* SEAL's */
+			struct cpns_seal_item it;
+			uint8_t ct[CPNS_WIRE_SEALED_MAX];
+		} sealed;
 	} kb_out;
 	/* II-7, waiting for its row in the store (assign.c) */
 	bool confirming;

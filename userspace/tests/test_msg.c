@@ -449,6 +449,31 @@ static void test_items(void)
 	       "items: an AUTH_SERVER reply with a record but no state is malformed");
 	cpns_reply_free(r);
 
+	m = cpns_msg_new(FAMILY, CPNS_CMD_OPEN, 0);
+	cpns_msg_put(m, CPNS_A_DATA, "plain", 5);
+	cpns_msg_put_u8(m, CPNS_A_STATE, CPNS_STATE_ACTIVE);
+	cpns_msg_put(m, CPNS_A_BLOB, blob, sizeof(blob));
+	cpns_msg_put_u32(m, CPNS_A_GENERATION, 2);
+	r = as_reply(m);
+	{
+		const struct cpns_item_result ok = { .err = 0 };
+		char out[16];
+		struct cpns_open_item it = {
+			.out = out, .outlen = sizeof(out), .rec = &rec,
+		};
+
+		tap_ok(r && !cpns_open_item_reply(r, &ok, &it) && !it.err &&
+		       it.outlen == 5 && !memcmp(out, "plain", 5) &&
+		       rec.blob_len == sizeof(blob) && rec.blob[0] == 0x42 &&
+		       rec.state == CPNS_STATE_ACTIVE && rec.generation == 2,
+		       "items: OPEN's reply gives the plaintext and the record it confirmed");
+		it.outlen = 4;
+		tap_ok(r && !cpns_open_item_reply(r, &ok, &it) &&
+		       it.err == -ENOSPC,
+		       "items: OPEN's plaintext larger than out: -ENOSPC");
+	}
+	cpns_reply_free(r);
+
 	cpns_item_error(&res, &e);
 	tap_ok(e.err == -EKEYREJECTED && !e.from_kernel && e.attr_type == 4 &&
 	       e.miss_type == -1 && e.offset == -1 &&

@@ -194,7 +194,11 @@ int cpns_batch(struct cpns_nl *nl, uint8_t cmd, size_t n,
 
 static int seal_build(struct cpns_msg *msg, size_t i, void *arg)
 {
-	const struct cpns_seal_item *it = (struct cpns_seal_item *)arg + i;
+	return cpns_seal_item_put(msg, (struct cpns_seal_item *)arg + i);
+}
+
+int cpns_seal_item_put(struct cpns_msg *msg, const struct cpns_seal_item *it)
+{
 	int ret;
 
 	ret = cpns_msg_put_u32(msg, CPNS_A_HANDLE, it->handle);
@@ -222,7 +226,14 @@ static long data_out(const struct cpns_reply *item, void *out, size_t cap)
 static int seal_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
-	struct cpns_seal_item *it = (struct cpns_seal_item *)arg + res->index;
+	return cpns_seal_item_reply(item, res,
+				    (struct cpns_seal_item *)arg + res->index);
+}
+
+int cpns_seal_item_reply(const struct cpns_reply *item,
+			 const struct cpns_item_result *res,
+			 struct cpns_seal_item *it)
+{
 	long len;
 
 	it->err = res->err;
@@ -255,7 +266,11 @@ int cpns_seal_batch(struct cpns_nl *nl, struct cpns_seal_item *items,
 
 static int open_build(struct cpns_msg *msg, size_t i, void *arg)
 {
-	const struct cpns_open_item *it = (struct cpns_open_item *)arg + i;
+	return cpns_open_item_put(msg, (struct cpns_open_item *)arg + i);
+}
+
+int cpns_open_item_put(struct cpns_msg *msg, const struct cpns_open_item *it)
+{
 	int ret;
 
 	ret = cpns_msg_put_u32(msg, CPNS_A_HANDLE, it->handle);
@@ -268,10 +283,38 @@ static int open_build(struct cpns_msg *msg, size_t i, void *arg)
 	return ret;
 }
 
+/* The device record an OPEN confirmed (a server's): 0, or -EBADMSG. */
+static int open_rec(const struct cpns_reply *item, struct cpns_record *rec)
+{
+	const void *blob;
+	size_t len;
+
+	memset(rec, 0, sizeof(*rec));
+	if (!cpns_reply_has(item, CPNS_A_STATE))
+		return 0;
+	blob = cpns_reply_get(item, CPNS_A_BLOB, &len);
+	if (!blob)
+		return 0;	/* GW2's confirmation: a key serial */
+	if (len > CPNS_MAX_BLOB)
+		return -EBADMSG;
+	memcpy(rec->blob, blob, len);
+	rec->blob_len = len;
+	cpns_reply_u8(item, CPNS_A_STATE, &rec->state);
+	cpns_reply_u32(item, CPNS_A_GENERATION, &rec->generation);
+	return 0;
+}
+
 static int open_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
-	struct cpns_open_item *it = (struct cpns_open_item *)arg + res->index;
+	return cpns_open_item_reply(item, res,
+				    (struct cpns_open_item *)arg + res->index);
+}
+
+int cpns_open_item_reply(const struct cpns_reply *item,
+			 const struct cpns_item_result *res,
+			 struct cpns_open_item *it)
+{
 	long len;
 
 	it->err = res->err;
@@ -279,6 +322,8 @@ static int open_done(const struct cpns_reply *item,
 	if (it->err)
 		return 0;
 	len = data_out(item, it->out, it->outlen);
+	if (len >= 0 && it->rec && open_rec(item, it->rec))
+		len = -EBADMSG;
 	if (len < 0) {
 		it->err = (int)len;
 		explicit_bzero(it->out, it->outlen);

@@ -530,6 +530,7 @@ struct cpns_open_item {
 	void *out;		/* len - CPNS_TAG_LEN bytes are enough */
 	size_t outlen;		/* in: the size of out; out: bytes written */
 	int32_t confirmed;	/* out: as cpns_unseal_rk()'s, or 0 */
+	struct cpns_record *rec;	/* NULL, or out: as cpns_unseal_rec()'s */
 	int err;		/* out: 0 or the item's negative errno */
 };
 
@@ -543,6 +544,20 @@ int cpns_seal_batch(struct cpns_nl *nl, struct cpns_seal_item *items,
 		    size_t n);
 int cpns_unseal_batch(struct cpns_nl *nl, struct cpns_open_item *items,
 		      size_t n);
+
+/*
+ * One item of either, for a caller's own cpns_batch(): its attributes
+ * into msg (0 or -EMSGSIZE), and its reply into it (it->err set, 0
+ * returned).
+ */
+int cpns_seal_item_put(struct cpns_msg *msg, const struct cpns_seal_item *it);
+int cpns_seal_item_reply(const struct cpns_reply *item,
+			 const struct cpns_item_result *res,
+			 struct cpns_seal_item *it);
+int cpns_open_item_put(struct cpns_msg *msg, const struct cpns_open_item *it);
+int cpns_open_item_reply(const struct cpns_reply *item,
+			 const struct cpns_item_result *res,
+			 struct cpns_open_item *it);
 
 /*
  * SESSION_DEL of n handles, batched as cpns_batch() does; errs[i] (errs

@@ -476,6 +476,25 @@ static void challenge_puts(struct cpns_put p[CHALLENGE_PUTS],
 	memcpy(p, all, sizeof(all));
 }
 
+/* What AUTH_CHALLENGE's reply gives: a handle, ns and, re-keying, Ps. */
+#define CHALLENGE_WANTS(handle, ns, ps, has_ps) {			\
+	REQ(CPNS_A_HANDLE, handle, 4),					\
+	REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),			\
+	OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, has_ps),		\
+}
+
+/* Ps into rk if the flow re-keys: 0, or -EBADMSG if the reply lacked it. */
+static int challenge_ps(struct cpns_rekey *rk, const uint8_t *ps,
+			bool has_ps)
+{
+	if (!rk || !rk->rekey)
+		return 0;
+	if (!has_ps)
+		return -EBADMSG;
+	memcpy(rk->server_pub, ps, CPNS_PUBKEY_LEN);
+	return 0;
+}
+
 int cpns_auth_challenge_rk(struct cpns_nl *nl,
 			   const uint8_t did[CPNS_DEVICE_ID_LEN],
 			   const uint8_t nc[CPNS_NONCE_LEN],
@@ -495,21 +514,15 @@ int cpns_auth_challenge_rec(struct cpns_nl *nl,
 	struct cpns_put p[CHALLENGE_PUTS];
 	uint8_t ps[CPNS_PUBKEY_LEN];
 	bool has_ps = false;
-	const struct opt_want w[] = {
-		REQ(CPNS_A_HANDLE, handle, 4),
-		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
-		OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, &has_ps),
-	};
+	const struct opt_want w[] = CHALLENGE_WANTS(handle, ns, ps, &has_ps);
 	int ret = rec_check(nl, rec);
 
 	challenge_puts(p, did, nc, rk, rec);
 	if (!ret)
 		ret = OCALL(nl, CPNS_CMD_AUTH_CHALLENGE, p, w);
-	if (!ret && rk && rk->rekey && !has_ps)
+	if (!ret && challenge_ps(rk, ps, has_ps))
 		ret = cpns__fail(nl, -EBADMSG,
 				 "the kernel's reply to a re-keying AUTH_CHALLENGE lacks the server's public key");
-	if (!ret && rk && rk->rekey)
-		memcpy(rk->server_pub, ps, CPNS_PUBKEY_LEN);
 	return ret;
 }
 
@@ -595,17 +608,11 @@ int cpns_auth_challenge_item_reply(const struct cpns_reply *item,
 {
 	uint8_t ps[CPNS_PUBKEY_LEN];
 	bool has_ps = false;
-	const struct opt_want w[] = {
-		REQ(CPNS_A_HANDLE, handle, 4),
-		REQ(CPNS_A_SERVER_NONCE, ns, CPNS_NONCE_LEN),
-		OPT(CPNS_A_PUBKEY, ps, CPNS_PUBKEY_LEN, &has_ps),
-	};
+	const struct opt_want w[] = CHALLENGE_WANTS(handle, ns, ps, &has_ps);
 	int ret = opt_item(item, w, CPNS_ARRAY_SIZE(w), NULL);
 
-	if (!ret && rk && rk->rekey && !has_ps)
-		ret = -EBADMSG;
-	if (!ret && rk && rk->rekey)
-		memcpy(rk->server_pub, ps, CPNS_PUBKEY_LEN);
+	if (!ret)
+		ret = challenge_ps(rk, ps, has_ps);
 	return ret;
 }
 

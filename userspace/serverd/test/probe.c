@@ -1510,7 +1510,7 @@ static void test_batch(void)
  */
 static void test_batch_auth(void)
 {
-	enum { K = 4 };
+	enum { K = 5 };
 	uint8_t dids[K][CPNS_DEVICE_ID_LEN];
 	struct cpns_wire_msg m[K];
 	struct cpns_stats s0, s1;
@@ -1567,6 +1567,30 @@ static void test_batch_auth(void)
 	       s1.session_count == s0.session_count + (K - 2),
 	       "%u a-1s read together: one BATCH of AUTH_SERVER; %u sessions re-keyed to generation 1, the forged a-1 ERROR bad MAC alone",
 	       K - 1, K - 2);
+	pdrop(&c[K - 2]);
+
+	/* A report on each session, one of them altered. */
+	for (i = n = 0; ok && i < K - 2; i++)
+		if (!gw2_seal_report(r[i].handle, "batched", &m[i]))
+			n++;
+	m[K - 3].sealed.ct[0] ^= 0x01;
+	ok = ok && n == K - 2 && !cpns_get_stats(S.nl, &s0) &&
+	     send_stopped(pid, c, m, K - 2);
+	for (i = n = 0; ok && i < K - 3; i++)
+		if (!gw2_ack(&c[i], r[i].handle, m[i].sealed.seq))
+			n++;
+	ok = ok && expect_error(&c[K - 3], CPNS_WIRE_ERR_BAD_MAC,
+				CPNS_WIRE_SEALED);
+	tap_ok(ok && n == K - 3 && !cpns_get_stats(S.nl, &s1) &&
+	       moved(&s0, &s1, CPNS_CMD_OPEN, K - 3, 1, 2) &&
+	       moved(&s0, &s1, CPNS_CMD_SEAL, K - 3, 0, 2),
+	       "%u sealed reports read together: one BATCH of OPEN, one of SEAL; %u acknowledged, the altered one ERROR bad MAC alone",
+	       K - 2, K - 3);
+	/* run.sh checks the server stored each one's record as confirmed. */
+	for (i = 0; i < K - 3; i++)
+		printf("# batch confirmed device id %s\n",
+		       cpns_log_hex(r[i].did, CPNS_DEVICE_ID_LEN));
+	fflush(stdout);
 	for (i = 0; i < K - 1; i++) {
 		pdrop(&c[i]);
 		cpns_session_del(G2.nl, r[i].handle);

@@ -250,6 +250,22 @@ t_ok "the race: one re-keyed record of $race stored, the other refused" \
 	bash -c "[ \$(grep -c 'store: device id $race generation 1 (unconfirmed) committed' '$DIR/serverd.log') = 1 ] &&
 		 grep -q 'the re-keyed record of device id $race: .*changed since it was read' '$DIR/serverd.log' &&
 		 grep -q 'device record changed during the flow (another server, or a revocation); a-3 not sent' '$DIR/serverd.log'"
+confirmed_by_batch()	# the batched OPENs' confirmations, stored
+{
+	local did n=0
+
+	for did in $(sed -n 's/^# batch confirmed device id \([0-9a-f]*\)$/\1/p' \
+		"$DIR/probe6.out"); do
+		grep -q "device $did: re-keyed record generation 1 confirmed by the first sealed message" \
+			"$DIR/serverd.log" &&
+			grep -q "store: device id $did generation 1 (active) committed" \
+				"$DIR/serverd.log" || return 1
+		n=$((n + 1))
+	done
+	((n == 2))
+}
+t_ok "batch: the two sealed reports opened together confirmed their devices' re-keyed records, stored" \
+	confirmed_by_batch
 t_ok "the race: the winner's record confirmed once" \
 	bash -c "[ \$(grep -c 'store: device id $race generation 1 (active) committed' '$DIR/serverd.log') = 1 ]"
 
