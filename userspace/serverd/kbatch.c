@@ -27,23 +27,23 @@ struct kbatch_run {
 
 static int item_build(struct cpns_msg *msg, size_t i, void *arg)
 {
-	struct kbatch_run *run = arg;
+	struct kbatch_run *r = arg;
 
-	return run->ops->build(msg, run->sc[i]);
+	return r->ops->build(msg, r->sc[i]);
 }
 
 static int item_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
-	struct kbatch_run *run = arg;
-	struct sconn *sc = run->sc[res->index];
+	struct kbatch_run *r = arg;
+	struct sconn *sc = r->sc[res->index];
 
 	if (res->err) {
 		sc->kb_err = res->err;
 		cpns_item_error(res, &sc->kb_error);
 		return 0;
 	}
-	sc->kb_err = run->ops->reply(item, sc);
+	sc->kb_err = r->ops->reply(item, sc);
 	if (sc->kb_err) {
 		struct cpns_item_result bad = {
 			.index = res->index, .err = sc->kb_err,
@@ -53,7 +53,7 @@ static int item_done(const struct cpns_reply *item,
 		cpns_item_error(&bad, &sc->kb_error);
 		snprintf(sc->kb_error.msg, sizeof(sc->kb_error.msg),
 			 "malformed kernel reply to %s (item %zu of a batch)",
-			 cpns_cmd_name(run->ops->cmd), res->index);
+			 cpns_cmd_name(r->ops->cmd), res->index);
 	}
 	return 0;
 }
@@ -67,31 +67,31 @@ void kbatch_run_alone(struct sconn *sc, const struct kbatch_ops *ops)
 	}
 }
 
-static void run(struct server *srv, struct kbatch_run *run)
+static void run(struct server *srv, struct kbatch_run *r)
 {
 	unsigned long long dropped = 0;
 	size_t i;
 	int ret;
 
-	for (i = 0; i < run->n; i++)
-		run->sc[i]->kb_err = -ECANCELED;
-	if (run->n == 1) {
-		kbatch_run_alone(run->sc[0], run->ops);
+	for (i = 0; i < r->n; i++)
+		r->sc[i]->kb_err = -ECANCELED;
+	if (r->n == 1) {
+		kbatch_run_alone(r->sc[0], r->ops);
 		return;
 	}
-	ret = cpns_batch(srv->nl, run->ops->cmd, run->n, item_build, item_done,
-			 run);
+	ret = cpns_batch(srv->nl, r->ops->cmd, r->n, item_build, item_done,
+			 r);
 	if (!ret)
 		return;
 	/* Once a minute at most: a starved kernel would refuse them all. */
 	if (cpns_log_cause("kernel batch refused", 1, &dropped))
 		cpns_warn("kernel: a batch of %zu %s refused whole: %s; its items run each alone (%llu more batches refused in the last %u s)",
-			  run->n, cpns_cmd_name(run->ops->cmd),
+			  r->n, cpns_cmd_name(r->ops->cmd),
 			  cpns_last_error(srv->nl), dropped,
 			  CPNS_LOG_REPEAT_MS / 1000);
-	for (i = 0; i < run->n; i++)
-		if (run->sc[i]->kb_err == -ECANCELED)
-			kbatch_run_alone(run->sc[i], run->ops);
+	for (i = 0; i < r->n; i++)
+		if (r->sc[i]->kb_err == -ECANCELED)
+			kbatch_run_alone(r->sc[i], r->ops);
 }
 
 /* Take from the queue up to KBATCH_MAX connections waiting for ops. */

@@ -464,6 +464,7 @@ static void test_items(void)
 
 		tap_ok(r && !cpns_open_item_reply(r, &ok, &it) && !it.err &&
 		       it.outlen == 5 && !memcmp(out, "plain", 5) &&
+		       it.confirmed == 1 &&
 		       rec.blob_len == sizeof(blob) && rec.blob[0] == 0x42 &&
 		       rec.state == CPNS_STATE_ACTIVE && rec.generation == 2,
 		       "items: OPEN's reply gives the plaintext and the record it confirmed");

@@ -293,9 +293,7 @@ static int open_rec(const struct cpns_reply *item, struct cpns_record *rec)
 	if (!cpns_reply_has(item, CPNS_A_STATE))
 		return 0;
 	blob = cpns_reply_get(item, CPNS_A_BLOB, &len);
-	if (!blob)
-		return 0;	/* GW2's confirmation: a key serial */
-	if (len > CPNS_MAX_BLOB)
+	if (!blob || len > CPNS_MAX_BLOB)
 		return -EBADMSG;
 	memcpy(rec->blob, blob, len);
 	rec->blob_len = len;
@@ -330,8 +328,9 @@ int cpns_open_item_reply(const struct cpns_reply *item,
 		return 0;
 	}
 	it->outlen = (size_t)len;
-	if (cpns_reply_has(item, CPNS_A_STATE))
-		cpns_reply_s32(item, CPNS_A_KEY_SERIAL, &it->confirmed);
+	/* As cpns_unseal_rk(): the message confirmed a re-keyed record. */
+	it->confirmed = cpns_reply_has(item, CPNS_A_STATE) &&
+			cpns_reply_has(item, CPNS_A_BLOB);
 	return 0;
 }
 
