@@ -97,6 +97,25 @@ int cpns_assign_request(struct cpns_nl *nl, const uint8_t sid[CPNS_SEED_ID_LEN],
 	return CALL(nl, CPNS_CMD_ASSIGN_REQUEST, p, w);
 }
 
+/*
+ * The attributes of the commands a server runs once per flow, shared by
+ * the single calls and their batch items (cpns_*_item()).
+ */
+#define CHALLENGE_REQ_PUTS(sid, n1, mac) {				\
+	{ CPNS_A_SEED_ID, sid, CPNS_SEED_ID_LEN },			\
+	{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },			\
+	{ CPNS_A_REQUEST_MAC, mac, CPNS_MAC_LEN },			\
+}
+#define CHALLENGE_REQ_WANTS(ch, ch_mac) {				\
+	{ CPNS_A_CHALLENGE, ch, CPNS_CHALLENGE_LEN },			\
+	{ CPNS_A_CHALLENGE_MAC, ch_mac, CPNS_MAC_LEN },			\
+}
+#define CONFIRM_PUTS(did, n1) {						\
+	{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },			\
+	{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },			\
+}
+#define CONFIRM_WANTS(code) { { CPNS_A_CONFIRM, code, CPNS_MAC_LEN } }
+
 int cpns_assign_challenge(struct cpns_nl *nl,
 			  const uint8_t sid[CPNS_SEED_ID_LEN],
 			  const uint8_t n1[CPNS_NONCE_LEN],
@@ -104,15 +123,8 @@ int cpns_assign_challenge(struct cpns_nl *nl,
 			  uint8_t ch[CPNS_CHALLENGE_LEN],
 			  uint8_t ch_mac[CPNS_MAC_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_SEED_ID, sid, CPNS_SEED_ID_LEN },
-		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
-		{ CPNS_A_REQUEST_MAC, mac, CPNS_MAC_LEN },
-	};
-	const struct cpns_want w[] = {
-		{ CPNS_A_CHALLENGE, ch, CPNS_CHALLENGE_LEN },
-		{ CPNS_A_CHALLENGE_MAC, ch_mac, CPNS_MAC_LEN },
-	};
+	const struct cpns_put p[] = CHALLENGE_REQ_PUTS(sid, n1, mac);
+	const struct cpns_want w[] = CHALLENGE_REQ_WANTS(ch, ch_mac);
 
 	return CALL(nl, CPNS_CMD_ASSIGN_CHALLENGE, p, w);
 }
@@ -122,11 +134,7 @@ int cpns_assign_challenge_item(struct cpns_msg *msg,
 			       const uint8_t n1[CPNS_NONCE_LEN],
 			       const uint8_t mac[CPNS_MAC_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_SEED_ID, sid, CPNS_SEED_ID_LEN },
-		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
-		{ CPNS_A_REQUEST_MAC, mac, CPNS_MAC_LEN },
-	};
+	const struct cpns_put p[] = CHALLENGE_REQ_PUTS(sid, n1, mac);
 
 	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
 }
@@ -135,10 +143,7 @@ int cpns_assign_challenge_item_reply(const struct cpns_reply *item,
 				     uint8_t ch[CPNS_CHALLENGE_LEN],
 				     uint8_t ch_mac[CPNS_MAC_LEN])
 {
-	const struct cpns_want w[] = {
-		{ CPNS_A_CHALLENGE, ch, CPNS_CHALLENGE_LEN },
-		{ CPNS_A_CHALLENGE_MAC, ch_mac, CPNS_MAC_LEN },
-	};
+	const struct cpns_want w[] = CHALLENGE_REQ_WANTS(ch, ch_mac);
 
 	return cpns__get_all(item, w, CPNS_ARRAY_SIZE(w));
 }
@@ -147,10 +152,7 @@ int cpns_assign_confirm_item(struct cpns_msg *msg,
 			     const uint8_t did[CPNS_DEVICE_ID_LEN],
 			     const uint8_t n1[CPNS_NONCE_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
-		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
-	};
+	const struct cpns_put p[] = CONFIRM_PUTS(did, n1);
 
 	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
 }
@@ -158,9 +160,7 @@ int cpns_assign_confirm_item(struct cpns_msg *msg,
 int cpns_assign_confirm_item_reply(const struct cpns_reply *item,
 				   uint8_t code[CPNS_MAC_LEN])
 {
-	const struct cpns_want w[] = {
-		{ CPNS_A_CONFIRM, code, CPNS_MAC_LEN },
-	};
+	const struct cpns_want w[] = CONFIRM_WANTS(code);
 
 	return cpns__get_all(item, w, CPNS_ARRAY_SIZE(w));
 }
@@ -190,13 +190,8 @@ int cpns_assign_confirm(struct cpns_nl *nl,
 			const uint8_t n1[CPNS_NONCE_LEN],
 			uint8_t code[CPNS_MAC_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_DEVICE_ID, did, CPNS_DEVICE_ID_LEN },
-		{ CPNS_A_REQUEST_NONCE, n1, CPNS_NONCE_LEN },
-	};
-	const struct cpns_want w[] = {
-		{ CPNS_A_CONFIRM, code, CPNS_MAC_LEN },
-	};
+	const struct cpns_put p[] = CONFIRM_PUTS(did, n1);
+	const struct cpns_want w[] = CONFIRM_WANTS(code);
 
 	return CALL(nl, CPNS_CMD_ASSIGN_CONFIRM, p, w);
 }
@@ -553,6 +548,16 @@ int cpns_auth_server_rk(struct cpns_nl *nl, uint32_t handle,
 				    NULL);
 }
 
+/* AUTH_SERVER's request and what its reply gives. */
+#define SERVER_PUTS(handle, client_mac) {				\
+	{ CPNS_A_HANDLE, handle, 4 },					\
+	{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },		\
+}
+#define SERVER_WANTS(server_mac, gen) {					\
+	REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),		\
+	REQ(CPNS_A_GENERATION, gen, 4),					\
+}
+
 /* AUTH_SERVER's generation and record, to what the caller asked. */
 static void server_result(uint32_t gen, const struct cpns_record *r,
 			  struct cpns_rekey *rk, struct cpns_record *rec)
@@ -573,14 +578,8 @@ int cpns_auth_server_rec(struct cpns_nl *nl, uint32_t handle,
 {
 	struct cpns_record r = { 0 };
 	uint32_t gen = 0;
-	const struct cpns_put p[] = {
-		{ CPNS_A_HANDLE, &handle, 4 },
-		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
-	};
-	const struct opt_want w[] = {
-		REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),
-		REQ(CPNS_A_GENERATION, &gen, 4),
-	};
+	const struct cpns_put p[] = SERVER_PUTS(&handle, client_mac);
+	const struct opt_want w[] = SERVER_WANTS(server_mac, &gen);
 	int ret = opt_call_rec(nl, CPNS_CMD_AUTH_SERVER, p,
 			       CPNS_ARRAY_SIZE(p), w, CPNS_ARRAY_SIZE(w), &r);
 
@@ -619,10 +618,7 @@ int cpns_auth_challenge_item_reply(const struct cpns_reply *item,
 int cpns_auth_server_item(struct cpns_msg *msg, uint32_t handle,
 			  const uint8_t client_mac[CPNS_MAC_LEN])
 {
-	const struct cpns_put p[] = {
-		{ CPNS_A_HANDLE, &handle, 4 },
-		{ CPNS_A_CLIENT_MAC, client_mac, CPNS_MAC_LEN },
-	};
+	const struct cpns_put p[] = SERVER_PUTS(&handle, client_mac);
 
 	return cpns__put_all(msg, p, CPNS_ARRAY_SIZE(p));
 }
@@ -633,10 +629,7 @@ int cpns_auth_server_item_reply(const struct cpns_reply *item,
 {
 	struct cpns_record r = { 0 };
 	uint32_t gen = 0;
-	const struct opt_want w[] = {
-		REQ(CPNS_A_SERVER_MAC, server_mac, CPNS_MAC_LEN),
-		REQ(CPNS_A_GENERATION, &gen, 4),
-	};
+	const struct opt_want w[] = SERVER_WANTS(server_mac, &gen);
 	int ret = opt_item(item, w, CPNS_ARRAY_SIZE(w), &r);
 
 	if (!ret)
