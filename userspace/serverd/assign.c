@@ -99,15 +99,6 @@ static int challenge_reply(const struct cpns_reply *item, struct sconn *sc)
 						sc->kb_out.ch.mac);
 }
 
-static int challenge_single(struct sconn *sc)
-{
-	const struct cpns_wire_assign_request *m = &sc->kb_in.req;
-	struct cpns_wire_assign_challenge *r = &sc->kb_out.ch;
-
-	return cpns_assign_challenge(sc->srv->nl, m->sid, m->n1, m->mac, r->ch,
-				     r->mac);
-}
-
 static const struct kbatch_ops challenge_ops;
 
 /* II-3, or the refusal. */
@@ -118,9 +109,9 @@ static void challenge_done(struct sconn *sc)
 	struct cpns_wire_assign_challenge *r = &out.assign_challenge;
 
 	/* A seed another server made: the store has it (seedsync.c). */
-	if (sc->kb_err == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
+	if (sc->kb_error.err == -ENOKEY && seedsync_fetch(sc->srv, m->sid) > 0)
 		kbatch_run_alone(sc, &challenge_ops);
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		sconn_kernel_fail(sc, "II-2", &sc->kb_error, false,
 				  CPNS_WIRE_ASSIGN_REQUEST);
 		return;
@@ -137,7 +128,6 @@ static const struct kbatch_ops challenge_ops = {
 	.cmd = CPNS_CMD_ASSIGN_CHALLENGE,
 	.build = challenge_build,
 	.reply = challenge_reply,
-	.single = challenge_single,
 	.done = challenge_done,
 };
 
@@ -228,21 +218,13 @@ static int confirm_reply(const struct cpns_reply *item, struct sconn *sc)
 	return cpns_assign_confirm_item_reply(item, sc->kb_out.code);
 }
 
-static int confirm_single(struct sconn *sc)
-{
-	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
-
-	return cpns_assign_confirm_replacing(sc->srv->nl, m->did, m->n1, NULL,
-					     sc->kb_out.code);
-}
-
 /* The challenge is used: II-7 waits for the row (confirm_queue()). */
 static void confirm_done(struct sconn *sc)
 {
 	const struct cpns_wire_assign_device_id *m = &sc->kb_in.dev;
 	struct cpns_wire_assign_confirm c;
 
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		sconn_kernel_fail(sc, "II-6", &sc->kb_error, true,
 				  CPNS_WIRE_ASSIGN_DEVICE_ID);
 		return;
@@ -256,7 +238,6 @@ static const struct kbatch_ops confirm_ops = {
 	.cmd = CPNS_CMD_ASSIGN_CONFIRM,
 	.build = confirm_build,
 	.reply = confirm_reply,
-	.single = confirm_single,
 	.done = confirm_done,
 };
 

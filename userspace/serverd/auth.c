@@ -57,25 +57,14 @@ static int hello_reply(const struct cpns_reply *item, struct sconn *sc)
 					      sc->kb_out.challenge.ns);
 }
 
-static int hello_single(struct sconn *sc)
-{
-	struct cpns_record_ref ref = hello_ref(sc);
-
-	return cpns_auth_challenge_rec(sc->srv->nl, sc->kb_in.hello.m.did,
-				       sc->kb_in.hello.m.nc,
-				       &sc->kb_in.hello.rk, &ref,
-				       &sc->kb_out.challenge.handle,
-				       sc->kb_out.challenge.ns);
-}
-
-/* a-0 refused by the kernel: sc->kb_err, sc->kb_error. */
+/* a-0 refused by the kernel: sc->kb_error. */
 static void hello_refuse(struct sconn *sc)
 {
 	const struct cpns_wire_auth_hello *m = &sc->kb_in.hello.m;
 	const struct cpns_error *e = &sc->kb_error;
 	struct server *srv = sc->srv;
 
-	if (sc->kb_err == -EBADMSG && sc->rec.blob_len) {
+	if (e->err == -EBADMSG && sc->rec.blob_len) {
 		/* The row's blob, not GW2: the store or the KEK is wrong. */
 		sc_err(sc, "a-0: the stored record of device id %s (generation %u, %s) does not open under KEK %s:%s: %s (a wrong KEK, or the row was altered)",
 		       HEX(m->did), sc->rec.generation,
@@ -84,7 +73,7 @@ static void hello_refuse(struct sconn *sc)
 		sconn_refuse(sc, CPNS_WIRE_ERR_INTERNAL, CPNS_WIRE_AUTH_HELLO,
 			     "a-0: the record of device id %s in the store is not valid",
 			     HEX(m->did));
-	} else if (sc->kb_err == -EKEYREJECTED &&
+	} else if (e->err == -EKEYREJECTED &&
 		   e->attr_type != CPNS_A_PUBKEY) {
 		/* Not a bad Pc: a generation this device no longer has
 		 * (GW1's copy of a re-keyed key) or never had.
@@ -107,9 +96,9 @@ static void hello_done(struct sconn *sc)
 	struct server *srv = sc->srv;
 
 	/* A seed another server made: the store has it (seedsync.c). */
-	if (sc->kb_err == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
+	if (sc->kb_error.err == -ENOKEY && seedsync_fetch(srv, m->did) > 0)
 		kbatch_run_alone(sc, &hello_ops);
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		sc->pending = false;
 		srv->pending--;
 		hello_refuse(sc);
@@ -137,7 +126,6 @@ static const struct kbatch_ops hello_ops = {
 	.cmd = CPNS_CMD_AUTH_CHALLENGE,
 	.build = hello_build,
 	.reply = hello_reply,
-	.single = hello_single,
 	.done = hello_done,
 };
 
@@ -199,14 +187,6 @@ static int client_reply(const struct cpns_reply *item, struct sconn *sc)
 					   &sc->kb_out.server.rec);
 }
 
-static int client_single(struct sconn *sc)
-{
-	return cpns_auth_server_rec(sc->srv->nl, sc->handle,
-				    sc->kb_in.client.mac, sc->kb_out.server.mac,
-				    &sc->kb_out.server.rk,
-				    &sc->kb_out.server.rec);
-}
-
 static void client_done(struct sconn *sc)
 {
 	const struct cpns_record *rec = &sc->kb_out.server.rec;
@@ -214,7 +194,7 @@ static void client_done(struct sconn *sc)
 	struct server *srv = sc->srv;
 	int ret;
 
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		/* A wrong code ends the flow in the kernel. */
 		sconn_kernel_fail(sc, "a-2", &sc->kb_error, true,
 				  CPNS_WIRE_AUTH_CLIENT);
@@ -256,7 +236,6 @@ static const struct kbatch_ops client_ops = {
 	.cmd = CPNS_CMD_AUTH_SERVER,
 	.build = client_build,
 	.reply = client_reply,
-	.single = client_single,
 	.done = client_done,
 };
 

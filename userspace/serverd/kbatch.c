@@ -6,7 +6,8 @@
  * connections of each command go to the kernel as one CPNS_CMD_BATCH,
  * every item with its own result (Documentation/netlink.rst), and each
  * connection's flow goes on from its result. A lone command runs as
- * itself, so one flow at a time waits no longer than before.
+ * itself, built and read by the same ops, so one flow at a time waits no
+ * longer than before.
  *
  * A connection waits for one command at most: it reads its next message
  * at its next event, after the batch. A batch the kernel refuses whole
@@ -32,38 +33,72 @@ static int item_build(struct cpns_msg *msg, size_t i, void *arg)
 	return r->ops->build(msg, r->sc[i]);
 }
 
+/* A reply that item parsing refused: its failure, as the kernel's would be. */
+static void malformed(struct sconn *sc, int err, const struct kbatch_ops *ops)
+{
+	struct cpns_item_result bad = {
+		.err = err, .attr_type = -1, .miss_type = -1,
+	};
+
+	cpns_item_error(&bad, &sc->kb_error);
+	snprintf(sc->kb_error.msg, sizeof(sc->kb_error.msg),
+		 "malformed kernel reply to %s", cpns_cmd_name(ops->cmd));
+}
+
 static int item_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
 	struct kbatch_run *r = arg;
 	struct sconn *sc = r->sc[res->index];
+	int err;
 
 	if (res->err) {
-		sc->kb_err = res->err;
 		cpns_item_error(res, &sc->kb_error);
 		return 0;
 	}
-	sc->kb_err = r->ops->reply(item, sc);
-	if (sc->kb_err) {
-		struct cpns_item_result bad = {
-			.index = res->index, .err = sc->kb_err,
-			.attr_type = -1, .miss_type = -1,
-		};
+	err = r->ops->reply(item, sc);
+	if (err)
+		malformed(sc, err, r->ops);
+	else
+		sc->kb_error.err = 0;
+	return 0;
+}
 
-		cpns_item_error(&bad, &sc->kb_error);
-		snprintf(sc->kb_error.msg, sizeof(sc->kb_error.msg),
-			 "malformed kernel reply to %s (item %zu of a batch)",
-			 cpns_cmd_name(r->ops->cmd), res->index);
-	}
+struct alone {
+	struct sconn *sc;
+	const struct kbatch_ops *ops;
+	int err;		/* the reply's parsing; -EBADMSG: none came */
+};
+
+static int alone_build(struct cpns_msg *msg, void *arg)
+{
+	const struct alone *a = arg;
+
+	return a->ops->build(msg, a->sc);
+}
+
+static int alone_reply(const struct cpns_reply *reply, void *arg)
+{
+	struct alone *a = arg;
+
+	a->err = a->ops->reply(reply, a->sc);
 	return 0;
 }
 
 void kbatch_run_alone(struct sconn *sc, const struct kbatch_ops *ops)
 {
-	sc->kb_err = ops->single(sc);
-	if (sc->kb_err) {
-		sc->kb_error = *cpns_last(sc->srv->nl);
-		sc->kb_error.err = sc->kb_err;
+	struct alone a = { .sc = sc, .ops = ops, .err = -EBADMSG };
+	struct cpns_nl *nl = sc->srv->nl;
+	int ret;
+
+	ret = cpns_request(nl, ops->cmd, 0, alone_build, &a, alone_reply, &a);
+	if (ret) {
+		sc->kb_error = *cpns_last(nl);
+		sc->kb_error.err = ret;
+	} else if (a.err) {
+		malformed(sc, a.err, ops);
+	} else {
+		sc->kb_error.err = 0;
 	}
 }
 
@@ -74,7 +109,7 @@ static void run(struct server *srv, struct kbatch_run *r)
 	int ret;
 
 	for (i = 0; i < r->n; i++)
-		r->sc[i]->kb_err = -ECANCELED;
+		r->sc[i]->kb_error.err = -ECANCELED;
 	if (r->n == 1) {
 		kbatch_run_alone(r->sc[0], r->ops);
 		return;
@@ -90,7 +125,7 @@ static void run(struct server *srv, struct kbatch_run *r)
 			  cpns_last_error(srv->nl), dropped,
 			  CPNS_LOG_REPEAT_MS / 1000);
 	for (i = 0; i < r->n; i++)
-		if (r->sc[i]->kb_err == -ECANCELED)
+		if (r->sc[i]->kb_error.err == -ECANCELED)
 			kbatch_run_alone(r->sc[i], r->ops);
 }
 

@@ -108,8 +108,7 @@ struct sconn {
 	/* A kernel command waiting for the end of the batch (kbatch.c) */
 	const struct kbatch_ops *kb_ops;
 	struct sconn *kb_next;
-	int kb_err;			/* its result: 0 or a negative errno */
-	struct cpns_error kb_error;	/* and its failure */
+	struct cpns_error kb_error;	/* its result: .err 0, or the failure */
 	union {
 		struct cpns_wire_assign_request req;	/* II-1 */
 		struct cpns_wire_assign_device_id dev;	/* II-5 */
@@ -296,22 +295,20 @@ struct server {
  * struct kbatch_ops - a flow's kernel command, run with the batch's others
  * @cmd: the command (one CPNS_CMD_BATCH accepts)
  * @build: put the request's attributes for sc (from sc->kb_in): 0, -errno
- * @reply: the reply's attributes into sc->kb_out: 0, or -EBADMSG
- * @single: the command alone, as @build and @reply: 0, or its negative
- *	errno (cpns_last())
- * @done: the flow goes on from sc->kb_err and sc->kb_error
+ * @reply: a good reply's attributes (an item's, or the command's alone)
+ *	into sc->kb_out: 0, or a negative errno (-EBADMSG: malformed)
+ * @done: the flow goes on from sc->kb_error (.err 0: the command went well)
  */
 struct kbatch_ops {
 	uint8_t cmd;
 	int (*build)(struct cpns_msg *msg, struct sconn *sc);
 	int (*reply)(const struct cpns_reply *item, struct sconn *sc);
-	int (*single)(struct sconn *sc);
 	void (*done)(struct sconn *sc);
 };
 
 /* Run sc's command after this batch of events, then ops->done(sc). */
 void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops);
-/* Run sc's command alone now: its result in sc->kb_err and sc->kb_error. */
+/* Run sc's command alone now: its result in sc->kb_error. */
 void kbatch_run_alone(struct sconn *sc, const struct kbatch_ops *ops);
 /* Run every waiting command now (the loop's deferred work, and the stop). */
 void kbatch_flush(struct server *srv);

@@ -29,19 +29,7 @@ static int open_build(struct cpns_msg *msg, struct sconn *sc)
 
 static int open_reply(const struct cpns_reply *item, struct sconn *sc)
 {
-	const struct cpns_item_result ok = { .err = 0 };
-
-	cpns_open_item_reply(item, &ok, &sc->kb_out.opened.it);
-	return sc->kb_out.opened.it.err;
-}
-
-static int open_single(struct sconn *sc)
-{
-	struct cpns_open_item *it = &sc->kb_out.opened.it;
-
-	return cpns_unseal_rec(sc->srv->nl, it->handle, it->seq, it->aad,
-			       it->aadlen, it->in, it->len, it->out,
-			       &it->outlen, it->rec);
+	return cpns_open_item_reply(item, &sc->kb_out.opened.it);
 }
 
 static int seal_build(struct cpns_msg *msg, struct sconn *sc)
@@ -51,18 +39,7 @@ static int seal_build(struct cpns_msg *msg, struct sconn *sc)
 
 static int seal_reply(const struct cpns_reply *item, struct sconn *sc)
 {
-	const struct cpns_item_result ok = { .err = 0 };
-
-	cpns_seal_item_reply(item, &ok, &sc->kb_out.sealed.it);
-	return sc->kb_out.sealed.it.err;
-}
-
-static int seal_single(struct sconn *sc)
-{
-	struct cpns_seal_item *it = &sc->kb_out.sealed.it;
-
-	return cpns_seal(sc->srv->nl, it->handle, it->aad, it->aadlen, it->pt,
-			 it->len, &it->seq, it->out, &it->outlen);
+	return cpns_seal_item_reply(item, &sc->kb_out.sealed.it);
 }
 
 /* The STATUS_ACK sealed: sent, and the report's one line. */
@@ -73,7 +50,7 @@ static void seal_done(struct sconn *sc)
 	struct cpns_wire_msg out = { .type = CPNS_WIRE_SEALED };
 
 	explicit_bzero(sc->kb_in.ack.pt, sizeof(sc->kb_in.ack.pt));
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		sconn_kernel_fail(sc, "seal", &sc->kb_error, true, 0);
 		return;
 	}
@@ -94,7 +71,6 @@ static const struct kbatch_ops seal_ops = {
 	.cmd = CPNS_CMD_SEAL,
 	.build = seal_build,
 	.reply = seal_reply,
-	.single = seal_single,
 	.done = seal_done,
 };
 
@@ -157,7 +133,7 @@ static void open_done(struct sconn *sc)
 	struct cpns_wire_inner in;
 	int ret;
 
-	if (sc->kb_err) {
+	if (sc->kb_error.err) {
 		sconn_kernel_fail(sc, "open", &sc->kb_error, true,
 				  CPNS_WIRE_SEALED);
 		return;
@@ -185,7 +161,6 @@ static const struct kbatch_ops open_ops = {
 	.cmd = CPNS_CMD_OPEN,
 	.build = open_build,
 	.reply = open_reply,
-	.single = open_single,
 	.done = open_done,
 };
 

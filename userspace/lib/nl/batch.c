@@ -226,26 +226,22 @@ static long data_out(const struct cpns_reply *item, void *out, size_t cap)
 static int seal_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
-	return cpns_seal_item_reply(item, res,
-				    (struct cpns_seal_item *)arg + res->index);
+	struct cpns_seal_item *it = (struct cpns_seal_item *)arg + res->index;
+
+	it->err = res->err ? res->err : cpns_seal_item_reply(item, it);
+	return 0;
 }
 
 int cpns_seal_item_reply(const struct cpns_reply *item,
-			 const struct cpns_item_result *res,
 			 struct cpns_seal_item *it)
 {
-	long len;
+	long len = data_out(item, it->out, it->outlen);
 
-	it->err = res->err;
-	if (it->err)
-		return 0;
-	len = data_out(item, it->out, it->outlen);
 	if (len >= 0 && cpns_reply_u64(item, CPNS_A_SEQ, &it->seq))
 		len = -EBADMSG;
 	if (len < 0)
-		it->err = (int)len;
-	else
-		it->outlen = (size_t)len;
+		return (int)len;
+	it->outlen = (size_t)len;
 	return 0;
 }
 
@@ -305,27 +301,23 @@ static int open_rec(const struct cpns_reply *item, struct cpns_record *rec)
 static int open_done(const struct cpns_reply *item,
 		     const struct cpns_item_result *res, void *arg)
 {
-	return cpns_open_item_reply(item, res,
-				    (struct cpns_open_item *)arg + res->index);
+	struct cpns_open_item *it = (struct cpns_open_item *)arg + res->index;
+
+	it->confirmed = 0;
+	it->err = res->err ? res->err : cpns_open_item_reply(item, it);
+	return 0;
 }
 
 int cpns_open_item_reply(const struct cpns_reply *item,
-			 const struct cpns_item_result *res,
 			 struct cpns_open_item *it)
 {
-	long len;
+	long len = data_out(item, it->out, it->outlen);
 
-	it->err = res->err;
-	it->confirmed = 0;
-	if (it->err)
-		return 0;
-	len = data_out(item, it->out, it->outlen);
 	if (len >= 0 && it->rec && open_rec(item, it->rec))
 		len = -EBADMSG;
 	if (len < 0) {
-		it->err = (int)len;
 		explicit_bzero(it->out, it->outlen);
-		return 0;
+		return (int)len;
 	}
 	it->outlen = (size_t)len;
 	/* As cpns_unseal_rk(): the message confirmed a re-keyed record. */

@@ -546,17 +546,16 @@ int cpns_unseal_batch(struct cpns_nl *nl, struct cpns_open_item *items,
 		      size_t n);
 
 /*
- * One item of either, for a caller's own cpns_batch(): its attributes
- * into msg (0 or -EMSGSIZE), and its reply into it (it->err set, 0
- * returned).
+ * One item of either, for a caller's own cpns_batch() (or one request):
+ * its attributes into msg (0 or -EMSGSIZE), and a good reply into it
+ * (0, -ENOSPC if out is too small, -EBADMSG if malformed; it->err is
+ * left to the caller).
  */
 int cpns_seal_item_put(struct cpns_msg *msg, const struct cpns_seal_item *it);
 int cpns_seal_item_reply(const struct cpns_reply *item,
-			 const struct cpns_item_result *res,
 			 struct cpns_seal_item *it);
 int cpns_open_item_put(struct cpns_msg *msg, const struct cpns_open_item *it);
 int cpns_open_item_reply(const struct cpns_reply *item,
-			 const struct cpns_item_result *res,
 			 struct cpns_open_item *it);
 
 /*
