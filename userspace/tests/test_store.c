@@ -2437,6 +2437,71 @@ static bool compact_store(const char *path, struct cpns_store_device *d)
  * column, a salt byte) rebuilds another blob, which the kernel's unwrap
  * refuses as it refuses any altered blob (the VM tests).
  */
+/* The opcodes named op in the program of sql on the SQLite store at path. */
+static int opcodes(const char *path, const char *sql, const char *op)
+{
+	char explain[600];
+	sqlite3_stmt *s = NULL;
+	sqlite3 *db;
+	int n = -1;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN %s", sql);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, explain, -1, &s, NULL) == SQLITE_OK)
+		for (n = 0; sqlite3_step(s) == SQLITE_ROW;)
+			n += !strcmp((const char *)sqlite3_column_text(s, 1), op);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A device row of state st (key_state kst) of the store's one seed. */
+static void row_of_state(char *sql, size_t len, const char *st,
+			 const char *kst)
+{
+	snprintf(sql, len,
+		 "INSERT INTO devices (seed, suffix, generation, state, created, key_state, key_generation, key_offset, key_expiry, sealed) VALUES ((SELECT num FROM seeds), randomblob(8), 0, %s, 1, %s, 0, 0, 0, zeroblob(64))",
+		 st, kst);
+}
+
+/*
+ * A device row's state rules cost no temporary b-tree per row written
+ * (sqlite.c, STATE_IS), and still refuse what is no state.
+ */
+static void test_state_checks(void)
+{
+	static const struct {
+		const char *state, *key_state;
+		bool ok;
+	} rows[] = {
+		{ "1", "1", true }, { "4", "5", true }, { "5", "4", true },
+		{ "2", "1", false }, { "1", "3", false }, { "'1x'", "1", false },
+		{ "NULL", "1", false }, { "1", "0", false },
+	};
+	char path[256], sql[512];
+	struct cpns_store *st;
+	size_t i;
+	int n;
+
+	st = store_seeded(path, sizeof(path), "checks.db", "checks");
+	if (!st)
+		return;
+	cpns_store_close(st);
+	row_of_state(sql, sizeof(sql), "1", "1");
+	n = opcodes(path, sql, "OpenEphemeral");
+	tap_ok(n == 0, "checks: writing a device row opens no temporary b-tree (%d)",
+	       n);
+	for (i = 0; i < NELEM(rows); i++) {
+		row_of_state(sql, sizeof(sql), rows[i].state,
+			     rows[i].key_state);
+		tap_ok(raw_sql(path, sql) == rows[i].ok,
+		       "checks: a row of state %s, key_state %s: %s",
+		       rows[i].state, rows[i].key_state,
+		       rows[i].ok ? "stored" : "refused");
+	}
+}
+
 static void test_compact(void)
 {
 	static const struct {
@@ -2594,6 +2659,8 @@ int main(void)
 	test_inventory_forms();
 	test_address_bytes();
 	test_compact();
+	if (!pg)
+		test_state_checks();
 	if (pg)
 		path_of(good, sizeof(good), "");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
