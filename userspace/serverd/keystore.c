@@ -355,9 +355,9 @@ static int assigned_commit(struct server *srv, struct keystore_assign *a,
 	if (m > 1)
 		cpns_debug("store: %zu assignments in one transaction", m);
 	for (i = 0; i < m; i++)
-		cpns_info("store: device id %s assigned by '%s' (%s) recorded",
-			  cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN), v[i].gw1,
-			  v[i].gw1_addr);
+		cpns_debug("store: device id %s assigned by '%s' (%s) recorded",
+			   cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN), v[i].gw1,
+			   v[i].gw1_addr);
 	return 0;
 }
 
