@@ -674,7 +674,7 @@ static void test_file_refusals(const char *good)
 	page = page == 1 ? 65536 : page;
 	ret = pwrite(fd, "\xff\xff\xff\xff\xff\xff\xff\xff", 8, page + 2);
 	close(fd);
-	tap_ok(page == 16384, "store: a new file has pages of 16 KiB (%lld)",
+	tap_ok(page == 8192, "store: a new file has pages of 8 KiB (%lld)",
 	       (long long)page);
 	refused(path, 0, -EBADMSG, "corrupted", "a damaged b-tree page");
 }
