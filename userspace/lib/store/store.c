@@ -266,10 +266,25 @@ static void label_put(EVP_MD_CTX *md, const char *s)
 	EVP_DigestUpdate(md, s, strlen(s) + 1);
 }
 
+/*
+ * SHA-256, fetched from OpenSSL's default provider once: EVP_sha256()
+ * would be looked up again at every digest, which costs more than
+ * hashing a label. Immutable once fetched; kept for the process's life.
+ */
+static EVP_MD *label_sha256(void)
+{
+	static EVP_MD *sha256;
+
+	if (!sha256)
+		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return sha256;
+}
+
 static void label(const char *table, const char *fields[], size_t n,
 		  uint8_t out[CPNS_STORE_LABEL_LEN])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD *sha256 = label_sha256();
 	unsigned int len = CPNS_STORE_LABEL_LEN;
 	size_t i;
 
@@ -277,9 +292,11 @@ static void label(const char *table, const char *fields[], size_t n,
 	 * unwrap of a row wrapped with a real one, and that is refused.
 	 */
 	memset(out, 0, CPNS_STORE_LABEL_LEN);
-	if (!md)
+	if (!md || !sha256) {
+		EVP_MD_CTX_free(md);
 		return;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
+	}
+	if (EVP_DigestInit_ex2(md, sha256, NULL) == 1) {
 		label_put(md, "cpns-serverd store 1");
 		label_put(md, table);
 		for (i = 0; i < n; i++)
