@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <net/genetlink.h>
 #include <linux/cpns.h>
+#include "aead_once.h"
 #include "kat.h"
 #include "keys.h"
 #include "netlink.h"
@@ -70,16 +71,21 @@ static int __init cpns_init(void)
 	if (err)
 		return err;
 
+	/* Before the self-test, which wraps keys as the commands do. */
+	err = cpns_aead_once_init();
+	if (err)
+		return err;
+
 	err = cpns_kat_selftest();
 	if (err) {
 		pr_err("known-answer self-test failed (%d): not loading\n",
 		       err);
-		return err;
+		goto err_kat;
 	}
 
 	err = cpns_keys_register();
 	if (err)
-		return err;
+		goto err_kat;
 
 	err = register_pernet_subsys(&cpns_net_ops);
 	if (err)
@@ -107,6 +113,8 @@ err_notifier:
 	unregister_pernet_subsys(&cpns_net_ops);
 err_pernet:
 	cpns_keys_unregister();
+err_kat:
+	cpns_aead_once_exit();
 	return err;
 }
 
@@ -117,6 +125,7 @@ static void __exit cpns_exit(void)
 	/* Drains every namespace: objects, sessions, challenges, keyrings. */
 	unregister_pernet_subsys(&cpns_net_ops);
 	cpns_keys_unregister();
+	cpns_aead_once_exit();
 }
 
 module_init(cpns_init);

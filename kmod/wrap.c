@@ -24,6 +24,7 @@
 #include <keys/user-type.h>
 #include <linux/cpns.h>
 
+#include "aead_once.h"
 #include "compat.h"
 #include "primitives.h"
 #include "wrap.h"
@@ -177,10 +178,10 @@ static int cpns_blob_crypt(bool seal, const u8 *kek, unsigned int keklen,
 		.iov_len = hdrlen,
 	};
 	u8 aad[CPNS_BLOB_HDR_MAX + CPNS_MAX_LABEL];
-	struct crypto_aead *tfm;
 	u8 wk[CPNS_KEY_LEN];
 	int ret;
 
+	BUILD_BUG_ON(sizeof(aad) > CPNS_ONCE_AAD_MAX);
 	if (labellen > CPNS_MAX_LABEL)
 		return -EINVAL;
 	memcpy(aad, hdr, hdrlen);
@@ -191,17 +192,10 @@ static int cpns_blob_crypt(bool seal, const u8 *kek, unsigned int keklen,
 		       sizeof(wk));
 	if (ret)
 		return ret;
-	tfm = cpns_aead_new(wk);
+	ret = cpns_aead_once(seal, wk, aad, hdrlen + labellen, in,
+			     seal ? CPNS_KEY_LEN : CPNS_KEY_LEN + CPNS_TAG_LEN,
+			     out);
 	memzero_explicit(wk, sizeof(wk));
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	if (seal)
-		ret = cpns_seal(tfm, 0, aad, hdrlen + labellen, in,
-				CPNS_KEY_LEN, out);
-	else
-		ret = cpns_open(tfm, 0, aad, hdrlen + labellen, in,
-				CPNS_KEY_LEN + CPNS_TAG_LEN, out);
-	cpns_aead_free(tfm);
 	return ret;
 }
 

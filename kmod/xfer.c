@@ -18,6 +18,7 @@
 #include <crypto/kpp.h>
 #include <linux/cpns.h>
 
+#include "aead_once.h"
 #include "compat.h"
 #include "keys.h"
 #include "primitives.h"
@@ -178,22 +179,12 @@ static int cpns_xfer_crypt(bool seal, const u8 *wk, u8 kind, const u8 *id,
 			   unsigned int idlen, const u8 *in, u8 *out)
 {
 	u8 aad[1 + CPNS_DEVICE_ID_LEN];
-	struct crypto_aead *tfm;
-	int ret;
 
+	BUILD_BUG_ON(sizeof(aad) > CPNS_ONCE_AAD_MAX);
 	aad[0] = kind;
 	memcpy(aad + 1, id, idlen);
-
-	tfm = cpns_aead_new(wk);
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	if (seal)
-		ret = cpns_seal(tfm, 0, aad, 1 + idlen, in, CPNS_KEY_LEN, out);
-	else
-		ret = cpns_open(tfm, 0, aad, 1 + idlen, in, CPNS_WRAPPED_LEN,
-				out);
-	cpns_aead_free(tfm);
-	return ret;
+	return cpns_aead_once(seal, wk, aad, 1 + idlen, in,
+			      seal ? CPNS_KEY_LEN : CPNS_WRAPPED_LEN, out);
 }
 
 int cpns_xfer_wrap(enum cpns_key_kind kind, const u8 *id,
