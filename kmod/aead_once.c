@@ -131,9 +131,8 @@ int cpns_aead_once(bool enc, const u8 *key, const u8 *aad,
 		   unsigned int aadlen, const u8 *in, unsigned int inlen,
 		   u8 *out)
 {
-	unsigned int outlen = enc ? inlen + CPNS_TAG_LEN :
-				    inlen - CPNS_TAG_LEN;
 	struct cpns_once_slot *slot;
+	unsigned int outlen;
 	int ret;
 
 	if (aadlen > CPNS_ONCE_AAD_MAX ||
@@ -141,6 +140,7 @@ int cpns_aead_once(bool enc, const u8 *key, const u8 *aad,
 		return -EMSGSIZE;
 	if (!enc && inlen < CPNS_TAG_LEN)
 		return -EINVAL;
+	outlen = enc ? inlen + CPNS_TAG_LEN : inlen - CPNS_TAG_LEN;
 
 	/* Another CPU's slot after a migration is as good: it is locked. */
 	slot = cpns_once_slots[raw_smp_processor_id()];

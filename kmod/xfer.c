@@ -13,7 +13,6 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uio.h>
-#include <crypto/aead.h>
 #include <crypto/algapi.h>
 #include <crypto/kpp.h>
 #include <linux/cpns.h>
