@@ -132,10 +132,11 @@ int store_addr_unpack(const uint8_t *b, size_t len,
 
 /*
  * A gw1_addr column (version 6): as an address column, or the port alone
- * (2 bytes) where the address has the host of the seed's owner_addr.
+ * (2 bytes) where the address has the host of the seed's owner_addr
+ * (owner: that owner_addr as store_addr_pack() packs it).
  */
-size_t store_gw1_pack(const char *text, const char *owner,
-		      uint8_t out[STORE_ADDR_BYTES]);
+size_t store_gw1_pack(const char *text, const uint8_t *owner,
+		      size_t owner_len, uint8_t out[STORE_ADDR_BYTES]);
 int store_gw1_unpack(const uint8_t *b, size_t len, const char *owner,
 		     char out[CPNS_STORE_ADDR_MAX + 1]);
 

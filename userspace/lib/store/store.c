@@ -227,15 +227,13 @@ int store_addr_unpack(const uint8_t *b, size_t len,
 	return 0;
 }
 
-size_t store_gw1_pack(const char *t, const char *owner,
+size_t store_gw1_pack(const char *t, const uint8_t *owner, size_t owner_len,
 		      uint8_t out[STORE_ADDR_BYTES])
 {
-	uint8_t o[STORE_ADDR_BYTES];
 	size_t len = store_addr_pack(t, out);
 
-	if ((len == ADDR4_LEN || len == ADDR6_LEN) &&
-	    store_addr_pack(owner, o) == len &&
-	    !memcmp(o, out, len - ADDR_PORT_LEN)) {
+	if ((len == ADDR4_LEN || len == ADDR6_LEN) && owner_len == len &&
+	    !memcmp(owner, out, len - ADDR_PORT_LEN)) {
 		memmove(out, out + len - ADDR_PORT_LEN, ADDR_PORT_LEN);
 		len = ADDR_PORT_LEN;
 	}
@@ -1733,11 +1731,65 @@ static bool text_ok(const char *s, size_t max)
 	return s && strlen(s) <= max;
 }
 
-/* One assignment, within a transaction. */
-static int assigned_one(struct cpns_store *st,
-			const struct cpns_store_assigned *v)
+/*
+ * The seed of the last row written in one transaction, read once for the
+ * rows of that seed: the transaction's own view of it holds until its end.
+ */
+struct row_seed {
+	bool valid;
+	uint8_t sid[CPNS_SEED_ID_LEN];
+	int64_t num;
+	uint8_t owner[STORE_ADDR_BYTES];	/* owner_addr, packed */
+	size_t owner_len;
+};
+
+static int row_seed_cb(struct cpns_store *st, const struct sv *c, int n,
+		       void *arg)
 {
-	char owner[CPNS_STORE_ADDR_MAX + 1] = "", sid[HEXBUF];
+	char addr[CPNS_STORE_ADDR_MAX + 1];
+	struct row_seed *rs = arg;
+	int ret;
+
+	if (n != 2 || c[0].type != SV_INT || c[0].i <= 0)
+		return store_fail(st, -EBADMSG,
+				  "%s: seeds: a num is not a positive integer (the store is corrupted)",
+				  st->path);
+	ret = col_text(st, &c[1], addr, sizeof(addr), "seed", "owner_addr",
+		       "of a device");
+	if (ret)
+		return ret;
+	rs->num = c[0].i;
+	rs->owner_len = store_addr_pack(addr, rs->owner);
+	rs->valid = true;
+	return 0;
+}
+
+/* The seed of did into rs, unless it is there already; -ENOENT if none. */
+static int row_seed(struct cpns_store *st, const uint8_t *did,
+		    struct row_seed *rs)
+{
+	char sid[HEXBUF];
+	struct sv p[] = { hex(sid, did, CPNS_SEED_ID_LEN) };
+	int ret;
+
+	if (rs->valid && !memcmp(rs->sid, did, sizeof(rs->sid)))
+		return 0;
+	rs->valid = false;
+	ret = run(st, "SELECT num, owner_addr FROM seeds WHERE seed_id = $1",
+		  p, 1, row_seed_cb, rs, NULL);
+	if (!ret && !rs->valid)
+		return store_fail(st, -ENOENT,
+				  "%s: the seed of device %s... is not stored",
+				  st->path, sid);
+	memcpy(rs->sid, did, sizeof(rs->sid));
+	return ret;
+}
+
+/* One assignment, within a transaction; rs: its seed's, as row_seed(). */
+static int assigned_one(struct cpns_store *st,
+			const struct cpns_store_assigned *v,
+			struct row_seed *rs)
+{
 	uint8_t a[STORE_ADDR_BYTES];
 	struct sv p[4];
 	int ret;
@@ -1746,14 +1798,15 @@ static int assigned_one(struct cpns_store *st,
 	    !text_ok(v->gw1_addr, CPNS_STORE_ADDR_MAX) || v->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid assignment",
 				  st->path);
-	ret = seed_stored(st, v->did, owner);
+	ret = row_seed(st, v->did, rs);
 	if (ret)
 		return ret;
-	p[0] = hex(sid, v->did, CPNS_SEED_ID_LEN);
+	p[0] = SV_I(rs->num);
 	p[1] = SV_B(v->did + CPNS_SEED_ID_LEN, SUFFIX_LEN);
 	p[2] = SV_I(v->when);
-	p[3] = SV_B(a, store_gw1_pack(v->gw1_addr, owner, a));
-	return run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES (" SEED_NUM(1) ", $2, 0, 1, $3, 0, " ADDR_PARAM(4) ", CASE WHEN $3 = 0 THEN NULL ELSE 0 END) ON CONFLICT (seed, suffix) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - devices.created END",
+	p[3] = SV_B(a, store_gw1_pack(v->gw1_addr, rs->owner, rs->owner_len,
+				      a));
+	return run(st, "INSERT INTO devices (seed, suffix, generation, state, created, expiry, gw1_addr, assigned_offset) VALUES ($1, $2, 0, 1, $3, 0, " ADDR_PARAM(4) ", CASE WHEN $3 = 0 THEN NULL ELSE 0 END) ON CONFLICT (seed, suffix) DO UPDATE SET gw1_addr = excluded.gw1_addr, assigned_offset = CASE WHEN $3 = 0 THEN NULL ELSE $3 - devices.created END",
 		   p, NELEM(p), NULL, NULL, NULL);
 }
 
@@ -1773,6 +1826,7 @@ int cpns_store_device_assigned(struct cpns_store *st,
 int cpns_store_devices_assigned(struct cpns_store *st,
 				const struct cpns_store_assigned *v, size_t n)
 {
+	struct row_seed rs = { .valid = false };
 	size_t i;
 	int ret;
 
@@ -1782,7 +1836,7 @@ int cpns_store_devices_assigned(struct cpns_store *st,
 	if (ret)
 		return ret;
 	for (i = 0; i < n && !ret; i++)
-		ret = assigned_one(st, &v[i]);
+		ret = assigned_one(st, &v[i], &rs);
 	return finish(st, ret);
 }
 
