@@ -11,10 +11,11 @@
  * loop's events run as one CPNS_CMD_BATCH each (kbatch.c).
  *
  * II-7 is sent once the assignment's row is in the store. The rows of the
- * assignments confirmed during one batch of the loop's events are written
- * in one transaction after it (assign_flush()): GW1s assigning at the same
- * time share a commit, and none waits for more than its own batch. A
- * re-assignment's row follows its revocation record, stored at once.
+ * assignments confirmed while the loop has events ready are written in one
+ * transaction once it has none (assign_flush(), cpns_loop_defer_idle()):
+ * GW1s assigning at the same time share a commit, and none waits for more
+ * than four batches of events. A re-assignment's row follows its
+ * revocation record, stored at once.
  *
  * Re-assignment (protocol.rst, "Re-assignment"): II-5 may name a Device ID
  * that the new one replaces. The store must show both under seeds of the
@@ -50,7 +51,7 @@ static void confirm_flush(struct cpns_loop *loop, struct cpns_defer *d)
 	assign_flush(d->arg);
 }
 
-/* II-7 waits for its row: queued until the end of this batch. */
+/* II-7 waits for its row: queued until the loop is idle. */
 static void confirm_queue(struct sconn *sc,
 			  const struct cpns_wire_assign_confirm *c,
 			  const uint8_t n1[CPNS_NONCE_LEN])
@@ -64,7 +65,7 @@ static void confirm_queue(struct sconn *sc,
 	srv->confirming = sc;
 	if (!srv->confirm_flush.fn)
 		cpns_defer_init(&srv->confirm_flush, confirm_flush, srv);
-	cpns_loop_defer(srv->loop, &srv->confirm_flush);
+	cpns_loop_defer_idle(srv->loop, &srv->confirm_flush);
 }
 
 static void confirm_dequeue(struct sconn *sc)

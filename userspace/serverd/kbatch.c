@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * The flows' kernel commands of one batch of the loop's events, run
- * together. A handler that needs the kernel queues its connection with
- * the command's ops (kbatch_submit()); after the batch, the waiting
+ * The flows' kernel commands of the loop's events, run together. A
+ * handler that needs the kernel queues its connection with the command's
+ * ops (kbatch_submit()); once the loop is idle (no event ready, or four
+ * batches of events since: cpns_loop_defer_idle()), the waiting
  * connections of each command go to the kernel as one CPNS_CMD_BATCH,
  * every item with its own result (Documentation/netlink.rst), and each
  * connection's flow goes on from its result. A lone command runs as
@@ -10,7 +11,7 @@
  * longer than before.
  *
  * A connection waits for one command at most: it reads its next message
- * at its next event, after the batch. A batch the kernel refuses whole
+ * at its next event, after the command. A batch the kernel refuses whole
  * (no memory, a module without CPNS_CMD_BATCH) is run item by item.
  */
 #include <errno.h>
@@ -181,7 +182,7 @@ void kbatch_submit(struct sconn *sc, const struct kbatch_ops *ops)
 	srv->kb_queue = sc;
 	if (!srv->kb_flush.fn)
 		cpns_defer_init(&srv->kb_flush, flush_deferred, srv);
-	cpns_loop_defer(srv->loop, &srv->kb_flush);
+	cpns_loop_defer_idle(srv->loop, &srv->kb_flush);
 }
 
 void kbatch_conn_gone(struct sconn *sc)

@@ -105,7 +105,7 @@ struct sconn {
 	bool pending;
 	uint64_t reports;
 	struct keystore_rec rec;
-	/* A kernel command waiting for the end of the batch (kbatch.c) */
+	/* A kernel command waiting to be run (kbatch.c) */
 	const struct kbatch_ops *kb_ops;
 	struct sconn *kb_next;
 	struct cpns_error kb_error;	/* its result: .err 0, or the failure */

@@ -19,7 +19,7 @@ static const char *const health_names[] = {
 
 /*
  * A SEALED frame and its STATUS_ACK are two kernel commands, OPEN then
- * SEAL, each batched with the others of the loop's wake-up (kbatch.c).
+ * SEAL, each batched with the others waiting (kbatch.c).
  */
 
 static int open_build(struct cpns_msg *msg, struct sconn *sc)

@@ -5,7 +5,8 @@
  * timer (which then never runs), a timer disarmed after the timerfd was
  * set for it leaves the next one on time, a dropped watch is never called,
  * and SIGTERM stops the loop. Deferred work runs once per batch, after
- * every event of it, and not once cancelled. The clocks: the coarse one
+ * every event of it, and not once cancelled; idle work once no event is
+ * ready or after four batches. The clocks: the coarse one
  * never ahead, a deadline never early.
  */
 #include <signal.h>
@@ -158,6 +159,112 @@ static void defer_test(struct cpns_loop *loop)
 	}
 }
 
+/*
+ * Idle work: a socket with bytes waiting (one read per batch keeps it
+ * ready) queues it at its first event; it runs at the end of the fourth
+ * batch, or of the batch that leaves nothing ready.
+ */
+static struct {
+	struct cpns_watch w;
+	int fds[2];
+	int reads;		/* bytes read so far */
+	int reads_at_run;	/* reads when d ran */
+	int d_runs, e_runs, f_runs;
+	bool stop_in_d;
+	struct cpns_defer d, e, f;
+	uint64_t wk_first, wk_d;
+} id;
+
+static void id_watch(struct cpns_loop *loop, struct cpns_watch *w,
+		     uint32_t events)
+{
+	char c;
+
+	(void)events;
+	if (read(w->fd, &c, 1) != 1)
+		return;
+	if (!id.reads++) {
+		id.wk_first = cpns_loop_wakeups(loop);
+		cpns_loop_defer_idle(loop, &id.d);
+		cpns_loop_defer_idle(loop, &id.e);
+		cpns_defer_cancel(loop, &id.e);
+	}
+}
+
+static void id_d(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)d;
+	id.d_runs++;
+	id.reads_at_run = id.reads;
+	id.wk_d = cpns_loop_wakeups(loop);
+	/* Deferred from idle work: runs in the same pass. */
+	cpns_loop_defer(loop, &id.f);
+}
+
+static void id_e(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)loop;
+	(void)d;
+	id.e_runs++;
+}
+
+static void id_f(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)d;
+	id.f_runs++;
+	if (id.stop_in_d)
+		cpns_loop_stop(loop);
+}
+
+/* A timer that stops the loop once the socket is drained. */
+static void id_stop(struct cpns_loop *loop, struct cpns_timer *t)
+{
+	(void)t;
+	cpns_loop_stop(loop);
+}
+
+static void idle_run_once(struct cpns_loop *loop, int bytes, bool stop_in_d)
+{
+	struct cpns_timer stop;
+	int i;
+
+	memset(&id, 0, sizeof(id));
+	id.stop_in_d = stop_in_d;
+	cpns_defer_init(&id.d, id_d, NULL);
+	cpns_defer_init(&id.e, id_e, NULL);
+	cpns_defer_init(&id.f, id_f, NULL);
+	cpns_timer_init(&stop, id_stop, NULL);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, id.fds))
+		return;
+	for (i = 0; i < bytes; i++)
+		if (write(id.fds[1], "x", 1) != 1)
+			return;
+	cpns_watch_add(loop, &id.w, id.fds[0], EPOLLIN, id_watch, NULL);
+	if (!stop_in_d)
+		cpns_timer_arm(loop, &stop, cpns_now_ms() + 100);
+	cpns_loop_run(loop);
+	cpns_timer_disarm(loop, &stop);
+	cpns_watch_del(loop, &id.w);
+	close(id.fds[0]);
+	close(id.fds[1]);
+}
+
+static void idle_test(struct cpns_loop *loop)
+{
+	idle_run_once(loop, 1, true);
+	tap_ok(id.d_runs == 1 && id.reads_at_run == 1 &&
+	       id.wk_d == id.wk_first && id.e_runs == 0 && id.f_runs == 1,
+	       "loop: idle work runs after the batch that leaves nothing ready (%d runs, after %d events, wake-up %llu of %llu), not once cancelled (%d), and what it defers with it (%d)",
+	       id.d_runs, id.reads_at_run, (unsigned long long)id.wk_d,
+	       (unsigned long long)id.wk_first, id.e_runs, id.f_runs);
+	idle_run_once(loop, 10, false);
+	tap_ok(id.d_runs == 1 && id.reads_at_run == 4 &&
+	       id.wk_d == id.wk_first + 3 && id.reads == 10 && id.f_runs == 1,
+	       "loop: idle work waits for at most four batches with events ready (%d runs, after %d of %d events, wake-up %llu, first %llu)",
+	       id.d_runs, id.reads_at_run, id.reads,
+	       (unsigned long long)id.wk_d, (unsigned long long)id.wk_first);
+}
+
 int main(void)
 {
 	struct cpns_loop *loop = cpns_loop_new();
@@ -272,6 +379,7 @@ int main(void)
 	}
 
 	defer_test(loop);
+	idle_test(loop);
 
 	/* SIGTERM, read from the signalfd. */
 	kill(getpid(), SIGTERM);

@@ -22,6 +22,8 @@
 #include "daemon.h"
 
 #define LOOP_BATCH	64
+/* Idle work waits for at most this many batches of events. */
+#define LOOP_IDLE_BATCHES	4
 
 struct cpns_loop {
 	int epfd;
@@ -42,6 +44,10 @@ struct cpns_loop {
 	/* Deferred work, run after each batch, in the order queued. */
 	struct cpns_defer *defer_head;
 	struct cpns_defer **defer_tail;
+	/* Work deferred until the loop is idle, and the batches since. */
+	struct cpns_defer *idle_head;
+	struct cpns_defer **idle_tail;
+	unsigned int idle_batches;
 
 	/* Timers, a binary min-heap on ->when; ->slot is the position. */
 	struct cpns_timer **heap;
@@ -431,32 +437,47 @@ void cpns_defer_init(struct cpns_defer *d, cpns_defer_fn fn, void *arg)
 	d->fn = fn;
 	d->arg = arg;
 	d->queued = false;
+	d->idle = false;
 	d->next = NULL;
 }
 
-void cpns_loop_defer(struct cpns_loop *l, struct cpns_defer *d)
+static void defer_queue(struct cpns_defer **head, struct cpns_defer ***tail,
+			struct cpns_defer *d, bool idle)
 {
 	if (d->queued)
 		return;
 	d->queued = true;
+	d->idle = idle;
 	d->next = NULL;
-	if (!l->defer_head)
-		l->defer_tail = &l->defer_head;
-	*l->defer_tail = d;
-	l->defer_tail = &d->next;
+	if (!*head)
+		*tail = head;
+	**tail = d;
+	*tail = &d->next;
+}
+
+void cpns_loop_defer(struct cpns_loop *l, struct cpns_defer *d)
+{
+	defer_queue(&l->defer_head, &l->defer_tail, d, false);
+}
+
+void cpns_loop_defer_idle(struct cpns_loop *l, struct cpns_defer *d)
+{
+	defer_queue(&l->idle_head, &l->idle_tail, d, true);
 }
 
 void cpns_defer_cancel(struct cpns_loop *l, struct cpns_defer *d)
 {
+	struct cpns_defer **head = d->idle ? &l->idle_head : &l->defer_head;
+	struct cpns_defer ***tail = d->idle ? &l->idle_tail : &l->defer_tail;
 	struct cpns_defer **pp;
 
 	if (!d->queued)
 		return;
-	for (pp = &l->defer_head; *pp != d; pp = &(*pp)->next)
+	for (pp = head; *pp != d; pp = &(*pp)->next)
 		;
 	*pp = d->next;
-	if (l->defer_tail == &d->next)
-		l->defer_tail = pp;
+	if (*tail == &d->next)
+		*tail = pp;
 	d->queued = false;
 }
 
@@ -471,6 +492,19 @@ static void defer_run(struct cpns_loop *l)
 	}
 }
 
+/* Run the idle work, then what it defers in turn. */
+static void idle_run(struct cpns_loop *l)
+{
+	struct cpns_defer *d;
+
+	l->idle_batches = 0;
+	while ((d = l->idle_head) && !l->stop) {
+		cpns_defer_cancel(l, d);
+		d->fn(l, d);
+	}
+	defer_run(l);
+}
+
 uint64_t cpns_loop_wakeups(const struct cpns_loop *l)
 {
 	return l->wakeups;
@@ -480,12 +514,18 @@ int cpns_loop_run(struct cpns_loop *l)
 {
 	l->stop = false;
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, l->ev, LOOP_BATCH, -1);
+		/* With idle work queued, only what is ready now is taken. */
+		int n = epoll_wait(l->epfd, l->ev, LOOP_BATCH,
+				   l->idle_head ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
+		}
+		if (!n) {
+			idle_run(l);
+			continue;
 		}
 		l->wakeups++;
 		l->nev = n;
@@ -506,6 +546,8 @@ int cpns_loop_run(struct cpns_loop *l)
 			timers_run(l);
 			defer_run(l);
 		}
+		if (l->idle_head && ++l->idle_batches >= LOOP_IDLE_BATCHES)
+			idle_run(l);
 	}
 	return 0;
 }
