@@ -170,14 +170,12 @@ void sconn_flow_end(struct sconn *sc)
 	}
 	if (!sc->handle)
 		return;
-	if (cpns_session_del(srv->nl, sc->handle))
-		/* Already gone (e.g. a wrong a-1 ended it): nothing to do. */
-		sc_debug(sc, "session_del %u: %s", sc->handle,
-			 cpns_last_error(srv->nl));
-	else if (sc->state == SC_SESSION)
+	server_session_end(srv, sc->handle);
+	if (sc->state == SC_SESSION)
 		/* Why it ended (the peer's close, a timeout, a refusal) has
 		 * its line at info already.
 		 */
-		sc_debug(sc, "session with device id %s ended", HEX(sc->did));
+		sc_debug(sc, "session with device id %s ended (handle %u)",
+			 HEX(sc->did), sc->handle);
 	sc->handle = 0;
 }

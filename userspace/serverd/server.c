@@ -478,6 +478,54 @@ err_close:
 	return ret;
 }
 
+/* Logged at debug: a session already gone (a wrong a-1 ended it, say). */
+static void ended_result(uint32_t handle, int err, const char *why)
+{
+	if (err)
+		cpns_debug("session_del %u: %s", handle, why ? why :
+			   strerror(-err));
+}
+
+void server_sessions_flush(struct server *srv)
+{
+	int errs[SERVER_ENDED_MAX];
+	size_t i, n = srv->nended;
+
+	if (srv->loop)
+		cpns_defer_cancel(srv->loop, &srv->ended_flush);
+	srv->nended = 0;
+	if (n > 1 && !cpns_session_del_batch(srv->nl, srv->ended, n, errs)) {
+		for (i = 0; i < n; i++)
+			ended_result(srv->ended[i], errs[i], NULL);
+		return;
+	}
+	/* One, or a batch the kernel refused whole: each alone. */
+	for (i = 0; i < n; i++)
+		if (cpns_session_del(srv->nl, srv->ended[i]))
+			ended_result(srv->ended[i], -1,
+				     cpns_last_error(srv->nl));
+}
+
+static void ended_deferred(struct cpns_loop *loop, struct cpns_defer *d)
+{
+	(void)loop;
+	server_sessions_flush(d->arg);
+}
+
+void server_session_end(struct server *srv, uint32_t handle)
+{
+	if (srv->nended == SERVER_ENDED_MAX)
+		server_sessions_flush(srv);
+	srv->ended[srv->nended++] = handle;
+	if (!srv->loop) {
+		server_sessions_flush(srv);
+		return;
+	}
+	if (!srv->ended_flush.fn)
+		cpns_defer_init(&srv->ended_flush, ended_deferred, srv);
+	cpns_loop_defer_idle(srv->loop, &srv->ended_flush);
+}
+
 /*
  * End the a-flows and sessions of every connection in batches of
  * SESSION_DEL rather than one request each (a module without batches:
@@ -515,6 +563,7 @@ void server_stop(struct server *srv)
 
 	kbatch_flush(srv);
 	assign_flush(srv);
+	server_sessions_flush(srv);
 	for (sc = srv->conns; sc; sc = sc->next)
 		sessions += !!sc->handle;
 	sessions_end(srv);

@@ -236,6 +236,9 @@ struct keystore_owner {
 	char name[CPNS_STORE_OWNER_MAX + 1];
 };
 
+/* Kernel sessions of ended flows waiting to be deleted together, at most */
+#define SERVER_ENDED_MAX	64
+
 struct server {
 	const struct server_conf *conf;
 	struct cpns_loop *loop;
@@ -267,6 +270,9 @@ struct server {
 	struct cpns_defer confirm_flush;	/* stores and sends them */
 	struct sconn *kb_queue;		/* waiting for a kernel command */
 	struct cpns_defer kb_flush;	/* runs them (kbatch.c) */
+	uint32_t ended[SERVER_ENDED_MAX]; /* handles of ended flows */
+	size_t nended;
+	struct cpns_defer ended_flush;	/* deletes them (server.c) */
 };
 
 /*
@@ -319,6 +325,13 @@ void kbatch_conn_gone(struct sconn *sc);
 int server_start(struct server *srv, const struct server_conf *conf,
 		 struct cpns_loop *loop, struct cpns_nl *nl);
 void server_stop(struct server *srv);
+/*
+ * The kernel's a-flow or session of handle ends: deleted once the loop is
+ * idle, with the others ended by then (one SESSION_DEL batch), or at once
+ * when SERVER_ENDED_MAX wait. server_sessions_flush(): delete them now.
+ */
+void server_session_end(struct server *srv, uint32_t handle);
+void server_sessions_flush(struct server *srv);
 /*
  * Serve fd (a connected stream socket, non-blocking; owned from now on)
  * as an accepted connection, outside max_connections: the network fuzzer
