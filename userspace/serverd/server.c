@@ -166,6 +166,12 @@ static void sconn_read(struct sconn *sc)
 
 	if (sc->c.state == CPNS_CONN_OPEN && cpns_conn_want_write(&sc->c))
 		return;		/* answer out first */
+	/* Its kernel command or its row waits for the idle loop: what the
+	 * peer sent early is read once the answer is out (a peer that does
+	 * not wait for it wakes the loop at most until then).
+	 */
+	if (sc->kb_ops || sc->confirming)
+		return;
 	ret = cpns_conn_recv(&sc->c, &msg);
 	switch (ret) {
 	case CPNS_CONN_MSG:

@@ -18,6 +18,10 @@ of what the daemon did, for the test to check:
         each client sent to DIR/conn-N (until killed)
   replay TARGET DIR N   replay each DIR/conn-N N times, frame by frame,
         waiting for each answer: the answers' types (types=)
+  pipeline TARGET DIR N send each DIR/conn-N of more than one frame N
+        times, all its frames in one write, and read the answers until
+        the server closes or is silent for 10 s: the answers' types
+        (types=), connections with none (unanswered=)
   vanish TARGET N       N PN-link ASSIGN_ASKs, each closed at once
   lowkey TARGET N       N ASSIGN_ASKs with a small-order public key: the
         answers' types and codes, and how long each took (ms=)
@@ -262,6 +266,42 @@ def replay(target, indir, n):
     print(f"flows={len(flows)} types={ts}")
 
 
+def pipeline(target, indir, n):
+    types = {}
+    conns = unanswered = 0
+    flows = []
+    for f in sorted(os.listdir(indir)):
+        with open(os.path.join(indir, f), "rb") as fh:
+            fr = split_frames(fh.read())
+        if len(fr) > 1:
+            flows.append(fr)
+    for _ in range(int(n)):
+        for fr in flows:
+            try:
+                s = connect(target)
+                s.sendall(b"".join(fr))
+            except OSError:
+                types["noconn"] = types.get("noconn", 0) + 1
+                continue
+            conns += 1
+            answers = 0
+            while True:
+                r = recv_frame(s, 10)
+                if not isinstance(r, tuple):
+                    key = "close" if r is None else r
+                    types[key] = types.get(key, 0) + 1
+                    break
+                answers += 1
+                key = f"{r[0]:#x}" if r[0] != T_ERROR else \
+                    f"E{struct.unpack('>H', r[1][:2])[0]}"
+                types[key] = types.get(key, 0) + 1
+            unanswered += answers == 0
+            s.close()
+    ts = ",".join(f"{k}:{v}" for k, v in sorted(types.items()))
+    print(f"flows={len(flows)} conns={conns} unanswered={unanswered} "
+          f"types={ts}")
+
+
 def ask(pub):
     # ASSIGN_ASK: public key, name, flags u8 (0): protocol.rst 5.9
     return frame(T_ASSIGN_ASK, pub + name("gw2") + b"\0")
@@ -304,7 +344,8 @@ def lowkey(target, n):
 
 if __name__ == "__main__":
     cmds = {"halfopen": halfopen, "slow": slow, "garbage": garbage,
-            "proxy": proxy, "replay": replay, "vanish": vanish,
+            "proxy": proxy, "replay": replay, "pipeline": pipeline,
+            "vanish": vanish,
             "lowkey": lowkey}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
