@@ -7,8 +7,8 @@
  * in exchange for the verification code. The daemon keeps nothing between
  * the two: a server restart in between loses no state it held.
  *
- * The kernel commands of the II-1s and II-5s read in one batch of the
- * loop's events run as one CPNS_CMD_BATCH each (kbatch.c).
+ * The kernel commands of the II-1s and II-5s read while the loop has
+ * events ready run as one CPNS_CMD_BATCH each once it has none (kbatch.c).
  *
  * II-7 is sent once the assignment's row is in the store. The rows of the
  * assignments confirmed while the loop has events ready are written in one

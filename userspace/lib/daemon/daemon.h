@@ -398,10 +398,10 @@ void cpns_loop_defer(struct cpns_loop *loop, struct cpns_defer *d);
  * Run d once the loop is idle: after the batch of events at whose end no
  * other event is ready (the loop polls rather than waits while idle work
  * is queued), or at the end of the fourth batch, the one it was queued in
- * counted, whichever comes first; then the work it defers in turn. For work that costs less
- * done once for the events of several batches than once for each (a
- * commit) and whose callers may wait a few batches for it. Queued once
- * until then; cpns_defer_cancel() cancels it too.
+ * counted, whichever comes first; then the work it defers in turn. For
+ * work that costs less done once for the events of several batches than
+ * once for each (a commit) and whose callers may wait a few batches for
+ * it. Queued once until then; cpns_defer_cancel() cancels it too.
  */
 void cpns_loop_defer_idle(struct cpns_loop *loop, struct cpns_defer *d);
 void cpns_defer_cancel(struct cpns_loop *loop, struct cpns_defer *d);
