@@ -484,32 +484,29 @@ err_close:
 	return ret;
 }
 
-/* Logged at debug: a session already gone (a wrong a-1 ended it, say). */
-static void ended_result(uint32_t handle, int err, const char *why)
-{
-	if (err)
-		cpns_debug("session_del %u: %s", handle, why ? why :
-			   strerror(-err));
-}
-
+/*
+ * A failed delete is logged at debug only: the session was already gone
+ * (a wrong a-1 ended it, say).
+ */
 void server_sessions_flush(struct server *srv)
 {
 	int errs[SERVER_ENDED_MAX];
 	size_t i, n = srv->nended;
 
-	if (srv->loop)
-		cpns_defer_cancel(srv->loop, &srv->ended_flush);
+	cpns_defer_cancel(srv->loop, &srv->ended_flush);
 	srv->nended = 0;
 	if (n > 1 && !cpns_session_del_batch(srv->nl, srv->ended, n, errs)) {
 		for (i = 0; i < n; i++)
-			ended_result(srv->ended[i], errs[i], NULL);
+			if (errs[i])
+				cpns_debug("session_del %u: %s", srv->ended[i],
+					   strerror(-errs[i]));
 		return;
 	}
 	/* One, or a batch the kernel refused whole: each alone. */
 	for (i = 0; i < n; i++)
 		if (cpns_session_del(srv->nl, srv->ended[i]))
-			ended_result(srv->ended[i], -1,
-				     cpns_last_error(srv->nl));
+			cpns_debug("session_del %u: %s", srv->ended[i],
+				   cpns_last_error(srv->nl));
 }
 
 static void ended_deferred(struct cpns_loop *loop, struct cpns_defer *d)
@@ -523,10 +520,6 @@ void server_session_end(struct server *srv, uint32_t handle)
 	if (srv->nended == SERVER_ENDED_MAX)
 		server_sessions_flush(srv);
 	srv->ended[srv->nended++] = handle;
-	if (!srv->loop) {
-		server_sessions_flush(srv);
-		return;
-	}
 	if (!srv->ended_flush.fn)
 		cpns_defer_init(&srv->ended_flush, ended_deferred, srv);
 	cpns_loop_defer_idle(srv->loop, &srv->ended_flush);
@@ -534,8 +527,8 @@ void server_session_end(struct server *srv, uint32_t handle)
 
 /*
  * End the a-flows and sessions of every connection in batches of
- * SESSION_DEL rather than one request each (a module without batches:
- * sconn_flow_end() ends them one by one).
+ * SESSION_DEL rather than one request each (a batch refused whole:
+ * sconn_free() queues them, server_sessions_flush() sends each alone).
  */
 static void sessions_end(struct server *srv)
 {
@@ -569,12 +562,12 @@ void server_stop(struct server *srv)
 
 	kbatch_flush(srv);
 	assign_flush(srv);
-	server_sessions_flush(srv);
 	for (sc = srv->conns; sc; sc = sc->next)
 		sessions += !!sc->handle;
 	sessions_end(srv);
 	while (srv->conns)
 		sconn_free(srv->conns);
+	server_sessions_flush(srv);
 	cpns_timer_disarm(srv->loop, &srv->accept_pause);
 	for (i = 0; i < srv->nls; i++) {
 		cpns_watch_del(srv->loop, &srv->ls[i].w);
