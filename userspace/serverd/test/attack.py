@@ -234,14 +234,28 @@ def split_frames(data):
     return out
 
 
-def replay(target, indir, n):
-    types = {}
+def load_flows(indir, least):
+    """The frames of each DIR/conn-N that has at least least of them."""
     flows = []
     for f in sorted(os.listdir(indir)):
         with open(os.path.join(indir, f), "rb") as fh:
             fr = split_frames(fh.read())
-        if fr:
+        if len(fr) >= least:
             flows.append(fr)
+    return flows
+
+
+def answer_key(r):
+    """recv_frame()'s result as counted: its type, E<code>, close, timeout."""
+    if not isinstance(r, tuple):
+        return "close" if r is None else r
+    return f"{r[0]:#x}" if r[0] != T_ERROR else \
+        f"E{struct.unpack('>H', r[1][:2])[0]}"
+
+
+def replay(target, indir, n):
+    types = {}
+    flows = load_flows(indir, 1)
     for _ in range(int(n)):
         for fr in flows:
             try:
@@ -255,9 +269,7 @@ def replay(target, indir, n):
                 except OSError:
                     break
                 r = recv_frame(s, 10)
-                key = "close" if r is None else r if r == "timeout" \
-                    else (f"{r[0]:#x}" if r[0] != T_ERROR else
-                          f"E{struct.unpack('>H', r[1][:2])[0]}")
+                key = answer_key(r)
                 types[key] = types.get(key, 0) + 1
                 if not isinstance(r, tuple) or r[0] == T_ERROR:
                     break
@@ -269,12 +281,7 @@ def replay(target, indir, n):
 def pipeline(target, indir, n):
     types = {}
     conns = unanswered = 0
-    flows = []
-    for f in sorted(os.listdir(indir)):
-        with open(os.path.join(indir, f), "rb") as fh:
-            fr = split_frames(fh.read())
-        if len(fr) > 1:
-            flows.append(fr)
+    flows = load_flows(indir, 2)
     for _ in range(int(n)):
         for fr in flows:
             try:
@@ -287,14 +294,11 @@ def pipeline(target, indir, n):
             answers = 0
             while True:
                 r = recv_frame(s, 10)
+                key = answer_key(r)
+                types[key] = types.get(key, 0) + 1
                 if not isinstance(r, tuple):
-                    key = "close" if r is None else r
-                    types[key] = types.get(key, 0) + 1
                     break
                 answers += 1
-                key = f"{r[0]:#x}" if r[0] != T_ERROR else \
-                    f"E{struct.unpack('>H', r[1][:2])[0]}"
-                types[key] = types.get(key, 0) + 1
             unanswered += answers == 0
             s.close()
     ts = ",".join(f"{k}:{v}" for k, v in sorted(types.items()))
