@@ -273,77 +273,32 @@ static const char *store_addr(char out[CPNS_STORE_ADDR_MAX + 1],
 	return out;
 }
 
-/*
- * The owner of the seed of did, read from the store unless the last
- * assignment's seed was the same and the store's seeds have not changed
- * since (seedsync_check() read the counter before this request).
- */
-static int seed_owner(struct server *srv, const uint8_t *did,
-		      const char **owner)
+/* a's row, into v (its address text into a). */
+static void assigned_row(struct keystore_assign *a,
+			 struct cpns_store_assigned *v, time_t now)
 {
-	struct keystore_owner *o = &srv->owner;
-	struct cpns_store_seed seed;
-	int ret;
-
-	if (o->valid && o->changes == srv->seedsync.changes &&
-	    !memcmp(o->sid, did, sizeof(o->sid))) {
-		*owner = o->name;
-		return 0;
-	}
-	o->valid = false;
-	ret = cpns_store_seed_get(srv->store, did, &seed);
-	if (ret)
-		return ret;
-	memcpy(o->sid, seed.sid, sizeof(o->sid));
-	memcpy(o->name, seed.owner, sizeof(o->name));
-	o->changes = srv->seedsync.changes;
-	o->valid = true;
-	*owner = o->name;
-	return 0;
-}
-
-/* a's row, into v (its text into a); 0, or the failure, logged. */
-static int assigned_row(struct server *srv, struct keystore_assign *a,
-			struct cpns_store_assigned *v, time_t now)
-{
-	const char *owner;
-
-	a->ret = seed_owner(srv, a->did, &owner);
-	if (a->ret) {
-		srv->owner.valid = false;
-		cpns_err("store: the assignment of device id %s: %s",
-			 cpns_log_hex(a->did, CPNS_DEVICE_ID_LEN),
-			 cpns_store_error(srv->store));
-		return a->ret;
-	}
-	snprintf(a->owner, sizeof(a->owner), "%s", owner);
 	store_addr(a->addr, a->gw1_addr);
 	memcpy(v->did, a->did, sizeof(v->did));
-	v->gw1 = a->owner;
 	v->gw1_addr = a->addr;
 	v->when = now;
-	return 0;
 }
 
 /*
- * The rows of a[] (at most KEYSTORE_ASSIGN_MAX) whose seed's owner is
- * known, in one transaction: 0, or its failure (a lone row's is logged
- * and left in its ret).
+ * The rows of a[] (at most KEYSTORE_ASSIGN_MAX) in one transaction: 0, or
+ * its failure (a lone row's is logged and left in its ret).
  */
 static int assigned_commit(struct server *srv, struct keystore_assign *a,
 			   size_t n)
 {
 	struct cpns_store_assigned v[KEYSTORE_ASSIGN_MAX];
 	time_t now = time(NULL);
-	size_t i, m = 0;
+	size_t i;
 	int ret;
 
 	for (i = 0; i < n; i++)
-		if (!assigned_row(srv, &a[i], &v[m], now))
-			m++;
-	ret = cpns_store_devices_assigned(srv->store, v, m);
+		assigned_row(&a[i], &v[i], now);
+	ret = cpns_store_devices_assigned(srv->store, v, n);
 	if (ret) {
-		srv->owner.valid = false;
 		if (n == 1) {
 			a->ret = ret;
 			cpns_err("store: the assignment of device id %s: %s",
@@ -352,11 +307,11 @@ static int assigned_commit(struct server *srv, struct keystore_assign *a,
 		}
 		return ret;
 	}
-	if (m > 1)
-		cpns_debug("store: %zu assignments in one transaction", m);
-	for (i = 0; i < m; i++)
-		cpns_debug("store: device id %s assigned by '%s' (%s) recorded",
-			   cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN), v[i].gw1,
+	if (n > 1)
+		cpns_debug("store: %zu assignments in one transaction", n);
+	for (i = 0; i < n; i++)
+		cpns_debug("store: device id %s assigned by %s recorded",
+			   cpns_log_hex(v[i].did, CPNS_DEVICE_ID_LEN),
 			   v[i].gw1_addr);
 	return 0;
 }

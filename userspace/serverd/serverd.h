@@ -224,18 +224,6 @@ struct seedsync_state {
 #define KEYSTORE_SEEN_MAX	256
 #define KEYSTORE_SEEN_MS	1000
 
-/*
- * struct keystore_owner - the owner of the last seed an assignment was
- * recorded under, as the store held it when its seed change counter was
- * @changes (a seed's row that changes moves the counter)
- */
-struct keystore_owner {
-	bool valid;
-	int64_t changes;
-	uint8_t sid[CPNS_SEED_ID_LEN];
-	char name[CPNS_STORE_OWNER_MAX + 1];
-};
-
 /* Kernel sessions of ended flows waiting to be deleted together, at most */
 #define SERVER_ENDED_MAX	64
 
@@ -265,7 +253,6 @@ struct server {
 	size_t nseen;
 	struct cpns_timer seen_timer;	/* writes them */
 	struct seedsync_state seedsync;	/* seedsync.c */
-	struct keystore_owner owner;	/* keystore_devices_assigned() */
 	struct sconn *confirming;	/* II-7s waiting for the store */
 	struct cpns_defer confirm_flush;	/* stores and sends them */
 	struct sconn *kb_queue;		/* waiting for a kernel command */
@@ -541,8 +528,7 @@ struct keystore_assign {
 	uint8_t did[CPNS_DEVICE_ID_LEN];
 	const char *gw1_addr;
 	int ret;
-	/* the row's text (keystore.c) */
-	char owner[CPNS_STORE_OWNER_MAX + 1];
+	/* the row's address text (keystore.c) */
 	char addr[CPNS_STORE_ADDR_MAX + 1];
 };
 

@@ -551,7 +551,7 @@ static void test_upgrade(void)
 	       "store: a version 1 store upgraded to 6, its rows kept (%s)",
 	       ret ? err : "ok");
 	memset(did + 8, 0x66, 8);
-	tap_ok(st && !cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4001", 5),
+	tap_ok(st && !cpns_store_device_assigned(st, did, "10.0.0.1:4001", 5),
 	       "store: the upgraded store takes an assignment");
 	cpns_store_close(st);
 	ret = cpns_store_open(path, CPNS_STORE_RDONLY, &st, err, sizeof(err));
@@ -782,7 +782,7 @@ static void test_cas(void)
 
 	/* An inventory row is a device without a record. */
 	rec_fill(&a, 2, 1, CPNS_STATE_UNCONFIRMED, 0xa2);
-	tap_ok(!cpns_store_device_assigned(st, a.did, "gw1-3", "10.0.0.3:1", 7),
+	tap_ok(!cpns_store_device_assigned(st, a.did, "10.0.0.3:1", 7),
 	       "cas: an assigned device");
 	ret = cpns_store_device_get(st, a.did, &old);
 	tap_ok(!ret && !cpns_store_device_cas(st, &old, &a) &&
@@ -792,7 +792,7 @@ static void test_cas(void)
 	       !memcmp(got.blob, a.blob, REC_LEN),
 	       "cas: its first record keeps the inventory columns and its row's created, the blob whole");
 	rec_fill(&a, 4, 1, CPNS_STATE_UNCONFIRMED, 0xa4);
-	tap_ok(!cpns_store_device_assigned(st, a.did, "gw1-3", "10.0.0.3:1", 7) &&
+	tap_ok(!cpns_store_device_assigned(st, a.did, "10.0.0.3:1", 7) &&
 	       !cpns_store_device_cas(st, NULL, &a),
 	       "cas: as does a first record read as no row");
 
@@ -829,7 +829,6 @@ static void assigned_batch(struct cpns_store *st)
 	for (i = 0; i < 3; i++) {
 		memset(v[i].did, i == 2 ? 2 : 1, 8);
 		memset(v[i].did + 8, 0x30 + i, 8);
-		v[i].gw1 = i == 2 ? "gw1-other" : "gw1-1";
 		v[i].gw1_addr = "10.0.0.7:4000";
 		v[i].when = 1700000200 + i;
 	}
@@ -878,17 +877,16 @@ static void test_inventory(void)
 	memset(did, 1, 8);
 	for (i = 0; i < 5; i++) {
 		memset(did + 8, 0x10 + i, 8);
-		ret |= cpns_store_device_assigned(st, did, "gw1-1",
-						  "10.0.0.1:4000",
+		ret |= cpns_store_device_assigned(st, did, "10.0.0.1:4000",
 						  1700000000 + i);
 	}
 	memset(did, 2, 8);
 	memset(did + 8, 0x20, 8);
-	ret |= cpns_store_device_assigned(st, did, "gw1-other", "10.0.0.2:4000",
+	ret |= cpns_store_device_assigned(st, did, "10.0.0.2:4000",
 					  1700000100);
 	tap_ok(!ret, "inventory: six assignments recorded");
 	memset(did, 3, 8);
-	tap_ok(cpns_store_device_assigned(st, did, "x", "y", 1) == -ENOENT,
+	tap_ok(cpns_store_device_assigned(st, did, "y", 1) == -ENOENT,
 	       "inventory: a device of an unknown seed: -ENOENT (%s)",
 	       cpns_store_error(st));
 	assigned_batch(st);
@@ -1107,7 +1105,7 @@ static void test_seed_changes(void)
 	memset(did, 1, 8);
 	memset(did + 8, 0x55, 8);
 	cpns_store_device_revoke(st, did, 1700000200, &was);
-	cpns_store_device_assigned(st, did, "gw1-1", "10.0.0.1:4000", 5);
+	cpns_store_device_assigned(st, did, "10.0.0.1:4000", 5);
 	cpns_store_changes(other, &n2, NULL);
 	tap_ok(n2 == n1, "changes: a device's revocation and assignment do not");
 	cpns_store_seed_revoke(st, s.sid, &was);
@@ -1174,7 +1172,7 @@ static void test_device_changes(void)
 	tap_ok(dev_changes(other) == n, "device changes: a seed added does not move it");
 
 	rec_fill(&d, 0x41, 0, CPNS_STATE_ACTIVE, 0);
-	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
+	cpns_store_device_assigned(st, d.did, "10.0.0.3:4000", 5);
 	seen_set(&seen, d.did, 7, "10.0.0.9:5000");
 	cpns_store_devices_seen(st, &seen, 1, NULL);
 	seen.did[15] ^= 1;	/* a device without a row: a new bare row */
@@ -1198,7 +1196,7 @@ static void test_device_changes(void)
 	seen.did[15] ^= 1;
 	seen.when = 9;
 	cpns_store_devices_seen(st, &seen, 1, NULL);
-	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4001", 8);
+	cpns_store_device_assigned(st, d.did, "10.0.0.3:4001", 8);
 	tap_ok(dev_changes(other) == n,
 	       "device changes: a last_auth update of a re-keyed device does not");
 	cpns_store_device_revoke(st, d.did, 1700000300, &was);
@@ -1482,7 +1480,7 @@ static void test_device_log(void)
 		return;
 	n0 = dev_changes(st);
 	rec_fill(&d, 0x51, 0, CPNS_STATE_ACTIVE, 0);
-	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4000", 5);
+	cpns_store_device_assigned(st, d.did, "10.0.0.3:4000", 5);
 	seen_set(&seen, d.did, 7, "10.0.0.9:5000");
 	cpns_store_devices_seen(st, &seen, 1, NULL);
 	ret = log_of(st, n0, n0, &l);
@@ -1514,7 +1512,7 @@ static void test_device_log(void)
 	       "log: both, in order, since before the first");
 	seen.when = 9;
 	cpns_store_devices_seen(st, &seen, 1, NULL);
-	cpns_store_device_assigned(st, d.did, "gw1-3", "10.0.0.3:4001", 8);
+	cpns_store_device_assigned(st, d.did, "10.0.0.3:4001", 8);
 	ret = log_of(st, n2, dev_changes(st), &l);
 	tap_ok(dev_changes(st) == n2 && !ret && !l.n,
 	       "log: a re-keyed device's last_auth and assignment log nothing");
@@ -2087,7 +2085,7 @@ static void test_upgrade_v5(void)
 	       (long long)v);
 	memset(id, 7, 8);
 	memset(id + 8, 0x16, 8);
-	ret = cpns_store_device_assigned(st, id, "gw1-7", "10.0.0.7:5000",
+	ret = cpns_store_device_assigned(st, id, "10.0.0.7:5000",
 					 1700000000);
 	v = gw1_len(path, 7, 0x16);
 	tap_ok(!ret && v == 2,
@@ -2224,8 +2222,8 @@ static void test_owner_port(void)
 	for (i = 0; i < NELEM(cases); i++) {
 		memset(d.did, cases[i].seed, 8);
 		memset(d.did + 8, (uint8_t)(0x40 + i), 8);
-		ret = cpns_store_device_assigned(st, d.did, "gw1",
-						 cases[i].addr, 1700000000);
+		ret = cpns_store_device_assigned(st, d.did, cases[i].addr,
+						 1700000000);
 		v = gw1_len(path, cases[i].seed, (uint8_t)(0x40 + i));
 		ret = ret ? ret : cpns_store_device_get(st, d.did, &d);
 		if (!ret && v == cases[i].len &&
@@ -2326,8 +2324,8 @@ static void test_address_bytes(void)
 		return;
 	for (i = 0; i < NELEM(packed); i++) {
 		rec_fill(&d, (uint8_t)(0x70 + i), 0, CPNS_STATE_ACTIVE, 0);
-		ret = cpns_store_device_assigned(st, d.did, "gw1-3",
-						 packed[i].text, 1700000000);
+		ret = cpns_store_device_assigned(st, d.did, packed[i].text,
+						 1700000000);
 		if (packed[i].hex)
 			snprintf(sql, sizeof(sql),
 				 "SELECT count(*) FROM devices WHERE gw1_addr = %s%s' AND assigned_offset = 0",
@@ -2379,7 +2377,7 @@ static void test_inventory_forms(void)
 			 addrs[NELEM(addrs) - 1 - i]);
 		/* Assigned before its record's row was made (created). */
 		ret = cpns_store_device_cas(st, NULL, &d) ||
-		      cpns_store_device_assigned(st, d.did, "gw1-3", addrs[i],
+		      cpns_store_device_assigned(st, d.did, addrs[i],
 						 1600000000 + (int64_t)i) ||
 		      cpns_store_devices_seen(st, &seen, 1, NULL);
 		/* The row made again with another created: times kept. */

@@ -1794,8 +1794,7 @@ static int assigned_one(struct cpns_store *st,
 	struct sv p[4];
 	int ret;
 
-	if (!text_ok(v->gw1, CPNS_STORE_OWNER_MAX) ||
-	    !text_ok(v->gw1_addr, CPNS_STORE_ADDR_MAX) || v->when < 0)
+	if (!text_ok(v->gw1_addr, CPNS_STORE_ADDR_MAX) || v->when < 0)
 		return store_fail(st, -EINVAL, "%s: invalid assignment",
 				  st->path);
 	ret = row_seed(st, v->did, rs);
@@ -1812,12 +1811,9 @@ static int assigned_one(struct cpns_store *st,
 
 int cpns_store_device_assigned(struct cpns_store *st,
 			       const uint8_t did[CPNS_DEVICE_ID_LEN],
-			       const char *gw1, const char *gw1_addr,
-			       int64_t when)
+			       const char *gw1_addr, int64_t when)
 {
-	struct cpns_store_assigned v = {
-		.gw1 = gw1, .gw1_addr = gw1_addr, .when = when,
-	};
+	struct cpns_store_assigned v = { .gw1_addr = gw1_addr, .when = when };
 
 	memcpy(v.did, did, sizeof(v.did));
 	return cpns_store_devices_assigned(st, &v, 1);
