@@ -328,8 +328,7 @@ void keystore_devices_assigned(struct server *srv, struct keystore_assign *a,
 	cpns_warn("store: %zu assignments in one transaction: %s; storing each alone",
 		  n, cpns_store_error(srv->store));
 	for (i = 0; i < n; i++)
-		if (!a[i].ret)
-			assigned_commit(srv, &a[i], 1);
+		assigned_commit(srv, &a[i], 1);
 }
 
 void keystore_seen_flush(struct server *srv)

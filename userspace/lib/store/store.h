@@ -245,10 +245,9 @@ int cpns_store_device_revoke(struct cpns_store *st,
 
 /*
  * The inventory. cpns_store_device_assigned(): II-7 confirmed did for the
- * GW1 at gw1_addr, the owner of its seed (the row's GW1 is its seed's
- * owner): a new row (state ACTIVE, generation 0, no blob, created = when)
- * or, for a row already there, its assignment fields. -ENOENT if its seed
- * is not stored.
+ * GW1 at gw1_addr (the row's GW1 is its seed's owner): a new row (state
+ * ACTIVE, generation 0, no blob, created = when) or, for a row already
+ * there, its assignment fields. -ENOENT if its seed is not stored.
  */
 int cpns_store_device_assigned(struct cpns_store *st,
 			       const uint8_t did[CPNS_DEVICE_ID_LEN],
